@@ -1,0 +1,74 @@
+# eventpipe — the front door. `make demo` and `make test` are all a newcomer needs.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VERSION      := 0.1.0
+OS_ARCH      := $(shell uname -s | tr A-Z a-z)_$(subst x86_64,amd64,$(subst aarch64,arm64,$(shell uname -m)))
+PLUGIN_DIR   ?= $(HOME)/.terraform.d/plugins
+INSTALL_DIR  := $(PLUGIN_DIR)/registry.terraform.io/eventpipe/eventpipe/$(VERSION)/$(OS_ARCH)
+# Tests and the demo share the debug build; `make install` ships release.
+PROFILE      ?= release
+CARGO_FLAGS  := $(if $(filter release,$(PROFILE)),--release,)
+BIN          := target/$(if $(filter release,$(PROFILE)),release,debug)/terraform-provider-eventpipe
+
+-include mk/tools.mk
+
+.PHONY: help build release install test unit e2e fmt lint docs bench demo tools clean
+
+help:
+	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
+	@echo "make test     the whole suite: unit, property and end-to-end tests (installs its tools)"
+	@echo "make install  build (release) and put the provider in Terraform's local plugin mirror"
+	@echo "make build | fmt | lint | docs | bench | tools | clean"
+
+build:
+	cargo build -p terraform-provider-eventpipe
+
+release:
+	cargo build --release -p terraform-provider-eventpipe
+
+install:
+	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe
+	mkdir -p "$(INSTALL_DIR)"
+	install -m 0755 "$(BIN)" "$(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
+	@echo "installed $(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
+	@echo "a plain 'terraform init' now finds registry.terraform.io/eventpipe/eventpipe $(VERSION)"
+
+# One profile (debug) for every test binary and the provider the e2e tests
+# run, so nothing is built twice.
+test: tools
+	cargo build -p terraform-provider-eventpipe
+	cargo test --workspace --no-fail-fast
+
+unit:
+	cargo test --workspace --lib --bins
+
+e2e: tools
+	cargo build -p terraform-provider-eventpipe
+	cargo test -p tests
+
+fmt:
+	cargo fmt
+	terraform fmt -recursive modules examples
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	terraform fmt -check -recursive modules examples
+
+docs:
+	cargo run -q -p terraform-provider-eventpipe --bin terraform-provider-eventpipe -- --docs docs
+
+bench: tools
+	cargo build --release -p terraform-provider-eventpipe -p bench
+	cargo run --release -p bench
+
+demo: tools
+	cargo build -p terraform-provider-eventpipe
+	scripts/demo.sh
+
+clean:
+	cargo clean
+	rm -rf .tools

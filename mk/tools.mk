@@ -1,0 +1,26 @@
+# Tools for the end-to-end tests and the demo, installed into .tools/ by
+# scripts/setup-tools.sh: a venv with the moto server (the AWS emulator) and a
+# real Terraform 1.0.3 binary. Include from the top-level Makefile:
+#   -include mk/tools.mk
+# `make tools` is idempotent and returns at once when the pins are installed.
+
+TOOLS_DIR     ?= $(CURDIR)/.tools
+TOOLS_BIN     := $(TOOLS_DIR)/bin
+SETUP_TOOLS   := $(CURDIR)/scripts/setup-tools.sh
+# The emulator: $(MOTO_SERVER) -H 127.0.0.1 -p PORT
+MOTO_SERVER   := $(TOOLS_BIN)/moto_server
+# The oldest Terraform we support, and the current one (the PATH terraform).
+TERRAFORM_OLD := $(TOOLS_BIN)/terraform-1.0.3
+TERRAFORM     ?= terraform
+
+# The script and the test harness both honour this, so a non-default
+# TOOLS_DIR reaches `cargo test` too.
+export EVENTPIPE_TOOLS_DIR := $(TOOLS_DIR)
+
+.PHONY: tools tools-clean
+
+tools:
+	@"$(SETUP_TOOLS)"
+
+tools-clean:
+	rm -rf "$(TOOLS_DIR)"

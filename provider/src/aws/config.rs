@@ -1,0 +1,188 @@
+//! Building one SDK configuration and the service clients from the provider
+//! block, falling back to the SDK's standard environment and profile chain.
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_types::region::Region;
+use tokio::sync::OnceCell;
+
+use super::AwsError;
+
+/// Per-service endpoint overrides.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceEndpoints {
+    pub s3: Option<String>,
+    pub lambda: Option<String>,
+    pub iam: Option<String>,
+    pub sts: Option<String>,
+    pub kinesis: Option<String>,
+    pub logs: Option<String>,
+}
+
+/// What the provider block says about reaching AWS; `None` means "as the
+/// SDK would decide from the environment".
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub endpoints: ServiceEndpoints,
+    pub s3_use_path_style: Option<bool>,
+    pub max_retries: Option<u32>,
+}
+
+// Hand-written so the secret never reaches a log line.
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("access_key", &self.access_key)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "(sensitive)"),
+            )
+            .field("endpoint_url", &self.endpoint_url)
+            .field("endpoints", &self.endpoints)
+            .field("s3_use_path_style", &self.s3_use_path_style)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
+}
+
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+/// The service clients, built once per provider process and shared.
+#[derive(Debug)]
+pub struct AwsClients {
+    pub s3: aws_sdk_s3::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    account_id: OnceCell<String>,
+}
+
+impl AwsClients {
+    /// Resolves the settings the way the SDK does (explicit settings first,
+    /// then environment variables, then the shared config files) without
+    /// calling AWS: credentials are fetched on first use.
+    pub async fn connect(settings: &AwsSettings) -> Result<AwsClients, AwsError> {
+        let attempts = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES) + 1;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(attempts));
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let (Some(id), Some(secret)) = (&settings.access_key, &settings.secret_key) {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                id.clone(),
+                secret.clone(),
+                None,
+                None,
+                "eventpipe-provider-config",
+            ));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let shared = loader.load().await;
+        let region = shared
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(AwsError::NoRegion)?;
+
+        let ep = &settings.endpoints;
+        let mut s3 = aws_sdk_s3::config::Builder::from(&shared);
+        if let Some(url) = &ep.s3 {
+            s3 = s3.endpoint_url(url);
+        }
+        let s3_endpoint = ep
+            .s3
+            .clone()
+            .or_else(|| settings.endpoint_url.clone())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let path_style = settings
+            .s3_use_path_style
+            .unwrap_or_else(|| s3_endpoint.as_deref().is_some_and(is_local_endpoint));
+        s3 = s3.force_path_style(path_style);
+
+        let mut lambda = aws_sdk_lambda::config::Builder::from(&shared);
+        if let Some(url) = &ep.lambda {
+            lambda = lambda.endpoint_url(url);
+        }
+        let mut iam = aws_sdk_iam::config::Builder::from(&shared);
+        if let Some(url) = &ep.iam {
+            iam = iam.endpoint_url(url);
+        }
+        let mut sts = aws_sdk_sts::config::Builder::from(&shared);
+        if let Some(url) = &ep.sts {
+            sts = sts.endpoint_url(url);
+        }
+        Ok(AwsClients {
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
+            iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            region,
+            account_id: OnceCell::new(),
+        })
+    }
+
+    /// The account the credentials belong to (one STS call per process).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        self.account_id
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+                out.account.ok_or_else(|| {
+                    AwsError::Unexpected("GetCallerIdentity returned no account".into())
+                })
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Emulators and proxies on this machine do not serve virtual-host buckets.
+fn is_local_endpoint(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_endpoints_use_path_style() {
+        assert!(is_local_endpoint("http://127.0.0.1:5000"));
+        assert!(is_local_endpoint("http://localhost:4566/"));
+        assert!(is_local_endpoint("http://[::1]:9000"));
+        assert!(!is_local_endpoint("https://s3.eu-west-1.amazonaws.com"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let s = AwsSettings {
+            secret_key: Some("very-secret".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{s:?}").contains("very-secret"));
+    }
+}

@@ -1,0 +1,149 @@
+//! One error type for every AWS call, keeping the service's own words.
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AwsError {
+    #[error(
+        "no AWS region is configured: set `region` in the provider block or the AWS_REGION \
+         environment variable"
+    )]
+    NoRegion,
+    /// The service answered with an error.
+    #[error("{operation}: {code}: {message}")]
+    Service {
+        operation: &'static str,
+        code: String,
+        message: String,
+        status: Option<u16>,
+    },
+    /// The call never got an answer (connection, timeout, credentials).
+    #[error("{operation}: {message}")]
+    Transport {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("unexpected answer from AWS: {0}")]
+    Unexpected(String),
+}
+
+impl AwsError {
+    /// Wraps an SDK error, keeping the service's code and message.
+    pub fn from_sdk<E, R>(
+        operation: &'static str,
+        err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + HasStatus,
+    {
+        use aws_smithy_runtime_api::client::result::SdkError;
+        match &err {
+            SdkError::ServiceError(se) => {
+                let e = se.err();
+                AwsError::Service {
+                    operation,
+                    code: e.code().unwrap_or("Unknown").to_owned(),
+                    message: e.message().map_or_else(|| e.to_string(), str::to_owned),
+                    status: Some(se.raw().status_code()),
+                }
+            }
+            _ => AwsError::Transport {
+                operation,
+                message: describe_chain(&err),
+            },
+        }
+    }
+
+    /// The AWS error code, when the service gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// The error and its sources on one line.
+fn describe_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut src = err.source();
+    while let Some(e) = src {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        src = e.source();
+    }
+    out
+}
+
+/// The HTTP status of a raw response.
+pub trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+impl From<aws_smithy_types::error::operation::BuildError> for AwsError {
+    fn from(e: aws_smithy_types::error::operation::BuildError) -> Self {
+        AwsError::Unexpected(format!("invalid request: {e}"))
+    }
+}
+
+impl AwsError {
+    /// The service said the thing does not exist (HTTP 404 or a
+    /// `NoSuch…`/`…NotFound…` code).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            AwsError::Service { code, status, .. } => {
+                *status == Some(404) || code.starts_with("NoSuch") || code.contains("NotFound")
+            }
+            _ => false,
+        }
+    }
+
+    /// The answer came from the service (as opposed to no answer at all).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AwsError::Service { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AwsError::Service { message, .. } | AwsError::Transport { message, .. } => {
+                message.clone()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// `Ok(None)` for "not found", the value otherwise.
+pub fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Maps an SDK error of operation `op` (e.g. `"s3:CreateBucket"`) to [`AwsError`];
+/// for use with `map_err`.
+pub(crate) fn err<E, R>(
+    op: &'static str,
+) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus,
+{
+    move |e| AwsError::from_sdk(op, e)
+}

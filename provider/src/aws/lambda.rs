@@ -1,0 +1,368 @@
+//! Lambda: the function, its code, the invoke permission for S3, and
+//! waiting until the function is ready for the next call.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::AwsError;
+use super::error::{err, found};
+use super::retry::{Backoff, until_consistent};
+
+/// The function's settings, as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSettings {
+    pub role_arn: String,
+    pub handler: String,
+    pub runtime: String,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub environment: BTreeMap<String, String>,
+    pub description: String,
+}
+
+/// The function as Lambda reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    pub arn: String,
+    pub settings: FunctionSettings,
+    pub architecture: String,
+    pub code_sha256: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Lambda's words when a new role is not yet usable: IAM has not
+/// propagated it. Retried for a bounded time.
+fn role_not_ready(e: &AwsError) -> bool {
+    e.code() == Some("InvalidParameterValueException")
+        && e.message().contains("cannot be assumed by Lambda")
+}
+
+fn environment(vars: &BTreeMap<String, String>) -> Environment {
+    Environment::builder()
+        .set_variables(Some(
+            vars.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>(),
+        ))
+        .build()
+}
+
+/// Creates the function and waits until it is Active. `Ok(None)` when a
+/// function of that name already exists.
+pub async fn create_function(
+    lambda: &Client,
+    name: &str,
+    settings: &FunctionSettings,
+    architecture: &str,
+    zip: &[u8],
+    tags: &BTreeMap<String, String>,
+    stop: &CancellationToken,
+) -> Result<Option<String>, AwsError> {
+    let code = Blob::new(zip.to_vec());
+    let tags: HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let r = until_consistent(
+        "lambda:CreateFunction",
+        Backoff::PROPAGATION,
+        stop,
+        role_not_ready,
+        || async {
+            lambda
+                .create_function()
+                .function_name(name)
+                .role(&settings.role_arn)
+                .handler(&settings.handler)
+                .runtime(Runtime::from(settings.runtime.as_str()))
+                .memory_size(settings.memory_mb)
+                .timeout(settings.timeout_s)
+                .environment(environment(&settings.environment))
+                .description(&settings.description)
+                .architectures(Architecture::from(architecture))
+                .code(FunctionCode::builder().zip_file(code.clone()).build())
+                .set_tags(Some(tags.clone()))
+                .publish(false)
+                .send()
+                .await
+                .map_err(err("lambda:CreateFunction"))
+        },
+    )
+    .await;
+    match r {
+        Ok(out) => {
+            let arn = out.function_arn().unwrap_or_default().to_owned();
+            wait_ready(lambda, name, stop).await?;
+            Ok(Some(arn))
+        }
+        Err(e) if e.code() == Some("ResourceConflictException") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The function, or `None` when it does not exist.
+pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function>, AwsError> {
+    let r = lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:GetFunction"));
+    let Some(out) = found(r)? else {
+        return Ok(None);
+    };
+    let Some(c) = out.configuration() else {
+        return Err(AwsError::Unexpected(format!(
+            "GetFunction({name}) returned no configuration"
+        )));
+    };
+    Ok(Some(Function {
+        arn: c.function_arn().unwrap_or_default().to_owned(),
+        settings: FunctionSettings {
+            role_arn: c.role().unwrap_or_default().to_owned(),
+            handler: c.handler().unwrap_or_default().to_owned(),
+            runtime: c
+                .runtime()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+            memory_mb: c.memory_size().unwrap_or_default(),
+            timeout_s: c.timeout().unwrap_or_default(),
+            environment: c
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            description: c.description().unwrap_or_default().to_owned(),
+        },
+        architecture: c
+            .architectures()
+            .first()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_else(|| "x86_64".to_owned()),
+        code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+        tags: out
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }))
+}
+
+/// Waits until the function is Active and no update is in progress, so the
+/// next call is not refused with ResourceConflictException.
+pub async fn wait_ready(
+    lambda: &Client,
+    name: &str,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    let mut delay = Duration::from_millis(200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let c = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(err("lambda:GetFunctionConfiguration"))?;
+        let state = c.state().cloned();
+        let update = c.last_update_status().cloned();
+        match (&state, &update) {
+            (Some(State::Failed), _) | (_, Some(LastUpdateStatus::Failed)) => {
+                return Err(AwsError::Service {
+                    operation: "lambda:GetFunctionConfiguration",
+                    code: "FunctionFailed".into(),
+                    message: format!(
+                        "function {name} failed: {}",
+                        c.state_reason()
+                            .or(c.last_update_status_reason())
+                            .unwrap_or("no reason given")
+                    ),
+                    status: None,
+                });
+            }
+            (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => {}
+            _ => return Ok(()),
+        }
+        if tokio::time::Instant::now() + delay > deadline {
+            return Err(AwsError::Transport {
+                operation: "lambda:GetFunctionConfiguration",
+                message: format!("function {name} did not become ready within 5 minutes"),
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.cancelled() => return Ok(()),
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+pub async fn update_settings(
+    lambda: &Client,
+    name: &str,
+    settings: &FunctionSettings,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    until_consistent(
+        "lambda:UpdateFunctionConfiguration",
+        Backoff::PROPAGATION,
+        stop,
+        role_not_ready,
+        || async {
+            lambda
+                .update_function_configuration()
+                .function_name(name)
+                .role(&settings.role_arn)
+                .handler(&settings.handler)
+                .runtime(Runtime::from(settings.runtime.as_str()))
+                .memory_size(settings.memory_mb)
+                .timeout(settings.timeout_s)
+                .environment(environment(&settings.environment))
+                .description(&settings.description)
+                .send()
+                .await
+                .map_err(err("lambda:UpdateFunctionConfiguration"))
+        },
+    )
+    .await?;
+    wait_ready(lambda, name, stop).await
+}
+
+pub async fn update_code(
+    lambda: &Client,
+    name: &str,
+    architecture: &str,
+    zip: &[u8],
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    lambda
+        .update_function_code()
+        .function_name(name)
+        .zip_file(Blob::new(zip.to_vec()))
+        .architectures(Architecture::from(architecture))
+        .publish(false)
+        .send()
+        .await
+        .map_err(err("lambda:UpdateFunctionCode"))?;
+    wait_ready(lambda, name, stop).await
+}
+
+/// Sets the function's tags to exactly `want`, given what it has now.
+pub async fn sync_tags(
+    lambda: &Client,
+    arn: &str,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let stale: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        lambda
+            .untag_resource()
+            .resource(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(err("lambda:UntagResource"))?;
+    }
+    let changed: HashMap<String, String> = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        lambda
+            .tag_resource()
+            .resource(arn)
+            .set_tags(Some(changed))
+            .send()
+            .await
+            .map_err(err("lambda:TagResource"))?;
+    }
+    Ok(())
+}
+
+/// Lets S3 invoke the function, but only for events from `bucket_arn` in
+/// `account`. A statement already there under `sid` is kept.
+pub async fn add_s3_permission(
+    lambda: &Client,
+    name: &str,
+    sid: &str,
+    bucket_arn: &str,
+    account: &str,
+) -> Result<(), AwsError> {
+    let r = lambda
+        .add_permission()
+        .function_name(name)
+        .statement_id(sid)
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn(bucket_arn)
+        .source_account(account)
+        .send()
+        .await
+        .map_err(err("lambda:AddPermission"));
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("ResourceConflictException") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the function's resource policy has a statement `sid`; `None`
+/// when the function does not exist.
+pub async fn has_permission(
+    lambda: &Client,
+    name: &str,
+    sid: &str,
+) -> Result<Option<bool>, AwsError> {
+    let r = lambda
+        .get_policy()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:GetPolicy"));
+    match r {
+        Ok(out) => {
+            let doc: serde_json::Value = out
+                .policy()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_default();
+            let present = doc["Statement"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|st| st["Sid"] == sid));
+            Ok(Some(present))
+        }
+        // No policy at all answers 404 too; tell the two apart.
+        Err(e) if e.is_not_found() => Ok(get_function(lambda, name).await?.map(|_| false)),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn remove_permission(lambda: &Client, name: &str, sid: &str) -> Result<(), AwsError> {
+    let r = lambda
+        .remove_permission()
+        .function_name(name)
+        .statement_id(sid)
+        .send()
+        .await
+        .map_err(err("lambda:RemovePermission"));
+    found(r).map(|_| ())
+}
+
+/// Deletes the function; one already gone is fine.
+pub async fn delete_function(lambda: &Client, name: &str) -> Result<(), AwsError> {
+    let r = lambda
+        .delete_function()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:DeleteFunction"));
+    found(r).map(|_| ())
+}

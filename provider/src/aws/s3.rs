@@ -1,0 +1,376 @@
+//! S3: the pipeline's bucket, its security settings, tags and the
+//! notification configuration shared with whoever else uses the bucket.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, Event, FilterRule, FilterRuleName,
+    LambdaFunctionConfiguration, NotificationConfiguration, NotificationConfigurationFilter,
+    ObjectIdentifier, PublicAccessBlockConfiguration, S3KeyFilter, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging,
+};
+
+use super::AwsError;
+use super::error::{err, found};
+
+/// One Lambda trigger in a bucket's notification configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LambdaTrigger {
+    pub id: String,
+    pub function_arn: String,
+    pub events: Vec<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+/// Whether `create_bucket` made the bucket or found it already ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Created {
+    New,
+    AlreadyOwned,
+}
+
+pub async fn create_bucket(s3: &Client, bucket: &str, region: &str) -> Result<Created, AwsError> {
+    let mut req = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    match req.send().await.map_err(err("s3:CreateBucket")) {
+        Ok(_) => Ok(Created::New),
+        Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(Created::AlreadyOwned),
+        Err(e) => Err(e),
+    }
+}
+
+/// Blocks all public access and turns on default encryption (SSE-S3).
+pub async fn secure_bucket(s3: &Client, bucket: &str) -> Result<(), AwsError> {
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(err("s3:PutPublicAccessBlock"))?;
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()?,
+        )
+        .build();
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(err("s3:PutBucketEncryption"))?;
+    Ok(())
+}
+
+pub async fn put_bucket_policy(s3: &Client, bucket: &str, policy: &str) -> Result<(), AwsError> {
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await
+        .map_err(err("s3:PutBucketPolicy"))?;
+    Ok(())
+}
+
+/// Removes the bucket policy; a bucket without one is fine.
+pub async fn delete_bucket_policy(s3: &Client, bucket: &str) -> Result<(), AwsError> {
+    let r = s3
+        .delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(err("s3:DeleteBucketPolicy"));
+    found(r).map(|_| ())
+}
+
+/// The bucket policy text; `None` when the bucket has none.
+pub async fn bucket_policy(s3: &Client, bucket: &str) -> Result<Option<String>, AwsError> {
+    let r = s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(err("s3:GetBucketPolicy"));
+    match r {
+        Ok(out) => Ok(out.policy),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn put_bucket_tags(
+    s3: &Client,
+    bucket: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let set = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()?;
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(Tagging::builder().set_tag_set(Some(set)).build()?)
+        .send()
+        .await
+        .map_err(err("s3:PutBucketTagging"))?;
+    Ok(())
+}
+
+/// The bucket's tags, or `None` when the bucket does not exist.
+pub async fn bucket_tags(
+    s3: &Client,
+    bucket: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let r = s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(err("s3:GetBucketTagging"));
+    match r {
+        Ok(out) => Ok(Some(
+            out.tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        )),
+        Err(e) if e.code() == Some("NoSuchTagSet") || e.code() == Some("NoSuchTagSetError") => {
+            Ok(Some(BTreeMap::new()))
+        }
+        Err(e) => found(Err(e)),
+    }
+}
+
+async fn notification_config(
+    s3: &Client,
+    bucket: &str,
+) -> Result<NotificationConfiguration, AwsError> {
+    let out = s3
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(err("s3:GetBucketNotificationConfiguration"))?;
+    Ok(NotificationConfiguration::builder()
+        .set_lambda_function_configurations(out.lambda_function_configurations)
+        .set_queue_configurations(out.queue_configurations)
+        .set_topic_configurations(out.topic_configurations)
+        .set_event_bridge_configuration(out.event_bridge_configuration)
+        .build())
+}
+
+fn trigger_of(c: &LambdaFunctionConfiguration) -> LambdaTrigger {
+    let mut prefix = None;
+    let mut suffix = None;
+    if let Some(rules) = c.filter().and_then(|f| f.key()).map(|k| k.filter_rules()) {
+        for r in rules {
+            let value = r.value().map(str::to_owned);
+            match r.name().map(|n| n.as_str().to_ascii_lowercase()) {
+                Some(n) if n == "prefix" => prefix = value,
+                Some(n) if n == "suffix" => suffix = value,
+                _ => {}
+            }
+        }
+    }
+    LambdaTrigger {
+        id: c.id().unwrap_or_default().to_owned(),
+        function_arn: c.lambda_function_arn().to_owned(),
+        events: c.events().iter().map(|e| e.as_str().to_owned()).collect(),
+        prefix,
+        suffix,
+    }
+}
+
+/// The bucket's Lambda triggers whose id starts with `id_prefix`; `None`
+/// when the bucket does not exist.
+pub async fn lambda_triggers(
+    s3: &Client,
+    bucket: &str,
+    id_prefix: &str,
+) -> Result<Option<Vec<LambdaTrigger>>, AwsError> {
+    let Some(cfg) = found(notification_config(s3, bucket).await)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        cfg.lambda_function_configurations()
+            .iter()
+            .map(trigger_of)
+            .filter(|t| t.id.starts_with(id_prefix))
+            .collect(),
+    ))
+}
+
+fn to_config(t: &LambdaTrigger) -> Result<LambdaFunctionConfiguration, AwsError> {
+    let mut rules = Vec::new();
+    if let Some(p) = t.prefix.as_deref().filter(|p| !p.is_empty()) {
+        rules.push(
+            FilterRule::builder()
+                .name(FilterRuleName::Prefix)
+                .value(p)
+                .build(),
+        );
+    }
+    if let Some(s) = t.suffix.as_deref().filter(|s| !s.is_empty()) {
+        rules.push(
+            FilterRule::builder()
+                .name(FilterRuleName::Suffix)
+                .value(s)
+                .build(),
+        );
+    }
+    let mut b = LambdaFunctionConfiguration::builder()
+        .id(&t.id)
+        .lambda_function_arn(&t.function_arn)
+        .set_events(Some(
+            t.events.iter().map(|e| Event::from(e.as_str())).collect(),
+        ));
+    if !rules.is_empty() {
+        b = b.filter(
+            NotificationConfigurationFilter::builder()
+                .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+                .build(),
+        );
+    }
+    Ok(b.build()?)
+}
+
+/// Replaces the Lambda triggers whose id starts with `id_prefix` by
+/// `triggers`, keeping every other notification (queues, topics,
+/// EventBridge, other functions' triggers) exactly as it was.
+pub async fn replace_lambda_triggers(
+    s3: &Client,
+    bucket: &str,
+    id_prefix: &str,
+    triggers: &[LambdaTrigger],
+) -> Result<(), AwsError> {
+    let current = notification_config(s3, bucket).await?;
+    let mut lambdas: Vec<LambdaFunctionConfiguration> = current
+        .lambda_function_configurations()
+        .iter()
+        .filter(|c| !c.id().unwrap_or_default().starts_with(id_prefix))
+        .cloned()
+        .collect();
+    for t in triggers {
+        lambdas.push(to_config(t)?);
+    }
+    let cfg = NotificationConfiguration::builder()
+        .set_lambda_function_configurations(Some(lambdas))
+        .set_queue_configurations(Some(current.queue_configurations().to_vec()))
+        .set_topic_configurations(Some(current.topic_configurations().to_vec()))
+        .set_event_bridge_configuration(current.event_bridge_configuration().cloned())
+        .build();
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(cfg)
+        .send()
+        .await
+        .map_err(err("s3:PutBucketNotificationConfiguration"))?;
+    Ok(())
+}
+
+/// Whether the bucket holds any object, object version or delete marker.
+pub async fn has_objects(s3: &Client, bucket: &str) -> Result<bool, AwsError> {
+    let out = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(err("s3:ListObjectVersions"))?;
+    Ok(!out.versions().is_empty() || !out.delete_markers().is_empty())
+}
+
+/// Deletes every object version and delete marker; returns how many.
+pub async fn empty_bucket(s3: &Client, bucket: &str) -> Result<u64, AwsError> {
+    let mut deleted = 0u64;
+    loop {
+        let out = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .max_keys(1000)
+            .send()
+            .await
+            .map_err(err("s3:ListObjectVersions"))?;
+        let mut ids = Vec::new();
+        for v in out.versions() {
+            if let Some(key) = v.key() {
+                ids.push(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(v.version_id().map(str::to_owned))
+                        .build()?,
+                );
+            }
+        }
+        for m in out.delete_markers() {
+            if let Some(key) = m.key() {
+                ids.push(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(m.version_id().map(str::to_owned))
+                        .build()?,
+                );
+            }
+        }
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        deleted += ids.len() as u64;
+        let res = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(ids))
+                    .quiet(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(err("s3:DeleteObjects"))?;
+        if let Some(e) = res.errors().first() {
+            return Err(AwsError::Service {
+                operation: "s3:DeleteObjects",
+                code: e.code().unwrap_or("Unknown").to_owned(),
+                message: format!(
+                    "could not delete {}: {}",
+                    e.key().unwrap_or("?"),
+                    e.message().unwrap_or("no reason given")
+                ),
+                status: None,
+            });
+        }
+    }
+}
+
+/// Deletes the bucket; one that is already gone is fine.
+pub async fn delete_bucket(s3: &Client, bucket: &str) -> Result<(), AwsError> {
+    let r = s3
+        .delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(err("s3:DeleteBucket"));
+    found(r).map(|_| ())
+}

@@ -1,0 +1,97 @@
+//! Names derived from the pipeline's `name`.
+
+use sha2::{Digest, Sha256};
+
+pub fn function_name(name: &str) -> String {
+    name.to_owned()
+}
+
+pub fn role_name(name: &str) -> String {
+    format!("{name}-role")
+}
+
+/// The log group Lambda writes the function's logs to.
+pub fn log_group_name(function_name: &str) -> String {
+    format!("/aws/lambda/{function_name}")
+}
+
+/// Statement id of the permission that lets S3 invoke the function.
+pub const PERMISSION_SID: &str = "eventpipe-s3-invoke";
+
+/// Id of the bucket notification configuration of trigger `index`.
+pub fn notification_id(name: &str, index: usize) -> String {
+    format!("eventpipe-{name}-{index}")
+}
+
+/// Prefix of the notification ids this pipeline owns.
+pub fn notification_id_prefix(name: &str) -> String {
+    format!("eventpipe-{name}-")
+}
+
+/// A bucket name for a pipeline that does not name its bucket: the pipeline
+/// name made S3-safe, plus a hash of account, region and name so the same
+/// pipeline name in two accounts or regions does not collide. The same
+/// inputs always give the same name, so plans are stable.
+pub fn derived_bucket_name(name: &str, partition: &str, account: &str, region: &str) -> String {
+    let digest = Sha256::digest(format!("{partition}/{account}/{region}/{name}").as_bytes());
+    let suffix = &hex::encode(digest)[..10];
+    let mut slug: String = name
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '-',
+        })
+        .collect();
+    // Collapse runs of '-' and trim to leave room for "-" + suffix.
+    while slug.contains("--") {
+        slug = slug.replace("--", "-");
+    }
+    slug.truncate(63 - 1 - suffix.len());
+    let slug = slug.trim_matches('-');
+    let slug = if slug.is_empty() || slug.starts_with("xn-") || slug.starts_with("sthree-") {
+        format!("ep-{slug}")
+    } else {
+        slug.to_owned()
+    };
+    let slug = slug.trim_end_matches('-');
+    let mut out = format!("{slug}-{suffix}");
+    out.truncate(63);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid_bucket(s: &str) -> bool {
+        (3..=63).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.as_bytes()[0].is_ascii_alphanumeric()
+            && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+    }
+
+    #[test]
+    fn derived_names_are_valid_stable_and_distinct() {
+        let a = derived_bucket_name("Orders_Ingest", "aws", "123456789012", "us-east-1");
+        assert!(a.starts_with("orders-ingest-"), "{a}");
+        assert!(valid_bucket(&a), "{a}");
+        assert_eq!(
+            a,
+            derived_bucket_name("Orders_Ingest", "aws", "123456789012", "us-east-1")
+        );
+        assert_ne!(
+            a,
+            derived_bucket_name("Orders_Ingest", "aws", "210987654321", "us-east-1")
+        );
+        assert_ne!(
+            a,
+            derived_bucket_name("Orders_Ingest", "aws", "123456789012", "eu-west-1")
+        );
+        for n in ["_", "-x-", "xn--bad", &"long".repeat(30)] {
+            let b = derived_bucket_name(n, "aws", "123456789012", "us-east-1");
+            assert!(valid_bucket(&b), "{n} -> {b}");
+        }
+    }
+}

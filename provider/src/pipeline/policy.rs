@@ -1,0 +1,254 @@
+//! The function role's trust policy and least-privilege inline policy.
+//!
+//! The inline policy text is computed at plan time and applied byte for byte,
+//! so what a reviewer reads in the plan is exactly what IAM receives.
+
+use serde_json::{Value as Json, json};
+
+/// Where the pipeline lives: enough to write ARNs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub partition: String,
+    pub region: String,
+    pub account_id: String,
+}
+
+/// The AWS partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("eu-isoe-") {
+        "aws-iso-e"
+    } else if region.starts_with("us-isof-") {
+        "aws-iso-f"
+    } else {
+        "aws"
+    }
+}
+
+pub fn bucket_arn(partition: &str, bucket: &str) -> String {
+    format!("arn:{partition}:s3:::{bucket}")
+}
+
+pub fn role_arn(loc: &Location, role_name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role/{role_name}",
+        loc.partition, loc.account_id
+    )
+}
+
+pub fn function_arn(loc: &Location, function_name: &str) -> String {
+    format!(
+        "arn:{}:lambda:{}:{}:function:{function_name}",
+        loc.partition, loc.region, loc.account_id
+    )
+}
+
+/// The account id inside an ARN such as a role's.
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// The role's trust policy: only Lambda may assume it, and only on behalf of
+/// this account.
+pub fn trust_policy(account_id: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "lambda.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": account_id } }
+        }]
+    })
+    .to_string()
+}
+
+/// The bucket policy that refuses every request not made over TLS.
+pub fn tls_only_bucket_policy(partition: &str, bucket: &str) -> String {
+    let arn = bucket_arn(partition, bucket);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn.clone(), format!("{arn}/*")],
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+        }]
+    })
+    .to_string()
+}
+
+/// The inline policy: read the objects the triggers can deliver, write logs
+/// to the function's own log group, nothing else.
+///
+/// `prefixes` holds each trigger's prefix; when every trigger has a
+/// non-empty one, reads are narrowed to those prefixes.
+pub fn inline_policy(
+    loc: &Location,
+    bucket: &str,
+    function_name: &str,
+    prefixes: &[Option<String>],
+) -> String {
+    let bucket = bucket_arn(&loc.partition, bucket);
+    let narrowed: Option<Vec<&str>> = prefixes
+        .iter()
+        .map(|p| p.as_deref().filter(|p| !p.is_empty()))
+        .collect();
+    let mut objects: Vec<String> = match narrowed {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .map(|p| format!("{bucket}/{}*", escape_iam_wildcards(p)))
+            .collect(),
+        _ => vec![format!("{bucket}/*")],
+    };
+    objects.sort();
+    objects.dedup();
+
+    let log_group = format!(
+        "arn:{}:logs:{}:{}:log-group:{}",
+        loc.partition,
+        loc.region,
+        loc.account_id,
+        super::naming::log_group_name(function_name)
+    );
+    let doc: Json = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadTriggeringObjects",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": objects,
+            },
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [log_group.clone(), format!("{log_group}:*")],
+            }
+        ]
+    });
+    doc.to_string()
+}
+
+/// In IAM resource ARNs `*`, `?` and `$` are special; a literal one is
+/// written `${*}`, `${?}`, `${$}`.
+fn escape_iam_wildcards(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '*' | '?' | '$' => {
+                out.push_str("${");
+                out.push(c);
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc() -> Location {
+        Location {
+            partition: "aws".into(),
+            region: "eu-west-1".into(),
+            account_id: "123456789012".into(),
+        }
+    }
+
+    fn resources(policy: &str, sid: &str) -> Vec<String> {
+        let doc: Json = serde_json::from_str(policy).unwrap();
+        let stmt = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap()
+            .clone();
+        serde_json::from_value(stmt["Resource"].clone()).unwrap()
+    }
+
+    #[test]
+    fn reads_are_narrowed_to_prefixes_when_every_trigger_has_one() {
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[
+                Some("data/".into()),
+                Some("in/".into()),
+                Some("data/".into()),
+            ],
+        );
+        assert_eq!(
+            resources(&p, "ReadTriggeringObjects"),
+            ["arn:aws:s3:::b/data/*", "arn:aws:s3:::b/in/*"]
+        );
+    }
+
+    #[test]
+    fn one_trigger_without_prefix_widens_reads_to_the_bucket() {
+        let p = inline_policy(&loc(), "b", "f", &[Some("data/".into()), None]);
+        assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
+        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())]);
+        assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
+    }
+
+    #[test]
+    fn logs_are_limited_to_the_functions_own_group() {
+        let p = inline_policy(&loc(), "b", "fn1", &[None]);
+        assert_eq!(
+            resources(&p, "WriteOwnLogs"),
+            [
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/fn1",
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/fn1:*"
+            ]
+        );
+    }
+
+    #[test]
+    fn literal_wildcards_in_prefixes_are_escaped() {
+        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())]);
+        assert_eq!(
+            resources(&p, "ReadTriggeringObjects"),
+            ["arn:aws:s3:::b/a${*}b${?}/*"]
+        );
+    }
+
+    #[test]
+    fn policy_text_is_stable() {
+        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())]);
+        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())]);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn partitions_and_arns() {
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(
+            account_of_arn("arn:aws:iam::123456789012:role/x"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of_arn("arn:aws:iam:::role/x"), None);
+        assert_eq!(
+            function_arn(&loc(), "f"),
+            "arn:aws:lambda:eu-west-1:123456789012:function:f"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! The `eventpipe_event_pipeline` resource schema. Attribute names are part
+//! of the provider's contract; descriptions are the registry documentation.
+
+use crate::schema::{Attribute, Block, NestedBlock, Schema, Validator};
+use crate::value::{Number, Value};
+
+use super::runtimes;
+
+pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
+
+/// Schema version of the stored state; bump it with an upgrade step.
+pub const SCHEMA_VERSION: i64 = 0;
+
+pub const DEFAULT_HANDLER: &str = "app.handler";
+pub const DEFAULT_MEMORY_MB: i64 = 128;
+pub const DEFAULT_TIMEOUT_S: i64 = 3;
+pub const DEFAULT_ARCHITECTURE: &str = "x86_64";
+pub const DEFAULT_EVENT: &str = "s3:ObjectCreated:*";
+
+pub fn schema() -> Schema {
+    Schema {
+        version: SCHEMA_VERSION,
+        block: Block::new(
+            "An S3 bucket whose new objects are processed by a Lambda function: bucket, \
+             IAM role with a least-privilege inline policy, function packaged from a local \
+             directory, invoke permission for S3 and bucket notification, created, updated \
+             and destroyed together.",
+        )
+        .attr(
+            Attribute::string("id")
+                .computed()
+                .describe("Identifier of the pipeline; equal to `name`."),
+        )
+        .attr(
+            Attribute::string("name")
+                .required()
+                .force_new()
+                .describe(
+                    "Name of the pipeline. Names the Lambda function (`name`) and the IAM role \
+                     (`name-role`) and tags every part. Changing it replaces the pipeline.",
+                )
+                .validate(Validator::LengthBetween(1, 59)),
+        )
+        .attr(
+            Attribute::string("bucket_name")
+                .optional_computed()
+                .force_new()
+                .describe(
+                    "Name of the S3 bucket to create. When not set, a name is derived from \
+                     `name`, the account and the region, and shown in the plan. Changing it \
+                     replaces the pipeline.",
+                )
+                .validate(Validator::LengthBetween(3, 63)),
+        )
+        .attr(
+            Attribute::bool("force_destroy")
+                .default(Value::Bool(false))
+                .describe(
+                    "When `true`, destroying the pipeline first deletes every object (and \
+                     object version) in the bucket. When `false` (the default), destroying a \
+                     pipeline whose bucket still holds objects fails and deletes nothing.",
+                ),
+        )
+        .attr(
+            Attribute::bool("require_tls")
+                .default(Value::Bool(true))
+                .describe(
+                    "When `true` (the default), the bucket policy denies every request that \
+                     does not use TLS. Only turn this off for emulators that cannot evaluate \
+                     the policy's condition.",
+                ),
+        )
+        .attr(Attribute::string_map("tags").optional().describe(
+            "Tags for every part the pipeline creates, merged over the provider's \
+             `default_tags` (these win on conflicts).",
+        ))
+        .attr(Attribute::string_map("tags_all").computed().describe(
+            "All tags applied to the parts: the provider's `default_tags` merged with `tags`.",
+        ))
+        .attr(
+            Attribute::string("bucket_arn")
+                .computed()
+                .describe("ARN of the bucket."),
+        )
+        .attr(
+            Attribute::string("role_name")
+                .computed()
+                .describe("Name of the function's IAM execution role."),
+        )
+        .attr(
+            Attribute::string("role_arn")
+                .computed()
+                .describe("ARN of the function's IAM execution role."),
+        )
+        .attr(
+            Attribute::string("function_name")
+                .computed()
+                .describe("Name of the Lambda function."),
+        )
+        .attr(
+            Attribute::string("function_arn")
+                .computed()
+                .describe("ARN of the Lambda function."),
+        )
+        .attr(Attribute::string("s3_permission_id").computed().describe(
+            "Statement id of the function permission that lets S3 (only for this bucket and \
+             account) invoke the function. Empty when the permission went missing.",
+        ))
+        .attr(Attribute::string("source_code_hash").computed().describe(
+            "SHA-256 (hex) of the packaged source: every file under `function.source_dir` \
+             with its relative path and executable bit. Computed at plan time, so an edited \
+             handler file shows up as a change in the plan.",
+        ))
+        .attr(Attribute::string("policy_json").computed().describe(
+            "The exact inline IAM policy given to the function's role, shown in the plan \
+             whenever the bucket name is known, so reviewers see every permission granted: \
+             `s3:GetObject` on this bucket's objects (narrowed to the trigger prefixes when \
+             every trigger has one) and writing logs to the function's own log group.",
+        ))
+        .block(NestedBlock::single_required("function", function_block()))
+        .block(NestedBlock::list("trigger", 1, 0, trigger_block())),
+    }
+}
+
+fn function_block() -> Block {
+    Block::new("The Lambda function that processes each new object.")
+        .attr(Attribute::string("source_dir").required().describe(
+            "Local directory holding the function's code. Packaged as a deterministic zip \
+             (sorted entries, fixed timestamps and permissions; `__pycache__`, `.git` and \
+             similar are skipped), so the same files give the same `source_code_hash` on \
+             every machine.",
+        ))
+        .attr(
+            Attribute::string("handler")
+                .default(Value::String(DEFAULT_HANDLER.into()))
+                .describe("Function entry point, e.g. `app.handler` for `handler()` in `app.py`.")
+                .validate(Validator::LengthBetween(1, 128)),
+        )
+        .attr(
+            Attribute::string("runtime")
+                .default(Value::String(runtimes::DEFAULT.into()))
+                .describe("Lambda runtime identifier. Deprecated runtimes are refused.")
+                .validate(runtimes::validator()),
+        )
+        .attr(
+            Attribute::number("memory_size")
+                .default(Value::Number(Number::from(DEFAULT_MEMORY_MB)))
+                .describe("Memory for the function, in MB.")
+                .validate(Validator::IntBetween(128, 10240)),
+        )
+        .attr(
+            Attribute::number("timeout")
+                .default(Value::Number(Number::from(DEFAULT_TIMEOUT_S)))
+                .describe("Maximum run time of one invocation, in seconds.")
+                .validate(Validator::IntBetween(1, 900)),
+        )
+        .attr(
+            Attribute::string_map("environment")
+                .optional()
+                .sensitive()
+                .describe(
+                    "Environment variables for the function. Sensitive: values never appear \
+                     in plans or logs.",
+                ),
+        )
+        .attr(
+            Attribute::string("architecture")
+                .default(Value::String(DEFAULT_ARCHITECTURE.into()))
+                .describe("Instruction set of the function.")
+                .validate(Validator::OneOf(&["x86_64", "arm64"])),
+        )
+        .attr(
+            Attribute::string("description")
+                .optional()
+                .describe("Description of the function.")
+                .validate(Validator::LengthBetween(0, 256)),
+        )
+}
+
+fn trigger_block() -> Block {
+    Block::new(
+        "A bucket notification that invokes the function. At least one is required; \
+         triggers must not overlap (same event type with overlapping prefix and suffix).",
+    )
+    .attr(
+        Attribute::string_list("events")
+            .default(Value::List(vec![Value::String(DEFAULT_EVENT.into())]))
+            .describe("S3 event types that invoke the function."),
+    )
+    .attr(
+        Attribute::string("filter_prefix")
+            .optional()
+            .describe("Only objects whose key starts with this prefix, e.g. `data/`."),
+    )
+    .attr(
+        Attribute::string("filter_suffix")
+            .optional()
+            .describe("Only objects whose key ends with this suffix, e.g. `.json`."),
+    )
+}

@@ -1,0 +1,308 @@
+//! The function's source directory: which files belong to the package, and
+//! the content hash shown in the plan as `source_code_hash`.
+//!
+//! The hash covers each file's relative path, executable bit and contents,
+//! in sorted order, so it is the same on every machine and does not depend
+//! on timestamps. Plan only hashes; the zip is built at apply.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// Names never packaged: caches, VCS metadata, editor and OS litter.
+const SKIPPED_NAMES: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".terraform",
+    ".DS_Store",
+    "Thumbs.db",
+];
+
+/// File endings never packaged (compiled Python is rebuilt by the runtime).
+const SKIPPED_SUFFIXES: &[&str] = &[".pyc", ".pyo"];
+
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("source directory {path} does not exist")]
+    Missing { path: PathBuf },
+    #[error("{path} is not a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("source directory {path} holds no files to package")]
+    Empty { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path}: file names must be valid UTF-8 to be packaged")]
+    NonUtf8Name { path: PathBuf },
+}
+
+/// One file of the package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path inside the package, `/`-separated.
+    pub name: String,
+    /// Absolute path on disk.
+    pub path: PathBuf,
+    pub executable: bool,
+    pub size: u64,
+}
+
+/// The files of a source directory, sorted by package path.
+#[derive(Clone, Debug)]
+pub struct SourceTree {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+}
+
+impl SourceTree {
+    pub fn total_size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+fn skipped(name: &str) -> bool {
+    SKIPPED_NAMES.contains(&name) || SKIPPED_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SourceError + '_ {
+    move |source| SourceError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Lists the files to package under `root` (following symbolic links).
+pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
+    let meta = match fs::metadata(root) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(SourceError::Missing {
+                path: root.to_owned(),
+            });
+        }
+        Err(e) => return Err(io_err(root)(e)),
+    };
+    if !meta.is_dir() {
+        return Err(SourceError::NotADirectory {
+            path: root.to_owned(),
+        });
+    }
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(skipped));
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_owned();
+            SourceError::Io {
+                path,
+                source: e.into(),
+            }
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let mut name = String::new();
+        for part in rel.components() {
+            let part = part
+                .as_os_str()
+                .to_str()
+                .ok_or_else(|| SourceError::NonUtf8Name {
+                    path: entry.path().to_owned(),
+                })?;
+            if !name.is_empty() {
+                name.push('/');
+            }
+            name.push_str(part);
+        }
+        let meta = entry.metadata().map_err(|e| SourceError::Io {
+            path: entry.path().to_owned(),
+            source: e.into(),
+        })?;
+        files.push(SourceFile {
+            name,
+            path: entry.path().to_owned(),
+            executable: is_executable(&meta),
+            size: meta.len(),
+        });
+    }
+    if files.is_empty() {
+        return Err(SourceError::Empty {
+            path: root.to_owned(),
+        });
+    }
+    // Sort by the package path (walkdir sorts per directory by OS name).
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(SourceTree {
+        root: root.to_owned(),
+        files,
+    })
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &fs::Metadata) -> bool {
+    false
+}
+
+fn hash_file(path: &Path) -> Result<[u8; 32], SourceError> {
+    let mut file = fs::File::open(path).map_err(io_err(path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// The tree's content hash (hex). Files are hashed on several threads; the
+/// result does not depend on how many.
+pub fn tree_hash(tree: &SourceTree) -> Result<String, SourceError> {
+    let digests = hash_files_parallel(&tree.files)?;
+    let mut outer = Sha256::new();
+    outer.update(b"eventpipe-source-v1\0");
+    for (file, digest) in tree.files.iter().zip(&digests) {
+        outer.update(file.name.as_bytes());
+        outer.update([0, u8::from(file.executable)]);
+        outer.update(file.size.to_le_bytes());
+        outer.update(digest);
+    }
+    Ok(hex::encode(outer.finalize()))
+}
+
+fn hash_files_parallel(files: &[SourceFile]) -> Result<Vec<[u8; 32]>, SourceError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    if threads == 1 || files.len() < 2 || total < 1 << 20 {
+        return files.iter().map(|f| hash_file(&f.path)).collect();
+    }
+    // Hand out files from a shared counter so big and small files balance.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<[u8; 32]>> = vec![None; files.len()];
+    let results = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        done.push((i, hash_file(&f.path)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect::<Vec<_>>()
+    });
+    for (i, r) in results.into_iter().flatten() {
+        out[i] = Some(r?);
+    }
+    out.into_iter()
+        .zip(files)
+        .map(|(d, f)| {
+            d.ok_or_else(|| SourceError::Io {
+                path: f.path.clone(),
+                source: io::Error::other("hashing thread failed"),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, body: &str) {
+        let p = dir.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
+
+    #[test]
+    fn caches_and_vcs_folders_are_not_packaged() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "app.py", "x");
+        write(d.path(), "lib/util.py", "y");
+        write(d.path(), "__pycache__/app.cpython-312.pyc", "z");
+        write(d.path(), ".git/HEAD", "ref");
+        write(d.path(), "lib/old.pyc", "z");
+        let t = scan(d.path()).unwrap();
+        let names: Vec<_> = t.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["app.py", "lib/util.py"]);
+    }
+
+    #[test]
+    fn hash_changes_with_content_and_name_but_not_with_mtime() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "app.py", "print(1)");
+        let h1 = tree_hash(&scan(d.path()).unwrap()).unwrap();
+        write(d.path(), "app.py", "print(1)");
+        assert_eq!(h1, tree_hash(&scan(d.path()).unwrap()).unwrap());
+        write(d.path(), "app.py", "print(2)");
+        let h2 = tree_hash(&scan(d.path()).unwrap()).unwrap();
+        assert_ne!(h1, h2);
+        fs::rename(d.path().join("app.py"), d.path().join("main.py")).unwrap();
+        assert_ne!(h2, tree_hash(&scan(d.path()).unwrap()).unwrap());
+    }
+
+    #[test]
+    fn parallel_and_serial_hashing_agree() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            write(d.path(), &format!("f{i:02}.bin"), &"x".repeat(60_000 + i));
+        }
+        let t = scan(d.path()).unwrap();
+        let parallel = hash_files_parallel(&t.files).unwrap();
+        let serial: Vec<_> = t
+            .files
+            .iter()
+            .map(|f| hash_file(&f.path).unwrap())
+            .collect();
+        assert_eq!(parallel, serial);
+    }
+
+    #[test]
+    fn missing_empty_and_file_sources_are_errors() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            scan(&d.path().join("nope")),
+            Err(SourceError::Missing { .. })
+        ));
+        assert!(matches!(scan(d.path()), Err(SourceError::Empty { .. })));
+        write(d.path(), "f", "x");
+        assert!(matches!(
+            scan(&d.path().join("f")),
+            Err(SourceError::NotADirectory { .. })
+        ));
+    }
+}

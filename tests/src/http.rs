@@ -1,0 +1,93 @@
+//! A minimal HTTP/1.1 client for the emulator's control API (`/moto-api/...`).
+//! One request per connection; enough for small JSON calls on loopback.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+
+/// The status code and body of a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends one request and reads the whole response (the server closes the connection).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<Response> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream
+        .write_all(render_request(addr, method, path, body).as_bytes())
+        .with_context(|| format!("sending {method} {path} to {addr}"))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading the answer to {method} {path} from {addr}"))?;
+    parse_response(&raw).with_context(|| format!("answer to {method} {path} from {addr}"))
+}
+
+fn render_request(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> String {
+    let body = body.unwrap_or("");
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn parse_response(raw: &[u8]) -> Result<Response> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status_line = head.lines().next().unwrap_or("");
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow!("not an HTTP response: {status_line:?}"))?;
+    Ok(Response {
+        status,
+        body: body.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_status_and_body() {
+        let raw = b"HTTP/1.1 201 CREATED\r\nContent-Length: 2\r\n\r\n{}";
+        assert_eq!(
+            parse_response(raw).unwrap(),
+            Response {
+                status: 201,
+                body: "{}".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(parse_response(b"hello").is_err());
+    }
+
+    #[test]
+    fn request_has_length_and_close() {
+        let addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let req = render_request(addr, "POST", "/moto-api/reset", Some("{}"));
+        assert!(req.starts_with("POST /moto-api/reset HTTP/1.1\r\n"));
+        assert!(req.contains("Content-Length: 2\r\n"));
+        assert!(req.contains("Connection: close\r\n"));
+        assert!(req.ends_with("\r\n\r\n{}"));
+    }
+}

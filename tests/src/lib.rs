@@ -1,0 +1,37 @@
+//! End-to-end test harness: real Terraform CLIs against the moto server,
+//! with an independent AWS client to check what really exists.
+//!
+//! ```no_run
+//! use tests::{Moto, Workspace, terraform_versions};
+//!
+//! for tf in terraform_versions().unwrap() {
+//!     let moto = Moto::start().unwrap();
+//!     let mut ws = Workspace::new(&tf).unwrap();
+//!     ws.envs(moto.env_vars());
+//!     ws.write("main.tf", "# ...").unwrap();
+//!     ws.init().unwrap();
+//!     ws.apply_auto().unwrap();
+//!     println!("{}", moto.aws().unwrap().list_everything().unwrap());
+//! }
+//! ```
+//!
+//! Environment: `EVENTPIPE_TF_VERSIONS` (which CLIs), `EVENTPIPE_PROVIDER_BIN`
+//! (which provider binary), `EVENTPIPE_TOOLS_DIR` (where `.tools` is),
+//! `EVENTPIPE_KEEP_WORKSPACE` (keep temp dirs for debugging).
+
+pub mod aws;
+pub mod cli_config;
+pub mod http;
+pub mod mirror;
+pub mod moto;
+pub mod process;
+pub mod provider_bin;
+pub mod terraform;
+pub mod tools;
+
+pub use aws::{Aws, Inventory, RoleSummary};
+pub use mirror::{ProviderMirror, required_providers_hcl};
+pub use moto::Moto;
+pub use provider_bin::provider_binary;
+pub use terraform::{Output, Plan, Workspace};
+pub use tools::{TerraformCli, terraform_versions};

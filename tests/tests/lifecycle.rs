@@ -1,0 +1,501 @@
+//! The pipeline resource end to end on the emulator: what `apply` creates is
+//! read back with an independent AWS client, and every later plan is checked
+//! the way a reviewer would read it.
+
+mod common;
+
+use common::*;
+use serde_json::Value as Json;
+use tests::{Moto, TerraformCli, Workspace};
+
+fn state_attrs(ws: &Workspace, address_name: &str) -> Json {
+    let show = ws.show_json().unwrap();
+    let resources = show["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    resources
+        .into_iter()
+        .find(|r| r["name"] == address_name)
+        .map(|r| r["values"].clone())
+        .unwrap_or(Json::Null)
+}
+
+fn assert_plan_empty(ws: &Workspace) {
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    assert!(
+        !plan.has_changes,
+        "expected an empty plan:\n{}",
+        plan.output
+    );
+}
+
+fn newest_cli() -> TerraformCli {
+    clis().remove(0)
+}
+
+#[test]
+fn the_seed_pipeline_applies_as_specified_and_replans_empty() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("seed", "seed-bucket", ""));
+    ws.init().unwrap();
+    let apply = ws.apply_auto().unwrap();
+    assert!(
+        apply.contains("Apply complete! Resources: 1 added"),
+        "{apply}"
+    );
+    let state = state_attrs(&ws, "seed");
+    let aws = moto.aws().unwrap();
+
+    // Bucket: encrypted, public access blocked.
+    let enc = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_encryption()
+                .bucket("seed-bucket")
+                .send(),
+        )
+        .expect("bucket encryption");
+    let rules = enc.server_side_encryption_configuration().unwrap().rules();
+    assert!(!rules.is_empty());
+    let pab = aws
+        .block_on(
+            aws.s3()
+                .get_public_access_block()
+                .bucket("seed-bucket")
+                .send(),
+        )
+        .expect("public access block");
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(pab.block_public_acls(), Some(true));
+    assert_eq!(pab.restrict_public_buckets(), Some(true));
+
+    // Role trusting Lambda, with exactly the planned inline policy.
+    let role = aws
+        .block_on(aws.iam().get_role().role_name("seed-role").send())
+        .unwrap();
+    let trust = role
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .unwrap_or_default();
+    let trust = percent_decode(trust);
+    assert!(trust.contains("lambda.amazonaws.com"), "{trust}");
+    let policy = aws
+        .block_on(
+            aws.iam()
+                .get_role_policy()
+                .role_name("seed-role")
+                .policy_name("eventpipe")
+                .send(),
+        )
+        .unwrap();
+    let applied = percent_decode(policy.policy_document());
+    assert_eq!(
+        applied,
+        state["policy_json"].as_str().unwrap(),
+        "policy applied byte for byte"
+    );
+    let doc: Json = serde_json::from_str(&applied).unwrap();
+    let read = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"] == "s3:GetObject")
+        .unwrap();
+    assert_eq!(
+        read["Resource"],
+        serde_json::json!(["arn:aws:s3:::seed-bucket/data/*"])
+    );
+
+    // Function with exactly the configured settings.
+    let f = aws
+        .block_on(aws.lambda().get_function().function_name("seed").send())
+        .unwrap();
+    let c = f.configuration().unwrap();
+    assert_eq!(c.handler(), Some("app.handler"));
+    assert_eq!(c.runtime().map(|r| r.as_str()), Some("python3.12"));
+    assert_eq!(c.timeout(), Some(60));
+    assert_eq!(c.memory_size(), Some(512));
+    assert_eq!(c.role(), state["role_arn"].as_str());
+
+    // A permission for S3, scoped to this bucket and account.
+    let p = aws
+        .block_on(aws.lambda().get_policy().function_name("seed").send())
+        .unwrap();
+    let p: Json = serde_json::from_str(p.policy().unwrap()).unwrap();
+    let st = &p["Statement"][0];
+    assert_eq!(st["Principal"]["Service"], "s3.amazonaws.com");
+    assert_eq!(st["Action"], "lambda:InvokeFunction");
+    let cond = st["Condition"].to_string();
+    assert!(cond.contains("arn:aws:s3:::seed-bucket"), "{cond}");
+    assert!(cond.contains("123456789012"), "{cond}");
+
+    // A notification with exactly that filter, pointing at the function.
+    let n = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_notification_configuration()
+                .bucket("seed-bucket")
+                .send(),
+        )
+        .unwrap();
+    let lambdas = n.lambda_function_configurations();
+    assert_eq!(lambdas.len(), 1);
+    assert_eq!(
+        lambdas[0].lambda_function_arn(),
+        state["function_arn"].as_str().unwrap()
+    );
+    assert_eq!(lambdas[0].events()[0].as_str(), "s3:ObjectCreated:*");
+    let rules: Vec<(String, String)> = lambdas[0]
+        .filter()
+        .and_then(|f| f.key())
+        .map(|k| {
+            k.filter_rules()
+                .iter()
+                .map(|r| {
+                    (
+                        r.name().unwrap().as_str().to_lowercase(),
+                        r.value().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        rules.contains(&("prefix".into(), "data/".into())),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("suffix".into(), ".json".into())),
+        "{rules:?}"
+    );
+
+    assert_plan_empty(&ws);
+
+    // An object under data/ reaches the function (moto logs each delivery).
+    aws.put_object("seed-bucket", "data/one.json", r#"{"id":1}"#)
+        .unwrap();
+    aws.put_object("seed-bucket", "other/two.json", r#"{"id":2}"#)
+        .unwrap();
+    let streams = aws.log_stream_names("/aws/lambda/seed").unwrap();
+    assert_eq!(
+        streams.len(),
+        1,
+        "exactly the matching object is delivered: {streams:?}"
+    );
+
+    let destroy = ws.destroy_auto().unwrap();
+    assert!(destroy.contains("Resources: 1 destroyed"), "{destroy}");
+    assert_emulator_empty(&moto);
+}
+
+/// IAM returns policy documents URL-encoded.
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[test]
+fn memory_and_handler_edits_update_in_place() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("upd", "upd-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+    let before = aws
+        .block_on(aws.lambda().get_function().function_name("upd").send())
+        .unwrap();
+    let sha_before = before
+        .configuration()
+        .unwrap()
+        .code_sha256()
+        .unwrap()
+        .to_owned();
+
+    ws.write(
+        "main.tf",
+        format!(
+            "{}{}",
+            provider_hcl(&moto),
+            seed_resource("upd", "upd-bucket", "")
+                .replace("memory_size = 512", "memory_size = 1024")
+        ),
+    )
+    .unwrap();
+    ws.write("app/app.py", format!("{APP_PY}\n# v2\n")).unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(
+        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("memory_size") && plan.contains("source_code_hash"),
+        "{plan}"
+    );
+    assert!(!plan.contains("forces replacement"), "{plan}");
+    ws.apply_auto().unwrap();
+
+    let after = aws
+        .block_on(aws.lambda().get_function().function_name("upd").send())
+        .unwrap();
+    let c = after.configuration().unwrap();
+    assert_eq!(c.memory_size(), Some(1024));
+    assert_ne!(c.code_sha256().unwrap(), sha_before, "the code must change");
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn renaming_the_pipeline_plans_a_replacement() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("ren", "ren-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    ws.write(
+        "main.tf",
+        format!(
+            "{}{}",
+            provider_hcl(&moto),
+            seed_resource("ren", "ren-bucket-2", "")
+        ),
+    )
+    .unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(plan.contains("must be replaced"), "{plan}");
+    assert!(plan.contains("forces replacement"), "{plan}");
+    assert!(
+        plan.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{plan}"
+    );
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("drift", "drift-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+
+    // 1. The notification is removed.
+    aws.block_on(
+        aws.s3()
+            .put_bucket_notification_configuration()
+            .bucket("drift-bucket")
+            .notification_configuration(
+                aws_sdk_s3::types::NotificationConfiguration::builder().build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    assert!(plan.has_changes, "{}", plan.output);
+    assert!(plan.output.contains("trigger"), "{}", plan.output);
+    assert!(plan.output.contains("1 to change"), "{}", plan.output);
+    ws.apply_auto().unwrap();
+    let n = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_notification_configuration()
+                .bucket("drift-bucket")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(n.lambda_function_configurations().len(), 1);
+    assert_plan_empty(&ws);
+
+    // 2. Memory is changed by hand.
+    aws.block_on(
+        aws.lambda()
+            .update_function_configuration()
+            .function_name("drift")
+            .memory_size(256)
+            .send(),
+    )
+    .unwrap();
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    assert!(
+        plan.has_changes && plan.output.contains("memory_size"),
+        "{}",
+        plan.output
+    );
+    assert!(
+        plan.output.contains("256") && plan.output.contains("512"),
+        "{}",
+        plan.output
+    );
+    ws.apply_auto().unwrap();
+    let f = aws
+        .block_on(aws.lambda().get_function().function_name("drift").send())
+        .unwrap();
+    assert_eq!(f.configuration().unwrap().memory_size(), Some(512));
+    assert_plan_empty(&ws);
+
+    // 3. The invoke permission is removed.
+    aws.block_on(
+        aws.lambda()
+            .remove_permission()
+            .function_name("drift")
+            .statement_id("eventpipe-s3-invoke")
+            .send(),
+    )
+    .unwrap();
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    assert!(
+        plan.has_changes && plan.output.contains("s3_permission_id"),
+        "{}",
+        plan.output
+    );
+    ws.apply_auto().unwrap();
+    let p = aws
+        .block_on(aws.lambda().get_policy().function_name("drift").send())
+        .unwrap();
+    assert!(p.policy().unwrap().contains("eventpipe-s3-invoke"));
+    assert_plan_empty(&ws);
+
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn a_deleted_function_is_recreated_without_replacing_the_pipeline() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("gone", "gone-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+    aws.put_object("gone-bucket", "keep/me.txt", "precious")
+        .unwrap();
+    aws.block_on(aws.lambda().delete_function().function_name("gone").send())
+        .unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(plan.contains("1 to change"), "{plan}");
+    ws.apply_auto().unwrap();
+    assert!(aws.function_names().unwrap().contains(&"gone".to_owned()));
+    // The bucket (and its data) survived the repair.
+    let obj = aws.block_on(
+        aws.s3()
+            .head_object()
+            .bucket("gone-bucket")
+            .key("keep/me.txt")
+            .send(),
+    );
+    assert!(obj.is_ok(), "the bucket's objects must survive");
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn import_by_name_then_plan_is_empty() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("imp", "imp-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.imp"])
+        .unwrap();
+    let out = ws
+        .run_ok(&["import", "eventpipe_event_pipeline.imp", "imp"])
+        .unwrap();
+    assert!(out.contains("Import successful"), "{out}");
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    // force_destroy is config-only: it may differ after import; nothing else.
+    let text = plan.output.combined();
+    if plan.has_changes {
+        assert!(
+            text.contains("force_destroy") && text.contains("1 to change"),
+            "{text}"
+        );
+        assert!(!text.contains("must be replaced"), "{text}");
+        ws.apply_auto().unwrap();
+    }
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn destroy_refuses_a_non_empty_bucket_without_force_destroy() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let body = seed_resource("keep", "keep-bucket", "")
+        .replace("force_destroy = true", "force_destroy = false");
+    let ws = workspace(&tf, &moto, &body);
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+    aws.put_object("keep-bucket", "report.csv", "a,b").unwrap();
+    let out = ws.run(&["destroy", "-auto-approve"]).unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.contains("still holds objects") && out.contains("force_destroy"),
+        "{out}"
+    );
+    // Nothing else was deleted first.
+    assert!(aws.function_names().unwrap().contains(&"keep".to_owned()));
+    assert!(
+        aws.bucket_names()
+            .unwrap()
+            .contains(&"keep-bucket".to_owned())
+    );
+    assert_eq!(aws.roles().unwrap().len(), 1);
+
+    // With force_destroy the objects go with it.
+    ws.write(
+        "main.tf",
+        format!(
+            "{}{}",
+            provider_hcl(&moto),
+            seed_resource("keep", "keep-bucket", "")
+        ),
+    )
+    .unwrap();
+    ws.apply_auto().unwrap();
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn ten_pipelines_apply_and_destroy_in_parallel() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let body: String = (0..10)
+        .map(|i| seed_resource(&format!("p{i}"), &format!("p{i}-bucket"), ""))
+        .collect();
+    let ws = workspace(&tf, &moto, &body);
+    ws.init().unwrap();
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains("Resources: 10 added"), "{out}");
+    let aws = moto.aws().unwrap();
+    assert_eq!(aws.function_names().unwrap().len(), 10);
+    assert_eq!(aws.bucket_names().unwrap().len(), 10);
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn the_oldest_supported_cli_creates_plans_empty_and_destroys() {
+    let Some(tf) = clis().into_iter().find(|t| !t.at_least(1, 1)) else {
+        panic!("Terraform 1.0.3 is part of the suite; run scripts/setup-tools.sh");
+    };
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("old", "old-bucket", ""));
+    ws.init().unwrap();
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains("Resources: 1 added"), "{out}");
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
