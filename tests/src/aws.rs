@@ -198,15 +198,36 @@ impl Aws {
             return Ok(Vec::new());
         }
         let call = self.logs.describe_log_streams().log_group_name(group);
-        let pages = call.into_paginator().items().send();
-        let streams = sdk(
-            "DescribeLogStreams",
-            self.block_on(pages.collect::<Result<Vec<_>, _>>()),
-        )?;
-        Ok(streams
-            .iter()
-            .filter_map(|s| s.log_stream_name().map(str::to_string))
-            .collect())
+        match self.block_on(call.send()) {
+            Ok(out) => Ok(out
+                .log_streams()
+                .iter()
+                .filter_map(|s| s.log_stream_name().map(str::to_string))
+                .collect()),
+            // moto writes event timestamps as JSON floats, which the SDK
+            // refuses to read as the longs the API defines; read the names
+            // from the answer's body instead.
+            Err(e) => {
+                let body = e
+                    .raw_response()
+                    .filter(|r| r.status().as_u16() == 200)
+                    .and_then(|r| r.body().bytes())
+                    .map(<[u8]>::to_vec);
+                let Some(body) = body else {
+                    return sdk("DescribeLogStreams", Err(e));
+                };
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&body).context("DescribeLogStreams body")?;
+                Ok(doc["logStreams"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s["logStreamName"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default())
+            }
+        }
     }
 
     /// Every bucket, role, function and log group in the region.

@@ -166,18 +166,49 @@ async fn notification_config(
     s3: &Client,
     bucket: &str,
 ) -> Result<NotificationConfiguration, AwsError> {
-    let out = s3
+    let out = match s3
         .get_bucket_notification_configuration()
         .bucket(bucket)
         .send()
         .await
-        .map_err(err("s3:GetBucketNotificationConfiguration"))?;
+    {
+        Ok(out) => out,
+        Err(e) if is_empty_notification_document(&e) => {
+            return Ok(NotificationConfiguration::builder().build());
+        }
+        Err(e) => return Err(err("s3:GetBucketNotificationConfiguration")(e)),
+    };
     Ok(NotificationConfiguration::builder()
         .set_lambda_function_configurations(out.lambda_function_configurations)
         .set_queue_configurations(out.queue_configurations)
         .set_topic_configurations(out.topic_configurations)
         .set_event_bridge_configuration(out.event_bridge_configuration)
         .build())
+}
+
+/// Some S3 implementations (the moto emulator among them) answer a bucket
+/// without notifications with an empty `<GetBucketNotificationResponse/>`
+/// document, which the SDK cannot read as a `NotificationConfiguration`.
+/// A 200 answer whose body is a single empty element means "no
+/// notifications"; anything else stays an error.
+fn is_empty_notification_document<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
+    let Some(raw) = e.raw_response() else {
+        return false;
+    };
+    if raw.status().as_u16() != 200 {
+        return false;
+    }
+    let Some(body) = raw.body().bytes().and_then(|b| std::str::from_utf8(b).ok()) else {
+        return false;
+    };
+    let body = body.trim();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r).trim(),
+        None => body,
+    };
+    body.starts_with('<') && body.ends_with("/>") && body.matches('<').count() == 1
 }
 
 fn trigger_of(c: &LambdaFunctionConfiguration) -> LambdaTrigger {
