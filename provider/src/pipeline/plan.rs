@@ -199,9 +199,16 @@ fn plan_object(
         Field::Null => Field::Known(Vec::new()),
         Field::Unknown => Field::Unknown,
     };
-    let policy_json = match (&bucket, &name, &prefixes) {
-        (Field::Known(b), Field::Known(n), Field::Known(p)) => {
-            Value::String(policy::inline_policy(loc, b, &naming::function_name(n), p))
+    let output_prefix = cfg.string("output_prefix")?;
+    let policy_json = match (&bucket, &name, &prefixes, &output_prefix) {
+        (Field::Known(b), Field::Known(n), Field::Known(p), out) if !out.is_unknown() => {
+            Value::String(policy::inline_policy(
+                loc,
+                b,
+                &naming::function_name(n),
+                p,
+                out.as_known().map(String::as_str),
+            ))
         }
         _ => Value::Unknown,
     };
@@ -262,6 +269,7 @@ mod tests {
             ),
             ("force_destroy", null()),
             ("require_tls", null()),
+            ("output_prefix", null()),
             ("tags", null()),
             ("tags_all", null()),
             ("bucket_arn", null()),

@@ -98,6 +98,7 @@ pub fn inline_policy(
     bucket: &str,
     function_name: &str,
     prefixes: &[Option<String>],
+    output_prefix: Option<&str>,
 ) -> String {
     let bucket = bucket_arn(&loc.partition, bucket);
     let narrowed: Option<Vec<&str>> = prefixes
@@ -121,24 +122,27 @@ pub fn inline_policy(
         loc.account_id,
         super::naming::log_group_name(function_name)
     );
-    let doc: Json = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadTriggeringObjects",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": objects,
-            },
-            {
-                "Sid": "WriteOwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [log_group.clone(), format!("{log_group}:*")],
-            }
-        ]
-    });
-    doc.to_string()
+    let mut statements = vec![json!({
+        "Sid": "ReadTriggeringObjects",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": objects,
+    })];
+    if let Some(out) = output_prefix {
+        statements.push(json!({
+            "Sid": "WriteResults",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": format!("{bucket}/{}*", escape_iam_wildcards(out)),
+        }));
+    }
+    statements.push(json!({
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [log_group.clone(), format!("{log_group}:*")],
+    }));
+    json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
 }
 
 /// In IAM resource ARNs `*`, `?` and `$` are special; a literal one is
@@ -193,6 +197,7 @@ mod tests {
                 Some("in/".into()),
                 Some("data/".into()),
             ],
+            None,
         );
         assert_eq!(
             resources(&p, "ReadTriggeringObjects"),
@@ -202,15 +207,15 @@ mod tests {
 
     #[test]
     fn one_trigger_without_prefix_widens_reads_to_the_bucket() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("data/".into()), None]);
+        let p = inline_policy(&loc(), "b", "f", &[Some("data/".into()), None], None);
         assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
-        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())]);
+        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())], None);
         assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
     }
 
     #[test]
     fn logs_are_limited_to_the_functions_own_group() {
-        let p = inline_policy(&loc(), "b", "fn1", &[None]);
+        let p = inline_policy(&loc(), "b", "fn1", &[None], None);
         assert_eq!(
             resources(&p, "WriteOwnLogs"),
             [
@@ -221,8 +226,24 @@ mod tests {
     }
 
     #[test]
+    fn an_output_prefix_grants_put_there_only() {
+        let p = inline_policy(&loc(), "b", "f", &[Some("in/".into())], Some("out/"));
+        let doc: Json = serde_json::from_str(&p).unwrap();
+        let put = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "WriteResults")
+            .unwrap();
+        assert_eq!(put["Action"], "s3:PutObject");
+        assert_eq!(put["Resource"], "arn:aws:s3:::b/out/*");
+        let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], None);
+        assert!(!none.contains("PutObject"));
+    }
+
+    #[test]
     fn literal_wildcards_in_prefixes_are_escaped() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())]);
+        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())], None);
         assert_eq!(
             resources(&p, "ReadTriggeringObjects"),
             ["arn:aws:s3:::b/a${*}b${?}/*"]
@@ -231,8 +252,8 @@ mod tests {
 
     #[test]
     fn policy_text_is_stable() {
-        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())]);
-        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())]);
+        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None);
+        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None);
         assert_eq!(a, b);
     }
 

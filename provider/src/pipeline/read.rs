@@ -314,6 +314,7 @@ pub async fn import_state(
         ),
         ("force_destroy", Value::Bool(false)),
         ("require_tls", Value::Bool(true)),
+        ("output_prefix", Value::Null),
         (
             "tags",
             if own_tags.is_empty() {

@@ -61,6 +61,12 @@ pub fn schema() -> Schema {
                      pipeline whose bucket still holds objects fails and deletes nothing.",
                 ),
         )
+        .attr(Attribute::string("output_prefix").optional().describe(
+            "Key prefix under which the function may write its results back into the same \
+             bucket (grants `s3:PutObject` on `bucket/output_prefix*` only). No trigger may \
+             match keys under it — otherwise every result would invoke the function again — \
+             and the plan refuses a configuration where one would.",
+        ))
         .attr(
             Attribute::bool("require_tls")
                 .default(Value::Bool(true))
