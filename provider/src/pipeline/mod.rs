@@ -17,6 +17,7 @@ mod read;
 mod runtimes;
 pub mod schema;
 pub mod source;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         &AttrPath::root(),
         &mut diags,
     );
+    diags.extend(validate::check(config));
     diags
 }
 

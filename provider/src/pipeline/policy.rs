@@ -3,7 +3,7 @@
 //! The inline policy text is computed at plan time and applied byte for byte,
 //! so what a reviewer reads in the plan is exactly what IAM receives.
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 /// Where the pipeline lives: enough to write ARNs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +165,7 @@ fn escape_iam_wildcards(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value as Json;
 
     fn loc() -> Location {
         Location {

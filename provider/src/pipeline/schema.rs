@@ -4,7 +4,7 @@
 use crate::schema::{Attribute, Block, NestedBlock, Schema, Validator};
 use crate::value::{Number, Value};
 
-use super::runtimes;
+use super::{runtimes, validate};
 
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
@@ -39,7 +39,7 @@ pub fn schema() -> Schema {
                     "Name of the pipeline. Names the Lambda function (`name`) and the IAM role \
                      (`name-role`) and tags every part. Changing it replaces the pipeline.",
                 )
-                .validate(Validator::LengthBetween(1, 59)),
+                .validate(validate::name_validator()),
         )
         .attr(
             Attribute::string("bucket_name")
@@ -50,7 +50,7 @@ pub fn schema() -> Schema {
                      `name`, the account and the region, and shown in the plan. Changing it \
                      replaces the pipeline.",
                 )
-                .validate(Validator::LengthBetween(3, 63)),
+                .validate(validate::bucket_validator()),
         )
         .attr(
             Attribute::bool("force_destroy")

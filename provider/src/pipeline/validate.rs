@@ -1,0 +1,547 @@
+//! Checks that need more than one attribute or the file system: everything
+//! knowable before apply that would otherwise fail half-way through it.
+//! Unknown values are skipped; they are checked again when known.
+
+use std::path::Path;
+
+use crate::access::{AccessError, Field, Obj};
+use crate::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::schema::Validator;
+use crate::value::Value;
+
+use super::{package, runtimes, source};
+
+/// S3 event types Lambda notifications accept.
+pub const S3_EVENTS: &[&str] = &[
+    "s3:TestEvent",
+    "s3:ObjectCreated:*",
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+    "s3:ObjectRemoved:*",
+    "s3:ObjectRemoved:Delete",
+    "s3:ObjectRemoved:DeleteMarkerCreated",
+    "s3:ObjectRestore:*",
+    "s3:ObjectRestore:Post",
+    "s3:ObjectRestore:Completed",
+    "s3:ObjectRestore:Delete",
+    "s3:ReducedRedundancyLostObject",
+    "s3:Replication:*",
+    "s3:Replication:OperationFailedReplication",
+    "s3:Replication:OperationNotTracked",
+    "s3:Replication:OperationMissedThreshold",
+    "s3:Replication:OperationReplicatedAfterThreshold",
+    "s3:LifecycleExpiration:*",
+    "s3:LifecycleExpiration:Delete",
+    "s3:LifecycleExpiration:DeleteMarkerCreated",
+    "s3:LifecycleTransition",
+    "s3:IntelligentTiering",
+    "s3:ObjectTagging:*",
+    "s3:ObjectTagging:Put",
+    "s3:ObjectTagging:Delete",
+    "s3:ObjectAcl:Put",
+];
+
+/// Environment variables Lambda sets itself and refuses in configuration.
+pub const RESERVED_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+];
+
+/// Lambda's limit on the total size of all environment variables.
+pub const MAX_ENV_BYTES: usize = 4096;
+
+/// The longest `name`: the role `<name>-role` must fit IAM's 64 characters.
+pub const MAX_NAME_LEN: usize = 59;
+
+/// Timeouts above this suit S3's asynchronous invocations poorly.
+pub const ASYNC_TIMEOUT_WARNING_S: i64 = 300;
+
+fn at(path: &[&str]) -> AttrPath {
+    AttrPath::attrs(path.iter().copied())
+}
+
+fn error(path: AttrPath, summary: &str, detail: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(summary, detail).at(path)
+}
+
+/// All resource-level checks on a (possibly partly unknown) configuration.
+pub fn check(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Err(e) = check_inner(config, &mut diags) {
+        diags.push(e.into());
+    }
+    diags
+}
+
+fn check_inner(config: &Value, diags: &mut Diagnostics) -> Result<(), AccessError> {
+    let Some(cfg) = Obj::new(config, AttrPath::root())? else {
+        return Ok(());
+    };
+    if let Field::Known(tags) = cfg.string_map("tags")? {
+        for key in tags.keys() {
+            if key.starts_with("eventpipe:") || key.to_ascii_lowercase().starts_with("aws:") {
+                diags.push(error(
+                    at(&["tags"]).key(key),
+                    "Reserved tag key",
+                    format!(
+                        "Tag keys starting with `eventpipe:` are the provider's own and `aws:` \
+                         is reserved by AWS; rename {key:?}."
+                    ),
+                ));
+            }
+        }
+    }
+    if let Field::Known(f) = cfg.object("function")? {
+        check_function(&f, diags)?;
+    }
+    if let Field::Known(triggers) = cfg.objects("trigger")? {
+        check_triggers(&triggers, cfg.string("output_prefix")?, diags)?;
+    }
+    Ok(())
+}
+
+/// Why `name` cannot name the function and the role, if it cannot.
+pub fn name_problem(name: &str) -> Result<(), String> {
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'));
+    if !name.is_empty() && name.len() <= MAX_NAME_LEN && bad.is_none() {
+        return Ok(());
+    }
+    let why = match bad {
+        Some(c) => format!("it contains {c:?}"),
+        None => format!("it is {} characters long", name.len()),
+    };
+    Err(format!(
+        "{name:?} cannot name the function and the role: {why}. Use 1 to {MAX_NAME_LEN} \
+         letters, digits, `-` and `_` (the role is `<name>-role`, and IAM allows 64 characters)"
+    ))
+}
+
+pub fn name_validator() -> Validator {
+    Validator::Custom {
+        doc: "1 to 59 letters, digits, `-` and `_` (so `<name>-role` fits IAM's 64 characters).",
+        check: |v| name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+pub fn bucket_validator() -> Validator {
+    Validator::Custom {
+        doc: "A valid S3 bucket name: 3 to 63 lowercase letters, digits, `-` and `.`, starting \
+              and ending with a letter or digit, not an IP address, no reserved prefix or suffix.",
+        check: |v| {
+            let name = v.as_str().unwrap_or_default();
+            bucket_name_problem(name)
+                .map_err(|why| format!("{name:?} is not a valid S3 bucket name: {why}"))
+        },
+    }
+}
+
+/// Why `name` breaks S3's bucket naming rules, if it does.
+pub fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&bytes.len()) {
+        return Err("it must be 3 to 63 characters long");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'.')
+    {
+        return Err("only lowercase letters, digits, hyphens and dots are allowed");
+    }
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        return Err("it must start and end with a letter or digit");
+    }
+    if name.contains("..") {
+        return Err("it must not contain two dots in a row");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("it must not look like an IP address");
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.starts_with("amzn-s3-demo-")
+    {
+        return Err("the prefixes `xn--`, `sthree-` and `amzn-s3-demo-` are reserved");
+    }
+    if name.ends_with("-s3alias") || name.ends_with("--ol-s3") || name.ends_with(".mrap") {
+        return Err("the suffixes `-s3alias`, `--ol-s3` and `.mrap` are reserved");
+    }
+    Ok(())
+}
+
+fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessError> {
+    let fp = |n: &str| at(&["function", n]);
+    let runtime = f.string("runtime")?.known();
+    // The runtime's own validator reports bad names; check the handler only
+    // for runtimes whose file layout we know.
+    let tree = match f.string("source_dir")? {
+        Field::Known(dir) => match source::scan(Path::new(&dir)) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                diags.push(error(
+                    fp("source_dir"),
+                    "Invalid function source",
+                    e.to_string(),
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(tree) = &tree {
+        let size = tree.total_size();
+        if size > package::MAX_UNZIPPED_BYTES {
+            diags.push(error(
+                fp("source_dir"),
+                "Function source too large",
+                format!(
+                    "The files under {} add up to {size} bytes; Lambda allows {} bytes ({} MB) \
+                     unzipped.",
+                    tree.root.display(),
+                    package::MAX_UNZIPPED_BYTES,
+                    package::MAX_UNZIPPED_BYTES / 1024 / 1024
+                ),
+            ));
+        }
+    }
+    if let Field::Known(handler) = f.string("handler")? {
+        let runtime = runtime.as_deref().unwrap_or(runtimes::DEFAULT);
+        check_handler(&handler, runtime, tree.as_ref(), diags);
+    }
+    if let Field::Known(env) = f.string_map("environment")? {
+        let mut total = 0;
+        for (k, v) in &env {
+            total += k.len() + v.len();
+            let well_formed = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !well_formed {
+                diags.push(error(
+                    fp("environment").key(k),
+                    "Invalid environment variable name",
+                    format!(
+                        "{k:?} must start with a letter and hold only letters, digits and `_`."
+                    ),
+                ));
+            } else if RESERVED_ENV.contains(&k.as_str()) {
+                diags.push(error(
+                    fp("environment").key(k),
+                    "Reserved environment variable",
+                    format!("Lambda sets {k} itself and refuses it in configuration; remove it."),
+                ));
+            }
+        }
+        if total > MAX_ENV_BYTES {
+            diags.push(error(
+                fp("environment"),
+                "Environment too large",
+                format!(
+                    "The environment variables add up to {total} bytes; Lambda allows \
+                     {MAX_ENV_BYTES} bytes in all. Keep large settings in S3 or Parameter Store."
+                ),
+            ));
+        }
+    }
+    if let Field::Known(t) = f.int("timeout")?
+        && t > ASYNC_TIMEOUT_WARNING_S
+    {
+        diags.push(
+            Diagnostic::warning(
+                "Long timeout for an S3-triggered function",
+                format!(
+                    "S3 invokes the function asynchronously and retries failed events; with a \
+                     {t} s timeout a slow event holds concurrency for long and retries pile \
+                     up. Consider at most {ASYNC_TIMEOUT_WARNING_S} s, or a queue in between."
+                ),
+            )
+            .at(fp("timeout")),
+        );
+    }
+    Ok(())
+}
+
+/// `app.handler` → `app.py` for Python; `index.handler` → `index.js`,
+/// `.mjs` or `.cjs` for Node.js. Other runtimes are not checked.
+fn check_handler(
+    handler: &str,
+    runtime: &str,
+    tree: Option<&source::SourceTree>,
+    diags: &mut Diagnostics,
+) {
+    let path = at(&["function", "handler"]);
+    let candidates: &[&str] = if runtime.starts_with("python") {
+        &[".py"]
+    } else if runtime.starts_with("nodejs") {
+        &[".js", ".mjs", ".cjs"]
+    } else {
+        return;
+    };
+    let Some((module, func)) = handler.rsplit_once('.') else {
+        diags.push(error(
+            path,
+            "Invalid handler",
+            format!("{handler:?} must be `<module>.<function>`, e.g. `app.handler` for handler() in app{}.", candidates[0]),
+        ));
+        return;
+    };
+    if module.is_empty() || func.is_empty() {
+        diags.push(error(
+            path,
+            "Invalid handler",
+            format!("{handler:?} must be `<module>.<function>`."),
+        ));
+        return;
+    }
+    let Some(tree) = tree else { return };
+    // Python modules may be dotted packages; Node paths use `/`.
+    let base = if runtime.starts_with("python") {
+        module.replace('.', "/")
+    } else {
+        module.to_owned()
+    };
+    let found = candidates
+        .iter()
+        .any(|ext| tree.files.iter().any(|f| f.name == format!("{base}{ext}")));
+    if !found {
+        diags.push(error(
+            path,
+            "Handler file not found",
+            format!(
+                "Handler {handler:?} needs {base}{} in {}, which is not there.",
+                candidates[0],
+                tree.root.display()
+            ),
+        ));
+    }
+}
+
+struct Trigger {
+    index: usize,
+    events: Vec<String>,
+    prefix: String,
+    suffix: String,
+}
+
+/// Two key filters can match the same key when one prefix extends the
+/// other and one suffix extends the other.
+fn filters_overlap(a: (&str, &str), b: (&str, &str)) -> bool {
+    let prefixes = a.0.starts_with(b.0) || b.0.starts_with(a.0);
+    let suffixes = a.1.ends_with(b.1) || b.1.ends_with(a.1);
+    prefixes && suffixes
+}
+
+/// Event types that can fire for the same event, e.g. `s3:ObjectCreated:*`
+/// and `s3:ObjectCreated:Put`.
+fn events_overlap(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let family = |e: &str| {
+        e.rsplit_once(':')
+            .map_or(e.to_owned(), |(f, _)| f.to_owned())
+    };
+    (a.ends_with(":*") || b.ends_with(":*")) && family(a) == family(b)
+}
+
+fn creates_objects(event: &str) -> bool {
+    event.starts_with("s3:ObjectCreated:")
+}
+
+fn check_triggers(
+    triggers: &[Obj<'_>],
+    output_prefix: Field<String>,
+    diags: &mut Diagnostics,
+) -> Result<(), AccessError> {
+    let mut known = Vec::new();
+    for (index, t) in triggers.iter().enumerate() {
+        let tp = AttrPath::attrs(["trigger"]).index(index);
+        let events = t.string_list("events")?;
+        if let Field::Known(events) = &events {
+            if events.is_empty() {
+                diags.push(error(
+                    tp.attr("events"),
+                    "No events",
+                    "A trigger needs at least one S3 event type, e.g. `s3:ObjectCreated:*`.",
+                ));
+            }
+            for (i, e) in events.iter().enumerate() {
+                if !S3_EVENTS.contains(&e.as_str()) {
+                    diags.push(error(
+                        tp.attr("events").index(i),
+                        "Unknown S3 event type",
+                        format!("{e:?} is not an S3 event type; for new objects use \"s3:ObjectCreated:*\"."),
+                    ));
+                }
+            }
+        }
+        let (prefix, suffix) = (t.string("filter_prefix")?, t.string("filter_suffix")?);
+        if prefix.is_null() && suffix.is_null() {
+            diags.push(
+                Diagnostic::warning(
+                    "Trigger matches every object",
+                    "This trigger has neither filter_prefix nor filter_suffix, so every new \
+                     object in the bucket invokes the function.",
+                )
+                .at(tp.clone()),
+            );
+        }
+        if let (Field::Known(events), false, false) =
+            (events, prefix.is_unknown(), suffix.is_unknown())
+        {
+            let events = if events.is_empty() {
+                vec![super::schema::DEFAULT_EVENT.to_owned()]
+            } else {
+                events
+            };
+            known.push(Trigger {
+                index,
+                events,
+                prefix: prefix.known().unwrap_or_default(),
+                suffix: suffix.known().unwrap_or_default(),
+            });
+        }
+    }
+    for (i, a) in known.iter().enumerate() {
+        for b in &known[i + 1..] {
+            let shared = a
+                .events
+                .iter()
+                .find(|e| b.events.iter().any(|f| events_overlap(e, f)));
+            if let Some(event) = shared
+                && filters_overlap((&a.prefix, &a.suffix), (&b.prefix, &b.suffix))
+            {
+                diags.push(error(
+                    AttrPath::attrs(["trigger"]).index(b.index),
+                    "Overlapping triggers",
+                    format!(
+                        "trigger[{}] and trigger[{}] both fire for {event} on keys that match both \
+                         filters (prefix {:?}/{:?}, suffix {:?}/{:?}); S3 refuses such a \
+                         configuration as \"ambiguously defined\". Make the prefixes or suffixes \
+                         disjoint, or merge the triggers.",
+                        a.index, b.index, a.prefix, b.prefix, a.suffix, b.suffix
+                    ),
+                ));
+            }
+        }
+    }
+    if let Field::Known(out) = output_prefix {
+        for t in &known {
+            let loops = t.events.iter().any(|e| creates_objects(e))
+                && (out.starts_with(&t.prefix) || t.prefix.starts_with(&out));
+            if loops {
+                diags.push(error(
+                    at(&["output_prefix"]),
+                    "Output would re-trigger the function",
+                    format!(
+                        "The function writes results under {out:?}, and trigger[{}] (prefix {:?}) \
+                         fires for new objects there: every result would invoke the function \
+                         again, in a loop. Use an output prefix no trigger matches, e.g. \
+                         \"processed/\" with triggers on \"data/\".",
+                        t.index, t.prefix
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for ok in ["abc", "my-bucket.data", "a1b", &"a".repeat(63)] {
+            assert!(bucket_name_problem(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "My-Bucket",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "abc-s3alias",
+            "sthree-x",
+            "under_score",
+        ] {
+            assert!(bucket_name_problem(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlapping_filters() {
+        assert!(filters_overlap(("data/", ".json"), ("data/", ".json")));
+        assert!(filters_overlap(("data/", ""), ("data/x/", ".json")));
+        assert!(filters_overlap(("", ".json"), ("in/", "")));
+        assert!(!filters_overlap(("data/", ".json"), ("csv/", ".json")));
+        assert!(!filters_overlap(("data/", ".json"), ("data/", ".csv")));
+    }
+
+    #[test]
+    fn overlapping_events() {
+        assert!(events_overlap("s3:ObjectCreated:*", "s3:ObjectCreated:Put"));
+        assert!(events_overlap(
+            "s3:ObjectCreated:Put",
+            "s3:ObjectCreated:Put"
+        ));
+        assert!(!events_overlap(
+            "s3:ObjectCreated:Put",
+            "s3:ObjectCreated:Post"
+        ));
+        assert!(!events_overlap("s3:ObjectCreated:*", "s3:ObjectRemoved:*"));
+    }
+
+    #[test]
+    fn names_must_fit_every_derived_name() {
+        assert!(name_problem(&"a".repeat(MAX_NAME_LEN)).is_ok());
+        assert!(name_problem("Orders_ingest-2").is_ok());
+        assert!(name_problem(&"a".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(name_problem("has space").unwrap_err().contains("' '"));
+        assert!(name_problem("").is_err());
+    }
+
+    #[test]
+    fn handlers_must_name_an_existing_module() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.py"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("pkg")).unwrap();
+        std::fs::write(dir.path().join("pkg/mod.py"), "x").unwrap();
+        std::fs::write(dir.path().join("index.mjs"), "x").unwrap();
+        let tree = source::scan(dir.path()).unwrap();
+        let run = |h: &str, rt: &str| {
+            let mut d = Diagnostics::new();
+            check_handler(h, rt, Some(&tree), &mut d);
+            d
+        };
+        assert!(run("app.handler", "python3.13").is_empty());
+        assert!(run("pkg.mod.handler", "python3.13").is_empty());
+        assert!(run("index.handler", "nodejs22.x").is_empty());
+        assert!(run("main.handler", "python3.13").has_errors());
+        assert!(run("handler", "python3.13").has_errors());
+        assert!(run("app.", "python3.13").has_errors());
+        assert!(run("anything", "java21").is_empty());
+    }
+}
