@@ -163,7 +163,7 @@ pub struct EncodeError {
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum EncodeErrorKind {
-    #[error("a {found} value does not conform to type {expected}")]
+    #[error("expected {expected}, found {found}")]
     Mismatch {
         expected: &'static str,
         found: &'static str,

@@ -17,7 +17,7 @@ use super::MAX_DEPTH;
 use super::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Step};
 use super::number::Number;
 use super::types::Type;
-use super::values::{Value, check_attributes, is_duplicate, kept_set_elements};
+use super::values::{Value, check_attributes, dedupe, kept_set_elements};
 
 /// Decodes JSON `bytes` holding a value of type `ty`.
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
@@ -86,14 +86,12 @@ fn decode(json: Json, ty: &Type, depth: usize) -> Result<Value, DecodeError> {
             let Json::Array(items) = json else {
                 return Err(DecodeError::mismatch("set", json_name(&json)));
             };
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                let item = decode(item, element, depth + 1)?;
-                if !is_duplicate(&out, &item) {
-                    out.push(item);
-                }
-            }
-            Ok(Value::Set(out))
+            // No path steps inside a set: Terraform cannot address elements.
+            let items = items
+                .into_iter()
+                .map(|item| decode(item, element, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Value::Set(dedupe(items)))
         }
         Type::Tuple(elements) => {
             let Json::Array(items) = json else {

@@ -18,7 +18,7 @@ use super::MAX_DEPTH;
 use super::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Step};
 use super::number::{Decimal, Number, NumberError};
 use super::types::Type;
-use super::values::{Value, check_attributes, is_duplicate, kept_set_elements};
+use super::values::{Value, check_attributes, dedupe, kept_set_elements};
 
 /// Decodes msgpack `bytes` holding a value of type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
@@ -250,12 +250,9 @@ fn decode(reader: &mut Reader<'_>, ty: &Type, depth: usize) -> Result<Value, Dec
             // No path steps inside a set: Terraform cannot address elements.
             let mut items = Vec::with_capacity(reader.capacity_for(n));
             for _ in 0..n {
-                let item = decode(reader, element, depth + 1)?;
-                if !is_duplicate(&items, &item) {
-                    items.push(item);
-                }
+                items.push(decode(reader, element, depth + 1)?);
             }
-            Ok(Value::Set(items))
+            Ok(Value::Set(dedupe(items)))
         }
         Type::Tuple(elements) => {
             let Head::Array(n) = head else {
@@ -914,7 +911,7 @@ mod tests {
         let e = encode_msgpack(&bad, &ty).err();
         assert_eq!(
             e.map(|e| e.to_string()).as_deref(),
-            Some("a string value does not conform to type number at .function[0].memory_size")
+            Some("expected number, found string at .function[0].memory_size")
         );
     }
 

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 use thiserror::Error;
@@ -210,11 +211,23 @@ impl PartialEq for Number {
             (Decimal(a), Decimal(b)) if a.0 == b.0 => true,
             _ => match (self.exact_text(), other.exact_text()) {
                 (Some(a), Some(b)) => match (scan(&a), scan(&b)) {
-                    (Ok(a), Ok(b)) => a.same_value(&b),
+                    (Ok(a), Ok(b)) => a.same_value(b),
                     _ => false,
                 },
                 _ => false,
             },
+        }
+    }
+}
+
+/// Agrees with `==`: equal numbers have the same nearest f64.
+impl Hash for Number {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.as_f64() {
+            // Matches -0.0 too, which equals 0.0 and must hash alike.
+            Some(0.0) => 0u64.hash(state),
+            Some(f) => f.to_bits().hash(state),
+            None => u64::MAX.hash(state),
         }
     }
 }
@@ -314,14 +327,16 @@ impl<'a> Parts<'a> {
         self.int.bytes().chain(self.frac.bytes())
     }
 
-    /// The value as `0.D × 10^exponent` with `D` the significant digits:
-    /// (number of leading zeros to skip, count of significant digits,
-    /// decimal exponent). Zero has no significant digits.
-    fn normalized(&self) -> (usize, usize, i64) {
+    /// The value as `0.D × 10^exponent`, `D` being the significant digits.
+    fn normalized(self) -> Normalized {
         let total = self.int.len() + self.frac.len();
         let leading = self.digits().take_while(|&b| b == b'0').count();
         if leading == total {
-            return (0, 0, 0);
+            return Normalized {
+                leading: 0,
+                count: 0,
+                exponent: 0,
+            };
         }
         let trailing = self
             .frac
@@ -330,57 +345,57 @@ impl<'a> Parts<'a> {
             .chain(self.int.bytes().rev())
             .take_while(|&b| b == b'0')
             .count();
-        // Lengths come from a string in memory, far below i64::MAX, and
+        // Lengths of in-memory strings are far below i64::MAX and
         // |exp| <= MAX_EXPONENT, so this cannot overflow.
-        let exponent = self.int.len() as i64 - leading as i64 + self.exp;
-        (leading, total - leading - trailing, exponent)
+        let exponent = len_i64(self.int.len()) - len_i64(leading) + self.exp;
+        Normalized {
+            leading,
+            count: total - leading - trailing,
+            exponent,
+        }
     }
 
-    fn significant(self) -> impl Iterator<Item = u8> + 'a {
-        let (skip, count, _) = self.normalized();
-        self.digits().skip(skip).take(count)
+    fn significant(self, n: Normalized) -> impl Iterator<Item = u8> + 'a {
+        self.digits().skip(n.leading).take(n.count)
     }
 
-    fn same_value(&self, other: &Parts<'_>) -> bool {
-        let (_, count_a, exp_a) = self.normalized();
-        let (_, count_b, exp_b) = other.normalized();
-        if count_a == 0 || count_b == 0 {
-            return count_a == count_b;
+    fn same_value(self, other: Parts<'_>) -> bool {
+        let (a, b) = (self.normalized(), other.normalized());
+        if a.count == 0 || b.count == 0 {
+            return a.count == b.count;
         }
         self.negative == other.negative
-            && exp_a == exp_b
-            && count_a == count_b
-            && self.significant().eq(other.significant())
+            && a.exponent == b.exponent
+            && a.count == b.count
+            && self.significant(a).eq(other.significant(b))
     }
 
-    fn is_integer(&self) -> bool {
-        let (_, count, exponent) = self.normalized();
-        count == 0 || exponent >= count as i64
+    fn is_integer(self) -> bool {
+        let n = self.normalized();
+        n.count == 0 || n.exponent >= len_i64(n.count)
     }
 
-    fn as_i128(&self) -> Option<i128> {
-        let (_, count, exponent) = self.normalized();
-        if count == 0 {
+    fn as_i128(self) -> Option<i128> {
+        let n = self.normalized();
+        if n.count == 0 {
             return Some(0);
         }
-        // i128 holds every 38-digit number.
-        if exponent < count as i64 || exponent > 38 {
+        // Whole numbers of up to 38 digits; i128 holds them all.
+        if n.exponent < len_i64(n.count) || n.exponent > 38 {
             return None;
         }
         let mut value: i128 = 0;
-        for digit in self.significant() {
-            value = value
-                .checked_mul(10)?
-                .checked_add(i128::from(digit - b'0'))?;
+        for digit in self.significant(n) {
+            value = value * 10 + i128::from(digit - b'0');
         }
-        for _ in count as i64..exponent {
-            value = value.checked_mul(10)?;
+        for _ in len_i64(n.count)..n.exponent {
+            value *= 10;
         }
         Some(if self.negative { -value } else { value })
     }
 
     /// Whether the text is also valid JSON number syntax.
-    fn is_json(&self) -> bool {
+    fn is_json(self) -> bool {
         !self.plus_sign
             && !self.int.is_empty()
             && (self.int == "0" || !self.int.starts_with('0'))
@@ -389,44 +404,64 @@ impl<'a> Parts<'a> {
 
     /// The value as JSON number text: positional for moderate exponents,
     /// scientific otherwise, with no superfluous zeros.
-    fn render(&self) -> String {
-        let (_, count, exponent) = self.normalized();
-        if count == 0 {
+    fn render(self) -> String {
+        let n = self.normalized();
+        if n.count == 0 {
             return "0".to_owned();
         }
-        let digits: String = self.significant().map(char::from).collect();
-        let mut out = String::with_capacity(count + 24);
+        let digits: String = self.significant(n).map(char::from).collect();
+        let mut out = String::with_capacity(n.count + 24);
         if self.negative {
             out.push('-');
         }
-        if (1..=21).contains(&exponent) {
-            let int_len = exponent as usize;
-            if int_len >= count {
+        match usize::try_from(n.exponent) {
+            // 1 to 21 digits before the point: positional.
+            Ok(int_len @ 1..=21) => {
+                if int_len >= n.count {
+                    out.push_str(&digits);
+                    out.extend(std::iter::repeat_n('0', int_len - n.count));
+                } else {
+                    let (int, frac) = digits.split_at_checked(int_len).unwrap_or((&digits, ""));
+                    out.push_str(int);
+                    out.push('.');
+                    out.push_str(frac);
+                }
+            }
+            // Up to 5 zeros after the point: positional.
+            _ if (-5..=0).contains(&n.exponent) => {
+                out.push_str("0.");
+                for _ in n.exponent..0 {
+                    out.push('0');
+                }
                 out.push_str(&digits);
-                out.extend(std::iter::repeat_n('0', int_len - count));
-            } else {
-                let (int, frac) = digits.split_at_checked(int_len).unwrap_or((&digits, ""));
-                out.push_str(int);
-                out.push('.');
-                out.push_str(frac);
             }
-        } else if (-5..=0).contains(&exponent) {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', exponent.unsigned_abs() as usize));
-            out.push_str(&digits);
-        } else {
-            let mut chars = digits.chars();
-            out.extend(chars.next());
-            let rest = chars.as_str();
-            if !rest.is_empty() {
-                out.push('.');
-                out.push_str(rest);
+            _ => {
+                let mut chars = digits.chars();
+                out.extend(chars.next());
+                let rest = chars.as_str();
+                if !rest.is_empty() {
+                    out.push('.');
+                    out.push_str(rest);
+                }
+                out.push('e');
+                out.push_str(&(n.exponent - 1).to_string());
             }
-            out.push('e');
-            out.push_str(&(exponent - 1).to_string());
         }
         out
     }
+}
+
+/// A decimal as `0.D × 10^exponent`: `D` is `count` digits after skipping
+/// `leading` zeros. Zero has no significant digits.
+#[derive(Clone, Copy, Debug)]
+struct Normalized {
+    leading: usize,
+    count: usize,
+    exponent: i64,
+}
+
+fn len_i64(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
 }
 
 fn not_decimal(text: &str) -> NumberError {

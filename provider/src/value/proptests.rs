@@ -1,12 +1,18 @@
 //! Property tests: both codecs round-trip every value of every type, and no
 //! input bytes make a decoder panic.
 
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash};
+
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
 use super::strategy::{Gen, arb_number, arb_type, arb_typed_value};
 use super::{Number, Type, decode_json, decode_msgpack, encode_json, encode_msgpack};
+
+fn hash(v: &impl Hash) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(v)
+}
 
 fn fail(e: impl std::fmt::Display) -> TestCaseError {
     TestCaseError::fail(e.to_string())
@@ -61,6 +67,7 @@ proptest! {
     fn msgpack_round_trips_every_value((ty, value) in arb_typed_value(Gen::MSGPACK)) {
         let bytes = encode_msgpack(&value, &ty).map_err(fail)?;
         let back = decode_msgpack(&bytes, &ty).map_err(fail)?;
+        prop_assert_eq!(hash(&back), hash(&value), "equal values must hash alike");
         prop_assert_eq!(back, value);
     }
 
@@ -77,6 +84,7 @@ proptest! {
         prop_assert!(value.is_wholly_known());
         let bytes = encode_json(&value, &ty).map_err(fail)?;
         let back = decode_json(&bytes, &ty).map_err(fail)?;
+        prop_assert_eq!(hash(&back), hash(&value), "equal values must hash alike");
         prop_assert_eq!(back, value);
     }
 
@@ -85,7 +93,9 @@ proptest! {
         let text = n.json_text().ok_or_else(|| fail("no JSON text"))?;
         let back: serde_json::Value = serde_json::from_str(&text).map_err(fail)?;
         prop_assert!(back.is_number(), "{} is not a JSON number", text);
-        prop_assert_eq!(Number::parse(&text).map_err(fail)?, n);
+        let back = Number::parse(&text).map_err(fail)?;
+        prop_assert_eq!(hash(&back), hash(&n));
+        prop_assert_eq!(back, n);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The value tree exchanged with Terraform: configuration, plans and state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash, Hasher, RandomState};
 
 use super::error::{EncodeError, EncodeErrorKind};
 use super::number::Number;
@@ -187,34 +188,71 @@ impl Value {
 
 /// Drops elements equal to an earlier one. Only wholly known elements are
 /// merged: like Terraform, two unknowns are not known to be equal.
-/// Quadratic, which is fine for the set sizes of resource schemas.
 pub(crate) fn dedupe(elements: impl IntoIterator<Item = Value>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    for element in elements {
-        if !is_duplicate(&out, &element) {
-            out.push(element);
-        }
+    let items: Vec<Value> = elements.into_iter().collect();
+    if items.len() < 2 {
+        return items;
     }
-    out
-}
-
-/// Whether `element` is wholly known and equal to one of `earlier`.
-pub(crate) fn is_duplicate<'a>(
-    earlier: impl IntoIterator<Item = &'a Value>,
-    element: &Value,
-) -> bool {
-    element.is_wholly_known() && earlier.into_iter().any(|e| e == element)
+    let keep: Vec<bool> = {
+        let mut seen = ValueIndex::default();
+        items.iter().map(|item| seen.first_time(item)).collect()
+    };
+    if keep.iter().all(|k| *k) {
+        return items;
+    }
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(item, k)| k.then_some(item))
+        .collect()
 }
 
 /// The elements of a set as they are encoded: later duplicates left out.
 pub(crate) fn kept_set_elements(items: &[Value]) -> Vec<&Value> {
-    let mut kept: Vec<&Value> = Vec::with_capacity(items.len());
-    for item in items {
-        if !is_duplicate(kept.iter().copied(), item) {
-            kept.push(item);
+    let mut seen = ValueIndex::default();
+    items.iter().filter(|item| seen.first_time(item)).collect()
+}
+
+/// Values grouped by hash, so that sets of any size are merged and compared
+/// in linear time rather than quadratic.
+#[derive(Default)]
+struct ValueIndex<'a> {
+    state: RandomState,
+    buckets: HashMap<u64, Vec<&'a Value>>,
+}
+
+impl<'a> ValueIndex<'a> {
+    fn of(values: &'a [Value]) -> Self {
+        let mut index = ValueIndex::default();
+        for v in values {
+            index.bucket(v).push(v);
         }
+        index
     }
-    kept
+
+    fn bucket(&mut self, v: &Value) -> &mut Vec<&'a Value> {
+        self.buckets.entry(self.state.hash_one(v)).or_default()
+    }
+
+    fn contains(&self, v: &Value) -> bool {
+        self.buckets
+            .get(&self.state.hash_one(v))
+            .is_some_and(|bucket| bucket.contains(&v))
+    }
+
+    /// Records `v`; false if it is wholly known and equal to a value
+    /// recorded before.
+    fn first_time(&mut self, v: &'a Value) -> bool {
+        if !v.is_wholly_known() {
+            return true;
+        }
+        let bucket = self.bucket(v);
+        if bucket.contains(&v) {
+            return false;
+        }
+        bucket.push(v);
+        true
+    }
 }
 
 /// Checks that an object value has exactly the attributes of its type.
@@ -237,7 +275,42 @@ pub(crate) fn check_attributes(
 
 /// Sets compare as sets: order and repetition do not matter.
 fn set_eq(a: &[Value], b: &[Value]) -> bool {
-    a.iter().all(|x| b.contains(x)) && b.iter().all(|y| a.contains(y))
+    if a.len().saturating_mul(b.len()) <= 64 {
+        return a.iter().all(|x| b.contains(x)) && b.iter().all(|y| a.contains(y));
+    }
+    let (index_a, index_b) = (ValueIndex::of(a), ValueIndex::of(b));
+    a.iter().all(|x| index_b.contains(x)) && b.iter().all(|y| index_a.contains(y))
+}
+
+/// Agrees with `==`: equal values hash alike (numbers by their nearest f64,
+/// sets by their distinct elements in any order).
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Value::Null | Value::Unknown => {}
+            Value::Bool(b) => b.hash(state),
+            Value::Number(n) => n.hash(state),
+            Value::String(s) => s.hash(state),
+            Value::List(items) | Value::Tuple(items) => items.hash(state),
+            Value::Set(items) => {
+                // Hash each element on its own with fixed keys, then the
+                // sorted distinct hashes: independent of order and repeats.
+                let mut hashes: Vec<u64> = items
+                    .iter()
+                    .map(|item| BuildHasherDefault::<DefaultHasher>::default().hash_one(item))
+                    .collect();
+                hashes.sort_unstable();
+                hashes.dedup();
+                hashes.hash(state);
+            }
+            Value::Map(entries) | Value::Object(entries) => entries.hash(state),
+            Value::Dynamic(ty, inner) => {
+                ty.hash(state);
+                inner.hash(state);
+            }
+        }
+    }
 }
 
 impl PartialEq for Value {
@@ -376,6 +449,36 @@ mod tests {
             unreachable!()
         };
         assert_eq!(items.len(), 3, "unknowns are not merged; 1 and 1 are");
+    }
+
+    #[test]
+    fn big_sets_merge_and_compare_in_linear_time() {
+        let n = 50_000;
+        let forward: Vec<Value> = (0..n).map(|i| Value::from(format!("item-{i}"))).collect();
+        let mut backward = forward.clone();
+        backward.reverse();
+        backward.extend(forward.iter().cloned());
+        let merged = Value::set(backward);
+        assert!(matches!(&merged, Value::Set(items) if items.len() == n));
+        assert_eq!(merged, Value::Set(forward.clone()));
+        let mut other = forward;
+        other[n / 2] = "different".into();
+        assert_ne!(merged, Value::Set(other));
+    }
+
+    #[test]
+    fn equal_numbers_in_sets_merge_whatever_their_form() {
+        let Value::Set(items) = Value::set([
+            Value::Number(Number::Int(1)),
+            Value::Number(Number::UInt(1)),
+            Value::Number(Number::Float(1.0)),
+            Value::Number(Number::parse("1.000").unwrap_or(Number::Int(0))),
+            Value::Number(Number::Float(-0.0)),
+            Value::Number(Number::Int(0)),
+        ]) else {
+            unreachable!()
+        };
+        assert_eq!(items.len(), 2);
     }
 
     #[test]
