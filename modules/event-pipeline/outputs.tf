@@ -1,0 +1,39 @@
+output "bucket_name" {
+  description = "Name of the pipeline's bucket."
+  value       = eventpipe_event_pipeline.this.bucket_name
+}
+
+output "bucket_arn" {
+  description = "ARN of the pipeline's bucket."
+  value       = eventpipe_event_pipeline.this.bucket_arn
+}
+
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = eventpipe_event_pipeline.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = eventpipe_event_pipeline.this.function_arn
+}
+
+output "role_name" {
+  description = "Name of the function's execution role."
+  value       = eventpipe_event_pipeline.this.role_name
+}
+
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = eventpipe_event_pipeline.this.role_arn
+}
+
+output "policy_json" {
+  description = "The exact inline IAM policy of the role."
+  value       = eventpipe_event_pipeline.this.policy_json
+}
+
+output "source_code_hash" {
+  description = "Hash of the packaged source, as planned."
+  value       = eventpipe_event_pipeline.this.source_code_hash
+}

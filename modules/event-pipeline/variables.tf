@@ -1,0 +1,150 @@
+variable "name" {
+  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) and, unless `bucket_name` is set, the bucket. Must be unique per account and region."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,59}$", var.name))
+    error_message = "The name must be 1 to 59 letters, digits, '-' or '_' (the role name '<name>-role' must fit IAM's 64 characters)."
+  }
+}
+
+variable "source_dir" {
+  description = "Local directory with the function's code, e.g. \"$${path.module}/app\". Packaged deterministically; edits show in the plan as a new source_code_hash."
+  type        = string
+
+  validation {
+    condition     = length(var.source_dir) > 0
+    error_message = "The source_dir must name a directory."
+  }
+}
+
+variable "bucket_name" {
+  description = "Name of the bucket to create. Null derives a unique, valid name from `name`, the account and the region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "The bucket_name must be 3 to 63 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit."
+  }
+}
+
+variable "handler" {
+  description = "Function entry point as `<module>.<function>`."
+  type        = string
+  default     = "app.handler"
+
+  validation {
+    condition     = can(regex("^[^.]+(\\.[^.]+)+$", var.handler))
+    error_message = "The handler must look like '<module>.<function>', e.g. 'app.handler'."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda runtime. Deprecated runtimes are refused by the provider at plan time."
+  type        = string
+  default     = "python3.13"
+}
+
+variable "architecture" {
+  description = "Instruction set of the function: `x86_64` or `arm64`."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "The architecture must be 'x86_64' or 'arm64'."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory for the function, in MB (128 to 10240)."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "The memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Maximum run time of one invocation, in seconds (1 to 900)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "The timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "description" {
+  description = "Description of the function."
+  type        = string
+  default     = null
+}
+
+variable "environment" {
+  description = "Environment variables for the function. Sensitive: values never appear in plans."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
+variable "events" {
+  description = "S3 event types of the main trigger."
+  type        = list(string)
+  default     = ["s3:ObjectCreated:*"]
+
+  validation {
+    condition     = length(var.events) > 0 && alltrue([for e in var.events : can(regex("^s3:", e))])
+    error_message = "The events must be one or more S3 event types such as 's3:ObjectCreated:*'."
+  }
+}
+
+variable "filter_prefix" {
+  description = "Key prefix of the main trigger: only objects under it invoke the function. Null for none."
+  type        = string
+  default     = "data/"
+}
+
+variable "filter_suffix" {
+  description = "Key suffix of the main trigger, e.g. `.json`. Null for none."
+  type        = string
+  default     = ".json"
+}
+
+variable "extra_triggers" {
+  description = "Further triggers besides the main one. Each needs `events`, `filter_prefix` and `filter_suffix` (null where unused); triggers must not overlap."
+  type = list(object({
+    events        = list(string)
+    filter_prefix = string
+    filter_suffix = string
+  }))
+  default = []
+}
+
+variable "output_prefix" {
+  description = "Key prefix where the function may write results into the same bucket (grants s3:PutObject there only). No trigger may match it; the provider refuses a loop at plan time. Passed to the function as the OUTPUT_PREFIX environment variable."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Delete every object in the bucket when the pipeline is destroyed. When false, destroying a non-empty bucket fails and deletes nothing."
+  type        = bool
+  default     = false
+}
+
+variable "require_tls" {
+  description = "Deny non-TLS requests with a bucket policy. Keep true on AWS; emulators that cannot evaluate the policy's condition need false."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every part of the pipeline, merged over the provider's default_tags."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,87 @@
+//! Every example applies as it is against the emulator (reached through the
+//! standard AWS_ENDPOINT_URL variable), plans empty, and destroys cleanly.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use tests::{Moto, Workspace, tools};
+
+/// Copies `examples/<name>` into the workspace root and the module next to
+/// it, pointing the example's module source at the copy.
+fn copy_example(ws: &Workspace, name: &str) {
+    let root = tools::repo_root();
+    copy_dir(&root.join("modules/event-pipeline"), &ws.dir().join("modules/event-pipeline"));
+    copy_dir(&root.join("examples").join(name), ws.dir());
+    for entry in fs::read_dir(ws.dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            let text = fs::read_to_string(&path).unwrap();
+            fs::write(&path, text.replace("../../modules/event-pipeline", "./modules/event-pipeline")).unwrap();
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".terraform" || name.ends_with(".tfstate") || name == "__pycache__" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn apply_plan_destroy(example: &str, expect_added: usize) {
+    let tf = clis().remove(0);
+    let moto = Moto::start().unwrap();
+    let mut ws = Workspace::new(&tf).unwrap();
+    ws.envs(moto.env_vars());
+    copy_example(&ws, example);
+    ws.init().unwrap();
+    ws.validate().unwrap();
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains(&format!("Resources: {expect_added} added")), "{out}");
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    assert!(!plan.has_changes, "{example}: the second plan must be empty:\n{}", plan.output);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn the_basic_example_applies_plans_empty_and_destroys() {
+    apply_plan_destroy("basic", 1);
+}
+
+#[test]
+fn the_resource_example_applies_plans_empty_and_destroys() {
+    apply_plan_destroy("resource", 1);
+}
+
+#[test]
+fn two_teams_use_the_module_side_by_side() {
+    apply_plan_destroy("teams", 2);
+}
+
+#[test]
+fn the_basic_handlers_own_unit_tests_pass() {
+    let dir = tools::repo_root().join("examples/basic/tests");
+    let out = std::process::Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s"])
+        .arg(&dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("OK"), "{text}");
+}
