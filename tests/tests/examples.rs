@@ -13,13 +13,20 @@ use tests::{Moto, Workspace, tools};
 /// it, pointing the example's module source at the copy.
 fn copy_example(ws: &Workspace, name: &str) {
     let root = tools::repo_root();
-    copy_dir(&root.join("modules/event-pipeline"), &ws.dir().join("modules/event-pipeline"));
+    copy_dir(
+        &root.join("modules/event-pipeline"),
+        &ws.dir().join("modules/event-pipeline"),
+    );
     copy_dir(&root.join("examples").join(name), ws.dir());
     for entry in fs::read_dir(ws.dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "tf") {
             let text = fs::read_to_string(&path).unwrap();
-            fs::write(&path, text.replace("../../modules/event-pipeline", "./modules/event-pipeline")).unwrap();
+            fs::write(
+                &path,
+                text.replace("../../modules/event-pipeline", "./modules/event-pipeline"),
+            )
+            .unwrap();
         }
     }
 }
@@ -50,9 +57,16 @@ fn apply_plan_destroy(example: &str, expect_added: usize) {
     ws.init().unwrap();
     ws.validate().unwrap();
     let out = ws.apply_auto().unwrap();
-    assert!(out.contains(&format!("Resources: {expect_added} added")), "{out}");
+    assert!(
+        out.contains(&format!("Resources: {expect_added} added")),
+        "{out}"
+    );
     let plan = ws.plan_detailed_exitcode().unwrap();
-    assert!(!plan.has_changes, "{example}: the second plan must be empty:\n{}", plan.output);
+    assert!(
+        !plan.has_changes,
+        "{example}: the second plan must be empty:\n{}",
+        plan.output
+    );
     ws.destroy_auto().unwrap();
     assert_emulator_empty(&moto);
 }
@@ -84,4 +98,33 @@ fn the_basic_handlers_own_unit_tests_pass() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("OK"), "{text}");
+}
+
+#[test]
+fn the_demo_shows_an_object_flowing_through_and_cleans_up() {
+    tools::ensure_tools().unwrap();
+    let bin = tests::provider_bin::provider_binary().unwrap();
+    let out = std::process::Command::new(tools::repo_root().join("scripts/demo.sh"))
+        .env("EVENTPIPE_PROVIDER_BIN", bin)
+        .env("EVENTPIPE_TOOLS_DIR", tools::tools_dir())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    for expected in [
+        "Plan: 1 to add, 0 to change, 0 to destroy.",
+        "ReadTriggeringObjects: s3:GetObject",
+        "notifications delivered to orders-ingest: 2",
+        "processed/order-1001.json: {\"valid\": true, \"order_id\": \"1001\", \"total\": 23.0}",
+        "No changes.",
+        "left in the emulator: 0",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
 }
