@@ -45,6 +45,12 @@ pub enum SourceError {
     },
     #[error("{path}: file names must be valid UTF-8 to be packaged")]
     NonUtf8Name { path: PathBuf },
+    #[error(
+        "the files under {path} add up to more than {limit} bytes ({} MB), Lambda's limit for \
+         unzipped code",
+        limit / 1024 / 1024
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
 }
 
 /// One file of the package.
@@ -83,7 +89,14 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SourceError + '_ {
 }
 
 /// Lists the files to package under `root` (following symbolic links).
+/// Stops with [`SourceError::TooLarge`] as soon as the files exceed Lambda's
+/// unzipped limit, so a mistaken `source_dir` (say `/`) fails fast instead
+/// of hashing a whole disk.
 pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
+    scan_limited(root, super::package::MAX_UNZIPPED_BYTES)
+}
+
+fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
     let meta = match fs::metadata(root) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -99,6 +112,7 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
         });
     }
     let mut files = Vec::new();
+    let mut total = 0u64;
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -133,6 +147,13 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
             path: entry.path().to_owned(),
             source: e.into(),
         })?;
+        total = total.saturating_add(meta.len());
+        if total > limit {
+            return Err(SourceError::TooLarge {
+                path: root.to_owned(),
+                limit,
+            });
+        }
         files.push(SourceFile {
             name,
             path: entry.path().to_owned(),
@@ -289,6 +310,18 @@ mod tests {
             .map(|f| hash_file(&f.path).unwrap())
             .collect();
         assert_eq!(parallel, serial);
+    }
+
+    #[test]
+    fn scanning_stops_at_the_size_limit() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "a.bin", &"x".repeat(600));
+        write(d.path(), "b.bin", &"x".repeat(600));
+        assert!(scan_limited(d.path(), 1200).is_ok());
+        assert!(matches!(
+            scan_limited(d.path(), 1000),
+            Err(SourceError::TooLarge { limit: 1000, .. })
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::schema::Validator;
 use crate::value::Value;
 
-use super::{package, runtimes, source};
+use super::{runtimes, source};
 
 /// S3 event types Lambda notifications accept.
 pub const S3_EVENTS: &[&str] = &[
@@ -208,22 +208,6 @@ fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessErro
         },
         _ => None,
     };
-    if let Some(tree) = &tree {
-        let size = tree.total_size();
-        if size > package::MAX_UNZIPPED_BYTES {
-            diags.push(error(
-                fp("source_dir"),
-                "Function source too large",
-                format!(
-                    "The files under {} add up to {size} bytes; Lambda allows {} bytes ({} MB) \
-                     unzipped.",
-                    tree.root.display(),
-                    package::MAX_UNZIPPED_BYTES,
-                    package::MAX_UNZIPPED_BYTES / 1024 / 1024
-                ),
-            ));
-        }
-    }
     if let Field::Known(handler) = f.string("handler")? {
         let runtime = runtime.as_deref().unwrap_or(runtimes::DEFAULT);
         check_handler(&handler, runtime, tree.as_ref(), diags);

@@ -507,3 +507,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "provider_service_fuzz.rs"]
+mod fuzz;

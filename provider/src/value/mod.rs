@@ -16,7 +16,7 @@ mod values;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-mod strategy;
+pub(crate) mod strategy;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Path, Step};
 pub use json::{decode_json, encode_json};
