@@ -388,6 +388,11 @@ fn check_triggers(
                 .at(tp.clone()),
             );
         }
+        // Null events plan as the default event type.
+        let events = match events {
+            Field::Null => Field::Known(vec![super::schema::DEFAULT_EVENT.to_owned()]),
+            other => other,
+        };
         if let (Field::Known(events), false, false) =
             (events, prefix.is_unknown(), suffix.is_unknown())
         {

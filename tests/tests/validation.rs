@@ -1,0 +1,186 @@
+//! Mistakes a reviewer would only see after a failed apply are refused at
+//! plan time: `terraform plan` exits 1 with a message naming the attribute
+//! and the reason, and nothing is created.
+
+mod common;
+
+use common::*;
+use tests::{Moto, Workspace};
+
+/// One bad configuration: how to break the seed config, and what the user
+/// must be told (the attribute and a phrase of the reason).
+struct Case {
+    what: &'static str,
+    edit: fn(String) -> String,
+    attribute: &'static str,
+    reason: &'static str,
+}
+
+fn replace(from: &'static str, to: &'static str) -> impl Fn(String) -> String {
+    move |s: String| {
+        assert!(s.contains(from), "case edit {from:?} does not apply");
+        s.replace(from, to)
+    }
+}
+
+macro_rules! case {
+    ($what:expr, $from:expr => $to:expr, $attr:expr, $reason:expr) => {
+        Case {
+            what: $what,
+            edit: |s| replace($from, $to)(s),
+            attribute: $attr,
+            reason: $reason,
+        }
+    };
+}
+
+const EXTRA: &str = "  # extra\n";
+
+fn cases() -> Vec<Case> {
+    vec![
+        case!("name with a space", "name          = \"seed\"" => "name          = \"has space\"", "name", "cannot name the function"),
+        case!("name too long", "name          = \"seed\"" => "name          = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", "name", "60 characters long"),
+        case!("bucket with capitals", "bucket_name   = \"seed-bucket\"" => "bucket_name   = \"Seed-Bucket\"", "bucket_name", "only lowercase letters"),
+        case!("bucket like an IP", "bucket_name   = \"seed-bucket\"" => "bucket_name   = \"192.168.10.20\"", "bucket_name", "IP address"),
+        case!("bucket with xn-- prefix", "bucket_name   = \"seed-bucket\"" => "bucket_name   = \"xn--seed\"", "bucket_name", "reserved"),
+        case!("bucket too short", "bucket_name   = \"seed-bucket\"" => "bucket_name   = \"ab\"", "bucket_name", "3 to 63 characters"),
+        case!("bucket with two dots", "bucket_name   = \"seed-bucket\"" => "bucket_name   = \"seed..bucket\"", "bucket_name", "two dots"),
+        case!("bucket with -s3alias suffix", "bucket_name   = \"seed-bucket\"" => "bucket_name   = \"seed-s3alias\"", "bucket_name", "reserved"),
+        case!("deprecated runtime", "runtime     = \"python3.12\"" => "runtime     = \"python3.8\"", "runtime", "use \"python3.13\" instead"),
+        case!("unknown runtime", "runtime     = \"python3.12\"" => "runtime     = \"cobol85\"", "runtime", "not a Lambda runtime"),
+        case!("handler file missing", "handler     = \"app.handler\"" => "handler     = \"main.handler\"", "handler", "main.py"),
+        case!("handler without function", "handler     = \"app.handler\"" => "handler     = \"handler\"", "handler", "<module>.<function>"),
+        case!("source dir missing", "source_dir  = \"${path.module}/app\"" => "source_dir  = \"${path.module}/nope\"", "source_dir", "does not exist"),
+        case!("source dir is a file", "source_dir  = \"${path.module}/app\"" => "source_dir  = \"${path.module}/app/app.py\"", "source_dir", "not a directory"),
+        case!("source dir empty", "source_dir  = \"${path.module}/app\"" => "source_dir  = \"${path.module}/empty\"", "source_dir", "no files"),
+        case!("memory too small", "memory_size = 512" => "memory_size = 64", "memory_size", "between 128 and 10240"),
+        case!("memory too large", "memory_size = 512" => "memory_size = 10241", "memory_size", "between 128 and 10240"),
+        case!("timeout zero", "timeout     = 60" => "timeout     = 0", "timeout", "between 1 and 900"),
+        case!("timeout too long", "timeout     = 60" => "timeout     = 901", "timeout", "between 1 and 900"),
+        case!("unknown architecture", "memory_size = 512" => "memory_size = 512\n    architecture = \"arm\"", "architecture", "not one of"),
+        case!("reserved environment variable", "memory_size = 512" => "memory_size = 512\n    environment = { AWS_REGION = \"eu-west-1\" }", "environment", "Lambda sets AWS_REGION itself"),
+        case!("malformed environment name", "memory_size = 512" => "memory_size = 512\n    environment = { \"1BAD\" = \"x\" }", "environment", "must start with a letter"),
+        case!("environment too large", "memory_size = 512" => "memory_size = 512\n    environment = { BIG = join(\"\", [for i in range(1000) : \"xxxxx\"]) }", "environment", "4096 bytes"),
+        case!("unknown event type", "events        = [\"s3:ObjectCreated:*\"]" => "events        = [\"s3:ObjectMade:*\"]", "events", "not an S3 event type"),
+        case!("no events", "events        = [\"s3:ObjectCreated:*\"]" => "events        = []", "events", "at least one S3 event type"),
+        case!("overlapping triggers", EXTRA => "  trigger {\n    filter_prefix = \"data/in/\"\n    filter_suffix = \".json\"\n  }\n", "trigger", "ambiguously defined"),
+        case!("output re-triggers the function", EXTRA => "  output_prefix = \"data/results/\"\n", "output_prefix", "in a loop"),
+        case!("reserved tag key", EXTRA => "  tags = { \"eventpipe:owner\" = \"me\" }\n", "tags", "provider's own"),
+        case!("description too long", "memory_size = 512" => "memory_size = 512\n    description = join(\"\", [for i in range(300) : \"d\"])", "description", "between 0 and 256"),
+        case!("provider region malformed", "region       = \"us-east-1\"" => "region       = \"Europe\"", "region", "not a region name"),
+        case!("provider endpoint without scheme", "endpoint_url = \"http://" => "endpoint_url = \"", "endpoint_url", "not an http:// or https:// URL"),
+        case!("provider key without secret", "  secret_key   = \"test\"\n" => "", "secret_key", "must be set together"),
+    ]
+}
+
+fn fold(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn each_mistake_is_refused_at_plan_naming_the_attribute_and_nothing_is_created() {
+    let tf = clis().remove(0);
+    let moto = Moto::start().unwrap();
+    let good = format!(
+        "{}{}",
+        provider_hcl(&moto),
+        seed_resource("seed", "seed-bucket", EXTRA)
+    );
+    let ws = Workspace::new(&tf).unwrap();
+    ws.write("app/app.py", APP_PY).unwrap();
+    ws.write("empty/.keep-dir", "").unwrap();
+    ws.remove("empty/.keep-dir").unwrap();
+    ws.write("main.tf", &good).unwrap();
+    ws.init().unwrap();
+    // The unedited configuration plans cleanly, so every failure below is
+    // the edit's doing.
+    ws.plan(&[]).unwrap();
+
+    let cases = cases();
+    assert!(cases.len() >= 25);
+    let mut failures = Vec::new();
+    for case in &cases {
+        ws.write("main.tf", (case.edit)(good.clone())).unwrap();
+        let out = ws.run(&["plan"]).unwrap();
+        // Terraform wraps long messages; compare with whitespace folded.
+        let text = fold(&out.combined());
+        let ok = out.code == Some(1)
+            && text.contains(case.attribute)
+            && text.contains(&fold(case.reason))
+            && !text.contains("panic")
+            && !text.contains("Plugin did not respond");
+        if !ok {
+            failures.push(format!(
+                "--- {} (want {:?} and {:?}):\n{out}",
+                case.what, case.attribute, case.reason
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn warnings_do_not_block_the_plan() {
+    let tf = clis().remove(0);
+    let moto = Moto::start().unwrap();
+    let body = seed_resource("warn", "warn-bucket", "")
+        .replace(
+            "    filter_prefix = \"data/\"\n    filter_suffix = \".json\"\n",
+            "",
+        )
+        .replace("timeout     = 60", "timeout     = 600");
+    let ws = workspace(&tf, &moto, &body);
+    ws.init().unwrap();
+    let out = ws.plan(&[]).unwrap();
+    assert!(out.contains("Trigger matches every object"), "{out}");
+    assert!(out.contains("Long timeout"), "{out}");
+    assert!(out.contains("Plan: 1 to add"), "{out}");
+}
+
+#[test]
+fn secrets_never_reach_logs_or_errors_even_at_trace() {
+    let tf = clis().remove(0);
+    let moto = Moto::start().unwrap();
+    // An apply that fails half-way: the role's name is taken by a role that
+    // is not ours.
+    let aws = moto.aws().unwrap();
+    aws.block_on(
+        aws.iam()
+            .create_role()
+            .role_name("sec-role")
+            .assume_role_policy_document("{}")
+            .send(),
+    )
+    .unwrap();
+    let body = seed_resource("sec", "sec-bucket", "").replace(
+        "memory_size = 512",
+        "memory_size = 512\n    environment = { API_TOKEN = \"tok-4b1d-very-secret\" }",
+    );
+    let provider = provider_hcl(&moto).replace(
+        "secret_key   = \"test\"",
+        "secret_key   = \"sk-9f8e-also-secret\"",
+    );
+    let mut ws = Workspace::new(&tf).unwrap();
+    ws.write("app/app.py", APP_PY).unwrap();
+    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    ws.env("TF_LOG", "trace");
+    ws.init().unwrap();
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.contains("not managed by pipeline"), "{out}");
+    let text = out.combined();
+    assert!(
+        text.contains("provider.terraform-provider-eventpipe"),
+        "provider logs were captured"
+    );
+    for secret in ["tok-4b1d-very-secret", "sk-9f8e-also-secret"] {
+        assert!(!text.contains(secret), "{secret} leaked into the output");
+    }
+}
