@@ -246,7 +246,9 @@ async fn terraform_like_client_talks_to_the_provider_and_shutdown_exits_cleanly(
     .into_inner();
     assert!(schema.provider.is_some(), "the provider schema is served");
     assert!(
-        schema.resource_schemas.contains_key("eventpipe_event_pipeline"),
+        schema
+            .resource_schemas
+            .contains_key("eventpipe_event_pipeline"),
         "the resource schema is served"
     );
 
