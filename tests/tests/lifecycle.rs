@@ -499,3 +499,226 @@ fn the_oldest_supported_cli_creates_plans_empty_and_destroys() {
     ws.destroy_auto().unwrap();
     assert_emulator_empty(&moto);
 }
+
+fn function_tags(aws: &tests::aws::Aws, name: &str) -> std::collections::HashMap<String, String> {
+    let f = aws
+        .block_on(aws.lambda().get_function().function_name(name).send())
+        .unwrap();
+    f.tags().cloned().unwrap_or_default()
+}
+
+#[test]
+fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let provider = provider_hcl(&moto).replace(
+        "  secret_key   = \"test\"\n",
+        "  secret_key   = \"test\"\n  default_tags = { team = \"platform\", env = \"dev\" }\n",
+    );
+    let body = seed_resource("tagged", "tagged-bucket", "  tags = { env = \"prod\" }\n");
+    let ws = Workspace::new(&tf).unwrap();
+    ws.write("app/app.py", APP_PY).unwrap();
+    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+    let tags = function_tags(&aws, "tagged");
+    assert_eq!(tags.get("team").map(String::as_str), Some("platform"));
+    assert_eq!(
+        tags.get("env").map(String::as_str),
+        Some("prod"),
+        "resource tags win"
+    );
+    assert_eq!(
+        tags.get("eventpipe:pipeline").map(String::as_str),
+        Some("tagged")
+    );
+    let role = aws
+        .block_on(aws.iam().get_role().role_name("tagged-role").send())
+        .unwrap();
+    assert!(
+        role.role()
+            .unwrap()
+            .tags()
+            .iter()
+            .any(|t| t.key() == "team" && t.value() == "platform")
+    );
+    let bucket = aws
+        .block_on(aws.s3().get_bucket_tagging().bucket("tagged-bucket").send())
+        .unwrap();
+    assert!(
+        bucket
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == "env" && t.value() == "prod")
+    );
+    let state = state_attrs(&ws, "tagged");
+    assert_eq!(state["tags_all"]["team"], "platform");
+    assert_plan_empty(&ws);
+
+    // A new default tag is an in-place change that reaches every part.
+    ws.write(
+        "main.tf",
+        format!(
+            "{}{body}",
+            provider.replace("env = \"dev\"", "env = \"dev\", owner = \"data\"")
+        ),
+    )
+    .unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(
+        plan.contains("1 to change") && plan.contains("owner"),
+        "{plan}"
+    );
+    ws.apply_auto().unwrap();
+    assert_eq!(
+        function_tags(&aws, "tagged")
+            .get("owner")
+            .map(String::as_str),
+        Some("data")
+    );
+    let role = aws
+        .block_on(aws.iam().get_role().role_name("tagged-role").send())
+        .unwrap();
+    assert!(
+        role.role()
+            .unwrap()
+            .tags()
+            .iter()
+            .any(|t| t.key() == "owner")
+    );
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn trigger_changes_update_the_notification_and_the_policy_in_place() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("trig", "trig-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+    // Someone else's notification on the same bucket must survive our updates.
+    let others = aws_sdk_s3::types::QueueConfiguration::builder()
+        .id("someone-elses-queue")
+        .queue_arn("arn:aws:sqs:us-east-1:123456789012:audit")
+        .events(aws_sdk_s3::types::Event::from("s3:ObjectRemoved:*"))
+        .build()
+        .unwrap();
+    let current = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_notification_configuration()
+                .bucket("trig-bucket")
+                .send(),
+        )
+        .unwrap();
+    let _ = aws.block_on(
+        aws.s3()
+            .put_bucket_notification_configuration()
+            .bucket("trig-bucket")
+            .notification_configuration(
+                aws_sdk_s3::types::NotificationConfiguration::builder()
+                    .set_lambda_function_configurations(
+                        current.lambda_function_configurations.clone(),
+                    )
+                    .queue_configurations(others)
+                    .build(),
+            )
+            .send(),
+    );
+    let body = seed_resource("trig", "trig-bucket", "")
+        .replace("filter_prefix = \"data/\"", "filter_prefix = \"incoming/\"");
+    ws.write("main.tf", format!("{}{body}", provider_hcl(&moto)))
+        .unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(
+        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("arn:aws:s3:::trig-bucket/incoming/*"),
+        "the new policy is shown:\n{plan}"
+    );
+    ws.apply_auto().unwrap();
+    let n = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_notification_configuration()
+                .bucket("trig-bucket")
+                .send(),
+        )
+        .unwrap();
+    let rule = n.lambda_function_configurations()[0]
+        .filter()
+        .unwrap()
+        .key()
+        .unwrap()
+        .filter_rules()
+        .to_vec();
+    assert!(
+        rule.iter().any(|r| r.value() == Some("incoming/")),
+        "{rule:?}"
+    );
+    let doc = aws.role_inline_policy("trig-role", "eventpipe").unwrap();
+    assert!(doc.to_string().contains("trig-bucket/incoming/*"), "{doc}");
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn values_known_only_after_apply_plan_as_unknown_then_apply() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let body = format!(
+        "resource \"terraform_data\" \"suffix\" {{\n  input = \"late\"\n}}\n{}",
+        seed_resource("late", "x", "").replace(
+            "bucket_name   = \"x\"",
+            "bucket_name   = \"late-${terraform_data.suffix.output}-bucket\""
+        )
+    );
+    let ws = workspace(&tf, &moto, &body);
+    ws.init().unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(
+        plan.contains("bucket_arn       = (known after apply)"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("policy_json      = (known after apply)"),
+        "{plan}"
+    );
+    ws.apply_auto().unwrap();
+    assert!(
+        moto.aws()
+            .unwrap()
+            .bucket_names()
+            .unwrap()
+            .contains(&"late-late-bucket".to_owned())
+    );
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn a_pipeline_deleted_outside_terraform_leaves_the_state_and_is_planned_again() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("vanish", "vanish-bucket", ""));
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    moto.reset().unwrap();
+    let plan = ws.plan(&[]).unwrap();
+    assert!(
+        plan.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{plan}"
+    );
+    ws.apply_auto().unwrap();
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}

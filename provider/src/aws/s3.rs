@@ -114,7 +114,8 @@ pub async fn bucket_policy(s3: &Client, bucket: &str) -> Result<Option<String>, 
         .map_err(err("s3:GetBucketPolicy"));
     match r {
         Ok(out) => Ok(out.policy),
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+        // No policy, or no bucket at all: either way there is no policy.
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
