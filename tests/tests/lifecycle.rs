@@ -400,9 +400,11 @@ fn a_deleted_function_is_recreated_without_replacing_the_pipeline() {
 fn import_by_name_then_plan_is_empty() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("imp", "imp-bucket", ""));
+    let extra = "  output_prefix = \"results/\"\n  tags          = { team = \"imports\" }\n";
+    let ws = workspace(&tf, &moto, &seed_resource("imp", "imp-bucket", extra));
     ws.init().unwrap();
     ws.apply_auto().unwrap();
+    let before = state_attrs(&ws, "imp");
     ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.imp"])
         .unwrap();
     let out = ws
@@ -410,19 +412,38 @@ fn import_by_name_then_plan_is_empty() {
         .unwrap();
     assert!(out.contains("Import successful"), "{out}");
     let plan = ws.plan_detailed_exitcode().unwrap();
-    // force_destroy is config-only: it may differ after import; nothing else.
-    let text = plan.output.combined();
-    if plan.has_changes {
-        assert!(
-            text.contains("force_destroy") && text.contains("1 to change"),
-            "{text}"
-        );
-        assert!(!text.contains("must be replaced"), "{text}");
-        ws.apply_auto().unwrap();
+    assert!(
+        !plan.has_changes,
+        "a matching config must plan no changes after import:\n{}",
+        plan.output
+    );
+    let after = state_attrs(&ws, "imp");
+    for attr in [
+        "bucket_name",
+        "policy_json",
+        "function_arn",
+        "role_arn",
+        "force_destroy",
+        "output_prefix",
+        "source_code_hash",
+    ] {
+        assert_eq!(before[attr], after[attr], "{attr} differs after import");
     }
-    assert_plan_empty(&ws);
     ws.destroy_auto().unwrap();
     assert_emulator_empty(&moto);
+}
+
+#[test]
+fn importing_a_name_with_no_pipeline_fails_clearly() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("ghost", "ghost-bucket", ""));
+    ws.init().unwrap();
+    let out = ws
+        .run(&["import", "eventpipe_event_pipeline.ghost", "ghost"])
+        .unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.contains("Cannot import non-existent pipeline"), "{out}");
 }
 
 #[test]

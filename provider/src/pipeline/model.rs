@@ -136,6 +136,9 @@ impl Spec {
         if self.function.source_dir.chars().count() <= 256 {
             t.insert(SOURCE_DIR_TAG.to_owned(), self.function.source_dir.clone());
         }
+        if self.force_destroy {
+            t.insert(FORCE_DESTROY_TAG.to_owned(), "true".to_owned());
+        }
         t
     }
 
@@ -149,6 +152,8 @@ pub const OWNER_TAG: &str = "eventpipe:pipeline";
 pub const BUCKET_TAG: &str = "eventpipe:bucket";
 pub const SOURCE_HASH_TAG: &str = "eventpipe:source-hash";
 pub const SOURCE_DIR_TAG: &str = "eventpipe:source-dir";
+/// Present (`true`) when the pipeline may delete a non-empty bucket.
+pub const FORCE_DESTROY_TAG: &str = "eventpipe:force-destroy";
 
 pub fn is_internal_tag(key: &str) -> bool {
     key.starts_with("eventpipe:")

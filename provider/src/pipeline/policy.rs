@@ -145,6 +145,25 @@ pub fn inline_policy(
     json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
 }
 
+/// The output prefix an inline policy written by [`inline_policy`] grants
+/// `s3:PutObject` under, if any (used to rebuild state on import).
+pub fn output_prefix_of(policy_json: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(policy_json).ok()?;
+    let statement = doc["Statement"]
+        .as_array()?
+        .iter()
+        .find(|s| s["Sid"] == "WriteResults")?;
+    let resource = statement["Resource"].as_str()?;
+    let (_, key) = resource.split_once(":::")?.1.split_once('/')?;
+    let prefix = key.strip_suffix('*')?;
+    Some(
+        prefix
+            .replace("${*}", "*")
+            .replace("${?}", "?")
+            .replace("${$}", "$"),
+    )
+}
+
 /// In IAM resource ARNs `*`, `?` and `$` are special; a literal one is
 /// written `${*}`, `${?}`, `${$}`.
 fn escape_iam_wildcards(s: &str) -> String {
@@ -240,6 +259,10 @@ mod tests {
         assert_eq!(put["Resource"], "arn:aws:s3:::b/out/*");
         let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], None);
         assert!(!none.contains("PutObject"));
+        assert_eq!(output_prefix_of(&p).as_deref(), Some("out/"));
+        assert_eq!(output_prefix_of(&none), None);
+        let odd = inline_policy(&loc(), "b", "f", &[None], Some("r*s/"));
+        assert_eq!(output_prefix_of(&odd).as_deref(), Some("r*s/"));
     }
 
     #[test]

@@ -312,7 +312,14 @@ pub async fn import_state(
             "bucket_arn",
             Value::String(policy::bucket_arn(&loc.partition, &bucket)),
         ),
-        ("force_destroy", Value::Bool(false)),
+        (
+            "force_destroy",
+            Value::Bool(
+                f.tags
+                    .get(model::FORCE_DESTROY_TAG)
+                    .is_some_and(|v| v == "true"),
+            ),
+        ),
         ("require_tls", Value::Bool(true)),
         ("output_prefix", Value::Null),
         (
@@ -357,12 +364,13 @@ pub async fn import_state(
         code_sha256: Some(f.code_sha256.clone()),
     };
     let mut state = merge(&skeleton, &seen, &Private::default());
-    // The role's policy as IAM has it is what the state records.
-    set(
-        &mut state,
-        "policy_json",
-        Value::String(seen.policy.clone().unwrap_or_default()),
-    );
+    // The role's policy as IAM has it is what the state records; the
+    // output prefix is the one it grants PutObject under.
+    let policy = seen.policy.clone().unwrap_or_default();
+    if let Some(prefix) = policy::output_prefix_of(&policy) {
+        set(&mut state, "output_prefix", Value::String(prefix));
+    }
+    set(&mut state, "policy_json", Value::String(policy));
     Ok(Some((state, private)))
 }
 
