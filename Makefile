@@ -15,7 +15,7 @@ BIN          := target/$(if $(filter release,$(PROFILE)),release,debug)/terrafor
 
 -include mk/tools.mk
 
-.PHONY: help build release install test unit e2e fmt lint docs bench demo tools clean
+.PHONY: help build release install install-bin test unit e2e fmt lint docs bench demo tools clean
 
 help:
 	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
@@ -31,6 +31,10 @@ release:
 
 install:
 	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe
+	@$(MAKE) --no-print-directory install-bin
+
+# Copies an already built binary into the mirror (BIN and PLUGIN_DIR may be overridden).
+install-bin:
 	mkdir -p "$(INSTALL_DIR)"
 	install -m 0755 "$(BIN)" "$(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
 	@echo "installed $(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"

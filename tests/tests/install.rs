@@ -1,0 +1,74 @@
+//! `make install` puts the provider where a plain `terraform init` finds it:
+//! Terraform's implicit local mirror, with no CLI configuration at all.
+
+use std::process::Command;
+
+use tests::{mirror::required_providers_hcl, provider_bin, terraform_versions, tools};
+
+#[test]
+fn a_plain_terraform_init_finds_the_installed_provider() {
+    let home = tempfile::tempdir().unwrap();
+    let plugins = home.path().join(".terraform.d/plugins");
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(tools::repo_root())
+        .arg("--no-print-directory")
+        .arg("install-bin")
+        .arg(format!(
+            "BIN={}",
+            provider_bin::provider_binary().unwrap().display()
+        ))
+        .arg(format!("PLUGIN_DIR={}", plugins.display()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("a plain 'terraform init' now finds"),
+        "{text}"
+    );
+
+    for tf in terraform_versions().unwrap() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            format!("{}provider \"eventpipe\" {{}}\n", required_providers_hcl()),
+        )
+        .unwrap();
+        let run = |args: &[&str]| {
+            Command::new(&tf.path)
+                .args(args)
+                .current_dir(dir.path())
+                .env("HOME", home.path())
+                .env_remove("TF_CLI_CONFIG_FILE")
+                .env_remove("TF_PLUGIN_CACHE_DIR")
+                .env("CHECKPOINT_DISABLE", "1")
+                .env("TF_IN_AUTOMATION", "1")
+                .output()
+                .unwrap()
+        };
+        let init = run(&["init", "-no-color"]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&init.stdout),
+            String::from_utf8_lossy(&init.stderr)
+        );
+        assert!(init.status.success(), "{}: {text}", tf.label);
+        assert!(
+            text.contains("Installed eventpipe/eventpipe v0.1.0"),
+            "{}: {text}",
+            tf.label
+        );
+        let validate = run(&["validate", "-no-color"]);
+        assert!(
+            validate.status.success(),
+            "{}: {}",
+            tf.label,
+            String::from_utf8_lossy(&validate.stderr)
+        );
+    }
+}
