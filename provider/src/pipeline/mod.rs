@@ -125,8 +125,12 @@ pub async fn plan(ctx: &Context, prior: &Value, proposed: &Value, config: &Value
         default_tags: ctx.default_tags.clone(),
     };
     let mut planned = plan::plan(&env, prior, proposed, config);
+    // Terraform validated the configuration already; values that were
+    // unknown then (taken from other resources) are checked again here.
+    // Only errors: the warnings were shown by the validation.
     if !planned.diags.has_errors() {
-        planned.diags.extend(validate(config));
+        let errors = validate(config).into_iter().filter(Diagnostic::is_error);
+        planned.diags.extend(Diagnostics(errors.collect()));
     }
     planned
 }
