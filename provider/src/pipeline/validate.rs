@@ -533,4 +533,125 @@ mod tests {
         assert!(run("app.", "python3.13").has_errors());
         assert!(run("anything", "java21").is_empty());
     }
+
+    fn config(
+        function: Vec<(&str, Value)>,
+        triggers: Vec<Value>,
+        extra: Vec<(&str, Value)>,
+    ) -> Value {
+        // The source is checked elsewhere; unknown skips it here.
+        let mut f = vec![("source_dir", Value::Unknown)];
+        f.extend(function);
+        let mut top = vec![
+            ("name", Value::from("p")),
+            ("function", Value::object(f)),
+            ("trigger", Value::List(triggers)),
+        ];
+        top.extend(extra);
+        Value::object(top)
+    }
+
+    fn trigger(prefix: &str) -> Value {
+        Value::object([
+            (
+                "events",
+                Value::List(vec![Value::from("s3:ObjectCreated:*")]),
+            ),
+            ("filter_prefix", Value::from(prefix)),
+            ("filter_suffix", Value::Null),
+        ])
+    }
+
+    fn env(vars: &[(&str, String)]) -> Value {
+        Value::map(vars.iter().map(|(k, v)| (*k, Value::from(v.as_str()))))
+    }
+
+    fn errors(d: &Diagnostics) -> Vec<String> {
+        d.iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.summary.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_environment_may_fill_exactly_lambdas_limit() {
+        // "BIG" plus the value: 4096 bytes in all is allowed, one more is not.
+        let fits = env(&[("BIG", "x".repeat(MAX_ENV_BYTES - 3))]);
+        let over = env(&[("BIG", "x".repeat(MAX_ENV_BYTES - 2))]);
+        let ok = check(&config(
+            vec![("environment", fits)],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        assert!(errors(&ok).is_empty(), "{ok:?}");
+        let bad = check(&config(
+            vec![("environment", over)],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        assert_eq!(errors(&bad), ["Environment too large"]);
+    }
+
+    #[test]
+    fn reserved_and_malformed_environment_names_are_refused() {
+        let vars = env(&[
+            ("AWS_REGION", "x".into()),
+            ("9LIVES", "x".into()),
+            ("OK_NAME", "x".into()),
+        ]);
+        let d = check(&config(
+            vec![("environment", vars)],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        let mut e = errors(&d);
+        e.sort();
+        assert_eq!(
+            e,
+            [
+                "Invalid environment variable name",
+                "Reserved environment variable"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_output_prefix_a_trigger_matches_is_refused_and_a_disjoint_one_is_not() {
+        let out = |p: &str| vec![("output_prefix", Value::from(p))];
+        let looping = check(&config(
+            vec![],
+            vec![trigger("data/")],
+            out("data/results/"),
+        ));
+        assert_eq!(errors(&looping), ["Output would re-trigger the function"]);
+        let wider = check(&config(vec![], vec![trigger("data/in/")], out("data/")));
+        assert_eq!(errors(&wider), ["Output would re-trigger the function"]);
+        let fine = check(&config(vec![], vec![trigger("data/")], out("processed/")));
+        assert!(errors(&fine).is_empty(), "{fine:?}");
+    }
+
+    #[test]
+    fn unknown_values_are_skipped_until_known() {
+        let d = check(&config(
+            vec![("environment", Value::Unknown), ("handler", Value::Unknown)],
+            vec![Value::object([
+                ("events", Value::Unknown),
+                ("filter_prefix", Value::Unknown),
+                ("filter_suffix", Value::Null),
+            ])],
+            vec![("output_prefix", Value::Unknown), ("tags", Value::Unknown)],
+        ));
+        assert!(errors(&d).is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn reserved_tag_keys_are_refused() {
+        let tags = Value::map([
+            ("eventpipe:x", Value::from("1")),
+            ("AWS:y", Value::from("2")),
+            ("team", Value::from("3")),
+        ]);
+        let d = check(&config(vec![], vec![trigger("in/")], vec![("tags", tags)]));
+        assert_eq!(errors(&d), ["Reserved tag key", "Reserved tag key"]);
+    }
 }
