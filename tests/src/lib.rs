@@ -21,6 +21,7 @@
 
 pub mod aws;
 pub mod cli_config;
+pub mod fault_proxy;
 pub mod http;
 pub mod mirror;
 pub mod moto;
