@@ -140,7 +140,9 @@ fn warnings_do_not_block_the_plan() {
     ws.init().unwrap();
     let out = ws.plan(&[]).unwrap();
     assert_eq!(
-        out.combined().matches("Trigger matches every object").count(),
+        out.combined()
+            .matches("Trigger matches every object")
+            .count(),
         1,
         "the warning is shown once:\n{out}"
     );
