@@ -54,8 +54,9 @@ fn environment(vars: &BTreeMap<String, String>) -> Environment {
         .build()
 }
 
-/// Creates the function and waits until it is Active. `Ok(None)` when a
-/// function of that name already exists.
+/// Creates the function (retrying while IAM propagates a new role); the
+/// caller then waits for it with [`wait_ready`]. `Ok(None)` when a function
+/// of that name already exists.
 pub async fn create_function(
     lambda: &Client,
     name: &str,
@@ -94,11 +95,7 @@ pub async fn create_function(
     )
     .await;
     match r {
-        Ok(out) => {
-            let arn = out.function_arn().unwrap_or_default().to_owned();
-            wait_ready(lambda, name, stop).await?;
-            Ok(Some(arn))
-        }
+        Ok(out) => Ok(Some(out.function_arn().unwrap_or_default().to_owned())),
         Err(e) if e.code() == Some("ResourceConflictException") => Ok(None),
         Err(e) => Err(e),
     }

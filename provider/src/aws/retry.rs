@@ -54,7 +54,141 @@ where
                 delay = (delay * 2).min(backoff.max);
                 attempt += 1;
             }
+            Err(e) if retryable(&e) => return Err(exhausted(e, attempt, start.elapsed())),
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// The last error, saying that retrying did not help and for how long.
+fn exhausted(e: AwsError, attempts: u32, waited: Duration) -> AwsError {
+    let note = format!(
+        "still failing after {attempts} attempts over {:.0} s; AWS may still be propagating a \
+         recent change, so applying again shortly may succeed",
+        waited.as_secs_f64()
+    );
+    match e {
+        AwsError::Service {
+            operation,
+            code,
+            message,
+            status,
+        } => AwsError::Service {
+            operation,
+            code,
+            message: format!("{message} ({note})"),
+            status,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    const QUICK: Backoff = Backoff {
+        first: Duration::from_millis(1),
+        max: Duration::from_millis(4),
+        give_up_after: Duration::from_millis(200),
+    };
+
+    fn not_ready() -> AwsError {
+        AwsError::Service {
+            operation: "lambda:CreateFunction",
+            code: "InvalidParameterValueException".into(),
+            message: "The role defined for the function cannot be assumed by Lambda.".into(),
+            status: Some(400),
+        }
+    }
+
+    fn is_not_ready(e: &AwsError) -> bool {
+        e.code() == Some("InvalidParameterValueException")
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn retries_a_consistency_error_until_it_clears() {
+        let calls = AtomicU32::new(0);
+        let r = runtime().block_on(until_consistent(
+            "t",
+            QUICK,
+            &CancellationToken::new(),
+            is_not_ready,
+            || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 3 {
+                    Err(not_ready())
+                } else {
+                    Ok(7)
+                }
+            },
+        ));
+        assert_eq!(r.ok(), Some(7));
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn gives_up_within_the_budget_with_a_clear_error() {
+        let calls = AtomicU32::new(0);
+        let started = Instant::now();
+        let r: Result<(), _> = runtime().block_on(until_consistent(
+            "t",
+            QUICK,
+            &CancellationToken::new(),
+            is_not_ready,
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(not_ready())
+            },
+        ));
+        let e = r.expect_err("must give up");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(e.code(), Some("InvalidParameterValueException"));
+        let text = e.to_string();
+        assert!(text.contains("cannot be assumed by Lambda"), "{text}");
+        assert!(text.contains("still failing after"), "{text}");
+        assert!(calls.load(Ordering::SeqCst) > 3);
+    }
+
+    #[test]
+    fn other_errors_and_a_stop_end_at_once() {
+        let calls = AtomicU32::new(0);
+        let r: Result<(), _> = runtime().block_on(until_consistent(
+            "t",
+            QUICK,
+            &CancellationToken::new(),
+            |_| false,
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(not_ready())
+            },
+        ));
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let slow = Backoff {
+            first: Duration::from_secs(30),
+            ..QUICK
+        };
+        let slow = Backoff {
+            give_up_after: Duration::from_secs(120),
+            ..slow
+        };
+        let started = Instant::now();
+        let r: Result<(), _> =
+            runtime().block_on(until_consistent("t", slow, &stop, is_not_ready, || async {
+                Err(not_ready())
+            }));
+        assert!(r.is_err());
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

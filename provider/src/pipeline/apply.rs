@@ -17,16 +17,27 @@ use super::errors::ApplyError;
 use super::model::{FunctionSpec, Have, OWNER_TAG, Private, Spec};
 use super::package::{self, Package};
 use super::{naming, policy, source};
+use crate::value::Value;
 
 /// The inline policy's name on the role.
 pub const POLICY_NAME: &str = "eventpipe";
 
-/// Parts this run created (and so may roll back).
+/// Parts this run made, or adopted from an earlier interrupted run of the
+/// same pipeline (its ownership tag says so): a failed create rolls them back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Created {
     pub bucket: bool,
     pub role: bool,
     pub function: bool,
+    pub permission: bool,
+    /// The function was found, not made: its permission may exist already.
+    pub function_adopted: bool,
+}
+
+impl Created {
+    pub fn any(&self) -> bool {
+        self.bucket || self.role || self.function || self.permission
+    }
 }
 
 fn check_stop(stop: &CancellationToken, step: &'static str) -> Result<(), ApplyError> {
@@ -37,10 +48,17 @@ fn check_stop(stop: &CancellationToken, step: &'static str) -> Result<(), ApplyE
     }
 }
 
-fn owner_note(tags: &std::collections::BTreeMap<String, String>) -> String {
+/// Who owns a part that is not ours, and what the user can do about it.
+fn owner_note(tags: &std::collections::BTreeMap<String, String>, pipeline: &str) -> String {
     match tags.get(OWNER_TAG) {
-        Some(owner) => format!(" (it belongs to pipeline {owner:?})"),
-        None => String::new(),
+        Some(owner) => format!(
+            " (its {OWNER_TAG} tag says it belongs to pipeline {owner:?}); choose another name"
+        ),
+        None => format!(
+            " (it has no {OWNER_TAG} tag); choose another name, or, if an interrupted apply of \
+             this pipeline left it behind, tag it {OWNER_TAG} = {pipeline:?} so the next apply \
+             adopts it"
+        ),
     }
 }
 
@@ -111,17 +129,26 @@ async fn converge_inner(
         .map_err(|_| ApplyError::BadPlan("lock poisoned".into()))?;
     check_stop(stop, "adding the invoke permission")?;
     if !have.permission || fresh.function {
-        lambda::add_s3_permission(
-            &aws.lambda,
-            &want.function_name,
-            naming::PERMISSION_SID,
-            &want.bucket_arn,
-            &account,
-        )
-        .await
-        .map_err(ApplyError::aws(
-            "adding the permission for S3 to invoke the function",
-        ))?;
+        let step = "adding the permission for S3 to invoke the function";
+        // An adopted function may carry the statement already; some
+        // implementations accept a duplicate statement id, so look first.
+        let present = fresh.function_adopted
+            && lambda::has_permission(&aws.lambda, &want.function_name, naming::PERMISSION_SID)
+                .await
+                .map_err(ApplyError::aws(step))?
+                == Some(true);
+        if !present {
+            lambda::add_s3_permission(
+                &aws.lambda,
+                &want.function_name,
+                naming::PERMISSION_SID,
+                &want.bucket_arn,
+                &account,
+            )
+            .await
+            .map_err(ApplyError::aws(step))?;
+        }
+        mark(created, |c| c.permission = true);
     }
 
     check_stop(stop, "configuring the bucket notification")?;
@@ -151,26 +178,43 @@ async fn bucket_step(
     let step = "creating the bucket";
     let partition = policy::partition_of(&aws.region);
     if !have.bucket {
-        match s3::create_bucket(s3c, &want.bucket, &aws.region)
+        // Look first: in us-east-1 S3 answers 200 to creating a bucket you
+        // already own, so CreateBucket alone cannot tell ours from another's.
+        let existing = s3::bucket_tags(s3c, &want.bucket)
             .await
-            .map_err(ApplyError::aws(step))?
-        {
-            s3::Created::New => mark(created, |c| c.bucket = true),
-            s3::Created::AlreadyOwned => {
-                let tags = s3::bucket_tags(s3c, &want.bucket)
-                    .await
-                    .map_err(ApplyError::aws(step))?
-                    .unwrap_or_default();
-                if tags.get(OWNER_TAG) != Some(&want.name) {
-                    return Err(ApplyError::NotOurs {
-                        what: format!("S3 bucket {:?}", want.bucket),
-                        pipeline: want.name.clone(),
-                        owner: owner_note(&tags),
-                    });
-                }
-                tracing::info!(bucket = %want.bucket, "adopting bucket left by an earlier run");
+            .map_err(ApplyError::aws(step))?;
+        let existing = match existing {
+            Some(tags) => Some(tags),
+            None => match s3::create_bucket(s3c, &want.bucket, &aws.region)
+                .await
+                .map_err(ApplyError::aws(step))?
+            {
+                s3::Created::New => None,
+                s3::Created::AlreadyOwned => Some(
+                    s3::bucket_tags(s3c, &want.bucket)
+                        .await
+                        .map_err(ApplyError::aws(step))?
+                        .unwrap_or_default(),
+                ),
+            },
+        };
+        if let Some(tags) = existing {
+            if tags.get(OWNER_TAG) != Some(&want.name) {
+                return Err(ApplyError::NotOurs {
+                    what: format!("S3 bucket {:?}", want.bucket),
+                    pipeline: want.name.clone(),
+                    owner: owner_note(&tags, &want.name),
+                });
             }
+            tracing::info!(bucket = %want.bucket, "adopting bucket left by an earlier run");
         }
+        mark(created, |c| c.bucket = true);
+        // Tags first: S3 cannot tag a bucket as it creates it, and the
+        // ownership tag is what lets a run interrupted from here on adopt
+        // the bucket instead of refusing it.
+        s3::put_bucket_tags(s3c, &want.bucket, &want.part_tags())
+            .await
+            .map_err(ApplyError::aws("tagging the bucket"))?;
         let step = "securing the bucket (public access block, encryption)";
         s3::secure_bucket(s3c, &want.bucket)
             .await
@@ -181,9 +225,6 @@ async fn bucket_step(
                 .await
                 .map_err(ApplyError::aws("setting the TLS-only bucket policy"))?;
         }
-        s3::put_bucket_tags(s3c, &want.bucket, &want.part_tags())
-            .await
-            .map_err(ApplyError::aws("tagging the bucket"))?;
         return Ok(());
     }
     let prior_tls = prior.is_none_or(|p| p.require_tls);
@@ -249,9 +290,11 @@ async fn role_step(
                     return Err(ApplyError::NotOurs {
                         what: format!("IAM role {:?}", want.role_name),
                         pipeline: want.name.clone(),
-                        owner: owner_note(&role.tags),
+                        owner: owner_note(&role.tags, &want.name),
                     });
                 }
+                tracing::info!(role = %want.role_name, "adopting role left by an earlier run");
+                mark(created, |c| c.role = true);
                 iam::sync_tags(&aws.iam, &want.role_name, &role.tags, &want.part_tags())
                     .await
                     .map_err(ApplyError::aws("tagging the role"))?;
@@ -336,7 +379,11 @@ async fn function_step(
         .await
         .map_err(ApplyError::aws(step))?;
         if made.is_some() {
+            // Recorded before waiting, so a failed wait still rolls it back.
             mark(created, |c| c.function = true);
+            lambda::wait_ready(lc, name, stop)
+                .await
+                .map_err(ApplyError::aws("waiting for the function to become active"))?;
             return Ok(out);
         }
         // A function of this name exists: adopt it only if it is ours.
@@ -351,9 +398,17 @@ async fn function_step(
             return Err(ApplyError::NotOurs {
                 what: format!("Lambda function {name:?}"),
                 pipeline: want.name.clone(),
-                owner: owner_note(&f.tags),
+                owner: owner_note(&f.tags, &want.name),
             });
         }
+        tracing::info!(function = %name, "adopting function left by an earlier run");
+        mark(created, |c| {
+            c.function = true;
+            c.function_adopted = true;
+        });
+        lambda::wait_ready(lc, name, stop)
+            .await
+            .map_err(ApplyError::aws("waiting for the function to become active"))?;
         if f.settings != wanted {
             lambda::update_settings(lc, name, &wanted, stop)
                 .await
@@ -427,6 +482,31 @@ async fn put_triggers(
     )
     .await
     .map_err(ApplyError::aws("configuring the bucket notification"))
+}
+
+/// The state of a create that stopped part-way: the planned state with the
+/// identifiers of the parts that do not exist left empty (as Read records a
+/// missing part). Returned with an error, so Terraform keeps it as tainted
+/// and the next apply replaces it; nothing is lost from Terraform's view.
+pub fn partial_state(planned: &Value, made: &Created) -> Value {
+    let mut s = planned.clone();
+    if let Value::Object(m) = &mut s {
+        let empty = || Value::String(String::new());
+        if !made.bucket {
+            m.insert("bucket_arn".to_owned(), empty());
+        }
+        if !made.role {
+            m.insert("role_arn".to_owned(), empty());
+            m.insert("policy_json".to_owned(), empty());
+        }
+        if !made.function {
+            m.insert("function_arn".to_owned(), empty());
+        }
+        if !made.permission {
+            m.insert("s3_permission_id".to_owned(), empty());
+        }
+    }
+    s
 }
 
 /// Undoes what a failed create made, newest first. Returns the errors of

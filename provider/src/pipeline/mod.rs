@@ -186,6 +186,17 @@ async fn create(ctx: &Context, planned: &Value, want: &Spec, private: &Private) 
             private: private.to_bytes(),
             diags: Diagnostics::new(),
         },
+        Err(e) if matches!(e, ApplyError::Cancelled { .. }) || ctx.stop.is_cancelled() => {
+            // Terraform was interrupted: stop now, undo nothing, and hand
+            // back what exists so Terraform records it (tainted).
+            tracing::warn!(error = %e, ?created, "create interrupted; returning what exists");
+            let state = if created.any() {
+                apply::partial_state(planned, &created)
+            } else {
+                Value::Null
+            };
+            failed(&state, private, diags_of([&e]))
+        }
         Err(e) => {
             tracing::warn!(error = %e, ?created, "create failed; rolling back");
             let undo = apply::roll_back(&ctx.aws, want, created).await;
@@ -197,7 +208,7 @@ async fn create(ctx: &Context, planned: &Value, want: &Spec, private: &Private) 
                 // Keep what could not be undone in the state (tainted), so
                 // Terraform still knows about it and replaces it next time.
                 diags.extend(diags_of(&undo));
-                failed(planned, private, diags)
+                failed(&apply::partial_state(planned, &created), private, diags)
             }
         }
     }
@@ -239,7 +250,15 @@ async fn destroy(ctx: &Context, prior: &Value, private: &Private) -> Applied {
         .await;
     match deleted {
         Ok(()) => Applied::default(),
-        Err(errors) => failed(prior, private, diags_of(&errors)),
+        Err(errors) => {
+            // Terraform shows no resource address with destroy errors, so
+            // say which pipeline they are about.
+            let mut diags = diags_of(&errors);
+            for d in &mut diags.0 {
+                d.detail = format!("Destroying pipeline {:?}: {}", spec.name, d.detail);
+            }
+            failed(prior, private, diags)
+        }
     }
 }
 

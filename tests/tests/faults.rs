@@ -1,0 +1,1115 @@
+//! Fault tolerance end to end: the provider reaches the emulator through the
+//! fault-injection proxy, which fails, delays, drops or holds chosen AWS
+//! calls. After any single failure — an AWS error at any call, throttling, a
+//! killed provider, a Ctrl-C — the next `apply` converges, the next plan is
+//! empty, and `destroy` leaves nothing in the emulator.
+//!
+//! The call sites are not listed by hand: a calibration run records every
+//! call one pipeline makes during create, refresh, update and delete, and
+//! the tables inject a failure at each of them (one pipeline per call site,
+//! all in one configuration, each fault aimed at its pipeline by name).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{APP_PY, assert_emulator_empty, clis};
+use serde_json::Value as Json;
+use tests::fault_proxy::{Call, Fault, FaultProxy, Outcome, Rule};
+use tests::mirror::required_providers_hcl;
+use tests::{Moto, Output, TerraformCli, Workspace};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// How a pipeline is configured; `A` is created, `B` is what an update
+/// changes it to (memory, tags, trigger prefix, TLS policy; the handler
+/// file changes alongside).
+#[derive(Clone, Copy)]
+struct Shape {
+    memory: u32,
+    team: &'static str,
+    extra_tag: &'static str,
+    prefix: &'static str,
+    require_tls: bool,
+}
+
+const A: Shape = Shape {
+    memory: 512,
+    team: "a",
+    extra_tag: "gone",
+    prefix: "data/",
+    require_tls: true,
+};
+const B: Shape = Shape {
+    memory: 256,
+    team: "b",
+    extra_tag: "new",
+    prefix: "in/",
+    require_tls: false,
+};
+const APP_PY_V2: &str = "def handler(event, context):\n    return {\"version\": 2}\n";
+
+fn pipeline(name: &str, s: Shape) -> String {
+    let extra = format!(", {} = \"x\"", s.extra_tag);
+    format!(
+        r#"
+resource "eventpipe_event_pipeline" "{name}" {{
+  name          = "{name}"
+  bucket_name   = "{name}-bkt"
+  force_destroy = true
+  require_tls   = {tls}
+  tags          = {{ team = "{team}"{extra} }}
+
+  function {{
+    source_dir  = "${{path.module}}/app"
+    handler     = "app.handler"
+    runtime     = "python3.12"
+    timeout     = 30
+    memory_size = {memory}
+  }}
+
+  trigger {{
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "{prefix}"
+    filter_suffix = ".json"
+  }}
+}}
+"#,
+        tls = s.require_tls,
+        team = s.team,
+        memory = s.memory,
+        prefix = s.prefix,
+    )
+}
+
+fn provider_block(endpoint: &str, max_retries: u32) -> String {
+    format!(
+        "{}\nprovider \"eventpipe\" {{\n  region       = \"us-east-1\"\n  endpoint_url = \"{endpoint}\"\n  \
+         access_key   = \"test\"\n  secret_key   = \"test\"\n  max_retries  = {max_retries}\n}}\n",
+        required_providers_hcl(),
+    )
+}
+
+/// An emulator, the proxy in front of it, and a workspace whose provider
+/// talks to the proxy.
+struct Rig {
+    // Field order is drop order: workspace, then proxy, then emulator.
+    ws: Workspace,
+    proxy: FaultProxy,
+    moto: Moto,
+    max_retries: u32,
+}
+
+impl Rig {
+    fn new(tf: &TerraformCli, max_retries: u32) -> Rig {
+        let moto = Moto::start().expect("moto");
+        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
+        Rig::with(tf, moto, proxy, max_retries)
+    }
+
+    fn with(tf: &TerraformCli, moto: Moto, proxy: FaultProxy, max_retries: u32) -> Rig {
+        let mut ws = Workspace::new(tf).expect("workspace");
+        ws.timeout(Duration::from_secs(600));
+        ws.write("app/app.py", APP_PY).expect("app.py");
+        let rig = Rig {
+            ws,
+            proxy,
+            moto,
+            max_retries,
+        };
+        rig.configure("");
+        rig.ws.init().expect("init");
+        rig
+    }
+
+    fn configure(&self, body: &str) {
+        let main = format!(
+            "{}{body}",
+            provider_block(&self.proxy.endpoint(), self.max_retries)
+        );
+        self.ws.write("main.tf", main).expect("main.tf");
+    }
+
+    fn pipelines(&self, names: &[String], shape: Shape) {
+        let body: String = names.iter().map(|n| pipeline(n, shape)).collect();
+        self.configure(&body);
+    }
+
+    fn apply(&self) -> Output {
+        self.ws.apply_auto().expect("apply")
+    }
+
+    fn apply_failing(&self) -> Output {
+        self.ws
+            .run(&["apply", "-auto-approve"])
+            .expect("apply runs")
+            .failed()
+            .expect("apply must fail")
+    }
+
+    fn assert_plan_empty(&self) {
+        let plan = self.ws.plan_detailed_exitcode().expect("plan");
+        assert!(
+            !plan.has_changes,
+            "the plan after convergence must be empty:\n{}",
+            plan.output
+        );
+    }
+
+    fn destroy_and_assert_empty(&self) {
+        self.ws.destroy_auto().expect("destroy");
+        assert_emulator_empty(&self.moto);
+    }
+
+    /// Resources in the state: name -> tainted.
+    fn state(&self) -> BTreeMap<String, bool> {
+        let show = self.ws.show_json().expect("show -json");
+        show["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| {
+                let name = r["name"].as_str()?.to_owned();
+                Some((name, r["tainted"].as_bool().unwrap_or(false)))
+            })
+            .collect()
+    }
+
+    /// Which parts of pipeline `name` exist in the emulator.
+    fn parts(&self, name: &str) -> Vec<String> {
+        let inv = self
+            .moto
+            .aws()
+            .expect("aws")
+            .list_everything()
+            .expect("inv");
+        let mut out = Vec::new();
+        if inv.buckets.iter().any(|b| *b == format!("{name}-bkt")) {
+            out.push("bucket".to_owned());
+        }
+        if inv.roles.iter().any(|r| r.name == format!("{name}-role")) {
+            out.push("role".to_owned());
+        }
+        if inv.functions.iter().any(|f| f == name) {
+            out.push("function".to_owned());
+        }
+        out
+    }
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i:02}")).collect()
+}
+
+/// Terraform's diagnostics with box drawing removed and whitespace
+/// collapsed (it wraps long lines), split per "Error:".
+fn errors_by_resource(out: &Output) -> BTreeMap<String, Vec<String>> {
+    let text: String = out
+        .combined()
+        .replace(['│', '╷', '╵'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for block in text.split("Error: ").skip(1) {
+        // Plan and apply errors carry the resource address; destroy errors
+        // carry none, so the provider names the pipeline in the text.
+        let owner = block
+            .split("with eventpipe_event_pipeline.")
+            .nth(1)
+            .and_then(|r| r.split([',', ' ']).next())
+            .or_else(|| {
+                block
+                    .split("Destroying pipeline \"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+            })
+            .unwrap_or("")
+            .to_owned();
+        map.entry(owner).or_default().push(block.to_owned());
+    }
+    map
+}
+
+/// The words AWS uses for the injected AccessDenied of `op`.
+fn denied_words(op: &str) -> String {
+    if op.starts_with("s3:") {
+        "AccessDenied: Access Denied".to_owned()
+    } else {
+        format!("not authorized to perform: {op}")
+    }
+}
+
+/// One AWS call a pipeline makes: the `nth` call of `op` that mentions it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Site {
+    op: String,
+    nth: u32,
+}
+
+impl std::fmt::Display for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.nth == 1 {
+            write!(f, "{}", self.op)
+        } else {
+            write!(f, "{} (call {})", self.op, self.nth)
+        }
+    }
+}
+
+/// The calls mentioning `name`, each numbered by its occurrence of its
+/// operation; those numbered at most `skip[op]` are left out.
+fn sites(calls: &[Call], name: &str, skip: &BTreeMap<String, u32>) -> Vec<Site> {
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let mut out = Vec::new();
+    for c in calls.iter().filter(|c| c.mentions(name)) {
+        let n = seen.entry(c.op.clone()).or_insert(0);
+        *n += 1;
+        if *n > skip.get(&c.op).copied().unwrap_or(0) {
+            out.push(Site {
+                op: c.op.clone(),
+                nth: *n,
+            });
+        }
+    }
+    out
+}
+
+fn op_counts(calls: &[Call], name: &str) -> BTreeMap<String, u32> {
+    let mut m = BTreeMap::new();
+    for c in calls.iter().filter(|c| c.mentions(name)) {
+        *m.entry(c.op.clone()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Every call one pipeline makes, by phase.
+#[derive(Debug)]
+struct Calibration {
+    create: Vec<Site>,
+    /// The refresh before an update or destroy.
+    refresh: Vec<Site>,
+    /// The update's own calls, numbered after the refresh's.
+    update: Vec<Site>,
+    delete: Vec<Site>,
+}
+
+fn calibration() -> &'static Calibration {
+    static CAL: OnceLock<Calibration> = OnceLock::new();
+    CAL.get_or_init(|| {
+        let tf = clis().remove(0);
+        let rig = Rig::new(&tf, 0);
+        let name = "cal01".to_owned();
+        let one = std::slice::from_ref(&name);
+        rig.pipelines(one, A);
+        rig.apply();
+        let create = sites(&rig.proxy.calls(), &name, &BTreeMap::new());
+
+        rig.pipelines(one, B);
+        rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
+        rig.proxy.clear_calls();
+        rig.ws.plan(&[]).expect("plan");
+        let refresh_calls = rig.proxy.calls();
+        let refresh = sites(&refresh_calls, &name, &BTreeMap::new());
+        let reads = op_counts(&refresh_calls, &name);
+
+        rig.proxy.clear_calls();
+        rig.apply();
+        let update = sites(&rig.proxy.calls(), &name, &reads);
+        rig.assert_plan_empty();
+
+        rig.proxy.clear_calls();
+        rig.ws.destroy_auto().expect("destroy");
+        let delete = sites(&rig.proxy.calls(), &name, &reads);
+        assert_emulator_empty(&rig.moto);
+        let cal = Calibration {
+            create,
+            refresh,
+            update,
+            delete,
+        };
+        eprintln!("calibration: {cal:#?}");
+        cal
+    })
+}
+
+fn assert_covers(phase: &str, sites: &[Site], must: &[&str]) {
+    let ops: BTreeSet<&str> = sites.iter().map(|s| s.op.as_str()).collect();
+    for m in must {
+        assert!(
+            ops.contains(m),
+            "{phase}: calibration did not see {m}; saw {ops:?}"
+        );
+    }
+}
+
+/// Arms one AccessDenied per pipeline, each at its own call site.
+fn arm(proxy: &FaultProxy, table: &[(String, Site)]) {
+    for (name, site) in table {
+        proxy.add_rule(
+            Rule::on(&site.op)
+                .containing(name)
+                .nth(site.nth)
+                .fail(Fault::AccessDenied),
+        );
+    }
+}
+
+/// Every pipeline's error names its step and carries AWS's words.
+fn assert_each_failed(out: &Output, table: &[(String, Site)], proxy: &FaultProxy) {
+    let errors = errors_by_resource(out);
+    for (name, site) in table {
+        let fired = proxy.calls().iter().any(|c| {
+            c.op == site.op && c.mentions(name) && matches!(c.outcome, Outcome::Failed(403, _))
+        });
+        assert!(fired, "the fault at {site} for {name} never fired");
+        let mine = errors.get(name).cloned().unwrap_or_default().join("\n");
+        assert!(
+            mine.contains(&site.op) && mine.contains(&denied_words(&site.op)),
+            "{name}: the error should name {} with AWS's words {:?}; got {mine:?}\n{out}",
+            site.op,
+            denied_words(&site.op)
+        );
+    }
+}
+
+fn print_table(title: &str, rows: &[(String, Site, String)]) {
+    eprintln!("\n{title}");
+    eprintln!("| pipeline | call site (403 AccessDenied) | after the failed run | orphans |");
+    eprintln!("|---|---|---|---|");
+    for (name, site, outcome) in rows {
+        eprintln!("| {name} | {site} | {outcome} | 0 |");
+    }
+}
+
+#[test]
+fn a_failure_at_any_create_call_rolls_back_or_taints_then_apply_converges() {
+    let cal = calibration();
+    assert_covers(
+        "create",
+        &cal.create,
+        &[
+            "s3:CreateBucket",
+            "s3:PutBucketTagging",
+            "s3:PutPublicAccessBlock",
+            "s3:PutBucketEncryption",
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "lambda:CreateFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:AddPermission",
+            "s3:PutBucketNotificationConfiguration",
+        ],
+    );
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    let names = names("fc", cal.create.len());
+    let table: Vec<(String, Site)> = names.iter().cloned().zip(cal.create.clone()).collect();
+    // One more pipeline whose rollback fails too: it must stay in the
+    // state, tainted, with only the parts that exist recorded.
+    let undo = "fx01".to_owned();
+    let mut all = names.clone();
+    all.push(undo.clone());
+    rig.pipelines(&all, A);
+    arm(&rig.proxy, &table);
+    rig.proxy.add_rule(
+        Rule::on("lambda:AddPermission")
+            .containing(&undo)
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    rig.proxy.add_rule(
+        Rule::on("iam:DeleteRole")
+            .containing(&undo)
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    let started = Instant::now();
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    let undo_errors = errors_by_resource(&out)
+        .get(&undo)
+        .cloned()
+        .unwrap_or_default()
+        .join("\n");
+    assert!(
+        undo_errors.contains("adding the permission")
+            && undo_errors.contains("rolling back the role failed: iam:DeleteRole"),
+        "{undo_errors}"
+    );
+    let show = rig.ws.show_json().expect("show");
+    let undo_state = show["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["name"] == undo.as_str()))
+        .cloned()
+        .unwrap_or(Json::Null);
+    assert_eq!(undo_state["tainted"], true, "{undo_state}");
+    assert_eq!(
+        rig.parts(&undo),
+        ["role"],
+        "only the role survived the undo"
+    );
+    assert_eq!(
+        undo_state["values"]["s3_permission_id"], "",
+        "the state does not claim the missing permission: {undo_state}"
+    );
+
+    // Nothing made by a failed create is unknown to Terraform: either it was
+    // rolled back, or the state holds it (tainted).
+    let state = rig.state();
+    let mut rows = Vec::new();
+    for (name, site) in &table {
+        let parts = rig.parts(name);
+        let outcome = match state.get(name) {
+            Some(true) => format!("tainted in state; left {parts:?}"),
+            Some(false) => panic!("{name}: a failed create must not be recorded as healthy"),
+            None if parts.is_empty() => "rolled back, nothing left".to_owned(),
+            None => panic!("{name}: failed at {site}, not in state, but left {parts:?}"),
+        };
+        rows.push((name.clone(), site.clone(), outcome));
+    }
+
+    rows.push((
+        undo.clone(),
+        Site {
+            op: "lambda:AddPermission, then iam:DeleteRole in the undo".into(),
+            nth: 1,
+        },
+        "tainted in state; left [\"role\"]".into(),
+    ));
+
+    rig.proxy.clear_rules();
+    let out = rig.apply();
+    assert!(
+        out.contains(&format!("eventpipe_event_pipeline.{undo} is tainted")),
+        "the tainted pipeline is replaced\n{out}"
+    );
+    assert!(rig.state().values().all(|tainted| !tainted));
+    assert_eq!(rig.state().len(), all.len());
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    print_table(
+        &format!(
+            "create: {} call sites, {:.0} s",
+            table.len(),
+            started.elapsed().as_secs_f64()
+        ),
+        &rows,
+    );
+}
+
+#[test]
+fn a_failure_at_any_update_or_refresh_call_keeps_the_state_then_apply_converges() {
+    let cal = calibration();
+    assert_covers(
+        "update",
+        &cal.update,
+        &[
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:UpdateFunctionCode",
+            "lambda:TagResource",
+            "lambda:UntagResource",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:PutRolePolicy",
+            "s3:PutBucketTagging",
+            "s3:DeleteBucketPolicy",
+            "s3:PutBucketNotificationConfiguration",
+        ],
+    );
+    assert_covers(
+        "refresh",
+        &cal.refresh,
+        &["s3:GetBucketTagging", "iam:GetRole", "lambda:GetFunction"],
+    );
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    let started = Instant::now();
+    let update_names = names("fu", cal.update.len());
+    let mut rows = Vec::new();
+    rig.pipelines(&update_names, A);
+    rig.apply();
+
+    // Round 1: a failure at each call of the update itself.
+    let table: Vec<(String, Site)> = update_names
+        .iter()
+        .cloned()
+        .zip(cal.update.clone())
+        .collect();
+    rig.pipelines(&update_names, B);
+    rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    for (name, site) in &table {
+        assert_eq!(
+            state.get(name),
+            Some(&false),
+            "{name}: a failed update keeps the pipeline in state, untainted"
+        );
+        rows.push((name.clone(), site.clone(), "prior state kept".to_owned()));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+
+    // Round 2: a failure at each refresh call stops the plan, changing nothing.
+    let refresh_names: Vec<String> = update_names
+        .iter()
+        .take(cal.refresh.len())
+        .cloned()
+        .collect();
+    assert_eq!(refresh_names.len(), cal.refresh.len());
+    let table: Vec<(String, Site)> = refresh_names
+        .iter()
+        .cloned()
+        .zip(cal.refresh.clone())
+        .collect();
+    rig.pipelines(&update_names, A);
+    rig.ws.write("app/app.py", APP_PY).expect("app.py");
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    for (name, site) in &table {
+        rows.push((
+            name.clone(),
+            site.clone(),
+            "refresh failed, nothing changed".to_owned(),
+        ));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    print_table(
+        &format!(
+            "update: {} + refresh: {} call sites, {:.0} s",
+            cal.update.len(),
+            cal.refresh.len(),
+            started.elapsed().as_secs_f64()
+        ),
+        &rows,
+    );
+}
+
+#[test]
+fn a_failure_at_any_delete_call_keeps_the_state_then_apply_and_destroy_converge() {
+    let cal = calibration();
+    assert_covers(
+        "delete",
+        &cal.delete,
+        &[
+            "s3:PutBucketNotificationConfiguration",
+            "s3:DeleteBucketPolicy",
+            "s3:DeleteBucket",
+            "lambda:DeleteFunction",
+            "iam:DeleteRolePolicy",
+            "iam:DeleteRole",
+        ],
+    );
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    let started = Instant::now();
+    let names = names("fd", cal.delete.len());
+    rig.pipelines(&names, B);
+    rig.apply();
+    let table: Vec<(String, Site)> = names.iter().cloned().zip(cal.delete.clone()).collect();
+    arm(&rig.proxy, &table);
+    let out = rig
+        .ws
+        .run(&["destroy", "-auto-approve"])
+        .expect("destroy runs")
+        .failed()
+        .expect("destroy must fail");
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    let mut rows = Vec::new();
+    for (name, site) in &table {
+        assert!(
+            state.contains_key(name),
+            "{name}: a failed destroy keeps the pipeline in state"
+        );
+        rows.push((
+            name.clone(),
+            site.clone(),
+            format!("kept in state; left {:?}", rig.parts(name)),
+        ));
+    }
+    // Whatever the destroy removed, apply rebuilds; then destroy finishes.
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    print_table(
+        &format!(
+            "delete: {} call sites, {:.0} s",
+            table.len(),
+            started.elapsed().as_secs_f64()
+        ),
+        &rows,
+    );
+}
+
+/// Processes running in `dir` whose program (argv[0]) satisfies `is`
+/// (Terraform starts its plugins in its own directory).
+fn pids(dir: &Path, is: impl Fn(&str) -> bool) -> Vec<i32> {
+    let dir: PathBuf = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cwd = std::fs::read_link(e.path().join("cwd")).ok();
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let argv0 = cmd.split(|b| *b == 0).next().unwrap_or_default();
+        if cwd.as_deref() == Some(dir.as_path()) && is(&String::from_utf8_lossy(argv0)) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn signal(pid: i32, sig: libc::c_int) {
+    // SAFETY: a plain kill(2) on a process this test found.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+#[test]
+fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    // Each pipeline stops at its own point; the provider is killed once all
+    // are there. "after forward" means AWS did the work but the provider
+    // never heard back.
+    let points: [(&str, Rule, &str); 6] = [
+        (
+            "ka01",
+            Rule::on("iam:CreateRole").hold(),
+            "after the bucket",
+        ),
+        (
+            "ka02",
+            Rule::on("iam:PutRolePolicy").hold(),
+            "after the role, before its policy",
+        ),
+        (
+            "ka03",
+            Rule::on("s3:PutPublicAccessBlock").hold(),
+            "after the function, bucket tagged but not secured",
+        ),
+        (
+            "ka04",
+            Rule::on("lambda:CreateFunction").hold_after_forward(),
+            "function made, answer lost",
+        ),
+        (
+            "ka05",
+            Rule::on("lambda:AddPermission").hold_after_forward(),
+            "permission made, answer lost",
+        ),
+        (
+            "ka06",
+            Rule::on("s3:PutBucketNotificationConfiguration").hold_after_forward(),
+            "everything made, answer lost",
+        ),
+    ];
+    let names: Vec<String> = points.iter().map(|p| p.0.to_owned()).collect();
+    rig.pipelines(&names, A);
+    for (name, rule, _) in &points {
+        rig.proxy.add_rule(rule.clone().containing(name).nth(1));
+    }
+    let started = Instant::now();
+    let killed = std::thread::scope(|s| {
+        let run = s.spawn(|| rig.ws.run(&["apply", "-auto-approve"]));
+        let all_held = rig.proxy.wait_until(WAIT, |_, held| held == points.len());
+        let providers = pids(rig.ws.dir(), |p| p.contains("terraform-provider-eventpipe"));
+        for pid in &providers {
+            signal(*pid, libc::SIGKILL);
+        }
+        rig.proxy.release();
+        let out = run.join().expect("apply thread").expect("apply runs");
+        assert!(all_held, "not every pipeline reached its kill point");
+        assert!(!providers.is_empty(), "no provider process found to kill");
+        out
+    });
+    assert!(
+        !killed.success(),
+        "apply must fail when its provider dies\n{killed}"
+    );
+    let state = rig.state();
+    let mut rows = Vec::new();
+    for (name, _, point) in &points {
+        let parts = rig.parts(name);
+        assert!(
+            !parts.is_empty(),
+            "{name}: expected parts left by the killed run"
+        );
+        rows.push(format!(
+            "| {name} | {point} | left {parts:?}, in state: {} |",
+            state.contains_key(*name)
+        ));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    // No duplicates: one of each part, one permission statement, one
+    // notification per pipeline.
+    let aws = rig.moto.aws().expect("aws");
+    for name in &names {
+        assert_eq!(rig.parts(name), ["bucket", "role", "function"], "{name}");
+        let policy = aws
+            .block_on(aws.lambda().get_policy().function_name(name).send())
+            .expect("function policy");
+        let doc: Json = serde_json::from_str(policy.policy().unwrap_or("{}")).expect("json");
+        assert_eq!(
+            doc["Statement"].as_array().map(Vec::len),
+            Some(1),
+            "{name}: exactly one invoke permission: {doc}"
+        );
+        let n = aws
+            .block_on(
+                aws.s3()
+                    .get_bucket_notification_configuration()
+                    .bucket(format!("{name}-bkt"))
+                    .send(),
+            )
+            .expect("notification");
+        assert_eq!(n.lambda_function_configurations().len(), 1, "{name}");
+    }
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    eprintln!(
+        "\nSIGKILL during create ({:.0} s)\n| pipeline | killed | after the kill |\n|---|---|---|\n{}",
+        started.elapsed().as_secs_f64(),
+        rows.join("\n")
+    );
+}
+
+#[test]
+fn a_name_taken_by_something_else_is_refused_and_left_alone() {
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    let aws = rig.moto.aws().expect("aws");
+    // fo01's bucket exists untagged; fo02's role belongs to another
+    // pipeline; fo03's function belongs to another pipeline.
+    aws.create_bucket("fo01-bkt").expect("bucket");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let tag = |v: &str| {
+        aws_sdk_iam::types::Tag::builder()
+            .key("eventpipe:pipeline")
+            .value(v)
+            .build()
+            .expect("tag")
+    };
+    aws.block_on(
+        aws.iam()
+            .create_role()
+            .role_name("fo02-role")
+            .assume_role_policy_document(trust)
+            .tags(tag("someone-else"))
+            .send(),
+    )
+    .expect("role");
+    let exec = aws
+        .block_on(
+            aws.iam()
+                .create_role()
+                .role_name("foreign-exec")
+                .assume_role_policy_document(trust)
+                .send(),
+        )
+        .expect("exec role");
+    // The smallest zip: an empty archive.
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    aws.block_on(
+        aws.lambda()
+            .create_function()
+            .function_name("fo03")
+            .role(exec.role().map(|r| r.arn()).unwrap_or_default())
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .handler("x.handler")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
+                    .build(),
+            )
+            .tags("eventpipe:pipeline", "someone-else")
+            .send(),
+    )
+    .expect("function");
+    let before = aws.list_everything().expect("inventory");
+
+    let names: Vec<String> = ["fo01", "fo02", "fo03"].map(String::from).to_vec();
+    rig.pipelines(&names, A);
+    let out = rig.apply_failing();
+    let errors = errors_by_resource(&out);
+    for (name, what) in [
+        ("fo01", "S3 bucket \"fo01-bkt\""),
+        ("fo02", "IAM role \"fo02-role\""),
+        ("fo03", "Lambda function \"fo03\""),
+    ] {
+        let mine = errors.get(name).cloned().unwrap_or_default().join("\n");
+        assert!(
+            mine.contains(&format!(
+                "{what} already exists and is not managed by pipeline \"{name}\""
+            )),
+            "{name}: {mine:?}\n{out}"
+        );
+    }
+    let errs = errors.values().flatten().cloned().collect::<String>();
+    assert!(
+        errs.contains("belongs to pipeline \"someone-else\""),
+        "{errs}"
+    );
+    assert!(errs.contains("it has no eventpipe:pipeline tag"), "{errs}");
+    // The foreign parts are untouched and ours were rolled back.
+    assert_eq!(aws.list_everything().expect("inventory"), before);
+    assert!(rig.state().is_empty());
+    let role = aws
+        .block_on(aws.iam().get_role().role_name("fo02-role").send())
+        .expect("role");
+    let tags: Vec<(String, String)> = role
+        .role()
+        .map(|r| {
+            r.tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        tags,
+        [("eventpipe:pipeline".to_owned(), "someone-else".to_owned())]
+    );
+}
+
+#[test]
+fn throttling_5xx_drops_and_iam_propagation_are_retried_to_success() {
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 3);
+    let name = "ip01".to_owned();
+    let one = std::slice::from_ref(&name);
+    let p = &rig.proxy;
+    // Our own bounded retry: IAM propagation and S3's destination check.
+    p.add_rule(
+        Rule::on("lambda:CreateFunction")
+            .first(3)
+            .fail(Fault::RoleNotAssumable),
+    );
+    p.add_rule(
+        Rule::on("s3:PutBucketNotificationConfiguration")
+            .first(2)
+            .fail(Fault::DestinationNotValidated),
+    );
+    // The SDK's retry: 500, 503 SlowDown, throttling, a dropped connection.
+    p.add_rule(Rule::on("iam:CreateRole").nth(1).fail(Fault::InternalError));
+    p.add_rule(Rule::on("s3:CreateBucket").nth(1).fail(Fault::SlowDown));
+    p.add_rule(
+        Rule::on("lambda:AddPermission")
+            .nth(1)
+            .fail(Fault::Throttling),
+    );
+    p.add_rule(Rule::on("iam:PutRolePolicy").nth(1).drop_connection());
+    rig.pipelines(one, A);
+    rig.apply();
+    assert_eq!(
+        p.count("lambda:CreateFunction"),
+        4,
+        "3 refusals, then success"
+    );
+    assert_eq!(p.count("s3:PutBucketNotificationConfiguration"), 3);
+    assert_eq!(p.count("iam:CreateRole"), 2);
+    assert_eq!(p.count("s3:CreateBucket"), 2);
+    assert_eq!(p.count("lambda:AddPermission"), 2);
+    assert_eq!(p.count("iam:PutRolePolicy"), 2);
+
+    // The same for a settings update.
+    p.clear_rules();
+    p.add_rule(
+        Rule::on("lambda:UpdateFunctionConfiguration")
+            .first(2)
+            .fail(Fault::RoleNotAssumable),
+    );
+    rig.pipelines(one, Shape { memory: 1024, ..A });
+    rig.apply();
+    assert_eq!(p.count("lambda:UpdateFunctionConfiguration"), 3);
+    let aws = rig.moto.aws().expect("aws");
+    let f = aws
+        .block_on(aws.lambda().get_function().function_name(&name).send())
+        .expect("function");
+    assert_eq!(f.configuration().and_then(|c| c.memory_size()), Some(1024));
+    p.clear_rules();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+
+    // An error we do not retry ends at once, in AWS's words.
+    p.add_rule(Rule::on("lambda:CreateFunction").fail(Fault::Custom {
+        status: 400,
+        code: "InvalidParameterValueException".into(),
+        message: "Uploaded file must be a non-empty zip".into(),
+    }));
+    let out = rig.apply_failing();
+    assert!(
+        out.combined()
+            .contains("Uploaded file must be a non-empty zip"),
+        "{out}"
+    );
+    p.clear_rules();
+    assert_emulator_empty(&rig.moto);
+}
+
+#[test]
+fn ten_pipelines_apply_and_destroy_with_30_percent_of_calls_throttled() {
+    let tf = clis().remove(0);
+    let moto = Moto::start().expect("moto");
+    let proxy = FaultProxy::start_seeded(&moto.endpoint(), 30).expect("proxy");
+    // Enough attempts that 30% throttling practically never exhausts them
+    // (0.3^11 per call).
+    let rig = Rig::with(&tf, moto, proxy, 10);
+    let names = names("th", 10);
+    rig.pipelines(&names, A);
+    rig.proxy
+        .add_rule(Rule::any().percent(30).fail(Fault::Throttling));
+    let started = Instant::now();
+    rig.apply();
+    let applied = started.elapsed();
+    let t = Instant::now();
+    rig.assert_plan_empty();
+    let planned = t.elapsed();
+    let t = Instant::now();
+    rig.ws.destroy_auto().expect("destroy");
+    let destroyed = t.elapsed();
+    rig.proxy.clear_rules();
+    assert_emulator_empty(&rig.moto);
+    let calls = rig.proxy.calls();
+    let throttled = calls
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Failed(..)))
+        .count();
+    assert!(
+        throttled * 100 >= calls.len() * 20,
+        "{throttled} of {} calls throttled",
+        calls.len()
+    );
+    eprintln!(
+        "\n30% throttling, 10 pipelines: {throttled} of {} calls throttled; apply {:.1} s, \
+         plan {:.1} s, destroy {:.1} s",
+        calls.len(),
+        applied.as_secs_f64(),
+        planned.as_secs_f64(),
+        destroyed.as_secs_f64()
+    );
+}
+
+#[test]
+fn ctrl_c_during_an_apply_of_ten_records_what_exists_and_the_next_apply_converges() {
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    let names = names("cx", 10);
+    rig.pipelines(&names, A);
+    // Slow each permission down so the interrupt lands mid-create.
+    rig.proxy
+        .add_rule(Rule::on("lambda:AddPermission").delay(Duration::from_millis(1500)));
+    let started = Instant::now();
+    let out = std::thread::scope(|s| {
+        let run = s.spawn(|| rig.ws.run(&["apply", "-auto-approve", "-parallelism=4"]));
+        let reached = rig.proxy.wait_until(WAIT, |calls, _| {
+            calls
+                .iter()
+                .filter(|c| c.op == "lambda:AddPermission")
+                .count()
+                >= 4
+        });
+        let cli = rig.ws.terraform().path.to_string_lossy().into_owned();
+        let terraform = pids(rig.ws.dir(), |p| p == cli);
+        for pid in &terraform {
+            signal(*pid, libc::SIGINT);
+        }
+        let out = run.join().expect("apply thread").expect("apply runs");
+        assert!(reached, "the apply never reached the permissions\n{out}");
+        assert_eq!(terraform.len(), 1, "one terraform process to interrupt");
+        out
+    });
+    let interrupted = started.elapsed();
+    // Terraform exits on its own (not killed), reporting the interrupt.
+    assert!(out.code.is_some_and(|c| c != 0), "{out}");
+    let text = out.combined();
+    assert!(text.contains("Interrupt received"), "{out}");
+    for bad in ["panic", "Plugin did not respond", "crash"] {
+        assert!(!text.contains(bad), "{bad:?} in\n{out}");
+    }
+    // Everything that exists is in the state (tainted if unfinished).
+    let state = rig.state();
+    let mut recorded = 0;
+    for name in &names {
+        let parts = rig.parts(name);
+        if !parts.is_empty() {
+            assert!(
+                state.contains_key(name),
+                "{name} left {parts:?} but the state does not know it\n{out}"
+            );
+            recorded += 1;
+        }
+    }
+    let tainted = state.values().filter(|t| **t).count();
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    eprintln!(
+        "\nCtrl-C after {:.1} s: {} pipelines in state ({tainted} tainted), {recorded} with parts \
+         in AWS; converged and destroyed after {:.1} s",
+        interrupted.as_secs_f64(),
+        state.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn fifty_pipelines_apply_plan_empty_and_destroy_with_parallelism_ten() {
+    let tf = clis().remove(0);
+    let rig = Rig::new(&tf, 0);
+    let names = names("cc", 50);
+    rig.pipelines(&names, A);
+    let started = Instant::now();
+    rig.ws
+        .run_ok(&["apply", "-auto-approve", "-parallelism=10"])
+        .expect("apply");
+    let applied = started.elapsed();
+    let inv = rig.moto.aws().expect("aws").list_everything().expect("inv");
+    assert_eq!(inv.buckets.len(), 50);
+    assert_eq!(inv.functions.len(), 50);
+    assert_eq!(inv.roles.len(), 50);
+    assert_eq!(rig.state().len(), 50);
+    let t = Instant::now();
+    let plan = rig
+        .ws
+        .run(&["plan", "-detailed-exitcode", "-parallelism=10"])
+        .expect("plan");
+    assert_eq!(plan.code, Some(0), "{plan}");
+    let planned = t.elapsed();
+    let t = Instant::now();
+    rig.ws
+        .run_ok(&["destroy", "-auto-approve", "-parallelism=10"])
+        .expect("destroy");
+    let destroyed = t.elapsed();
+    assert_emulator_empty(&rig.moto);
+    let counts = rig.proxy.counts();
+    eprintln!(
+        "\n50 pipelines, -parallelism=10: apply {:.1} s, plan {:.1} s, destroy {:.1} s; \
+         AWS calls: {counts:?}",
+        applied.as_secs_f64(),
+        planned.as_secs_f64(),
+        destroyed.as_secs_f64()
+    );
+}
