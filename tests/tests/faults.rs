@@ -205,15 +205,19 @@ fn names(prefix: &str, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}{i:02}")).collect()
 }
 
-/// Terraform's diagnostics with box drawing removed and whitespace
-/// collapsed (it wraps long lines), split per "Error:".
-fn errors_by_resource(out: &Output) -> BTreeMap<String, Vec<String>> {
-    let text: String = out
-        .combined()
+/// Terraform's output with box drawing removed and whitespace collapsed
+/// (it wraps long lines).
+fn flat(out: &Output) -> String {
+    out.combined()
         .replace(['│', '╷', '╵'], " ")
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join(" ");
+        .join(" ")
+}
+
+/// Terraform's diagnostics, flattened, by the pipeline they are about.
+fn errors_by_resource(out: &Output) -> BTreeMap<String, Vec<String>> {
+    let text = flat(out);
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for block in text.split("Error: ").skip(1) {
         // Plan and apply errors carry the resource address; destroy errors
@@ -966,6 +970,25 @@ fn throttling_5xx_drops_and_iam_propagation_are_retried_to_success() {
     );
     p.clear_rules();
     assert_emulator_empty(&rig.moto);
+
+    // The one call made at plan time for a new pipeline: the account id.
+    p.add_rule(
+        Rule::on("sts:GetCallerIdentity")
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    let out = rig.apply_failing();
+    let text = flat(&out);
+    assert!(
+        text.contains("Cannot determine the AWS account")
+            && text.contains("not authorized to perform: sts:GetCallerIdentity"),
+        "{out}"
+    );
+    assert_emulator_empty(&rig.moto);
+    p.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
 }
 
 #[test]
