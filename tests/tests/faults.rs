@@ -735,7 +735,14 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
     let started = Instant::now();
     let killed = std::thread::scope(|s| {
         let run = s.spawn(|| rig.ws.run(&["apply", "-auto-approve"]));
-        let all_held = rig.proxy.wait_until(WAIT, |_, held| held == points.len());
+        // ka01's bucket is made alongside its held role: wait for the
+        // bucket's last call too, so "after the bucket" is where it dies.
+        let all_held = rig.proxy.wait_until(WAIT, |calls, held| {
+            held == points.len()
+                && calls
+                    .iter()
+                    .any(|c| c.op == "s3:PutBucketPolicy" && c.mentions("ka01"))
+        });
         let providers = pids(rig.ws.dir(), |p| p.contains("terraform-provider-eventpipe"));
         for pid in &providers {
             signal(*pid, libc::SIGKILL);
@@ -1084,6 +1091,10 @@ fn ctrl_c_during_an_apply_of_ten_records_what_exists_and_the_next_apply_converge
             recorded += 1;
         }
     }
+    assert!(
+        recorded >= 4,
+        "the four pipelines past their function must be recorded"
+    );
     let tainted = state.values().filter(|t| **t).count();
     rig.proxy.clear_rules();
     rig.apply();
