@@ -63,7 +63,7 @@ lint:
 	terraform fmt -check -recursive modules examples
 
 docs:
-	cargo run -q -p terraform-provider-eventpipe --bin terraform-provider-eventpipe -- --docs docs
+	cargo run -q -p terraform-provider-eventpipe --bin eventpipe-docs -- docs
 
 bench: tools
 	cargo build --release -p terraform-provider-eventpipe -p bench

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod aws;
 pub mod diag;
+pub mod docs;
 pub mod pipeline;
 pub mod plugin;
 pub mod provider;
