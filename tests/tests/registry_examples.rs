@@ -1,0 +1,69 @@
+//! The registry examples the docs embed work as documented: the provider
+//! block and the resource example validate and plan, and the pipeline they
+//! create can be imported with the command in `import.sh`, after which the
+//! same configuration plans no changes.
+
+mod common;
+
+use common::*;
+use tests::{Moto, tools};
+
+const RESOURCE: &str = "examples/resources/eventpipe_event_pipeline/resource.tf";
+const IMPORT: &str = "examples/resources/eventpipe_event_pipeline/import.sh";
+const PROVIDER: &str = "examples/provider/provider.tf";
+
+fn example(relative: &str) -> String {
+    let path = tools::repo_root().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The arguments of the `terraform import ...` line of `import.sh`.
+fn import_args(script: &str) -> Vec<String> {
+    let line = script
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("terraform import "))
+        .unwrap_or_else(|| panic!("{IMPORT} has no `terraform import` line"));
+    line.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+#[test]
+fn the_provider_example_validates() {
+    let tf = clis().remove(0);
+    let ws = tests::Workspace::new(&tf).expect("workspace");
+    ws.write("main.tf", example(PROVIDER)).expect("main.tf");
+    ws.init().unwrap();
+    ws.validate().unwrap();
+}
+
+#[test]
+fn the_resource_example_applies_and_imports_with_the_documented_command() {
+    let tf = clis().remove(0);
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &example(RESOURCE));
+    // moto treats the TLS-only bucket policy as a blanket deny (see the docs),
+    // and the emulator must be left empty.
+    ws.write(
+        "emulator_override.tf",
+        "resource \"eventpipe_event_pipeline\" \"example\" {\n  require_tls   = false\n  \
+         force_destroy = true\n}\n",
+    )
+    .expect("override");
+    ws.init().unwrap();
+    ws.validate().unwrap();
+    ws.apply_auto().unwrap();
+    ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.example"])
+        .unwrap();
+    let args = import_args(&example(IMPORT));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ws.run_ok(&args).unwrap();
+    assert!(out.contains("Import successful"), "{out}");
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    assert!(
+        !plan.has_changes,
+        "the example must plan no changes after import:\n{}",
+        plan.output
+    );
+    ws.destroy_auto().unwrap();
+    assert_emulator_empty(&moto);
+}
