@@ -27,10 +27,10 @@ build:
 	cargo build -p terraform-provider-eventpipe
 
 release:
-	cargo build --release -p terraform-provider-eventpipe
+	cargo build --release -p terraform-provider-eventpipe --bin terraform-provider-eventpipe
 
 install:
-	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe
+	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe
 	@$(MAKE) --no-print-directory install-bin
 
 # Copies an already built binary into the mirror (BIN and PLUGIN_DIR may be overridden).

@@ -121,7 +121,8 @@ pub fn schema() -> Schema {
             "The exact inline IAM policy given to the function's role, shown in the plan \
              whenever the bucket name is known, so reviewers see every permission granted: \
              `s3:GetObject` on this bucket's objects (narrowed to the trigger prefixes when \
-             every trigger has one) and writing logs to the function's own log group.",
+             every trigger has one), `s3:PutObject` under `output_prefix` when it is set, \
+             and writing logs to the function's own log group.",
         ))
         .block(NestedBlock::single_required("function", function_block()))
         .block(NestedBlock::list("trigger", 1, 0, trigger_block())),
