@@ -122,11 +122,8 @@ pub async fn sync_tags(
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let stale: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
+    let diff = super::tags::diff(have, want);
+    let stale = diff.remove;
     if !stale.is_empty() {
         iam.untag_role()
             .role_name(role)
@@ -135,11 +132,7 @@ pub async fn sync_tags(
             .await
             .map_err(err("iam:UntagRole"))?;
     }
-    let changed: BTreeMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let changed = diff.set;
     if !changed.is_empty() {
         iam.tag_role()
             .role_name(role)

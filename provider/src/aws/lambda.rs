@@ -254,11 +254,8 @@ pub async fn sync_tags(
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let stale: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
+    let diff = super::tags::diff(have, want);
+    let stale = diff.remove;
     if !stale.is_empty() {
         lambda
             .untag_resource()
@@ -268,11 +265,7 @@ pub async fn sync_tags(
             .await
             .map_err(err("lambda:UntagResource"))?;
     }
-    let changed: HashMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let changed: HashMap<String, String> = diff.set.into_iter().collect();
     if !changed.is_empty() {
         lambda
             .tag_resource()

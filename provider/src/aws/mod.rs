@@ -12,3 +12,4 @@ pub mod iam;
 pub mod lambda;
 pub mod retry;
 pub mod s3;
+mod tags;
