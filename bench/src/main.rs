@@ -1,1 +1,152 @@
-fn main() {}
+//! `cargo run --release -p bench [-- --quick] [--only 1,6] [--out FILE] [--provider BIN]`
+//!
+//! Measures the seven figures of the performance issue in one run, each
+//! beside a baseline measured in the same run, and writes `BENCHMARKS.md`
+//! (median and min–max of every repeated measurement, with the machine and
+//! the command). `--quick` uses small sizes and few repeats: the test suite
+//! runs it to prove the bench works, without looking at the numbers.
+
+mod direct;
+mod figures;
+mod hashing;
+mod machine;
+mod report;
+mod rss;
+mod startup;
+mod stats;
+mod tf;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+/// How big and how often.
+#[derive(Clone, Debug)]
+pub struct Sizes {
+    pub quick: bool,
+    pub startup_runs: usize,
+    /// Pipelines in figures 2, 3 and 4.
+    pub pipelines: usize,
+    pub repeats: usize,
+    pub critical_repeats: usize,
+    pub parallel_pipelines: usize,
+    pub parallel_repeats: usize,
+    pub tree_files: usize,
+    pub tree_file_size: usize,
+    pub hash_repeats: usize,
+    pub scaling: Vec<usize>,
+    pub scaling_repeats: usize,
+    /// Figures to run (`--only 1,6`); empty = all.
+    pub only: Vec<u8>,
+}
+
+impl Sizes {
+    fn full() -> Sizes {
+        Sizes {
+            quick: false,
+            startup_runs: 40,
+            pipelines: 50,
+            repeats: 5,
+            critical_repeats: 7,
+            parallel_pipelines: 10,
+            parallel_repeats: 3,
+            tree_files: 4000,
+            tree_file_size: 62_500,
+            hash_repeats: 5,
+            scaling: vec![1, 10, 50, 100],
+            scaling_repeats: 3,
+            only: Vec::new(),
+        }
+    }
+
+    fn quick() -> Sizes {
+        Sizes {
+            quick: true,
+            startup_runs: 5,
+            pipelines: 2,
+            repeats: 2,
+            critical_repeats: 2,
+            parallel_pipelines: 2,
+            parallel_repeats: 1,
+            tree_files: 60,
+            tree_file_size: 20_000,
+            hash_repeats: 2,
+            scaling: vec![1, 2],
+            scaling_repeats: 1,
+            only: Vec::new(),
+        }
+    }
+}
+
+pub struct Opts {
+    pub sizes: Sizes,
+    pub out: PathBuf,
+    pub provider: PathBuf,
+    pub command: String,
+}
+
+fn parse(args: &[String]) -> Result<Opts> {
+    let root = tests::tools::repo_root();
+    let mut sizes = Sizes::full();
+    let mut out = root.join("BENCHMARKS.md");
+    let mut provider = tests::tools::target_dir().join("release/terraform-provider-eventpipe");
+    let mut only = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--quick" => sizes = Sizes::quick(),
+            "--out" => out = PathBuf::from(it.next().context("--out needs a file")?),
+            "--only" => {
+                let list = it.next().context("--only needs figure numbers, e.g. 1,6")?;
+                for n in list.split(',') {
+                    only.push(n.trim().parse().context("--only takes numbers 1-7")?);
+                }
+            }
+            "--provider" => {
+                provider = PathBuf::from(it.next().context("--provider needs a binary")?)
+            }
+            other => bail!(
+                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN]"
+            ),
+        }
+    }
+    sizes.only = only;
+    if !provider.is_file() {
+        bail!(
+            "provider binary {} not found: build it first (make bench does)",
+            provider.display()
+        );
+    }
+    let command = if args.is_empty() {
+        "make bench (cargo run --release -p bench)".to_owned()
+    } else {
+        format!("cargo run --release -p bench -- {}", args.join(" "))
+    };
+    Ok(Opts {
+        sizes,
+        out,
+        provider: provider.canonicalize()?,
+        command,
+    })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(rss::WRAP_ARG) {
+        return match rss::wrap(&args[1..]) {
+            Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Err(e) => {
+                eprintln!("bench wrapper: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match parse(&args).and_then(|opts| figures::run_all(&opts)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
