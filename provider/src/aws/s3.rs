@@ -321,6 +321,30 @@ pub async fn replace_lambda_triggers(
     Ok(())
 }
 
+/// Sets `triggers` as the bucket's whole notification configuration,
+/// without reading it first: only for a bucket that has nothing else to
+/// keep (one this apply just made).
+pub async fn put_lambda_triggers(
+    s3: &Client,
+    bucket: &str,
+    triggers: &[LambdaTrigger],
+) -> Result<(), AwsError> {
+    let lambdas = triggers
+        .iter()
+        .map(to_config)
+        .collect::<Result<Vec<_>, _>>()?;
+    let cfg = NotificationConfiguration::builder()
+        .set_lambda_function_configurations(Some(lambdas))
+        .build();
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(cfg)
+        .send()
+        .await
+        .map_err(err("s3:PutBucketNotificationConfiguration"))?;
+    Ok(())
+}
+
 /// Whether the bucket holds any object, object version or delete marker.
 pub async fn has_objects(s3: &Client, bucket: &str) -> Result<bool, AwsError> {
     let out = s3

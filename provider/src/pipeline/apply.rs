@@ -32,6 +32,9 @@ pub struct Created {
     pub permission: bool,
     /// The function was found, not made: its permission may exist already.
     pub function_adopted: bool,
+    /// The bucket was made by this run (not adopted): it has no
+    /// notifications of anyone else's to keep.
+    pub bucket_new: bool,
 }
 
 impl Created {
@@ -127,6 +130,39 @@ async fn converge_inner(
     let fresh = *created
         .lock()
         .map_err(|_| ApplyError::BadPlan("lock poisoned".into()))?;
+    // A function made by this run is waited for (until Active) beside the
+    // permission and the notification, which do not need it to be Active:
+    // the wait is off the create's critical path.
+    let wait = async {
+        if fresh.function && !fresh.function_adopted {
+            lambda::wait_ready(&aws.lambda, &want.function_name, stop)
+                .await
+                .map_err(ApplyError::aws("waiting for the function to become active"))
+        } else {
+            Ok(())
+        }
+    };
+    let (waited, wired) = tokio::join!(
+        wait,
+        wire_up(aws, stop, want, prior, have, fresh, &account, created)
+    );
+    waited?;
+    wired?;
+    Ok(private)
+}
+
+/// The invoke permission, then the bucket notification.
+#[allow(clippy::too_many_arguments)]
+async fn wire_up(
+    aws: &AwsClients,
+    stop: &CancellationToken,
+    want: &Spec,
+    prior: Option<&Spec>,
+    have: &Have,
+    fresh: Created,
+    account: &str,
+    created: &Mutex<Created>,
+) -> Result<(), ApplyError> {
     check_stop(stop, "adding the invoke permission")?;
     if !have.permission || fresh.function {
         let step = "adding the permission for S3 to invoke the function";
@@ -143,7 +179,7 @@ async fn converge_inner(
                 &want.function_name,
                 naming::PERMISSION_SID,
                 &want.bucket_arn,
-                &account,
+                account,
             )
             .await
             .map_err(ApplyError::aws(step))?;
@@ -160,9 +196,9 @@ async fn converge_inner(
                 .any(|(a, b)| !a.same_as(b))
     });
     if triggers_changed || !have.bucket || fresh.function || fresh.bucket {
-        put_triggers(aws, stop, want).await?;
+        put_triggers(aws, stop, want, fresh.bucket_new).await?;
     }
-    Ok(private)
+    Ok(())
 }
 
 async fn bucket_step(
@@ -198,6 +234,9 @@ async fn bucket_step(
                 ),
             },
         };
+        if existing.is_none() {
+            mark(created, |c| c.bucket_new = true);
+        }
         if let Some(tags) = existing {
             if tags.get(OWNER_TAG) != Some(&want.name) {
                 return Err(ApplyError::NotOurs {
@@ -379,11 +418,9 @@ async fn function_step(
         .await
         .map_err(ApplyError::aws(step))?;
         if made.is_some() {
-            // Recorded before waiting, so a failed wait still rolls it back.
+            // Recorded at once, so a failed wait (in `converge_inner`, beside
+            // the permission and notification) still rolls it back.
             mark(created, |c| c.function = true);
-            lambda::wait_ready(lc, name, stop)
-                .await
-                .map_err(ApplyError::aws("waiting for the function to become active"))?;
             return Ok(out);
         }
         // A function of this name exists: adopt it only if it is ours.
@@ -455,10 +492,14 @@ fn permission_not_visible(e: &AwsError) -> bool {
     e.code() == Some("InvalidArgument") && e.message().contains("Unable to validate")
 }
 
+/// Writes the pipeline's triggers. On a bucket this run made there is
+/// nothing else to keep, so the configuration is written without reading
+/// it first (one call fewer on the create's critical path).
 async fn put_triggers(
     aws: &AwsClients,
     stop: &CancellationToken,
     want: &Spec,
+    bucket_new: bool,
 ) -> Result<(), ApplyError> {
     let triggers: Vec<s3::LambdaTrigger> = want
         .triggers
@@ -478,7 +519,13 @@ async fn put_triggers(
         Backoff::PROPAGATION,
         stop,
         permission_not_visible,
-        || s3::replace_lambda_triggers(&aws.s3, &want.bucket, &prefix, &triggers),
+        || async {
+            if bucket_new {
+                s3::put_lambda_triggers(&aws.s3, &want.bucket, &triggers).await
+            } else {
+                s3::replace_lambda_triggers(&aws.s3, &want.bucket, &prefix, &triggers).await
+            }
+        },
     )
     .await
     .map_err(ApplyError::aws("configuring the bucket notification"))
