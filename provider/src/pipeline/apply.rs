@@ -3,8 +3,9 @@
 //! update from the prior state (where Read marked missing parts), so a part
 //! deleted out of band is re-created rather than the whole pipeline.
 //!
-//! Order: bucket ‖ (role → function, with the package built alongside the
-//! role) → permission → notification. A failed create is rolled back.
+//! Order: bucket ‖ (role → function → permission, with the package built
+//! alongside the role) → notification, with the wait for a new function
+//! beside the notification. A failed create is rolled back.
 
 use std::sync::Mutex;
 
@@ -121,18 +122,20 @@ async fn converge_inner(
         );
         role?;
         let pkg = pkg?;
-        function_step(aws, stop, want, prior, have, pkg.as_ref(), private, created).await
+        let private =
+            function_step(aws, stop, want, prior, have, pkg.as_ref(), private, created).await?;
+        // The permission needs only the function, not the bucket.
+        permission_step(aws, stop, want, have, &account, created).await?;
+        Ok::<_, ApplyError>(private)
     };
     let (bucket, function) = tokio::join!(bucket, role_then_function);
     bucket?;
     let private = function?;
 
-    let fresh = *created
-        .lock()
-        .map_err(|_| ApplyError::BadPlan("lock poisoned".into()))?;
+    let fresh = snapshot(created)?;
     // A function made by this run is waited for (until Active) beside the
-    // permission and the notification, which do not need it to be Active:
-    // the wait is off the create's critical path.
+    // notification, which does not need it to be Active: the wait is off
+    // the create's critical path.
     let wait = async {
         if fresh.function && !fresh.function_adopted {
             lambda::wait_ready(&aws.lambda, &want.function_name, stop)
@@ -142,27 +145,30 @@ async fn converge_inner(
             Ok(())
         }
     };
-    let (waited, wired) = tokio::join!(
-        wait,
-        wire_up(aws, stop, want, prior, have, fresh, &account, created)
-    );
+    let (waited, notified) =
+        tokio::join!(wait, notification_step(aws, stop, want, prior, have, fresh));
     waited?;
-    wired?;
+    notified?;
     Ok(private)
 }
 
-/// The invoke permission, then the bucket notification.
-#[allow(clippy::too_many_arguments)]
-async fn wire_up(
+fn snapshot(created: &Mutex<Created>) -> Result<Created, ApplyError> {
+    created
+        .lock()
+        .map(|c| *c)
+        .map_err(|_| ApplyError::BadPlan("lock poisoned".into()))
+}
+
+/// The permission for S3 to invoke the function (once the function exists).
+async fn permission_step(
     aws: &AwsClients,
     stop: &CancellationToken,
     want: &Spec,
-    prior: Option<&Spec>,
     have: &Have,
-    fresh: Created,
     account: &str,
     created: &Mutex<Created>,
 ) -> Result<(), ApplyError> {
+    let fresh = snapshot(created)?;
     check_stop(stop, "adding the invoke permission")?;
     if !have.permission || fresh.function {
         let step = "adding the permission for S3 to invoke the function";
@@ -186,7 +192,18 @@ async fn wire_up(
         }
         mark(created, |c| c.permission = true);
     }
+    Ok(())
+}
 
+/// The bucket notification (once the bucket and the permission exist).
+async fn notification_step(
+    aws: &AwsClients,
+    stop: &CancellationToken,
+    want: &Spec,
+    prior: Option<&Spec>,
+    have: &Have,
+    fresh: Created,
+) -> Result<(), ApplyError> {
     check_stop(stop, "configuring the bucket notification")?;
     let triggers_changed = prior.is_none_or(|p| {
         p.triggers.len() != want.triggers.len()
