@@ -16,6 +16,8 @@ pub struct Hashing {
     pub bytes: u64,
     /// `scan` + `tree_hash`, as plan does.
     pub plan_hash: Samples,
+    /// `scan` alone (listing and stat of every file).
+    pub scan: Samples,
     /// `sha256sum` over the same files (one process, file list on stdin via xargs).
     pub sha256sum: Samples,
     /// `scan` + `package::build`, as apply does.
@@ -95,6 +97,7 @@ pub fn run(root: &Path, files: usize, file_size: usize, repeats: usize) -> Resul
         files: tree.files.len(),
         bytes,
         plan_hash: Samples::default(),
+        scan: Samples::default(),
         sha256sum: Samples::default(),
         zip: Samples::default(),
         zipped_bytes: 0,
@@ -106,6 +109,9 @@ pub fn run(root: &Path, files: usize, file_size: usize, repeats: usize) -> Resul
         let (r, d) = timed(|| source::scan(root).and_then(|t| source::tree_hash(&t)));
         r?;
         out.plan_hash.push_duration(d);
+        let (r, d) = timed(|| source::scan(root));
+        r?;
+        out.scan.push_duration(d);
     }
     for _ in 0..repeats.min(3) {
         let (r, d) = timed(|| -> Result<u64> {
