@@ -1,11 +1,14 @@
 //! Terraform configurations the figures plan and apply, and a workspace
 //! wrapper that times each command.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::Path;
-use std::time::Duration;
+use std::io::{Read as _, Seek as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use tests::{Moto, ProviderMirror, TerraformCli, Workspace};
 
 /// The handler every benchmark pipeline packages.
@@ -96,24 +99,116 @@ resource "terraform_data" "p{i}" {{
     hcl
 }
 
-/// A workspace pointed at moto (or anything else serving AWS at `endpoint`).
+/// A harness workspace plus what the bench needs to run Terraform in it
+/// itself: the harness times commands by polling with up to 100 ms
+/// pauses, too coarse for sub-second plans, so timed commands go through
+/// [`run_timed`], which polls every millisecond.
+pub struct Ws {
+    ws: Workspace,
+    cli_config: PathBuf,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl std::ops::Deref for Ws {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.ws
+    }
+}
+
+impl Ws {
+    /// Sets a variable for every later command, timed or not.
+    pub fn env(&mut self, key: &str, value: impl Into<OsString>) {
+        let value = value.into();
+        self.ws.env(key, value.clone());
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value));
+    }
+}
+
+/// A workspace pointed at moto, using our provider from `mirror` (or no
+/// provider at all).
 pub fn workspace(
     terraform: &TerraformCli,
     mirror: Option<&ProviderMirror>,
     moto: &Moto,
-) -> Result<Workspace> {
-    let mut ws = match mirror {
+) -> Result<Ws> {
+    let ws = match mirror {
         Some(m) => Workspace::with_mirror(terraform, m)?,
         None => Workspace::without_provider(terraform)?,
     };
-    ws.envs(moto.env_vars());
-    ws.timeout(Duration::from_secs(900));
-    Ok(ws)
+    // Where the harness put the CLI configuration (see `Workspace`).
+    let cli_config = match mirror {
+        Some(m) => m.cli_config().to_path_buf(),
+        None => ws.dir().join(".terraformrc"),
+    };
+    let mut out = Ws {
+        ws,
+        cli_config,
+        env: Vec::new(),
+    };
+    out.ws.timeout(Duration::from_secs(900));
+    for (k, v) in moto.env_vars() {
+        out.env(&k, v);
+    }
+    Ok(out)
 }
 
-/// Runs a command that must succeed and returns how long it took.
-pub fn run_timed(ws: &Workspace, args: &[&str]) -> Result<Duration> {
-    Ok(ws.run_ok(args)?.duration)
+/// Runs `terraform <args> -no-color` in the workspace, with the harness's
+/// environment; fails unless it exits 0. Returns the wall time from spawn
+/// to exit, to the millisecond.
+pub fn run_timed(ws: &Ws, args: &[&str]) -> Result<Duration> {
+    let mut cmd = Command::new(&ws.terraform().path);
+    cmd.arg(args[0])
+        .arg("-no-color")
+        .args(&args[1..])
+        .current_dir(ws.dir())
+        .stdin(Stdio::null());
+    for key in [
+        "TF_CLI_ARGS",
+        "TF_DATA_DIR",
+        "TF_WORKSPACE",
+        "TF_PLUGIN_CACHE_DIR",
+        "TF_REATTACH_PROVIDERS",
+        "TF_LOG",
+        "TF_LOG_PROVIDER",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd.env("TF_CLI_CONFIG_FILE", &ws.cli_config)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_INPUT", "0")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(ws.env.iter().map(|(k, v)| (k, v)));
+    let out = tempfile::tempfile()?;
+    cmd.stdout(out.try_clone()?).stderr(out.try_clone()?);
+    let start = Instant::now();
+    let mut child = tests::process::spawn_tied(cmd)?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(900) {
+            tests::process::terminate_group(&mut child, Duration::from_secs(5))?;
+            bail!("terraform {} timed out", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let took = start.elapsed();
+    // Plugins left behind, if any.
+    tests::process::kill_group(&child, libc::SIGKILL);
+    if !status.success() {
+        let mut text = String::new();
+        let mut out = out;
+        out.rewind()?;
+        out.read_to_string(&mut text)?;
+        bail!("terraform {} failed ({status}):\n{text}", args.join(" "));
+    }
+    Ok(took)
 }
 
 /// Forgets the state (after the emulator was reset).
