@@ -743,3 +743,68 @@ fn a_pipeline_deleted_outside_terraform_leaves_the_state_and_is_planned_again() 
     ws.destroy_auto().unwrap();
     assert_emulator_empty(&moto);
 }
+
+#[test]
+fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let provider = provider_hcl(&moto).replace(
+        "region       = \"us-east-1\"",
+        "region       = \"eu-west-1\"",
+    );
+    let ws = Workspace::new(&tf).unwrap();
+    ws.write("app/app.py", APP_PY).unwrap();
+    ws.write(
+        "main.tf",
+        format!("{provider}{}", seed_resource("euro", "euro-bucket", "")),
+    )
+    .unwrap();
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let aws = moto.aws().unwrap();
+    let loc = aws
+        .block_on(aws.s3().get_bucket_location().bucket("euro-bucket").send())
+        .unwrap();
+    assert_eq!(
+        loc.location_constraint().map(|c| c.as_str()),
+        Some("eu-west-1")
+    );
+    let state = state_attrs(&ws, "euro");
+    assert!(
+        state["function_arn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:lambda:eu-west-1:")
+    );
+    assert_plan_empty(&ws);
+    ws.destroy_auto().unwrap();
+
+    // A bucket that is not ours is refused, and left alone. (A name never
+    // used before: moto hands a deleted bucket's tags to a new bucket of the
+    // same name.)
+    let conf = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+        .build();
+    aws.block_on(
+        aws.s3()
+            .create_bucket()
+            .bucket("euro-foreign")
+            .create_bucket_configuration(conf)
+            .send(),
+    )
+    .unwrap();
+    let body = seed_resource("euro", "euro-foreign", "");
+    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.contains("not managed by pipeline"), "{out}");
+    assert_eq!(
+        aws.bucket_names().unwrap(),
+        ["euro-foreign"],
+        "the foreign bucket stays, alone"
+    );
+    assert!(
+        aws.function_names().unwrap().is_empty(),
+        "our parts were rolled back"
+    );
+}

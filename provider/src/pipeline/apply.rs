@@ -233,6 +233,9 @@ async fn bucket_step(
     if !have.bucket {
         // Look first: in us-east-1 S3 answers 200 to creating a bucket you
         // already own, so CreateBucket alone cannot tell ours from another's.
+        // Other regions answer BucketAlreadyOwnedByYou on AWS, but emulators
+        // differ (moto answers 200 there too), so look everywhere: one call
+        // on the critical path buys never adopting someone else's bucket.
         let existing = s3::bucket_tags(s3c, &want.bucket)
             .await
             .map_err(ApplyError::aws(step))?;
