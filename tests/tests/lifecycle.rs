@@ -528,6 +528,17 @@ fn function_tags(aws: &tests::aws::Aws, name: &str) -> std::collections::HashMap
     f.tags().cloned().unwrap_or_default()
 }
 
+fn role_tag(aws: &tests::aws::Aws, role: &str, key: &str) -> Option<String> {
+    let out = aws
+        .block_on(aws.iam().get_role().role_name(role).send())
+        .unwrap();
+    let role = out.role()?;
+    role.tags()
+        .iter()
+        .find(|t| t.key() == key)
+        .map(|t| t.value().to_owned())
+}
+
 #[test]
 fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
     let tf = newest_cli();
@@ -554,15 +565,9 @@ fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
         tags.get("eventpipe:pipeline").map(String::as_str),
         Some("tagged")
     );
-    let role = aws
-        .block_on(aws.iam().get_role().role_name("tagged-role").send())
-        .unwrap();
-    assert!(
-        role.role()
-            .unwrap()
-            .tags()
-            .iter()
-            .any(|t| t.key() == "team" && t.value() == "platform")
+    assert_eq!(
+        role_tag(&aws, "tagged-role", "team").as_deref(),
+        Some("platform")
     );
     let bucket = aws
         .block_on(aws.s3().get_bucket_tagging().bucket("tagged-bucket").send())
@@ -598,15 +603,9 @@ fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
             .map(String::as_str),
         Some("data")
     );
-    let role = aws
-        .block_on(aws.iam().get_role().role_name("tagged-role").send())
-        .unwrap();
-    assert!(
-        role.role()
-            .unwrap()
-            .tags()
-            .iter()
-            .any(|t| t.key() == "owner")
+    assert_eq!(
+        role_tag(&aws, "tagged-role", "owner").as_deref(),
+        Some("data")
     );
     assert_plan_empty(&ws);
     ws.destroy_auto().unwrap();

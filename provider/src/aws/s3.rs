@@ -312,13 +312,7 @@ pub async fn replace_lambda_triggers(
         .set_topic_configurations(Some(current.topic_configurations().to_vec()))
         .set_event_bridge_configuration(current.event_bridge_configuration().cloned())
         .build();
-    s3.put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(cfg)
-        .send()
-        .await
-        .map_err(err("s3:PutBucketNotificationConfiguration"))?;
-    Ok(())
+    put_notification_config(s3, bucket, cfg).await
 }
 
 /// Sets `triggers` as the bucket's whole notification configuration,
@@ -336,6 +330,14 @@ pub async fn put_lambda_triggers(
     let cfg = NotificationConfiguration::builder()
         .set_lambda_function_configurations(Some(lambdas))
         .build();
+    put_notification_config(s3, bucket, cfg).await
+}
+
+async fn put_notification_config(
+    s3: &Client,
+    bucket: &str,
+    cfg: NotificationConfiguration,
+) -> Result<(), AwsError> {
     s3.put_bucket_notification_configuration()
         .bucket(bucket)
         .notification_configuration(cfg)
