@@ -11,8 +11,9 @@ use anyhow::{Context, Result, bail};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use eventpipe::pipeline::{package, source};
-use eventpipe::provider::{self, Provider};
-use eventpipe::value::{Number, Value};
+use eventpipe::provider::{self, EventpipeProvider as Provider};
+use tfsdk::Provider as _;
+use tfsdk::value::{Number, Value};
 use tokio_util::sync::CancellationToken;
 
 pub const REGION: &str = "us-east-1";
@@ -425,7 +426,9 @@ impl InProcess {
     /// Plans the bench pipeline `name` (untimed), then creates it and
     /// returns how long the create (ApplyResourceChange) took.
     pub async fn create(&self, name: &str, source_dir: &Path) -> Result<Duration> {
-        let schema = provider::resource_schema(TYPE).context("resource schema")?;
+        let schema = provider::schemas()
+            .resource(TYPE)
+            .context("resource schema")?;
         let ty = schema.block.implied_type();
         let mut cfg = Value::null_object(&ty).context("resource schema is an object")?;
         set(&mut cfg, "name", Value::from(name));
@@ -468,7 +471,7 @@ impl InProcess {
             bail!("plan of {name}: {:?}", planned.diags);
         }
         let start = Instant::now();
-        let applied = self
+        let tfsdk::provider::Applied(applied) = self
             .provider
             .apply_resource_change(TYPE, &Value::Null, &planned.state, &cfg, &[])
             .await;

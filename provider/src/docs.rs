@@ -13,9 +13,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::pipeline::schema::TYPE_NAME;
-use crate::provider::Schemas;
-use crate::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
-use crate::value::{Type, Value};
+use tfsdk::provider::Schemas;
+use tfsdk::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
+use tfsdk::value::{Type, Value};
 
 /// The registry examples the pages embed, as they are on disk.
 #[derive(Clone, Debug, Default)]
@@ -596,8 +596,8 @@ plans no changes.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Validator;
-    use crate::value::Number;
+    use tfsdk::schema::Validator;
+    use tfsdk::value::Number;
 
     fn repo_root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -1,15 +1,15 @@
 //! eventpipe: a Terraform provider that creates S3 → Lambda event pipelines.
 //!
-//! Data flows one way: protocol values ([`plugin`]) → typed model and plan
-//! ([`pipeline`]) → AWS calls ([`aws`]). [`value`] and [`schema`] are the
-//! pure foundations; [`diag`] is how every error reaches the user.
+//! Data flows one way: protocol values (decoded by [`tfsdk`]) → typed state
+//! and plan ([`pipeline`]) → a list of steps → AWS calls ([`aws`]).
+//! [`provider`] is the provider configuration and the [`tfsdk::Provider`]
+//! implementation; see `ARCHITECTURE.md` for the map and its invariants.
 
-pub mod access;
 pub mod aws;
-pub mod diag;
+pub mod crypto;
 pub mod docs;
 pub mod pipeline;
-pub mod plugin;
 pub mod provider;
-pub mod schema;
-pub mod value;
+
+#[cfg(test)]
+mod service_fuzz;

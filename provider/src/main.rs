@@ -1,10 +1,15 @@
 //! `terraform-provider-eventpipe`: started by Terraform, never by hand.
 
-use std::sync::Arc;
-
-use eventpipe::plugin::{self, provider_service::ProviderService};
-use eventpipe::provider::Provider;
+use eventpipe::provider::{EventpipeProvider, SOURCE_ADDRESS};
 
 fn main() -> std::process::ExitCode {
-    plugin::run(|shutdown| ProviderService::new(Arc::new(Provider::new(shutdown))))
+    let opts = tfsdk::ServeOptions {
+        address: SOURCE_ADDRESS,
+        binary_name: "terraform-provider-eventpipe",
+        version: env!("CARGO_PKG_VERSION"),
+        display_name: "eventpipe",
+        quiet_log_targets: eventpipe::aws::LOG_TARGETS,
+        crypto: eventpipe::crypto::CRYPTO,
+    };
+    tfsdk::serve(opts, EventpipeProvider::new)
 }

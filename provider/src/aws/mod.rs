@@ -13,3 +13,23 @@ pub mod lambda;
 pub mod retry;
 pub mod s3;
 mod tags;
+
+/// The AWS SDK's tracing targets. At TRACE the SDK logs whole requests, and
+/// request bodies can carry secrets (function environment values), so the
+/// transport caps these at INFO whatever level is asked for.
+pub const LOG_TARGETS: &[&str] = &[
+    "aws_config",
+    "aws_runtime",
+    "aws_sigv4",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_smithy_http",
+    "aws_smithy_types",
+    "aws_sdk_s3",
+    "aws_sdk_lambda",
+    "aws_sdk_iam",
+    "aws_sdk_sts",
+    "aws_sdk_sso",
+    "aws_sdk_ssooidc",
+];

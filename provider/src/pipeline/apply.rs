@@ -18,7 +18,7 @@ use super::errors::ApplyError;
 use super::model::{FunctionSpec, Have, OWNER_TAG, Private, Spec};
 use super::package::{self, Package};
 use super::{naming, policy, source};
-use crate::value::Value;
+use tfsdk::value::Value;
 
 /// The inline policy's name on the role.
 pub const POLICY_NAME: &str = "eventpipe";

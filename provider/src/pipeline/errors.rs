@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 use crate::aws::AwsError;
-use crate::diag::{AttrPath, Diagnostic};
+use tfsdk::diag::{AttrPath, Diagnostic};
 
 use super::package::PackageError;
 use super::source::SourceError;

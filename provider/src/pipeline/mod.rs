@@ -25,14 +25,14 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::access::Obj;
 use crate::aws::AwsClients;
-use crate::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::value::{self, Value};
 use errors::ApplyError;
 use model::{Have, Private, Spec};
+use tfsdk::access::Obj;
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
+use tfsdk::value::{self, Value};
 
-pub use plan::Planned;
+use tfsdk::provider::{Planned, Recorded as Applied};
 
 /// What the configured provider gives the resource.
 #[derive(Debug)]
@@ -43,30 +43,10 @@ pub struct Context {
     pub stop: CancellationToken,
 }
 
-/// The outcome of an apply: the state to record (null when nothing exists),
-/// the private data to keep with it, and what to tell the user.
-#[derive(Debug)]
-pub struct Applied {
-    pub state: Value,
-    pub private: Vec<u8>,
-    pub diags: Diagnostics,
-}
-
-impl Default for Applied {
-    /// Nothing exists (a finished delete, a vanished pipeline).
-    fn default() -> Self {
-        Applied {
-            state: Value::Null,
-            private: Vec::new(),
-            diags: Diagnostics::new(),
-        }
-    }
-}
-
 /// Config checks that need no AWS call.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    crate::schema::validate_config(
+    tfsdk::schema::validate_config(
         &schema::schema().block,
         config,
         &AttrPath::root(),
@@ -108,7 +88,7 @@ async fn location(ctx: &Context, prior: &Value) -> Result<policy::Location, Diag
 
 pub async fn plan(ctx: &Context, prior: &Value, proposed: &Value, config: &Value) -> Planned {
     if proposed.is_null() {
-        return Planned::default();
+        return Planned::destroy();
     }
     let location = match location(ctx, prior).await {
         Ok(l) => l,
@@ -249,7 +229,7 @@ async fn destroy(ctx: &Context, prior: &Value, private: &Private) -> Applied {
         .instrument(tracing::info_span!("delete", pipeline = %spec.name))
         .await;
     match deleted {
-        Ok(()) => Applied::default(),
+        Ok(()) => Applied::gone(),
         Err(errors) => {
             // Terraform shows no resource address with destroy errors, so
             // say which pipeline they are about.
@@ -270,7 +250,7 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Applied {
         Err(e) => return failed(current, &private, Diagnostic::from(e).into()),
     };
     match read::observe(&ctx.aws, &spec.name, &spec.bucket, true).await {
-        Ok(seen) if seen.nothing_left() => Applied::default(),
+        Ok(seen) if seen.nothing_left() => Applied::gone(),
         Ok(seen) => Applied {
             state: read::merge(current, &seen, &private),
             private: private.to_bytes(),

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::access::{AccessError, Field, Obj, require};
-use crate::diag::AttrPath;
-use crate::value::Value;
+use tfsdk::access::{AccessError, Field, Obj, require};
+use tfsdk::diag::AttrPath;
+use tfsdk::value::Value;
 
 use super::naming;
 

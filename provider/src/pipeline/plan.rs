@@ -8,10 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::access::{AccessError, Field, Obj};
-use crate::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::schema::apply_defaults;
-use crate::value::Value;
+use tfsdk::access::{AccessError, Field, Obj};
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
+use tfsdk::schema::apply_defaults;
+use tfsdk::value::Value;
+
+use tfsdk::provider::Planned;
 
 use super::{naming, policy, source};
 
@@ -22,30 +24,12 @@ pub struct PlanEnv {
     pub default_tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug)]
-pub struct Planned {
-    pub state: Value,
-    pub requires_replace: Vec<AttrPath>,
-    pub diags: Diagnostics,
-}
-
-impl Default for Planned {
-    /// The plan of a destroy: nothing.
-    fn default() -> Self {
-        Planned {
-            state: Value::Null,
-            requires_replace: Vec::new(),
-            diags: Diagnostics::new(),
-        }
-    }
-}
-
 /// Plans a create, update, replace or destroy.
 pub fn plan(env: &PlanEnv, prior: &Value, proposed: &Value, config: &Value) -> Planned {
     if proposed.is_null() {
         return Planned {
             state: Value::Null,
-            ..Planned::default()
+            ..Planned::destroy()
         };
     }
     match plan_object(env, prior, proposed, config) {
@@ -244,7 +228,7 @@ fn plan_object(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Number;
+    use tfsdk::value::Number;
 
     fn env() -> PlanEnv {
         PlanEnv {

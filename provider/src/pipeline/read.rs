@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::{AwsClients, AwsError, iam, lambda, s3};
-use crate::value::{Number, Value};
+use tfsdk::value::{Number, Value};
 
 use super::apply::POLICY_NAME;
 use super::model::{self, Private};

@@ -1,8 +1,8 @@
 //! Lambda runtimes: which are current, which are deprecated and what
 //! replaces them.
 
-use crate::schema::Validator;
-use crate::value::Value;
+use tfsdk::schema::Validator;
+use tfsdk::value::Value;
 
 /// The runtime used when none is configured.
 pub const DEFAULT: &str = "python3.13";

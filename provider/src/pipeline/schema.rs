@@ -1,8 +1,8 @@
 //! The `eventpipe_event_pipeline` resource schema. Attribute names are part
 //! of the provider's contract; descriptions are the registry documentation.
 
-use crate::schema::{Attribute, Block, NestedBlock, Schema, Validator};
-use crate::value::{Number, Value};
+use tfsdk::schema::{Attribute, Block, NestedBlock, Schema, Validator};
+use tfsdk::value::{Number, Value};
 
 use super::{runtimes, validate};
 

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use crate::access::{AccessError, Field, Obj};
-use crate::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::schema::Validator;
-use crate::value::Value;
+use tfsdk::access::{AccessError, Field, Obj};
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
+use tfsdk::schema::Validator;
+use tfsdk::value::Value;
 
 use super::{runtimes, source};
 

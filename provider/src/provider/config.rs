@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::access::{AccessError, Field, Obj};
 use crate::aws::{AwsSettings, ServiceEndpoints};
-use crate::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::schema::{Attribute, Block, NestedBlock, Schema, Validator};
-use crate::value::Value;
+use tfsdk::access::{AccessError, Field, Obj};
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
+use tfsdk::schema::{Attribute, Block, NestedBlock, Schema, Validator};
+use tfsdk::value::Value;
 
 pub fn schema() -> Schema {
     Schema {

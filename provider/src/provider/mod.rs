@@ -1,17 +1,18 @@
 //! The provider: its schemas, its configuration, and the dispatch of each
-//! Terraform operation to the resource type it names.
+//! Terraform operation to the resource type it names. This is where the
+//! eventpipe crate meets [`tfsdk::Provider`].
 
 pub mod config;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
+use tfsdk::provider::{Applied, Imported, Planned, Recorded, Refreshed, Schemas};
+use tfsdk::value::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::AwsClients;
-use crate::diag::{AttrPath, Diagnostic, Diagnostics};
-use crate::pipeline::{self, Applied, Planned};
-use crate::schema::Schema;
-use crate::value::Value;
+use crate::pipeline;
 
 pub use config::ProviderSettings;
 
@@ -19,25 +20,12 @@ pub use config::ProviderSettings;
 pub const SOURCE_ADDRESS: &str = "registry.terraform.io/eventpipe/eventpipe";
 
 /// Every schema the provider serves, built once.
-pub struct Schemas {
-    pub provider: Schema,
-    pub resources: Vec<(&'static str, Schema)>,
-}
-
 pub fn schemas() -> &'static Schemas {
     static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
     SCHEMAS.get_or_init(|| Schemas {
         provider: config::schema(),
         resources: vec![(pipeline::schema::TYPE_NAME, pipeline::schema::schema())],
     })
-}
-
-pub fn resource_schema(type_name: &str) -> Option<&'static Schema> {
-    schemas()
-        .resources
-        .iter()
-        .find(|(n, _)| *n == type_name)
-        .map(|(_, s)| s)
 }
 
 fn unknown_type(type_name: &str) -> Diagnostic {
@@ -54,14 +42,15 @@ fn not_configured() -> Diagnostic {
     )
 }
 
-pub struct Provider {
+/// The eventpipe provider: configured once, then serving its one resource.
+pub struct EventpipeProvider {
     context: RwLock<Option<Arc<pipeline::Context>>>,
     stop: CancellationToken,
 }
 
-impl Provider {
+impl EventpipeProvider {
     pub fn new(stop: CancellationToken) -> Self {
-        Provider {
+        EventpipeProvider {
             context: RwLock::new(None),
             // A child token: StopProvider cancels in-flight work, not the server.
             stop: stop.child_token(),
@@ -75,10 +64,16 @@ impl Provider {
             .and_then(|c| c.clone())
             .ok_or_else(not_configured)
     }
+}
 
-    pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+impl tfsdk::Provider for EventpipeProvider {
+    fn schemas(&self) -> &Schemas {
+        schemas()
+    }
+
+    fn validate_provider_config(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        crate::schema::validate_config(
+        tfsdk::schema::validate_config(
             &schemas().provider.block,
             config,
             &AttrPath::root(),
@@ -88,7 +83,7 @@ impl Provider {
     }
 
     /// Builds the AWS clients once; no AWS call unless `validate_credentials`.
-    pub async fn configure(&self, terraform_version: &str, config: &Value) -> Diagnostics {
+    async fn configure(&self, terraform_version: &str, config: &Value) -> Diagnostics {
         tracing::info!(terraform_version, "configuring provider");
         let mut diags = self.validate_provider_config(config);
         if diags.has_errors() {
@@ -131,14 +126,14 @@ impl Provider {
         diags
     }
 
-    pub fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+    fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
         match type_name {
             pipeline::schema::TYPE_NAME => pipeline::validate(config),
             other => unknown_type(other).into(),
         }
     }
 
-    pub fn upgrade_resource_state(
+    fn upgrade_resource_state(
         &self,
         type_name: &str,
         version: i64,
@@ -150,7 +145,7 @@ impl Provider {
         }
     }
 
-    pub async fn plan_resource_change(
+    async fn plan_resource_change(
         &self,
         type_name: &str,
         prior: &Value,
@@ -158,18 +153,18 @@ impl Provider {
         config: &Value,
     ) -> Planned {
         if type_name != pipeline::schema::TYPE_NAME {
-            return failed_plan(unknown_type(type_name));
+            return Planned::failed(unknown_type(type_name));
         }
         if proposed.is_null() {
-            return Planned::default();
+            return Planned::destroy();
         }
         match self.context() {
             Ok(ctx) => pipeline::plan(&ctx, prior, proposed, config).await,
-            Err(d) => failed_plan(d),
+            Err(d) => Planned::failed(d),
         }
     }
 
-    pub async fn apply_resource_change(
+    async fn apply_resource_change(
         &self,
         type_name: &str,
         prior: &Value,
@@ -178,53 +173,41 @@ impl Provider {
         private: &[u8],
     ) -> Applied {
         if type_name != pipeline::schema::TYPE_NAME {
-            return failed(prior, unknown_type(type_name));
+            return Applied(Recorded::unchanged(prior, &[], unknown_type(type_name)));
         }
         match self.context() {
-            Ok(ctx) => pipeline::apply(&ctx, prior, planned, config, private).await,
-            Err(d) => failed(prior, d),
+            Ok(ctx) => Applied(pipeline::apply(&ctx, prior, planned, config, private).await),
+            Err(d) => Applied(Recorded::unchanged(prior, &[], d)),
         }
     }
 
-    pub async fn read_resource(&self, type_name: &str, current: &Value, private: &[u8]) -> Applied {
+    async fn read_resource(&self, type_name: &str, current: &Value, private: &[u8]) -> Refreshed {
         if type_name != pipeline::schema::TYPE_NAME {
-            return failed(current, unknown_type(type_name));
+            return Refreshed(Recorded::unchanged(current, &[], unknown_type(type_name)));
         }
         match self.context() {
-            Ok(ctx) => pipeline::read(&ctx, current, private).await,
-            Err(d) => failed(current, d),
+            Ok(ctx) => Refreshed(pipeline::read(&ctx, current, private).await),
+            Err(d) => Refreshed(Recorded::unchanged(current, &[], d)),
         }
     }
 
-    pub async fn import_resource_state(&self, type_name: &str, id: &str) -> Applied {
+    async fn import_resource_state(&self, type_name: &str, id: &str) -> Imported {
         if type_name != pipeline::schema::TYPE_NAME {
-            return failed(&Value::Null, unknown_type(type_name));
+            return Imported(Recorded::unchanged(
+                &Value::Null,
+                &[],
+                unknown_type(type_name),
+            ));
         }
         match self.context() {
-            Ok(ctx) => pipeline::import(&ctx, id).await,
-            Err(d) => failed(&Value::Null, d),
+            Ok(ctx) => Imported(pipeline::import(&ctx, id).await),
+            Err(d) => Imported(Recorded::unchanged(&Value::Null, &[], d)),
         }
     }
 
     /// Terraform asks in-flight work to stop (Ctrl-C).
-    pub fn stop(&self) {
+    fn stop(&self) {
         tracing::warn!("stop requested; in-flight operations will end at the next safe point");
         self.stop.cancel();
-    }
-}
-
-fn failed_plan(d: Diagnostic) -> Planned {
-    Planned {
-        state: Value::Null,
-        requires_replace: Vec::new(),
-        diags: d.into(),
-    }
-}
-
-fn failed(state: &Value, d: Diagnostic) -> Applied {
-    Applied {
-        state: state.clone(),
-        private: Vec::new(),
-        diags: d.into(),
     }
 }

@@ -15,8 +15,9 @@ mod values;
 
 #[cfg(test)]
 mod proptests;
-#[cfg(test)]
-pub(crate) mod strategy;
+/// Random types and values for property tests (here and in providers).
+#[cfg(any(test, feature = "strategy"))]
+pub mod strategy;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Path, Step};
 pub use json::{decode_json, encode_json};

@@ -1,50 +1,27 @@
-//! Every RPC handler fed random bytes and random well-typed values: each
-//! answers (with diagnostics where the input is wrong) within a time limit,
-//! never panics and never hangs.
+//! A harness for fuzzing a provider's RPC handlers: every RPC fed the given
+//! bytes as its values must answer (with diagnostics where the input is
+//! wrong) within a time limit, never panic and never hang. Providers drive
+//! it from their own property tests with random bytes and with random
+//! values of their schemas' types ([`crate::value::strategy`]).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use proptest::prelude::*;
 use tfplugin_proto::tfplugin6 as pb;
 use tfplugin_proto::tfplugin6::provider_server::Provider as _;
-use tokio_util::sync::CancellationToken;
 use tonic::Request;
 
-use super::ProviderService;
-use crate::provider::{self, Provider};
-use crate::value::strategy::{Gen, arb_value};
-use crate::value::{Type, Value, encode_msgpack};
+use super::provider_service::ProviderService;
+use crate::provider::Provider;
 
-const TYPE: &str = "eventpipe_event_pipeline";
-const LIMIT: Duration = Duration::from_secs(20);
+/// How long one RPC may take before the harness calls it a hang.
+pub const LIMIT: Duration = Duration::from_secs(20);
 
-fn runtime() -> tokio::runtime::Runtime {
+/// A runtime like the one requests run on in tests.
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-/// A provider configured against a closed local port: any AWS call fails at
-/// once, so planning and applying exercise their error paths quickly.
-fn configured(rt: &tokio::runtime::Runtime) -> ProviderService {
-    let provider = Provider::new(CancellationToken::new());
-    let cfg = Value::object([
-        ("region", Value::from("us-east-1")),
-        ("profile", Value::Null),
-        ("access_key", Value::from("fuzz")),
-        ("secret_key", Value::from("fuzz")),
-        ("endpoint_url", Value::from("http://127.0.0.1:9")),
-        ("s3_use_path_style", Value::Null),
-        ("max_retries", Value::from(0i64)),
-        ("default_tags", Value::Null),
-        ("validate_credentials", Value::Null),
-        ("endpoints", Value::Null),
-    ]);
-    let diags = rt.block_on(provider.configure("1.11.4", &cfg));
-    assert!(!diags.has_errors(), "{diags:?}");
-    ProviderService::new(Arc::new(provider))
 }
 
 fn dv(bytes: Vec<u8>) -> Option<pb::DynamicValue> {
@@ -54,10 +31,13 @@ fn dv(bytes: Vec<u8>) -> Option<pb::DynamicValue> {
     })
 }
 
-/// Calls every RPC that takes values with `a`, `b`, `c` as its value fields.
-fn call_all(
+/// Calls every RPC that takes values with `a`, `b`, `c` as its value fields
+/// (resource RPCs for `type_name`), and asserts that each answers within
+/// [`LIMIT`] without a gRPC error (a panic fails the calling test).
+pub fn call_all<P: Provider>(
     rt: &tokio::runtime::Runtime,
-    svc: &ProviderService,
+    svc: &ProviderService<P>,
+    type_name: &str,
     a: Vec<u8>,
     b: Vec<u8>,
     c: Vec<u8>,
@@ -81,7 +61,7 @@ fn call_all(
         "ValidateResourceConfig",
         Box::pin(async {
             svc.validate_resource_config(Request::new(pb::validate_resource_config::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 config: dv(a.clone()),
                 client_capabilities: None,
             }))
@@ -93,7 +73,7 @@ fn call_all(
         "UpgradeResourceState",
         Box::pin(async {
             svc.upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 version: 0,
                 raw_state: Some(pb::RawState {
                     json: b.clone(),
@@ -108,7 +88,7 @@ fn call_all(
         "ReadResource",
         Box::pin(async {
             svc.read_resource(Request::new(pb::read_resource::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 current_state: dv(a.clone()),
                 private: c.clone(),
                 ..Default::default()
@@ -121,7 +101,7 @@ fn call_all(
         "PlanResourceChange",
         Box::pin(async {
             svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 prior_state: dv(b.clone()),
                 proposed_new_state: dv(a.clone()),
                 config: dv(a.clone()),
@@ -136,7 +116,7 @@ fn call_all(
         "ApplyResourceChange",
         Box::pin(async {
             svc.apply_resource_change(Request::new(pb::apply_resource_change::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 prior_state: dv(b.clone()),
                 planned_state: dv(a.clone()),
                 config: dv(a.clone()),
@@ -152,7 +132,7 @@ fn call_all(
         Box::pin(async {
             let id = String::from_utf8_lossy(&c).into_owned();
             svc.import_resource_state(Request::new(pb::import_resource_state::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 id,
                 client_capabilities: None,
             }))
@@ -160,38 +140,4 @@ fn call_all(
             .is_ok()
         }),
     );
-}
-
-fn resource_type() -> Type {
-    provider::resource_schema(TYPE)
-        .expect("schema")
-        .value_type()
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-    #[test]
-    fn random_bytes_get_answers_not_panics(
-        a in proptest::collection::vec(any::<u8>(), 0..256),
-        b in proptest::collection::vec(any::<u8>(), 0..256),
-        c in proptest::collection::vec(any::<u8>(), 0..64),
-    ) {
-        let rt = runtime();
-        let svc = configured(&rt);
-        call_all(&rt, &svc, a, b, c);
-    }
-
-    #[test]
-    fn well_typed_but_wrong_values_get_answers_not_panics(
-        a in arb_value(&resource_type(), Gen::MSGPACK),
-        b in arb_value(&resource_type(), Gen::MSGPACK),
-    ) {
-        let rt = runtime();
-        let svc = configured(&rt);
-        let ty = resource_type();
-        let a = encode_msgpack(&a, &ty).expect("generated values conform");
-        let b = encode_msgpack(&b, &ty).expect("generated values conform");
-        call_all(&rt, &svc, a, b.clone(), b);
-    }
 }

@@ -1,10 +1,13 @@
 //! The go-plugin transport that carries the tfplugin6 Provider service:
 //! start-up checks and handshake ([`handshake`]), AutoMTLS ([`tls`]), the
 //! gRPC server ([`server`]), signals ([`signals`]), reattach mode
-//! ([`debug`]) and stderr logging ([`logging`]). [`run`] ties them together
-//! for `main`.
+//! ([`debug`]), stderr logging ([`logging`]) and the conversions between
+//! protocol messages and [`crate::value::Value`]s ([`provider_service`]).
+//! [`serve`] ties them together for a provider's `main`.
 
 pub mod debug;
+#[cfg(any(test, feature = "strategy"))]
+pub mod fuzz;
 pub mod handshake;
 pub mod logging;
 pub mod provider_service;
@@ -17,19 +20,40 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tfplugin_proto::tfplugin6::provider_server::Provider;
 use tokio_util::sync::CancellationToken;
 
-/// The executable's name, as Terraform expects it.
-pub const BINARY_NAME: &str = "terraform-provider-eventpipe";
-/// The provider's version (the crate version).
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+use crate::provider::Provider;
+use provider_service::ProviderService;
 
-/// How long blocking tasks may hold up the exit once the server stopped.
-const RUNTIME_SHUTDOWN_LIMIT: Duration = Duration::from_millis(200);
+/// Who the served provider is. `main` fills this in; nothing in the
+/// transport knows a provider's name otherwise.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeOptions {
+    /// The registry address, e.g. `registry.terraform.io/acme/widgets`: the
+    /// key of `TF_REATTACH_PROVIDERS` in debug mode.
+    pub address: &'static str,
+    /// The executable's name, e.g. `terraform-provider-widgets`.
+    pub binary_name: &'static str,
+    /// The provider's version, printed by `--version`.
+    pub version: &'static str,
+    /// The short name used in messages to the user, e.g. `widgets`.
+    pub display_name: &'static str,
+    /// Crates (tracing targets) whose logs are capped at INFO besides the
+    /// transport's own, e.g. a cloud SDK that logs request bodies at TRACE.
+    pub quiet_log_targets: &'static [&'static str],
+    /// The cryptography for AutoMTLS.
+    pub crypto: tls::Crypto,
+}
 
-const USAGE: &str = "\
-Usage: terraform-provider-eventpipe [--debug | --version | --help]
+impl ServeOptions {
+    /// The `@module` of every log line: `provider.<binary name>`.
+    pub fn log_module(&self) -> String {
+        format!("provider.{}", self.binary_name)
+    }
+
+    fn usage(&self) -> String {
+        format!(
+            "Usage: {} [--debug | --version | --help]
 
 Terraform starts this provider itself; run `terraform init` after installing it.
 
@@ -38,7 +62,14 @@ Terraform starts this provider itself; run `terraform init` after installing it.
              process (for debuggers); runs until Ctrl-C. Log level from
              TF_LOG_PROVIDER or TF_LOG (default WARN), JSON lines on stderr.
   --version  print the version
-  --help     print this text";
+  --help     print this text",
+            self.binary_name
+        )
+    }
+}
+
+/// How long blocking tasks may hold up the exit once the server stopped.
+const RUNTIME_SHUTDOWN_LIMIT: Duration = Duration::from_millis(200);
 
 /// What the command line asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +139,7 @@ pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, U
 /// us to stop. The token given to `make_provider` is cancelled when shutdown
 /// begins. `make_provider` runs inside the Tokio runtime before the
 /// handshake, so it must be cheap.
-pub fn run<F, P>(make_provider: F) -> ExitCode
+pub fn serve<F, P>(opts: ServeOptions, make_provider: F) -> ExitCode
 where
     F: FnOnce(CancellationToken) -> P,
     P: Provider,
@@ -117,16 +148,18 @@ where
     let command = match parse_args(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(e) => {
-            eprintln!("{e}\n\n{USAGE}");
+            eprintln!("{e}\n\n{}", opts.usage());
             return ExitCode::from(2);
         }
     };
+    let make_service =
+        |shutdown| ProviderService::new(std::sync::Arc::new(make_provider(shutdown)), opts);
     let result = match command {
-        Command::Version => print_stdout(&format!("{BINARY_NAME} {VERSION}\n")),
-        Command::Help => print_stdout(&format!("{USAGE}\n")),
+        Command::Version => print_stdout(&format!("{} {}\n", opts.binary_name, opts.version)),
+        Command::Help => print_stdout(&format!("{}\n", opts.usage())),
         Command::Debug => {
-            init_logging();
-            run_debug(make_provider)
+            init_logging(&opts);
+            run_debug(&opts, make_service)
         }
         Command::Serve => {
             let cookie = env(handshake::MAGIC_COOKIE_KEY);
@@ -134,8 +167,8 @@ where
                 eprintln!("{e}");
                 return ExitCode::FAILURE;
             }
-            init_logging();
-            run_plugin(make_provider)
+            init_logging(&opts);
+            run_plugin(&opts, make_service)
         }
     };
     match result {
@@ -168,11 +201,12 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
-fn init_logging() {
-    logging::init(logging::level_from_env(
+fn init_logging(opts: &ServeOptions) {
+    let level = logging::level_from_env(
         env(logging::LOG_PROVIDER_KEY).as_deref(),
         env(logging::LOG_KEY).as_deref(),
-    ));
+    );
+    logging::init(level, opts.log_module(), opts.quiet_log_targets);
 }
 
 fn print_stdout(text: &str) -> Result<(), RunError> {
@@ -185,16 +219,16 @@ fn print_stdout(text: &str) -> Result<(), RunError> {
 fn runtime() -> Result<tokio::runtime::Runtime, RunError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .thread_name("eventpipe-rt")
+        .thread_name("provider-rt")
         .enable_all()
         .build()
         .map_err(RunError::Runtime)
 }
 
 /// Normal mode: Terraform started us and reads the handshake line.
-fn run_plugin<F, P>(make_provider: F) -> Result<(), RunError>
+fn run_plugin<F, P>(opts: &ServeOptions, make_provider: F) -> Result<(), RunError>
 where
-    F: FnOnce(CancellationToken) -> P,
+    F: FnOnce(CancellationToken) -> ProviderService<P>,
     P: Provider,
 {
     handshake::negotiate_protocol(env(handshake::PROTOCOL_VERSIONS_KEY).as_deref())?;
@@ -204,7 +238,10 @@ where
     )?;
     let client_cert =
         tls::client_cert_from_env(env(tls::CLIENT_CERT_KEY), env(tls::DISABLE_TLS_KEY));
-    let tls = client_cert.as_deref().map(tls::auto_mtls).transpose()?;
+    let tls = client_cert
+        .as_deref()
+        .map(|pem| tls::auto_mtls(pem, opts.crypto))
+        .transpose()?;
     if tls.is_none() {
         tracing::info!(
             "no {} from Terraform: serving without TLS",
@@ -241,9 +278,9 @@ where
 }
 
 /// Debug mode: plain h2c on any free loopback port until Ctrl-C.
-fn run_debug<F, P>(make_provider: F) -> Result<(), RunError>
+fn run_debug<F, P>(opts: &ServeOptions, make_provider: F) -> Result<(), RunError>
 where
-    F: FnOnce(CancellationToken) -> P,
+    F: FnOnce(CancellationToken) -> ProviderService<P>,
     P: Provider,
 {
     let rt = runtime()?;
@@ -253,11 +290,7 @@ where
         signals::watch(shutdown.clone(), signals::Sigint::Shutdown).map_err(RunError::Signals)?;
         let listener = server::bind(None).await?;
         let addr = listener.local_addr().map_err(RunError::LocalAddr)?;
-        print_stdout(&debug::instructions(
-            debug::PROVIDER_ADDRESS,
-            std::process::id(),
-            addr,
-        ))?;
+        print_stdout(&debug::instructions(opts.address, std::process::id(), addr))?;
         server::serve(
             listener,
             None,

@@ -7,7 +7,7 @@ use super::{Decimal, Number, Type, Value};
 
 /// What kind of values to generate.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Gen {
+pub struct Gen {
     /// Unknowns and infinite floats, which only msgpack can carry.
     pub msgpack_only: bool,
     /// How many dynamic wrappers may nest inside each other.
@@ -61,7 +61,7 @@ fn arb_key() -> BoxedStrategy<String> {
 }
 
 /// A type together with a value of that type.
-pub(crate) fn arb_typed_value(g: Gen) -> BoxedStrategy<(Type, Value)> {
+pub fn arb_typed_value(g: Gen) -> BoxedStrategy<(Type, Value)> {
     arb_type()
         .prop_flat_map(move |ty| {
             let value = arb_value(&ty, g);
@@ -71,7 +71,7 @@ pub(crate) fn arb_typed_value(g: Gen) -> BoxedStrategy<(Type, Value)> {
 }
 
 /// A value of type `ty`, with nulls (and unknowns, for msgpack) anywhere.
-pub(crate) fn arb_value(ty: &Type, g: Gen) -> BoxedStrategy<Value> {
+pub fn arb_value(ty: &Type, g: Gen) -> BoxedStrategy<Value> {
     let known = known_value(ty, g);
     if g.msgpack_only {
         prop_oneof![1 => Just(Value::Null), 1 => Just(Value::Unknown), 6 => known].boxed()

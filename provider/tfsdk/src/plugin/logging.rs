@@ -20,8 +20,6 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The `@module` of every line.
-pub const MODULE: &str = "provider.terraform-provider-eventpipe";
 /// Provider-specific log level, read first.
 pub const LOG_PROVIDER_KEY: &str = "TF_LOG_PROVIDER";
 /// Terraform's global log level, read when [`LOG_PROVIDER_KEY`] is unset.
@@ -29,6 +27,7 @@ pub const LOG_KEY: &str = "TF_LOG";
 
 /// Crates whose chatter is capped at INFO even when TRACE is asked for: at
 /// TRACE they log every HTTP/2 frame, which drowns the provider's story.
+/// Providers add their own (e.g. a cloud SDK) through `quiet` in [`init`].
 const TRANSPORT_CRATES: &[&str] = &[
     "h2",
     "hyper",
@@ -38,22 +37,6 @@ const TRANSPORT_CRATES: &[&str] = &[
     "tonic_health",
     "rustls",
     "tokio_rustls",
-    // The AWS SDK at TRACE logs whole requests; request bodies can carry
-    // secrets (function environment values), so it never goes past INFO.
-    "aws_config",
-    "aws_runtime",
-    "aws_sigv4",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "aws_smithy_http_client",
-    "aws_smithy_http",
-    "aws_smithy_types",
-    "aws_sdk_s3",
-    "aws_sdk_lambda",
-    "aws_sdk_iam",
-    "aws_sdk_sts",
-    "aws_sdk_sso",
-    "aws_sdk_ssooidc",
 ];
 
 /// The level to log at: `TF_LOG_PROVIDER` if set, else `TF_LOG`. Accepts
@@ -75,22 +58,25 @@ pub fn level_from_env(log_provider: Option<&str>, log: Option<&str>) -> LevelFil
     }
 }
 
-/// The filter for a level: everything at `level`, transport crates at most
-/// INFO.
-pub fn filter_for(level: LevelFilter) -> Targets {
-    let transport = level.min(LevelFilter::INFO);
+/// The filter for a level: everything at `level`, transport crates and the
+/// `quiet` ones at most INFO.
+pub fn filter_for(level: LevelFilter, quiet: &[&str]) -> Targets {
+    let capped = level.min(LevelFilter::INFO);
     TRANSPORT_CRATES
         .iter()
+        .chain(quiet)
         .fold(Targets::new().with_default(level), |t, name| {
-            t.with_target(*name, transport)
+            t.with_target(*name, capped)
         })
 }
 
 /// Installs the stderr JSON logger as the global subscriber and routes
-/// panics through it. Does nothing if a subscriber is already installed.
-pub fn init(level: LevelFilter) {
+/// panics through it. Every line carries `module` as its `@module`; the
+/// `quiet` crates are capped at INFO. Does nothing if a subscriber is
+/// already installed.
+pub fn init(level: LevelFilter, module: String, quiet: &[&str]) {
     let subscriber = tracing_subscriber::registry()
-        .with(HclogLayer::new(std::io::stderr).with_filter(filter_for(level)));
+        .with(HclogLayer::new(std::io::stderr, module).with_filter(filter_for(level, quiet)));
     if tracing::subscriber::set_global_default(subscriber).is_ok() {
         install_panic_hook();
     }
@@ -122,13 +108,18 @@ fn install_panic_hook() {
 /// A [`Layer`] writing one hclog JSON line per event to the writer `W` makes.
 pub struct HclogLayer<W> {
     make_writer: W,
+    module: String,
 }
 
 impl<W> HclogLayer<W> {
     /// Writes each line to a fresh writer from `make_writer` (e.g.
-    /// `std::io::stderr`) in a single `write_all`.
-    pub fn new(make_writer: W) -> Self {
-        Self { make_writer }
+    /// `std::io::stderr`) in a single `write_all`, with `module` as its
+    /// `@module`.
+    pub fn new(make_writer: W, module: String) -> Self {
+        Self {
+            make_writer,
+            module,
+        }
     }
 }
 
@@ -170,6 +161,7 @@ where
         let mut event_fields = FieldCollector::default();
         event.record(&mut event_fields);
         let line = format_line(
+            &self.module,
             *event.metadata().level(),
             SystemTime::now(),
             event_fields.message.take().unwrap_or_default(),
@@ -183,6 +175,7 @@ where
 /// Formats one log line, newline included. Extra keys that start with `@`
 /// are prefixed with `_` so they cannot overwrite the hclog keys.
 pub fn format_line(
+    module: &str,
     level: Level,
     time: SystemTime,
     message: String,
@@ -191,7 +184,7 @@ pub fn format_line(
     let mut map = Map::new();
     map.insert("@level".into(), Value::String(level_name(level).into()));
     map.insert("@message".into(), Value::String(message));
-    map.insert("@module".into(), Value::String(MODULE.into()));
+    map.insert("@module".into(), Value::String(module.into()));
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     map.insert(
         "@timestamp".into(),
@@ -337,6 +330,8 @@ impl Visit for FieldCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MODULE: &str = "provider.terraform-provider-eventpipe";
     use std::sync::{Arc, Mutex};
 
     #[test]
@@ -365,6 +360,7 @@ mod tests {
     fn line_has_hclog_keys_first_and_fields_after() {
         let time = UNIX_EPOCH + Duration::new(1_795_922_659, 123_456_000);
         let line = format_line(
+            MODULE,
             Level::WARN,
             time,
             "hello \"world\"".into(),
@@ -404,11 +400,12 @@ mod tests {
 
     #[test]
     fn transport_crates_are_capped_at_info() {
-        let f = filter_for(LevelFilter::TRACE);
+        let f = filter_for(LevelFilter::TRACE, &["noisy_sdk"]);
         assert!(f.would_enable("eventpipe::plugin", &Level::TRACE));
         assert!(!f.would_enable("h2::codec", &Level::DEBUG));
         assert!(f.would_enable("h2::codec", &Level::INFO));
-        let f = filter_for(LevelFilter::WARN);
+        assert!(!f.would_enable("noisy_sdk::client", &Level::DEBUG));
+        let f = filter_for(LevelFilter::WARN, &[]);
         assert!(!f.would_enable("eventpipe", &Level::INFO));
         assert!(!f.would_enable("hyper", &Level::INFO));
     }
@@ -432,7 +429,8 @@ mod tests {
         let buf = Buf::default();
         let writer = buf.clone();
         let subscriber = tracing_subscriber::registry().with(
-            HclogLayer::new(move || writer.clone()).with_filter(filter_for(LevelFilter::TRACE)),
+            HclogLayer::new(move || writer.clone(), MODULE.to_owned())
+                .with_filter(filter_for(LevelFilter::TRACE, &[])),
         );
         tracing::subscriber::with_default(subscriber, f);
         let bytes = buf.0.lock().unwrap().clone();

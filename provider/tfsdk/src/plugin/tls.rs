@@ -4,13 +4,17 @@
 //!
 //! Terraform's client certificate is ECDSA P-521 and marked CA:TRUE, so the
 //! usual webpki chain check cannot be used: [`ExactClientCert`] compares the
-//! DER bytes instead and verifies the handshake signature with aws-lc-rs,
-//! which (unlike ring) supports P-521.
+//! DER bytes instead and verifies the handshake signature with the crypto
+//! provider's algorithms.
+//!
+//! The SDK depends on no cryptography backend: the provider binary chooses
+//! one ([`Crypto`]). It must verify ECDSA P-521/SHA-512 signatures, which
+//! aws-lc-rs does and ring does not.
 
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, aws_lc_rs};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -18,6 +22,23 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
 };
 use tokio_rustls::TlsAcceptor;
+
+/// The cryptography AutoMTLS uses, chosen by the provider binary.
+#[derive(Clone, Copy)]
+pub struct Crypto {
+    /// The rustls provider: TLS itself, and verifying Terraform's P-521
+    /// client certificate.
+    pub provider: fn() -> CryptoProvider,
+    /// A fresh ECDSA P-256 private key as PKCS#8 DER, for the server
+    /// certificate made at every start.
+    pub generate_p256_key: fn() -> Result<Vec<u8>, String>,
+}
+
+impl std::fmt::Debug for Crypto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crypto").finish_non_exhaustive()
+    }
+}
 
 /// Environment variable holding Terraform's client certificate (PEM).
 pub const CLIENT_CERT_KEY: &str = "PLUGIN_CLIENT_CERT";
@@ -36,6 +57,9 @@ pub enum TlsError {
     /// Generating the server certificate failed.
     #[error("generating the server certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    /// The crypto provider could not make or load the server's key.
+    #[error("generating the server key: {0}")]
+    Key(String),
     /// rustls refused the configuration.
     #[error("building the TLS configuration: {0}")]
     Config(#[from] rustls::Error),
@@ -71,10 +95,10 @@ impl std::fmt::Debug for ServerTls {
 /// Builds the AutoMTLS server: a new P-256 certificate for `localhost`, ALPN
 /// `h2`, and mandatory client authentication with the certificate(s) in
 /// `client_cert_pem`.
-pub fn auto_mtls(client_cert_pem: &str) -> Result<ServerTls, TlsError> {
+pub fn auto_mtls(client_cert_pem: &str, crypto: Crypto) -> Result<ServerTls, TlsError> {
     let trusted = parse_client_certs(client_cert_pem)?;
-    let provider = Arc::new(aws_lc_rs::default_provider());
-    let (cert_der, key_der) = generate_server_cert()?;
+    let provider = Arc::new((crypto.provider)());
+    let (cert_der, key_der) = generate_server_cert(&provider, crypto)?;
     let verifier = ExactClientCert::new(trusted, &provider);
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -100,16 +124,80 @@ pub fn parse_client_certs(pem: &str) -> Result<Vec<CertificateDer<'static>>, Tls
 
 /// A self-signed ECDSA P-256 certificate with SAN `DNS:localhost`, CA:FALSE,
 /// no key usage extensions (Go accepts it for a server), and its PKCS#8 key.
-fn generate_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), TlsError> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+/// The key comes from [`Crypto::generate_p256_key`] and the certificate is
+/// signed through the rustls provider.
+fn generate_server_cert(
+    provider: &CryptoProvider,
+    crypto: Crypto,
+) -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), TlsError> {
+    let pkcs8 = (crypto.generate_p256_key)().map_err(TlsError::Key)?;
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8));
+    let signer = P256Signer::load(provider, key_der.clone_key())?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
     let mut name = rcgen::DistinguishedName::new();
-    name.push(rcgen::DnType::OrganizationName, "eventpipe");
+    name.push(rcgen::DnType::OrganizationName, "terraform-plugin");
     name.push(rcgen::DnType::CommonName, "localhost");
     params.distinguished_name = name;
-    let cert = params.self_signed(&key)?;
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    // The key identifier: the first 20 bytes of the public point (after
+    // its 0x04 prefix) name this one-off key well enough.
+    params.key_identifier_method =
+        rcgen::KeyIdMethod::PreSpecified(signer.point[1..21.min(signer.point.len())].to_vec());
+    let cert = params.self_signed(&signer)?;
     Ok((cert.der().clone(), key_der))
+}
+
+/// The DER header of a P-256 SubjectPublicKeyInfo up to the public point:
+/// SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (0 unused) }.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// Signs the server certificate with a key loaded into the rustls provider,
+/// so certificate generation needs no crypto backend of its own.
+struct P256Signer {
+    signer: Box<dyn rustls::sign::Signer>,
+    /// The uncompressed public point (65 bytes).
+    point: Vec<u8>,
+}
+
+impl P256Signer {
+    fn load(provider: &CryptoProvider, key: PrivateKeyDer<'static>) -> Result<Self, TlsError> {
+        let key = provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| TlsError::Key(e.to_string()))?;
+        let spki = key
+            .public_key()
+            .ok_or_else(|| TlsError::Key("the key has no public part".into()))?;
+        let point = spki
+            .strip_prefix(&P256_SPKI_PREFIX[..])
+            .filter(|p| p.len() == 65)
+            .ok_or_else(|| TlsError::Key("the key is not an ECDSA P-256 key".into()))?
+            .to_vec();
+        let signer = key
+            .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+            .ok_or_else(|| TlsError::Key("the key cannot sign ECDSA P-256/SHA-256".into()))?;
+        Ok(P256Signer { signer, point })
+    }
+}
+
+impl rcgen::PublicKeyData for P256Signer {
+    fn der_bytes(&self) -> &[u8] {
+        &self.point
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for P256Signer {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.signer
+            .sign(msg)
+            .map_err(|_| rcgen::Error::RemoteKeyError)
+    }
 }
 
 /// Accepts a client only if its leaf certificate is byte-for-byte one of the
@@ -193,12 +281,9 @@ impl ClientCertVerifier for ExactClientCert {
 mod tests {
     use super::*;
 
-    fn p521_ca_cert() -> rcgen::Certificate {
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.self_signed(&key).unwrap()
-    }
+    // Tests that need a crypto provider (P-521 verification, building the
+    // server configuration) live with the binary that chooses one:
+    // provider/tests/auto_mtls.rs.
 
     #[test]
     fn tls_is_used_only_with_a_client_cert_and_not_disabled() {
@@ -211,31 +296,6 @@ mod tests {
     }
 
     #[test]
-    fn verify_schemes_include_p521_sha512() {
-        let provider = aws_lc_rs::default_provider();
-        let v = ExactClientCert::new(vec![], &provider);
-        let schemes = v.supported_verify_schemes();
-        assert!(schemes.contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
-        assert!(schemes.contains(&SignatureScheme::ECDSA_NISTP256_SHA256));
-        assert!(v.client_auth_mandatory());
-        assert!(v.offer_client_auth());
-    }
-
-    #[test]
-    fn only_the_exact_client_cert_is_accepted() {
-        let provider = aws_lc_rs::default_provider();
-        let trusted = p521_ca_cert();
-        let other = p521_ca_cert();
-        let pem = trusted.pem();
-        let certs = parse_client_certs(&pem).unwrap();
-        assert_eq!(certs.len(), 1);
-        let v = ExactClientCert::new(certs, &provider);
-        let now = UnixTime::now();
-        assert!(v.verify_client_cert(trusted.der(), &[], now).is_ok());
-        assert!(v.verify_client_cert(other.der(), &[], now).is_err());
-    }
-
-    #[test]
     fn garbage_client_cert_is_an_error() {
         assert!(matches!(
             parse_client_certs("not a pem"),
@@ -245,13 +305,5 @@ mod tests {
             parse_client_certs("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n")
                 .is_err()
         );
-    }
-
-    #[test]
-    fn server_config_builds_with_alpn_h2() {
-        let pem = p521_ca_cert().pem();
-        let tls = auto_mtls(&pem).unwrap();
-        assert!(tls.cert_der.len() > 50);
-        assert_eq!(tls.acceptor.config().alpn_protocols, vec![b"h2".to_vec()]);
     }
 }

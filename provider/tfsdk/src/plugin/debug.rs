@@ -1,11 +1,9 @@
-//! Reattach ("debug") mode: `terraform-provider-eventpipe --debug` serves
+//! Reattach ("debug") mode: `terraform-provider-<name> --debug` serves
 //! plain h2c on 127.0.0.1 and prints the `TF_REATTACH_PROVIDERS` value that
-//! points Terraform at it, so the provider can run under a debugger.
+//! points Terraform at it, so the provider can run under a debugger. The
+//! provider's registry address is the key of that value.
 
 use std::net::SocketAddr;
-
-/// The provider's registry address, the key of `TF_REATTACH_PROVIDERS`.
-pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/eventpipe/eventpipe";
 
 /// The `TF_REATTACH_PROVIDERS` JSON for a server at `addr` in process `pid`.
 /// `Test: true` is mandatory for protocol 6 and keeps Terraform from
@@ -29,6 +27,8 @@ pub fn instructions(provider_address: &str, pid: u32, addr: SocketAddr) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PROVIDER_ADDRESS: &str = "registry.terraform.io/eventpipe/eventpipe";
 
     #[test]
     fn reattach_json_is_what_terraform_expects() {

@@ -24,8 +24,8 @@ pub const PROTOCOL_VERSION: u32 = 6;
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 
 /// The line printed when the binary is run by hand.
-pub const NOT_LAUNCHED_BY_TERRAFORM: &str = "This binary is a plugin for Terraform (eventpipe provider); \
-it is not meant to be run by hand. Install it with `make install` and run `terraform init`.";
+pub const NOT_LAUNCHED_BY_TERRAFORM: &str = "This binary is a plugin for Terraform (a provider); \
+it is not meant to be run by hand. Install it into a plugin directory and run `terraform init`.";
 
 /// Why the process may not start serving.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
