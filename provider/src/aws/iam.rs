@@ -115,6 +115,22 @@ pub async fn inline_policy(
     Ok(found(r)?.map(|out| decode_document(out.policy_document())))
 }
 
+/// Deletes one inline policy; a role or policy already gone is fine.
+pub async fn delete_inline_policy(
+    iam: &Client,
+    role: &str,
+    policy_name: &str,
+) -> Result<(), AwsError> {
+    let r = iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .send()
+        .await
+        .map_err(err("iam:DeleteRolePolicy"));
+    found(r).map(|_| ())
+}
+
 /// Sets the role's tags to exactly `want`, given what it has now.
 pub async fn sync_tags(
     iam: &Client,

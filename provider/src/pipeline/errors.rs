@@ -1,12 +1,14 @@
 //! The resource's error types, and the one place they become diagnostics.
 
+use tfsdk::access::AccessError;
+use tfsdk::diag::{Diagnostic, Diagnostics};
 use thiserror::Error;
 
 use crate::aws::AwsError;
-use tfsdk::diag::{AttrPath, Diagnostic};
 
 use super::package::PackageError;
 use super::source::SourceError;
+use super::state::{attr, path};
 
 /// Why creating, updating or deleting a pipeline stopped.
 #[derive(Debug, Error)]
@@ -43,16 +45,56 @@ pub enum ApplyError {
          delete them with the pipeline. Nothing was deleted."
     )]
     BucketNotEmpty { bucket: String },
-    #[error("stopped by Terraform (interrupt) before {step}")]
-    Cancelled { step: &'static str },
+    #[error("stopped by Terraform (interrupt) before the step: {before}")]
+    Cancelled { before: String },
+    /// The planned or prior state Terraform sent lacks something apply needs.
     #[error("the planned state is incomplete: {0}")]
     BadPlan(String),
+    /// A failure inside the provider, not caused by the input or by AWS.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ApplyError {
     pub fn aws(step: &'static str) -> impl FnOnce(AwsError) -> ApplyError {
         move |source| ApplyError::Aws { step, source }
     }
+}
+
+impl From<AccessError> for ApplyError {
+    fn from(e: AccessError) -> Self {
+        ApplyError::BadPlan(e.to_string())
+    }
+}
+
+/// Why a refresh could not read the pipeline.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct RefreshError(#[from] pub AwsError);
+
+/// Why `terraform import` could not rebuild a pipeline.
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("No Lambda function named {name:?} exists in {region}.")]
+    NotFound { name: String, region: String },
+    #[error(
+        "Lambda function {0:?} exists but is not managed by eventpipe (no matching ownership tag)"
+    )]
+    NotOurs(String),
+    #[error("the function lacks the {0} tag that eventpipe sets; it cannot be imported")]
+    MissingTag(&'static str),
+}
+
+/// Why planning could not start.
+#[derive(Debug, Error)]
+pub enum PlanError {
+    #[error(
+        "The plan needs the account id to write the role's policy and ARNs; asking STS failed: \
+         {0}"
+    )]
+    Account(AwsError),
 }
 
 impl From<&ApplyError> for Diagnostic {
@@ -67,14 +109,49 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::BucketNotEmpty { .. } => "Bucket is not empty".to_owned(),
             ApplyError::Cancelled { .. } => "Operation interrupted".to_owned(),
             ApplyError::BadPlan(_) => "Invalid planned state".to_owned(),
+            ApplyError::Internal(_) => "Internal error in the eventpipe provider".to_owned(),
         };
         let d = Diagnostic::error(summary, e.to_string());
         match e {
             ApplyError::Source(_) | ApplyError::SourceChanged { .. } | ApplyError::Package(_) => {
-                d.at(AttrPath::attrs(["function", "source_dir"]))
+                d.at(path::function(attr::SOURCE_DIR))
             }
-            ApplyError::BucketNotEmpty { .. } => d.at(AttrPath::attrs(["force_destroy"])),
+            ApplyError::BucketNotEmpty { .. } => d.at(path::top(attr::FORCE_DESTROY)),
             _ => d,
         }
     }
+}
+
+impl From<&RefreshError> for Diagnostic {
+    fn from(e: &RefreshError) -> Self {
+        Diagnostic::error("Cannot refresh the pipeline", e.to_string())
+    }
+}
+
+impl From<&ImportError> for Diagnostic {
+    fn from(e: &ImportError) -> Self {
+        let summary = match e {
+            ImportError::NotFound { .. } => "Cannot import non-existent pipeline",
+            _ => "Cannot import the pipeline",
+        };
+        Diagnostic::error(summary, e.to_string())
+    }
+}
+
+impl From<&PlanError> for Diagnostic {
+    fn from(e: &PlanError) -> Self {
+        match e {
+            PlanError::Account(_) => {
+                Diagnostic::error("Cannot determine the AWS account", e.to_string())
+            }
+        }
+    }
+}
+
+/// Diagnostics for a list of errors.
+pub fn diagnostics<'a, E: 'a>(errors: impl IntoIterator<Item = &'a E>) -> Diagnostics
+where
+    Diagnostic: From<&'a E>,
+{
+    Diagnostics(errors.into_iter().map(Diagnostic::from).collect())
 }

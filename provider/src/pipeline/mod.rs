@@ -1,38 +1,50 @@
 //! The `eventpipe_event_pipeline` resource: bucket, role and inline policy,
 //! function, invoke permission and bucket notification as one unit.
 //!
-//! `schema` declares it; `plan` decides what a change means; the apply,
-//! read, import and delete operations turn that into AWS calls through
-//! [`crate::aws`]. Nothing here knows about gRPC.
+//! Values flow one way: Terraform's values are read into the typed
+//! [`state::State`]; [`plan`] decides the planned state; at apply,
+//! [`steps`] decides what to do, before any AWS call, and [`execute`] does
+//! it through [`ops`] and [`crate::aws`]. [`refresh`] and [`import`] read
+//! AWS back into a state. Nothing here knows about gRPC.
 
-mod apply;
-mod delete;
+mod desired;
 mod errors;
-mod model;
+mod execute;
+mod import;
 mod naming;
+mod ops;
+mod ownership;
 pub mod package;
+mod parts;
 mod plan;
 mod policy;
-mod read;
+mod private;
+mod refresh;
 mod runtimes;
 pub mod schema;
 pub mod source;
+mod state;
+mod steps;
+mod upgrade;
 mod validate;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
+use tfsdk::provider::{Planned, Recorded};
+use tfsdk::value::Value;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::aws::AwsClients;
-use errors::ApplyError;
-use model::{Have, Private, Spec};
-use tfsdk::access::Obj;
-use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
-use tfsdk::value::{self, Value};
+use errors::{ApplyError, PlanError, diagnostics};
+use execute::{OnError, Purpose, Run, execute};
+use private::Private;
+use source::Source;
+use state::{Known, Planning, State};
 
-use tfsdk::provider::{Planned, Recorded as Applied};
+pub use upgrade::upgrade;
 
 /// What the configured provider gives the resource.
 #[derive(Debug)]
@@ -43,8 +55,22 @@ pub struct Context {
     pub stop: CancellationToken,
 }
 
-/// Config checks that need no AWS call.
+/// Config checks that need no AWS call (ValidateResourceConfig).
 pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = schema_checks(config);
+    match State::<Planning>::from_value(config) {
+        Ok(cfg) => {
+            let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
+            diags.extend(validate::check(&cfg, &source));
+        }
+        // The schema checks above already said what is wrong with it.
+        Err(_) if diags.has_errors() => {}
+        Err(e) => diags.push(e.into()),
+    }
+    diags
+}
+
+fn schema_checks(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     tfsdk::schema::validate_config(
         &schema::schema().block,
@@ -52,32 +78,21 @@ pub fn validate(config: &Value) -> Diagnostics {
         &AttrPath::root(),
         &mut diags,
     );
-    diags.extend(validate::check(config));
     diags
 }
 
 /// Where the pipeline goes: region from the provider, account from the prior
 /// state when there is one (no AWS call), otherwise from STS (once per process).
-async fn location(ctx: &Context, prior: &Value) -> Result<policy::Location, Diagnostic> {
+async fn location(
+    ctx: &Context,
+    prior: Option<&State<Known>>,
+) -> Result<policy::Location, PlanError> {
     let region = ctx.aws.region.clone();
     let partition = policy::partition_of(&region).to_owned();
-    let from_prior = Obj::new(prior, AttrPath::root())
-        .ok()
-        .flatten()
-        .and_then(|p| p.string("role_arn").ok())
-        .and_then(|f| f.known())
-        .and_then(|arn| policy::account_of_arn(&arn).map(str::to_owned));
+    let from_prior = prior.and_then(|p| policy::account_of_arn(&p.role_arn).map(str::to_owned));
     let account_id = match from_prior {
         Some(a) => a,
-        None => ctx.aws.account_id().await.map_err(|e| {
-            Diagnostic::error(
-                "Cannot determine the AWS account",
-                format!(
-                    "The plan needs the account id to write the role's policy and ARNs; asking \
-                     STS failed: {e}"
-                ),
-            )
-        })?,
+        None => ctx.aws.account_id().await.map_err(PlanError::Account)?,
     };
     Ok(policy::Location {
         partition,
@@ -86,229 +101,219 @@ async fn location(ctx: &Context, prior: &Value) -> Result<policy::Location, Diag
     })
 }
 
-pub async fn plan(ctx: &Context, prior: &Value, proposed: &Value, config: &Value) -> Planned {
-    if proposed.is_null() {
-        return Planned::destroy();
+/// PlanResourceChange for a create, update or replace (a destroy is
+/// planned by the provider before it gets here).
+pub async fn plan(ctx: &Context, prior: &Value, _proposed: &Value, config: &Value) -> Planned {
+    // Values that were unknown at validation (taken from other resources)
+    // are checked again now; only errors, as the warnings were shown then.
+    let mut with_defaults = config.clone();
+    tfsdk::schema::apply_defaults(&schema::schema().block, config, &mut with_defaults);
+    let schema_errors = schema_checks(config);
+    if schema_errors.has_errors() {
+        return Planned::failed(schema_errors);
     }
-    let location = match location(ctx, prior).await {
+    let cfg = match State::<Planning>::from_value(&with_defaults) {
+        Ok(c) => c,
+        Err(e) => return Planned::failed(Diagnostic::from(e)),
+    };
+    let prior = match prior {
+        Value::Null => None,
+        v => match State::<Known>::from_value(v) {
+            Ok(p) => Some(p),
+            Err(e) => return Planned::failed(Diagnostic::from(e)),
+        },
+    };
+    let location = match location(ctx, prior.as_ref()).await {
         Ok(l) => l,
-        Err(d) => {
-            return Planned {
-                state: Value::Null,
-                requires_replace: Vec::new(),
-                diags: d.into(),
-            };
-        }
+        Err(e) => return Planned::failed(Diagnostic::from(&e)),
     };
     let env = plan::PlanEnv {
         location,
         default_tags: ctx.default_tags.clone(),
     };
-    let mut planned = plan::plan(&env, prior, proposed, config);
-    // Terraform validated the configuration already; values that were
-    // unknown then (taken from other resources) are checked again here.
-    // Only errors: the warnings were shown by the validation.
-    if !planned.diags.has_errors() {
-        let errors = validate(config).into_iter().filter(Diagnostic::is_error);
-        planned.diags.extend(Diagnostics(errors.collect()));
+    // One scan of the source serves the checks and the hash.
+    let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
+    let planned = plan::plan(&env, prior.as_ref(), &cfg, &source);
+    let mut diags = planned.diags;
+    if !diags.has_errors() {
+        let errors = validate::check(&cfg, &source)
+            .into_iter()
+            .filter(Diagnostic::is_error);
+        diags.extend(Diagnostics(errors.collect()));
     }
-    planned
+    if diags.has_errors() {
+        return Planned::failed(diags);
+    }
+    Planned {
+        state: planned.state.to_value(),
+        requires_replace: planned.requires_replace,
+        diags,
+    }
 }
 
+/// ApplyResourceChange: create, update or destroy.
 pub async fn apply(
     ctx: &Context,
     prior: &Value,
     planned: &Value,
     _config: &Value,
     private: &[u8],
-) -> Applied {
-    let private = Private::from_bytes(private);
-    if planned.is_null() {
-        return destroy(ctx, prior, &private).await;
-    }
-    let want = match Spec::from_value(planned) {
-        Ok(s) => s,
-        Err(e) => return failed(prior, &private, Diagnostic::from(e).into()),
+) -> Recorded {
+    let private_data = Private::from_bytes(private);
+    let kept = |diags: Diagnostics| Recorded::unchanged(prior, private, diags);
+    let prior_state = match prior {
+        Value::Null => None,
+        v => match State::<Known>::from_value(v) {
+            Ok(p) => Some(p),
+            Err(e) => return kept(Diagnostic::from(&ApplyError::from(e)).into()),
+        },
     };
-    if !planned.is_wholly_known() {
-        let d = Diagnostic::from(&ApplyError::BadPlan(
-            "some planned values are still unknown".into(),
-        ));
-        return failed(prior, &private, d.into());
+    if planned.is_null() {
+        return match prior_state {
+            Some(p) => destroy(ctx, &p, prior, private).await,
+            None => Recorded::gone(),
+        };
     }
-    if prior.is_null() {
-        create(ctx, planned, &want, &private).await
-    } else {
-        update(ctx, prior, planned, &want, &private).await
+    let want = match State::<Known>::from_value(planned) {
+        Ok(s) => s,
+        Err(e) => return kept(Diagnostic::from(&ApplyError::from(e)).into()),
+    };
+    match prior_state {
+        None => create(ctx, &want, &private_data).await,
+        Some(p) => update(ctx, &p, &want, prior, &private_data).await,
     }
 }
 
-fn failed(state: &Value, private: &Private, diags: Diagnostics) -> Applied {
-    Applied {
-        state: state.clone(),
+/// Records `state` with the private data of this run.
+fn recorded(
+    state: &State<Known>,
+    private: &Private,
+    run: &Run<'_>,
+    diags: Diagnostics,
+) -> Recorded {
+    let mut private = private.clone();
+    if let Some(pkg) = run.record().package {
+        private.code_sha256 = Some(pkg.code_sha256.clone());
+    }
+    Recorded {
+        state: state.to_value(),
         private: private.to_bytes(),
         diags,
     }
 }
 
-fn diags_of<'a>(errors: impl IntoIterator<Item = &'a ApplyError>) -> Diagnostics {
-    Diagnostics(errors.into_iter().map(Diagnostic::from).collect())
-}
-
-async fn create(ctx: &Context, planned: &Value, want: &Spec, private: &Private) -> Applied {
-    let (result, created) =
-        apply::converge(&ctx.aws, &ctx.stop, want, None, &Have::nothing(), private)
-            .instrument(tracing::info_span!("create", pipeline = %want.name))
-            .await;
-    match result {
-        Ok(private) => Applied {
-            state: planned.clone(),
-            private: private.to_bytes(),
-            diags: Diagnostics::new(),
-        },
-        Err(e) if matches!(e, ApplyError::Cancelled { .. }) || ctx.stop.is_cancelled() => {
-            // Terraform was interrupted: stop now, undo nothing, and hand
-            // back what exists so Terraform records it (tainted).
-            tracing::warn!(error = %e, ?created, "create interrupted; returning what exists");
-            let state = if created.any() {
-                apply::partial_state(planned, &created)
-            } else {
-                Value::Null
-            };
-            failed(&state, private, diags_of([&e]))
+async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Recorded {
+    let steps = steps::converge(want, None, parts::PartSet::empty());
+    let run = Run::new(&ctx.aws, &ctx.stop, want, None, Purpose::Converge);
+    let span = tracing::info_span!("create", pipeline = %want.name);
+    let Err(errors) = execute(&run, &steps, OnError::Stop).instrument(span).await else {
+        return recorded(want, private, &run, Diagnostics::new());
+    };
+    let made = run.record().made;
+    let interrupted = ctx.stop.is_cancelled()
+        || errors
+            .iter()
+            .any(|e| matches!(e, ApplyError::Cancelled { .. }));
+    if interrupted {
+        // Terraform was interrupted: stop now, undo nothing, and hand back
+        // what exists so Terraform records it (tainted).
+        tracing::warn!(?made, "create interrupted; returning what exists");
+        let diags = diagnostics(&errors);
+        if made.is_empty() {
+            return Recorded::unchanged(&Value::Null, &[], diags);
         }
-        Err(e) => {
-            tracing::warn!(error = %e, ?created, "create failed; rolling back");
-            let undo = apply::roll_back(&ctx.aws, want, created).await;
-            let mut diags = diags_of([&e]);
-            if undo.is_empty() {
-                // Nothing of this create is left: record nothing.
-                failed(&Value::Null, &Private::default(), diags)
-            } else {
-                // Keep what could not be undone in the state (tainted), so
-                // Terraform still knows about it and replaces it next time.
-                diags.extend(diags_of(&undo));
-                failed(&apply::partial_state(planned, &created), private, diags)
-            }
-        }
+        return recorded(&want.with_only(made), private, &run, diags);
+    }
+    tracing::warn!(?made, "create failed; rolling back");
+    let undo = run.then(Purpose::RollBack);
+    let undone = execute(&undo, &steps::roll_back(made), OnError::Continue)
+        .instrument(tracing::info_span!("roll back", pipeline = %want.name))
+        .await;
+    let mut diags = diagnostics(&errors);
+    let left = made.minus(undo.record().removed);
+    if let Err(undo_errors) = undone {
+        diags.extend(diagnostics(&undo_errors));
+    }
+    if left.is_empty() {
+        // Nothing of this create is left: record nothing.
+        Recorded::unchanged(&Value::Null, &[], diags)
+    } else {
+        // Keep what could not be undone in the state (tainted), so
+        // Terraform still knows about it and replaces it next time.
+        recorded(&want.with_only(left), private, &run, diags)
     }
 }
 
 async fn update(
     ctx: &Context,
-    prior: &Value,
-    planned: &Value,
-    want: &Spec,
+    prior: &State<Known>,
+    want: &State<Known>,
+    prior_value: &Value,
     private: &Private,
-) -> Applied {
-    let before = match Spec::from_value(prior) {
-        Ok(s) => s,
-        Err(e) => return failed(prior, private, Diagnostic::from(e).into()),
-    };
-    let have = Have::from_spec(&before);
-    let (result, _) = apply::converge(&ctx.aws, &ctx.stop, want, Some(&before), &have, private)
-        .instrument(tracing::info_span!("update", pipeline = %want.name))
-        .await;
-    match result {
-        Ok(private) => Applied {
-            state: planned.clone(),
-            private: private.to_bytes(),
-            diags: Diagnostics::new(),
-        },
+) -> Recorded {
+    let steps = steps::converge(want, Some(prior), prior.present());
+    let run = Run::new(&ctx.aws, &ctx.stop, want, Some(prior), Purpose::Converge);
+    let span = tracing::info_span!("update", pipeline = %want.name);
+    match execute(&run, &steps, OnError::Stop).instrument(span).await {
+        Ok(()) => recorded(want, private, &run, Diagnostics::new()),
         // The prior state stays; the next refresh sees what did change.
-        Err(e) => failed(prior, private, diags_of([&e])),
+        Err(errors) => Recorded::unchanged(prior_value, &private.to_bytes(), diagnostics(&errors)),
     }
 }
 
-async fn destroy(ctx: &Context, prior: &Value, private: &Private) -> Applied {
-    let spec = match Spec::from_value(prior) {
-        Ok(s) => s,
-        Err(e) => return failed(prior, private, Diagnostic::from(e).into()),
-    };
-    let deleted = delete::delete(&ctx.aws, &spec)
-        .instrument(tracing::info_span!("delete", pipeline = %spec.name))
-        .await;
-    match deleted {
-        Ok(()) => Applied::gone(),
+async fn destroy(
+    ctx: &Context,
+    prior: &State<Known>,
+    prior_value: &Value,
+    private: &[u8],
+) -> Recorded {
+    let steps = steps::destroy(prior.force_destroy);
+    let run = Run::new(&ctx.aws, &ctx.stop, prior, None, Purpose::Destroy);
+    let span = tracing::info_span!("delete", pipeline = %prior.name);
+    match execute(&run, &steps, OnError::Continue)
+        .instrument(span)
+        .await
+    {
+        Ok(()) => Recorded::gone(),
         Err(errors) => {
             // Terraform shows no resource address with destroy errors, so
             // say which pipeline they are about.
-            let mut diags = diags_of(&errors);
+            let mut diags = diagnostics(&errors);
             for d in &mut diags.0 {
-                d.detail = format!("Destroying pipeline {:?}: {}", spec.name, d.detail);
+                d.detail = format!("Destroying pipeline {:?}: {}", prior.name, d.detail);
             }
-            failed(prior, private, diags)
+            Recorded::unchanged(prior_value, private, diags)
         }
     }
 }
 
-/// Refreshes the state from AWS; null when every part is gone.
-pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Applied {
-    let private = Private::from_bytes(private);
-    let spec = match Spec::from_value(current) {
+/// ReadResource: refreshes the state from AWS; null when every part is gone.
+pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
+    let kept = |diags: Diagnostics| Recorded::unchanged(current, private, diags);
+    let state = match State::<Known>::from_value(current) {
         Ok(s) => s,
-        Err(e) => return failed(current, &private, Diagnostic::from(e).into()),
+        Err(e) => return kept(Diagnostic::from(e).into()),
     };
-    match read::observe(&ctx.aws, &spec.name, &spec.bucket, true).await {
-        Ok(seen) if seen.nothing_left() => Applied::gone(),
-        Ok(seen) => Applied {
-            state: read::merge(current, &seen, &private),
-            private: private.to_bytes(),
+    let private_data = Private::from_bytes(private);
+    match refresh::observe(&ctx.aws, &state.name, &state.bucket_name, true).await {
+        Ok(seen) if seen.nothing_left() => Recorded::gone(),
+        Ok(seen) => Recorded {
+            state: refresh::merge(&state, &seen, &private_data).to_value(),
+            private: private.to_vec(),
             diags: Diagnostics::new(),
         },
-        Err(e) => failed(
-            current,
-            &private,
-            Diagnostic::error("Cannot refresh the pipeline", e.to_string()).into(),
-        ),
+        Err(e) => kept(Diagnostic::from(&errors::RefreshError(e)).into()),
     }
 }
 
-/// `terraform import eventpipe_event_pipeline.x NAME`.
-pub async fn import(ctx: &Context, id: &str) -> Applied {
-    match read::import_state(&ctx.aws, id, &ctx.default_tags).await {
-        Ok(Some((state, private))) => Applied {
-            state,
+/// ImportResourceState: `terraform import eventpipe_event_pipeline.x NAME`.
+pub async fn import(ctx: &Context, id: &str) -> Recorded {
+    match import::import(&ctx.aws, id, &ctx.default_tags).await {
+        Ok((state, private)) => Recorded {
+            state: state.to_value(),
             private: private.to_bytes(),
             diags: Diagnostics::new(),
         },
-        Ok(None) => failed(
-            &Value::Null,
-            &Private::default(),
-            Diagnostic::error(
-                "Cannot import non-existent pipeline",
-                format!(
-                    "No Lambda function named {id:?} exists in {}.",
-                    ctx.aws.region
-                ),
-            )
-            .into(),
-        ),
-        Err(e) => failed(
-            &Value::Null,
-            &Private::default(),
-            Diagnostic::error("Cannot import the pipeline", e.to_string()).into(),
-        ),
+        Err(e) => Recorded::unchanged(&Value::Null, &[], Diagnostic::from(&e)),
     }
-}
-
-/// Brings stored state up to the current schema version.
-pub fn upgrade(version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
-    if version > schema::SCHEMA_VERSION {
-        return Err(Diagnostic::error(
-            "State from a newer provider",
-            format!(
-                "This state was written by a provider using schema version {version}; this \
-                 provider knows up to version {}. Upgrade the provider.",
-                schema::SCHEMA_VERSION
-            ),
-        )
-        .into());
-    }
-    value::decode_json(json, &schema::schema().value_type()).map_err(|e| {
-        Diagnostics::from(Diagnostic::error(
-            "Cannot read stored state",
-            format!("The stored state does not match the resource schema: {e}"),
-        ))
-    })
 }

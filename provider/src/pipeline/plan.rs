@@ -1,21 +1,19 @@
-//! Planning: defaults, derived names, replacement, and the values a reviewer
-//! needs to see in the plan (`policy_json`, `source_code_hash`).
+//! Planning: derived names, replacement, and the values a reviewer needs to
+//! see in the plan (`policy_json`, `source_code_hash`).
 //!
-//! Planning is pure: the account and region come in through [`PlanEnv`], the
-//! source tree is only hashed, and the same inputs always give the same plan,
-//! so Terraform's apply-time re-plan matches the saved one.
+//! Planning is pure: the account and region come in through [`PlanEnv`],
+//! the source tree was scanned once beforehand ([`Source`]), and the same
+//! inputs always give the same plan, so Terraform's apply-time re-plan
+//! matches the saved one.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use tfsdk::access::{AccessError, Field, Obj};
+use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
-use tfsdk::schema::apply_defaults;
-use tfsdk::value::Value;
 
-use tfsdk::provider::Planned;
-
-use super::{naming, policy, source};
+use super::source::Source;
+use super::state::{Known, Planning, State, attr, path};
+use super::{naming, policy};
 
 /// What planning needs to know about where the pipeline goes.
 #[derive(Clone, Debug)]
@@ -24,152 +22,87 @@ pub struct PlanEnv {
     pub default_tags: BTreeMap<String, String>,
 }
 
-/// Plans a create, update, replace or destroy.
-pub fn plan(env: &PlanEnv, prior: &Value, proposed: &Value, config: &Value) -> Planned {
-    if proposed.is_null() {
-        return Planned {
-            state: Value::Null,
-            ..Planned::destroy()
-        };
-    }
-    match plan_object(env, prior, proposed, config) {
-        Ok(p) => p,
-        Err(e) => Planned {
-            state: Value::Null,
-            requires_replace: Vec::new(),
-            diags: Diagnostic::from(e).into(),
-        },
-    }
+/// A planned state and the attributes whose change forces a replacement.
+#[derive(Debug)]
+pub struct PlannedState {
+    pub state: State<Planning>,
+    pub requires_replace: Vec<AttrPath>,
+    pub diags: Diagnostics,
 }
 
-fn attr(name: &str) -> AttrPath {
-    AttrPath::attrs([name])
-}
-
-fn string_or_unknown(f: Field<String>) -> Value {
-    match f {
-        Field::Known(s) => Value::String(s),
-        Field::Null => Value::Null,
-        Field::Unknown => Value::Unknown,
-    }
-}
-
-fn plan_object(
+/// Plans a create, update or replace. `config` is the configuration with
+/// the schema's defaults filled in; `source` the scan of its `source_dir`.
+pub fn plan(
     env: &PlanEnv,
-    prior: &Value,
-    proposed: &Value,
-    config: &Value,
-) -> Result<Planned, AccessError> {
-    let schema = super::schema::schema();
-    let mut state = proposed.clone();
-    apply_defaults(&schema.block, config, &mut state);
-
+    prior: Option<&State<Known>>,
+    config: &State<Planning>,
+    source: &Source,
+) -> PlannedState {
     let mut diags = Diagnostics::new();
-    let cfg = Obj::new(config, AttrPath::root())?.ok_or(AccessError {
-        path: AttrPath::root(),
-        expected: "a configuration object",
-    })?;
-    let prior = Obj::new(prior, AttrPath::root())?;
-
-    let name = cfg.string("name")?;
+    let mut s = config.clone();
+    let name = config.name.clone();
 
     // Replacement: identity attributes that changed (or may change).
     let mut requires_replace = Vec::new();
-    if let Some(prior) = &prior {
-        if name != prior.string("name")? {
-            requires_replace.push(attr("name"));
+    if let Some(prior) = prior {
+        if name != Field::Known(prior.name.clone()) {
+            requires_replace.push(path::top(attr::NAME));
         }
-        let bucket_cfg = cfg.string("bucket_name")?;
-        if !bucket_cfg.is_null() && bucket_cfg != prior.string("bucket_name")? {
-            requires_replace.push(attr("bucket_name"));
+        let bucket = &config.bucket_name;
+        if !bucket.is_null() && *bucket != Field::Known(prior.bucket_name.clone()) {
+            requires_replace.push(path::top(attr::BUCKET_NAME));
         }
     }
-    let same_identity = prior.is_some() && requires_replace.is_empty();
+    let same_identity = prior.filter(|_| requires_replace.is_empty());
 
     let loc = &env.location;
-    let bucket = match cfg.string("bucket_name")? {
-        Field::Null => match (&prior, same_identity, &name) {
-            (Some(prior), true, _) => prior.string("bucket_name")?,
-            (_, _, Field::Known(n)) => Field::Known(naming::derived_bucket_name(
-                n,
-                &loc.partition,
-                &loc.account_id,
-                &loc.region,
-            )),
-            _ => Field::Unknown,
-        },
-        other => other,
+    s.bucket_name = match (&config.bucket_name, same_identity, &name) {
+        (Field::Null, Some(prior), _) => Field::Known(prior.bucket_name.clone()),
+        (Field::Null, None, Field::Known(n)) => Field::Known(naming::derived_bucket_name(
+            n,
+            &loc.partition,
+            &loc.account_id,
+            &loc.region,
+        )),
+        (Field::Null, None, _) => Field::Unknown,
+        (given, _, _) => given.clone(),
     };
-
-    let mut out: Vec<(&str, Value)> = vec![
-        ("id", string_or_unknown(name.clone())),
-        ("bucket_name", string_or_unknown(bucket.clone())),
-        (
-            "bucket_arn",
-            string_or_unknown(
-                bucket
-                    .clone()
-                    .map(|b| policy::bucket_arn(&loc.partition, &b)),
-            ),
-        ),
-        (
-            "s3_permission_id",
-            Value::String(naming::PERMISSION_SID.to_owned()),
-        ),
-        (
-            "function_name",
-            string_or_unknown(name.clone().map(|n| naming::function_name(&n))),
-        ),
-        (
-            "role_name",
-            string_or_unknown(name.clone().map(|n| naming::role_name(&n))),
-        ),
-        (
-            "function_arn",
-            string_or_unknown(
-                name.clone()
-                    .map(|n| policy::function_arn(loc, &naming::function_name(&n))),
-            ),
-        ),
-        (
-            "role_arn",
-            string_or_unknown(
-                name.clone()
-                    .map(|n| policy::role_arn(loc, &naming::role_name(&n))),
-            ),
-        ),
-    ];
+    s.id = name.clone();
+    s.bucket_arn = s
+        .bucket_name
+        .clone()
+        .map(|b| policy::bucket_arn(&loc.partition, &b));
+    s.s3_permission_id = Field::Known(naming::PERMISSION_SID.to_owned());
+    s.function_name = name.clone().map(|n| naming::function_name(&n));
+    s.role_name = name.clone().map(|n| naming::role_name(&n));
+    s.function_arn = name
+        .clone()
+        .map(|n| policy::function_arn(loc, &naming::function_name(&n)));
+    s.role_arn = name
+        .clone()
+        .map(|n| policy::role_arn(loc, &naming::role_name(&n)));
 
     // The code hash: computed from the files now, so edits show in the plan.
-    let function = cfg.object("function")?;
-    let hash = match &function {
-        Field::Known(f) => match f.string("source_dir")? {
-            Field::Known(dir) => {
-                match source::scan(Path::new(&dir)).and_then(|t| source::tree_hash(&t)) {
-                    Ok(h) => Value::String(h),
-                    Err(e) => {
-                        diags.push(
-                            Diagnostic::error("Cannot read the function's source", e.to_string())
-                                .at(AttrPath::attrs(["function", "source_dir"])),
-                        );
-                        Value::Unknown
-                    }
-                }
-            }
-            _ => Value::Unknown,
-        },
-        _ => Value::Unknown,
+    s.source_code_hash = match source.hash() {
+        Some(Ok(h)) => Field::Known(h),
+        Some(Err(e)) => {
+            diags.push(
+                Diagnostic::error("Cannot read the function's source", e.to_string())
+                    .at(path::function(attr::SOURCE_DIR)),
+            );
+            Field::Unknown
+        }
+        None => Field::Unknown,
     };
-    out.push(("source_code_hash", hash));
 
     // The exact inline policy the role gets.
-    let prefixes: Field<Vec<Option<String>>> = match cfg.objects("trigger")? {
+    let prefixes: Field<Vec<Option<String>>> = match &config.trigger {
         Field::Known(triggers) => {
             let mut all = Vec::with_capacity(triggers.len());
             let mut unknown = false;
-            for t in &triggers {
-                match t.string("filter_prefix")? {
-                    Field::Known(p) => all.push(Some(p)),
+            for t in triggers {
+                match &t.filter_prefix {
+                    Field::Known(p) => all.push(Some(p.clone())),
                     Field::Null => all.push(None),
                     Field::Unknown => unknown = true,
                 }
@@ -183,10 +116,9 @@ fn plan_object(
         Field::Null => Field::Known(Vec::new()),
         Field::Unknown => Field::Unknown,
     };
-    let output_prefix = cfg.string("output_prefix")?;
-    let policy_json = match (&bucket, &name, &prefixes, &output_prefix) {
+    s.policy_json = match (&s.bucket_name, &name, &prefixes, &config.output_prefix) {
         (Field::Known(b), Field::Known(n), Field::Known(p), out) if !out.is_unknown() => {
-            Value::String(policy::inline_policy(
+            Field::Known(policy::inline_policy(
                 loc,
                 b,
                 &naming::function_name(n),
@@ -194,41 +126,30 @@ fn plan_object(
                 out.as_known().map(String::as_str),
             ))
         }
-        _ => Value::Unknown,
+        _ => Field::Unknown,
     };
-    out.push(("policy_json", policy_json));
 
     // Tags: provider defaults under the resource's own.
-    let tags_all = match cfg.string_map("tags")? {
-        Field::Unknown => Value::Unknown,
+    s.tags_all = match &config.tags {
+        Field::Unknown => Field::Unknown,
         tags => {
             let mut all = env.default_tags.clone();
-            all.extend(tags.known().unwrap_or_default());
-            Value::Map(
-                all.into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect(),
-            )
+            all.extend(tags.as_known().cloned().unwrap_or_default());
+            Field::Known(all)
         }
     };
-    out.push(("tags_all", tags_all));
 
-    if let Value::Object(fields) = &mut state {
-        for (k, v) in out {
-            fields.insert(k.to_owned(), v);
-        }
-    }
-    Ok(Planned {
-        state,
+    PlannedState {
+        state: s,
         requires_replace,
         diags,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfsdk::value::Number;
+    use tfsdk::value::{Number, Value};
 
     fn env() -> PlanEnv {
         PlanEnv {
@@ -241,51 +162,64 @@ mod tests {
         }
     }
 
-    /// A config as Terraform sends it: every attribute present, unset ones null.
-    fn config(name: &str, dir: &str, bucket: Option<&str>) -> Value {
+    /// A config as Terraform sends it (every attribute present, unset ones
+    /// null), with the schema's defaults filled in.
+    fn config_value(name: &str, dir: &str, bucket: Option<&str>) -> Value {
         let null = || Value::Null;
-        Value::object([
-            ("id", null()),
-            ("name", Value::String(name.into())),
+        let mut v = Value::object([
+            (attr::ID, null()),
+            (attr::NAME, Value::String(name.into())),
             (
-                "bucket_name",
+                attr::BUCKET_NAME,
                 bucket.map_or(Value::Null, |b| Value::String(b.into())),
             ),
-            ("force_destroy", null()),
-            ("require_tls", null()),
-            ("output_prefix", null()),
-            ("tags", null()),
-            ("tags_all", null()),
-            ("bucket_arn", null()),
-            ("role_name", null()),
-            ("role_arn", null()),
-            ("function_name", null()),
-            ("function_arn", null()),
-            ("s3_permission_id", null()),
-            ("source_code_hash", null()),
-            ("policy_json", null()),
+            (attr::FORCE_DESTROY, null()),
+            (attr::REQUIRE_TLS, null()),
+            (attr::OUTPUT_PREFIX, null()),
+            (attr::TAGS, null()),
+            (attr::TAGS_ALL, null()),
+            (attr::BUCKET_ARN, null()),
+            (attr::ROLE_NAME, null()),
+            (attr::ROLE_ARN, null()),
+            (attr::FUNCTION_NAME, null()),
+            (attr::FUNCTION_ARN, null()),
+            (attr::S3_PERMISSION_ID, null()),
+            (attr::SOURCE_CODE_HASH, null()),
+            (attr::POLICY_JSON, null()),
             (
-                "function",
+                attr::FUNCTION,
                 Value::object([
-                    ("source_dir", Value::String(dir.into())),
-                    ("handler", null()),
-                    ("runtime", null()),
-                    ("memory_size", Value::Number(Number::from(512i64))),
-                    ("timeout", null()),
-                    ("environment", null()),
-                    ("architecture", null()),
-                    ("description", null()),
+                    (attr::SOURCE_DIR, Value::String(dir.into())),
+                    (attr::HANDLER, null()),
+                    (attr::RUNTIME, null()),
+                    (attr::MEMORY_SIZE, Value::Number(Number::from(512i64))),
+                    (attr::TIMEOUT, null()),
+                    (attr::ENVIRONMENT, null()),
+                    (attr::ARCHITECTURE, null()),
+                    (attr::DESCRIPTION, null()),
                 ]),
             ),
             (
-                "trigger",
+                attr::TRIGGER,
                 Value::List(vec![Value::object([
-                    ("events", null()),
-                    ("filter_prefix", Value::String("data/".into())),
-                    ("filter_suffix", Value::String(".json".into())),
+                    (attr::EVENTS, null()),
+                    (attr::FILTER_PREFIX, Value::String("data/".into())),
+                    (attr::FILTER_SUFFIX, Value::String(".json".into())),
                 ])]),
             ),
-        ])
+        ]);
+        let cfg = v.clone();
+        tfsdk::schema::apply_defaults(&super::super::schema::schema().block, &cfg, &mut v);
+        v
+    }
+
+    fn config(name: &str, dir: &str, bucket: Option<&str>) -> State<Planning> {
+        State::from_value(&config_value(name, dir, bucket)).unwrap()
+    }
+
+    fn planned(prior: Option<&State<Known>>, cfg: &State<Planning>) -> PlannedState {
+        let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
+        plan(&env(), prior, cfg, &source)
     }
 
     fn source() -> tempfile::TempDir {
@@ -294,62 +228,37 @@ mod tests {
         d
     }
 
-    fn attr<'a>(v: &'a Value, name: &str) -> &'a Value {
-        v.get_attr(name).unwrap()
-    }
-
     #[test]
     fn create_plans_defaults_names_policy_and_hash() {
         let src = source();
         let cfg = config("orders", src.path().to_str().unwrap(), None);
-        let p = plan(&env(), &Value::Null, &cfg, &cfg);
+        let p = planned(None, &cfg);
         assert!(!p.diags.has_errors(), "{:?}", p.diags);
         assert!(p.requires_replace.is_empty());
-        let s = &p.state;
-        assert!(s.is_wholly_known(), "{s:?}");
-        let bucket = attr(s, "bucket_name").as_str().unwrap();
-        assert!(bucket.starts_with("orders-"), "{bucket}");
-        assert_eq!(
-            attr(s, "role_arn").as_str(),
-            Some("arn:aws:iam::123456789012:role/orders-role")
-        );
-        let f = attr(s, "function");
-        assert_eq!(attr(f, "handler").as_str(), Some("app.handler"));
-        assert_eq!(
-            attr(f, "memory_size").as_number().and_then(|n| n.as_i64()),
-            Some(512)
-        );
-        assert_eq!(
-            attr(f, "timeout").as_number().and_then(|n| n.as_i64()),
-            Some(3)
-        );
-        let policy = attr(s, "policy_json").as_str().unwrap();
+        let s = p.state.known().expect("wholly known");
+        assert!(s.bucket_name.starts_with("orders-"), "{}", s.bucket_name);
+        assert_eq!(s.role_arn, "arn:aws:iam::123456789012:role/orders-role");
+        assert_eq!(s.function.handler, "app.handler");
+        assert_eq!(s.function.memory_size, 512);
+        assert_eq!(s.function.timeout, 3);
         assert!(
-            policy.contains(&format!("arn:aws:s3:::{bucket}/data/*")),
-            "{policy}"
+            s.policy_json
+                .contains(&format!("arn:aws:s3:::{}/data/*", s.bucket_name)),
+            "{}",
+            s.policy_json
         );
-        assert_eq!(attr(s, "source_code_hash").as_str().unwrap().len(), 64);
-        let Value::Map(tags) = attr(s, "tags_all") else {
-            panic!()
-        };
-        assert_eq!(tags.get("team"), Some(&Value::String("data".into())));
-        let Value::List(triggers) = attr(s, "trigger") else {
-            panic!()
-        };
-        assert_eq!(
-            attr(&triggers[0], "events"),
-            &Value::List(vec![Value::String("s3:ObjectCreated:*".into())])
-        );
+        assert_eq!(s.source_code_hash.len(), 64);
+        assert_eq!(s.tags_all.get("team").map(String::as_str), Some("data"));
+        assert_eq!(s.trigger[0].events, ["s3:ObjectCreated:*"]);
     }
 
     #[test]
     fn replanning_an_applied_pipeline_changes_nothing() {
         let src = source();
         let cfg = config("orders", src.path().to_str().unwrap(), Some("my-bucket"));
-        let first = plan(&env(), &Value::Null, &cfg, &cfg).state;
-        // Terraform's proposed state: config values, computed ones from prior.
-        let again = plan(&env(), &first, &first, &cfg);
-        assert_eq!(again.state, first);
+        let first = planned(None, &cfg).state.known().unwrap();
+        let again = planned(Some(&first), &cfg);
+        assert_eq!(again.state.known().unwrap(), first);
         assert!(again.requires_replace.is_empty());
     }
 
@@ -357,55 +266,56 @@ mod tests {
     fn editing_a_handler_file_changes_only_the_hash() {
         let src = source();
         let cfg = config("orders", src.path().to_str().unwrap(), Some("my-bucket"));
-        let first = plan(&env(), &Value::Null, &cfg, &cfg).state;
+        let first = planned(None, &cfg).state.known().unwrap();
         std::fs::write(
             src.path().join("app.py"),
             "def handler(e, c):\n    return 2\n",
         )
         .unwrap();
-        let second = plan(&env(), &first, &first, &cfg);
+        let second = planned(Some(&first), &cfg);
         assert!(second.requires_replace.is_empty());
-        assert_ne!(
-            attr(&second.state, "source_code_hash"),
-            attr(&first, "source_code_hash")
-        );
+        let second = second.state.known().unwrap();
+        assert_ne!(second.source_code_hash, first.source_code_hash);
+        let mut same = second.clone();
+        same.source_code_hash = first.source_code_hash.clone();
+        assert_eq!(same, first);
     }
 
     #[test]
     fn renaming_or_moving_the_bucket_forces_replacement() {
         let src = source();
         let dir = src.path().to_str().unwrap().to_owned();
-        let cfg = config("orders", &dir, Some("my-bucket"));
-        let first = plan(&env(), &Value::Null, &cfg, &cfg).state;
-        let renamed = config("orders2", &dir, Some("my-bucket"));
-        let p = plan(&env(), &first, &renamed, &renamed);
-        assert_eq!(p.requires_replace, vec![AttrPath::attrs(["name"])]);
-        let moved = config("orders", &dir, Some("other-bucket"));
-        let p = plan(&env(), &first, &moved, &moved);
-        assert_eq!(p.requires_replace, vec![AttrPath::attrs(["bucket_name"])]);
+        let first = planned(None, &config("orders", &dir, Some("my-bucket")))
+            .state
+            .known()
+            .unwrap();
+        let p = planned(Some(&first), &config("orders2", &dir, Some("my-bucket")));
+        assert_eq!(p.requires_replace, vec![path::top(attr::NAME)]);
+        let p = planned(Some(&first), &config("orders", &dir, Some("other-bucket")));
+        assert_eq!(p.requires_replace, vec![path::top(attr::BUCKET_NAME)]);
     }
 
     #[test]
     fn unknown_inputs_make_dependent_values_unknown() {
         let src = source();
         let mut cfg = config("orders", src.path().to_str().unwrap(), None);
-        if let Value::Object(m) = &mut cfg {
-            m.insert("name".into(), Value::Unknown);
-        }
-        let p = plan(&env(), &Value::Null, &cfg, &cfg);
+        cfg.name = Field::Unknown;
+        let p = planned(None, &cfg);
         assert!(!p.diags.has_errors());
-        for a in ["bucket_name", "role_arn", "policy_json", "function_arn"] {
-            assert!(attr(&p.state, a).is_unknown(), "{a}");
-        }
-        assert!(attr(&p.state, "source_code_hash").as_str().is_some());
+        let s = &p.state;
+        assert!(s.bucket_name.is_unknown());
+        assert!(s.role_arn.is_unknown());
+        assert!(s.policy_json.is_unknown());
+        assert!(s.function_arn.is_unknown());
+        assert!(s.source_code_hash.as_known().is_some());
     }
 
     #[test]
     fn a_missing_source_dir_is_reported_on_its_attribute() {
         let cfg = config("orders", "/nonexistent/eventpipe-src", None);
-        let p = plan(&env(), &Value::Null, &cfg, &cfg);
+        let p = planned(None, &cfg);
         let d = p.diags.iter().next().unwrap();
-        assert_eq!(d.path, Some(AttrPath::attrs(["function", "source_dir"])));
+        assert_eq!(d.path, Some(path::function(attr::SOURCE_DIR)));
         assert!(d.detail.contains("does not exist"), "{}", d.detail);
     }
 }

@@ -4,6 +4,7 @@
 use tfsdk::schema::{Attribute, Block, NestedBlock, Schema, Validator};
 use tfsdk::value::{Number, Value};
 
+use super::state::attr;
 use super::{runtimes, validate};
 
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
@@ -27,12 +28,12 @@ pub fn schema() -> Schema {
              and destroyed together.",
         )
         .attr(
-            Attribute::string("id")
+            Attribute::string(attr::ID)
                 .computed()
                 .describe("Identifier of the pipeline; equal to `name`."),
         )
         .attr(
-            Attribute::string("name")
+            Attribute::string(attr::NAME)
                 .required()
                 .force_new()
                 .describe(
@@ -42,7 +43,7 @@ pub fn schema() -> Schema {
                 .validate(validate::name_validator()),
         )
         .attr(
-            Attribute::string("bucket_name")
+            Attribute::string(attr::BUCKET_NAME)
                 .optional_computed()
                 .force_new()
                 .describe(
@@ -53,7 +54,7 @@ pub fn schema() -> Schema {
                 .validate(validate::bucket_validator()),
         )
         .attr(
-            Attribute::bool("force_destroy")
+            Attribute::bool(attr::FORCE_DESTROY)
                 .default(Value::Bool(false))
                 .describe(
                     "When `true`, destroying the pipeline first deletes every object (and \
@@ -61,14 +62,14 @@ pub fn schema() -> Schema {
                      pipeline whose bucket still holds objects fails and deletes nothing.",
                 ),
         )
-        .attr(Attribute::string("output_prefix").optional().describe(
+        .attr(Attribute::string(attr::OUTPUT_PREFIX).optional().describe(
             "Key prefix under which the function may write its results back into the same \
              bucket (grants `s3:PutObject` on `bucket/output_prefix*` only). No trigger may \
              match keys under it — otherwise every result would invoke the function again — \
              and the plan refuses a configuration where one would.",
         ))
         .attr(
-            Attribute::bool("require_tls")
+            Attribute::bool(attr::REQUIRE_TLS)
                 .default(Value::Bool(true))
                 .describe(
                     "When `true` (the default), the bucket policy denies every request that \
@@ -76,93 +77,93 @@ pub fn schema() -> Schema {
                      the policy's condition.",
                 ),
         )
-        .attr(Attribute::string_map("tags").optional().describe(
+        .attr(Attribute::string_map(attr::TAGS).optional().describe(
             "Tags for every part the pipeline creates, merged over the provider's \
              `default_tags` (these win on conflicts).",
         ))
-        .attr(Attribute::string_map("tags_all").computed().describe(
+        .attr(Attribute::string_map(attr::TAGS_ALL).computed().describe(
             "All tags applied to the parts: the provider's `default_tags` merged with `tags`.",
         ))
         .attr(
-            Attribute::string("bucket_arn")
+            Attribute::string(attr::BUCKET_ARN)
                 .computed()
                 .describe("ARN of the bucket."),
         )
         .attr(
-            Attribute::string("role_name")
+            Attribute::string(attr::ROLE_NAME)
                 .computed()
                 .describe("Name of the function's IAM execution role."),
         )
         .attr(
-            Attribute::string("role_arn")
+            Attribute::string(attr::ROLE_ARN)
                 .computed()
                 .describe("ARN of the function's IAM execution role."),
         )
         .attr(
-            Attribute::string("function_name")
+            Attribute::string(attr::FUNCTION_NAME)
                 .computed()
                 .describe("Name of the Lambda function."),
         )
         .attr(
-            Attribute::string("function_arn")
+            Attribute::string(attr::FUNCTION_ARN)
                 .computed()
                 .describe("ARN of the Lambda function."),
         )
-        .attr(Attribute::string("s3_permission_id").computed().describe(
+        .attr(Attribute::string(attr::S3_PERMISSION_ID).computed().describe(
             "Statement id of the function permission that lets S3 (only for this bucket and \
              account) invoke the function. Empty when the permission went missing.",
         ))
-        .attr(Attribute::string("source_code_hash").computed().describe(
+        .attr(Attribute::string(attr::SOURCE_CODE_HASH).computed().describe(
             "SHA-256 (hex) of the packaged source: every file under `function.source_dir` \
              with its relative path and executable bit. Computed at plan time, so an edited \
              handler file shows up as a change in the plan.",
         ))
-        .attr(Attribute::string("policy_json").computed().describe(
+        .attr(Attribute::string(attr::POLICY_JSON).computed().describe(
             "The exact inline IAM policy given to the function's role, shown in the plan \
              whenever the bucket name is known, so reviewers see every permission granted: \
              `s3:GetObject` on this bucket's objects (narrowed to the trigger prefixes when \
              every trigger has one), `s3:PutObject` under `output_prefix` when it is set, \
              and writing logs to the function's own log group.",
         ))
-        .block(NestedBlock::single_required("function", function_block()))
-        .block(NestedBlock::list("trigger", 1, 0, trigger_block())),
+        .block(NestedBlock::single_required(attr::FUNCTION, function_block()))
+        .block(NestedBlock::list(attr::TRIGGER, 1, 0, trigger_block())),
     }
 }
 
 fn function_block() -> Block {
     Block::new("The Lambda function that processes each new object.")
-        .attr(Attribute::string("source_dir").required().describe(
+        .attr(Attribute::string(attr::SOURCE_DIR).required().describe(
             "Local directory holding the function's code. Packaged as a deterministic zip \
              (sorted entries, fixed timestamps and permissions; `__pycache__`, `.git` and \
              similar are skipped), so the same files give the same `source_code_hash` on \
              every machine.",
         ))
         .attr(
-            Attribute::string("handler")
+            Attribute::string(attr::HANDLER)
                 .default(Value::String(DEFAULT_HANDLER.into()))
                 .describe("Function entry point, e.g. `app.handler` for `handler()` in `app.py`.")
                 .validate(Validator::LengthBetween(1, 128)),
         )
         .attr(
-            Attribute::string("runtime")
+            Attribute::string(attr::RUNTIME)
                 .default(Value::String(runtimes::DEFAULT.into()))
                 .describe("Lambda runtime identifier. Deprecated runtimes are refused.")
                 .validate(runtimes::validator()),
         )
         .attr(
-            Attribute::number("memory_size")
+            Attribute::number(attr::MEMORY_SIZE)
                 .default(Value::Number(Number::from(DEFAULT_MEMORY_MB)))
                 .describe("Memory for the function, in MB.")
                 .validate(Validator::IntBetween(128, 10240)),
         )
         .attr(
-            Attribute::number("timeout")
+            Attribute::number(attr::TIMEOUT)
                 .default(Value::Number(Number::from(DEFAULT_TIMEOUT_S)))
                 .describe("Maximum run time of one invocation, in seconds.")
                 .validate(Validator::IntBetween(1, 900)),
         )
         .attr(
-            Attribute::string_map("environment")
+            Attribute::string_map(attr::ENVIRONMENT)
                 .optional()
                 .sensitive()
                 .describe(
@@ -171,13 +172,13 @@ fn function_block() -> Block {
                 ),
         )
         .attr(
-            Attribute::string("architecture")
+            Attribute::string(attr::ARCHITECTURE)
                 .default(Value::String(DEFAULT_ARCHITECTURE.into()))
                 .describe("Instruction set of the function.")
                 .validate(Validator::OneOf(&["x86_64", "arm64"])),
         )
         .attr(
-            Attribute::string("description")
+            Attribute::string(attr::DESCRIPTION)
                 .optional()
                 .describe("Description of the function.")
                 .validate(Validator::LengthBetween(0, 256)),
@@ -190,17 +191,17 @@ fn trigger_block() -> Block {
          triggers must not overlap (same event type with overlapping prefix and suffix).",
     )
     .attr(
-        Attribute::string_list("events")
+        Attribute::string_list(attr::EVENTS)
             .default(Value::List(vec![Value::String(DEFAULT_EVENT.into())]))
             .describe("S3 event types that invoke the function."),
     )
     .attr(
-        Attribute::string("filter_prefix")
+        Attribute::string(attr::FILTER_PREFIX)
             .optional()
             .describe("Only objects whose key starts with this prefix, e.g. `data/`."),
     )
     .attr(
-        Attribute::string("filter_suffix")
+        Attribute::string(attr::FILTER_SUFFIX)
             .optional()
             .describe("Only objects whose key ends with this suffix, e.g. `.json`."),
     )

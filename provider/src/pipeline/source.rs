@@ -8,6 +8,7 @@
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -62,6 +63,39 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub executable: bool,
     pub size: u64,
+}
+
+/// A configuration's source directory, scanned once for everything a plan
+/// or a validation checks (handler file, size) and for the hash.
+#[derive(Debug)]
+pub struct Source {
+    scanned: Option<Result<SourceTree, Arc<SourceError>>>,
+}
+
+impl Source {
+    /// Scans `dir` when it is known; `None` when it is not known yet.
+    pub fn of(dir: Option<&str>) -> Source {
+        Source {
+            scanned: dir.map(|d| scan(Path::new(d)).map_err(Arc::new)),
+        }
+    }
+
+    /// The files, or why they cannot be read; `None` when the directory is
+    /// not known yet.
+    pub fn tree(&self) -> Option<Result<&SourceTree, &SourceError>> {
+        self.scanned
+            .as_ref()
+            .map(|r| r.as_ref().map_err(|e| e.as_ref()))
+    }
+
+    /// The content hash, or why it cannot be computed; `None` when the
+    /// directory is not known yet.
+    pub fn hash(&self) -> Option<Result<String, Arc<SourceError>>> {
+        self.scanned.as_ref().map(|r| match r {
+            Ok(tree) => tree_hash(tree).map_err(Arc::new),
+            Err(e) => Err(Arc::clone(e)),
+        })
+    }
 }
 
 /// The files of a source directory, sorted by package path.

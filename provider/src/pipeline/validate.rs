@@ -2,14 +2,13 @@
 //! knowable before apply that would otherwise fail half-way through it.
 //! Unknown values are skipped; they are checked again when known.
 
-use std::path::Path;
-
-use tfsdk::access::{AccessError, Field, Obj};
+use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use tfsdk::schema::Validator;
-use tfsdk::value::Value;
 
-use super::{runtimes, source};
+use super::source::{Source, SourceTree};
+use super::state::{Function, Planning, State, Trigger, attr, path};
+use super::{runtimes, schema};
 
 /// S3 event types Lambda notifications accept.
 pub const S3_EVENTS: &[&str] = &[
@@ -76,32 +75,19 @@ pub const MAX_NAME_LEN: usize = 59;
 /// Timeouts above this suit S3's asynchronous invocations poorly.
 pub const ASYNC_TIMEOUT_WARNING_S: i64 = 300;
 
-fn at(path: &[&str]) -> AttrPath {
-    AttrPath::attrs(path.iter().copied())
-}
-
 fn error(path: AttrPath, summary: &str, detail: impl Into<String>) -> Diagnostic {
     Diagnostic::error(summary, detail).at(path)
 }
 
-/// All resource-level checks on a (possibly partly unknown) configuration.
-pub fn check(config: &Value) -> Diagnostics {
+/// All resource-level checks on a (possibly partly unknown) configuration,
+/// with its source directory scanned once by the caller.
+pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Err(e) = check_inner(config, &mut diags) {
-        diags.push(e.into());
-    }
-    diags
-}
-
-fn check_inner(config: &Value, diags: &mut Diagnostics) -> Result<(), AccessError> {
-    let Some(cfg) = Obj::new(config, AttrPath::root())? else {
-        return Ok(());
-    };
-    if let Field::Known(tags) = cfg.string_map("tags")? {
+    if let Field::Known(tags) = &cfg.tags {
         for key in tags.keys() {
             if key.starts_with("eventpipe:") || key.to_ascii_lowercase().starts_with("aws:") {
                 diags.push(error(
-                    at(&["tags"]).key(key),
+                    path::top(attr::TAGS).key(key),
                     "Reserved tag key",
                     format!(
                         "Tag keys starting with `eventpipe:` are the provider's own and `aws:` \
@@ -111,13 +97,11 @@ fn check_inner(config: &Value, diags: &mut Diagnostics) -> Result<(), AccessErro
             }
         }
     }
-    if let Field::Known(f) = cfg.object("function")? {
-        check_function(&f, diags)?;
+    check_function(&cfg.function, source, &mut diags);
+    if let Field::Known(triggers) = &cfg.trigger {
+        check_triggers(triggers, &cfg.output_prefix, &mut diags);
     }
-    if let Field::Known(triggers) = cfg.objects("trigger")? {
-        check_triggers(&triggers, cfg.string("output_prefix")?, diags)?;
-    }
-    Ok(())
+    diags
 }
 
 /// Why `name` cannot name the function and the role, if it cannot.
@@ -189,38 +173,38 @@ pub fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessError> {
-    let fp = |n: &str| at(&["function", n]);
-    let runtime = f.string("runtime")?.known();
+fn check_function(f: &Function<Planning>, source: &Source, diags: &mut Diagnostics) {
+    let fp = path::function;
     // The runtime's own validator reports bad names; check the handler only
     // for runtimes whose file layout we know.
-    let tree = match f.string("source_dir")? {
-        Field::Known(dir) => match source::scan(Path::new(&dir)) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                diags.push(error(
-                    fp("source_dir"),
-                    "Invalid function source",
-                    e.to_string(),
-                ));
-                None
-            }
-        },
-        _ => None,
+    let tree = match source.tree() {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            diags.push(error(
+                fp(attr::SOURCE_DIR),
+                "Invalid function source",
+                e.to_string(),
+            ));
+            None
+        }
+        None => None,
     };
-    if let Field::Known(handler) = f.string("handler")? {
-        let runtime = runtime.as_deref().unwrap_or(runtimes::DEFAULT);
-        check_handler(&handler, runtime, tree.as_ref(), diags);
+    if let Field::Known(handler) = &f.handler {
+        let runtime = f
+            .runtime
+            .as_known()
+            .map_or(runtimes::DEFAULT, String::as_str);
+        check_handler(handler, runtime, tree, diags);
     }
-    if let Field::Known(env) = f.string_map("environment")? {
+    if let Field::Known(env) = &f.environment {
         let mut total = 0;
-        for (k, v) in &env {
+        for (k, v) in env {
             total += k.len() + v.len();
             let well_formed = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !well_formed {
                 diags.push(error(
-                    fp("environment").key(k),
+                    fp(attr::ENVIRONMENT).key(k),
                     "Invalid environment variable name",
                     format!(
                         "{k:?} must start with a letter and hold only letters, digits and `_`."
@@ -228,7 +212,7 @@ fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessErro
                 ));
             } else if RESERVED_ENV.contains(&k.as_str()) {
                 diags.push(error(
-                    fp("environment").key(k),
+                    fp(attr::ENVIRONMENT).key(k),
                     "Reserved environment variable",
                     format!("Lambda sets {k} itself and refuses it in configuration; remove it."),
                 ));
@@ -236,7 +220,7 @@ fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessErro
         }
         if total > MAX_ENV_BYTES {
             diags.push(error(
-                fp("environment"),
+                fp(attr::ENVIRONMENT),
                 "Environment too large",
                 format!(
                     "The environment variables add up to {total} bytes; Lambda allows \
@@ -245,7 +229,7 @@ fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessErro
             ));
         }
     }
-    if let Field::Known(t) = f.int("timeout")?
+    if let Field::Known(t) = f.timeout
         && t > ASYNC_TIMEOUT_WARNING_S
     {
         diags.push(
@@ -257,21 +241,15 @@ fn check_function(f: &Obj<'_>, diags: &mut Diagnostics) -> Result<(), AccessErro
                      up. Consider at most {ASYNC_TIMEOUT_WARNING_S} s, or a queue in between."
                 ),
             )
-            .at(fp("timeout")),
+            .at(fp(attr::TIMEOUT)),
         );
     }
-    Ok(())
 }
 
 /// `app.handler` → `app.py` for Python; `index.handler` → `index.js`,
 /// `.mjs` or `.cjs` for Node.js. Other runtimes are not checked.
-fn check_handler(
-    handler: &str,
-    runtime: &str,
-    tree: Option<&source::SourceTree>,
-    diags: &mut Diagnostics,
-) {
-    let path = at(&["function", "handler"]);
+fn check_handler(handler: &str, runtime: &str, tree: Option<&SourceTree>, diags: &mut Diagnostics) {
+    let path = path::function(attr::HANDLER);
     let candidates: &[&str] = if runtime.starts_with("python") {
         &[".py"]
     } else if runtime.starts_with("nodejs") {
@@ -318,7 +296,8 @@ fn check_handler(
     }
 }
 
-struct Trigger {
+/// A trigger whose events and filters are known.
+struct Filter {
     index: usize,
     events: Vec<String>,
     prefix: String,
@@ -351,18 +330,18 @@ fn creates_objects(event: &str) -> bool {
 }
 
 fn check_triggers(
-    triggers: &[Obj<'_>],
-    output_prefix: Field<String>,
+    triggers: &[Trigger<Planning>],
+    output_prefix: &Field<String>,
     diags: &mut Diagnostics,
-) -> Result<(), AccessError> {
+) {
     let mut known = Vec::new();
     for (index, t) in triggers.iter().enumerate() {
-        let tp = AttrPath::attrs(["trigger"]).index(index);
-        let events = t.string_list("events")?;
-        if let Field::Known(events) = &events {
+        let tp = path::trigger(index);
+        let events = &t.events;
+        if let Field::Known(events) = events {
             if events.is_empty() {
                 diags.push(error(
-                    tp.attr("events"),
+                    tp.attr(attr::EVENTS),
                     "No events",
                     "A trigger needs at least one S3 event type, e.g. `s3:ObjectCreated:*`.",
                 ));
@@ -370,14 +349,14 @@ fn check_triggers(
             for (i, e) in events.iter().enumerate() {
                 if !S3_EVENTS.contains(&e.as_str()) {
                     diags.push(error(
-                        tp.attr("events").index(i),
+                        tp.attr(attr::EVENTS).index(i),
                         "Unknown S3 event type",
                         format!("{e:?} is not an S3 event type; for new objects use \"s3:ObjectCreated:*\"."),
                     ));
                 }
             }
         }
-        let (prefix, suffix) = (t.string("filter_prefix")?, t.string("filter_suffix")?);
+        let (prefix, suffix) = (&t.filter_prefix, &t.filter_suffix);
         if prefix.is_null() && suffix.is_null() {
             diags.push(
                 Diagnostic::warning(
@@ -390,22 +369,22 @@ fn check_triggers(
         }
         // Null events plan as the default event type.
         let events = match events {
-            Field::Null => Field::Known(vec![super::schema::DEFAULT_EVENT.to_owned()]),
-            other => other,
+            Field::Null => Field::Known(vec![schema::DEFAULT_EVENT.to_owned()]),
+            other => other.clone(),
         };
         if let (Field::Known(events), false, false) =
             (events, prefix.is_unknown(), suffix.is_unknown())
         {
             let events = if events.is_empty() {
-                vec![super::schema::DEFAULT_EVENT.to_owned()]
+                vec![schema::DEFAULT_EVENT.to_owned()]
             } else {
                 events
             };
-            known.push(Trigger {
+            known.push(Filter {
                 index,
                 events,
-                prefix: prefix.known().unwrap_or_default(),
-                suffix: suffix.known().unwrap_or_default(),
+                prefix: prefix.as_known().cloned().unwrap_or_default(),
+                suffix: suffix.as_known().cloned().unwrap_or_default(),
             });
         }
     }
@@ -419,7 +398,7 @@ fn check_triggers(
                 && filters_overlap((&a.prefix, &a.suffix), (&b.prefix, &b.suffix))
             {
                 diags.push(error(
-                    AttrPath::attrs(["trigger"]).index(b.index),
+                    path::trigger(b.index),
                     "Overlapping triggers",
                     format!(
                         "trigger[{}] and trigger[{}] both fire for {event} on keys that match both \
@@ -435,10 +414,10 @@ fn check_triggers(
     if let Field::Known(out) = output_prefix {
         for t in &known {
             let loops = t.events.iter().any(|e| creates_objects(e))
-                && (out.starts_with(&t.prefix) || t.prefix.starts_with(&out));
+                && (out.starts_with(&t.prefix) || t.prefix.starts_with(out.as_str()));
             if loops {
                 diags.push(error(
-                    at(&["output_prefix"]),
+                    path::top(attr::OUTPUT_PREFIX),
                     "Output would re-trigger the function",
                     format!(
                         "The function writes results under {out:?}, and trigger[{}] (prefix {:?}) \
@@ -451,12 +430,19 @@ fn check_triggers(
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::source;
+    use tfsdk::value::Value;
+
+    /// The checks on a configuration value whose source is not known yet.
+    fn check(v: &Value) -> Diagnostics {
+        let cfg = State::<Planning>::from_value(v).expect("a configuration");
+        super::check(&cfg, &Source::of(None))
+    }
 
     #[test]
     fn bucket_names_follow_s3_rules() {
@@ -529,23 +515,23 @@ mod tests {
         assert!(run("pkg.mod.handler", "python3.13").is_empty());
         assert!(run("index.handler", "nodejs22.x").is_empty());
         assert!(run("main.handler", "python3.13").has_errors());
-        assert!(run("handler", "python3.13").has_errors());
+        assert!(run(attr::HANDLER, "python3.13").has_errors());
         assert!(run("app.", "python3.13").has_errors());
         assert!(run("anything", "java21").is_empty());
     }
 
     fn config(
-        function: Vec<(&str, Value)>,
+        function: Vec<(&'static str, Value)>,
         triggers: Vec<Value>,
-        extra: Vec<(&str, Value)>,
+        extra: Vec<(&'static str, Value)>,
     ) -> Value {
         // The source is checked elsewhere; unknown skips it here.
-        let mut f = vec![("source_dir", Value::Unknown)];
+        let mut f = vec![(attr::SOURCE_DIR, Value::Unknown)];
         f.extend(function);
         let mut top = vec![
-            ("name", Value::from("p")),
-            ("function", Value::object(f)),
-            ("trigger", Value::List(triggers)),
+            (attr::NAME, Value::from("p")),
+            (attr::FUNCTION, Value::object(f)),
+            (attr::TRIGGER, Value::List(triggers)),
         ];
         top.extend(extra);
         Value::object(top)
@@ -554,11 +540,11 @@ mod tests {
     fn trigger(prefix: &str) -> Value {
         Value::object([
             (
-                "events",
+                attr::EVENTS,
                 Value::List(vec![Value::from("s3:ObjectCreated:*")]),
             ),
-            ("filter_prefix", Value::from(prefix)),
-            ("filter_suffix", Value::Null),
+            (attr::FILTER_PREFIX, Value::from(prefix)),
+            (attr::FILTER_SUFFIX, Value::Null),
         ])
     }
 
@@ -579,13 +565,13 @@ mod tests {
         let fits = env(&[("BIG", "x".repeat(MAX_ENV_BYTES - 3))]);
         let over = env(&[("BIG", "x".repeat(MAX_ENV_BYTES - 2))]);
         let ok = check(&config(
-            vec![("environment", fits)],
+            vec![(attr::ENVIRONMENT, fits)],
             vec![trigger("in/")],
             vec![],
         ));
         assert!(errors(&ok).is_empty(), "{ok:?}");
         let bad = check(&config(
-            vec![("environment", over)],
+            vec![(attr::ENVIRONMENT, over)],
             vec![trigger("in/")],
             vec![],
         ));
@@ -600,7 +586,7 @@ mod tests {
             ("OK_NAME", "x".into()),
         ]);
         let d = check(&config(
-            vec![("environment", vars)],
+            vec![(attr::ENVIRONMENT, vars)],
             vec![trigger("in/")],
             vec![],
         ));
@@ -617,7 +603,7 @@ mod tests {
 
     #[test]
     fn an_output_prefix_a_trigger_matches_is_refused_and_a_disjoint_one_is_not() {
-        let out = |p: &str| vec![("output_prefix", Value::from(p))];
+        let out = |p: &str| vec![(attr::OUTPUT_PREFIX, Value::from(p))];
         let looping = check(&config(
             vec![],
             vec![trigger("data/")],
@@ -633,13 +619,19 @@ mod tests {
     #[test]
     fn unknown_values_are_skipped_until_known() {
         let d = check(&config(
-            vec![("environment", Value::Unknown), ("handler", Value::Unknown)],
+            vec![
+                (attr::ENVIRONMENT, Value::Unknown),
+                (attr::HANDLER, Value::Unknown),
+            ],
             vec![Value::object([
-                ("events", Value::Unknown),
-                ("filter_prefix", Value::Unknown),
-                ("filter_suffix", Value::Null),
+                (attr::EVENTS, Value::Unknown),
+                (attr::FILTER_PREFIX, Value::Unknown),
+                (attr::FILTER_SUFFIX, Value::Null),
             ])],
-            vec![("output_prefix", Value::Unknown), ("tags", Value::Unknown)],
+            vec![
+                (attr::OUTPUT_PREFIX, Value::Unknown),
+                (attr::TAGS, Value::Unknown),
+            ],
         ));
         assert!(errors(&d).is_empty(), "{d:?}");
     }
@@ -651,7 +643,11 @@ mod tests {
             ("AWS:y", Value::from("2")),
             ("team", Value::from("3")),
         ]);
-        let d = check(&config(vec![], vec![trigger("in/")], vec![("tags", tags)]));
+        let d = check(&config(
+            vec![],
+            vec![trigger("in/")],
+            vec![(attr::TAGS, tags)],
+        ));
         assert_eq!(errors(&d), ["Reserved tag key", "Reserved tag key"]);
     }
 }

@@ -25,6 +25,14 @@ impl<T> Field<T> {
         }
     }
 
+    pub fn as_ref(&self) -> Field<&T> {
+        match self {
+            Field::Null => Field::Null,
+            Field::Unknown => Field::Unknown,
+            Field::Known(v) => Field::Known(v),
+        }
+    }
+
     pub fn as_known(&self) -> Option<&T> {
         match self {
             Field::Known(v) => Some(v),

@@ -138,10 +138,13 @@ fn generate_server_cert(
     name.push(rcgen::DnType::OrganizationName, "terraform-plugin");
     name.push(rcgen::DnType::CommonName, "localhost");
     params.distinguished_name = name;
-    // The key identifier: the first 20 bytes of the public point (after
-    // its 0x04 prefix) name this one-off key well enough.
-    params.key_identifier_method =
-        rcgen::KeyIdMethod::PreSpecified(signer.point[1..21.min(signer.point.len())].to_vec());
+    // A fresh key at every start: bytes of its public point (after the
+    // 0x04 prefix) serve as the key identifier and, with the top bit clear
+    // so it stays positive, as a unique serial number.
+    params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(signer.point[1..21].to_vec());
+    let mut serial = signer.point[21..37].to_vec();
+    serial[0] &= 0x7f;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     let cert = params.self_signed(&signer)?;
     Ok((cert.der().clone(), key_der))
 }

@@ -1,0 +1,66 @@
+//! What each part should look like for a known state: the tags every part
+//! carries, the function's settings and the bucket notification's
+//! triggers. Pure; the steps compare these, the AWS operations apply them.
+
+use std::collections::BTreeMap;
+
+use crate::aws::{lambda, s3};
+
+use super::naming;
+use super::ownership::{BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG};
+use super::state::{Known, State};
+
+/// Tags for every part: the user's tags plus the ownership tag that lets a
+/// later run find (and adopt) the parts again.
+pub fn part_tags(s: &State<Known>) -> BTreeMap<String, String> {
+    let mut t = s.tags_all.clone();
+    t.insert(OWNER_TAG.to_owned(), s.name.clone());
+    t
+}
+
+/// Tags for the function, which also remembers the bucket and the source
+/// so `terraform import` can rebuild the state from AWS.
+pub fn function_tags(s: &State<Known>) -> BTreeMap<String, String> {
+    let mut t = part_tags(s);
+    t.insert(BUCKET_TAG.to_owned(), s.bucket_name.clone());
+    t.insert(SOURCE_HASH_TAG.to_owned(), s.source_code_hash.clone());
+    if s.function.source_dir.chars().count() <= 256 {
+        t.insert(SOURCE_DIR_TAG.to_owned(), s.function.source_dir.clone());
+    }
+    if s.force_destroy {
+        t.insert(FORCE_DESTROY_TAG.to_owned(), "true".to_owned());
+    }
+    t
+}
+
+/// The function's configuration. Numbers outside Lambda's range cannot
+/// get here: the schema's validators bound them far below `i32::MAX`.
+pub fn function_settings(s: &State<Known>) -> lambda::FunctionSettings {
+    let f = &s.function;
+    let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    lambda::FunctionSettings {
+        role_arn: s.role_arn.clone(),
+        handler: f.handler.clone(),
+        runtime: f.runtime.clone(),
+        memory_mb: int(f.memory_size),
+        timeout_s: int(f.timeout),
+        environment: f.environment.clone().unwrap_or_default(),
+        description: f.description.clone().unwrap_or_default(),
+    }
+}
+
+/// The bucket notification configurations: one per trigger, each with an
+/// id this pipeline owns.
+pub fn triggers(s: &State<Known>) -> Vec<s3::LambdaTrigger> {
+    s.trigger
+        .iter()
+        .enumerate()
+        .map(|(i, t)| s3::LambdaTrigger {
+            id: naming::notification_id(&s.name, i),
+            function_arn: s.function_arn.clone(),
+            events: t.events.clone(),
+            prefix: t.filter_prefix.clone(),
+            suffix: t.filter_suffix.clone(),
+        })
+        .collect()
+}

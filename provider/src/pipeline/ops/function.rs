@@ -1,0 +1,150 @@
+//! The function: its package, creation or adoption, settings, code, tags,
+//! the wait until it is Active, and deletion.
+
+use std::sync::Arc;
+
+use crate::aws::{AwsError, lambda};
+
+use super::super::desired;
+use super::super::errors::ApplyError;
+use super::super::execute::Run;
+use super::super::ownership::adopt_if_ours;
+use super::super::package::{self, Package};
+use super::super::parts::Part;
+use super::super::source;
+
+/// Packages the source on a blocking thread, checking it is what was
+/// planned (the files may have changed since the plan).
+pub async fn build_package(run: &Run<'_>) -> Result<(), ApplyError> {
+    let dir = run.want.function.source_dir.clone();
+    let planned = run.want.source_code_hash.clone();
+    let joined = tokio::task::spawn_blocking(move || -> Result<Package, ApplyError> {
+        let tree = source::scan(std::path::Path::new(&dir))?;
+        let now = source::tree_hash(&tree)?;
+        if now != planned {
+            return Err(ApplyError::SourceChanged { dir, planned, now });
+        }
+        Ok(package::build(&tree)?)
+    })
+    .await;
+    let pkg = joined.unwrap_or_else(|e| {
+        Err(ApplyError::Internal(format!(
+            "the packaging thread failed: {e}"
+        )))
+    })?;
+    run.update(|r| r.package = Some(Arc::new(pkg)));
+    Ok(())
+}
+
+/// Makes the function, or adopts one of its name left by an earlier run
+/// of this pipeline and brings it to the plan. A new function is waited
+/// for by its own step ([`await_active`]); an adopted one here.
+pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
+    let (lc, want) = (&run.aws.lambda, run.want);
+    let name = &want.function_name;
+    let step = "creating the function";
+    let pkg = run.package()?;
+    let wanted = desired::function_settings(want);
+    let made = lambda::create_function(
+        lc,
+        name,
+        &wanted,
+        &want.function.architecture,
+        &pkg.zip,
+        &desired::function_tags(want),
+        run.stop,
+    )
+    .await
+    .map_err(ApplyError::aws(step))?;
+    if made.is_some() {
+        run.made(Part::Function);
+        return Ok(());
+    }
+    let f = lambda::get_function(lc, name)
+        .await
+        .map_err(ApplyError::aws(step))?
+        .ok_or_else(|| ApplyError::Aws {
+            step,
+            source: AwsError::Unexpected(format!("function {name} both exists and does not")),
+        })?;
+    adopt_if_ours(format!("Lambda function {name:?}"), &f.tags, &want.name)?;
+    run.adopted(Part::Function);
+    lambda::wait_ready(lc, name, run.stop)
+        .await
+        .map_err(ApplyError::aws("waiting for the function to become active"))?;
+    if f.settings != wanted {
+        lambda::update_settings(lc, name, &wanted, run.stop)
+            .await
+            .map_err(ApplyError::aws("updating the function's settings"))?;
+    }
+    if f.code_sha256 != pkg.code_sha256 || f.architecture != want.function.architecture {
+        lambda::update_code(lc, name, &want.function.architecture, &pkg.zip, run.stop)
+            .await
+            .map_err(ApplyError::aws("updating the function's code"))?;
+    }
+    lambda::sync_tags(
+        lc,
+        &want.function_arn,
+        &f.tags,
+        &desired::function_tags(want),
+    )
+    .await
+    .map_err(ApplyError::aws("tagging the function"))
+}
+
+pub async fn update_settings(run: &Run<'_>) -> Result<(), ApplyError> {
+    let want = run.want;
+    lambda::update_settings(
+        &run.aws.lambda,
+        &want.function_name,
+        &desired::function_settings(want),
+        run.stop,
+    )
+    .await
+    .map_err(ApplyError::aws("updating the function's settings"))
+}
+
+pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
+    let want = run.want;
+    let pkg = run.package()?;
+    lambda::update_code(
+        &run.aws.lambda,
+        &want.function_name,
+        &want.function.architecture,
+        &pkg.zip,
+        run.stop,
+    )
+    .await
+    .map_err(ApplyError::aws("updating the function's code"))
+}
+
+pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {
+    let want = run.want;
+    let have = run.prior.map(desired::function_tags).unwrap_or_default();
+    lambda::sync_tags(
+        &run.aws.lambda,
+        &want.function_arn,
+        &have,
+        &desired::function_tags(want),
+    )
+    .await
+    .map_err(ApplyError::aws("tagging the function"))
+}
+
+/// Waits until a new function is Active.
+pub async fn await_active(run: &Run<'_>) -> Result<(), ApplyError> {
+    lambda::wait_ready(&run.aws.lambda, &run.want.function_name, run.stop)
+        .await
+        .map_err(ApplyError::aws("waiting for the function to become active"))
+}
+
+/// Deletes the function, and with it its invoke permission.
+pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
+    lambda::delete_function(&run.aws.lambda, &run.want.function_name)
+        .await
+        .map_err(ApplyError::aws(
+            run.step("deleting the function", "rolling back the function"),
+        ))?;
+    run.removed([Part::Function, Part::Permission]);
+    Ok(())
+}

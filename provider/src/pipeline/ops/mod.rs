@@ -1,0 +1,10 @@
+//! The AWS operation of each step, one module per part. Each takes the
+//! [`Run`](super::execute::Run) it belongs to and records what it made,
+//! adopted or removed as soon as that is true, so a failure at any call
+//! leaves an exact account of what exists.
+
+pub mod bucket;
+pub mod function;
+pub mod notification;
+pub mod permission;
+pub mod role;

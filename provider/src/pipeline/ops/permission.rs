@@ -1,0 +1,49 @@
+//! The permission that lets S3, for this bucket and account only, invoke
+//! the function.
+
+use crate::aws::lambda;
+
+use super::super::errors::ApplyError;
+use super::super::execute::Run;
+use super::super::naming;
+use super::super::parts::Part;
+
+pub async fn add(run: &Run<'_>) -> Result<(), ApplyError> {
+    let want = run.want;
+    let step = "adding the permission for S3 to invoke the function";
+    // An adopted function may carry the statement already; some
+    // implementations accept a duplicate statement id, so look first.
+    let present = run.record().adopted.contains(Part::Function)
+        && lambda::has_permission(&run.aws.lambda, &want.function_name, naming::PERMISSION_SID)
+            .await
+            .map_err(ApplyError::aws(step))?
+            == Some(true);
+    if !present {
+        lambda::add_s3_permission(
+            &run.aws.lambda,
+            &want.function_name,
+            naming::PERMISSION_SID,
+            &want.bucket_arn,
+            run.account()?,
+        )
+        .await
+        .map_err(ApplyError::aws(step))?;
+    }
+    run.made(Part::Permission);
+    Ok(())
+}
+
+pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
+    lambda::remove_permission(
+        &run.aws.lambda,
+        &run.want.function_name,
+        naming::PERMISSION_SID,
+    )
+    .await
+    .map_err(ApplyError::aws(run.step(
+        "removing the invoke permission",
+        "rolling back the invoke permission",
+    )))?;
+    run.removed([Part::Permission]);
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! Refresh: what exists in AWS, written into the state so the next plan
+//! shows every difference. A part that went missing keeps its place in the
+//! state, marked missing ([`State::mark_missing`]), so the next apply
+//! re-creates just that part.
+
+use crate::aws::{AwsClients, AwsError, iam, lambda, s3};
+
+use super::naming;
+use super::ops::role::POLICY_NAME;
+use super::ownership;
+use super::parts::{Part, PartSet};
+use super::private::Private;
+use super::state::{Known, State, Trigger};
+
+/// What AWS holds for one pipeline.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// The parts that exist.
+    pub found: PartSet,
+    /// The bucket policy, when asked for: `Some(None)` when it has none.
+    pub bucket_policy: Option<Option<String>>,
+    pub policy: Option<String>,
+    pub function: Option<lambda::Function>,
+    /// The pipeline's own notification configurations on the bucket.
+    pub triggers: Vec<s3::LambdaTrigger>,
+}
+
+impl Observed {
+    /// Nothing of the pipeline is left: it was deleted outside Terraform.
+    pub fn nothing_left(&self) -> bool {
+        [Part::Bucket, Part::Role, Part::Function]
+            .into_iter()
+            .all(|p| !self.found.contains(p))
+    }
+}
+
+/// Looks every part up at once (six to seven calls, concurrently).
+pub async fn observe(
+    aws: &AwsClients,
+    name: &str,
+    bucket: &str,
+    with_bucket_policy: bool,
+) -> Result<Observed, AwsError> {
+    let role_name = naming::role_name(name);
+    let function_name = naming::function_name(name);
+    let id_prefix = naming::notification_id_prefix(name);
+    let (bucket_tags, triggers, role, policy, function, permission, bucket_policy) = tokio::join!(
+        s3::bucket_tags(&aws.s3, bucket),
+        s3::lambda_triggers(&aws.s3, bucket, &id_prefix),
+        iam::get_role(&aws.iam, &role_name),
+        iam::inline_policy(&aws.iam, &role_name, POLICY_NAME),
+        lambda::get_function(&aws.lambda, &function_name),
+        lambda::has_permission(&aws.lambda, &function_name, naming::PERMISSION_SID),
+        async {
+            if with_bucket_policy {
+                s3::bucket_policy(&aws.s3, bucket).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let (role, policy, function) = (role?, policy?, function?);
+    let triggers = triggers?.unwrap_or_default();
+    let mut found = PartSet::empty();
+    for (part, exists) in [
+        (Part::Bucket, bucket_tags?.is_some()),
+        (Part::Role, role.is_some()),
+        (Part::Policy, policy.is_some()),
+        (Part::Function, function.is_some()),
+        (Part::Permission, permission? == Some(true)),
+        (Part::Notification, !triggers.is_empty()),
+    ] {
+        if exists {
+            found.insert(part);
+        }
+    }
+    Ok(Observed {
+        found,
+        bucket_policy: bucket_policy?,
+        policy,
+        function,
+        triggers,
+    })
+}
+
+/// Two policy texts with the same meaning (IAM may reformat JSON).
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `actual`, or `prior` when it means the same (an absent value and an
+/// empty one are the same to AWS).
+fn keep_or<T: Default + PartialEq>(prior: &Option<T>, actual: T) -> Option<T> {
+    match prior {
+        None if actual == T::default() => None,
+        _ => Some(actual),
+    }
+}
+
+/// Writes what was observed into `state`, a known state of this pipeline.
+pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<Known> {
+    let mut s = state.clone();
+    for part in Part::ALL {
+        if !seen.found.contains(part) {
+            s.mark_missing(part);
+        }
+    }
+    match &seen.bucket_policy {
+        Some(Some(doc)) => s.require_tls = doc.contains("aws:SecureTransport"),
+        Some(None) => s.require_tls = false,
+        None => {}
+    }
+    if seen.found.contains(Part::Role) {
+        let actual = seen.policy.clone().unwrap_or_default();
+        if !same_json(&state.policy_json, &actual) {
+            s.policy_json = actual;
+        }
+    } else {
+        s.mark_missing(Part::Policy);
+    }
+
+    match &seen.function {
+        None => s.mark_missing(Part::Permission),
+        Some(f) => {
+            let st = &f.settings;
+            let func = &mut s.function;
+            func.handler = st.handler.clone();
+            func.runtime = st.runtime.clone();
+            func.memory_size = i64::from(st.memory_mb);
+            func.timeout = i64::from(st.timeout_s);
+            func.architecture = f.architecture.clone();
+            func.description = keep_or(&state.function.description, st.description.clone());
+            func.environment = keep_or(&state.function.environment, st.environment.clone());
+            // Code changed outside Terraform: not what we uploaded last.
+            if private
+                .code_sha256
+                .as_deref()
+                .is_some_and(|c| c != f.code_sha256)
+            {
+                s.source_code_hash =
+                    format!("changed outside Terraform (CodeSha256 {})", f.code_sha256);
+            }
+            s.tags_all = ownership::user_tags(&f.tags);
+        }
+    }
+
+    // Triggers as the bucket has them, in our id order, keeping the prior
+    // state's way of saying "no filter".
+    let mut triggers = seen.triggers.clone();
+    let prefix = naming::notification_id_prefix(&state.name);
+    triggers.sort_by_key(|t| {
+        t.id.strip_prefix(&prefix)
+            .and_then(|i| i.parse::<usize>().ok())
+    });
+    s.trigger = triggers
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let prior = state.trigger.get(i);
+            let keep = |p: Option<&Option<String>>, actual: Option<String>| {
+                let actual = actual.unwrap_or_default();
+                match p {
+                    Some(p) if p.as_deref().unwrap_or("") == actual => p.clone(),
+                    Some(_) => Some(actual),
+                    None => keep_or(&None, actual),
+                }
+            };
+            Trigger {
+                events: t.events,
+                filter_prefix: keep(prior.map(|p| &p.filter_prefix), t.prefix),
+                filter_suffix: keep(prior.map(|p| &p.filter_suffix), t.suffix),
+            }
+        })
+        .collect();
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::desired;
+    use crate::pipeline::state::tests::known_state;
+
+    fn everything(s: &State<Known>) -> Observed {
+        Observed {
+            found: PartSet::all(),
+            bucket_policy: None,
+            policy: Some(s.policy_json.clone()),
+            function: Some(lambda::Function {
+                arn: s.function_arn.clone(),
+                settings: desired::function_settings(s),
+                architecture: s.function.architecture.clone(),
+                code_sha256: "sha".into(),
+                tags: desired::function_tags(s),
+            }),
+            triggers: desired::triggers(s),
+        }
+    }
+
+    #[test]
+    fn a_pipeline_as_aws_has_it_refreshes_to_the_same_state() {
+        let s = known_state("orders");
+        let seen = everything(&s);
+        let private = Private {
+            code_sha256: Some("sha".into()),
+        };
+        assert_eq!(merge(&s, &seen, &private), s);
+    }
+
+    #[test]
+    fn drift_and_missing_parts_show_in_the_refreshed_state() {
+        let s = known_state("orders");
+        let mut seen = everything(&s);
+        seen.found.remove(Part::Permission);
+        if let Some(f) = &mut seen.function {
+            f.settings.memory_mb = 256;
+            f.code_sha256 = "other".into();
+        }
+        seen.triggers.clear();
+        seen.found.remove(Part::Notification);
+        let private = Private {
+            code_sha256: Some("sha".into()),
+        };
+        let r = merge(&s, &seen, &private);
+        assert_eq!(r.function.memory_size, 256);
+        assert!(r.s3_permission_id.is_empty());
+        assert!(r.trigger.is_empty());
+        assert!(r.source_code_hash.starts_with("changed outside Terraform"));
+        assert_eq!(
+            r.present(),
+            PartSet::all().minus(PartSet::from([Part::Permission, Part::Notification]))
+        );
+    }
+
+    #[test]
+    fn a_deleted_role_takes_its_policy_out_of_the_state() {
+        let s = known_state("orders");
+        let mut seen = everything(&s);
+        seen.found.remove(Part::Role);
+        seen.found.remove(Part::Policy);
+        seen.policy = None;
+        let r = merge(&s, &seen, &Private::default());
+        assert!(r.role_arn.is_empty() && r.policy_json.is_empty());
+    }
+}

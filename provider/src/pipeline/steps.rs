@@ -1,0 +1,536 @@
+//! Deciding what an apply does, before it does anything: a pure function of
+//! the planned state, the prior state and the parts that exist, returning
+//! the steps with their dependencies. [`super::execute`] runs them.
+//!
+//! The schedule of a create: bucket ‖ (role → policy, package) → function
+//! → permission, and the notification once the bucket, function and
+//! permission are there; the wait for a new function to become Active runs
+//! beside the notification, off the critical path.
+
+use std::fmt;
+
+use super::desired;
+use super::parts::{Part, PartSet};
+use super::state::{Known, State};
+
+/// What an update changes on a part that exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The tags (bucket, role, function).
+    Tags,
+    /// The bucket's TLS-only policy, on or off.
+    TlsPolicy,
+    /// The function's configuration (memory, timeout, handler, …).
+    Settings,
+    /// The function's code.
+    Code,
+    /// The inline policy's document.
+    Document,
+    /// The bucket notification's triggers.
+    Triggers,
+}
+
+/// One thing an apply does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Make the part. Should one of its name exist already, it is adopted
+    /// if its ownership tag names this pipeline (left by an interrupted
+    /// run), and refused otherwise; it then continues as [`Op::Adopt`].
+    Create(Part),
+    /// Make again a part the prior state recorded but a refresh found gone.
+    Recreate(Part),
+    /// Take over a part that exists but no state records, if its ownership
+    /// tag says it is this pipeline's, and bring it to the plan.
+    Adopt(Part),
+    /// Change one aspect of a part that exists.
+    Update(Part, Change),
+    /// Remove the part; a part already gone is fine. Removing the role
+    /// removes its policy, the function its permission, the bucket the
+    /// notifications on it.
+    Delete(Part),
+    /// Zip the function's source (checking it is what was planned).
+    BuildPackage,
+    /// Wait until a new function is Active.
+    AwaitActive,
+    /// Before a destroy: refuse, deleting nothing, when the bucket holds
+    /// objects and `force_destroy` is off.
+    CheckDeletable,
+    /// Delete every object and object version in the bucket (taking the
+    /// TLS-only policy off first, so it cannot stand in the way).
+    EmptyBucket,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Create(p) => write!(f, "create {p}"),
+            Op::Recreate(p) => write!(f, "re-create {p}"),
+            Op::Adopt(p) => write!(f, "adopt {p}"),
+            Op::Update(p, c) => write!(f, "update {p} ({c:?})"),
+            Op::Delete(p) => write!(f, "delete {p}"),
+            Op::BuildPackage => f.write_str("build the package"),
+            Op::AwaitActive => f.write_str("wait for the function"),
+            Op::CheckDeletable => f.write_str("check the bucket may be deleted"),
+            Op::EmptyBucket => f.write_str("empty the bucket"),
+        }
+    }
+}
+
+/// Index of a step in its [`Steps`].
+pub type StepId = usize;
+
+/// A step and the steps it waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub op: Op,
+    pub after: Vec<StepId>,
+}
+
+/// The steps of one apply, in an order where every step comes after the
+/// steps it waits for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Steps(pub Vec<Step>);
+
+impl Steps {
+    fn add(&mut self, op: Op, after: impl IntoIterator<Item = Option<StepId>>) -> StepId {
+        let mut after: Vec<StepId> = after.into_iter().flatten().collect();
+        after.sort_unstable();
+        after.dedup();
+        self.0.push(Step { op, after });
+        self.0.len() - 1
+    }
+
+    /// Adds `ops` one after the other, the first after `after`; returns the
+    /// last one added (or the newest of `after` when `ops` is empty).
+    fn chain(
+        &mut self,
+        ops: impl IntoIterator<Item = Op>,
+        after: impl IntoIterator<Item = Option<StepId>>,
+    ) -> Option<StepId> {
+        let mut after: Vec<Option<StepId>> = after.into_iter().collect();
+        let mut last = None;
+        for op in ops {
+            let id = self.add(op, after.drain(..).chain([last]));
+            last = Some(id);
+        }
+        last.or_else(|| after.into_iter().flatten().max())
+    }
+
+    #[cfg(test)]
+    pub fn ops(&self) -> Vec<Op> {
+        self.0.iter().map(|s| s.op).collect()
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The step doing `op`, if there is one.
+    #[cfg(test)]
+    pub fn find(&self, op: Op) -> Option<StepId> {
+        self.0.iter().position(|s| s.op == op)
+    }
+}
+
+/// How a part comes to exist in this apply, if it has to.
+fn making(part: Part, prior: Option<&State<Known>>, existing: PartSet) -> Option<Op> {
+    match (prior, existing.contains(part)) {
+        (None, false) => Some(Op::Create(part)),
+        (None, true) => Some(Op::Adopt(part)),
+        (Some(_), false) => Some(Op::Recreate(part)),
+        (Some(_), true) => None,
+    }
+}
+
+/// The steps that bring AWS from what exists to `want`.
+///
+/// `prior` is the state Terraform recorded (none for a create); `existing`
+/// the parts known to exist: for an update, the ones the refresh found
+/// ([`State::present`]); for a create, none, or the ones found left over by
+/// an interrupted run.
+pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, existing: PartSet) -> Steps {
+    let mut s = Steps::default();
+    let make = |p: Part| making(p, prior, existing);
+    let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
+
+    // The bucket.
+    let bucket = match make(Part::Bucket) {
+        Some(op) => s.chain([op], []),
+        None => {
+            let mut ops = Vec::new();
+            if changed(&|p| p.require_tls != want.require_tls) {
+                ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
+            }
+            if changed(&|p| p.tags_all != want.tags_all) {
+                ops.push(Op::Update(Part::Bucket, Change::Tags));
+            }
+            s.chain(ops, [])
+        }
+    };
+
+    // The role and its policy.
+    let role_made = make(Part::Role);
+    let role = match role_made {
+        Some(op) => s.chain([op], []),
+        None if changed(&|p| p.tags_all != want.tags_all) => {
+            s.chain([Op::Update(Part::Role, Change::Tags)], [])
+        }
+        None => None,
+    };
+    let policy_op = match (role_made, make(Part::Policy)) {
+        (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Policy)),
+        (Some(_), _) => Some(Op::Create(Part::Policy)),
+        (None, Some(op)) => Some(op),
+        (None, None) if changed(&|p| p.policy_json != want.policy_json) => {
+            Some(Op::Update(Part::Policy, Change::Document))
+        }
+        (None, None) => None,
+    };
+    let policy = policy_op.map(|op| s.add(op, [role]));
+
+    // The function: its code is packaged when it is made or the code changed.
+    let function_made = make(Part::Function);
+    let code_changed = changed(&|p| {
+        p.source_code_hash != want.source_code_hash
+            || p.function.architecture != want.function.architecture
+    });
+    let package = (function_made.is_some() || code_changed).then(|| s.add(Op::BuildPackage, []));
+    let function = match function_made {
+        Some(op) => s.chain([op], [policy.or(role), package]),
+        None => {
+            let mut ops = Vec::new();
+            if changed(&|p| desired::function_settings(p) != desired::function_settings(want)) {
+                ops.push(Op::Update(Part::Function, Change::Settings));
+            }
+            if code_changed {
+                ops.push(Op::Update(Part::Function, Change::Code));
+            }
+            if changed(&|p| desired::function_tags(p) != desired::function_tags(want)) {
+                ops.push(Op::Update(Part::Function, Change::Tags));
+            }
+            // After the role: a role made again is what the settings name.
+            s.chain(ops, [package, policy.or(role)])
+        }
+    };
+
+    // The permission, as soon as the function is there.
+    let permission_op = match (function_made, make(Part::Permission)) {
+        (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Permission)),
+        (Some(_), _) => Some(Op::Create(Part::Permission)),
+        (None, op) => op,
+    };
+    let permission = permission_op.map(|op| s.add(op, [function]));
+
+    // A function made by this apply is waited for beside the notification.
+    if matches!(function_made, Some(Op::Create(_) | Op::Recreate(_))) {
+        s.add(Op::AwaitActive, [function]);
+    }
+
+    // The notification, once bucket, function and permission are there.
+    let triggers_changed = changed(&|p| {
+        p.trigger.len() != want.trigger.len()
+            || p.trigger
+                .iter()
+                .zip(&want.trigger)
+                .any(|(a, b)| !a.same_as(b))
+    });
+    let notification_op = match make(Part::Notification) {
+        Some(op) => Some(op),
+        None if triggers_changed => Some(Op::Update(Part::Notification, Change::Triggers)),
+        // A bucket or function made anew needs the notifications written
+        // again (the bucket has none; the old ones named a gone function).
+        None if make(Part::Bucket).is_some() || function_made.is_some() => {
+            Some(Op::Update(Part::Notification, Change::Triggers))
+        }
+        None => None,
+    };
+    if let Some(op) = notification_op {
+        s.add(op, [bucket, function, permission]);
+    }
+    s
+}
+
+/// The steps that remove `parts` (after step `after`), for a destroy and
+/// for undoing a failed create alike: notifications before their bucket,
+/// the bucket emptied first when `empty_bucket`; the function, the role and
+/// the bucket side by side.
+pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &mut Steps) {
+    let notification = parts
+        .contains(Part::Notification)
+        .then(|| s.add(Op::Delete(Part::Notification), [after]));
+    if parts.contains(Part::Bucket) {
+        let emptied = empty_bucket.then(|| s.add(Op::EmptyBucket, [after, notification]));
+        s.add(Op::Delete(Part::Bucket), [after, notification, emptied]);
+    }
+    if parts.contains(Part::Function) || parts.contains(Part::Permission) {
+        s.add(Op::Delete(Part::Function), [after]);
+    }
+    if parts.contains(Part::Role) || parts.contains(Part::Policy) {
+        s.add(Op::Delete(Part::Role), [after]);
+    }
+}
+
+/// The steps of a destroy: check first, so a refused destroy deletes
+/// nothing; then remove every part by name, whatever the state says of it
+/// (a part already gone is fine). With `force_destroy`, the bucket's
+/// objects go too.
+pub fn destroy(force_destroy: bool) -> Steps {
+    let mut s = Steps::default();
+    let check = s.add(Op::CheckDeletable, []);
+    teardown(PartSet::all(), force_destroy, Some(check), &mut s);
+    s
+}
+
+/// The steps that undo a failed create: remove what it made or adopted.
+/// The bucket was made (or left) by this pipeline moments ago, so its
+/// objects go with it.
+pub fn roll_back(made: PartSet) -> Steps {
+    let mut s = Steps::default();
+    teardown(made, true, None, &mut s);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::state::tests::known_state;
+
+    fn step(s: &Steps, op: Op) -> &Step {
+        let i = s
+            .find(op)
+            .unwrap_or_else(|| panic!("no {op} in {:#?}", s.ops()));
+        &s.0[i]
+    }
+
+    /// `a` waits, directly or not, for `b`.
+    fn waits_for(s: &Steps, a: Op, b: Op) -> bool {
+        let target = s.find(b).expect("b");
+        let mut todo = vec![s.find(a).expect("a")];
+        while let Some(i) = todo.pop() {
+            for &d in &s.0[i].after {
+                if d == target {
+                    return true;
+                }
+                todo.push(d);
+            }
+        }
+        false
+    }
+
+    fn well_ordered(s: &Steps) {
+        for (i, st) in s.0.iter().enumerate() {
+            assert!(st.after.iter().all(|d| *d < i), "{i}: {st:?}");
+        }
+    }
+
+    #[test]
+    fn a_create_makes_every_part_in_dependency_order() {
+        let want = known_state("orders");
+        let s = converge(&want, None, PartSet::empty());
+        well_ordered(&s);
+        use Part::*;
+        assert_eq!(
+            s.ops(),
+            [
+                Op::Create(Bucket),
+                Op::Create(Role),
+                Op::Create(Policy),
+                Op::BuildPackage,
+                Op::Create(Function),
+                Op::Create(Permission),
+                Op::AwaitActive,
+                Op::Create(Notification),
+            ]
+        );
+        // The bucket and the role chain start at once, side by side.
+        assert!(step(&s, Op::Create(Bucket)).after.is_empty());
+        assert!(step(&s, Op::Create(Role)).after.is_empty());
+        assert!(step(&s, Op::BuildPackage).after.is_empty());
+        assert!(waits_for(&s, Op::Create(Function), Op::Create(Policy)));
+        assert!(waits_for(&s, Op::Create(Function), Op::BuildPackage));
+        assert!(!waits_for(&s, Op::Create(Function), Op::Create(Bucket)));
+        // The permission needs only the function.
+        assert_eq!(
+            step(&s, Op::Create(Permission)).after,
+            [s.find(Op::Create(Function)).unwrap()]
+        );
+        let n = Op::Create(Notification);
+        assert!(waits_for(&s, n, Op::Create(Bucket)) && waits_for(&s, n, Op::Create(Permission)));
+        // The wait for Active is not on the notification's path.
+        assert!(!waits_for(&s, n, Op::AwaitActive));
+    }
+
+    #[test]
+    fn an_unchanged_pipeline_needs_no_steps() {
+        let want = known_state("orders");
+        let s = converge(&want, Some(&want), want.present());
+        assert!(s.is_empty(), "{:?}", s.ops());
+    }
+
+    #[test]
+    fn each_kind_of_update_touches_only_what_changed() {
+        let prior = known_state("orders");
+        let all = prior.present();
+        let with = |f: &dyn Fn(&mut State<Known>)| {
+            let mut w = prior.clone();
+            f(&mut w);
+            converge(&w, Some(&prior), all).ops()
+        };
+        use Part::*;
+        assert_eq!(
+            with(&|w| w.function.memory_size = 1024),
+            [Op::Update(Function, Change::Settings)]
+        );
+        assert_eq!(
+            with(&|w| w.source_code_hash = "cd".repeat(32)),
+            [
+                Op::BuildPackage,
+                Op::Update(Function, Change::Code),
+                // The source-hash tag follows the code.
+                Op::Update(Function, Change::Tags),
+            ]
+        );
+        assert_eq!(
+            with(&|w| w.require_tls = false),
+            [Op::Update(Bucket, Change::TlsPolicy)]
+        );
+        assert_eq!(
+            with(&|w| w.policy_json = "{\"v\":2}".into()),
+            [Op::Update(Policy, Change::Document)]
+        );
+        assert_eq!(
+            with(&|w| {
+                w.tags_all.insert("cost".into(), "1".into());
+            }),
+            [
+                Op::Update(Bucket, Change::Tags),
+                Op::Update(Role, Change::Tags),
+                Op::Update(Function, Change::Tags),
+            ]
+        );
+        assert_eq!(
+            with(&|w| w.trigger[0].filter_prefix = Some("in/".into())),
+            [Op::Update(Notification, Change::Triggers)]
+        );
+        // An empty prefix is the same as none.
+        assert!(with(&|w| w.trigger[0].filter_suffix = Some(String::new())).is_empty());
+    }
+
+    #[test]
+    fn a_part_gone_out_of_band_is_made_again_with_what_depends_on_it() {
+        let prior = known_state("orders");
+        let mut refreshed = prior.clone();
+        refreshed.mark_missing(Part::Function);
+        refreshed.mark_missing(Part::Permission);
+        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        well_ordered(&s);
+        use Part::*;
+        assert_eq!(
+            s.ops(),
+            [
+                Op::BuildPackage,
+                Op::Recreate(Function),
+                Op::Recreate(Permission),
+                Op::AwaitActive,
+                Op::Update(Notification, Change::Triggers),
+            ]
+        );
+        // A missing permission alone is added back, nothing else.
+        let mut refreshed = prior.clone();
+        refreshed.mark_missing(Part::Permission);
+        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        assert_eq!(s.ops(), [Op::Recreate(Permission)]);
+        // A deleted role comes back with its policy before anything else.
+        let mut refreshed = prior.clone();
+        refreshed.mark_missing(Part::Role);
+        refreshed.mark_missing(Part::Policy);
+        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        assert_eq!(
+            s.ops(),
+            [
+                Op::Recreate(Role),
+                Op::Recreate(Policy),
+                // The refresh recorded no role ARN on the function.
+                Op::Update(Function, Change::Settings),
+            ]
+        );
+        assert!(waits_for(&s, Op::Recreate(Policy), Op::Recreate(Role)));
+        assert!(waits_for(
+            &s,
+            Op::Update(Function, Change::Settings),
+            Op::Recreate(Policy)
+        ));
+        // Notifications removed out of band are written again.
+        let mut refreshed = prior.clone();
+        refreshed.mark_missing(Part::Notification);
+        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        assert_eq!(s.ops(), [Op::Recreate(Notification)]);
+    }
+
+    #[test]
+    fn parts_left_by_an_interrupted_create_are_adopted_not_made_twice() {
+        let want = known_state("orders");
+        let left = PartSet::from([Part::Bucket, Part::Role, Part::Policy]);
+        let s = converge(&want, None, left);
+        well_ordered(&s);
+        use Part::*;
+        assert_eq!(
+            s.ops(),
+            [
+                Op::Adopt(Bucket),
+                Op::Adopt(Role),
+                Op::Create(Policy),
+                Op::BuildPackage,
+                Op::Create(Function),
+                Op::Create(Permission),
+                Op::AwaitActive,
+                Op::Create(Notification),
+            ]
+        );
+        // An adopted function is waited for as it is adopted, not beside.
+        let s = converge(&want, None, PartSet::all());
+        assert!(s.find(Op::AwaitActive).is_none());
+        assert!(s.find(Op::Adopt(Function)).is_some());
+    }
+
+    #[test]
+    fn a_destroy_checks_first_and_removes_notifications_before_the_bucket() {
+        let s = destroy(false);
+        well_ordered(&s);
+        use Part::*;
+        assert_eq!(
+            s.ops(),
+            [
+                Op::CheckDeletable,
+                Op::Delete(Notification),
+                Op::Delete(Bucket),
+                Op::Delete(Function),
+                Op::Delete(Role),
+            ]
+        );
+        for op in &s.ops()[1..] {
+            assert!(waits_for(&s, *op, Op::CheckDeletable), "{op}");
+        }
+        assert!(waits_for(&s, Op::Delete(Bucket), Op::Delete(Notification)));
+        assert!(!waits_for(&s, Op::Delete(Role), Op::Delete(Function)));
+        // force_destroy empties the bucket first.
+        let s = destroy(true);
+        well_ordered(&s);
+        assert!(waits_for(&s, Op::Delete(Bucket), Op::EmptyBucket));
+        assert!(waits_for(&s, Op::EmptyBucket, Op::Delete(Notification)));
+    }
+
+    #[test]
+    fn a_roll_back_removes_only_what_the_create_made() {
+        use Part::*;
+        let s = roll_back(PartSet::from([Bucket, Role, Policy]));
+        assert_eq!(
+            s.ops(),
+            [Op::EmptyBucket, Op::Delete(Bucket), Op::Delete(Role)]
+        );
+        let s = roll_back(PartSet::from([Function, Permission]));
+        assert_eq!(s.ops(), [Op::Delete(Function)]);
+        assert!(roll_back(PartSet::empty()).is_empty());
+    }
+}
