@@ -1,13 +1,13 @@
-//! Writes the registry docs generated from the schemas.
+//! Writes the registry docs: the templates under `provider/templates/`
+//! filled from the schemas and the registry examples under `examples/`.
 //!
 //! `cargo run -p terraform-provider-eventpipe --bin eventpipe-docs -- [OUT_DIR]`
-//! (default `docs`). The registry examples are read from the repository's
-//! `examples/` directory.
+//! (default `docs`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use eventpipe::docs::{Examples, pages};
+use eventpipe::docs::{DocsError, Sources, pages};
 
 fn main() -> ExitCode {
     let out_dir = std::env::args_os()
@@ -22,16 +22,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(out_dir: &Path) -> std::io::Result<()> {
-    let examples_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let examples = Examples::load(&examples_dir)?;
-    for page in pages(eventpipe::provider::schemas(), &examples) {
-        let path = out_dir.join(&page.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, page.markdown)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+fn run(out_dir: &std::path::Path) -> Result<(), DocsError> {
+    for page in pages(eventpipe::provider::schemas(), &Sources::checkout())? {
+        let path = page.write_under(out_dir)?;
         println!("wrote {}", path.display());
     }
     Ok(())

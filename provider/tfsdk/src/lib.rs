@@ -9,11 +9,14 @@
 //! - [`diag`]: diagnostics with attribute paths.
 //! - [`access`]: typed reads of object values that track null and unknown.
 //! - [`provider`]: the [`Provider`] trait a provider implements.
+//! - [`docs`]: registry Markdown from a schema and the provider's page
+//!   templates.
 //!
 //! A provider's `main` calls [`serve`] with its [`ServeOptions`].
 
 pub mod access;
 pub mod diag;
+pub mod docs;
 pub mod plugin;
 pub mod provider;
 pub mod schema;
