@@ -7,6 +7,7 @@
 //! it through [`ops`] and [`crate::aws`]. [`refresh`] and [`import`] read
 //! AWS back into a state. Nothing here knows about gRPC.
 
+mod defaults;
 mod desired;
 mod errors;
 mod execute;
@@ -20,6 +21,7 @@ mod plan;
 mod policy;
 mod private;
 mod refresh;
+mod run;
 mod runtimes;
 pub mod schema;
 pub mod source;
@@ -39,8 +41,9 @@ use tracing::Instrument;
 
 use crate::aws::AwsClients;
 use errors::{ApplyError, PlanError, diagnostics};
-use execute::{OnError, Purpose, Run, execute};
+use execute::{OnError, execute};
 use private::Private;
+use run::{Purpose, Run};
 use source::Source;
 use state::{Known, Planning, State};
 

@@ -11,12 +11,10 @@ use thiserror::Error;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use super::source::SourceTree;
+use super::source::{MAX_UNZIPPED_BYTES, SourceTree};
 
 /// Lambda's limit for a zip uploaded directly with the API call.
 pub const MAX_ZIPPED_BYTES: usize = 50 * 1024 * 1024;
-/// Lambda's limit for the unzipped code.
-pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
 
 #[derive(Debug, Error)]
 pub enum PackageError {

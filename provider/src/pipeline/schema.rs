@@ -4,6 +4,9 @@
 use tfsdk::schema::{Attribute, Block, NestedBlock, Schema, Validator};
 use tfsdk::value::{Number, Value};
 
+use super::defaults::{
+    DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S,
+};
 use super::state::attr;
 use super::{runtimes, validate};
 
@@ -11,12 +14,6 @@ pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
 pub const SCHEMA_VERSION: i64 = 0;
-
-pub const DEFAULT_HANDLER: &str = "app.handler";
-pub const DEFAULT_MEMORY_MB: i64 = 128;
-pub const DEFAULT_TIMEOUT_S: i64 = 3;
-pub const DEFAULT_ARCHITECTURE: &str = "x86_64";
-pub const DEFAULT_EVENT: &str = "s3:ObjectCreated:*";
 
 pub fn schema() -> Schema {
     Schema {

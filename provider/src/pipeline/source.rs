@@ -13,6 +13,9 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+/// Lambda's limit for the unzipped code.
+pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
+
 /// Names never packaged: caches, VCS metadata, editor and OS litter.
 const SKIPPED_NAMES: &[&str] = &[
     ".git",
@@ -127,7 +130,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SourceError + '_ {
 /// unzipped limit, so a mistaken `source_dir` (say `/`) fails fast instead
 /// of hashing a whole disk.
 pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
-    scan_limited(root, super::package::MAX_UNZIPPED_BYTES)
+    scan_limited(root, MAX_UNZIPPED_BYTES)
 }
 
 fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {

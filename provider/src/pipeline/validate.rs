@@ -8,7 +8,7 @@ use tfsdk::schema::Validator;
 
 use super::source::{Source, SourceTree};
 use super::state::{Function, Planning, State, Trigger, attr, path};
-use super::{runtimes, schema};
+use super::{defaults, runtimes};
 
 /// S3 event types Lambda notifications accept.
 pub const S3_EVENTS: &[&str] = &[
@@ -369,14 +369,14 @@ fn check_triggers(
         }
         // Null events plan as the default event type.
         let events = match events {
-            Field::Null => Field::Known(vec![schema::DEFAULT_EVENT.to_owned()]),
+            Field::Null => Field::Known(vec![defaults::DEFAULT_EVENT.to_owned()]),
             other => other.clone(),
         };
         if let (Field::Known(events), false, false) =
             (events, prefix.is_unknown(), suffix.is_unknown())
         {
             let events = if events.is_empty() {
-                vec![schema::DEFAULT_EVENT.to_owned()]
+                vec![defaults::DEFAULT_EVENT.to_owned()]
             } else {
                 events
             };

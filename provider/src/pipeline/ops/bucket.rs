@@ -5,10 +5,10 @@ use crate::aws::s3;
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::execute::Run;
 use super::super::ownership::adopt_if_ours;
 use super::super::parts::Part;
 use super::super::policy;
+use super::super::run::Run;
 
 /// Makes the bucket, or adopts one of its name left by an earlier run of
 /// this pipeline, and secures it.

@@ -7,10 +7,10 @@ use crate::aws::{AwsError, lambda};
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::execute::Run;
 use super::super::ownership::adopt_if_ours;
 use super::super::package::{self, Package};
 use super::super::parts::Part;
+use super::super::run::Run;
 use super::super::source;
 
 /// Packages the source on a blocking thread, checking it is what was

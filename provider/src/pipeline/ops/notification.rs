@@ -7,9 +7,9 @@ use crate::aws::{AwsError, s3};
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::execute::Run;
 use super::super::naming;
 use super::super::parts::Part;
+use super::super::run::Run;
 
 /// S3 checks that it may invoke the function when the notification is put;
 /// a permission added a moment ago may not be visible to it yet.

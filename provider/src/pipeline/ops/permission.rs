@@ -4,9 +4,9 @@
 use crate::aws::lambda;
 
 use super::super::errors::ApplyError;
-use super::super::execute::Run;
 use super::super::naming;
 use super::super::parts::Part;
+use super::super::run::Run;
 
 pub async fn add(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;

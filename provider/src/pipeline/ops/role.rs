@@ -4,10 +4,10 @@ use crate::aws::{AwsError, iam};
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::execute::Run;
 use super::super::ownership::adopt_if_ours;
 use super::super::parts::Part;
 use super::super::policy;
+use super::super::run::Run;
 
 /// The inline policy's name on the role.
 pub const POLICY_NAME: &str = "eventpipe";

@@ -8,6 +8,7 @@
 
 mod error;
 mod json;
+mod json_string;
 mod msgpack;
 mod number;
 mod types;

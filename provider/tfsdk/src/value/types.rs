@@ -7,7 +7,7 @@ use std::fmt;
 use thiserror::Error;
 
 use super::MAX_DEPTH;
-use super::json::write_string;
+use super::json_string::write_string;
 
 /// A Terraform (cty) type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

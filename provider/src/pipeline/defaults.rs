@@ -1,0 +1,8 @@
+//! The values the schema fills in for attributes a configuration leaves
+//! unset (the runtime's is in [`super::runtimes`]).
+
+pub const DEFAULT_HANDLER: &str = "app.handler";
+pub const DEFAULT_MEMORY_MB: i64 = 128;
+pub const DEFAULT_TIMEOUT_S: i64 = 3;
+pub const DEFAULT_ARCHITECTURE: &str = "x86_64";
+pub const DEFAULT_EVENT: &str = "s3:ObjectCreated:*";
