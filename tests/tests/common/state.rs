@@ -1,6 +1,6 @@
 //! What Terraform says about the state and about a plan: resources read out
 //! of `terraform show -json`, whether one is tainted, whether a plan is
-//! empty.
+//! empty, and the actions a saved plan would take.
 
 use std::collections::BTreeMap;
 
@@ -49,4 +49,31 @@ pub fn tainted_by_name(ws: &Workspace) -> BTreeMap<String, bool> {
 pub fn assert_plan_empty(ws: &Workspace, what: &str) {
     let plan = ws.plan_detailed_exitcode().expect("plan");
     assert!(!plan.has_changes, "{what}:\n{}", plan.output);
+}
+
+/// The actions (`no-op`, `update`, `delete`, `create`, ...) a plan saved
+/// with `terraform plan -out` would take, by resource address, read back
+/// with `terraform show -json`.
+pub fn planned_actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
+    const PLAN_FILE: &str = "saved.tfplan";
+    ws.plan(&["-out", PLAN_FILE]).expect("plan -out");
+    let plan = ws
+        .run_ok(&["show", "-json", PLAN_FILE])
+        .and_then(|out| out.json())
+        .expect("show -json of the plan");
+    plan["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|change| {
+            let address = change["address"].as_str()?.to_owned();
+            let actions = change["change"]["actions"]
+                .as_array()?
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect();
+            Some((address, actions))
+        })
+        .collect()
 }
