@@ -12,12 +12,11 @@ use tests::{Moto, Workspace, tools};
 /// Copies `examples/<name>` into the workspace root and the module next to
 /// it, pointing the example's module source at the copy.
 fn copy_example(ws: &Workspace, name: &str) {
-    let root = tools::repo_root();
     copy_dir(
-        &root.join("modules/event-pipeline"),
+        &repo_path("modules/event-pipeline"),
         &ws.dir().join("modules/event-pipeline"),
     );
-    copy_dir(&root.join("examples").join(name), ws.dir());
+    copy_dir(&repo_path(&format!("examples/{name}")), ws.dir());
     for entry in fs::read_dir(ws.dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "tf") {
@@ -49,7 +48,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn apply_plan_destroy(example: &str, expect_added: usize) {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let mut ws = Workspace::new(&tf).unwrap();
     ws.envs(moto.env_vars());
@@ -61,14 +60,8 @@ fn apply_plan_destroy(example: &str, expect_added: usize) {
         out.contains(&format!("Resources: {expect_added} added")),
         "{out}"
     );
-    let plan = ws.plan_detailed_exitcode().unwrap();
-    assert!(
-        !plan.has_changes,
-        "{example}: the second plan must be empty:\n{}",
-        plan.output
-    );
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, &format!("{example}: the second plan must be empty"));
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
@@ -88,7 +81,7 @@ fn two_teams_use_the_module_side_by_side() {
 
 #[test]
 fn the_basic_handlers_own_unit_tests_pass() {
-    let dir = tools::repo_root().join("examples/basic/tests");
+    let dir = repo_path("examples/basic/tests");
     let out = std::process::Command::new("python3")
         .args(["-m", "unittest", "discover", "-s"])
         .arg(&dir)
@@ -104,18 +97,14 @@ fn the_basic_handlers_own_unit_tests_pass() {
 fn the_demo_shows_an_object_flowing_through_and_cleans_up() {
     tools::ensure_tools().unwrap();
     let bin = tests::provider_bin::provider_binary().unwrap();
-    let out = std::process::Command::new(tools::repo_root().join("scripts/demo.sh"))
+    let out = std::process::Command::new(repo_path("scripts/demo.sh"))
         .env("EVENTPIPE_PROVIDER_BIN", bin)
         .env("EVENTPIPE_TOOLS_DIR", tools::tools_dir())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = process_text(&out);
     assert!(out.status.success(), "{text}");
     for expected in [
         "Plan: 1 to add, 0 to change, 0 to destroy.",

@@ -16,10 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{APP_PY, assert_emulator_empty, clis};
-use serde_json::Value as Json;
+use common::{
+    APP_PY, Pipeline, ProviderBlock, assert_emulator_empty, assert_plan_empty,
+    destroy_and_assert_empty, flat, function_policy, is_tainted, lambda_notifications, newest_cli,
+    resource, role_tags, tainted_by_name,
+};
 use tests::fault_proxy::{Call, Fault, FaultProxy, Outcome, Rule};
-use tests::mirror::required_providers_hcl;
 use tests::{Moto, Output, TerraformCli, Workspace};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -53,44 +55,16 @@ const B: Shape = Shape {
 const APP_PY_V2: &str = "def handler(event, context):\n    return {\"version\": 2}\n";
 
 fn pipeline(name: &str, s: Shape) -> String {
-    let extra = format!(", {} = \"x\"", s.extra_tag);
-    format!(
-        r#"
-resource "eventpipe_event_pipeline" "{name}" {{
-  name          = "{name}"
-  bucket_name   = "{name}-bkt"
-  force_destroy = true
-  require_tls   = {tls}
-  tags          = {{ team = "{team}"{extra} }}
-
-  function {{
-    source_dir  = "${{path.module}}/app"
-    handler     = "app.handler"
-    runtime     = "python3.12"
-    timeout     = 30
-    memory_size = {memory}
-  }}
-
-  trigger {{
-    events        = ["s3:ObjectCreated:*"]
-    filter_prefix = "{prefix}"
-    filter_suffix = ".json"
-  }}
-}}
-"#,
-        tls = s.require_tls,
-        team = s.team,
-        memory = s.memory,
-        prefix = s.prefix,
-    )
-}
-
-fn provider_block(endpoint: &str, max_retries: u32) -> String {
-    format!(
-        "{}\nprovider \"eventpipe\" {{\n  region       = \"us-east-1\"\n  endpoint_url = \"{endpoint}\"\n  \
-         access_key   = \"test\"\n  secret_key   = \"test\"\n  max_retries  = {max_retries}\n}}\n",
-        required_providers_hcl(),
-    )
+    Pipeline::seed(name, &format!("{name}-bkt"))
+        .require_tls(s.require_tls)
+        .tags(&format!(
+            "{{ team = \"{}\", {} = \"x\" }}",
+            s.team, s.extra_tag
+        ))
+        .timeout(30)
+        .memory(s.memory)
+        .filter_prefix(s.prefix)
+        .hcl()
 }
 
 /// An emulator, the proxy in front of it, and a workspace whose provider
@@ -126,10 +100,10 @@ impl Rig {
     }
 
     fn configure(&self, body: &str) {
-        let main = format!(
-            "{}{body}",
-            provider_block(&self.proxy.endpoint(), self.max_retries)
-        );
+        let provider = ProviderBlock::new(&self.proxy.endpoint())
+            .setting(&format!("max_retries  = {}", self.max_retries))
+            .hcl();
+        let main = format!("{provider}{body}");
         self.ws.write("main.tf", main).expect("main.tf");
     }
 
@@ -151,32 +125,16 @@ impl Rig {
     }
 
     fn assert_plan_empty(&self) {
-        let plan = self.ws.plan_detailed_exitcode().expect("plan");
-        assert!(
-            !plan.has_changes,
-            "the plan after convergence must be empty:\n{}",
-            plan.output
-        );
+        assert_plan_empty(&self.ws, "the plan after convergence must be empty");
     }
 
     fn destroy_and_assert_empty(&self) {
-        self.ws.destroy_auto().expect("destroy");
-        assert_emulator_empty(&self.moto);
+        destroy_and_assert_empty(&self.ws, &self.moto);
     }
 
     /// Resources in the state: name -> tainted.
     fn state(&self) -> BTreeMap<String, bool> {
-        let show = self.ws.show_json().expect("show -json");
-        show["values"]["root_module"]["resources"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| {
-                let name = r["name"].as_str()?.to_owned();
-                Some((name, r["tainted"].as_bool().unwrap_or(false)))
-            })
-            .collect()
+        tainted_by_name(&self.ws)
     }
 
     /// Which parts of pipeline `name` exist in the emulator.
@@ -203,16 +161,6 @@ impl Rig {
 
 fn names(prefix: &str, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}{i:02}")).collect()
-}
-
-/// Terraform's output with box drawing removed and whitespace collapsed
-/// (it wraps long lines).
-fn flat(out: &Output) -> String {
-    out.combined()
-        .replace(['│', '╷', '╵'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Terraform's diagnostics, flattened, by the pipeline they are about.
@@ -305,7 +253,7 @@ struct Calibration {
 fn calibration() -> &'static Calibration {
     static CAL: OnceLock<Calibration> = OnceLock::new();
     CAL.get_or_init(|| {
-        let tf = clis().remove(0);
+        let tf = newest_cli();
         let rig = Rig::new(&tf, 0);
         let name = "cal01".to_owned();
         let one = std::slice::from_ref(&name);
@@ -409,7 +357,7 @@ fn a_failure_at_any_create_call_rolls_back_or_taints_then_apply_converges() {
             "s3:PutBucketNotificationConfiguration",
         ],
     );
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     let names = names("fc", cal.create.len());
     let table: Vec<(String, Site)> = names.iter().cloned().zip(cal.create.clone()).collect();
@@ -445,13 +393,8 @@ fn a_failure_at_any_create_call_rolls_back_or_taints_then_apply_converges() {
             && undo_errors.contains("rolling back the role failed: iam:DeleteRole"),
         "{undo_errors}"
     );
-    let show = rig.ws.show_json().expect("show");
-    let undo_state = show["values"]["root_module"]["resources"]
-        .as_array()
-        .and_then(|rs| rs.iter().find(|r| r["name"] == undo.as_str()))
-        .cloned()
-        .unwrap_or(Json::Null);
-    assert_eq!(undo_state["tainted"], true, "{undo_state}");
+    let undo_state = resource(&rig.ws, &undo);
+    assert!(is_tainted(&undo_state), "{undo_state}");
     assert_eq!(
         rig.parts(&undo),
         ["role"],
@@ -530,7 +473,7 @@ fn a_failure_at_any_update_or_refresh_call_keeps_the_state_then_apply_converges(
         &cal.refresh,
         &["s3:GetBucketTagging", "iam:GetRole", "lambda:GetFunction"],
     );
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     let started = Instant::now();
     let update_names = names("fu", cal.update.len());
@@ -616,7 +559,7 @@ fn a_failure_at_any_delete_call_keeps_the_state_then_apply_and_destroy_converge(
             "iam:DeleteRole",
         ],
     );
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     let started = Instant::now();
     let names = names("fd", cal.delete.len());
@@ -690,7 +633,7 @@ fn signal(pid: i32, sig: libc::c_int) {
 
 #[test]
 fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     // Each pipeline stops at its own point; the provider is killed once all
     // are there. "after forward" means AWS did the work but the provider
@@ -777,24 +720,14 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
     let aws = rig.moto.aws().expect("aws");
     for name in &names {
         assert_eq!(rig.parts(name), ["bucket", "role", "function"], "{name}");
-        let policy = aws
-            .block_on(aws.lambda().get_policy().function_name(name).send())
-            .expect("function policy");
-        let doc: Json = serde_json::from_str(policy.policy().unwrap_or("{}")).expect("json");
+        let doc = function_policy(&aws, name);
         assert_eq!(
             doc["Statement"].as_array().map(Vec::len),
             Some(1),
             "{name}: exactly one invoke permission: {doc}"
         );
-        let n = aws
-            .block_on(
-                aws.s3()
-                    .get_bucket_notification_configuration()
-                    .bucket(format!("{name}-bkt"))
-                    .send(),
-            )
-            .expect("notification");
-        assert_eq!(n.lambda_function_configurations().len(), 1, "{name}");
+        let n = lambda_notifications(&aws, &format!("{name}-bkt"));
+        assert_eq!(n.len(), 1, "{name}");
     }
     rig.assert_plan_empty();
     rig.destroy_and_assert_empty();
@@ -807,7 +740,7 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
 
 #[test]
 fn a_name_taken_by_something_else_is_refused_and_left_alone() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     let aws = rig.moto.aws().expect("aws");
     // fo01's bucket exists untagged; fo02's role belongs to another
@@ -886,27 +819,15 @@ fn a_name_taken_by_something_else_is_refused_and_left_alone() {
     // The foreign parts are untouched and ours were rolled back.
     assert_eq!(aws.list_everything().expect("inventory"), before);
     assert!(rig.state().is_empty());
-    let role = aws
-        .block_on(aws.iam().get_role().role_name("fo02-role").send())
-        .expect("role");
-    let tags: Vec<(String, String)> = role
-        .role()
-        .map(|r| {
-            r.tags()
-                .iter()
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
     assert_eq!(
-        tags,
+        role_tags(&aws, "fo02-role"),
         [("eventpipe:pipeline".to_owned(), "someone-else".to_owned())]
     );
 }
 
 #[test]
 fn throttling_5xx_drops_and_iam_propagation_are_retried_to_success() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 3);
     let name = "ip01".to_owned();
     let one = std::slice::from_ref(&name);
@@ -1000,7 +921,7 @@ fn throttling_5xx_drops_and_iam_propagation_are_retried_to_success() {
 
 #[test]
 fn ten_pipelines_apply_and_destroy_with_30_percent_of_calls_throttled() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().expect("moto");
     let proxy = FaultProxy::start_seeded(&moto.endpoint(), 30).expect("proxy");
     // Enough attempts that 30% throttling practically never exhausts them
@@ -1043,7 +964,7 @@ fn ten_pipelines_apply_and_destroy_with_30_percent_of_calls_throttled() {
 
 #[test]
 fn ctrl_c_during_an_apply_of_ten_records_what_exists_and_the_next_apply_converges() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     let names = names("cx", 10);
     rig.pipelines(&names, A);
@@ -1111,7 +1032,7 @@ fn ctrl_c_during_an_apply_of_ten_records_what_exists_and_the_next_apply_converge
 
 #[test]
 fn fifty_pipelines_apply_plan_empty_and_destroy_with_parallelism_ten() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
     let names = names("cc", 50);
     rig.pipelines(&names, A);

@@ -126,7 +126,7 @@ fn init_schema_validate_and_plan_work_on_every_supported_cli() {
 
 #[test]
 fn a_derived_bucket_name_is_shown_in_the_plan() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let body = seed_resource("derived", "x", "").replace("  bucket_name   = \"x\"\n", "");
     let ws = workspace(&tf, &moto, &body);
@@ -157,8 +157,7 @@ fn wrong_types_and_unknown_attributes_get_terraforms_own_errors() {
 
         let body = seed_resource("bad", "bad-bucket", "")
             .replace("memory_size = 512", "memory_size = \"lots\"");
-        ws.write("main.tf", format!("{}{}", provider_hcl(&moto), body))
-            .unwrap();
+        rewrite_main(&ws, &moto, &body);
         let out = ws.run(&["validate"]).unwrap();
         assert_eq!(out.code, Some(1), "{out}");
         assert!(out.contains("Incorrect attribute value type"), "{out}");
@@ -170,7 +169,7 @@ fn wrong_types_and_unknown_attributes_get_terraforms_own_errors() {
 
 #[test]
 fn invalid_values_are_refused_at_plan_with_the_attribute_named() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let body = seed_resource("badval", "badval-bucket", "").replace(
         "runtime     = \"python3.12\"",

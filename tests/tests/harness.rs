@@ -1,5 +1,8 @@
 //! Smoke tests of the harness itself: none of them needs the provider.
 
+mod common;
+
+use common::{clis, newest_cli, resources};
 use tests::{Moto, TerraformCli, Workspace, terraform_versions, tools};
 
 #[test]
@@ -151,9 +154,9 @@ fn lifecycle_with_terraform_data(tf: &TerraformCli) {
     assert_eq!(ws.state_list().unwrap(), ["terraform_data.example"]);
     assert_eq!(ws.output_json().unwrap()["echo"]["value"], "v1");
     let state = ws.show_json().unwrap();
-    let resources = &state["values"]["root_module"]["resources"];
     assert_eq!(
-        resources[0]["address"], "terraform_data.example",
+        resources(&state)[0]["address"],
+        "terraform_data.example",
         "{state:#}"
     );
     let replan = ws.plan_detailed_exitcode().unwrap();
@@ -183,7 +186,7 @@ fn lifecycle_with_outputs_only(tf: &TerraformCli) {
 
 #[test]
 fn each_terraform_version_runs_a_provider_less_configuration() {
-    for tf in terraform_versions().unwrap() {
+    for tf in clis() {
         if tf.at_least(1, 4) {
             lifecycle_with_terraform_data(&tf);
         } else {
@@ -194,7 +197,7 @@ fn each_terraform_version_runs_a_provider_less_configuration() {
 
 #[test]
 fn an_invalid_configuration_fails_with_terraform_s_diagnostic() {
-    for tf in terraform_versions().unwrap() {
+    for tf in clis() {
         let ws = Workspace::without_provider(&tf).unwrap();
         ws.write("main.tf", "output \"x\" {\n  value = local.missing\n}\n")
             .unwrap();
@@ -213,7 +216,7 @@ fn an_invalid_configuration_fails_with_terraform_s_diagnostic() {
 
 #[test]
 fn a_command_past_its_timeout_is_killed_and_reported() {
-    let tf = terraform_versions().unwrap().remove(0);
+    let tf = newest_cli();
     let mut ws = Workspace::without_provider(&tf).unwrap();
     // No Terraform command finishes in a millisecond.
     ws.timeout(std::time::Duration::from_millis(1));
@@ -224,7 +227,7 @@ fn a_command_past_its_timeout_is_killed_and_reported() {
 
 #[test]
 fn files_are_written_below_the_workspace() {
-    let tf = terraform_versions().unwrap().remove(0);
+    let tf = newest_cli();
     let ws = Workspace::without_provider(&tf).unwrap();
     let path = ws
         .write("app/app.py", "def handler(e, c):\n    return 1\n")
@@ -243,7 +246,7 @@ fn init_installs_the_provider_from_the_filesystem_mirror() {
     let fake = dir.path().join("fake-provider");
     std::fs::write(&fake, "#!/bin/sh\nexit 1\n").unwrap();
     let mirror = tests::ProviderMirror::create(dir.path(), &fake).unwrap();
-    for tf in terraform_versions().unwrap() {
+    for tf in clis() {
         let ws = Workspace::with_mirror(&tf, &mirror).unwrap();
         ws.write("versions.tf", tests::required_providers_hcl())
             .unwrap();

@@ -1,9 +1,12 @@
 //! `make install` puts the provider where a plain `terraform init` finds it:
 //! Terraform's implicit local mirror, with no CLI configuration at all.
 
+mod common;
+
 use std::process::Command;
 
-use tests::{mirror::required_providers_hcl, provider_bin, terraform_versions, tools};
+use common::{clis, process_text, unconfigured_provider_hcl};
+use tests::{provider_bin, tools};
 
 #[test]
 fn a_plain_terraform_init_finds_the_installed_provider() {
@@ -32,13 +35,9 @@ fn a_plain_terraform_init_finds_the_installed_provider() {
         "{text}"
     );
 
-    for tf in terraform_versions().unwrap() {
+    for tf in clis() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("main.tf"),
-            format!("{}provider \"eventpipe\" {{}}\n", required_providers_hcl()),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("main.tf"), unconfigured_provider_hcl()).unwrap();
         let run = |args: &[&str]| {
             Command::new(&tf.path)
                 .args(args)
@@ -52,11 +51,7 @@ fn a_plain_terraform_init_finds_the_installed_provider() {
                 .unwrap()
         };
         let init = run(&["init", "-no-color"]);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&init.stdout),
-            String::from_utf8_lossy(&init.stderr)
-        );
+        let text = process_text(&init);
         assert!(init.status.success(), "{}: {text}", tf.label);
         assert!(
             text.contains("Installed eventpipe/eventpipe v0.1.0"),

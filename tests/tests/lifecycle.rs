@@ -6,33 +6,9 @@ mod common;
 
 use common::*;
 use serde_json::Value as Json;
-use tests::{Moto, TerraformCli, Workspace};
+use tests::Moto;
 
-fn state_attrs(ws: &Workspace, address_name: &str) -> Json {
-    let show = ws.show_json().unwrap();
-    let resources = show["values"]["root_module"]["resources"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    resources
-        .into_iter()
-        .find(|r| r["name"] == address_name)
-        .map(|r| r["values"].clone())
-        .unwrap_or(Json::Null)
-}
-
-fn assert_plan_empty(ws: &Workspace) {
-    let plan = ws.plan_detailed_exitcode().unwrap();
-    assert!(
-        !plan.has_changes,
-        "expected an empty plan:\n{}",
-        plan.output
-    );
-}
-
-fn newest_cli() -> TerraformCli {
-    clis().remove(0)
-}
+const EMPTY_PLAN: &str = "expected an empty plan";
 
 #[test]
 fn the_seed_pipeline_applies_as_specified_and_replans_empty() {
@@ -121,10 +97,7 @@ fn the_seed_pipeline_applies_as_specified_and_replans_empty() {
     assert_eq!(c.role(), state["role_arn"].as_str());
 
     // A permission for S3, scoped to this bucket and account.
-    let p = aws
-        .block_on(aws.lambda().get_policy().function_name("seed").send())
-        .unwrap();
-    let p: Json = serde_json::from_str(p.policy().unwrap()).unwrap();
+    let p = function_policy(&aws, "seed");
     let st = &p["Statement"][0];
     assert_eq!(st["Principal"]["Service"], "s3.amazonaws.com");
     assert_eq!(st["Action"], "lambda:InvokeFunction");
@@ -133,36 +106,14 @@ fn the_seed_pipeline_applies_as_specified_and_replans_empty() {
     assert!(cond.contains("123456789012"), "{cond}");
 
     // A notification with exactly that filter, pointing at the function.
-    let n = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket("seed-bucket")
-                .send(),
-        )
-        .unwrap();
-    let lambdas = n.lambda_function_configurations();
+    let lambdas = lambda_notifications(&aws, "seed-bucket");
     assert_eq!(lambdas.len(), 1);
     assert_eq!(
         lambdas[0].lambda_function_arn(),
         state["function_arn"].as_str().unwrap()
     );
     assert_eq!(lambdas[0].events()[0].as_str(), "s3:ObjectCreated:*");
-    let rules: Vec<(String, String)> = lambdas[0]
-        .filter()
-        .and_then(|f| f.key())
-        .map(|k| {
-            k.filter_rules()
-                .iter()
-                .map(|r| {
-                    (
-                        r.name().unwrap().as_str().to_lowercase(),
-                        r.value().unwrap().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let rules = filter_rules(&lambdas[0]);
     assert!(
         rules.contains(&("prefix".into(), "data/".into())),
         "{rules:?}"
@@ -172,7 +123,7 @@ fn the_seed_pipeline_applies_as_specified_and_replans_empty() {
         "{rules:?}"
     );
 
-    assert_plan_empty(&ws);
+    assert_plan_empty(&ws, EMPTY_PLAN);
 
     // An object under data/ reaches the function (moto logs each delivery).
     aws.put_object("seed-bucket", "data/one.json", r#"{"id":1}"#)
@@ -191,20 +142,11 @@ fn the_seed_pipeline_applies_as_specified_and_replans_empty() {
     assert_emulator_empty(&moto);
 }
 
-/// IAM returns policy documents URL-encoded.
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 #[test]
 fn memory_and_handler_edits_update_in_place() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("upd", "upd-bucket", ""));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("upd", "upd-bucket", ""));
     let aws = moto.aws().unwrap();
     let before = aws
         .block_on(aws.lambda().get_function().function_name("upd").send())
@@ -216,16 +158,11 @@ fn memory_and_handler_edits_update_in_place() {
         .unwrap()
         .to_owned();
 
-    ws.write(
-        "main.tf",
-        format!(
-            "{}{}",
-            provider_hcl(&moto),
-            seed_resource("upd", "upd-bucket", "")
-                .replace("memory_size = 512", "memory_size = 1024")
-        ),
-    )
-    .unwrap();
+    rewrite_main(
+        &ws,
+        &moto,
+        &seed_resource("upd", "upd-bucket", "").replace("memory_size = 512", "memory_size = 1024"),
+    );
     ws.write("app/app.py", format!("{APP_PY}\n# v2\n")).unwrap();
     let plan = ws.plan(&[]).unwrap();
     assert!(
@@ -245,27 +182,16 @@ fn memory_and_handler_edits_update_in_place() {
     let c = after.configuration().unwrap();
     assert_eq!(c.memory_size(), Some(1024));
     assert_ne!(c.code_sha256().unwrap(), sha_before, "the code must change");
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn renaming_the_pipeline_plans_a_replacement() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("ren", "ren-bucket", ""));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
-    ws.write(
-        "main.tf",
-        format!(
-            "{}{}",
-            provider_hcl(&moto),
-            seed_resource("ren", "ren-bucket-2", "")
-        ),
-    )
-    .unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("ren", "ren-bucket", ""));
+    rewrite_main(&ws, &moto, &seed_resource("ren", "ren-bucket-2", ""));
     let plan = ws.plan(&[]).unwrap();
     assert!(plan.contains("must be replaced"), "{plan}");
     assert!(plan.contains("forces replacement"), "{plan}");
@@ -273,17 +199,14 @@ fn renaming_the_pipeline_plans_a_replacement() {
         plan.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
         "{plan}"
     );
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("drift", "drift-bucket", ""));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("drift", "drift-bucket", ""));
     let aws = moto.aws().unwrap();
 
     // 1. The notification is removed.
@@ -302,16 +225,8 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
     assert!(plan.output.contains("trigger"), "{}", plan.output);
     assert!(plan.output.contains("1 to change"), "{}", plan.output);
     ws.apply_auto().unwrap();
-    let n = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket("drift-bucket")
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(n.lambda_function_configurations().len(), 1);
-    assert_plan_empty(&ws);
+    assert_eq!(lambda_notifications(&aws, "drift-bucket").len(), 1);
+    assert_plan_empty(&ws, EMPTY_PLAN);
 
     // 2. Memory is changed by hand.
     aws.block_on(
@@ -338,7 +253,7 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
         .block_on(aws.lambda().get_function().function_name("drift").send())
         .unwrap();
     assert_eq!(f.configuration().unwrap().memory_size(), Some(512));
-    assert_plan_empty(&ws);
+    assert_plan_empty(&ws, EMPTY_PLAN);
 
     // 3. The invoke permission is removed.
     aws.block_on(
@@ -356,23 +271,18 @@ fn out_of_band_changes_show_in_the_plan_and_apply_repairs_them() {
         plan.output
     );
     ws.apply_auto().unwrap();
-    let p = aws
-        .block_on(aws.lambda().get_policy().function_name("drift").send())
-        .unwrap();
-    assert!(p.policy().unwrap().contains("eventpipe-s3-invoke"));
-    assert_plan_empty(&ws);
+    let p = function_policy(&aws, "drift");
+    assert!(p.to_string().contains("eventpipe-s3-invoke"));
+    assert_plan_empty(&ws, EMPTY_PLAN);
 
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn a_deleted_function_is_recreated_without_replacing_the_pipeline() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("gone", "gone-bucket", ""));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("gone", "gone-bucket", ""));
     let aws = moto.aws().unwrap();
     aws.put_object("gone-bucket", "keep/me.txt", "precious")
         .unwrap();
@@ -391,9 +301,8 @@ fn a_deleted_function_is_recreated_without_replacing_the_pipeline() {
             .send(),
     );
     assert!(obj.is_ok(), "the bucket's objects must survive");
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
@@ -401,9 +310,7 @@ fn import_by_name_then_plan_is_empty() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let extra = "  output_prefix = \"results/\"\n  tags          = { team = \"imports\" }\n";
-    let ws = workspace(&tf, &moto, &seed_resource("imp", "imp-bucket", extra));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("imp", "imp-bucket", extra));
     let before = state_attrs(&ws, "imp");
     ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.imp"])
         .unwrap();
@@ -411,12 +318,7 @@ fn import_by_name_then_plan_is_empty() {
         .run_ok(&["import", "eventpipe_event_pipeline.imp", "imp"])
         .unwrap();
     assert!(out.contains("Import successful"), "{out}");
-    let plan = ws.plan_detailed_exitcode().unwrap();
-    assert!(
-        !plan.has_changes,
-        "a matching config must plan no changes after import:\n{}",
-        plan.output
-    );
+    assert_plan_empty(&ws, "a matching config must plan no changes after import");
     let after = state_attrs(&ws, "imp");
     for attr in [
         "bucket_name",
@@ -429,8 +331,7 @@ fn import_by_name_then_plan_is_empty() {
     ] {
         assert_eq!(before[attr], after[attr], "{attr} differs after import");
     }
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
@@ -452,9 +353,7 @@ fn destroy_refuses_a_non_empty_bucket_without_force_destroy() {
     let moto = Moto::start().unwrap();
     let body = seed_resource("keep", "keep-bucket", "")
         .replace("force_destroy = true", "force_destroy = false");
-    let ws = workspace(&tf, &moto, &body);
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &body);
     let aws = moto.aws().unwrap();
     aws.put_object("keep-bucket", "report.csv", "a,b").unwrap();
     let out = ws.run(&["destroy", "-auto-approve"]).unwrap();
@@ -473,18 +372,9 @@ fn destroy_refuses_a_non_empty_bucket_without_force_destroy() {
     assert_eq!(aws.roles().unwrap().len(), 1);
 
     // With force_destroy the objects go with it.
-    ws.write(
-        "main.tf",
-        format!(
-            "{}{}",
-            provider_hcl(&moto),
-            seed_resource("keep", "keep-bucket", "")
-        ),
-    )
-    .unwrap();
+    rewrite_main(&ws, &moto, &seed_resource("keep", "keep-bucket", ""));
     ws.apply_auto().unwrap();
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
@@ -501,9 +391,8 @@ fn ten_pipelines_apply_and_destroy_in_parallel() {
     let aws = moto.aws().unwrap();
     assert_eq!(aws.function_names().unwrap().len(), 10);
     assert_eq!(aws.bucket_names().unwrap().len(), 10);
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
@@ -516,41 +405,26 @@ fn the_oldest_supported_cli_creates_plans_empty_and_destroys() {
     ws.init().unwrap();
     let out = ws.apply_auto().unwrap();
     assert!(out.contains("Resources: 1 added"), "{out}");
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
-fn function_tags(aws: &tests::aws::Aws, name: &str) -> std::collections::HashMap<String, String> {
-    let f = aws
-        .block_on(aws.lambda().get_function().function_name(name).send())
-        .unwrap();
-    f.tags().cloned().unwrap_or_default()
-}
-
-fn role_tag(aws: &tests::aws::Aws, role: &str, key: &str) -> Option<String> {
-    let out = aws
-        .block_on(aws.iam().get_role().role_name(role).send())
-        .unwrap();
-    let role = out.role()?;
-    role.tags()
-        .iter()
-        .find(|t| t.key() == key)
-        .map(|t| t.value().to_owned())
+fn role_tag(aws: &tests::Aws, role: &str, key: &str) -> Option<String> {
+    role_tags(aws, role)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
 }
 
 #[test]
 fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let provider = provider_hcl(&moto).replace(
-        "  secret_key   = \"test\"\n",
-        "  secret_key   = \"test\"\n  default_tags = { team = \"platform\", env = \"dev\" }\n",
-    );
+    let provider = ProviderBlock::new(&moto.endpoint())
+        .setting("default_tags = { team = \"platform\", env = \"dev\" }")
+        .hcl();
     let body = seed_resource("tagged", "tagged-bucket", "  tags = { env = \"prod\" }\n");
-    let ws = Workspace::new(&tf).unwrap();
-    ws.write("app/app.py", APP_PY).unwrap();
-    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    let ws = workspace_with(&tf, &format!("{provider}{body}"));
     ws.init().unwrap();
     ws.apply_auto().unwrap();
     let aws = moto.aws().unwrap();
@@ -580,7 +454,7 @@ fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
     );
     let state = state_attrs(&ws, "tagged");
     assert_eq!(state["tags_all"]["team"], "platform");
-    assert_plan_empty(&ws);
+    assert_plan_empty(&ws, EMPTY_PLAN);
 
     // A new default tag is an in-place change that reaches every part.
     ws.write(
@@ -607,18 +481,15 @@ fn default_tags_merge_under_resource_tags_and_changes_apply_in_place() {
         role_tag(&aws, "tagged-role", "owner").as_deref(),
         Some("data")
     );
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn trigger_changes_update_the_notification_and_the_policy_in_place() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("trig", "trig-bucket", ""));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("trig", "trig-bucket", ""));
     let aws = moto.aws().unwrap();
     // Someone else's notification on the same bucket must survive our updates.
     let others = aws_sdk_s3::types::QueueConfiguration::builder()
@@ -627,23 +498,14 @@ fn trigger_changes_update_the_notification_and_the_policy_in_place() {
         .events(aws_sdk_s3::types::Event::from("s3:ObjectRemoved:*"))
         .build()
         .unwrap();
-    let current = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket("trig-bucket")
-                .send(),
-        )
-        .unwrap();
+    let current = lambda_notifications(&aws, "trig-bucket");
     let _ = aws.block_on(
         aws.s3()
             .put_bucket_notification_configuration()
             .bucket("trig-bucket")
             .notification_configuration(
                 aws_sdk_s3::types::NotificationConfiguration::builder()
-                    .set_lambda_function_configurations(
-                        current.lambda_function_configurations.clone(),
-                    )
+                    .set_lambda_function_configurations(Some(current))
                     .queue_configurations(others)
                     .build(),
             )
@@ -651,8 +513,7 @@ fn trigger_changes_update_the_notification_and_the_policy_in_place() {
     );
     let body = seed_resource("trig", "trig-bucket", "")
         .replace("filter_prefix = \"data/\"", "filter_prefix = \"incoming/\"");
-    ws.write("main.tf", format!("{}{body}", provider_hcl(&moto)))
-        .unwrap();
+    rewrite_main(&ws, &moto, &body);
     let plan = ws.plan(&[]).unwrap();
     assert!(
         plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
@@ -663,15 +524,7 @@ fn trigger_changes_update_the_notification_and_the_policy_in_place() {
         "the new policy is shown:\n{plan}"
     );
     ws.apply_auto().unwrap();
-    let n = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket("trig-bucket")
-                .send(),
-        )
-        .unwrap();
-    let rule = n.lambda_function_configurations()[0]
+    let rule = lambda_notifications(&aws, "trig-bucket")[0]
         .filter()
         .unwrap()
         .key()
@@ -684,9 +537,8 @@ fn trigger_changes_update_the_notification_and_the_policy_in_place() {
     );
     let doc = aws.role_inline_policy("trig-role", "eventpipe").unwrap();
     assert!(doc.to_string().contains("trig-bucket/incoming/*"), "{doc}");
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
@@ -719,18 +571,15 @@ fn values_known_only_after_apply_plan_as_unknown_then_apply() {
             .unwrap()
             .contains(&"late-late-bucket".to_owned())
     );
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn a_pipeline_deleted_outside_terraform_leaves_the_state_and_is_planned_again() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &seed_resource("vanish", "vanish-bucket", ""));
-    ws.init().unwrap();
-    ws.apply_auto().unwrap();
+    let ws = applied(&tf, &moto, &seed_resource("vanish", "vanish-bucket", ""));
     moto.reset().unwrap();
     let plan = ws.plan(&[]).unwrap();
     assert!(
@@ -738,26 +587,21 @@ fn a_pipeline_deleted_outside_terraform_leaves_the_state_and_is_planned_again() 
         "{plan}"
     );
     ws.apply_auto().unwrap();
-    assert_plan_empty(&ws);
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let provider = provider_hcl(&moto).replace(
-        "region       = \"us-east-1\"",
-        "region       = \"eu-west-1\"",
+    let provider = ProviderBlock::new(&moto.endpoint())
+        .region("eu-west-1")
+        .hcl();
+    let ws = workspace_with(
+        &tf,
+        &format!("{provider}{}", seed_resource("euro", "euro-bucket", "")),
     );
-    let ws = Workspace::new(&tf).unwrap();
-    ws.write("app/app.py", APP_PY).unwrap();
-    ws.write(
-        "main.tf",
-        format!("{provider}{}", seed_resource("euro", "euro-bucket", "")),
-    )
-    .unwrap();
     ws.init().unwrap();
     ws.apply_auto().unwrap();
     let aws = moto.aws().unwrap();
@@ -775,7 +619,7 @@ fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused(
             .unwrap()
             .starts_with("arn:aws:lambda:eu-west-1:")
     );
-    assert_plan_empty(&ws);
+    assert_plan_empty(&ws, EMPTY_PLAN);
     ws.destroy_auto().unwrap();
 
     // A bucket that is not ours is refused, and left alone. (A name never

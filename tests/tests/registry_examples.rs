@@ -6,16 +6,11 @@
 mod common;
 
 use common::*;
-use tests::{Moto, tools};
+use tests::Moto;
 
 const RESOURCE: &str = "examples/resources/eventpipe_event_pipeline/resource.tf";
 const IMPORT: &str = "examples/resources/eventpipe_event_pipeline/import.sh";
 const PROVIDER: &str = "examples/provider/provider.tf";
-
-fn example(relative: &str) -> String {
-    let path = tools::repo_root().join(relative);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// The arguments of the `terraform import ...` line of `import.sh`.
 fn import_args(script: &str) -> Vec<String> {
@@ -29,18 +24,18 @@ fn import_args(script: &str) -> Vec<String> {
 
 #[test]
 fn the_provider_example_validates() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let ws = tests::Workspace::new(&tf).expect("workspace");
-    ws.write("main.tf", example(PROVIDER)).expect("main.tf");
+    ws.write("main.tf", repo_file(PROVIDER)).expect("main.tf");
     ws.init().unwrap();
     ws.validate().unwrap();
 }
 
 #[test]
 fn the_resource_example_applies_and_imports_with_the_documented_command() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
-    let ws = workspace(&tf, &moto, &example(RESOURCE));
+    let ws = workspace(&tf, &moto, &repo_file(RESOURCE));
     // moto treats the TLS-only bucket policy as a blanket deny (see the docs),
     // and the emulator must be left empty.
     ws.write(
@@ -54,16 +49,10 @@ fn the_resource_example_applies_and_imports_with_the_documented_command() {
     ws.apply_auto().unwrap();
     ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.example"])
         .unwrap();
-    let args = import_args(&example(IMPORT));
+    let args = import_args(&repo_file(IMPORT));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = ws.run_ok(&args).unwrap();
     assert!(out.contains("Import successful"), "{out}");
-    let plan = ws.plan_detailed_exitcode().unwrap();
-    assert!(
-        !plan.has_changes,
-        "the example must plan no changes after import:\n{}",
-        plan.output
-    );
-    ws.destroy_auto().unwrap();
-    assert_emulator_empty(&moto);
+    assert_plan_empty(&ws, "the example must plan no changes after import");
+    destroy_and_assert_empty(&ws, &moto);
 }

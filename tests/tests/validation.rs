@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use tests::{Moto, Workspace};
+use tests::Moto;
 
 /// One bad configuration: how to break the seed config, and what the user
 /// must be told (the attribute and a phrase of the reason).
@@ -73,24 +73,18 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn fold(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[test]
 fn each_mistake_is_refused_at_plan_naming_the_attribute_and_nothing_is_created() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let good = format!(
         "{}{}",
         provider_hcl(&moto),
         seed_resource("seed", "seed-bucket", EXTRA)
     );
-    let ws = Workspace::new(&tf).unwrap();
-    ws.write("app/app.py", APP_PY).unwrap();
+    let ws = workspace_with(&tf, &good);
     ws.write("empty/.keep-dir", "").unwrap();
     ws.remove("empty/.keep-dir").unwrap();
-    ws.write("main.tf", &good).unwrap();
     ws.init().unwrap();
     // The unedited configuration plans cleanly, so every failure below is
     // the edit's doing.
@@ -103,10 +97,10 @@ fn each_mistake_is_refused_at_plan_naming_the_attribute_and_nothing_is_created()
         ws.write("main.tf", (case.edit)(good.clone())).unwrap();
         let out = ws.run(&["plan"]).unwrap();
         // Terraform wraps long messages; compare with whitespace folded.
-        let text = fold(&out.combined());
+        let text = folded(&out.combined());
         let ok = out.code == Some(1)
             && text.contains(case.attribute)
-            && text.contains(&fold(case.reason))
+            && text.contains(&folded(case.reason))
             && !text.contains("panic")
             && !text.contains("Plugin did not respond");
         if !ok {
@@ -128,7 +122,7 @@ fn each_mistake_is_refused_at_plan_naming_the_attribute_and_nothing_is_created()
 
 #[test]
 fn warnings_do_not_block_the_plan() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let body = seed_resource("warn", "warn-bucket", "")
         .replace(
@@ -152,7 +146,7 @@ fn warnings_do_not_block_the_plan() {
 
 #[test]
 fn secrets_never_reach_logs_or_errors_even_at_trace() {
-    let tf = clis().remove(0);
+    let tf = newest_cli();
     let moto = Moto::start().unwrap();
     // An apply that fails half-way: the role's name is taken by a role that
     // is not ours.
@@ -173,9 +167,7 @@ fn secrets_never_reach_logs_or_errors_even_at_trace() {
         "secret_key   = \"test\"",
         "secret_key   = \"sk-9f8e-also-secret\"",
     );
-    let mut ws = Workspace::new(&tf).unwrap();
-    ws.write("app/app.py", APP_PY).unwrap();
-    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    let mut ws = workspace_with(&tf, &format!("{provider}{body}"));
     ws.env("TF_LOG", "trace");
     ws.init().unwrap();
     let out = ws.run(&["apply", "-auto-approve"]).unwrap();

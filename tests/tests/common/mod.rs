@@ -1,72 +1,81 @@
-//! Configurations and checks shared by the end-to-end tests.
+//! Everything the end-to-end tests share, in one place: the HCL they write
+//! ([`hcl`]), what Terraform's state and plans say ([`state`]), Terraform's
+//! output as text ([`output`]) and what the emulator holds ([`emulator`]),
+//! plus the CLIs under test and the workspace every pipeline test starts
+//! from. Each test binary includes this module with `mod common;` and uses
+//! a part of it.
 #![allow(dead_code)]
 
-use tests::{Moto, TerraformCli, Workspace, mirror::required_providers_hcl};
+pub mod emulator;
+pub mod hcl;
+pub mod output;
+pub mod state;
 
-/// A handler that does what the seed pipeline's function does.
-pub const APP_PY: &str = "import json\n\n\ndef handler(event, context):\n    \
-records = event.get(\"Records\", [])\n    return {\"processed\": len(records)}\n";
+use std::path::PathBuf;
 
-/// The provider block pointing at the emulator through its own setting.
-pub fn provider_hcl(moto: &Moto) -> String {
-    format!(
-        "{}\nprovider \"eventpipe\" {{\n  region       = \"us-east-1\"\n  endpoint_url = \"{}\"\n  \
-         access_key   = \"test\"\n  secret_key   = \"test\"\n}}\n",
-        required_providers_hcl(),
-        moto.endpoint()
-    )
-}
+use tests::{Moto, TerraformCli, Workspace};
 
-/// The seed pipeline: bucket, function from ./app (app.handler, Python 3.12,
-/// 60 s, 512 MB), trigger on data/*.json.
-pub fn seed_resource(name: &str, bucket: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "eventpipe_event_pipeline" "{name}" {{
-  name          = "{name}"
-  bucket_name   = "{bucket}"
-  force_destroy = true
-  require_tls   = false
-{extra}
-  function {{
-    source_dir  = "${{path.module}}/app"
-    handler     = "app.handler"
-    runtime     = "python3.12"
-    timeout     = 60
-    memory_size = 512
-  }}
-
-  trigger {{
-    events        = ["s3:ObjectCreated:*"]
-    filter_prefix = "data/"
-    filter_suffix = ".json"
-  }}
-}}
-"#
-    )
-}
-
-/// A workspace with the provider block, `app/app.py` and `body` in main.tf.
-pub fn workspace(tf: &TerraformCli, moto: &Moto, body: &str) -> Workspace {
-    let ws = Workspace::new(tf).expect("workspace");
-    ws.write("app/app.py", APP_PY).expect("app.py");
-    ws.write("main.tf", format!("{}{}", provider_hcl(moto), body))
-        .expect("main.tf");
-    ws
-}
+// Each test binary uses a part of these; the rest is unused there.
+#[allow(unused_imports)]
+pub use emulator::*;
+#[allow(unused_imports)]
+pub use hcl::*;
+#[allow(unused_imports)]
+pub use output::*;
+#[allow(unused_imports)]
+pub use state::*;
 
 /// Every Terraform CLI under test (1.11.x on PATH and 1.0.3 from .tools).
 pub fn clis() -> Vec<TerraformCli> {
     tests::terraform_versions().expect("terraform CLIs")
 }
 
-/// Asserts the emulator holds nothing this project could have made.
-pub fn assert_emulator_empty(moto: &Moto) {
-    let inv = moto
-        .aws()
-        .expect("aws")
-        .list_everything()
-        .expect("inventory");
-    let inv = inv.without_lambda_log_groups();
-    assert!(inv.is_empty(), "the emulator should hold nothing:\n{inv}");
+/// The newest CLI under test, for tests that need only one.
+pub fn newest_cli() -> TerraformCli {
+    clis().remove(0)
+}
+
+/// A workspace with `app/app.py` and `main_tf` as main.tf, as written.
+pub fn workspace_with(tf: &TerraformCli, main_tf: &str) -> Workspace {
+    let ws = Workspace::new(tf).expect("workspace");
+    ws.write("app/app.py", APP_PY).expect("app.py");
+    ws.write("main.tf", main_tf).expect("main.tf");
+    ws
+}
+
+/// A workspace with the provider block for `moto`, `app/app.py` and `body`
+/// in main.tf.
+pub fn workspace(tf: &TerraformCli, moto: &Moto, body: &str) -> Workspace {
+    workspace_with(tf, &format!("{}{body}", provider_hcl(moto)))
+}
+
+/// [`workspace`], initialised and applied.
+pub fn applied(tf: &TerraformCli, moto: &Moto, body: &str) -> Workspace {
+    let ws = workspace(tf, moto, body);
+    ws.init().expect("init");
+    ws.apply_auto().expect("apply");
+    ws
+}
+
+/// Replaces main.tf with the provider block for `moto` and `body`.
+pub fn rewrite_main(ws: &Workspace, moto: &Moto, body: &str) {
+    ws.write("main.tf", format!("{}{body}", provider_hcl(moto)))
+        .expect("main.tf");
+}
+
+/// `terraform destroy`, then the emulator must hold nothing.
+pub fn destroy_and_assert_empty(ws: &Workspace, moto: &Moto) {
+    ws.destroy_auto().expect("destroy");
+    assert_emulator_empty(moto);
+}
+
+/// A path in the repository, e.g. `examples/basic`.
+pub fn repo_path(relative: &str) -> PathBuf {
+    tests::tools::repo_root().join(relative)
+}
+
+/// The text of a file in the repository.
+pub fn repo_file(relative: &str) -> String {
+    let path = repo_path(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }

@@ -4,11 +4,13 @@
 //! accepts. Types and defaults are compared as token lists, so layout (one
 //! line in the table, several in the code) does not matter.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod tf;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
+use common::{repo_file, repo_path};
 use tf::{Body, Token};
 
 const MODULE: &str = "modules/event-pipeline";
@@ -29,16 +31,14 @@ struct InputRow {
     required: String,
 }
 
-fn module_file(name: &str) -> (PathBuf, String) {
-    let path = tests::tools::repo_root().join(MODULE).join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    (path, text)
+fn module_file(name: &str) -> String {
+    repo_file(&format!("{MODULE}/{name}"))
 }
 
 fn parse_tf(name: &str) -> Body {
-    let (path, text) = module_file(name);
-    tf::parse(&text).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    let relative = format!("{MODULE}/{name}");
+    tf::parse(&repo_file(&relative))
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", repo_path(&relative).display()))
 }
 
 fn declared_inputs(variables: &Body) -> BTreeMap<String, Input> {
@@ -201,7 +201,7 @@ fn assert_no_drift(problems: &[String]) {
 
 #[test]
 fn readme_inputs_match_the_declared_variables() {
-    let (_, readme) = module_file("README.md");
+    let readme = module_file("README.md");
     let inputs = declared_inputs(&parse_tf("variables.tf"));
     let rows = readme_inputs(&readme);
     assert!(
@@ -221,7 +221,7 @@ fn readme_inputs_match_the_declared_variables() {
 
 #[test]
 fn readme_outputs_match_the_declared_outputs() {
-    let (_, readme) = module_file("README.md");
+    let readme = module_file("README.md");
     let declared = declared_outputs(&parse_tf("outputs.tf"));
     assert!(
         !declared.is_empty(),

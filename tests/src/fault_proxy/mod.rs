@@ -1,0 +1,41 @@
+//! A fault-injecting HTTP/1.1 proxy for the end-to-end tests.
+//!
+//! The provider reaches the emulator through it (the test puts the proxy's
+//! address in the provider block's `endpoint_url`). Each request is named by
+//! the AWS operation it carries (`s3:CreateBucket`, `iam:PutRolePolicy`,
+//! `lambda:AddPermission`, ...), recorded, and then, by [`Rule`], forwarded,
+//! failed with an error in that service's own format, delayed, dropped, or
+//! held until the test releases it (so a test can kill the provider while it
+//! waits).
+//!
+//! Every connection carries one request: the proxy answers with
+//! `Connection: close`, which keeps the byte-level relay simple and lets a
+//! dropped or held request affect nothing else.
+//!
+//! The parts, one job each: `server` accepts and handles connections,
+//! `http1` reads and relays the bytes, `operation` names the AWS call,
+//! `rule` decides what to do with it, `fault` writes the error answer and
+//! `call` records what happened.
+//!
+//! ```no_run
+//! use tests::fault_proxy::{Fault, FaultProxy, Rule};
+//! # fn main() -> anyhow::Result<()> {
+//! let moto = tests::Moto::start()?;
+//! let proxy = FaultProxy::start(&moto.endpoint())?;
+//! proxy.add_rule(Rule::on("lambda:AddPermission").nth(1).fail(Fault::AccessDenied));
+//! // ... point the provider at proxy.endpoint(), run terraform ...
+//! assert_eq!(proxy.count("lambda:AddPermission"), 1);
+//! # Ok(()) }
+//! ```
+
+mod call;
+mod fault;
+mod http1;
+mod operation;
+mod rule;
+mod server;
+
+pub use call::{Call, Outcome};
+pub use fault::Fault;
+pub use rule::{Action, Rule, When};
+pub use server::FaultProxy;

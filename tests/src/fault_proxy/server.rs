@@ -1,0 +1,445 @@
+//! The proxy itself: a loopback listener on its own runtime thread that
+//! reads each request, names it, asks the rules what to do, records the
+//! call, and forwards, fails, delays, drops or holds it.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+
+use super::call::{Call, Outcome};
+use super::http1::{forwarded_request, read_request, relay_response};
+use super::operation;
+use super::rule::{self, Action, Rule, Rules};
+
+struct State {
+    rules: Rules,
+    calls: Vec<Call>,
+    held: usize,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+    release: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn new(seed: u64) -> Shared {
+        let (release, _) = watch::channel(0u64);
+        Shared {
+            state: Mutex::new(State {
+                rules: Rules::new(seed),
+                calls: Vec::new(),
+                held: 0,
+            }),
+            changed: Condvar::new(),
+            release,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data; keep going.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Decides what to do with a call of `op` on `service` and records it.
+    fn decide(&self, service: &str, op: &str, target: &str, haystack: &str) -> Action {
+        let mut st = self.lock();
+        let action = st.rules.decide(op, haystack);
+        let outcome = Outcome::of(&action, service, op);
+        st.calls.push(Call::new(op, target, outcome, haystack));
+        drop(st);
+        self.changed.notify_all();
+        action
+    }
+
+    fn set_held(&self, delta: isize) {
+        let mut st = self.lock();
+        st.held = st.held.saturating_add_signed(delta);
+        drop(st);
+        self.changed.notify_all();
+    }
+}
+
+/// A running proxy on a free loopback port; dropping it stops it.
+pub struct FaultProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`) with seed 1.
+    pub fn start(upstream: &str) -> Result<FaultProxy> {
+        FaultProxy::start_seeded(upstream, 1)
+    }
+
+    /// Starts a proxy whose `Percent` rules draw from a generator seeded with `seed`.
+    pub fn start_seeded(upstream: &str, seed: u64) -> Result<FaultProxy> {
+        let upstream = parse_upstream(upstream)?;
+        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .context("binding the fault proxy")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let shared = Arc::new(Shared::new(seed));
+        let (shutdown, stopped) = oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fault-proxy")
+            .enable_all()
+            .build()
+            .context("building the fault proxy's runtime")?;
+        let task_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("fault-proxy".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match TcpListener::from_std(std_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("fault proxy cannot listen: {e}");
+                            return;
+                        }
+                    };
+                    tokio::select! {
+                        () = accept_loop(listener, upstream, task_shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime here ends every connection task.
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })
+            .context("starting the fault proxy thread")?;
+        Ok(FaultProxy {
+            addr,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: put this in the provider's `endpoint_url`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Adds a rule after the existing ones (the first rule that fires wins;
+    /// every matching rule counts the call).
+    pub fn add_rule(&self, rule: Rule) {
+        self.shared.lock().rules.add(rule);
+    }
+
+    /// Removes every rule (held calls stay held until [`FaultProxy::release`]).
+    pub fn clear_rules(&self) {
+        self.shared.lock().rules.clear();
+    }
+
+    /// Lets every held call go (they are then dropped, unanswered).
+    pub fn release(&self) {
+        self.shared.release.send_modify(|g| *g += 1);
+    }
+
+    /// Every call so far, in arrival order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.lock().calls.clone()
+    }
+
+    /// Forgets the recorded calls (rules keep their counts).
+    pub fn clear_calls(&self) {
+        self.shared.lock().calls.clear();
+    }
+
+    /// How many calls of `op` arrived.
+    pub fn count(&self, op: &str) -> usize {
+        self.shared
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.op == op)
+            .count()
+    }
+
+    /// Calls per operation.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for c in self.shared.lock().calls.iter() {
+            *out.entry(c.op.clone()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// How many calls are being held right now.
+    pub fn held(&self) -> usize {
+        self.shared.lock().held
+    }
+
+    /// Waits until `done` holds for the recorded calls and the number held;
+    /// `false` on timeout.
+    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&[Call], usize) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        loop {
+            if done(&st.calls, st.held) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = match self.shared.changed.wait_timeout(st, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.release();
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn parse_upstream(url: &str) -> Result<SocketAddr> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow!("upstream {url:?} is not an http:// URL"))?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority
+        .parse()
+        .with_context(|| format!("upstream {url:?} is not http://IP:PORT"))
+}
+
+async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            // A failed connection only concerns its own caller.
+            let _ = serve(stream, upstream, shared).await;
+        });
+    }
+}
+
+async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) -> Result<()> {
+    let mut buf = Vec::new();
+    let Some(req) = read_request(&mut client, &mut buf).await? else {
+        return Ok(());
+    };
+    let (service, op) = operation::identify(&req.method, &req.target, &req.headers, &req.body);
+    let haystack = rule::haystack(&req.target, &req.headers, &req.body);
+    match shared.decide(&service, &op, &req.target, &haystack) {
+        Action::Fail(fault) => {
+            let answer = fault.response(&service, &op);
+            client.write_all(&answer).await?;
+            client.shutdown().await?;
+        }
+        Action::Drop => {}
+        Action::Hold => {
+            hold(&shared).await;
+        }
+        Action::HoldAfterForward => {
+            let mut up = TcpStream::connect(upstream).await?;
+            up.write_all(&forwarded_request(&req)).await?;
+            let mut sink = Vec::new();
+            // Let AWS finish the work; the answer is thrown away.
+            let _ = up.read_to_end(&mut sink).await;
+            hold(&shared).await;
+        }
+        Action::Delay(d) => {
+            if !d.is_zero() {
+                tokio::time::sleep(d).await;
+            }
+            let mut up = TcpStream::connect(upstream).await?;
+            up.write_all(&forwarded_request(&req)).await?;
+            relay_response(&mut up, &mut client, &req.method).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn hold(shared: &Shared) {
+    let mut rx = shared.release.subscribe();
+    shared.set_held(1);
+    // Resolves on the next release (or when the proxy stops).
+    let _ = rx.changed().await;
+    shared.set_held(-1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault_proxy::Fault;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn every_call_is_recorded_with_what_was_done_to_it() {
+        let shared = Shared::new(7);
+        shared.lock().rules.add(
+            Rule::on("iam:CreateRole")
+                .containing("p02")
+                .nth(2)
+                .fail(Fault::AccessDenied),
+        );
+        shared
+            .lock()
+            .rules
+            .add(Rule::on("lambda:*").first(2).drop_connection());
+        let calls = [
+            ("iam", "iam:CreateRole", "p02-role"),
+            ("iam", "iam:CreateRole", "p01-role"),
+            ("iam", "iam:CreateRole", "p02-role"),
+            ("iam", "iam:CreateRole", "p02-role"),
+            ("lambda", "lambda:GetPolicy", ""),
+            ("lambda", "lambda:AddPermission", ""),
+            ("lambda", "lambda:AddPermission", ""),
+        ];
+        for (service, op, hay) in calls {
+            shared.decide(service, op, "/", hay);
+        }
+        let calls = shared.lock().calls.clone();
+        assert_eq!(calls.len(), 7);
+        assert_eq!(
+            calls[2].outcome,
+            Outcome::Failed(403, "AccessDenied".into())
+        );
+        assert_eq!(calls[4].outcome, Outcome::Dropped);
+        assert!(calls[0].mentions("p02") && !calls[1].mentions("p02"));
+    }
+
+    /// An upstream that answers every request with 200 and the request line.
+    fn echo_upstream() -> String {
+        let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while crate::fault_proxy::http1::find(&buf, b"\r\n\r\n").is_none() {
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    let line = text.lines().next().unwrap_or_default().to_owned();
+                    let body = format!("saw {line}");
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    fn get(proxy: &FaultProxy, path: &str) -> Result<crate::http::Response> {
+        crate::http::request(proxy.addr(), "GET", path, None, Duration::from_secs(5))
+    }
+
+    #[test]
+    fn forwards_fails_drops_and_records_calls() {
+        let proxy = FaultProxy::start(&echo_upstream()).unwrap();
+        let ok = get(&proxy, "/bucket?tagging").unwrap();
+        assert_eq!(ok.status, 200);
+        assert_eq!(ok.body, "saw GET /bucket?tagging HTTP/1.1");
+
+        // Rules count the calls from when they are added.
+        proxy.add_rule(
+            Rule::on("s3:GetBucketTagging")
+                .nth(1)
+                .fail(Fault::InternalError),
+        );
+        let failed = get(&proxy, "/bucket?tagging").unwrap();
+        assert_eq!(failed.status, 500);
+        assert!(failed.body.contains("<Code>InternalError</Code>"));
+        assert_eq!(get(&proxy, "/bucket?tagging").unwrap().status, 200);
+
+        proxy.clear_rules();
+        proxy.add_rule(Rule::on("s3:GetBucketPolicy").drop_connection());
+        assert!(get(&proxy, "/bucket?policy").is_err());
+
+        proxy.clear_rules();
+        proxy.add_rule(
+            Rule::on("s3:GetBucketPolicy")
+                .nth(1)
+                .delay(Duration::from_millis(300)),
+        );
+        let started = Instant::now();
+        assert_eq!(get(&proxy, "/bucket?policy").unwrap().status, 200);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+
+        assert_eq!(proxy.count("s3:GetBucketTagging"), 3);
+        assert_eq!(proxy.count("s3:GetBucketPolicy"), 2);
+        let outcomes: Vec<Outcome> = proxy.calls().into_iter().map(|c| c.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Forwarded,
+                Outcome::Failed(500, "InternalError".into()),
+                Outcome::Forwarded,
+                Outcome::Dropped,
+                Outcome::Delayed(Duration::from_millis(300)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_held_call_waits_for_release_and_is_then_dropped() {
+        let proxy = FaultProxy::start(&echo_upstream()).unwrap();
+        proxy.add_rule(Rule::on("s3:CreateBucket").hold());
+        let addr = proxy.addr();
+        let waiter = std::thread::spawn(move || {
+            crate::http::request(addr, "PUT", "/b", Some(""), Duration::from_secs(10))
+        });
+        assert!(proxy.wait_until(Duration::from_secs(5), |_, held| held == 1));
+        proxy.release();
+        assert!(
+            waiter.join().unwrap().is_err(),
+            "a held call gets no answer"
+        );
+        assert!(proxy.wait_until(Duration::from_secs(5), |_, held| held == 0));
+    }
+
+    #[test]
+    fn chunked_bodies_are_forwarded_with_a_length() {
+        let proxy = FaultProxy::start(&echo_upstream()).unwrap();
+        let mut s = std::net::TcpStream::connect(proxy.addr()).unwrap();
+        s.write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\n\r\n\
+              7\r\nAction=\r\n9\r\nListRoles\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.contains("Connection: close"), "{answer}");
+        assert_eq!(proxy.count("iam:ListRoles"), 1, "{:?}", proxy.calls());
+    }
+}

@@ -1,0 +1,165 @@
+//! The HCL the tests write: the handler, the provider block and the
+//! pipeline resource. Tests that break a configuration on purpose edit this
+//! text, so its layout (column alignment included) is part of the contract.
+
+use tests::Moto;
+use tests::mirror::required_providers_hcl;
+
+/// A handler that does what the seed pipeline's function does.
+pub const APP_PY: &str = "import json\n\n\ndef handler(event, context):\n    \
+records = event.get(\"Records\", [])\n    return {\"processed\": len(records)}\n";
+
+/// The `required_providers` block and a provider block that talks to
+/// `endpoint` with static test credentials.
+#[derive(Clone, Debug)]
+pub struct ProviderBlock {
+    endpoint: String,
+    region: String,
+    settings: String,
+}
+
+impl ProviderBlock {
+    /// In us-east-1, with no further settings.
+    pub fn new(endpoint: &str) -> ProviderBlock {
+        ProviderBlock {
+            endpoint: endpoint.to_owned(),
+            region: tests::aws::REGION.to_owned(),
+            settings: String::new(),
+        }
+    }
+
+    pub fn region(mut self, region: &str) -> ProviderBlock {
+        self.region = region.to_owned();
+        self
+    }
+
+    /// One more line after the credentials, e.g. `max_retries  = 3`.
+    pub fn setting(mut self, line: &str) -> ProviderBlock {
+        self.settings.push_str(&format!("  {line}\n"));
+        self
+    }
+
+    pub fn hcl(&self) -> String {
+        format!(
+            "{}\nprovider \"eventpipe\" {{\n  region       = \"{}\"\n  endpoint_url = \"{}\"\n  \
+             access_key   = \"test\"\n  secret_key   = \"test\"\n{}}}\n",
+            required_providers_hcl(),
+            self.region,
+            self.endpoint,
+            self.settings
+        )
+    }
+}
+
+/// The provider block pointing at the emulator through its own setting.
+pub fn provider_hcl(moto: &Moto) -> String {
+    ProviderBlock::new(&moto.endpoint()).hcl()
+}
+
+/// The `required_providers` block and a provider block with no settings
+/// (for runs that never reach AWS).
+pub fn unconfigured_provider_hcl() -> String {
+    format!("{}provider \"eventpipe\" {{}}\n", required_providers_hcl())
+}
+
+/// One `eventpipe_event_pipeline` resource. [`Pipeline::seed`] is the seed
+/// pipeline; the other methods change one part of it.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    name: String,
+    bucket: String,
+    require_tls: bool,
+    extra: String,
+    timeout: u32,
+    memory: u32,
+    filter_prefix: String,
+}
+
+impl Pipeline {
+    /// The seed pipeline: bucket (force_destroy, no TLS-only policy: moto
+    /// treats its condition as a blanket deny), function from ./app
+    /// (app.handler, Python 3.12, 60 s, 512 MB), trigger on data/*.json.
+    pub fn seed(name: &str, bucket: &str) -> Pipeline {
+        Pipeline {
+            name: name.to_owned(),
+            bucket: bucket.to_owned(),
+            require_tls: false,
+            extra: String::new(),
+            timeout: 60,
+            memory: 512,
+            filter_prefix: "data/".to_owned(),
+        }
+    }
+
+    pub fn require_tls(mut self, on: bool) -> Pipeline {
+        self.require_tls = on;
+        self
+    }
+
+    /// Lines (each ending in a newline) put after `require_tls`.
+    pub fn extra(mut self, lines: &str) -> Pipeline {
+        self.extra.push_str(lines);
+        self
+    }
+
+    /// `tags = <map>`, e.g. `{ team = "a" }`.
+    pub fn tags(self, map: &str) -> Pipeline {
+        self.extra(&format!("  tags          = {map}\n"))
+    }
+
+    pub fn timeout(mut self, seconds: u32) -> Pipeline {
+        self.timeout = seconds;
+        self
+    }
+
+    pub fn memory(mut self, mb: u32) -> Pipeline {
+        self.memory = mb;
+        self
+    }
+
+    pub fn filter_prefix(mut self, prefix: &str) -> Pipeline {
+        self.filter_prefix = prefix.to_owned();
+        self
+    }
+
+    pub fn hcl(&self) -> String {
+        let Pipeline {
+            name,
+            bucket,
+            require_tls,
+            extra,
+            timeout,
+            memory,
+            filter_prefix,
+        } = self;
+        format!(
+            r#"
+resource "eventpipe_event_pipeline" "{name}" {{
+  name          = "{name}"
+  bucket_name   = "{bucket}"
+  force_destroy = true
+  require_tls   = {require_tls}
+{extra}
+  function {{
+    source_dir  = "${{path.module}}/app"
+    handler     = "app.handler"
+    runtime     = "python3.12"
+    timeout     = {timeout}
+    memory_size = {memory}
+  }}
+
+  trigger {{
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "{filter_prefix}"
+    filter_suffix = ".json"
+  }}
+}}
+"#
+        )
+    }
+}
+
+/// The seed pipeline's HCL with `extra` lines after `require_tls`.
+pub fn seed_resource(name: &str, bucket: &str, extra: &str) -> String {
+    Pipeline::seed(name, bucket).extra(extra).hcl()
+}

@@ -1,0 +1,431 @@
+//! A state written by eventpipe 0.1.0 keeps working with this build: it
+//! plans no change, replaces nothing, applies as a no-op and destroys.
+//!
+//! `tests/fixtures/state-0.1.0/` holds a configuration, its handler, the zip
+//! 0.1.0 deployed and the `terraform.tfstate` 0.1.0 wrote after applying
+//! that configuration to moto (its README says how it was recorded). The
+//! test rebuilds in a fresh emulator exactly what 0.1.0 left, with the
+//! tests' own AWS client and every value read from the fixture's state,
+//! then runs the current provider on that state. When the schema version
+//! goes up, `UpgradeResourceState` must bring this state along; the
+//! "nothing is replaced" check is the one later versions keep when they add
+//! attributes (an added attribute may show as an in-place update).
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
+    NotificationConfigurationFilter, PublicAccessBlockConfiguration, S3KeyFilter,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Tagging,
+};
+use common::*;
+use serde_json::{Value as Json, json};
+use tests::{Aws, Moto, TerraformCli, Workspace};
+
+const FIXTURE: &str = "tests/fixtures/state-0.1.0";
+/// The one resource in the fixture's state.
+const ADDRESS: &str = "eventpipe_event_pipeline.orders";
+
+/// 0.1.0's tag naming the pipeline a part belongs to (bucket, role, function).
+const OWNER_TAG: &str = "eventpipe:pipeline";
+/// 0.1.0's name for the role's inline policy.
+const POLICY_NAME: &str = "eventpipe";
+
+/// One trigger as the state records it.
+struct Trigger {
+    events: Vec<String>,
+    prefix: Option<String>,
+    suffix: Option<String>,
+}
+
+/// The pipeline 0.1.0 recorded, read from the fixture's state file.
+struct Recorded {
+    attrs: Json,
+    /// base64(sha256(zip)) of the code 0.1.0 uploaded, from the private data.
+    code_sha256: String,
+}
+
+fn text<'a>(v: &'a Json, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("the state has no string {key}: {v}"))
+}
+
+fn string_map(v: &Json) -> BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Recorded {
+    fn read() -> Recorded {
+        let state: Json = serde_json::from_str(&repo_file(&format!("{FIXTURE}/terraform.tfstate")))
+            .expect("the fixture state is JSON");
+        assert_eq!(state["version"], 4, "state format");
+        let resources = state["resources"].as_array().expect("resources");
+        assert_eq!(resources.len(), 1, "one pipeline in the fixture");
+        let instance = &resources[0]["instances"][0];
+        assert_eq!(instance["schema_version"], 0, "written by schema 0");
+        let private = aws_smithy_types::base64::decode(text(instance, "private"))
+            .expect("private data is base64");
+        let private: Json = serde_json::from_slice(&private).expect("private data is JSON");
+        Recorded {
+            attrs: instance["attributes"].clone(),
+            code_sha256: text(&private, "code_sha256").to_owned(),
+        }
+    }
+
+    fn get(&self, key: &str) -> &str {
+        text(&self.attrs, key)
+    }
+
+    /// The account, from the role's ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+    fn account(&self) -> &str {
+        self.get("role_arn").split(':').nth(4).expect("account")
+    }
+
+    fn triggers(&self) -> Vec<Trigger> {
+        let optional = |t: &Json, key: &str| t[key].as_str().map(str::to_owned);
+        self.attrs["trigger"]
+            .as_array()
+            .expect("triggers")
+            .iter()
+            .map(|t| Trigger {
+                events: t["events"]
+                    .as_array()
+                    .expect("events")
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect(),
+                prefix: optional(t, "filter_prefix"),
+                suffix: optional(t, "filter_suffix"),
+            })
+            .collect()
+    }
+
+    /// The tags 0.1.0 put on every part: `tags_all` and the owner tag.
+    fn part_tags(&self) -> BTreeMap<String, String> {
+        let mut tags = string_map(&self.attrs["tags_all"]);
+        tags.insert(OWNER_TAG.to_owned(), self.get("name").to_owned());
+        tags
+    }
+
+    /// The part tags as one SDK's tag type.
+    fn part_tags_as<T, E: std::fmt::Debug>(
+        &self,
+        tag: impl Fn(String, String) -> Result<T, E>,
+    ) -> Vec<T> {
+        self.part_tags()
+            .into_iter()
+            .map(|(k, v)| tag(k, v).expect("tag"))
+            .collect()
+    }
+
+    /// The function's tags: the part tags and what 0.1.0 needs to import it.
+    fn function_tags(&self) -> HashMap<String, String> {
+        let mut tags: HashMap<String, String> = self.part_tags().into_iter().collect();
+        tags.insert("eventpipe:bucket".into(), self.get("bucket_name").into());
+        tags.insert(
+            "eventpipe:source-hash".into(),
+            self.get("source_code_hash").into(),
+        );
+        tags.insert(
+            "eventpipe:source-dir".into(),
+            text(&self.attrs["function"], "source_dir").into(),
+        );
+        if self.attrs["force_destroy"] == true {
+            tags.insert("eventpipe:force-destroy".into(), "true".into());
+        }
+        tags
+    }
+}
+
+/// Makes in the emulator what 0.1.0's apply of the fixture left there, as
+/// read back from moto after the recording.
+fn recreate(aws: &Aws, r: &Recorded) {
+    assert!(
+        r.get("function_arn")
+            .starts_with(&format!("arn:aws:lambda:{}:", tests::aws::REGION)),
+        "the fixture lives in the tests' region"
+    );
+    // With require_tls = true 0.1.0 would also have set a TLS-only policy.
+    assert_eq!(r.attrs["require_tls"], false, "no bucket policy to make");
+    recreate_bucket(aws, r);
+    recreate_role(aws, r);
+    recreate_function(aws, r);
+    recreate_permission(aws, r);
+    recreate_notifications(aws, r);
+}
+
+/// The bucket: tagged, public access blocked, encrypted with AES256.
+fn recreate_bucket(aws: &Aws, r: &Recorded) {
+    let bucket = r.get("bucket_name");
+    aws.create_bucket(bucket).expect("bucket");
+    let tag_set = r.part_tags_as(|k, v| aws_sdk_s3::types::Tag::builder().key(k).value(v).build());
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tag_set))
+        .build()
+        .expect("tagging");
+    aws.block_on(
+        aws.s3()
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send(),
+    )
+    .expect("bucket tags");
+    let block_all = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build();
+    aws.block_on(
+        aws.s3()
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(block_all)
+            .send(),
+    )
+    .expect("public access block");
+    let aes = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::Aes256)
+        .build()
+        .expect("encryption default");
+    let encryption = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(aes)
+                .build(),
+        )
+        .build()
+        .expect("encryption");
+    aws.block_on(
+        aws.s3()
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(encryption)
+            .send(),
+    )
+    .expect("bucket encryption");
+}
+
+/// The role: trusted by Lambda in this account, tagged, with the inline
+/// policy the state records byte for byte.
+fn recreate_role(aws: &Aws, r: &Recorded) {
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "lambda.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": r.account() } }
+        }]
+    });
+    let role_tags =
+        r.part_tags_as(|k, v| aws_sdk_iam::types::Tag::builder().key(k).value(v).build());
+    aws.block_on(
+        aws.iam()
+            .create_role()
+            .role_name(r.get("role_name"))
+            .assume_role_policy_document(trust.to_string())
+            .description(format!(
+                "Execution role of eventpipe pipeline {}",
+                r.get("name")
+            ))
+            .set_tags(Some(role_tags))
+            .send(),
+    )
+    .expect("role");
+    aws.block_on(
+        aws.iam()
+            .put_role_policy()
+            .role_name(r.get("role_name"))
+            .policy_name(POLICY_NAME)
+            .policy_document(r.get("policy_json"))
+            .send(),
+    )
+    .expect("inline policy");
+}
+
+/// The function, from the very zip 0.1.0 uploaded.
+fn recreate_function(aws: &Aws, r: &Recorded) {
+    let zip = std::fs::read(repo_path(&format!("{FIXTURE}/function.zip"))).expect("function.zip");
+    let f = &r.attrs["function"];
+    let number = |key: &str| {
+        f[key]
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or_else(|| panic!("function.{key} is not a number: {f}"))
+    };
+    let environment = Environment::builder()
+        .set_variables(Some(string_map(&f["environment"]).into_iter().collect()))
+        .build();
+    let created = aws
+        .block_on(
+            aws.lambda()
+                .create_function()
+                .function_name(r.get("function_name"))
+                .role(r.get("role_arn"))
+                .runtime(Runtime::from(text(f, "runtime")))
+                .handler(text(f, "handler"))
+                .memory_size(number("memory_size"))
+                .timeout(number("timeout"))
+                .architectures(Architecture::from(text(f, "architecture")))
+                .set_description(f["description"].as_str().map(str::to_owned))
+                .environment(environment)
+                .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+                .set_tags(Some(r.function_tags()))
+                .send(),
+        )
+        .expect("function");
+    assert_eq!(
+        created.code_sha256(),
+        Some(r.code_sha256.as_str()),
+        "function.zip is the package 0.1.0 deployed (its private code_sha256)"
+    );
+    assert_eq!(created.function_arn(), Some(r.get("function_arn")));
+}
+
+/// The permission that lets S3 invoke the function, only for this bucket
+/// and account.
+fn recreate_permission(aws: &Aws, r: &Recorded) {
+    aws.block_on(
+        aws.lambda()
+            .add_permission()
+            .function_name(r.get("function_name"))
+            .statement_id(r.get("s3_permission_id"))
+            .action("lambda:InvokeFunction")
+            .principal("s3.amazonaws.com")
+            .source_arn(r.get("bucket_arn"))
+            .source_account(r.account())
+            .send(),
+    )
+    .expect("invoke permission");
+}
+
+/// One notification per trigger, with 0.1.0's ids.
+fn recreate_notifications(aws: &Aws, r: &Recorded) {
+    let bucket = r.get("bucket_name");
+    let notifications = r
+        .triggers()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| notification(r, i, t))
+        .collect();
+    aws.block_on(
+        aws.s3()
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .set_lambda_function_configurations(Some(notifications))
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("bucket notification");
+}
+
+/// Trigger `index` as 0.1.0 configured it: id `eventpipe-<name>-<index>`,
+/// a prefix and a suffix rule only where they are set.
+fn notification(r: &Recorded, index: usize, t: &Trigger) -> LambdaFunctionConfiguration {
+    let rule = |name: FilterRuleName, value: &Option<String>| {
+        value
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| FilterRule::builder().name(name).value(v).build())
+    };
+    let rules: Vec<FilterRule> = [
+        rule(FilterRuleName::Prefix, &t.prefix),
+        rule(FilterRuleName::Suffix, &t.suffix),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut b = LambdaFunctionConfiguration::builder()
+        .id(format!("eventpipe-{}-{index}", r.get("name")))
+        .lambda_function_arn(r.get("function_arn"))
+        .set_events(Some(
+            t.events.iter().map(|e| Event::from(e.as_str())).collect(),
+        ));
+    if !rules.is_empty() {
+        b = b.filter(
+            NotificationConfigurationFilter::builder()
+                .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+                .build(),
+        );
+    }
+    b.build().expect("notification")
+}
+
+/// A workspace holding the fixture's configuration, handler and state,
+/// its provider pointed at `moto`.
+fn fixture_workspace(tf: &TerraformCli, moto: &Moto) -> Workspace {
+    let mut ws = Workspace::new(tf).expect("workspace");
+    for file in ["main.tf", "app/app.py", "terraform.tfstate"] {
+        let bytes = std::fs::read(repo_path(&format!("{FIXTURE}/{file}")))
+            .unwrap_or_else(|e| panic!("{FIXTURE}/{file}: {e}"));
+        ws.write(file, bytes).expect("fixture file");
+    }
+    ws.env("TF_VAR_endpoint_url", moto.endpoint());
+    ws
+}
+
+#[test]
+fn a_state_written_by_0_1_0_plans_no_change_and_replaces_nothing() {
+    let recorded = Recorded::read();
+    for tf in clis() {
+        let moto = Moto::start().expect("moto");
+        let aws = moto.aws().expect("aws");
+        recreate(&aws, &recorded);
+        let ws = fixture_workspace(&tf, &moto);
+        ws.init().expect("init");
+
+        assert_plan_empty(
+            &ws,
+            &format!("{}: a 0.1.0 state must plan no changes", tf.label),
+        );
+        let actions = planned_actions(&ws);
+        assert!(actions.contains_key(ADDRESS), "{}: {actions:?}", tf.label);
+        for (address, acts) in &actions {
+            assert!(
+                !acts.iter().any(|a| a == "delete" || a == "create"),
+                "{}: {address} would be replaced or recreated: {acts:?}",
+                tf.label
+            );
+        }
+
+        let apply = ws.apply_auto().expect("apply");
+        assert!(
+            apply.contains("Resources: 0 added, 0 changed, 0 destroyed"),
+            "{}: {apply}",
+            tf.label
+        );
+        let f = aws
+            .block_on(
+                aws.lambda()
+                    .get_function()
+                    .function_name(recorded.get("function_name"))
+                    .send(),
+            )
+            .expect("function");
+        assert_eq!(
+            f.configuration().and_then(|c| c.code_sha256()),
+            Some(recorded.code_sha256.as_str()),
+            "{}: the no-op apply uploaded nothing",
+            tf.label
+        );
+        destroy_and_assert_empty(&ws, &moto);
+        eprintln!("{}: the 0.1.0 state planned {actions:?}", tf.label);
+    }
+}
