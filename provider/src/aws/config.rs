@@ -62,6 +62,10 @@ pub struct AwsClients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
+    /// S3 is reached through an endpoint other than AWS's (an emulator or
+    /// a proxy). Some emulators drop the tags given to CreateBucket, so the
+    /// bucket is tagged again after it is made.
+    pub s3_custom_endpoint: bool,
     account_id: OnceCell<String>,
 }
 
@@ -131,6 +135,7 @@ impl AwsClients {
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             region,
+            s3_custom_endpoint: s3_endpoint.is_some(),
             account_id: OnceCell::new(),
         })
     }

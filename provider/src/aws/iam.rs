@@ -115,6 +115,27 @@ pub async fn inline_policy(
     Ok(found(r)?.map(|out| decode_document(out.policy_document())))
 }
 
+/// The role's inline policy names and attached managed policy ARNs.
+pub async fn role_policies(
+    iam: &Client,
+    role: &str,
+) -> Result<(Vec<String>, Vec<String>), AwsError> {
+    let (inline, attached) = tokio::join!(
+        iam.list_role_policies().role_name(role).send(),
+        iam.list_attached_role_policies().role_name(role).send(),
+    );
+    let inline = inline.map_err(err("iam:ListRolePolicies"))?;
+    let attached = attached.map_err(err("iam:ListAttachedRolePolicies"))?;
+    Ok((
+        inline.policy_names().to_vec(),
+        attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect(),
+    ))
+}
+
 /// Deletes one inline policy; a role or policy already gone is fine.
 pub async fn delete_inline_policy(
     iam: &Client,

@@ -335,6 +335,73 @@ pub async fn has_permission(
     }
 }
 
+/// One statement of a function's resource policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: String,
+    /// The service principal, e.g. `s3.amazonaws.com`.
+    pub service: Option<String>,
+    pub source_arn: Option<String>,
+    pub source_account: Option<String>,
+}
+
+/// The statements of the function's resource policy (none when it has no
+/// policy); `None` when the function does not exist.
+pub async fn permission_statements(
+    lambda: &Client,
+    name: &str,
+) -> Result<Option<Vec<Statement>>, AwsError> {
+    let r = lambda
+        .get_policy()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:GetPolicy"));
+    let doc: serde_json::Value = match r {
+        Ok(out) => out
+            .policy()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default(),
+        Err(e) if e.is_not_found() => {
+            return Ok(get_function(lambda, name).await?.map(|_| Vec::new()));
+        }
+        Err(e) => return Err(e),
+    };
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    let statements = doc["Statement"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|st| {
+                    let cond = &st["Condition"];
+                    Statement {
+                        sid: text(&st["Sid"]).unwrap_or_default(),
+                        service: text(&st["Principal"]["Service"]),
+                        source_arn: text(&cond["ArnLike"]["AWS:SourceArn"])
+                            .or_else(|| text(&cond["ArnEquals"]["AWS:SourceArn"])),
+                        source_account: text(&cond["StringEquals"]["AWS:SourceAccount"]),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(statements))
+}
+
+/// Invokes the function asynchronously (`InvocationType = Event`): Lambda
+/// queues the event and retries it as it does S3's.
+pub async fn invoke_async(lambda: &Client, name: &str, payload: Vec<u8>) -> Result<(), AwsError> {
+    lambda
+        .invoke()
+        .function_name(name)
+        .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+        .payload(Blob::new(payload))
+        .send()
+        .await
+        .map_err(err("lambda:Invoke"))?;
+    Ok(())
+}
+
 pub async fn remove_permission(lambda: &Client, name: &str, sid: &str) -> Result<(), AwsError> {
     let r = lambda
         .remove_permission()

@@ -32,15 +32,29 @@ pub enum Created {
     AlreadyOwned,
 }
 
-pub async fn create_bucket(s3: &Client, bucket: &str, region: &str) -> Result<Created, AwsError> {
-    let mut req = s3.create_bucket().bucket(bucket);
+fn tag_set(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+    Ok(tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Creates the bucket with `tags` in the same request, so it is never
+/// without its ownership tag (this needs `s3:TagResource`).
+pub async fn create_bucket(
+    s3: &Client,
+    bucket: &str,
+    region: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<Created, AwsError> {
+    let mut cfg = CreateBucketConfiguration::builder().set_tags(Some(tag_set(tags)?));
     if region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region))
-                .build(),
-        );
+        cfg = cfg.location_constraint(BucketLocationConstraint::from(region));
     }
+    let req = s3
+        .create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(cfg.build());
     match req.send().await.map_err(err("s3:CreateBucket")) {
         Ok(_) => Ok(Created::New),
         Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(Created::AlreadyOwned),
@@ -125,17 +139,48 @@ pub async fn put_bucket_tags(
     bucket: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let set = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    if tags.is_empty() {
+        let r = s3
+            .delete_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(err("s3:DeleteBucketTagging"));
+        return found(r).map(|_| ());
+    }
     s3.put_bucket_tagging()
         .bucket(bucket)
-        .tagging(Tagging::builder().set_tag_set(Some(set)).build()?)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(tag_set(tags)?))
+                .build()?,
+        )
         .send()
         .await
         .map_err(err("s3:PutBucketTagging"))?;
     Ok(())
+}
+
+/// Sets the tags of a bucket the pipeline shares with others: the keys
+/// `drop` lists go, `set` is added, every other tag stays. Writes nothing
+/// when that changes nothing.
+pub async fn merge_bucket_tags(
+    s3: &Client,
+    bucket: &str,
+    drop: &BTreeMap<String, String>,
+    set: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let current = bucket_tags(s3, bucket).await?.unwrap_or_default();
+    let mut next: BTreeMap<String, String> = current
+        .iter()
+        .filter(|(k, _)| !drop.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    next.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if next == current {
+        return Ok(());
+    }
+    put_bucket_tags(s3, bucket, &next).await
 }
 
 /// The bucket's tags, or `None` when the bucket does not exist.
@@ -161,6 +206,106 @@ pub async fn bucket_tags(
         }
         Err(e) => found(Err(e)),
     }
+}
+
+/// The region a bucket is in, or `None` when there is no such bucket.
+pub async fn bucket_region(s3: &Client, bucket: &str) -> Result<Option<String>, AwsError> {
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => Ok(Some(
+            out.bucket_region()
+                .map_or_else(|| "us-east-1".to_owned(), str::to_owned),
+        )),
+        Err(e) => {
+            // A bucket in another region answers with a redirect that
+            // names its region.
+            let elsewhere = e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                .map(str::to_owned);
+            match elsewhere {
+                Some(region) => Ok(Some(region)),
+                None => found(Err(err("s3:HeadBucket")(e))),
+            }
+        }
+    }
+}
+
+/// Where a notification configuration sends its events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Function(String),
+    Queue(String),
+    Topic(String),
+}
+
+/// One notification configuration of a bucket, of any destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    pub destination: Destination,
+    pub events: Vec<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+fn filter_of(f: Option<&NotificationConfigurationFilter>) -> (Option<String>, Option<String>) {
+    let mut prefix = None;
+    let mut suffix = None;
+    if let Some(rules) = f.and_then(|f| f.key()).map(|k| k.filter_rules()) {
+        for r in rules {
+            let value = r.value().map(str::to_owned);
+            match r.name().map(|n| n.as_str().to_ascii_lowercase()) {
+                Some(n) if n == "prefix" => prefix = value,
+                Some(n) if n == "suffix" => suffix = value,
+                _ => {}
+            }
+        }
+    }
+    (prefix, suffix)
+}
+
+/// Every notification configuration on the bucket (functions, queues and
+/// topics), or `None` when there is no such bucket.
+pub async fn notifications(
+    s3: &Client,
+    bucket: &str,
+) -> Result<Option<Vec<Notification>>, AwsError> {
+    let Some(cfg) = found(notification_config(s3, bucket).await)? else {
+        return Ok(None);
+    };
+    let events = |e: &[Event]| e.iter().map(|e| e.as_str().to_owned()).collect();
+    let mut out = Vec::new();
+    for c in cfg.lambda_function_configurations() {
+        let (prefix, suffix) = filter_of(c.filter());
+        out.push(Notification {
+            id: c.id().unwrap_or_default().to_owned(),
+            destination: Destination::Function(c.lambda_function_arn().to_owned()),
+            events: events(c.events()),
+            prefix,
+            suffix,
+        });
+    }
+    for c in cfg.queue_configurations() {
+        let (prefix, suffix) = filter_of(c.filter());
+        out.push(Notification {
+            id: c.id().unwrap_or_default().to_owned(),
+            destination: Destination::Queue(c.queue_arn().to_owned()),
+            events: events(c.events()),
+            prefix,
+            suffix,
+        });
+    }
+    for c in cfg.topic_configurations() {
+        let (prefix, suffix) = filter_of(c.filter());
+        out.push(Notification {
+            id: c.id().unwrap_or_default().to_owned(),
+            destination: Destination::Topic(c.topic_arn().to_owned()),
+            events: events(c.events()),
+            prefix,
+            suffix,
+        });
+    }
+    Ok(Some(out))
 }
 
 async fn notification_config(
@@ -213,18 +358,7 @@ fn is_empty_notification_document<E>(
 }
 
 fn trigger_of(c: &LambdaFunctionConfiguration) -> LambdaTrigger {
-    let mut prefix = None;
-    let mut suffix = None;
-    if let Some(rules) = c.filter().and_then(|f| f.key()).map(|k| k.filter_rules()) {
-        for r in rules {
-            let value = r.value().map(str::to_owned);
-            match r.name().map(|n| n.as_str().to_ascii_lowercase()) {
-                Some(n) if n == "prefix" => prefix = value,
-                Some(n) if n == "suffix" => suffix = value,
-                _ => {}
-            }
-        }
-    }
+    let (prefix, suffix) = filter_of(c.filter());
     LambdaTrigger {
         id: c.id().unwrap_or_default().to_owned(),
         function_arn: c.lambda_function_arn().to_owned(),
@@ -234,12 +368,12 @@ fn trigger_of(c: &LambdaFunctionConfiguration) -> LambdaTrigger {
     }
 }
 
-/// The bucket's Lambda triggers whose id starts with `id_prefix`; `None`
-/// when the bucket does not exist.
+/// The bucket's Lambda triggers that `select` picks by id; `None` when the
+/// bucket does not exist.
 pub async fn lambda_triggers(
     s3: &Client,
     bucket: &str,
-    id_prefix: &str,
+    select: impl Fn(&str) -> bool,
 ) -> Result<Option<Vec<LambdaTrigger>>, AwsError> {
     let Some(cfg) = found(notification_config(s3, bucket).await)? else {
         return Ok(None);
@@ -248,7 +382,7 @@ pub async fn lambda_triggers(
         cfg.lambda_function_configurations()
             .iter()
             .map(trigger_of)
-            .filter(|t| t.id.starts_with(id_prefix))
+            .filter(|t| select(&t.id))
             .collect(),
     ))
 }
@@ -287,20 +421,20 @@ fn to_config(t: &LambdaTrigger) -> Result<LambdaFunctionConfiguration, AwsError>
     Ok(b.build()?)
 }
 
-/// Replaces the Lambda triggers whose id starts with `id_prefix` by
-/// `triggers`, keeping every other notification (queues, topics,
-/// EventBridge, other functions' triggers) exactly as it was.
+/// Replaces the Lambda triggers that `replaced` picks by id with
+/// `triggers`, in one write, keeping every other notification (queues,
+/// topics, EventBridge, other functions' triggers) exactly as it was.
 pub async fn replace_lambda_triggers(
     s3: &Client,
     bucket: &str,
-    id_prefix: &str,
+    replaced: impl Fn(&str) -> bool,
     triggers: &[LambdaTrigger],
 ) -> Result<(), AwsError> {
     let current = notification_config(s3, bucket).await?;
     let mut lambdas: Vec<LambdaFunctionConfiguration> = current
         .lambda_function_configurations()
         .iter()
-        .filter(|c| !c.id().unwrap_or_default().starts_with(id_prefix))
+        .filter(|c| !replaced(c.id().unwrap_or_default()))
         .cloned()
         .collect();
     for t in triggers {
@@ -431,4 +565,42 @@ pub async fn delete_bucket(s3: &Client, bucket: &str) -> Result<(), AwsError> {
         .await
         .map_err(err("s3:DeleteBucket"));
     found(r).map(|_| ())
+}
+
+/// An object as a listing reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Object {
+    pub key: String,
+    pub size: i64,
+    pub etag: String,
+}
+
+/// One page of the objects under `prefix`, in key order, after the key
+/// `after` (exclusive); an empty page means there are no more.
+pub async fn list_objects(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+    after: Option<&str>,
+    page: i32,
+) -> Result<Vec<Object>, AwsError> {
+    let mut req = s3.list_objects_v2().bucket(bucket).max_keys(page);
+    if !prefix.is_empty() {
+        req = req.prefix(prefix);
+    }
+    if let Some(after) = after {
+        req = req.start_after(after);
+    }
+    let out = req.send().await.map_err(err("s3:ListObjectsV2"))?;
+    Ok(out
+        .contents()
+        .iter()
+        .filter_map(|o| {
+            Some(Object {
+                key: o.key()?.to_owned(),
+                size: o.size().unwrap_or(0),
+                etag: o.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+            })
+        })
+        .collect())
 }

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use crate::aws::{lambda, s3};
 
 use super::naming;
-use super::ownership::{BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG};
+use super::ownership::{
+    BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG,
+    UNMANAGED_BUCKET_TAG,
+};
 use super::state::{Known, State};
 
 /// Tags for every part: the user's tags plus the ownership tag that lets a
@@ -29,6 +32,12 @@ pub fn function_tags(s: &State<Known>) -> BTreeMap<String, String> {
     }
     if s.force_destroy {
         t.insert(FORCE_DESTROY_TAG.to_owned(), "true".to_owned());
+    }
+    if !s.create_bucket {
+        t.insert(UNMANAGED_BUCKET_TAG.to_owned(), "true".to_owned());
+    }
+    if s.role_name != naming::role_name(&s.name) {
+        t.insert(ROLE_TAG.to_owned(), s.role_name.clone());
     }
     t
 }
@@ -56,7 +65,11 @@ pub fn triggers(s: &State<Known>) -> Vec<s3::LambdaTrigger> {
         .iter()
         .enumerate()
         .map(|(i, t)| s3::LambdaTrigger {
-            id: naming::notification_id(&s.name, i),
+            id: s
+                .notification_ids
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| naming::notification_id(&s.name, i)),
             function_arn: s.function_arn.clone(),
             events: t.events.clone(),
             prefix: t.filter_prefix.clone(),

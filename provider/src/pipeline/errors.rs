@@ -45,6 +45,11 @@ pub enum ApplyError {
          delete them with the pipeline. Nothing was deleted."
     )]
     BucketNotEmpty { bucket: String },
+    #[error(
+        "the notifications of bucket {bucket} kept changing while this pipeline wrote its own \
+         ({attempts} attempts): another writer changes them at the same time. Apply again."
+    )]
+    NotificationsContended { bucket: String, attempts: u32 },
     #[error("stopped by Terraform (interrupt) before the step: {before}")]
     Cancelled { before: String },
     /// The planned or prior state Terraform sent lacks something apply needs.
@@ -80,9 +85,20 @@ pub enum ImportError {
     #[error("No Lambda function named {name:?} exists in {region}.")]
     NotFound { name: String, region: String },
     #[error(
-        "Lambda function {0:?} exists but is not managed by eventpipe (no matching ownership tag)"
+        "Lambda function {0:?} exists but is not managed by eventpipe (no matching ownership \
+         tag); to take over a pipeline wired by hand, import it with the id adopt:{0}"
     )]
     NotOurs(String),
+    #[error(
+        "Lambda function {function:?} already belongs to eventpipe pipeline {pipeline:?}; import \
+         it by that name instead of adopt:"
+    )]
+    AlreadyManaged { function: String, pipeline: String },
+    #[error(
+        "Lambda function {0:?} has no permission for S3 to invoke it that names a bucket \
+         (SourceArn arn:aws:s3:::…), so there is no bucket to adopt with it"
+    )]
+    NoBucket(String),
     #[error("the function lacks the {0} tag that eventpipe sets; it cannot be imported")]
     MissingTag(&'static str),
 }
@@ -107,6 +123,9 @@ impl From<&ApplyError> for Diagnostic {
             }
             ApplyError::Package(_) => "Function package too large".to_owned(),
             ApplyError::BucketNotEmpty { .. } => "Bucket is not empty".to_owned(),
+            ApplyError::NotificationsContended { .. } => {
+                "Bucket notifications changed concurrently".to_owned()
+            }
             ApplyError::Cancelled { .. } => "Operation interrupted".to_owned(),
             ApplyError::BadPlan(_) => "Invalid planned state".to_owned(),
             ApplyError::Internal(_) => "Internal error in the eventpipe provider".to_owned(),

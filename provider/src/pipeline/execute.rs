@@ -17,16 +17,17 @@ use super::steps::{Change, Op, Steps};
 async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
     use Part::*;
     match op {
-        Op::Create(Bucket) | Op::Recreate(Bucket) | Op::Adopt(Bucket) => {
-            ops::bucket::make(run).await
-        }
+        Op::Create(Bucket) | Op::Recreate(Bucket) => ops::bucket::make(run).await,
+        Op::Adopt(Bucket) => ops::bucket::adopt(run).await,
+        Op::Release(Bucket) => ops::bucket::release(run).await,
         Op::Update(Bucket, Change::TlsPolicy) => ops::bucket::update_tls_policy(run).await,
         Op::Update(Bucket, _) => ops::bucket::update_tags(run).await,
         Op::CheckDeletable => ops::bucket::check_deletable(run).await,
         Op::EmptyBucket => ops::bucket::empty(run).await,
         Op::Delete(Bucket) => ops::bucket::delete(run).await,
 
-        Op::Create(Role) | Op::Recreate(Role) | Op::Adopt(Role) => ops::role::make(run).await,
+        Op::Create(Role) | Op::Recreate(Role) => ops::role::make(run).await,
+        Op::Adopt(Role) => ops::role::adopt(run).await,
         Op::Update(Role, _) => ops::role::update_tags(run).await,
         Op::Delete(Role) => ops::role::delete(run).await,
         Op::Delete(Policy) => ops::role::delete_policy(run).await,
@@ -35,15 +36,20 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         }
 
         Op::BuildPackage => ops::function::build_package(run).await,
-        Op::Create(Function) | Op::Recreate(Function) | Op::Adopt(Function) => {
-            ops::function::make(run).await
-        }
+        Op::Create(Function) | Op::Recreate(Function) => ops::function::make(run).await,
+        Op::Adopt(Function) => ops::function::adopt(run).await,
         Op::Update(Function, Change::Code) => ops::function::update_code(run).await,
         Op::Update(Function, Change::Tags) => ops::function::update_tags(run).await,
         Op::Update(Function, _) => ops::function::update_settings(run).await,
         Op::AwaitActive => ops::function::await_active(run).await,
         Op::Delete(Function) => ops::function::delete(run).await,
         Op::Delete(Permission) => ops::permission::remove(run).await,
+        Op::Retire(Permission) => ops::permission::retire(run).await,
+        Op::Backfill => ops::backfill::run(run).await,
+        // Parts with nothing to take over, let go of or retire.
+        Op::Release(part) | Op::Retire(part) => {
+            Err(ApplyError::Internal(format!("no step to {op} ({part})")))
+        }
 
         Op::Create(Permission)
         | Op::Recreate(Permission)

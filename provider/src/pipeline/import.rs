@@ -1,26 +1,99 @@
-//! `terraform import eventpipe_event_pipeline.x NAME`: a pipeline's state
-//! rebuilt from AWS alone, starting from its function (whose tags record
-//! the bucket, the source directory and the source hash).
+//! `terraform import`:
+//! - `NAME` rebuilds a pipeline the provider made, from AWS alone, starting
+//!   from its function (whose tags record the bucket, the source directory
+//!   and the source hash);
+//! - `adopt:FUNCTION` takes over a pipeline wired by hand. Discovery starts
+//!   from the function: its role and the role's policies, its S3 invoke
+//!   permission and the bucket that permission names, and that bucket's
+//!   configurations that target the function (the triggers). The state
+//!   records what exists; the next plan shows, in place, every change the
+//!   first apply makes.
 
 use std::collections::BTreeMap;
 
-use crate::aws::{AwsClients, lambda};
+use tfsdk::diag::{Diagnostic, Diagnostics};
+
+use crate::aws::{AwsClients, iam, lambda, s3};
 
 use super::errors::ImportError;
+use super::ops::role::POLICY_NAME;
 use super::ownership::{
-    self, BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG,
+    self, BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG,
+    UNMANAGED_BUCKET_TAG,
 };
-use super::private::Private;
-use super::refresh;
-use super::state::{Function, Known, State};
+use super::parts::{Part, PartSet};
+use super::private::{Adopted, Private};
+use super::refresh::{self, Names};
+use super::state::{Function, Known, Planning, State, Trigger};
 use super::{naming, policy};
 
-/// The state of pipeline `name`, and the private data to keep with it.
+/// The id prefix that asks for an adoption.
+pub const ADOPT_PREFIX: &str = "adopt:";
+
+/// The parts an adoption makes the pipeline's (tags them) on its first
+/// apply. The bucket is taken over only when the configuration says
+/// `create_bucket = true`.
+pub const CLAIMED: PartSet = PartSet::of(&[Part::Role, Part::Function]);
+
+/// An imported pipeline: its state, its private data, what to tell the user.
+pub struct Imported {
+    pub state: State<Known>,
+    pub private: Private,
+    pub diags: Diagnostics,
+}
+
 pub async fn import(
+    aws: &AwsClients,
+    id: &str,
+    default_tags: &BTreeMap<String, String>,
+) -> Result<Imported, ImportError> {
+    match id.strip_prefix(ADOPT_PREFIX) {
+        Some(function) => adopt(aws, function, default_tags).await,
+        None => import_own(aws, id, default_tags).await,
+    }
+}
+
+fn location(aws: &AwsClients, arn: &str) -> policy::Location {
+    policy::Location {
+        partition: policy::partition_of(&aws.region).to_owned(),
+        region: aws.region.clone(),
+        account_id: policy::account_of_arn(arn).unwrap_or_default().to_owned(),
+    }
+}
+
+/// The function's tags that are the resource's own: not the provider's
+/// `default_tags` (and never the provider's internal ones).
+fn own_tags(
+    user_tags: &BTreeMap<String, String>,
+    default_tags: &BTreeMap<String, String>,
+) -> Option<BTreeMap<String, String>> {
+    let own: BTreeMap<String, String> = user_tags
+        .iter()
+        .filter(|(k, v)| default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!own.is_empty()).then_some(own)
+}
+
+fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
+    let st = &f.settings;
+    Function {
+        source_dir,
+        handler: st.handler.clone(),
+        runtime: st.runtime.clone(),
+        memory_size: i64::from(st.memory_mb),
+        timeout: i64::from(st.timeout_s),
+        environment: None,
+        architecture: f.architecture.clone(),
+        description: None,
+    }
+}
+
+async fn import_own(
     aws: &AwsClients,
     name: &str,
     default_tags: &BTreeMap<String, String>,
-) -> Result<(State<Known>, Private), ImportError> {
+) -> Result<Imported, ImportError> {
     let function_name = naming::function_name(name);
     let f = lambda::get_function(&aws.lambda, &function_name)
         .await?
@@ -36,34 +109,23 @@ pub async fn import(
         .get(BUCKET_TAG)
         .cloned()
         .ok_or(ImportError::MissingTag(BUCKET_TAG))?;
-    let loc = policy::Location {
-        partition: policy::partition_of(&aws.region).to_owned(),
-        region: aws.region.clone(),
-        account_id: policy::account_of_arn(&f.arn)
-            .unwrap_or_default()
-            .to_owned(),
-    };
+    let loc = location(aws, &f.arn);
     let user_tags = ownership::user_tags(&f.tags);
-    // What the provider's default_tags add is not the resource's own.
-    let own_tags: BTreeMap<String, String> = user_tags
-        .iter()
-        .filter(|(k, v)| default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let seen = refresh::observe(aws, name, &bucket, true).await?;
-    // The role's policy as IAM has it is what the state records; the
-    // output prefix is the one it grants PutObject under.
-    let policy_json = seen.policy.clone().unwrap_or_default();
-    let role_name = naming::role_name(name);
-    let st = &f.settings;
-    let skeleton = State {
+    let role_name = f
+        .tags
+        .get(ROLE_TAG)
+        .cloned()
+        .unwrap_or_else(|| naming::role_name(name));
+    let create_bucket = !f.tags.contains_key(UNMANAGED_BUCKET_TAG);
+    let mut skeleton = State {
         id: name.to_owned(),
         name: name.to_owned(),
         bucket_name: bucket.clone(),
+        create_bucket,
         force_destroy: f.tags.get(FORCE_DESTROY_TAG).is_some_and(|v| v == "true"),
-        output_prefix: policy::output_prefix_of(&policy_json),
+        output_prefix: None,
         require_tls: true,
-        tags: (!own_tags.is_empty()).then_some(own_tags),
+        tags: own_tags(&user_tags, default_tags),
         tags_all: user_tags,
         bucket_arn: policy::bucket_arn(&loc.partition, &bucket),
         role_arn: policy::role_arn(&loc, &role_name),
@@ -72,23 +134,215 @@ pub async fn import(
         function_arn: f.arn.clone(),
         s3_permission_id: naming::PERMISSION_SID.to_owned(),
         source_code_hash: f.tags.get(SOURCE_HASH_TAG).cloned().unwrap_or_default(),
-        policy_json: policy_json.clone(),
-        function: Function {
-            source_dir: f.tags.get(SOURCE_DIR_TAG).cloned().unwrap_or_default(),
-            handler: st.handler.clone(),
-            runtime: st.runtime.clone(),
-            memory_size: i64::from(st.memory_mb),
-            timeout: i64::from(st.timeout_s),
-            environment: None,
-            architecture: f.architecture.clone(),
-            description: None,
-        },
+        policy_json: String::new(),
+        notification_ids: Vec::new(),
+        backfill: false,
+        backfilled_objects: 0,
+        function: function_block(&f, f.tags.get(SOURCE_DIR_TAG).cloned().unwrap_or_default()),
         trigger: Vec::new(),
     };
+    let seen = refresh::observe(aws, &Names::of(&skeleton)).await?;
+    // The role's policy as IAM has it is what the state records; the
+    // output prefix is the one it grants PutObject under.
+    let policy_json = seen.policy.clone().unwrap_or_default();
+    skeleton.output_prefix = policy::output_prefix_of(&policy_json);
+    skeleton.policy_json = policy_json.clone();
     let mut state = refresh::merge(&skeleton, &seen, &Private::default());
     state.policy_json = policy_json;
-    let private = Private {
-        code_sha256: Some(f.code_sha256.clone()),
+    Ok(Imported {
+        state,
+        private: Private {
+            code_sha256: Some(f.code_sha256.clone()),
+            ..Private::default()
+        },
+        diags: Diagnostics::new(),
+    })
+}
+
+/// The bucket an S3 invoke permission names (`arn:aws:s3:::bucket`).
+fn bucket_of(source_arn: &str) -> Option<&str> {
+    source_arn
+        .split_once(":s3:::")
+        .map(|(_, b)| b)
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+}
+
+async fn adopt(
+    aws: &AwsClients,
+    function_name: &str,
+    default_tags: &BTreeMap<String, String>,
+) -> Result<Imported, ImportError> {
+    let f = lambda::get_function(&aws.lambda, function_name)
+        .await?
+        .ok_or_else(|| ImportError::NotFound {
+            name: function_name.to_owned(),
+            region: aws.region.clone(),
+        })?;
+    if let Some(owner) = f.tags.get(OWNER_TAG) {
+        return Err(ImportError::AlreadyManaged {
+            function: function_name.to_owned(),
+            pipeline: owner.clone(),
+        });
+    }
+    let role_name = f
+        .settings
+        .role_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let statements = lambda::permission_statements(&aws.lambda, function_name)
+        .await?
+        .unwrap_or_default();
+    let s3_statements: Vec<&lambda::Statement> = statements
+        .iter()
+        .filter(|s| s.service.as_deref() == Some("s3.amazonaws.com"))
+        .collect();
+    let (sid, bucket) = s3_statements
+        .iter()
+        .find_map(|s| {
+            let b = bucket_of(s.source_arn.as_deref()?)?;
+            Some((s.sid.clone(), b.to_owned()))
+        })
+        .ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
+    let (notifications, role_policies, pipeline_policy) = tokio::join!(
+        s3::notifications(&aws.s3, &bucket),
+        iam::role_policies(&aws.iam, &role_name),
+        iam::inline_policy(&aws.iam, &role_name, POLICY_NAME),
+    );
+    let notifications =
+        notifications?.ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
+    let (inline, attached) = role_policies?;
+    let mine: Vec<&s3::Notification> = notifications
+        .iter()
+        .filter(|n| n.destination == s3::Destination::Function(f.arn.clone()))
+        .collect();
+    let loc = location(aws, &f.arn);
+    let user_tags = ownership::user_tags(&f.tags);
+    let st = &f.settings;
+    let mut function = function_block(&f, String::new());
+    function.environment = (!st.environment.is_empty()).then(|| st.environment.clone());
+    function.description = (!st.description.is_empty()).then(|| st.description.clone());
+    let state = State {
+        id: function_name.to_owned(),
+        name: function_name.to_owned(),
+        bucket_name: bucket.clone(),
+        // Not the pipeline's until the configuration says otherwise.
+        create_bucket: false,
+        force_destroy: false,
+        output_prefix: None,
+        require_tls: true,
+        tags: own_tags(&user_tags, default_tags),
+        tags_all: user_tags,
+        bucket_arn: policy::bucket_arn(&loc.partition, &bucket),
+        role_name: role_name.clone(),
+        role_arn: f.settings.role_arn.clone(),
+        function_name: function_name.to_owned(),
+        function_arn: f.arn.clone(),
+        s3_permission_id: sid,
+        // Unknown: the first plan compares the package with the deployed code.
+        source_code_hash: String::new(),
+        policy_json: pipeline_policy?.unwrap_or_default(),
+        notification_ids: mine.iter().map(|n| n.id.clone()).collect(),
+        backfill: false,
+        backfilled_objects: 0,
+        function,
+        trigger: mine
+            .iter()
+            .map(|n| Trigger {
+                events: n.events.clone(),
+                filter_prefix: n.prefix.clone().filter(|p| !p.is_empty()),
+                filter_suffix: n.suffix.clone().filter(|s| !s.is_empty()),
+            })
+            .collect(),
     };
-    Ok((state, private))
+    let foreign: Vec<String> = inline
+        .into_iter()
+        .filter(|p| p != POLICY_NAME)
+        .map(|p| format!("inline policy {p:?}"))
+        .chain(attached.into_iter().map(|a| format!("managed policy {a}")))
+        .collect();
+    let mut diags = Diagnostics::new();
+    if !foreign.is_empty() {
+        diags.push(foreign_policies_warning(&role_name, &foreign));
+    }
+    Ok(Imported {
+        state,
+        private: Private {
+            code_sha256: Some(f.code_sha256.clone()),
+            adopted: Some(Adopted {
+                permission_sids: s3_statements.iter().map(|s| s.sid.clone()).collect(),
+                foreign_policies: foreign,
+            }),
+            backfill: None,
+        },
+        diags,
+    })
+}
+
+fn foreign_policies_warning(role: &str, foreign: &[String]) -> Diagnostic {
+    Diagnostic::warning(
+        "Policies that are not the pipeline's stay on the role",
+        format!(
+            "Role {role:?} has policies the pipeline did not write: {}. The pipeline leaves them \
+             in place; the least-privilege policy it adds does not take anything away while \
+             they are there. Remove them yourself once the pipeline works without them.",
+            foreign.join(", ")
+        ),
+    )
+}
+
+/// What the first apply after an adoption does that the plan's attribute
+/// changes do not show on their own.
+pub fn first_apply_warning(
+    prior: &State<Known>,
+    adopted: &Adopted,
+    planned: &State<Planning>,
+) -> Diagnostic {
+    let mut lines = vec![format!(
+        "tags the role {:?} and the function {:?} with {OWNER_TAG} = {:?}",
+        prior.role_name, prior.function_name, prior.name
+    )];
+    let takes_bucket = planned.create_bucket.as_known() == Some(&true);
+    lines.push(if takes_bucket {
+        format!(
+            "takes over bucket {:?}: its tags, public access block, default encryption and, with \
+             require_tls, the TLS-only statement in its policy (the bucket's other settings and \
+             objects stay)",
+            prior.bucket_name
+        )
+    } else {
+        format!(
+            "leaves bucket {:?} as it is, apart from the pipeline's notifications \
+             (create_bucket = false)",
+            prior.bucket_name
+        )
+    });
+    let old: Vec<&String> = adopted
+        .permission_sids
+        .iter()
+        .filter(|s| *s != naming::PERMISSION_SID)
+        .collect();
+    if !old.is_empty() {
+        lines.push(format!(
+            "adds the invoke permission {:?} scoped to the bucket and the account, then removes \
+             the old statement(s) {old:?}",
+            naming::PERMISSION_SID
+        ));
+    }
+    lines.push(format!(
+        "replaces the notification configuration(s) {:?} with one per trigger, in one write, so \
+         the bucket is never without one",
+        prior.notification_ids
+    ));
+    if !adopted.foreign_policies.is_empty() {
+        lines.push(format!(
+            "leaves the role's other policies in place: {}",
+            adopted.foreign_policies.join(", ")
+        ));
+    }
+    Diagnostic::warning(
+        "Adopting a pipeline wired by hand",
+        format!("The first apply {}.", lines.join("; ")),
+    )
 }

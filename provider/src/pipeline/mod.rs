@@ -7,6 +7,7 @@
 //! it through [`ops`] and [`crate::aws`]. [`refresh`] and [`import`] read
 //! AWS back into a state. Nothing here knows about gRPC.
 
+mod bucket_check;
 mod defaults;
 mod desired;
 mod errors;
@@ -24,6 +25,7 @@ mod refresh;
 mod run;
 mod runtimes;
 pub mod schema;
+mod shared;
 pub mod source;
 mod state;
 mod steps;
@@ -56,6 +58,26 @@ pub struct Context {
     pub default_tags: BTreeMap<String, String>,
     /// Cancelled when Terraform asks the provider to stop.
     pub stop: CancellationToken,
+    /// Notification writes to one bucket take turns.
+    buckets: shared::BucketLocks,
+    /// What plans learnt of existing buckets.
+    views: shared::BucketViews,
+}
+
+impl Context {
+    pub fn new(
+        aws: Arc<AwsClients>,
+        default_tags: BTreeMap<String, String>,
+        stop: CancellationToken,
+    ) -> Context {
+        Context {
+            aws,
+            default_tags,
+            stop,
+            buckets: shared::BucketLocks::default(),
+            views: shared::BucketViews::default(),
+        }
+    }
 }
 
 /// Config checks that need no AWS call (ValidateResourceConfig).
@@ -106,7 +128,13 @@ async fn location(
 
 /// PlanResourceChange for a create, update or replace (a destroy is
 /// planned by the provider before it gets here).
-pub async fn plan(ctx: &Context, prior: &Value, _proposed: &Value, config: &Value) -> Planned {
+pub async fn plan(
+    ctx: &Context,
+    prior: &Value,
+    _proposed: &Value,
+    config: &Value,
+    prior_private: &[u8],
+) -> Planned {
     // Values that were unknown at validation (taken from other resources)
     // are checked again now; only errors, as the warnings were shown then.
     let mut with_defaults = config.clone();
@@ -136,7 +164,14 @@ pub async fn plan(ctx: &Context, prior: &Value, _proposed: &Value, config: &Valu
     };
     // One scan of the source serves the checks and the hash.
     let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
-    let planned = plan::plan(&env, prior.as_ref(), &cfg, &source);
+    let private = Private::from_bytes(prior_private);
+    let planned = plan::plan(
+        &env,
+        prior.as_ref(),
+        &cfg,
+        &source,
+        private.backfill.is_some(),
+    );
     let mut diags = planned.diags;
     if !diags.has_errors() {
         let errors = validate::check(&cfg, &source)
@@ -144,12 +179,20 @@ pub async fn plan(ctx: &Context, prior: &Value, _proposed: &Value, config: &Valu
             .filter(Diagnostic::is_error);
         diags.extend(Diagnostics(errors.collect()));
     }
+    if !diags.has_errors() {
+        let live = bucket_check::check(&ctx.aws, &ctx.views, &planned.state, prior.as_ref());
+        diags.extend(live.await);
+    }
     if diags.has_errors() {
         return Planned::failed(diags);
+    }
+    if let (Some(adopted), Some(prior)) = (&private.adopted, &prior) {
+        diags.push(import::first_apply_warning(prior, adopted, &planned.state));
     }
     Planned {
         state: planned.state.to_value(),
         requires_replace: planned.requires_replace,
+        private: None,
         diags,
     }
 }
@@ -177,9 +220,9 @@ pub async fn apply(
             None => Recorded::gone(),
         };
     }
-    let want = match State::<Known>::from_value(planned) {
+    let want = match apply_time_state(planned, prior_state.as_ref()) {
         Ok(s) => s,
-        Err(e) => return kept(Diagnostic::from(&ApplyError::from(e)).into()),
+        Err(e) => return kept(Diagnostic::from(&e).into()),
     };
     match prior_state {
         None => create(ctx, &want, &private_data).await,
@@ -187,16 +230,57 @@ pub async fn apply(
     }
 }
 
-/// Records `state` with the private data of this run.
+/// The planned state, with the values only the apply learns (the backfill
+/// count) filled in with what they were.
+fn apply_time_state(
+    planned: &Value,
+    prior: Option<&State<Known>>,
+) -> Result<State<Known>, ApplyError> {
+    let mut s = State::<Planning>::from_value(planned)?;
+    if s.backfilled_objects.is_unknown() {
+        s.backfilled_objects =
+            tfsdk::access::Field::Known(prior.map_or(0, |p| p.backfilled_objects));
+    }
+    Ok(s.known()?)
+}
+
+/// What an apply records: `state` with what the run learnt (the backfill
+/// count), and the private data to keep with it.
 fn recorded(
     state: &State<Known>,
     private: &Private,
     run: &Run<'_>,
-    diags: Diagnostics,
+    mut diags: Diagnostics,
 ) -> Recorded {
+    let record = run.record();
     let mut private = private.clone();
-    if let Some(pkg) = run.record().package {
+    if let Some(pkg) = &record.package {
         private.code_sha256 = Some(pkg.code_sha256.clone());
+    }
+    // Tagged and in use: an adoption is complete once an apply succeeded.
+    if !diags.has_errors() {
+        private.adopted = None;
+    }
+    let mut state = state.clone();
+    state.backfilled_objects += record.backfilled;
+    if record.package.is_some() || record.backfilled > 0 || record.backfill_left.is_some() {
+        private.backfill = record.backfill_left.clone();
+    }
+    if let Some(left) = &record.backfill_left {
+        let why = record
+            .backfill_problem
+            .clone()
+            .unwrap_or_else(|| "Terraform asked the provider to stop".to_owned());
+        diags.push(Diagnostic::warning(
+            "Backfill not finished",
+            format!(
+                "Backfill sent {} existing objects to the function and stopped: {why}. {} \
+                 trigger(s) still have objects to send; the next apply continues where this \
+                 one stopped.",
+                record.backfilled,
+                left.pending.len()
+            ),
+        ));
     }
     Recorded {
         state: state.to_value(),
@@ -206,8 +290,8 @@ fn recorded(
 }
 
 async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Recorded {
-    let steps = steps::converge(want, None, parts::PartSet::empty());
-    let run = Run::new(&ctx.aws, &ctx.stop, want, None, Purpose::Converge);
+    let steps = steps::converge(want, None, steps::Facts::default());
+    let run = Run::new(ctx, want, None, private, Purpose::Converge);
     let span = tracing::info_span!("create", pipeline = %want.name);
     let Err(errors) = execute(&run, &steps, OnError::Stop).instrument(span).await else {
         return recorded(want, private, &run, Diagnostics::new());
@@ -254,8 +338,17 @@ async fn update(
     prior_value: &Value,
     private: &Private,
 ) -> Recorded {
-    let steps = steps::converge(want, Some(prior), prior.present());
-    let run = Run::new(&ctx.aws, &ctx.stop, want, Some(prior), Purpose::Converge);
+    let facts = steps::Facts {
+        present: prior.present(),
+        unclaimed: private
+            .adopted
+            .as_ref()
+            .map(|_| import::CLAIMED)
+            .unwrap_or_default(),
+        backfill_pending: private.backfill.is_some(),
+    };
+    let steps = steps::converge(want, Some(prior), facts);
+    let run = Run::new(ctx, want, Some(prior), private, Purpose::Converge);
     let span = tracing::info_span!("update", pipeline = %want.name);
     match execute(&run, &steps, OnError::Stop).instrument(span).await {
         Ok(()) => recorded(want, private, &run, Diagnostics::new()),
@@ -270,8 +363,9 @@ async fn destroy(
     prior_value: &Value,
     private: &[u8],
 ) -> Recorded {
-    let steps = steps::destroy(prior.force_destroy);
-    let run = Run::new(&ctx.aws, &ctx.stop, prior, None, Purpose::Destroy);
+    let steps = steps::destroy(prior);
+    let private_data = Private::from_bytes(private);
+    let run = Run::new(ctx, prior, None, &private_data, Purpose::Destroy);
     let span = tracing::info_span!("delete", pipeline = %prior.name);
     match execute(&run, &steps, OnError::Continue)
         .instrument(span)
@@ -298,8 +392,8 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
         Err(e) => return kept(Diagnostic::from(e).into()),
     };
     let private_data = Private::from_bytes(private);
-    match refresh::observe(&ctx.aws, &state.name, &state.bucket_name, true).await {
-        Ok(seen) if seen.nothing_left() => Recorded::gone(),
+    match refresh::observe(&ctx.aws, &refresh::Names::of(&state)).await {
+        Ok(seen) if seen.nothing_left(state.create_bucket) => Recorded::gone(),
         Ok(seen) => Recorded {
             state: refresh::merge(&state, &seen, &private_data).to_value(),
             private: private.to_vec(),
@@ -312,10 +406,10 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
 /// ImportResourceState: `terraform import eventpipe_event_pipeline.x NAME`.
 pub async fn import(ctx: &Context, id: &str) -> Recorded {
     match import::import(&ctx.aws, id, &ctx.default_tags).await {
-        Ok((state, private)) => Recorded {
-            state: state.to_value(),
-            private: private.to_bytes(),
-            diags: Diagnostics::new(),
+        Ok(i) => Recorded {
+            state: i.state.to_value(),
+            private: i.private.to_bytes(),
+            diags: i.diags,
         },
         Err(e) => Recorded::unchanged(&Value::Null, &[], Diagnostic::from(&e)),
     }

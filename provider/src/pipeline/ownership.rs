@@ -17,6 +17,12 @@ pub const SOURCE_DIR_TAG: &str = "eventpipe:source-dir";
 /// On the function, present (`true`) when the pipeline may delete a
 /// non-empty bucket.
 pub const FORCE_DESTROY_TAG: &str = "eventpipe:force-destroy";
+/// On the function, present (`true`) when the pipeline does not manage its
+/// bucket (`create_bucket = false`).
+pub const UNMANAGED_BUCKET_TAG: &str = "eventpipe:bucket-unmanaged";
+/// On the function, when the role's name is not the one derived from the
+/// pipeline's name.
+pub const ROLE_TAG: &str = "eventpipe:role";
 
 /// Tag keys the provider manages itself; never shown in `tags_all`.
 pub fn is_internal_tag(key: &str) -> bool {
@@ -30,6 +36,11 @@ pub fn user_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+/// The end of a refusal that a plain import or a create gives for a part
+/// without an ownership tag: how to take over a pipeline wired by hand.
+pub const ADOPT_HINT: &str = "to take over a pipeline wired by hand, import it with the id \
+                              adopt:<function-name>";
 
 /// Adopts a part found with our name when its ownership tag names
 /// `pipeline`; refuses it, saying who owns it, otherwise. `what` names the
@@ -59,7 +70,7 @@ fn owner_note(tags: &BTreeMap<String, String>, pipeline: &str) -> String {
         None => format!(
             " (it has no {OWNER_TAG} tag); choose another name, or, if an interrupted apply of \
              this pipeline left it behind, tag it {OWNER_TAG} = {pipeline:?} so the next apply \
-             adopts it"
+             adopts it; {ADOPT_HINT}"
         ),
     }
 }

@@ -66,6 +66,17 @@ impl PartSet {
         PartSet(0)
     }
 
+    /// A set known at compile time.
+    pub const fn of(parts: &[Part]) -> PartSet {
+        let mut bits = 0u8;
+        let mut i = 0;
+        while i < parts.len() {
+            bits |= 1 << (parts[i] as u8);
+            i += 1;
+        }
+        PartSet(bits)
+    }
+
     pub fn all() -> PartSet {
         Part::ALL.into_iter().collect()
     }
@@ -78,7 +89,6 @@ impl PartSet {
         self.0 |= p.bit();
     }
 
-    #[cfg(test)]
     pub fn remove(&mut self, p: Part) {
         self.0 &= !p.bit();
     }

@@ -31,12 +31,14 @@ pub struct PlannedState {
 }
 
 /// Plans a create, update or replace. `config` is the configuration with
-/// the schema's defaults filled in; `source` the scan of its `source_dir`.
+/// the schema's defaults filled in; `source` the scan of its `source_dir`;
+/// `backfill_pending` says an earlier backfill did not finish.
 pub fn plan(
     env: &PlanEnv,
     prior: Option<&State<Known>>,
     config: &State<Planning>,
     source: &Source,
+    backfill_pending: bool,
 ) -> PlannedState {
     let mut diags = Diagnostics::new();
     let mut s = config.clone();
@@ -48,9 +50,20 @@ pub fn plan(
         if name != Field::Known(prior.name.clone()) {
             requires_replace.push(path::top(attr::NAME));
         }
-        let bucket = &config.bucket_name;
-        if !bucket.is_null() && *bucket != Field::Known(prior.bucket_name.clone()) {
-            requires_replace.push(path::top(attr::BUCKET_NAME));
+        // Set names that differ from the recorded ones (unset ones keep
+        // or derive theirs).
+        for (name, given, recorded) in [
+            (attr::BUCKET_NAME, &config.bucket_name, &prior.bucket_name),
+            (
+                attr::FUNCTION_NAME,
+                &config.function_name,
+                &prior.function_name,
+            ),
+            (attr::ROLE_NAME, &config.role_name, &prior.role_name),
+        ] {
+            if !given.is_null() && *given != Field::Known(recorded.clone()) {
+                requires_replace.push(path::top(name));
+            }
         }
     }
     let same_identity = prior.filter(|_| requires_replace.is_empty());
@@ -73,14 +86,30 @@ pub fn plan(
         .clone()
         .map(|b| policy::bucket_arn(&loc.partition, &b));
     s.s3_permission_id = Field::Known(naming::PERMISSION_SID.to_owned());
-    s.function_name = name.clone().map(|n| naming::function_name(&n));
-    s.role_name = name.clone().map(|n| naming::role_name(&n));
-    s.function_arn = name
+    s.function_name = match (&config.function_name, same_identity) {
+        (Field::Null, Some(prior)) => Field::Known(prior.function_name.clone()),
+        (Field::Null, None) => name.clone().map(|n| naming::function_name(&n)),
+        (given, _) => given.clone(),
+    };
+    s.role_name = match (&config.role_name, same_identity) {
+        (Field::Null, Some(prior)) => Field::Known(prior.role_name.clone()),
+        (Field::Null, None) => name.clone().map(|n| naming::role_name(&n)),
+        (given, _) => given.clone(),
+    };
+    s.function_arn = s
+        .function_name
         .clone()
-        .map(|n| policy::function_arn(loc, &naming::function_name(&n)));
-    s.role_arn = name
-        .clone()
-        .map(|n| policy::role_arn(loc, &naming::role_name(&n)));
+        .map(|f| policy::function_arn(loc, &f));
+    s.role_arn = s.role_name.clone().map(|r| policy::role_arn(loc, &r));
+    s.notification_ids = match (&name, &config.trigger) {
+        (Field::Known(n), Field::Known(t)) => Field::Known(
+            (0..t.len())
+                .map(|i| naming::notification_id(n, i))
+                .collect(),
+        ),
+        _ => Field::Unknown,
+    };
+    s.backfilled_objects = backfilled_objects(prior, config, backfill_pending);
 
     // The code hash: computed from the files now, so edits show in the plan.
     s.source_code_hash = match source.hash() {
@@ -116,12 +145,17 @@ pub fn plan(
         Field::Null => Field::Known(Vec::new()),
         Field::Unknown => Field::Unknown,
     };
-    s.policy_json = match (&s.bucket_name, &name, &prefixes, &config.output_prefix) {
-        (Field::Known(b), Field::Known(n), Field::Known(p), out) if !out.is_unknown() => {
+    s.policy_json = match (
+        &s.bucket_name,
+        &s.function_name,
+        &prefixes,
+        &config.output_prefix,
+    ) {
+        (Field::Known(b), Field::Known(f), Field::Known(p), out) if !out.is_unknown() => {
             Field::Known(policy::inline_policy(
                 loc,
                 b,
-                &naming::function_name(n),
+                f,
                 p,
                 out.as_known().map(String::as_str),
             ))
@@ -143,6 +177,37 @@ pub fn plan(
         state: s,
         requires_replace,
         diags,
+    }
+}
+
+/// The backfill count: unknown (it changes at apply) when this apply will
+/// backfill, the recorded count otherwise.
+fn backfilled_objects(
+    prior: Option<&State<Known>>,
+    config: &State<Planning>,
+    pending: bool,
+) -> Field<i64> {
+    let recorded = prior.map_or(0, |p| p.backfilled_objects);
+    match (&config.backfill, &config.trigger) {
+        (Field::Known(false), _) => Field::Known(recorded),
+        (Field::Known(true), Field::Known(triggers)) => {
+            let Some(prior) = prior else {
+                return Field::Unknown;
+            };
+            let new_trigger = triggers.iter().any(|t| match t.known_filter() {
+                Some((events, prefix, suffix)) => !prior
+                    .trigger
+                    .iter()
+                    .any(|p| p.events == events && p.prefix() == prefix && p.suffix() == suffix),
+                None => true,
+            });
+            if new_trigger || pending {
+                Field::Unknown
+            } else {
+                Field::Known(recorded)
+            }
+        }
+        _ => Field::Unknown,
     }
 }
 
@@ -186,6 +251,10 @@ mod tests {
             (attr::S3_PERMISSION_ID, null()),
             (attr::SOURCE_CODE_HASH, null()),
             (attr::POLICY_JSON, null()),
+            (attr::CREATE_BUCKET, null()),
+            (attr::NOTIFICATION_IDS, null()),
+            (attr::BACKFILL, null()),
+            (attr::BACKFILLED_OBJECTS, null()),
             (
                 attr::FUNCTION,
                 Value::object([
@@ -219,7 +288,7 @@ mod tests {
 
     fn planned(prior: Option<&State<Known>>, cfg: &State<Planning>) -> PlannedState {
         let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
-        plan(&env(), prior, cfg, &source)
+        plan(&env(), prior, cfg, &source, false)
     }
 
     fn source() -> tempfile::TempDir {

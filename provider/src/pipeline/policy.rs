@@ -77,7 +77,7 @@ pub fn tls_only_bucket_policy(partition: &str, bucket: &str) -> String {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "DenyInsecureTransport",
+            "Sid": TLS_STATEMENT_SID,
             "Effect": "Deny",
             "Principal": "*",
             "Action": "s3:*",
@@ -86,6 +86,38 @@ pub fn tls_only_bucket_policy(partition: &str, bucket: &str) -> String {
         }]
     })
     .to_string()
+}
+
+/// The id of the TLS-only statement in a bucket policy.
+pub const TLS_STATEMENT_SID: &str = "DenyInsecureTransport";
+
+/// `existing` (a bucket policy, or none) with the TLS-only statement
+/// added, or replaced when it is there; every other statement is kept.
+pub fn with_tls_statement(existing: Option<&str>, partition: &str, bucket: &str) -> String {
+    let ours: serde_json::Value =
+        serde_json::from_str(&tls_only_bucket_policy(partition, bucket)).unwrap_or_default();
+    let Some(mut doc) = existing.and_then(|e| serde_json::from_str::<serde_json::Value>(e).ok())
+    else {
+        return ours.to_string();
+    };
+    let statement = ours["Statement"][0].clone();
+    match doc["Statement"].as_array_mut() {
+        Some(list) => {
+            list.retain(|st| st["Sid"] != TLS_STATEMENT_SID);
+            list.push(statement);
+        }
+        None => doc["Statement"] = serde_json::Value::Array(vec![statement]),
+    }
+    doc.to_string()
+}
+
+/// `existing` without the TLS-only statement; `None` when nothing else is
+/// left (the policy should go).
+pub fn without_tls_statement(existing: &str) -> Option<String> {
+    let mut doc = serde_json::from_str::<serde_json::Value>(existing).ok()?;
+    let list = doc["Statement"].as_array_mut()?;
+    list.retain(|st| st["Sid"] != TLS_STATEMENT_SID);
+    (!list.is_empty()).then(|| doc.to_string())
 }
 
 /// The inline policy: read the objects the triggers can deliver, write logs

@@ -26,34 +26,77 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// Nothing of the pipeline is left: it was deleted outside Terraform.
-    pub fn nothing_left(&self) -> bool {
-        [Part::Bucket, Part::Role, Part::Function]
-            .into_iter()
-            .all(|p| !self.found.contains(p))
+    /// Nothing the pipeline made is left: it was deleted outside Terraform.
+    /// (A bucket it does not manage is not the pipeline's to miss.)
+    pub fn nothing_left(&self, owns_bucket: bool) -> bool {
+        let mut parts = vec![Part::Role, Part::Function];
+        if owns_bucket {
+            parts.push(Part::Bucket);
+        }
+        parts.into_iter().all(|p| !self.found.contains(p))
+    }
+}
+
+/// Where to look for a pipeline's parts.
+#[derive(Clone, Debug)]
+pub struct Names<'a> {
+    pub name: &'a str,
+    pub bucket: &'a str,
+    pub role: &'a str,
+    pub function: &'a str,
+    /// The permission statement the state records.
+    pub permission: &'a str,
+    /// Notification ids the state records besides the pipeline's own
+    /// prefix (adopted configurations).
+    pub notification_ids: &'a [String],
+    /// The pipeline manages the bucket (and so reads its tags and policy).
+    pub owns_bucket: bool,
+}
+
+impl<'a> Names<'a> {
+    pub fn of(s: &'a State<Known>) -> Names<'a> {
+        Names {
+            name: &s.name,
+            bucket: &s.bucket_name,
+            role: &s.role_name,
+            function: &s.function_name,
+            permission: &s.s3_permission_id,
+            notification_ids: &s.notification_ids,
+            owns_bucket: s.create_bucket,
+        }
     }
 }
 
 /// Looks every part up at once (six to seven calls, concurrently).
-pub async fn observe(
-    aws: &AwsClients,
-    name: &str,
-    bucket: &str,
-    with_bucket_policy: bool,
-) -> Result<Observed, AwsError> {
-    let role_name = naming::role_name(name);
-    let function_name = naming::function_name(name);
-    let id_prefix = naming::notification_id_prefix(name);
-    let (bucket_tags, triggers, role, policy, function, permission, bucket_policy) = tokio::join!(
-        s3::bucket_tags(&aws.s3, bucket),
-        s3::lambda_triggers(&aws.s3, bucket, &id_prefix),
-        iam::get_role(&aws.iam, &role_name),
-        iam::inline_policy(&aws.iam, &role_name, POLICY_NAME),
-        lambda::get_function(&aws.lambda, &function_name),
-        lambda::has_permission(&aws.lambda, &function_name, naming::PERMISSION_SID),
+pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsError> {
+    let id_prefix = naming::notification_id_prefix(n.name);
+    let sid = if n.permission.is_empty() {
+        naming::PERMISSION_SID
+    } else {
+        n.permission
+    };
+    let is_ours =
+        |id: &str| id.starts_with(&id_prefix) || n.notification_ids.iter().any(|i| i == id);
+    let (bucket_found, triggers, role, policy, function, permission, bucket_policy) = tokio::join!(
         async {
-            if with_bucket_policy {
-                s3::bucket_policy(&aws.s3, bucket).await.map(Some)
+            if n.owns_bucket {
+                s3::bucket_tags(&aws.s3, n.bucket)
+                    .await
+                    .map(|t| t.is_some())
+            } else {
+                s3::bucket_region(&aws.s3, n.bucket)
+                    .await
+                    .map(|r| r.is_some())
+            }
+        },
+        s3::lambda_triggers(&aws.s3, n.bucket, is_ours),
+        iam::get_role(&aws.iam, n.role),
+        iam::inline_policy(&aws.iam, n.role, POLICY_NAME),
+        lambda::get_function(&aws.lambda, n.function),
+        lambda::has_permission(&aws.lambda, n.function, sid),
+        async {
+            if n.owns_bucket {
+                s3::bucket_policy(&aws.s3, n.bucket).await.map(Some)
             } else {
                 Ok(None)
             }
@@ -63,7 +106,7 @@ pub async fn observe(
     let triggers = triggers?.unwrap_or_default();
     let mut found = PartSet::empty();
     for (part, exists) in [
-        (Part::Bucket, bucket_tags?.is_some()),
+        (Part::Bucket, bucket_found?),
         (Part::Role, role.is_some()),
         (Part::Policy, policy.is_some()),
         (Part::Function, function.is_some()),
@@ -150,14 +193,19 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
         }
     }
 
-    // Triggers as the bucket has them, in our id order, keeping the prior
-    // state's way of saying "no filter".
+    // Triggers as the bucket has them, in the state's order (our ids by
+    // their index, adopted ones as the state lists them), keeping the
+    // prior state's way of saying "no filter".
     let mut triggers = seen.triggers.clone();
     let prefix = naming::notification_id_prefix(&state.name);
     triggers.sort_by_key(|t| {
-        t.id.strip_prefix(&prefix)
-            .and_then(|i| i.parse::<usize>().ok())
+        let recorded = state.notification_ids.iter().position(|i| *i == t.id);
+        let own =
+            t.id.strip_prefix(&prefix)
+                .and_then(|i| i.parse::<usize>().ok());
+        (recorded.is_none(), recorded, own)
     });
+    s.notification_ids = triggers.iter().map(|t| t.id.clone()).collect();
     s.trigger = triggers
         .into_iter()
         .enumerate()
@@ -209,6 +257,7 @@ mod tests {
         let seen = everything(&s);
         let private = Private {
             code_sha256: Some("sha".into()),
+            ..Private::default()
         };
         assert_eq!(merge(&s, &seen, &private), s);
     }
@@ -226,6 +275,7 @@ mod tests {
         seen.found.remove(Part::Notification);
         let private = Private {
             code_sha256: Some("sha".into()),
+            ..Private::default()
         };
         let r = merge(&s, &seen, &private);
         assert_eq!(r.function.memory_size, 256);

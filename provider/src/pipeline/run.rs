@@ -8,10 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::AwsClients;
 
+use super::Context;
 use super::errors::ApplyError;
 use super::package::Package;
 use super::parts::{Part, PartSet};
 use super::policy;
+use super::private::{Backfill, Private};
 use super::state::{Known, State};
 
 /// Why the steps run; it names the steps' errors ("deleting the role",
@@ -44,10 +46,17 @@ pub struct Record {
     pub bucket_policy_removed: bool,
     /// The package built for the function.
     pub package: Option<Arc<Package>>,
+    /// Objects backfill sent to the function in this run.
+    pub backfilled: i64,
+    /// What backfill still has to send, when it stopped early.
+    pub backfill_left: Option<Backfill>,
+    /// Why backfill stopped early, when it failed.
+    pub backfill_problem: Option<String>,
 }
 
 /// Everything a step's AWS operation needs.
 pub struct Run<'a> {
+    pub ctx: &'a Context,
     pub aws: &'a AwsClients,
     pub stop: &'a CancellationToken,
     /// The pipeline as it is to be: the plan, or for a destroy the prior
@@ -55,21 +64,25 @@ pub struct Run<'a> {
     pub want: &'a State<Known>,
     /// The state Terraform recorded before this apply, if any.
     pub prior: Option<&'a State<Known>>,
+    /// The private data recorded with the prior state.
+    pub private: &'a Private,
     pub purpose: Purpose,
     record: Mutex<Record>,
 }
 
 impl<'a> Run<'a> {
     pub fn new(
-        aws: &'a AwsClients,
-        stop: &'a CancellationToken,
+        ctx: &'a Context,
         want: &'a State<Known>,
         prior: Option<&'a State<Known>>,
+        private: &'a Private,
         purpose: Purpose,
     ) -> Self {
         Run {
-            aws,
-            stop,
+            ctx,
+            aws: &ctx.aws,
+            stop: &ctx.stop,
+            private,
             want,
             prior,
             purpose,
@@ -81,6 +94,8 @@ impl<'a> Run<'a> {
     /// (a roll-back after a failed create).
     pub fn then(&self, purpose: Purpose) -> Run<'a> {
         Run {
+            ctx: self.ctx,
+            private: self.private,
             aws: self.aws,
             stop: self.stop,
             want: self.want,

@@ -13,7 +13,7 @@ use super::{runtimes, validate};
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
-pub const SCHEMA_VERSION: i64 = 0;
+pub const SCHEMA_VERSION: i64 = 1;
 
 pub fn schema() -> Schema {
     Schema {
@@ -44,11 +44,26 @@ pub fn schema() -> Schema {
                 .optional_computed()
                 .force_new()
                 .describe(
-                    "Name of the S3 bucket to create. When not set, a name is derived from \
-                     `name`, the account and the region, and shown in the plan. Changing it \
-                     replaces the pipeline.",
+                    "Name of the S3 bucket to create, or with `create_bucket = false` of the \
+                     existing bucket to use (then required). When not set, a name is derived \
+                     from `name`, the account and the region, and shown in the plan. Changing \
+                     it replaces the pipeline.",
                 )
                 .validate(validate::bucket_validator()),
+        )
+        .attr(
+            Attribute::bool(attr::CREATE_BUCKET)
+                .default(Value::Bool(true))
+                .describe(
+                    "When `true` (the default), the pipeline creates its bucket and manages it: \
+                     public access block, default encryption, the TLS-only policy and tags. \
+                     When `false`, `bucket_name` names an existing bucket that the pipeline \
+                     never creates, configures or deletes: it only adds its own notification \
+                     configurations and removes them on destroy, keeping every other \
+                     configuration on the bucket as it is. Changing it never replaces the \
+                     pipeline: `false` to `true` takes ownership of the bucket in place, \
+                     `true` to `false` lets go of it (its tags are removed; destroy leaves it).",
+                ),
         )
         .attr(
             Attribute::bool(attr::FORCE_DESTROY)
@@ -88,8 +103,14 @@ pub fn schema() -> Schema {
         )
         .attr(
             Attribute::string(attr::ROLE_NAME)
-                .computed()
-                .describe("Name of the function's IAM execution role."),
+                .optional_computed()
+                .force_new()
+                .describe(
+                    "Name of the function's IAM execution role. Defaults to `<name>-role`; set \
+                     it to keep the name of a role adopted with `terraform import` \
+                     (`adopt:<function-name>`). Changing it replaces the pipeline.",
+                )
+                .validate(validate::role_name_validator()),
         )
         .attr(
             Attribute::string(attr::ROLE_ARN)
@@ -98,8 +119,14 @@ pub fn schema() -> Schema {
         )
         .attr(
             Attribute::string(attr::FUNCTION_NAME)
-                .computed()
-                .describe("Name of the Lambda function."),
+                .optional_computed()
+                .force_new()
+                .describe(
+                    "Name of the Lambda function. Defaults to `name`; set it to keep the name \
+                     of a function adopted with `terraform import` (`adopt:<function-name>`). \
+                     Changing it replaces the pipeline.",
+                )
+                .validate(validate::function_name_validator()),
         )
         .attr(
             Attribute::string(attr::FUNCTION_ARN)
@@ -122,6 +149,33 @@ pub fn schema() -> Schema {
              every trigger has one), `s3:PutObject` under `output_prefix` when it is set, \
              and writing logs to the function's own log group.",
         ))
+        .attr(
+            Attribute::string_list(attr::NOTIFICATION_IDS)
+                .computed()
+                .describe(
+                    "Ids of the bucket notification configurations the pipeline owns, one per \
+                     trigger (`eventpipe-<name>-<index>`). Configurations with other ids on \
+                     the bucket are never changed.",
+                ),
+        )
+        .attr(
+            Attribute::bool(attr::BACKFILL)
+                .default(Value::Bool(false))
+                .describe(
+                    "When `true`, creating the pipeline or adding a trigger also processes the \
+                     objects already in the bucket that the new trigger matches: the function \
+                     is invoked once per object, asynchronously, with the event S3 sends for a \
+                     new object (`ObjectCreated:Put`). Delivery is at least once, as S3's own; \
+                     an interrupted backfill resumes where it stopped on the next apply.",
+                ),
+        )
+        .attr(
+            Attribute::number(attr::BACKFILLED_OBJECTS)
+                .computed()
+                .describe(
+                    "How many existing objects backfill has sent to the function so far.",
+                ),
+        )
         .block(NestedBlock::single_required(attr::FUNCTION, function_block()))
         .block(NestedBlock::list(attr::TRIGGER, 1, 0, trigger_block())),
     }

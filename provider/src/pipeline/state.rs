@@ -39,6 +39,10 @@ pub mod attr {
     pub const S3_PERMISSION_ID: &str = "s3_permission_id";
     pub const SOURCE_CODE_HASH: &str = "source_code_hash";
     pub const POLICY_JSON: &str = "policy_json";
+    pub const CREATE_BUCKET: &str = "create_bucket";
+    pub const NOTIFICATION_IDS: &str = "notification_ids";
+    pub const BACKFILL: &str = "backfill";
+    pub const BACKFILLED_OBJECTS: &str = "backfilled_objects";
 
     /// The `function` block and its attributes.
     pub const FUNCTION: &str = "function";
@@ -162,6 +166,9 @@ pub struct State<M: Mode> {
     pub id: M::Set<String>,
     pub name: M::Set<String>,
     pub bucket_name: M::Set<String>,
+    /// `false`: the bucket exists and belongs to someone else; the
+    /// pipeline only adds its notifications to it.
+    pub create_bucket: M::Set<bool>,
     pub force_destroy: M::Set<bool>,
     pub output_prefix: M::Opt<String>,
     pub require_tls: M::Set<bool>,
@@ -180,6 +187,13 @@ pub struct State<M: Mode> {
     pub source_code_hash: M::Set<String>,
     /// Empty when the inline policy went missing.
     pub policy_json: M::Set<String>,
+    /// The ids of the bucket notification configurations the pipeline
+    /// owns, one per trigger.
+    pub notification_ids: M::Set<Vec<String>>,
+    /// Invoke the function for matching objects already in the bucket when
+    /// the pipeline or a trigger is created.
+    pub backfill: M::Set<bool>,
+    pub backfilled_objects: M::Set<i64>,
     pub function: Function<M>,
     pub trigger: M::Set<Vec<Trigger<M>>>,
 }
@@ -332,6 +346,7 @@ impl<M: Mode> State<M> {
             id: set::<M, _>(&o, attr::ID)?,
             name: set::<M, _>(&o, attr::NAME)?,
             bucket_name: set::<M, _>(&o, attr::BUCKET_NAME)?,
+            create_bucket: set::<M, _>(&o, attr::CREATE_BUCKET)?,
             force_destroy: set::<M, _>(&o, attr::FORCE_DESTROY)?,
             output_prefix: opt::<M, _>(&o, attr::OUTPUT_PREFIX)?,
             require_tls: set::<M, _>(&o, attr::REQUIRE_TLS)?,
@@ -345,6 +360,9 @@ impl<M: Mode> State<M> {
             s3_permission_id: set::<M, _>(&o, attr::S3_PERMISSION_ID)?,
             source_code_hash: set::<M, _>(&o, attr::SOURCE_CODE_HASH)?,
             policy_json: set::<M, _>(&o, attr::POLICY_JSON)?,
+            notification_ids: set::<M, _>(&o, attr::NOTIFICATION_IDS)?,
+            backfill: set::<M, _>(&o, attr::BACKFILL)?,
+            backfilled_objects: set::<M, _>(&o, attr::BACKFILLED_OBJECTS)?,
             function,
             trigger: M::set(triggers, o.path().attr(attr::TRIGGER))?,
         })
@@ -389,6 +407,10 @@ impl<M: Mode> State<M> {
             (attr::NAME, set_value::<M, String>(&self.name)),
             (attr::BUCKET_NAME, set_value::<M, String>(&self.bucket_name)),
             (
+                attr::CREATE_BUCKET,
+                set_value::<M, bool>(&self.create_bucket),
+            ),
+            (
                 attr::FORCE_DESTROY,
                 set_value::<M, bool>(&self.force_destroy),
             ),
@@ -419,13 +441,21 @@ impl<M: Mode> State<M> {
                 set_value::<M, String>(&self.source_code_hash),
             ),
             (attr::POLICY_JSON, set_value::<M, String>(&self.policy_json)),
+            (
+                attr::NOTIFICATION_IDS,
+                set_value::<M, Vec<String>>(&self.notification_ids),
+            ),
+            (attr::BACKFILL, set_value::<M, bool>(&self.backfill)),
+            (
+                attr::BACKFILLED_OBJECTS,
+                set_value::<M, i64>(&self.backfilled_objects),
+            ),
             (attr::FUNCTION, function),
             (attr::TRIGGER, trigger),
         ])
     }
 }
 
-#[cfg(test)]
 impl State<Planning> {
     /// The plan as a known state, when nothing in it is unknown any more
     /// (at apply time).
@@ -448,7 +478,10 @@ impl State<Known> {
             Part::Policy => self.policy_json.clear(),
             Part::Function => self.function_arn.clear(),
             Part::Permission => self.s3_permission_id.clear(),
-            Part::Notification => self.trigger.clear(),
+            Part::Notification => {
+                self.trigger.clear();
+                self.notification_ids.clear();
+            }
         }
     }
 
@@ -476,6 +509,26 @@ impl State<Known> {
             }
         }
         s
+    }
+}
+
+impl Trigger<Planning> {
+    /// Events, prefix and suffix when all are known (the default event
+    /// filled in, "not set" and "empty" the same).
+    pub fn known_filter(&self) -> Option<(Vec<String>, &str, &str)> {
+        fn text(f: &Field<String>) -> Option<&str> {
+            match f {
+                Field::Known(s) => Some(s.as_str()),
+                Field::Null => Some(""),
+                Field::Unknown => None,
+            }
+        }
+        let events = self.events.as_known()?.clone();
+        Some((
+            events,
+            text(&self.filter_prefix)?,
+            text(&self.filter_suffix)?,
+        ))
     }
 }
 
@@ -509,6 +562,7 @@ pub(crate) mod tests {
             id: name.into(),
             name: name.into(),
             bucket_name: format!("{name}-bucket"),
+            create_bucket: true,
             force_destroy: false,
             output_prefix: Some("processed/".into()),
             require_tls: true,
@@ -522,6 +576,9 @@ pub(crate) mod tests {
             s3_permission_id: "eventpipe-s3-invoke".into(),
             source_code_hash: "ab".repeat(32),
             policy_json: "{}".into(),
+            notification_ids: vec![format!("eventpipe-{name}-0")],
+            backfill: false,
+            backfilled_objects: 0,
             function: Function {
                 source_dir: "/src".into(),
                 handler: "app.handler".into(),

@@ -1,6 +1,7 @@
 //! Deciding what an apply does, before it does anything: a pure function of
-//! the planned state, the prior state and the parts that exist, returning
-//! the steps with their dependencies. [`super::execute`] runs them.
+//! the planned state, the prior state and what is known to exist
+//! ([`Facts`]), returning the steps with their dependencies.
+//! [`super::execute`] runs them.
 //!
 //! The schedule of a create: bucket ‖ (role → policy, package) → function
 //! → permission, and the notification once the bucket, function and
@@ -28,6 +29,9 @@ pub enum Change {
     Document,
     /// The bucket notification's triggers.
     Triggers,
+    /// The invoke permission's statement (an adopted one is replaced by
+    /// the pipeline's own, scoped to the bucket and account).
+    Statement,
 }
 
 /// One thing an apply does.
@@ -35,13 +39,21 @@ pub enum Change {
 pub enum Op {
     /// Make the part. Should one of its name exist already, it is adopted
     /// if its ownership tag names this pipeline (left by an interrupted
-    /// run), and refused otherwise; it then continues as [`Op::Adopt`].
+    /// run) and brought to the plan, and refused otherwise.
     Create(Part),
     /// Make again a part the prior state recorded but a refresh found gone.
     Recreate(Part),
-    /// Take over a part that exists but no state records, if its ownership
-    /// tag says it is this pipeline's, and bring it to the plan.
+    /// Make the pipeline's a part the state records but that does not
+    /// carry its ownership tag yet: one taken over by `terraform import …
+    /// adopt:`, or the bucket when `create_bucket` turns `true`.
     Adopt(Part),
+    /// Let go of a part the pipeline keeps using but no longer manages:
+    /// the bucket when `create_bucket` turns `false` (its tags go).
+    Release(Part),
+    /// Remove what an adopted part had that the pipeline replaced: the
+    /// old invoke permission statement, once the new one and the
+    /// notifications are in place.
+    Retire(Part),
     /// Change one aspect of a part that exists.
     Update(Part, Change),
     /// Remove the part; a part already gone is fine. Removing the role
@@ -58,6 +70,9 @@ pub enum Op {
     /// Delete every object and object version in the bucket (taking the
     /// TLS-only policy off first, so it cannot stand in the way).
     EmptyBucket,
+    /// Invoke the function for the objects already in the bucket that new
+    /// triggers match (and what an earlier backfill left).
+    Backfill,
 }
 
 impl fmt::Display for Op {
@@ -66,12 +81,15 @@ impl fmt::Display for Op {
             Op::Create(p) => write!(f, "create {p}"),
             Op::Recreate(p) => write!(f, "re-create {p}"),
             Op::Adopt(p) => write!(f, "adopt {p}"),
+            Op::Release(p) => write!(f, "let go of {p}"),
+            Op::Retire(p) => write!(f, "retire the adopted {p}"),
             Op::Update(p, c) => write!(f, "update {p} ({c:?})"),
             Op::Delete(p) => write!(f, "delete {p}"),
             Op::BuildPackage => f.write_str("build the package"),
             Op::AwaitActive => f.write_str("wait for the function"),
             Op::CheckDeletable => f.write_str("check the bucket may be deleted"),
             Op::EmptyBucket => f.write_str("empty the bucket"),
+            Op::Backfill => f.write_str("backfill existing objects"),
         }
     }
 }
@@ -133,50 +151,77 @@ impl Steps {
     }
 }
 
+/// What is known to exist when an apply starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Parts that exist: for an update, the ones the refresh found
+    /// ([`State::present`]); for a create, none.
+    pub present: PartSet,
+    /// Parts that exist but do not carry the pipeline's ownership tag yet
+    /// (taken over by `terraform import … adopt:`).
+    pub unclaimed: PartSet,
+    /// An earlier backfill stopped before it sent every object.
+    pub backfill_pending: bool,
+}
+
+#[cfg(test)]
+impl Facts {
+    /// Everything the state says exists, all of it the pipeline's.
+    pub fn of(state: &State<Known>) -> Facts {
+        Facts {
+            present: state.present(),
+            ..Facts::default()
+        }
+    }
+}
+
 /// How a part comes to exist in this apply, if it has to.
-fn making(part: Part, prior: Option<&State<Known>>, existing: PartSet) -> Option<Op> {
-    match (prior, existing.contains(part)) {
-        (None, false) => Some(Op::Create(part)),
-        (None, true) => Some(Op::Adopt(part)),
+fn making(part: Part, prior: Option<&State<Known>>, present: PartSet) -> Option<Op> {
+    match (prior, present.contains(part)) {
+        (None, _) => Some(Op::Create(part)),
         (Some(_), false) => Some(Op::Recreate(part)),
         (Some(_), true) => None,
     }
 }
 
-/// The steps that bring AWS from what exists to `want`.
-///
-/// `prior` is the state Terraform recorded (none for a create); `existing`
-/// the parts known to exist: for an update, the ones the refresh found
-/// ([`State::present`]); for a create, none, or the ones found left over by
-/// an interrupted run.
-pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, existing: PartSet) -> Steps {
+/// The steps that bring AWS from what exists to `want`. `prior` is the
+/// state Terraform recorded (none for a create).
+pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts) -> Steps {
     let mut s = Steps::default();
-    let make = |p: Part| making(p, prior, existing);
+    let make = |p: Part| making(p, prior, facts.present);
     let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
+    let claim = |p: Part| facts.unclaimed.contains(p).then_some(Op::Adopt(p));
 
-    // The bucket.
-    let bucket = match make(Part::Bucket) {
-        Some(op) => s.chain([op], []),
-        None => {
-            let mut ops = Vec::new();
-            if changed(&|p| p.require_tls != want.require_tls) {
-                ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
-            }
-            if changed(&|p| p.tags_all != want.tags_all) {
-                ops.push(Op::Update(Part::Bucket, Change::Tags));
-            }
-            s.chain(ops, [])
+    // The bucket, when the pipeline manages it.
+    let owned_before = prior.is_none_or(|p| p.create_bucket);
+    let bucket_made = want.create_bucket.then(|| make(Part::Bucket)).flatten();
+    let bucket = if !want.create_bucket {
+        (prior.is_some() && owned_before).then(|| s.add(Op::Release(Part::Bucket), []))
+    } else if let Some(op) = bucket_made {
+        s.chain([op], [])
+    } else if !owned_before || facts.unclaimed.contains(Part::Bucket) {
+        // Taking ownership: tags, secure defaults and the TLS policy.
+        s.chain([Op::Adopt(Part::Bucket)], [])
+    } else {
+        let mut ops = Vec::new();
+        if changed(&|p| p.require_tls != want.require_tls) {
+            ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
         }
+        if changed(&|p| p.tags_all != want.tags_all) {
+            ops.push(Op::Update(Part::Bucket, Change::Tags));
+        }
+        s.chain(ops, [])
     };
 
     // The role and its policy.
     let role_made = make(Part::Role);
-    let role = match role_made {
-        Some(op) => s.chain([op], []),
-        None if changed(&|p| p.tags_all != want.tags_all) => {
+    let role = match (role_made, claim(Part::Role)) {
+        (Some(op), _) => s.chain([op], []),
+        (None, Some(op)) => s.chain([op], []),
+        (None, None) if changed(&|p| p.tags_all != want.tags_all) => {
             s.chain([Op::Update(Part::Role, Change::Tags)], [])
         }
-        None => None,
+        (None, None) => None,
     };
     let policy_op = match (role_made, make(Part::Policy)) {
         (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Policy)),
@@ -199,14 +244,16 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, existing: Par
     let function = match function_made {
         Some(op) => s.chain([op], [policy.or(role), package]),
         None => {
-            let mut ops = Vec::new();
+            let mut ops: Vec<Op> = claim(Part::Function).into_iter().collect();
             if changed(&|p| desired::function_settings(p) != desired::function_settings(want)) {
                 ops.push(Op::Update(Part::Function, Change::Settings));
             }
             if code_changed {
                 ops.push(Op::Update(Part::Function, Change::Code));
             }
-            if changed(&|p| desired::function_tags(p) != desired::function_tags(want)) {
+            if changed(&|p| desired::function_tags(p) != desired::function_tags(want))
+                && !facts.unclaimed.contains(Part::Function)
+            {
                 ops.push(Op::Update(Part::Function, Change::Tags));
             }
             // After the role: a role made again is what the settings name.
@@ -218,18 +265,22 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, existing: Par
     let permission_op = match (function_made, make(Part::Permission)) {
         (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Permission)),
         (Some(_), _) => Some(Op::Create(Part::Permission)),
-        (None, op) => op,
+        (None, Some(op)) => Some(op),
+        (None, None) if changed(&|p| p.s3_permission_id != want.s3_permission_id) => {
+            Some(Op::Update(Part::Permission, Change::Statement))
+        }
+        (None, None) => None,
     };
     let permission = permission_op.map(|op| s.add(op, [function]));
 
     // A function made by this apply is waited for beside the notification.
-    if matches!(function_made, Some(Op::Create(_) | Op::Recreate(_))) {
-        s.add(Op::AwaitActive, [function]);
-    }
+    let active = matches!(function_made, Some(Op::Create(_) | Op::Recreate(_)))
+        .then(|| s.add(Op::AwaitActive, [function]));
 
     // The notification, once bucket, function and permission are there.
     let triggers_changed = changed(&|p| {
-        p.trigger.len() != want.trigger.len()
+        p.notification_ids != want.notification_ids
+            || p.trigger.len() != want.trigger.len()
             || p.trigger
                 .iter()
                 .zip(&want.trigger)
@@ -240,15 +291,34 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, existing: Par
         None if triggers_changed => Some(Op::Update(Part::Notification, Change::Triggers)),
         // A bucket or function made anew needs the notifications written
         // again (the bucket has none; the old ones named a gone function).
-        None if make(Part::Bucket).is_some() || function_made.is_some() => {
+        None if bucket_made.is_some() || function_made.is_some() => {
             Some(Op::Update(Part::Notification, Change::Triggers))
         }
         None => None,
     };
-    if let Some(op) = notification_op {
-        s.add(op, [bucket, function, permission]);
+    let notification = notification_op.map(|op| s.add(op, [bucket, function, permission]));
+
+    // An adopted permission statement goes once the new one is in use.
+    if matches!(permission_op, Some(Op::Update(_, Change::Statement))) {
+        s.add(Op::Retire(Part::Permission), [permission, notification]);
+    }
+
+    // Existing objects, once the notification catches new ones.
+    if want.backfill && (new_triggers(want, prior) || facts.backfill_pending) {
+        s.add(Op::Backfill, [notification, active, function]);
     }
     s
+}
+
+/// Whether `want` has a trigger `prior` does not (every trigger of a new
+/// pipeline is new).
+pub fn new_triggers(want: &State<Known>, prior: Option<&State<Known>>) -> bool {
+    let Some(prior) = prior else {
+        return !want.trigger.is_empty();
+    };
+    want.trigger
+        .iter()
+        .any(|t| !prior.trigger.iter().any(|p| p.same_as(t)))
 }
 
 /// The steps that remove `parts` (after step `after`), for a destroy and
@@ -256,6 +326,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, existing: Par
 /// the bucket emptied first when `empty_bucket`; the function, the role and
 /// the bucket side by side.
 pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &mut Steps) {
+    // (A bucket the pipeline does not manage is never in `parts`.)
     let notification = parts
         .contains(Part::Notification)
         .then(|| s.add(Op::Delete(Part::Notification), [after]));
@@ -274,11 +345,18 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
 /// The steps of a destroy: check first, so a refused destroy deletes
 /// nothing; then remove every part by name, whatever the state says of it
 /// (a part already gone is fine). With `force_destroy`, the bucket's
-/// objects go too.
-pub fn destroy(force_destroy: bool) -> Steps {
+/// objects go too. A bucket the pipeline does not manage stays, with
+/// everything on it but the pipeline's own notifications.
+pub fn destroy(prior: &State<Known>) -> Steps {
     let mut s = Steps::default();
-    let check = s.add(Op::CheckDeletable, []);
-    teardown(PartSet::all(), force_destroy, Some(check), &mut s);
+    if prior.create_bucket {
+        let check = s.add(Op::CheckDeletable, []);
+        teardown(PartSet::all(), prior.force_destroy, Some(check), &mut s);
+    } else {
+        let mut parts = PartSet::all();
+        parts.remove(Part::Bucket);
+        teardown(parts, false, None, &mut s);
+    }
     s
 }
 
@@ -327,7 +405,7 @@ mod tests {
     #[test]
     fn a_create_makes_every_part_in_dependency_order() {
         let want = known_state("orders");
-        let s = converge(&want, None, PartSet::empty());
+        let s = converge(&want, None, Facts::default());
         well_ordered(&s);
         use Part::*;
         assert_eq!(
@@ -364,18 +442,17 @@ mod tests {
     #[test]
     fn an_unchanged_pipeline_needs_no_steps() {
         let want = known_state("orders");
-        let s = converge(&want, Some(&want), want.present());
+        let s = converge(&want, Some(&want), Facts::of(&want));
         assert!(s.is_empty(), "{:?}", s.ops());
     }
 
     #[test]
     fn each_kind_of_update_touches_only_what_changed() {
         let prior = known_state("orders");
-        let all = prior.present();
         let with = |f: &dyn Fn(&mut State<Known>)| {
             let mut w = prior.clone();
             f(&mut w);
-            converge(&w, Some(&prior), all).ops()
+            converge(&w, Some(&prior), Facts::of(&prior)).ops()
         };
         use Part::*;
         assert_eq!(
@@ -423,7 +500,7 @@ mod tests {
         let mut refreshed = prior.clone();
         refreshed.mark_missing(Part::Function);
         refreshed.mark_missing(Part::Permission);
-        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        let s = converge(&prior, Some(&refreshed), Facts::of(&refreshed));
         well_ordered(&s);
         use Part::*;
         assert_eq!(
@@ -439,13 +516,13 @@ mod tests {
         // A missing permission alone is added back, nothing else.
         let mut refreshed = prior.clone();
         refreshed.mark_missing(Part::Permission);
-        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        let s = converge(&prior, Some(&refreshed), Facts::of(&refreshed));
         assert_eq!(s.ops(), [Op::Recreate(Permission)]);
         // A deleted role comes back with its policy before anything else.
         let mut refreshed = prior.clone();
         refreshed.mark_missing(Part::Role);
         refreshed.mark_missing(Part::Policy);
-        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        let s = converge(&prior, Some(&refreshed), Facts::of(&refreshed));
         assert_eq!(
             s.ops(),
             [
@@ -464,39 +541,116 @@ mod tests {
         // Notifications removed out of band are written again.
         let mut refreshed = prior.clone();
         refreshed.mark_missing(Part::Notification);
-        let s = converge(&prior, Some(&refreshed), refreshed.present());
+        let s = converge(&prior, Some(&refreshed), Facts::of(&refreshed));
         assert_eq!(s.ops(), [Op::Recreate(Notification)]);
     }
 
     #[test]
-    fn parts_left_by_an_interrupted_create_are_adopted_not_made_twice() {
+    fn a_pipeline_adopted_by_import_is_claimed_in_place() {
         let want = known_state("orders");
-        let left = PartSet::from([Part::Bucket, Part::Role, Part::Policy]);
-        let s = converge(&want, None, left);
+        let mut prior = want.clone();
+        // What import recorded of the hand-wired pipeline.
+        prior.s3_permission_id = "hand-made".into();
+        prior.notification_ids = vec!["hand-made-config".into()];
+        prior.policy_json = "{\"old\":1}".into();
+        prior.create_bucket = false;
+        let facts = Facts {
+            present: prior.present(),
+            unclaimed: PartSet::from([Part::Role, Part::Function]),
+            backfill_pending: false,
+        };
+        let s = converge(&want, Some(&prior), facts);
         well_ordered(&s);
         use Part::*;
         assert_eq!(
             s.ops(),
             [
+                // create_bucket = true in the config: take the bucket over.
                 Op::Adopt(Bucket),
                 Op::Adopt(Role),
-                Op::Create(Policy),
-                Op::BuildPackage,
-                Op::Create(Function),
-                Op::Create(Permission),
-                Op::AwaitActive,
-                Op::Create(Notification),
+                Op::Update(Policy, Change::Document),
+                Op::Adopt(Function),
+                Op::Update(Permission, Change::Statement),
+                Op::Update(Notification, Change::Triggers),
+                Op::Retire(Permission),
             ]
         );
-        // An adopted function is waited for as it is adopted, not beside.
-        let s = converge(&want, None, PartSet::all());
-        assert!(s.find(Op::AwaitActive).is_none());
-        assert!(s.find(Op::Adopt(Function)).is_some());
+        // The old statement goes only once the new one and the new
+        // notifications are there.
+        let retire = Op::Retire(Permission);
+        assert!(waits_for(
+            &s,
+            retire,
+            Op::Update(Notification, Change::Triggers)
+        ));
+        assert!(waits_for(
+            &s,
+            retire,
+            Op::Update(Permission, Change::Statement)
+        ));
+        // Nothing is made: every part is changed in place.
+        assert!(
+            s.ops()
+                .iter()
+                .all(|op| !matches!(op, Op::Create(_) | Op::Recreate(_)))
+        );
+    }
+
+    #[test]
+    fn a_bucket_the_pipeline_does_not_manage_is_never_made_or_deleted() {
+        let mut want = known_state("orders");
+        want.create_bucket = false;
+        let s = converge(&want, None, Facts::default());
+        assert!(s.find(Op::Create(Part::Bucket)).is_none(), "{:?}", s.ops());
+        assert!(s.find(Op::Create(Part::Notification)).is_some());
+        let d = destroy(&want);
+        assert_eq!(
+            d.ops(),
+            [
+                Op::Delete(Part::Notification),
+                Op::Delete(Part::Function),
+                Op::Delete(Part::Role)
+            ]
+        );
+        // Letting go of a bucket the pipeline made: its tags go (and the
+        // function's tag that records who manages the bucket changes).
+        let prior = known_state("orders");
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        let tags = Op::Update(Part::Function, Change::Tags);
+        assert_eq!(s.ops(), [Op::Release(Part::Bucket), tags]);
+        // And taking it over again.
+        let s = converge(&prior, Some(&want), Facts::of(&want));
+        assert_eq!(s.ops(), [Op::Adopt(Part::Bucket), tags]);
+    }
+
+    #[test]
+    fn backfill_runs_for_new_pipelines_and_new_triggers_only() {
+        let mut want = known_state("orders");
+        want.backfill = true;
+        let s = converge(&want, None, Facts::default());
+        assert!(waits_for(&s, Op::Backfill, Op::Create(Part::Notification)));
+        assert!(waits_for(&s, Op::Backfill, Op::AwaitActive));
+        let s = converge(&want, Some(&want), Facts::of(&want));
+        assert!(s.is_empty(), "{:?}", s.ops());
+        let mut more = want.clone();
+        more.trigger.push(crate::pipeline::state::Trigger {
+            events: vec!["s3:ObjectCreated:*".into()],
+            filter_prefix: Some("more/".into()),
+            filter_suffix: None,
+        });
+        more.notification_ids.push("eventpipe-orders-1".into());
+        let s = converge(&more, Some(&want), Facts::of(&want));
+        assert!(s.find(Op::Backfill).is_some(), "{:?}", s.ops());
+        let pending = Facts {
+            backfill_pending: true,
+            ..Facts::of(&want)
+        };
+        assert_eq!(converge(&want, Some(&want), pending).ops(), [Op::Backfill]);
     }
 
     #[test]
     fn a_destroy_checks_first_and_removes_notifications_before_the_bucket() {
-        let s = destroy(false);
+        let s = destroy(&known_state("orders"));
         well_ordered(&s);
         use Part::*;
         assert_eq!(
@@ -515,7 +669,9 @@ mod tests {
         assert!(waits_for(&s, Op::Delete(Bucket), Op::Delete(Notification)));
         assert!(!waits_for(&s, Op::Delete(Role), Op::Delete(Function)));
         // force_destroy empties the bucket first.
-        let s = destroy(true);
+        let mut forced = known_state("orders");
+        forced.force_destroy = true;
+        let s = destroy(&forced);
         well_ordered(&s);
         assert!(waits_for(&s, Op::Delete(Bucket), Op::EmptyBucket));
         assert!(waits_for(&s, Op::EmptyBucket, Op::Delete(Notification)));

@@ -97,6 +97,25 @@ pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
             }
         }
     }
+    if cfg.create_bucket == Field::Known(false) {
+        if cfg.force_destroy == Field::Known(true) {
+            diags.push(error(
+                path::top(attr::FORCE_DESTROY),
+                "force_destroy with a bucket the pipeline does not manage",
+                "With create_bucket = false the bucket is not managed by the pipeline: \
+                 destroying the pipeline never deletes it or its objects, so force_destroy \
+                 cannot apply. Remove force_destroy, or set create_bucket = true.",
+            ));
+        }
+        if cfg.bucket_name.is_null() {
+            diags.push(error(
+                path::top(attr::BUCKET_NAME),
+                "Missing bucket name",
+                "With create_bucket = false the pipeline uses an existing bucket: set \
+                 bucket_name to its name.",
+            ));
+        }
+    }
     check_function(&cfg.function, source, &mut diags);
     if let Field::Known(triggers) = &cfg.trigger {
         check_triggers(triggers, &cfg.output_prefix, &mut diags);
@@ -126,6 +145,52 @@ pub fn name_validator() -> Validator {
     Validator::Custom {
         doc: "1 to 59 letters, digits, `-` and `_` (so `<name>-role` fits IAM's 64 characters).",
         check: |v| name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// Lambda's rule for function names.
+fn function_name_problem(name: &str) -> Result<(), String> {
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'));
+    match bad {
+        None if (1..=64).contains(&name.len()) => Ok(()),
+        Some(c) => Err(format!(
+            "{name:?} is not a Lambda function name: it contains {c:?}; use letters, digits, \
+             `-` and `_`"
+        )),
+        None => Err(format!(
+            "{name:?} is not a Lambda function name: use 1 to 64 characters"
+        )),
+    }
+}
+
+pub fn function_name_validator() -> Validator {
+    Validator::Custom {
+        doc: "1 to 64 letters, digits, `-` and `_`.",
+        check: |v| function_name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// IAM's rule for role names.
+fn role_name_problem(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    match name.chars().find(|c| !allowed(*c)) {
+        None if (1..=64).contains(&name.len()) => Ok(()),
+        Some(c) => Err(format!(
+            "{name:?} is not an IAM role name: it contains {c:?}; use letters, digits and \
+             `+=,.@_-`"
+        )),
+        None => Err(format!(
+            "{name:?} is not an IAM role name: use 1 to 64 characters"
+        )),
+    }
+}
+
+pub fn role_name_validator() -> Validator {
+    Validator::Custom {
+        doc: "1 to 64 letters, digits and `+=,.@_-`.",
+        check: |v| role_name_problem(v.as_str().unwrap_or_default()),
     }
 }
 
@@ -306,7 +371,41 @@ struct Filter {
 
 /// Two key filters can match the same key when one prefix extends the
 /// other and one suffix extends the other.
-fn filters_overlap(a: (&str, &str), b: (&str, &str)) -> bool {
+/// What a trigger with these events fires for, in words ("every new
+/// object", "every object removal", …).
+fn what_fires(events: &[String]) -> String {
+    let kind = |e: &str| {
+        let family = e
+            .strip_prefix("s3:")
+            .and_then(|r| r.split(':').next())
+            .unwrap_or(e);
+        match family {
+            "ObjectCreated" => "every new object",
+            "ObjectRemoved" => "every object removal",
+            "ObjectRestore" => "every object restore",
+            "ObjectTagging" => "every change of an object's tags",
+            "ObjectAcl" => "every change of an object's ACL",
+            "LifecycleExpiration" => "every object expiry",
+            "LifecycleTransition" => "every storage-class transition",
+            "Replication" => "every replication event",
+            "IntelligentTiering" => "every archive-tier move",
+            _ => "every event of this kind",
+        }
+    };
+    let mut words: Vec<&str> = events.iter().map(|e| kind(e)).collect();
+    words.dedup();
+    if words.is_empty() {
+        return "every event".to_owned();
+    }
+    let last = words.pop().unwrap_or_default();
+    if words.is_empty() {
+        last.to_owned()
+    } else {
+        format!("{} and {last}", words.join(", "))
+    }
+}
+
+pub fn filters_overlap(a: (&str, &str), b: (&str, &str)) -> bool {
     let prefixes = a.0.starts_with(b.0) || b.0.starts_with(a.0);
     let suffixes = a.1.ends_with(b.1) || b.1.ends_with(a.1);
     prefixes && suffixes
@@ -314,7 +413,7 @@ fn filters_overlap(a: (&str, &str), b: (&str, &str)) -> bool {
 
 /// Event types that can fire for the same event, e.g. `s3:ObjectCreated:*`
 /// and `s3:ObjectCreated:Put`.
-fn events_overlap(a: &str, b: &str) -> bool {
+pub fn events_overlap(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
@@ -358,13 +457,36 @@ fn check_triggers(
         }
         let (prefix, suffix) = (&t.filter_prefix, &t.filter_suffix);
         if prefix.is_null() && suffix.is_null() {
+            let what = match events {
+                Field::Known(list) => what_fires(list),
+                Field::Null => what_fires(&[defaults::DEFAULT_EVENT.to_owned()]),
+                Field::Unknown => "every matching event on any object".to_owned(),
+            };
             diags.push(
                 Diagnostic::warning(
                     "Trigger matches every object",
-                    "This trigger has neither filter_prefix nor filter_suffix, so every new \
-                     object in the bucket invokes the function.",
+                    format!(
+                        "This trigger has neither filter_prefix nor filter_suffix, so {what} \
+                         in the bucket invokes the function."
+                    ),
                 )
                 .at(tp.clone()),
+            );
+        }
+        if let Field::Known(p) = prefix
+            && p.starts_with('/')
+        {
+            diags.push(
+                Diagnostic::warning(
+                    "Prefix starts with a slash",
+                    format!(
+                        "S3 keys rarely start with `/`: a key such as `{}x.json` is written \
+                         without it, so filter_prefix {p:?} would never match it. Use {:?}.",
+                        p.trim_start_matches('/'),
+                        p.trim_start_matches('/')
+                    ),
+                )
+                .at(tp.attr(attr::FILTER_PREFIX)),
             );
         }
         // Null events plan as the default event type.

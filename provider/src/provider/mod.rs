@@ -115,11 +115,7 @@ impl tfsdk::Provider for EventpipeProvider {
             );
             return diags;
         }
-        let ctx = pipeline::Context {
-            aws: Arc::new(aws),
-            default_tags: settings.default_tags,
-            stop: self.stop.clone(),
-        };
+        let ctx = pipeline::Context::new(Arc::new(aws), settings.default_tags, self.stop.clone());
         if let Ok(mut slot) = self.context.write() {
             *slot = Some(Arc::new(ctx));
         }
@@ -151,6 +147,7 @@ impl tfsdk::Provider for EventpipeProvider {
         prior: &Value,
         proposed: &Value,
         config: &Value,
+        prior_private: &[u8],
     ) -> Planned {
         if type_name != pipeline::schema::TYPE_NAME {
             return Planned::failed(unknown_type(type_name));
@@ -159,7 +156,7 @@ impl tfsdk::Provider for EventpipeProvider {
             return Planned::destroy();
         }
         match self.context() {
-            Ok(ctx) => pipeline::plan(&ctx, prior, proposed, config).await,
+            Ok(ctx) => pipeline::plan(&ctx, prior, proposed, config, prior_private).await,
             Err(d) => Planned::failed(d),
         }
     }

@@ -34,6 +34,8 @@ pub struct Planned {
     pub state: Value,
     /// Attributes whose change forces a replacement.
     pub requires_replace: Vec<AttrPath>,
+    /// The private data apply receives; `None` keeps the prior state's.
+    pub private: Option<Vec<u8>>,
     pub diags: Diagnostics,
 }
 
@@ -43,6 +45,7 @@ impl Planned {
         Planned {
             state: Value::Null,
             requires_replace: Vec::new(),
+            private: None,
             diags: Diagnostics::new(),
         }
     }
@@ -132,6 +135,7 @@ pub trait Provider: Send + Sync + 'static {
         prior: &Value,
         proposed: &Value,
         config: &Value,
+        prior_private: &[u8],
     ) -> impl Future<Output = Planned> + Send;
 
     fn apply_resource_change(

@@ -1,5 +1,7 @@
 //! The bucket: made secure (public access block, SSE-S3, TLS-only policy)
-//! and tagged; emptied and deleted on destroy.
+//! and tagged; taken over or let go when `create_bucket` changes; emptied
+//! and deleted on destroy. A bucket the pipeline does not manage is never
+//! touched here.
 
 use crate::aws::s3;
 
@@ -10,13 +12,14 @@ use super::super::parts::Part;
 use super::super::policy;
 use super::super::run::Run;
 
-/// Makes the bucket, or adopts one of its name left by an earlier run of
-/// this pipeline, and secures it.
+/// Makes the bucket, tagged in the same request, or adopts one of its name
+/// left by an earlier run of this pipeline, and secures it.
 pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     let s3c = &run.aws.s3;
     let want = run.want;
     let bucket = &want.bucket_name;
     let step = "creating the bucket";
+    let tags = desired::part_tags(want);
     // Look first: in us-east-1 S3 answers 200 to creating a bucket you
     // already own, so CreateBucket alone cannot tell ours from another's.
     // Other regions answer BucketAlreadyOwnedByYou on AWS, but emulators
@@ -27,7 +30,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
         .map_err(ApplyError::aws(step))?
     {
         Some(tags) => Some(tags),
-        None => match s3::create_bucket(s3c, bucket, &run.aws.region)
+        None => match s3::create_bucket(s3c, bucket, &run.aws.region, &tags)
             .await
             .map_err(ApplyError::aws(step))?
         {
@@ -40,56 +43,118 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
             ),
         },
     };
+    let is_new = existing.is_none();
     match existing {
         None => run.update(|r| {
             r.made.insert(Part::Bucket);
             r.bucket_new = true;
         }),
-        Some(tags) => {
-            adopt_if_ours(format!("S3 bucket {bucket:?}"), &tags, &want.name)?;
+        Some(found) => {
+            adopt_if_ours(format!("S3 bucket {bucket:?}"), &found, &want.name)?;
             run.adopted(Part::Bucket);
         }
     }
-    // Tags first: the ownership tag is what lets a run interrupted from
-    // here on adopt the bucket instead of refusing it.
-    s3::put_bucket_tags(s3c, bucket, &desired::part_tags(want))
-        .await
-        .map_err(ApplyError::aws("tagging the bucket"))?;
+    // The tags went with CreateBucket; tag again only an adopted bucket
+    // (its tags may be old) or where an emulator may have dropped them.
+    if !is_new || run.aws.s3_custom_endpoint {
+        s3::put_bucket_tags(s3c, bucket, &tags)
+            .await
+            .map_err(ApplyError::aws("tagging the bucket"))?;
+    }
+    secure(run, is_new).await
+}
+
+/// Public access block, default encryption and, with `require_tls`, the
+/// TLS-only statement (added to a policy the bucket has).
+async fn secure(run: &Run<'_>, is_new: bool) -> Result<(), ApplyError> {
+    let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
     s3::secure_bucket(s3c, bucket)
         .await
         .map_err(ApplyError::aws(
             "securing the bucket (public access block, encryption)",
         ))?;
-    if want.require_tls {
-        let doc = policy::tls_only_bucket_policy(policy::partition_of(&run.aws.region), bucket);
-        s3::put_bucket_policy(s3c, bucket, &doc)
-            .await
-            .map_err(ApplyError::aws("setting the TLS-only bucket policy"))?;
+    if run.want.require_tls {
+        put_tls_statement(run, is_new).await?;
     }
     Ok(())
 }
 
-/// Turns the TLS-only bucket policy on or off.
+async fn put_tls_statement(run: &Run<'_>, is_new: bool) -> Result<(), ApplyError> {
+    let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
+    let step = "setting the TLS-only bucket policy";
+    let partition = policy::partition_of(&run.aws.region);
+    // A bucket made this moment has no policy to keep.
+    let existing = if is_new {
+        None
+    } else {
+        s3::bucket_policy(s3c, bucket)
+            .await
+            .map_err(ApplyError::aws(step))?
+    };
+    let doc = policy::with_tls_statement(existing.as_deref(), partition, bucket);
+    s3::put_bucket_policy(s3c, bucket, &doc)
+        .await
+        .map_err(ApplyError::aws(step))
+}
+
+/// Takes over an existing bucket (`create_bucket` turned `true`): the
+/// pipeline's tags beside the bucket's own, and the secure defaults.
+pub async fn adopt(run: &Run<'_>) -> Result<(), ApplyError> {
+    let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
+    s3::merge_bucket_tags(
+        s3c,
+        bucket,
+        &Default::default(),
+        &desired::part_tags(run.want),
+    )
+    .await
+    .map_err(ApplyError::aws("tagging the bucket"))?;
+    secure(run, false).await
+}
+
+/// Lets go of the bucket (`create_bucket` turned `false`): the tags the
+/// pipeline set go; its other settings stay as they are.
+pub async fn release(run: &Run<'_>) -> Result<(), ApplyError> {
+    let ours = run.prior.map(desired::part_tags).unwrap_or_default();
+    s3::merge_bucket_tags(
+        &run.aws.s3,
+        &run.want.bucket_name,
+        &ours,
+        &Default::default(),
+    )
+    .await
+    .map_err(ApplyError::aws(
+        "removing the pipeline's tags from the bucket",
+    ))
+}
+
+/// Turns the TLS-only statement on or off, keeping the rest of the policy.
 pub async fn update_tls_policy(run: &Run<'_>) -> Result<(), ApplyError> {
     let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
     let step = "changing the TLS-only bucket policy";
     if run.want.require_tls {
-        let doc = policy::tls_only_bucket_policy(policy::partition_of(&run.aws.region), bucket);
-        s3::put_bucket_policy(s3c, bucket, &doc).await
-    } else {
-        s3::delete_bucket_policy(s3c, bucket).await
+        return put_tls_statement(run, false).await;
+    }
+    let existing = s3::bucket_policy(s3c, bucket)
+        .await
+        .map_err(ApplyError::aws(step))?;
+    match existing.as_deref().and_then(policy::without_tls_statement) {
+        Some(rest) => s3::put_bucket_policy(s3c, bucket, &rest).await,
+        None => s3::delete_bucket_policy(s3c, bucket).await,
     }
     .map_err(ApplyError::aws(step))
 }
 
 pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {
-    s3::put_bucket_tags(
-        &run.aws.s3,
-        &run.want.bucket_name,
-        &desired::part_tags(run.want),
-    )
-    .await
-    .map_err(ApplyError::aws("tagging the bucket"))
+    let prior = run.prior.map(desired::part_tags).unwrap_or_default();
+    let want = desired::part_tags(run.want);
+    let gone = prior
+        .into_iter()
+        .filter(|(k, _)| !want.contains_key(k))
+        .collect();
+    s3::merge_bucket_tags(&run.aws.s3, &run.want.bucket_name, &gone, &want)
+        .await
+        .map_err(ApplyError::aws("tagging the bucket"))
 }
 
 /// Before a destroy: learns whether the bucket exists, and refuses when it

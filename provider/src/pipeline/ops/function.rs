@@ -92,6 +92,28 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     .map_err(ApplyError::aws("tagging the function"))
 }
 
+/// Makes an adopted function the pipeline's: its tags become the
+/// pipeline's (the state recorded its own as `tags_all`).
+pub async fn adopt(run: &Run<'_>) -> Result<(), ApplyError> {
+    let want = run.want;
+    let step = "tagging the adopted function";
+    let f = lambda::get_function(&run.aws.lambda, &want.function_name)
+        .await
+        .map_err(ApplyError::aws(step))?
+        .ok_or_else(|| ApplyError::Aws {
+            step,
+            source: AwsError::Unexpected(format!("function {} is gone", want.function_name)),
+        })?;
+    lambda::sync_tags(
+        &run.aws.lambda,
+        &want.function_arn,
+        &f.tags,
+        &desired::function_tags(want),
+    )
+    .await
+    .map_err(ApplyError::aws(step))
+}
+
 pub async fn update_settings(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
     lambda::update_settings(
@@ -104,9 +126,20 @@ pub async fn update_settings(run: &Run<'_>) -> Result<(), ApplyError> {
     .map_err(ApplyError::aws("updating the function's settings"))
 }
 
+/// Uploads the code. An adopted function whose deployed `CodeSha256` (as
+/// the import recorded it) is this package's keeps its code.
 pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
     let pkg = run.package()?;
+    let deployed = run
+        .private
+        .adopted
+        .as_ref()
+        .and(run.private.code_sha256.as_deref());
+    if deployed == Some(pkg.code_sha256.as_str()) {
+        tracing::info!(function = %want.function_name, "deployed code is this package; not uploading");
+        return Ok(());
+    }
     lambda::update_code(
         &run.aws.lambda,
         &want.function_name,

@@ -3,6 +3,7 @@
 //! adopted or removed as soon as that is true, so a failure at any call
 //! leaves an exact account of what exists.
 
+pub mod backfill;
 pub mod bucket;
 pub mod function;
 pub mod notification;

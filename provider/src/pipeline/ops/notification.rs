@@ -1,6 +1,15 @@
 //! The pipeline's notification configurations on the bucket, written
 //! beside whatever else the bucket notifies (queues, topics, other
 //! functions), which stays exactly as it is.
+//!
+//! S3 keeps a bucket's notifications as one document and has no
+//! conditional write, so two writers can lose each other's changes. Within
+//! one provider process the writes to a bucket take turns
+//! ([`super::super::shared::BucketLocks`]); across processes each write is
+//! read back after a pause and made again until the pipeline's own
+//! configurations are there as written.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::aws::retry::{Backoff, until_consistent};
 use crate::aws::{AwsError, s3};
@@ -11,10 +20,96 @@ use super::super::naming;
 use super::super::parts::Part;
 use super::super::run::Run;
 
+/// How many times a write is made before giving up.
+const ATTEMPTS: u32 = 8;
+
 /// S3 checks that it may invoke the function when the notification is put;
 /// a permission added a moment ago may not be visible to it yet.
 fn permission_not_visible(e: &AwsError) -> bool {
     e.code() == Some("InvalidArgument") && e.message().contains("Unable to validate")
+}
+
+/// Whether a configuration id is the pipeline's: its own prefix, or an id
+/// the state records (adopted configurations, replaced by the pipeline's).
+fn ours<'a>(run: &'a Run<'_>) -> impl Fn(&str) -> bool + 'a {
+    let prefix = naming::notification_id_prefix(&run.want.name);
+    move |id: &str| {
+        id.starts_with(&prefix)
+            || run.want.notification_ids.iter().any(|i| i == id)
+            || run
+                .prior
+                .is_some_and(|p| p.notification_ids.iter().any(|i| i == id))
+    }
+}
+
+/// A pause before reading a write back: long enough for another process's
+/// read-modify-write to land, with jitter so retries do not march in step.
+fn settle(run: &Run<'_>, attempt: u32) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = run
+        .want
+        .name
+        .bytes()
+        .fold(nanos, |h, b| h.rotate_left(5) ^ u32::from(b));
+    Duration::from_millis(200 * u64::from(attempt) + u64::from(seed % 300))
+}
+
+/// Same configurations, whatever their order.
+fn same(mut a: Vec<s3::LambdaTrigger>, mut b: Vec<s3::LambdaTrigger>) -> bool {
+    let key = |t: &s3::LambdaTrigger| t.id.clone();
+    a.sort_by_key(key);
+    b.sort_by_key(key);
+    let norm = |t: &mut s3::LambdaTrigger| {
+        t.prefix = t.prefix.take().filter(|p| !p.is_empty());
+        t.suffix = t.suffix.take().filter(|s| !s.is_empty());
+    };
+    a.iter_mut().for_each(norm);
+    b.iter_mut().for_each(norm);
+    a == b
+}
+
+/// Replaces the pipeline's configurations with `triggers`, and reads them
+/// back until they are there as written.
+async fn write(
+    run: &Run<'_>,
+    triggers: &[s3::LambdaTrigger],
+    step: &'static str,
+) -> Result<(), ApplyError> {
+    let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
+    let is_ours = ours(run);
+    for attempt in 1..=ATTEMPTS {
+        until_consistent(
+            "s3:PutBucketNotificationConfiguration",
+            Backoff::PROPAGATION,
+            run.stop,
+            permission_not_visible,
+            || s3::replace_lambda_triggers(s3c, bucket, &is_ours, triggers),
+        )
+        .await
+        .map_err(ApplyError::aws(step))?;
+        tokio::select! {
+            () = tokio::time::sleep(settle(run, attempt)) => {}
+            () = run.stop.cancelled() => return Ok(()),
+        }
+        let back = s3::lambda_triggers(s3c, bucket, &is_ours)
+            .await
+            .map_err(ApplyError::aws(step))?
+            .unwrap_or_default();
+        if same(back, triggers.to_vec()) {
+            return Ok(());
+        }
+        tracing::warn!(
+            bucket = %bucket,
+            attempt,
+            "another writer changed the bucket's notifications at the same time; writing again"
+        );
+    }
+    Err(ApplyError::NotificationsContended {
+        bucket: bucket.clone(),
+        attempts: ATTEMPTS,
+    })
 }
 
 /// Writes the pipeline's triggers. On a bucket this run made there is
@@ -23,24 +118,21 @@ fn permission_not_visible(e: &AwsError) -> bool {
 pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
     let triggers = desired::triggers(want);
-    let prefix = naming::notification_id_prefix(&want.name);
-    let bucket_new = run.record().bucket_new;
-    until_consistent(
-        "s3:PutBucketNotificationConfiguration",
-        Backoff::PROPAGATION,
-        run.stop,
-        permission_not_visible,
-        || async {
-            if bucket_new {
-                s3::put_lambda_triggers(&run.aws.s3, &want.bucket_name, &triggers).await
-            } else {
-                s3::replace_lambda_triggers(&run.aws.s3, &want.bucket_name, &prefix, &triggers)
-                    .await
-            }
-        },
-    )
-    .await
-    .map_err(ApplyError::aws("configuring the bucket notification"))?;
+    let step = "configuring the bucket notification";
+    let _turn = run.ctx.buckets.lock(&want.bucket_name).await;
+    if run.record().bucket_new {
+        until_consistent(
+            "s3:PutBucketNotificationConfiguration",
+            Backoff::PROPAGATION,
+            run.stop,
+            permission_not_visible,
+            || s3::put_lambda_triggers(&run.aws.s3, &want.bucket_name, &triggers),
+        )
+        .await
+        .map_err(ApplyError::aws(step))?;
+    } else {
+        write(run, &triggers, step).await?;
+    }
     run.made(Part::Notification);
     Ok(())
 }
@@ -48,14 +140,16 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
 /// Removes the pipeline's configurations, keeping everyone else's.
 pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
     if run.record().bucket_exists != Some(false) {
-        let want = run.want;
-        let prefix = naming::notification_id_prefix(&want.name);
-        s3::replace_lambda_triggers(&run.aws.s3, &want.bucket_name, &prefix, &[])
-            .await
-            .map_err(ApplyError::aws(run.step(
-                "removing the bucket notification",
-                "rolling back the bucket notification",
-            )))?;
+        let _turn = run.ctx.buckets.lock(&run.want.bucket_name).await;
+        let step = run.step(
+            "removing the bucket notification",
+            "rolling back the bucket notification",
+        );
+        match write(run, &[], step).await {
+            // A bucket someone else deleted has no notifications left.
+            Err(ApplyError::Aws { source, .. }) if source.is_not_found() => {}
+            other => other?,
+        }
     }
     run.removed([Part::Notification]);
     Ok(())

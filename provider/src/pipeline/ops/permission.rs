@@ -47,3 +47,28 @@ pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
     run.removed([Part::Permission]);
     Ok(())
 }
+
+/// Removes the statements an adopted pipeline's function had for S3, now
+/// that the pipeline's own, scoped one is in use.
+pub async fn retire(run: &Run<'_>) -> Result<(), ApplyError> {
+    let mut sids: Vec<String> = run
+        .private
+        .adopted
+        .as_ref()
+        .map(|a| a.permission_sids.clone())
+        .unwrap_or_default();
+    if let Some(p) = run.prior {
+        sids.push(p.s3_permission_id.clone());
+    }
+    sids.sort();
+    sids.dedup();
+    for sid in sids
+        .iter()
+        .filter(|s| !s.is_empty() && *s != naming::PERMISSION_SID)
+    {
+        lambda::remove_permission(&run.aws.lambda, &run.want.function_name, sid)
+            .await
+            .map_err(ApplyError::aws("removing the adopted invoke permission"))?;
+    }
+    Ok(())
+}

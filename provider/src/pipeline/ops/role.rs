@@ -32,16 +32,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
         run.made(Part::Role);
         return Ok(());
     }
-    let role = iam::get_role(&run.aws.iam, &want.role_name)
-        .await
-        .map_err(ApplyError::aws(step))?
-        .ok_or_else(|| ApplyError::Aws {
-            step,
-            source: AwsError::Unexpected(format!(
-                "role {} both exists and does not",
-                want.role_name
-            )),
-        })?;
+    let role = get(run, step).await?;
     adopt_if_ours(
         format!("IAM role {:?}", want.role_name),
         &role.tags,
@@ -56,6 +47,29 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     )
     .await
     .map_err(ApplyError::aws("tagging the role"))
+}
+
+async fn get(run: &Run<'_>, step: &'static str) -> Result<iam::Role, ApplyError> {
+    let name = &run.want.role_name;
+    iam::get_role(&run.aws.iam, name)
+        .await
+        .map_err(ApplyError::aws(step))?
+        .ok_or_else(|| ApplyError::Aws {
+            step,
+            source: AwsError::Unexpected(format!("role {name} is gone")),
+        })
+}
+
+/// Makes an adopted role the pipeline's: its tags gain the pipeline's
+/// (its own stay). Its trust policy and other policies are left as they are.
+pub async fn adopt(run: &Run<'_>) -> Result<(), ApplyError> {
+    let step = "tagging the adopted role";
+    let role = get(run, step).await?;
+    let mut tags = role.tags.clone();
+    tags.extend(desired::part_tags(run.want));
+    iam::sync_tags(&run.aws.iam, &run.want.role_name, &role.tags, &tags)
+        .await
+        .map_err(ApplyError::aws(step))
 }
 
 pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {

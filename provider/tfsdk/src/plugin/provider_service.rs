@@ -425,7 +425,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 let config = decode(req.config.as_ref(), &ty, "configuration")?;
                 let planned = self
                     .provider
-                    .plan_resource_change(&req.type_name, &prior, &proposed, &config)
+                    .plan_resource_change(
+                        &req.type_name,
+                        &prior,
+                        &proposed,
+                        &config,
+                        &req.prior_private,
+                    )
                     .await;
                 let state = if planned.diags.has_errors() {
                     None
@@ -435,7 +441,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 Ok::<_, Diagnostic>(pb::plan_resource_change::Response {
                     planned_state: state,
                     requires_replace: planned.requires_replace.iter().map(path_to_proto).collect(),
-                    planned_private: req.prior_private.clone(),
+                    planned_private: planned
+                        .private
+                        .clone()
+                        .unwrap_or_else(|| req.prior_private.clone()),
                     diagnostics: diags_to_proto(&planned.diags),
                     legacy_type_system: false,
                     deferred: None,
