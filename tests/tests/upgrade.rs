@@ -382,19 +382,30 @@ fn fixture_workspace(tf: &TerraformCli, moto: &Moto) -> Workspace {
 }
 
 #[test]
-fn a_state_written_by_0_1_0_plans_no_change_and_replaces_nothing() {
+fn a_state_written_by_0_1_0_upgrades_in_place_and_replaces_nothing() {
     let recorded = Recorded::read();
     for tf in clis() {
         let moto = Moto::start().expect("moto");
         let aws = moto.aws().expect("aws");
         recreate(&aws, &recorded);
+        // Under 0.1.0 Lambda made the function's log group on first use,
+        // untagged and kept forever.
+        let group = format!("/aws/lambda/{}", recorded.get("function_name"));
+        aws.block_on(aws.logs().create_log_group().log_group_name(&group).send())
+            .expect("Lambda's log group");
         let ws = fixture_workspace(&tf, &moto);
         ws.init().expect("init");
 
-        assert_plan_empty(
-            &ws,
-            &format!("{}: a 0.1.0 state must plan no changes", tf.label),
+        // Later versions add parts and attributes: they show as in-place
+        // changes (the log group the pipeline now manages, the policy that
+        // no longer needs logs:CreateLogGroup), never as a replacement.
+        let plan = ws.plan(&[]).expect("plan");
+        assert!(
+            plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+            "{}: {plan}",
+            tf.label
         );
+        assert!(plan.contains("log_group_name"), "{}: {plan}", tf.label);
         let actions = planned_actions(&ws);
         assert!(actions.contains_key(ADDRESS), "{}: {actions:?}", tf.label);
         for (address, acts) in &actions {
@@ -407,9 +418,38 @@ fn a_state_written_by_0_1_0_plans_no_change_and_replaces_nothing() {
 
         let apply = ws.apply_auto().expect("apply");
         assert!(
-            apply.contains("Resources: 0 added, 0 changed, 0 destroyed"),
+            apply.contains("Resources: 0 added, 1 changed, 0 destroyed"),
             "{}: {apply}",
             tf.label
+        );
+        // The group Lambda made is adopted, not duplicated: one group,
+        // now with the pipeline's retention and ownership tag.
+        let groups = aws
+            .block_on(
+                aws.logs()
+                    .describe_log_groups()
+                    .log_group_name_prefix(&group)
+                    .send(),
+            )
+            .expect("log groups");
+        let groups = groups.log_groups();
+        assert_eq!(groups.len(), 1, "{}: {groups:?}", tf.label);
+        assert_eq!(groups[0].retention_in_days(), Some(30), "{}", tf.label);
+        let arn = groups[0].arn().unwrap_or_default().trim_end_matches(":*");
+        let tags = aws
+            .block_on(aws.logs().list_tags_for_resource().resource_arn(arn).send())
+            .expect("tags")
+            .tags
+            .unwrap_or_default();
+        assert_eq!(
+            tags.get("eventpipe:pipeline").map(String::as_str),
+            Some(recorded.get("name")),
+            "{}: {tags:?}",
+            tf.label
+        );
+        assert_plan_empty(
+            &ws,
+            &format!("{}: after the upgrade's apply the plan is empty", tf.label),
         );
         let f = aws
             .block_on(

@@ -17,6 +17,7 @@ pub struct ServiceEndpoints {
     pub sts: Option<String>,
     pub kinesis: Option<String>,
     pub logs: Option<String>,
+    pub sqs: Option<String>,
 }
 
 /// What the provider block says about reaching AWS; `None` means "as the
@@ -61,6 +62,8 @@ pub struct AwsClients {
     pub lambda: aws_sdk_lambda::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sqs: aws_sdk_sqs::Client,
     pub region: String,
     /// S3 is reached through an endpoint other than AWS's (an emulator or
     /// a proxy). Some emulators drop the tags given to CreateBucket, so the
@@ -129,11 +132,21 @@ impl AwsClients {
         if let Some(url) = &ep.sts {
             sts = sts.endpoint_url(url);
         }
+        let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(&shared);
+        if let Some(url) = &ep.logs {
+            logs = logs.endpoint_url(url);
+        }
+        let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
+        if let Some(url) = &ep.sqs {
+            sqs = sqs.endpoint_url(url);
+        }
         Ok(AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
+            sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),
             account_id: OnceCell::new(),

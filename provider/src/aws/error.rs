@@ -103,7 +103,11 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         match self {
             AwsError::Service { code, status, .. } => {
-                *status == Some(404) || code.starts_with("NoSuch") || code.contains("NotFound")
+                *status == Some(404)
+                    || code.starts_with("NoSuch")
+                    || code.contains("NotFound")
+                    || code.contains("NonExistentQueue")
+                    || code.contains("QueueDoesNotExist")
             }
             _ => false,
         }

@@ -25,6 +25,43 @@ pub struct FunctionSettings {
     pub timeout_s: i32,
     pub environment: BTreeMap<String, String>,
     pub description: String,
+    /// Size of `/tmp`, in MB.
+    pub ephemeral_mb: i32,
+    /// Layer version ARNs, in order.
+    pub layers: Vec<String>,
+    /// Where and how the function logs; `None` when Lambda does not say
+    /// (some emulators do not report it).
+    pub logging: Option<Logging>,
+}
+
+/// A function's logging configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logging {
+    pub group: String,
+    /// `Text` or `JSON`.
+    pub format: String,
+    pub application_level: Option<String>,
+    pub system_level: Option<String>,
+}
+
+fn logging_config(l: &Logging) -> aws_sdk_lambda::types::LoggingConfig {
+    use aws_sdk_lambda::types::{ApplicationLogLevel, LogFormat, LoggingConfig, SystemLogLevel};
+    let mut b = LoggingConfig::builder()
+        .log_group(&l.group)
+        .log_format(LogFormat::from(l.format.as_str()));
+    if let Some(a) = &l.application_level {
+        b = b.application_log_level(ApplicationLogLevel::from(a.as_str()));
+    }
+    if let Some(s) = &l.system_level {
+        b = b.system_log_level(SystemLogLevel::from(s.as_str()));
+    }
+    b.build()
+}
+
+fn ephemeral(mb: i32) -> Result<aws_sdk_lambda::types::EphemeralStorage, AwsError> {
+    Ok(aws_sdk_lambda::types::EphemeralStorage::builder()
+        .size(mb)
+        .build()?)
 }
 
 /// The function as Lambda reports it.
@@ -35,6 +72,8 @@ pub struct Function {
     pub architecture: String,
     pub code_sha256: String,
     pub tags: BTreeMap<String, String>,
+    /// Reserved concurrency, when the function has some.
+    pub reserved_concurrency: Option<i32>,
 }
 
 /// Lambda's words when a new role is not yet usable: IAM has not
@@ -84,6 +123,9 @@ pub async fn create_function(
                 .timeout(settings.timeout_s)
                 .environment(environment(&settings.environment))
                 .description(&settings.description)
+                .ephemeral_storage(ephemeral(settings.ephemeral_mb)?)
+                .set_layers(Some(settings.layers.clone()))
+                .set_logging_config(settings.logging.as_ref().map(logging_config))
                 .architectures(Architecture::from(architecture))
                 .code(FunctionCode::builder().zip_file(code.clone()).build())
                 .set_tags(Some(tags.clone()))
@@ -134,6 +176,20 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
                 .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
             description: c.description().unwrap_or_default().to_owned(),
+            ephemeral_mb: c.ephemeral_storage().map_or(512, |e| e.size()),
+            layers: c
+                .layers()
+                .iter()
+                .filter_map(|l| l.arn().map(str::to_owned))
+                .collect(),
+            logging: c.logging_config().map(|l| Logging {
+                group: l.log_group().unwrap_or_default().to_owned(),
+                format: l
+                    .log_format()
+                    .map_or_else(|| "Text".to_owned(), |f| f.as_str().to_owned()),
+                application_level: l.application_log_level().map(|a| a.as_str().to_owned()),
+                system_level: l.system_log_level().map(|s| s.as_str().to_owned()),
+            }),
         },
         architecture: c
             .architectures()
@@ -145,6 +201,9 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
+        reserved_concurrency: out
+            .concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
     }))
 }
 
@@ -219,6 +278,9 @@ pub async fn update_settings(
                 .timeout(settings.timeout_s)
                 .environment(environment(&settings.environment))
                 .description(&settings.description)
+                .ephemeral_storage(ephemeral(settings.ephemeral_mb)?)
+                .set_layers(Some(settings.layers.clone()))
+                .set_logging_config(settings.logging.as_ref().map(logging_config))
                 .send()
                 .await
                 .map_err(err("lambda:UpdateFunctionConfiguration"))
@@ -411,6 +473,106 @@ pub async fn remove_permission(lambda: &Client, name: &str, sid: &str) -> Result
         .await
         .map_err(err("lambda:RemovePermission"));
     found(r).map(|_| ())
+}
+
+/// How the function handles events it could not process (asynchronous
+/// invocations).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeConfig {
+    pub maximum_retry_attempts: i32,
+    pub maximum_event_age_s: i32,
+    /// Where failed events go (an SQS queue ARN).
+    pub on_failure: Option<String>,
+}
+
+pub async fn put_invoke_config(
+    lambda: &Client,
+    name: &str,
+    c: &InvokeConfig,
+) -> Result<(), AwsError> {
+    use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
+    let destination = c.on_failure.as_ref().map(|arn| {
+        DestinationConfig::builder()
+            .on_failure(OnFailure::builder().destination(arn).build())
+            .build()
+    });
+    lambda
+        .put_function_event_invoke_config()
+        .function_name(name)
+        .maximum_retry_attempts(c.maximum_retry_attempts)
+        .maximum_event_age_in_seconds(c.maximum_event_age_s)
+        .set_destination_config(destination)
+        .send()
+        .await
+        .map_err(err("lambda:PutFunctionEventInvokeConfig"))?;
+    Ok(())
+}
+
+/// The function's asynchronous invoke configuration, or `None` when it has
+/// none (or the function is gone).
+pub async fn invoke_config(lambda: &Client, name: &str) -> Result<Option<InvokeConfig>, AwsError> {
+    let r = lambda
+        .get_function_event_invoke_config()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:GetFunctionEventInvokeConfig"));
+    Ok(found(r)?.map(|o| InvokeConfig {
+        maximum_retry_attempts: o.maximum_retry_attempts().unwrap_or(2),
+        maximum_event_age_s: o.maximum_event_age_in_seconds().unwrap_or(21_600),
+        on_failure: o
+            .destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination())
+            .map(str::to_owned),
+    }))
+}
+
+pub async fn delete_invoke_config(lambda: &Client, name: &str) -> Result<(), AwsError> {
+    let r = lambda
+        .delete_function_event_invoke_config()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:DeleteFunctionEventInvokeConfig"));
+    found(r).map(|_| ())
+}
+
+/// The function's reserved concurrency; `None` when it has none.
+pub async fn concurrency(lambda: &Client, name: &str) -> Result<Option<i32>, AwsError> {
+    let r = lambda
+        .get_function_concurrency()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(err("lambda:GetFunctionConcurrency"));
+    Ok(found(r)?.and_then(|o| o.reserved_concurrent_executions()))
+}
+
+/// Reserves `n` concurrent executions (0 pauses the function), or, with
+/// `None`, takes the reservation away.
+pub async fn set_concurrency(lambda: &Client, name: &str, n: Option<i32>) -> Result<(), AwsError> {
+    match n {
+        Some(n) => {
+            lambda
+                .put_function_concurrency()
+                .function_name(name)
+                .reserved_concurrent_executions(n)
+                .send()
+                .await
+                .map_err(err("lambda:PutFunctionConcurrency"))?;
+            Ok(())
+        }
+        None => {
+            let r = lambda
+                .delete_function_concurrency()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(err("lambda:DeleteFunctionConcurrency"));
+            found(r).map(|_| ())
+        }
+    }
 }
 
 /// Deletes the function; one already gone is fine.

@@ -10,8 +10,10 @@ pub use error::AwsError;
 
 pub mod iam;
 pub mod lambda;
+pub mod logs;
 pub mod retry;
 pub mod s3;
+pub mod sqs;
 mod tags;
 
 /// The AWS SDK's tracing targets. At TRACE the SDK logs whole requests, and
@@ -30,6 +32,8 @@ pub const LOG_TARGETS: &[&str] = &[
     "aws_sdk_lambda",
     "aws_sdk_iam",
     "aws_sdk_sts",
+    "aws_sdk_sqs",
+    "aws_sdk_cloudwatchlogs",
     "aws_sdk_sso",
     "aws_sdk_ssooidc",
 ];

@@ -6,3 +6,5 @@ pub const DEFAULT_MEMORY_MB: i64 = 128;
 pub const DEFAULT_TIMEOUT_S: i64 = 3;
 pub const DEFAULT_ARCHITECTURE: &str = "x86_64";
 pub const DEFAULT_EVENT: &str = "s3:ObjectCreated:*";
+/// Days a log group keeps events when the configuration has no `logs` block.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;

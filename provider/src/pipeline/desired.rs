@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{lambda, s3};
+use crate::aws::{lambda, s3, sqs};
 
 use super::naming;
 use super::ownership::{
@@ -55,7 +55,55 @@ pub fn function_settings(s: &State<Known>) -> lambda::FunctionSettings {
         timeout_s: int(f.timeout),
         environment: f.environment.clone().unwrap_or_default(),
         description: f.description.clone().unwrap_or_default(),
+        ephemeral_mb: int(f.ephemeral_storage),
+        layers: f.layers.clone().unwrap_or_default(),
+        logging: Some(lambda::Logging {
+            group: s.log_group_name.clone(),
+            format: s
+                .logs
+                .as_ref()
+                .map_or_else(|| "Text".to_owned(), |l| l.format.clone()),
+            application_level: s
+                .logs
+                .as_ref()
+                .and_then(|l| l.application_log_level.clone()),
+            system_level: s.logs.as_ref().and_then(|l| l.system_log_level.clone()),
+        }),
     }
+}
+
+/// Settings that differ only where Lambda did not say: a function whose
+/// logging configuration was not reported keeps the one wanted.
+pub fn same_settings(have: &lambda::FunctionSettings, want: &lambda::FunctionSettings) -> bool {
+    let mut have = have.clone();
+    if have.logging.is_none() {
+        have.logging.clone_from(&want.logging);
+    }
+    have == *want
+}
+
+/// The function's asynchronous invoke configuration, with `on_failure`.
+pub fn invoke_config(s: &State<Known>) -> Option<lambda::InvokeConfig> {
+    let f = s.on_failure.as_ref()?;
+    let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    Some(lambda::InvokeConfig {
+        maximum_retry_attempts: int(f.maximum_retry_attempts.unwrap_or(2)),
+        maximum_event_age_s: int(f.maximum_event_age.unwrap_or(21_600)),
+        on_failure: s.failure_queue_arn.clone(),
+    })
+}
+
+/// The failure queue the pipeline makes: encrypted, kept 14 days.
+pub const FAILURE_QUEUE: sqs::QueueSettings = sqs::QueueSettings {
+    retention_s: 14 * 24 * 3600,
+    sse: true,
+};
+
+/// The function's reserved concurrency (`None`: unreserved).
+pub fn concurrency(s: &State<Known>) -> Option<i32> {
+    s.function
+        .reserved_concurrency
+        .map(|n| i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 /// The bucket notification configurations: one per trigger, each with an

@@ -46,6 +46,12 @@ pub enum ApplyError {
     )]
     BucketNotEmpty { bucket: String },
     #[error(
+        "the failure queue {queue} still holds {messages} failed event(s); process or purge them \
+         first, or set force_destroy = true to delete them with the pipeline. Nothing was \
+         deleted."
+    )]
+    QueueNotEmpty { queue: String, messages: u64 },
+    #[error(
         "the notifications of bucket {bucket} kept changing while this pipeline wrote its own \
          ({attempts} attempts): another writer changes them at the same time. Apply again."
     )]
@@ -123,6 +129,7 @@ impl From<&ApplyError> for Diagnostic {
             }
             ApplyError::Package(_) => "Function package too large".to_owned(),
             ApplyError::BucketNotEmpty { .. } => "Bucket is not empty".to_owned(),
+            ApplyError::QueueNotEmpty { .. } => "Failure queue is not empty".to_owned(),
             ApplyError::NotificationsContended { .. } => {
                 "Bucket notifications changed concurrently".to_owned()
             }
@@ -135,7 +142,9 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::Source(_) | ApplyError::SourceChanged { .. } | ApplyError::Package(_) => {
                 d.at(path::function(attr::SOURCE_DIR))
             }
-            ApplyError::BucketNotEmpty { .. } => d.at(path::top(attr::FORCE_DESTROY)),
+            ApplyError::BucketNotEmpty { .. } | ApplyError::QueueNotEmpty { .. } => {
+                d.at(path::top(attr::FORCE_DESTROY))
+            }
             _ => d,
         }
     }

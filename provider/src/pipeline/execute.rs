@@ -22,7 +22,7 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Release(Bucket) => ops::bucket::release(run).await,
         Op::Update(Bucket, Change::TlsPolicy) => ops::bucket::update_tls_policy(run).await,
         Op::Update(Bucket, _) => ops::bucket::update_tags(run).await,
-        Op::CheckDeletable => ops::bucket::check_deletable(run).await,
+        Op::CheckDeletable => ops::check::deletable(run).await,
         Op::EmptyBucket => ops::bucket::empty(run).await,
         Op::Delete(Bucket) => ops::bucket::delete(run).await,
 
@@ -40,12 +40,30 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Adopt(Function) => ops::function::adopt(run).await,
         Op::Update(Function, Change::Code) => ops::function::update_code(run).await,
         Op::Update(Function, Change::Tags) => ops::function::update_tags(run).await,
+        Op::Update(Function, Change::Concurrency) => ops::function::update_concurrency(run).await,
         Op::Update(Function, _) => ops::function::update_settings(run).await,
         Op::AwaitActive => ops::function::await_active(run).await,
         Op::Delete(Function) => ops::function::delete(run).await,
         Op::Delete(Permission) => ops::permission::remove(run).await,
         Op::Retire(Permission) => ops::permission::retire(run).await,
         Op::Backfill => ops::backfill::run(run).await,
+
+        Op::Create(LogGroup) | Op::Recreate(LogGroup) | Op::Adopt(LogGroup) => {
+            ops::log_group::make(run).await
+        }
+        Op::Update(LogGroup, Change::Tags) => ops::log_group::update_tags(run).await,
+        Op::Update(LogGroup, _) => ops::log_group::update_retention(run).await,
+        Op::Delete(LogGroup) => ops::log_group::delete(run).await,
+
+        Op::Create(Queue) | Op::Recreate(Queue) | Op::Adopt(Queue) => ops::queue::make(run).await,
+        Op::Update(Queue, _) => ops::queue::update_tags(run).await,
+        Op::Delete(Queue) => ops::queue::delete(run).await,
+
+        Op::Create(InvokeConfig)
+        | Op::Recreate(InvokeConfig)
+        | Op::Adopt(InvokeConfig)
+        | Op::Update(InvokeConfig, _) => ops::invoke_config::put(run).await,
+        Op::Delete(InvokeConfig) => ops::invoke_config::delete(run).await,
         // Parts with nothing to take over, let go of or retire.
         Op::Release(part) | Op::Retire(part) => {
             Err(ApplyError::Internal(format!("no step to {op} ({part})")))

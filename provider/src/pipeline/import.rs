@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use tfsdk::diag::{Diagnostic, Diagnostics};
 
-use crate::aws::{AwsClients, iam, lambda, s3};
+use crate::aws::{AwsClients, iam, lambda, logs, s3};
 
 use super::errors::ImportError;
 use super::ops::role::POLICY_NAME;
@@ -24,7 +24,7 @@ use super::ownership::{
 use super::parts::{Part, PartSet};
 use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
-use super::state::{Function, Known, Planning, State, Trigger};
+use super::state::{Function, Known, Logs, OnFailure, Planning, State, Trigger};
 use super::{naming, policy};
 
 /// The id prefix that asks for an adoption.
@@ -33,7 +33,7 @@ pub const ADOPT_PREFIX: &str = "adopt:";
 /// The parts an adoption makes the pipeline's (tags them) on its first
 /// apply. The bucket is taken over only when the configuration says
 /// `create_bucket = true`.
-pub const CLAIMED: PartSet = PartSet::of(&[Part::Role, Part::Function]);
+pub const CLAIMED: PartSet = PartSet::of(&[Part::Role, Part::Function, Part::LogGroup]);
 
 /// An imported pipeline: its state, its private data, what to tell the user.
 pub struct Imported {
@@ -86,6 +86,9 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         environment: None,
         architecture: f.architecture.clone(),
         description: None,
+        reserved_concurrency: f.reserved_concurrency.map(i64::from),
+        ephemeral_storage: i64::from(st.ephemeral_mb),
+        layers: (!st.layers.is_empty()).then(|| st.layers.clone()),
     }
 }
 
@@ -138,9 +141,26 @@ async fn import_own(
         notification_ids: Vec::new(),
         backfill: false,
         backfilled_objects: 0,
+        failure_queue_arn: None,
+        failure_queue_url: None,
+        log_group_name: naming::log_group_name(&naming::function_name(name)),
+        log_group_retention_in_days: None,
+        on_failure: None,
+        logs: None,
         function: function_block(&f, f.tags.get(SOURCE_DIR_TAG).cloned().unwrap_or_default()),
         trigger: Vec::new(),
     };
+    // Failure handling: the function's invoke configuration says whether
+    // the pipeline has an `on_failure` block, and with which queue.
+    if let Some(c) = lambda::invoke_config(&aws.lambda, &skeleton.function_name).await? {
+        let managed = policy::queue_arn(&loc, &naming::failure_queue_name(name));
+        skeleton.failure_queue_arn = c.on_failure.clone();
+        skeleton.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(i64::from(c.maximum_retry_attempts)),
+            maximum_event_age: Some(i64::from(c.maximum_event_age_s)),
+            queue_arn: c.on_failure.filter(|q| *q != managed),
+        });
+    }
     let seen = refresh::observe(aws, &Names::of(&skeleton)).await?;
     // The role's policy as IAM has it is what the state records; the
     // output prefix is the one it grants PutObject under.
@@ -149,6 +169,7 @@ async fn import_own(
     skeleton.policy_json = policy_json.clone();
     let mut state = refresh::merge(&skeleton, &seen, &Private::default());
     state.policy_json = policy_json;
+    state.logs = logs_block(&state, &f);
     Ok(Imported {
         state,
         private: Private {
@@ -156,6 +177,24 @@ async fn import_own(
             ..Private::default()
         },
         diags: Diagnostics::new(),
+    })
+}
+
+/// The `logs` block a configuration needs to match what exists: none when
+/// the group has the defaults (30 days, text logs).
+fn logs_block(state: &State<Known>, f: &lambda::Function) -> Option<Logs<Known>> {
+    let retention = state.log_group_retention_in_days.unwrap_or(30);
+    let logging = f.settings.logging.clone();
+    let format = logging.as_ref().map_or("Text", |l| l.format.as_str());
+    if retention == 30 && format == "Text" {
+        return None;
+    }
+    Some(Logs {
+        retention_in_days: retention,
+        format: format.to_owned(),
+        application_log_level: logging.as_ref().and_then(|l| l.application_level.clone()),
+        system_log_level: logging.as_ref().and_then(|l| l.system_level.clone()),
+        keep_on_destroy: false,
     })
 }
 
@@ -205,11 +244,14 @@ async fn adopt(
             Some((s.sid.clone(), b.to_owned()))
         })
         .ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
-    let (notifications, role_policies, pipeline_policy) = tokio::join!(
+    let group_name = naming::log_group_name(function_name);
+    let (notifications, role_policies, pipeline_policy, log_group) = tokio::join!(
         s3::notifications(&aws.s3, &bucket),
         iam::role_policies(&aws.iam, &role_name),
         iam::inline_policy(&aws.iam, &role_name, POLICY_NAME),
+        logs::log_group(&aws.logs, &group_name),
     );
+    let log_group = log_group?;
     let notifications =
         notifications?.ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
     let (inline, attached) = role_policies?;
@@ -246,6 +288,18 @@ async fn adopt(
         notification_ids: mine.iter().map(|n| n.id.clone()).collect(),
         backfill: false,
         backfilled_objects: 0,
+        failure_queue_arn: None,
+        failure_queue_url: None,
+        // Lambda's own group, when it made one, is adopted by the first apply.
+        log_group_name: log_group
+            .as_ref()
+            .map(|_| naming::log_group_name(function_name))
+            .unwrap_or_default(),
+        log_group_retention_in_days: log_group
+            .as_ref()
+            .map(|g| g.retention_in_days.map_or(0, i64::from)),
+        on_failure: None,
+        logs: None,
         function,
         trigger: mine
             .iter()

@@ -180,6 +180,13 @@ pub async fn plan(
         diags.extend(Diagnostics(errors.collect()));
     }
     if !diags.has_errors() {
+        diags.extend(runtime_check(
+            prior.as_ref(),
+            &planned.state,
+            !planned.requires_replace.is_empty(),
+        ));
+    }
+    if !diags.has_errors() {
         let live = bucket_check::check(&ctx.aws, &ctx.views, &planned.state, prior.as_ref());
         diags.extend(live.await);
     }
@@ -194,6 +201,46 @@ pub async fn plan(
         requires_replace: planned.requires_replace,
         private: None,
         diags,
+    }
+}
+
+/// The runtime's dates against today's, for what this plan does with the
+/// function.
+fn runtime_check(
+    prior: Option<&State<Known>>,
+    planned: &State<Planning>,
+    replace: bool,
+) -> Diagnostics {
+    use runtimes::{Use, Verdict};
+    let Some(runtime) = planned.function.runtime.as_known() else {
+        return Diagnostics::new();
+    };
+    let usage = match (prior, replace) {
+        (None, _) | (Some(_), true) => Use::Create,
+        (Some(p), false) => match planned.known() {
+            Ok(k)
+                if k.source_code_hash == p.source_code_hash
+                    && desired::function_settings(&k) == desired::function_settings(p)
+                    && k.function.architecture == p.function.architecture =>
+            {
+                Use::Keep
+            }
+            _ => Use::Update,
+        },
+    };
+    let at = state::path::function(state::attr::RUNTIME);
+    match runtimes::verdict(runtime, usage, runtimes::Day::today()) {
+        Verdict::Fine => Diagnostics::new(),
+        Verdict::Warning(w) => {
+            Diagnostic::warning("Runtime near or past deprecation", format!("`{at}`: {w}."))
+                .at(at)
+                .into()
+        }
+        Verdict::Error(e) => {
+            Diagnostic::error("Runtime no longer accepted", format!("`{at}`: {e}."))
+                .at(at)
+                .into()
+        }
     }
 }
 
@@ -263,6 +310,9 @@ fn recorded(
     }
     let mut state = state.clone();
     state.backfilled_objects += record.backfilled;
+    if let Some(url) = &record.queue_url {
+        state.failure_queue_url = Some(url.clone());
+    }
     if record.package.is_some() || record.backfilled > 0 || record.backfill_left.is_some() {
         private.backfill = record.backfill_left.clone();
     }

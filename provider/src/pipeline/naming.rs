@@ -15,6 +15,11 @@ pub fn log_group_name(function_name: &str) -> String {
     format!("/aws/lambda/{function_name}")
 }
 
+/// The queue a pipeline makes for its failed events.
+pub fn failure_queue_name(name: &str) -> String {
+    format!("{name}-failed")
+}
+
 /// Statement id of the permission that lets S3 invoke the function.
 pub const PERMISSION_SID: &str = "eventpipe-s3-invoke";
 

@@ -21,21 +21,31 @@ pub enum Part {
     Permission,
     /// The pipeline's notification configurations on the bucket.
     Notification,
+    /// The function's CloudWatch Logs group, made before the function.
+    LogGroup,
+    /// The SQS queue failed events go to, when the pipeline makes it.
+    Queue,
+    /// The function's asynchronous invoke configuration (retries, event
+    /// age, where failed events go).
+    InvokeConfig,
 }
 
 impl Part {
     /// Every part, in creation order.
-    pub const ALL: [Part; 6] = [
+    pub const ALL: [Part; 9] = [
         Part::Bucket,
         Part::Role,
         Part::Policy,
         Part::Function,
         Part::Permission,
         Part::Notification,
+        Part::LogGroup,
+        Part::Queue,
+        Part::InvokeConfig,
     ];
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 
     /// How the part is named in messages ("the bucket").
@@ -47,6 +57,9 @@ impl Part {
             Part::Function => "the function",
             Part::Permission => "the invoke permission",
             Part::Notification => "the bucket notification",
+            Part::LogGroup => "the log group",
+            Part::Queue => "the failure queue",
+            Part::InvokeConfig => "the invoke configuration",
         }
     }
 }
@@ -59,7 +72,7 @@ impl fmt::Display for Part {
 
 /// A set of parts.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct PartSet(u8);
+pub struct PartSet(u16);
 
 impl PartSet {
     pub const fn empty() -> PartSet {
@@ -68,15 +81,16 @@ impl PartSet {
 
     /// A set known at compile time.
     pub const fn of(parts: &[Part]) -> PartSet {
-        let mut bits = 0u8;
+        let mut bits = 0u16;
         let mut i = 0;
         while i < parts.len() {
-            bits |= 1 << (parts[i] as u8);
+            bits |= 1 << (parts[i] as u16);
             i += 1;
         }
         PartSet(bits)
     }
 
+    #[cfg(test)]
     pub fn all() -> PartSet {
         Part::ALL.into_iter().collect()
     }
@@ -140,7 +154,7 @@ mod tests {
         assert!(!s.contains(Part::Role));
         s.remove(Part::Bucket);
         assert_eq!(s.iter().collect::<Vec<_>>(), [Part::Function]);
-        assert_eq!(PartSet::all().minus(s).iter().count(), 5);
+        assert_eq!(PartSet::all().minus(s).iter().count(), Part::ALL.len() - 1);
         assert!(PartSet::empty().is_empty());
         assert_eq!(format!("{s:?}"), "{Function}");
     }

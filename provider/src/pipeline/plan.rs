@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
+use super::defaults::DEFAULT_RETENTION_DAYS;
 use super::source::Source;
 use super::state::{Known, Planning, State, attr, path};
 use super::{naming, policy};
@@ -110,6 +111,31 @@ pub fn plan(
         _ => Field::Unknown,
     };
     s.backfilled_objects = backfilled_objects(prior, config, backfill_pending);
+    s.log_group_name = s.function_name.clone().map(|f| naming::log_group_name(&f));
+    s.log_group_retention_in_days = match &config.logs {
+        Field::Known(l) => l.retention_in_days.clone(),
+        Field::Null => Field::Known(DEFAULT_RETENTION_DAYS),
+        Field::Unknown => Field::Unknown,
+    };
+    (s.failure_queue_arn, s.failure_queue_url) = match &config.on_failure {
+        Field::Null => (Field::Null, Field::Null),
+        Field::Unknown => (Field::Unknown, Field::Unknown),
+        Field::Known(f) => match &f.queue_arn {
+            Field::Known(q) => (Field::Known(q.clone()), Field::Null),
+            Field::Unknown => (Field::Unknown, Field::Unknown),
+            Field::Null => {
+                let arn = name
+                    .clone()
+                    .map(|n| policy::queue_arn(loc, &naming::failure_queue_name(&n)));
+                // The URL is the queue's own answer; kept once known.
+                let url = match same_identity.and_then(|p| p.failure_queue_url.clone()) {
+                    Some(u) if !u.is_empty() => Field::Known(u),
+                    _ => Field::Unknown,
+                };
+                (arn, url)
+            }
+        },
+    };
 
     // The code hash: computed from the files now, so edits show in the plan.
     s.source_code_hash = match source.hash() {
@@ -150,14 +176,18 @@ pub fn plan(
         &s.function_name,
         &prefixes,
         &config.output_prefix,
+        &s.failure_queue_arn,
     ) {
-        (Field::Known(b), Field::Known(f), Field::Known(p), out) if !out.is_unknown() => {
+        (Field::Known(b), Field::Known(f), Field::Known(p), out, queue)
+            if !out.is_unknown() && !queue.is_unknown() =>
+        {
             Field::Known(policy::inline_policy(
                 loc,
                 b,
                 f,
                 p,
                 out.as_known().map(String::as_str),
+                queue.as_known().map(String::as_str),
             ))
         }
         _ => Field::Unknown,
@@ -255,6 +285,12 @@ mod tests {
             (attr::NOTIFICATION_IDS, null()),
             (attr::BACKFILL, null()),
             (attr::BACKFILLED_OBJECTS, null()),
+            (attr::FAILURE_QUEUE_ARN, null()),
+            (attr::FAILURE_QUEUE_URL, null()),
+            (attr::LOG_GROUP_NAME, null()),
+            (attr::LOG_GROUP_RETENTION_IN_DAYS, null()),
+            (attr::ON_FAILURE, null()),
+            (attr::LOGS, null()),
             (
                 attr::FUNCTION,
                 Value::object([
@@ -266,6 +302,9 @@ mod tests {
                     (attr::ENVIRONMENT, null()),
                     (attr::ARCHITECTURE, null()),
                     (attr::DESCRIPTION, null()),
+                    (attr::RESERVED_CONCURRENCY, null()),
+                    (attr::EPHEMERAL_STORAGE, null()),
+                    (attr::LAYERS, null()),
                 ]),
             ),
             (

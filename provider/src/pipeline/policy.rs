@@ -50,6 +50,13 @@ pub fn function_arn(loc: &Location, function_name: &str) -> String {
     )
 }
 
+pub fn queue_arn(loc: &Location, queue_name: &str) -> String {
+    format!(
+        "arn:{}:sqs:{}:{}:{queue_name}",
+        loc.partition, loc.region, loc.account_id
+    )
+}
+
 /// The account id inside an ARN such as a role's.
 pub fn account_of_arn(arn: &str) -> Option<&str> {
     let account = arn.split(':').nth(4)?;
@@ -131,6 +138,7 @@ pub fn inline_policy(
     function_name: &str,
     prefixes: &[Option<String>],
     output_prefix: Option<&str>,
+    failure_queue: Option<&str>,
 ) -> String {
     let bucket = bucket_arn(&loc.partition, bucket);
     let narrowed: Option<Vec<&str>> = prefixes
@@ -168,12 +176,22 @@ pub fn inline_policy(
             "Resource": format!("{bucket}/{}*", escape_iam_wildcards(out)),
         }));
     }
+    // The pipeline makes the group before the function, so the function
+    // never needs to create it.
     statements.push(json!({
         "Sid": "WriteOwnLogs",
         "Effect": "Allow",
-        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": [log_group.clone(), format!("{log_group}:*")],
     }));
+    if let Some(queue) = failure_queue {
+        statements.push(json!({
+            "Sid": "SendFailedEvents",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": queue,
+        }));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
 }
 
@@ -250,6 +268,7 @@ mod tests {
                 Some("data/".into()),
             ],
             None,
+            None,
         );
         assert_eq!(
             resources(&p, "ReadTriggeringObjects"),
@@ -259,15 +278,34 @@ mod tests {
 
     #[test]
     fn one_trigger_without_prefix_widens_reads_to_the_bucket() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("data/".into()), None], None);
+        let p = inline_policy(&loc(), "b", "f", &[Some("data/".into()), None], None, None);
         assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
-        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())], None);
+        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())], None, None);
         assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
     }
 
     #[test]
+    fn failed_events_may_go_to_the_failure_queue_only() {
+        let q = "arn:aws:sqs:eu-west-1:123456789012:orders-failed";
+        let p = inline_policy(&loc(), "b", "f", &[None], None, Some(q));
+        let doc: Json = serde_json::from_str(&p).unwrap();
+        let send = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "SendFailedEvents")
+            .unwrap()
+            .clone();
+        assert_eq!(send["Resource"], q);
+        assert_eq!(send["Action"], "sqs:SendMessage");
+        let p = inline_policy(&loc(), "b", "f", &[None], None, None);
+        assert!(!p.contains("sqs:"), "{p}");
+        assert!(!p.contains("logs:CreateLogGroup"), "{p}");
+    }
+
+    #[test]
     fn logs_are_limited_to_the_functions_own_group() {
-        let p = inline_policy(&loc(), "b", "fn1", &[None], None);
+        let p = inline_policy(&loc(), "b", "fn1", &[None], None, None);
         assert_eq!(
             resources(&p, "WriteOwnLogs"),
             [
@@ -279,7 +317,7 @@ mod tests {
 
     #[test]
     fn an_output_prefix_grants_put_there_only() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("in/".into())], Some("out/"));
+        let p = inline_policy(&loc(), "b", "f", &[Some("in/".into())], Some("out/"), None);
         let doc: Json = serde_json::from_str(&p).unwrap();
         let put = doc["Statement"]
             .as_array()
@@ -289,17 +327,17 @@ mod tests {
             .unwrap();
         assert_eq!(put["Action"], "s3:PutObject");
         assert_eq!(put["Resource"], "arn:aws:s3:::b/out/*");
-        let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], None);
+        let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], None, None);
         assert!(!none.contains("PutObject"));
         assert_eq!(output_prefix_of(&p).as_deref(), Some("out/"));
         assert_eq!(output_prefix_of(&none), None);
-        let odd = inline_policy(&loc(), "b", "f", &[None], Some("r*s/"));
+        let odd = inline_policy(&loc(), "b", "f", &[None], Some("r*s/"), None);
         assert_eq!(output_prefix_of(&odd).as_deref(), Some("r*s/"));
     }
 
     #[test]
     fn literal_wildcards_in_prefixes_are_escaped() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())], None);
+        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())], None, None);
         assert_eq!(
             resources(&p, "ReadTriggeringObjects"),
             ["arn:aws:s3:::b/a${*}b${?}/*"]
@@ -308,8 +346,8 @@ mod tests {
 
     #[test]
     fn policy_text_is_stable() {
-        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None);
-        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None);
+        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None, None);
+        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None, None);
         assert_eq!(a, b);
     }
 

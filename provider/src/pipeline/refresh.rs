@@ -3,7 +3,7 @@
 //! state, marked missing ([`State::mark_missing`]), so the next apply
 //! re-creates just that part.
 
-use crate::aws::{AwsClients, AwsError, iam, lambda, s3};
+use crate::aws::{AwsClients, AwsError, iam, lambda, logs, s3, sqs};
 
 use super::naming;
 use super::ops::role::POLICY_NAME;
@@ -23,6 +23,9 @@ pub struct Observed {
     pub function: Option<lambda::Function>,
     /// The pipeline's own notification configurations on the bucket.
     pub triggers: Vec<s3::LambdaTrigger>,
+    pub log_group: Option<logs::LogGroup>,
+    pub invoke_config: Option<lambda::InvokeConfig>,
+    pub queue: Option<sqs::Queue>,
 }
 
 impl Observed {
@@ -51,6 +54,11 @@ pub struct Names<'a> {
     pub notification_ids: &'a [String],
     /// The pipeline manages the bucket (and so reads its tags and policy).
     pub owns_bucket: bool,
+    pub log_group: String,
+    /// The function has an invoke configuration to read.
+    pub invoke_config: bool,
+    /// The failure queue the pipeline made (its name, and URL if known).
+    pub queue: Option<(String, Option<&'a str>)>,
 }
 
 impl<'a> Names<'a> {
@@ -63,6 +71,14 @@ impl<'a> Names<'a> {
             permission: &s.s3_permission_id,
             notification_ids: &s.notification_ids,
             owns_bucket: s.create_bucket,
+            log_group: naming::log_group_name(&s.function_name),
+            invoke_config: s.on_failure.is_some(),
+            queue: s.wanted().contains(Part::Queue).then(|| {
+                (
+                    naming::failure_queue_name(&s.name),
+                    s.failure_queue_url.as_deref().filter(|u| !u.is_empty()),
+                )
+            }),
         }
     }
 }
@@ -77,31 +93,62 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     };
     let is_ours =
         |id: &str| id.starts_with(&id_prefix) || n.notification_ids.iter().any(|i| i == id);
-    let (bucket_found, triggers, role, policy, function, permission, bucket_policy) = tokio::join!(
+    let (extra, (bucket_found, triggers, role, policy, function, permission, bucket_policy)) = tokio::join!(
         async {
-            if n.owns_bucket {
-                s3::bucket_tags(&aws.s3, n.bucket)
-                    .await
-                    .map(|t| t.is_some())
-            } else {
-                s3::bucket_region(&aws.s3, n.bucket)
-                    .await
-                    .map(|r| r.is_some())
-            }
+            tokio::join!(
+                logs::log_group(&aws.logs, &n.log_group),
+                async {
+                    if n.invoke_config {
+                        lambda::invoke_config(&aws.lambda, n.function).await
+                    } else {
+                        Ok(None)
+                    }
+                },
+                async {
+                    let Some((name, url)) = &n.queue else {
+                        return Ok(None);
+                    };
+                    let url = match url {
+                        Some(u) => Some((*u).to_owned()),
+                        None => sqs::queue_url(&aws.sqs, name).await?,
+                    };
+                    match url {
+                        Some(u) => sqs::queue(&aws.sqs, &u).await,
+                        None => Ok(None),
+                    }
+                },
+            )
         },
-        s3::lambda_triggers(&aws.s3, n.bucket, is_ours),
-        iam::get_role(&aws.iam, n.role),
-        iam::inline_policy(&aws.iam, n.role, POLICY_NAME),
-        lambda::get_function(&aws.lambda, n.function),
-        lambda::has_permission(&aws.lambda, n.function, sid),
         async {
-            if n.owns_bucket {
-                s3::bucket_policy(&aws.s3, n.bucket).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
+            tokio::join!(
+                async {
+                    if n.owns_bucket {
+                        s3::bucket_tags(&aws.s3, n.bucket)
+                            .await
+                            .map(|t| t.is_some())
+                    } else {
+                        s3::bucket_region(&aws.s3, n.bucket)
+                            .await
+                            .map(|r| r.is_some())
+                    }
+                },
+                s3::lambda_triggers(&aws.s3, n.bucket, is_ours),
+                iam::get_role(&aws.iam, n.role),
+                iam::inline_policy(&aws.iam, n.role, POLICY_NAME),
+                lambda::get_function(&aws.lambda, n.function),
+                lambda::has_permission(&aws.lambda, n.function, sid),
+                async {
+                    if n.owns_bucket {
+                        s3::bucket_policy(&aws.s3, n.bucket).await.map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                },
+            )
+        }
     );
+    let (log_group, invoke_config, queue) = extra;
+    let (log_group, invoke_config, queue) = (log_group?, invoke_config?, queue?);
     let (role, policy, function) = (role?, policy?, function?);
     let triggers = triggers?.unwrap_or_default();
     let mut found = PartSet::empty();
@@ -112,6 +159,9 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         (Part::Function, function.is_some()),
         (Part::Permission, permission? == Some(true)),
         (Part::Notification, !triggers.is_empty()),
+        (Part::LogGroup, log_group.is_some()),
+        (Part::InvokeConfig, invoke_config.is_some()),
+        (Part::Queue, queue.is_some()),
     ] {
         if exists {
             found.insert(part);
@@ -123,6 +173,9 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         policy,
         function,
         triggers,
+        log_group,
+        invoke_config,
+        queue,
     })
 }
 
@@ -149,7 +202,7 @@ fn keep_or<T: Default + PartialEq>(prior: &Option<T>, actual: T) -> Option<T> {
 /// Writes what was observed into `state`, a known state of this pipeline.
 pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<Known> {
     let mut s = state.clone();
-    for part in Part::ALL {
+    for part in state.wanted().iter() {
         if !seen.found.contains(part) {
             s.mark_missing(part);
         }
@@ -190,7 +243,27 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
                     format!("changed outside Terraform (CodeSha256 {})", f.code_sha256);
             }
             s.tags_all = ownership::user_tags(&f.tags);
+            func.reserved_concurrency = f.reserved_concurrency.map(i64::from);
+            func.ephemeral_storage = i64::from(st.ephemeral_mb);
+            func.layers = keep_or(&state.function.layers, st.layers.clone());
+            if let (Some(l), Some(logs)) = (&st.logging, &mut s.logs) {
+                logs.format.clone_from(&l.format);
+                logs.application_log_level.clone_from(&l.application_level);
+                logs.system_log_level.clone_from(&l.system_level);
+            }
         }
+    }
+    if let Some(g) = &seen.log_group {
+        // A group that never expires keeps "0 days".
+        s.log_group_retention_in_days = Some(g.retention_in_days.map_or(0, i64::from));
+    }
+    if let (Some(c), Some(f)) = (&seen.invoke_config, &mut s.on_failure) {
+        f.maximum_retry_attempts = Some(i64::from(c.maximum_retry_attempts));
+        f.maximum_event_age = Some(i64::from(c.maximum_event_age_s));
+        s.failure_queue_arn = Some(c.on_failure.clone().unwrap_or_default());
+    }
+    if let Some(q) = &seen.queue {
+        s.failure_queue_url = Some(q.url.clone());
     }
 
     // Triggers as the bucket has them, in the state's order (our ids by
@@ -237,7 +310,14 @@ mod tests {
 
     fn everything(s: &State<Known>) -> Observed {
         Observed {
-            found: PartSet::all(),
+            found: s.wanted(),
+            log_group: Some(logs::LogGroup {
+                arn: "arn:aws:logs:us-east-1:123456789012:log-group:x".into(),
+                retention_in_days: Some(30),
+                tags: desired::part_tags(s),
+            }),
+            invoke_config: None,
+            queue: None,
             bucket_policy: None,
             policy: Some(s.policy_json.clone()),
             function: Some(lambda::Function {
@@ -246,6 +326,7 @@ mod tests {
                 architecture: s.function.architecture.clone(),
                 code_sha256: "sha".into(),
                 tags: desired::function_tags(s),
+                reserved_concurrency: None,
             }),
             triggers: desired::triggers(s),
         }
@@ -284,7 +365,8 @@ mod tests {
         assert!(r.source_code_hash.starts_with("changed outside Terraform"));
         assert_eq!(
             r.present(),
-            PartSet::all().minus(PartSet::from([Part::Permission, Part::Notification]))
+            s.wanted()
+                .minus(PartSet::from([Part::Permission, Part::Notification]))
         );
     }
 

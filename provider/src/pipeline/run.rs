@@ -52,6 +52,8 @@ pub struct Record {
     pub backfill_left: Option<Backfill>,
     /// Why backfill stopped early, when it failed.
     pub backfill_problem: Option<String>,
+    /// The URL of the failure queue this run made or found.
+    pub queue_url: Option<String>,
 }
 
 /// Everything a step's AWS operation needs.

@@ -13,7 +13,7 @@ use super::{runtimes, validate};
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub fn schema() -> Schema {
     Schema {
@@ -176,6 +176,30 @@ pub fn schema() -> Schema {
                     "How many existing objects backfill has sent to the function so far.",
                 ),
         )
+        .attr(Attribute::string(attr::FAILURE_QUEUE_ARN).computed().describe(
+            "ARN of the SQS queue the function's failed events go to: `on_failure.queue_arn`, \
+             or the queue `<name>-failed` the pipeline makes. Null without `on_failure`.",
+        ))
+        .attr(Attribute::string(attr::FAILURE_QUEUE_URL).computed().describe(
+            "URL of the failure queue the pipeline makes (read failed events from it). Null \
+             without `on_failure` or with `on_failure.queue_arn`.",
+        ))
+        .attr(Attribute::string(attr::LOG_GROUP_NAME).computed().describe(
+            "The function's CloudWatch Logs group, `/aws/lambda/<function_name>`. The \
+             pipeline makes it before the function (so the role needs no right to create \
+             it), with its retention and tags; a group of that name that exists already \
+             (Lambda makes one for a function wired by hand) is adopted, not duplicated.",
+        ))
+        .attr(
+            Attribute::number(attr::LOG_GROUP_RETENTION_IN_DAYS)
+                .computed()
+                .describe(
+                    "How many days the log group keeps events: `logs.retention_in_days`, 30 \
+                     without a `logs` block. A change made outside Terraform shows here.",
+                ),
+        )
+        .block(NestedBlock::single_optional(attr::ON_FAILURE, on_failure_block()))
+        .block(NestedBlock::single_optional(attr::LOGS, logs_block()))
         .block(NestedBlock::single_required(attr::FUNCTION, function_block()))
         .block(NestedBlock::list(attr::TRIGGER, 1, 0, trigger_block())),
     }
@@ -198,7 +222,11 @@ fn function_block() -> Block {
         .attr(
             Attribute::string(attr::RUNTIME)
                 .default(Value::String(runtimes::DEFAULT.into()))
-                .describe("Lambda runtime identifier. Deprecated runtimes are refused.")
+                .describe(
+                    "Lambda runtime identifier. The plan warns from 180 days before a runtime's \
+                     deprecation date, and refuses it once Lambda blocks new functions (for a \
+                     new pipeline) or updates (for a change) with it.",
+                )
                 .validate(runtimes::validator()),
         )
         .attr(
@@ -234,6 +262,97 @@ fn function_block() -> Block {
                 .describe("Description of the function.")
                 .validate(Validator::LengthBetween(0, 256)),
         )
+        .attr(
+            Attribute::number(attr::RESERVED_CONCURRENCY)
+                .optional()
+                .describe(
+                    "Concurrent executions reserved for the function, which also caps it: a \
+                     burst of uploads then cannot flood what the function calls. `0` pauses \
+                     the function; not set leaves it unreserved.",
+                )
+                .validate(Validator::IntBetween(0, 100_000)),
+        )
+        .attr(
+            Attribute::number(attr::EPHEMERAL_STORAGE)
+                .default(Value::Number(Number::from(512i64)))
+                .describe("Size of the function's `/tmp`, in MB.")
+                .validate(Validator::IntBetween(512, 10_240)),
+        )
+        .attr(Attribute::string_list(attr::LAYERS).optional().describe(
+            "Up to five layer version ARNs \
+                     (`arn:aws:lambda:<region>:<account>:layer:<name>:<version>`), in order.",
+        ))
+}
+
+fn on_failure_block() -> Block {
+    Block::new(
+        "What happens to events the function fails to process. S3 invokes the function \
+         asynchronously: Lambda retries a failed event, then, with this block, sends it to a \
+         queue instead of dropping it.",
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_RETRY_ATTEMPTS)
+            .default(Value::Number(Number::from(2i64)))
+            .describe("How many times Lambda retries a failed event before giving it up.")
+            .validate(Validator::IntBetween(0, 2)),
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_EVENT_AGE)
+            .default(Value::Number(Number::from(21_600i64)))
+            .describe(
+                "How long, in seconds, Lambda keeps an event it could not process yet before \
+                 giving it up.",
+            )
+            .validate(Validator::IntBetween(60, 21_600)),
+    )
+    .attr(
+        Attribute::string(attr::QUEUE_ARN)
+            .optional()
+            .describe(
+                "An existing SQS queue for the failed events. When not set, the pipeline makes \
+                 the queue `<name>-failed` (server-side encryption, 14 days' retention, the \
+                 pipeline's tags) and deletes it on destroy; a destroy refuses, deleting \
+                 nothing, while it holds messages and `force_destroy` is `false`. The role may \
+                 send to this queue only (`sqs:SendMessage`, shown in `policy_json`).",
+            )
+            .validate(validate::queue_arn_validator()),
+    )
+}
+
+fn logs_block() -> Block {
+    Block::new(
+        "The function's log group. Without this block the pipeline still makes the group, \
+         with 30 days' retention.",
+    )
+    .attr(
+        Attribute::number(attr::RETENTION_IN_DAYS)
+            .default(Value::Number(Number::from(30i64)))
+            .describe("How many days the group keeps log events.")
+            .validate(validate::retention_validator()),
+    )
+    .attr(
+        Attribute::string(attr::FORMAT)
+            .default(Value::String("Text".into()))
+            .describe("How the function writes its logs: `Text` or `JSON`.")
+            .validate(Validator::OneOf(&["Text", "JSON"])),
+    )
+    .attr(
+        Attribute::string(attr::APPLICATION_LOG_LEVEL)
+            .optional()
+            .describe("With `format = \"JSON\"`: the lowest level of the function's own log lines that are kept.")
+            .validate(Validator::OneOf(&["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"])),
+    )
+    .attr(
+        Attribute::string(attr::SYSTEM_LOG_LEVEL)
+            .optional()
+            .describe("With `format = \"JSON\"`: the lowest level of Lambda's own log lines that are kept.")
+            .validate(Validator::OneOf(&["DEBUG", "INFO", "WARN"])),
+    )
+    .attr(
+        Attribute::bool(attr::KEEP_ON_DESTROY)
+            .default(Value::Bool(false))
+            .describe("When `true`, destroying the pipeline leaves the log group and its logs."),
+    )
 }
 
 fn trigger_block() -> Block {

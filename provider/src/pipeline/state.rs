@@ -43,6 +43,24 @@ pub mod attr {
     pub const NOTIFICATION_IDS: &str = "notification_ids";
     pub const BACKFILL: &str = "backfill";
     pub const BACKFILLED_OBJECTS: &str = "backfilled_objects";
+    pub const FAILURE_QUEUE_ARN: &str = "failure_queue_arn";
+    pub const FAILURE_QUEUE_URL: &str = "failure_queue_url";
+    pub const LOG_GROUP_NAME: &str = "log_group_name";
+    pub const LOG_GROUP_RETENTION_IN_DAYS: &str = "log_group_retention_in_days";
+
+    /// The `on_failure` block.
+    pub const ON_FAILURE: &str = "on_failure";
+    pub const MAXIMUM_RETRY_ATTEMPTS: &str = "maximum_retry_attempts";
+    pub const MAXIMUM_EVENT_AGE: &str = "maximum_event_age";
+    pub const QUEUE_ARN: &str = "queue_arn";
+
+    /// The `logs` block.
+    pub const LOGS: &str = "logs";
+    pub const RETENTION_IN_DAYS: &str = "retention_in_days";
+    pub const FORMAT: &str = "format";
+    pub const APPLICATION_LOG_LEVEL: &str = "application_log_level";
+    pub const SYSTEM_LOG_LEVEL: &str = "system_log_level";
+    pub const KEEP_ON_DESTROY: &str = "keep_on_destroy";
 
     /// The `function` block and its attributes.
     pub const FUNCTION: &str = "function";
@@ -54,6 +72,9 @@ pub mod attr {
     pub const ENVIRONMENT: &str = "environment";
     pub const ARCHITECTURE: &str = "architecture";
     pub const DESCRIPTION: &str = "description";
+    pub const RESERVED_CONCURRENCY: &str = "reserved_concurrency";
+    pub const EPHEMERAL_STORAGE: &str = "ephemeral_storage";
+    pub const LAYERS: &str = "layers";
 
     /// The `trigger` blocks and their attributes.
     pub const TRIGGER: &str = "trigger";
@@ -76,6 +97,11 @@ pub mod path {
     /// An attribute of the `function` block.
     pub fn function(name: &str) -> AttrPath {
         AttrPath::attrs([attr::FUNCTION, name])
+    }
+
+    /// An attribute of the `logs` block.
+    pub fn logs(name: &str) -> AttrPath {
+        AttrPath::attrs([attr::LOGS, name])
     }
 
     /// The `trigger` block at `index`.
@@ -194,8 +220,40 @@ pub struct State<M: Mode> {
     /// the pipeline or a trigger is created.
     pub backfill: M::Set<bool>,
     pub backfilled_objects: M::Set<i64>,
+    /// Where failed events go: the queue the function's invoke
+    /// configuration names (null without `on_failure`).
+    pub failure_queue_arn: M::Opt<String>,
+    /// The URL of the failure queue the pipeline made; empty when it went
+    /// missing.
+    pub failure_queue_url: M::Opt<String>,
+    /// The function's log group; empty when it went missing.
+    pub log_group_name: M::Set<String>,
+    /// The retention the log group has.
+    pub log_group_retention_in_days: M::Opt<i64>,
+    pub on_failure: M::Opt<OnFailure<M>>,
+    pub logs: M::Opt<Logs<M>>,
     pub function: Function<M>,
     pub trigger: M::Set<Vec<Trigger<M>>>,
+}
+
+/// The `on_failure` block. The numbers are absent in a refreshed state
+/// when the function has no invoke configuration any more.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnFailure<M: Mode> {
+    pub maximum_retry_attempts: M::Opt<i64>,
+    pub maximum_event_age: M::Opt<i64>,
+    /// An existing queue; without it the pipeline makes `<name>-failed`.
+    pub queue_arn: M::Opt<String>,
+}
+
+/// The `logs` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logs<M: Mode> {
+    pub retention_in_days: M::Set<i64>,
+    pub format: M::Set<String>,
+    pub application_log_level: M::Opt<String>,
+    pub system_log_level: M::Opt<String>,
+    pub keep_on_destroy: M::Set<bool>,
 }
 
 /// The `function` block.
@@ -209,6 +267,9 @@ pub struct Function<M: Mode> {
     pub environment: M::Opt<Tags>,
     pub architecture: M::Set<String>,
     pub description: M::Opt<String>,
+    pub reserved_concurrency: M::Opt<i64>,
+    pub ephemeral_storage: M::Set<i64>,
+    pub layers: M::Opt<Vec<String>>,
 }
 
 /// One `trigger` block.
@@ -300,6 +361,28 @@ fn opt_value<M: Mode, T: Attr>(v: &M::Opt<T>) -> Value {
     field_value(M::opt_field::<T>(v))
 }
 
+/// An optional single block: absent (null), unknown, or read by `read`.
+fn block<M: Mode, T: Val>(
+    o: &Obj<'_>,
+    name: &str,
+    read: impl FnOnce(&Obj<'_>) -> Result<T, AccessError>,
+) -> Result<M::Opt<T>, AccessError> {
+    let field = match o.object(name)? {
+        Field::Known(b) => Field::Known(read(&b)?),
+        Field::Null => Field::Null,
+        Field::Unknown => Field::Unknown,
+    };
+    M::opt(field, o.path().attr(name))
+}
+
+fn block_value<T>(f: Field<&T>, write: impl FnOnce(&T) -> Value) -> Value {
+    match f {
+        Field::Known(b) => write(b),
+        Field::Null => Value::Null,
+        Field::Unknown => Value::Unknown,
+    }
+}
+
 fn object<'a>(v: &'a Value, path: AttrPath, what: &'static str) -> Result<Obj<'a>, AccessError> {
     Obj::new(v, path.clone())?.ok_or(AccessError {
         path,
@@ -325,7 +408,26 @@ impl<M: Mode> State<M> {
             environment: opt::<M, _>(&f, attr::ENVIRONMENT)?,
             architecture: set::<M, _>(&f, attr::ARCHITECTURE)?,
             description: opt::<M, _>(&f, attr::DESCRIPTION)?,
+            reserved_concurrency: opt::<M, _>(&f, attr::RESERVED_CONCURRENCY)?,
+            ephemeral_storage: set::<M, _>(&f, attr::EPHEMERAL_STORAGE)?,
+            layers: opt::<M, _>(&f, attr::LAYERS)?,
         };
+        let on_failure = block::<M, _>(&o, attr::ON_FAILURE, |b| {
+            Ok(OnFailure {
+                maximum_retry_attempts: opt::<M, _>(b, attr::MAXIMUM_RETRY_ATTEMPTS)?,
+                maximum_event_age: opt::<M, _>(b, attr::MAXIMUM_EVENT_AGE)?,
+                queue_arn: opt::<M, _>(b, attr::QUEUE_ARN)?,
+            })
+        })?;
+        let logs = block::<M, _>(&o, attr::LOGS, |b| {
+            Ok(Logs {
+                retention_in_days: set::<M, _>(b, attr::RETENTION_IN_DAYS)?,
+                format: set::<M, _>(b, attr::FORMAT)?,
+                application_log_level: opt::<M, _>(b, attr::APPLICATION_LOG_LEVEL)?,
+                system_log_level: opt::<M, _>(b, attr::SYSTEM_LOG_LEVEL)?,
+                keep_on_destroy: set::<M, _>(b, attr::KEEP_ON_DESTROY)?,
+            })
+        })?;
         let triggers = o.objects(attr::TRIGGER)?.map(|list| {
             list.iter()
                 .map(|t| {
@@ -363,6 +465,12 @@ impl<M: Mode> State<M> {
             notification_ids: set::<M, _>(&o, attr::NOTIFICATION_IDS)?,
             backfill: set::<M, _>(&o, attr::BACKFILL)?,
             backfilled_objects: set::<M, _>(&o, attr::BACKFILLED_OBJECTS)?,
+            failure_queue_arn: opt::<M, _>(&o, attr::FAILURE_QUEUE_ARN)?,
+            failure_queue_url: opt::<M, _>(&o, attr::FAILURE_QUEUE_URL)?,
+            log_group_name: set::<M, _>(&o, attr::LOG_GROUP_NAME)?,
+            log_group_retention_in_days: opt::<M, _>(&o, attr::LOG_GROUP_RETENTION_IN_DAYS)?,
+            on_failure,
+            logs,
             function,
             trigger: M::set(triggers, o.path().attr(attr::TRIGGER))?,
         })
@@ -380,7 +488,50 @@ impl<M: Mode> State<M> {
             (attr::ENVIRONMENT, opt_value::<M, Tags>(&f.environment)),
             (attr::ARCHITECTURE, set_value::<M, String>(&f.architecture)),
             (attr::DESCRIPTION, opt_value::<M, String>(&f.description)),
+            (
+                attr::RESERVED_CONCURRENCY,
+                opt_value::<M, i64>(&f.reserved_concurrency),
+            ),
+            (
+                attr::EPHEMERAL_STORAGE,
+                set_value::<M, i64>(&f.ephemeral_storage),
+            ),
+            (attr::LAYERS, opt_value::<M, Vec<String>>(&f.layers)),
         ]);
+        let on_failure = block_value(M::opt_field::<OnFailure<M>>(&self.on_failure), |b| {
+            Value::object([
+                (
+                    attr::MAXIMUM_RETRY_ATTEMPTS,
+                    opt_value::<M, i64>(&b.maximum_retry_attempts),
+                ),
+                (
+                    attr::MAXIMUM_EVENT_AGE,
+                    opt_value::<M, i64>(&b.maximum_event_age),
+                ),
+                (attr::QUEUE_ARN, opt_value::<M, String>(&b.queue_arn)),
+            ])
+        });
+        let logs = block_value(M::opt_field::<Logs<M>>(&self.logs), |b| {
+            Value::object([
+                (
+                    attr::RETENTION_IN_DAYS,
+                    set_value::<M, i64>(&b.retention_in_days),
+                ),
+                (attr::FORMAT, set_value::<M, String>(&b.format)),
+                (
+                    attr::APPLICATION_LOG_LEVEL,
+                    opt_value::<M, String>(&b.application_log_level),
+                ),
+                (
+                    attr::SYSTEM_LOG_LEVEL,
+                    opt_value::<M, String>(&b.system_log_level),
+                ),
+                (
+                    attr::KEEP_ON_DESTROY,
+                    set_value::<M, bool>(&b.keep_on_destroy),
+                ),
+            ])
+        });
         let trigger = match M::set_field::<Vec<Trigger<M>>>(&self.trigger) {
             Field::Known(list) => Value::List(
                 list.iter()
@@ -450,6 +601,24 @@ impl<M: Mode> State<M> {
                 attr::BACKFILLED_OBJECTS,
                 set_value::<M, i64>(&self.backfilled_objects),
             ),
+            (
+                attr::FAILURE_QUEUE_ARN,
+                opt_value::<M, String>(&self.failure_queue_arn),
+            ),
+            (
+                attr::FAILURE_QUEUE_URL,
+                opt_value::<M, String>(&self.failure_queue_url),
+            ),
+            (
+                attr::LOG_GROUP_NAME,
+                set_value::<M, String>(&self.log_group_name),
+            ),
+            (
+                attr::LOG_GROUP_RETENTION_IN_DAYS,
+                opt_value::<M, i64>(&self.log_group_retention_in_days),
+            ),
+            (attr::ON_FAILURE, on_failure),
+            (attr::LOGS, logs),
             (attr::FUNCTION, function),
             (attr::TRIGGER, trigger),
         ])
@@ -482,6 +651,17 @@ impl State<Known> {
                 self.trigger.clear();
                 self.notification_ids.clear();
             }
+            Part::LogGroup => {
+                self.log_group_name.clear();
+                self.log_group_retention_in_days = None;
+            }
+            Part::Queue => self.failure_queue_url = Some(String::new()),
+            Part::InvokeConfig => {
+                if let Some(f) = &mut self.on_failure {
+                    f.maximum_retry_attempts = None;
+                    f.maximum_event_age = None;
+                }
+            }
         }
     }
 
@@ -496,14 +676,40 @@ impl State<Known> {
                 Part::Function => !self.function_arn.is_empty(),
                 Part::Permission => !self.s3_permission_id.is_empty(),
                 Part::Notification => !self.trigger.is_empty(),
+                Part::LogGroup => !self.log_group_name.is_empty(),
+                Part::Queue => self
+                    .failure_queue_url
+                    .as_deref()
+                    .is_some_and(|u| !u.is_empty()),
+                Part::InvokeConfig => self
+                    .on_failure
+                    .as_ref()
+                    .is_some_and(|f| f.maximum_retry_attempts.is_some()),
             })
             .collect()
     }
 
-    /// This state with only `parts` recorded as existing.
+    /// The parts this state's pipeline is made of.
+    pub fn wanted(&self) -> PartSet {
+        Part::ALL
+            .into_iter()
+            .filter(|p| match p {
+                Part::Bucket => self.create_bucket,
+                Part::Queue => self
+                    .on_failure
+                    .as_ref()
+                    .is_some_and(|f| f.queue_arn.is_none()),
+                Part::InvokeConfig => self.on_failure.is_some(),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// This state with only `parts` (of those it is made of) recorded as
+    /// existing.
     pub fn with_only(&self, parts: PartSet) -> State<Known> {
         let mut s = self.clone();
-        for p in Part::ALL {
+        for p in self.wanted().iter() {
             if !parts.contains(p) {
                 s.mark_missing(p);
             }
@@ -579,6 +785,12 @@ pub(crate) mod tests {
             notification_ids: vec![format!("eventpipe-{name}-0")],
             backfill: false,
             backfilled_objects: 0,
+            failure_queue_arn: None,
+            failure_queue_url: None,
+            log_group_name: format!("/aws/lambda/{name}"),
+            log_group_retention_in_days: Some(30),
+            on_failure: None,
+            logs: None,
             function: Function {
                 source_dir: "/src".into(),
                 handler: "app.handler".into(),
@@ -588,6 +800,9 @@ pub(crate) mod tests {
                 environment: None,
                 architecture: "x86_64".into(),
                 description: Some(String::new()),
+                reserved_concurrency: None,
+                ephemeral_storage: 512,
+                layers: None,
             },
             trigger: vec![Trigger {
                 events: vec!["s3:ObjectCreated:*".into()],
@@ -628,7 +843,7 @@ pub(crate) mod tests {
     #[test]
     fn a_missing_part_shows_as_an_empty_identifier_and_reads_back() {
         let mut s = known_state("orders");
-        assert_eq!(s.present(), PartSet::all());
+        assert_eq!(s.present(), s.wanted());
         s.mark_missing(Part::Function);
         s.mark_missing(Part::Permission);
         assert!(s.function_arn.is_empty());

@@ -32,6 +32,10 @@ pub enum Change {
     /// The invoke permission's statement (an adopted one is replaced by
     /// the pipeline's own, scoped to the bucket and account).
     Statement,
+    /// The log group's retention.
+    Retention,
+    /// The function's reserved concurrency.
+    Concurrency,
 }
 
 /// One thing an apply does.
@@ -234,6 +238,36 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     };
     let policy = policy_op.map(|op| s.add(op, [role]));
 
+    // The log group, before the function (which names it).
+    let group_made = make(Part::LogGroup);
+    let group = match group_made {
+        Some(op) => s.chain([op], []),
+        None => {
+            let mut ops = Vec::new();
+            if changed(&|p| p.log_group_retention_in_days != want.log_group_retention_in_days) {
+                ops.push(Op::Update(Part::LogGroup, Change::Retention));
+            }
+            if changed(&|p| p.tags_all != want.tags_all) {
+                ops.push(Op::Update(Part::LogGroup, Change::Tags));
+            }
+            s.chain(ops, [])
+        }
+    };
+
+    // The failure queue the pipeline makes, beside everything else.
+    let wants_queue = want.wanted().contains(Part::Queue);
+    let queue = if wants_queue {
+        match make(Part::Queue) {
+            Some(op) => s.chain([op], []),
+            None if changed(&|p| p.tags_all != want.tags_all) => {
+                s.chain([Op::Update(Part::Queue, Change::Tags)], [])
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+
     // The function: its code is packaged when it is made or the code changed.
     let function_made = make(Part::Function);
     let code_changed = changed(&|p| {
@@ -241,11 +275,26 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             || p.function.architecture != want.function.architecture
     });
     let package = (function_made.is_some() || code_changed).then(|| s.add(Op::BuildPackage, []));
+    let concurrency_changed = match prior {
+        Some(p) => desired::concurrency(p) != desired::concurrency(want),
+        None => desired::concurrency(want).is_some(),
+    };
     let function = match function_made {
-        Some(op) => s.chain([op], [policy.or(role), package]),
+        Some(op) => {
+            let mut ops = vec![op];
+            if desired::concurrency(want).is_some() {
+                ops.push(Op::Update(Part::Function, Change::Concurrency));
+            }
+            s.chain(ops, [policy.or(role), package, group])
+        }
         None => {
             let mut ops: Vec<Op> = claim(Part::Function).into_iter().collect();
-            if changed(&|p| desired::function_settings(p) != desired::function_settings(want)) {
+            if changed(&|p| {
+                !desired::same_settings(
+                    &desired::function_settings(p),
+                    &desired::function_settings(want),
+                )
+            }) {
                 ops.push(Op::Update(Part::Function, Change::Settings));
             }
             if code_changed {
@@ -256,10 +305,36 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             {
                 ops.push(Op::Update(Part::Function, Change::Tags));
             }
-            // After the role: a role made again is what the settings name.
-            s.chain(ops, [package, policy.or(role)])
+            if concurrency_changed {
+                ops.push(Op::Update(Part::Function, Change::Concurrency));
+            }
+            // After the role and the log group: what the settings name.
+            s.chain(ops, [package, policy.or(role), group])
         }
     };
+
+    // Where failed events go, once the function and the queue are there.
+    let invoke = if want.on_failure.is_some() {
+        let op = match (function_made, make(Part::InvokeConfig)) {
+            (Some(_), _) => Some(Op::Create(Part::InvokeConfig)),
+            (None, Some(op)) => Some(op),
+            (None, None)
+                if changed(&|p| desired::invoke_config(p) != desired::invoke_config(want)) =>
+            {
+                Some(Op::Update(Part::InvokeConfig, Change::Settings))
+            }
+            (None, None) => None,
+        };
+        op.map(|op| s.add(op, [function, queue]))
+    } else if prior.is_some_and(|p| p.on_failure.is_some()) {
+        Some(s.add(Op::Delete(Part::InvokeConfig), [function]))
+    } else {
+        None
+    };
+    // A queue the pipeline no longer uses goes once nothing sends to it.
+    if !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue)) {
+        s.add(Op::Delete(Part::Queue), [invoke]);
+    }
 
     // The permission, as soon as the function is there.
     let permission_op = match (function_made, make(Part::Permission)) {
@@ -334,11 +409,20 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
         let emptied = empty_bucket.then(|| s.add(Op::EmptyBucket, [after, notification]));
         s.add(Op::Delete(Part::Bucket), [after, notification, emptied]);
     }
-    if parts.contains(Part::Function) || parts.contains(Part::Permission) {
-        s.add(Op::Delete(Part::Function), [after]);
-    }
+    // Deleting the function takes its permission and invoke configuration.
+    let function = [Part::Function, Part::Permission, Part::InvokeConfig]
+        .iter()
+        .any(|p| parts.contains(*p))
+        .then(|| s.add(Op::Delete(Part::Function), [after]));
     if parts.contains(Part::Role) || parts.contains(Part::Policy) {
         s.add(Op::Delete(Part::Role), [after]);
+    }
+    // Once nothing writes to them any more.
+    if parts.contains(Part::LogGroup) {
+        s.add(Op::Delete(Part::LogGroup), [after, function]);
+    }
+    if parts.contains(Part::Queue) {
+        s.add(Op::Delete(Part::Queue), [after, function]);
     }
 }
 
@@ -349,14 +433,18 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
 /// everything on it but the pipeline's own notifications.
 pub fn destroy(prior: &State<Known>) -> Steps {
     let mut s = Steps::default();
-    if prior.create_bucket {
-        let check = s.add(Op::CheckDeletable, []);
-        teardown(PartSet::all(), prior.force_destroy, Some(check), &mut s);
-    } else {
-        let mut parts = PartSet::all();
-        parts.remove(Part::Bucket);
-        teardown(parts, false, None, &mut s);
+    let mut parts = prior.wanted();
+    if prior.logs.as_ref().is_some_and(|l| l.keep_on_destroy) {
+        parts.remove(Part::LogGroup);
     }
+    let check =
+        (prior.create_bucket || parts.contains(Part::Queue)).then(|| s.add(Op::CheckDeletable, []));
+    teardown(
+        parts,
+        prior.force_destroy && prior.create_bucket,
+        check,
+        &mut s,
+    );
     s
 }
 
@@ -414,6 +502,7 @@ mod tests {
                 Op::Create(Bucket),
                 Op::Create(Role),
                 Op::Create(Policy),
+                Op::Create(LogGroup),
                 Op::BuildPackage,
                 Op::Create(Function),
                 Op::Create(Permission),
@@ -421,6 +510,9 @@ mod tests {
                 Op::Create(Notification),
             ]
         );
+        // The log group is there before the function, off the role's path.
+        assert!(waits_for(&s, Op::Create(Function), Op::Create(LogGroup)));
+        assert!(step(&s, Op::Create(LogGroup)).after.is_empty());
         // The bucket and the role chain start at once, side by side.
         assert!(step(&s, Op::Create(Bucket)).after.is_empty());
         assert!(step(&s, Op::Create(Role)).after.is_empty());
@@ -483,6 +575,7 @@ mod tests {
             [
                 Op::Update(Bucket, Change::Tags),
                 Op::Update(Role, Change::Tags),
+                Op::Update(LogGroup, Change::Tags),
                 Op::Update(Function, Change::Tags),
             ]
         );
@@ -609,7 +702,8 @@ mod tests {
             [
                 Op::Delete(Part::Notification),
                 Op::Delete(Part::Function),
-                Op::Delete(Part::Role)
+                Op::Delete(Part::Role),
+                Op::Delete(Part::LogGroup),
             ]
         );
         // Letting go of a bucket the pipeline made: its tags go (and the
@@ -621,6 +715,53 @@ mod tests {
         // And taking it over again.
         let s = converge(&prior, Some(&want), Facts::of(&want));
         assert_eq!(s.ops(), [Op::Adopt(Part::Bucket), tags]);
+    }
+
+    #[test]
+    fn failure_handling_adds_a_queue_and_an_invoke_config_beside_the_chain() {
+        use crate::pipeline::state::OnFailure;
+        let mut want = known_state("orders");
+        want.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(1),
+            maximum_event_age: Some(3600),
+            queue_arn: None,
+        });
+        want.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
+        want.failure_queue_url = Some("https://sqs.us-east-1.amazonaws.com/1/orders-failed".into());
+        want.function.reserved_concurrency = Some(5);
+        let s = converge(&want, None, Facts::default());
+        well_ordered(&s);
+        use Part::*;
+        let invoke = Op::Create(InvokeConfig);
+        assert!(waits_for(&s, invoke, Op::Create(Queue)));
+        assert!(waits_for(&s, invoke, Op::Create(Function)));
+        // Neither the queue nor the invoke config is on the notification's path.
+        assert!(!waits_for(&s, Op::Create(Notification), Op::Create(Queue)));
+        assert!(!waits_for(&s, Op::Create(Notification), invoke));
+        assert!(step(&s, Op::Create(Queue)).after.is_empty());
+        assert!(waits_for(
+            &s,
+            Op::Update(Function, Change::Concurrency),
+            Op::Create(Function)
+        ));
+        // Changing the retries updates the invoke config alone.
+        let mut fewer = want.clone();
+        if let Some(f) = &mut fewer.on_failure {
+            f.maximum_retry_attempts = Some(0);
+        }
+        assert_eq!(
+            converge(&fewer, Some(&want), Facts::of(&want)).ops(),
+            [Op::Update(InvokeConfig, Change::Settings)]
+        );
+        // Dropping on_failure removes the invoke config, then the queue.
+        let none = known_state("orders");
+        let s = converge(&none, Some(&want), Facts::of(&want));
+        assert!(waits_for(&s, Op::Delete(Queue), Op::Delete(InvokeConfig)));
+        // A destroy refuses while the queue holds events (the check), and
+        // removes the queue after the function.
+        let d = destroy(&want);
+        assert!(waits_for(&d, Op::Delete(Queue), Op::CheckDeletable));
+        assert!(waits_for(&d, Op::Delete(Queue), Op::Delete(Function)));
     }
 
     #[test]
@@ -661,8 +802,11 @@ mod tests {
                 Op::Delete(Bucket),
                 Op::Delete(Function),
                 Op::Delete(Role),
+                Op::Delete(LogGroup),
             ]
         );
+        // The log group goes once the function cannot write to it.
+        assert!(waits_for(&s, Op::Delete(LogGroup), Op::Delete(Function)));
         for op in &s.ops()[1..] {
             assert!(waits_for(&s, *op, Op::CheckDeletable), "{op}");
         }

@@ -17,7 +17,7 @@ use super::state::attr;
 type Migration = fn(&mut Map<String, Json>);
 
 /// Every migration, by the version it starts from.
-const MIGRATIONS: &[(i64, Migration)] = &[(0, v0_to_v1)];
+const MIGRATIONS: &[(i64, Migration)] = &[(0, v0_to_v1), (1, v1_to_v2)];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
 /// pipeline made its bucket, owned one notification configuration per
@@ -76,6 +76,29 @@ pub fn upgrade(version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
     value::decode_json(&json, &schema::schema().value_type()).map_err(|e| unreadable(e.to_string()))
 }
 
+/// Failure handling, logs and function settings. Before this the function's
+/// log group was Lambda's (made on first use, kept forever): recorded as
+/// missing, so the next plan shows it as an addition and the apply adopts
+/// the group Lambda made. No failure handling, no reserved concurrency, the
+/// default 512 MB of `/tmp`, no layers.
+fn v1_to_v2(state: &mut Map<String, Json>) {
+    for key in [
+        attr::FAILURE_QUEUE_ARN,
+        attr::FAILURE_QUEUE_URL,
+        attr::LOG_GROUP_RETENTION_IN_DAYS,
+        attr::ON_FAILURE,
+        attr::LOGS,
+    ] {
+        state.insert(key.into(), Json::Null);
+    }
+    state.insert(attr::LOG_GROUP_NAME.into(), Json::String(String::new()));
+    if let Some(Json::Object(f)) = state.get_mut(attr::FUNCTION) {
+        f.insert(attr::RESERVED_CONCURRENCY.into(), Json::Null);
+        f.insert(attr::EPHEMERAL_STORAGE.into(), Json::from(512));
+        f.insert(attr::LAYERS.into(), Json::Null);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +117,37 @@ mod tests {
             fields[attr::NOTIFICATION_IDS],
             serde_json::json!(["eventpipe-orders-0", "eventpipe-orders-1"])
         );
+    }
+
+    #[test]
+    fn a_0_1_0_state_upgrades_through_every_version_to_the_schema() {
+        let v0 = serde_json::json!({
+            "id": "orders", "name": "orders", "bucket_name": "b", "force_destroy": false,
+            "output_prefix": null, "require_tls": true, "tags": null, "tags_all": {},
+            "bucket_arn": "arn:aws:s3:::b", "role_name": "orders-role",
+            "role_arn": "arn:aws:iam::123456789012:role/orders-role",
+            "function_name": "orders",
+            "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:orders",
+            "s3_permission_id": "eventpipe-s3-invoke", "source_code_hash": "ab",
+            "policy_json": "{}",
+            "function": {
+                "source_dir": "/src", "handler": "app.handler", "runtime": "python3.12",
+                "memory_size": 512, "timeout": 60, "environment": null,
+                "architecture": "x86_64", "description": null
+            },
+            "trigger": [{"events": ["s3:ObjectCreated:*"], "filter_prefix": "data/",
+                         "filter_suffix": null}]
+        });
+        let v = upgrade(0, v0.to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        assert!(
+            s.log_group_name.is_empty(),
+            "the group is not the pipeline's yet"
+        );
+        assert_eq!(s.function.ephemeral_storage, 512);
+        assert!(s.on_failure.is_none() && s.logs.is_none());
+        assert_eq!(s.notification_ids, ["eventpipe-orders-0"]);
     }
 
     #[test]

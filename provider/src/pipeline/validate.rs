@@ -116,6 +116,26 @@ pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
             ));
         }
     }
+    if let Field::Known(logs) = &cfg.logs
+        && logs.format == Field::Known("Text".to_owned())
+    {
+        for (name, level) in [
+            (attr::APPLICATION_LOG_LEVEL, &logs.application_log_level),
+            (attr::SYSTEM_LOG_LEVEL, &logs.system_log_level),
+        ] {
+            if let Field::Known(l) = level {
+                diags.push(error(
+                    path::logs(name),
+                    "Log level needs JSON logs",
+                    format!(
+                        "Lambda filters log lines by level only for JSON logs; with format = \
+                         \"Text\" the level {l:?} would be ignored. Set format = \"JSON\", or \
+                         remove {name}."
+                    ),
+                ));
+            }
+        }
+    }
     check_function(&cfg.function, source, &mut diags);
     if let Field::Known(triggers) = &cfg.trigger {
         check_triggers(triggers, &cfg.output_prefix, &mut diags);
@@ -145,6 +165,92 @@ pub fn name_validator() -> Validator {
     Validator::Custom {
         doc: "1 to 59 letters, digits, `-` and `_` (so `<name>-role` fits IAM's 64 characters).",
         check: |v| name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub fn retention_validator() -> Validator {
+    Validator::Custom {
+        doc: "One of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, \
+              180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653.",
+        check: |v| {
+            let n = v
+                .as_number()
+                .and_then(|n| n.as_i64())
+                .ok_or("expected a whole number")?;
+            if RETENTION_DAYS.contains(&n) {
+                return Ok(());
+            }
+            let near = RETENTION_DAYS
+                .iter()
+                .min_by_key(|d| (**d - n).abs())
+                .copied()
+                .unwrap_or(30);
+            Err(format!(
+                "{n} days is not a retention CloudWatch Logs accepts (the nearest is {near}); \
+                 use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, \
+                 1827, 2192, 2557, 2922, 3288, 3653"
+            ))
+        },
+    }
+}
+
+/// `arn:<partition>:sqs:<region>:<account>:<name>`.
+fn queue_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sqs"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not an SQS queue ARN such as arn:aws:sqs:us-east-1:123456789012:failed"
+        ))
+    }
+}
+
+pub fn queue_arn_validator() -> Validator {
+    Validator::Custom {
+        doc: "An SQS queue ARN, `arn:aws:sqs:<region>:<account>:<name>`.",
+        check: |v| queue_arn_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// `arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>`.
+pub fn layer_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 8
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "lambda"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5] == "layer"
+        && !parts[6].is_empty()
+        && parts[6]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !parts[7].is_empty()
+        && parts[7].bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not a layer version ARN such as \
+             arn:aws:lambda:us-east-1:123456789012:layer:numpy:3"
+        ))
     }
 }
 
@@ -292,6 +398,23 @@ fn check_function(f: &Function<Planning>, source: &Source, diags: &mut Diagnosti
                      {MAX_ENV_BYTES} bytes in all. Keep large settings in S3 or Parameter Store."
                 ),
             ));
+        }
+    }
+    if let Field::Known(layers) = &f.layers {
+        if layers.len() > 5 {
+            diags.push(error(
+                fp(attr::LAYERS),
+                "Too many layers",
+                format!(
+                    "A function can use at most 5 layers; {} are listed.",
+                    layers.len()
+                ),
+            ));
+        }
+        for (i, l) in layers.iter().enumerate() {
+            if let Err(why) = layer_arn_problem(l) {
+                diags.push(error(fp(attr::LAYERS).index(i), "Invalid layer ARN", why));
+            }
         }
     }
     if let Field::Known(t) = f.timeout

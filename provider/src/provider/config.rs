@@ -69,7 +69,7 @@ pub fn schema() -> Schema {
     }
 }
 
-const SERVICES: [&str; 6] = ["s3", "lambda", "iam", "sts", "kinesis", "logs"];
+const SERVICES: [&str; 7] = ["s3", "lambda", "iam", "sts", "kinesis", "logs", "sqs"];
 
 fn endpoints_block() -> Block {
     let mut b = Block::new("Per-service endpoint overrides; each wins over `endpoint_url`.");
@@ -83,6 +83,7 @@ fn endpoints_block() -> Block {
                     "iam" => "Endpoint for IAM.",
                     "sts" => "Endpoint for STS.",
                     "kinesis" => "Endpoint for Kinesis.",
+                    "sqs" => "Endpoint for SQS.",
                     _ => "Endpoint for CloudWatch Logs.",
                 })
                 .validate(url_validator()),
@@ -193,6 +194,7 @@ fn read(config: &Value, diags: &mut Diagnostics) -> Result<ProviderSettings, Acc
                 "iam" => e.iam = url,
                 "sts" => e.sts = url,
                 "kinesis" => e.kinesis = url,
+                "sqs" => e.sqs = url,
                 _ => e.logs = url,
             }
         }

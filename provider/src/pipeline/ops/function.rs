@@ -72,7 +72,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     lambda::wait_ready(lc, name, run.stop)
         .await
         .map_err(ApplyError::aws("waiting for the function to become active"))?;
-    if f.settings != wanted {
+    if !desired::same_settings(&f.settings, &wanted) {
         lambda::update_settings(lc, name, &wanted, run.stop)
             .await
             .map_err(ApplyError::aws("updating the function's settings"))?;
@@ -162,6 +162,19 @@ pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {
     )
     .await
     .map_err(ApplyError::aws("tagging the function"))
+}
+
+/// Reserves the function's concurrency, or takes the reservation away.
+pub async fn update_concurrency(run: &Run<'_>) -> Result<(), ApplyError> {
+    lambda::set_concurrency(
+        &run.aws.lambda,
+        &run.want.function_name,
+        desired::concurrency(run.want),
+    )
+    .await
+    .map_err(ApplyError::aws(
+        "setting the function's reserved concurrency",
+    ))
 }
 
 /// Waits until a new function is Active.

@@ -5,7 +5,11 @@
 
 pub mod backfill;
 pub mod bucket;
+pub mod check;
 pub mod function;
+pub mod invoke_config;
+pub mod log_group;
 pub mod notification;
 pub mod permission;
+pub mod queue;
 pub mod role;

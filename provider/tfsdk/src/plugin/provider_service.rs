@@ -99,7 +99,7 @@ pub fn schema_problems(s: &Schema) -> Vec<String> {
         }
         for nb in &b.block_types {
             if nb.nesting == pb::schema::nested_block::NestingMode::Single as i32
-                && (nb.max_items > 1 || (nb.min_items != nb.max_items && nb.min_items != 0))
+                && (nb.min_items != nb.max_items || nb.min_items > 1)
             {
                 out.push(format!("block {} has bad item limits", nb.type_name));
             }

@@ -158,13 +158,14 @@ impl NestedBlock {
         }
     }
 
-    /// At most one block.
+    /// At most one block. (Terraform wants MinItems and MaxItems equal in
+    /// single nesting: both 0 for an optional block.)
     pub fn single_optional(name: &'static str, block: Block) -> Self {
         NestedBlock {
             name,
             nesting: Nesting::Single,
             min_items: 0,
-            max_items: 1,
+            max_items: 0,
             block,
         }
     }

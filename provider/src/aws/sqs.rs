@@ -1,0 +1,167 @@
+//! SQS: the failure queue a pipeline makes for the events its function
+//! could not process.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use super::AwsError;
+use super::error::{err, found};
+
+/// What the pipeline sets on a queue it makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// Seconds a message is kept.
+    pub retention_s: u32,
+    /// Server-side encryption with SQS-managed keys.
+    pub sse: bool,
+}
+
+/// A queue as SQS reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queue {
+    pub url: String,
+    pub arn: String,
+    pub settings: QueueSettings,
+    /// Messages waiting, visible or in flight.
+    pub messages: u64,
+    pub tags: BTreeMap<String, String>,
+}
+
+fn attributes(s: &QueueSettings) -> HashMap<QueueAttributeName, String> {
+    HashMap::from([
+        (
+            QueueAttributeName::MessageRetentionPeriod,
+            s.retention_s.to_string(),
+        ),
+        (QueueAttributeName::SqsManagedSseEnabled, s.sse.to_string()),
+    ])
+}
+
+/// Creates the queue with its settings and `tags`; returns its URL. SQS
+/// answers with the existing queue's URL when one of that name has the
+/// same attributes, so the caller checks ownership by the tags.
+pub async fn create_queue(
+    sqs: &Client,
+    name: &str,
+    settings: &QueueSettings,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, AwsError> {
+    let out = sqs
+        .create_queue()
+        .queue_name(name)
+        .set_attributes(Some(attributes(settings)))
+        .set_tags(Some(
+            tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ))
+        .send()
+        .await
+        .map_err(err("sqs:CreateQueue"))?;
+    out.queue_url
+        .ok_or_else(|| AwsError::Unexpected("CreateQueue returned no queue URL".into()))
+}
+
+/// The queue's URL, or `None` when there is no queue of that name.
+pub async fn queue_url(sqs: &Client, name: &str) -> Result<Option<String>, AwsError> {
+    let r = sqs
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(err("sqs:GetQueueUrl"));
+    Ok(found(r)?.and_then(|o| o.queue_url))
+}
+
+/// The queue at `url`, or `None` when it is gone.
+pub async fn queue(sqs: &Client, url: &str) -> Result<Option<Queue>, AwsError> {
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .map_err(err("sqs:GetQueueAttributes"));
+    let Some(attrs) = found(attrs)? else {
+        return Ok(None);
+    };
+    let a = attrs.attributes.unwrap_or_default();
+    let get = |k: QueueAttributeName| a.get(&k).cloned().unwrap_or_default();
+    let number = |k: QueueAttributeName| get(k).parse::<u64>().unwrap_or(0);
+    let tags = found(
+        sqs.list_queue_tags()
+            .queue_url(url)
+            .send()
+            .await
+            .map_err(err("sqs:ListQueueTags")),
+    )?
+    .and_then(|t| t.tags)
+    .map(|t| t.into_iter().collect())
+    .unwrap_or_default();
+    Ok(Some(Queue {
+        url: url.to_owned(),
+        arn: get(QueueAttributeName::QueueArn),
+        settings: QueueSettings {
+            retention_s: u32::try_from(number(QueueAttributeName::MessageRetentionPeriod))
+                .unwrap_or(0),
+            sse: get(QueueAttributeName::SqsManagedSseEnabled) == "true"
+                || !get(QueueAttributeName::KmsMasterKeyId).is_empty(),
+        },
+        messages: number(QueueAttributeName::ApproximateNumberOfMessages)
+            + number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            + number(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+        tags,
+    }))
+}
+
+pub async fn set_settings(
+    sqs: &Client,
+    url: &str,
+    settings: &QueueSettings,
+) -> Result<(), AwsError> {
+    sqs.set_queue_attributes()
+        .queue_url(url)
+        .set_attributes(Some(attributes(settings)))
+        .send()
+        .await
+        .map_err(err("sqs:SetQueueAttributes"))?;
+    Ok(())
+}
+
+/// Sets the queue's tags to exactly `want`, given what it has now.
+pub async fn sync_tags(
+    sqs: &Client,
+    url: &str,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let diff = super::tags::diff(have, want);
+    if !diff.remove.is_empty() {
+        sqs.untag_queue()
+            .queue_url(url)
+            .set_tag_keys(Some(diff.remove))
+            .send()
+            .await
+            .map_err(err("sqs:UntagQueue"))?;
+    }
+    if !diff.set.is_empty() {
+        sqs.tag_queue()
+            .queue_url(url)
+            .set_tags(Some(diff.set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(err("sqs:TagQueue"))?;
+    }
+    Ok(())
+}
+
+/// Deletes the queue; one already gone is fine.
+pub async fn delete_queue(sqs: &Client, url: &str) -> Result<(), AwsError> {
+    let r = sqs
+        .delete_queue()
+        .queue_url(url)
+        .send()
+        .await
+        .map_err(err("sqs:DeleteQueue"));
+    found(r).map(|_| ())
+}
