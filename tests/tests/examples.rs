@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use tests::{Moto, Workspace, tools};
+use tests::{Aws, Moto, Workspace, tools};
 
 /// Copies `examples/<name>` into the workspace root and the module next to
 /// it, pointing the example's module source at the copy.
@@ -77,6 +77,223 @@ fn the_resource_example_applies_plans_empty_and_destroys() {
 #[test]
 fn two_teams_use_the_module_side_by_side() {
     apply_plan_destroy("teams", 2);
+}
+
+/// A workspace with `examples/<name>` copied in, talking to `moto`, with
+/// `vars` as `TF_VAR_*` (the values a reader passes with `-var`).
+fn example_workspace(moto: &Moto, example: &str, vars: &[(&str, &str)]) -> Workspace {
+    let tf = newest_cli();
+    let mut ws = Workspace::new(&tf).unwrap();
+    ws.envs(moto.env_vars());
+    for (name, value) in vars {
+        ws.env(format!("TF_VAR_{name}"), *value);
+    }
+    copy_example(&ws, example);
+    ws
+}
+
+/// Log streams moto has written for `function`: one per delivered
+/// notification.
+fn deliveries(aws: &Aws, function: &str) -> usize {
+    aws.log_stream_names(&format!("/aws/lambda/{function}"))
+        .unwrap()
+        .len()
+}
+
+fn object_keys(aws: &Aws, bucket: &str) -> Vec<String> {
+    let listed = aws
+        .block_on(aws.s3().list_objects_v2().bucket(bucket).send())
+        .expect("list objects");
+    let mut keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn lambda_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
+    let mut ids: Vec<String> = lambda_notifications(aws, bucket)
+        .iter()
+        .filter_map(|n| n.id().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn queue_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
+    let n = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_notification_configuration()
+                .bucket(bucket)
+                .send(),
+        )
+        .expect("bucket notification");
+    n.queue_configurations()
+        .iter()
+        .filter_map(|q| q.id().map(str::to_owned))
+        .collect()
+}
+
+fn bucket_tags(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
+    let out = aws
+        .block_on(aws.s3().get_bucket_tagging().bucket(bucket).send())
+        .expect("bucket tags");
+    out.tag_set()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+mod existing_bucket {
+    use aws_sdk_s3::types::{
+        Event, NotificationConfiguration, PublicAccessBlockConfiguration, QueueConfiguration, Tag,
+        Tagging,
+    };
+
+    use super::*;
+
+    pub const BUCKET: &str = "acme-landing-zone-123456789012";
+    pub const WAITING_ORDER: &str = "orders/incoming/order-0001.json";
+    const AUDIT: &str = "platform-audit";
+
+    /// The bucket as the platform team made it (README.md, step 1): public
+    /// access blocked, tagged, an order already waiting. Their own
+    /// notification to an audit queue stands for whatever else the bucket
+    /// already notifies (moto does not check that the queue exists).
+    pub fn platform_team_bucket(aws: &Aws) {
+        aws.create_bucket(BUCKET).unwrap();
+        let block_all = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        let s3 = aws.s3();
+        aws.block_on(
+            s3.put_public_access_block()
+                .bucket(BUCKET)
+                .public_access_block_configuration(block_all)
+                .send(),
+        )
+        .expect("public access block");
+        let owner = Tag::builder()
+            .key("owner")
+            .value("data-platform")
+            .build()
+            .unwrap();
+        let tagging = Tagging::builder().tag_set(owner).build().unwrap();
+        aws.block_on(
+            s3.put_bucket_tagging()
+                .bucket(BUCKET)
+                .tagging(tagging)
+                .send(),
+        )
+        .expect("bucket tags");
+        let audit = QueueConfiguration::builder()
+            .id(AUDIT)
+            .queue_arn("arn:aws:sqs:us-east-1:123456789012:landing-audit")
+            .events(Event::from("s3:ObjectRemoved:*"))
+            .build()
+            .unwrap();
+        let config = NotificationConfiguration::builder()
+            .queue_configurations(audit)
+            .build();
+        aws.block_on(
+            s3.put_bucket_notification_configuration()
+                .bucket(BUCKET)
+                .notification_configuration(config)
+                .send(),
+        )
+        .expect("the platform team's notification");
+        aws.put_object(
+            BUCKET,
+            WAITING_ORDER,
+            r#"{"order_id": "0001", "items": [{"quantity": 2, "price": 9.5}]}"#,
+        )
+        .unwrap();
+    }
+
+    /// What the platform team left must be there as they left it.
+    pub fn assert_left_as_made(aws: &Aws, what: &str) {
+        assert_eq!(
+            bucket_tags(aws, BUCKET),
+            [("owner".to_owned(), "data-platform".to_owned())],
+            "{what}: the bucket's tags"
+        );
+        assert_eq!(
+            queue_notification_ids(aws, BUCKET),
+            [AUDIT],
+            "{what}: the platform team's notification"
+        );
+    }
+}
+
+#[test]
+fn two_teams_pipelines_share_a_bucket_they_do_not_own_and_leave_it_as_it_was() {
+    use existing_bucket::*;
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    platform_team_bucket(&aws);
+    let ws = example_workspace(&moto, "existing-bucket", &[("bucket_name", BUCKET)]);
+    ws.init().unwrap();
+    ws.validate().unwrap();
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains("Resources: 2 added"), "{out}");
+
+    let outputs = ws.output_json().unwrap();
+    assert_eq!(
+        outputs["backfilled_objects"]["value"], 1,
+        "the order that was waiting is backfilled: {outputs}"
+    );
+    assert_eq!(
+        lambda_notification_ids(&aws, BUCKET),
+        ["eventpipe-clicks-ingest-0", "eventpipe-orders-ingest-0"]
+    );
+    assert_left_as_made(&aws, "after apply");
+
+    // Each team's trigger delivers its own files, and only those.
+    let (orders, clicks) = (
+        deliveries(&aws, "orders-ingest"),
+        deliveries(&aws, "clicks-ingest"),
+    );
+    aws.put_object(
+        BUCKET,
+        "clicks/raw/batch-0001.ndjson",
+        "{\"page\": \"/\"}\n{\"page\": \"/cart\"}\n",
+    )
+    .unwrap();
+    assert_eq!(deliveries(&aws, "clicks-ingest"), clicks + 1);
+    assert_eq!(deliveries(&aws, "orders-ingest"), orders);
+    aws.put_object(
+        BUCKET,
+        "orders/incoming/order-0002.json",
+        r#"{"order_id": "0002", "items": [{"quantity": 1, "price": 4}]}"#,
+    )
+    .unwrap();
+    assert_eq!(deliveries(&aws, "orders-ingest"), orders + 1);
+    assert_eq!(deliveries(&aws, "clicks-ingest"), clicks + 1);
+
+    assert_plan_empty(&ws, "existing-bucket: the second plan must be empty");
+    ws.destroy_auto().unwrap();
+
+    // The pipelines are gone; the bucket is as the platform team left it,
+    // with every object.
+    let inv = aws.list_everything().unwrap().without_lambda_log_groups();
+    assert_eq!(inv.buckets, [BUCKET], "{inv}");
+    assert!(inv.functions.is_empty() && inv.roles.is_empty(), "{inv}");
+    assert!(lambda_notification_ids(&aws, BUCKET).is_empty());
+    assert_left_as_made(&aws, "after destroy");
+    assert_eq!(
+        object_keys(&aws, BUCKET),
+        [
+            "clicks/raw/batch-0001.ndjson",
+            WAITING_ORDER,
+            "orders/incoming/order-0002.json",
+        ]
+    );
 }
 
 #[test]
