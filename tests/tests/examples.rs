@@ -296,6 +296,259 @@ fn two_teams_pipelines_share_a_bucket_they_do_not_own_and_leave_it_as_it_was() {
     );
 }
 
+mod adopt {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, Runtime};
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
+        NotificationConfigurationFilter, S3KeyFilter,
+    };
+    use serde_json::json;
+
+    use super::*;
+
+    pub const BUCKET: &str = "orders-landing-123456789012";
+    pub const FUNCTION: &str = "orders-csv";
+    pub const ROLE: &str = "orders-csv-exec";
+    pub const READ_POLICY: &str = "read-orders-bucket";
+    pub const LOGS_POLICY: &str =
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    const ACCOUNT: &str = "123456789012";
+
+    /// `old/function.zip` as README.md has the reader build it:
+    /// `python3 -m zipfile -c function.zip ../app/app.py`.
+    fn hand_built_zip() -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("function.zip");
+        let out = std::process::Command::new("python3")
+            .args(["-m", "zipfile", "-c"])
+            .arg(&zip)
+            .arg(repo_path("examples/adopt/app/app.py"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", process_text(&out));
+        std::fs::read(&zip).unwrap()
+    }
+
+    /// What `old/main.tf` makes, made with the tests' own client; returns
+    /// the deployed `CodeSha256`.
+    pub fn wire_by_hand(aws: &Aws) -> String {
+        aws.create_bucket(BUCKET).unwrap();
+        let trust = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": { "Service": "lambda.amazonaws.com" },
+                "Action": "sts:AssumeRole"
+            }]
+        });
+        let iam = aws.iam();
+        let role = aws
+            .block_on(
+                iam.create_role()
+                    .role_name(ROLE)
+                    .assume_role_policy_document(trust.to_string())
+                    .send(),
+            )
+            .expect("role");
+        let role_arn = role.role().map(|r| r.arn().to_owned()).unwrap();
+        aws.block_on(
+            iam.attach_role_policy()
+                .role_name(ROLE)
+                .policy_arn(LOGS_POLICY)
+                .send(),
+        )
+        .expect("managed policy");
+        let read = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": format!("arn:aws:s3:::{BUCKET}/*")
+            }]
+        });
+        aws.block_on(
+            iam.put_role_policy()
+                .role_name(ROLE)
+                .policy_name(READ_POLICY)
+                .policy_document(read.to_string())
+                .send(),
+        )
+        .expect("inline policy");
+        let function = aws
+            .block_on(
+                aws.lambda()
+                    .create_function()
+                    .function_name(FUNCTION)
+                    .role(role_arn)
+                    .runtime(Runtime::Python312)
+                    .handler("app.handler")
+                    .memory_size(256)
+                    .timeout(30)
+                    .code(
+                        FunctionCode::builder()
+                            .zip_file(Blob::new(hand_built_zip()))
+                            .build(),
+                    )
+                    .tags("team", "orders")
+                    .send(),
+            )
+            .expect("function");
+        let function_arn = function.function_arn().unwrap().to_owned();
+        aws.block_on(
+            aws.lambda()
+                .add_permission()
+                .function_name(FUNCTION)
+                .statement_id("AllowS3Invoke")
+                .action("lambda:InvokeFunction")
+                .principal("s3.amazonaws.com")
+                .source_arn(format!("arn:aws:s3:::{BUCKET}"))
+                .send(),
+        )
+        .expect("invoke permission");
+        let rule = |name, value| FilterRule::builder().name(name).value(value).build();
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(rule(FilterRuleName::Prefix, "incoming/"))
+                    .filter_rules(rule(FilterRuleName::Suffix, ".csv"))
+                    .build(),
+            )
+            .build();
+        let trigger = LambdaFunctionConfiguration::builder()
+            .id(FUNCTION)
+            .lambda_function_arn(function_arn)
+            .events(Event::from("s3:ObjectCreated:*"))
+            .filter(filter)
+            .build()
+            .unwrap();
+        aws.block_on(
+            aws.s3()
+                .put_bucket_notification_configuration()
+                .bucket(BUCKET)
+                .notification_configuration(
+                    NotificationConfiguration::builder()
+                        .lambda_function_configurations(trigger)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("bucket notification");
+        aws.put_object(
+            BUCKET,
+            "incoming/2026-11-30.csv",
+            "order_id,quantity,price\n1001,2,9.5\n",
+        )
+        .unwrap();
+        function.code_sha256().unwrap().to_owned()
+    }
+
+    pub fn code_sha256(aws: &Aws) -> String {
+        let f = aws
+            .block_on(aws.lambda().get_function().function_name(FUNCTION).send())
+            .expect("function");
+        f.configuration()
+            .and_then(|c| c.code_sha256())
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The statement ids of the function's resource policy.
+    pub fn permission_sids(aws: &Aws) -> Vec<String> {
+        let policy = function_policy(aws, FUNCTION);
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                assert_eq!(s["Condition"]["StringEquals"]["AWS:SourceAccount"], ACCOUNT);
+                s["Sid"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_hand_wired_pipeline_is_adopted_in_place_and_the_plan_after_is_empty() {
+    use adopt::*;
+    // The hand-wired role has an AWS-managed policy attached.
+    let moto = Moto::start_with_env(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]).unwrap();
+    let aws = moto.aws().unwrap();
+    let hand_built = wire_by_hand(&aws);
+    let ws = example_workspace(
+        &moto,
+        "adopt",
+        &[("bucket_name", BUCKET), ("require_tls", "false")],
+    );
+    ws.init().unwrap();
+    ws.validate().unwrap();
+
+    // README.md, step 2.
+    let out = ws
+        .run_ok(&[
+            "import",
+            "eventpipe_event_pipeline.orders",
+            "adopt:orders-csv",
+        ])
+        .unwrap();
+    let text = flat(&out);
+    assert!(text.contains("Import successful"), "{text}");
+    assert!(
+        text.contains("Policies that are not the pipeline's stay on the role"),
+        "{text}"
+    );
+
+    // Step 3: one update in place, with the adoption warning.
+    let plan = ws.plan(&[]).unwrap();
+    let text = flat(&plan);
+    assert!(
+        text.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{text}"
+    );
+    assert!(text.contains("Adopting a pipeline wired by hand"), "{text}");
+
+    // Step 5.
+    let out = ws.apply_auto().unwrap();
+    assert!(
+        out.contains("Resources: 0 added, 1 changed, 0 destroyed"),
+        "{out}"
+    );
+    assert_ne!(
+        code_sha256(&aws),
+        hand_built,
+        "a package zipped by other tools differs from eventpipe's and is replaced once"
+    );
+    assert_eq!(permission_sids(&aws), ["eventpipe-s3-invoke"]);
+    assert_eq!(
+        lambda_notification_ids(&aws, BUCKET),
+        ["eventpipe-orders-csv-0"]
+    );
+    let roles = aws.roles().unwrap();
+    let role = roles.iter().find(|r| r.name == ROLE).expect("the role");
+    assert_eq!(role.inline_policies, ["eventpipe", READ_POLICY]);
+    assert_eq!(role.attached_policies, [LOGS_POLICY]);
+    assert!(
+        role_tags(&aws, ROLE).contains(&("eventpipe:pipeline".to_owned(), "orders-csv".to_owned()))
+    );
+    assert!(bucket_tags(&aws, BUCKET).contains(&("team".to_owned(), "orders".to_owned())));
+    let delivered = deliveries(&aws, FUNCTION);
+    aws.put_object(
+        BUCKET,
+        "incoming/2026-12-01.csv",
+        "order_id,quantity,price\n1002,1,4\n",
+    )
+    .unwrap();
+    assert_eq!(deliveries(&aws, FUNCTION), delivered + 1);
+    assert_plan_empty(&ws, "adopt: the plan after the first apply must be empty");
+
+    // Clean up as README.md says: empty the bucket, then destroy.
+    for key in object_keys(&aws, BUCKET) {
+        aws.block_on(aws.s3().delete_object().bucket(BUCKET).key(key).send())
+            .expect("delete object");
+    }
+    destroy_and_assert_empty(&ws, &moto);
+}
+
 #[test]
 fn the_basic_handlers_own_unit_tests_pass() {
     let dir = repo_path("examples/basic/tests");
