@@ -6,7 +6,11 @@ locals {
 resource "eventpipe_event_pipeline" "this" {
   name          = var.name
   bucket_name   = var.bucket_name
+  create_bucket = var.create_bucket
+  function_name = var.function_name
+  role_name     = var.role_name
   force_destroy = var.force_destroy
+  backfill      = var.backfill
   require_tls   = var.require_tls
   output_prefix = var.output_prefix
   tags          = var.tags

@@ -37,3 +37,13 @@ output "source_code_hash" {
   description = "Hash of the packaged source, as planned."
   value       = eventpipe_event_pipeline.this.source_code_hash
 }
+
+output "notification_ids" {
+  description = "Ids of the bucket notification configurations the pipeline owns, one per trigger (the main trigger first)."
+  value       = eventpipe_event_pipeline.this.notification_ids
+}
+
+output "backfilled_objects" {
+  description = "How many existing objects backfill has sent to the function so far."
+  value       = eventpipe_event_pipeline.this.backfilled_objects
+}

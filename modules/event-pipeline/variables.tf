@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) and, unless `bucket_name` is set, the bucket. Must be unique per account and region."
+  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) unless `function_name` and `role_name` are set, the bucket unless `bucket_name` is set, and the bucket's notification configurations (`eventpipe-<name>-<index>`). Must be unique per account and region."
   type        = string
 
   validation {
@@ -19,13 +19,41 @@ variable "source_dir" {
 }
 
 variable "bucket_name" {
-  description = "Name of the bucket to create. Null derives a unique, valid name from `name`, the account and the region."
+  description = "Name of the bucket to create, or with `create_bucket = false` of the existing bucket to use (then required). Null derives a unique, valid name from `name`, the account and the region. Changing it replaces the pipeline."
   type        = string
   default     = null
 
   validation {
     condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
     error_message = "The bucket_name must be 3 to 63 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit."
+  }
+}
+
+variable "create_bucket" {
+  description = "Create the bucket and manage it (public access block, encryption, TLS-only policy, tags). False uses the existing bucket `bucket_name`, which must be in the provider's region: the pipeline only adds its own notification configurations and removes them on destroy, and never changes or deletes the bucket or its objects. Switching updates in place."
+  type        = bool
+  default     = true
+}
+
+variable "function_name" {
+  description = "Name of the Lambda function. Null uses `name`. Set it to keep the name of a function taken over with `terraform import ... adopt:<function-name>`. Changing it replaces the pipeline."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.function_name))
+    error_message = "The function_name must be 1 to 64 letters, digits, '-' or '_' (Lambda's rule)."
+  }
+}
+
+variable "role_name" {
+  description = "Name of the function's IAM execution role. Null uses `<name>-role`. Set it to keep the name of a role taken over with `terraform import ... adopt:<function-name>`. Changing it replaces the pipeline."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
+    error_message = "The role_name must be 1 to 64 letters, digits or '+=,.@_-' (IAM's rule)."
   }
 }
 
@@ -132,7 +160,13 @@ variable "output_prefix" {
 }
 
 variable "force_destroy" {
-  description = "Delete every object in the bucket when the pipeline is destroyed. When false, destroying a non-empty bucket fails and deletes nothing."
+  description = "Delete every object in the bucket when the pipeline is destroyed. When false, destroying a non-empty bucket fails and deletes nothing. Only for a bucket the pipeline creates: with `create_bucket = false` it must stay false."
+  type        = bool
+  default     = false
+}
+
+variable "backfill" {
+  description = "Also process the objects already in the bucket: when the pipeline is created or gains a trigger, the function is invoked once per existing object the new trigger matches, with the event S3 sends for a new object (ObjectCreated:Put). At least once; an interrupted backfill resumes on the next apply."
   type        = bool
   default     = false
 }

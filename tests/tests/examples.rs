@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use tests::{Moto, Workspace, tools};
+use tests::{Aws, Moto, Workspace, tools};
 
 /// Copies `examples/<name>` into the workspace root and the module next to
 /// it, pointing the example's module source at the copy.
@@ -77,6 +77,476 @@ fn the_resource_example_applies_plans_empty_and_destroys() {
 #[test]
 fn two_teams_use_the_module_side_by_side() {
     apply_plan_destroy("teams", 2);
+}
+
+/// A workspace with `examples/<name>` copied in, talking to `moto`, with
+/// `vars` as `TF_VAR_*` (the values a reader passes with `-var`).
+fn example_workspace(moto: &Moto, example: &str, vars: &[(&str, &str)]) -> Workspace {
+    let tf = newest_cli();
+    let mut ws = Workspace::new(&tf).unwrap();
+    ws.envs(moto.env_vars());
+    for (name, value) in vars {
+        ws.env(format!("TF_VAR_{name}"), *value);
+    }
+    copy_example(&ws, example);
+    ws
+}
+
+/// Log streams moto has written for `function`: one per delivered
+/// notification.
+fn deliveries(aws: &Aws, function: &str) -> usize {
+    aws.log_stream_names(&format!("/aws/lambda/{function}"))
+        .unwrap()
+        .len()
+}
+
+fn object_keys(aws: &Aws, bucket: &str) -> Vec<String> {
+    let listed = aws
+        .block_on(aws.s3().list_objects_v2().bucket(bucket).send())
+        .expect("list objects");
+    let mut keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn lambda_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
+    let mut ids: Vec<String> = lambda_notifications(aws, bucket)
+        .iter()
+        .filter_map(|n| n.id().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn queue_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
+    let n = aws
+        .block_on(
+            aws.s3()
+                .get_bucket_notification_configuration()
+                .bucket(bucket)
+                .send(),
+        )
+        .expect("bucket notification");
+    n.queue_configurations()
+        .iter()
+        .filter_map(|q| q.id().map(str::to_owned))
+        .collect()
+}
+
+fn bucket_tags(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
+    let out = aws
+        .block_on(aws.s3().get_bucket_tagging().bucket(bucket).send())
+        .expect("bucket tags");
+    out.tag_set()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+mod existing_bucket {
+    use aws_sdk_s3::types::{
+        Event, NotificationConfiguration, PublicAccessBlockConfiguration, QueueConfiguration, Tag,
+        Tagging,
+    };
+
+    use super::*;
+
+    pub const BUCKET: &str = "acme-landing-zone-123456789012";
+    pub const WAITING_ORDER: &str = "orders/incoming/order-0001.json";
+    const AUDIT: &str = "platform-audit";
+
+    /// The bucket as the platform team made it (README.md, step 1): public
+    /// access blocked, tagged, an order already waiting. Their own
+    /// notification to an audit queue stands for whatever else the bucket
+    /// already notifies (moto does not check that the queue exists).
+    pub fn platform_team_bucket(aws: &Aws) {
+        aws.create_bucket(BUCKET).unwrap();
+        let block_all = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        let s3 = aws.s3();
+        aws.block_on(
+            s3.put_public_access_block()
+                .bucket(BUCKET)
+                .public_access_block_configuration(block_all)
+                .send(),
+        )
+        .expect("public access block");
+        let owner = Tag::builder()
+            .key("owner")
+            .value("data-platform")
+            .build()
+            .unwrap();
+        let tagging = Tagging::builder().tag_set(owner).build().unwrap();
+        aws.block_on(
+            s3.put_bucket_tagging()
+                .bucket(BUCKET)
+                .tagging(tagging)
+                .send(),
+        )
+        .expect("bucket tags");
+        let audit = QueueConfiguration::builder()
+            .id(AUDIT)
+            .queue_arn("arn:aws:sqs:us-east-1:123456789012:landing-audit")
+            .events(Event::from("s3:ObjectRemoved:*"))
+            .build()
+            .unwrap();
+        let config = NotificationConfiguration::builder()
+            .queue_configurations(audit)
+            .build();
+        aws.block_on(
+            s3.put_bucket_notification_configuration()
+                .bucket(BUCKET)
+                .notification_configuration(config)
+                .send(),
+        )
+        .expect("the platform team's notification");
+        aws.put_object(
+            BUCKET,
+            WAITING_ORDER,
+            r#"{"order_id": "0001", "items": [{"quantity": 2, "price": 9.5}]}"#,
+        )
+        .unwrap();
+    }
+
+    /// What the platform team left must be there as they left it.
+    pub fn assert_left_as_made(aws: &Aws, what: &str) {
+        assert_eq!(
+            bucket_tags(aws, BUCKET),
+            [("owner".to_owned(), "data-platform".to_owned())],
+            "{what}: the bucket's tags"
+        );
+        assert_eq!(
+            queue_notification_ids(aws, BUCKET),
+            [AUDIT],
+            "{what}: the platform team's notification"
+        );
+    }
+}
+
+#[test]
+fn two_teams_pipelines_share_a_bucket_they_do_not_own_and_leave_it_as_it_was() {
+    use existing_bucket::*;
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    platform_team_bucket(&aws);
+    let ws = example_workspace(&moto, "existing-bucket", &[("bucket_name", BUCKET)]);
+    ws.init().unwrap();
+    ws.validate().unwrap();
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains("Resources: 2 added"), "{out}");
+
+    let outputs = ws.output_json().unwrap();
+    assert_eq!(
+        outputs["backfilled_objects"]["value"], 1,
+        "the order that was waiting is backfilled: {outputs}"
+    );
+    assert_eq!(
+        lambda_notification_ids(&aws, BUCKET),
+        ["eventpipe-clicks-ingest-0", "eventpipe-orders-ingest-0"]
+    );
+    assert_left_as_made(&aws, "after apply");
+
+    // Each team's trigger delivers its own files, and only those.
+    let (orders, clicks) = (
+        deliveries(&aws, "orders-ingest"),
+        deliveries(&aws, "clicks-ingest"),
+    );
+    aws.put_object(
+        BUCKET,
+        "clicks/raw/batch-0001.ndjson",
+        "{\"page\": \"/\"}\n{\"page\": \"/cart\"}\n",
+    )
+    .unwrap();
+    assert_eq!(deliveries(&aws, "clicks-ingest"), clicks + 1);
+    assert_eq!(deliveries(&aws, "orders-ingest"), orders);
+    aws.put_object(
+        BUCKET,
+        "orders/incoming/order-0002.json",
+        r#"{"order_id": "0002", "items": [{"quantity": 1, "price": 4}]}"#,
+    )
+    .unwrap();
+    assert_eq!(deliveries(&aws, "orders-ingest"), orders + 1);
+    assert_eq!(deliveries(&aws, "clicks-ingest"), clicks + 1);
+
+    assert_plan_empty(&ws, "existing-bucket: the second plan must be empty");
+    ws.destroy_auto().unwrap();
+
+    // The pipelines are gone; the bucket is as the platform team left it,
+    // with every object.
+    let inv = aws.list_everything().unwrap().without_lambda_log_groups();
+    assert_eq!(inv.buckets, [BUCKET], "{inv}");
+    assert!(inv.functions.is_empty() && inv.roles.is_empty(), "{inv}");
+    assert!(lambda_notification_ids(&aws, BUCKET).is_empty());
+    assert_left_as_made(&aws, "after destroy");
+    assert_eq!(
+        object_keys(&aws, BUCKET),
+        [
+            "clicks/raw/batch-0001.ndjson",
+            WAITING_ORDER,
+            "orders/incoming/order-0002.json",
+        ]
+    );
+}
+
+mod adopt {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, Runtime};
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
+        NotificationConfigurationFilter, S3KeyFilter,
+    };
+    use serde_json::json;
+
+    use super::*;
+
+    pub const BUCKET: &str = "orders-landing-123456789012";
+    pub const FUNCTION: &str = "orders-csv";
+    pub const ROLE: &str = "orders-csv-exec";
+    pub const READ_POLICY: &str = "read-orders-bucket";
+    pub const LOGS_POLICY: &str =
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    const ACCOUNT: &str = "123456789012";
+
+    /// `old/function.zip` as README.md has the reader build it:
+    /// `python3 -m zipfile -c function.zip ../app/app.py`.
+    fn hand_built_zip() -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("function.zip");
+        let out = std::process::Command::new("python3")
+            .args(["-m", "zipfile", "-c"])
+            .arg(&zip)
+            .arg(repo_path("examples/adopt/app/app.py"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", process_text(&out));
+        std::fs::read(&zip).unwrap()
+    }
+
+    /// What `old/main.tf` makes, made with the tests' own client; returns
+    /// the deployed `CodeSha256`.
+    pub fn wire_by_hand(aws: &Aws) -> String {
+        aws.create_bucket(BUCKET).unwrap();
+        let trust = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": { "Service": "lambda.amazonaws.com" },
+                "Action": "sts:AssumeRole"
+            }]
+        });
+        let iam = aws.iam();
+        let role = aws
+            .block_on(
+                iam.create_role()
+                    .role_name(ROLE)
+                    .assume_role_policy_document(trust.to_string())
+                    .send(),
+            )
+            .expect("role");
+        let role_arn = role.role().map(|r| r.arn().to_owned()).unwrap();
+        aws.block_on(
+            iam.attach_role_policy()
+                .role_name(ROLE)
+                .policy_arn(LOGS_POLICY)
+                .send(),
+        )
+        .expect("managed policy");
+        let read = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": format!("arn:aws:s3:::{BUCKET}/*")
+            }]
+        });
+        aws.block_on(
+            iam.put_role_policy()
+                .role_name(ROLE)
+                .policy_name(READ_POLICY)
+                .policy_document(read.to_string())
+                .send(),
+        )
+        .expect("inline policy");
+        let function = aws
+            .block_on(
+                aws.lambda()
+                    .create_function()
+                    .function_name(FUNCTION)
+                    .role(role_arn)
+                    .runtime(Runtime::Python312)
+                    .handler("app.handler")
+                    .memory_size(256)
+                    .timeout(30)
+                    .code(
+                        FunctionCode::builder()
+                            .zip_file(Blob::new(hand_built_zip()))
+                            .build(),
+                    )
+                    .tags("team", "orders")
+                    .send(),
+            )
+            .expect("function");
+        let function_arn = function.function_arn().unwrap().to_owned();
+        aws.block_on(
+            aws.lambda()
+                .add_permission()
+                .function_name(FUNCTION)
+                .statement_id("AllowS3Invoke")
+                .action("lambda:InvokeFunction")
+                .principal("s3.amazonaws.com")
+                .source_arn(format!("arn:aws:s3:::{BUCKET}"))
+                .send(),
+        )
+        .expect("invoke permission");
+        let rule = |name, value| FilterRule::builder().name(name).value(value).build();
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(rule(FilterRuleName::Prefix, "incoming/"))
+                    .filter_rules(rule(FilterRuleName::Suffix, ".csv"))
+                    .build(),
+            )
+            .build();
+        let trigger = LambdaFunctionConfiguration::builder()
+            .id(FUNCTION)
+            .lambda_function_arn(function_arn)
+            .events(Event::from("s3:ObjectCreated:*"))
+            .filter(filter)
+            .build()
+            .unwrap();
+        aws.block_on(
+            aws.s3()
+                .put_bucket_notification_configuration()
+                .bucket(BUCKET)
+                .notification_configuration(
+                    NotificationConfiguration::builder()
+                        .lambda_function_configurations(trigger)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("bucket notification");
+        aws.put_object(
+            BUCKET,
+            "incoming/2026-11-30.csv",
+            "order_id,quantity,price\n1001,2,9.5\n",
+        )
+        .unwrap();
+        function.code_sha256().unwrap().to_owned()
+    }
+
+    pub fn code_sha256(aws: &Aws) -> String {
+        let f = aws
+            .block_on(aws.lambda().get_function().function_name(FUNCTION).send())
+            .expect("function");
+        f.configuration()
+            .and_then(|c| c.code_sha256())
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The statement ids of the function's resource policy.
+    pub fn permission_sids(aws: &Aws) -> Vec<String> {
+        let policy = function_policy(aws, FUNCTION);
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                assert_eq!(s["Condition"]["StringEquals"]["AWS:SourceAccount"], ACCOUNT);
+                s["Sid"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_hand_wired_pipeline_is_adopted_in_place_and_the_plan_after_is_empty() {
+    use adopt::*;
+    // The hand-wired role has an AWS-managed policy attached.
+    let moto = Moto::start_with_env(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]).unwrap();
+    let aws = moto.aws().unwrap();
+    let hand_built = wire_by_hand(&aws);
+    let ws = example_workspace(
+        &moto,
+        "adopt",
+        &[("bucket_name", BUCKET), ("require_tls", "false")],
+    );
+    ws.init().unwrap();
+    ws.validate().unwrap();
+
+    // README.md, step 2.
+    let out = ws
+        .run_ok(&[
+            "import",
+            "eventpipe_event_pipeline.orders",
+            "adopt:orders-csv",
+        ])
+        .unwrap();
+    let text = flat(&out);
+    assert!(text.contains("Import successful"), "{text}");
+    assert!(
+        text.contains("Policies that are not the pipeline's stay on the role"),
+        "{text}"
+    );
+
+    // Step 3: one update in place, with the adoption warning.
+    let plan = ws.plan(&[]).unwrap();
+    let text = flat(&plan);
+    assert!(
+        text.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{text}"
+    );
+    assert!(text.contains("Adopting a pipeline wired by hand"), "{text}");
+
+    // Step 5.
+    let out = ws.apply_auto().unwrap();
+    assert!(
+        out.contains("Resources: 0 added, 1 changed, 0 destroyed"),
+        "{out}"
+    );
+    assert_ne!(
+        code_sha256(&aws),
+        hand_built,
+        "a package zipped by other tools differs from eventpipe's and is replaced once"
+    );
+    assert_eq!(permission_sids(&aws), ["eventpipe-s3-invoke"]);
+    assert_eq!(
+        lambda_notification_ids(&aws, BUCKET),
+        ["eventpipe-orders-csv-0"]
+    );
+    let roles = aws.roles().unwrap();
+    let role = roles.iter().find(|r| r.name == ROLE).expect("the role");
+    assert_eq!(role.inline_policies, ["eventpipe", READ_POLICY]);
+    assert_eq!(role.attached_policies, [LOGS_POLICY]);
+    assert!(
+        role_tags(&aws, ROLE).contains(&("eventpipe:pipeline".to_owned(), "orders-csv".to_owned()))
+    );
+    assert!(bucket_tags(&aws, BUCKET).contains(&("team".to_owned(), "orders".to_owned())));
+    let delivered = deliveries(&aws, FUNCTION);
+    aws.put_object(
+        BUCKET,
+        "incoming/2026-12-01.csv",
+        "order_id,quantity,price\n1002,1,4\n",
+    )
+    .unwrap();
+    assert_eq!(deliveries(&aws, FUNCTION), delivered + 1);
+    assert_plan_empty(&ws, "adopt: the plan after the first apply must be empty");
+
+    // Clean up as README.md says: empty the bucket, then destroy.
+    for key in object_keys(&aws, BUCKET) {
+        aws.block_on(aws.s3().delete_object().bucket(BUCKET).key(key).send())
+            .expect("delete object");
+    }
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The registry examples the docs embed work as documented: the provider
 //! block and the resource example validate and plan, and the pipeline they
 //! create can be imported with the command in `import.sh`, after which the
-//! same configuration plans no changes.
+//! same configuration plans no changes; the existing-bucket example applies
+//! to a bucket made beforehand and leaves it behind on destroy.
 
 mod common;
 
@@ -11,6 +12,7 @@ use tests::Moto;
 const RESOURCE: &str = "examples/resources/eventpipe_event_pipeline/resource.tf";
 const IMPORT: &str = "examples/resources/eventpipe_event_pipeline/import.sh";
 const PROVIDER: &str = "examples/provider/provider.tf";
+const EXISTING_BUCKET: &str = "examples/resources/eventpipe_event_pipeline/existing-bucket.tf";
 
 /// The arguments of the `terraform import ...` line of `import.sh`.
 fn import_args(script: &str) -> Vec<String> {
@@ -55,4 +57,58 @@ fn the_resource_example_applies_and_imports_with_the_documented_command() {
     assert!(out.contains("Import successful"), "{out}");
     assert_plan_empty(&ws, "the example must plan no changes after import");
     destroy_and_assert_empty(&ws, &moto);
+}
+
+#[test]
+fn the_existing_bucket_example_adds_its_notification_and_leaves_the_bucket() {
+    const BUCKET: &str = "acme-landing-zone";
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    aws.create_bucket(BUCKET).unwrap();
+    aws.put_object(BUCKET, "clicks/batch-0001.ndjson", "{\"page\": \"/\"}\n")
+        .unwrap();
+    let ws = workspace(&tf, &moto, &repo_file(EXISTING_BUCKET));
+    ws.init().unwrap();
+    ws.validate().unwrap();
+    ws.apply_auto().unwrap();
+    assert_eq!(state_attrs(&ws, "clicks")["backfilled_objects"], 1);
+    assert_eq!(lambda_ids(&aws, BUCKET), ["eventpipe-clicks-ingest-0"]);
+    assert_plan_empty(&ws, "the example must plan no changes after apply");
+    ws.destroy_auto().unwrap();
+    let inv = aws.list_everything().unwrap().without_lambda_log_groups();
+    assert_eq!(inv.buckets, [BUCKET], "the bucket stays: {inv}");
+    assert!(inv.functions.is_empty() && inv.roles.is_empty(), "{inv}");
+    assert!(lambda_ids(&aws, BUCKET).is_empty());
+}
+
+/// The ids of the bucket's notification configurations that invoke a
+/// function. moto answers a bucket without any configuration with an empty
+/// `<GetBucketNotificationResponse/>`, which the SDK cannot read: none.
+fn lambda_ids(aws: &tests::Aws, bucket: &str) -> Vec<String> {
+    let call = aws
+        .s3()
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .send();
+    match aws.block_on(call) {
+        Ok(n) => n
+            .lambda_function_configurations()
+            .iter()
+            .filter_map(|c| c.id().map(str::to_owned))
+            .collect(),
+        Err(e) => {
+            let body = e
+                .raw_response()
+                .filter(|r| r.status().as_u16() == 200)
+                .and_then(|r| r.body().bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            assert!(
+                body.contains("<GetBucketNotificationResponse") && body.trim_end().ends_with("/>"),
+                "bucket notification: {e:?}"
+            );
+            Vec::new()
+        }
+    }
 }
