@@ -465,7 +465,7 @@ impl InProcess {
 
         let planned = self
             .provider
-            .plan_resource_change(TYPE, &Value::Null, &cfg, &cfg)
+            .plan_resource_change(TYPE, &Value::Null, &cfg, &cfg, &[])
             .await;
         if planned.diags.has_errors() {
             bail!("plan of {name}: {:?}", planned.diags);

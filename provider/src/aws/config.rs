@@ -64,6 +64,7 @@ pub struct AwsClients {
     pub sts: aws_sdk_sts::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub kinesis: aws_sdk_kinesis::Client,
     pub region: String,
     /// S3 is reached through an endpoint other than AWS's (an emulator or
     /// a proxy). Some emulators drop the tags given to CreateBucket, so the
@@ -136,6 +137,10 @@ impl AwsClients {
         if let Some(url) = &ep.logs {
             logs = logs.endpoint_url(url);
         }
+        let mut kinesis = aws_sdk_kinesis::config::Builder::from(&shared);
+        if let Some(url) = &ep.kinesis {
+            kinesis = kinesis.endpoint_url(url);
+        }
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
         if let Some(url) = &ep.sqs {
             sqs = sqs.endpoint_url(url);
@@ -147,6 +152,7 @@ impl AwsClients {
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
+            kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),
             account_id: OnceCell::new(),

@@ -9,8 +9,10 @@ pub use config::{AwsClients, AwsSettings, ServiceEndpoints};
 pub use error::AwsError;
 
 pub mod iam;
+pub mod kinesis;
 pub mod lambda;
 pub mod logs;
+pub mod mappings;
 pub mod retry;
 pub mod s3;
 pub mod sqs;
@@ -33,6 +35,7 @@ pub const LOG_TARGETS: &[&str] = &[
     "aws_sdk_iam",
     "aws_sdk_sts",
     "aws_sdk_sqs",
+    "aws_sdk_kinesis",
     "aws_sdk_cloudwatchlogs",
     "aws_sdk_sso",
     "aws_sdk_ssooidc",

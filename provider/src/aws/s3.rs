@@ -7,19 +7,21 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, Event, FilterRule, FilterRuleName,
     LambdaFunctionConfiguration, NotificationConfiguration, NotificationConfigurationFilter,
-    ObjectIdentifier, PublicAccessBlockConfiguration, S3KeyFilter, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging,
+    ObjectIdentifier, PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Tag, Tagging,
 };
 
 use super::AwsError;
 use super::error::{err, found};
 
-/// One Lambda trigger in a bucket's notification configuration.
+/// One of a pipeline's configurations in a bucket's notification
+/// document: to its function, or to its event queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LambdaTrigger {
+pub struct Trigger {
     pub id: String,
-    pub function_arn: String,
+    /// A function or a queue (topics are never a pipeline's).
+    pub target: Destination,
     pub events: Vec<String>,
     pub prefix: Option<String>,
     pub suffix: Option<String>,
@@ -357,37 +359,7 @@ fn is_empty_notification_document<E>(
     body.starts_with('<') && body.ends_with("/>") && body.matches('<').count() == 1
 }
 
-fn trigger_of(c: &LambdaFunctionConfiguration) -> LambdaTrigger {
-    let (prefix, suffix) = filter_of(c.filter());
-    LambdaTrigger {
-        id: c.id().unwrap_or_default().to_owned(),
-        function_arn: c.lambda_function_arn().to_owned(),
-        events: c.events().iter().map(|e| e.as_str().to_owned()).collect(),
-        prefix,
-        suffix,
-    }
-}
-
-/// The bucket's Lambda triggers that `select` picks by id; `None` when the
-/// bucket does not exist.
-pub async fn lambda_triggers(
-    s3: &Client,
-    bucket: &str,
-    select: impl Fn(&str) -> bool,
-) -> Result<Option<Vec<LambdaTrigger>>, AwsError> {
-    let Some(cfg) = found(notification_config(s3, bucket).await)? else {
-        return Ok(None);
-    };
-    Ok(Some(
-        cfg.lambda_function_configurations()
-            .iter()
-            .map(trigger_of)
-            .filter(|t| select(&t.id))
-            .collect(),
-    ))
-}
-
-fn to_config(t: &LambdaTrigger) -> Result<LambdaFunctionConfiguration, AwsError> {
+fn key_filter(t: &Trigger) -> Option<NotificationConfigurationFilter> {
     let mut rules = Vec::new();
     if let Some(p) = t.prefix.as_deref().filter(|p| !p.is_empty()) {
         rules.push(
@@ -405,30 +377,85 @@ fn to_config(t: &LambdaTrigger) -> Result<LambdaFunctionConfiguration, AwsError>
                 .build(),
         );
     }
-    let mut b = LambdaFunctionConfiguration::builder()
-        .id(&t.id)
-        .lambda_function_arn(&t.function_arn)
-        .set_events(Some(
-            t.events.iter().map(|e| Event::from(e.as_str())).collect(),
-        ));
-    if !rules.is_empty() {
-        b = b.filter(
-            NotificationConfigurationFilter::builder()
-                .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
-                .build(),
-        );
-    }
-    Ok(b.build()?)
+    (!rules.is_empty()).then(|| {
+        NotificationConfigurationFilter::builder()
+            .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+            .build()
+    })
 }
 
-/// Replaces the Lambda triggers that `replaced` picks by id with
-/// `triggers`, in one write, keeping every other notification (queues,
-/// topics, EventBridge, other functions' triggers) exactly as it was.
-pub async fn replace_lambda_triggers(
+fn events_of(t: &Trigger) -> Option<Vec<Event>> {
+    Some(t.events.iter().map(|e| Event::from(e.as_str())).collect())
+}
+
+/// The document's function and queue configurations for `triggers`, added
+/// to `lambdas` and `queues`.
+fn add_configs(
+    triggers: &[Trigger],
+    lambdas: &mut Vec<LambdaFunctionConfiguration>,
+    queues: &mut Vec<QueueConfiguration>,
+) -> Result<(), AwsError> {
+    for t in triggers {
+        match &t.target {
+            Destination::Function(arn) => lambdas.push(
+                LambdaFunctionConfiguration::builder()
+                    .id(&t.id)
+                    .lambda_function_arn(arn)
+                    .set_events(events_of(t))
+                    .set_filter(key_filter(t))
+                    .build()?,
+            ),
+            Destination::Queue(arn) => queues.push(
+                QueueConfiguration::builder()
+                    .id(&t.id)
+                    .queue_arn(arn)
+                    .set_events(events_of(t))
+                    .set_filter(key_filter(t))
+                    .build()?,
+            ),
+            Destination::Topic(_) => {
+                return Err(AwsError::Unexpected(
+                    "a pipeline never notifies a topic".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The bucket's function and queue configurations that `select` picks by
+/// id; `None` when the bucket does not exist.
+pub async fn triggers(
+    s3: &Client,
+    bucket: &str,
+    select: impl Fn(&str) -> bool,
+) -> Result<Option<Vec<Trigger>>, AwsError> {
+    let Some(all) = notifications(s3, bucket).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        all.into_iter()
+            .filter(|n| select(&n.id) && !matches!(n.destination, Destination::Topic(_)))
+            .map(|n| Trigger {
+                id: n.id,
+                target: n.destination,
+                events: n.events,
+                prefix: n.prefix,
+                suffix: n.suffix,
+            })
+            .collect(),
+    ))
+}
+
+/// Replaces the configurations (to functions or queues) that `replaced`
+/// picks by id with `triggers`, in one write, keeping every other
+/// notification (other queues, topics, EventBridge, other functions')
+/// exactly as it was.
+pub async fn replace_triggers(
     s3: &Client,
     bucket: &str,
     replaced: impl Fn(&str) -> bool,
-    triggers: &[LambdaTrigger],
+    triggers: &[Trigger],
 ) -> Result<(), AwsError> {
     let current = notification_config(s3, bucket).await?;
     let mut lambdas: Vec<LambdaFunctionConfiguration> = current
@@ -437,12 +464,16 @@ pub async fn replace_lambda_triggers(
         .filter(|c| !replaced(c.id().unwrap_or_default()))
         .cloned()
         .collect();
-    for t in triggers {
-        lambdas.push(to_config(t)?);
-    }
+    let mut queues: Vec<QueueConfiguration> = current
+        .queue_configurations()
+        .iter()
+        .filter(|c| !replaced(c.id().unwrap_or_default()))
+        .cloned()
+        .collect();
+    add_configs(triggers, &mut lambdas, &mut queues)?;
     let cfg = NotificationConfiguration::builder()
         .set_lambda_function_configurations(Some(lambdas))
-        .set_queue_configurations(Some(current.queue_configurations().to_vec()))
+        .set_queue_configurations(Some(queues))
         .set_topic_configurations(Some(current.topic_configurations().to_vec()))
         .set_event_bridge_configuration(current.event_bridge_configuration().cloned())
         .build();
@@ -452,17 +483,12 @@ pub async fn replace_lambda_triggers(
 /// Sets `triggers` as the bucket's whole notification configuration,
 /// without reading it first: only for a bucket that has nothing else to
 /// keep (one this apply just made).
-pub async fn put_lambda_triggers(
-    s3: &Client,
-    bucket: &str,
-    triggers: &[LambdaTrigger],
-) -> Result<(), AwsError> {
-    let lambdas = triggers
-        .iter()
-        .map(to_config)
-        .collect::<Result<Vec<_>, _>>()?;
+pub async fn put_triggers(s3: &Client, bucket: &str, triggers: &[Trigger]) -> Result<(), AwsError> {
+    let (mut lambdas, mut queues) = (Vec::new(), Vec::new());
+    add_configs(triggers, &mut lambdas, &mut queues)?;
     let cfg = NotificationConfiguration::builder()
         .set_lambda_function_configurations(Some(lambdas))
+        .set_queue_configurations(Some(queues))
         .build();
     put_notification_config(s3, bucket, cfg).await
 }

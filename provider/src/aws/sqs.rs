@@ -16,6 +16,12 @@ pub struct QueueSettings {
     pub retention_s: u32,
     /// Server-side encryption with SQS-managed keys.
     pub sse: bool,
+    /// Seconds a received message stays hidden from other consumers.
+    pub visibility_timeout_s: Option<u32>,
+    /// The queue's access policy (JSON).
+    pub policy: Option<String>,
+    /// Where a message goes after this many receives (dead-letter queue ARN).
+    pub redrive: Option<(String, u32)>,
 }
 
 /// A queue as SQS reports it.
@@ -30,13 +36,47 @@ pub struct Queue {
 }
 
 fn attributes(s: &QueueSettings) -> HashMap<QueueAttributeName, String> {
-    HashMap::from([
+    let mut a = HashMap::from([
         (
             QueueAttributeName::MessageRetentionPeriod,
             s.retention_s.to_string(),
         ),
         (QueueAttributeName::SqsManagedSseEnabled, s.sse.to_string()),
-    ])
+    ]);
+    if let Some(v) = s.visibility_timeout_s {
+        a.insert(QueueAttributeName::VisibilityTimeout, v.to_string());
+    }
+    if let Some(p) = &s.policy {
+        a.insert(QueueAttributeName::Policy, p.clone());
+    }
+    if let Some((dlq, n)) = &s.redrive {
+        a.insert(
+            QueueAttributeName::RedrivePolicy,
+            serde_json::json!({ "deadLetterTargetArn": dlq, "maxReceiveCount": n }).to_string(),
+        );
+    }
+    a
+}
+
+/// Two policy texts with the same meaning.
+fn same_json(a: &str, b: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(a).ok() == serde_json::from_str(b).ok()
+}
+
+impl QueueSettings {
+    /// Whether `have` (as SQS reports it) already is this.
+    pub fn matches(&self, have: &QueueSettings) -> bool {
+        self.retention_s == have.retention_s
+            && self.sse == have.sse
+            && self.redrive == have.redrive
+            && (self.visibility_timeout_s.is_none()
+                || self.visibility_timeout_s == have.visibility_timeout_s)
+            && match (&self.policy, &have.policy) {
+                (None, _) => true,
+                (Some(a), Some(b)) => same_json(a, b),
+                (Some(_), None) => false,
+            }
+    }
 }
 
 /// Creates the queue with its settings and `tags`; returns its URL. SQS
@@ -106,6 +146,19 @@ pub async fn queue(sqs: &Client, url: &str) -> Result<Option<Queue>, AwsError> {
                 .unwrap_or(0),
             sse: get(QueueAttributeName::SqsManagedSseEnabled) == "true"
                 || !get(QueueAttributeName::KmsMasterKeyId).is_empty(),
+            visibility_timeout_s: u32::try_from(number(QueueAttributeName::VisibilityTimeout)).ok(),
+            policy: Some(get(QueueAttributeName::Policy)).filter(|p| !p.is_empty()),
+            redrive: serde_json::from_str::<serde_json::Value>(&get(
+                QueueAttributeName::RedrivePolicy,
+            ))
+            .ok()
+            .and_then(|r| {
+                let dlq = r["deadLetterTargetArn"].as_str()?.to_owned();
+                let n = r["maxReceiveCount"]
+                    .as_u64()
+                    .or_else(|| r["maxReceiveCount"].as_str()?.parse().ok())?;
+                Some((dlq, u32::try_from(n).unwrap_or(u32::MAX)))
+            }),
         },
         messages: number(QueueAttributeName::ApproximateNumberOfMessages)
             + number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)

@@ -131,9 +131,9 @@ pub async fn check(
     }
     // Configurations that are not this pipeline's: its own prefix, and
     // what its state records (adopted ones it replaces), are its own.
-    let prefix = naming::notification_id_prefix(name);
     let own = |id: &str| {
-        id.starts_with(&prefix) || prior.is_some_and(|p| p.notification_ids.iter().any(|i| i == id))
+        naming::own_notification_index(name, id).is_some()
+            || prior.is_some_and(|p| p.notification_ids.iter().any(|i| i == id))
     };
     let siblings = views.plan(bucket, name, mine.clone());
     let others = view

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{lambda, s3, sqs};
+use crate::aws::{lambda, mappings, s3, sqs};
 
-use super::naming;
 use super::ownership::{
     BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG,
     UNMANAGED_BUCKET_TAG,
 };
 use super::state::{Known, State};
+use super::{naming, policy};
 
 /// Tags for every part: the user's tags plus the ownership tag that lets a
 /// later run find (and adopt) the parts again.
@@ -97,6 +97,9 @@ pub fn invoke_config(s: &State<Known>) -> Option<lambda::InvokeConfig> {
 pub const FAILURE_QUEUE: sqs::QueueSettings = sqs::QueueSettings {
     retention_s: 14 * 24 * 3600,
     sse: true,
+    visibility_timeout_s: None,
+    policy: None,
+    redrive: None,
 };
 
 /// The function's reserved concurrency (`None`: unreserved).
@@ -108,20 +111,132 @@ pub fn concurrency(s: &State<Known>) -> Option<i32> {
 
 /// The bucket notification configurations: one per trigger, each with an
 /// id this pipeline owns.
-pub fn triggers(s: &State<Known>) -> Vec<s3::LambdaTrigger> {
+pub fn triggers(s: &State<Known>) -> Vec<s3::Trigger> {
     s.trigger
         .iter()
         .enumerate()
-        .map(|(i, t)| s3::LambdaTrigger {
+        .map(|(i, t)| s3::Trigger {
             id: s
                 .notification_ids
                 .get(i)
                 .cloned()
                 .unwrap_or_else(|| naming::notification_id(&s.name, i)),
-            function_arn: s.function_arn.clone(),
+            target: if s.queued() {
+                s3::Destination::Queue(s.event_queue_arn.clone().unwrap_or_default())
+            } else {
+                s3::Destination::Function(s.function_arn.clone())
+            },
             events: t.events.clone(),
             prefix: t.filter_prefix.clone(),
             suffix: t.filter_suffix.clone(),
         })
         .collect()
+}
+
+/// The stream the pipeline makes: shards (`None`: on demand) and
+/// retention in hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamSettings {
+    pub shards: Option<i32>,
+    pub retention_hours: i32,
+}
+
+fn int(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub fn stream(s: &State<Known>) -> Option<StreamSettings> {
+    let st = s.stream.as_ref().filter(|st| st.arn.is_none())?;
+    Some(StreamSettings {
+        shards: st.shard_count.map(int),
+        retention_hours: int(st.retention_period),
+    })
+}
+
+/// How Lambda reads the stream.
+pub fn stream_mapping(s: &State<Known>) -> Option<mappings::MappingSettings> {
+    let st = s.stream.as_ref()?;
+    Some(mappings::MappingSettings {
+        batch_size: int(st.batch_size),
+        maximum_batching_window_s: int(st.maximum_batching_window),
+        starting_position: Some(st.starting_position.clone()),
+        parallelization_factor: Some(int(st.parallelization_factor)),
+        bisect_batch_on_function_error: Some(st.bisect_batch_on_function_error),
+        maximum_retry_attempts: Some(int(st.maximum_retry_attempts)),
+        maximum_record_age_s: Some(int(st.maximum_record_age)),
+        maximum_concurrency: None,
+        report_batch_item_failures: st.report_batch_item_failures,
+        // Records of batches given up go to the failure queue.
+        on_failure: s.on_failure.as_ref().and(s.failure_queue_arn.clone()),
+    })
+}
+
+/// The `queue` block's settings, with its defaults when there is none.
+struct Queueing {
+    visibility_timeout: i64,
+    max_receive_count: i64,
+    batch_size: i64,
+    maximum_batching_window: i64,
+    maximum_concurrency: Option<i64>,
+    report_batch_item_failures: bool,
+}
+
+fn queueing(s: &State<Known>) -> Queueing {
+    match &s.queue {
+        Some(q) => Queueing {
+            visibility_timeout: q.visibility_timeout,
+            max_receive_count: q.max_receive_count,
+            batch_size: q.batch_size,
+            maximum_batching_window: q.maximum_batching_window,
+            maximum_concurrency: q.maximum_concurrency,
+            report_batch_item_failures: q.report_batch_item_failures,
+        },
+        None => Queueing {
+            visibility_timeout: s.function.timeout * 6,
+            max_receive_count: 5,
+            batch_size: 10,
+            maximum_batching_window: 0,
+            maximum_concurrency: None,
+            report_batch_item_failures: false,
+        },
+    }
+}
+
+/// How Lambda drains the event queue.
+pub fn queue_mapping(s: &State<Known>) -> Option<mappings::MappingSettings> {
+    if !s.queued() {
+        return None;
+    }
+    let q = queueing(s);
+    Some(mappings::MappingSettings {
+        batch_size: int(q.batch_size),
+        maximum_batching_window_s: int(q.maximum_batching_window),
+        maximum_concurrency: q.maximum_concurrency.map(int),
+        report_batch_item_failures: q.report_batch_item_failures,
+        ..mappings::MappingSettings::default()
+    })
+}
+
+/// The event queue: encrypted, only this bucket in this account may send,
+/// messages hidden while processed, and with `on_failure` a redrive to the
+/// failure queue.
+pub fn event_queue(s: &State<Known>) -> Option<sqs::QueueSettings> {
+    if !s.queued() {
+        return None;
+    }
+    let q = queueing(s);
+    let account = policy::account_of_arn(&s.role_arn).unwrap_or_default();
+    let arn = s.event_queue_arn.clone().unwrap_or_default();
+    Some(sqs::QueueSettings {
+        retention_s: 4 * 24 * 3600,
+        sse: true,
+        visibility_timeout_s: u32::try_from(q.visibility_timeout).ok(),
+        policy: Some(policy::event_queue_policy(&arn, &s.bucket_arn, account)),
+        redrive: s.on_failure.as_ref().and_then(|_| {
+            Some((
+                s.failure_queue_arn.clone()?,
+                u32::try_from(q.max_receive_count).unwrap_or(5),
+            ))
+        }),
+    })
 }

@@ -9,6 +9,7 @@ use tracing::Instrument as _;
 
 use super::errors::ApplyError;
 use super::ops;
+use super::ops::mapping::Source;
 use super::parts::Part;
 use super::run::Run;
 use super::steps::{Change, Op, Steps};
@@ -64,6 +65,32 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         | Op::Adopt(InvokeConfig)
         | Op::Update(InvokeConfig, _) => ops::invoke_config::put(run).await,
         Op::Delete(InvokeConfig) => ops::invoke_config::delete(run).await,
+
+        Op::Create(Stream) | Op::Recreate(Stream) | Op::Adopt(Stream) => {
+            ops::stream::make(run).await
+        }
+        Op::Update(Stream, Change::Tags) => ops::stream::update_tags(run).await,
+        Op::Update(Stream, _) => ops::stream::update(run).await,
+        Op::Delete(Stream) => ops::stream::delete(run).await,
+
+        Op::Create(StreamMapping) | Op::Recreate(StreamMapping) | Op::Adopt(StreamMapping) => {
+            ops::mapping::make(run, Source::Stream).await
+        }
+        Op::Update(StreamMapping, _) => ops::mapping::update(run, Source::Stream).await,
+        Op::Delete(StreamMapping) => ops::mapping::delete(run, Source::Stream).await,
+
+        Op::Create(EventQueue) | Op::Recreate(EventQueue) | Op::Adopt(EventQueue) => {
+            ops::event_queue::make(run).await
+        }
+        Op::Update(EventQueue, Change::Tags) => ops::event_queue::update_tags(run).await,
+        Op::Update(EventQueue, _) => ops::event_queue::update(run).await,
+        Op::Delete(EventQueue) => ops::event_queue::delete(run).await,
+
+        Op::Create(QueueMapping) | Op::Recreate(QueueMapping) | Op::Adopt(QueueMapping) => {
+            ops::mapping::make(run, Source::Queue).await
+        }
+        Op::Update(QueueMapping, _) => ops::mapping::update(run, Source::Queue).await,
+        Op::Delete(QueueMapping) => ops::mapping::delete(run, Source::Queue).await,
         // Parts with nothing to take over, let go of or retire.
         Op::Release(part) | Op::Retire(part) => {
             Err(ApplyError::Internal(format!("no step to {op} ({part})")))

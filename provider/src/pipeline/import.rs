@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use tfsdk::diag::{Diagnostic, Diagnostics};
 
-use crate::aws::{AwsClients, iam, lambda, logs, s3};
+use crate::aws::{AwsClients, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::errors::ImportError;
 use super::ops::role::POLICY_NAME;
@@ -24,7 +24,10 @@ use super::ownership::{
 use super::parts::{Part, PartSet};
 use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
-use super::state::{Function, Known, Logs, OnFailure, Planning, State, Trigger};
+use super::state::{
+    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, Known, Logs, OnFailure, Planning, QueueBlock, State,
+    StreamBlock, Trigger,
+};
 use super::{naming, policy};
 
 /// The id prefix that asks for an adoption.
@@ -145,11 +148,21 @@ async fn import_own(
         failure_queue_url: None,
         log_group_name: naming::log_group_name(&naming::function_name(name)),
         log_group_retention_in_days: None,
+        delivery: DELIVERY_DIRECT.to_owned(),
+        stream_arn: None,
+        stream_name: None,
+        stream_mapping_id: None,
+        event_queue_arn: None,
+        event_queue_url: None,
+        queue_mapping_id: None,
         on_failure: None,
         logs: None,
+        stream: None,
+        queue: None,
         function: function_block(&f, f.tags.get(SOURCE_DIR_TAG).cloned().unwrap_or_default()),
         trigger: Vec::new(),
     };
+    Box::pin(read_sources(aws, &loc, &mut skeleton)).await?;
     // Failure handling: the function's invoke configuration says whether
     // the pipeline has an `on_failure` block, and with which queue.
     if let Some(c) = lambda::invoke_config(&aws.lambda, &skeleton.function_name).await? {
@@ -161,7 +174,7 @@ async fn import_own(
             queue_arn: c.on_failure.filter(|q| *q != managed),
         });
     }
-    let seen = refresh::observe(aws, &Names::of(&skeleton)).await?;
+    let seen = Box::pin(refresh::observe(aws, &Names::of(&skeleton))).await?;
     // The role's policy as IAM has it is what the state records; the
     // output prefix is the one it grants PutObject under.
     let policy_json = seen.policy.clone().unwrap_or_default();
@@ -170,6 +183,9 @@ async fn import_own(
     let mut state = refresh::merge(&skeleton, &seen, &Private::default());
     state.policy_json = policy_json;
     state.logs = logs_block(&state, &f);
+    if let Some(st) = &mut state.stream {
+        st.allow_put_records = state.policy_json.contains("kinesis:PutRecord");
+    }
     Ok(Imported {
         state,
         private: Private {
@@ -178,6 +194,83 @@ async fn import_own(
         },
         diags: Diagnostics::new(),
     })
+}
+
+/// The function's event source mappings say whether the pipeline reads a
+/// stream (its own `<name>`, or another's) and drains an event queue.
+async fn read_sources(
+    aws: &AwsClients,
+    loc: &policy::Location,
+    s: &mut State<Known>,
+) -> Result<(), ImportError> {
+    let own_stream = policy::stream_arn(loc, &s.name);
+    let own_queue = policy::queue_arn(loc, &naming::event_queue_name(&s.name));
+    for m in mappings::mappings(&aws.lambda, &s.function_name).await? {
+        let st = &m.settings;
+        if m.source_arn.contains(":kinesis:") {
+            s.stream_arn = Some(m.source_arn.clone());
+            s.stream_name = m.source_arn.rsplit('/').next().map(str::to_owned);
+            s.stream_mapping_id = Some(m.uuid.clone());
+            let (shards, retention) = if m.source_arn == own_stream {
+                match kinesis::stream(&aws.kinesis, &s.name).await? {
+                    Some(k) => (k.shards.map(i64::from), i64::from(k.retention_hours)),
+                    None => (None, 24),
+                }
+            } else {
+                (None, 24)
+            };
+            s.stream = Some(StreamBlock {
+                arn: (m.source_arn != own_stream).then(|| m.source_arn.clone()),
+                shard_count: shards,
+                retention_period: retention,
+                starting_position: st
+                    .starting_position
+                    .clone()
+                    .unwrap_or_else(|| "LATEST".into()),
+                batch_size: i64::from(st.batch_size),
+                maximum_batching_window: i64::from(st.maximum_batching_window_s),
+                parallelization_factor: i64::from(st.parallelization_factor.unwrap_or(1)),
+                bisect_batch_on_function_error: st.bisect_batch_on_function_error.unwrap_or(false),
+                maximum_retry_attempts: i64::from(st.maximum_retry_attempts.unwrap_or(-1)),
+                maximum_record_age: i64::from(st.maximum_record_age_s.unwrap_or(-1)),
+                report_batch_item_failures: st.report_batch_item_failures,
+                // Granted in the role's policy, read back from it below.
+                allow_put_records: false,
+            });
+        } else if m.source_arn == own_queue {
+            s.delivery = DELIVERY_QUEUE.to_owned();
+            s.event_queue_arn = Some(m.source_arn.clone());
+            s.event_queue_url =
+                sqs::queue_url(&aws.sqs, &naming::event_queue_name(&s.name)).await?;
+            s.queue_mapping_id = Some(m.uuid.clone());
+            s.s3_permission_id = String::new();
+            let visibility = match &s.event_queue_url {
+                Some(u) => sqs::queue(&aws.sqs, u)
+                    .await?
+                    .and_then(|q| q.settings.visibility_timeout_s)
+                    .map_or(s.function.timeout * 6, i64::from),
+                None => s.function.timeout * 6,
+            };
+            let block = QueueBlock {
+                visibility_timeout: visibility,
+                max_receive_count: 5,
+                batch_size: i64::from(st.batch_size),
+                maximum_batching_window: i64::from(st.maximum_batching_window_s),
+                maximum_concurrency: st.maximum_concurrency.map(i64::from),
+                report_batch_item_failures: st.report_batch_item_failures,
+            };
+            let defaults = QueueBlock {
+                visibility_timeout: s.function.timeout * 6,
+                max_receive_count: 5,
+                batch_size: 10,
+                maximum_batching_window: 0,
+                maximum_concurrency: None,
+                report_batch_item_failures: false,
+            };
+            s.queue = (block != defaults).then_some(block);
+        }
+    }
+    Ok(())
 }
 
 /// The `logs` block a configuration needs to match what exists: none when
@@ -298,8 +391,17 @@ async fn adopt(
         log_group_retention_in_days: log_group
             .as_ref()
             .map(|g| g.retention_in_days.map_or(0, i64::from)),
+        delivery: DELIVERY_DIRECT.to_owned(),
+        stream_arn: None,
+        stream_name: None,
+        stream_mapping_id: None,
+        event_queue_arn: None,
+        event_queue_url: None,
+        queue_mapping_id: None,
         on_failure: None,
         logs: None,
+        stream: None,
+        queue: None,
         function,
         trigger: mine
             .iter()

@@ -283,10 +283,22 @@ fn apply_time_state(
     planned: &Value,
     prior: Option<&State<Known>>,
 ) -> Result<State<Known>, ApplyError> {
+    use tfsdk::access::Field;
     let mut s = State::<Planning>::from_value(planned)?;
     if s.backfilled_objects.is_unknown() {
-        s.backfilled_objects =
-            tfsdk::access::Field::Known(prior.map_or(0, |p| p.backfilled_objects));
+        s.backfilled_objects = Field::Known(prior.map_or(0, |p| p.backfilled_objects));
+    }
+    // What only AWS's answers give (queue URLs, mapping ids): "" until
+    // they come.
+    for f in [
+        &mut s.failure_queue_url,
+        &mut s.event_queue_url,
+        &mut s.stream_mapping_id,
+        &mut s.queue_mapping_id,
+    ] {
+        if f.is_unknown() {
+            *f = Field::Known(String::new());
+        }
     }
     Ok(s.known()?)
 }
@@ -310,8 +322,15 @@ fn recorded(
     }
     let mut state = state.clone();
     state.backfilled_objects += record.backfilled;
-    if let Some(url) = &record.queue_url {
-        state.failure_queue_url = Some(url.clone());
+    for (learnt, field) in [
+        (&record.queue_url, &mut state.failure_queue_url),
+        (&record.event_queue_url, &mut state.event_queue_url),
+        (&record.stream_mapping_id, &mut state.stream_mapping_id),
+        (&record.queue_mapping_id, &mut state.queue_mapping_id),
+    ] {
+        if let Some(v) = learnt {
+            *field = Some(v.clone());
+        }
     }
     if record.package.is_some() || record.backfilled > 0 || record.backfill_left.is_some() {
         private.backfill = record.backfill_left.clone();
@@ -455,7 +474,7 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
 
 /// ImportResourceState: `terraform import eventpipe_event_pipeline.x NAME`.
 pub async fn import(ctx: &Context, id: &str) -> Recorded {
-    match import::import(&ctx.aws, id, &ctx.default_tags).await {
+    match Box::pin(import::import(&ctx.aws, id, &ctx.default_tags)).await {
         Ok(i) => Recorded {
             state: i.state.to_value(),
             private: i.private.to_bytes(),

@@ -20,6 +20,11 @@ pub fn failure_queue_name(name: &str) -> String {
     format!("{name}-failed")
 }
 
+/// The queue S3 notifies with `delivery = "queue"`.
+pub fn event_queue_name(name: &str) -> String {
+    format!("{name}-events")
+}
+
 /// Statement id of the permission that lets S3 invoke the function.
 pub const PERMISSION_SID: &str = "eventpipe-s3-invoke";
 
@@ -31,6 +36,16 @@ pub fn notification_id(name: &str, index: usize) -> String {
 /// Prefix of the notification ids this pipeline owns.
 pub fn notification_id_prefix(name: &str) -> String {
     format!("eventpipe-{name}-")
+}
+
+/// The trigger index of `id` when it is one of pipeline `name`'s own ids
+/// (`eventpipe-<name>-<index>`), so `orders` never takes
+/// `eventpipe-orders-eu-0` (pipeline `orders-eu`'s) for its own.
+pub fn own_notification_index(name: &str, id: &str) -> Option<usize> {
+    let rest = id.strip_prefix(&notification_id_prefix(name))?;
+    (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| rest.parse().ok())
+        .flatten()
 }
 
 /// A bucket name for a pipeline that does not name its bucket: the pipeline
@@ -68,6 +83,27 @@ pub fn derived_bucket_name(name: &str, partition: &str, account: &str, region: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipeline_owns_only_its_own_notification_ids() {
+        assert_eq!(
+            own_notification_index("orders", "eventpipe-orders-0"),
+            Some(0)
+        );
+        assert_eq!(
+            own_notification_index("orders", "eventpipe-orders-12"),
+            Some(12)
+        );
+        assert_eq!(
+            own_notification_index("orders", "eventpipe-orders-eu-0"),
+            None
+        );
+        assert_eq!(own_notification_index("orders", "eventpipe-orders-"), None);
+        assert_eq!(
+            own_notification_index("orders-eu", "eventpipe-orders-eu-0"),
+            Some(0)
+        );
+    }
 
     fn valid_bucket(s: &str) -> bool {
         (3..=63).contains(&s.len())

@@ -28,11 +28,19 @@ pub enum Part {
     /// The function's asynchronous invoke configuration (retries, event
     /// age, where failed events go).
     InvokeConfig,
+    /// The Kinesis stream the pipeline makes.
+    Stream,
+    /// Lambda reading the stream (an event source mapping).
+    StreamMapping,
+    /// The SQS queue S3 notifies with `delivery = "queue"`.
+    EventQueue,
+    /// Lambda draining that queue (an event source mapping).
+    QueueMapping,
 }
 
 impl Part {
     /// Every part, in creation order.
-    pub const ALL: [Part; 9] = [
+    pub const ALL: [Part; 13] = [
         Part::Bucket,
         Part::Role,
         Part::Policy,
@@ -42,6 +50,10 @@ impl Part {
         Part::LogGroup,
         Part::Queue,
         Part::InvokeConfig,
+        Part::Stream,
+        Part::StreamMapping,
+        Part::EventQueue,
+        Part::QueueMapping,
     ];
 
     fn bit(self) -> u16 {
@@ -60,6 +72,10 @@ impl Part {
             Part::LogGroup => "the log group",
             Part::Queue => "the failure queue",
             Part::InvokeConfig => "the invoke configuration",
+            Part::Stream => "the stream",
+            Part::StreamMapping => "the stream's event source mapping",
+            Part::EventQueue => "the event queue",
+            Part::QueueMapping => "the event queue's event source mapping",
         }
     }
 }

@@ -13,7 +13,7 @@ use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
 use super::defaults::DEFAULT_RETENTION_DAYS;
 use super::source::Source;
-use super::state::{Known, Planning, State, attr, path};
+use super::state::{DELIVERY_QUEUE, Known, Planning, State, attr, path};
 use super::{naming, policy};
 
 /// What planning needs to know about where the pipeline goes.
@@ -171,23 +171,90 @@ pub fn plan(
         Field::Null => Field::Known(Vec::new()),
         Field::Unknown => Field::Unknown,
     };
+    // The stream the function reads, and the queue S3 notifies.
+    let keep = |f: fn(&State<Known>) -> &Option<String>| match same_identity.map(f) {
+        Some(Some(v)) if !v.is_empty() => Field::Known(v.clone()),
+        _ => Field::Unknown,
+    };
+    (s.stream_arn, s.stream_name, s.stream_mapping_id) = match &config.stream {
+        Field::Null => (Field::Null, Field::Null, Field::Null),
+        Field::Unknown => (Field::Unknown, Field::Unknown, Field::Unknown),
+        Field::Known(st) => {
+            let (arn, stream_name) = match &st.arn {
+                Field::Known(a) => (
+                    Field::Known(a.clone()),
+                    Field::Known(a.rsplit('/').next().unwrap_or_default().to_owned()),
+                ),
+                Field::Null => (
+                    name.clone().map(|n| policy::stream_arn(loc, &n)),
+                    name.clone(),
+                ),
+                Field::Unknown => (Field::Unknown, Field::Unknown),
+            };
+            (arn, stream_name, keep(|p| &p.stream_mapping_id))
+        }
+    };
+    let queued = config.delivery.as_known().map(|d| d == DELIVERY_QUEUE);
+    (s.event_queue_arn, s.event_queue_url, s.queue_mapping_id) = match queued {
+        Some(false) => (Field::Null, Field::Null, Field::Null),
+        None => (Field::Unknown, Field::Unknown, Field::Unknown),
+        Some(true) => (
+            name.clone()
+                .map(|n| policy::queue_arn(loc, &naming::event_queue_name(&n))),
+            keep(|p| &p.event_queue_url),
+            keep(|p| &p.queue_mapping_id),
+        ),
+    };
+    // With queue delivery S3 does not invoke the function: no permission.
+    s.s3_permission_id = match queued {
+        Some(true) => Field::Known(String::new()),
+        _ => Field::Known(naming::PERMISSION_SID.to_owned()),
+    };
+    if let (Field::Known(q), Field::Known(t)) = (&mut s.queue, &config.function.timeout)
+        && q.visibility_timeout.is_null()
+    {
+        q.visibility_timeout = Field::Known(t * 6);
+    }
+
+    let allow_put = match &config.stream {
+        Field::Known(st) => st.allow_put_records.clone(),
+        _ => Field::Known(false),
+    };
     s.policy_json = match (
         &s.bucket_name,
         &s.function_name,
         &prefixes,
         &config.output_prefix,
         &s.failure_queue_arn,
+        &s.stream_arn,
+        &allow_put,
+        &s.event_queue_arn,
     ) {
-        (Field::Known(b), Field::Known(f), Field::Known(p), out, queue)
-            if !out.is_unknown() && !queue.is_unknown() =>
+        (
+            Field::Known(b),
+            Field::Known(f),
+            Field::Known(p),
+            out,
+            queue,
+            stream,
+            Field::Known(put),
+            events,
+        ) if !out.is_unknown()
+            && !queue.is_unknown()
+            && !stream.is_unknown()
+            && !events.is_unknown() =>
         {
             Field::Known(policy::inline_policy(
                 loc,
                 b,
                 f,
                 p,
-                out.as_known().map(String::as_str),
-                queue.as_known().map(String::as_str),
+                policy::Extras {
+                    output_prefix: out.as_known().map(String::as_str),
+                    failure_queue: queue.as_known().map(String::as_str),
+                    stream: stream.as_known().map(|a| (a.as_str(), *put)),
+                    event_queue: events.as_known().map(String::as_str),
+                },
             ))
         }
         _ => Field::Unknown,
@@ -291,6 +358,15 @@ mod tests {
             (attr::LOG_GROUP_RETENTION_IN_DAYS, null()),
             (attr::ON_FAILURE, null()),
             (attr::LOGS, null()),
+            (attr::DELIVERY, null()),
+            (attr::STREAM_ARN, null()),
+            (attr::STREAM_NAME, null()),
+            (attr::STREAM_MAPPING_ID, null()),
+            (attr::EVENT_QUEUE_ARN, null()),
+            (attr::EVENT_QUEUE_URL, null()),
+            (attr::QUEUE_MAPPING_ID, null()),
+            (attr::STREAM, null()),
+            (attr::QUEUE, null()),
             (
                 attr::FUNCTION,
                 Value::object([

@@ -57,6 +57,33 @@ pub fn queue_arn(loc: &Location, queue_name: &str) -> String {
     )
 }
 
+pub fn stream_arn(loc: &Location, stream_name: &str) -> String {
+    format!(
+        "arn:{}:kinesis:{}:{}:stream/{stream_name}",
+        loc.partition, loc.region, loc.account_id
+    )
+}
+
+/// The event queue's policy: only S3, for this bucket in this account, may
+/// send to it.
+pub fn event_queue_policy(queue_arn: &str, bucket_arn: &str, account_id: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "S3SendsThisBucketsEvents",
+            "Effect": "Allow",
+            "Principal": { "Service": "s3.amazonaws.com" },
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {
+                "ArnEquals": { "aws:SourceArn": bucket_arn },
+                "StringEquals": { "aws:SourceAccount": account_id }
+            }
+        }]
+    })
+    .to_string()
+}
+
 /// The account id inside an ARN such as a role's.
 pub fn account_of_arn(arn: &str) -> Option<&str> {
     let account = arn.split(':').nth(4)?;
@@ -132,14 +159,29 @@ pub fn without_tls_statement(existing: &str) -> Option<String> {
 ///
 /// `prefixes` holds each trigger's prefix; when every trigger has a
 /// non-empty one, reads are narrowed to those prefixes.
+/// What the function's role may do, beside reading its objects and writing
+/// its logs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras<'a> {
+    /// Write results under this prefix.
+    pub output_prefix: Option<&'a str>,
+    /// Send failed events to this queue.
+    pub failure_queue: Option<&'a str>,
+    /// Read this stream, and with `true` also write to it.
+    pub stream: Option<(&'a str, bool)>,
+    /// Drain this queue (`delivery = "queue"`).
+    pub event_queue: Option<&'a str>,
+}
+
 pub fn inline_policy(
     loc: &Location,
     bucket: &str,
     function_name: &str,
     prefixes: &[Option<String>],
-    output_prefix: Option<&str>,
-    failure_queue: Option<&str>,
+    extras: Extras<'_>,
 ) -> String {
+    let output_prefix = extras.output_prefix;
+    let failure_queue = extras.failure_queue;
     let bucket = bucket_arn(&loc.partition, bucket);
     let narrowed: Option<Vec<&str>> = prefixes
         .iter()
@@ -191,6 +233,37 @@ pub fn inline_policy(
             "Action": "sqs:SendMessage",
             "Resource": queue,
         }));
+    }
+    if let Some(queue) = extras.event_queue {
+        statements.push(json!({
+            "Sid": "DrainEventQueue",
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": queue,
+        }));
+    }
+    if let Some((stream, put)) = extras.stream {
+        statements.push(json!({
+            "Sid": "ReadStream",
+            "Effect": "Allow",
+            "Action": [
+                "kinesis:DescribeStream",
+                "kinesis:DescribeStreamSummary",
+                "kinesis:GetRecords",
+                "kinesis:GetShardIterator",
+                "kinesis:ListShards",
+                "kinesis:SubscribeToShard"
+            ],
+            "Resource": stream,
+        }));
+        if put {
+            statements.push(json!({
+                "Sid": "WriteStream",
+                "Effect": "Allow",
+                "Action": ["kinesis:PutRecord", "kinesis:PutRecords"],
+                "Resource": stream,
+            }));
+        }
     }
     json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
 }
@@ -267,8 +340,7 @@ mod tests {
                 Some("in/".into()),
                 Some("data/".into()),
             ],
-            None,
-            None,
+            Extras::default(),
         );
         assert_eq!(
             resources(&p, "ReadTriggeringObjects"),
@@ -278,16 +350,31 @@ mod tests {
 
     #[test]
     fn one_trigger_without_prefix_widens_reads_to_the_bucket() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("data/".into()), None], None, None);
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[Some("data/".into()), None],
+            Extras::default(),
+        );
         assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
-        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())], None, None);
+        let p = inline_policy(&loc(), "b", "f", &[Some(String::new())], Extras::default());
         assert_eq!(resources(&p, "ReadTriggeringObjects"), ["arn:aws:s3:::b/*"]);
     }
 
     #[test]
     fn failed_events_may_go_to_the_failure_queue_only() {
         let q = "arn:aws:sqs:eu-west-1:123456789012:orders-failed";
-        let p = inline_policy(&loc(), "b", "f", &[None], None, Some(q));
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[None],
+            Extras {
+                failure_queue: Some(q),
+                ..Extras::default()
+            },
+        );
         let doc: Json = serde_json::from_str(&p).unwrap();
         let send = doc["Statement"]
             .as_array()
@@ -298,14 +385,14 @@ mod tests {
             .clone();
         assert_eq!(send["Resource"], q);
         assert_eq!(send["Action"], "sqs:SendMessage");
-        let p = inline_policy(&loc(), "b", "f", &[None], None, None);
+        let p = inline_policy(&loc(), "b", "f", &[None], Extras::default());
         assert!(!p.contains("sqs:"), "{p}");
         assert!(!p.contains("logs:CreateLogGroup"), "{p}");
     }
 
     #[test]
     fn logs_are_limited_to_the_functions_own_group() {
-        let p = inline_policy(&loc(), "b", "fn1", &[None], None, None);
+        let p = inline_policy(&loc(), "b", "fn1", &[None], Extras::default());
         assert_eq!(
             resources(&p, "WriteOwnLogs"),
             [
@@ -317,7 +404,16 @@ mod tests {
 
     #[test]
     fn an_output_prefix_grants_put_there_only() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("in/".into())], Some("out/"), None);
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[Some("in/".into())],
+            Extras {
+                output_prefix: Some("out/"),
+                ..Extras::default()
+            },
+        );
         let doc: Json = serde_json::from_str(&p).unwrap();
         let put = doc["Statement"]
             .as_array()
@@ -327,17 +423,26 @@ mod tests {
             .unwrap();
         assert_eq!(put["Action"], "s3:PutObject");
         assert_eq!(put["Resource"], "arn:aws:s3:::b/out/*");
-        let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], None, None);
+        let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], Extras::default());
         assert!(!none.contains("PutObject"));
         assert_eq!(output_prefix_of(&p).as_deref(), Some("out/"));
         assert_eq!(output_prefix_of(&none), None);
-        let odd = inline_policy(&loc(), "b", "f", &[None], Some("r*s/"), None);
+        let odd = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[None],
+            Extras {
+                output_prefix: Some("r*s/"),
+                ..Extras::default()
+            },
+        );
         assert_eq!(output_prefix_of(&odd).as_deref(), Some("r*s/"));
     }
 
     #[test]
     fn literal_wildcards_in_prefixes_are_escaped() {
-        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())], None, None);
+        let p = inline_policy(&loc(), "b", "f", &[Some("a*b?/".into())], Extras::default());
         assert_eq!(
             resources(&p, "ReadTriggeringObjects"),
             ["arn:aws:s3:::b/a${*}b${?}/*"]
@@ -346,8 +451,8 @@ mod tests {
 
     #[test]
     fn policy_text_is_stable() {
-        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None, None);
-        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())], None, None);
+        let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())], Extras::default());
+        let b = inline_policy(&loc(), "b", "f", &[Some("x/".into())], Extras::default());
         assert_eq!(a, b);
     }
 

@@ -3,7 +3,7 @@
 //! state, marked missing ([`State::mark_missing`]), so the next apply
 //! re-creates just that part.
 
-use crate::aws::{AwsClients, AwsError, iam, lambda, logs, s3, sqs};
+use crate::aws::{AwsClients, AwsError, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::naming;
 use super::ops::role::POLICY_NAME;
@@ -22,10 +22,14 @@ pub struct Observed {
     pub policy: Option<String>,
     pub function: Option<lambda::Function>,
     /// The pipeline's own notification configurations on the bucket.
-    pub triggers: Vec<s3::LambdaTrigger>,
+    pub triggers: Vec<s3::Trigger>,
     pub log_group: Option<logs::LogGroup>,
     pub invoke_config: Option<lambda::InvokeConfig>,
     pub queue: Option<sqs::Queue>,
+    pub stream: Option<kinesis::Stream>,
+    pub stream_mapping: Option<mappings::Mapping>,
+    pub event_queue: Option<sqs::Queue>,
+    pub queue_mapping: Option<mappings::Mapping>,
 }
 
 impl Observed {
@@ -59,6 +63,12 @@ pub struct Names<'a> {
     pub invoke_config: bool,
     /// The failure queue the pipeline made (its name, and URL if known).
     pub queue: Option<(String, Option<&'a str>)>,
+    /// The stream the pipeline made (its name).
+    pub stream: Option<&'a str>,
+    /// The stream the function reads (its ARN).
+    pub stream_source: Option<&'a str>,
+    /// The event queue (its name, and URL if known) and ARN.
+    pub event_queue: Option<(String, Option<&'a str>, &'a str)>,
 }
 
 impl<'a> Names<'a> {
@@ -79,22 +89,77 @@ impl<'a> Names<'a> {
                     s.failure_queue_url.as_deref().filter(|u| !u.is_empty()),
                 )
             }),
+            stream: s
+                .wanted()
+                .contains(Part::Stream)
+                .then_some(s.stream_name.as_deref())
+                .flatten()
+                .filter(|n| !n.is_empty()),
+            stream_source: s.stream_arn.as_deref().filter(|a| !a.is_empty()),
+            event_queue: s.queued().then(|| {
+                (
+                    naming::event_queue_name(&s.name),
+                    s.event_queue_url.as_deref().filter(|u| !u.is_empty()),
+                    s.event_queue_arn.as_deref().unwrap_or_default(),
+                )
+            }),
         }
     }
 }
 
 /// Looks every part up at once (six to seven calls, concurrently).
 pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsError> {
-    let id_prefix = naming::notification_id_prefix(n.name);
     let sid = if n.permission.is_empty() {
         naming::PERMISSION_SID
     } else {
         n.permission
     };
-    let is_ours =
-        |id: &str| id.starts_with(&id_prefix) || n.notification_ids.iter().any(|i| i == id);
-    let (extra, (bucket_found, triggers, role, policy, function, permission, bucket_policy)) = tokio::join!(
-        async {
+    let is_ours = |id: &str| {
+        naming::own_notification_index(n.name, id).is_some()
+            || n.notification_ids.iter().any(|i| i == id)
+    };
+    // Each group is boxed: the SDK's futures are large, and nested in one
+    // they would overflow a worker thread's stack in unoptimised builds.
+    let sources = Box::pin(async {
+        tokio::join!(
+            async {
+                match n.stream {
+                    Some(name) => kinesis::stream(&aws.kinesis, name).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match n.stream_source {
+                    Some(arn) => mappings::mapping(&aws.lambda, n.function, arn).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                let Some((name, url, _)) = &n.event_queue else {
+                    return Ok(None);
+                };
+                let url = match url {
+                    Some(u) => Some((*u).to_owned()),
+                    None => sqs::queue_url(&aws.sqs, name).await?,
+                };
+                match url {
+                    Some(u) => sqs::queue(&aws.sqs, &u).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match &n.event_queue {
+                    Some((_, _, arn)) if !arn.is_empty() => {
+                        mappings::mapping(&aws.lambda, n.function, arn).await
+                    }
+                    _ => Ok(None),
+                }
+            },
+        )
+    });
+    let (srcs, extra, (bucket_found, triggers, role, policy, function, permission, bucket_policy)) = tokio::join!(
+        sources,
+        Box::pin(async {
             tokio::join!(
                 logs::log_group(&aws.logs, &n.log_group),
                 async {
@@ -118,8 +183,8 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
                     }
                 },
             )
-        },
-        async {
+        }),
+        Box::pin(async {
             tokio::join!(
                 async {
                     if n.owns_bucket {
@@ -132,7 +197,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
                             .map(|r| r.is_some())
                     }
                 },
-                s3::lambda_triggers(&aws.s3, n.bucket, is_ours),
+                s3::triggers(&aws.s3, n.bucket, is_ours),
                 iam::get_role(&aws.iam, n.role),
                 iam::inline_policy(&aws.iam, n.role, POLICY_NAME),
                 lambda::get_function(&aws.lambda, n.function),
@@ -145,8 +210,11 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
                     }
                 },
             )
-        }
+        })
     );
+    let (stream, stream_mapping, event_queue, queue_mapping) = srcs;
+    let (stream, stream_mapping, event_queue, queue_mapping) =
+        (stream?, stream_mapping?, event_queue?, queue_mapping?);
     let (log_group, invoke_config, queue) = extra;
     let (log_group, invoke_config, queue) = (log_group?, invoke_config?, queue?);
     let (role, policy, function) = (role?, policy?, function?);
@@ -162,6 +230,10 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         (Part::LogGroup, log_group.is_some()),
         (Part::InvokeConfig, invoke_config.is_some()),
         (Part::Queue, queue.is_some()),
+        (Part::Stream, stream.is_some()),
+        (Part::StreamMapping, stream_mapping.is_some()),
+        (Part::EventQueue, event_queue.is_some()),
+        (Part::QueueMapping, queue_mapping.is_some()),
     ] {
         if exists {
             found.insert(part);
@@ -176,6 +248,10 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         log_group,
         invoke_config,
         queue,
+        stream,
+        stream_mapping,
+        event_queue,
+        queue_mapping,
     })
 }
 
@@ -265,17 +341,57 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
     if let Some(q) = &seen.queue {
         s.failure_queue_url = Some(q.url.clone());
     }
+    if let (Some(k), Some(st)) = (&seen.stream, &mut s.stream) {
+        st.retention_period = i64::from(k.retention_hours);
+        if st.shard_count.is_some() {
+            st.shard_count = k.shards.map(i64::from);
+        }
+    }
+    if let Some(m) = &seen.stream_mapping {
+        s.stream_mapping_id = Some(m.uuid.clone());
+        if let Some(st) = &mut s.stream {
+            let ms = &m.settings;
+            st.batch_size = i64::from(ms.batch_size);
+            st.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
+            if let Some(p) = ms.parallelization_factor {
+                st.parallelization_factor = i64::from(p);
+            }
+            if let Some(b) = ms.bisect_batch_on_function_error {
+                st.bisect_batch_on_function_error = b;
+            }
+            if let Some(r) = ms.maximum_retry_attempts {
+                st.maximum_retry_attempts = i64::from(r);
+            }
+            if let Some(a) = ms.maximum_record_age_s {
+                st.maximum_record_age = i64::from(a);
+            }
+            st.report_batch_item_failures = ms.report_batch_item_failures;
+        }
+    }
+    if let Some(q) = &seen.event_queue {
+        s.event_queue_url = Some(q.url.clone());
+        if let (Some(block), Some(v)) = (&mut s.queue, q.settings.visibility_timeout_s) {
+            block.visibility_timeout = i64::from(v);
+        }
+    }
+    if let Some(m) = &seen.queue_mapping {
+        s.queue_mapping_id = Some(m.uuid.clone());
+        if let Some(block) = &mut s.queue {
+            let ms = &m.settings;
+            block.batch_size = i64::from(ms.batch_size);
+            block.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
+            block.maximum_concurrency = ms.maximum_concurrency.map(i64::from);
+            block.report_batch_item_failures = ms.report_batch_item_failures;
+        }
+    }
 
     // Triggers as the bucket has them, in the state's order (our ids by
     // their index, adopted ones as the state lists them), keeping the
     // prior state's way of saying "no filter".
     let mut triggers = seen.triggers.clone();
-    let prefix = naming::notification_id_prefix(&state.name);
     triggers.sort_by_key(|t| {
         let recorded = state.notification_ids.iter().position(|i| *i == t.id);
-        let own =
-            t.id.strip_prefix(&prefix)
-                .and_then(|i| i.parse::<usize>().ok());
+        let own = naming::own_notification_index(&state.name, &t.id);
         (recorded.is_none(), recorded, own)
     });
     s.notification_ids = triggers.iter().map(|t| t.id.clone()).collect();
@@ -318,6 +434,10 @@ mod tests {
             }),
             invoke_config: None,
             queue: None,
+            stream: None,
+            stream_mapping: None,
+            event_queue: None,
+            queue_mapping: None,
             bucket_policy: None,
             policy: Some(s.policy_json.clone()),
             function: Some(lambda::Function {

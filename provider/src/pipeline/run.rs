@@ -54,6 +54,11 @@ pub struct Record {
     pub backfill_problem: Option<String>,
     /// The URL of the failure queue this run made or found.
     pub queue_url: Option<String>,
+    /// The URL of the event queue this run made or found.
+    pub event_queue_url: Option<String>,
+    /// The event source mappings this run made or found.
+    pub stream_mapping_id: Option<String>,
+    pub queue_mapping_id: Option<String>,
 }
 
 /// Everything a step's AWS operation needs.

@@ -13,7 +13,7 @@ use super::{runtimes, validate};
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub fn schema() -> Schema {
     Schema {
@@ -198,6 +198,40 @@ pub fn schema() -> Schema {
                      without a `logs` block. A change made outside Terraform shows here.",
                 ),
         )
+        .attr(
+            Attribute::string(attr::DELIVERY)
+                .default(Value::String("direct".into()))
+                .describe(
+                    "How S3 events reach the function. `direct` (the default): S3 invokes the \
+                     function for each object, asynchronously. `queue`: S3 notifies an SQS \
+                     queue `<name>-events` that the pipeline makes, and Lambda drains it in \
+                     batches with bounded concurrency (the `queue` block) — for bursts of \
+                     uploads and for downstream systems that must not be flooded. Changing \
+                     it re-points the triggers in place: the new path is made before the old \
+                     one goes.",
+                )
+                .validate(Validator::OneOf(&["direct", "queue"])),
+        )
+        .attr(Attribute::string(attr::STREAM_ARN).computed().describe(
+            "ARN of the Kinesis stream the function reads (with a `stream` block).",
+        ))
+        .attr(Attribute::string(attr::STREAM_NAME).computed().describe(
+            "Name of that stream (`<name>` for the stream the pipeline makes).",
+        ))
+        .attr(Attribute::string(attr::STREAM_MAPPING_ID).computed().describe(
+            "UUID of the event source mapping from the stream to the function.",
+        ))
+        .attr(Attribute::string(attr::EVENT_QUEUE_ARN).computed().describe(
+            "ARN of the queue S3 notifies with `delivery = \"queue\"`.",
+        ))
+        .attr(Attribute::string(attr::EVENT_QUEUE_URL).computed().describe(
+            "URL of that queue.",
+        ))
+        .attr(Attribute::string(attr::QUEUE_MAPPING_ID).computed().describe(
+            "UUID of the event source mapping from that queue to the function.",
+        ))
+        .block(NestedBlock::single_optional(attr::STREAM, stream_block()))
+        .block(NestedBlock::single_optional(attr::QUEUE, queue_block()))
         .block(NestedBlock::single_optional(attr::ON_FAILURE, on_failure_block()))
         .block(NestedBlock::single_optional(attr::LOGS, logs_block()))
         .block(NestedBlock::single_required(attr::FUNCTION, function_block()))
@@ -316,6 +350,140 @@ fn on_failure_block() -> Block {
                  send to this queue only (`sqs:SendMessage`, shown in `policy_json`).",
             )
             .validate(validate::queue_arn_validator()),
+    )
+}
+
+fn int(n: i64) -> Value {
+    Value::Number(Number::from(n))
+}
+
+fn stream_block() -> Block {
+    Block::new(
+        "A Kinesis data stream the function reads in batches: the one the pipeline makes \
+         (`<name>`, encrypted with the AWS-managed key, tagged), or an existing one (`arn`), \
+         which the pipeline never makes or deletes. The role may read this stream only.",
+    )
+    .attr(
+        Attribute::string(attr::ARN)
+            .optional()
+            .describe("An existing stream to read instead of making one.")
+            .validate(validate::stream_arn_validator()),
+    )
+    .attr(
+        Attribute::number(attr::SHARD_COUNT)
+            .optional()
+            .describe("Shards of the stream the pipeline makes; not set: on-demand capacity.")
+            .validate(Validator::IntBetween(1, 10_000)),
+    )
+    .attr(
+        Attribute::number(attr::RETENTION_PERIOD)
+            .default(int(24))
+            .describe("Hours the stream the pipeline makes keeps records.")
+            .validate(Validator::IntBetween(24, 8760)),
+    )
+    .attr(
+        Attribute::string(attr::STARTING_POSITION)
+            .default(Value::String("LATEST".into()))
+            .describe("Where a new mapping starts reading: `LATEST` or `TRIM_HORIZON`.")
+            .validate(Validator::OneOf(&["LATEST", "TRIM_HORIZON"])),
+    )
+    .attr(
+        Attribute::number(attr::BATCH_SIZE)
+            .default(int(100))
+            .describe("Records per invocation, at most.")
+            .validate(Validator::IntBetween(1, 10_000)),
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_BATCHING_WINDOW)
+            .default(int(0))
+            .describe("Seconds Lambda may wait to fill a batch.")
+            .validate(Validator::IntBetween(0, 300)),
+    )
+    .attr(
+        Attribute::number(attr::PARALLELIZATION_FACTOR)
+            .default(int(1))
+            .describe("Batches per shard processed at once.")
+            .validate(Validator::IntBetween(1, 10)),
+    )
+    .attr(
+        Attribute::bool(attr::BISECT_BATCH_ON_FUNCTION_ERROR)
+            .default(Value::Bool(false))
+            .describe("Split a failed batch in two and retry each half."),
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_RETRY_ATTEMPTS)
+            .default(int(-1))
+            .describe("Retries of a failed batch; -1 retries until the records expire.")
+            .validate(Validator::IntBetween(-1, 10_000)),
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_RECORD_AGE)
+            .default(int(-1))
+            .describe(
+                "Seconds after which a record is no longer sent (60 to 604800); -1 means no \
+                 limit. With `on_failure`, records of batches given up go to its queue.",
+            )
+            .validate(validate::record_age_validator()),
+    )
+    .attr(
+        Attribute::bool(attr::REPORT_BATCH_ITEM_FAILURES)
+            .default(Value::Bool(false))
+            .describe("The function may report which records of a batch failed."),
+    )
+    .attr(
+        Attribute::bool(attr::ALLOW_PUT_RECORDS)
+            .default(Value::Bool(false))
+            .describe(
+                "Also let the function write to the stream (`kinesis:PutRecord`, \
+                 `kinesis:PutRecords`, shown in `policy_json`), e.g. to publish its results \
+                 for real-time consumers.",
+            ),
+    )
+}
+
+fn queue_block() -> Block {
+    Block::new(
+        "How the event queue of `delivery = \"queue\"` is drained. The queue is encrypted and \
+         accepts messages only from this bucket in this account; with `on_failure`, a \
+         message received `max_receive_count` times goes to the failure queue.",
+    )
+    .attr(
+        Attribute::number(attr::VISIBILITY_TIMEOUT)
+            .optional_computed()
+            .describe(
+                "Seconds a message being processed stays hidden; defaults to 6 × the \
+                 function's timeout, and may not be less than the timeout.",
+            )
+            .validate(Validator::IntBetween(0, 43_200)),
+    )
+    .attr(
+        Attribute::number(attr::MAX_RECEIVE_COUNT)
+            .default(int(5))
+            .describe("Receives before a message goes to the failure queue (with `on_failure`).")
+            .validate(Validator::IntBetween(1, 1000)),
+    )
+    .attr(
+        Attribute::number(attr::BATCH_SIZE)
+            .default(int(10))
+            .describe("Messages per invocation, at most; above 10 needs `maximum_batching_window`.")
+            .validate(Validator::IntBetween(1, 10_000)),
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_BATCHING_WINDOW)
+            .default(int(0))
+            .describe("Seconds Lambda may wait to fill a batch.")
+            .validate(Validator::IntBetween(0, 300)),
+    )
+    .attr(
+        Attribute::number(attr::MAXIMUM_CONCURRENCY)
+            .optional()
+            .describe("Invocations draining the queue at once, at most (2 to 1000).")
+            .validate(Validator::IntBetween(2, 1000)),
+    )
+    .attr(
+        Attribute::bool(attr::REPORT_BATCH_ITEM_FAILURES)
+            .default(Value::Bool(false))
+            .describe("The function may report which messages of a batch failed."),
     )
 }
 

@@ -48,6 +48,34 @@ pub mod attr {
     pub const LOG_GROUP_NAME: &str = "log_group_name";
     pub const LOG_GROUP_RETENTION_IN_DAYS: &str = "log_group_retention_in_days";
 
+    pub const DELIVERY: &str = "delivery";
+    pub const STREAM_ARN: &str = "stream_arn";
+    pub const STREAM_NAME: &str = "stream_name";
+    pub const STREAM_MAPPING_ID: &str = "stream_mapping_id";
+    pub const EVENT_QUEUE_ARN: &str = "event_queue_arn";
+    pub const EVENT_QUEUE_URL: &str = "event_queue_url";
+    pub const QUEUE_MAPPING_ID: &str = "queue_mapping_id";
+
+    /// The `stream` block.
+    pub const STREAM: &str = "stream";
+    pub const ARN: &str = "arn";
+    pub const SHARD_COUNT: &str = "shard_count";
+    pub const RETENTION_PERIOD: &str = "retention_period";
+    pub const STARTING_POSITION: &str = "starting_position";
+    pub const BATCH_SIZE: &str = "batch_size";
+    pub const MAXIMUM_BATCHING_WINDOW: &str = "maximum_batching_window";
+    pub const PARALLELIZATION_FACTOR: &str = "parallelization_factor";
+    pub const BISECT_BATCH_ON_FUNCTION_ERROR: &str = "bisect_batch_on_function_error";
+    pub const MAXIMUM_RECORD_AGE: &str = "maximum_record_age";
+    pub const REPORT_BATCH_ITEM_FAILURES: &str = "report_batch_item_failures";
+    pub const ALLOW_PUT_RECORDS: &str = "allow_put_records";
+
+    /// The `queue` block.
+    pub const QUEUE: &str = "queue";
+    pub const VISIBILITY_TIMEOUT: &str = "visibility_timeout";
+    pub const MAX_RECEIVE_COUNT: &str = "max_receive_count";
+    pub const MAXIMUM_CONCURRENCY: &str = "maximum_concurrency";
+
     /// The `on_failure` block.
     pub const ON_FAILURE: &str = "on_failure";
     pub const MAXIMUM_RETRY_ATTEMPTS: &str = "maximum_retry_attempts";
@@ -102,6 +130,11 @@ pub mod path {
     /// An attribute of the `logs` block.
     pub fn logs(name: &str) -> AttrPath {
         AttrPath::attrs([attr::LOGS, name])
+    }
+
+    /// An attribute of the `queue` block.
+    pub fn queue(name: &str) -> AttrPath {
+        AttrPath::attrs([attr::QUEUE, name])
     }
 
     /// The `trigger` block at `index`.
@@ -186,6 +219,14 @@ impl Mode for Planning {
 
 pub type Tags = BTreeMap<String, String>;
 
+/// The two ways S3 events reach the function.
+pub const DELIVERY_DIRECT: &str = "direct";
+pub const DELIVERY_QUEUE: &str = "queue";
+
+fn filled(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|s| !s.is_empty())
+}
+
 /// A pipeline: every attribute of `eventpipe_event_pipeline`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State<M: Mode> {
@@ -230,10 +271,57 @@ pub struct State<M: Mode> {
     pub log_group_name: M::Set<String>,
     /// The retention the log group has.
     pub log_group_retention_in_days: M::Opt<i64>,
+    /// `direct` (S3 invokes the function) or `queue` (S3 notifies a queue
+    /// the function drains).
+    pub delivery: M::Set<String>,
+    /// The stream the function reads: the one the pipeline makes, or
+    /// `stream.arn`.
+    pub stream_arn: M::Opt<String>,
+    /// The stream's name; empty when the pipeline's stream went missing.
+    pub stream_name: M::Opt<String>,
+    /// The event source mapping from the stream; empty when missing.
+    pub stream_mapping_id: M::Opt<String>,
+    /// The queue S3 notifies with `delivery = "queue"`.
+    pub event_queue_arn: M::Opt<String>,
+    /// Its URL; empty when it went missing.
+    pub event_queue_url: M::Opt<String>,
+    /// The event source mapping from that queue; empty when missing.
+    pub queue_mapping_id: M::Opt<String>,
     pub on_failure: M::Opt<OnFailure<M>>,
     pub logs: M::Opt<Logs<M>>,
+    pub stream: M::Opt<StreamBlock<M>>,
+    pub queue: M::Opt<QueueBlock<M>>,
     pub function: Function<M>,
     pub trigger: M::Set<Vec<Trigger<M>>>,
+}
+
+/// The `stream` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamBlock<M: Mode> {
+    /// An existing stream to read; without it the pipeline makes one.
+    pub arn: M::Opt<String>,
+    pub shard_count: M::Opt<i64>,
+    pub retention_period: M::Set<i64>,
+    pub starting_position: M::Set<String>,
+    pub batch_size: M::Set<i64>,
+    pub maximum_batching_window: M::Set<i64>,
+    pub parallelization_factor: M::Set<i64>,
+    pub bisect_batch_on_function_error: M::Set<bool>,
+    pub maximum_retry_attempts: M::Set<i64>,
+    pub maximum_record_age: M::Set<i64>,
+    pub report_batch_item_failures: M::Set<bool>,
+    pub allow_put_records: M::Set<bool>,
+}
+
+/// The `queue` block (for `delivery = "queue"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueBlock<M: Mode> {
+    pub visibility_timeout: M::Set<i64>,
+    pub max_receive_count: M::Set<i64>,
+    pub batch_size: M::Set<i64>,
+    pub maximum_batching_window: M::Set<i64>,
+    pub maximum_concurrency: M::Opt<i64>,
+    pub report_batch_item_failures: M::Set<bool>,
 }
 
 /// The `on_failure` block. The numbers are absent in a refreshed state
@@ -419,6 +507,35 @@ impl<M: Mode> State<M> {
                 queue_arn: opt::<M, _>(b, attr::QUEUE_ARN)?,
             })
         })?;
+        let stream = block::<M, _>(&o, attr::STREAM, |b| {
+            Ok(StreamBlock {
+                arn: opt::<M, _>(b, attr::ARN)?,
+                shard_count: opt::<M, _>(b, attr::SHARD_COUNT)?,
+                retention_period: set::<M, _>(b, attr::RETENTION_PERIOD)?,
+                starting_position: set::<M, _>(b, attr::STARTING_POSITION)?,
+                batch_size: set::<M, _>(b, attr::BATCH_SIZE)?,
+                maximum_batching_window: set::<M, _>(b, attr::MAXIMUM_BATCHING_WINDOW)?,
+                parallelization_factor: set::<M, _>(b, attr::PARALLELIZATION_FACTOR)?,
+                bisect_batch_on_function_error: set::<M, _>(
+                    b,
+                    attr::BISECT_BATCH_ON_FUNCTION_ERROR,
+                )?,
+                maximum_retry_attempts: set::<M, _>(b, attr::MAXIMUM_RETRY_ATTEMPTS)?,
+                maximum_record_age: set::<M, _>(b, attr::MAXIMUM_RECORD_AGE)?,
+                report_batch_item_failures: set::<M, _>(b, attr::REPORT_BATCH_ITEM_FAILURES)?,
+                allow_put_records: set::<M, _>(b, attr::ALLOW_PUT_RECORDS)?,
+            })
+        })?;
+        let queue = block::<M, _>(&o, attr::QUEUE, |b| {
+            Ok(QueueBlock {
+                visibility_timeout: set::<M, _>(b, attr::VISIBILITY_TIMEOUT)?,
+                max_receive_count: set::<M, _>(b, attr::MAX_RECEIVE_COUNT)?,
+                batch_size: set::<M, _>(b, attr::BATCH_SIZE)?,
+                maximum_batching_window: set::<M, _>(b, attr::MAXIMUM_BATCHING_WINDOW)?,
+                maximum_concurrency: opt::<M, _>(b, attr::MAXIMUM_CONCURRENCY)?,
+                report_batch_item_failures: set::<M, _>(b, attr::REPORT_BATCH_ITEM_FAILURES)?,
+            })
+        })?;
         let logs = block::<M, _>(&o, attr::LOGS, |b| {
             Ok(Logs {
                 retention_in_days: set::<M, _>(b, attr::RETENTION_IN_DAYS)?,
@@ -469,8 +586,17 @@ impl<M: Mode> State<M> {
             failure_queue_url: opt::<M, _>(&o, attr::FAILURE_QUEUE_URL)?,
             log_group_name: set::<M, _>(&o, attr::LOG_GROUP_NAME)?,
             log_group_retention_in_days: opt::<M, _>(&o, attr::LOG_GROUP_RETENTION_IN_DAYS)?,
+            delivery: set::<M, _>(&o, attr::DELIVERY)?,
+            stream_arn: opt::<M, _>(&o, attr::STREAM_ARN)?,
+            stream_name: opt::<M, _>(&o, attr::STREAM_NAME)?,
+            stream_mapping_id: opt::<M, _>(&o, attr::STREAM_MAPPING_ID)?,
+            event_queue_arn: opt::<M, _>(&o, attr::EVENT_QUEUE_ARN)?,
+            event_queue_url: opt::<M, _>(&o, attr::EVENT_QUEUE_URL)?,
+            queue_mapping_id: opt::<M, _>(&o, attr::QUEUE_MAPPING_ID)?,
             on_failure,
             logs,
+            stream,
+            queue,
             function,
             trigger: M::set(triggers, o.path().attr(attr::TRIGGER))?,
         })
@@ -509,6 +635,74 @@ impl<M: Mode> State<M> {
                     opt_value::<M, i64>(&b.maximum_event_age),
                 ),
                 (attr::QUEUE_ARN, opt_value::<M, String>(&b.queue_arn)),
+            ])
+        });
+        let stream = block_value(M::opt_field::<StreamBlock<M>>(&self.stream), |b| {
+            Value::object([
+                (attr::ARN, opt_value::<M, String>(&b.arn)),
+                (attr::SHARD_COUNT, opt_value::<M, i64>(&b.shard_count)),
+                (
+                    attr::RETENTION_PERIOD,
+                    set_value::<M, i64>(&b.retention_period),
+                ),
+                (
+                    attr::STARTING_POSITION,
+                    set_value::<M, String>(&b.starting_position),
+                ),
+                (attr::BATCH_SIZE, set_value::<M, i64>(&b.batch_size)),
+                (
+                    attr::MAXIMUM_BATCHING_WINDOW,
+                    set_value::<M, i64>(&b.maximum_batching_window),
+                ),
+                (
+                    attr::PARALLELIZATION_FACTOR,
+                    set_value::<M, i64>(&b.parallelization_factor),
+                ),
+                (
+                    attr::BISECT_BATCH_ON_FUNCTION_ERROR,
+                    set_value::<M, bool>(&b.bisect_batch_on_function_error),
+                ),
+                (
+                    attr::MAXIMUM_RETRY_ATTEMPTS,
+                    set_value::<M, i64>(&b.maximum_retry_attempts),
+                ),
+                (
+                    attr::MAXIMUM_RECORD_AGE,
+                    set_value::<M, i64>(&b.maximum_record_age),
+                ),
+                (
+                    attr::REPORT_BATCH_ITEM_FAILURES,
+                    set_value::<M, bool>(&b.report_batch_item_failures),
+                ),
+                (
+                    attr::ALLOW_PUT_RECORDS,
+                    set_value::<M, bool>(&b.allow_put_records),
+                ),
+            ])
+        });
+        let queue = block_value(M::opt_field::<QueueBlock<M>>(&self.queue), |b| {
+            Value::object([
+                (
+                    attr::VISIBILITY_TIMEOUT,
+                    set_value::<M, i64>(&b.visibility_timeout),
+                ),
+                (
+                    attr::MAX_RECEIVE_COUNT,
+                    set_value::<M, i64>(&b.max_receive_count),
+                ),
+                (attr::BATCH_SIZE, set_value::<M, i64>(&b.batch_size)),
+                (
+                    attr::MAXIMUM_BATCHING_WINDOW,
+                    set_value::<M, i64>(&b.maximum_batching_window),
+                ),
+                (
+                    attr::MAXIMUM_CONCURRENCY,
+                    opt_value::<M, i64>(&b.maximum_concurrency),
+                ),
+                (
+                    attr::REPORT_BATCH_ITEM_FAILURES,
+                    set_value::<M, bool>(&b.report_batch_item_failures),
+                ),
             ])
         });
         let logs = block_value(M::opt_field::<Logs<M>>(&self.logs), |b| {
@@ -617,8 +811,29 @@ impl<M: Mode> State<M> {
                 attr::LOG_GROUP_RETENTION_IN_DAYS,
                 opt_value::<M, i64>(&self.log_group_retention_in_days),
             ),
+            (attr::DELIVERY, set_value::<M, String>(&self.delivery)),
+            (attr::STREAM_ARN, opt_value::<M, String>(&self.stream_arn)),
+            (attr::STREAM_NAME, opt_value::<M, String>(&self.stream_name)),
+            (
+                attr::STREAM_MAPPING_ID,
+                opt_value::<M, String>(&self.stream_mapping_id),
+            ),
+            (
+                attr::EVENT_QUEUE_ARN,
+                opt_value::<M, String>(&self.event_queue_arn),
+            ),
+            (
+                attr::EVENT_QUEUE_URL,
+                opt_value::<M, String>(&self.event_queue_url),
+            ),
+            (
+                attr::QUEUE_MAPPING_ID,
+                opt_value::<M, String>(&self.queue_mapping_id),
+            ),
             (attr::ON_FAILURE, on_failure),
             (attr::LOGS, logs),
+            (attr::STREAM, stream),
+            (attr::QUEUE, queue),
             (attr::FUNCTION, function),
             (attr::TRIGGER, trigger),
         ])
@@ -662,6 +877,10 @@ impl State<Known> {
                     f.maximum_event_age = None;
                 }
             }
+            Part::Stream => self.stream_name = Some(String::new()),
+            Part::StreamMapping => self.stream_mapping_id = Some(String::new()),
+            Part::EventQueue => self.event_queue_url = Some(String::new()),
+            Part::QueueMapping => self.queue_mapping_id = Some(String::new()),
         }
     }
 
@@ -685,8 +904,17 @@ impl State<Known> {
                     .on_failure
                     .as_ref()
                     .is_some_and(|f| f.maximum_retry_attempts.is_some()),
+                Part::Stream => filled(&self.stream_name),
+                Part::StreamMapping => filled(&self.stream_mapping_id),
+                Part::EventQueue => filled(&self.event_queue_url),
+                Part::QueueMapping => filled(&self.queue_mapping_id),
             })
             .collect()
+    }
+
+    /// `delivery = "queue"`: S3 notifies the event queue.
+    pub fn queued(&self) -> bool {
+        self.delivery == DELIVERY_QUEUE
     }
 
     /// The parts this state's pipeline is made of.
@@ -700,6 +928,10 @@ impl State<Known> {
                     .as_ref()
                     .is_some_and(|f| f.queue_arn.is_none()),
                 Part::InvokeConfig => self.on_failure.is_some(),
+                Part::Permission => !self.queued(),
+                Part::EventQueue | Part::QueueMapping => self.queued(),
+                Part::Stream => self.stream.as_ref().is_some_and(|s| s.arn.is_none()),
+                Part::StreamMapping => self.stream.is_some(),
                 _ => true,
             })
             .collect()
@@ -789,8 +1021,17 @@ pub(crate) mod tests {
             failure_queue_url: None,
             log_group_name: format!("/aws/lambda/{name}"),
             log_group_retention_in_days: Some(30),
+            delivery: DELIVERY_DIRECT.into(),
+            stream_arn: None,
+            stream_name: None,
+            stream_mapping_id: None,
+            event_queue_arn: None,
+            event_queue_url: None,
+            queue_mapping_id: None,
             on_failure: None,
             logs: None,
+            stream: None,
+            queue: None,
             function: Function {
                 source_dir: "/src".into(),
                 handler: "app.handler".into(),

@@ -336,15 +336,25 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         s.add(Op::Delete(Part::Queue), [invoke]);
     }
 
+    // With queue delivery S3 does not invoke the function: no permission.
+    let wanted = want.wanted();
+    let had = |p: Part| prior.is_some_and(|pr| pr.wanted().contains(p));
     // The permission, as soon as the function is there.
-    let permission_op = match (function_made, make(Part::Permission)) {
-        (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Permission)),
-        (Some(_), _) => Some(Op::Create(Part::Permission)),
-        (None, Some(op)) => Some(op),
-        (None, None) if changed(&|p| p.s3_permission_id != want.s3_permission_id) => {
-            Some(Op::Update(Part::Permission, Change::Statement))
+    let permission_op = if !wanted.contains(Part::Permission) {
+        None
+    } else {
+        match (function_made, make(Part::Permission)) {
+            (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Permission)),
+            (Some(_), _) => Some(Op::Create(Part::Permission)),
+            (None, _) if prior.is_some() && !had(Part::Permission) => {
+                Some(Op::Create(Part::Permission))
+            }
+            (None, Some(op)) => Some(op),
+            (None, None) if changed(&|p| p.s3_permission_id != want.s3_permission_id) => {
+                Some(Op::Update(Part::Permission, Change::Statement))
+            }
+            (None, None) => None,
         }
-        (None, None) => None,
     };
     let permission = permission_op.map(|op| s.add(op, [function]));
 
@@ -352,9 +362,92 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let active = matches!(function_made, Some(Op::Create(_) | Op::Recreate(_)))
         .then(|| s.add(Op::AwaitActive, [function]));
 
-    // The notification, once bucket, function and permission are there.
+    // The stream the pipeline makes, and the mapping that reads it.
+    let stream = if wanted.contains(Part::Stream) {
+        match make(Part::Stream) {
+            Some(op) if had(Part::Stream) || prior.is_none() => s.chain([op], []),
+            Some(_) => s.chain([Op::Create(Part::Stream)], []),
+            None => {
+                let mut ops = Vec::new();
+                if changed(&|p| desired::stream(p) != desired::stream(want)) {
+                    ops.push(Op::Update(Part::Stream, Change::Settings));
+                }
+                if changed(&|p| p.tags_all != want.tags_all) {
+                    ops.push(Op::Update(Part::Stream, Change::Tags));
+                }
+                s.chain(ops, [])
+            }
+        }
+    } else {
+        None
+    };
+    let old_stream_mapping = (had(Part::StreamMapping)
+        && (!wanted.contains(Part::StreamMapping)
+            || changed(&|p| p.stream_arn != want.stream_arn)))
+    .then(|| s.add(Op::Delete(Part::StreamMapping), []));
+    if had(Part::Stream) && !wanted.contains(Part::Stream) {
+        s.add(Op::Delete(Part::Stream), [old_stream_mapping]);
+    }
+    if wanted.contains(Part::StreamMapping) {
+        let op = match make(Part::StreamMapping) {
+            _ if old_stream_mapping.is_some() || !had(Part::StreamMapping) => {
+                Some(Op::Create(Part::StreamMapping))
+            }
+            Some(op) => Some(op),
+            None if function_made.is_some() => Some(Op::Recreate(Part::StreamMapping)),
+            None if changed(&|p| desired::stream_mapping(p) != desired::stream_mapping(want)) => {
+                Some(Op::Update(Part::StreamMapping, Change::Settings))
+            }
+            None => None,
+        };
+        if let Some(op) = op {
+            // The failure queue first: a mapping sends failed batches there.
+            s.add(op, [function, stream, policy, old_stream_mapping, queue]);
+        }
+    }
+
+    // The event queue S3 notifies with queue delivery, and its mapping.
+    let event_queue = if wanted.contains(Part::EventQueue) {
+        match make(Part::EventQueue) {
+            _ if !had(Part::EventQueue) && prior.is_some() => {
+                s.chain([Op::Create(Part::EventQueue)], [queue])
+            }
+            Some(op) => s.chain([op], [queue]),
+            None => {
+                let mut ops = Vec::new();
+                if changed(&|p| desired::event_queue(p) != desired::event_queue(want)) {
+                    ops.push(Op::Update(Part::EventQueue, Change::Settings));
+                }
+                if changed(&|p| p.tags_all != want.tags_all) {
+                    ops.push(Op::Update(Part::EventQueue, Change::Tags));
+                }
+                s.chain(ops, [queue])
+            }
+        }
+    } else {
+        None
+    };
+    let queue_mapping = if wanted.contains(Part::QueueMapping) {
+        let op = match make(Part::QueueMapping) {
+            _ if !had(Part::QueueMapping) && prior.is_some() => {
+                Some(Op::Create(Part::QueueMapping))
+            }
+            Some(op) => Some(op),
+            None if function_made.is_some() => Some(Op::Recreate(Part::QueueMapping)),
+            None if changed(&|p| desired::queue_mapping(p) != desired::queue_mapping(want)) => {
+                Some(Op::Update(Part::QueueMapping, Change::Settings))
+            }
+            None => None,
+        };
+        op.map(|op| s.add(op, [function, event_queue, policy]))
+    } else {
+        None
+    };
+
+    // The notification, once what it points at is there.
     let triggers_changed = changed(&|p| {
         p.notification_ids != want.notification_ids
+            || p.delivery != want.delivery
             || p.trigger.len() != want.trigger.len()
             || p.trigger
                 .iter()
@@ -369,13 +462,31 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         None if bucket_made.is_some() || function_made.is_some() => {
             Some(Op::Update(Part::Notification, Change::Triggers))
         }
+        None if make(Part::EventQueue).is_some() && wanted.contains(Part::EventQueue) => {
+            Some(Op::Update(Part::Notification, Change::Triggers))
+        }
         None => None,
     };
-    let notification = notification_op.map(|op| s.add(op, [bucket, function, permission]));
+    let notification = notification_op.map(|op| {
+        s.add(
+            op,
+            [bucket, function, permission, event_queue, queue_mapping],
+        )
+    });
 
     // An adopted permission statement goes once the new one is in use.
     if matches!(permission_op, Some(Op::Update(_, Change::Statement))) {
         s.add(Op::Retire(Part::Permission), [permission, notification]);
+    }
+    // The old way in goes only once the new one is in use.
+    if had(Part::Permission) && !wanted.contains(Part::Permission) {
+        s.add(Op::Delete(Part::Permission), [notification]);
+    }
+    if had(Part::QueueMapping) && !wanted.contains(Part::QueueMapping) {
+        let mapping = s.add(Op::Delete(Part::QueueMapping), [notification]);
+        if had(Part::EventQueue) && !wanted.contains(Part::EventQueue) {
+            s.add(Op::Delete(Part::EventQueue), [Some(mapping)]);
+        }
     }
 
     // Existing objects, once the notification catches new ones.
@@ -409,11 +520,32 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
         let emptied = empty_bucket.then(|| s.add(Op::EmptyBucket, [after, notification]));
         s.add(Op::Delete(Part::Bucket), [after, notification, emptied]);
     }
+    // The mappings first: nothing reads the stream or the queue after.
+    let stream_mapping = parts
+        .contains(Part::StreamMapping)
+        .then(|| s.add(Op::Delete(Part::StreamMapping), [after]));
+    let queue_mapping = parts
+        .contains(Part::QueueMapping)
+        .then(|| s.add(Op::Delete(Part::QueueMapping), [after, notification]));
+    if parts.contains(Part::Stream) {
+        s.add(Op::Delete(Part::Stream), [after, stream_mapping]);
+    }
+    if parts.contains(Part::EventQueue) {
+        s.add(
+            Op::Delete(Part::EventQueue),
+            [after, queue_mapping, notification],
+        );
+    }
     // Deleting the function takes its permission and invoke configuration.
     let function = [Part::Function, Part::Permission, Part::InvokeConfig]
         .iter()
         .any(|p| parts.contains(*p))
-        .then(|| s.add(Op::Delete(Part::Function), [after]));
+        .then(|| {
+            s.add(
+                Op::Delete(Part::Function),
+                [after, stream_mapping, queue_mapping],
+            )
+        });
     if parts.contains(Part::Role) || parts.contains(Part::Policy) {
         s.add(Op::Delete(Part::Role), [after]);
     }
@@ -762,6 +894,128 @@ mod tests {
         let d = destroy(&want);
         assert!(waits_for(&d, Op::Delete(Queue), Op::CheckDeletable));
         assert!(waits_for(&d, Op::Delete(Queue), Op::Delete(Function)));
+    }
+
+    fn streaming(name: &str) -> State<Known> {
+        use crate::pipeline::state::StreamBlock;
+        let mut s = known_state(name);
+        s.stream = Some(StreamBlock {
+            arn: None,
+            shard_count: None,
+            retention_period: 24,
+            starting_position: "LATEST".into(),
+            batch_size: 100,
+            maximum_batching_window: 0,
+            parallelization_factor: 1,
+            bisect_batch_on_function_error: false,
+            maximum_retry_attempts: -1,
+            maximum_record_age: -1,
+            report_batch_item_failures: false,
+            allow_put_records: false,
+        });
+        s.stream_arn = Some(format!(
+            "arn:aws:kinesis:us-east-1:123456789012:stream/{name}"
+        ));
+        s.stream_name = Some(name.into());
+        s.stream_mapping_id = Some("uuid-1".into());
+        s
+    }
+
+    #[test]
+    fn a_stream_is_made_beside_the_chain_and_read_once_the_function_is_there() {
+        use Part::*;
+        let want = streaming("orders");
+        let s = converge(&want, None, Facts::default());
+        well_ordered(&s);
+        assert!(step(&s, Op::Create(Stream)).after.is_empty());
+        let mapping = Op::Create(StreamMapping);
+        assert!(waits_for(&s, mapping, Op::Create(Stream)));
+        assert!(waits_for(&s, mapping, Op::Create(Function)));
+        assert!(waits_for(&s, mapping, Op::Create(Policy)));
+        // A batch size change updates the mapping alone.
+        let mut bigger = want.clone();
+        if let Some(st) = &mut bigger.stream {
+            st.batch_size = 500;
+        }
+        assert_eq!(
+            converge(&bigger, Some(&want), Facts::of(&want)).ops(),
+            [Op::Update(StreamMapping, Change::Settings)]
+        );
+        // A deleted mapping is made again.
+        let mut drifted = want.clone();
+        drifted.mark_missing(StreamMapping);
+        assert_eq!(
+            converge(&want, Some(&drifted), Facts::of(&drifted)).ops(),
+            [Op::Recreate(StreamMapping)]
+        );
+        // A destroy removes the mapping, then the stream; an existing
+        // stream the pipeline reads stays.
+        let d = destroy(&want);
+        assert!(waits_for(&d, Op::Delete(Stream), Op::Delete(StreamMapping)));
+        let mut theirs = want.clone();
+        if let Some(st) = &mut theirs.stream {
+            st.arn = theirs.stream_arn.clone();
+        }
+        let d = destroy(&theirs);
+        assert!(d.find(Op::Delete(Stream)).is_none(), "{:?}", d.ops());
+        assert!(d.find(Op::Delete(StreamMapping)).is_some());
+    }
+
+    fn queued(name: &str) -> State<Known> {
+        let mut s = known_state(name);
+        s.delivery = crate::pipeline::state::DELIVERY_QUEUE.into();
+        s.s3_permission_id = String::new();
+        s.event_queue_arn = Some(format!("arn:aws:sqs:us-east-1:123456789012:{name}-events"));
+        s.event_queue_url = Some(format!("https://sqs/{name}-events"));
+        s.queue_mapping_id = Some("uuid-2".into());
+        s
+    }
+
+    #[test]
+    fn queue_delivery_notifies_the_queue_and_grants_s3_nothing_on_the_function() {
+        use Part::*;
+        let want = queued("orders");
+        let s = converge(&want, None, Facts::default());
+        well_ordered(&s);
+        assert!(s.find(Op::Create(Permission)).is_none(), "{:?}", s.ops());
+        let n = Op::Create(Notification);
+        assert!(waits_for(&s, n, Op::Create(EventQueue)));
+        assert!(waits_for(&s, n, Op::Create(QueueMapping)));
+        assert!(waits_for(&s, Op::Create(QueueMapping), Op::Create(Policy)));
+    }
+
+    #[test]
+    fn switching_delivery_makes_the_new_path_before_the_old_one_goes() {
+        use Part::*;
+        let direct = known_state("orders");
+        let queue = queued("orders");
+        // direct → queue
+        let s = converge(&queue, Some(&direct), Facts::of(&direct));
+        well_ordered(&s);
+        let n = Op::Update(Notification, Change::Triggers);
+        assert!(waits_for(&s, n, Op::Create(EventQueue)));
+        assert!(waits_for(&s, n, Op::Create(QueueMapping)));
+        assert!(waits_for(&s, Op::Delete(Permission), n));
+        // queue → direct
+        let s = converge(&direct, Some(&queue), Facts::of(&queue));
+        well_ordered(&s);
+        assert!(waits_for(&s, n, Op::Create(Permission)));
+        assert!(waits_for(&s, Op::Delete(QueueMapping), n));
+        assert!(waits_for(
+            &s,
+            Op::Delete(EventQueue),
+            Op::Delete(QueueMapping)
+        ));
+        // Nothing is replaced: every other part stays as it is.
+        for op in s.ops() {
+            assert!(
+                !matches!(
+                    op,
+                    Op::Create(Bucket) | Op::Create(Function) | Op::Delete(Bucket)
+                ),
+                "{op}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::state::attr;
 type Migration = fn(&mut Map<String, Json>);
 
 /// Every migration, by the version it starts from.
-const MIGRATIONS: &[(i64, Migration)] = &[(0, v0_to_v1), (1, v1_to_v2)];
+const MIGRATIONS: &[(i64, Migration)] = &[(0, v0_to_v1), (1, v1_to_v2), (2, v2_to_v3)];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
 /// pipeline made its bucket, owned one notification configuration per
@@ -96,6 +96,24 @@ fn v1_to_v2(state: &mut Map<String, Json>) {
         f.insert(attr::RESERVED_CONCURRENCY.into(), Json::Null);
         f.insert(attr::EPHEMERAL_STORAGE.into(), Json::from(512));
         f.insert(attr::LAYERS.into(), Json::Null);
+    }
+}
+
+/// Streams and queue delivery: S3 invoked the function directly, and there
+/// was no stream.
+fn v2_to_v3(state: &mut Map<String, Json>) {
+    state.insert(attr::DELIVERY.into(), Json::String("direct".into()));
+    for key in [
+        attr::STREAM_ARN,
+        attr::STREAM_NAME,
+        attr::STREAM_MAPPING_ID,
+        attr::EVENT_QUEUE_ARN,
+        attr::EVENT_QUEUE_URL,
+        attr::QUEUE_MAPPING_ID,
+        attr::STREAM,
+        attr::QUEUE,
+    ] {
+        state.insert(key.into(), Json::Null);
     }
 }
 

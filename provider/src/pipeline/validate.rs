@@ -136,6 +136,47 @@ pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
             }
         }
     }
+    if let Field::Known(q) = &cfg.queue {
+        if let (Field::Known(b), Field::Known(0)) = (&q.batch_size, &q.maximum_batching_window)
+            && *b > 10
+        {
+            diags.push(error(
+                path::queue(attr::BATCH_SIZE),
+                "Batch size needs a batching window",
+                format!(
+                    "Lambda takes more than 10 messages per batch from a queue only with a \
+                     batching window: batch_size {b} needs maximum_batching_window of at least 1 \
+                     second."
+                ),
+            ));
+        }
+        if let (Field::Known(v), Field::Known(t)) = (&q.visibility_timeout, &cfg.function.timeout)
+            && v < t
+        {
+            diags.push(error(
+                path::queue(attr::VISIBILITY_TIMEOUT),
+                "Visibility timeout below the function's timeout",
+                format!(
+                    "A message stays hidden for {v} s while the function may run for {t} s: it \
+                     would be delivered again while still being processed. Use at least {t} \
+                     (the default is 6 × the timeout, {})",
+                    t * 6
+                ),
+            ));
+        }
+    }
+    if let Field::Known(_) = &cfg.queue
+        && cfg.delivery == Field::Known("direct".to_owned())
+    {
+        diags.push(
+            Diagnostic::warning(
+                "Queue settings without queue delivery",
+                "The queue block only applies with delivery = \"queue\"; with direct delivery S3 \
+                 invokes the function itself.",
+            )
+            .at(path::top(attr::QUEUE)),
+        );
+    }
     check_function(&cfg.function, source, &mut diags);
     if let Field::Known(triggers) = &cfg.trigger {
         check_triggers(triggers, &cfg.output_prefix, &mut diags);
@@ -251,6 +292,50 @@ pub fn layer_arn_problem(arn: &str) -> Result<(), String> {
             "{arn:?} is not a layer version ARN such as \
              arn:aws:lambda:us-east-1:123456789012:layer:numpy:3"
         ))
+    }
+}
+
+/// `arn:<partition>:kinesis:<region>:<account>:stream/<name>`.
+fn stream_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "kinesis"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("stream/")
+            .is_some_and(|n| !n.is_empty() && !n.contains('/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not a Kinesis stream ARN such as \
+             arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+        ))
+    }
+}
+
+pub fn stream_arn_validator() -> Validator {
+    Validator::Custom {
+        doc: "A Kinesis stream ARN, `arn:aws:kinesis:<region>:<account>:stream/<name>`.",
+        check: |v| stream_arn_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+pub fn record_age_validator() -> Validator {
+    Validator::Custom {
+        doc: "-1, or 60 to 604800 seconds.",
+        check: |v| match v.as_number().and_then(|n| n.as_i64()) {
+            Some(-1) => Ok(()),
+            Some(n) if (60..=604_800).contains(&n) => Ok(()),
+            Some(n) => Err(format!(
+                "{n} is out of range: must be -1 (no limit) or between 60 and 604800 seconds"
+            )),
+            None => Err("must be a whole number".into()),
+        },
     }
 }
 

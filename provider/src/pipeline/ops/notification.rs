@@ -32,9 +32,8 @@ fn permission_not_visible(e: &AwsError) -> bool {
 /// Whether a configuration id is the pipeline's: its own prefix, or an id
 /// the state records (adopted configurations, replaced by the pipeline's).
 fn ours<'a>(run: &'a Run<'_>) -> impl Fn(&str) -> bool + 'a {
-    let prefix = naming::notification_id_prefix(&run.want.name);
     move |id: &str| {
-        id.starts_with(&prefix)
+        naming::own_notification_index(&run.want.name, id).is_some()
             || run.want.notification_ids.iter().any(|i| i == id)
             || run
                 .prior
@@ -57,11 +56,11 @@ fn settle(run: &Run<'_>, attempt: u32) -> Duration {
 }
 
 /// Same configurations, whatever their order.
-fn same(mut a: Vec<s3::LambdaTrigger>, mut b: Vec<s3::LambdaTrigger>) -> bool {
-    let key = |t: &s3::LambdaTrigger| t.id.clone();
+fn same(mut a: Vec<s3::Trigger>, mut b: Vec<s3::Trigger>) -> bool {
+    let key = |t: &s3::Trigger| t.id.clone();
     a.sort_by_key(key);
     b.sort_by_key(key);
-    let norm = |t: &mut s3::LambdaTrigger| {
+    let norm = |t: &mut s3::Trigger| {
         t.prefix = t.prefix.take().filter(|p| !p.is_empty());
         t.suffix = t.suffix.take().filter(|s| !s.is_empty());
     };
@@ -74,7 +73,7 @@ fn same(mut a: Vec<s3::LambdaTrigger>, mut b: Vec<s3::LambdaTrigger>) -> bool {
 /// back until they are there as written.
 async fn write(
     run: &Run<'_>,
-    triggers: &[s3::LambdaTrigger],
+    triggers: &[s3::Trigger],
     step: &'static str,
 ) -> Result<(), ApplyError> {
     let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
@@ -85,7 +84,7 @@ async fn write(
             Backoff::PROPAGATION,
             run.stop,
             permission_not_visible,
-            || s3::replace_lambda_triggers(s3c, bucket, &is_ours, triggers),
+            || s3::replace_triggers(s3c, bucket, &is_ours, triggers),
         )
         .await
         .map_err(ApplyError::aws(step))?;
@@ -93,7 +92,7 @@ async fn write(
             () = tokio::time::sleep(settle(run, attempt)) => {}
             () = run.stop.cancelled() => return Ok(()),
         }
-        let back = s3::lambda_triggers(s3c, bucket, &is_ours)
+        let back = s3::triggers(s3c, bucket, &is_ours)
             .await
             .map_err(ApplyError::aws(step))?
             .unwrap_or_default();
@@ -126,7 +125,7 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
             Backoff::PROPAGATION,
             run.stop,
             permission_not_visible,
-            || s3::put_lambda_triggers(&run.aws.s3, &want.bucket_name, &triggers),
+            || s3::put_triggers(&run.aws.s3, &want.bucket_name, &triggers),
         )
         .await
         .map_err(ApplyError::aws(step))?;

@@ -43,7 +43,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
                 })?;
             adopt_if_ours(format!("SQS queue {queue:?}"), &q.tags, &want.name)?;
             run.adopted(Part::Queue);
-            if q.settings != FAILURE_QUEUE {
+            if !FAILURE_QUEUE.matches(&q.settings) {
                 sqs::set_settings(client, &url, &FAILURE_QUEUE)
                     .await
                     .map_err(ApplyError::aws("configuring the failure queue"))?;

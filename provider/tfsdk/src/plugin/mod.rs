@@ -220,6 +220,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, RunError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("provider-rt")
+        // Generous stacks: the futures of cloud SDKs are large, and an
+        // unoptimised build keeps them on the stack.
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
         .map_err(RunError::Runtime)

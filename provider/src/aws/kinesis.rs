@@ -1,0 +1,228 @@
+//! Kinesis Data Streams: the stream a pipeline makes, encrypted with the
+//! AWS-managed key, on demand or with a fixed number of shards.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails, StreamStatus};
+use tokio_util::sync::CancellationToken;
+
+use super::AwsError;
+use super::error::{err, found};
+
+/// The AWS-managed key for Kinesis.
+pub const MANAGED_KEY: &str = "alias/aws/kinesis";
+
+/// A stream as Kinesis reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stream {
+    pub arn: String,
+    /// `ACTIVE`, `CREATING`, `UPDATING`, `DELETING`.
+    pub status: String,
+    /// `None` for on demand.
+    pub shards: Option<i32>,
+    pub retention_hours: i32,
+    pub encrypted: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Creates the stream with `tags`; `Ok(false)` when one of that name exists.
+pub async fn create_stream(
+    kinesis: &Client,
+    name: &str,
+    shards: Option<i32>,
+    tags: &BTreeMap<String, String>,
+) -> Result<bool, AwsError> {
+    let mut req = kinesis.create_stream().stream_name(name).set_tags(Some(
+        tags.iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<HashMap<_, _>>(),
+    ));
+    req = match shards {
+        Some(n) => req.shard_count(n).stream_mode_details(
+            StreamModeDetails::builder()
+                .stream_mode(StreamMode::Provisioned)
+                .build()?,
+        ),
+        None => req.stream_mode_details(
+            StreamModeDetails::builder()
+                .stream_mode(StreamMode::OnDemand)
+                .build()?,
+        ),
+    };
+    match req.send().await.map_err(err("kinesis:CreateStream")) {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ResourceInUseException") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The stream, or `None` when there is none of that name.
+pub async fn stream(kinesis: &Client, name: &str) -> Result<Option<Stream>, AwsError> {
+    let r = kinesis
+        .describe_stream_summary()
+        .stream_name(name)
+        .send()
+        .await
+        .map_err(err("kinesis:DescribeStreamSummary"));
+    let Some(out) = found(r)? else {
+        return Ok(None);
+    };
+    let Some(d) = out.stream_description_summary() else {
+        return Err(AwsError::Unexpected(format!(
+            "DescribeStreamSummary({name}) returned no description"
+        )));
+    };
+    let on_demand = d
+        .stream_mode_details()
+        .is_some_and(|m| m.stream_mode() == &StreamMode::OnDemand);
+    let tags = found(
+        kinesis
+            .list_tags_for_stream()
+            .stream_name(name)
+            .send()
+            .await
+            .map_err(err("kinesis:ListTagsForStream")),
+    )?
+    .map(|t| {
+        t.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+            .collect()
+    })
+    .unwrap_or_default();
+    Ok(Some(Stream {
+        arn: d.stream_arn().to_owned(),
+        status: d.stream_status().as_str().to_owned(),
+        shards: (!on_demand).then_some(d.open_shard_count()),
+        retention_hours: d.retention_period_hours(),
+        encrypted: d.encryption_type() == Some(&EncryptionType::Kms),
+        tags,
+    }))
+}
+
+/// Waits until the stream accepts changes (ACTIVE).
+pub async fn wait_active(
+    kinesis: &Client,
+    name: &str,
+    stop: &CancellationToken,
+) -> Result<Stream, AwsError> {
+    let mut delay = Duration::from_millis(200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        if let Some(s) = stream(kinesis, name).await?
+            && s.status == StreamStatus::Active.as_str()
+        {
+            return Ok(s);
+        }
+        if tokio::time::Instant::now() + delay > deadline {
+            return Err(AwsError::Transport {
+                operation: "kinesis:DescribeStreamSummary",
+                message: format!("stream {name} did not become active within 5 minutes"),
+            });
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = stop.cancelled() => return Err(AwsError::Transport {
+                operation: "kinesis:DescribeStreamSummary",
+                message: "stopped".into(),
+            }),
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Sets the retention, in hours (24 to 8760).
+pub async fn set_retention(
+    kinesis: &Client,
+    name: &str,
+    have: i32,
+    want: i32,
+) -> Result<(), AwsError> {
+    if want > have {
+        kinesis
+            .increase_stream_retention_period()
+            .stream_name(name)
+            .retention_period_hours(want)
+            .send()
+            .await
+            .map_err(err("kinesis:IncreaseStreamRetentionPeriod"))?;
+    } else if want < have {
+        kinesis
+            .decrease_stream_retention_period()
+            .stream_name(name)
+            .retention_period_hours(want)
+            .send()
+            .await
+            .map_err(err("kinesis:DecreaseStreamRetentionPeriod"))?;
+    }
+    Ok(())
+}
+
+/// Encrypts the stream with the AWS-managed key.
+pub async fn encrypt(kinesis: &Client, name: &str) -> Result<(), AwsError> {
+    kinesis
+        .start_stream_encryption()
+        .stream_name(name)
+        .encryption_type(EncryptionType::Kms)
+        .key_id(MANAGED_KEY)
+        .send()
+        .await
+        .map_err(err("kinesis:StartStreamEncryption"))?;
+    Ok(())
+}
+
+/// Sets the stream's shard count (provisioned mode).
+pub async fn set_shards(kinesis: &Client, name: &str, shards: i32) -> Result<(), AwsError> {
+    kinesis
+        .update_shard_count()
+        .stream_name(name)
+        .target_shard_count(shards)
+        .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+        .send()
+        .await
+        .map_err(err("kinesis:UpdateShardCount"))?;
+    Ok(())
+}
+
+/// Sets the tags of stream `name` to exactly `want`, given what it has.
+pub async fn sync_tags(
+    kinesis: &Client,
+    name: &str,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let diff = super::tags::diff(have, want);
+    if !diff.remove.is_empty() {
+        kinesis
+            .remove_tags_from_stream()
+            .stream_name(name)
+            .set_tag_keys(Some(diff.remove))
+            .send()
+            .await
+            .map_err(err("kinesis:RemoveTagsFromStream"))?;
+    }
+    if !diff.set.is_empty() {
+        kinesis
+            .add_tags_to_stream()
+            .stream_name(name)
+            .set_tags(Some(diff.set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(err("kinesis:AddTagsToStream"))?;
+    }
+    Ok(())
+}
+
+/// Deletes the stream; one already gone is fine.
+pub async fn delete_stream(kinesis: &Client, name: &str) -> Result<(), AwsError> {
+    let r = kinesis
+        .delete_stream()
+        .stream_name(name)
+        .enforce_consumer_deletion(true)
+        .send()
+        .await
+        .map_err(err("kinesis:DeleteStream"));
+    found(r).map(|_| ())
+}
