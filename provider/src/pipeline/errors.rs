@@ -96,11 +96,6 @@ pub enum ImportError {
     )]
     NotOurs(String),
     #[error(
-        "Lambda function {function:?} already belongs to eventpipe pipeline {pipeline:?}; import \
-         it by that name instead of adopt:"
-    )]
-    AlreadyManaged { function: String, pipeline: String },
-    #[error(
         "Lambda function {0:?} has no permission for S3 to invoke it that names a bucket \
          (SourceArn arn:aws:s3:::…), so there is no bucket to adopt with it"
     )]

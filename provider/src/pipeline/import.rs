@@ -52,7 +52,7 @@ pub async fn import(
 ) -> Result<Imported, ImportError> {
     match id.strip_prefix(ADOPT_PREFIX) {
         Some(function) => adopt(aws, function, default_tags).await,
-        None => import_own(aws, id, default_tags).await,
+        None => import_own(aws, id, &naming::function_name(id), default_tags).await,
     }
 }
 
@@ -98,9 +98,10 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
 async fn import_own(
     aws: &AwsClients,
     name: &str,
+    function_name: &str,
     default_tags: &BTreeMap<String, String>,
 ) -> Result<Imported, ImportError> {
-    let function_name = naming::function_name(name);
+    let function_name = function_name.to_owned();
     let f = lambda::get_function(&aws.lambda, &function_name)
         .await?
         .ok_or_else(|| ImportError::NotFound {
@@ -310,11 +311,11 @@ async fn adopt(
             name: function_name.to_owned(),
             region: aws.region.clone(),
         })?;
+    // A function a pipeline already owns (one whose function_name is not
+    // its name, say) is imported as that pipeline.
     if let Some(owner) = f.tags.get(OWNER_TAG) {
-        return Err(ImportError::AlreadyManaged {
-            function: function_name.to_owned(),
-            pipeline: owner.clone(),
-        });
+        let owner = owner.clone();
+        return Box::pin(import_own(aws, &owner, function_name, default_tags)).await;
     }
     let role_name = f
         .settings

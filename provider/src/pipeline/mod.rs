@@ -194,6 +194,22 @@ pub async fn plan(
         return Planned::failed(diags);
     }
     if let (Some(adopted), Some(prior)) = (&private.adopted, &prior) {
+        if let Some(attr) = planned.requires_replace.first() {
+            // A replacement would destroy the function and role just adopted.
+            return Planned::failed(
+                Diagnostic::error(
+                    "Replacement of an adopted pipeline",
+                    format!(
+                        "This pipeline was adopted with `terraform import … adopt:` and its first \
+                     apply has not run yet; the configuration's `{attr}` differs from what \
+                     was adopted, which would replace the pipeline and delete the adopted \
+                     function and role. Set `{attr}` to the adopted value (the import \
+                     recorded it; see `terraform state show`)."
+                    ),
+                )
+                .at(attr.clone()),
+            );
+        }
         diags.push(import::first_apply_warning(prior, adopted, &planned.state));
     }
     Planned {

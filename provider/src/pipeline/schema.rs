@@ -34,8 +34,10 @@ pub fn schema() -> Schema {
                 .required()
                 .force_new()
                 .describe(
-                    "Name of the pipeline. Names the Lambda function (`name`) and the IAM role \
-                     (`name-role`) and tags every part. Changing it replaces the pipeline.",
+                    "Name of the pipeline. Names the Lambda function (`name`, unless \
+                     `function_name` is set), the IAM role (`name-role`, unless `role_name` is \
+                     set), the queues (`name-failed`, `name-events`) and the stream, and tags \
+                     every part. Changing it replaces the pipeline.",
                 )
                 .validate(validate::name_validator()),
         )
@@ -106,9 +108,10 @@ pub fn schema() -> Schema {
                 .optional_computed()
                 .force_new()
                 .describe(
-                    "Name of the function's IAM execution role. Defaults to `<name>-role`; set \
-                     it to keep the name of a role adopted with `terraform import` \
-                     (`adopt:<function-name>`). Changing it replaces the pipeline.",
+                    "Name of the function's IAM execution role. Defaults to `<name>-role` for \
+                     a new pipeline; an adopted pipeline (`terraform import … \
+                     adopt:<function-name>`) keeps its role's own name without setting this. \
+                     Changing it replaces the pipeline.",
                 )
                 .validate(validate::role_name_validator()),
         )
@@ -122,8 +125,8 @@ pub fn schema() -> Schema {
                 .optional_computed()
                 .force_new()
                 .describe(
-                    "Name of the Lambda function. Defaults to `name`; set it to keep the name \
-                     of a function adopted with `terraform import` (`adopt:<function-name>`). \
+                    "Name of the Lambda function. Defaults to `name` for a new pipeline; an \
+                     adopted pipeline keeps its function's own name without setting this. \
                      Changing it replaces the pipeline.",
                 )
                 .validate(validate::function_name_validator()),

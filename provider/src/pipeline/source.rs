@@ -37,6 +37,11 @@ const SKIPPED_SUFFIXES: &[&str] = &[".pyc", ".pyo"];
 pub enum SourceError {
     #[error("source directory {path} does not exist")]
     Missing { path: PathBuf },
+    #[error(
+        "function.source_dir is empty: set it to the directory that holds the function's code \
+         (an import cannot know it)"
+    )]
+    NotSet,
     #[error("{path} is not a directory")]
     NotADirectory { path: PathBuf },
     #[error("source directory {path} holds no files to package")]
@@ -134,6 +139,9 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
 }
 
 fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
+    if root.as_os_str().is_empty() {
+        return Err(SourceError::NotSet);
+    }
     let meta = match fs::metadata(root) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {

@@ -7,7 +7,7 @@ use crate::aws::s3;
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::ownership::adopt_if_ours;
+use super::super::ownership::{OWNER_TAG, adopt_if_ours};
 use super::super::parts::Part;
 use super::super::policy;
 use super::super::run::Run;
@@ -101,6 +101,14 @@ async fn put_tls_statement(run: &Run<'_>, is_new: bool) -> Result<(), ApplyError
 /// pipeline's tags beside the bucket's own, and the secure defaults.
 pub async fn adopt(run: &Run<'_>) -> Result<(), ApplyError> {
     let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
+    // Another pipeline's bucket is never taken over; an untagged one is.
+    let tags = s3::bucket_tags(s3c, bucket)
+        .await
+        .map_err(ApplyError::aws("looking up the bucket"))?
+        .unwrap_or_default();
+    if tags.contains_key(OWNER_TAG) {
+        adopt_if_ours(format!("S3 bucket {bucket:?}"), &tags, &run.want.name)?;
+    }
     s3::merge_bucket_tags(
         s3c,
         bucket,
