@@ -263,7 +263,9 @@ fn recorded(
     }
     let mut state = state.clone();
     state.backfilled_objects += record.backfilled;
-    if record.package.is_some() || record.backfilled > 0 || record.backfill_left.is_some() {
+    // What is left to send is what the last backfill left, also when it
+    // had nothing more to send (a resume that found the rest empty).
+    if record.backfill_ran {
         private.backfill = record.backfill_left.clone();
     }
     if let Some(left) = &record.backfill_left {

@@ -46,6 +46,8 @@ pub struct Record {
     pub bucket_policy_removed: bool,
     /// The package built for the function.
     pub package: Option<Arc<Package>>,
+    /// The backfill step ran (to its end or until it stopped).
+    pub backfill_ran: bool,
     /// Objects backfill sent to the function in this run.
     pub backfilled: i64,
     /// What backfill still has to send, when it stopped early.
