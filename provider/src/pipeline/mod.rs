@@ -401,7 +401,13 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
             private: private.to_vec(),
             diags: Diagnostics::new(),
         },
-        Err(e) => kept(Diagnostic::from(&errors::RefreshError(e)).into()),
+        Err(e) => {
+            // Terraform shows no resource address with the errors of a
+            // refresh that follows an import: say which pipeline it is.
+            let mut d = Diagnostic::from(&errors::RefreshError(e));
+            d.detail = format!("Refreshing pipeline {:?}: {}", state.name, d.detail);
+            kept(d.into())
+        }
     }
 }
 
@@ -413,6 +419,11 @@ pub async fn import(ctx: &Context, id: &str) -> Recorded {
             private: i.private.to_bytes(),
             diags: i.diags,
         },
-        Err(e) => Recorded::unchanged(&Value::Null, &[], Diagnostic::from(&e)),
+        Err(e) => {
+            // Nor with an import's errors (from an `import` block).
+            let mut d = Diagnostic::from(&e);
+            d.detail = format!("Importing {id:?}: {}", d.detail);
+            Recorded::unchanged(&Value::Null, &[], d)
+        }
     }
 }
