@@ -35,6 +35,11 @@ const SKIPPED_SUFFIXES: &[&str] = &[".pyc", ".pyo"];
 
 #[derive(Debug, Error)]
 pub enum SourceError {
+    #[error(
+        "function.source_dir is empty: set it to the local directory that holds the function's \
+         code (an import cannot read it back from AWS)"
+    )]
+    NotSet,
     #[error("source directory {path} does not exist")]
     Missing { path: PathBuf },
     #[error("{path} is not a directory")]
@@ -134,6 +139,9 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
 }
 
 fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
+    if root.as_os_str().is_empty() {
+        return Err(SourceError::NotSet);
+    }
     let meta = match fs::metadata(root) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -384,6 +392,8 @@ mod tests {
             Err(SourceError::Missing { .. })
         ));
         assert!(matches!(scan(d.path()), Err(SourceError::Empty { .. })));
+        // What configuration generated for an `adopt:` import holds.
+        assert!(matches!(scan(Path::new("")), Err(SourceError::NotSet)));
         write(d.path(), "f", "x");
         assert!(matches!(
             scan(&d.path().join("f")),
