@@ -120,7 +120,7 @@ pub async fn run(run: &Run<'_>) -> Result<(), ApplyError> {
                 tracing::info!(
                     pipeline = %want.name,
                     sent,
-                    after = ?todo[i].after,
+                    after = todo[i].after.as_deref().unwrap_or_default(),
                     "backfill progress"
                 );
             }
