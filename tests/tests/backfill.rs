@@ -31,6 +31,8 @@ impl Rig {
         let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
         let mut ws = Workspace::new(tf).expect("workspace");
         ws.timeout(Duration::from_secs(600));
+        // Backfill reports its progress in the provider's log.
+        ws.env("TF_LOG_PROVIDER", "INFO");
         ws.write("app/app.py", APP_PY).expect("app.py");
         let aws = moto.aws().expect("aws");
         let rig = Rig {
@@ -209,7 +211,17 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
     put_all(&rig.aws, "bf-data", &["data/notes.txt", "other/x.json"]);
     let first = trigger("data/", ".json");
     rig.configure(&pipeline("bf", "bf-data", false, true, &first));
-    let out = rig.ws.apply_auto().expect("apply");
+    // Progress goes to the provider's log.
+    let out = rig.ws.run_ok(&["apply", "-auto-approve"]).expect("apply");
+    let log = out.stderr.as_str();
+    assert!(
+        log.contains("backfill progress") && log.contains("pipeline=bf") && log.contains("sent=3"),
+        "{out}"
+    );
+    assert!(
+        log.contains("after=data/b.json"),
+        "the last key sent, as written: {out}"
+    );
     let calls = rig.invokes("bf");
     assert_eq!(calls.len(), 3, "3 of 5 objects match\n{out}");
     assert!(calls.iter().all(|c| c.outcome == Outcome::Forwarded));
