@@ -113,9 +113,9 @@ impl Aws {
         Ok(keys)
     }
 
-    /// Makes a role `name` that `service` (e.g. `lambda.amazonaws.com`) may
-    /// assume; returns its ARN.
-    pub fn create_service_role(&self, name: &str, service: &str) -> Result<String> {
+    /// Makes a role `name` under `path` (e.g. `/` or `/service-role/`) that
+    /// `service` (e.g. `lambda.amazonaws.com`) may assume; returns its ARN.
+    pub fn create_service_role(&self, name: &str, path: &str, service: &str) -> Result<String> {
         let trust = serde_json::json!({
             "Version": "2012-10-17",
             "Statement": [{
@@ -128,6 +128,7 @@ impl Aws {
             .iam
             .create_role()
             .role_name(name)
+            .path(path)
             .assume_role_policy_document(trust.to_string())
             .send();
         let out = sdk("CreateRole", self.block_on(call))?;

@@ -14,6 +14,9 @@ use crate::aws::{Aws, NewFunction};
 pub struct HandWired {
     pub bucket: String,
     pub role: String,
+    /// The role's IAM path (`/`, or `/service-role/` as the console makes
+    /// execution roles).
+    pub role_path: String,
     /// The role's inline policy (`s3:GetObject` on the bucket).
     pub policy: String,
     pub function: String,
@@ -29,6 +32,7 @@ pub struct HandWired {
 /// What wiring made that only AWS knows.
 #[derive(Clone, Debug)]
 pub struct Wired {
+    pub role_arn: String,
     pub function_arn: String,
     pub code_sha256: String,
 }
@@ -42,6 +46,7 @@ impl HandWired {
         HandWired {
             bucket: format!("{x}-data"),
             role: format!("{x}-handler-role"),
+            role_path: "/".to_owned(),
             policy: "read-data".to_owned(),
             function: format!("{x}-handler"),
             sid: "s3-invoke".to_owned(),
@@ -66,6 +71,12 @@ impl HandWired {
         self
     }
 
+    /// The same pipeline with its role under another IAM path.
+    pub fn role_path(mut self, path: &str) -> HandWired {
+        self.role_path = path.to_owned();
+        self
+    }
+
     pub fn bucket_arn(&self) -> String {
         format!("arn:aws:s3:::{}", self.bucket)
     }
@@ -76,7 +87,8 @@ impl HandWired {
         for key in &self.objects {
             aws.put_object(&self.bucket, key, format!("{{\"key\":\"{key}\"}}"))?;
         }
-        let role_arn = aws.create_service_role(&self.role, "lambda.amazonaws.com")?;
+        let role_arn =
+            aws.create_service_role(&self.role, &self.role_path, "lambda.amazonaws.com")?;
         let read = serde_json::json!({
             "Version": "2012-10-17",
             "Statement": [{
@@ -106,6 +118,7 @@ impl HandWired {
         )
         .with_context(|| format!("wiring {} by hand", self.function))?;
         Ok(Wired {
+            role_arn,
             function_arn,
             code_sha256,
         })

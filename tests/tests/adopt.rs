@@ -479,7 +479,10 @@ fn fill_source_dir(generated: &str) -> String {
 fn an_import_block_with_generated_config_adopts_and_replaces_code_that_differs() {
     let tf = newest_cli();
     let rig = Rig::new(&tf);
-    let hw = HandWired::named("billing").role("billing-exec");
+    // An execution role made the way the console makes them, under a path.
+    let hw = HandWired::named("billing")
+        .role("billing-exec")
+        .role_path("/service-role/");
     // The same handler, zipped by hand: not the package eventpipe builds.
     let zip = hand_made_zip(APP_PY);
     let (_, package_sha) = eventpipe_package(&rig.app_dir());
@@ -544,6 +547,26 @@ fn an_import_block_with_generated_config_adopts_and_replaces_code_that_differs()
     assert_eq!(rig.aws.code_sha256(&hw.function).expect("sha"), package_sha);
     assert_plan_empty(&rig.ws, "the plan after adopting must be empty");
     assert_adopted(&rig.aws, &hw, &objects);
+    // The role keeps its path: the function still names it by its ARN.
+    assert!(wired.role_arn.contains(":role/service-role/billing-exec"));
+    let f = rig
+        .aws
+        .block_on(
+            rig.aws
+                .lambda()
+                .get_function()
+                .function_name(&hw.function)
+                .send(),
+        )
+        .expect("function");
+    assert_eq!(
+        f.configuration().and_then(|c| c.role()),
+        Some(wired.role_arn.as_str())
+    );
+    assert_eq!(
+        state_attrs(&rig.ws, "billing")["role_arn"],
+        wired.role_arn.as_str()
+    );
     // Import blocks may stay: the resource is in the state now.
     assert_plan_empty(&rig.ws, "again");
 
