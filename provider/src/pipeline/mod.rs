@@ -355,7 +355,15 @@ async fn update(
     match execute(&run, &steps, OnError::Stop).instrument(span).await {
         Ok(()) => recorded(want, private, &run, Diagnostics::new()),
         // The prior state stays; the next refresh sees what did change.
-        Err(errors) => Recorded::unchanged(prior_value, &private.to_bytes(), diagnostics(&errors)),
+        // Code this update deployed is the provider's own, not a change
+        // made outside Terraform.
+        Err(errors) => {
+            let mut kept = private.clone();
+            if let Some(sha) = run.record().uploaded {
+                kept.code_sha256 = Some(sha);
+            }
+            Recorded::unchanged(prior_value, &kept.to_bytes(), diagnostics(&errors))
+        }
     }
 }
 

@@ -140,15 +140,21 @@ pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
         tracing::info!(function = %want.function_name, "deployed code is this package; not uploading");
         return Ok(());
     }
-    lambda::update_code(
-        &run.aws.lambda,
+    let lc = &run.aws.lambda;
+    lambda::upload_code(
+        lc,
         &want.function_name,
         &want.function.architecture,
         &pkg.zip,
-        run.stop,
     )
     .await
-    .map_err(ApplyError::aws("updating the function's code"))
+    .map_err(ApplyError::aws("updating the function's code"))?;
+    // Deployed, whatever happens next: a failed update keeps this in its
+    // private data, so the next refresh knows the code is ours.
+    run.update(|r| r.uploaded = Some(pkg.code_sha256.clone()));
+    lambda::wait_ready(lc, &want.function_name, run.stop)
+        .await
+        .map_err(ApplyError::aws("updating the function's code"))
 }
 
 pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {
