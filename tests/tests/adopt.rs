@@ -778,7 +778,30 @@ fn a_failure_at_any_adoption_call_changes_nothing_or_converges_on_the_next_apply
         rows.push((name.clone(), site.clone(), outcome.to_owned()));
     }
     rig.proxy.clear_rules();
+    // A change the provider made before failing is not taken for a change
+    // made outside Terraform, and code already deployed is not sent again.
+    let plan = rig.ws.plan(&[]).expect("plan");
+    assert!(!plan.contains("changed outside Terraform"), "{plan}");
+    let (_, package_sha) = eventpipe_package(&rig.app_dir());
+    let deployed: Vec<bool> = hws
+        .iter()
+        .map(|(_, hw)| rig.aws.code_sha256(&hw.function).expect("sha") == package_sha)
+        .collect();
+    rig.proxy.clear_calls();
     rig.ws.apply_auto().expect("apply");
+    for ((name, hw), deployed) in hws.iter().zip(deployed) {
+        let uploads = rig
+            .proxy
+            .calls()
+            .iter()
+            .filter(|c| c.op == "lambda:UpdateFunctionCode" && c.mentions(&hw.function))
+            .count();
+        assert_eq!(
+            uploads,
+            usize::from(!deployed),
+            "{name}: deployed already: {deployed}"
+        );
+    }
     assert_plan_empty(&rig.ws, "the plan after the adoptions converged");
     for (_, hw) in &hws {
         assert_adopted(&rig.aws, hw, &objects);
