@@ -46,6 +46,9 @@ pub struct Record {
     pub bucket_policy_removed: bool,
     /// The package built for the function.
     pub package: Option<Arc<Package>>,
+    /// The `CodeSha256` an adopted function had when this run made it the
+    /// pipeline's.
+    pub adopted_code: Option<String>,
     /// The `CodeSha256` of code an update uploaded (a failed update still
     /// records it: the code is deployed).
     pub uploaded: Option<String>,
