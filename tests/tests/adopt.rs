@@ -852,3 +852,43 @@ fn a_failure_at_any_adoption_call_changes_nothing_or_converges_on_the_next_apply
         &rows,
     );
 }
+
+#[test]
+fn code_changed_between_the_import_and_the_first_apply_is_replaced() {
+    let tf = newest_cli();
+    let rig = Rig::new(&tf);
+    let hw = HandWired::named("late");
+    let (zip, package_sha) = eventpipe_package(&rig.app_dir());
+    hw.wire(&rig.aws, &zip).expect("wire by hand");
+    rig.configure(&adopted_resource("late", &hw, false));
+    rig.ws
+        .run_ok(&[
+            "import",
+            "eventpipe_event_pipeline.late",
+            &format!("adopt:{}", hw.function),
+        ])
+        .expect("adopt import");
+    // Deployed code matched the package at the import; someone deploys
+    // something else before the first apply.
+    let call = rig
+        .aws
+        .lambda()
+        .update_function_code()
+        .function_name(&hw.function)
+        .zip_file(aws_sdk_lambda::primitives::Blob::new(hand_made_zip(
+            "def handler(e, c):\n    return 0\n",
+        )))
+        .send();
+    rig.aws.block_on(call).expect("out-of-band deploy");
+    assert_ne!(rig.aws.code_sha256(&hw.function).expect("sha"), package_sha);
+    rig.proxy.clear_calls();
+    rig.ws.apply_auto().expect("apply");
+    assert_eq!(
+        rig.proxy.count("lambda:UpdateFunctionCode"),
+        1,
+        "the code deployed now is not the package: {:?}",
+        rig.proxy.counts()
+    );
+    assert_eq!(rig.aws.code_sha256(&hw.function).expect("sha"), package_sha);
+    assert_plan_empty(&rig.ws, "the plan after adopting must be empty");
+}
