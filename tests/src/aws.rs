@@ -94,6 +94,186 @@ impl Aws {
         sdk("PutObject", self.block_on(call)).map(drop)
     }
 
+    /// Every object key in the bucket, sorted.
+    pub fn object_keys(&self, bucket: &str) -> Result<Vec<String>> {
+        let pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>();
+        let pages = sdk("ListObjectsV2", self.block_on(pages))?;
+        let mut keys: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.contents())
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Makes a role `name` under `path` (e.g. `/` or `/service-role/`) that
+    /// `service` (e.g. `lambda.amazonaws.com`) may assume; returns its ARN.
+    pub fn create_service_role(&self, name: &str, path: &str, service: &str) -> Result<String> {
+        let trust = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole"
+            }]
+        });
+        let call = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(trust.to_string())
+            .send();
+        let out = sdk("CreateRole", self.block_on(call))?;
+        let arn = out.role().map(|r| r.arn().to_string());
+        arn.ok_or_else(|| anyhow!("CreateRole({name}) returned no role"))
+    }
+
+    pub fn put_role_policy(&self, role: &str, policy: &str, document: &str) -> Result<()> {
+        let call = self
+            .iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .policy_document(document)
+            .send();
+        sdk("PutRolePolicy", self.block_on(call)).map(drop)
+    }
+
+    /// Makes a customer-managed policy and attaches it to `role`; returns
+    /// its ARN.
+    pub fn attach_new_policy(&self, role: &str, name: &str, document: &str) -> Result<String> {
+        let call = self
+            .iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(document)
+            .send();
+        let out = sdk("CreatePolicy", self.block_on(call))?;
+        let arn = out
+            .policy()
+            .and_then(|p| p.arn())
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("CreatePolicy({name}) returned no ARN"))?;
+        let call = self
+            .iam
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(&arn)
+            .send();
+        sdk("AttachRolePolicy", self.block_on(call))?;
+        Ok(arn)
+    }
+
+    /// Makes a function from a zip; returns its ARN and `CodeSha256`.
+    pub fn create_function(&self, f: &NewFunction<'_>) -> Result<(String, String)> {
+        use aws_sdk_lambda::primitives::Blob;
+        use aws_sdk_lambda::types::{FunctionCode, Runtime};
+        let call = self
+            .lambda
+            .create_function()
+            .function_name(f.name)
+            .role(f.role_arn)
+            .runtime(Runtime::from(f.runtime))
+            .handler(f.handler)
+            .memory_size(f.memory_mb)
+            .timeout(f.timeout_s)
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(f.zip.to_vec()))
+                    .build(),
+            )
+            .send();
+        let out = sdk("CreateFunction", self.block_on(call))?;
+        Ok((
+            out.function_arn().unwrap_or_default().to_string(),
+            out.code_sha256().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// The function's deployed `CodeSha256`.
+    pub fn code_sha256(&self, function: &str) -> Result<String> {
+        let call = self.lambda.get_function().function_name(function).send();
+        let out = sdk("GetFunction", self.block_on(call))?;
+        out.configuration()
+            .and_then(|c| c.code_sha256())
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("GetFunction({function}) returned no CodeSha256"))
+    }
+
+    /// Lets S3 invoke `function` for events from `source_arn`, as
+    /// `aws lambda add-permission` does (no SourceAccount).
+    pub fn add_s3_invoke_permission(
+        &self,
+        function: &str,
+        sid: &str,
+        source_arn: &str,
+    ) -> Result<()> {
+        let call = self
+            .lambda
+            .add_permission()
+            .function_name(function)
+            .statement_id(sid)
+            .action("lambda:InvokeFunction")
+            .principal("s3.amazonaws.com")
+            .source_arn(source_arn)
+            .send();
+        sdk("AddPermission", self.block_on(call)).map(drop)
+    }
+
+    /// Sets the bucket's whole notification configuration to one function
+    /// configuration `id` for `events` under `prefix` and `suffix`.
+    pub fn put_function_notification(
+        &self,
+        bucket: &str,
+        id: &str,
+        function_arn: &str,
+        events: &[&str],
+        prefix: &str,
+        suffix: &str,
+    ) -> Result<()> {
+        use aws_sdk_s3::types::{
+            Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration,
+            NotificationConfiguration, NotificationConfigurationFilter, S3KeyFilter,
+        };
+        let rule = |name: FilterRuleName, value: &str| {
+            FilterRule::builder().name(name).value(value).build()
+        };
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(rule(FilterRuleName::Prefix, prefix))
+                    .filter_rules(rule(FilterRuleName::Suffix, suffix))
+                    .build(),
+            )
+            .build();
+        let config = LambdaFunctionConfiguration::builder()
+            .id(id)
+            .lambda_function_arn(function_arn)
+            .set_events(Some(events.iter().map(|e| Event::from(*e)).collect()))
+            .filter(filter)
+            .build()
+            .context("building the notification configuration")?;
+        let call = self
+            .s3
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .lambda_function_configurations(config)
+                    .build(),
+            )
+            .send();
+        sdk("PutBucketNotificationConfiguration", self.block_on(call)).map(drop)
+    }
+
     pub fn function_names(&self) -> Result<Vec<String>> {
         let pages = self.lambda.list_functions().into_paginator().items().send();
         let functions = sdk(
@@ -260,6 +440,18 @@ pub fn policy_json(document: &str) -> Result<serde_json::Value> {
 /// Adds the operation name and the SDK's full error chain to an error.
 fn sdk<T, E: std::error::Error>(operation: &str, result: Result<T, E>) -> Result<T> {
     result.map_err(|e| anyhow!("{operation} failed: {}", DisplayErrorContext(&e)))
+}
+
+/// What [`Aws::create_function`] makes.
+#[derive(Clone, Copy, Debug)]
+pub struct NewFunction<'a> {
+    pub name: &'a str,
+    pub role_arn: &'a str,
+    pub runtime: &'a str,
+    pub handler: &'a str,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub zip: &'a [u8],
 }
 
 /// An IAM role with the names of its inline policies and the ARNs of its

@@ -22,6 +22,7 @@
 pub mod aws;
 pub mod cli_config;
 pub mod fault_proxy;
+pub mod hand_wired;
 pub mod http;
 pub mod mirror;
 pub mod moto;

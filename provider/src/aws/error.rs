@@ -42,11 +42,22 @@ impl AwsError {
         match &err {
             SdkError::ServiceError(se) => {
                 let e = se.err();
+                let status = se.raw().status_code();
+                let (code, message) = match e.code() {
+                    Some(code) => (
+                        code.to_owned(),
+                        e.message().map_or_else(|| e.to_string(), str::to_owned),
+                    ),
+                    // An answer without a body (every HEAD answer) has no
+                    // code: say what its status means instead of "unhandled
+                    // error".
+                    None => without_body(status),
+                };
                 AwsError::Service {
                     operation,
-                    code: e.code().unwrap_or("Unknown").to_owned(),
-                    message: e.message().map_or_else(|| e.to_string(), str::to_owned),
-                    status: Some(se.raw().status_code()),
+                    code,
+                    message,
+                    status: Some(status),
                 }
             }
             _ => AwsError::Transport {
@@ -63,6 +74,24 @@ impl AwsError {
             _ => None,
         }
     }
+}
+
+/// Code and message for an error answer that carried neither.
+fn without_body(status: u16) -> (String, String) {
+    let code = match status {
+        403 => "AccessDenied",
+        404 => "NotFound",
+        _ => "Unknown",
+    };
+    let meaning = match status {
+        403 => "Access Denied",
+        404 => "Not Found",
+        _ => "error",
+    };
+    (
+        code.to_owned(),
+        format!("{meaning} (HTTP {status}; the answer carried no error details)"),
+    )
 }
 
 /// The error and its sources on one line.
@@ -150,4 +179,24 @@ where
     R: std::fmt::Debug + HasStatus,
 {
     move |e| AwsError::from_sdk(op, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_answer_without_a_body_is_named_by_its_status() {
+        let (code, message) = without_body(403);
+        assert_eq!(code, "AccessDenied");
+        assert!(message.starts_with("Access Denied (HTTP 403"), "{message}");
+        let e = AwsError::Service {
+            operation: "s3:HeadBucket",
+            code: without_body(404).0,
+            message: without_body(404).1,
+            status: Some(404),
+        };
+        assert!(e.is_not_found());
+        assert_eq!(without_body(500).0, "Unknown");
+    }
 }

@@ -290,12 +290,24 @@ pub async fn update_settings(
     wait_ready(lambda, name, stop).await
 }
 
+/// Uploads new code, then waits until the function is ready again.
 pub async fn update_code(
     lambda: &Client,
     name: &str,
     architecture: &str,
     zip: &[u8],
     stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    upload_code(lambda, name, architecture, zip).await?;
+    wait_ready(lambda, name, stop).await
+}
+
+/// Uploads new code; the caller waits with [`wait_ready`].
+pub async fn upload_code(
+    lambda: &Client,
+    name: &str,
+    architecture: &str,
+    zip: &[u8],
 ) -> Result<(), AwsError> {
     lambda
         .update_function_code()
@@ -306,7 +318,7 @@ pub async fn update_code(
         .send()
         .await
         .map_err(err("lambda:UpdateFunctionCode"))?;
-    wait_ready(lambda, name, stop).await
+    Ok(())
 }
 
 /// Sets the function's tags to exactly `want`, given what it has now.

@@ -135,7 +135,13 @@ async fn import_own(
         tags: own_tags(&user_tags, default_tags),
         tags_all: user_tags,
         bucket_arn: policy::bucket_arn(&loc.partition, &bucket),
-        role_arn: policy::role_arn(&loc, &role_name),
+        // The ARN the function names, which has the role's path; one
+        // derived from the name when the function names another role.
+        role_arn: if f.settings.role_arn.ends_with(&format!("/{role_name}")) {
+            f.settings.role_arn.clone()
+        } else {
+            policy::role_arn(&loc, &role_name)
+        },
         role_name,
         function_name,
         function_arn: f.arn.clone(),

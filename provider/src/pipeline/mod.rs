@@ -348,7 +348,9 @@ fn recorded(
             *field = Some(v.clone());
         }
     }
-    if record.package.is_some() || record.backfilled > 0 || record.backfill_left.is_some() {
+    // What is left to send is what the last backfill left, also when it
+    // had nothing more to send (a resume that found the rest empty).
+    if record.backfill_ran {
         private.backfill = record.backfill_left.clone();
     }
     if let Some(left) = &record.backfill_left {
@@ -438,7 +440,15 @@ async fn update(
     match execute(&run, &steps, OnError::Stop).instrument(span).await {
         Ok(()) => recorded(want, private, &run, Diagnostics::new()),
         // The prior state stays; the next refresh sees what did change.
-        Err(errors) => Recorded::unchanged(prior_value, &private.to_bytes(), diagnostics(&errors)),
+        // Code this update deployed is the provider's own, not a change
+        // made outside Terraform.
+        Err(errors) => {
+            let mut kept = private.clone();
+            if let Some(sha) = run.record().uploaded {
+                kept.code_sha256 = Some(sha);
+            }
+            Recorded::unchanged(prior_value, &kept.to_bytes(), diagnostics(&errors))
+        }
     }
 }
 
@@ -484,7 +494,13 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
             private: private.to_vec(),
             diags: Diagnostics::new(),
         },
-        Err(e) => kept(Diagnostic::from(&errors::RefreshError(e)).into()),
+        Err(e) => {
+            // Terraform shows no resource address with the errors of a
+            // refresh that follows an import: say which pipeline it is.
+            let mut d = Diagnostic::from(&errors::RefreshError(e));
+            d.detail = format!("Refreshing pipeline {:?}: {}", state.name, d.detail);
+            kept(d.into())
+        }
     }
 }
 
@@ -496,6 +512,11 @@ pub async fn import(ctx: &Context, id: &str) -> Recorded {
             private: i.private.to_bytes(),
             diags: i.diags,
         },
-        Err(e) => Recorded::unchanged(&Value::Null, &[], Diagnostic::from(&e)),
+        Err(e) => {
+            // Nor with an import's errors (from an `import` block).
+            let mut d = Diagnostic::from(&e);
+            d.detail = format!("Importing {id:?}: {}", d.detail);
+            Recorded::unchanged(&Value::Null, &[], d)
+        }
     }
 }

@@ -101,7 +101,15 @@ pub fn plan(
         .function_name
         .clone()
         .map(|f| policy::function_arn(loc, &f));
-    s.role_arn = s.role_name.clone().map(|r| policy::role_arn(loc, &r));
+    // A role that exists keeps the ARN IAM gave it: one taken over by an
+    // import may sit under a path (`role/service-role/<name>`), which the
+    // name alone does not tell.
+    s.role_arn = match (same_identity, &s.role_name) {
+        (Some(prior), Field::Known(r)) if *r == prior.role_name && !prior.role_arn.is_empty() => {
+            Field::Known(prior.role_arn.clone())
+        }
+        _ => s.role_name.clone().map(|r| policy::role_arn(loc, &r)),
+    };
     s.notification_ids = match (&name, &config.trigger) {
         (Field::Known(n), Field::Known(t)) => Field::Known(
             (0..t.len())
@@ -444,6 +452,20 @@ mod tests {
         let again = planned(Some(&first), &cfg);
         assert_eq!(again.state.known().unwrap(), first);
         assert!(again.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn a_role_under_a_path_keeps_its_arn() {
+        let src = source();
+        let cfg = config("orders", src.path().to_str().unwrap(), Some("my-bucket"));
+        let mut prior = planned(None, &cfg).state.known().unwrap();
+        prior.role_arn = "arn:aws:iam::123456789012:role/service-role/orders-role".into();
+        let again = planned(Some(&prior), &cfg).state.known().unwrap();
+        assert_eq!(again.role_arn, prior.role_arn);
+        // A role the refresh found gone is made again, at the root path.
+        prior.role_arn.clear();
+        let again = planned(Some(&prior), &cfg).state.known().unwrap();
+        assert_eq!(again.role_arn, "arn:aws:iam::123456789012:role/orders-role");
     }
 
     #[test]

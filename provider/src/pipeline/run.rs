@@ -46,6 +46,14 @@ pub struct Record {
     pub bucket_policy_removed: bool,
     /// The package built for the function.
     pub package: Option<Arc<Package>>,
+    /// The `CodeSha256` an adopted function had when this run made it the
+    /// pipeline's.
+    pub adopted_code: Option<String>,
+    /// The `CodeSha256` of code an update uploaded (a failed update still
+    /// records it: the code is deployed).
+    pub uploaded: Option<String>,
+    /// The backfill step ran (to its end or until it stopped).
+    pub backfill_ran: bool,
     /// Objects backfill sent to the function in this run.
     pub backfilled: i64,
     /// What backfill still has to send, when it stopped early.

@@ -35,13 +35,13 @@ const SKIPPED_SUFFIXES: &[&str] = &[".pyc", ".pyo"];
 
 #[derive(Debug, Error)]
 pub enum SourceError {
-    #[error("source directory {path} does not exist")]
-    Missing { path: PathBuf },
     #[error(
-        "function.source_dir is empty: set it to the directory that holds the function's code \
-         (an import cannot know it)"
+        "function.source_dir is empty: set it to the local directory that holds the function's \
+         code (an import cannot read it back from AWS)"
     )]
     NotSet,
+    #[error("source directory {path} does not exist")]
+    Missing { path: PathBuf },
     #[error("{path} is not a directory")]
     NotADirectory { path: PathBuf },
     #[error("source directory {path} holds no files to package")]
@@ -392,6 +392,8 @@ mod tests {
             Err(SourceError::Missing { .. })
         ));
         assert!(matches!(scan(d.path()), Err(SourceError::Empty { .. })));
+        // What configuration generated for an `adopt:` import holds.
+        assert!(matches!(scan(Path::new("")), Err(SourceError::NotSet)));
         write(d.path(), "f", "x");
         assert!(matches!(
             scan(&d.path().join("f")),

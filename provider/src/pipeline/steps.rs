@@ -822,6 +822,27 @@ mod tests {
     }
 
     #[test]
+    fn an_adopted_function_s_code_is_compared_after_the_adopt_step_reads_it() {
+        let want = known_state("orders");
+        let mut prior = want.clone();
+        // The import cannot know the source hash.
+        prior.source_code_hash = String::new();
+        let facts = Facts {
+            present: prior.present(),
+            unclaimed: PartSet::from([Part::Role, Part::Function]),
+            backfill_pending: false,
+        };
+        let s = converge(&want, Some(&prior), facts);
+        let code = Op::Update(Part::Function, Change::Code);
+        assert!(
+            waits_for(&s, code, Op::Adopt(Part::Function)),
+            "{:?}",
+            s.ops()
+        );
+        assert!(waits_for(&s, code, Op::BuildPackage));
+    }
+
+    #[test]
     fn a_bucket_the_pipeline_does_not_manage_is_never_made_or_deleted() {
         let mut want = known_state("orders");
         want.create_bucket = false;

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use super::rule::Action;
 
+/// Request bodies up to this size are kept with the call.
+pub const MAX_KEPT_BODY: usize = 64 * 1024;
+
 /// What the proxy did with one call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -28,6 +31,8 @@ pub struct Call {
     pub outcome: Outcome,
     /// Whether the path, query or body mentions `needle` (see [`Rule::containing`]).
     haystack: String,
+    /// The request body as sent, when it is small (see [`Call::body`]).
+    body: Vec<u8>,
 }
 
 impl Call {
@@ -37,11 +42,27 @@ impl Call {
             target: target.to_owned(),
             outcome,
             haystack: haystack.to_owned(),
+            body: Vec::new(),
         }
+    }
+
+    /// The same call, remembering `body` when it is at most
+    /// [`MAX_KEPT_BODY`] bytes (a payload, not a code upload).
+    pub(super) fn with_body(mut self, body: &[u8]) -> Call {
+        if body.len() <= MAX_KEPT_BODY {
+            self.body = body.to_vec();
+        }
+        self
     }
 
     pub fn mentions(&self, needle: &str) -> bool {
         self.haystack.contains(needle)
+    }
+
+    /// The request body as sent (e.g. an `Invoke` payload); empty when the
+    /// call had none or it was larger than [`MAX_KEPT_BODY`].
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 }
 

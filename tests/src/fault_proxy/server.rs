@@ -49,12 +49,14 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Decides what to do with a call of `op` on `service` and records it.
-    fn decide(&self, service: &str, op: &str, target: &str, haystack: &str) -> Action {
+    /// Decides what to do with a call of `op` on `service` and records it
+    /// (with its body, when small).
+    fn decide(&self, service: &str, op: &str, target: &str, haystack: &str, body: &[u8]) -> Action {
         let mut st = self.lock();
         let action = st.rules.decide(op, haystack);
         let outcome = Outcome::of(&action, service, op);
-        st.calls.push(Call::new(op, target, outcome, haystack));
+        st.calls
+            .push(Call::new(op, target, outcome, haystack).with_body(body));
         drop(st);
         self.changed.notify_all();
         action
@@ -249,7 +251,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
     };
     let (service, op) = operation::identify(&req.method, &req.target, &req.headers, &req.body);
     let haystack = rule::haystack(&req.target, &req.headers, &req.body);
-    match shared.decide(&service, &op, &req.target, &haystack) {
+    match shared.decide(&service, &op, &req.target, &haystack, &req.body) {
         Action::Fail(fault) => {
             let answer = fault.response(&service, &op);
             client.write_all(&answer).await?;
@@ -316,7 +318,7 @@ mod tests {
             ("lambda", "lambda:AddPermission", ""),
         ];
         for (service, op, hay) in calls {
-            shared.decide(service, op, "/", hay);
+            shared.decide(service, op, "/", hay, hay.as_bytes());
         }
         let calls = shared.lock().calls.clone();
         assert_eq!(calls.len(), 7);
@@ -326,6 +328,7 @@ mod tests {
         );
         assert_eq!(calls[4].outcome, Outcome::Dropped);
         assert!(calls[0].mentions("p02") && !calls[1].mentions("p02"));
+        assert_eq!(calls[0].body(), b"p02-role");
     }
 
     /// An upstream that answers every request with 200 and the request line.

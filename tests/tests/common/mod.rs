@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod fault_table;
 pub mod hcl;
 pub mod output;
 pub mod state;

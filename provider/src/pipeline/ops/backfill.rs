@@ -120,7 +120,7 @@ pub async fn run(run: &Run<'_>) -> Result<(), ApplyError> {
                 tracing::info!(
                     pipeline = %want.name,
                     sent,
-                    after = ?todo[i].after,
+                    after = todo[i].after.as_deref().unwrap_or_default(),
                     "backfill progress"
                 );
             }
@@ -136,6 +136,7 @@ pub async fn run(run: &Run<'_>) -> Result<(), ApplyError> {
     let left = (!todo.is_empty()).then_some(Backfill { pending: todo });
     tracing::info!(pipeline = %want.name, sent, finished = left.is_none(), "backfill");
     run.update(|r| {
+        r.backfill_ran = true;
         r.backfilled += sent;
         r.backfill_left = left;
         r.backfill_problem = problem.map(|e| e.to_string());

@@ -93,7 +93,8 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
 }
 
 /// Makes an adopted function the pipeline's: its tags become the
-/// pipeline's (the state recorded its own as `tags_all`).
+/// pipeline's (the state recorded its own as `tags_all`). Its code as
+/// deployed now is what [`update_code`] compares the package with.
 pub async fn adopt(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
     let step = "tagging the adopted function";
@@ -104,6 +105,7 @@ pub async fn adopt(run: &Run<'_>) -> Result<(), ApplyError> {
             step,
             source: AwsError::Unexpected(format!("function {} is gone", want.function_name)),
         })?;
+    run.update(|r| r.adopted_code = Some(f.code_sha256.clone()));
     lambda::sync_tags(
         &run.aws.lambda,
         &want.function_arn,
@@ -127,28 +129,31 @@ pub async fn update_settings(run: &Run<'_>) -> Result<(), ApplyError> {
 }
 
 /// Uploads the code. An adopted function whose deployed `CodeSha256` (as
-/// the import recorded it) is this package's keeps its code.
+/// the adopt step read it moments ago, not as the import recorded it: the
+/// code may have changed since) is this package's keeps its code.
 pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
     let pkg = run.package()?;
-    let deployed = run
-        .private
-        .adopted
-        .as_ref()
-        .and(run.private.code_sha256.as_deref());
-    if deployed == Some(pkg.code_sha256.as_str()) {
+    let deployed = run.record().adopted_code;
+    if deployed.as_deref() == Some(pkg.code_sha256.as_str()) {
         tracing::info!(function = %want.function_name, "deployed code is this package; not uploading");
         return Ok(());
     }
-    lambda::update_code(
-        &run.aws.lambda,
+    let lc = &run.aws.lambda;
+    lambda::upload_code(
+        lc,
         &want.function_name,
         &want.function.architecture,
         &pkg.zip,
-        run.stop,
     )
     .await
-    .map_err(ApplyError::aws("updating the function's code"))
+    .map_err(ApplyError::aws("updating the function's code"))?;
+    // Deployed, whatever happens next: a failed update keeps this in its
+    // private data, so the next refresh knows the code is ours.
+    run.update(|r| r.uploaded = Some(pkg.code_sha256.clone()));
+    lambda::wait_ready(lc, &want.function_name, run.stop)
+        .await
+        .map_err(ApplyError::aws("updating the function's code"))
 }
 
 pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {

@@ -11,9 +11,12 @@ use super::super::run::Run;
 pub async fn add(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
     let step = "adding the permission for S3 to invoke the function";
-    // An adopted function may carry the statement already; some
-    // implementations accept a duplicate statement id, so look first.
-    let present = run.record().adopted.contains(Part::Function)
+    // An adopted function may carry the statement already: one left by an
+    // interrupted run, or one taken over by `adopt:` whose first apply
+    // failed after adding it. Some implementations accept a duplicate
+    // statement id, so look first.
+    let may_exist = run.record().adopted.contains(Part::Function) || run.private.adopted.is_some();
+    let present = may_exist
         && lambda::has_permission(&run.aws.lambda, &want.function_name, naming::PERMISSION_SID)
             .await
             .map_err(ApplyError::aws(step))?
