@@ -16,6 +16,7 @@ pub enum Outcome {
     Dropped,
     Held,
     HeldAfterForward,
+    HeldThenForwarded,
 }
 
 /// One call the proxy saw, in arrival order.
@@ -64,6 +65,7 @@ impl Outcome {
             Action::Drop => Outcome::Dropped,
             Action::Hold => Outcome::Held,
             Action::HoldAfterForward => Outcome::HeldAfterForward,
+            Action::HoldThenForward => Outcome::HeldThenForwarded,
         }
     }
 }
@@ -101,6 +103,10 @@ mod tests {
         assert_eq!(
             Outcome::of(&Action::HoldAfterForward, "s3", "s3:X"),
             Outcome::HeldAfterForward
+        );
+        assert_eq!(
+            Outcome::of(&Action::HoldThenForward, "s3", "s3:X"),
+            Outcome::HeldThenForwarded
         );
     }
 }
