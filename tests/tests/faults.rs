@@ -635,10 +635,16 @@ fn signal(pid: i32, sig: libc::c_int) {
 fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
     let tf = newest_cli();
     let rig = Rig::new(&tf, 0);
+    // S3 applies a bucket's creation tags with the bucket; moto drops
+    // them. The proxy writes them as S3 would (emulator fidelity, not a
+    // fault), so a create that completes after its provider died leaves a
+    // bucket tagged as AWS would leave it.
+    rig.proxy.apply_creation_tags(true);
     // Each pipeline stops at its own point; the provider is killed once all
     // are there. "after forward" means AWS did the work but the provider
-    // never heard back.
-    let points: [(&str, Rule, &str); 6] = [
+    // never heard back; "then forward" that the request was still in
+    // flight when the provider died, and completed after.
+    let points: [(&str, Rule, &str); 7] = [
         (
             "ka01",
             Rule::on("iam:CreateRole").hold(),
@@ -669,6 +675,11 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
             Rule::on("s3:PutBucketNotificationConfiguration").hold_after_forward(),
             "everything made, answer lost",
         ),
+        (
+            "ka07",
+            Rule::on("s3:CreateBucket").hold_then_forward(),
+            "CreateBucket in flight, completed after the kill",
+        ),
     ];
     let names: Vec<String> = points.iter().map(|p| p.0.to_owned()).collect();
     rig.pipelines(&names, A);
@@ -694,8 +705,37 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
         let out = run.join().expect("apply thread").expect("apply runs");
         assert!(all_held, "not every pipeline reached its kill point");
         assert!(!providers.is_empty(), "no provider process found to kill");
+        // ka07's CreateBucket reaches AWS only now, its provider gone.
+        assert!(
+            rig.proxy.wait_until(WAIT, |_, held| held == 0),
+            "the held CreateBucket never completed"
+        );
         out
     });
+    // The provider asked for the bucket with its ownership tag in the
+    // create call itself.
+    let create = rig
+        .proxy
+        .calls()
+        .into_iter()
+        .find(|c| c.op == "s3:CreateBucket" && c.mentions("ka07"))
+        .expect("ka07's CreateBucket");
+    assert_eq!(create.outcome, Outcome::HeldThenForwarded);
+    assert!(
+        create.mentions("<Key>eventpipe:pipeline</Key><Value>ka07</Value>"),
+        "CreateBucket must carry the ownership tag: {create}"
+    );
+    // Every bucket made got its creation tags, ka07's too.
+    assert_eq!(rig.proxy.creation_tags_applied(), points.len());
+    let aws = rig.moto.aws().expect("aws");
+    assert_eq!(
+        aws.bucket_tags("ka07-bkt")
+            .expect("tags")
+            .get("eventpipe:pipeline")
+            .map(String::as_str),
+        Some("ka07"),
+        "the bucket carries the tags it was created with"
+    );
     assert!(
         !killed.success(),
         "apply must fail when its provider dies\n{killed}"
@@ -714,10 +754,21 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
         ));
     }
     rig.proxy.clear_rules();
-    rig.apply();
+    rig.proxy.clear_calls();
+    let out = rig.apply();
+    // ka07's bucket is adopted, not refused and not made again.
+    assert!(!out.contains("already exists and is not managed"), "{out}");
+    assert_eq!(
+        rig.proxy
+            .calls()
+            .iter()
+            .filter(|c| c.op == "s3:CreateBucket" && c.mentions("ka07"))
+            .count(),
+        0,
+        "the next apply adopts ka07's bucket"
+    );
     // No duplicates: one of each part, one permission statement, one
     // notification per pipeline.
-    let aws = rig.moto.aws().expect("aws");
     for name in &names {
         assert_eq!(rig.parts(name), ["bucket", "role", "function"], "{name}");
         let doc = function_policy(&aws, name);
