@@ -42,11 +42,19 @@ impl AwsError {
         match &err {
             SdkError::ServiceError(se) => {
                 let e = se.err();
+                let status = se.raw().status_code();
+                let (code, message) = match e.code() {
+                    Some(code) => (
+                        code.to_owned(),
+                        e.message().map_or_else(|| e.to_string(), str::to_owned),
+                    ),
+                    None => without_code(operation, status),
+                };
                 AwsError::Service {
                     operation,
-                    code: e.code().unwrap_or("Unknown").to_owned(),
-                    message: e.message().map_or_else(|| e.to_string(), str::to_owned),
-                    status: Some(se.raw().status_code()),
+                    code,
+                    message,
+                    status: Some(status),
                 }
             }
             _ => AwsError::Transport {
@@ -63,6 +71,24 @@ impl AwsError {
             _ => None,
         }
     }
+}
+
+/// Code and message for an error answer that has no error code: S3
+/// answers a HEAD request (HeadBucket) with the status alone, and the SDK
+/// can then only say "unhandled error". The status is all there is.
+fn without_code(operation: &str, status: u16) -> (String, String) {
+    let code = match status {
+        400 => "BadRequest",
+        403 => "Forbidden",
+        404 => "NotFound",
+        _ => "Unknown",
+    };
+    let mut message =
+        format!("HTTP {status}, with no error details (S3 sends none for a HEAD request)");
+    if operation == "s3:HeadBucket" && status == 403 {
+        message.push_str("; access denied: looking a bucket up needs s3:ListBucket on it");
+    }
+    (code.to_owned(), message)
 }
 
 /// The error and its sources on one line.
@@ -146,4 +172,31 @@ where
     R: std::fmt::Debug + HasStatus,
 {
     move |e| AwsError::from_sdk(op, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_without_a_code_is_named_by_its_status() {
+        let (code, message) = without_code("s3:HeadBucket", 403);
+        assert_eq!(code, "Forbidden");
+        assert!(
+            message.starts_with("HTTP 403, with no error details"),
+            "{message}"
+        );
+        assert!(message.contains("needs s3:ListBucket"), "{message}");
+        let (code, message) = without_code("s3:HeadBucket", 404);
+        assert_eq!(code, "NotFound");
+        assert!(!message.contains("ListBucket"), "{message}");
+        let not_found = AwsError::Service {
+            operation: "s3:HeadBucket",
+            code,
+            message,
+            status: Some(404),
+        };
+        assert!(not_found.is_not_found());
+        assert_eq!(without_code("s3:GetObject", 500).0, "Unknown");
+    }
 }
