@@ -155,10 +155,16 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
         )
         .await
         .map_err(ApplyError::aws(step))?;
+        run.made(Part::Notification);
     } else {
+        // On a bucket this run did not make, the configurations are there
+        // from the first write on, also when a later read-back fails: count
+        // them made before writing, so that undoing a failed create takes
+        // them off again rather than leaving them on someone's bucket,
+        // naming a function the undo deletes.
+        run.made(Part::Notification);
         write(run, &triggers, step).await?;
     }
-    run.made(Part::Notification);
     Ok(())
 }
 
