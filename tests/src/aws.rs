@@ -3,21 +3,30 @@
 //! runtime, so call it from plain `#[test]` functions (not from inside an
 //! async runtime).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    CreateBucketConfiguration, NotificationConfiguration, PublicAccessBlockConfiguration, Tag,
+};
 use tokio::runtime::Runtime;
 
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM and CloudWatch Logs clients for one endpoint.
+/// S3, Lambda, IAM and CloudWatch Logs clients for one endpoint (and SQS
+/// through its query API, for the few queues tests need).
 pub struct Aws {
+    endpoint: String,
     runtime: Runtime,
     s3: aws_sdk_s3::Client,
     lambda: aws_sdk_lambda::Client,
@@ -38,6 +47,7 @@ impl Aws {
             .force_path_style(true)
             .build();
         Ok(Aws {
+            endpoint: endpoint.to_owned(),
             runtime,
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             lambda: aws_sdk_lambda::Client::new(&config),
@@ -83,15 +93,79 @@ impl Aws {
         sdk("CreateBucket", self.block_on(call)).map(drop)
     }
 
-    pub fn put_object(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> Result<()> {
+    /// Creates a bucket with `tags` in the same request
+    /// (`CreateBucketConfiguration.Tags`), as S3 allows.
+    pub fn create_bucket_tagged(&self, name: &str, tags: &[(&str, &str)]) -> Result<()> {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+            .collect::<Result<Vec<_>, _>>()?;
         let call = self
             .s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from(body.into()))
+            .create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .set_tags(Some(tags))
+                    .build(),
+            )
             .send();
-        sdk("PutObject", self.block_on(call)).map(drop)
+        sdk("CreateBucket", self.block_on(call)).map(drop)
+    }
+
+    /// The bucket's tags (none when it has no tag set).
+    pub fn bucket_tags(&self, bucket: &str) -> Result<BTreeMap<String, String>> {
+        match self.block_on(self.s3.get_bucket_tagging().bucket(bucket).send()) {
+            Ok(out) => Ok(out
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect()),
+            Err(e) if error_code(&e) == Some("NoSuchTagSet") => Ok(BTreeMap::new()),
+            Err(e) => sdk("GetBucketTagging", Err(e)),
+        }
+    }
+
+    /// The bucket's public access block, if it has one.
+    pub fn public_access_block(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<PublicAccessBlockConfiguration>> {
+        let call = self.s3.get_public_access_block().bucket(bucket).send();
+        match self.block_on(call) {
+            Ok(out) => Ok(out.public_access_block_configuration().cloned()),
+            Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => Ok(None),
+            Err(e) => sdk("GetPublicAccessBlock", Err(e)),
+        }
+    }
+
+    /// The bucket's default encryption algorithms (none when it has no
+    /// encryption configuration).
+    pub fn bucket_encryption(&self, bucket: &str) -> Result<Vec<String>> {
+        let call = self.s3.get_bucket_encryption().bucket(bucket).send();
+        match self.block_on(call) {
+            Ok(out) => Ok(out
+                .server_side_encryption_configuration()
+                .map(|c| c.rules())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| d.sse_algorithm().as_str().to_owned())
+                .collect()),
+            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
+                Ok(Vec::new())
+            }
+            Err(e) => sdk("GetBucketEncryption", Err(e)),
+        }
+    }
+
+    /// The bucket policy, if it has one.
+    pub fn bucket_policy(&self, bucket: &str) -> Result<Option<String>> {
+        match self.block_on(self.s3.get_bucket_policy().bucket(bucket).send()) {
+            Ok(out) => Ok(out.policy().map(str::to_owned)),
+            Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => Ok(None),
+            Err(e) => sdk("GetBucketPolicy", Err(e)),
+        }
     }
 
     /// Every object key in the bucket, sorted.
@@ -107,10 +181,89 @@ impl Aws {
         let mut keys: Vec<String> = pages
             .iter()
             .flat_map(|p| p.contents())
-            .filter_map(|o| o.key().map(str::to_string))
+            .filter_map(|o| o.key().map(str::to_owned))
             .collect();
         keys.sort();
         Ok(keys)
+    }
+
+    /// The bucket's whole notification configuration (functions, queues,
+    /// topics). moto answers a bucket without any with an empty document
+    /// the SDK cannot read; that is an empty configuration.
+    pub fn notifications(&self, bucket: &str) -> Result<NotificationConfiguration> {
+        let call = self
+            .s3
+            .get_bucket_notification_configuration()
+            .bucket(bucket)
+            .send();
+        match self.block_on(call) {
+            Ok(out) => Ok(NotificationConfiguration::builder()
+                .set_lambda_function_configurations(out.lambda_function_configurations)
+                .set_queue_configurations(out.queue_configurations)
+                .set_topic_configurations(out.topic_configurations)
+                .set_event_bridge_configuration(out.event_bridge_configuration)
+                .build()),
+            Err(e) if is_empty_document(&e) => Ok(NotificationConfiguration::builder().build()),
+            Err(e) => sdk("GetBucketNotificationConfiguration", Err(e)),
+        }
+    }
+
+    /// Replaces the bucket's whole notification configuration.
+    pub fn put_notifications(&self, bucket: &str, cfg: NotificationConfiguration) -> Result<()> {
+        let call = self
+            .s3
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(cfg)
+            .send();
+        sdk("PutBucketNotificationConfiguration", self.block_on(call)).map(drop)
+    }
+
+    /// Creates an SQS queue (through SQS's query API: the tests need too
+    /// few queues to carry an SQS client) and returns its ARN.
+    pub fn create_queue(&self, name: &str) -> Result<String> {
+        let addr: SocketAddr = self
+            .endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .with_context(|| format!("{} is not http://IP:PORT", self.endpoint))?;
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=test/20250101/{REGION}/sqs/aws4_request, \
+             SignedHeaders=host, Signature=00"
+        );
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let body = format!("Action=CreateQueue&QueueName={name}&Version=2012-11-05");
+        let answer = crate::http::request_with(
+            addr,
+            "POST",
+            "/",
+            &headers,
+            Some(&body),
+            Duration::from_secs(10),
+        )?;
+        if answer.status != 200 || !answer.body.contains("<QueueUrl>") {
+            return Err(anyhow!(
+                "CreateQueue {name} answered {}: {}",
+                answer.status,
+                answer.body
+            ));
+        }
+        Ok(format!("arn:aws:sqs:{REGION}:123456789012:{name}"))
+    }
+
+    pub fn put_object(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> Result<()> {
+        let call = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body.into()))
+            .send();
+        sdk("PutObject", self.block_on(call)).map(drop)
     }
 
     /// Makes a role `name` under `path` (e.g. `/` or `/service-role/`) that
@@ -435,6 +588,33 @@ fn sdk_config(endpoint: &str) -> SdkConfig {
 pub fn policy_json(document: &str) -> Result<serde_json::Value> {
     let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
     serde_json::from_str(&decoded).with_context(|| format!("policy is not JSON: {decoded}"))
+}
+
+/// The AWS error code of a failed call, if the service sent one.
+fn error_code<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Option<&str> {
+    e.code()
+}
+
+/// A 200 answer whose body is one empty element: moto's way of saying a
+/// bucket has no notification configuration.
+fn is_empty_document<E>(e: &SdkError<E, HttpResponse>) -> bool {
+    let Some(raw) = e.raw_response() else {
+        return false;
+    };
+    let body = raw
+        .body()
+        .bytes()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or_default();
+    let body = body.trim();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r).trim(),
+        None => body,
+    };
+    raw.status().as_u16() == 200
+        && body.starts_with('<')
+        && body.ends_with("/>")
+        && body.matches('<').count() == 1
 }
 
 /// Adds the operation name and the SDK's full error chain to an error.

@@ -22,12 +22,25 @@ pub fn request(
     body: Option<&str>,
     timeout: Duration,
 ) -> Result<Response> {
+    request_with(addr, method, path, &[], body, timeout)
+}
+
+/// [`request`] with extra headers; a `Content-Type` among them replaces
+/// the default `application/json`.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .with_context(|| format!("connecting to {addr}"))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     stream
-        .write_all(render_request(addr, method, path, body).as_bytes())
+        .write_all(render_request(addr, method, path, headers, body).as_bytes())
         .with_context(|| format!("sending {method} {path} to {addr}"))?;
     let mut raw = Vec::new();
     stream
@@ -36,11 +49,27 @@ pub fn request(
     parse_response(&raw).with_context(|| format!("answer to {method} {path} from {addr}"))
 }
 
-fn render_request(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> String {
+fn render_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> String {
     let body = body.unwrap_or("");
+    let mut extra = String::new();
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        extra.push_str("Content-Type: application/json\r\n");
+    }
+    for (k, v) in headers {
+        extra.push_str(&format!("{k}: {v}\r\n"));
+    }
     format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         {extra}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
 }
@@ -84,10 +113,15 @@ mod tests {
     #[test]
     fn request_has_length_and_close() {
         let addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let req = render_request(addr, "POST", "/moto-api/reset", Some("{}"));
+        let req = render_request(addr, "POST", "/moto-api/reset", &[], Some("{}"));
         assert!(req.starts_with("POST /moto-api/reset HTTP/1.1\r\n"));
+        assert!(req.contains("Content-Type: application/json\r\n"));
         assert!(req.contains("Content-Length: 2\r\n"));
         assert!(req.contains("Connection: close\r\n"));
         assert!(req.ends_with("\r\n\r\n{}"));
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        let req = render_request(addr, "POST", "/", &form, Some("Action=X"));
+        assert!(!req.contains("application/json"), "{req}");
+        assert!(req.contains("Content-Type: application/x-www-form-urlencoded\r\n"));
     }
 }

@@ -2,7 +2,10 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::{clis, newest_cli, resources};
+use tests::fault_proxy::FaultProxy;
 use tests::{Moto, TerraformCli, Workspace, terraform_versions, tools};
 
 #[test]
@@ -48,6 +51,43 @@ fn the_aws_client_sees_buckets_it_creates_and_reset_clears_them() {
     moto.reset().unwrap();
     let after = aws.list_everything().unwrap();
     assert!(after.is_empty(), "reset should clear everything:\n{after}");
+}
+
+#[test]
+fn moto_drops_creation_tags_and_the_proxy_applies_them_as_s3_does() {
+    let moto = Moto::start().unwrap();
+    let direct = moto.aws().unwrap();
+    let tags = [("eventpipe:pipeline", "p1"), ("team", "a & b")];
+    // The gap: moto creates the bucket and forgets its tags.
+    direct.create_bucket_tagged("untagged", &tags).unwrap();
+    assert!(direct.bucket_tags("untagged").unwrap().is_empty());
+
+    // Through the proxy with the fidelity shim on, they are there.
+    let proxy = FaultProxy::start(&moto.endpoint()).unwrap();
+    proxy.apply_creation_tags(true);
+    let via = tests::Aws::new(&proxy.endpoint()).unwrap();
+    via.create_bucket_tagged("tagged", &tags).unwrap();
+    let want: BTreeMap<String, String> = tags
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    assert_eq!(direct.bucket_tags("tagged").unwrap(), want);
+    assert_eq!(proxy.creation_tags_applied(), 1);
+    // A create without tags, and a failed create, write none.
+    via.create_bucket("plain").unwrap();
+    assert!(direct.bucket_tags("plain").unwrap().is_empty());
+    let refused = via.create_bucket_tagged("x", &tags).unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("InvalidBucketName"),
+        "{refused:#}"
+    );
+    assert_eq!(proxy.creation_tags_applied(), 1);
+    assert_eq!(proxy.count("s3:CreateBucket"), 3);
+    assert_eq!(
+        proxy.count("s3:PutBucketTagging"),
+        0,
+        "the shim's own call is not recorded"
+    );
 }
 
 #[test]

@@ -48,10 +48,7 @@ impl AwsError {
                         code.to_owned(),
                         e.message().map_or_else(|| e.to_string(), str::to_owned),
                     ),
-                    // An answer without a body (every HEAD answer) has no
-                    // code: say what its status means instead of "unhandled
-                    // error".
-                    None => without_body(status),
+                    None => without_code(operation, status),
                 };
                 AwsError::Service {
                     operation,
@@ -76,22 +73,22 @@ impl AwsError {
     }
 }
 
-/// Code and message for an error answer that carried neither.
-fn without_body(status: u16) -> (String, String) {
+/// Code and message for an error answer that has no error code: S3
+/// answers a HEAD request (HeadBucket) with the status alone, and the SDK
+/// can then only say "unhandled error". The status is all there is.
+fn without_code(operation: &str, status: u16) -> (String, String) {
     let code = match status {
-        403 => "AccessDenied",
+        400 => "BadRequest",
+        403 => "Forbidden",
         404 => "NotFound",
         _ => "Unknown",
     };
-    let meaning = match status {
-        403 => "Access Denied",
-        404 => "Not Found",
-        _ => "error",
-    };
-    (
-        code.to_owned(),
-        format!("{meaning} (HTTP {status}; the answer carried no error details)"),
-    )
+    let mut message =
+        format!("HTTP {status}, with no error details (S3 sends none for a HEAD request)");
+    if operation == "s3:HeadBucket" && status == 403 {
+        message.push_str("; access denied: looking a bucket up needs s3:ListBucket on it");
+    }
+    (code.to_owned(), message)
 }
 
 /// The error and its sources on one line.
@@ -132,11 +129,7 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         match self {
             AwsError::Service { code, status, .. } => {
-                *status == Some(404)
-                    || code.starts_with("NoSuch")
-                    || code.contains("NotFound")
-                    || code.contains("NonExistentQueue")
-                    || code.contains("QueueDoesNotExist")
+                *status == Some(404) || code.starts_with("NoSuch") || code.contains("NotFound")
             }
             _ => false,
         }
@@ -186,17 +179,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_error_answer_without_a_body_is_named_by_its_status() {
-        let (code, message) = without_body(403);
-        assert_eq!(code, "AccessDenied");
-        assert!(message.starts_with("Access Denied (HTTP 403"), "{message}");
-        let e = AwsError::Service {
+    fn an_error_without_a_code_is_named_by_its_status() {
+        let (code, message) = without_code("s3:HeadBucket", 403);
+        assert_eq!(code, "Forbidden");
+        assert!(
+            message.starts_with("HTTP 403, with no error details"),
+            "{message}"
+        );
+        assert!(message.contains("needs s3:ListBucket"), "{message}");
+        let (code, message) = without_code("s3:HeadBucket", 404);
+        assert_eq!(code, "NotFound");
+        assert!(!message.contains("ListBucket"), "{message}");
+        let not_found = AwsError::Service {
             operation: "s3:HeadBucket",
-            code: without_body(404).0,
-            message: without_body(404).1,
+            code,
+            message,
             status: Some(404),
         };
-        assert!(e.is_not_found());
-        assert_eq!(without_body(500).0, "Unknown");
+        assert!(not_found.is_not_found());
+        assert_eq!(without_code("s3:GetObject", 500).0, "Unknown");
     }
 }

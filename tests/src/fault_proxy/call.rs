@@ -19,6 +19,7 @@ pub enum Outcome {
     Dropped,
     Held,
     HeldAfterForward,
+    HeldThenForwarded,
 }
 
 /// One call the proxy saw, in arrival order.
@@ -85,6 +86,7 @@ impl Outcome {
             Action::Drop => Outcome::Dropped,
             Action::Hold => Outcome::Held,
             Action::HoldAfterForward => Outcome::HeldAfterForward,
+            Action::HoldThenForward => Outcome::HeldThenForwarded,
         }
     }
 }
@@ -122,6 +124,10 @@ mod tests {
         assert_eq!(
             Outcome::of(&Action::HoldAfterForward, "s3", "s3:X"),
             Outcome::HeldAfterForward
+        );
+        assert_eq!(
+            Outcome::of(&Action::HoldThenForward, "s3", "s3:X"),
+            Outcome::HeldThenForwarded
         );
     }
 }

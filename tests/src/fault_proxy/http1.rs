@@ -4,7 +4,7 @@
 //! `Connection: close`.
 
 use anyhow::{Context, Result, bail};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Largest request or response head the proxy accepts.
@@ -81,7 +81,7 @@ pub(super) async fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result
 }
 
 /// Reads until the blank line ending a head; returns its offset.
-async fn read_head(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<usize>> {
+async fn read_head(s: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> Result<Option<usize>> {
     loop {
         if let Some(i) = find(buf, b"\r\n\r\n") {
             return Ok(Some(i));
@@ -182,9 +182,10 @@ pub(super) fn forwarded_request(req: &Request) -> Vec<u8> {
     bytes
 }
 
-/// Copies the upstream answer to the client with `Connection: close`.
+/// Copies the upstream answer (read from the connection, or a buffered
+/// copy of it) to the client with `Connection: close`.
 pub(super) async fn relay_response(
-    up: &mut TcpStream,
+    up: &mut (impl AsyncRead + Unpin),
     client: &mut TcpStream,
     method: &str,
 ) -> Result<()> {

@@ -6,7 +6,12 @@
 //! `lambda:AddPermission`, ...), recorded, and then, by [`Rule`], forwarded,
 //! failed with an error in that service's own format, delayed, dropped, or
 //! held until the test releases it (so a test can kill the provider while it
-//! waits).
+//! waits), and then dropped or forwarded.
+//!
+//! Apart from faults, the proxy can make the emulator behave as AWS does
+//! where moto differs in a way a test depends on (emulator fidelity, not a
+//! fault; off unless asked for): [`FaultProxy::apply_creation_tags`] writes
+//! the tags of a `CreateBucket` as S3 applies them, with the bucket.
 //!
 //! Every connection carries one request: the proxy answers with
 //! `Connection: close`, which keeps the byte-level relay simple and lets a
@@ -14,8 +19,9 @@
 //!
 //! The parts, one job each: `server` accepts and handles connections,
 //! `http1` reads and relays the bytes, `operation` names the AWS call,
-//! `rule` decides what to do with it, `fault` writes the error answer and
-//! `call` records what happened.
+//! `rule` decides what to do with it, `fault` writes the error answer,
+//! `call` records what happened and `fidelity` closes the gaps between the
+//! emulator and AWS.
 //!
 //! ```no_run
 //! use tests::fault_proxy::{Fault, FaultProxy, Rule};
@@ -30,6 +36,7 @@
 
 mod call;
 mod fault;
+mod fidelity;
 mod http1;
 mod operation;
 mod rule;

@@ -22,6 +22,10 @@ pub enum Action {
     /// Forward (so AWS does the work), then withhold the answer until
     /// [`FaultProxy::release`], then drop: the caller never learns it worked.
     HoldAfterForward,
+    /// Keep the call in flight until [`FaultProxy::release`], then forward
+    /// it, so AWS does the work after the caller may have gone (a request
+    /// that completes although its sender was killed).
+    HoldThenForward,
 }
 
 /// Which of the matching calls a rule acts on, counting from 1 the calls
@@ -112,6 +116,11 @@ impl Rule {
 
     pub fn hold_after_forward(mut self) -> Rule {
         self.action = Action::HoldAfterForward;
+        self
+    }
+
+    pub fn hold_then_forward(mut self) -> Rule {
+        self.action = Action::HoldThenForward;
         self
     }
 

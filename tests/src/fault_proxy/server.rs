@@ -14,7 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 
 use super::call::{Call, Outcome};
-use super::http1::{forwarded_request, read_request, relay_response};
+use super::fidelity;
+use super::http1::{Request, forwarded_request, read_request, relay_response};
 use super::operation;
 use super::rule::{self, Action, Rule, Rules};
 
@@ -22,6 +23,11 @@ struct State {
     rules: Rules,
     calls: Vec<Call>,
     held: usize,
+    /// Emulator fidelity (see [`super::fidelity`]): write the tags of a
+    /// successful `CreateBucket` as S3 would have.
+    apply_creation_tags: bool,
+    /// How many buckets got their creation tags that way.
+    creation_tags_applied: usize,
 }
 
 struct Shared {
@@ -38,6 +44,8 @@ impl Shared {
                 rules: Rules::new(seed),
                 calls: Vec::new(),
                 held: 0,
+                apply_creation_tags: false,
+                creation_tags_applied: 0,
             }),
             changed: Condvar::new(),
             release,
@@ -67,6 +75,25 @@ impl Shared {
         st.held = st.held.saturating_add_signed(delta);
         drop(st);
         self.changed.notify_all();
+    }
+
+    /// Whether a call of `op` gets its creation tags written by the proxy.
+    fn applies_creation_tags(&self, op: &str) -> bool {
+        op == "s3:CreateBucket" && self.lock().apply_creation_tags
+    }
+
+    fn creation_tags_applied(&self) {
+        self.lock().creation_tags_applied += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// A call counted as held until this is dropped.
+struct Holding<'a>(&'a Shared);
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.0.set_held(-1);
     }
 }
 
@@ -143,6 +170,20 @@ impl FaultProxy {
         self.shared.lock().rules.add(rule);
     }
 
+    /// Emulator fidelity, not a fault (see the `fidelity` module): with
+    /// `on`, a `CreateBucket` that succeeds gets the tags its
+    /// `CreateBucketConfiguration` carries written to the emulator before
+    /// the proxy answers, even when the caller has gone, as S3 applies them
+    /// with the bucket. moto drops them.
+    pub fn apply_creation_tags(&self, on: bool) {
+        self.shared.lock().apply_creation_tags = on;
+    }
+
+    /// How many buckets got their creation tags from the proxy.
+    pub fn creation_tags_applied(&self) -> usize {
+        self.shared.lock().creation_tags_applied
+    }
+
     /// Removes every rule (held calls stay held until [`FaultProxy::release`]).
     pub fn clear_rules(&self) {
         self.shared.lock().rules.clear();
@@ -182,7 +223,8 @@ impl FaultProxy {
         out
     }
 
-    /// How many calls are being held right now.
+    /// How many calls are being held right now (a call held, then
+    /// forwarded, counts until its forward is done).
     pub fn held(&self) -> usize {
         self.shared.lock().held
     }
@@ -259,34 +301,65 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
         }
         Action::Drop => {}
         Action::Hold => {
-            hold(&shared).await;
+            drop(hold(&shared).await);
         }
         Action::HoldAfterForward => {
-            let mut up = TcpStream::connect(upstream).await?;
-            up.write_all(&forwarded_request(&req)).await?;
-            let mut sink = Vec::new();
             // Let AWS finish the work; the answer is thrown away.
-            let _ = up.read_to_end(&mut sink).await;
-            hold(&shared).await;
+            let _answer = forward_buffered(&req, &op, upstream, &shared).await?;
+            drop(hold(&shared).await);
+        }
+        Action::HoldThenForward => {
+            // Counted as held until AWS has done the work, so a test can
+            // wait for it; the caller is usually gone by then.
+            let _still = hold(&shared).await;
+            let answer = forward_buffered(&req, &op, upstream, &shared).await?;
+            relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
         }
         Action::Delay(d) => {
             if !d.is_zero() {
                 tokio::time::sleep(d).await;
             }
-            let mut up = TcpStream::connect(upstream).await?;
-            up.write_all(&forwarded_request(&req)).await?;
-            relay_response(&mut up, &mut client, &req.method).await?;
+            if shared.applies_creation_tags(&op) {
+                let answer = forward_buffered(&req, &op, upstream, &shared).await?;
+                relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
+            } else {
+                let mut up = TcpStream::connect(upstream).await?;
+                up.write_all(&forwarded_request(&req)).await?;
+                relay_response(&mut up, &mut client, &req.method).await?;
+            }
         }
     }
     Ok(())
 }
 
-async fn hold(shared: &Shared) {
+/// Forwards the request and reads the whole answer, then, with creation
+/// tags on, writes a new bucket's tags before anyone hears of it.
+async fn forward_buffered(
+    req: &Request,
+    op: &str,
+    upstream: SocketAddr,
+    shared: &Shared,
+) -> Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream).await?;
+    up.write_all(&forwarded_request(req)).await?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).await?;
+    if shared.applies_creation_tags(op)
+        && fidelity::apply_creation_tags(upstream, req, &answer).await?
+    {
+        shared.creation_tags_applied();
+    }
+    Ok(answer)
+}
+
+/// Counts the call as held and waits for the next release (or for the
+/// proxy to stop); the call stays counted until the guard is dropped.
+async fn hold(shared: &Shared) -> Holding<'_> {
     let mut rx = shared.release.subscribe();
     shared.set_held(1);
-    // Resolves on the next release (or when the proxy stops).
+    let holding = Holding(shared);
     let _ = rx.changed().await;
-    shared.set_held(-1);
+    holding
 }
 
 #[cfg(test)]
@@ -333,11 +406,19 @@ mod tests {
 
     /// An upstream that answers every request with 200 and the request line.
     fn echo_upstream() -> String {
+        recording_upstream().0
+    }
+
+    /// [`echo_upstream`], and the request lines it saw.
+    fn recording_upstream() -> (String, Arc<Mutex<Vec<String>>>) {
         let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let addr = l.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
         std::thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(mut s) = s else { continue };
+                let record = record.clone();
                 std::thread::spawn(move || {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -349,6 +430,7 @@ mod tests {
                     }
                     let text = String::from_utf8_lossy(&buf).into_owned();
                     let line = text.lines().next().unwrap_or_default().to_owned();
+                    record.lock().unwrap().push(line.clone());
                     let body = format!("saw {line}");
                     let _ = write!(
                         s,
@@ -358,7 +440,7 @@ mod tests {
                 });
             }
         });
-        format!("http://{addr}")
+        (format!("http://{addr}"), seen)
     }
 
     fn get(proxy: &FaultProxy, path: &str) -> Result<crate::http::Response> {
@@ -427,6 +509,54 @@ mod tests {
             "a held call gets no answer"
         );
         assert!(proxy.wait_until(Duration::from_secs(5), |_, held| held == 0));
+    }
+
+    #[test]
+    fn a_create_bucket_held_then_forwarded_gets_its_creation_tags_with_its_caller_gone() {
+        let (upstream, seen) = recording_upstream();
+        let proxy = FaultProxy::start(&upstream).unwrap();
+        proxy.apply_creation_tags(true);
+        proxy.add_rule(Rule::on("s3:CreateBucket").hold_then_forward());
+        let body = "<CreateBucketConfiguration><Tags><Tag><Key>eventpipe:pipeline</Key>\
+                    <Value>p</Value></Tag></Tags></CreateBucketConfiguration>";
+        let mut caller = std::net::TcpStream::connect(proxy.addr()).unwrap();
+        write!(
+            caller,
+            "PUT /b HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        assert!(proxy.wait_until(Duration::from_secs(5), |_, held| held == 1));
+        assert!(seen.lock().unwrap().is_empty(), "held: not forwarded yet");
+        // The caller dies; the request still completes.
+        drop(caller);
+        proxy.release();
+        assert!(proxy.wait_until(Duration::from_secs(5), |_, held| held == 0));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["PUT /b HTTP/1.1", "PUT /b?tagging HTTP/1.1"]
+        );
+        assert_eq!(proxy.creation_tags_applied(), 1);
+        // The proxy's own call is not one of the recorded calls.
+        let calls = proxy.calls();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert_eq!(calls[0].outcome, Outcome::HeldThenForwarded);
+        assert!(calls[0].mentions("<Key>eventpipe:pipeline</Key>"));
+
+        // Off (the default), a forwarded create is only forwarded.
+        proxy.clear_rules();
+        proxy.apply_creation_tags(false);
+        let answer = crate::http::request(
+            proxy.addr(),
+            "PUT",
+            "/c",
+            Some(body),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(answer.status, 200);
+        assert_eq!(seen.lock().unwrap().len(), 3);
+        assert_eq!(proxy.creation_tags_applied(), 1);
     }
 
     #[test]

@@ -76,7 +76,10 @@ pub fn fired(proxy: &FaultProxy, name: &str, site: &Site) -> bool {
 
 /// The words AWS uses for the injected AccessDenied of `op`.
 pub fn denied_words(op: &str) -> String {
-    if op.starts_with("s3:") {
+    if op == "s3:HeadBucket" {
+        // S3 answers a HEAD with the status alone; the provider says so.
+        "Forbidden: HTTP 403, with no error details".to_owned()
+    } else if op.starts_with("s3:") {
         "AccessDenied: Access Denied".to_owned()
     } else {
         format!("not authorized to perform: {op}")

@@ -73,6 +73,27 @@ pub struct Pipeline {
     timeout: u32,
     memory: u32,
     filter_prefix: String,
+    force_destroy: bool,
+    /// Trigger blocks that replace the seed's one trigger.
+    triggers: Option<Vec<String>>,
+}
+
+/// One `trigger` block: `events` (e.g. `["s3:ObjectCreated:*"]`) and the
+/// filters that are set.
+pub fn trigger_hcl(events: &[&str], prefix: Option<&str>, suffix: Option<&str>) -> String {
+    let events: Vec<String> = events.iter().map(|e| format!("\"{e}\"")).collect();
+    let mut block = format!(
+        "  trigger {{\n    events        = [{}]\n",
+        events.join(", ")
+    );
+    if let Some(p) = prefix {
+        block.push_str(&format!("    filter_prefix = \"{p}\"\n"));
+    }
+    if let Some(s) = suffix {
+        block.push_str(&format!("    filter_suffix = \"{s}\"\n"));
+    }
+    block.push_str("  }\n");
+    block
 }
 
 impl Pipeline {
@@ -88,7 +109,28 @@ impl Pipeline {
             timeout: 60,
             memory: 512,
             filter_prefix: "data/".to_owned(),
+            force_destroy: true,
+            triggers: None,
         }
+    }
+
+    /// The seed pipeline on an existing bucket it does not manage:
+    /// `create_bucket = false` (and so no `force_destroy`).
+    pub fn on_existing_bucket(name: &str, bucket: &str) -> Pipeline {
+        Pipeline::seed(name, bucket)
+            .force_destroy(false)
+            .extra("  create_bucket = false\n")
+    }
+
+    pub fn force_destroy(mut self, on: bool) -> Pipeline {
+        self.force_destroy = on;
+        self
+    }
+
+    /// Replaces the seed's trigger with these blocks (see [`trigger_hcl`]).
+    pub fn triggers(mut self, blocks: &[String]) -> Pipeline {
+        self.triggers = Some(blocks.to_vec());
+        self
     }
 
     pub fn require_tls(mut self, on: bool) -> Pipeline {
@@ -131,13 +173,19 @@ impl Pipeline {
             timeout,
             memory,
             filter_prefix,
+            force_destroy,
+            triggers,
         } = self;
+        let triggers = match triggers {
+            Some(blocks) => blocks.join("\n"),
+            None => trigger_hcl(&["s3:ObjectCreated:*"], Some(filter_prefix), Some(".json")),
+        };
         format!(
             r#"
 resource "eventpipe_event_pipeline" "{name}" {{
   name          = "{name}"
   bucket_name   = "{bucket}"
-  force_destroy = true
+  force_destroy = {force_destroy}
   require_tls   = {require_tls}
 {extra}
   function {{
@@ -148,12 +196,7 @@ resource "eventpipe_event_pipeline" "{name}" {{
     memory_size = {memory}
   }}
 
-  trigger {{
-    events        = ["s3:ObjectCreated:*"]
-    filter_prefix = "{filter_prefix}"
-    filter_suffix = ".json"
-  }}
-}}
+{triggers}}}
 "#
         )
     }

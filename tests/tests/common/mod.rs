@@ -2,11 +2,13 @@
 //! ([`hcl`]), what Terraform's state and plans say ([`state`]), Terraform's
 //! output as text ([`output`]) and what the emulator holds ([`emulator`]),
 //! plus the CLIs under test and the workspace every pipeline test starts
-//! from. Each test binary includes this module with `mod common;` and uses
+//! from, and the pre-existing bucket pipelines with `create_bucket = false`
+//! use ([`existing`]). Each test binary includes this module with `mod common;` and uses
 //! a part of it.
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod existing;
 pub mod fault_table;
 pub mod hcl;
 pub mod output;
@@ -19,6 +21,8 @@ use tests::{Moto, TerraformCli, Workspace};
 // Each test binary uses a part of these; the rest is unused there.
 #[allow(unused_imports)]
 pub use emulator::*;
+#[allow(unused_imports)]
+pub use existing::*;
 #[allow(unused_imports)]
 pub use hcl::*;
 #[allow(unused_imports)]

@@ -8,8 +8,15 @@
 //! ([`super::super::shared::BucketLocks`]); across processes each write is
 //! read back after a pause and made again until the pipeline's own
 //! configurations are there as written.
+//!
+//! The read-back sees a write of another process only once it has landed.
+//! Another writer that read the document before this write landed, and
+//! writes it back after the read-back, would drop this pipeline's
+//! configurations unseen. So the pause is longer than another writer's
+//! read-modify-write may take: at least twice as long as this process's own
+//! took, as the others talk to the same S3 under the same load.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::aws::retry::{Backoff, until_consistent};
 use crate::aws::{AwsError, s3};
@@ -41,9 +48,12 @@ fn ours<'a>(run: &'a Run<'_>) -> impl Fn(&str) -> bool + 'a {
     }
 }
 
+/// The longest a pause stretches for a slow write.
+const MAX_SETTLE: Duration = Duration::from_secs(20);
+
 /// A pause before reading a write back: long enough for another process's
 /// read-modify-write to land, with jitter so retries do not march in step.
-fn settle(run: &Run<'_>, attempt: u32) -> Duration {
+fn settle(run: &Run<'_>, attempt: u32, took: Duration) -> Duration {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -52,7 +62,15 @@ fn settle(run: &Run<'_>, attempt: u32) -> Duration {
         .name
         .bytes()
         .fold(nanos, |h, b| h.rotate_left(5) ^ u32::from(b));
-    Duration::from_millis(200 * u64::from(attempt) + u64::from(seed % 300))
+    pause(attempt, took, Duration::from_millis(u64::from(seed % 300)))
+}
+
+/// The pause after the `attempt`th write, whose read-modify-write took
+/// `took`: longer with each attempt, and at least twice `took` (up to
+/// [`MAX_SETTLE`]), plus `jitter`.
+fn pause(attempt: u32, took: Duration, jitter: Duration) -> Duration {
+    let floor = Duration::from_millis(200 * u64::from(attempt));
+    floor.max((took * 2).min(MAX_SETTLE)) + jitter
 }
 
 /// Same configurations, whatever their order.
@@ -79,17 +97,24 @@ async fn write(
     let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
     let is_ours = ours(run);
     for attempt in 1..=ATTEMPTS {
+        // When the read-modify-write that succeeded started (not counting
+        // waits for the permission to become visible).
+        let mut began = Instant::now();
         until_consistent(
             "s3:PutBucketNotificationConfiguration",
             Backoff::PROPAGATION,
             run.stop,
             permission_not_visible,
-            || s3::replace_triggers(s3c, bucket, &is_ours, triggers),
+            || {
+                began = Instant::now();
+                s3::replace_triggers(s3c, bucket, &is_ours, triggers)
+            },
         )
         .await
         .map_err(ApplyError::aws(step))?;
+        let took = began.elapsed();
         tokio::select! {
-            () = tokio::time::sleep(settle(run, attempt)) => {}
+            () = tokio::time::sleep(settle(run, attempt, took)) => {}
             () = run.stop.cancelled() => return Ok(()),
         }
         let back = s3::triggers(s3c, bucket, &is_ours)
@@ -129,10 +154,16 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
         )
         .await
         .map_err(ApplyError::aws(step))?;
+        run.made(Part::Notification);
     } else {
+        // On a bucket this run did not make, the configurations are there
+        // from the first write on, also when a later read-back fails: count
+        // them made before writing, so that undoing a failed create takes
+        // them off again rather than leaving them on someone's bucket,
+        // naming a function the undo deletes.
+        run.made(Part::Notification);
         write(run, &triggers, step).await?;
     }
-    run.made(Part::Notification);
     Ok(())
 }
 
@@ -152,4 +183,23 @@ pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
     }
     run.removed([Part::Notification]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_outlasts_a_write_as_slow_as_this_one() {
+        let ms = Duration::from_millis;
+        // A quick write: the floor, longer with each attempt.
+        assert_eq!(pause(1, ms(30), ms(0)), ms(200));
+        assert_eq!(pause(3, ms(30), ms(7)), ms(607));
+        // A slow one (S3 or the network under load): twice as long as it
+        // took, since another writer's takes about as long.
+        assert_eq!(pause(1, ms(1500), ms(0)), ms(3000));
+        assert_eq!(pause(8, ms(1500), ms(0)), ms(3000));
+        // Bounded.
+        assert_eq!(pause(1, Duration::from_secs(60), ms(0)), MAX_SETTLE);
+    }
 }
