@@ -264,6 +264,12 @@ fn create_bucket_true_to_false_lets_go_of_the_bucket_in_place_and_destroy_leaves
         "{plan}"
     );
     assert_eq!(actions(&ws, "own"), ["update"]);
+    let said = flat(&plan);
+    assert!(
+        said.contains("Letting go of the bucket")
+            && said.contains("removes the pipeline's tags (eventpipe:pipeline, team)"),
+        "the plan says what letting go does: {said}"
+    );
     ws.apply_auto().expect("apply");
     assert!(
         aws.bucket_tags("own-bkt").expect("tags").is_empty(),
@@ -313,6 +319,14 @@ fn create_bucket_false_to_true_takes_the_bucket_over_in_place() {
         "{plan}"
     );
     assert_eq!(actions(&ws, "adopter"), ["update"]);
+    let said = flat(&plan);
+    assert!(
+        said.contains("Taking over the bucket")
+            && said.contains("eventpipe:pipeline = \"adopter\", team = \"a\"")
+            && said.contains("blocks all public access")
+            && said.contains("default encryption (SSE-S3)"),
+        "the plan says what taking over does: {said}"
+    );
     ws.apply_auto().expect("apply");
     let after = foreign(&aws, BUCKET);
     assert_eq!(

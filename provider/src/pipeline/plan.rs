@@ -278,11 +278,73 @@ pub fn plan(
         }
     };
 
+    if let Some(w) = same_identity.and_then(|p| bucket_switch(p, &s)) {
+        diags.push(w);
+    }
+
     PlannedState {
         state: s,
         requires_replace,
         diags,
     }
+}
+
+/// What turning `create_bucket` on or off does to the bucket, which no
+/// attribute of the plan shows: a warning that lists it.
+fn bucket_switch(prior: &State<Known>, planned: &State<Planning>) -> Option<Diagnostic> {
+    let (Field::Known(now), Field::Known(bucket)) = (&planned.create_bucket, &planned.bucket_name)
+    else {
+        return None;
+    };
+    if *now == prior.create_bucket {
+        return None;
+    }
+    let at = path::top(attr::CREATE_BUCKET);
+    if !*now {
+        let mut tags: Vec<String> = prior.tags_all.keys().cloned().collect();
+        tags.insert(0, super::ownership::OWNER_TAG.to_owned());
+        return Some(
+            Diagnostic::warning(
+                "Letting go of the bucket",
+                format!(
+                    "create_bucket turns false: the apply removes the pipeline's tags ({}) from \
+                     bucket {bucket:?} and leaves everything else on it as it is (public access \
+                     block, encryption, policy, objects). From then on destroy leaves the bucket \
+                     and removes only the pipeline's notifications.",
+                    tags.join(", ")
+                ),
+            )
+            .at(at),
+        );
+    }
+    let mut tags = vec![format!(
+        "{} = {:?}",
+        super::ownership::OWNER_TAG,
+        prior.name.as_str()
+    )];
+    if let Field::Known(all) = &planned.tags_all {
+        tags.extend(all.iter().map(|(k, v)| format!("{k} = {v:?}")));
+    }
+    let tls = match planned.require_tls {
+        Field::Known(false) => "",
+        _ => "; adds the TLS-only statement to its bucket policy (other statements stay)",
+    };
+    let destroy = match planned.force_destroy {
+        Field::Known(true) => "deletes the bucket with every object in it",
+        _ => "deletes the bucket, and refuses while it holds objects",
+    };
+    Some(
+        Diagnostic::warning(
+            "Taking over the bucket",
+            format!(
+                "create_bucket turns true: the apply takes bucket {bucket:?} over in place. It \
+                 adds the tags {}; blocks all public access; sets default encryption (SSE-S3){tls}. \
+                 The bucket's objects and other settings stay. From then on destroy {destroy}.",
+                tags.join(", ")
+            ),
+        )
+        .at(at),
+    )
 }
 
 /// The backfill count: unknown (it changes at apply) when this apply will
@@ -452,6 +514,47 @@ mod tests {
         let again = planned(Some(&first), &cfg);
         assert_eq!(again.state.known().unwrap(), first);
         assert!(again.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn switching_create_bucket_says_what_the_apply_does_to_the_bucket() {
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let owned = planned(None, &config("orders", &dir, Some("shared")))
+            .state
+            .known()
+            .unwrap();
+        let mut not_owned = owned.clone();
+        not_owned.create_bucket = false;
+        let warning = |p: &PlannedState| {
+            p.diags
+                .0
+                .iter()
+                .map(|d| format!("{}: {}", d.summary, d.detail))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut take = config("orders", &dir, Some("shared"));
+        take.create_bucket = Field::Known(true);
+        let p = planned(Some(&not_owned), &take);
+        let w = warning(&p);
+        assert!(w.contains("Taking over the bucket"), "{w}");
+        assert!(w.contains("eventpipe:pipeline = \"orders\""), "{w}");
+        assert!(w.contains("team = \"data\""), "{w}");
+        assert!(w.contains("blocks all public access"), "{w}");
+        assert!(w.contains("create_bucket"), "{w}");
+        assert!(p.requires_replace.is_empty());
+        let mut leave = config("orders", &dir, Some("shared"));
+        leave.create_bucket = Field::Known(false);
+        let w = warning(&planned(Some(&owned), &leave));
+        assert!(w.contains("Letting go of the bucket"), "{w}");
+        assert!(w.contains("eventpipe:pipeline, team"), "{w}");
+        // No switch, no warning.
+        let w = warning(&planned(
+            Some(&owned),
+            &config("orders", &dir, Some("shared")),
+        ));
+        assert!(!w.contains("bucket"), "{w}");
     }
 
     #[test]
