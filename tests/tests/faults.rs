@@ -1615,3 +1615,49 @@ fn on_an_existing_bucket_a_failure_at_any_delete_call_keeps_the_state_then_destr
         &rows,
     );
 }
+
+#[test]
+fn a_throttled_notification_write_on_a_shared_bucket_reads_the_bucket_again_before_writing_again() {
+    let tf = newest_cli();
+    let rig = Rig::new(&tf, 3);
+    let name = "th01".to_owned();
+    let one = std::slice::from_ref(&name);
+    let before = rig.pre_existing(one);
+    rig.on_buckets(one, EA);
+    let p = &rig.proxy;
+    p.add_rule(
+        Rule::on("s3:PutBucketNotificationConfiguration")
+            .nth(1)
+            .fail(Fault::SlowDown),
+    );
+    rig.apply();
+    // A retry of the same request would resend the document read before
+    // the backoff, undoing whatever another writer did meanwhile: the
+    // bucket is read again between the throttled write and the next one.
+    let ops: Vec<(String, bool)> = p
+        .calls()
+        .into_iter()
+        .filter(|c| c.op.contains("BucketNotificationConfiguration"))
+        .map(|c| (c.op.clone(), matches!(c.outcome, Outcome::Failed(..))))
+        .collect();
+    let throttled = ops
+        .iter()
+        .position(|(op, failed)| op.starts_with("s3:Put") && *failed)
+        .expect("the write was throttled");
+    let next_put = throttled
+        + 1
+        + ops[throttled + 1..]
+            .iter()
+            .position(|(op, _)| op.starts_with("s3:Put"))
+            .expect("written again");
+    assert!(
+        ops[throttled + 1..next_put]
+            .iter()
+            .any(|(op, _)| op == "s3:GetBucketNotificationConfiguration"),
+        "no read between the throttled write and the next: {ops:?}"
+    );
+    rig.assert_plan_empty();
+    p.clear_rules();
+    rig.ws.destroy_auto().expect("destroy");
+    rig.assert_only_buckets_left(&before, false);
+}

@@ -70,6 +70,9 @@ pub struct AwsClients {
     /// a proxy). Some emulators drop the tags given to CreateBucket, so the
     /// bucket is tagged again after it is made.
     pub s3_custom_endpoint: bool,
+    /// How many times a failed call is tried again (the provider's
+    /// `max_retries`); calls retried by our own code count against it too.
+    pub max_retries: u32,
     account_id: OnceCell<String>,
 }
 
@@ -155,6 +158,7 @@ impl AwsClients {
             kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),
+            max_retries: attempts - 1,
             account_id: OnceCell::new(),
         })
     }

@@ -65,6 +65,27 @@ impl AwsError {
     }
 
     /// The AWS error code, when the service gave one.
+    /// A failure that may pass by itself: throttling, a 5xx answer, or no
+    /// answer at all. The SDK retries these, except where it is told not to.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AwsError::Service { code, status, .. } => {
+                matches!(status, Some(429 | 500..=599))
+                    || matches!(
+                        code.as_str(),
+                        "SlowDown"
+                            | "Throttling"
+                            | "ThrottlingException"
+                            | "RequestLimitExceeded"
+                            | "TooManyRequestsException"
+                            | "RequestTimeout"
+                    )
+            }
+            AwsError::Transport { .. } => true,
+            AwsError::NoRegion | AwsError::Unexpected(_) => false,
+        }
+    }
+
     pub fn code(&self) -> Option<&str> {
         match self {
             AwsError::Service { code, .. } => Some(code),

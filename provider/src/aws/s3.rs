@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, Event, FilterRule, FilterRuleName,
     LambdaFunctionConfiguration, NotificationConfiguration, NotificationConfigurationFilter,
@@ -477,7 +478,10 @@ pub async fn replace_triggers(
         .set_topic_configurations(Some(current.topic_configurations().to_vec()))
         .set_event_bridge_configuration(current.event_bridge_configuration().cloned())
         .build();
-    put_notification_config(s3, bucket, cfg).await
+    // Not retried by the SDK: a retry would send the document read before
+    // the backoff, and could undo another writer's change made meanwhile.
+    // The caller reads again and writes again instead.
+    put_notification_config(s3, bucket, cfg, false).await
 }
 
 /// Sets `triggers` as the bucket's whole notification configuration,
@@ -490,20 +494,30 @@ pub async fn put_triggers(s3: &Client, bucket: &str, triggers: &[Trigger]) -> Re
         .set_lambda_function_configurations(Some(lambdas))
         .set_queue_configurations(Some(queues))
         .build();
-    put_notification_config(s3, bucket, cfg).await
+    put_notification_config(s3, bucket, cfg, true).await
 }
 
 async fn put_notification_config(
     s3: &Client,
     bucket: &str,
     cfg: NotificationConfiguration,
+    sdk_retries: bool,
 ) -> Result<(), AwsError> {
-    s3.put_bucket_notification_configuration()
+    let put = s3
+        .put_bucket_notification_configuration()
         .bucket(bucket)
-        .notification_configuration(cfg)
-        .send()
-        .await
-        .map_err(err("s3:PutBucketNotificationConfiguration"))?;
+        .notification_configuration(cfg);
+    if sdk_retries {
+        put.send().await
+    } else {
+        put.customize()
+            .config_override(
+                aws_sdk_s3::config::Builder::new().retry_config(RetryConfig::disabled()),
+            )
+            .send()
+            .await
+    }
+    .map_err(err("s3:PutBucketNotificationConfiguration"))?;
     Ok(())
 }
 

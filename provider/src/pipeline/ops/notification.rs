@@ -16,6 +16,7 @@
 //! read-modify-write may take: at least twice as long as this process's own
 //! took, as the others talk to the same S3 under the same load.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::aws::retry::{Backoff, until_consistent};
@@ -100,11 +101,22 @@ async fn write(
         // When the read-modify-write that succeeded started (not counting
         // waits for the permission to become visible).
         let mut began = Instant::now();
+        // The write is not retried by the SDK (a retry would resend a
+        // stale document): throttling and 5xx are retried here, reading
+        // again, as many times as the provider's max_retries allows.
+        let transient_left = AtomicU32::new(run.aws.max_retries);
+        let retryable = |e: &AwsError| {
+            permission_not_visible(e)
+                || (e.is_transient()
+                    && transient_left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                        .is_ok())
+        };
         until_consistent(
             "s3:PutBucketNotificationConfiguration",
             Backoff::PROPAGATION,
             run.stop,
-            permission_not_visible,
+            retryable,
             || {
                 began = Instant::now();
                 s3::replace_triggers(s3c, bucket, &is_ours, triggers)
