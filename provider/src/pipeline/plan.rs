@@ -542,7 +542,7 @@ mod tests {
         assert!(w.contains("eventpipe:pipeline = \"orders\""), "{w}");
         assert!(w.contains("team = \"data\""), "{w}");
         assert!(w.contains("blocks all public access"), "{w}");
-        assert!(w.contains("create_bucket"), "{w}");
+        assert!(w.contains(attr::CREATE_BUCKET), "{w}");
         assert!(p.requires_replace.is_empty());
         let mut leave = config("orders", &dir, Some("shared"));
         leave.create_bucket = Field::Known(false);

@@ -213,7 +213,7 @@ fn event(run: &Run<'_>, want: &State<Known>, trigger: usize, o: &s3::Object) -> 
                 "s3SchemaVersion": "1.0",
                 "configurationId": naming::notification_id(&want.name, trigger),
                 "bucket": {
-                    "name": want.bucket_name,
+                    "name": want.bucket_name, // AWS's key
                     "ownerIdentity": { "principalId": account },
                     "arn": want.bucket_arn
                 },
