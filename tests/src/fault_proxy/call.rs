@@ -28,6 +28,9 @@ pub struct Call {
     pub outcome: Outcome,
     /// Whether the path, query or body mentions `needle` (see [`Rule::containing`]).
     haystack: String,
+    /// The request body, for the operations the proxy was asked to keep
+    /// them of ([`super::FaultProxy::keep_bodies`]).
+    body: Option<String>,
 }
 
 impl Call {
@@ -37,7 +40,19 @@ impl Call {
             target: target.to_owned(),
             outcome,
             haystack: haystack.to_owned(),
+            body: None,
         }
+    }
+
+    pub(super) fn with_body(mut self, body: Option<String>) -> Call {
+        self.body = body;
+        self
+    }
+
+    /// The request body as text, when the proxy kept it (see
+    /// [`super::FaultProxy::keep_bodies`]).
+    pub fn body(&self) -> Option<&str> {
+        self.body.as_deref()
     }
 
     pub fn mentions(&self, needle: &str) -> bool {

@@ -2,7 +2,7 @@
 //! reads each request, names it, asks the rules what to do, records the
 //! call, and forwards, fails, delays, drops or holds it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -22,6 +22,8 @@ struct State {
     rules: Rules,
     calls: Vec<Call>,
     held: usize,
+    /// Operations whose request bodies are kept with their calls.
+    kept_bodies: BTreeSet<String>,
 }
 
 struct Shared {
@@ -38,6 +40,7 @@ impl Shared {
                 rules: Rules::new(seed),
                 calls: Vec::new(),
                 held: 0,
+                kept_bodies: BTreeSet::new(),
             }),
             changed: Condvar::new(),
             release,
@@ -49,12 +52,18 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Decides what to do with a call of `op` on `service` and records it.
-    fn decide(&self, service: &str, op: &str, target: &str, haystack: &str) -> Action {
+    /// Decides what to do with a call of `op` on `service` and records it
+    /// (with its body, when bodies of `op` are kept).
+    fn decide(&self, service: &str, op: &str, target: &str, haystack: &str, body: &[u8]) -> Action {
         let mut st = self.lock();
         let action = st.rules.decide(op, haystack);
         let outcome = Outcome::of(&action, service, op);
-        st.calls.push(Call::new(op, target, outcome, haystack));
+        let body = st
+            .kept_bodies
+            .contains(op)
+            .then(|| String::from_utf8_lossy(body).into_owned());
+        st.calls
+            .push(Call::new(op, target, outcome, haystack).with_body(body));
         drop(st);
         self.changed.notify_all();
         action
@@ -139,6 +148,14 @@ impl FaultProxy {
     /// every matching rule counts the call).
     pub fn add_rule(&self, rule: Rule) {
         self.shared.lock().rules.add(rule);
+    }
+
+    /// Keeps the request bodies of later calls of these operations
+    /// (`service:Operation`), readable with [`Call::body`]: what the
+    /// provider sent where the emulator does not echo it back.
+    pub fn keep_bodies(&self, ops: &[&str]) {
+        let mut st = self.shared.lock();
+        st.kept_bodies.extend(ops.iter().map(|o| (*o).to_owned()));
     }
 
     /// Removes every rule (held calls stay held until [`FaultProxy::release`]).
@@ -249,7 +266,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
     };
     let (service, op) = operation::identify(&req.method, &req.target, &req.headers, &req.body);
     let haystack = rule::haystack(&req.target, &req.headers, &req.body);
-    match shared.decide(&service, &op, &req.target, &haystack) {
+    match shared.decide(&service, &op, &req.target, &haystack, &req.body) {
         Action::Fail(fault) => {
             let answer = fault.response(&service, &op);
             client.write_all(&answer).await?;
@@ -316,7 +333,7 @@ mod tests {
             ("lambda", "lambda:AddPermission", ""),
         ];
         for (service, op, hay) in calls {
-            shared.decide(service, op, "/", hay);
+            shared.decide(service, op, "/", hay, b"");
         }
         let calls = shared.lock().calls.clone();
         assert_eq!(calls.len(), 7);
@@ -326,6 +343,20 @@ mod tests {
         );
         assert_eq!(calls[4].outcome, Outcome::Dropped);
         assert!(calls[0].mentions("p02") && !calls[1].mentions("p02"));
+    }
+
+    #[test]
+    fn bodies_are_kept_only_for_the_operations_asked_for() {
+        let shared = Shared::new(7);
+        shared
+            .lock()
+            .kept_bodies
+            .insert("lambda:CreateFunction".into());
+        shared.decide("lambda", "lambda:CreateFunction", "/", "", b"{\"a\":1}");
+        shared.decide("lambda", "lambda:GetFunction", "/", "", b"{\"b\":2}");
+        let calls = shared.lock().calls.clone();
+        assert_eq!(calls[0].body(), Some("{\"a\":1}"));
+        assert_eq!(calls[1].body(), None);
     }
 
     /// An upstream that answers every request with 200 and the request line.
