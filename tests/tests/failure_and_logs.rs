@@ -406,6 +406,45 @@ fn every_failure_log_and_function_setting_is_read_back_from_the_emulator() {
     assert_eq!(log_group(&aws, "/aws/lambda/full").unwrap().0, Some(14));
     assert_plan_empty(&ws, EMPTY_PLAN);
 
+    // Fewer retries and a shorter age put a new invoke configuration. moto
+    // keeps answering with the first one put, so read what was sent.
+    proxy.keep_bodies(&["lambda:PutFunctionEventInvokeConfig"]);
+    let fewer = full(true, &layer)
+        .replace("maximum_retry_attempts = 1", "maximum_retry_attempts = 0")
+        .replace(
+            "maximum_event_age      = 3600",
+            "maximum_event_age      = 600",
+        );
+    rewrite_through(&ws, &proxy, &format!("{fewer}{}", plain()));
+    let plan = folded(&ws.plan(&[]).unwrap().combined());
+    assert!(
+        plan.contains("maximum_retry_attempts = 1 -> 0")
+            && plan.contains("maximum_event_age = 3600 -> 600")
+            && plan.contains("1 to change"),
+        "{plan}"
+    );
+    ws.apply_auto().unwrap();
+    let puts: Vec<Json> = proxy
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.op == "lambda:PutFunctionEventInvokeConfig" && c.target.contains("/functions/full/")
+        })
+        .filter_map(|c| serde_json::from_str(c.body()?).ok())
+        .collect();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!(puts[0]["MaximumRetryAttempts"], 0, "{}", puts[0]);
+    assert_eq!(puts[0]["MaximumEventAgeInSeconds"], 600, "{}", puts[0]);
+    assert_eq!(
+        puts[0]["DestinationConfig"]["OnFailure"]["Destination"],
+        queue_arn.as_str(),
+        "{}",
+        puts[0]
+    );
+    // Back to the first configuration (the one moto still answers with).
+    rewrite_through(&ws, &proxy, &body);
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
     // A failed event waiting in the queue stops a destroy without
     // force_destroy, and nothing is deleted.
     rewrite_through(&ws, &proxy, &format!("{}{}", full(false, &layer), plain()));
