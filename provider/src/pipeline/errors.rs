@@ -47,7 +47,7 @@ pub enum ApplyError {
     BucketNotEmpty { bucket: String },
     #[error(
         "the failure queue {queue} still holds {messages} failed event(s); process or purge them \
-         first, or set force_destroy = true to delete them with the pipeline. Nothing was \
+         first, or set force_destroy = true to delete them with the queue. Nothing was \
          deleted."
     )]
     QueueNotEmpty { queue: String, messages: u64 },
