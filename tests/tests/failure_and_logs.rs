@@ -573,3 +573,152 @@ fn a_reservation_past_the_account_s_unreserved_minimum_is_refused_naming_the_lim
     assert!(ws.state_list().unwrap().is_empty());
     assert_emulator_empty(&moto);
 }
+
+#[test]
+fn failed_events_go_to_a_queue_of_yours_which_destroy_leaves_alone() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    let url = aws
+        .block_on(aws.sqs().create_queue().queue_name("team-dlq").send())
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:team-dlq");
+    let body = pipeline(
+        "given",
+        true,
+        &format!("  on_failure {{\n    queue_arn = \"{arn}\"\n  }}\n"),
+        "",
+    );
+    let ws = applied(&tf, &moto, &body);
+    let state = state_attrs(&ws, "given");
+    assert_eq!(state["failure_queue_arn"], arn.as_str());
+    assert!(state["failure_queue_url"].is_null(), "{state}");
+    // No queue of its own: only the one that was there.
+    assert_eq!(aws.queue_names().unwrap(), ["team-dlq"]);
+    let ic = aws
+        .block_on(
+            aws.lambda()
+                .get_function_event_invoke_config()
+                .function_name("given")
+                .send(),
+        )
+        .unwrap();
+    let destination = ic
+        .destination_config()
+        .and_then(|d| d.on_failure())
+        .and_then(|f| f.destination());
+    assert_eq!(destination, Some(arn.as_str()));
+    let policy = aws.role_inline_policy("given-role", "eventpipe").unwrap();
+    let send: Vec<Json> = statements(&policy)
+        .into_iter()
+        .filter(|s| actions(s).iter().any(|a| a.starts_with("sqs:")))
+        .collect();
+    assert_eq!(send.len(), 1, "{policy}");
+    assert_eq!(send[0]["Resource"], arn.as_str(), "{policy}");
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
+    // A failed event in the user's queue is the user's: destroy goes ahead
+    // and leaves the queue, message and all.
+    aws.block_on(
+        aws.sqs()
+            .send_message()
+            .queue_url(&url)
+            .message_body("x")
+            .send(),
+    )
+    .unwrap();
+    ws.destroy_auto().unwrap();
+    let left = aws.list_everything().unwrap();
+    assert_eq!(left.queues, ["team-dlq"], "{left}");
+    assert_eq!(
+        queue_attributes(&aws, &url)["ApproximateNumberOfMessages"],
+        "1"
+    );
+    aws.block_on(aws.sqs().delete_queue().queue_url(&url).send())
+        .unwrap();
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn dropping_on_failure_refuses_while_the_queue_holds_failed_events() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    let with = pipeline("drop", false, "  on_failure {}\n", "");
+    let ws = applied(&tf, &moto, &with);
+    let url = queue_url(&aws, "drop-failed").expect("queue");
+    aws.block_on(
+        aws.sqs()
+            .send_message()
+            .queue_url(&url)
+            .message_body("unseen")
+            .send(),
+    )
+    .unwrap();
+    let policy_before = aws.role_inline_policy("drop-role", "eventpipe").unwrap();
+    let before = aws.list_everything().unwrap();
+
+    // Without the block the queue would go, and its event with it.
+    let without = pipeline("drop", false, "", "");
+    rewrite_main(&ws, &moto, &without);
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        text.contains("Failure queue is not empty") && text.contains("still holds 1 failed event"),
+        "{out}"
+    );
+    // Nothing changed: the queue, the invoke config, the policy, the state.
+    assert_eq!(aws.list_everything().unwrap(), before);
+    assert_eq!(
+        queue_attributes(&aws, &url)["ApproximateNumberOfMessages"],
+        "1"
+    );
+    assert!(
+        aws.block_on(
+            aws.lambda()
+                .get_function_event_invoke_config()
+                .function_name("drop")
+                .send()
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        aws.role_inline_policy("drop-role", "eventpipe").unwrap(),
+        policy_before
+    );
+    let state = state_attrs(&ws, "drop");
+    let kept = &state["on_failure"];
+    assert!(
+        kept.is_object() || kept.as_array().is_some_and(|a| !a.is_empty()),
+        "the state keeps on_failure: {state}"
+    );
+    assert!(
+        state["failure_queue_url"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty()),
+        "{state}"
+    );
+
+    // Once the event is dealt with, the queue goes with the block.
+    aws.block_on(aws.sqs().purge_queue().queue_url(&url).send())
+        .unwrap();
+    ws.apply_auto().unwrap();
+    assert_eq!(queue_url(&aws, "drop-failed"), None);
+    assert!(
+        aws.block_on(
+            aws.lambda()
+                .get_function_event_invoke_config()
+                .function_name("drop")
+                .send()
+        )
+        .is_err()
+    );
+    let policy = aws.role_inline_policy("drop-role", "eventpipe").unwrap();
+    assert!(!policy.to_string().contains("sqs:"), "{policy}");
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
+}
