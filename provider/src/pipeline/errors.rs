@@ -260,7 +260,10 @@ mod tests {
         let e = ApplyError::concurrency("setting", 5)(refused(
             "decreases account's UnreservedConcurrentExecution below its minimum value",
         ));
-        assert!(e.to_string().contains("fewer than the minimum number of"), "{e}");
+        assert!(
+            e.to_string().contains("fewer than the minimum number of"),
+            "{e}"
+        );
         // Any other refusal is the step's, in AWS's words.
         let e = ApplyError::concurrency("setting", 5)(refused("Access denied"));
         assert!(
