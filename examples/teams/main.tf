@@ -44,6 +44,15 @@ module "clicks" {
   force_destroy = true
   require_tls   = var.require_tls
 
+  # Clicks are plentiful: retry a failed one once, within the hour, keep two
+  # weeks of JSON logs at INFO and above, and cap the function at 10 at once.
+  maximum_retry_attempts = 1
+  maximum_event_age      = 3600
+  log_retention_in_days  = 14
+  log_format             = "JSON"
+  application_log_level  = "INFO"
+  reserved_concurrency   = 10
+
   environment = {
     SAMPLE_RATE = "0.1"
   }

@@ -24,6 +24,28 @@ resource "eventpipe_event_pipeline" "this" {
     timeout      = var.timeout
     description  = var.description
     environment  = local.environment
+
+    reserved_concurrency = var.reserved_concurrency
+    ephemeral_storage    = var.ephemeral_storage
+    layers               = length(var.layers) > 0 ? var.layers : null
+  }
+
+  # Nothing lost by default: failed events go to a queue, logs are kept.
+  dynamic "on_failure" {
+    for_each = var.failure_queue_enabled ? [1] : []
+    content {
+      queue_arn              = var.failure_queue_arn
+      maximum_retry_attempts = var.maximum_retry_attempts
+      maximum_event_age      = var.maximum_event_age
+    }
+  }
+
+  logs {
+    retention_in_days     = var.log_retention_in_days
+    format                = var.log_format
+    application_log_level = var.application_log_level
+    system_log_level      = var.system_log_level
+    keep_on_destroy       = var.keep_logs_on_destroy
   }
 
   trigger {

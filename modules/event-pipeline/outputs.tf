@@ -47,3 +47,18 @@ output "backfilled_objects" {
   description = "How many existing objects backfill has sent to the function so far."
   value       = eventpipe_event_pipeline.this.backfilled_objects
 }
+
+output "failure_queue_arn" {
+  description = "ARN of the SQS queue the function's failed events go to; null with `failure_queue_enabled = false`."
+  value       = eventpipe_event_pipeline.this.failure_queue_arn
+}
+
+output "failure_queue_url" {
+  description = "URL of the failure queue the pipeline made (read or redrive failed events from it); null without one."
+  value       = eventpipe_event_pipeline.this.failure_queue_url
+}
+
+output "log_group_name" {
+  description = "The function's CloudWatch Logs group."
+  value       = eventpipe_event_pipeline.this.log_group_name
+}

@@ -182,3 +182,125 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "failure_queue_enabled" {
+  description = "Keep the events the function fails to process: after Lambda's retries they go to an SQS queue instead of being dropped. On by default; the queue is `<name>-failed` (encrypted, 14 days' retention), or `failure_queue_arn`. Destroy refuses while the pipeline's queue holds events, unless `force_destroy` is true."
+  type        = bool
+  default     = true
+}
+
+variable "failure_queue_arn" {
+  description = "An existing SQS queue for the failed events, instead of the one the pipeline makes. Null makes `<name>-failed`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.failure_queue_arn == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+$", var.failure_queue_arn))
+    error_message = "The failure_queue_arn must be an SQS queue ARN such as 'arn:aws:sqs:us-east-1:123456789012:failed', or null to let the pipeline make its queue."
+  }
+}
+
+variable "maximum_retry_attempts" {
+  description = "How many times Lambda retries an event the function failed to process (0 to 2) before it goes to the failure queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.maximum_retry_attempts >= 0 && var.maximum_retry_attempts <= 2 && floor(var.maximum_retry_attempts) == var.maximum_retry_attempts
+    error_message = "The maximum_retry_attempts must be 0, 1 or 2 (Lambda retries an asynchronous event at most twice)."
+  }
+}
+
+variable "maximum_event_age" {
+  description = "How long, in seconds (60 to 21600), Lambda keeps trying an event before it goes to the failure queue."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.maximum_event_age >= 60 && var.maximum_event_age <= 21600 && floor(var.maximum_event_age) == var.maximum_event_age
+    error_message = "The maximum_event_age must be a whole number of seconds from 60 (one minute) to 21600 (six hours)."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "How many days the function's log group `/aws/lambda/<name>` keeps its logs: one of the periods CloudWatch Logs accepts."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "The log_retention_in_days must be one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "log_format" {
+  description = "How the function writes its logs: `Text` or `JSON`. Log levels need `JSON`."
+  type        = string
+  default     = "Text"
+
+  validation {
+    condition     = contains(["Text", "JSON"], var.log_format)
+    error_message = "The log_format must be 'Text' or 'JSON' (with that capitalisation)."
+  }
+}
+
+variable "application_log_level" {
+  description = "With `log_format = \"JSON\"`: the lowest level of the function's own log lines that are kept (TRACE, DEBUG, INFO, WARN, ERROR or FATAL). Null keeps every line. The provider refuses a level with `Text` logs at plan time."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.application_log_level == null ? true : contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
+    error_message = "The application_log_level must be TRACE, DEBUG, INFO, WARN, ERROR or FATAL (and needs log_format = \"JSON\"), or null."
+  }
+}
+
+variable "system_log_level" {
+  description = "With `log_format = \"JSON\"`: the lowest level of Lambda's own log lines that are kept (DEBUG, INFO or WARN). Null keeps every line. The provider refuses a level with `Text` logs at plan time."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.system_log_level == null ? true : contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "The system_log_level must be DEBUG, INFO or WARN (and needs log_format = \"JSON\"), or null."
+  }
+}
+
+variable "keep_logs_on_destroy" {
+  description = "Leave the log group and its logs when the pipeline is destroyed."
+  type        = bool
+  default     = false
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for the function, which also caps it (a burst of uploads cannot flood what it calls). 0 pauses the function; null leaves it unreserved."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null ? true : var.reserved_concurrency >= 0 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "The reserved_concurrency must be a whole number, 0 or more (0 pauses the function), or null for none."
+  }
+}
+
+variable "ephemeral_storage" {
+  description = "Size of the function's /tmp, in MB (512 to 10240)."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.ephemeral_storage >= 512 && var.ephemeral_storage <= 10240 && floor(var.ephemeral_storage) == var.ephemeral_storage
+    error_message = "The ephemeral_storage must be a whole number of MB from 512 to 10240."
+  }
+}
+
+variable "layers" {
+  description = "Up to five Lambda layer version ARNs for the function, in order."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.layers) <= 5 && alltrue([for l in var.layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", l))])
+    error_message = "The layers must be at most 5 layer version ARNs such as 'arn:aws:lambda:us-east-1:123456789012:layer:numpy:3' (with the version number at the end)."
+  }
+}

@@ -23,8 +23,7 @@ use tokio::runtime::Runtime;
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM and CloudWatch Logs clients for one endpoint (and SQS
-/// through its query API, for the few queues tests need).
+/// S3, Lambda, IAM, CloudWatch Logs and SQS clients for one endpoint.
 pub struct Aws {
     endpoint: String,
     runtime: Runtime,
@@ -32,6 +31,7 @@ pub struct Aws {
     lambda: aws_sdk_lambda::Client,
     iam: aws_sdk_iam::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    sqs: aws_sdk_sqs::Client,
 }
 
 impl Aws {
@@ -53,6 +53,7 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
         })
     }
 
@@ -70,6 +71,10 @@ impl Aws {
 
     pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
         &self.logs
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
     }
 
     /// Runs any SDK future, e.g. `aws.block_on(aws.lambda().get_function().function_name("f").send())`.
@@ -563,13 +568,36 @@ impl Aws {
         }
     }
 
-    /// Every bucket, role, function and log group in the region.
+    /// The URLs of every SQS queue, sorted.
+    pub fn queue_urls(&self) -> Result<Vec<String>> {
+        let pages = self.sqs.list_queues().into_paginator().items().send();
+        let mut urls = sdk(
+            "ListQueues",
+            self.block_on(pages.collect::<Result<Vec<_>, _>>()),
+        )?;
+        urls.sort();
+        Ok(urls)
+    }
+
+    /// The names of every SQS queue (the last part of each URL), sorted.
+    pub fn queue_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .queue_urls()?
+            .iter()
+            .map(|u| u.rsplit('/').next().unwrap_or(u).to_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Every bucket, role, function, log group and queue in the region.
     pub fn list_everything(&self) -> Result<Inventory> {
         Ok(Inventory {
             buckets: self.bucket_names()?,
             roles: self.roles()?,
             functions: self.function_names()?,
             log_groups: self.log_group_names()?,
+            queues: self.queue_names()?,
         })
     }
 }
@@ -650,6 +678,8 @@ pub struct Inventory {
     pub roles: Vec<RoleSummary>,
     pub functions: Vec<String>,
     pub log_groups: Vec<String>,
+    /// SQS queue names.
+    pub queues: Vec<String>,
 }
 
 impl Inventory {
@@ -658,6 +688,7 @@ impl Inventory {
             && self.roles.is_empty()
             && self.functions.is_empty()
             && self.log_groups.is_empty()
+            && self.queues.is_empty()
     }
 
     /// Drops the `/aws/lambda/<function>` log groups that moto itself creates
@@ -683,7 +714,8 @@ impl fmt::Display for Inventory {
             )?;
         }
         writeln!(f, "functions: {:?}", self.functions)?;
-        write!(f, "log groups: {:?}", self.log_groups)
+        writeln!(f, "log groups: {:?}", self.log_groups)?;
+        write!(f, "queues: {:?}", self.queues)
     }
 }
 

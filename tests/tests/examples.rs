@@ -47,7 +47,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn apply_plan_destroy(example: &str, expect_added: usize) {
+/// Applies `example`, which makes `expect_added` pipelines, `queues` of them
+/// with a failure queue (the module's default).
+fn apply_plan_destroy(example: &str, expect_added: usize, queues: usize) {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let mut ws = Workspace::new(&tf).unwrap();
@@ -60,23 +62,28 @@ fn apply_plan_destroy(example: &str, expect_added: usize) {
         out.contains(&format!("Resources: {expect_added} added")),
         "{out}"
     );
+    // Nothing lost by default: every pipeline has its log group, and the
+    // module's a queue for failed events.
+    let inv = moto.aws().unwrap().list_everything().unwrap();
+    assert_eq!(inv.log_groups.len(), expect_added, "{inv}");
+    assert_eq!(inv.queues.len(), queues, "{inv}");
     assert_plan_empty(&ws, &format!("{example}: the second plan must be empty"));
     destroy_and_assert_empty(&ws, &moto);
 }
 
 #[test]
 fn the_basic_example_applies_plans_empty_and_destroys() {
-    apply_plan_destroy("basic", 1);
+    apply_plan_destroy("basic", 1, 1);
 }
 
 #[test]
 fn the_resource_example_applies_plans_empty_and_destroys() {
-    apply_plan_destroy("resource", 1);
+    apply_plan_destroy("resource", 1, 0);
 }
 
 #[test]
 fn two_teams_use_the_module_side_by_side() {
-    apply_plan_destroy("teams", 2);
+    apply_plan_destroy("teams", 2, 2);
 }
 
 /// A workspace with `examples/<name>` copied in, talking to `moto`, with

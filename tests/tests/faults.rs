@@ -1661,3 +1661,344 @@ fn a_throttled_notification_write_on_a_shared_bucket_reads_the_bucket_again_befo
     rig.ws.destroy_auto().expect("destroy");
     rig.assert_only_buckets_left(&before, false);
 }
+
+// ---- failure handling, logs and concurrency ---------------------------------
+
+/// The versions of a pipeline that loses nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// A managed failure queue, 14 days of logs, 5 reserved.
+    First,
+    /// The retention and the concurrency changed. (Not the retries: moto
+    /// keeps the first invoke configuration put and answers with it ever
+    /// after, so a changed one never reads back; failure_and_logs.rs checks
+    /// what is sent.)
+    Second,
+    /// `on_failure` and the reservation taken away.
+    Bare,
+}
+
+/// A pipeline with `s` and what `v` adds.
+fn nothing_lost_pipeline(name: &str, s: Shape, v: Version) -> String {
+    let (retention, concurrency) = match v {
+        Version::First => (14, Some(5)),
+        Version::Second => (7, Some(3)),
+        Version::Bare => (7, None),
+    };
+    let on_failure = if v == Version::Bare {
+        ""
+    } else {
+        "  on_failure {\n    maximum_retry_attempts = 1\n    maximum_event_age      = 3600\n  }\n"
+    };
+    let concurrency =
+        concurrency.map_or_else(String::new, |c| format!("    reserved_concurrency = {c}\n"));
+    Pipeline::seed(name, &format!("{name}-bkt"))
+        .require_tls(s.require_tls)
+        .tags(&format!(
+            "{{ team = \"{}\", {} = \"x\" }}",
+            s.team, s.extra_tag
+        ))
+        .extra(&format!(
+            "{on_failure}  logs {{\n    retention_in_days = {retention}\n  }}\n"
+        ))
+        .timeout(30)
+        .memory(s.memory)
+        .filter_prefix(s.prefix)
+        .hcl()
+        // A destroy checks the queue is empty first.
+        .replace("force_destroy = true", "force_destroy = false")
+        .replace(
+            &format!("    memory_size = {}\n", s.memory),
+            &format!("    memory_size = {}\n{concurrency}", s.memory),
+        )
+}
+
+fn nothing_lost_pipelines(rig: &Rig, names: &[String], shape: Shape, v: Version) {
+    let body: String = names
+        .iter()
+        .map(|n| nothing_lost_pipeline(n, shape, v))
+        .collect();
+    rig.configure(&body);
+}
+
+/// Which parts of pipeline `name` exist, the log group and the queue too.
+fn every_part(rig: &Rig, name: &str) -> Vec<String> {
+    let inv = rig.moto.aws().expect("aws").list_everything().expect("inv");
+    let mut out = rig.parts(name);
+    if inv
+        .log_groups
+        .iter()
+        .any(|g| *g == format!("/aws/lambda/{name}"))
+    {
+        out.push("log group".to_owned());
+    }
+    if inv.queues.iter().any(|q| *q == format!("{name}-failed")) {
+        out.push("queue".to_owned());
+    }
+    out
+}
+
+/// The calibration of [`calibration`], for a pipeline that loses nothing,
+/// and the calls of an update that takes `on_failure` and the reservation
+/// away.
+fn nothing_lost_calibration() -> (Calibration, Vec<Site>) {
+    let tf = newest_cli();
+    let rig = Rig::new(&tf, 0);
+    let name = "nlcal01".to_owned();
+    let one = std::slice::from_ref(&name);
+    nothing_lost_pipelines(&rig, one, A, Version::First);
+    rig.apply();
+    let create = sites(&rig.proxy.calls(), &name, &BTreeMap::new());
+
+    nothing_lost_pipelines(&rig, one, B, Version::Second);
+    rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
+    rig.proxy.clear_calls();
+    rig.ws.plan(&[]).expect("plan");
+    let refresh_calls = rig.proxy.calls();
+    let refresh = sites(&refresh_calls, &name, &BTreeMap::new());
+    let reads = op_counts(&refresh_calls, &name);
+
+    rig.proxy.clear_calls();
+    rig.apply();
+    let update = sites(&rig.proxy.calls(), &name, &reads);
+    rig.assert_plan_empty();
+
+    rig.proxy.clear_calls();
+    rig.ws.destroy_auto().expect("destroy");
+    let delete = sites(&rig.proxy.calls(), &name, &reads);
+    assert_emulator_empty(&rig.moto);
+
+    // Taking failure handling and the reservation away again.
+    nothing_lost_pipelines(&rig, one, B, Version::Second);
+    rig.apply();
+    nothing_lost_pipelines(&rig, one, B, Version::Bare);
+    rig.proxy.clear_calls();
+    rig.ws.plan(&[]).expect("plan");
+    let reads = op_counts(&rig.proxy.calls(), &name);
+    rig.proxy.clear_calls();
+    rig.apply();
+    let removal = sites(&rig.proxy.calls(), &name, &reads);
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    (
+        Calibration {
+            create,
+            refresh,
+            update,
+            delete,
+        },
+        removal,
+    )
+}
+
+/// Whether `op` belongs to failure handling, logs or concurrency: CloudWatch
+/// Logs, SQS, and Lambda's invoke configuration and concurrency. (The
+/// standard pipeline has a log group too, so its calls are also in the
+/// standard calibration; they are new since 0.1.0 and failed here again.)
+fn is_new_op(op: &str) -> bool {
+    op.starts_with("logs:")
+        || op.starts_with("sqs:")
+        || op.contains("EventInvokeConfig")
+        || op.contains("FunctionConcurrency")
+}
+
+/// The sites of `with` that `without` does not have, and every site of a
+/// call [`is_new_op`].
+fn new_sites(with: &[Site], without: &[Site]) -> Vec<Site> {
+    with.iter()
+        .filter(|s| !without.contains(s) || is_new_op(&s.op))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_failure_at_any_new_call_of_failure_handling_logs_or_concurrency_converges() {
+    let standard = calibration();
+    let (with, removal) = nothing_lost_calibration();
+    let create = new_sites(&with.create, &standard.create);
+    let refresh = new_sites(&with.refresh, &standard.refresh);
+    let update = new_sites(&with.update, &standard.update);
+    let delete = new_sites(&with.delete, &standard.delete);
+    let removal = new_sites(&removal, &standard.update);
+    eprintln!(
+        "new call sites: create {create:#?}\nrefresh {refresh:#?}\nupdate {update:#?}\n\
+         delete {delete:#?}\nremoval {removal:#?}"
+    );
+    assert_covers(
+        "removal",
+        &removal,
+        &[
+            "lambda:DeleteFunctionEventInvokeConfig",
+            "lambda:DeleteFunctionConcurrency",
+            "sqs:DeleteQueue",
+        ],
+    );
+    assert_covers(
+        "create",
+        &create,
+        &[
+            "sqs:GetQueueUrl",
+            "sqs:CreateQueue",
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "lambda:PutFunctionEventInvokeConfig",
+            "lambda:PutFunctionConcurrency",
+        ],
+    );
+    assert_covers(
+        "refresh",
+        &refresh,
+        &[
+            "logs:DescribeLogGroups",
+            "lambda:GetFunctionEventInvokeConfig",
+            "sqs:GetQueueAttributes",
+        ],
+    );
+    assert_covers(
+        "update",
+        &update,
+        &["logs:PutRetentionPolicy", "lambda:PutFunctionConcurrency"],
+    );
+    assert_covers(
+        "delete",
+        &delete,
+        &[
+            "sqs:GetQueueAttributes",
+            "sqs:DeleteQueue",
+            "logs:DeleteLogGroup",
+        ],
+    );
+    let tf = newest_cli();
+    let started = Instant::now();
+
+    // Create: each failed create is rolled back or recorded tainted.
+    let rig = Rig::new(&tf, 0);
+    let names_c = names("nlc", create.len());
+    let table: Vec<(String, Site)> = names_c.iter().cloned().zip(create.clone()).collect();
+    nothing_lost_pipelines(&rig, &names_c, A, Version::First);
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    let mut rows = Vec::new();
+    for (name, site) in &table {
+        let parts = every_part(&rig, name);
+        let outcome = match state.get(name) {
+            Some(true) => format!("tainted in state; left {parts:?}"),
+            Some(false) => panic!("{name}: a failed create must not be recorded as healthy"),
+            None if parts.is_empty() => "rolled back, nothing left".to_owned(),
+            None => panic!("{name}: failed at {site}, not in state, but left {parts:?}"),
+        };
+        rows.push((name.clone(), site.clone(), outcome));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    drop(rig);
+
+    // Update, then refresh: the prior state is kept, then apply converges.
+    let rig = Rig::new(&tf, 0);
+    let names_u = names("nlu", update.len().max(refresh.len()));
+    nothing_lost_pipelines(&rig, &names_u, A, Version::First);
+    rig.apply();
+    let table: Vec<(String, Site)> = names_u.iter().cloned().zip(update.clone()).collect();
+    nothing_lost_pipelines(&rig, &names_u, B, Version::Second);
+    rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    for (name, site) in &table {
+        assert_eq!(state.get(name), Some(&false), "{name}: kept, untainted");
+        rows.push((name.clone(), site.clone(), "prior state kept".to_owned()));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    let table: Vec<(String, Site)> = names_u.iter().cloned().zip(refresh.clone()).collect();
+    nothing_lost_pipelines(&rig, &names_u, A, Version::First);
+    rig.ws.write("app/app.py", APP_PY).expect("app.py");
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    for (name, site) in &table {
+        rows.push((
+            name.clone(),
+            site.clone(),
+            "refresh failed, nothing changed".to_owned(),
+        ));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    drop(rig);
+
+    // Removal: an update taking on_failure and the reservation away.
+    let rig = Rig::new(&tf, 0);
+    let names_r = names("nlr", removal.len());
+    nothing_lost_pipelines(&rig, &names_r, B, Version::Second);
+    rig.apply();
+    let table: Vec<(String, Site)> = names_r.iter().cloned().zip(removal.clone()).collect();
+    nothing_lost_pipelines(&rig, &names_r, B, Version::Bare);
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    for (name, site) in &table {
+        assert_eq!(state.get(name), Some(&false), "{name}: kept, untainted");
+        rows.push((
+            name.clone(),
+            site.clone(),
+            format!("removal stopped; left {:?}", every_part(&rig, name)),
+        ));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    drop(rig);
+
+    // Delete: the state is kept; apply rebuilds, destroy finishes.
+    let rig = Rig::new(&tf, 0);
+    let names_d = names("nld", delete.len());
+    nothing_lost_pipelines(&rig, &names_d, B, Version::Second);
+    rig.apply();
+    let table: Vec<(String, Site)> = names_d.iter().cloned().zip(delete.clone()).collect();
+    arm(&rig.proxy, &table);
+    let out = rig
+        .ws
+        .run(&["destroy", "-auto-approve"])
+        .expect("destroy runs")
+        .failed()
+        .expect("destroy must fail");
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    for (name, site) in &table {
+        assert!(state.contains_key(name), "{name}: kept in state");
+        rows.push((
+            name.clone(),
+            site.clone(),
+            format!("kept in state; left {:?}", every_part(&rig, name)),
+        ));
+    }
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    print_table(
+        &format!(
+            "failure handling, logs, concurrency: {} new call sites (create {}, refresh {}, \
+             update {}, removal {}, delete {}), {:.0} s",
+            create.len() + refresh.len() + update.len() + removal.len() + delete.len(),
+            create.len(),
+            refresh.len(),
+            update.len(),
+            removal.len(),
+            delete.len(),
+            started.elapsed().as_secs_f64()
+        ),
+        &rows,
+    );
+}

@@ -47,10 +47,26 @@ pub enum ApplyError {
     BucketNotEmpty { bucket: String },
     #[error(
         "the failure queue {queue} still holds {messages} failed event(s); process or purge them \
-         first, or set force_destroy = true to delete them with the pipeline. Nothing was \
+         first, or set force_destroy = true to delete them with the queue. Nothing was \
          deleted."
     )]
     QueueNotEmpty { queue: String, messages: u64 },
+    /// Lambda refused a reservation that would leave the account fewer
+    /// unreserved concurrent executions than it keeps for every other
+    /// function.
+    #[error(
+        "reserved_concurrency = {wanted} would leave the account fewer than {} unreserved \
+         concurrent executions, the minimum Lambda keeps for functions without a reservation. \
+         Lower reserved_concurrency (or remove it), free some from other functions, or ask AWS \
+         for a higher concurrency quota. ({source})",
+        minimum.map_or_else(|| "the minimum number of".to_owned(), |m| m.to_string())
+    )]
+    ConcurrencyLimit {
+        wanted: i64,
+        /// The minimum as AWS's message gives it.
+        minimum: Option<u32>,
+        source: AwsError,
+    },
     #[error(
         "the notifications of bucket {bucket} kept changing while this pipeline wrote its own \
          ({attempts} attempts): another writer changes them at the same time. Apply again."
@@ -70,6 +86,30 @@ impl ApplyError {
     pub fn aws(step: &'static str) -> impl FnOnce(AwsError) -> ApplyError {
         move |source| ApplyError::Aws { step, source }
     }
+
+    /// A failed `PutFunctionConcurrency` for `wanted`: the account's
+    /// unreserved minimum, named, when that is why; else a failed `step`.
+    pub fn concurrency(step: &'static str, wanted: i64) -> impl FnOnce(AwsError) -> ApplyError {
+        move |source| match &source {
+            AwsError::Service { message, .. }
+                if message.contains("UnreservedConcurrentExecution") =>
+            {
+                ApplyError::ConcurrencyLimit {
+                    wanted,
+                    minimum: bracketed_number(message),
+                    source,
+                }
+            }
+            _ => ApplyError::Aws { step, source },
+        }
+    }
+}
+
+/// The number AWS writes in brackets ("… minimum value of [100].").
+fn bracketed_number(message: &str) -> Option<u32> {
+    let (_, rest) = message.split_once('[')?;
+    let (n, _) = rest.split_once(']')?;
+    n.trim().parse().ok()
 }
 
 impl From<AccessError> for ApplyError {
@@ -125,6 +165,9 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::Package(_) => "Function package too large".to_owned(),
             ApplyError::BucketNotEmpty { .. } => "Bucket is not empty".to_owned(),
             ApplyError::QueueNotEmpty { .. } => "Failure queue is not empty".to_owned(),
+            ApplyError::ConcurrencyLimit { .. } => {
+                "Reserved concurrency above the account's limit".to_owned()
+            }
             ApplyError::NotificationsContended { .. } => {
                 "Bucket notifications changed concurrently".to_owned()
             }
@@ -140,6 +183,7 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::BucketNotEmpty { .. } | ApplyError::QueueNotEmpty { .. } => {
                 d.at(path::top(attr::FORCE_DESTROY))
             }
+            ApplyError::ConcurrencyLimit { .. } => d.at(path::function(attr::RESERVED_CONCURRENCY)),
             _ => d,
         }
     }
@@ -177,4 +221,55 @@ where
     Diagnostic: From<&'a E>,
 {
     Diagnostics(errors.into_iter().map(Diagnostic::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(message: &str) -> AwsError {
+        AwsError::Service {
+            operation: "lambda:PutFunctionConcurrency",
+            code: "InvalidParameterValueException".into(),
+            message: message.into(),
+            status: Some(400),
+        }
+    }
+
+    #[test]
+    fn a_reservation_past_the_unreserved_minimum_names_the_limit_and_the_attribute() {
+        let e = ApplyError::concurrency("setting", 950)(refused(
+            "Specified ReservedConcurrentExecutions for function decreases account's \
+             UnreservedConcurrentExecution below its minimum value of [100].",
+        ));
+        let d = Diagnostic::from(&e);
+        assert_eq!(d.path, Some(path::function(attr::RESERVED_CONCURRENCY)));
+        assert!(
+            d.detail.contains("reserved_concurrency = 950")
+                && d.detail.contains("fewer than 100 unreserved")
+                && d.detail.contains("lambda:PutFunctionConcurrency"),
+            "{}",
+            d.detail
+        );
+        // Without a number in brackets, the message still reads.
+        let e = ApplyError::concurrency("setting", 5)(refused(
+            "decreases account's UnreservedConcurrentExecution below its minimum value",
+        ));
+        assert!(
+            e.to_string().contains("fewer than the minimum number of"),
+            "{e}"
+        );
+        // Any other refusal is the step's, in AWS's words.
+        let e = ApplyError::concurrency("setting", 5)(refused("Access denied"));
+        assert!(
+            matches!(
+                e,
+                ApplyError::Aws {
+                    step: "setting",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
 }

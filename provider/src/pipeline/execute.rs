@@ -24,6 +24,7 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Update(Bucket, Change::TlsPolicy) => ops::bucket::update_tls_policy(run).await,
         Op::Update(Bucket, _) => ops::bucket::update_tags(run).await,
         Op::CheckDeletable => ops::check::deletable(run).await,
+        Op::CheckQueueEmpty => ops::check::queue_empty(run).await,
         Op::EmptyBucket => ops::bucket::empty(run).await,
         Op::Delete(Bucket) => ops::bucket::delete(run).await,
 

@@ -294,7 +294,9 @@ pub async fn apply(
 }
 
 /// The planned state, with the values only the apply learns (the backfill
-/// count) filled in with what they were.
+/// count, the URL of a failure queue still to be made) filled in with what
+/// they were. A queue URL not known yet is empty: the queue is not there
+/// yet, and the step that makes it records its URL ([`recorded`]).
 fn apply_time_state(
     planned: &Value,
     prior: Option<&State<Known>>,
@@ -315,6 +317,10 @@ fn apply_time_state(
         if f.is_unknown() {
             *f = Field::Known(String::new());
         }
+    }
+    if s.failure_queue_url.is_unknown() {
+        let url = prior.and_then(|p| p.failure_queue_url.clone());
+        s.failure_queue_url = tfsdk::access::Field::Known(url.unwrap_or_default());
     }
     Ok(s.known()?)
 }
@@ -518,5 +524,29 @@ pub async fn import(ctx: &Context, id: &str) -> Recorded {
             d.detail = format!("Importing {id:?}: {}", d.detail);
             Recorded::unchanged(&Value::Null, &[], d)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::state::{OnFailure, tests::known_state};
+
+    #[test]
+    fn a_failure_queue_still_to_be_made_has_no_url_at_apply() {
+        let mut s = known_state("orders");
+        s.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(2),
+            maximum_event_age: Some(21_600),
+            queue_arn: None,
+        });
+        s.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
+        let mut planned = s.to_value();
+        if let Value::Object(m) = &mut planned {
+            m.insert(state::attr::FAILURE_QUEUE_URL.into(), Value::Unknown);
+        }
+        let want = apply_time_state(&planned, None).expect("a known state");
+        assert_eq!(want.failure_queue_url.as_deref(), Some(""));
+        assert!(!want.present().contains(parts::Part::Queue));
     }
 }

@@ -71,6 +71,10 @@ pub enum Op {
     /// Before a destroy: refuse, deleting nothing, when the bucket holds
     /// objects and `force_destroy` is off.
     CheckDeletable,
+    /// Before an update that stops using the failure queue the pipeline
+    /// made: refuse, changing nothing, while it holds failed events and
+    /// `force_destroy` is off.
+    CheckQueueEmpty,
     /// Delete every object and object version in the bucket (taking the
     /// TLS-only policy off first, so it cannot stand in the way).
     EmptyBucket,
@@ -92,6 +96,7 @@ impl fmt::Display for Op {
             Op::BuildPackage => f.write_str("build the package"),
             Op::AwaitActive => f.write_str("wait for the function"),
             Op::CheckDeletable => f.write_str("check the bucket may be deleted"),
+            Op::CheckQueueEmpty => f.write_str("check the failure queue is empty"),
             Op::EmptyBucket => f.write_str("empty the bucket"),
             Op::Backfill => f.write_str("backfill existing objects"),
         }
@@ -196,6 +201,12 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
     let claim = |p: Part| facts.unclaimed.contains(p).then_some(Op::Adopt(p));
 
+    // A failure queue that goes holds failed events no one has seen yet:
+    // without force_destroy, check it is empty before anything changes.
+    let wants_queue = want.wanted().contains(Part::Queue);
+    let drops_queue = !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue));
+    let check = (drops_queue && !want.force_destroy).then(|| s.add(Op::CheckQueueEmpty, []));
+
     // The bucket, when the pipeline manages it.
     let owned_before = prior.is_none_or(|p| p.create_bucket);
     let bucket_made = want.create_bucket.then(|| make(Part::Bucket)).flatten();
@@ -255,7 +266,6 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     };
 
     // The failure queue the pipeline makes, beside everything else.
-    let wants_queue = want.wanted().contains(Part::Queue);
     let queue = if wants_queue {
         match make(Part::Queue) {
             Some(op) => s.chain([op], []),
@@ -332,7 +342,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         None
     };
     // A queue the pipeline no longer uses goes once nothing sends to it.
-    if !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue)) {
+    if drops_queue {
         s.add(Op::Delete(Part::Queue), [invoke]);
     }
 
@@ -492,6 +502,14 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     // Existing objects, once the notification catches new ones.
     if want.backfill && (new_triggers(want, prior) || facts.backfill_pending) {
         s.add(Op::Backfill, [notification, active, function]);
+    }
+    // Every other step waits for the queue check.
+    if let Some(c) = check {
+        for st in s.0.iter_mut().skip(c + 1) {
+            if st.after.is_empty() {
+                st.after.push(c);
+            }
+        }
     }
     s
 }
@@ -906,10 +924,22 @@ mod tests {
             converge(&fewer, Some(&want), Facts::of(&want)).ops(),
             [Op::Update(InvokeConfig, Change::Settings)]
         );
-        // Dropping on_failure removes the invoke config, then the queue.
+        // Dropping on_failure removes the invoke config, then the queue;
+        // first of all, without force_destroy, it checks the queue holds
+        // no failed event, so a refusal changes nothing.
         let none = known_state("orders");
         let s = converge(&none, Some(&want), Facts::of(&want));
+        well_ordered(&s);
         assert!(waits_for(&s, Op::Delete(Queue), Op::Delete(InvokeConfig)));
+        assert_eq!(s.ops()[0], Op::CheckQueueEmpty, "{:?}", s.ops());
+        for op in &s.ops()[1..] {
+            assert!(waits_for(&s, *op, Op::CheckQueueEmpty), "{op}");
+        }
+        let mut forced = none.clone();
+        forced.force_destroy = true;
+        let s = converge(&forced, Some(&want), Facts::of(&want));
+        assert!(s.find(Op::CheckQueueEmpty).is_none(), "{:?}", s.ops());
+        assert!(s.find(Op::Delete(Queue)).is_some());
         // A destroy refuses while the queue holds events (the check), and
         // removes the queue after the function.
         let d = destroy(&want);

@@ -48,12 +48,20 @@ impl Call {
     }
 
     /// The same call, remembering `body` when it is at most
-    /// [`MAX_KEPT_BODY`] bytes (a payload, not a code upload).
-    pub(super) fn with_body(mut self, body: &[u8]) -> Call {
-        if body.len() <= MAX_KEPT_BODY {
+    /// [`MAX_KEPT_BODY`] bytes (a payload, not a code upload), or whatever
+    /// its size with `keep` (see [`super::FaultProxy::keep_bodies`]).
+    pub(super) fn with_body(mut self, body: &[u8], keep: bool) -> Call {
+        if keep || body.len() <= MAX_KEPT_BODY {
             self.body = body.to_vec();
         }
         self
+    }
+
+    /// The request body as text, when one was kept and it is UTF-8.
+    pub fn body_text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body)
+            .ok()
+            .filter(|b| !b.is_empty())
     }
 
     pub fn mentions(&self, needle: &str) -> bool {

@@ -3,7 +3,8 @@
 //! The provider reaches the emulator through it (the test puts the proxy's
 //! address in the provider block's `endpoint_url`). Each request is named by
 //! the AWS operation it carries (`s3:CreateBucket`, `iam:PutRolePolicy`,
-//! `lambda:AddPermission`, ...), recorded, and then, by [`Rule`], forwarded,
+//! `lambda:AddPermission`, ...), recorded (with its body, for the operations
+//! named with [`FaultProxy::keep_bodies`]), and then, by [`Rule`], forwarded,
 //! failed with an error in that service's own format, delayed, dropped, or
 //! held until the test releases it (so a test can kill the provider while it
 //! waits), and then dropped or forwarded.

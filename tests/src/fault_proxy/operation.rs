@@ -90,6 +90,17 @@ fn lambda_op(method: &str, path: &str) -> String {
         ([_, "functions", _, "versions"], "POST") => "PublishVersion",
         ([_, "functions", _, "versions"], "GET") => "ListVersionsByFunction",
         ([_, "functions", _, "invocations"], "POST") => "Invoke",
+        ([_, "functions", _, "event-invoke-config"], "PUT") => "PutFunctionEventInvokeConfig",
+        ([_, "functions", _, "event-invoke-config"], "POST") => "UpdateFunctionEventInvokeConfig",
+        ([_, "functions", _, "event-invoke-config"], "GET") => "GetFunctionEventInvokeConfig",
+        ([_, "functions", _, "event-invoke-config"], "DELETE") => "DeleteFunctionEventInvokeConfig",
+        ([_, "functions", _, "concurrency"], "PUT") => "PutFunctionConcurrency",
+        ([_, "functions", _, "concurrency"], "GET") => "GetFunctionConcurrency",
+        ([_, "functions", _, "concurrency"], "DELETE") => "DeleteFunctionConcurrency",
+        ([_, "layers", _, "versions"], "POST") => "PublishLayerVersion",
+        ([_, "layers", _, "versions"], "GET") => "ListLayerVersions",
+        ([_, "layers", _, "versions", _], "GET") => "GetLayerVersion",
+        ([_, "layers", _, "versions", _], "DELETE") => "DeleteLayerVersion",
         ([_, "tags", _], "POST") => "TagResource",
         ([_, "tags", _], "DELETE") => "UntagResource",
         ([_, "tags", _], "GET") => "ListTags",
@@ -267,6 +278,41 @@ mod tests {
                 "/2017-03-31/tags/arn?tagKeys=a",
                 "lambda:UntagResource",
             ),
+            (
+                "PUT",
+                "/2019-09-25/functions/f/event-invoke-config",
+                "lambda:PutFunctionEventInvokeConfig",
+            ),
+            (
+                "GET",
+                "/2019-09-25/functions/f/event-invoke-config",
+                "lambda:GetFunctionEventInvokeConfig",
+            ),
+            (
+                "DELETE",
+                "/2019-09-25/functions/f/event-invoke-config",
+                "lambda:DeleteFunctionEventInvokeConfig",
+            ),
+            (
+                "PUT",
+                "/2017-10-31/functions/f/concurrency",
+                "lambda:PutFunctionConcurrency",
+            ),
+            (
+                "GET",
+                "/2019-09-30/functions/f/concurrency",
+                "lambda:GetFunctionConcurrency",
+            ),
+            (
+                "DELETE",
+                "/2017-10-31/functions/f/concurrency",
+                "lambda:DeleteFunctionConcurrency",
+            ),
+            (
+                "POST",
+                "/2018-10-31/layers/l/versions",
+                "lambda:PublishLayerVersion",
+            ),
         ];
         for (method, target, want) in cases {
             assert_eq!(op("lambda", method, target, ""), want, "{method} {target}");
@@ -299,6 +345,14 @@ mod tests {
             identify("POST", "/", &headers, b"{}").1,
             "logs:DescribeLogGroups"
         );
+        let headers = [
+            auth("sqs"),
+            (
+                "X-Amz-Target".to_owned(),
+                "AmazonSQS.GetQueueUrl".to_owned(),
+            ),
+        ];
+        assert_eq!(identify("POST", "/", &headers, b"{}").1, "sqs:GetQueueUrl");
         // Without a signature the service is guessed from the request's shape.
         assert_eq!(
             identify("POST", "/2015-03-31/functions", &[], b"{}").1,

@@ -2,7 +2,7 @@
 //! reads each request, names it, asks the rules what to do, records the
 //! call, and forwards, fails, delays, drops or holds it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -28,6 +28,8 @@ struct State {
     apply_creation_tags: bool,
     /// How many buckets got their creation tags that way.
     creation_tags_applied: usize,
+    /// Operations whose request bodies are kept with their calls.
+    kept_bodies: BTreeSet<String>,
 }
 
 struct Shared {
@@ -46,6 +48,7 @@ impl Shared {
                 held: 0,
                 apply_creation_tags: false,
                 creation_tags_applied: 0,
+                kept_bodies: BTreeSet::new(),
             }),
             changed: Condvar::new(),
             release,
@@ -63,8 +66,9 @@ impl Shared {
         let mut st = self.lock();
         let action = st.rules.decide(op, haystack);
         let outcome = Outcome::of(&action, service, op);
+        let keep = st.kept_bodies.contains(op);
         st.calls
-            .push(Call::new(op, target, outcome, haystack).with_body(body));
+            .push(Call::new(op, target, outcome, haystack).with_body(body, keep));
         drop(st);
         self.changed.notify_all();
         action
@@ -182,6 +186,14 @@ impl FaultProxy {
     /// How many buckets got their creation tags from the proxy.
     pub fn creation_tags_applied(&self) -> usize {
         self.shared.lock().creation_tags_applied
+    }
+
+    /// Keeps the request bodies of later calls of these operations
+    /// (`service:Operation`), readable with [`Call::body`]: what the
+    /// provider sent where the emulator does not echo it back.
+    pub fn keep_bodies(&self, ops: &[&str]) {
+        let mut st = self.shared.lock();
+        st.kept_bodies.extend(ops.iter().map(|o| (*o).to_owned()));
     }
 
     /// Removes every rule (held calls stay held until [`FaultProxy::release`]).
@@ -402,6 +414,26 @@ mod tests {
         assert_eq!(calls[4].outcome, Outcome::Dropped);
         assert!(calls[0].mentions("p02") && !calls[1].mentions("p02"));
         assert_eq!(calls[0].body(), b"p02-role");
+    }
+
+    #[test]
+    fn big_bodies_are_kept_only_for_the_operations_asked_for() {
+        let shared = Shared::new(7);
+        shared
+            .lock()
+            .kept_bodies
+            .insert("lambda:CreateFunction".into());
+        shared.decide("lambda", "lambda:CreateFunction", "/", "", b"{\"a\":1}");
+        shared.decide("lambda", "lambda:GetFunction", "/", "", b"{\"b\":2}");
+        let calls = shared.lock().calls.clone();
+        assert_eq!(calls[0].body_text(), Some("{\"a\":1}"));
+        assert_eq!(calls[1].body_text(), Some("{\"b\":2}"), "small ones too");
+        let big = vec![b'x'; super::super::call::MAX_KEPT_BODY + 1];
+        shared.decide("lambda", "lambda:CreateFunction", "/", "", &big);
+        shared.decide("lambda", "lambda:UpdateFunctionCode", "/", "", &big);
+        let calls = shared.lock().calls.clone();
+        assert_eq!(calls[2].body().len(), big.len(), "kept: asked for");
+        assert!(calls[3].body().is_empty(), "too big, not asked for");
     }
 
     /// An upstream that answers every request with 200 and the request line.

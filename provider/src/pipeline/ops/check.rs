@@ -1,5 +1,6 @@
-//! What a destroy checks before it deletes anything: data the pipeline
-//! would lose without `force_destroy` makes it refuse, deleting nothing.
+//! What a destroy (or an update that drops the failure queue) checks before
+//! it deletes anything: data the pipeline would lose without
+//! `force_destroy` makes it refuse, deleting nothing.
 
 use super::super::errors::ApplyError;
 use super::super::parts::Part;
@@ -32,17 +33,25 @@ pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
         }
     );
     bucket_check?;
-    if let Some(n) = events?
-        && n > 0
-    {
-        return Err(ApplyError::QueueNotEmpty {
-            queue: want.event_queue_arn.clone().unwrap_or_default(),
-            messages: n,
-        });
+    refuse_messages(want.event_queue_arn.clone(), events?)?;
+    refuse_messages(want.failure_queue_arn.clone(), messages?)
+}
+
+/// Before an update that stops using the failure queue the pipeline made
+/// (`on_failure` removed, or given a `queue_arn`): its failed events would
+/// go with it, so the same rule as for a destroy.
+pub async fn queue_empty(run: &Run<'_>) -> Result<(), ApplyError> {
+    if run.want.force_destroy {
+        return Ok(());
     }
-    match messages? {
+    let arn = run.prior.and_then(|p| p.failure_queue_arn.clone());
+    refuse_messages(arn, queue::messages(run).await?)
+}
+
+fn refuse_messages(queue: Option<String>, messages: Option<u64>) -> Result<(), ApplyError> {
+    match messages {
         Some(n) if n > 0 => Err(ApplyError::QueueNotEmpty {
-            queue: want.failure_queue_arn.clone().unwrap_or_default(),
+            queue: queue.unwrap_or_default(),
             messages: n,
         }),
         _ => Ok(()),

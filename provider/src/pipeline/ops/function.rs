@@ -177,8 +177,9 @@ pub async fn update_concurrency(run: &Run<'_>) -> Result<(), ApplyError> {
         desired::concurrency(run.want),
     )
     .await
-    .map_err(ApplyError::aws(
+    .map_err(ApplyError::concurrency(
         "setting the function's reserved concurrency",
+        run.want.function.reserved_concurrency.unwrap_or_default(),
     ))
 }
 
