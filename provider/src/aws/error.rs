@@ -150,7 +150,11 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         match self {
             AwsError::Service { code, status, .. } => {
-                *status == Some(404) || code.starts_with("NoSuch") || code.contains("NotFound")
+                *status == Some(404)
+                    || code.starts_with("NoSuch")
+                    || code.contains("NotFound")
+                    || code.contains("NonExistentQueue")
+                    || code.contains("QueueDoesNotExist")
             }
             _ => false,
         }
@@ -219,5 +223,18 @@ mod tests {
         };
         assert!(not_found.is_not_found());
         assert_eq!(without_code("s3:GetObject", 500).0, "Unknown");
+        // SQS names a missing queue its own way, with HTTP 400.
+        for code in [
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+        ] {
+            let gone = AwsError::Service {
+                operation: "sqs:GetQueueUrl",
+                code: code.to_owned(),
+                message: "The specified queue does not exist.".to_owned(),
+                status: Some(400),
+            };
+            assert!(gone.is_not_found(), "{code}");
+        }
     }
 }

@@ -121,41 +121,39 @@ fn v2_to_v3(state: &mut Map<String, Json>) {
 mod tests {
     use super::*;
 
+    /// The attributes of the pipeline in the state file 0.1.0 wrote (the
+    /// end-to-end fixture), as UpgradeResourceState receives them.
+    fn state_0_1_0() -> Map<String, Json> {
+        let file: Json = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/state-0.1.0/terraform.tfstate"
+        ))
+        .expect("the fixture is JSON");
+        let instance = &file["resources"][0]["instances"][0];
+        assert_eq!(instance["schema_version"], 0);
+        instance["attributes"]
+            .as_object()
+            .cloned()
+            .expect("attributes")
+    }
+
     #[test]
     fn a_0_1_0_state_gains_the_new_attributes_with_what_0_1_0_did() {
-        let v0 = serde_json::json!({
-            "id": "orders", "name": "orders", "trigger": [{}, {}]
-        });
-        let mut fields = v0.as_object().cloned().unwrap();
+        let mut fields = state_0_1_0();
+        let name = fields[attr::NAME].as_str().unwrap().to_owned();
+        let triggers = fields[attr::TRIGGER].as_array().unwrap().len();
         v0_to_v1(&mut fields);
         assert_eq!(fields[attr::CREATE_BUCKET], true);
         assert_eq!(fields[attr::BACKFILL], false);
         assert_eq!(fields[attr::BACKFILLED_OBJECTS], 0);
-        assert_eq!(
-            fields[attr::NOTIFICATION_IDS],
-            serde_json::json!(["eventpipe-orders-0", "eventpipe-orders-1"])
-        );
+        let ids: Vec<Json> = (0..triggers)
+            .map(|i| Json::String(format!("eventpipe-{name}-{i}")))
+            .collect();
+        assert_eq!(fields[attr::NOTIFICATION_IDS], Json::Array(ids));
     }
 
     #[test]
     fn a_0_1_0_state_upgrades_through_every_version_to_the_schema() {
-        let v0 = serde_json::json!({
-            "id": "orders", "name": "orders", "bucket_name": "b", "force_destroy": false,
-            "output_prefix": null, "require_tls": true, "tags": null, "tags_all": {},
-            "bucket_arn": "arn:aws:s3:::b", "role_name": "orders-role",
-            "role_arn": "arn:aws:iam::123456789012:role/orders-role",
-            "function_name": "orders",
-            "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:orders",
-            "s3_permission_id": "eventpipe-s3-invoke", "source_code_hash": "ab",
-            "policy_json": "{}",
-            "function": {
-                "source_dir": "/src", "handler": "app.handler", "runtime": "python3.12",
-                "memory_size": 512, "timeout": 60, "environment": null,
-                "architecture": "x86_64", "description": null
-            },
-            "trigger": [{"events": ["s3:ObjectCreated:*"], "filter_prefix": "data/",
-                         "filter_suffix": null}]
-        });
+        let v0 = Json::Object(state_0_1_0());
         let v = upgrade(0, v0.to_string().as_bytes()).expect("upgrades");
         let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
             .expect("a known state of the current schema");
@@ -165,7 +163,8 @@ mod tests {
         );
         assert_eq!(s.function.ephemeral_storage, 512);
         assert!(s.on_failure.is_none() && s.logs.is_none());
-        assert_eq!(s.notification_ids, ["eventpipe-orders-0"]);
+        assert_eq!(s.notification_ids.len(), s.trigger.len());
+        assert!(s.create_bucket && !s.backfill);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub fn instructions(provider_address: &str, pid: u32, addr: SocketAddr) -> Strin
 mod tests {
     use super::*;
 
-    const PROVIDER_ADDRESS: &str = "registry.terraform.io/eventpipe/eventpipe";
+    const PROVIDER_ADDRESS: &str = "registry.terraform.io/example/widget";
 
     #[test]
     fn reattach_json_is_what_terraform_expects() {
@@ -36,7 +36,7 @@ mod tests {
         let json = reattach_json(PROVIDER_ADDRESS, 4242, addr);
         assert_eq!(
             json,
-            r#"{"registry.terraform.io/eventpipe/eventpipe":{"Protocol":"grpc","ProtocolVersion":6,"Pid":4242,"Test":true,"Addr":{"Network":"tcp","String":"127.0.0.1:41234"}}}"#
+            r#"{"registry.terraform.io/example/widget":{"Protocol":"grpc","ProtocolVersion":6,"Pid":4242,"Test":true,"Addr":{"Network":"tcp","String":"127.0.0.1:41234"}}}"#
         );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let p = &v[PROVIDER_ADDRESS];
@@ -50,9 +50,7 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let text = instructions(PROVIDER_ADDRESS, 1, addr);
         assert!(
-            text.contains(
-                "\tTF_REATTACH_PROVIDERS='{\"registry.terraform.io/eventpipe/eventpipe\""
-            )
+            text.contains("\tTF_REATTACH_PROVIDERS='{\"registry.terraform.io/example/widget\"")
         );
     }
 }

@@ -331,7 +331,7 @@ impl Visit for FieldCollector {
 mod tests {
     use super::*;
 
-    const MODULE: &str = "provider.terraform-provider-eventpipe";
+    const MODULE: &str = "provider.terraform-provider-widget";
     use std::sync::{Arc, Mutex};
 
     #[test]
@@ -374,7 +374,7 @@ mod tests {
             text,
             concat!(
                 r#"{"@level":"warn","@message":"hello \"world\"","#,
-                r#""@module":"provider.terraform-provider-eventpipe","#,
+                r#""@module":"provider.terraform-provider-widget","#,
                 r#""@timestamp":"2026-11-29T03:24:19.123456Z","bucket":"b","_@level":"sneaky"}"#,
                 "\n"
             )
@@ -401,12 +401,12 @@ mod tests {
     #[test]
     fn transport_crates_are_capped_at_info() {
         let f = filter_for(LevelFilter::TRACE, &["noisy_sdk"]);
-        assert!(f.would_enable("eventpipe::plugin", &Level::TRACE));
+        assert!(f.would_enable("widget::plugin", &Level::TRACE));
         assert!(!f.would_enable("h2::codec", &Level::DEBUG));
         assert!(f.would_enable("h2::codec", &Level::INFO));
         assert!(!f.would_enable("noisy_sdk::client", &Level::DEBUG));
         let f = filter_for(LevelFilter::WARN, &[]);
-        assert!(!f.would_enable("eventpipe", &Level::INFO));
+        assert!(!f.would_enable("widget", &Level::INFO));
         assert!(!f.would_enable("hyper", &Level::INFO));
     }
 
@@ -447,7 +447,7 @@ mod tests {
             let outer = tracing::info_span!("rpc", rpc = "ApplyResourceChange", attempt = 1u64);
             let _o = outer.enter();
             let inner = tracing::debug_span!("step", resource = tracing::field::Empty);
-            inner.record("resource", "eventpipe_pipeline.a");
+            inner.record("resource", "widget_thing.a");
             let _i = inner.enter();
             let err = std::io::Error::other("boom");
             tracing::error!(
@@ -465,7 +465,7 @@ mod tests {
         assert_eq!(l["@module"], MODULE);
         assert_eq!(l["rpc"], "ApplyResourceChange");
         assert_eq!(l["attempt"], 1);
-        assert_eq!(l["resource"], "eventpipe_pipeline.a");
+        assert_eq!(l["resource"], "widget_thing.a");
         assert_eq!(l["error"], "boom");
         assert_eq!(l["ok"], false);
         assert_eq!(l["ratio"], 0.5);
