@@ -343,9 +343,9 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
     }
     if let (Some(k), Some(st)) = (&seen.stream, &mut s.stream) {
         st.retention_period = i64::from(k.retention_hours);
-        if st.shard_count.is_some() {
-            st.shard_count = k.shards.map(i64::from);
-        }
+        // An on-demand stream has no shard count; one switched to shards
+        // outside Terraform shows them.
+        st.shard_count = k.shards.map(i64::from);
     }
     if let Some(m) = &seen.stream_mapping {
         s.stream_mapping_id = Some(m.uuid.clone());
@@ -488,6 +488,46 @@ mod tests {
             s.wanted()
                 .minus(PartSet::from([Part::Permission, Part::Notification]))
         );
+    }
+
+    #[test]
+    fn a_stream_s_capacity_mode_changed_outside_terraform_shows() {
+        use crate::pipeline::state::StreamBlock;
+        let mut s = known_state("orders");
+        s.stream = Some(StreamBlock {
+            arn: None,
+            shard_count: None,
+            retention_period: 24,
+            starting_position: "LATEST".into(),
+            batch_size: 100,
+            maximum_batching_window: 0,
+            parallelization_factor: 1,
+            bisect_batch_on_function_error: false,
+            maximum_retry_attempts: -1,
+            maximum_record_age: -1,
+            report_batch_item_failures: false,
+            allow_put_records: false,
+        });
+        s.stream_name = Some("orders".into());
+        let mut seen = everything(&s);
+        let tags = desired::part_tags(&s);
+        let stream = |shards| kinesis::Stream {
+            arn: "arn:aws:kinesis:us-east-1:123456789012:stream/orders".into(),
+            status: "ACTIVE".into(),
+            shards,
+            retention_hours: 24,
+            encrypted: true,
+            tags: tags.clone(),
+        };
+        seen.stream = Some(stream(Some(3)));
+        let shards = |r: State<Known>| r.stream.and_then(|st| st.shard_count);
+        assert_eq!(shards(merge(&s, &seen, &Private::default())), Some(3));
+        // And a stream the config gives shards, found on demand.
+        if let Some(st) = &mut s.stream {
+            st.shard_count = Some(2);
+        }
+        seen.stream = Some(stream(None));
+        assert_eq!(shards(merge(&s, &seen, &Private::default())), None);
     }
 
     #[test]

@@ -69,8 +69,23 @@ async fn configure(run: &Run<'_>, have: &kinesis::Stream) -> Result<(), ApplyErr
         .await
         .map_err(ApplyError::aws("setting the stream's retention"))?;
     }
+    let mut shards = have.shards;
+    // Setting or removing `shard_count` switches the capacity mode first:
+    // an on-demand stream refuses UpdateShardCount.
+    if wanted.shards.is_some() != shards.is_some() {
+        kinesis::wait_active(client, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws("waiting for the stream to become active"))?;
+        kinesis::set_on_demand(client, &have.arn, wanted.shards.is_none())
+            .await
+            .map_err(ApplyError::aws("setting the stream's capacity mode"))?;
+        shards = kinesis::wait_active(client, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws("waiting for the stream to become active"))?
+            .shards;
+    }
     if let Some(n) = wanted.shards
-        && have.shards != Some(n)
+        && shards != Some(n)
     {
         kinesis::wait_active(client, &stream, run.stop)
             .await
