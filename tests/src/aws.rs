@@ -13,16 +13,23 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use tokio::runtime::Runtime;
 
+mod sources;
+
+pub use sources::Sources;
+
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM and CloudWatch Logs clients for one endpoint.
+/// S3, Lambda, IAM, CloudWatch Logs, Kinesis and SQS clients for one
+/// endpoint.
 pub struct Aws {
     runtime: Runtime,
     s3: aws_sdk_s3::Client,
     lambda: aws_sdk_lambda::Client,
     iam: aws_sdk_iam::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    kinesis: aws_sdk_kinesis::Client,
+    sqs: aws_sdk_sqs::Client,
 }
 
 impl Aws {
@@ -43,6 +50,8 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            kinesis: aws_sdk_kinesis::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
         })
     }
 
@@ -230,13 +239,15 @@ impl Aws {
         }
     }
 
-    /// Every bucket, role, function and log group in the region.
+    /// Every bucket, role, function, log group, stream, queue and event
+    /// source mapping in the region.
     pub fn list_everything(&self) -> Result<Inventory> {
         Ok(Inventory {
             buckets: self.bucket_names()?,
             roles: self.roles()?,
             functions: self.function_names()?,
             log_groups: self.log_group_names()?,
+            sources: self.sources()?,
         })
     }
 }
@@ -278,6 +289,8 @@ pub struct Inventory {
     pub roles: Vec<RoleSummary>,
     pub functions: Vec<String>,
     pub log_groups: Vec<String>,
+    /// Kinesis streams, SQS queues and event source mappings.
+    pub sources: Sources,
 }
 
 impl Inventory {
@@ -286,6 +299,7 @@ impl Inventory {
             && self.roles.is_empty()
             && self.functions.is_empty()
             && self.log_groups.is_empty()
+            && self.sources.is_empty()
     }
 
     /// Drops the `/aws/lambda/<function>` log groups that moto itself creates
@@ -311,7 +325,11 @@ impl fmt::Display for Inventory {
             )?;
         }
         writeln!(f, "functions: {:?}", self.functions)?;
-        write!(f, "log groups: {:?}", self.log_groups)
+        write!(f, "log groups: {:?}", self.log_groups)?;
+        if !self.sources.is_empty() {
+            write!(f, "\n{}", self.sources)?;
+        }
+        Ok(())
     }
 }
 
