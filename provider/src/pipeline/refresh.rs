@@ -10,7 +10,7 @@ use super::ops::role::POLICY_NAME;
 use super::ownership;
 use super::parts::{Part, PartSet};
 use super::private::Private;
-use super::state::{Known, State, Trigger};
+use super::state::{DELIVERY_DIRECT, DELIVERY_QUEUE, Known, State, Trigger};
 
 /// What AWS holds for one pipeline.
 #[derive(Debug, Default)]
@@ -385,6 +385,19 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
         }
     }
 
+    // Where the notifications point says how events are delivered: a
+    // switch that stopped half-way, or a notification re-pointed by hand,
+    // shows as a change of `delivery`.
+    let to_queue = |t: &s3::Trigger| matches!(t.target, s3::Destination::Queue(_));
+    let to_function = |t: &s3::Trigger| matches!(t.target, s3::Destination::Function(_));
+    if !seen.triggers.is_empty() {
+        if seen.triggers.iter().all(to_queue) {
+            s.delivery = DELIVERY_QUEUE.to_owned();
+        } else if seen.triggers.iter().all(to_function) {
+            s.delivery = DELIVERY_DIRECT.to_owned();
+        }
+    }
+
     // Triggers as the bucket has them, in the state's order (our ids by
     // their index, adopted ones as the state lists them), keeping the
     // prior state's way of saying "no filter".
@@ -528,6 +541,32 @@ mod tests {
         }
         seen.stream = Some(stream(None));
         assert_eq!(shards(merge(&s, &seen, &Private::default())), None);
+    }
+
+    #[test]
+    fn notifications_pointing_elsewhere_than_the_delivery_say_show_as_the_other_delivery() {
+        let s = known_state("orders");
+        let mut seen = everything(&s);
+        let queue = "arn:aws:sqs:us-east-1:123456789012:orders-events".to_owned();
+        for t in &mut seen.triggers {
+            t.target = s3::Destination::Queue(queue.clone());
+        }
+        let r = merge(&s, &seen, &Private::default());
+        assert_eq!(r.delivery, DELIVERY_QUEUE);
+        // And a queue pipeline whose bucket invokes the function.
+        let mut q = s.clone();
+        q.delivery = DELIVERY_QUEUE.into();
+        q.event_queue_arn = Some(queue);
+        let seen = everything(&s);
+        assert_eq!(
+            merge(&q, &seen, &Private::default()).delivery,
+            DELIVERY_DIRECT
+        );
+        // As configured: unchanged.
+        assert_eq!(
+            merge(&s, &seen, &Private::default()).delivery,
+            DELIVERY_DIRECT
+        );
     }
 
     #[test]
