@@ -397,7 +397,54 @@ fn the_event_queue_follows_the_function_timeout_and_redrives_to_the_failure_queu
         "100"
     );
     assert_plan_empty(&ws, EMPTY_PLAN);
+
+    // The bucket re-pointed at the function by hand: the plan shows the
+    // delivery found, and apply points the bucket back at the queue.
+    repoint_at_function(&aws, "pay");
+    let plan = ws.plan_detailed_exitcode().unwrap();
+    let text = folded(&plan.output.combined());
+    assert!(
+        text.contains("~ delivery = \"direct\" -> \"queue\""),
+        "{text}"
+    );
+    ws.apply_auto().unwrap();
+    assert_queue_delivery(&ws, &aws, "pay");
+    assert_plan_empty(&ws, EMPTY_PLAN);
     destroy_and_assert_empty(&ws, &moto);
+}
+
+/// Replaces the bucket's notifications with one invoking the function
+/// directly, with the pipeline's id and trigger.
+fn repoint_at_function(aws: &Aws, name: &str) {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
+        NotificationConfigurationFilter, S3KeyFilter,
+    };
+    let rule = |n: FilterRuleName, v: &str| FilterRule::builder().name(n).value(v).build();
+    let key = S3KeyFilter::builder()
+        .filter_rules(rule(FilterRuleName::Prefix, "data/"))
+        .filter_rules(rule(FilterRuleName::Suffix, ".json"))
+        .build();
+    let direct = LambdaFunctionConfiguration::builder()
+        .id(format!("eventpipe-{name}-0"))
+        .lambda_function_arn(format!(
+            "arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+        ))
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(NotificationConfigurationFilter::builder().key(key).build())
+        .build()
+        .expect("configuration");
+    let config = NotificationConfiguration::builder()
+        .lambda_function_configurations(direct)
+        .build();
+    aws.block_on(
+        aws.s3()
+            .put_bucket_notification_configuration()
+            .bucket(format!("{name}-bucket"))
+            .notification_configuration(config)
+            .send(),
+    )
+    .expect("put notification");
 }
 
 #[test]
