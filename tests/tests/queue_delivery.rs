@@ -398,6 +398,36 @@ fn the_event_queue_follows_the_function_timeout_and_redrives_to_the_failure_queu
     );
     assert_plan_empty(&ws, EMPTY_PLAN);
 
+    // Without on_failure and maximum_concurrency, neither stays behind: no
+    // redrive to the failure queue that is gone, no concurrency cap.
+    let body = body.replace("  on_failure {}\n", "").replace(
+        "    maximum_batching_window = 2\n",
+        "    maximum_batching_window = 2\n    maximum_concurrency     = 4\n",
+    );
+    rewrite_main(&ws, &moto, &body);
+    ws.apply_auto().unwrap();
+    let m = aws.event_source_mappings(Some("pay")).unwrap();
+    assert_eq!(
+        m[0].scaling_config().and_then(|c| c.maximum_concurrency()),
+        Some(4)
+    );
+    let body = body.replace("    maximum_concurrency     = 4\n", "");
+    rewrite_main(&ws, &moto, &body);
+    ws.apply_auto().unwrap();
+    let attrs = aws.queue_attributes(&url).unwrap();
+    assert!(
+        attrs.get("RedrivePolicy").is_none_or(|r| r.is_empty()),
+        "{attrs:?}"
+    );
+    assert_eq!(aws.queue_url("pay-failed").unwrap(), None);
+    let m = aws.event_source_mappings(Some("pay")).unwrap();
+    assert_eq!(
+        m[0].scaling_config().and_then(|c| c.maximum_concurrency()),
+        None,
+        "{m:?}"
+    );
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
     // The bucket re-pointed at the function by hand: the plan shows the
     // delivery found, and apply points the bucket back at the queue.
     repoint_at_function(&aws, "pay");

@@ -337,6 +337,17 @@ fn stream_settings_change_in_place_and_failed_batches_go_to_the_failure_queue() 
         false,
         "PutRecord goes with allow_put_records",
     );
+    // Without on_failure the mapping sends failed batches nowhere (not to
+    // the failure queue that is gone).
+    let m = aws.event_source_mappings(Some("events")).unwrap();
+    assert_eq!(
+        m[0].destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination()),
+        None,
+        "{m:?}"
+    );
+    assert!(aws.sources().unwrap().queues.is_empty());
     assert_plan_empty(&ws, EMPTY_PLAN);
 
     // Dropping the stream block removes the mapping and the stream.
