@@ -351,6 +351,9 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
         s.stream_mapping_id = Some(m.uuid.clone());
         if let Some(st) = &mut s.stream {
             let ms = &m.settings;
+            if let Some(p) = &ms.starting_position {
+                st.starting_position.clone_from(p);
+            }
             st.batch_size = i64::from(ms.batch_size);
             st.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
             if let Some(p) = ms.parallelization_factor {

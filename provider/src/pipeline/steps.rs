@@ -377,9 +377,12 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     } else {
         None
     };
+    // A mapping's source and starting position are set when it is made:
+    // changing either makes it again.
+    let position = |st: &State<Known>| st.stream.as_ref().map(|b| b.starting_position.clone());
     let old_stream_mapping = (had(Part::StreamMapping)
         && (!wanted.contains(Part::StreamMapping)
-            || changed(&|p| p.stream_arn != want.stream_arn)))
+            || changed(&|p| p.stream_arn != want.stream_arn || position(p) != position(want))))
     .then(|| s.add(Op::Delete(Part::StreamMapping), []));
     if had(Part::Stream) && !wanted.contains(Part::Stream) {
         s.add(Op::Delete(Part::Stream), [old_stream_mapping]);
@@ -954,6 +957,22 @@ mod tests {
             converge(&want, Some(&drifted), Facts::of(&drifted)).ops(),
             [Op::Recreate(StreamMapping)]
         );
+        // A new starting position makes the mapping again, after the old
+        // one goes; the stream stays.
+        let mut oldest = want.clone();
+        if let Some(st) = &mut oldest.stream {
+            st.starting_position = "TRIM_HORIZON".into();
+        }
+        let s = converge(&oldest, Some(&want), Facts::of(&want));
+        assert_eq!(
+            s.ops(),
+            [Op::Delete(StreamMapping), Op::Create(StreamMapping)]
+        );
+        assert!(waits_for(
+            &s,
+            Op::Create(StreamMapping),
+            Op::Delete(StreamMapping)
+        ));
         // A destroy removes the mapping, then the stream; an existing
         // stream the pipeline reads stays.
         let d = destroy(&want);
