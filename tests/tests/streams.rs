@@ -269,6 +269,31 @@ fn stream_settings_change_in_place_and_failed_batches_go_to_the_failure_queue() 
         72
     );
 
+    // A new starting position makes the mapping again (Lambda cannot
+    // change it), which then starts there.
+    let before = aws.event_source_mappings(Some("events")).unwrap();
+    rewrite_main(
+        &ws,
+        &moto,
+        &streaming(
+            "events",
+            "    retention_period  = 72\n    starting_position = \"TRIM_HORIZON\"\n",
+        ),
+    );
+    ws.apply_auto().unwrap();
+    let after = aws.event_source_mappings(Some("events")).unwrap();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after[0].uuid(), before[0].uuid());
+    assert_eq!(
+        after[0].starting_position().map(|p| p.as_str()),
+        Some("TRIM_HORIZON")
+    );
+    assert_eq!(
+        state_attrs(&ws, "events")["stream_mapping_id"].as_str(),
+        after[0].uuid()
+    );
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
     // Shorter retention, fixed shards, a bigger batch, bisecting, the
     // failure queue, writes allowed: all one in-place update.
     rewrite_main(
@@ -350,15 +375,32 @@ fn stream_settings_change_in_place_and_failed_batches_go_to_the_failure_queue() 
     assert!(aws.sources().unwrap().queues.is_empty());
     assert_plan_empty(&ws, EMPTY_PLAN);
 
-    // Dropping the stream block removes the mapping and the stream.
+    // Reading another stream instead: the mapping is made again from it,
+    // and the stream the pipeline made goes.
+    let theirs = aws.create_stream("audit", 1).unwrap();
+    rewrite_main(
+        &ws,
+        &moto,
+        &streaming("events", &format!("    arn = \"{theirs}\"\n")),
+    );
+    ws.apply_auto().unwrap();
+    assert_eq!(aws.sources().unwrap().streams, ["audit"]);
+    let m = aws.event_source_mappings(Some("events")).unwrap();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].event_source_arn(), Some(theirs.as_str()));
+    assert_reads_only(&policy_of_state(&ws, "events"), &theirs, false, "audit");
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
+    // Dropping the stream block removes the mapping.
     rewrite_main(&ws, &moto, &Pipeline::seed("events", "events-bucket").hcl());
     ws.apply_auto().unwrap();
     let left = aws.sources().unwrap();
     assert!(
-        left.streams.is_empty() && left.mappings.is_empty(),
-        "{left}"
+        left.streams == ["audit"] && left.mappings.is_empty(),
+        "the stream only read stays: {left}"
     );
     assert!(kinesis_grants(&policy_of_state(&ws, "events")).is_empty());
+    aws.delete_stream("audit").unwrap();
     assert_plan_empty(&ws, EMPTY_PLAN);
     destroy_and_assert_empty(&ws, &moto);
 }
