@@ -376,6 +376,9 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
         if let (Some(block), Some(v)) = (&mut s.queue, q.settings.visibility_timeout_s) {
             block.visibility_timeout = i64::from(v);
         }
+        if let (Some(block), Some((_, n))) = (&mut s.queue, &q.settings.redrive) {
+            block.max_receive_count = i64::from(*n);
+        }
     }
     if let Some(m) = &seen.queue_mapping {
         s.queue_mapping_id = Some(m.uuid.clone());
