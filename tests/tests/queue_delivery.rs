@@ -355,6 +355,22 @@ fn the_event_queue_follows_the_function_timeout_and_redrives_to_the_failure_queu
     assert_eq!(block(&state, "queue")["visibility_timeout"], 180);
     assert_plan_empty(&ws, EMPTY_PLAN);
 
+    // Imported by name, the pipeline reads back as configured.
+    ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.pay"])
+        .unwrap();
+    ws.run_ok(&["import", "eventpipe_event_pipeline.pay", "pay"])
+        .unwrap();
+    assert_plan_empty(&ws, "a matching config plans no changes after import");
+    let imported = state_attrs(&ws, "pay");
+    for attr in [
+        "event_queue_arn",
+        "event_queue_url",
+        "queue_mapping_id",
+        "policy_json",
+    ] {
+        assert_eq!(imported[attr], state[attr], "{attr} differs after import");
+    }
+
     // A longer timeout takes the default visibility timeout along.
     let body = body.replace("timeout     = 30", "timeout     = 100");
     rewrite_main(&ws, &moto, &body);

@@ -185,6 +185,19 @@ fn a_stream_pipeline_makes_an_encrypted_stream_reads_it_alone_and_destroy_remove
     }
     assert_plan_empty(&ws, EMPTY_PLAN);
 
+    // Imported by name, both read back as configured.
+    for name in ["ingest", "reader"] {
+        let address = format!("eventpipe_event_pipeline.{name}");
+        ws.run_ok(&["state", "rm", &address]).unwrap();
+        ws.run_ok(&["import", &address, name]).unwrap();
+    }
+    assert_plan_empty(&ws, "a matching config plans no changes after import");
+    assert_eq!(state_attrs(&ws, "ingest")["stream_arn"], ours.as_str());
+    assert_eq!(
+        state_attrs(&ws, "reader")["stream_mapping_id"].as_str(),
+        read[0].uuid()
+    );
+
     // A record put on the stream invokes the function (moto writes one log
     // stream per invocation).
     let group = "/aws/lambda/ingest";
