@@ -163,11 +163,10 @@ impl Aws {
 
     /// The URL of queue `name`, or `None` when there is no such queue.
     pub fn queue_url(&self, name: &str) -> Result<Option<String>> {
-        let prefix = self
+        Ok(self
             .queue_urls()?
             .into_iter()
-            .find(|u| u.rsplit('/').next() == Some(name));
-        Ok(prefix)
+            .find(|u| u.rsplit('/').next() == Some(name)))
     }
 
     /// Every attribute of the queue at `url`.
