@@ -1,6 +1,11 @@
 locals {
   # The function learns where to write its results from the environment.
-  environment = var.output_prefix == null ? var.environment : merge(var.environment, { OUTPUT_PREFIX = var.output_prefix })
+  with_output = var.output_prefix == null ? var.environment : merge(var.environment, { OUTPUT_PREFIX = var.output_prefix })
+
+  # And the name of the stream it reads: its own (`<name>`), or the one `arn` names.
+  stream_arn  = var.stream == null ? null : try(var.stream.arn, null)
+  stream_name = var.stream == null ? null : (local.stream_arn == null ? var.name : element(split("/", local.stream_arn), 1))
+  environment = local.stream_name == null ? local.with_output : merge(local.with_output, { STREAM_NAME = local.stream_name })
 }
 
 resource "eventpipe_event_pipeline" "this" {
@@ -14,6 +19,7 @@ resource "eventpipe_event_pipeline" "this" {
   require_tls   = var.require_tls
   output_prefix = var.output_prefix
   tags          = var.tags
+  delivery      = var.delivery
 
   function {
     source_dir   = var.source_dir
@@ -52,6 +58,36 @@ resource "eventpipe_event_pipeline" "this" {
     events        = var.events
     filter_prefix = var.filter_prefix
     filter_suffix = var.filter_suffix
+  }
+
+  dynamic "stream" {
+    for_each = var.stream == null ? [] : [var.stream]
+    content {
+      arn                            = try(stream.value.arn, null)
+      shard_count                    = try(stream.value.shard_count, null)
+      retention_period               = try(stream.value.retention_period, null)
+      starting_position              = try(stream.value.starting_position, null)
+      batch_size                     = try(stream.value.batch_size, null)
+      maximum_batching_window        = try(stream.value.maximum_batching_window, null)
+      parallelization_factor         = try(stream.value.parallelization_factor, null)
+      bisect_batch_on_function_error = try(stream.value.bisect_batch_on_function_error, null)
+      maximum_retry_attempts         = try(stream.value.maximum_retry_attempts, null)
+      maximum_record_age             = try(stream.value.maximum_record_age, null)
+      report_batch_item_failures     = try(stream.value.report_batch_item_failures, null)
+      allow_put_records              = try(stream.value.allow_put_records, null)
+    }
+  }
+
+  dynamic "queue" {
+    for_each = var.queue == null ? [] : [var.queue]
+    content {
+      visibility_timeout         = try(queue.value.visibility_timeout, null)
+      max_receive_count          = try(queue.value.max_receive_count, null)
+      batch_size                 = try(queue.value.batch_size, null)
+      maximum_batching_window    = try(queue.value.maximum_batching_window, null)
+      maximum_concurrency        = try(queue.value.maximum_concurrency, null)
+      report_batch_item_failures = try(queue.value.report_batch_item_failures, null)
+    }
   }
 
   dynamic "trigger" {

@@ -62,3 +62,23 @@ output "log_group_name" {
   description = "The function's CloudWatch Logs group."
   value       = eventpipe_event_pipeline.this.log_group_name
 }
+
+output "stream_arn" {
+  description = "ARN of the Kinesis stream the function reads (null without `stream`)."
+  value       = eventpipe_event_pipeline.this.stream_arn
+}
+
+output "stream_name" {
+  description = "Name of that stream (null without `stream`)."
+  value       = eventpipe_event_pipeline.this.stream_name
+}
+
+output "event_queue_arn" {
+  description = "ARN of the queue S3 notifies with `delivery = \"queue\"` (null otherwise)."
+  value       = eventpipe_event_pipeline.this.event_queue_arn
+}
+
+output "event_queue_url" {
+  description = "URL of that queue (null otherwise)."
+  value       = eventpipe_event_pipeline.this.event_queue_url
+}

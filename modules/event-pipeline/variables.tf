@@ -304,3 +304,53 @@ variable "layers" {
     error_message = "The layers must be at most 5 layer version ARNs such as 'arn:aws:lambda:us-east-1:123456789012:layer:numpy:3' (with the version number at the end)."
   }
 }
+
+# ---------------------------------------------------------------------------
+# Streams and queue delivery. (`any` with optional keys: object types with
+# optional attributes need Terraform 1.3, and the module supports 1.0.)
+# ---------------------------------------------------------------------------
+
+variable "stream" {
+  description = "A Kinesis data stream the function reads in batches; null for none. `{}` makes the stream `<name>` (on demand, encrypted with the AWS-managed key, tagged); `{ arn = \"...\" }` reads an existing stream, which the pipeline never makes or deletes. Optional keys, as in the resource's `stream` block: `arn`, `shard_count`, `retention_period` (hours, 24), `starting_position` (`LATEST`), `batch_size` (100), `maximum_batching_window`, `parallelization_factor`, `bisect_batch_on_function_error`, `maximum_retry_attempts`, `maximum_record_age`, `report_batch_item_failures`, `allow_put_records` (false). The function gets the stream's name as the STREAM_NAME environment variable."
+  type        = any
+  default     = null
+
+  validation {
+    condition = var.stream == null || try(alltrue([
+      for k in keys(var.stream) : contains([
+        "arn", "shard_count", "retention_period", "starting_position", "batch_size",
+        "maximum_batching_window", "parallelization_factor", "bisect_batch_on_function_error",
+        "maximum_retry_attempts", "maximum_record_age", "report_batch_item_failures",
+        "allow_put_records",
+      ], k)
+    ]), false)
+    error_message = "The stream must be null or an object whose keys are settings of the resource's stream block: arn, shard_count, retention_period, starting_position, batch_size, maximum_batching_window, parallelization_factor, bisect_batch_on_function_error, maximum_retry_attempts, maximum_record_age, report_batch_item_failures, allow_put_records."
+  }
+}
+
+variable "delivery" {
+  description = "How S3 events reach the function: `direct` (S3 invokes it per object) or `queue` (S3 notifies the queue `<name>-events`, drained in batches as `queue` says). Switching updates in place."
+  type        = string
+  default     = "direct"
+
+  validation {
+    condition     = contains(["direct", "queue"], var.delivery)
+    error_message = "The delivery must be \"direct\" or \"queue\"."
+  }
+}
+
+variable "queue" {
+  description = "With `delivery = \"queue\"`: how the event queue is drained; null for the defaults. Optional keys, as in the resource's `queue` block: `visibility_timeout` (6 × `timeout`, never less than it), `max_receive_count` (5, with on_failure), `batch_size` (10; above 10 needs `maximum_batching_window`), `maximum_batching_window`, `maximum_concurrency` (2 to 1000), `report_batch_item_failures`."
+  type        = any
+  default     = null
+
+  validation {
+    condition = var.queue == null || try(alltrue([
+      for k in keys(var.queue) : contains([
+        "visibility_timeout", "max_receive_count", "batch_size", "maximum_batching_window",
+        "maximum_concurrency", "report_batch_item_failures",
+      ], k)
+    ]), false)
+    error_message = "The queue must be null or an object whose keys are settings of the resource's queue block: visibility_timeout, max_receive_count, batch_size, maximum_batching_window, maximum_concurrency, report_batch_item_failures."
+  }
+}

@@ -20,10 +20,15 @@ use aws_sdk_s3::types::{
 };
 use tokio::runtime::Runtime;
 
+mod sources;
+
+pub use sources::Sources;
+
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM, CloudWatch Logs and SQS clients for one endpoint.
+/// S3, Lambda, IAM, CloudWatch Logs, Kinesis and SQS clients for one
+/// endpoint.
 pub struct Aws {
     endpoint: String,
     runtime: Runtime,
@@ -31,6 +36,7 @@ pub struct Aws {
     lambda: aws_sdk_lambda::Client,
     iam: aws_sdk_iam::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    kinesis: aws_sdk_kinesis::Client,
     sqs: aws_sdk_sqs::Client,
 }
 
@@ -53,6 +59,7 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            kinesis: aws_sdk_kinesis::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
         })
     }
@@ -590,7 +597,8 @@ impl Aws {
         Ok(names)
     }
 
-    /// Every bucket, role, function, log group and queue in the region.
+    /// Every bucket, role, function, log group, stream, queue and event
+    /// source mapping in the region.
     pub fn list_everything(&self) -> Result<Inventory> {
         Ok(Inventory {
             buckets: self.bucket_names()?,
@@ -598,6 +606,7 @@ impl Aws {
             functions: self.function_names()?,
             log_groups: self.log_group_names()?,
             queues: self.queue_names()?,
+            sources: self.sources()?,
         })
     }
 }
@@ -680,6 +689,8 @@ pub struct Inventory {
     pub log_groups: Vec<String>,
     /// SQS queue names.
     pub queues: Vec<String>,
+    /// Kinesis streams, SQS queues and event source mappings.
+    pub sources: Sources,
 }
 
 impl Inventory {
@@ -689,6 +700,7 @@ impl Inventory {
             && self.functions.is_empty()
             && self.log_groups.is_empty()
             && self.queues.is_empty()
+            && self.sources.is_empty()
     }
 
     /// Drops the `/aws/lambda/<function>` log groups that moto itself creates
@@ -715,7 +727,11 @@ impl fmt::Display for Inventory {
         }
         writeln!(f, "functions: {:?}", self.functions)?;
         writeln!(f, "log groups: {:?}", self.log_groups)?;
-        write!(f, "queues: {:?}", self.queues)
+        write!(f, "queues: {:?}", self.queues)?;
+        if !self.sources.is_empty() {
+            write!(f, "\n{}", self.sources)?;
+        }
+        Ok(())
     }
 }
 

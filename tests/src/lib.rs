@@ -31,7 +31,7 @@ pub mod provider_bin;
 pub mod terraform;
 pub mod tools;
 
-pub use aws::{Aws, Inventory, RoleSummary};
+pub use aws::{Aws, Inventory, RoleSummary, Sources};
 pub use mirror::{ProviderMirror, required_providers_hcl};
 pub use moto::Moto;
 pub use provider_bin::provider_binary;

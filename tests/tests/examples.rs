@@ -594,3 +594,129 @@ fn the_demo_shows_an_object_flowing_through_and_cleans_up() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+mod streaming {
+    use serde_json::Value as Json;
+
+    use super::*;
+
+    /// The Kinesis statements of a role's inline policy as (sid, actions,
+    /// resource).
+    pub fn kinesis_statements(aws: &Aws, role: &str) -> Vec<(String, Json, Json)> {
+        let policy = aws.role_inline_policy(role, "eventpipe").unwrap();
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s.to_string().contains("kinesis:"))
+            .map(|s| {
+                (
+                    s["Sid"].as_str().unwrap_or_default().to_owned(),
+                    s["Action"].clone(),
+                    s["Resource"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn environment(aws: &Aws, function: &str) -> std::collections::HashMap<String, String> {
+        let c = aws
+            .block_on(
+                aws.lambda()
+                    .get_function_configuration()
+                    .function_name(function)
+                    .send(),
+            )
+            .expect("function configuration");
+        c.environment()
+            .and_then(|e| e.variables())
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn the_streaming_example_wires_one_stream_to_two_consumers_and_destroys() {
+    use streaming::*;
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    let ws = example_workspace(&moto, "streaming", &[("require_tls", "false")]);
+    ws.init().unwrap();
+    ws.validate().unwrap();
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains("Resources: 2 added"), "{out}");
+    let outputs = ws.output_json().unwrap();
+    let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/uploads";
+    assert_eq!(outputs["stream_name"]["value"], "uploads");
+    assert_eq!(outputs["stream_arn"]["value"], arn);
+
+    // The stream the first pipeline made: encrypted, kept 48 hours.
+    let summary = aws.stream_summary("uploads").unwrap();
+    assert_eq!(summary.key_id(), Some("alias/aws/kinesis"));
+    assert_eq!(summary.retention_period_hours(), 48);
+    assert_eq!(aws.sources().unwrap().streams, ["uploads"]);
+
+    // Both functions read it, each through one mapping; the second from
+    // the oldest record, in batches of up to 500 or 5 s.
+    let first = aws.event_source_mappings(Some("uploads")).unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].event_source_arn(), Some(arn));
+    let second = aws.event_source_mappings(Some("uploads-tally")).unwrap();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].event_source_arn(), Some(arn));
+    assert_eq!(
+        second[0].starting_position().map(|p| p.as_str()),
+        Some("TRIM_HORIZON")
+    );
+    assert_eq!(second[0].batch_size(), Some(500));
+    assert_eq!(second[0].maximum_batching_window_in_seconds(), Some(5));
+
+    // The first may put records on the stream, the second only reads it.
+    let writes = |role: &str| {
+        kinesis_statements(&aws, role)
+            .into_iter()
+            .filter(|(sid, ..)| sid == "WriteStream")
+            .map(|(_, actions, resource)| (actions, resource))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        writes("uploads-role"),
+        [(
+            serde_json::json!(["kinesis:PutRecord", "kinesis:PutRecords"]),
+            serde_json::json!(arn)
+        )]
+    );
+    assert!(writes("uploads-tally-role").is_empty());
+    for role in ["uploads-role", "uploads-tally-role"] {
+        for (_, _, resource) in kinesis_statements(&aws, role) {
+            assert_eq!(resource, arn, "{role}: this stream only");
+        }
+    }
+
+    // Each handler finds the stream by name.
+    for function in ["uploads", "uploads-tally"] {
+        let env = environment(&aws, function);
+        assert_eq!(
+            env.get("STREAM_NAME").map(String::as_str),
+            Some("uploads"),
+            "{function}"
+        );
+    }
+
+    assert_plan_empty(&ws, "streaming: the second plan must be empty");
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+#[test]
+fn the_streaming_handlers_own_unit_tests_pass() {
+    let dir = repo_path("examples/streaming/tests");
+    let out = std::process::Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s"])
+        .arg(&dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("OK"), "{text}");
+}

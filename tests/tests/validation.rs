@@ -79,6 +79,23 @@ fn cases() -> Vec<Case> {
         case!("six layers", "memory_size = 512" => "memory_size = 512\n    layers = [for i in range(6) : \"arn:aws:lambda:us-east-1:123456789012:layer:l${i}:1\"]", "layers", "at most 5 layers"),
         case!("ephemeral storage too small", "memory_size = 512" => "memory_size = 512\n    ephemeral_storage = 256", "ephemeral_storage", "between 512 and 10240"),
         case!("negative reserved concurrency", "memory_size = 512" => "memory_size = 512\n    reserved_concurrency = -1", "reserved_concurrency", "between 0 and 100000"),
+        // Streams and queue delivery.
+        case!("queue batch size zero", EXTRA => "  delivery = \"queue\"\n  queue {\n    batch_size = 0\n  }\n", "queue.batch_size", "between 1 and 10000"),
+        case!("queue batch size too large", EXTRA => "  delivery = \"queue\"\n  queue {\n    batch_size              = 10001\n    maximum_batching_window = 5\n  }\n", "queue.batch_size", "between 1 and 10000"),
+        case!("stream batch size too large", EXTRA => "  stream {\n    batch_size = 10001\n  }\n", "stream.batch_size", "between 1 and 10000"),
+        case!("queue batch above 10 without a window", EXTRA => "  delivery = \"queue\"\n  queue {\n    batch_size = 11\n  }\n", "batch_size", "needs maximum_batching_window of at least 1 second"),
+        case!("visibility timeout below the function timeout", EXTRA => "  delivery = \"queue\"\n  queue {\n    visibility_timeout = 30\n  }\n", "visibility_timeout", "delivered again while still being processed"),
+        case!("parallelization factor of 11", EXTRA => "  stream {\n    parallelization_factor = 11\n  }\n", "stream.parallelization_factor", "between 1 and 10"),
+        case!("stream arn of a queue", EXTRA => "  stream {\n    arn = \"arn:aws:sqs:us-east-1:123456789012:q\"\n  }\n", "stream.arn", "not a Kinesis stream ARN"),
+        case!("stream arn malformed", EXTRA => "  stream {\n    arn = \"clicks\"\n  }\n", "stream.arn", "not a Kinesis stream ARN"),
+        case!("stream retention too short", EXTRA => "  stream {\n    retention_period = 23\n  }\n", "stream.retention_period", "between 24 and 8760"),
+        case!("stream record age too short", EXTRA => "  stream {\n    maximum_record_age = 30\n  }\n", "stream.maximum_record_age", "between 60 and 604800"),
+        case!("stream retries too many", EXTRA => "  stream {\n    maximum_retry_attempts = 10001\n  }\n", "stream.maximum_retry_attempts", "between -1 and 10000"),
+        case!("unknown starting position", EXTRA => "  stream {\n    starting_position = \"AT_TIMESTAMP\"\n  }\n", "stream.starting_position", "not one of"),
+        case!("queue concurrency of 1", EXTRA => "  delivery = \"queue\"\n  queue {\n    maximum_concurrency = 1\n  }\n", "queue.maximum_concurrency", "between 2 and 1000"),
+        case!("unknown delivery", EXTRA => "  delivery = \"sqs\"\n", "delivery", "not one of"),
+        case!("overlapping triggers with queue delivery", EXTRA => "  delivery = \"queue\"\n  trigger {\n    filter_prefix = \"data/in/\"\n    filter_suffix = \".json\"\n  }\n", "trigger", "ambiguously defined"),
+        case!("output re-triggers with queue delivery", EXTRA => "  delivery = \"queue\"\n  output_prefix = \"data/results/\"\n", "output_prefix", "in a loop"),
         case!("provider region malformed", "region       = \"us-east-1\"" => "region       = \"Europe\"", "region", "not a region name"),
         case!("provider endpoint without scheme", "endpoint_url = \"http://" => "endpoint_url = \"", "endpoint_url", "not an http:// or https:// URL"),
         case!("provider key without secret", "  secret_key   = \"test\"\n" => "", "secret_key", "must be set together"),
@@ -193,4 +210,25 @@ fn secrets_never_reach_logs_or_errors_even_at_trace() {
     for secret in ["tok-4b1d-very-secret", "sk-9f8e-also-secret"] {
         assert!(!text.contains(secret), "{secret} leaked into the output");
     }
+}
+
+#[test]
+fn a_queue_block_without_queue_delivery_is_pointed_out_but_not_refused() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    // `delivery` not set: direct, its default.
+    let body = seed_resource(
+        "warnq",
+        "warnq-bucket",
+        "  queue {\n    batch_size = 5\n  }\n",
+    );
+    let ws = workspace(&tf, &moto, &body);
+    ws.init().unwrap();
+    let out = ws.validate().unwrap();
+    assert!(
+        out.contains("Queue settings without queue delivery"),
+        "{out}"
+    );
+    let out = ws.plan(&[]).unwrap();
+    assert!(out.contains("Plan: 1 to add"), "{out}");
 }

@@ -173,6 +173,24 @@ pub async fn encrypt(kinesis: &Client, name: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// Switches the stream at `arn` to on-demand capacity, or to provisioned
+/// shards (keeping its open shards; [`set_shards`] then sets how many).
+pub async fn set_on_demand(kinesis: &Client, arn: &str, on_demand: bool) -> Result<(), AwsError> {
+    let mode = if on_demand {
+        StreamMode::OnDemand
+    } else {
+        StreamMode::Provisioned
+    };
+    kinesis
+        .update_stream_mode()
+        .stream_arn(arn)
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(mode).build()?)
+        .send()
+        .await
+        .map_err(err("kinesis:UpdateStreamMode"))?;
+    Ok(())
+}
+
 /// Sets the stream's shard count (provisioned mode).
 pub async fn set_shards(kinesis: &Client, name: &str, shards: i32) -> Result<(), AwsError> {
     kinesis

@@ -95,11 +95,28 @@ pub async fn create_mapping(
     Ok(out.uuid.unwrap_or_default())
 }
 
+/// Sets the mapping to `s`. A setting `s` leaves out is cleared, not kept:
+/// for a queue's mapping (`queue`) the maximum concurrency, for a stream's
+/// the failure destination (each kind accepts only its own).
 pub async fn update_mapping(
     lambda: &Client,
     uuid: &str,
     s: &MappingSettings,
+    queue: bool,
 ) -> Result<(), AwsError> {
+    let (scaling, destination) = if queue {
+        (
+            Some(scaling(s).unwrap_or_else(|| ScalingConfig::builder().build())),
+            None,
+        )
+    } else {
+        let none = || {
+            DestinationConfig::builder()
+                .on_failure(OnFailure::builder().build())
+                .build()
+        };
+        (None, Some(destination(&s.on_failure).unwrap_or_else(none)))
+    };
     lambda
         .update_event_source_mapping()
         .uuid(uuid)
@@ -109,9 +126,9 @@ pub async fn update_mapping(
         .set_bisect_batch_on_function_error(s.bisect_batch_on_function_error)
         .set_maximum_retry_attempts(s.maximum_retry_attempts)
         .set_maximum_record_age_in_seconds(s.maximum_record_age_s)
-        .set_scaling_config(scaling(s))
+        .set_scaling_config(scaling)
         .set_function_response_types(response_types(s))
-        .set_destination_config(destination(&s.on_failure))
+        .set_destination_config(destination)
         .send()
         .await
         .map_err(err("lambda:UpdateEventSourceMapping"))?;

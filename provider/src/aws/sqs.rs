@@ -167,14 +167,20 @@ pub async fn queue(sqs: &Client, url: &str) -> Result<Option<Queue>, AwsError> {
     }))
 }
 
+/// Sets the queue's attributes to `settings`; no redrive removes the one
+/// the queue has.
 pub async fn set_settings(
     sqs: &Client,
     url: &str,
     settings: &QueueSettings,
 ) -> Result<(), AwsError> {
+    let mut attrs = attributes(settings);
+    if settings.redrive.is_none() {
+        attrs.insert(QueueAttributeName::RedrivePolicy, String::new());
+    }
     sqs.set_queue_attributes()
         .queue_url(url)
-        .set_attributes(Some(attributes(settings)))
+        .set_attributes(Some(attrs))
         .send()
         .await
         .map_err(err("sqs:SetQueueAttributes"))?;

@@ -251,16 +251,22 @@ async fn read_sources(
                 sqs::queue_url(&aws.sqs, &naming::event_queue_name(&s.name)).await?;
             s.queue_mapping_id = Some(m.uuid.clone());
             s.s3_permission_id = String::new();
-            let visibility = match &s.event_queue_url {
-                Some(u) => sqs::queue(&aws.sqs, u)
-                    .await?
-                    .and_then(|q| q.settings.visibility_timeout_s)
-                    .map_or(s.function.timeout * 6, i64::from),
-                None => s.function.timeout * 6,
+            let queue = match &s.event_queue_url {
+                Some(u) => sqs::queue(&aws.sqs, u).await?,
+                None => None,
             };
+            let visibility = queue
+                .as_ref()
+                .and_then(|q| q.settings.visibility_timeout_s)
+                .map_or(s.function.timeout * 6, i64::from);
+            // The redrive to the failure queue says after how many receives.
+            let receives = queue
+                .as_ref()
+                .and_then(|q| q.settings.redrive.as_ref())
+                .map_or(5, |(_, n)| i64::from(*n));
             let block = QueueBlock {
                 visibility_timeout: visibility,
-                max_receive_count: 5,
+                max_receive_count: receives,
                 batch_size: i64::from(st.batch_size),
                 maximum_batching_window: i64::from(st.maximum_batching_window_s),
                 maximum_concurrency: st.maximum_concurrency.map(i64::from),

@@ -199,7 +199,19 @@ pub fn plan(
                 ),
                 Field::Unknown => (Field::Unknown, Field::Unknown),
             };
-            (arn, stream_name, keep(|p| &p.stream_mapping_id))
+            // The mapping is made again for another stream or starting
+            // position: its id is then only known after apply.
+            let same_mapping = same_identity.is_some_and(|p| {
+                arn.as_known() == p.stream_arn.as_ref()
+                    && st.starting_position.as_known()
+                        == p.stream.as_ref().map(|b| &b.starting_position)
+            });
+            let mapping = if same_mapping {
+                keep(|p| &p.stream_mapping_id)
+            } else {
+                Field::Unknown
+            };
+            (arn, stream_name, mapping)
         }
     };
     let queued = config.delivery.as_known().map(|d| d == DELIVERY_QUEUE);

@@ -10,7 +10,7 @@ use super::ops::role::POLICY_NAME;
 use super::ownership;
 use super::parts::{Part, PartSet};
 use super::private::Private;
-use super::state::{Known, State, Trigger};
+use super::state::{DELIVERY_DIRECT, DELIVERY_QUEUE, Known, State, Trigger};
 
 /// What AWS holds for one pipeline.
 #[derive(Debug, Default)]
@@ -343,14 +343,17 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
     }
     if let (Some(k), Some(st)) = (&seen.stream, &mut s.stream) {
         st.retention_period = i64::from(k.retention_hours);
-        if st.shard_count.is_some() {
-            st.shard_count = k.shards.map(i64::from);
-        }
+        // An on-demand stream has no shard count; one switched to shards
+        // outside Terraform shows them.
+        st.shard_count = k.shards.map(i64::from);
     }
     if let Some(m) = &seen.stream_mapping {
         s.stream_mapping_id = Some(m.uuid.clone());
         if let Some(st) = &mut s.stream {
             let ms = &m.settings;
+            if let Some(p) = &ms.starting_position {
+                st.starting_position.clone_from(p);
+            }
             st.batch_size = i64::from(ms.batch_size);
             st.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
             if let Some(p) = ms.parallelization_factor {
@@ -373,6 +376,9 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
         if let (Some(block), Some(v)) = (&mut s.queue, q.settings.visibility_timeout_s) {
             block.visibility_timeout = i64::from(v);
         }
+        if let (Some(block), Some((_, n))) = (&mut s.queue, &q.settings.redrive) {
+            block.max_receive_count = i64::from(*n);
+        }
     }
     if let Some(m) = &seen.queue_mapping {
         s.queue_mapping_id = Some(m.uuid.clone());
@@ -382,6 +388,19 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
             block.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
             block.maximum_concurrency = ms.maximum_concurrency.map(i64::from);
             block.report_batch_item_failures = ms.report_batch_item_failures;
+        }
+    }
+
+    // Where the notifications point says how events are delivered: a
+    // switch that stopped half-way, or a notification re-pointed by hand,
+    // shows as a change of `delivery`.
+    let to_queue = |t: &s3::Trigger| matches!(t.target, s3::Destination::Queue(_));
+    let to_function = |t: &s3::Trigger| matches!(t.target, s3::Destination::Function(_));
+    if !seen.triggers.is_empty() {
+        if seen.triggers.iter().all(to_queue) {
+            s.delivery = DELIVERY_QUEUE.to_owned();
+        } else if seen.triggers.iter().all(to_function) {
+            s.delivery = DELIVERY_DIRECT.to_owned();
         }
     }
 
@@ -487,6 +506,72 @@ mod tests {
             r.present(),
             s.wanted()
                 .minus(PartSet::from([Part::Permission, Part::Notification]))
+        );
+    }
+
+    #[test]
+    fn a_stream_s_capacity_mode_changed_outside_terraform_shows() {
+        use crate::pipeline::state::StreamBlock;
+        let mut s = known_state("orders");
+        s.stream = Some(StreamBlock {
+            arn: None,
+            shard_count: None,
+            retention_period: 24,
+            starting_position: "LATEST".into(),
+            batch_size: 100,
+            maximum_batching_window: 0,
+            parallelization_factor: 1,
+            bisect_batch_on_function_error: false,
+            maximum_retry_attempts: -1,
+            maximum_record_age: -1,
+            report_batch_item_failures: false,
+            allow_put_records: false,
+        });
+        s.stream_name = Some("orders".into());
+        let mut seen = everything(&s);
+        let tags = desired::part_tags(&s);
+        let stream = |shards| kinesis::Stream {
+            arn: "arn:aws:kinesis:us-east-1:123456789012:stream/orders".into(),
+            status: "ACTIVE".into(),
+            shards,
+            retention_hours: 24,
+            encrypted: true,
+            tags: tags.clone(),
+        };
+        seen.stream = Some(stream(Some(3)));
+        let shards = |r: State<Known>| r.stream.and_then(|st| st.shard_count);
+        assert_eq!(shards(merge(&s, &seen, &Private::default())), Some(3));
+        // And a stream the config gives shards, found on demand.
+        if let Some(st) = &mut s.stream {
+            st.shard_count = Some(2);
+        }
+        seen.stream = Some(stream(None));
+        assert_eq!(shards(merge(&s, &seen, &Private::default())), None);
+    }
+
+    #[test]
+    fn notifications_pointing_elsewhere_than_the_delivery_say_show_as_the_other_delivery() {
+        let s = known_state("orders");
+        let mut seen = everything(&s);
+        let queue = "arn:aws:sqs:us-east-1:123456789012:orders-events".to_owned();
+        for t in &mut seen.triggers {
+            t.target = s3::Destination::Queue(queue.clone());
+        }
+        let r = merge(&s, &seen, &Private::default());
+        assert_eq!(r.delivery, DELIVERY_QUEUE);
+        // And a queue pipeline whose bucket invokes the function.
+        let mut q = s.clone();
+        q.delivery = DELIVERY_QUEUE.into();
+        q.event_queue_arn = Some(queue);
+        let seen = everything(&s);
+        assert_eq!(
+            merge(&q, &seen, &Private::default()).delivery,
+            DELIVERY_DIRECT
+        );
+        // As configured: unchanged.
+        assert_eq!(
+            merge(&s, &seen, &Private::default()).delivery,
+            DELIVERY_DIRECT
         );
     }
 

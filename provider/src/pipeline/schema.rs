@@ -387,7 +387,10 @@ fn stream_block() -> Block {
     .attr(
         Attribute::string(attr::STARTING_POSITION)
             .default(Value::String("LATEST".into()))
-            .describe("Where a new mapping starts reading: `LATEST` or `TRIM_HORIZON`.")
+            .describe(
+                "Where the mapping starts reading: `LATEST` or `TRIM_HORIZON`. Changing it \
+                 makes the mapping again, which then starts there.",
+            )
             .validate(Validator::OneOf(&["LATEST", "TRIM_HORIZON"])),
     )
     .attr(

@@ -341,10 +341,6 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     } else {
         None
     };
-    // A queue the pipeline no longer uses goes once nothing sends to it.
-    if drops_queue {
-        s.add(Op::Delete(Part::Queue), [invoke]);
-    }
 
     // With queue delivery S3 does not invoke the function: no permission.
     let wanted = want.wanted();
@@ -391,14 +387,17 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     } else {
         None
     };
+    // A mapping's source and starting position are set when it is made:
+    // changing either makes it again.
+    let position = |st: &State<Known>| st.stream.as_ref().map(|b| b.starting_position.clone());
     let old_stream_mapping = (had(Part::StreamMapping)
         && (!wanted.contains(Part::StreamMapping)
-            || changed(&|p| p.stream_arn != want.stream_arn)))
+            || changed(&|p| p.stream_arn != want.stream_arn || position(p) != position(want))))
     .then(|| s.add(Op::Delete(Part::StreamMapping), []));
     if had(Part::Stream) && !wanted.contains(Part::Stream) {
         s.add(Op::Delete(Part::Stream), [old_stream_mapping]);
     }
-    if wanted.contains(Part::StreamMapping) {
+    let stream_mapping = if wanted.contains(Part::StreamMapping) {
         let op = match make(Part::StreamMapping) {
             _ if old_stream_mapping.is_some() || !had(Part::StreamMapping) => {
                 Some(Op::Create(Part::StreamMapping))
@@ -410,11 +409,11 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             }
             None => None,
         };
-        if let Some(op) = op {
-            // The failure queue first: a mapping sends failed batches there.
-            s.add(op, [function, stream, policy, old_stream_mapping, queue]);
-        }
-    }
+        // The failure queue first: a mapping sends failed batches there.
+        op.map(|op| s.add(op, [function, stream, policy, old_stream_mapping, queue]))
+    } else {
+        None
+    };
 
     // The event queue S3 notifies with queue delivery, and its mapping.
     let event_queue = if wanted.contains(Part::EventQueue) {
@@ -453,6 +452,16 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     } else {
         None
     };
+
+    // A failure queue the pipeline no longer uses goes once nothing sends
+    // to it: not the invoke config, the stream's mapping or the event
+    // queue's redrive.
+    if !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue)) {
+        s.add(
+            Op::Delete(Part::Queue),
+            [invoke, stream_mapping, event_queue, check],
+        );
+    }
 
     // The notification, once what it points at is there.
     let triggers_changed = changed(&|p| {
@@ -999,6 +1008,22 @@ mod tests {
             converge(&want, Some(&drifted), Facts::of(&drifted)).ops(),
             [Op::Recreate(StreamMapping)]
         );
+        // A new starting position makes the mapping again, after the old
+        // one goes; the stream stays.
+        let mut oldest = want.clone();
+        if let Some(st) = &mut oldest.stream {
+            st.starting_position = "TRIM_HORIZON".into();
+        }
+        let s = converge(&oldest, Some(&want), Facts::of(&want));
+        assert_eq!(
+            s.ops(),
+            [Op::Delete(StreamMapping), Op::Create(StreamMapping)]
+        );
+        assert!(waits_for(
+            &s,
+            Op::Create(StreamMapping),
+            Op::Delete(StreamMapping)
+        ));
         // A destroy removes the mapping, then the stream; an existing
         // stream the pipeline reads stays.
         let d = destroy(&want);
@@ -1010,6 +1035,33 @@ mod tests {
         let d = destroy(&theirs);
         assert!(d.find(Op::Delete(Stream)).is_none(), "{:?}", d.ops());
         assert!(d.find(Op::Delete(StreamMapping)).is_some());
+    }
+
+    #[test]
+    fn a_failure_queue_dropped_goes_once_the_mappings_and_event_queue_no_longer_send_to_it() {
+        use crate::pipeline::state::OnFailure;
+        use Part::*;
+        let with_failures = |mut s: State<Known>| {
+            s.on_failure = Some(OnFailure {
+                maximum_retry_attempts: Some(2),
+                maximum_event_age: Some(21_600),
+                queue_arn: None,
+            });
+            s.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
+            s.failure_queue_url = Some("https://sqs/orders-failed".into());
+            s
+        };
+        let prior = with_failures(streaming("orders"));
+        let s = converge(&streaming("orders"), Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let mapping = Op::Update(StreamMapping, Change::Settings);
+        assert!(waits_for(&s, Op::Delete(Queue), mapping), "{:?}", s.ops());
+        assert!(waits_for(&s, Op::Delete(Queue), Op::Delete(InvokeConfig)));
+        let prior = with_failures(queued("orders"));
+        let s = converge(&queued("orders"), Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let redrive = Op::Update(EventQueue, Change::Settings);
+        assert!(waits_for(&s, Op::Delete(Queue), redrive), "{:?}", s.ops());
     }
 
     fn queued(name: &str) -> State<Known> {

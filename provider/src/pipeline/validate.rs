@@ -165,8 +165,9 @@ pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
             ));
         }
     }
+    // Not set is `direct` too (the configuration has no defaults here).
     if let Field::Known(_) = &cfg.queue
-        && cfg.delivery == Field::Known("direct".to_owned())
+        && (cfg.delivery.is_null() || cfg.delivery == Field::Known("direct".to_owned()))
     {
         diags.push(
             Diagnostic::warning(
@@ -964,6 +965,33 @@ mod tests {
             ],
         ));
         assert!(errors(&d).is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn a_queue_block_without_queue_delivery_is_pointed_out() {
+        let queue = || {
+            (
+                attr::QUEUE,
+                Value::object([(attr::BATCH_SIZE, Value::from(5i64))]),
+            )
+        };
+        let warned = |extra: Vec<(&'static str, Value)>| {
+            check(&config(vec![], vec![trigger("in/")], extra))
+                .iter()
+                .any(|d| d.summary == "Queue settings without queue delivery")
+        };
+        // `delivery` not set is `direct`, its default.
+        assert!(warned(vec![queue()]));
+        assert!(warned(vec![
+            queue(),
+            (attr::DELIVERY, Value::from("direct"))
+        ]));
+        assert!(!warned(vec![
+            queue(),
+            (attr::DELIVERY, Value::from("queue"))
+        ]));
+        assert!(!warned(vec![queue(), (attr::DELIVERY, Value::Unknown)]));
+        assert!(!warned(vec![(attr::DELIVERY, Value::from("direct"))]));
     }
 
     #[test]

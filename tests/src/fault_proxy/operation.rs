@@ -104,6 +104,11 @@ fn lambda_op(method: &str, path: &str) -> String {
         ([_, "tags", _], "POST") => "TagResource",
         ([_, "tags", _], "DELETE") => "UntagResource",
         ([_, "tags", _], "GET") => "ListTags",
+        ([_, "event-source-mappings"], "POST") => "CreateEventSourceMapping",
+        ([_, "event-source-mappings"], "GET") => "ListEventSourceMappings",
+        ([_, "event-source-mappings", _], "GET") => "GetEventSourceMapping",
+        ([_, "event-source-mappings", _], "PUT") => "UpdateEventSourceMapping",
+        ([_, "event-source-mappings", _], "DELETE") => "DeleteEventSourceMapping",
         _ => return format!("{m} {path}"),
     };
     name.to_owned()
@@ -316,6 +321,26 @@ mod tests {
         ];
         for (method, target, want) in cases {
             assert_eq!(op("lambda", method, target, ""), want, "{method} {target}");
+        }
+    }
+
+    #[test]
+    fn event_source_mapping_calls_are_named_by_method_and_path() {
+        let m = "/2015-03-31/event-source-mappings";
+        let uuid = format!("{m}/8e5e3fda-e476-4c44-b97f-970792955ba6");
+        let cases = [
+            ("POST", format!("{m}/"), "lambda:CreateEventSourceMapping"),
+            (
+                "GET",
+                format!("{m}/?FunctionName=f&EventSourceArn=arn"),
+                "lambda:ListEventSourceMappings",
+            ),
+            ("GET", uuid.clone(), "lambda:GetEventSourceMapping"),
+            ("PUT", uuid.clone(), "lambda:UpdateEventSourceMapping"),
+            ("DELETE", uuid, "lambda:DeleteEventSourceMapping"),
+        ];
+        for (method, target, want) in cases {
+            assert_eq!(op("lambda", method, &target, ""), want, "{method} {target}");
         }
     }
 

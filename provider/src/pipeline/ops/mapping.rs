@@ -65,7 +65,7 @@ pub async fn make(run: &Run<'_>, source: Source) -> Result<(), ApplyError> {
     let uuid = match existing {
         Some(m) => {
             if m.settings != settings {
-                mappings::update_mapping(lc, &m.uuid, &settings)
+                mappings::update_mapping(lc, &m.uuid, &settings, source == Source::Queue)
                     .await
                     .map_err(ApplyError::aws("updating the event source mapping"))?;
             }
@@ -102,9 +102,11 @@ pub async fn update(run: &Run<'_>, source: Source) -> Result<(), ApplyError> {
         .and_then(|p| source.recorded(p))
         .or_else(|| source.recorded(run.want));
     match uuid {
-        Some(uuid) => mappings::update_mapping(&run.aws.lambda, &uuid, &settings)
-            .await
-            .map_err(ApplyError::aws("updating the event source mapping")),
+        Some(uuid) => {
+            mappings::update_mapping(&run.aws.lambda, &uuid, &settings, source == Source::Queue)
+                .await
+                .map_err(ApplyError::aws("updating the event source mapping"))
+        }
         None => make(run, source).await,
     }
 }

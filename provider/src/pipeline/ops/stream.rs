@@ -23,24 +23,34 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     let made = kinesis::create_stream(client, &stream, wanted.shards, &desired::part_tags(want))
         .await
         .map_err(ApplyError::aws(step))?;
+    // Recorded at once: should the wait fail, a roll-back still removes it.
+    if made {
+        run.made(Part::Stream);
+    }
     let have = kinesis::wait_active(client, &stream, run.stop)
         .await
         .map_err(ApplyError::aws("waiting for the stream to become active"))?;
-    if made {
-        run.made(Part::Stream);
-    } else {
+    if !made {
         adopt_if_ours(format!("Kinesis stream {stream:?}"), &have.tags, &want.name)?;
         run.adopted(Part::Stream);
     }
     configure(run, &have).await
 }
 
-/// Encryption and retention, to what the plan says.
+/// Tags, encryption and retention, to what the plan says.
 async fn configure(run: &Run<'_>, have: &kinesis::Stream) -> Result<(), ApplyError> {
     let (client, stream) = (&run.aws.kinesis, name(run));
     let Some(wanted) = desired::stream(run.want) else {
         return Ok(());
     };
+    // Tags given to CreateStream are not kept by every endpoint (moto drops
+    // them); without the ownership tag a later run could not adopt it.
+    let tags = desired::part_tags(run.want);
+    if have.tags != tags {
+        kinesis::sync_tags(client, &stream, &have.tags, &tags)
+            .await
+            .map_err(ApplyError::aws("tagging the stream"))?;
+    }
     if !have.encrypted {
         kinesis::encrypt(client, &stream)
             .await
@@ -59,8 +69,23 @@ async fn configure(run: &Run<'_>, have: &kinesis::Stream) -> Result<(), ApplyErr
         .await
         .map_err(ApplyError::aws("setting the stream's retention"))?;
     }
+    let mut shards = have.shards;
+    // Setting or removing `shard_count` switches the capacity mode first:
+    // an on-demand stream refuses UpdateShardCount.
+    if wanted.shards.is_some() != shards.is_some() {
+        kinesis::wait_active(client, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws("waiting for the stream to become active"))?;
+        kinesis::set_on_demand(client, &have.arn, wanted.shards.is_none())
+            .await
+            .map_err(ApplyError::aws("setting the stream's capacity mode"))?;
+        shards = kinesis::wait_active(client, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws("waiting for the stream to become active"))?
+            .shards;
+    }
     if let Some(n) = wanted.shards
-        && have.shards != Some(n)
+        && shards != Some(n)
     {
         kinesis::wait_active(client, &stream, run.stop)
             .await
@@ -94,7 +119,7 @@ pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {
     };
     kinesis::sync_tags(
         &run.aws.kinesis,
-        &have.arn,
+        &name(run),
         &have.tags,
         &desired::part_tags(run.want),
     )
