@@ -6,6 +6,7 @@
 //! implementation; see `ARCHITECTURE.md` for the map and its invariants.
 
 pub mod aws;
+pub mod cli;
 pub mod crypto;
 pub mod docs;
 pub mod pipeline;

@@ -104,8 +104,11 @@ fn without_code(operation: &str, status: u16) -> (String, String) {
         404 => "NotFound",
         _ => "Unknown",
     };
-    let mut message =
-        format!("HTTP {status}, with no error details (S3 sends none for a HEAD request)");
+    let mut message = if operation.starts_with("s3:Head") {
+        format!("HTTP {status}, with no error details (S3 sends none for a HEAD request)")
+    } else {
+        format!("HTTP {status}, with no error details")
+    };
     if operation == "s3:HeadBucket" && status == 403 {
         message.push_str("; access denied: looking a bucket up needs s3:ListBucket on it");
     }
@@ -223,6 +226,8 @@ mod tests {
         };
         assert!(not_found.is_not_found());
         assert_eq!(without_code("s3:GetObject", 500).0, "Unknown");
+        let (_, message) = without_code("iam:CreateRole", 500);
+        assert_eq!(message, "HTTP 500, with no error details");
         // SQS names a missing queue its own way, with HTTP 400.
         for code in [
             "AWS.SimpleQueueService.NonExistentQueue",
