@@ -38,6 +38,8 @@ pub mod attr {
     pub const FUNCTION_ARN: &str = "function_arn";
     pub const S3_PERMISSION_ID: &str = "s3_permission_id";
     pub const SOURCE_CODE_HASH: &str = "source_code_hash";
+    pub const SOURCE_FILES: &str = "source_files";
+    pub const SOURCE_FILE_COUNT: &str = "source_file_count";
     pub const POLICY_JSON: &str = "policy_json";
     pub const CREATE_BUCKET: &str = "create_bucket";
     pub const NOTIFICATION_IDS: &str = "notification_ids";

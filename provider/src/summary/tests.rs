@@ -1,0 +1,423 @@
+//! The summary of hand-written plans shaped like Terraform's, and hostile
+//! input.
+
+use proptest::prelude::*;
+use serde_json::{Value as Json, json};
+
+use super::render::{Format, render};
+use super::sections::{PipelineAction, Risk, Shown};
+use super::*;
+use crate::pipeline::runtimes::Day;
+
+const SECRET: &str = "hunter2-very-secret";
+
+fn opts() -> Options {
+    Options {
+        today: Day::new(2026, 12, 1),
+    }
+}
+
+fn policy(prefixes: &[&str]) -> String {
+    let res: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("arn:aws:s3:::bkt/{p}*"))
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadTriggeringObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": res},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/p"]}
+    ]})
+    .to_string()
+}
+
+fn trigger(prefix: &str) -> Json {
+    json!({"events": ["s3:ObjectCreated:*"], "filter_prefix": prefix, "filter_suffix": null})
+}
+
+fn pipeline(name: &str, memory: u64, prefixes: &[&str], files: Json, hash: &str) -> Json {
+    json!({
+        "id": name, "name": name, "bucket_name": "bkt", "create_bucket": true,
+        "force_destroy": true, "require_tls": true, "output_prefix": null,
+        "policy_json": policy(prefixes), "source_code_hash": hash,
+        "source_files": files, "source_file_count": 2,
+        "delivery": "direct", "stream": null, "queue": null, "on_failure": null, "logs": null,
+        "function": {
+            "source_dir": "./src", "handler": "main.handler", "runtime": "python3.12",
+            "memory_size": memory, "timeout": 30, "environment": {"API_KEY": SECRET},
+            "architecture": "x86_64", "description": null, "reserved_concurrency": null,
+            "ephemeral_storage": 512, "layers": null
+        },
+        "trigger": prefixes.iter().map(|p| trigger(p)).collect::<Vec<_>>(),
+    })
+}
+
+fn sensitive() -> Json {
+    json!({"function": {"environment": true}})
+}
+
+fn plan(version: &str, changes: Json) -> Vec<u8> {
+    json!({
+        "format_version": "1.2", "terraform_version": version,
+        "planned_values": {}, "resource_changes": changes
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn change(address: &str, actions: &[&str], before: Json, after: Json, extra: Json) -> Json {
+    let mut ch = json!({
+        "actions": actions, "before": before, "after": after,
+        "after_unknown": {}, "before_sensitive": sensitive(), "after_sensitive": sensitive()
+    });
+    if let (Json::Object(c), Json::Object(e)) = (&mut ch, extra) {
+        c.extend(e);
+    }
+    json!({
+        "address": address, "mode": "managed", "type": "eventpipe_event_pipeline",
+        "name": "p", "change": ch
+    })
+}
+
+fn update_plan() -> Vec<u8> {
+    let before = pipeline(
+        "p",
+        512,
+        &["data/"],
+        json!({"main.py": "aaaaaaaaaaaa", "lib.py": "bbbbbbbbbbbb"}),
+        "oldhash",
+    );
+    let after = pipeline(
+        "p",
+        1024,
+        &["incoming/", "logs/"],
+        json!({"main.py": "cccccccccccc", "lib.py": "bbbbbbbbbbbb"}),
+        "newhash",
+    );
+    plan(
+        "1.11.4",
+        json!([change(
+            "module.m.eventpipe_event_pipeline.p",
+            &["update"],
+            before,
+            after,
+            json!({})
+        )]),
+    )
+}
+
+#[test]
+fn an_update_names_its_iam_code_trigger_and_setting_changes() {
+    let s = summarize(&update_plan(), opts()).unwrap();
+    let p = &s.pipelines[0];
+    assert_eq!(p.address, "module.m.eventpipe_event_pipeline.p");
+    assert_eq!(p.action, PipelineAction::Update);
+    assert!(s.iam_change() && s.iam_widening());
+    assert!(!s.replace() && !s.delete());
+    let code = p.code.as_ref().unwrap();
+    assert_eq!(code.files.len(), 1);
+    assert_eq!(code.files[0].path, "main.py");
+    assert_eq!(p.triggers.len(), 2);
+    assert_eq!(p.settings.len(), 1);
+    assert_eq!(p.settings[0].name, "function.memory_size");
+    assert_eq!(p.settings[0].old, Shown::Value("512".into()));
+    assert_eq!(p.settings[0].new, Shown::Value("1024".into()));
+    let md = render(&s, Format::Markdown);
+    if std::env::var_os("SHOW").is_some() {
+        println!("{md}\n-----\n{}", render(&s, Format::Text));
+    }
+    for want in [
+        "### `module.m.eventpipe_event_pipeline.p` (`p`): update in place",
+        "resource removed `arn:aws:s3:::bkt/data/*`",
+        "resource added `arn:aws:s3:::bkt/incoming/*`",
+        "| `function.memory_size` | `512` | `1024` |",
+        "modified `main.py`",
+        "trigger 1 changed: events `s3:ObjectCreated:*`; prefix `data/` → `incoming/`",
+        "trigger 2 added: events `s3:ObjectCreated:*`; prefix `logs/`",
+    ] {
+        assert!(md.contains(want), "{want:?} not in\n{md}");
+    }
+    assert!(!md.contains("lib.py"), "{md}");
+    for f in [Format::Markdown, Format::Text] {
+        assert!(!render(&s, f).contains(SECRET));
+    }
+}
+
+#[test]
+fn a_secret_in_any_sensitive_setting_is_never_printed() {
+    let mut before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = before.clone();
+    before["function"]["description"] = json!("old secret");
+    after["function"]["description"] = json!(SECRET);
+    after["tags"] = json!({"owner": SECRET});
+    let ch = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({
+            "before_sensitive": {"function": {"environment": true, "description": true}},
+            "after_sensitive": {"function": {"environment": true, "description": true}, "tags": true}
+        }),
+    );
+    let s = summarize(&plan("1.11.4", json!([ch])), opts()).unwrap();
+    let names: Vec<&str> = s.pipelines[0]
+        .settings
+        .iter()
+        .map(|x| x.name.as_str())
+        .collect();
+    assert_eq!(names, ["function.description", "tags"]);
+    for f in [Format::Markdown, Format::Text] {
+        let out = render(&s, f);
+        assert!(
+            !out.contains(SECRET) && !out.contains("old secret"),
+            "{out}"
+        );
+        assert!(out.contains("(sensitive)"));
+    }
+}
+
+#[test]
+fn a_rename_is_a_replacement_forced_by_name_on_both_plan_formats() {
+    let before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let after = pipeline("q", 512, &["data/"], json!({}), "h");
+    // 1.1+: the plan names the path.
+    let new = change(
+        "eventpipe_event_pipeline.p",
+        &["delete", "create"],
+        before.clone(),
+        after.clone(),
+        json!({"replace_paths": [["name"]]}),
+    );
+    // 1.0: it does not; the schema's force-new attributes tell.
+    let old = change(
+        "eventpipe_event_pipeline.p",
+        &["delete", "create"],
+        before,
+        after,
+        json!({}),
+    );
+    for (v, c) in [("1.11.4", new), ("1.0.3", old)] {
+        let s = summarize(&plan(v, json!([c])), opts()).unwrap();
+        assert_eq!(
+            s.pipelines[0].action,
+            PipelineAction::Replace {
+                forced_by: vec!["name".into()],
+                requested: false
+            },
+            "{v}"
+        );
+        assert!(s.replace());
+        let md = render(&s, Format::Markdown);
+        assert!(md.contains("replace (forced by `name`)"), "{md}");
+        // The old bucket goes with its objects.
+        assert!(s.pipelines[0].risks.contains(&Risk::BucketDeleted {
+            bucket: "bkt".into(),
+            force_destroy: true
+        }));
+    }
+}
+
+#[test]
+fn a_delete_with_force_destroy_is_flagged() {
+    let before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["delete"],
+        before,
+        Json::Null,
+        json!({"after_sensitive": false}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    assert!(s.delete() && s.risk());
+    let md = render(&s, Format::Markdown);
+    assert!(
+        md.contains("force_destroy = true deletes every object"),
+        "{md}"
+    );
+}
+
+#[test]
+fn risky_settings_are_flagged() {
+    let before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = before.clone();
+    after["require_tls"] = json!(false);
+    after["create_bucket"] = json!(false);
+    after["trigger"] = json!([trigger("")]);
+    after["function"]["runtime"] = json!("python3.9");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    let r = &s.pipelines[0].risks;
+    assert!(r.contains(&Risk::TlsOff), "{r:?}");
+    assert!(r.contains(&Risk::BucketNotManaged {
+        bucket: "bkt".into()
+    }));
+    assert!(r.contains(&Risk::TriggerMatchesEverything { index: 0 }));
+    assert!(r.iter().any(|x| matches!(x, Risk::Runtime { .. })), "{r:?}");
+}
+
+#[test]
+fn imports_adoptions_and_other_resources() {
+    let p = pipeline("p", 512, &["data/"], json!({}), "h");
+    let imp = change(
+        "eventpipe_event_pipeline.a",
+        &["no-op"],
+        p.clone(),
+        p.clone(),
+        json!({"importing": {"id": "p"}}),
+    );
+    let adopt = change(
+        "eventpipe_event_pipeline.b",
+        &["update"],
+        p.clone(),
+        p.clone(),
+        json!({"importing": {"id": "adopt:fn"}}),
+    );
+    let same = change(
+        "eventpipe_event_pipeline.c",
+        &["no-op"],
+        p.clone(),
+        p,
+        json!({}),
+    );
+    let other = json!({"address": "random_pet.x", "mode": "managed", "type": "random_pet", "name": "x",
+        "change": {"actions": ["create"], "before": null, "after": {}}});
+    let data = json!({"address": "data.x.y", "mode": "data", "type": "x", "name": "y",
+        "change": {"actions": ["read"], "before": null, "after": {}}});
+    let s = summarize(
+        &plan("1.11.4", json!([imp, adopt, same, other, data])),
+        opts(),
+    )
+    .unwrap();
+    assert_eq!(s.pipelines.len(), 2);
+    assert_eq!(s.unchanged_pipelines, 1);
+    assert!(matches!(
+        s.pipelines[0].action,
+        PipelineAction::Import { .. }
+    ));
+    assert!(matches!(
+        s.pipelines[1].action,
+        PipelineAction::Adopt { .. }
+    ));
+    let md = render(&s, Format::Markdown);
+    assert!(
+        md.contains("Other resources: 1 (1 to create) of type `random_pet`."),
+        "{md}"
+    );
+    assert!(
+        md.contains("import `p`") && md.contains("adopt `adopt:fn`, then update in place"),
+        "{md}"
+    );
+}
+
+#[test]
+fn values_known_after_apply_are_said_so() {
+    let before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = before.clone();
+    after["policy_json"] = Json::Null;
+    after["on_failure"] = Json::Null;
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({"after_unknown": {"policy_json": true, "on_failure": true}}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    assert!(
+        s.iam_widening(),
+        "an unknown policy cannot be shown not to widen"
+    );
+    let md = render(&s, Format::Markdown);
+    assert!(md.contains("known only after apply"), "{md}");
+    assert!(
+        md.contains("| `on_failure` | (not set) | (known after apply) |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_markdown_value_cannot_break_out_of_its_code_span_or_table() {
+    let before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = before.clone();
+    after["function"]["handler"] = json!("a`b|c\nd");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({}),
+    );
+    let md = render(
+        &summarize(&plan("1.11.4", json!([c])), opts()).unwrap(),
+        Format::Markdown,
+    );
+    let row = md.lines().find(|l| l.contains("function.handler")).unwrap();
+    assert!(row.contains("``") && row.contains("\\|"), "{row}");
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = summarize(&bytes, opts()).map(|s| render(&s, Format::Markdown));
+    }
+
+    #[test]
+    fn random_json_never_panics(v in json_value()) {
+        for doc in [v.clone(), json!({"format_version": "1.2", "planned_values": {}, "resource_changes": v})] {
+            let text = doc.to_string();
+            if let Ok(s) = summarize(text.as_bytes(), opts()) {
+                let _ = render(&s, Format::Text);
+            }
+        }
+    }
+
+    #[test]
+    fn mangled_pipeline_changes_never_panic(v in json_value(), key in "[a-z_]{1,16}") {
+        let mut p = pipeline("p", 512, &["data/"], json!({}), "h");
+        p[key.as_str()] = v.clone();
+        p["function"][key.as_str()] = v.clone();
+        let c = change("eventpipe_event_pipeline.p", &["update"], pipeline("p", 1, &[], json!({}), "x"), p,
+            json!({"after_unknown": v.clone(), "after_sensitive": v}));
+        if let Ok(s) = summarize(&plan("1.11.4", json!([c])), opts()) {
+            let _ = render(&s, Format::Markdown);
+        }
+    }
+}
+
+fn json_value() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[a-z_:/*`|]{0,12}".prop_map(Json::String),
+        Just(json!(["delete", "create"])),
+        Just(json!("eventpipe_event_pipeline")),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    Just("address".to_owned()),
+                    Just("type".to_owned()),
+                    Just("change".to_owned()),
+                    Just("actions".to_owned()),
+                    Just("before".to_owned()),
+                    Just("after".to_owned()),
+                    Just("trigger".to_owned()),
+                    Just("policy_json".to_owned()),
+                    "[a-z_]{1,10}"
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Json::Object(m.into_iter().collect())),
+        ]
+    })
+}
