@@ -24,9 +24,10 @@ use super::ownership::{
 use super::parts::{Part, PartSet};
 use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
+use super::source::Source;
 use super::state::{
-    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, Known, Logs, OnFailure, Planning, QueueBlock, State,
-    StreamBlock, Trigger,
+    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, Known, Logs, OnFailure, Planning, QueueBlock,
+    SourceFiles, State, StreamBlock, Trigger, listed_files,
 };
 use super::{naming, policy};
 
@@ -78,6 +79,16 @@ fn own_tags(
     (!own.is_empty()).then_some(own)
 }
 
+/// What an import records of the source files: those of the source
+/// directory the function's tags name, when they still hash to the code
+/// deployed; otherwise none, and the next plan lists every file as added.
+fn recorded_files(source_dir: Option<&str>, deployed_hash: &str) -> (SourceFiles, i64) {
+    match Source::of(source_dir).digest() {
+        Some(Ok(d)) if d.hash == deployed_hash => listed_files(d.files),
+        _ => (SourceFiles::new(), 0),
+    }
+}
+
 fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
     let st = &f.settings;
     Function {
@@ -124,6 +135,11 @@ async fn import_own(
         .cloned()
         .unwrap_or_else(|| naming::role_name(name));
     let create_bucket = !f.tags.contains_key(UNMANAGED_BUCKET_TAG);
+    let source_code_hash = f.tags.get(SOURCE_HASH_TAG).cloned().unwrap_or_default();
+    let (source_files, source_file_count) = recorded_files(
+        f.tags.get(SOURCE_DIR_TAG).map(String::as_str),
+        &source_code_hash,
+    );
     let mut skeleton = State {
         id: name.to_owned(),
         name: name.to_owned(),
@@ -146,7 +162,9 @@ async fn import_own(
         function_name,
         function_arn: f.arn.clone(),
         s3_permission_id: naming::PERMISSION_SID.to_owned(),
-        source_code_hash: f.tags.get(SOURCE_HASH_TAG).cloned().unwrap_or_default(),
+        source_code_hash,
+        source_files,
+        source_file_count,
         policy_json: String::new(),
         notification_ids: Vec::new(),
         backfill: false,
@@ -390,6 +408,8 @@ async fn adopt(
         s3_permission_id: sid,
         // Unknown: the first plan compares the package with the deployed code.
         source_code_hash: String::new(),
+        source_files: SourceFiles::new(),
+        source_file_count: 0,
         policy_json: pipeline_policy?.unwrap_or_default(),
         notification_ids: mine.iter().map(|n| n.id.clone()).collect(),
         backfill: false,

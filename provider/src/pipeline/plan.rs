@@ -13,7 +13,7 @@ use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
 use super::defaults::DEFAULT_RETENTION_DAYS;
 use super::source::Source;
-use super::state::{DELIVERY_QUEUE, Known, Planning, State, attr, path};
+use super::state::{self, DELIVERY_QUEUE, Known, Planning, State, attr, path};
 use super::{naming, policy};
 
 /// What planning needs to know about where the pipeline goes.
@@ -146,16 +146,24 @@ pub fn plan(
     };
 
     // The code hash: computed from the files now, so edits show in the plan.
-    s.source_code_hash = match source.hash() {
-        Some(Ok(h)) => Field::Known(h),
+    // The files too, so the plan names the ones that changed.
+    (s.source_code_hash, s.source_files, s.source_file_count) = match source.digest() {
+        Some(Ok(d)) => {
+            let (files, count) = state::listed_files(d.files);
+            (
+                Field::Known(d.hash),
+                Field::Known(files),
+                Field::Known(count),
+            )
+        }
         Some(Err(e)) => {
             diags.push(
                 Diagnostic::error("Cannot read the function's source", e.to_string())
                     .at(path::function(attr::SOURCE_DIR)),
             );
-            Field::Unknown
+            (Field::Unknown, Field::Unknown, Field::Unknown)
         }
-        None => Field::Unknown,
+        None => (Field::Unknown, Field::Unknown, Field::Unknown),
     };
 
     // The exact inline policy the role gets.
@@ -514,6 +522,11 @@ mod tests {
             s.policy_json
         );
         assert_eq!(s.source_code_hash.len(), 64);
+        // Each file by the start of its content's SHA-256, as sha256sum prints it.
+        let app = std::fs::read(src.path().join("app.py")).unwrap();
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&app));
+        assert_eq!(s.source_files.get("app.py"), Some(&sha[..12].to_owned()));
+        assert_eq!(s.source_file_count, 1);
         assert_eq!(s.tags_all.get("team").map(String::as_str), Some("data"));
         assert_eq!(s.trigger[0].events, ["s3:ObjectCreated:*"]);
     }
@@ -584,7 +597,7 @@ mod tests {
     }
 
     #[test]
-    fn editing_a_handler_file_changes_only_the_hash() {
+    fn editing_a_handler_file_changes_only_the_hash_and_that_files_entry() {
         let src = source();
         let cfg = config("orders", src.path().to_str().unwrap(), Some("my-bucket"));
         let first = planned(None, &cfg).state.known().unwrap();
@@ -597,8 +610,12 @@ mod tests {
         assert!(second.requires_replace.is_empty());
         let second = second.state.known().unwrap();
         assert_ne!(second.source_code_hash, first.source_code_hash);
+        assert_ne!(second.source_files["app.py"], first.source_files["app.py"]);
+        assert_eq!(second.source_files.len(), 1);
+        assert_eq!(second.source_file_count, 1);
         let mut same = second.clone();
         same.source_code_hash = first.source_code_hash.clone();
+        same.source_files = first.source_files.clone();
         assert_eq!(same, first);
     }
 

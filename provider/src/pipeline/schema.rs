@@ -13,7 +13,7 @@ use super::{runtimes, validate};
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub fn schema() -> Schema {
     Schema {
@@ -139,6 +139,15 @@ pub fn schema() -> Schema {
         .attr(Attribute::string(attr::S3_PERMISSION_ID).computed().describe(
             "Statement id of the function permission that lets S3 (only for this bucket and \
              account) invoke the function. Empty when the permission went missing.",
+        ))
+        .attr(Attribute::string_map(attr::SOURCE_FILES).computed().describe(
+            "The files of `function.source_dir` as packaged: each path in the package mapped \
+             to the first 12 hex digits of the SHA-256 of its content, with `+x` for an \
+             executable file. A plan shows which files changed. Past 1000 files the map is \
+             empty and only `source_file_count` is kept, so the state stays small.",
+        ))
+        .attr(Attribute::number(attr::SOURCE_FILE_COUNT).computed().describe(
+            "How many files `function.source_dir` packages, listed in `source_files` or not.",
         ))
         .attr(Attribute::string(attr::SOURCE_CODE_HASH).computed().describe(
             "SHA-256 (hex) of the packaged source: every file under `function.source_dir` \

@@ -99,11 +99,50 @@ impl Source {
     /// The content hash, or why it cannot be computed; `None` when the
     /// directory is not known yet.
     pub fn hash(&self) -> Option<Result<String, Arc<SourceError>>> {
+        self.digest().map(|r| r.map(|d| d.hash))
+    }
+
+    /// The content hash and each file's short hash, from one read of the
+    /// files; `None` when the directory is not known yet.
+    pub fn digest(&self) -> Option<Result<SourceDigest, Arc<SourceError>>> {
         self.scanned.as_ref().map(|r| match r {
-            Ok(tree) => tree_hash(tree).map_err(Arc::new),
+            Ok(tree) => tree_digest(tree).map_err(Arc::new),
             Err(e) => Err(Arc::clone(e)),
         })
     }
+}
+
+/// What a plan records of a source tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceDigest {
+    /// [`tree_hash`].
+    pub hash: String,
+    /// Package path → [`short_hash`], in package order.
+    pub files: Vec<(String, String)>,
+}
+
+/// A file's short hash: the first 12 hex digits of the SHA-256 of its
+/// content (what `sha256sum` prints), and `+x` when it is executable.
+pub fn short_hash(digest: &[u8; 32], executable: bool) -> String {
+    let mut h = hex::encode(&digest[..6]);
+    if executable {
+        h.push_str("+x");
+    }
+    h
+}
+
+/// [`tree_hash`] and the files' short hashes.
+pub fn tree_digest(tree: &SourceTree) -> Result<SourceDigest, SourceError> {
+    let digests = hash_files_parallel(&tree.files)?;
+    Ok(SourceDigest {
+        hash: combine(tree, &digests),
+        files: tree
+            .files
+            .iter()
+            .zip(&digests)
+            .map(|(f, d)| (f.name.clone(), short_hash(d, f.executable)))
+            .collect(),
+    })
 }
 
 /// The files of a source directory, sorted by package path.
@@ -261,15 +300,19 @@ fn hash_file(path: &Path, buf: &mut Vec<u8>) -> Result<[u8; 32], SourceError> {
 /// result does not depend on how many.
 pub fn tree_hash(tree: &SourceTree) -> Result<String, SourceError> {
     let digests = hash_files_parallel(&tree.files)?;
+    Ok(combine(tree, &digests))
+}
+
+fn combine(tree: &SourceTree, digests: &[[u8; 32]]) -> String {
     let mut outer = Sha256::new();
     outer.update(b"eventpipe-source-v1\0");
-    for (file, digest) in tree.files.iter().zip(&digests) {
+    for (file, digest) in tree.files.iter().zip(digests) {
         outer.update(file.name.as_bytes());
         outer.update([0, u8::from(file.executable)]);
         outer.update(file.size.to_le_bytes());
         outer.update(digest);
     }
-    Ok(hex::encode(outer.finalize()))
+    hex::encode(outer.finalize())
 }
 
 fn hash_files_parallel(files: &[SourceFile]) -> Result<Vec<[u8; 32]>, SourceError> {

@@ -221,6 +221,24 @@ impl Mode for Planning {
 
 pub type Tags = BTreeMap<String, String>;
 
+/// `source_files`: package path → short hash.
+pub type SourceFiles = BTreeMap<String, String>;
+
+/// Past this many files, `source_files` is empty and only
+/// `source_file_count` is kept, so the state stays small.
+pub const MAX_LISTED_FILES: usize = 1000;
+
+/// `source_files` and `source_file_count` of a source's (path, short hash)
+/// list.
+pub fn listed_files(files: Vec<(String, String)>) -> (SourceFiles, i64) {
+    let count = i64::try_from(files.len()).unwrap_or(i64::MAX);
+    if files.len() > MAX_LISTED_FILES {
+        (SourceFiles::new(), count)
+    } else {
+        (files.into_iter().collect(), count)
+    }
+}
+
 /// The two ways S3 events reach the function.
 pub const DELIVERY_DIRECT: &str = "direct";
 pub const DELIVERY_QUEUE: &str = "queue";
@@ -254,6 +272,11 @@ pub struct State<M: Mode> {
     /// Empty when the invoke permission went missing.
     pub s3_permission_id: M::Set<String>,
     pub source_code_hash: M::Set<String>,
+    /// Package path → short hash of each file of the source, so a plan names
+    /// the files that changed; empty past [`MAX_LISTED_FILES`] files.
+    pub source_files: M::Set<SourceFiles>,
+    /// How many files the source has (listed or not).
+    pub source_file_count: M::Set<i64>,
     /// Empty when the inline policy went missing.
     pub policy_json: M::Set<String>,
     /// The ids of the bucket notification configurations the pipeline
@@ -580,6 +603,8 @@ impl<M: Mode> State<M> {
             function_arn: set::<M, _>(&o, attr::FUNCTION_ARN)?,
             s3_permission_id: set::<M, _>(&o, attr::S3_PERMISSION_ID)?,
             source_code_hash: set::<M, _>(&o, attr::SOURCE_CODE_HASH)?,
+            source_files: set::<M, _>(&o, attr::SOURCE_FILES)?,
+            source_file_count: set::<M, _>(&o, attr::SOURCE_FILE_COUNT)?,
             policy_json: set::<M, _>(&o, attr::POLICY_JSON)?,
             notification_ids: set::<M, _>(&o, attr::NOTIFICATION_IDS)?,
             backfill: set::<M, _>(&o, attr::BACKFILL)?,
@@ -786,6 +811,14 @@ impl<M: Mode> State<M> {
             (
                 attr::SOURCE_CODE_HASH,
                 set_value::<M, String>(&self.source_code_hash),
+            ),
+            (
+                attr::SOURCE_FILES,
+                set_value::<M, SourceFiles>(&self.source_files),
+            ),
+            (
+                attr::SOURCE_FILE_COUNT,
+                set_value::<M, i64>(&self.source_file_count),
             ),
             (attr::POLICY_JSON, set_value::<M, String>(&self.policy_json)),
             (
@@ -996,6 +1029,15 @@ pub(crate) mod tests {
     use super::*;
     use crate::pipeline::schema;
 
+    #[test]
+    fn up_to_a_thousand_files_are_listed_and_past_that_only_counted() {
+        let files = |n: usize| (0..n).map(|i| (format!("f{i}"), "h".to_owned())).collect();
+        let (listed, count) = listed_files(files(MAX_LISTED_FILES));
+        assert_eq!((listed.len(), count), (MAX_LISTED_FILES, 1000));
+        let (listed, count) = listed_files(files(MAX_LISTED_FILES + 1));
+        assert_eq!((listed.len(), count), (0, 1001));
+    }
+
     /// A known state of pipeline `name`, as a create would record it.
     pub fn known_state(name: &str) -> State<Known> {
         State {
@@ -1015,6 +1057,8 @@ pub(crate) mod tests {
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
             s3_permission_id: "eventpipe-s3-invoke".into(),
             source_code_hash: "ab".repeat(32),
+            source_files: SourceFiles::from([("main.py".into(), "0123456789ab".into())]),
+            source_file_count: 1,
             policy_json: "{}".into(),
             notification_ids: vec![format!("eventpipe-{name}-0")],
             backfill: false,

@@ -17,7 +17,8 @@ use super::state::attr;
 type Migration = fn(&mut Map<String, Json>);
 
 /// Every migration, by the version it starts from.
-const MIGRATIONS: &[(i64, Migration)] = &[(0, v0_to_v1), (1, v1_to_v2), (2, v2_to_v3)];
+const MIGRATIONS: &[(i64, Migration)] =
+    &[(0, v0_to_v1), (1, v1_to_v2), (2, v2_to_v3), (3, v3_to_v4)];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
 /// pipeline made its bucket, owned one notification configuration per
@@ -117,6 +118,15 @@ fn v2_to_v3(state: &mut Map<String, Json>) {
     }
 }
 
+/// The source's file list (`source_files`, `source_file_count`), from the
+/// version before it: nothing was recorded. The next plan lists the files
+/// as an in-place addition (the code hash is unchanged, so nothing is
+/// uploaded), never a replacement.
+fn v3_to_v4(state: &mut Map<String, Json>) {
+    state.insert(attr::SOURCE_FILES.into(), Json::Object(Map::new()));
+    state.insert(attr::SOURCE_FILE_COUNT.into(), Json::from(0));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +175,7 @@ mod tests {
         assert!(s.on_failure.is_none() && s.logs.is_none());
         assert_eq!(s.notification_ids.len(), s.trigger.len());
         assert!(s.create_bucket && !s.backfill);
+        assert!(s.source_files.is_empty() && s.source_file_count == 0);
     }
 
     #[test]
