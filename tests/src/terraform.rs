@@ -146,13 +146,53 @@ impl Workspace {
     /// cannot start or runs past the timeout (it is then killed).
     pub fn run(&self, args: &[&str]) -> Result<Output> {
         let args = with_no_color(args);
+        let cmd = self.command(&args);
+        let label = format!("terraform-{} {}", self.terraform.label, args.join(" "));
+        self.execute(cmd, label, None)
+    }
+
+    /// Runs another program (a script, the `eventpipe` CLI) in the
+    /// workspace with the environment Terraform gets here, plus `TERRAFORM`
+    /// naming this workspace's CLI, and `stdin` as its standard input.
+    pub fn run_program(
+        &self,
+        program: &Path,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+    ) -> Result<Output> {
+        let mut cmd = self.command(&[]);
+        let mut with_program = Command::new(program);
+        with_program
+            .args(args)
+            .current_dir(self.dir())
+            .stdin(Stdio::null());
+        for key in SCRUBBED_ENV {
+            with_program.env_remove(key);
+        }
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => with_program.env(k, v),
+                None => with_program.env_remove(k),
+            };
+        }
+        with_program.env("TERRAFORM", &self.terraform.path);
+        cmd = with_program;
+        let label = format!("{} {}", program.display(), args.join(" "));
+        self.execute(cmd, label, stdin)
+    }
+
+    fn execute(&self, mut cmd: Command, label: String, stdin: Option<&[u8]>) -> Result<Output> {
         let stdout = tempfile::tempfile().context("creating a stdout capture file")?;
         let stderr = tempfile::tempfile().context("creating a stderr capture file")?;
-        let mut cmd = self.command(&args);
         cmd.stdout(stdout.try_clone()?).stderr(stderr.try_clone()?);
+        if let Some(input) = stdin {
+            let mut file = tempfile::tempfile().context("creating a stdin file")?;
+            std::io::Write::write_all(&mut file, input)?;
+            file.rewind()?;
+            cmd.stdin(file);
+        }
         let started = Instant::now();
-        let mut child = process::spawn_tied(cmd)
-            .with_context(|| format!("starting {}", self.terraform.path.display()))?;
+        let mut child = process::spawn_tied(cmd).with_context(|| format!("starting {label}"))?;
         let status = process::wait_timeout(&mut child, self.timeout)?;
         // Stop whatever is left in the group: plugins after a timeout, or
         // stray plugin processes after a normal exit.
@@ -167,7 +207,7 @@ impl Workspace {
             }
         };
         let output = Output {
-            command: format!("terraform-{} {}", self.terraform.label, args.join(" ")),
+            command: label,
             dir: self.dir().to_path_buf(),
             code: status.and_then(|s| s.code()),
             stdout: read_capture(stdout)?,

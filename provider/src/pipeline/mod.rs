@@ -13,7 +13,7 @@ mod desired;
 mod errors;
 mod execute;
 pub(crate) mod import;
-mod naming;
+pub(crate) mod naming;
 mod ops;
 mod ownership;
 pub mod package;

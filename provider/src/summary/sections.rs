@@ -360,10 +360,49 @@ fn pipeline(c: &ResourceChange, opts: Options) -> Pipeline {
 
 /// The attributes that force a replacement: the plan's `replace_paths`
 /// (1.1+), or on 1.0 the schema's force-new attributes whose value changes.
+/// There a name derived from `name` (function, role, bucket) that changes
+/// only because `name` does is left out, as the provider itself does.
 fn forced_by(c: &ResourceChange) -> Vec<String> {
     if let Some(paths) = &c.replace_paths {
         return paths.iter().map(|p| path_text(p)).collect();
     }
+    let (before, after) = (c.before.as_ref(), c.after.as_ref());
+    let names = (
+        get_str(before, &[a(attr::NAME)]),
+        get_str(after, &[a(attr::NAME)]),
+    );
+    let renamed = matches!(&names, (Some(o), Some(n)) if o != n);
+    // Partition, region and account, from the function's ARN.
+    let loc = get_str(before, &[a(attr::FUNCTION_ARN)]).and_then(|arn| {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        (parts.len() == 6).then(|| {
+            (
+                parts[1].to_owned(),
+                parts[3].to_owned(),
+                parts[4].to_owned(),
+            )
+        })
+    });
+    let derived = |attribute: &str, name: &str| -> Option<String> {
+        use crate::pipeline::naming;
+        match attribute {
+            x if x == attr::FUNCTION_NAME => Some(naming::function_name(name)),
+            x if x == attr::ROLE_NAME => Some(naming::role_name(name)),
+            x if x == attr::BUCKET_NAME => loc
+                .as_ref()
+                .map(|(p, r, acct)| naming::derived_bucket_name(name, p, acct, r)),
+            _ => None,
+        }
+    };
+    let follows_name = |attribute: &str| -> bool {
+        let (Some(old_name), Some(new_name)) = (&names.0, &names.1) else {
+            return false;
+        };
+        let p = [a(attribute)];
+        renamed
+            && get_str(before, &p) == derived(attribute, old_name)
+            && get_str(after, &p) == derived(attribute, new_name)
+    };
     schema::schema()
         .block
         .attributes
@@ -371,11 +410,10 @@ fn forced_by(c: &ResourceChange) -> Vec<String> {
         .filter(|at| at.force_new)
         .filter(|at| {
             let p = [a(at.name)];
-            let changed = get(c.before.as_ref(), &p) != get(c.after.as_ref(), &p);
-            let unknown = marked(&c.after_unknown, &p);
-            // An optional-computed name left unset shows as unknown when
-            // another one changes; only a changed known value forces.
-            changed && !unknown
+            let changed = get(before, &p) != get(after, &p);
+            // A name left unset shows as unknown when another one changes;
+            // only a changed known value forces.
+            changed && !marked(&c.after_unknown, &p) && !follows_name(at.name)
         })
         .map(|at| at.name.to_owned())
         .collect()

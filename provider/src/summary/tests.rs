@@ -178,8 +178,14 @@ fn a_secret_in_any_sensitive_setting_is_never_printed() {
 
 #[test]
 fn a_rename_is_a_replacement_forced_by_name_on_both_plan_formats() {
-    let before = pipeline("p", 512, &["data/"], json!({}), "h");
-    let after = pipeline("q", 512, &["data/"], json!({}), "h");
+    let mut before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = pipeline("q", 512, &["data/"], json!({}), "h");
+    // Names derived from `name` change with it; only `name` forces.
+    before["function_name"] = json!("p");
+    before["role_name"] = json!("p-role");
+    before["function_arn"] = json!("arn:aws:lambda:us-east-1:123456789012:function:p");
+    after["function_name"] = json!("q");
+    after["role_name"] = json!("q-role");
     // 1.1+: the plan names the path.
     let new = change(
         "eventpipe_event_pipeline.p",
@@ -215,6 +221,29 @@ fn a_rename_is_a_replacement_forced_by_name_on_both_plan_formats() {
             force_destroy: true
         }));
     }
+}
+
+#[test]
+fn on_1_0_a_changed_name_that_is_set_forces_too() {
+    let mut before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = pipeline("q", 512, &["data/"], json!({}), "h");
+    before["function_name"] = json!("p");
+    after["function_name"] = json!("custom");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["delete", "create"],
+        before,
+        after,
+        json!({}),
+    );
+    let s = summarize(&plan("1.0.3", json!([c])), opts()).unwrap();
+    assert_eq!(
+        s.pipelines[0].action,
+        PipelineAction::Replace {
+            forced_by: vec!["name".into(), "function_name".into()],
+            requested: false
+        }
+    );
 }
 
 #[test]

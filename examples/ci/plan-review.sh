@@ -1,0 +1,39 @@
+#!/bin/sh
+# Plan a Terraform configuration and summarize the plan for a review:
+#   terraform plan -out, terraform show -json, eventpipe plan-summary.
+#
+# Usage: plan-review.sh [DIR]   (DIR: the configuration, default .)
+#
+# Writes the Markdown summary to $SUMMARY_FILE (default DIR/plan-summary.md)
+# and to standard output. Exits with eventpipe plan-summary's status:
+# 0, or 11 when the plan widens a pipeline's IAM permissions
+# (--fail-on iam-widening); any other failure exits non-zero too.
+# The GitHub Actions workflow beside this script runs it, and so do the
+# project's tests, against the emulator.
+#
+# TERRAFORM and EVENTPIPE name the binaries (default: from PATH);
+# FAIL_ON overrides the kinds gated on (space-separated).
+set -eu
+
+dir="${1:-.}"
+terraform="${TERRAFORM:-terraform}"
+eventpipe="${EVENTPIPE:-eventpipe}"
+fail_on="${FAIL_ON:-iam-widening}"
+
+cd "$dir"
+summary="${SUMMARY_FILE:-$PWD/plan-summary.md}"
+
+"$terraform" plan -input=false -no-color -out=tfplan >plan.log 2>&1 || {
+    cat plan.log >&2
+    exit 1
+}
+"$terraform" show -json tfplan >plan.json
+
+set --
+for kind in $fail_on; do
+    set -- "$@" --fail-on "$kind"
+done
+status=0
+"$eventpipe" plan-summary "$@" plan.json >"$summary" || status=$?
+cat "$summary"
+exit "$status"
