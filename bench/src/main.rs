@@ -14,6 +14,7 @@ mod report;
 mod rss;
 mod startup;
 mod stats;
+mod summary;
 mod tf;
 
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ pub struct Sizes {
     pub hash_repeats: usize,
     pub scaling: Vec<usize>,
     pub scaling_repeats: usize,
+    /// Pipelines in the plan of figure 10, and its runs.
+    pub summary_pipelines: usize,
+    pub summary_repeats: usize,
     /// Figures to run (`--only 1,6`); empty = all.
     pub only: Vec<u8>,
 }
@@ -56,6 +60,8 @@ impl Sizes {
             hash_repeats: 5,
             scaling: vec![1, 10, 50, 100],
             scaling_repeats: 3,
+            summary_pipelines: 100,
+            summary_repeats: 15,
             only: Vec::new(),
         }
     }
@@ -74,6 +80,8 @@ impl Sizes {
             hash_repeats: 2,
             scaling: vec![1, 2],
             scaling_repeats: 1,
+            summary_pipelines: 5,
+            summary_repeats: 2,
             only: Vec::new(),
         }
     }
@@ -100,7 +108,7 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--only" => {
                 let list = it.next().context("--only needs figure numbers, e.g. 1,6")?;
                 for n in list.split(',') {
-                    only.push(n.trim().parse().context("--only takes numbers 1-7")?);
+                    only.push(n.trim().parse().context("--only takes figure numbers")?);
                 }
             }
             "--provider" => {

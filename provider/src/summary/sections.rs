@@ -23,6 +23,15 @@ pub struct Options {
     pub today: Day,
 }
 
+impl Options {
+    /// Judged on today's date, from the system clock.
+    pub fn today() -> Options {
+        Options {
+            today: Day::today(),
+        }
+    }
+}
+
 /// What happens to a pipeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PipelineAction {
