@@ -330,6 +330,33 @@ fn one_cli(tf: &TerraformCli, moto: &Moto) {
     let gate = summary(&ws, &["--fail-on", "replace", "plan.json"]);
     assert_eq!(gate.code, Some(12), "{label}: {gate}");
 
+    // An import block (1.5+) of the pipeline the state forgot: an import.
+    write_module(&ws, "review", 512, std::slice::from_ref(&data));
+    if tf.at_least(1, 5) {
+        ws.run_ok(&["state", "rm", ADDRESS]).expect("state rm");
+        let import = format!("\nimport {{\n  to = {ADDRESS}\n  id = \"review\"\n}}\n");
+        ws.write("main.tf", format!("{}{import}", root_hcl(moto, true)))
+            .unwrap();
+        let r = review(&ws);
+        let md = &r.markdown;
+        assert_eq!(
+            r.status,
+            Some(0),
+            "{label}: an import widens nothing\n{}",
+            r.output
+        );
+        assert!(
+            md.contains(&format!("### `{ADDRESS}` (`review`): import `review`")),
+            "{label}: {md}"
+        );
+        assert!(md.contains("1 to import"), "{label}: {md}");
+        assert_no_secret("the import summary", md);
+        golden(tf, "import", md);
+        ws.apply_auto().expect("apply the import");
+        ws.write("main.tf", root_hcl(moto, true)).unwrap();
+        assert_plan_empty(&ws, &format!("{label}: after the import"));
+    }
+
     // Removing the module deletes the pipeline and its bucket's objects.
     ws.write("main.tf", root_hcl(moto, false)).unwrap();
     let r = review(&ws);
