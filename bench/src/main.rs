@@ -8,6 +8,7 @@
 
 mod direct;
 mod figures;
+mod fixed_cost;
 mod hashing;
 mod machine;
 mod report;
@@ -100,7 +101,7 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--only" => {
                 let list = it.next().context("--only needs figure numbers, e.g. 1,6")?;
                 for n in list.split(',') {
-                    only.push(n.trim().parse().context("--only takes numbers 1-7")?);
+                    only.push(n.trim().parse().context("--only takes figure numbers")?);
                 }
             }
             "--provider" => {
