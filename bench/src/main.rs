@@ -1,4 +1,5 @@
-//! `cargo run --release -p bench [-- --quick] [--only 1,6] [--out FILE] [--provider BIN]`
+//! `cargo run --release -p bench [-- --quick] [--only 1,6] [--out FILE] [--provider BIN]
+//! [--baseline-provider BIN]`
 //!
 //! Measures the seven figures of the performance issue in one run, each
 //! beside a baseline measured in the same run, and writes `BENCHMARKS.md`
@@ -7,6 +8,7 @@
 //! runs it to prove the bench works, without looking at the numbers.
 
 mod direct;
+mod existing_bucket;
 mod figures;
 mod fixed_cost;
 mod hashing;
@@ -84,6 +86,8 @@ pub struct Opts {
     pub sizes: Sizes,
     pub out: PathBuf,
     pub provider: PathBuf,
+    /// The 0.1.0 provider, for figure 8's same-run baseline.
+    pub baseline_provider: Option<PathBuf>,
     pub command: String,
 }
 
@@ -93,6 +97,7 @@ fn parse(args: &[String]) -> Result<Opts> {
     let mut out = root.join("BENCHMARKS.md");
     let mut provider = tests::tools::target_dir().join("release/terraform-provider-eventpipe");
     let mut only = Vec::new();
+    let mut baseline_provider = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -107,8 +112,15 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--provider" => {
                 provider = PathBuf::from(it.next().context("--provider needs a binary")?)
             }
+            "--baseline-provider" => {
+                let bin = PathBuf::from(it.next().context("--baseline-provider needs a binary")?);
+                if !bin.is_file() {
+                    bail!("baseline provider binary {} not found", bin.display());
+                }
+                baseline_provider = Some(bin.canonicalize()?);
+            }
             other => bail!(
-                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN]"
+                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN] [--baseline-provider BIN]"
             ),
         }
     }
@@ -128,6 +140,7 @@ fn parse(args: &[String]) -> Result<Opts> {
         sizes,
         out,
         provider: provider.canonicalize()?,
+        baseline_provider,
         command,
     })
 }
