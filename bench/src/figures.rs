@@ -87,6 +87,9 @@ pub fn run_all(opts: &Opts) -> Result<()> {
             &mut rep,
         )?;
     }
+    if wanted(9) {
+        crate::critical_parts::figure_9(sizes, &moto, src.path(), &mut rep)?;
+    }
     if wanted(12) {
         crate::fixed_cost::figure_12(sizes, &terraform, &moto, &mirror, src.path(), &mut rep)?;
     }
