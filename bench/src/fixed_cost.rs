@@ -20,6 +20,9 @@ use crate::{Sizes, tf};
 /// One provider process of a traced plan, as Terraform's log shows it.
 #[derive(Debug, Default, Clone)]
 pub struct Process {
+    /// `configuring client automatic mTLS` → `starting plugin`: Terraform
+    /// making its client certificate for this process.
+    pub mtls: f64,
     /// `starting plugin` → `using plugin` (spawn, handshake line, Terraform's client set-up).
     pub start: f64,
     /// `using plugin` → `Close` (the requests, and Terraform's work between them).
@@ -36,7 +39,7 @@ pub struct Process {
 
 impl Process {
     pub fn lifetime(&self) -> f64 {
-        self.start + self.serving + self.stop
+        self.mtls + self.start + self.serving + self.stop
     }
 
     /// What the process is for, by its requests.
@@ -59,6 +62,10 @@ pub struct Trace {
     pub total: f64,
     /// First log line to the first `starting plugin`.
     pub before_first_start: f64,
+    /// From `fillMetaCache: including … as a candidate package` to the next
+    /// line: Terraform hashing the installed provider package to check it
+    /// against the lock file's hashes, on every command.
+    pub package_check: f64,
     pub processes: Vec<Process>,
 }
 
@@ -88,15 +95,33 @@ pub fn parse(log: &str) -> Result<Trace> {
     let mut trace = Trace::default();
     let (mut first, mut last) = (None, None);
     let mut current: Option<(Process, f64, Option<f64>, Option<f64>)> = None;
+    let mut mtls: Option<f64> = None;
+    let mut candidate: Option<f64> = None;
     for line in log.lines() {
         let Some(t) = stamp(line) else { continue };
         first.get_or_insert(t);
         last = Some(t);
+        if let Some(c) = candidate.take() {
+            trace.package_check += t - c;
+        }
+        if line.contains("fillMetaCache: including") {
+            candidate = Some(t);
+            continue;
+        }
+        if line.contains("provider: configuring client automatic mTLS") {
+            mtls = Some(t);
+            continue;
+        }
         if line.contains("provider: starting plugin:") {
+            let began = mtls.take().unwrap_or(t);
             if trace.processes.is_empty() && current.is_none() {
-                trace.before_first_start = t - first.unwrap_or(t);
+                trace.before_first_start = began - first.unwrap_or(began);
             }
-            current = Some((Process::default(), t, None, None));
+            let p = Process {
+                mtls: t - began,
+                ..Process::default()
+            };
+            current = Some((p, t, None, None));
             continue;
         }
         let Some((p, started, serving, closed)) = current.as_mut() else {
@@ -217,15 +242,16 @@ pub fn figure_12(
          run of each.\n\n\
          Breakdown: {} more plans of one pipeline with `TF_LOG=trace` (Terraform's log with \
          the provider's lines in it, millisecond timestamps). Terraform started the provider \
-         {starts} times in each plan{}. Per process, the time from Terraform's `starting \
-         plugin` to `using plugin` (spawn, handshake, Terraform's gRPC client), from there to \
+         {starts} times in each plan{}. Per process, Terraform's making of its client \
+         certificate (`configuring client automatic mTLS` to `starting plugin`), the time \
+         from `starting plugin` to `using plugin` (spawn, handshake, Terraform's gRPC client), from there to \
          `Close` (the requests and Terraform's work between them), and from `Close` to \
          `plugin exited` (Shutdown, exit, reaping); then each request the provider handled, \
          with the provider's own time for it (its `request handled` line, `elapsed_us`). \
          Medians over the traced runs; tracing itself slows Terraform down, so the traced \
          total is longer than the timed one.\n\n\
-         | Process | Start | Serving | Stop | Lifetime | Requests (the provider's own time) |\n\
-         |---|---|---|---|---|---|\n",
+         | Process | mTLS certificate | Start | Serving | Stop | Lifetime | Requests (the provider's own time) |\n\
+         |---|---|---|---|---|---|---|\n",
         sizes.pipelines,
         traces.len(),
         if same_shape {
@@ -287,9 +313,10 @@ pub fn figure_12(
             .join(", ");
         let _ = writeln!(
             body,
-            "| {} ({}) | {} | {} | {} | {} | {rpcs} |",
+            "| {} ({}) | {} | {} | {} | {} | {} | {rpcs} |",
             i + 1,
             p.purpose(),
+            Unit::Ms.fmt(of(&|p| p.mtls).median()),
             Unit::Ms.fmt(of(&|p| p.start).median()),
             Unit::Ms.fmt(of(&|p| p.serving).median()),
             Unit::Ms.fmt(of(&|p| p.stop).median()),
@@ -316,14 +343,19 @@ pub fn figure_12(
     );
     let totals = Samples(traces.iter().map(|t| t.total).collect());
     let before = Samples(traces.iter().map(|t| t.before_first_start).collect());
+    let check = Samples(traces.iter().map(|t| t.package_check).collect());
+    let binary = std::fs::metadata(mirror_binary(mirror))
+        .map(|m| m.len() as f64)
+        .unwrap_or(f64::NAN);
     let _ = write!(
         body,
         "\nInside ConfigureProvider, building the SDK configuration (credential and region \
          chains) and the service clients: {}. Inside the first PlanResourceChange of a \
          process, the account lookup (`sts:GetCallerIdentity`, once per process): {}.\n\n\
          Traced plan, first to last log line: {} (baseline, 1 `terraform_data`: {}); \
-         Terraform's work before it starts the provider the first time: {}; the provider \
-         processes' lifetimes together: {}.",
+         Terraform's work before it starts the provider the first time: {}, of which {} \
+         hashing the installed provider package ({}) to check it against the lock file, on \
+         every command; the provider processes' lifetimes together: {}.",
         if sdk.len() > 0 {
             sdk.show(Unit::Ms)
         } else {
@@ -337,10 +369,17 @@ pub fn figure_12(
         totals.show(Unit::Ms),
         base_totals.show(Unit::Ms),
         before.show(Unit::Ms),
+        check.show(Unit::Ms),
+        Unit::Mb.fmt(binary),
         lifetimes.show(Unit::Ms),
     );
     rep.section("12. The fixed cost of a plan", body);
     Ok(())
+}
+
+/// The provider binary inside a mirror.
+fn mirror_binary(mirror: &ProviderMirror) -> std::path::PathBuf {
+    mirror.root().join(tests::mirror::package_path())
 }
 
 fn plural(n: usize) -> &'static str {
@@ -353,6 +392,9 @@ mod trace_log {
 
     const LOG: &str = "\
 2026-12-02T00:57:06.427Z [INFO]  Terraform version: 1.11.4
+2026-12-02T00:57:06.435Z [TRACE] providercache.fillMetaCache: including .terraform/providers/x as a candidate package for y
+2026-12-02T00:57:06.519Z [DEBUG] checking for provisioner in \".\"
+2026-12-02T00:57:06.520Z [INFO]  provider: configuring client automatic mTLS
 2026-12-02T00:57:06.527Z [DEBUG] provider: starting plugin: path=x args=[x]
 2026-12-02T00:57:06.530Z [DEBUG] provider: plugin started: path=x pid=1
 2026-12-02T00:57:06.536Z [DEBUG] provider: using plugin: version=6
@@ -376,9 +418,11 @@ mod trace_log {
     fn a_trace_reads_as_processes_and_requests() {
         let t = parse(LOG).unwrap();
         assert!((t.total - 0.249).abs() < 1e-6, "{t:?}");
-        assert!((t.before_first_start - 0.100).abs() < 1e-6);
+        assert!((t.before_first_start - 0.093).abs() < 1e-6);
+        assert!((t.package_check - 0.084).abs() < 1e-6);
         assert_eq!(t.processes.len(), 2);
         let first = &t.processes[0];
+        assert!((first.mtls - 0.007).abs() < 1e-6);
         assert!((first.start - 0.009).abs() < 1e-6);
         assert!((first.serving - 0.006).abs() < 1e-6);
         assert!((first.stop - 0.010).abs() < 1e-6);
