@@ -25,6 +25,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl Clients {
@@ -44,6 +46,8 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
         }
     }
 }
@@ -426,6 +430,17 @@ impl InProcess {
     /// Plans the bench pipeline `name` (untimed), then creates it and
     /// returns how long the create (ApplyResourceChange) took.
     pub async fn create(&self, name: &str, source_dir: &Path) -> Result<Duration> {
+        self.create_with(name, source_dir, false).await
+    }
+
+    /// [`InProcess::create`], with an `on_failure {}` block (the failure
+    /// queue and the invoke configuration) when `on_failure` is set.
+    pub async fn create_with(
+        &self,
+        name: &str,
+        source_dir: &Path,
+        on_failure: bool,
+    ) -> Result<Duration> {
         let schema = provider::schemas()
             .resource(TYPE)
             .context("resource schema")?;
@@ -462,6 +477,13 @@ impl InProcess {
         set(&mut trigger, "filter_prefix", Value::from("in/"));
         set(&mut trigger, "filter_suffix", Value::from(".json"));
         set(&mut cfg, "trigger", Value::List(vec![trigger]));
+        if on_failure {
+            let block_ty = ty
+                .attribute_type("on_failure")
+                .context("on_failure block")?;
+            let block = Value::null_object(block_ty).context("on_failure object")?;
+            set(&mut cfg, "on_failure", block);
+        }
 
         let planned = self
             .provider

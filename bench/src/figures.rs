@@ -69,8 +69,32 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     if wanted(7) {
         figure_7(sizes, &terraform, &moto, &rss, src.path(), &mut rep)?;
     }
+    if wanted(8) {
+        let dir = tempfile::Builder::new()
+            .prefix("eventpipe-bench-baseline-")
+            .tempdir()?;
+        let baseline = match &opts.baseline_provider {
+            Some(bin) => Some(ProviderMirror::create(dir.path(), bin)?),
+            None => None,
+        };
+        crate::existing_bucket::figure_8(
+            sizes,
+            &terraform,
+            &moto,
+            &mirror,
+            baseline.as_ref(),
+            src.path(),
+            &mut rep,
+        )?;
+    }
+    if wanted(9) {
+        crate::critical_parts::figure_9(sizes, &moto, src.path(), &mut rep)?;
+    }
     if wanted(10) {
         crate::summary::figure_10(opts, &terraform, &moto, &mirror, &mut rep)?;
+    }
+    if wanted(12) {
+        crate::fixed_cost::figure_12(sizes, &terraform, &moto, &mirror, src.path(), &mut rep)?;
     }
 
     rep.section(

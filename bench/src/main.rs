@@ -1,4 +1,5 @@
-//! `cargo run --release -p bench [-- --quick] [--only 1,6] [--out FILE] [--provider BIN]`
+//! `cargo run --release -p bench [-- --quick] [--only 1,6] [--out FILE] [--provider BIN]
+//! [--baseline-provider BIN]`
 //!
 //! Measures the seven figures of the performance issue in one run, each
 //! beside a baseline measured in the same run, and writes `BENCHMARKS.md`
@@ -6,8 +7,11 @@
 //! the command). `--quick` uses small sizes and few repeats: the test suite
 //! runs it to prove the bench works, without looking at the numbers.
 
+mod critical_parts;
 mod direct;
+mod existing_bucket;
 mod figures;
+mod fixed_cost;
 mod hashing;
 mod machine;
 mod report;
@@ -91,6 +95,8 @@ pub struct Opts {
     pub sizes: Sizes,
     pub out: PathBuf,
     pub provider: PathBuf,
+    /// The 0.1.0 provider, for figure 8's same-run baseline.
+    pub baseline_provider: Option<PathBuf>,
     pub command: String,
 }
 
@@ -100,6 +106,7 @@ fn parse(args: &[String]) -> Result<Opts> {
     let mut out = root.join("BENCHMARKS.md");
     let mut provider = tests::tools::target_dir().join("release/terraform-provider-eventpipe");
     let mut only = Vec::new();
+    let mut baseline_provider = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -114,8 +121,15 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--provider" => {
                 provider = PathBuf::from(it.next().context("--provider needs a binary")?)
             }
+            "--baseline-provider" => {
+                let bin = PathBuf::from(it.next().context("--baseline-provider needs a binary")?);
+                if !bin.is_file() {
+                    bail!("baseline provider binary {} not found", bin.display());
+                }
+                baseline_provider = Some(bin.canonicalize()?);
+            }
             other => bail!(
-                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN]"
+                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN] [--baseline-provider BIN]"
             ),
         }
     }
@@ -135,6 +149,7 @@ fn parse(args: &[String]) -> Result<Opts> {
         sizes,
         out,
         provider: provider.canonicalize()?,
+        baseline_provider,
         command,
     })
 }

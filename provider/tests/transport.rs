@@ -251,6 +251,15 @@ async fn terraform_like_client_talks_to_the_provider_and_shutdown_exits_cleanly(
             .contains_key("eventpipe_event_pipeline"),
         "the resource schema is served"
     );
+    let caps = schema.server_capabilities.expect("server capabilities");
+    assert!(
+        caps.get_provider_schema_optional,
+        "Terraform may keep the schema for the run and skip asking later processes"
+    );
+    assert!(
+        !caps.plan_destroy,
+        "destroys are planned by Terraform, not sent to the provider"
+    );
 
     timeout(GrpcControllerClient::new(channel).shutdown(Empty {}))
         .await

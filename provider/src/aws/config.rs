@@ -167,12 +167,17 @@ impl AwsClients {
     pub async fn account_id(&self) -> Result<String, AwsError> {
         self.account_id
             .get_or_try_init(|| async {
+                let started = std::time::Instant::now();
                 let out = self
                     .sts
                     .get_caller_identity()
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+                tracing::debug!(
+                    elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    "account looked up (sts:GetCallerIdentity)"
+                );
                 out.account.ok_or_else(|| {
                     AwsError::Unexpected("GetCallerIdentity returned no account".into())
                 })

@@ -96,8 +96,15 @@ impl tfsdk::Provider for EventpipeProvider {
                 return diags;
             }
         };
+        let started = std::time::Instant::now();
         let aws = match AwsClients::connect(&settings.aws).await {
-            Ok(a) => a,
+            Ok(a) => {
+                tracing::debug!(
+                    elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    "AWS SDK configuration and clients built"
+                );
+                a
+            }
             Err(e) => {
                 diags.push(Diagnostic::error(
                     "Cannot configure AWS access",

@@ -258,8 +258,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(pb::ServerCapabilities {
+                // Destroys are planned by Terraform itself; saying true would
+                // only add a PlanResourceChange per destroyed resource.
                 plan_destroy: false,
-                get_provider_schema_optional: false,
+                // The schemas are static: Terraform >= 1.6 keeps the first
+                // answer for the whole run and asks the later processes of
+                // the same run (validate, plan, apply walks) no more.
+                get_provider_schema_optional: true,
                 move_resource_state: false,
             }),
         }))

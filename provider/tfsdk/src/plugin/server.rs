@@ -386,12 +386,20 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let path = request.uri().path().to_owned();
+        let started = std::time::Instant::now();
         let future = std::panic::catch_unwind(AssertUnwindSafe(|| self.0.call(request)));
         Box::pin(async move {
             let outcome = match future {
                 Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
                 Err(payload) => Err(payload),
             };
+            // The provider's own time per request, for TF_LOG=debug
+            // (`BENCHMARKS.md` figure 12 reads it).
+            tracing::debug!(
+                rpc = %path,
+                elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "request handled"
+            );
             outcome.unwrap_or_else(|_| {
                 tracing::error!(rpc = %path, "the provider panicked while handling a request");
                 Ok(tonic::Status::internal(format!(
