@@ -28,6 +28,7 @@ pub mod mirror;
 pub mod moto;
 pub mod process;
 pub mod provider_bin;
+pub mod release;
 pub mod terraform;
 pub mod tools;
 
