@@ -19,7 +19,7 @@ DIST         ?= dist
 
 -include mk/tools.mk
 
-.PHONY: help build release mirror install install-bin test unit e2e fmt lint docs bench demo tools clean
+.PHONY: help build release release-build mirror install install-bin test unit e2e fmt lint docs bench demo tools clean
 
 help:
 	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
@@ -33,17 +33,24 @@ build:
 	cargo build -p terraform-provider-eventpipe
 
 # The archives of $(PROFILE) binaries (`make release PROFILE=debug` packs the
-# debug build the test suite uses). The packer, xtask, is always built with
-# --release: a debug zlib takes ~30 s to deflate the debug binary.
-release:
-	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe --bin eventpipe
+# debug build the test suite uses; NO_BUILD=1 packs what is built, building
+# nothing). The packer, xtask, is always built with --release: a debug zlib
+# takes ~30 s to deflate the debug binary.
+release: $(if $(NO_BUILD),,release-build)
 	cargo run -q --release -p xtask -- release --version "$(VERSION)" --os-arch "$(OS_ARCH)" \
 	  --bin-dir "$(BIN_DIR)" --out "$(DIST)"
 
+release-build:
+	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe --bin eventpipe
+
 # A static network mirror: serve DIR over HTTPS and give Terraform
 # provider_installation { network_mirror { url = "https://HOST/" } }.
+ifneq ($(filter mirror,$(MAKECMDGOALS)),)
+ifeq ($(DIR),)
+$(error usage: make mirror DIR=path/to/mirror)
+endif
+endif
 mirror: release
-	@if [ -z "$(DIR)" ]; then echo "usage: make mirror DIR=path/to/mirror" >&2; exit 2; fi
 	cargo run -q --release -p xtask -- mirror --version "$(VERSION)" --dist "$(DIST)" --out "$(DIR)"
 
 install:

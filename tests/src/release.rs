@@ -5,6 +5,8 @@
 //! ~7 minutes on 2 cores, and `make test` must not pay it. The packing,
 //! hashing and layout are the same code whichever profile built the
 //! binaries (only the packer, xtask, is built with `--release`, once).
+//! `NO_BUILD=1` packs the binaries as the suite built them: a build from
+//! here could relink the provider other end-to-end tests are running.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,6 +21,7 @@ pub fn make_release(dist: &Path, envs: &[(&str, &Path)]) -> Result<String> {
     let mut cmd = make();
     cmd.arg("release")
         .arg("PROFILE=debug")
+        .arg("NO_BUILD=1")
         .arg(format!("DIST={}", dist.display()))
         .env_remove("GPG_FINGERPRINT");
     for (key, value) in envs {
@@ -32,6 +35,7 @@ pub fn make_mirror(dist: &Path, dir: &Path) -> Result<String> {
     let mut cmd = make();
     cmd.arg("mirror")
         .arg("PROFILE=debug")
+        .arg("NO_BUILD=1")
         .arg(format!("DIST={}", dist.display()))
         .arg(format!("DIR={}", dir.display()))
         .env_remove("GPG_FINGERPRINT");

@@ -224,6 +224,7 @@ fn make_release_signed(dist: &Path, gnupg_home: &Path, fingerprint: &str) -> Str
         .arg("--no-print-directory")
         .arg("release")
         .arg("PROFILE=debug")
+        .arg("NO_BUILD=1")
         .arg(format!("DIST={}", dist.display()))
         .env("GNUPGHOME", gnupg_home)
         .env("GPG_FINGERPRINT", fingerprint)
