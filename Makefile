@@ -4,30 +4,54 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-VERSION      := 0.1.0
+# One version, the provider crate's.
+VERSION      := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' provider/Cargo.toml | head -n 1)
 OS_ARCH      := $(shell uname -s | tr A-Z a-z)_$(subst x86_64,amd64,$(subst aarch64,arm64,$(shell uname -m)))
 PLUGIN_DIR   ?= $(HOME)/.terraform.d/plugins
 INSTALL_DIR  := $(PLUGIN_DIR)/registry.terraform.io/eventpipe/eventpipe/$(VERSION)/$(OS_ARCH)
 # Tests and the demo share the debug build; `make install` ships release.
 PROFILE      ?= release
 CARGO_FLAGS  := $(if $(filter release,$(PROFILE)),--release,)
-BIN          := target/$(if $(filter release,$(PROFILE)),release,debug)/terraform-provider-eventpipe
+BIN_DIR      := target/$(if $(filter release,$(PROFILE)),release,debug)
+BIN          := $(BIN_DIR)/terraform-provider-eventpipe
+# Where `make release` writes its archives.
+DIST         ?= dist
 
 -include mk/tools.mk
 
-.PHONY: help build release install install-bin test unit e2e fmt lint docs bench demo tools clean
+.PHONY: help build release release-build mirror install install-bin test unit e2e fmt lint docs bench demo tools clean
 
 help:
 	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
 	@echo "make test     the whole suite: unit, property and end-to-end tests (installs its tools)"
 	@echo "make install  build (release) and put the provider in Terraform's local plugin mirror"
+	@echo "make release  reproducible release archives, sums and manifest in dist/ (GPG_FINGERPRINT signs)"
+	@echo "make mirror DIR=path  add this release to a static provider network mirror at path"
 	@echo "make build | fmt | lint | docs | bench | tools | clean"
 
 build:
 	cargo build -p terraform-provider-eventpipe
 
-release:
-	cargo build --release -p terraform-provider-eventpipe --bin terraform-provider-eventpipe
+# The archives of $(PROFILE) binaries (`make release PROFILE=debug` packs the
+# debug build the test suite uses; NO_BUILD=1 packs what is built, building
+# nothing). The packer, xtask, is always built with --release: a debug zlib
+# takes ~30 s to deflate the debug binary.
+release: $(if $(NO_BUILD),,release-build)
+	cargo run -q --release -p xtask -- release --version "$(VERSION)" --os-arch "$(OS_ARCH)" \
+	  --bin-dir "$(BIN_DIR)" --out "$(DIST)"
+
+release-build:
+	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe --bin eventpipe
+
+# A static network mirror: serve DIR over HTTPS and give Terraform
+# provider_installation { network_mirror { url = "https://HOST/" } }.
+ifneq ($(filter mirror,$(MAKECMDGOALS)),)
+ifeq ($(DIR),)
+$(error usage: make mirror DIR=path/to/mirror)
+endif
+endif
+mirror: release
+	cargo run -q --release -p xtask -- mirror --version "$(VERSION)" --dist "$(DIST)" --out "$(DIR)"
 
 install:
 	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe

@@ -9,7 +9,7 @@ TOOLS="${EVENTPIPE_TOOLS_DIR:-$ROOT/.tools}"
 PY="$TOOLS/venv/bin/python"
 BIN="${EVENTPIPE_PROVIDER_BIN:-$ROOT/target/debug/terraform-provider-eventpipe}"
 TF="${TERRAFORM:-terraform}"
-VERSION=0.1.0
+VERSION=0.2.0
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 [[ -x "$BIN" ]] || { echo "demo: build the provider first (make demo does)"; exit 1; }

@@ -21,6 +21,20 @@ pub fn render_with_mirror(mirror_root: &Path) -> String {
     )
 }
 
+/// Installs our provider only from the provider network mirror at `url`
+/// (which must end with `/`); nothing else can be installed.
+pub fn render_with_network_mirror(url: &str) -> String {
+    let url = hcl_string(url);
+    format!(
+        "provider_installation {{\n  \
+           network_mirror {{\n    \
+             url     = {url}\n    \
+             include = [\"{PROVIDER_NAMESPACE_PATTERN}\"]\n  \
+           }}\n\
+         }}\n"
+    )
+}
+
 /// A configuration for runs that need no provider (it must exist: the
 /// machine's TF_CLI_CONFIG_FILE may point at a missing file).
 pub fn render_without_providers() -> String {
@@ -58,6 +72,21 @@ mod tests {
             text.contains("exclude = [\"registry.terraform.io/eventpipe/*\"]"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_network_mirror_config_names_the_url_and_our_namespace() {
+        let text = render_with_network_mirror("https://127.0.0.1:8443/");
+        assert!(text.contains("network_mirror {"), "{text}");
+        assert!(
+            text.contains("url     = \"https://127.0.0.1:8443/\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("include = [\"registry.terraform.io/eventpipe/*\"]"),
+            "{text}"
+        );
+        assert!(!text.contains("direct"), "{text}");
     }
 
     #[test]

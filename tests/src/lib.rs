@@ -17,7 +17,8 @@
 //!
 //! Environment: `EVENTPIPE_TF_VERSIONS` (which CLIs), `EVENTPIPE_PROVIDER_BIN`
 //! (which provider binary), `EVENTPIPE_TOOLS_DIR` (where `.tools` is),
-//! `EVENTPIPE_KEEP_WORKSPACE` (keep temp dirs for debugging).
+//! `EVENTPIPE_KEEP_WORKSPACE` (keep temp dirs for debugging),
+//! `EVENTPIPE_PROVIDER_BIN_0_1_0` (a 0.1.0 binary for the upgrade test that runs it).
 
 pub mod aws;
 pub mod cli_config;
@@ -28,6 +29,7 @@ pub mod mirror;
 pub mod moto;
 pub mod process;
 pub mod provider_bin;
+pub mod release;
 pub mod terraform;
 pub mod tools;
 

@@ -18,7 +18,7 @@ pub const PROVIDER_HOST: &str = "registry.terraform.io";
 pub const PROVIDER_NAMESPACE: &str = "eventpipe";
 pub const PROVIDER_TYPE: &str = "eventpipe";
 /// The version the mirror offers; configurations may pin it.
-pub const PROVIDER_VERSION: &str = "0.1.0";
+pub const PROVIDER_VERSION: &str = "0.2.0";
 /// The `include`/`exclude` pattern for everything in our namespace.
 pub const PROVIDER_NAMESPACE_PATTERN: &str = "registry.terraform.io/eventpipe/*";
 
@@ -64,7 +64,7 @@ impl ProviderMirror {
     }
 }
 
-/// `registry.terraform.io/eventpipe/eventpipe/0.1.0/linux_amd64/terraform-provider-eventpipe_v0.1.0`
+/// `registry.terraform.io/eventpipe/eventpipe/0.2.0/linux_amd64/terraform-provider-eventpipe_v0.2.0`
 pub fn package_path() -> PathBuf {
     [
         PROVIDER_HOST,
@@ -187,12 +187,22 @@ mod tests {
         let path = package_path();
         let text = path.to_str().unwrap();
         assert!(
-            text.starts_with("registry.terraform.io/eventpipe/eventpipe/0.1.0/"),
+            text.starts_with("registry.terraform.io/eventpipe/eventpipe/0.2.0/"),
             "{text}"
         );
         assert!(
-            text.ends_with("/terraform-provider-eventpipe_v0.1.0"),
+            text.ends_with("/terraform-provider-eventpipe_v0.2.0"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn the_mirrored_version_is_the_provider_crates() {
+        let manifest = fs::read_to_string(tools::repo_root().join("provider/Cargo.toml")).unwrap();
+        let line = format!("version = \"{PROVIDER_VERSION}\"");
+        assert!(
+            manifest.lines().any(|l| l == line),
+            "provider/Cargo.toml should say {line}"
         );
     }
 

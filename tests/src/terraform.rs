@@ -58,6 +58,12 @@ impl Workspace {
         Workspace::create(terraform, Some(mirror.cli_config()))
     }
 
+    /// A workspace whose Terraform reads the CLI configuration at `cli_config`
+    /// (e.g. one with a `network_mirror`, from [`cli_config::render_with_network_mirror`]).
+    pub fn with_cli_config(terraform: &TerraformCli, cli_config: &Path) -> Result<Workspace> {
+        Workspace::create(terraform, Some(cli_config))
+    }
+
     /// A workspace for configurations that use no provider at all.
     pub fn without_provider(terraform: &TerraformCli) -> Result<Workspace> {
         Workspace::create(terraform, None)

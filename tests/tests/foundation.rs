@@ -15,7 +15,7 @@ fn init_schema_validate_and_plan_work_on_every_supported_cli() {
         let init = ws.init().unwrap();
         assert!(init.success(), "{init}");
         assert!(
-            init.contains("eventpipe/eventpipe v0.1.0"),
+            init.contains("eventpipe/eventpipe v0.2.0"),
             "init should install our provider from the mirror:\n{init}"
         );
 

@@ -293,7 +293,7 @@ fn init_installs_the_provider_from_the_filesystem_mirror() {
         let init = ws.init().unwrap();
         assert!(
             init.stdout
-                .contains("Installing eventpipe/eventpipe v0.1.0"),
+                .contains("Installing eventpipe/eventpipe v0.2.0"),
             "{init}"
         );
         let lock = ws.read(".terraform.lock.hcl").unwrap();
@@ -301,6 +301,6 @@ fn init_installs_the_provider_from_the_filesystem_mirror() {
             lock.contains("provider \"registry.terraform.io/eventpipe/eventpipe\""),
             "{lock}"
         );
-        assert!(lock.contains("version     = \"0.1.0\""), "{lock}");
+        assert!(lock.contains("version     = \"0.2.0\""), "{lock}");
     }
 }

@@ -54,7 +54,7 @@ fn a_plain_terraform_init_finds_the_installed_provider() {
         let text = process_text(&init);
         assert!(init.status.success(), "{}: {text}", tf.label);
         assert!(
-            text.contains("Installed eventpipe/eventpipe v0.1.0"),
+            text.contains("Installed eventpipe/eventpipe v0.2.0"),
             "{}: {text}",
             tf.label
         );

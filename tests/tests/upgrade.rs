@@ -469,3 +469,124 @@ fn a_state_written_by_0_1_0_upgrades_in_place_and_replaces_nothing() {
         eprintln!("{}: the 0.1.0 state planned {actions:?}", tf.label);
     }
 }
+
+/// Where a 0.1.0 provider binary is, for the test below (unset: skipped).
+const OLD_PROVIDER_ENV: &str = "EVENTPIPE_PROVIDER_BIN_0_1_0";
+
+/// A filesystem mirror at `root` offering `binary` as `version`.
+fn mirror_version(root: &std::path::Path, version: &str, binary: &std::path::Path) {
+    let dir = root.join(format!(
+        "registry.terraform.io/eventpipe/eventpipe/{version}/{}",
+        tests::mirror::os_arch()
+    ));
+    std::fs::create_dir_all(&dir).expect("mirror dir");
+    let target = dir.join(format!("terraform-provider-eventpipe_v{version}"));
+    if std::fs::hard_link(binary, &target).is_err() {
+        std::fs::copy(binary, &target).expect("copy the provider");
+    }
+}
+
+/// The upgrade as a user makes it, with the released binary: 0.1.0 applies
+/// the fixture's configuration, then `init -upgrade` picks 0.2.0 from the
+/// same mirror and the plan changes one pipeline in place.
+///
+/// It needs a 0.1.0 binary, built from f35ee5c (`cargo build --release` in
+/// a worktree of that commit, ~7 minutes); point `EVENTPIPE_PROVIDER_BIN_0_1_0`
+/// at it. Without it the test says so and passes: the fixture test above is
+/// the one `make test` always runs.
+#[test]
+fn the_0_1_0_binary_s_apply_upgrades_to_this_build_in_place() {
+    let Some(old) = std::env::var_os(OLD_PROVIDER_ENV).filter(|v| !v.is_empty()) else {
+        eprintln!(
+            "SKIPPED: set {OLD_PROVIDER_ENV} to a 0.1.0 provider binary (built from f35ee5c) \
+             to run 0.1.0 then this build"
+        );
+        return;
+    };
+    let old = std::path::PathBuf::from(old);
+    assert!(
+        old.is_file(),
+        "{OLD_PROVIDER_ENV}={} is not a file",
+        old.display()
+    );
+    let new = tests::provider_binary().expect("this build's provider");
+    for tf in clis() {
+        let moto = Moto::start().expect("moto");
+        let mirror = tempfile::tempdir().expect("mirror");
+        mirror_version(mirror.path(), "0.1.0", &old);
+        let config = mirror.path().join("terraform.tfrc");
+        std::fs::write(
+            &config,
+            tests::cli_config::render_with_mirror(mirror.path()),
+        )
+        .expect("cli config");
+        let mut ws = Workspace::with_cli_config(&tf, &config).expect("workspace");
+        for file in ["main.tf", "app/app.py"] {
+            let bytes = std::fs::read(repo_path(&format!("{FIXTURE}/{file}"))).expect(file);
+            ws.write(file, bytes).expect("fixture file");
+        }
+        ws.env("TF_VAR_endpoint_url", moto.endpoint());
+
+        let init = ws.init().expect("init with 0.1.0");
+        assert!(
+            init.contains("eventpipe/eventpipe v0.1.0"),
+            "{}: {init}",
+            tf.label
+        );
+        ws.apply_auto().expect("0.1.0 applies");
+        assert_plan_empty(
+            &ws,
+            &format!("{}: 0.1.0's own plan after its apply", tf.label),
+        );
+
+        // The new release lands in the mirror; the lock file moves to it.
+        mirror_version(mirror.path(), tests::mirror::PROVIDER_VERSION, &new);
+        let upgrade = ws.run_ok(&["init", "-upgrade"]).expect("init -upgrade");
+        let installed = format!("eventpipe/eventpipe v{}", tests::mirror::PROVIDER_VERSION);
+        assert!(upgrade.contains(&installed), "{}: {upgrade}", tf.label);
+
+        let plan = ws.plan(&[]).expect("plan");
+        assert!(
+            plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+            "{}: {plan}",
+            tf.label
+        );
+        let actions = planned_actions(&ws);
+        for (address, acts) in &actions {
+            assert!(
+                !acts.iter().any(|a| a == "delete" || a == "create"),
+                "{}: {address} would be replaced or recreated: {acts:?}",
+                tf.label
+            );
+        }
+        let apply = ws.apply_auto().expect("apply with this build");
+        assert!(
+            apply.contains("Resources: 0 added, 1 changed, 0 destroyed"),
+            "{}: {apply}",
+            tf.label
+        );
+        let aws = moto.aws().expect("aws");
+        let group = format!("/aws/lambda/{}", "orders-010");
+        let groups = aws
+            .block_on(
+                aws.logs()
+                    .describe_log_groups()
+                    .log_group_name_prefix(&group)
+                    .send(),
+            )
+            .expect("log groups");
+        assert_eq!(
+            groups.log_groups().len(),
+            1,
+            "{}: the pipeline's log group",
+            tf.label
+        );
+        assert_plan_empty(&ws, &format!("{}: after the upgrade's apply", tf.label));
+        destroy_and_assert_empty(&ws, &moto);
+        eprintln!(
+            "{}: 0.1.0 → {} planned {actions:?}",
+            tf.label,
+            tests::mirror::PROVIDER_VERSION
+        );
+    }
+}

@@ -457,9 +457,61 @@ mod tests {
     }
 
     #[test]
+    fn every_arn_a_pipeline_writes_is_in_its_region_s_partition() {
+        for (region, partition) in [
+            ("eu-west-1", "aws"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-east-1", "aws-us-gov"),
+        ] {
+            let loc = Location {
+                partition: partition_of(region).into(),
+                region: region.into(),
+                account_id: "123456789012".into(),
+            };
+            assert_eq!(loc.partition, partition);
+            let failure = queue_arn(&loc, "p-failed");
+            let events = queue_arn(&loc, "p-events");
+            let stream = stream_arn(&loc, "p");
+            let policy = inline_policy(
+                &loc,
+                "b",
+                "f",
+                &[Some("data/".into())],
+                Extras {
+                    output_prefix: Some("out/"),
+                    failure_queue: Some(&failure),
+                    stream: Some((&stream, true)),
+                    event_queue: Some(&events),
+                },
+            );
+            let texts = [
+                policy,
+                tls_only_bucket_policy(&loc.partition, "b"),
+                event_queue_policy(&events, &bucket_arn(&loc.partition, "b"), "123456789012"),
+                role_arn(&loc, "r"),
+                function_arn(&loc, "f"),
+            ];
+            let want = format!("arn:{partition}:");
+            for text in &texts {
+                let arns: Vec<&str> = text
+                    .match_indices("arn:")
+                    .map(|(i, _)| &text[i..])
+                    .collect();
+                assert!(!arns.is_empty(), "{text}");
+                for arn in arns {
+                    assert!(arn.starts_with(&want), "{region}: {arn} in {text}");
+                }
+            }
+            assert_eq!(account_of_arn(&role_arn(&loc, "r")), Some("123456789012"));
+        }
+    }
+
+    #[test]
     fn partitions_and_arns() {
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
         assert_eq!(partition_of("eu-west-1"), "aws");
         assert_eq!(
             account_of_arn("arn:aws:iam::123456789012:role/x"),

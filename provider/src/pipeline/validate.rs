@@ -766,8 +766,37 @@ fn check_triggers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::pipeline::source;
     use tfsdk::value::Value;
+
+    #[test]
+    fn arns_of_the_china_and_govcloud_partitions_are_accepted() {
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let region = match partition {
+                "aws-cn" => "cn-north-1",
+                "aws-us-gov" => "us-gov-west-1",
+                _ => "us-east-1",
+            };
+            let account = "123456789012";
+            assert!(
+                queue_arn_problem(&format!("arn:{partition}:sqs:{region}:{account}:q")).is_ok()
+            );
+            assert!(
+                layer_arn_problem(&format!(
+                    "arn:{partition}:lambda:{region}:{account}:layer:l:1"
+                ))
+                .is_ok()
+            );
+            assert!(
+                stream_arn_problem(&format!(
+                    "arn:{partition}:kinesis:{region}:{account}:stream/s"
+                ))
+                .is_ok()
+            );
+        }
+        assert!(queue_arn_problem("arn:gcp:sqs:us-east-1:123456789012:q").is_err());
+    }
 
     /// The checks on a configuration value whose source is not known yet.
     fn check(v: &Value) -> Diagnostics {

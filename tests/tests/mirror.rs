@@ -1,0 +1,372 @@
+//! `make mirror DIR=…` writes a static provider network mirror that any
+//! HTTPS server can host. Here a small static server of the test's own
+//! serves it on loopback with a certificate the test makes (given to
+//! Terraform through `SSL_CERT_FILE`), and real CLIs install from it
+//! through a `network_mirror` block and lock the hashes the mirror lists.
+//!
+//! The mirror packs the debug provider (`PROFILE=debug`, see
+//! `tests/src/release.rs`): the protocol does not care which profile built
+//! the binary, and `make test` must not build a release provider.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{clis, newest_cli};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tests::cli_config::render_with_network_mirror;
+use tests::mirror::PROVIDER_VERSION as V;
+use tests::release::make_mirror;
+use tests::{Workspace, required_providers_hcl};
+
+const PROVIDER_DIR: &str = "registry.terraform.io/eventpipe/eventpipe";
+
+fn zip_name() -> String {
+    format!("terraform-provider-eventpipe_{V}_linux_amd64.zip")
+}
+
+/// A certificate authority and a certificate for 127.0.0.1 it signed.
+struct Certs {
+    ca_pem: String,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+fn make_certs() -> Certs {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "eventpipe mirror test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    leaf.distinguished_name
+        .push(rcgen::DnType::CommonName, "127.0.0.1");
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf_cert = leaf.signed_by(&key, &issuer).unwrap();
+    Certs {
+        ca_pem: ca_cert.pem(),
+        chain: vec![leaf_cert.der().clone(), ca_cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    }
+}
+
+/// A static file server over HTTPS on loopback: GET only, one request per
+/// connection, files below `root` only. It records the paths asked for.
+struct StaticHttps {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl StaticHttps {
+    fn start(root: PathBuf, certs: &Certs) -> StaticHttps {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs.chain.clone(), certs.key.clone_key())
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&requests);
+        // Lives as long as the test process.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (config, root, log) = (Arc::clone(&config), root.clone(), Arc::clone(&log));
+                std::thread::spawn(move || {
+                    if let Err(e) = serve(stream, config, &root, &log) {
+                        eprintln!("mirror server: {e}");
+                    }
+                });
+            }
+        });
+        StaticHttps { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.port)
+    }
+
+    fn requested(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn serve(
+    tcp: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    root: &Path,
+    log: &Mutex<Vec<String>>,
+) -> io::Result<()> {
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let mut reader = BufReader::new(&mut tls);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
+            break;
+        }
+    }
+    drop(reader);
+    let mut words = request_line.split_whitespace();
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or("");
+    log.lock().unwrap().push(path.to_string());
+    let (status, content_type, body) = match (method, file_below(root, path)) {
+        ("GET", Some(file)) => match fs::read(&file) {
+            Ok(body) => {
+                let kind = if path.ends_with(".json") {
+                    "application/json"
+                } else {
+                    "application/zip"
+                };
+                ("200 OK", kind, body)
+            }
+            Err(_) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+        },
+        ("GET", None) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            b"GET only\n".to_vec(),
+        ),
+    };
+    write!(
+        tls,
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    )?;
+    tls.write_all(&body)?;
+    tls.conn.send_close_notify();
+    tls.flush()?;
+    // Let the client read the close_notify before the socket goes.
+    let _ = tls.read(&mut [0u8; 1]);
+    Ok(())
+}
+
+/// The file a URL path names, if it is a plain path below `root`.
+fn file_below(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let relative = Path::new(url_path.trim_start_matches('/'));
+    let plain = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    (plain && !url_path.contains('%')).then(|| root.join(relative))
+}
+
+/// A mirror written by `make mirror`, served over HTTPS.
+struct Served {
+    _dist: tempfile::TempDir,
+    root: tempfile::TempDir,
+    certs_dir: tempfile::TempDir,
+    server: StaticHttps,
+}
+
+impl Served {
+    fn new() -> Served {
+        let dist = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        make_mirror(dist.path(), root.path()).unwrap();
+        let certs = make_certs();
+        let certs_dir = tempfile::tempdir().unwrap();
+        fs::write(certs_dir.path().join("ca.pem"), &certs.ca_pem).unwrap();
+        let server = StaticHttps::start(root.path().to_path_buf(), &certs);
+        fs::write(
+            certs_dir.path().join("terraform.tfrc"),
+            render_with_network_mirror(&server.url()),
+        )
+        .unwrap();
+        Served {
+            _dist: dist,
+            root,
+            certs_dir,
+            server,
+        }
+    }
+
+    fn version_json(&self) -> serde_json::Value {
+        let path = self
+            .root
+            .path()
+            .join(PROVIDER_DIR)
+            .join(format!("{V}.json"));
+        serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The hashes `<version>.json` lists for linux_amd64.
+    fn listed_hashes(&self) -> BTreeSet<String> {
+        self.version_json()["archives"]["linux_amd64"]["hashes"]
+            .as_array()
+            .expect("hashes")
+            .iter()
+            .map(|h| h.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A workspace that installs our provider from this mirror only.
+    fn workspace(&self, tf: &tests::TerraformCli) -> Workspace {
+        let mut ws =
+            Workspace::with_cli_config(tf, &self.certs_dir.path().join("terraform.tfrc")).unwrap();
+        ws.env("SSL_CERT_FILE", self.certs_dir.path().join("ca.pem"));
+        ws.write("versions.tf", required_providers_hcl()).unwrap();
+        ws
+    }
+}
+
+/// The `h1:`/`zh:` hashes a lock file records for our provider.
+fn locked_hashes(lock: &str) -> BTreeSet<String> {
+    assert!(
+        lock.contains("provider \"registry.terraform.io/eventpipe/eventpipe\""),
+        "{lock}"
+    );
+    assert!(lock.contains(&format!("version     = \"{V}\"")), "{lock}");
+    lock.split('"')
+        .filter(|s| s.starts_with("h1:") || s.starts_with("zh:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_mirror_follows_the_protocol_layout() {
+    let dist = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    make_mirror(dist.path(), root.path()).unwrap();
+    let dir = root.path().join(PROVIDER_DIR);
+    let index: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index, serde_json::json!({ "versions": { V: {} } }));
+    let version: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join(format!("{V}.json"))).unwrap()).unwrap();
+    let archive = &version["archives"]["linux_amd64"];
+    assert_eq!(archive["url"], zip_name());
+    // zh: is the zip's SHA-256, the same as in the release's SHA256SUMS.
+    let zip = fs::read(dir.join(zip_name())).unwrap();
+    use sha2::Digest;
+    let zh = format!("zh:{}", hex::encode(sha2::Sha256::digest(&zip)));
+    let hashes: Vec<&str> = archive["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 2, "{hashes:?}");
+    assert!(hashes[0].starts_with("h1:"), "{hashes:?}");
+    assert_eq!(hashes[1], zh);
+    let sums = fs::read_to_string(
+        dist.path()
+            .join(format!("terraform-provider-eventpipe_{V}_SHA256SUMS")),
+    )
+    .unwrap();
+    assert!(
+        sums.contains(&format!("{}  {}", &zh[3..], zip_name())),
+        "{sums}"
+    );
+}
+
+#[test]
+fn terraform_init_installs_from_the_https_mirror_and_locks_its_hashes() {
+    let served = Served::new();
+    let listed = served.listed_hashes();
+    for tf in clis() {
+        let ws = served.workspace(&tf);
+        let init = ws.init().unwrap();
+        assert!(
+            init.contains(&format!("Installed eventpipe/eventpipe v{V}")),
+            "{}: {init}",
+            tf.label
+        );
+        // Terraform computes h1: itself from what it unpacked: ours must agree.
+        let locked = locked_hashes(&ws.read(".terraform.lock.hcl").unwrap());
+        assert!(!locked.is_empty(), "{}: no hashes locked", tf.label);
+        assert!(
+            locked.is_subset(&listed),
+            "{}: init locked {locked:?}, the mirror lists {listed:?}",
+            tf.label
+        );
+        assert!(
+            locked.iter().any(|h| h.starts_with("h1:")),
+            "{}: {locked:?}",
+            tf.label
+        );
+        let validate = ws.validate().unwrap();
+        assert!(validate.success(), "{}: {validate}", tf.label);
+
+        // `providers lock` asks the mirror again, from nothing.
+        ws.remove(".terraform.lock.hcl").unwrap();
+        let url = served.server.url();
+        let lock = ws
+            .run_ok(&[
+                "providers",
+                "lock",
+                &format!("-net-mirror={url}"),
+                "-platform=linux_amd64",
+            ])
+            .unwrap();
+        let relocked = locked_hashes(&ws.read(".terraform.lock.hcl").unwrap());
+        assert!(
+            !relocked.is_empty() && relocked.is_subset(&listed),
+            "{}: providers lock recorded {relocked:?}, the mirror lists {listed:?}\n{lock}",
+            tf.label
+        );
+        eprintln!("{}: locked {relocked:?}", tf.label);
+    }
+    // Everything came through the server: the index, the version, the zip.
+    let asked = served.server.requested();
+    for path in ["index.json", &format!("{V}.json"), &zip_name()] {
+        let wanted = format!("/{PROVIDER_DIR}/{path}");
+        assert!(asked.contains(&wanted), "{wanted} not in {asked:?}");
+    }
+}
+
+#[test]
+fn a_mirror_whose_hashes_do_not_match_the_archive_is_refused() {
+    let served = Served::new();
+    let path = served
+        .root
+        .path()
+        .join(PROVIDER_DIR)
+        .join(format!("{V}.json"));
+    let mut version = served.version_json();
+    version["archives"]["linux_amd64"]["hashes"] = serde_json::json!([
+        "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        format!("zh:{}", "0".repeat(64)),
+    ]);
+    fs::write(&path, version.to_string()).unwrap();
+    let tf = newest_cli();
+    let ws = served.workspace(&tf);
+    let init = ws.run(&["init"]).unwrap();
+    assert!(!init.success(), "{}: {init}", tf.label);
+    // "provider package doesn't match the any of the expected checksums"
+    assert!(
+        init.contains("expected checksums"),
+        "{}: the refusal should be about the hashes: {init}",
+        tf.label
+    );
+    assert!(
+        !ws.dir()
+            .join(".terraform/providers")
+            .join(PROVIDER_DIR)
+            .exists(),
+        "{}: nothing is installed",
+        tf.label
+    );
+}
