@@ -201,7 +201,11 @@ pub fn figure_12(
     for _ in 0..repeats.min(5) {
         let _ = std::fs::remove_file(&log);
         tf::run_timed(&traced, &["plan"])?;
-        traces.push(parse(&std::fs::read_to_string(&log)?)?);
+        let text = std::fs::read_to_string(&log)?;
+        if let Some(keep) = std::env::var_os("EVENTPIPE_BENCH_KEEP_TRACE") {
+            std::fs::write(keep, &text)?;
+        }
+        traces.push(parse(&text)?);
     }
     let mut base_traced = tf::workspace(terraform, None, moto)?;
     base_traced.write("main.tf", tf::terraform_data_hcl("fixed", 1, src))?;
