@@ -12,6 +12,9 @@ INSTALL_DIR  := $(PLUGIN_DIR)/registry.terraform.io/eventpipe/eventpipe/$(VERSIO
 PROFILE      ?= release
 CARGO_FLAGS  := $(if $(filter release,$(PROFILE)),--release,)
 BIN          := target/$(if $(filter release,$(PROFILE)),release,debug)/terraform-provider-eventpipe
+# The `eventpipe` command line (package, plan-summary) goes on PATH.
+CLI_BIN      ?= $(dir $(BIN))eventpipe
+BIN_DIR      ?= $(HOME)/.local/bin
 
 -include mk/tools.mk
 
@@ -20,7 +23,7 @@ BIN          := target/$(if $(filter release,$(PROFILE)),release,debug)/terrafor
 help:
 	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
 	@echo "make test     the whole suite: unit, property and end-to-end tests (installs its tools)"
-	@echo "make install  build (release) and put the provider in Terraform's local plugin mirror"
+	@echo "make install  build (release); the provider into Terraform's local plugin mirror, eventpipe into BIN_DIR (~/.local/bin)"
 	@echo "make build | fmt | lint | docs | bench | tools | clean"
 
 build:
@@ -30,7 +33,7 @@ release:
 	cargo build --release -p terraform-provider-eventpipe --bin terraform-provider-eventpipe
 
 install:
-	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe
+	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe --bin eventpipe
 	@$(MAKE) --no-print-directory install-bin
 
 # Copies an already built binary into the mirror (BIN and PLUGIN_DIR may be overridden).
@@ -39,6 +42,10 @@ install-bin:
 	install -m 0755 "$(BIN)" "$(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
 	@echo "installed $(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
 	@echo "a plain 'terraform init' now finds registry.terraform.io/eventpipe/eventpipe $(VERSION)"
+	@if [ -f "$(CLI_BIN)" ]; then \
+		mkdir -p "$(BIN_DIR)" && install -m 0755 "$(CLI_BIN)" "$(BIN_DIR)/eventpipe" && \
+		echo "installed $(BIN_DIR)/eventpipe"; \
+	else echo "no $(CLI_BIN): build it (cargo build -p terraform-provider-eventpipe --bin eventpipe) to install the eventpipe command"; fi
 
 # One profile (debug) for every test binary and the provider the e2e tests
 # run, so nothing is built twice.

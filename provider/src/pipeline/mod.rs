@@ -44,9 +44,9 @@ use tracing::Instrument;
 use crate::aws::AwsClients;
 use errors::{ApplyError, PlanError, diagnostics};
 use execute::{OnError, execute};
+use package::Build;
 use private::Private;
 use run::{Purpose, Run};
-use source::Source;
 use state::{Known, Planning, State};
 
 pub use upgrade::upgrade;
@@ -85,8 +85,7 @@ pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = schema_checks(config);
     match State::<Planning>::from_value(config) {
         Ok(cfg) => {
-            let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
-            diags.extend(validate::check(&cfg, &source));
+            diags.extend(validate::check(&cfg, &Build::of(&cfg.function)));
         }
         // The schema checks above already said what is wrong with it.
         Err(_) if diags.has_errors() => {}
@@ -163,18 +162,18 @@ pub async fn plan(
         default_tags: ctx.default_tags.clone(),
     };
     // One scan of the source serves the checks and the hash.
-    let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
+    let build = Build::of(&cfg.function);
     let private = Private::from_bytes(prior_private);
     let planned = plan::plan(
         &env,
         prior.as_ref(),
         &cfg,
-        &source,
+        &build,
         private.backfill.is_some(),
     );
     let mut diags = planned.diags;
     if !diags.has_errors() {
-        let errors = validate::check(&cfg, &source)
+        let errors = validate::check(&cfg, &build)
             .into_iter()
             .filter(Diagnostic::is_error);
         diags.extend(Diagnostics(errors.collect()));

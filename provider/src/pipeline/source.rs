@@ -54,12 +54,13 @@ pub enum SourceError {
     },
     #[error("{path}: file names must be valid UTF-8 to be packaged")]
     NonUtf8Name { path: PathBuf },
-    #[error(
-        "the files under {path} add up to more than {limit} bytes ({} MB), Lambda's limit for \
-         unzipped code",
-        limit / 1024 / 1024
-    )]
-    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{path}: {message}")]
+    TooLarge {
+        path: PathBuf,
+        limit: u64,
+        /// The size, the largest entries and the ways out.
+        message: String,
+    },
 }
 
 /// One file of the package.
@@ -130,7 +131,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SourceError + '_ {
     }
 }
 
-/// Lists the files to package under `root` (following symbolic links).
+/// Lists the files to package under `root` (following symbolic links);
+/// also how an installed dependency tree is listed.
 /// Stops with [`SourceError::TooLarge`] as soon as the files exceed Lambda's
 /// unzipped limit, so a mistaken `source_dir` (say `/`) fails fast instead
 /// of hashing a whole disk.
@@ -138,7 +140,7 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
     scan_limited(root, MAX_UNZIPPED_BYTES)
 }
 
-fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
+pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
     if root.as_os_str().is_empty() {
         return Err(SourceError::NotSet);
     }
@@ -193,18 +195,20 @@ fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
             source: e.into(),
         })?;
         total = total.saturating_add(meta.len());
-        if total > limit {
-            return Err(SourceError::TooLarge {
-                path: root.to_owned(),
-                limit,
-            });
-        }
         files.push(SourceFile {
             name,
             path: entry.path().to_owned(),
             executable: is_executable(&meta),
             size: meta.len(),
         });
+        if total > limit {
+            let all: Vec<&SourceFile> = files.iter().collect();
+            return Err(SourceError::TooLarge {
+                path: root.to_owned(),
+                limit,
+                message: too_large_message(total, limit, &all),
+            });
+        }
     }
     if files.is_empty() {
         return Err(SourceError::Empty {
@@ -217,6 +221,42 @@ fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
         root: root.to_owned(),
         files,
     })
+}
+
+/// How many of the largest entries a refusal names.
+const LARGEST_SHOWN: usize = 5;
+
+/// A size in MB with one decimal, as people read it.
+pub fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Why `total` bytes of `files` (a package, or the part of it read so far)
+/// are over `limit` unzipped: the size, the largest top-level directories
+/// or files, and the ways out.
+pub fn too_large_message(total: u64, limit: u64, files: &[&SourceFile]) -> String {
+    use std::fmt::Write as _;
+    let mut by_dir: std::collections::BTreeMap<&str, u64> = Default::default();
+    for f in files {
+        let top = f.name.split_once('/').map_or(f.name.as_str(), |(d, _)| d);
+        *by_dir.entry(top).or_default() += f.size;
+    }
+    let mut largest: Vec<(&str, u64)> = by_dir.into_iter().collect();
+    largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut msg = format!(
+        "the package is {} ({total} bytes) unzipped, over the {} Lambda allows for a zip \
+         package. Largest entries:",
+        mb(total),
+        mb(limit)
+    );
+    for (name, size) in largest.iter().take(LARGEST_SHOWN) {
+        let _ = write!(msg, "\n  {name}: {}", mb(*size));
+    }
+    msg.push_str(
+        "\nMove large dependencies or data out of the package: use a Lambda layer or a \
+         container image.",
+    );
+    msg
 }
 
 #[cfg(unix)]
@@ -261,15 +301,22 @@ fn hash_file(path: &Path, buf: &mut Vec<u8>) -> Result<[u8; 32], SourceError> {
 /// result does not depend on how many.
 pub fn tree_hash(tree: &SourceTree) -> Result<String, SourceError> {
     let digests = hash_files_parallel(&tree.files)?;
+    Ok(hash_of_digests(&tree.files, &digests))
+}
+
+/// The tree's content hash from each file's SHA-256 (in `files`' order):
+/// what [`tree_hash`] computes, for a caller that read the files itself
+/// (the packager hashes each file as it compresses it).
+pub fn hash_of_digests(files: &[SourceFile], digests: &[[u8; 32]]) -> String {
     let mut outer = Sha256::new();
     outer.update(b"eventpipe-source-v1\0");
-    for (file, digest) in tree.files.iter().zip(&digests) {
+    for (file, digest) in files.iter().zip(digests) {
         outer.update(file.name.as_bytes());
         outer.update([0, u8::from(file.executable)]);
         outer.update(file.size.to_le_bytes());
         outer.update(digest);
     }
-    Ok(hex::encode(outer.finalize()))
+    hex::encode(outer.finalize())
 }
 
 fn hash_files_parallel(files: &[SourceFile]) -> Result<Vec<[u8; 32]>, SourceError> {

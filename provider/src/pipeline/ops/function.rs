@@ -8,23 +8,40 @@ use crate::aws::{AwsError, lambda};
 use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::ownership::adopt_if_ours;
-use super::super::package::{self, Package};
+use super::super::package::cache::Cache;
+use super::super::package::{self, Package, PackageError};
 use super::super::parts::Part;
 use super::super::run::Run;
-use super::super::source;
+use super::super::state::{Known, State};
 
-/// Packages the source on a blocking thread, checking it is what was
-/// planned (the files may have changed since the plan).
+/// What the package of `want` is built from.
+pub fn package_settings(want: &State<Known>) -> package::Settings {
+    package::Settings {
+        source_dir: want.function.source_dir.clone().into(),
+        runtime: want.function.runtime.clone(),
+        architecture: want.function.architecture.clone(),
+        requirements_file: want.function.requirements_file.clone(),
+    }
+}
+
+/// Packages the source with its dependencies on a blocking thread
+/// (installing them, or taking them and a zip built before from the
+/// cache), checking it is what was planned (the files may have changed
+/// since the plan).
 pub async fn build_package(run: &Run<'_>) -> Result<(), ApplyError> {
-    let dir = run.want.function.source_dir.clone();
+    let settings = package_settings(run.want);
     let planned = run.want.source_code_hash.clone();
     let joined = tokio::task::spawn_blocking(move || -> Result<Package, ApplyError> {
-        let tree = source::scan(std::path::Path::new(&dir))?;
-        let now = source::tree_hash(&tree)?;
-        if now != planned {
-            return Err(ApplyError::SourceChanged { dir, planned, now });
+        let cache = Cache::from_env();
+        match package::assemble(&settings, Some(&planned), cache.as_ref()) {
+            Ok(p) => Ok(p),
+            Err(PackageError::Changed { planned, now }) => Err(ApplyError::SourceChanged {
+                dir: settings.source_dir.display().to_string(),
+                planned,
+                now,
+            }),
+            Err(e) => Err(e.into()),
         }
-        Ok(package::build(&tree)?)
     })
     .await;
     let pkg = joined.unwrap_or_else(|e| {
@@ -32,6 +49,12 @@ pub async fn build_package(run: &Run<'_>) -> Result<(), ApplyError> {
             "the packaging thread failed: {e}"
         )))
     })?;
+    if package::limits::needs_staging(pkg.zip.len()) {
+        return Err(PackageError::TooLargeZipped {
+            size: pkg.zip.len(),
+        }
+        .into());
+    }
     run.update(|r| r.package = Some(Arc::new(pkg)));
     Ok(())
 }
