@@ -85,7 +85,14 @@ pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = schema_checks(config);
     match State::<Planning>::from_value(config) {
         Ok(cfg) => {
-            diags.extend(validate::check(&cfg, &Build::of(&cfg.function)));
+            // The package is built with the defaults (runtime, architecture).
+            let mut with_defaults = config.clone();
+            tfsdk::schema::apply_defaults(&schema::schema().block, config, &mut with_defaults);
+            let build = match State::<Planning>::from_value(&with_defaults) {
+                Ok(d) => Build::of(&d.function),
+                Err(_) => Build::of(&cfg.function),
+            };
+            diags.extend(validate::check(&cfg, &build));
         }
         // The schema checks above already said what is wrong with it.
         Err(_) if diags.has_errors() => {}

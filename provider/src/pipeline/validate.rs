@@ -803,9 +803,9 @@ fn check_triggers(
             }
         }
         let (prefix, suffix) = (&t.filter_prefix, &t.filter_suffix);
-        if let (Field::Known(p), Some(sfx)) = (prefix, opt_known(suffix))
+        if let Field::Known(p) = prefix
             && !p.is_empty()
-            && matches_staging(Some(p), sfx.map(String::as_str))
+            && (STAGING_PREFIX.starts_with(p.as_str()) || p.starts_with(STAGING_PREFIX))
         {
             diags.push(error(
                 tp.attr(attr::FILTER_PREFIX),
@@ -1040,6 +1040,134 @@ mod tests {
             .filter(|d| d.is_error())
             .map(|d| d.summary.clone())
             .collect()
+    }
+
+    /// A configuration with a known source directory and `runtime`, for the
+    /// package's checks (no cache: nothing installed yet).
+    fn package_checks(
+        dir: &std::path::Path,
+        extra_fn: Vec<(&'static str, Value)>,
+        top: Vec<(&'static str, Value)>,
+        prefix: Option<&str>,
+    ) -> Diagnostics {
+        let mut f = vec![
+            (attr::SOURCE_DIR, Value::from(dir.to_str().unwrap())),
+            (attr::RUNTIME, Value::from("python3.12")),
+            (attr::ARCHITECTURE, Value::from("x86_64")),
+            (attr::HANDLER, Value::from("app.handler")),
+        ];
+        f.extend(extra_fn);
+        let t = Value::object([
+            (
+                attr::EVENTS,
+                Value::List(vec![Value::from("s3:ObjectCreated:*")]),
+            ),
+            (attr::FILTER_PREFIX, prefix.map_or(Value::Null, Value::from)),
+            (attr::FILTER_SUFFIX, Value::Null),
+        ]);
+        let mut o = vec![
+            (attr::NAME, Value::from("p")),
+            (attr::FUNCTION, Value::object(f)),
+            (attr::TRIGGER, Value::List(vec![t])),
+        ];
+        o.extend(top);
+        let cfg = State::<Planning>::from_value(&Value::object(o)).expect("a configuration");
+        let build = Build::of(&cfg.function);
+        let mut diags = Diagnostics::new();
+        check_package(&cfg, &build, None, &mut diags);
+        diags
+    }
+
+    #[test]
+    fn the_package_checks_dependencies_and_where_it_may_be_staged() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("app.py"), "x").unwrap();
+        // No dependencies, a small source: nothing to say.
+        let none = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(false))],
+            None,
+        );
+        assert!(none.is_empty(), "{none:?}");
+        std::fs::write(d.path().join("requirements.txt"), "six\n").unwrap();
+        let d1 = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(false))],
+            Some("in/"),
+        );
+        let summaries: Vec<_> = d1.iter().map(|x| x.summary.as_str()).collect();
+        assert!(
+            summaries.contains(&"Unpinned requirements"),
+            "{summaries:?}"
+        );
+        assert!(
+            summaries.contains(&"Missing package bucket"),
+            "{summaries:?}"
+        );
+        let bucket_set = package_checks(
+            d.path(),
+            vec![(attr::PACKAGE_BUCKET, Value::from("packages"))],
+            vec![(attr::CREATE_BUCKET, Value::Bool(false))],
+            Some("in/"),
+        );
+        assert!(
+            !bucket_set
+                .iter()
+                .any(|x| x.summary == "Missing package bucket")
+        );
+        // Its own bucket: a trigger on every key would see the staged zip.
+        let own = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(true))],
+            None,
+        );
+        assert!(
+            own.iter()
+                .any(|x| x.summary == "Trigger matches staged packages"),
+            "{own:?}"
+        );
+        let prefixed = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(true))],
+            Some("in/"),
+        );
+        assert!(
+            !prefixed
+                .iter()
+                .any(|x| x.summary == "Trigger matches staged packages")
+        );
+    }
+
+    #[test]
+    fn staged_keys_and_trigger_filters() {
+        assert!(matches_staging(None, None));
+        assert!(matches_staging(Some(".eventpipe/"), Some(".zip")));
+        assert!(matches_staging(Some(""), Some("zip")));
+        assert!(!matches_staging(Some("data/"), None));
+        assert!(!matches_staging(None, Some(".json")));
+        let d = check(&config(
+            vec![],
+            vec![trigger(".eventpipe/packages/x/")],
+            vec![],
+        ));
+        assert!(
+            errors(&d).contains(&"Trigger matches the reserved prefix".to_owned()),
+            "{d:?}"
+        );
+        let d = check(&config(vec![], vec![trigger(".event")], vec![]));
+        assert!(
+            errors(&d).contains(&"Trigger matches the reserved prefix".to_owned()),
+            "{d:?}"
+        );
+        let d = check(&config(vec![], vec![trigger(".eventpipe-not/")], vec![]));
+        assert!(
+            !errors(&d).contains(&"Trigger matches the reserved prefix".to_owned()),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl Cache {
         let root = var(CACHE_DIR_ENV)
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("eventpipe")))
             .or_else(|| var("HOME").map(|d| d.join(".cache").join("eventpipe")))?;
+        let root = std::path::absolute(&root).unwrap_or(root);
         Some(Cache { root })
     }
 

@@ -88,11 +88,13 @@ impl Lock {
     }
 
     pub fn install(&self, into: &Path) -> Result<(), DepsError> {
+        let into = &std::path::absolute(into)?;
+        let source = std::path::absolute(&self.dir)?;
         let work = into.join(".npm-work");
         fs::create_dir(&work)?;
         fs::write(work.join("package.json"), &self.package_json)?;
         fs::write(work.join("package-lock.json"), &self.lock)?;
-        for entry in fs::read_dir(&self.dir)? {
+        for entry in fs::read_dir(&source)? {
             let entry = entry?;
             let name = entry.file_name();
             if ["package.json", "package-lock.json", "node_modules"]

@@ -76,16 +76,19 @@ impl Requirements {
     }
 
     pub fn install(&self, into: &Path) -> Result<(), DepsError> {
+        // pip runs where the file is, so that relative paths in it (`-r
+        // other.txt`, `./wheels/x.whl`) mean what they say; the paths given
+        // to it are absolute.
+        let file = std::path::absolute(&self.path)?;
+        let into = std::path::absolute(into)?;
         let mut cmd = Command::new(python());
         cmd.args(["-m", "pip"])
             .args(self.options())
             .arg("--target")
-            .arg(into)
+            .arg(&into)
             .arg("-r")
-            .arg(&self.path);
-        // Relative paths in the file (`-r other.txt`, `./wheels/x.whl`) are
-        // relative to where it is.
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            .arg(&file);
+        if let Some(dir) = file.parent() {
             cmd.current_dir(dir);
         }
         run(&mut cmd, "pip install")
