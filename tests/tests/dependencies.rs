@@ -479,3 +479,93 @@ fn a_package_over_250_mb_unzipped_is_refused_at_plan_with_its_size() {
     );
     assert!(moto.aws().unwrap().list_everything().unwrap().is_empty());
 }
+
+/// `n` bytes no deflate can shrink (xorshift noise).
+fn incompressible(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut out = Vec::with_capacity(n + 8);
+    while out.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn a_package_over_50_mb_deploys_through_s3_and_goes_with_the_pipeline() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    // Without force_destroy: the staged package must not count as the
+    // user's objects when the pipeline is destroyed.
+    let body = Pipeline::seed("big", "big-bucket")
+        .force_destroy(false)
+        .hcl();
+    let ws = ws_with_env(&tf, &moto, &body, &env);
+    ws.write("app/model.bin", incompressible(60 * 1024 * 1024))
+        .unwrap();
+    ws.init().unwrap();
+    let apply = ws.apply_auto().unwrap();
+    assert!(
+        apply.contains("Apply complete! Resources: 1 added"),
+        "{apply}"
+    );
+
+    let (names, bytes, sha) = cli_package(&ws.dir().join("app"), "python3.12", &env.vars);
+    assert_eq!(names, ["app.py", "model.bin"]);
+    assert!(bytes.len() > 50 * 1024 * 1024, "{} bytes", bytes.len());
+    let aws = moto.aws().unwrap();
+    let state = state_attrs(&ws, "big");
+    let function = function_name(&ws, "big");
+    let hash = state["source_code_hash"].as_str().unwrap();
+    let key = format!(".eventpipe/packages/{function}/{hash}.zip");
+    assert_eq!(aws.object_keys("big-bucket").unwrap(), [key.clone()]);
+    let staged = aws
+        .block_on(aws.s3().get_object().bucket("big-bucket").key(&key).send())
+        .expect("the staged package");
+    let staged_tags = aws
+        .block_on(
+            aws.s3()
+                .get_object_tagging()
+                .bucket("big-bucket")
+                .key(&key)
+                .send(),
+        )
+        .expect("its tags");
+    assert!(
+        staged_tags
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == "eventpipe:pipeline" && t.value() == "big"),
+        "{staged_tags:?}"
+    );
+    let body = aws
+        .block_on(staged.body.collect())
+        .expect("the staged bytes")
+        .into_bytes();
+    assert!(
+        body.as_ref() == bytes.as_slice(),
+        "the staged object is the package"
+    );
+    assert_eq!(aws.code_sha256(&function).unwrap(), sha);
+    assert_plan_empty(&ws, "a plan after deploying through S3");
+
+    // A code change stages the new package and drops the old one.
+    ws.write("app/app.py", format!("{APP_PY}\n# v2\n")).unwrap();
+    ws.apply_auto().unwrap();
+    let hash2 = state_attrs(&ws, "big")["source_code_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(hash2, hash);
+    assert_eq!(
+        aws.object_keys("big-bucket").unwrap(),
+        [format!(".eventpipe/packages/{function}/{hash2}.zip")]
+    );
+    let (_, _, sha2) = cli_package(&ws.dir().join("app"), "python3.12", &env.vars);
+    assert_eq!(aws.code_sha256(&function).unwrap(), sha2);
+    destroy_and_assert_empty(&ws, &moto);
+}

@@ -389,7 +389,11 @@ fn recorded(
 }
 
 async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Recorded {
-    let steps = steps::converge(want, None, steps::Facts::default());
+    let facts = steps::Facts {
+        may_stage: may_stage(want),
+        ..steps::Facts::default()
+    };
+    let steps = steps::converge(want, None, facts);
     let run = Run::new(ctx, want, None, private, Purpose::Converge);
     let span = tracing::info_span!("create", pipeline = %want.name);
     let Err(errors) = execute(&run, &steps, OnError::Stop).instrument(span).await else {
@@ -445,6 +449,7 @@ async fn update(
             .map(|_| import::CLAIMED)
             .unwrap_or_default(),
         backfill_pending: private.backfill.is_some(),
+        may_stage: may_stage(want),
     };
     let steps = steps::converge(want, Some(prior), facts);
     let run = Run::new(ctx, want, Some(prior), private, Purpose::Converge);
@@ -489,6 +494,12 @@ async fn destroy(
             Recorded::unchanged(prior_value, private, diags)
         }
     }
+}
+
+/// Whether the package `want` deploys may have to be staged in S3 (a
+/// look at the source's sizes and dependency files, no reads of content).
+fn may_stage(want: &State<Known>) -> bool {
+    package::may_need_staging(&ops::function::package_settings(want))
 }
 
 /// ReadResource: refreshes the state from AWS; null when every part is gone.

@@ -349,7 +349,7 @@ fn function_block() -> Block {
                      `.eventpipe/packages/<function>/` and deployed from S3). Not set: the \
                      pipeline's own bucket, whose triggers may then not match \
                      `.eventpipe/packages/`. Required when `create_bucket = false` and the \
-                     package may need staging: it has dependencies, or its source is over 50 MB \
+                     package may need staging: it has dependencies, or its source is over 45 MB \
                      unzipped (the zipped size is only known at apply). The provider's \
                      credentials need `s3:PutObject`, `s3:PutObjectTagging`, `s3:GetObject` and \
                      `s3:DeleteObject` on it; the function's role needs nothing.",

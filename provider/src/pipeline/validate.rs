@@ -6,9 +6,10 @@ use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use tfsdk::schema::Validator;
 
+use super::naming::STAGING_PREFIX;
 use super::package::Build;
 use super::package::cache::Cache;
-use super::package::limits::MAX_ZIPPED_BYTES;
+use super::package::limits;
 use super::source::{self, SourceFile, SourceTree};
 use super::state::{Function, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
@@ -189,9 +190,6 @@ pub fn check(cfg: &State<Planning>, build: &Build) -> Diagnostics {
     diags
 }
 
-/// Where staged packages go in a bucket; no trigger may match it.
-pub const STAGING_PREFIX: &str = ".eventpipe/packages/";
-
 /// Whether a trigger with this filter could match a staged package's key
 /// (`.eventpipe/packages/<function>/<hex hash>.zip`).
 pub fn matches_staging(prefix: Option<&str>, suffix: Option<&str>) -> bool {
@@ -249,7 +247,7 @@ fn check_package(
                 // The size is known: source and installed tree together.
                 if let Ok(t) = source::scan_limited(&installed, u64::MAX) {
                     let all: Vec<&SourceFile> = tree.files.iter().chain(&t.files).collect();
-                    if let Some(msg) = super::package::limits::check_unzipped(&all) {
+                    if let Some(msg) = limits::check_unzipped(&all) {
                         diags.push(error(
                             fp(attr::SOURCE_DIR),
                             "Function package too large",
@@ -270,7 +268,7 @@ fn check_package(
         }
     }
     // Staging: only a package that may be over 50 MB zipped needs it.
-    let may_stage = deps.is_some() || tree.total_size() > MAX_ZIPPED_BYTES;
+    let may_stage = limits::may_need_staging(tree.total_size(), deps.is_some());
     if !may_stage || !cfg.function.package_bucket.is_null() {
         return;
     }
@@ -286,7 +284,7 @@ fn check_package(
                 if deps.is_some() {
                     "has dependencies"
                 } else {
-                    "is over 50 MB unzipped"
+                    "is over 45 MB unzipped"
                 }
             ),
         ));

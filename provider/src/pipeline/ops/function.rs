@@ -14,6 +14,26 @@ use super::super::parts::Part;
 use super::super::run::Run;
 use super::super::state::{Known, State};
 
+/// Where the function's code comes from: the staged object when the
+/// package was staged, else the zip.
+/// (A package that was not expected to need staging and still turned out
+/// over the limit is refused.)
+fn code<'r>(
+    pkg: &'r Package,
+    staged: &'r Option<(String, String)>,
+) -> Result<lambda::Code<'r>, ApplyError> {
+    match staged {
+        Some((bucket, key)) => Ok(lambda::Code::S3 { bucket, key }),
+        None if package::limits::needs_staging(pkg.zip.len()) => {
+            Err(PackageError::TooLargeZipped {
+                size: pkg.zip.len(),
+            }
+            .into())
+        }
+        None => Ok(lambda::Code::Zip(&pkg.zip)),
+    }
+}
+
 /// What the package of `want` is built from.
 pub fn package_settings(want: &State<Known>) -> package::Settings {
     package::Settings {
@@ -49,12 +69,6 @@ pub async fn build_package(run: &Run<'_>) -> Result<(), ApplyError> {
             "the packaging thread failed: {e}"
         )))
     })?;
-    if package::limits::needs_staging(pkg.zip.len()) {
-        return Err(PackageError::TooLargeZipped {
-            size: pkg.zip.len(),
-        }
-        .into());
-    }
     run.update(|r| r.package = Some(Arc::new(pkg)));
     Ok(())
 }
@@ -67,13 +81,14 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     let name = &want.function_name;
     let step = "creating the function";
     let pkg = run.package()?;
+    let staged = run.record().staged;
     let wanted = desired::function_settings(want);
     let made = lambda::create_function(
         lc,
         name,
         &wanted,
         &want.function.architecture,
-        &pkg.zip,
+        code(&pkg, &staged)?,
         &desired::function_tags(want),
         run.stop,
     )
@@ -101,9 +116,15 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
             .map_err(ApplyError::aws("updating the function's settings"))?;
     }
     if f.code_sha256 != pkg.code_sha256 || f.architecture != want.function.architecture {
-        lambda::update_code(lc, name, &want.function.architecture, &pkg.zip, run.stop)
-            .await
-            .map_err(ApplyError::aws("updating the function's code"))?;
+        lambda::update_code(
+            lc,
+            name,
+            &want.function.architecture,
+            code(&pkg, &staged)?,
+            run.stop,
+        )
+        .await
+        .map_err(ApplyError::aws("updating the function's code"))?;
     }
     lambda::sync_tags(
         lc,
@@ -163,11 +184,12 @@ pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
         return Ok(());
     }
     let lc = &run.aws.lambda;
+    let staged = run.record().staged;
     lambda::upload_code(
         lc,
         &want.function_name,
         &want.function.architecture,
-        &pkg.zip,
+        code(&pkg, &staged)?,
     )
     .await
     .map_err(ApplyError::aws("updating the function's code"))?;

@@ -8,6 +8,19 @@ pub use crate::pipeline::source::MAX_UNZIPPED_BYTES;
 /// Lambda's limit for a zip uploaded directly with the API call.
 pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
 
+/// A package over this many bytes unzipped may be over
+/// [`MAX_ZIPPED_BYTES`] zipped (deflate does not shrink incompressible
+/// data, and the zip adds headers): such a package, or one with
+/// dependencies (whose size is only known once installed), may need
+/// staging.
+pub const MAY_STAGE_UNZIPPED_BYTES: u64 = 45 * 1024 * 1024;
+
+/// Whether a package of `unzipped` source bytes, with or without
+/// dependencies, may have to be staged in S3.
+pub fn may_need_staging(unzipped: u64, has_deps: bool) -> bool {
+    has_deps || unzipped > MAY_STAGE_UNZIPPED_BYTES
+}
+
 /// Whether a zip of `len` bytes must be staged in S3.
 pub fn needs_staging(len: usize) -> bool {
     len as u64 > MAX_ZIPPED_BYTES

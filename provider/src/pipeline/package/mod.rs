@@ -177,6 +177,16 @@ impl Build {
     }
 }
 
+/// Whether the package of `settings` may be over the direct-upload limit
+/// once zipped (see [`limits::may_need_staging`]); apply decides its steps
+/// with it. Unreadable sources say no: building them fails anyway.
+pub fn may_need_staging(settings: &Settings) -> bool {
+    let has_deps = matches!(settings.deps(), Ok(Some(_)));
+    has_deps
+        || source::scan(&settings.source_dir)
+            .is_ok_and(|t| limits::may_need_staging(t.total_size(), false))
+}
+
 /// Zips a tree without dependencies (the files as they are).
 pub fn build(tree: &SourceTree) -> Result<Package, PackageError> {
     let hash = source::tree_hash(tree)?;
