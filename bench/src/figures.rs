@@ -69,6 +69,9 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     if wanted(7) {
         figure_7(sizes, &terraform, &moto, &rss, src.path(), &mut rep)?;
     }
+    if wanted(11) {
+        crate::packaging::figure(sizes, &mut rep)?;
+    }
 
     rep.section(
         "Run",

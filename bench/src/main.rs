@@ -10,6 +10,7 @@ mod direct;
 mod figures;
 mod hashing;
 mod machine;
+mod packaging;
 mod report;
 mod rss;
 mod startup;

@@ -10,7 +10,7 @@ use super::naming::STAGING_PREFIX;
 use super::package::Build;
 use super::package::cache::Cache;
 use super::package::limits;
-use super::source::{self, SourceFile, SourceTree};
+use super::source::SourceTree;
 use super::state::{Function, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
 
@@ -243,17 +243,14 @@ fn check_package(
             diags.push(Diagnostic::warning("Unpinned requirements", w).at(deps_at.clone()));
         }
         match build.cached_deps(cache) {
-            Some(installed) => {
+            Some(_) => {
                 // The size is known: source and installed tree together.
-                if let Ok(t) = source::scan_limited(&installed, u64::MAX) {
-                    let all: Vec<&SourceFile> = tree.files.iter().chain(&t.files).collect();
-                    if let Some(msg) = limits::check_unzipped(&all) {
-                        diags.push(error(
-                            fp(attr::SOURCE_DIR),
-                            "Function package too large",
-                            msg,
-                        ));
-                    }
+                if let Some(msg) = build.too_large(cache) {
+                    diags.push(error(
+                        fp(attr::SOURCE_DIR),
+                        "Function package too large",
+                        msg,
+                    ));
                 }
             }
             None => {

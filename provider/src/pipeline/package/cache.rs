@@ -57,6 +57,30 @@ impl Cache {
         self.root.join("deps").join(key)
     }
 
+    fn size_path(&self, key: &str) -> PathBuf {
+        self.root.join("deps").join(format!("{key}.size"))
+    }
+
+    /// The unzipped size of the installed tree of `key`, as recorded when
+    /// it was installed (so a plan need not walk the tree).
+    pub fn installed_size(&self, key: &str) -> Option<u64> {
+        fs::read_to_string(self.size_path(key))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Records the size of the installed tree of `key` (atomically).
+    pub fn record_size(&self, key: &str, size: u64) -> io::Result<()> {
+        let path = self.size_path(key);
+        let tmp = path.with_extension(format!("size.tmp-{}", unique_suffix()));
+        fs::write(&tmp, size.to_string())?;
+        fs::rename(&tmp, &path).inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+    }
+
     /// The installed tree of `key`, when it was installed before.
     pub fn installed(&self, key: &str) -> Option<PathBuf> {
         let dir = self.deps_dir(key);

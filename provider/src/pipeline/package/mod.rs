@@ -175,6 +175,27 @@ impl Build {
         let d = self.deps()?.ok()??;
         cache?.installed(&d.key())
     }
+
+    /// The refusal of a package over Lambda's unzipped limit, as far as a
+    /// plan knows its size: the source, plus the installed dependencies
+    /// when the cache has them (their recorded size; the tree is walked
+    /// only to name the largest entries of a refused package).
+    pub fn too_large(&self, cache: Option<&Cache>) -> Option<String> {
+        let Some(Ok(tree)) = self.source.tree() else {
+            return None;
+        };
+        let installed = self.cached_deps(cache)?;
+        let d = self.deps()?.ok()??;
+        let recorded = cache.and_then(|c| c.installed_size(&d.key()));
+        if let Some(size) = recorded
+            && tree.total_size().saturating_add(size) <= limits::MAX_UNZIPPED_BYTES
+        {
+            return None;
+        }
+        let t = source::scan_limited(&installed, u64::MAX).ok()?;
+        let all: Vec<&SourceFile> = tree.files.iter().chain(&t.files).collect();
+        limits::check_unzipped(&all)
+    }
 }
 
 /// Whether the package of `settings` may be over the direct-upload limit
@@ -257,6 +278,14 @@ pub fn assemble(
         },
         None => Vec::new(),
     };
+    if let (Some(c), Some(d)) = (cache, &deps)
+        && c.installed_size(&d.key()).is_none()
+    {
+        let size = dep_files.iter().map(|f| f.size).sum();
+        if let Err(e) = c.record_size(&d.key(), size) {
+            tracing::warn!(error = %e, "cannot record the installed tree's size");
+        }
+    }
     let (files, is_source) = merge(&tree.files, &dep_files);
     let refs: Vec<&SourceFile> = files.iter().collect();
     if let Some(msg) = limits::check_unzipped(&refs) {
@@ -383,6 +412,34 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_ne!(edited, on_arm);
+    }
+
+    #[test]
+    fn a_plan_knows_the_size_of_a_cached_tree_from_its_record() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        fs::write(d.path().join("requirements.txt"), "big==1.0\n").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let key = s.deps().unwrap().unwrap().key();
+        let build = || Build::new(Source::of(d.path().to_str()), Some(&s));
+        // Not installed yet: nothing known.
+        assert!(build().too_large(Some(&c)).is_none());
+        c.install(&key, |t| {
+            fs::create_dir(t.join("big"))?;
+            let f = fs::File::create(t.join("big/model.bin"))?;
+            f.set_len(limits::MAX_UNZIPPED_BYTES)
+        })
+        .unwrap();
+        c.record_size(&key, limits::MAX_UNZIPPED_BYTES).unwrap();
+        let msg = build()
+            .too_large(Some(&c))
+            .expect("over the limit with app.py");
+        assert!(msg.contains("big: 250.0 MB"), "{msg}");
+        // A small recorded size is trusted without a walk.
+        c.record_size(&key, 10).unwrap();
+        assert!(build().too_large(Some(&c)).is_none());
     }
 
     #[test]
