@@ -522,7 +522,10 @@ fn a_package_over_50_mb_deploys_through_s3_and_goes_with_the_pipeline() {
     let function = function_name(&ws, "big");
     let hash = state["source_code_hash"].as_str().unwrap();
     let key = format!(".eventpipe/packages/{function}/{hash}.zip");
-    assert_eq!(aws.object_keys("big-bucket").unwrap(), [key.clone()]);
+    assert_eq!(
+        aws.object_keys("big-bucket").unwrap(),
+        std::slice::from_ref(&key)
+    );
     let staged = aws
         .block_on(aws.s3().get_object().bucket("big-bucket").key(&key).send())
         .expect("the staged package");
