@@ -572,3 +572,57 @@ fn a_package_over_50_mb_deploys_through_s3_and_goes_with_the_pipeline() {
     assert_eq!(aws.code_sha256(&function).unwrap(), sha2);
     destroy_and_assert_empty(&ws, &moto);
 }
+
+/// The staging calls are call sites like any other: a denied PutObject of
+/// the package rolls the create back (nothing left, no state), and a
+/// denied delete of the staged package fails the destroy, keeps the state,
+/// and the next destroy leaves nothing. (The calibrated fault tables of
+/// faults.rs use small packages, so these sites are armed here.)
+#[test]
+fn a_failure_at_a_staging_call_rolls_back_or_keeps_the_state() {
+    use tests::fault_proxy::{Fault, FaultProxy, Rule};
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint()).unwrap();
+    let env = offline_env();
+    let mut ws = Workspace::new(&tf).unwrap();
+    ws.envs(env.vars.clone());
+    ws.timeout(std::time::Duration::from_secs(600));
+    let provider = ProviderBlock::new(&proxy.endpoint())
+        .setting("max_retries  = 1")
+        .hcl();
+    let body = Pipeline::seed("stf", "stf-bucket").force_destroy(false).hcl();
+    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    ws.write("app/app.py", APP_PY).unwrap();
+    ws.write("app/model.bin", incompressible(52 * 1024 * 1024))
+        .unwrap();
+    ws.init().unwrap();
+
+    proxy.add_rule(
+        Rule::on("s3:PutObject")
+            .containing(".eventpipe")
+            .fail(Fault::AccessDenied),
+    );
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("staging the package in S3"), "{text}");
+    assert!(text.contains("AccessDenied"), "{text}");
+    assert!(ws.state_list().unwrap().is_empty(), "rolled back: no state");
+    assert_emulator_empty(&moto);
+
+    proxy.clear_rules();
+    ws.apply_auto().unwrap();
+    assert_plan_empty(&ws, "the apply after the failed one converges");
+    let aws = moto.aws().unwrap();
+    assert_eq!(aws.object_keys("stf-bucket").unwrap().len(), 1);
+
+    proxy.add_rule(Rule::on("s3:DeleteObjects").fail(Fault::AccessDenied));
+    let out = ws.run(&["destroy", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("deleting the staged packages"), "{text}");
+    assert!(!ws.state_list().unwrap().is_empty(), "the state is kept");
+    proxy.clear_rules();
+    destroy_and_assert_empty(&ws, &moto);
+}
