@@ -591,7 +591,9 @@ fn a_failure_at_a_staging_call_rolls_back_or_keeps_the_state() {
     let provider = ProviderBlock::new(&proxy.endpoint())
         .setting("max_retries  = 1")
         .hcl();
-    let body = Pipeline::seed("stf", "stf-bucket").force_destroy(false).hcl();
+    let body = Pipeline::seed("stf", "stf-bucket")
+        .force_destroy(false)
+        .hcl();
     ws.write("main.tf", format!("{provider}{body}")).unwrap();
     ws.write("app/app.py", APP_PY).unwrap();
     ws.write("app/model.bin", incompressible(52 * 1024 * 1024))
