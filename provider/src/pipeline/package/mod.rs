@@ -238,7 +238,8 @@ fn merge(source: &[SourceFile], installed: &[SourceFile]) -> (Vec<SourceFile>, V
 /// Builds the package apply deploys: the source of `settings` with its
 /// dependencies installed (or taken from `cache`), zipped on every core.
 /// With `planned`, fails with [`PackageError::Changed`] unless the package
-/// is still the planned one, and reuses a zip built before for that hash.
+/// is still the planned one, and reuses a zip built before for that hash
+/// (packages with dependencies only).
 pub fn assemble(
     settings: &Settings,
     planned: Option<&str>,
@@ -246,6 +247,10 @@ pub fn assemble(
 ) -> Result<Package, PackageError> {
     let tree = source::scan(&settings.source_dir)?;
     let deps = settings.deps()?;
+    // Only packages with dependencies are cached: a plain source zips in
+    // about the time it takes to check the hash, and the cache would grow
+    // with every edit of every pipeline.
+    let cache = cache.filter(|_| deps.is_some());
     let package_hash = |tree_hash: String| match &deps {
         Some(d) => d.package_hash(&tree_hash),
         None => tree_hash,
