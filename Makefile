@@ -12,8 +12,11 @@ INSTALL_DIR  := $(PLUGIN_DIR)/registry.terraform.io/eventpipe/eventpipe/$(VERSIO
 # Tests and the demo share the debug build; `make install` ships release.
 PROFILE      ?= release
 CARGO_FLAGS  := $(if $(filter release,$(PROFILE)),--release,)
-BIN_DIR      := target/$(if $(filter release,$(PROFILE)),release,debug)
-BIN          := $(BIN_DIR)/terraform-provider-eventpipe
+BUILD_DIR    := target/$(if $(filter release,$(PROFILE)),release,debug)
+BIN          := $(BUILD_DIR)/terraform-provider-eventpipe
+# The `eventpipe` command line (package, plan-summary) goes on PATH.
+CLI_BIN      ?= $(BUILD_DIR)/eventpipe
+BIN_DIR      ?= $(HOME)/.local/bin
 # Where `make release` writes its archives.
 DIST         ?= dist
 
@@ -24,7 +27,7 @@ DIST         ?= dist
 help:
 	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
 	@echo "make test     the whole suite: unit, property and end-to-end tests (installs its tools)"
-	@echo "make install  build (release) and put the provider in Terraform's local plugin mirror"
+	@echo "make install  build (release); the provider into Terraform's local plugin mirror, eventpipe into BIN_DIR (~/.local/bin)"
 	@echo "make release  reproducible release archives, sums and manifest in dist/ (GPG_FINGERPRINT signs)"
 	@echo "make mirror DIR=path  add this release to a static provider network mirror at path"
 	@echo "make build | fmt | lint | docs | bench | tools | clean"
@@ -38,7 +41,7 @@ build:
 # takes ~30 s to deflate the debug binary.
 release: $(if $(NO_BUILD),,release-build)
 	cargo run -q --release -p xtask -- release --version "$(VERSION)" --os-arch "$(OS_ARCH)" \
-	  --bin-dir "$(BIN_DIR)" --out "$(DIST)"
+	  --bin-dir "$(BUILD_DIR)" --out "$(DIST)"
 
 release-build:
 	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe --bin eventpipe
@@ -54,7 +57,7 @@ mirror: release
 	cargo run -q --release -p xtask -- mirror --version "$(VERSION)" --dist "$(DIST)" --out "$(DIR)"
 
 install:
-	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe
+	cargo build $(CARGO_FLAGS) -p terraform-provider-eventpipe --bin terraform-provider-eventpipe --bin eventpipe
 	@$(MAKE) --no-print-directory install-bin
 
 # Copies an already built binary into the mirror (BIN and PLUGIN_DIR may be overridden).
@@ -63,6 +66,10 @@ install-bin:
 	install -m 0755 "$(BIN)" "$(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
 	@echo "installed $(INSTALL_DIR)/terraform-provider-eventpipe_v$(VERSION)"
 	@echo "a plain 'terraform init' now finds registry.terraform.io/eventpipe/eventpipe $(VERSION)"
+	@if [ -f "$(CLI_BIN)" ]; then \
+		mkdir -p "$(BIN_DIR)" && install -m 0755 "$(CLI_BIN)" "$(BIN_DIR)/eventpipe" && \
+		echo "installed $(BIN_DIR)/eventpipe"; \
+	else echo "no $(CLI_BIN): build it (cargo build -p terraform-provider-eventpipe --bin eventpipe) to install the eventpipe command"; fi
 
 # One profile (debug) for every test binary and the provider the e2e tests
 # run, so nothing is built twice.

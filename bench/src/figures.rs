@@ -93,6 +93,9 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     if wanted(10) {
         crate::summary::figure_10(opts, &terraform, &moto, &mirror, &mut rep)?;
     }
+    if wanted(11) {
+        crate::packaging::figure(sizes, &mut rep)?;
+    }
     if wanted(12) {
         crate::fixed_cost::figure_12(sizes, &terraform, &moto, &mirror, src.path(), &mut rep)?;
     }

@@ -14,6 +14,7 @@ mod figures;
 mod fixed_cost;
 mod hashing;
 mod machine;
+mod packaging;
 mod report;
 mod rss;
 mod startup;

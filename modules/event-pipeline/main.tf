@@ -34,6 +34,8 @@ resource "eventpipe_event_pipeline" "this" {
     reserved_concurrency = var.reserved_concurrency
     ephemeral_storage    = var.ephemeral_storage
     layers               = length(var.layers) > 0 ? var.layers : null
+    requirements_file    = var.requirements_file
+    package_bucket       = var.package_bucket
   }
 
   # Nothing lost by default: failed events go to a queue, logs are kept.

@@ -305,6 +305,18 @@ variable "layers" {
   }
 }
 
+variable "requirements_file" {
+  description = "Python requirements installed into the package, relative to source_dir or absolute (null: source_dir/requirements.txt when present). Installed with pip for Lambda's platform; pip's own configuration is honoured."
+  type        = string
+  default     = null
+}
+
+variable "package_bucket" {
+  description = "Bucket that packages over 50 MB zipped are staged in (null: the pipeline's own bucket). Required with create_bucket = false when the package has dependencies or a source over 50 MB."
+  type        = string
+  default     = null
+}
+
 # ---------------------------------------------------------------------------
 # Streams and queue delivery. (`any` with optional keys: object types with
 # optional attributes need Terraform 1.3, and the module supports 1.0.)

@@ -720,3 +720,77 @@ fn the_streaming_handlers_own_unit_tests_pass() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("OK"), "{text}");
 }
+
+mod with_dependencies {
+    use super::*;
+
+    /// Wheels of the example's requirements, repacked from the copies
+    /// installed on this machine (the test builds its own: no network).
+    const REPACK: &str = r#"
+import sys, zipfile, importlib.metadata as md
+out = sys.argv[1]
+for name in sys.argv[2:]:
+    d = md.distribution(name)
+    norm = d.metadata["Name"].replace("-", "_")
+    path = f"{out}/{norm}-{d.version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        for f in d.files:
+            s = str(f)
+            if s.startswith("..") or "__pycache__" in s or s.endswith(".pyc"):
+                continue
+            z.write(d.locate_file(f), s)
+"#;
+
+    #[test]
+    fn the_example_installs_its_requirements_offline_and_replans_empty() {
+        let wheels = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let repack = std::process::Command::new("python3")
+            .args(["-c", REPACK])
+            .arg(wheels.path())
+            .args(["python-dateutil", "six"])
+            .output()
+            .unwrap();
+        assert!(repack.status.success(), "{}", process_text(&repack));
+
+        let tf = newest_cli();
+        let moto = Moto::start().unwrap();
+        let mut ws = Workspace::new(&tf).unwrap();
+        ws.envs(moto.env_vars());
+        ws.env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", wheels.path())
+            .env("EVENTPIPE_CACHE_DIR", cache.path());
+        copy_example(&ws, "with-dependencies");
+        ws.init().unwrap();
+        ws.validate().unwrap();
+        let out = ws.apply_auto().unwrap();
+        assert!(out.contains("Resources: 1 added"), "{out}");
+        let aws = moto.aws().unwrap();
+        let function = ws.output_json().unwrap()["function_name"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The deployed package holds the library: fetch it as Lambda has it.
+        let code = aws
+            .block_on(aws.lambda().get_function().function_name(&function).send())
+            .unwrap();
+        let size = code.configuration().map_or(0, |c| c.code_size());
+        assert!(size > 100_000, "dateutil is in the package ({size} bytes)");
+        assert_plan_empty(&ws, "with-dependencies: the second plan must be empty");
+        destroy_and_assert_empty(&ws, &moto);
+    }
+
+    #[test]
+    fn the_handlers_own_unit_tests_pass() {
+        let dir = repo_path("examples/with-dependencies/tests");
+        let out = std::process::Command::new("python3")
+            .args(["-m", "unittest", "discover", "-s"])
+            .arg(&dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("OK"), "{text}");
+    }
+}

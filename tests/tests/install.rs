@@ -12,6 +12,7 @@ use tests::{provider_bin, tools};
 fn a_plain_terraform_init_finds_the_installed_provider() {
     let home = tempfile::tempdir().unwrap();
     let plugins = home.path().join(".terraform.d/plugins");
+    let bin_dir = home.path().join("bin");
     let out = Command::new("make")
         .arg("-C")
         .arg(tools::repo_root())
@@ -22,6 +23,7 @@ fn a_plain_terraform_init_finds_the_installed_provider() {
             provider_bin::provider_binary().unwrap().display()
         ))
         .arg(format!("PLUGIN_DIR={}", plugins.display()))
+        .arg(format!("BIN_DIR={}", bin_dir.display()))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -34,6 +36,21 @@ fn a_plain_terraform_init_finds_the_installed_provider() {
         text.contains("a plain 'terraform init' now finds"),
         "{text}"
     );
+    // The `eventpipe` command line, built beside the provider, goes too.
+    let cli = bin_dir.join("eventpipe");
+    assert!(cli.is_file(), "{text}");
+    let help = Command::new(&cli).arg("--help").output().unwrap();
+    let help_text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{help_text}");
+    assert!(help_text.contains("package"), "{help_text}");
+    let help = Command::new(&cli)
+        .args(["package", "--help"])
+        .output()
+        .unwrap();
+    let help_text = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--source-dir", "--runtime", "--architecture", "--output"] {
+        assert!(help_text.contains(flag), "{flag}: {help_text}");
+    }
 
     for tf in clis() {
         let dir = tempfile::tempdir().unwrap();

@@ -93,6 +93,26 @@ fn environment(vars: &BTreeMap<String, String>) -> Environment {
         .build()
 }
 
+/// Where a function's code comes from: the zip itself (up to 50 MB), or
+/// an object staged in S3.
+#[derive(Clone, Copy, Debug)]
+pub enum Code<'a> {
+    Zip(&'a [u8]),
+    S3 { bucket: &'a str, key: &'a str },
+}
+
+fn function_code(code: Code<'_>) -> FunctionCode {
+    match code {
+        Code::Zip(zip) => FunctionCode::builder()
+            .zip_file(Blob::new(zip.to_vec()))
+            .build(),
+        Code::S3 { bucket, key } => FunctionCode::builder()
+            .s3_bucket(bucket)
+            .s3_key(key)
+            .build(),
+    }
+}
+
 /// Creates the function (retrying while IAM propagates a new role); the
 /// caller then waits for it with [`wait_ready`]. `Ok(None)` when a function
 /// of that name already exists.
@@ -101,11 +121,11 @@ pub async fn create_function(
     name: &str,
     settings: &FunctionSettings,
     architecture: &str,
-    zip: &[u8],
+    code: Code<'_>,
     tags: &BTreeMap<String, String>,
     stop: &CancellationToken,
 ) -> Result<Option<String>, AwsError> {
-    let code = Blob::new(zip.to_vec());
+    let code = function_code(code);
     let tags: HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let r = until_consistent(
         "lambda:CreateFunction",
@@ -127,7 +147,7 @@ pub async fn create_function(
                 .set_layers(Some(settings.layers.clone()))
                 .set_logging_config(settings.logging.as_ref().map(logging_config))
                 .architectures(Architecture::from(architecture))
-                .code(FunctionCode::builder().zip_file(code.clone()).build())
+                .code(code.clone())
                 .set_tags(Some(tags.clone()))
                 .publish(false)
                 .send()
@@ -295,10 +315,10 @@ pub async fn update_code(
     lambda: &Client,
     name: &str,
     architecture: &str,
-    zip: &[u8],
+    code: Code<'_>,
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
-    upload_code(lambda, name, architecture, zip).await?;
+    upload_code(lambda, name, architecture, code).await?;
     wait_ready(lambda, name, stop).await
 }
 
@@ -307,13 +327,14 @@ pub async fn upload_code(
     lambda: &Client,
     name: &str,
     architecture: &str,
-    zip: &[u8],
+    code: Code<'_>,
 ) -> Result<(), AwsError> {
-    lambda
-        .update_function_code()
-        .function_name(name)
-        .zip_file(Blob::new(zip.to_vec()))
-        .architectures(Architecture::from(architecture))
+    let req = lambda.update_function_code().function_name(name);
+    let req = match code {
+        Code::Zip(zip) => req.zip_file(Blob::new(zip.to_vec())),
+        Code::S3 { bucket, key } => req.s3_bucket(bucket).s3_key(key),
+    };
+    req.architectures(Architecture::from(architecture))
         .publish(false)
         .send()
         .await

@@ -521,16 +521,130 @@ async fn put_notification_config(
     Ok(())
 }
 
-/// Whether the bucket holds any object, object version or delete marker.
-pub async fn has_objects(s3: &Client, bucket: &str) -> Result<bool, AwsError> {
+/// Whether the bucket holds any object, object version or delete marker
+/// with a key outside `ignored` (the pipeline's staged packages, which go
+/// with it). A first page of only ignored keys with more after it counts
+/// as holding objects.
+pub async fn has_objects(s3: &Client, bucket: &str, ignored: &str) -> Result<bool, AwsError> {
     let out = s3
         .list_object_versions()
         .bucket(bucket)
-        .max_keys(1)
+        .max_keys(1000)
         .send()
         .await
         .map_err(err("s3:ListObjectVersions"))?;
-    Ok(!out.versions().is_empty() || !out.delete_markers().is_empty())
+    let other = |k: Option<&str>| !k.is_some_and(|k| k.starts_with(ignored));
+    Ok(out.versions().iter().any(|v| other(v.key()))
+        || out.delete_markers().iter().any(|m| other(m.key()))
+        || out.is_truncated() == Some(true))
+}
+
+/// Puts an object with `tags` in the same request.
+pub async fn put_object_tagged(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let tagging = tags
+        .iter()
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(err("s3:PutObject"))?;
+    Ok(())
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Deletes every object (and version) under `prefix` but the key `keep`;
+/// returns how many. A bucket already gone holds nothing.
+pub async fn delete_under(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+    keep: Option<&str>,
+) -> Result<u64, AwsError> {
+    let mut deleted = 0u64;
+    loop {
+        let r = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(1000)
+            .send()
+            .await
+            .map_err(err("s3:ListObjectVersions"));
+        let Some(out) = found(r)? else {
+            return Ok(deleted);
+        };
+        let mut ids = Vec::new();
+        let listed = out
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                out.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            );
+        for (key, version) in listed {
+            if let Some(key) = key.filter(|k| Some(*k) != keep) {
+                ids.push(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(version.map(str::to_owned))
+                        .build()?,
+                );
+            }
+        }
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        deleted += ids.len() as u64;
+        let res = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(ids))
+                    .quiet(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(err("s3:DeleteObjects"))?;
+        if let Some(e) = res.errors().first() {
+            return Err(AwsError::Service {
+                operation: "s3:DeleteObjects",
+                code: e.code().unwrap_or("Unknown").to_owned(),
+                message: format!(
+                    "could not delete {}: {}",
+                    e.key().unwrap_or("?"),
+                    e.message().unwrap_or("no reason given")
+                ),
+                status: None,
+            });
+        }
+    }
 }
 
 /// Deletes every object version and delete marker; returns how many.

@@ -162,7 +162,10 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::Source(_) | ApplyError::SourceChanged { .. } => {
                 "Cannot package the function's source".to_owned()
             }
-            ApplyError::Package(_) => "Function package too large".to_owned(),
+            ApplyError::Package(PackageError::TooLargeUnzipped(_)) => {
+                "Function package too large".to_owned()
+            }
+            ApplyError::Package(_) => "Cannot package the function".to_owned(),
             ApplyError::BucketNotEmpty { .. } => "Bucket is not empty".to_owned(),
             ApplyError::QueueNotEmpty { .. } => "Failure queue is not empty".to_owned(),
             ApplyError::ConcurrencyLimit { .. } => {

@@ -38,6 +38,9 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         }
 
         Op::BuildPackage => ops::function::build_package(run).await,
+        Op::StagePackage => ops::staging::stage(run).await,
+        Op::PruneStaged => ops::staging::prune(run).await,
+        Op::DeleteStaged => ops::staging::delete_all(run).await,
         Op::Create(Function) | Op::Recreate(Function) => ops::function::make(run).await,
         Op::Adopt(Function) => ops::function::adopt(run).await,
         Op::Update(Function, Change::Code) => ops::function::update_code(run).await,

@@ -103,6 +103,8 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         reserved_concurrency: f.reserved_concurrency.map(i64::from),
         ephemeral_storage: i64::from(st.ephemeral_mb),
         layers: (!st.layers.is_empty()).then(|| st.layers.clone()),
+        requirements_file: None,
+        package_bucket: None,
     }
 }
 

@@ -44,9 +44,9 @@ use tracing::Instrument;
 use crate::aws::AwsClients;
 use errors::{ApplyError, PlanError, diagnostics};
 use execute::{OnError, execute};
+use package::Build;
 use private::Private;
 use run::{Purpose, Run};
-use source::Source;
 use state::{Known, Planning, State};
 
 pub use upgrade::upgrade;
@@ -85,8 +85,14 @@ pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = schema_checks(config);
     match State::<Planning>::from_value(config) {
         Ok(cfg) => {
-            let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
-            diags.extend(validate::check(&cfg, &source));
+            // The package is built with the defaults (runtime, architecture).
+            let mut with_defaults = config.clone();
+            tfsdk::schema::apply_defaults(&schema::schema().block, config, &mut with_defaults);
+            let build = match State::<Planning>::from_value(&with_defaults) {
+                Ok(d) => Build::of(&d.function),
+                Err(_) => Build::of(&cfg.function),
+            };
+            diags.extend(validate::check(&cfg, &build));
         }
         // The schema checks above already said what is wrong with it.
         Err(_) if diags.has_errors() => {}
@@ -163,18 +169,18 @@ pub async fn plan(
         default_tags: ctx.default_tags.clone(),
     };
     // One scan of the source serves the checks and the hash.
-    let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
+    let build = Build::of(&cfg.function);
     let private = Private::from_bytes(prior_private);
     let planned = plan::plan(
         &env,
         prior.as_ref(),
         &cfg,
-        &source,
+        &build,
         private.backfill.is_some(),
     );
     let mut diags = planned.diags;
     if !diags.has_errors() {
-        let errors = validate::check(&cfg, &source)
+        let errors = validate::check(&cfg, &build)
             .into_iter()
             .filter(Diagnostic::is_error);
         diags.extend(Diagnostics(errors.collect()));
@@ -383,7 +389,11 @@ fn recorded(
 }
 
 async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Recorded {
-    let steps = steps::converge(want, None, steps::Facts::default());
+    let facts = steps::Facts {
+        may_stage: may_stage(want),
+        ..steps::Facts::default()
+    };
+    let steps = steps::converge(want, None, facts);
     let run = Run::new(ctx, want, None, private, Purpose::Converge);
     let span = tracing::info_span!("create", pipeline = %want.name);
     let Err(errors) = execute(&run, &steps, OnError::Stop).instrument(span).await else {
@@ -439,6 +449,7 @@ async fn update(
             .map(|_| import::CLAIMED)
             .unwrap_or_default(),
         backfill_pending: private.backfill.is_some(),
+        may_stage: may_stage(want),
     };
     let steps = steps::converge(want, Some(prior), facts);
     let run = Run::new(ctx, want, Some(prior), private, Purpose::Converge);
@@ -483,6 +494,12 @@ async fn destroy(
             Recorded::unchanged(prior_value, private, diags)
         }
     }
+}
+
+/// Whether the package `want` deploys may have to be staged in S3 (a
+/// look at the source's sizes and dependency files, no reads of content).
+fn may_stage(want: &State<Known>) -> bool {
+    package::may_need_staging(&ops::function::package_settings(want))
 }
 
 /// ReadResource: refreshes the state from AWS; null when every part is gone.

@@ -80,6 +80,20 @@ pub fn derived_bucket_name(name: &str, partition: &str, account: &str, region: &
     out
 }
 
+/// Where packages over Lambda's direct-upload limit are staged in a
+/// bucket; no trigger may match it.
+pub const STAGING_PREFIX: &str = ".eventpipe/packages/";
+
+/// The staged packages of `function`.
+pub fn staging_prefix(function: &str) -> String {
+    format!("{STAGING_PREFIX}{function}/")
+}
+
+/// The key of `function`'s package with `hash` (its `source_code_hash`).
+pub fn staged_key(function: &str, hash: &str) -> String {
+    format!("{}{hash}.zip", staging_prefix(function))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
 use super::defaults::DEFAULT_RETENTION_DAYS;
-use super::source::Source;
+use super::package::Build;
 use super::state::{self, DELIVERY_QUEUE, Known, Planning, State, attr, path};
 use super::{naming, policy};
 
@@ -32,13 +32,14 @@ pub struct PlannedState {
 }
 
 /// Plans a create, update or replace. `config` is the configuration with
-/// the schema's defaults filled in; `source` the scan of its `source_dir`;
+/// the schema's defaults filled in; `build` the scan of its `source_dir`
+/// and the dependencies it declares;
 /// `backfill_pending` says an earlier backfill did not finish.
 pub fn plan(
     env: &PlanEnv,
     prior: Option<&State<Known>>,
     config: &State<Planning>,
-    source: &Source,
+    build: &Build,
     backfill_pending: bool,
 ) -> PlannedState {
     let mut diags = Diagnostics::new();
@@ -147,24 +148,21 @@ pub fn plan(
 
     // The code hash: computed from the files now, so edits show in the plan.
     // The files too, so the plan names the ones that changed.
-    (s.source_code_hash, s.source_files, s.source_file_count) = match source.digest() {
-        Some(Ok(d)) => {
-            let (files, count) = state::listed_files(d.files);
-            (
-                Field::Known(d.hash),
-                Field::Known(files),
-                Field::Known(count),
-            )
-        }
-        Some(Err(e)) => {
-            diags.push(
-                Diagnostic::error("Cannot read the function's source", e.to_string())
-                    .at(path::function(attr::SOURCE_DIR)),
-            );
-            (Field::Unknown, Field::Unknown, Field::Unknown)
-        }
-        None => (Field::Unknown, Field::Unknown, Field::Unknown),
-    };
+    (s.source_code_hash, s.source_files, s.source_file_count) =
+        match (build.hash(), build.source.digest()) {
+            (Some(Ok(h)), Some(Ok(d))) => {
+                let (files, count) = state::listed_files(d.files);
+                (Field::Known(h), Field::Known(files), Field::Known(count))
+            }
+            (Some(Err((at, e))), _) => {
+                diags.push(
+                    Diagnostic::error("Cannot read the function's source", e)
+                        .at(path::function(at)),
+                );
+                (Field::Unknown, Field::Unknown, Field::Unknown)
+            }
+            _ => (Field::Unknown, Field::Unknown, Field::Unknown),
+        };
 
     // The exact inline policy the role gets.
     let prefixes: Field<Vec<Option<String>>> = match &config.trigger {
@@ -492,8 +490,7 @@ mod tests {
     }
 
     fn planned(prior: Option<&State<Known>>, cfg: &State<Planning>) -> PlannedState {
-        let source = Source::of(cfg.function.source_dir.as_known().map(String::as_str));
-        plan(&env(), prior, cfg, &source, false)
+        plan(&env(), prior, cfg, &Build::of(&cfg.function), false)
     }
 
     fn source() -> tempfile::TempDir {

@@ -46,6 +46,8 @@ pub struct Record {
     pub bucket_policy_removed: bool,
     /// The package built for the function.
     pub package: Option<Arc<Package>>,
+    /// Where the package was staged in S3 (bucket, key), when it was.
+    pub staged: Option<(String, String)>,
     /// The `CodeSha256` an adopted function had when this run made it the
     /// pipeline's.
     pub adopted_code: Option<String>,

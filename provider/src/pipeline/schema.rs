@@ -13,7 +13,7 @@ use super::{runtimes, validate};
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 pub fn schema() -> Schema {
     Schema {
@@ -328,6 +328,43 @@ fn function_block() -> Block {
             "Up to five layer version ARNs \
                      (`arn:aws:lambda:<region>:<account>:layer:<name>:<version>`), in order.",
         ))
+        .attr(
+            Attribute::string(attr::REQUIREMENTS_FILE)
+                .optional()
+                .describe(
+                    "Python requirements installed into the package, for a Python runtime: a \
+                     path relative to `source_dir`, or absolute. Not set: `requirements.txt` in \
+                     `source_dir` when there is one. Apply runs the machine's `python3 -m pip \
+                     install` (or `$EVENTPIPE_PYTHON`'s) for Lambda's platform \
+                     (`--platform manylinux2014_x86_64` or `manylinux2014_aarch64` after \
+                     `architecture`, `--implementation cp`, `--python-version` of `runtime`, \
+                     `--only-binary=:all:`), honouring pip's own configuration (`PIP_INDEX_URL`, \
+                     `PIP_FIND_LINKS`, `PIP_NO_INDEX`, pip.conf). A Node.js runtime installs a \
+                     `package.json` that declares `dependencies` with `npm ci --omit=dev`, and \
+                     needs its `package-lock.json`. `source_code_hash` then also covers the \
+                     requirements (or lock) file's content, the runtime, the architecture and \
+                     the installer's options; installed trees and built zips are cached by hash \
+                     in `$EVENTPIPE_CACHE_DIR` (default `~/.cache/eventpipe`). A requirement \
+                     without `==` or `--hash` gets a warning: builds may then differ between \
+                     machines.",
+                )
+                .validate(Validator::LengthBetween(1, 4096)),
+        )
+        .attr(
+            Attribute::string(attr::PACKAGE_BUCKET)
+                .optional()
+                .describe(
+                    "Bucket for packages over Lambda's 50 MB direct-upload limit (staged under \
+                     `.eventpipe/packages/<function>/` and deployed from S3). Not set: the \
+                     pipeline's own bucket, whose triggers may then not match \
+                     `.eventpipe/packages/`. Required when `create_bucket = false` and the \
+                     package may need staging: it has dependencies, or its source is over 45 MB \
+                     unzipped (the zipped size is only known at apply). The provider's \
+                     credentials need `s3:PutObject`, `s3:PutObjectTagging`, `s3:GetObject` and \
+                     `s3:DeleteObject` on it; the function's role needs nothing.",
+                )
+                .validate(Validator::LengthBetween(3, 63)),
+        )
 }
 
 fn on_failure_block() -> Block {

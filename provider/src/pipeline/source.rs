@@ -54,12 +54,13 @@ pub enum SourceError {
     },
     #[error("{path}: file names must be valid UTF-8 to be packaged")]
     NonUtf8Name { path: PathBuf },
-    #[error(
-        "the files under {path} add up to more than {limit} bytes ({} MB), Lambda's limit for \
-         unzipped code",
-        limit / 1024 / 1024
-    )]
-    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{path}: {message}")]
+    TooLarge {
+        path: PathBuf,
+        limit: u64,
+        /// The size, the largest entries and the ways out.
+        message: String,
+    },
 }
 
 /// One file of the package.
@@ -78,6 +79,8 @@ pub struct SourceFile {
 #[derive(Debug)]
 pub struct Source {
     scanned: Option<Result<SourceTree, Arc<SourceError>>>,
+    /// The files read and hashed once, on first ask.
+    digest: std::sync::OnceLock<Result<SourceDigest, Arc<SourceError>>>,
 }
 
 impl Source {
@@ -85,6 +88,7 @@ impl Source {
     pub fn of(dir: Option<&str>) -> Source {
         Source {
             scanned: dir.map(|d| scan(Path::new(d)).map_err(Arc::new)),
+            digest: std::sync::OnceLock::new(),
         }
     }
 
@@ -105,10 +109,15 @@ impl Source {
     /// The content hash and each file's short hash, from one read of the
     /// files; `None` when the directory is not known yet.
     pub fn digest(&self) -> Option<Result<SourceDigest, Arc<SourceError>>> {
-        self.scanned.as_ref().map(|r| match r {
-            Ok(tree) => tree_digest(tree).map_err(Arc::new),
-            Err(e) => Err(Arc::clone(e)),
-        })
+        let scanned = self.scanned.as_ref()?;
+        Some(
+            self.digest
+                .get_or_init(|| match scanned {
+                    Ok(tree) => tree_digest(tree).map_err(Arc::new),
+                    Err(e) => Err(Arc::clone(e)),
+                })
+                .clone(),
+        )
     }
 }
 
@@ -169,7 +178,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SourceError + '_ {
     }
 }
 
-/// Lists the files to package under `root` (following symbolic links).
+/// Lists the files to package under `root` (following symbolic links);
+/// also how an installed dependency tree is listed.
 /// Stops with [`SourceError::TooLarge`] as soon as the files exceed Lambda's
 /// unzipped limit, so a mistaken `source_dir` (say `/`) fails fast instead
 /// of hashing a whole disk.
@@ -177,7 +187,7 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
     scan_limited(root, MAX_UNZIPPED_BYTES)
 }
 
-fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
+pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
     if root.as_os_str().is_empty() {
         return Err(SourceError::NotSet);
     }
@@ -232,18 +242,20 @@ fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
             source: e.into(),
         })?;
         total = total.saturating_add(meta.len());
-        if total > limit {
-            return Err(SourceError::TooLarge {
-                path: root.to_owned(),
-                limit,
-            });
-        }
         files.push(SourceFile {
             name,
             path: entry.path().to_owned(),
             executable: is_executable(&meta),
             size: meta.len(),
         });
+        if total > limit {
+            let all: Vec<&SourceFile> = files.iter().collect();
+            return Err(SourceError::TooLarge {
+                path: root.to_owned(),
+                limit,
+                message: too_large_message(total, limit, &all),
+            });
+        }
     }
     if files.is_empty() {
         return Err(SourceError::Empty {
@@ -256,6 +268,42 @@ fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
         root: root.to_owned(),
         files,
     })
+}
+
+/// How many of the largest entries a refusal names.
+const LARGEST_SHOWN: usize = 5;
+
+/// A size in MB with one decimal, as people read it.
+pub fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Why `total` bytes of `files` (a package, or the part of it read so far)
+/// are over `limit` unzipped: the size, the largest top-level directories
+/// or files, and the ways out.
+pub fn too_large_message(total: u64, limit: u64, files: &[&SourceFile]) -> String {
+    use std::fmt::Write as _;
+    let mut by_dir: std::collections::BTreeMap<&str, u64> = Default::default();
+    for f in files {
+        let top = f.name.split_once('/').map_or(f.name.as_str(), |(d, _)| d);
+        *by_dir.entry(top).or_default() += f.size;
+    }
+    let mut largest: Vec<(&str, u64)> = by_dir.into_iter().collect();
+    largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut msg = format!(
+        "the package is {} ({total} bytes) unzipped, over the {} Lambda allows for a zip \
+         package. Largest entries:",
+        mb(total),
+        mb(limit)
+    );
+    for (name, size) in largest.iter().take(LARGEST_SHOWN) {
+        let _ = write!(msg, "\n  {name}: {}", mb(*size));
+    }
+    msg.push_str(
+        "\nMove large dependencies or data out of the package: use a Lambda layer or a \
+         container image.",
+    );
+    msg
 }
 
 #[cfg(unix)]
@@ -304,9 +352,16 @@ pub fn tree_hash(tree: &SourceTree) -> Result<String, SourceError> {
 }
 
 fn combine(tree: &SourceTree, digests: &[[u8; 32]]) -> String {
+    hash_of_digests(&tree.files, digests)
+}
+
+/// The tree's content hash from each file's SHA-256 (in `files`' order):
+/// what [`tree_hash`] computes, for a caller that read the files itself
+/// (the packager hashes each file as it compresses it).
+pub fn hash_of_digests(files: &[SourceFile], digests: &[[u8; 32]]) -> String {
     let mut outer = Sha256::new();
     outer.update(b"eventpipe-source-v1\0");
-    for (file, digest) in tree.files.iter().zip(digests) {
+    for (file, digest) in files.iter().zip(digests) {
         outer.update(file.name.as_bytes());
         outer.update([0, u8::from(file.executable)]);
         outer.update(file.size.to_le_bytes());

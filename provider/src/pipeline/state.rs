@@ -105,6 +105,8 @@ pub mod attr {
     pub const RESERVED_CONCURRENCY: &str = "reserved_concurrency";
     pub const EPHEMERAL_STORAGE: &str = "ephemeral_storage";
     pub const LAYERS: &str = "layers";
+    pub const REQUIREMENTS_FILE: &str = "requirements_file";
+    pub const PACKAGE_BUCKET: &str = "package_bucket";
 
     /// The `trigger` blocks and their attributes.
     pub const TRIGGER: &str = "trigger";
@@ -383,6 +385,8 @@ pub struct Function<M: Mode> {
     pub reserved_concurrency: M::Opt<i64>,
     pub ephemeral_storage: M::Set<i64>,
     pub layers: M::Opt<Vec<String>>,
+    pub requirements_file: M::Opt<String>,
+    pub package_bucket: M::Opt<String>,
 }
 
 /// One `trigger` block.
@@ -524,6 +528,8 @@ impl<M: Mode> State<M> {
             reserved_concurrency: opt::<M, _>(&f, attr::RESERVED_CONCURRENCY)?,
             ephemeral_storage: set::<M, _>(&f, attr::EPHEMERAL_STORAGE)?,
             layers: opt::<M, _>(&f, attr::LAYERS)?,
+            requirements_file: opt::<M, _>(&f, attr::REQUIREMENTS_FILE)?,
+            package_bucket: opt::<M, _>(&f, attr::PACKAGE_BUCKET)?,
         };
         let on_failure = block::<M, _>(&o, attr::ON_FAILURE, |b| {
             Ok(OnFailure {
@@ -650,6 +656,14 @@ impl<M: Mode> State<M> {
                 set_value::<M, i64>(&f.ephemeral_storage),
             ),
             (attr::LAYERS, opt_value::<M, Vec<String>>(&f.layers)),
+            (
+                attr::REQUIREMENTS_FILE,
+                opt_value::<M, String>(&f.requirements_file),
+            ),
+            (
+                attr::PACKAGE_BUCKET,
+                opt_value::<M, String>(&f.package_bucket),
+            ),
         ]);
         let on_failure = block_value(M::opt_field::<OnFailure<M>>(&self.on_failure), |b| {
             Value::object([
@@ -1090,6 +1104,8 @@ pub(crate) mod tests {
                 reserved_concurrency: None,
                 ephemeral_storage: 512,
                 layers: None,
+                requirements_file: None,
+                package_bucket: None,
             },
             trigger: vec![Trigger {
                 events: vec!["s3:ObjectCreated:*".into()],

@@ -66,6 +66,14 @@ pub enum Op {
     Delete(Part),
     /// Zip the function's source (checking it is what was planned).
     BuildPackage,
+    /// Put the package in S3 when it is over the direct-upload limit
+    /// (known only once it is built; nothing to do otherwise).
+    StagePackage,
+    /// Once the code is deployed: delete the function's older staged
+    /// packages (only when this run staged one).
+    PruneStaged,
+    /// With the function: delete its staged packages.
+    DeleteStaged,
     /// Wait until a new function is Active.
     AwaitActive,
     /// Before a destroy: refuse, deleting nothing, when the bucket holds
@@ -94,6 +102,9 @@ impl fmt::Display for Op {
             Op::Update(p, c) => write!(f, "update {p} ({c:?})"),
             Op::Delete(p) => write!(f, "delete {p}"),
             Op::BuildPackage => f.write_str("build the package"),
+            Op::StagePackage => f.write_str("stage the package in S3 if it is large"),
+            Op::PruneStaged => f.write_str("delete older staged packages"),
+            Op::DeleteStaged => f.write_str("delete the staged packages"),
             Op::AwaitActive => f.write_str("wait for the function"),
             Op::CheckDeletable => f.write_str("check the bucket may be deleted"),
             Op::CheckQueueEmpty => f.write_str("check the failure queue is empty"),
@@ -171,6 +182,9 @@ pub struct Facts {
     pub unclaimed: PartSet,
     /// An earlier backfill stopped before it sent every object.
     pub backfill_pending: bool,
+    /// The package may be over Lambda's direct-upload limit once built
+    /// (`package::may_need_staging`): it gets a staging step.
+    pub may_stage: bool,
 }
 
 #[cfg(test)]
@@ -284,7 +298,20 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         p.source_code_hash != want.source_code_hash
             || p.function.architecture != want.function.architecture
     });
-    let package = (function_made.is_some() || code_changed).then(|| s.add(Op::BuildPackage, []));
+    let built = (function_made.is_some() || code_changed).then(|| s.add(Op::BuildPackage, []));
+    // A package that may be large goes to S3 first: into the pipeline's
+    // bucket once it is there, or into `package_bucket`.
+    let stage_in_bucket = want
+        .function
+        .package_bucket
+        .is_none()
+        .then_some(bucket)
+        .flatten();
+    let package = match built {
+        Some(b) if facts.may_stage => Some(s.add(Op::StagePackage, [Some(b), stage_in_bucket])),
+        other => other,
+    };
+    let staging = package.is_some() && facts.may_stage;
     let concurrency_changed = match prior {
         Some(p) => desired::concurrency(p) != desired::concurrency(want),
         None => desired::concurrency(want).is_some(),
@@ -322,6 +349,10 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             s.chain(ops, [package, policy.or(role), group])
         }
     };
+
+    if staging {
+        s.add(Op::PruneStaged, [function]);
+    }
 
     // Where failed events go, once the function and the queue are there.
     let invoke = if want.on_failure.is_some() {
@@ -543,9 +574,16 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
     let notification = parts
         .contains(Part::Notification)
         .then(|| s.add(Op::Delete(Part::Notification), [after]));
+    // The function's staged packages, before the bucket that may hold them.
+    let staged = parts
+        .contains(Part::Function)
+        .then(|| s.add(Op::DeleteStaged, [after]));
     if parts.contains(Part::Bucket) {
-        let emptied = empty_bucket.then(|| s.add(Op::EmptyBucket, [after, notification]));
-        s.add(Op::Delete(Part::Bucket), [after, notification, emptied]);
+        let emptied = empty_bucket.then(|| s.add(Op::EmptyBucket, [after, notification, staged]));
+        s.add(
+            Op::Delete(Part::Bucket),
+            [after, notification, emptied, staged],
+        );
     }
     // The mappings first: nothing reads the stream or the queue after.
     let stream_mapping = parts
@@ -612,6 +650,10 @@ pub fn destroy(prior: &State<Known>) -> Steps {
 /// objects go with it.
 pub fn roll_back(made: PartSet) -> Steps {
     let mut s = Steps::default();
+    // A package staged before making the function failed is the run's too.
+    if !made.contains(Part::Function) {
+        s.add(Op::DeleteStaged, []);
+    }
     teardown(made, true, None, &mut s);
     s
 }
@@ -669,6 +711,24 @@ mod tests {
                 Op::Create(Notification),
             ]
         );
+        // A package that may be large is staged in the bucket, once it is
+        // there, and the function made from it; older ones go after.
+        let large = Facts {
+            may_stage: true,
+            ..Facts::default()
+        };
+        let st = converge(&want, None, large);
+        well_ordered(&st);
+        assert!(waits_for(&st, Op::StagePackage, Op::Create(Bucket)));
+        assert!(waits_for(&st, Op::StagePackage, Op::BuildPackage));
+        assert!(waits_for(&st, Op::Create(Function), Op::StagePackage));
+        assert!(waits_for(&st, Op::PruneStaged, Op::Create(Function)));
+        // In a package bucket: no wait for the pipeline's own.
+        let mut elsewhere = want.clone();
+        elsewhere.function.package_bucket = Some("packages".into());
+        let st = converge(&elsewhere, None, large);
+        assert!(!waits_for(&st, Op::StagePackage, Op::Create(Bucket)));
+        assert!(!waits_for(&st, Op::Create(Function), Op::Create(Bucket)));
         // The log group is there before the function, off the role's path.
         assert!(waits_for(&s, Op::Create(Function), Op::Create(LogGroup)));
         assert!(step(&s, Op::Create(LogGroup)).after.is_empty());
@@ -810,6 +870,7 @@ mod tests {
             present: prior.present(),
             unclaimed: PartSet::from([Part::Role, Part::Function]),
             backfill_pending: false,
+            may_stage: false,
         };
         let s = converge(&want, Some(&prior), facts);
         well_ordered(&s);
@@ -858,6 +919,7 @@ mod tests {
             present: prior.present(),
             unclaimed: PartSet::from([Part::Role, Part::Function]),
             backfill_pending: false,
+            may_stage: false,
         };
         let s = converge(&want, Some(&prior), facts);
         let code = Op::Update(Part::Function, Change::Code);
@@ -881,6 +943,7 @@ mod tests {
             d.ops(),
             [
                 Op::Delete(Part::Notification),
+                Op::DeleteStaged,
                 Op::Delete(Part::Function),
                 Op::Delete(Part::Role),
                 Op::Delete(Part::LogGroup),
@@ -1156,6 +1219,7 @@ mod tests {
             [
                 Op::CheckDeletable,
                 Op::Delete(Notification),
+                Op::DeleteStaged,
                 Op::Delete(Bucket),
                 Op::Delete(Function),
                 Op::Delete(Role),
@@ -1168,6 +1232,8 @@ mod tests {
             assert!(waits_for(&s, *op, Op::CheckDeletable), "{op}");
         }
         assert!(waits_for(&s, Op::Delete(Bucket), Op::Delete(Notification)));
+        // Staged packages in the bucket go before it.
+        assert!(waits_for(&s, Op::Delete(Bucket), Op::DeleteStaged));
         assert!(!waits_for(&s, Op::Delete(Role), Op::Delete(Function)));
         // force_destroy empties the bucket first.
         let mut forced = known_state("orders");
@@ -1184,10 +1250,17 @@ mod tests {
         let s = roll_back(PartSet::from([Bucket, Role, Policy]));
         assert_eq!(
             s.ops(),
-            [Op::EmptyBucket, Op::Delete(Bucket), Op::Delete(Role)]
+            [
+                Op::DeleteStaged,
+                Op::EmptyBucket,
+                Op::Delete(Bucket),
+                Op::Delete(Role)
+            ]
         );
         let s = roll_back(PartSet::from([Function, Permission]));
-        assert_eq!(s.ops(), [Op::Delete(Function)]);
-        assert!(roll_back(PartSet::empty()).is_empty());
+        assert_eq!(s.ops(), [Op::DeleteStaged, Op::Delete(Function)]);
+        // A package staged before anything else failed is removed too (the
+        // step does nothing when this run staged none).
+        assert_eq!(roll_back(PartSet::empty()).ops(), [Op::DeleteStaged]);
     }
 }

@@ -17,8 +17,13 @@ use super::state::attr;
 type Migration = fn(&mut Map<String, Json>);
 
 /// Every migration, by the version it starts from.
-const MIGRATIONS: &[(i64, Migration)] =
-    &[(0, v0_to_v1), (1, v1_to_v2), (2, v2_to_v3), (3, v3_to_v4)];
+const MIGRATIONS: &[(i64, Migration)] = &[
+    (0, v0_to_v1),
+    (1, v1_to_v2),
+    (2, v2_to_v3),
+    (3, v3_to_v4),
+    (4, v4_to_v5),
+];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
 /// pipeline made its bucket, owned one notification configuration per
@@ -127,6 +132,16 @@ fn v3_to_v4(state: &mut Map<String, Json>) {
     state.insert(attr::SOURCE_FILE_COUNT.into(), Json::from(0));
 }
 
+/// Dependencies and staged packages: no requirements file was named and no
+/// package bucket set. The hash of a source without dependencies is
+/// computed as before, so such a state plans no change.
+fn v4_to_v5(state: &mut Map<String, Json>) {
+    if let Some(Json::Object(f)) = state.get_mut(attr::FUNCTION) {
+        f.insert(attr::REQUIREMENTS_FILE.into(), Json::Null);
+        f.insert(attr::PACKAGE_BUCKET.into(), Json::Null);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +191,7 @@ mod tests {
         assert_eq!(s.notification_ids.len(), s.trigger.len());
         assert!(s.create_bucket && !s.backfill);
         assert!(s.source_files.is_empty() && s.source_file_count == 0);
+        assert!(s.function.requirements_file.is_none() && s.function.package_bucket.is_none());
     }
 
     #[test]

@@ -6,7 +6,11 @@ use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use tfsdk::schema::Validator;
 
-use super::source::{Source, SourceTree};
+use super::naming::STAGING_PREFIX;
+use super::package::Build;
+use super::package::cache::Cache;
+use super::package::limits;
+use super::source::SourceTree;
 use super::state::{Function, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
 
@@ -80,8 +84,8 @@ fn error(path: AttrPath, summary: &str, detail: impl Into<String>) -> Diagnostic
 }
 
 /// All resource-level checks on a (possibly partly unknown) configuration,
-/// with its source directory scanned once by the caller.
-pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
+/// with its source directory scanned once by the caller (`build`).
+pub fn check(cfg: &State<Planning>, build: &Build) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if let Field::Known(tags) = &cfg.tags {
         for key in tags.keys() {
@@ -178,11 +182,140 @@ pub fn check(cfg: &State<Planning>, source: &Source) -> Diagnostics {
             .at(path::top(attr::QUEUE)),
         );
     }
-    check_function(&cfg.function, source, &mut diags);
+    check_function(&cfg.function, build, &mut diags);
+    check_package(cfg, build, Cache::from_env().as_ref(), &mut diags);
     if let Field::Known(triggers) = &cfg.trigger {
         check_triggers(triggers, &cfg.output_prefix, &mut diags);
     }
     diags
+}
+
+/// Whether a trigger with this filter could match a staged package's key
+/// (`.eventpipe/packages/<function>/<hex hash>.zip`).
+pub fn matches_staging(prefix: Option<&str>, suffix: Option<&str>) -> bool {
+    let prefix = prefix.unwrap_or_default();
+    let prefix_may = STAGING_PREFIX.starts_with(prefix) || prefix.starts_with(STAGING_PREFIX);
+    let suffix_may = match suffix.unwrap_or_default() {
+        "" => true,
+        s => {
+            ".zip".ends_with(s)
+                || s.strip_suffix(".zip").is_some_and(|h| {
+                    h.trim_start_matches('/')
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit())
+                })
+        }
+    };
+    prefix_may && suffix_may
+}
+
+/// The package's checks: its dependencies (readable, installable, pinned),
+/// its size with a cached dependency tree, and where it would be staged.
+fn check_package(
+    cfg: &State<Planning>,
+    build: &Build,
+    cache: Option<&Cache>,
+    diags: &mut Diagnostics,
+) {
+    let fp = path::function;
+    let deps = match build.deps() {
+        None => return,
+        Some(Err(e)) => {
+            diags.push(error(
+                fp(e.attr()),
+                "Invalid function dependencies",
+                e.to_string(),
+            ));
+            return;
+        }
+        Some(Ok(d)) => d,
+    };
+    let Some(Ok(tree)) = build.source.tree() else {
+        return;
+    };
+    let deps_at = if cfg.function.requirements_file.is_null() {
+        fp(attr::SOURCE_DIR)
+    } else {
+        fp(attr::REQUIREMENTS_FILE)
+    };
+    if let Some(d) = deps {
+        for w in d.warnings() {
+            diags.push(Diagnostic::warning("Unpinned requirements", w).at(deps_at.clone()));
+        }
+        match build.cached_deps(cache) {
+            Some(_) => {
+                // The size is known: source and installed tree together.
+                if let Some(msg) = build.too_large(cache) {
+                    diags.push(error(
+                        fp(attr::SOURCE_DIR),
+                        "Function package too large",
+                        msg,
+                    ));
+                }
+            }
+            None => {
+                if let Err(why) = d.installer_available() {
+                    diags.push(error(
+                        deps_at.clone(),
+                        "Cannot install the dependencies",
+                        why,
+                    ));
+                }
+            }
+        }
+    }
+    // Staging: only a package that may be over 50 MB zipped needs it.
+    let may_stage = limits::may_need_staging(tree.total_size(), deps.is_some());
+    if !may_stage || !cfg.function.package_bucket.is_null() {
+        return;
+    }
+    if cfg.create_bucket == Field::Known(false) {
+        diags.push(error(
+            fp(attr::PACKAGE_BUCKET),
+            "Missing package bucket",
+            format!(
+                "The package {} and may be over Lambda's 50 MB direct-upload limit once zipped \
+                 (known only at apply), and then has to be staged in S3; with create_bucket = \
+                 false the pipeline does not own its bucket, so set function.package_bucket to \
+                 a bucket the provider's credentials may write to.",
+                if deps.is_some() {
+                    "has dependencies"
+                } else {
+                    "is over 45 MB unzipped"
+                }
+            ),
+        ));
+    } else if let Field::Known(triggers) = &cfg.trigger {
+        for (i, t) in triggers.iter().enumerate() {
+            let (Some(prefix), Some(suffix)) =
+                (opt_known(&t.filter_prefix), opt_known(&t.filter_suffix))
+            else {
+                continue;
+            };
+            let (prefix, suffix) = (prefix.map(String::as_str), suffix.map(String::as_str));
+            if matches_staging(prefix, suffix) && prefix.is_none_or(str::is_empty) {
+                diags.push(error(
+                    path::trigger(i),
+                    "Trigger matches staged packages",
+                    format!(
+                        "This package may be staged in the pipeline's own bucket under \
+                         `{STAGING_PREFIX}` (it may be over 50 MB zipped), and this trigger, \
+                         with no filter_prefix, would invoke the function on its own package. \
+                         Set a filter_prefix, or set function.package_bucket to another bucket."
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// A known optional value (`Some(None)`: null), or `None` while unknown.
+fn opt_known<T>(f: &Field<T>) -> Option<Option<&T>> {
+    match f {
+        Field::Known(v) => Some(Some(v)),
+        Field::Null => Some(None),
+        Field::Unknown => None,
+    }
 }
 
 /// Why `name` cannot name the function and the role, if it cannot.
@@ -430,11 +563,11 @@ pub fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn check_function(f: &Function<Planning>, source: &Source, diags: &mut Diagnostics) {
+fn check_function(f: &Function<Planning>, build: &Build, diags: &mut Diagnostics) {
     let fp = path::function;
     // The runtime's own validator reports bad names; check the handler only
     // for runtimes whose file layout we know.
-    let tree = match source.tree() {
+    let tree = match build.source.tree() {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             diags.push(error(
@@ -665,6 +798,20 @@ fn check_triggers(
             }
         }
         let (prefix, suffix) = (&t.filter_prefix, &t.filter_suffix);
+        if let Field::Known(p) = prefix
+            && !p.is_empty()
+            && (STAGING_PREFIX.starts_with(p.as_str()) || p.starts_with(STAGING_PREFIX))
+        {
+            diags.push(error(
+                tp.attr(attr::FILTER_PREFIX),
+                "Trigger matches the reserved prefix",
+                format!(
+                    "filter_prefix {p:?} could match `{STAGING_PREFIX}`, where packages over \
+                     50 MB are staged; the function would be invoked on its own package. Use a \
+                     prefix outside `.eventpipe/`."
+                ),
+            ));
+        }
         if prefix.is_null() && suffix.is_null() {
             let what = match events {
                 Field::Known(list) => what_fires(list),
@@ -801,7 +948,7 @@ mod tests {
     /// The checks on a configuration value whose source is not known yet.
     fn check(v: &Value) -> Diagnostics {
         let cfg = State::<Planning>::from_value(v).expect("a configuration");
-        super::check(&cfg, &Source::of(None))
+        super::check(&cfg, &Build::of(&cfg.function))
     }
 
     #[test]
@@ -917,6 +1064,134 @@ mod tests {
             .filter(|d| d.is_error())
             .map(|d| d.summary.clone())
             .collect()
+    }
+
+    /// A configuration with a known source directory and `runtime`, for the
+    /// package's checks (no cache: nothing installed yet).
+    fn package_checks(
+        dir: &std::path::Path,
+        extra_fn: Vec<(&'static str, Value)>,
+        top: Vec<(&'static str, Value)>,
+        prefix: Option<&str>,
+    ) -> Diagnostics {
+        let mut f = vec![
+            (attr::SOURCE_DIR, Value::from(dir.to_str().unwrap())),
+            (attr::RUNTIME, Value::from("python3.12")),
+            (attr::ARCHITECTURE, Value::from("x86_64")),
+            (attr::HANDLER, Value::from("app.handler")),
+        ];
+        f.extend(extra_fn);
+        let t = Value::object([
+            (
+                attr::EVENTS,
+                Value::List(vec![Value::from("s3:ObjectCreated:*")]),
+            ),
+            (attr::FILTER_PREFIX, prefix.map_or(Value::Null, Value::from)),
+            (attr::FILTER_SUFFIX, Value::Null),
+        ]);
+        let mut o = vec![
+            (attr::NAME, Value::from("p")),
+            (attr::FUNCTION, Value::object(f)),
+            (attr::TRIGGER, Value::List(vec![t])),
+        ];
+        o.extend(top);
+        let cfg = State::<Planning>::from_value(&Value::object(o)).expect("a configuration");
+        let build = Build::of(&cfg.function);
+        let mut diags = Diagnostics::new();
+        check_package(&cfg, &build, None, &mut diags);
+        diags
+    }
+
+    #[test]
+    fn the_package_checks_dependencies_and_where_it_may_be_staged() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("app.py"), "x").unwrap();
+        // No dependencies, a small source: nothing to say.
+        let none = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(false))],
+            None,
+        );
+        assert!(none.is_empty(), "{none:?}");
+        std::fs::write(d.path().join("requirements.txt"), "six\n").unwrap();
+        let d1 = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(false))],
+            Some("in/"),
+        );
+        let summaries: Vec<_> = d1.iter().map(|x| x.summary.as_str()).collect();
+        assert!(
+            summaries.contains(&"Unpinned requirements"),
+            "{summaries:?}"
+        );
+        assert!(
+            summaries.contains(&"Missing package bucket"),
+            "{summaries:?}"
+        );
+        let bucket_set = package_checks(
+            d.path(),
+            vec![(attr::PACKAGE_BUCKET, Value::from("packages"))],
+            vec![(attr::CREATE_BUCKET, Value::Bool(false))],
+            Some("in/"),
+        );
+        assert!(
+            !bucket_set
+                .iter()
+                .any(|x| x.summary == "Missing package bucket")
+        );
+        // Its own bucket: a trigger on every key would see the staged zip.
+        let own = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(true))],
+            None,
+        );
+        assert!(
+            own.iter()
+                .any(|x| x.summary == "Trigger matches staged packages"),
+            "{own:?}"
+        );
+        let prefixed = package_checks(
+            d.path(),
+            vec![],
+            vec![(attr::CREATE_BUCKET, Value::Bool(true))],
+            Some("in/"),
+        );
+        assert!(
+            !prefixed
+                .iter()
+                .any(|x| x.summary == "Trigger matches staged packages")
+        );
+    }
+
+    #[test]
+    fn staged_keys_and_trigger_filters() {
+        assert!(matches_staging(None, None));
+        assert!(matches_staging(Some(".eventpipe/"), Some(".zip")));
+        assert!(matches_staging(Some(""), Some("zip")));
+        assert!(!matches_staging(Some("data/"), None));
+        assert!(!matches_staging(None, Some(".json")));
+        let d = check(&config(
+            vec![],
+            vec![trigger(".eventpipe/packages/x/")],
+            vec![],
+        ));
+        assert!(
+            errors(&d).contains(&"Trigger matches the reserved prefix".to_owned()),
+            "{d:?}"
+        );
+        let d = check(&config(vec![], vec![trigger(".event")], vec![]));
+        assert!(
+            errors(&d).contains(&"Trigger matches the reserved prefix".to_owned()),
+            "{d:?}"
+        );
+        let d = check(&config(vec![], vec![trigger(".eventpipe-not/")], vec![]));
+        assert!(
+            !errors(&d).contains(&"Trigger matches the reserved prefix".to_owned()),
+            "{d:?}"
+        );
     }
 
     #[test]

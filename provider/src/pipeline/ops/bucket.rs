@@ -175,7 +175,7 @@ pub async fn check_deletable(run: &Run<'_>) -> Result<(), ApplyError> {
         .is_some();
     run.update(|r| r.bucket_exists = Some(exists));
     if exists && !run.want.force_destroy {
-        let non_empty = s3::has_objects(s3c, bucket)
+        let non_empty = s3::has_objects(s3c, bucket, super::super::naming::STAGING_PREFIX)
             .await
             .map_err(ApplyError::aws("checking whether the bucket is empty"))?;
         if non_empty {

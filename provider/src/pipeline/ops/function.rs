@@ -8,23 +8,60 @@ use crate::aws::{AwsError, lambda};
 use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::ownership::adopt_if_ours;
-use super::super::package::{self, Package};
+use super::super::package::cache::Cache;
+use super::super::package::{self, Package, PackageError};
 use super::super::parts::Part;
 use super::super::run::Run;
-use super::super::source;
+use super::super::state::{Known, State};
 
-/// Packages the source on a blocking thread, checking it is what was
-/// planned (the files may have changed since the plan).
+/// Where the function's code comes from: the staged object when the
+/// package was staged, else the zip.
+/// (A package that was not expected to need staging and still turned out
+/// over the limit is refused.)
+fn code<'r>(
+    pkg: &'r Package,
+    staged: &'r Option<(String, String)>,
+) -> Result<lambda::Code<'r>, ApplyError> {
+    match staged {
+        Some((bucket, key)) => Ok(lambda::Code::S3 { bucket, key }),
+        None if package::limits::needs_staging(pkg.zip.len()) => {
+            Err(PackageError::TooLargeZipped {
+                size: pkg.zip.len(),
+            }
+            .into())
+        }
+        None => Ok(lambda::Code::Zip(&pkg.zip)),
+    }
+}
+
+/// What the package of `want` is built from.
+pub fn package_settings(want: &State<Known>) -> package::Settings {
+    package::Settings {
+        source_dir: want.function.source_dir.clone().into(),
+        runtime: want.function.runtime.clone(),
+        architecture: want.function.architecture.clone(),
+        requirements_file: want.function.requirements_file.clone(),
+    }
+}
+
+/// Packages the source with its dependencies on a blocking thread
+/// (installing them, or taking them and a zip built before from the
+/// cache), checking it is what was planned (the files may have changed
+/// since the plan).
 pub async fn build_package(run: &Run<'_>) -> Result<(), ApplyError> {
-    let dir = run.want.function.source_dir.clone();
+    let settings = package_settings(run.want);
     let planned = run.want.source_code_hash.clone();
     let joined = tokio::task::spawn_blocking(move || -> Result<Package, ApplyError> {
-        let tree = source::scan(std::path::Path::new(&dir))?;
-        let now = source::tree_hash(&tree)?;
-        if now != planned {
-            return Err(ApplyError::SourceChanged { dir, planned, now });
+        let cache = Cache::from_env();
+        match package::assemble(&settings, Some(&planned), cache.as_ref()) {
+            Ok(p) => Ok(p),
+            Err(PackageError::Changed { planned, now }) => Err(ApplyError::SourceChanged {
+                dir: settings.source_dir.display().to_string(),
+                planned,
+                now,
+            }),
+            Err(e) => Err(e.into()),
         }
-        Ok(package::build(&tree)?)
     })
     .await;
     let pkg = joined.unwrap_or_else(|e| {
@@ -44,13 +81,14 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     let name = &want.function_name;
     let step = "creating the function";
     let pkg = run.package()?;
+    let staged = run.record().staged;
     let wanted = desired::function_settings(want);
     let made = lambda::create_function(
         lc,
         name,
         &wanted,
         &want.function.architecture,
-        &pkg.zip,
+        code(&pkg, &staged)?,
         &desired::function_tags(want),
         run.stop,
     )
@@ -78,9 +116,15 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
             .map_err(ApplyError::aws("updating the function's settings"))?;
     }
     if f.code_sha256 != pkg.code_sha256 || f.architecture != want.function.architecture {
-        lambda::update_code(lc, name, &want.function.architecture, &pkg.zip, run.stop)
-            .await
-            .map_err(ApplyError::aws("updating the function's code"))?;
+        lambda::update_code(
+            lc,
+            name,
+            &want.function.architecture,
+            code(&pkg, &staged)?,
+            run.stop,
+        )
+        .await
+        .map_err(ApplyError::aws("updating the function's code"))?;
     }
     lambda::sync_tags(
         lc,
@@ -140,11 +184,12 @@ pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
         return Ok(());
     }
     let lc = &run.aws.lambda;
+    let staged = run.record().staged;
     lambda::upload_code(
         lc,
         &want.function_name,
         &want.function.architecture,
-        &pkg.zip,
+        code(&pkg, &staged)?,
     )
     .await
     .map_err(ApplyError::aws("updating the function's code"))?;

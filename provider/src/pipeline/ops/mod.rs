@@ -15,4 +15,5 @@ pub mod notification;
 pub mod permission;
 pub mod queue;
 pub mod role;
+pub mod staging;
 pub mod stream;

@@ -1,0 +1,270 @@
+//! A function's dependencies: which installer (pip for a `requirements.txt`,
+//! npm for a `package.json` with its lock file), what it is given, and the
+//! key its installed tree is cached under.
+//!
+//! The key covers everything that decides what gets installed and that the
+//! provider controls: the requirement or lock files' contents, the runtime,
+//! the architecture and the installer's options. pip's and npm's own
+//! configuration (indexes, mirrors) is honoured but not hashed.
+
+pub mod node;
+pub mod python;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::pipeline::state::attr;
+
+/// What a function's dependencies are installed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Deps {
+    Python(python::Requirements),
+    Node(node::Lock),
+}
+
+/// Why the dependencies cannot be read or installed; each names what to
+/// change.
+#[derive(Debug, thiserror::Error)]
+pub enum DepsError {
+    #[error("the requirements file {path} does not exist")]
+    NoRequirementsFile { path: PathBuf },
+    #[error(
+        "function.requirements_file is set but the runtime {runtime} is not a Python runtime; \
+         remove it"
+    )]
+    RequirementsNotPython { runtime: String },
+    #[error(
+        "{dir} has a package.json that declares dependencies but no package-lock.json: the \
+         build would not be reproducible. Run `npm install --package-lock-only` there and \
+         commit package-lock.json"
+    )]
+    NoLockFile { dir: PathBuf },
+    #[error("{path} is not valid JSON: {why}")]
+    BadPackageJson { path: PathBuf, why: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Installer(String),
+    #[error("installing the dependencies failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl DepsError {
+    /// The attribute of the `function` block a diagnostic points at.
+    pub fn attr(&self) -> &'static str {
+        match self {
+            DepsError::NoRequirementsFile { .. } | DepsError::RequirementsNotPython { .. } => {
+                attr::REQUIREMENTS_FILE
+            }
+            _ => attr::SOURCE_DIR,
+        }
+    }
+}
+
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, DepsError> {
+    fs::read(path).map_err(|source| DepsError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The dependencies of a function with source `dir`, `runtime` and
+/// `requirements_file` (as configured), or `None` when it has none.
+///
+/// - Python runtimes: `requirements_file` (relative to `dir` or absolute),
+///   else `dir/requirements.txt` when present.
+/// - Node.js runtimes: `dir/package.json` when it declares `dependencies`;
+///   a `package-lock.json` beside it is then required.
+pub fn detect(
+    dir: &Path,
+    runtime: &str,
+    architecture: &str,
+    requirements_file: Option<&str>,
+) -> Result<Option<Deps>, DepsError> {
+    let python = runtime.starts_with("python");
+    if let Some(file) = requirements_file {
+        if !python {
+            return Err(DepsError::RequirementsNotPython {
+                runtime: runtime.to_owned(),
+            });
+        }
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Err(DepsError::NoRequirementsFile { path });
+        }
+        return python::Requirements::read(&path, runtime, architecture)
+            .map(|r| Some(Deps::Python(r)));
+    }
+    if python {
+        let path = dir.join("requirements.txt");
+        if path.is_file() {
+            return python::Requirements::read(&path, runtime, architecture)
+                .map(|r| Some(Deps::Python(r)));
+        }
+        return Ok(None);
+    }
+    if runtime.starts_with("nodejs") {
+        return node::Lock::detect(dir, runtime, architecture).map(|l| l.map(Deps::Node));
+    }
+    Ok(None)
+}
+
+impl Deps {
+    /// The cache key of the installed tree (hex SHA-256).
+    pub fn key(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"eventpipe-deps-v1\0");
+        let (kind, runtime, arch, options, files): (&str, _, _, Vec<String>, Vec<&[u8]>) =
+            match self {
+                Deps::Python(r) => (
+                    "pip",
+                    &r.runtime,
+                    &r.architecture,
+                    r.options(),
+                    vec![r.content.as_slice()],
+                ),
+                Deps::Node(l) => (
+                    "npm",
+                    &l.runtime,
+                    &l.architecture,
+                    l.options(),
+                    vec![l.package_json.as_slice(), l.lock.as_slice()],
+                ),
+            };
+        for part in [kind, runtime.as_str(), arch.as_str()] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for o in &options {
+            h.update(o.as_bytes());
+            h.update([0]);
+        }
+        for f in files {
+            h.update((f.len() as u64).to_le_bytes());
+            h.update(f);
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// The package's hash: the source tree's hash bound to the
+    /// dependencies' key. (Without dependencies the tree's hash is the
+    /// package's, as it always was.)
+    pub fn package_hash(&self, tree_hash: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(b"eventpipe-package-v2\0");
+        h.update(tree_hash.as_bytes());
+        h.update([0]);
+        h.update(self.key().as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// Installs into the empty directory `into`, whose files then go into
+    /// the package's root.
+    pub fn install(&self, into: &Path) -> Result<(), DepsError> {
+        match self {
+            Deps::Python(r) => r.install(into),
+            Deps::Node(l) => l.install(into),
+        }
+    }
+
+    /// Whether the installer this needs can run; the message says what to
+    /// install when not.
+    pub fn installer_available(&self) -> Result<(), String> {
+        match self {
+            Deps::Python(_) => python::pip_available(),
+            Deps::Node(_) => node::npm_available(),
+        }
+    }
+
+    /// Warnings on what was read (unpinned requirements).
+    pub fn warnings(&self) -> Vec<String> {
+        match self {
+            Deps::Python(r) => r.unpinned_warning().into_iter().collect(),
+            Deps::Node(_) => Vec::new(),
+        }
+    }
+}
+
+/// Runs `cmd`, turning a failure into a message with its output's tail.
+pub(crate) fn run(cmd: &mut std::process::Command, what: &str) -> Result<(), DepsError> {
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| DepsError::Installer(format!("cannot run {what}: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stdout));
+    let tail: Vec<&str> = text.lines().rev().take(20).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Err(DepsError::Installer(format!(
+        "{what} failed ({}):\n{}",
+        out.status,
+        tail.join("\n")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_follows_the_runtime_and_the_files() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(
+            detect(d.path(), "python3.12", "x86_64", None).unwrap(),
+            None
+        );
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        assert!(matches!(
+            detect(d.path(), "python3.12", "x86_64", None).unwrap(),
+            Some(Deps::Python(_))
+        ));
+        // A Node function ignores a requirements.txt.
+        assert_eq!(
+            detect(d.path(), "nodejs20.x", "x86_64", None).unwrap(),
+            None
+        );
+        assert!(matches!(
+            detect(d.path(), "nodejs20.x", "x86_64", Some("requirements.txt")),
+            Err(DepsError::RequirementsNotPython { .. })
+        ));
+        assert!(matches!(
+            detect(d.path(), "python3.12", "x86_64", Some("deps/missing.txt")),
+            Err(DepsError::NoRequirementsFile { .. })
+        ));
+    }
+
+    #[test]
+    fn the_key_changes_with_content_runtime_and_architecture() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let key = |rt: &str, arch: &str| detect(d.path(), rt, arch, None).unwrap().unwrap().key();
+        let base = key("python3.12", "x86_64");
+        assert_eq!(base, key("python3.12", "x86_64"));
+        assert_ne!(base, key("python3.13", "x86_64"));
+        assert_ne!(base, key("python3.12", "arm64"));
+        fs::write(d.path().join("requirements.txt"), "six==1.17.0\n").unwrap();
+        assert_ne!(base, key("python3.12", "x86_64"));
+    }
+
+    #[test]
+    fn the_package_hash_binds_source_and_dependencies() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let deps = detect(d.path(), "python3.12", "x86_64", None)
+            .unwrap()
+            .unwrap();
+        let a = deps.package_hash("aa");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, "aa");
+        assert_ne!(a, deps.package_hash("ab"));
+    }
+}

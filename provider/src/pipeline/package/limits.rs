@@ -1,0 +1,84 @@
+//! Lambda's package limits: 50 MB of zip in a direct upload (beyond it the
+//! package is staged in S3), 250 MB unzipped (beyond it, no zip will do).
+
+use crate::pipeline::source::{SourceFile, too_large_message};
+
+pub use crate::pipeline::source::MAX_UNZIPPED_BYTES;
+
+/// Lambda's limit for a zip uploaded directly with the API call.
+pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
+
+/// A package over this many bytes unzipped may be over
+/// [`MAX_ZIPPED_BYTES`] zipped (deflate does not shrink incompressible
+/// data, and the zip adds headers): such a package, or one with
+/// dependencies (whose size is only known once installed), may need
+/// staging.
+pub const MAY_STAGE_UNZIPPED_BYTES: u64 = 45 * 1024 * 1024;
+
+/// Whether a package of `unzipped` source bytes, with or without
+/// dependencies, may have to be staged in S3.
+pub fn may_need_staging(unzipped: u64, has_deps: bool) -> bool {
+    has_deps || unzipped > MAY_STAGE_UNZIPPED_BYTES
+}
+
+/// Whether a zip of `len` bytes must be staged in S3.
+pub fn needs_staging(len: usize) -> bool {
+    len as u64 > MAX_ZIPPED_BYTES
+}
+
+/// The refusal of a package over the unzipped limit, or `None` when it
+/// fits. `files` are every file of the package (source and dependencies).
+pub fn check_unzipped(files: &[&SourceFile]) -> Option<String> {
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    (total > MAX_UNZIPPED_BYTES).then(|| too_large_message(total, MAX_UNZIPPED_BYTES, files))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn file(name: &str, size: u64) -> SourceFile {
+        SourceFile {
+            name: name.into(),
+            path: PathBuf::from(name),
+            executable: false,
+            size,
+        }
+    }
+
+    #[test]
+    fn a_package_at_the_limit_fits_and_one_byte_more_does_not() {
+        let a = file("a.bin", MAX_UNZIPPED_BYTES);
+        assert!(check_unzipped(&[&a]).is_none());
+        let b = file("b", 1);
+        let msg = check_unzipped(&[&a, &b]).unwrap();
+        assert!(msg.contains("250.0 MB"), "{msg}");
+        assert!(msg.contains(&(MAX_UNZIPPED_BYTES + 1).to_string()), "{msg}");
+        assert!(
+            msg.contains("use a Lambda layer or a container image"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_message_names_the_largest_directories_first() {
+        let files = [
+            file("numpy/core/a.so", 200 << 20),
+            file("numpy/b.py", 10 << 20),
+            file("torch/lib.so", 90 << 20),
+            file("app.py", 10),
+        ];
+        let refs: Vec<&SourceFile> = files.iter().collect();
+        let msg = check_unzipped(&refs).unwrap();
+        let numpy = msg.find("numpy: 210.0 MB").unwrap();
+        let torch = msg.find("torch: 90.0 MB").unwrap();
+        assert!(numpy < torch, "{msg}");
+    }
+
+    #[test]
+    fn staging_starts_past_fifty_megabytes() {
+        assert!(!needs_staging(50 * 1024 * 1024));
+        assert!(needs_staging(50 * 1024 * 1024 + 1));
+    }
+}

@@ -1,0 +1,501 @@
+//! The function's deployment package: the source tree plus its installed
+//! dependencies, as a zip that is byte-for-byte the same for the same
+//! inputs on any machine, so Lambda's `CodeSha256` is stable.
+//!
+//! - [`Build`] is what a plan knows: the scanned source and the
+//!   dependencies it declares, and from them the `source_code_hash`. A plan
+//!   never installs.
+//! - [`assemble`] is what apply (and `eventpipe package`) runs: install the
+//!   dependencies or take them from the cache, zip source + dependencies
+//!   (reading each file once), check the hash is the planned one.
+//!
+//! Without dependencies the hash is the source tree's, as before 0.4.
+
+pub mod cache;
+pub mod deps;
+pub mod limits;
+pub mod zip;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tfsdk::access::Field;
+use thiserror::Error;
+
+use cache::Cache;
+use deps::{Deps, DepsError};
+
+use super::source::{self, Source, SourceError, SourceFile, SourceTree};
+use super::state::{Function, Planning, attr};
+
+#[derive(Debug, Error)]
+pub enum PackageError {
+    #[error("{0}")]
+    TooLargeUnzipped(String),
+    #[error(
+        "the zipped package is {} ({size} bytes), over the {} of a direct upload to Lambda, \
+         and it cannot be staged in S3 here",
+        source::mb(*size as u64), source::mb(limits::MAX_ZIPPED_BYTES)
+    )]
+    TooLargeZipped { size: usize },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the zip: {0}")]
+    Zip(#[from] ::zip::result::ZipError),
+    #[error("cannot build the zip: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("function dependencies: {0}")]
+    Deps(#[from] DepsError),
+    #[error(
+        "the package changed since the plan (planned source_code_hash {planned}, now {now}); \
+         run the plan again"
+    )]
+    Changed { planned: String, now: String },
+}
+
+/// A built package.
+#[derive(Clone, Debug)]
+pub struct Package {
+    pub zip: Vec<u8>,
+    /// base64(sha256(zip)): what Lambda reports as `CodeSha256`.
+    pub code_sha256: String,
+    /// The package's `source_code_hash`.
+    pub hash: String,
+}
+
+impl Package {
+    fn new(zip: Vec<u8>, hash: String) -> Package {
+        let code_sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
+        Package {
+            zip,
+            code_sha256,
+            hash,
+        }
+    }
+}
+
+/// What decides a package besides its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub source_dir: PathBuf,
+    pub runtime: String,
+    pub architecture: String,
+    /// `function.requirements_file` as configured.
+    pub requirements_file: Option<String>,
+}
+
+impl Settings {
+    pub fn deps(&self) -> Result<Option<Deps>, DepsError> {
+        deps::detect(
+            &self.source_dir,
+            &self.runtime,
+            &self.architecture,
+            self.requirements_file.as_deref(),
+        )
+    }
+}
+
+/// What a plan knows of the package: the source scanned once, and the
+/// dependencies it declares (`None` while a setting they depend on is
+/// unknown).
+#[derive(Debug)]
+pub struct Build {
+    pub source: Source,
+    deps: Option<Result<Option<Deps>, Arc<DepsError>>>,
+}
+
+impl Build {
+    /// The package of a configuration's `function` block.
+    pub fn of(f: &Function<Planning>) -> Build {
+        let source = Source::of(f.source_dir.as_known().map(String::as_str));
+        let requirements = match &f.requirements_file {
+            Field::Known(r) => Some(Some(r.clone())),
+            Field::Null => Some(None),
+            Field::Unknown => None,
+        };
+        let settings = match (
+            f.source_dir.as_known(),
+            f.runtime.as_known(),
+            f.architecture.as_known(),
+            requirements,
+        ) {
+            (Some(dir), Some(rt), Some(arch), Some(req)) => Some(Settings {
+                source_dir: dir.into(),
+                runtime: rt.clone(),
+                architecture: arch.clone(),
+                requirements_file: req,
+            }),
+            _ => None,
+        };
+        Build::new(source, settings.as_ref())
+    }
+
+    /// The package of `source` built with `settings` (`None`: not known).
+    pub fn new(source: Source, settings: Option<&Settings>) -> Build {
+        // Dependencies are only looked for in a source directory that scans.
+        let deps = match (source.tree(), settings) {
+            (Some(Ok(_)), Some(s)) => Some(s.deps().map_err(Arc::new)),
+            _ => None,
+        };
+        Build { source, deps }
+    }
+
+    /// The declared dependencies; `None` while unknown.
+    pub fn deps(&self) -> Option<Result<Option<&Deps>, &DepsError>> {
+        self.deps
+            .as_ref()
+            .map(|r| r.as_ref().map(Option::as_ref).map_err(|e| e.as_ref()))
+    }
+
+    /// The package's `source_code_hash`, or why it cannot be computed
+    /// with the attribute (of `function`) to blame; `None` while unknown.
+    pub fn hash(&self) -> Option<Result<String, (&'static str, String)>> {
+        let tree = match self.source.hash()? {
+            Ok(h) => h,
+            Err(e) => return Some(Err((attr::SOURCE_DIR, e.to_string()))),
+        };
+        match self.deps() {
+            None => None,
+            Some(Ok(None)) => Some(Ok(tree)),
+            Some(Ok(Some(d))) => Some(Ok(d.package_hash(&tree))),
+            Some(Err(e)) => Some(Err((e.attr(), e.to_string()))),
+        }
+    }
+
+    /// The installed tree of the dependencies, when the cache has it.
+    pub fn cached_deps(&self, cache: Option<&Cache>) -> Option<PathBuf> {
+        let d = self.deps()?.ok()??;
+        cache?.installed(&d.key())
+    }
+
+    /// The refusal of a package over Lambda's unzipped limit, as far as a
+    /// plan knows its size: the source, plus the installed dependencies
+    /// when the cache has them (their recorded size; the tree is walked
+    /// only to name the largest entries of a refused package).
+    pub fn too_large(&self, cache: Option<&Cache>) -> Option<String> {
+        let Some(Ok(tree)) = self.source.tree() else {
+            return None;
+        };
+        let installed = self.cached_deps(cache)?;
+        let d = self.deps()?.ok()??;
+        let recorded = cache.and_then(|c| c.installed_size(&d.key()));
+        if let Some(size) = recorded
+            && tree.total_size().saturating_add(size) <= limits::MAX_UNZIPPED_BYTES
+        {
+            return None;
+        }
+        let t = source::scan_limited(&installed, u64::MAX).ok()?;
+        let all: Vec<&SourceFile> = tree.files.iter().chain(&t.files).collect();
+        limits::check_unzipped(&all)
+    }
+}
+
+/// Whether the package of `settings` may be over the direct-upload limit
+/// once zipped (see [`limits::may_need_staging`]); apply decides its steps
+/// with it. Unreadable sources say no: building them fails anyway.
+pub fn may_need_staging(settings: &Settings) -> bool {
+    let has_deps = matches!(settings.deps(), Ok(Some(_)));
+    has_deps
+        || source::scan(&settings.source_dir)
+            .is_ok_and(|t| limits::may_need_staging(t.total_size(), false))
+}
+
+/// Zips a tree without dependencies (the files as they are).
+pub fn build(tree: &SourceTree) -> Result<Package, PackageError> {
+    let hash = source::tree_hash(tree)?;
+    let files: Vec<&SourceFile> = tree.files.iter().collect();
+    if let Some(msg) = limits::check_unzipped(&files) {
+        return Err(PackageError::TooLargeUnzipped(msg));
+    }
+    let (bytes, _) = zip::build_parallel(&tree.files)?;
+    Ok(Package::new(bytes, hash))
+}
+
+/// The files of the package: the source's and the installed tree's, sorted
+/// by name; a source file shadows a dependency file of the same name. The
+/// flag says which are the source's.
+fn merge(source: &[SourceFile], installed: &[SourceFile]) -> (Vec<SourceFile>, Vec<bool>) {
+    let mut all: Vec<(SourceFile, bool)> = source
+        .iter()
+        .cloned()
+        .map(|f| (f, true))
+        .chain(installed.iter().cloned().map(|f| (f, false)))
+        .collect();
+    // Stable: for one name the source's comes first and is the one kept.
+    all.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    all.dedup_by(|later, first| later.0.name == first.0.name);
+    all.into_iter().unzip()
+}
+
+/// Builds the package apply deploys: the source of `settings` with its
+/// dependencies installed (or taken from `cache`), zipped on every core.
+/// With `planned`, fails with [`PackageError::Changed`] unless the package
+/// is still the planned one, and reuses a zip built before for that hash
+/// (packages with dependencies only).
+pub fn assemble(
+    settings: &Settings,
+    planned: Option<&str>,
+    cache: Option<&Cache>,
+) -> Result<Package, PackageError> {
+    let tree = source::scan(&settings.source_dir)?;
+    let deps = settings.deps()?;
+    // Only packages with dependencies are cached: a plain source zips in
+    // about the time it takes to check the hash, and the cache would grow
+    // with every edit of every pipeline.
+    let cache = cache.filter(|_| deps.is_some());
+    let package_hash = |tree_hash: String| match &deps {
+        Some(d) => d.package_hash(&tree_hash),
+        None => tree_hash,
+    };
+    // A zip built before for the planned hash: one read of the source to
+    // check it is still that.
+    if let (Some(planned), Some(c)) = (planned, cache)
+        && let Some(bytes) = c.zip(planned)
+    {
+        let now = package_hash(source::tree_hash(&tree)?);
+        if now != planned {
+            return Err(PackageError::Changed {
+                planned: planned.to_owned(),
+                now,
+            });
+        }
+        tracing::debug!(hash = planned, "reusing the zip built before");
+        return Ok(Package::new(bytes, now));
+    }
+    let installed = match &deps {
+        Some(d) => Some(install(d, cache)?),
+        None => None,
+    };
+    let dep_files = match &installed {
+        // An empty tree (nothing to install) is no error.
+        Some(dir) => match source::scan_limited(dir, u64::MAX) {
+            Ok(t) => t.files,
+            Err(SourceError::Empty { .. }) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        },
+        None => Vec::new(),
+    };
+    if let (Some(c), Some(d)) = (cache, &deps)
+        && c.installed_size(&d.key()).is_none()
+    {
+        let size = dep_files.iter().map(|f| f.size).sum();
+        if let Err(e) = c.record_size(&d.key(), size) {
+            tracing::warn!(error = %e, "cannot record the installed tree's size");
+        }
+    }
+    let (files, is_source) = merge(&tree.files, &dep_files);
+    let refs: Vec<&SourceFile> = files.iter().collect();
+    if let Some(msg) = limits::check_unzipped(&refs) {
+        return Err(PackageError::TooLargeUnzipped(msg));
+    }
+    let (bytes, digests) = zip::build_parallel(&files)?;
+    let source_digests: Vec<[u8; 32]> = digests
+        .iter()
+        .zip(&is_source)
+        .filter(|(_, s)| **s)
+        .map(|(d, _)| *d)
+        .collect();
+    let now = package_hash(source::hash_of_digests(&tree.files, &source_digests));
+    if let Some(planned) = planned
+        && now != planned
+    {
+        return Err(PackageError::Changed {
+            planned: planned.to_owned(),
+            now,
+        });
+    }
+    if let Some(c) = cache
+        && let Err(e) = c.put_zip(&now, &bytes)
+    {
+        tracing::warn!(error = %e, "cannot keep the zip in the cache");
+    }
+    Ok(Package::new(bytes, now))
+}
+
+/// The installed tree of `deps`: the cached one, or a fresh install (into
+/// the cache when there is one, else a temporary directory kept for the
+/// process's life).
+fn install(deps: &Deps, cache: Option<&Cache>) -> Result<PathBuf, PackageError> {
+    let key = deps.key();
+    if let Some(c) = cache {
+        return Ok(c.install(&key, |dir: &Path| deps.install(dir))?);
+    }
+    let dir = std::env::temp_dir().join(format!("eventpipe-deps-{key}-{}", std::process::id()));
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir)?;
+        deps.install(&dir)?;
+    }
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::source::scan;
+    use std::fs;
+    use std::io::{Cursor, Read};
+
+    fn settings(dir: &Path, runtime: &str) -> Settings {
+        Settings {
+            source_dir: dir.into(),
+            runtime: runtime.into(),
+            architecture: "x86_64".into(),
+            requirements_file: None,
+        }
+    }
+
+    #[test]
+    fn same_files_give_the_same_bytes_whatever_the_timestamps() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(
+            d.path().join("app.py"),
+            "def handler(e, c):\n    return 1\n",
+        )
+        .unwrap();
+        fs::create_dir(d.path().join("lib")).unwrap();
+        fs::write(d.path().join("lib/x.py"), "X = 1\n").unwrap();
+        let a = build(&scan(d.path()).unwrap()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        fs::write(
+            d.path().join("app.py"),
+            "def handler(e, c):\n    return 1\n",
+        )
+        .unwrap();
+        let b = build(&scan(d.path()).unwrap()).unwrap();
+        assert_eq!(a.zip, b.zip);
+        assert_eq!(a.code_sha256, b.code_sha256);
+    }
+
+    #[test]
+    fn without_dependencies_the_hash_is_the_source_trees() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let b = Build::new(Source::of(d.path().to_str()), Some(&s));
+        let tree_hash = source::tree_hash(&scan(d.path()).unwrap()).unwrap();
+        assert_eq!(b.hash().unwrap().unwrap(), tree_hash);
+        let p = assemble(&s, Some(&tree_hash), None).unwrap();
+        assert_eq!(p.hash, tree_hash);
+        assert_eq!(p.zip, build(&scan(d.path()).unwrap()).unwrap().zip);
+    }
+
+    #[test]
+    fn a_requirements_file_changes_the_hash_and_its_edits_do_too() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let plain = Build::new(Source::of(d.path().to_str()), Some(&s))
+            .hash()
+            .unwrap()
+            .unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let with = Build::new(Source::of(d.path().to_str()), Some(&s))
+            .hash()
+            .unwrap()
+            .unwrap();
+        assert_ne!(plain, with);
+        fs::write(d.path().join("requirements.txt"), "six==1.17.0\n").unwrap();
+        let edited = Build::new(Source::of(d.path().to_str()), Some(&s))
+            .hash()
+            .unwrap()
+            .unwrap();
+        assert_ne!(with, edited);
+        let arm = Settings {
+            architecture: "arm64".into(),
+            ..s.clone()
+        };
+        let on_arm = Build::new(Source::of(d.path().to_str()), Some(&arm))
+            .hash()
+            .unwrap()
+            .unwrap();
+        assert_ne!(edited, on_arm);
+    }
+
+    #[test]
+    fn a_plan_knows_the_size_of_a_cached_tree_from_its_record() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        fs::write(d.path().join("requirements.txt"), "big==1.0\n").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let key = s.deps().unwrap().unwrap().key();
+        let build = || Build::new(Source::of(d.path().to_str()), Some(&s));
+        // Not installed yet: nothing known.
+        assert!(build().too_large(Some(&c)).is_none());
+        c.install(&key, |t| {
+            fs::create_dir(t.join("big"))?;
+            let f = fs::File::create(t.join("big/model.bin"))?;
+            f.set_len(limits::MAX_UNZIPPED_BYTES)
+        })
+        .unwrap();
+        c.record_size(&key, limits::MAX_UNZIPPED_BYTES).unwrap();
+        let msg = build()
+            .too_large(Some(&c))
+            .expect("over the limit with app.py");
+        assert!(msg.contains("big: 250.0 MB"), "{msg}");
+        // A small recorded size is trusted without a walk.
+        c.record_size(&key, 10).unwrap();
+        assert!(build().too_large(Some(&c)).is_none());
+    }
+
+    #[test]
+    fn unknown_settings_leave_the_hash_unknown() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        assert!(
+            Build::new(Source::of(d.path().to_str()), None)
+                .hash()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_installed_tree_joins_the_package_and_the_zip_is_reused() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "import six").unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let deps = s.deps().unwrap().unwrap();
+        // What pip would have installed, already in the cache.
+        c.install(&deps.key(), |t| {
+            fs::write(t.join("six.py"), "X = 6")?;
+            fs::write(t.join("app.py"), "shadowed")
+        })
+        .unwrap();
+        let planned = Build::new(Source::of(d.path().to_str()), Some(&s))
+            .hash()
+            .unwrap()
+            .unwrap();
+        let p = assemble(&s, Some(&planned), Some(&c)).unwrap();
+        let mut z = ::zip::ZipArchive::new(Cursor::new(p.zip.clone())).unwrap();
+        let names: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
+        assert_eq!(names, ["app.py", "requirements.txt", "six.py"]);
+        let mut app = String::new();
+        z.by_name("app.py")
+            .unwrap()
+            .read_to_string(&mut app)
+            .unwrap();
+        assert_eq!(app, "import six", "the source's file wins");
+        // The second build reuses the zip kept for the hash (here marked to
+        // tell it from a rebuild); an edit is caught.
+        c.put_zip(&planned, b"PK kept").unwrap();
+        let again = assemble(&s, Some(&planned), Some(&c)).unwrap();
+        assert_eq!(again.zip, b"PK kept");
+        fs::write(d.path().join("app.py"), "import six  # edited").unwrap();
+        assert!(matches!(
+            assemble(&s, Some(&planned), Some(&c)),
+            Err(PackageError::Changed { .. })
+        ));
+    }
+}

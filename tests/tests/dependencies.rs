@@ -1,0 +1,630 @@
+//! Functions with dependencies, end to end with no network: a
+//! `requirements.txt` naming a wheel the test builds itself (served to pip
+//! with `PIP_NO_INDEX` and `PIP_FIND_LINKS`), a `package.json` with a
+//! `file:` dependency and its lock file. Apply installs them into the
+//! package; `eventpipe package` builds the same bytes (its base64 SHA-256
+//! is the deployed `CodeSha256`, read with the tests' own client); the next
+//! plan is empty; an edit of the requirements shows as a code change. Bad
+//! input is refused at plan.
+
+mod common;
+
+use std::io::{Cursor, Read, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use tests::{Moto, Output, TerraformCli, Workspace};
+
+/// A pure-Python wheel of `tinylib` `version`, written by hand: the module
+/// and its `dist-info` (METADATA, WHEEL, RECORD), tagged py3-none-any.
+fn write_wheel(dir: &Path, version: &str) -> PathBuf {
+    let path = dir.join(format!("tinylib-{version}-py3-none-any.whl"));
+    let info = format!("tinylib-{version}.dist-info");
+    let files = [
+        (
+            "tinylib/__init__.py".to_owned(),
+            format!("VERSION = {version:?}\n\n\ndef greet():\n    return 'hello from tinylib'\n"),
+        ),
+        (
+            format!("{info}/METADATA"),
+            format!("Metadata-Version: 2.1\nName: tinylib\nVersion: {version}\n"),
+        ),
+        (
+            format!("{info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: eventpipe-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                .to_owned(),
+        ),
+    ];
+    let mut record: String = files.iter().map(|(n, _)| format!("{n},,\n")).collect();
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).expect("wheel file"));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, body) in files.iter().chain([&(format!("{info}/RECORD"), record)]) {
+        z.start_file(name.as_str(), opts).expect("wheel entry");
+        z.write_all(body.as_bytes()).expect("wheel body");
+    }
+    z.finish().expect("wheel");
+    path
+}
+
+const PY_APP: &str =
+    "import tinylib\n\n\ndef handler(event, context):\n    return tinylib.greet()\n";
+
+const NODE_APP: &str =
+    "const tiny = require(\"tinyjs\");\n\nexports.handler = async () => tiny.greet();\n";
+
+/// A pipeline named `name` whose function is `./app` with `runtime` and
+/// `handler`, plus `function_extra` lines in the function block.
+fn pipeline(name: &str, runtime: &str, handler: &str, function_extra: &str) -> String {
+    format!(
+        r#"
+resource "eventpipe_event_pipeline" "{name}" {{
+  name          = "{name}"
+  bucket_name   = "{name}-bucket"
+  force_destroy = true
+  require_tls   = false
+
+  function {{
+    source_dir  = "${{path.module}}/app"
+    handler     = "{handler}"
+    runtime     = "{runtime}"
+{function_extra}  }}
+
+  trigger {{
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "data/"
+  }}
+}}
+"#
+    )
+}
+
+/// The `eventpipe` command line built beside the provider.
+fn eventpipe_cli() -> PathBuf {
+    let bin = tests::provider_bin::provider_binary().expect("provider binary");
+    let cli = bin.with_file_name("eventpipe");
+    assert!(
+        cli.is_file(),
+        "{} not built: cargo build -p terraform-provider-eventpipe",
+        cli.display()
+    );
+    cli
+}
+
+/// `eventpipe package` of `dir` with the test's environment: the zip's
+/// entries and the printed base64 SHA-256.
+fn cli_package(
+    dir: &Path,
+    runtime: &str,
+    env: &[(String, String)],
+) -> (Vec<String>, Vec<u8>, String) {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = out_dir.path().join("package.zip");
+    let run = Command::new(eventpipe_cli())
+        .args(["package", "--source-dir"])
+        .arg(dir)
+        .args(["--runtime", runtime, "--architecture", "x86_64", "-o"])
+        .arg(&out)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run eventpipe package");
+    assert!(
+        run.status.success(),
+        "eventpipe package: {}",
+        process_text(&run)
+    );
+    let sha = String::from_utf8(run.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let bytes = std::fs::read(&out).expect("package zip");
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes.clone())).expect("a zip");
+    let names = (0..z.len())
+        .map(|i| {
+            z.by_index(i)
+                .expect("entry")
+                .name()
+                .expect("name")
+                .into_owned()
+        })
+        .collect();
+    (names, bytes, sha)
+}
+
+fn entry(zip_bytes: &[u8], name: &str) -> String {
+    let mut z = zip::ZipArchive::new(Cursor::new(zip_bytes.to_vec())).expect("a zip");
+    let mut s = String::new();
+    z.by_name(name)
+        .unwrap_or_else(|e| panic!("{name} in the package: {e}"))
+        .read_to_string(&mut s)
+        .expect("utf-8 entry");
+    s
+}
+
+/// The environment of a test: an offline pip that finds the test's wheels,
+/// and a cache of its own.
+struct Env {
+    _dirs: tempfile::TempDir,
+    wheels: PathBuf,
+    vars: Vec<(String, String)>,
+}
+
+fn offline_env() -> Env {
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let wheels = dirs.path().join("wheels");
+    let cache = dirs.path().join("cache");
+    std::fs::create_dir_all(&wheels).expect("wheels dir");
+    let vars = vec![
+        ("PIP_NO_INDEX".to_owned(), "1".to_owned()),
+        ("PIP_FIND_LINKS".to_owned(), wheels.display().to_string()),
+        ("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned()),
+        (
+            "EVENTPIPE_CACHE_DIR".to_owned(),
+            cache.display().to_string(),
+        ),
+        ("npm_config_offline".to_owned(), "true".to_owned()),
+        (
+            "npm_config_cache".to_owned(),
+            dirs.path().join("npm").display().to_string(),
+        ),
+    ];
+    Env {
+        _dirs: dirs,
+        wheels,
+        vars,
+    }
+}
+
+fn ws_with_env(tf: &TerraformCli, moto: &Moto, body: &str, env: &Env) -> Workspace {
+    let mut ws = workspace(tf, moto, body);
+    ws.envs(env.vars.clone());
+    ws
+}
+
+fn function_name(ws: &Workspace, name: &str) -> String {
+    state_attrs(ws, name)["function_name"]
+        .as_str()
+        .expect("function_name")
+        .to_owned()
+}
+
+fn python_case(tf: &TerraformCli) {
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    write_wheel(&env.wheels, "1.0.0");
+    write_wheel(&env.wheels, "1.1.0");
+    let ws = ws_with_env(
+        tf,
+        &moto,
+        &pipeline("py", "python3.12", "app.handler", ""),
+        &env,
+    );
+    ws.write("app/app.py", PY_APP).unwrap();
+    ws.write("app/requirements.txt", "tinylib==1.0.0\n")
+        .unwrap();
+    ws.init().unwrap();
+    let apply = ws.apply_auto().unwrap();
+    assert!(
+        apply.contains("Apply complete! Resources: 1 added"),
+        "{}: {apply}",
+        tf.label
+    );
+
+    let app = ws.dir().join("app");
+    let (names, bytes, sha) = cli_package(&app, "python3.12", &env.vars);
+    assert!(names.contains(&"app.py".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"tinylib/__init__.py".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("tinylib-1.0.0.dist-info/")),
+        "{names:?}"
+    );
+    assert!(entry(&bytes, "tinylib/__init__.py").contains("VERSION = \"1.0.0\""));
+    let aws = moto.aws().unwrap();
+    let function = function_name(&ws, "py");
+    assert_eq!(
+        aws.code_sha256(&function).unwrap(),
+        sha,
+        "{}: the deployed CodeSha256 is eventpipe package's",
+        tf.label
+    );
+    assert_plan_empty(&ws, "a plan after applying a function with dependencies");
+
+    // A new pin is a code change.
+    ws.write("app/requirements.txt", "tinylib==1.1.0\n")
+        .unwrap();
+    let plan = ws.plan(&[]).unwrap().ok().unwrap();
+    let text = flat(&plan);
+    assert!(text.contains("~ source_code_hash"), "{}: {text}", tf.label);
+    assert!(text.contains("1 to change"), "{}: {text}", tf.label);
+    ws.apply_auto().unwrap();
+    let (_, bytes, sha) = cli_package(&app, "python3.12", &env.vars);
+    assert!(entry(&bytes, "tinylib/__init__.py").contains("VERSION = \"1.1.0\""));
+    assert_eq!(aws.code_sha256(&function).unwrap(), sha, "{}", tf.label);
+    assert_plan_empty(&ws, "a plan after the new pin was applied");
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+#[test]
+fn python_requirements_are_installed_and_match_eventpipe_package() {
+    python_case(&newest_cli());
+}
+
+#[test]
+fn python_requirements_on_terraform_1_0() {
+    let tf = clis().pop().expect("a CLI");
+    assert!(
+        tf.label.starts_with("1.0"),
+        "the oldest CLI is 1.0.x: {}",
+        tf.label
+    );
+    python_case(&tf);
+}
+
+/// A tarball of the `tinyjs` package made with `npm pack`, into `vendor`.
+fn pack_tinyjs(vendor: &Path) {
+    let lib = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lib.path().join("package.json"),
+        r#"{"name":"tinyjs","version":"1.0.0","main":"index.js"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        lib.path().join("index.js"),
+        "exports.greet = () => \"hello from tinyjs\";\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(vendor).unwrap();
+    let out = Command::new("npm")
+        .args(["pack", "--offline", "--silent", "--pack-destination"])
+        .arg(vendor)
+        .current_dir(lib.path())
+        .output()
+        .expect("npm pack");
+    assert!(out.status.success(), "npm pack: {}", process_text(&out));
+}
+
+fn npm_lock(dir: &Path, env: &Env) {
+    let out = Command::new("npm")
+        .args([
+            "install",
+            "--package-lock-only",
+            "--offline",
+            "--no-audit",
+            "--no-fund",
+        ])
+        .current_dir(dir)
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("npm install --package-lock-only");
+    assert!(out.status.success(), "npm lock: {}", process_text(&out));
+}
+
+#[test]
+fn node_dependencies_are_installed_from_the_lock_file() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    let ws = ws_with_env(
+        &tf,
+        &moto,
+        &pipeline("js", "nodejs24.x", "index.handler", ""),
+        &env,
+    );
+    ws.remove("app/app.py").unwrap();
+    ws.write("app/index.js", NODE_APP).unwrap();
+    let app = ws.dir().join("app");
+    pack_tinyjs(&app.join("vendor"));
+    ws.write(
+        "app/package.json",
+        r#"{"name":"fn","version":"1.0.0","dependencies":{"tinyjs":"file:vendor/tinyjs-1.0.0.tgz"},"devDependencies":{}}"#,
+    )
+    .unwrap();
+    npm_lock(&app, &env);
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+
+    let (names, bytes, sha) = cli_package(&app, "nodejs24.x", &env.vars);
+    assert!(names.contains(&"index.js".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"node_modules/tinyjs/index.js".to_owned()),
+        "{names:?}"
+    );
+    assert!(entry(&bytes, "node_modules/tinyjs/index.js").contains("hello from tinyjs"));
+    let aws = moto.aws().unwrap();
+    assert_eq!(aws.code_sha256(&function_name(&ws, "js")).unwrap(), sha);
+    assert_plan_empty(
+        &ws,
+        "a plan after applying a Node.js function with dependencies",
+    );
+
+    // An edit of the lock file is a code change.
+    let lock = ws.read("app/package-lock.json").unwrap();
+    ws.write("app/package-lock.json", format!("{lock}\n"))
+        .unwrap();
+    let text = flat(&ws.plan(&[]).unwrap().ok().unwrap());
+    assert!(text.contains("~ source_code_hash"), "{text}");
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+/// `terraform plan` of `body` with `files` in the workspace and extra
+/// environment: its output.
+fn plan_of(body: &str, files: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Output {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    let mut ws = ws_with_env(&tf, &moto, body, &env);
+    ws.envs(
+        extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    for (path, body) in files {
+        ws.write(path, body).unwrap();
+    }
+    ws.init().unwrap();
+    let plan = ws.run(&["plan"]).unwrap();
+    assert!(
+        moto.aws().unwrap().list_everything().unwrap().is_empty(),
+        "a plan creates nothing"
+    );
+    plan
+}
+
+#[test]
+fn bad_dependency_input_is_refused_at_plan() {
+    // Unpinned: a warning, the plan goes on.
+    let plan = plan_of(
+        &pipeline("loose", "python3.12", "app.handler", ""),
+        &[("app/requirements.txt", "tinylib>=1.0\nsix==1.16.0\n")],
+        &[],
+    );
+    let text = flat(&plan);
+    assert!(plan.success(), "{text}");
+    assert!(text.contains("Warning: Unpinned requirements"), "{text}");
+    assert!(text.contains("tinylib>=1.0"), "{text}");
+    assert!(!text.contains("six"), "six is pinned: {text}");
+
+    // A package.json with dependencies and no lock file.
+    let plan = plan_of(
+        &pipeline("nolock", "nodejs24.x", "index.handler", ""),
+        &[
+            ("app/index.js", NODE_APP),
+            ("app/package.json", r#"{"dependencies":{"tinyjs":"1.0.0"}}"#),
+        ],
+        &[],
+    );
+    let text = flat(&plan);
+    assert!(!plan.success(), "{text}");
+    assert!(text.contains("no package-lock.json"), "{text}");
+    assert!(
+        text.contains("source_dir = "),
+        "the diagnostic points at source_dir: {text}"
+    );
+
+    // No pip: says what to install.
+    let plan = plan_of(
+        &pipeline("nopip", "python3.12", "app.handler", ""),
+        &[("app/requirements.txt", "tinylib==1.0.0\n")],
+        &[("EVENTPIPE_PYTHON", "/nonexistent/python3")],
+    );
+    let text = flat(&plan);
+    assert!(!plan.success(), "{text}");
+    assert!(text.contains("Cannot install the dependencies"), "{text}");
+    assert!(text.contains("Install Python 3 and pip"), "{text}");
+
+    // A requirements_file that is not there.
+    let plan = plan_of(
+        &pipeline(
+            "nofile",
+            "python3.12",
+            "app.handler",
+            "    requirements_file = \"deps/requirements.txt\"\n",
+        ),
+        &[],
+        &[],
+    );
+    let text = flat(&plan);
+    assert!(!plan.success(), "{text}");
+    assert!(
+        text.contains("requirements_file = "),
+        "the diagnostic points at it: {text}"
+    );
+    assert!(text.contains("does not exist"), "{text}");
+
+    // Dependencies on a bucket the pipeline does not own: no package_bucket.
+    let body = Pipeline::on_existing_bucket("shared", "someone-elses-bucket").hcl();
+    let plan = plan_of(&body, &[("app/requirements.txt", "tinylib==1.0.0\n")], &[]);
+    let text = flat(&plan);
+    assert!(!plan.success(), "{text}");
+    assert!(text.contains("Missing package bucket"), "{text}");
+    assert!(text.contains("function.package_bucket"), "{text}");
+
+    // A trigger matching the reserved prefix.
+    let body = Pipeline::seed("reserved", "reserved-bucket")
+        .filter_prefix(".eventpipe/")
+        .hcl();
+    let plan = plan_of(&body, &[], &[]);
+    let text = flat(&plan);
+    assert!(!plan.success(), "{text}");
+    assert!(
+        text.contains("Trigger matches the reserved prefix"),
+        "{text}"
+    );
+    assert!(text.contains("filter_prefix"), "{text}");
+}
+
+#[test]
+fn a_package_over_250_mb_unzipped_is_refused_at_plan_with_its_size() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let ws = workspace(&tf, &moto, &seed_resource("huge", "huge-bucket", ""));
+    // A sparse file: 260 MB by its size, nothing on disk.
+    let f = std::fs::File::create(ws.dir().join("app/model.bin")).unwrap();
+    f.set_len(260 * 1024 * 1024).unwrap();
+    ws.init().unwrap();
+    let plan = ws.run(&["plan"]).unwrap();
+    let text = flat(&plan);
+    assert!(!plan.success(), "{text}");
+    assert!(text.contains("260.0 MB"), "{text}");
+    assert!(text.contains("model.bin"), "{text}");
+    assert!(
+        text.contains("use a Lambda layer or a container image"),
+        "{text}"
+    );
+    assert!(moto.aws().unwrap().list_everything().unwrap().is_empty());
+}
+
+/// `n` bytes no deflate can shrink (xorshift noise).
+fn incompressible(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut out = Vec::with_capacity(n + 8);
+    while out.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn a_package_over_50_mb_deploys_through_s3_and_goes_with_the_pipeline() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    // Without force_destroy: the staged package must not count as the
+    // user's objects when the pipeline is destroyed.
+    let body = Pipeline::seed("big", "big-bucket")
+        .force_destroy(false)
+        .hcl();
+    let ws = ws_with_env(&tf, &moto, &body, &env);
+    ws.write("app/model.bin", incompressible(60 * 1024 * 1024))
+        .unwrap();
+    ws.init().unwrap();
+    let apply = ws.apply_auto().unwrap();
+    assert!(
+        apply.contains("Apply complete! Resources: 1 added"),
+        "{apply}"
+    );
+
+    let (names, bytes, sha) = cli_package(&ws.dir().join("app"), "python3.12", &env.vars);
+    assert_eq!(names, ["app.py", "model.bin"]);
+    assert!(bytes.len() > 50 * 1024 * 1024, "{} bytes", bytes.len());
+    let aws = moto.aws().unwrap();
+    let state = state_attrs(&ws, "big");
+    let function = function_name(&ws, "big");
+    let hash = state["source_code_hash"].as_str().unwrap();
+    let key = format!(".eventpipe/packages/{function}/{hash}.zip");
+    assert_eq!(
+        aws.object_keys("big-bucket").unwrap(),
+        std::slice::from_ref(&key)
+    );
+    let staged = aws
+        .block_on(aws.s3().get_object().bucket("big-bucket").key(&key).send())
+        .expect("the staged package");
+    let staged_tags = aws
+        .block_on(
+            aws.s3()
+                .get_object_tagging()
+                .bucket("big-bucket")
+                .key(&key)
+                .send(),
+        )
+        .expect("its tags");
+    assert!(
+        staged_tags
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == "eventpipe:pipeline" && t.value() == "big"),
+        "{staged_tags:?}"
+    );
+    let body = aws
+        .block_on(staged.body.collect())
+        .expect("the staged bytes")
+        .into_bytes();
+    assert!(
+        body.as_ref() == bytes.as_slice(),
+        "the staged object is the package"
+    );
+    assert_eq!(aws.code_sha256(&function).unwrap(), sha);
+    assert_plan_empty(&ws, "a plan after deploying through S3");
+
+    // A code change stages the new package and drops the old one.
+    ws.write("app/app.py", format!("{APP_PY}\n# v2\n")).unwrap();
+    ws.apply_auto().unwrap();
+    let hash2 = state_attrs(&ws, "big")["source_code_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(hash2, hash);
+    assert_eq!(
+        aws.object_keys("big-bucket").unwrap(),
+        [format!(".eventpipe/packages/{function}/{hash2}.zip")]
+    );
+    let (_, _, sha2) = cli_package(&ws.dir().join("app"), "python3.12", &env.vars);
+    assert_eq!(aws.code_sha256(&function).unwrap(), sha2);
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+/// The staging calls are call sites like any other: a denied PutObject of
+/// the package rolls the create back (nothing left, no state), and a
+/// denied delete of the staged package fails the destroy, keeps the state,
+/// and the next destroy leaves nothing. (The calibrated fault tables of
+/// faults.rs use small packages, so these sites are armed here.)
+#[test]
+fn a_failure_at_a_staging_call_rolls_back_or_keeps_the_state() {
+    use tests::fault_proxy::{Fault, FaultProxy, Rule};
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint()).unwrap();
+    let env = offline_env();
+    let mut ws = Workspace::new(&tf).unwrap();
+    ws.envs(env.vars.clone());
+    ws.timeout(std::time::Duration::from_secs(600));
+    let provider = ProviderBlock::new(&proxy.endpoint())
+        .setting("max_retries  = 1")
+        .hcl();
+    let body = Pipeline::seed("stf", "stf-bucket")
+        .force_destroy(false)
+        .hcl();
+    ws.write("main.tf", format!("{provider}{body}")).unwrap();
+    ws.write("app/app.py", APP_PY).unwrap();
+    ws.write("app/model.bin", incompressible(52 * 1024 * 1024))
+        .unwrap();
+    ws.init().unwrap();
+
+    proxy.add_rule(
+        Rule::on("s3:PutObject")
+            .containing(".eventpipe")
+            .fail(Fault::AccessDenied),
+    );
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("staging the package in S3"), "{text}");
+    assert!(text.contains("AccessDenied"), "{text}");
+    assert!(ws.state_list().unwrap().is_empty(), "rolled back: no state");
+    assert_emulator_empty(&moto);
+
+    proxy.clear_rules();
+    ws.apply_auto().unwrap();
+    assert_plan_empty(&ws, "the apply after the failed one converges");
+    let aws = moto.aws().unwrap();
+    assert_eq!(aws.object_keys("stf-bucket").unwrap().len(), 1);
+
+    proxy.add_rule(Rule::on("s3:DeleteObjects").fail(Fault::AccessDenied));
+    let out = ws.run(&["destroy", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("deleting the staged packages"), "{text}");
+    assert!(!ws.state_list().unwrap().is_empty(), "the state is kept");
+    proxy.clear_rules();
+    destroy_and_assert_empty(&ws, &moto);
+}
