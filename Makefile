@@ -15,7 +15,7 @@ CARGO_FLAGS  := $(if $(filter release,$(PROFILE)),--release,)
 BUILD_DIR    := target/$(if $(filter release,$(PROFILE)),release,debug)
 BIN          := $(BUILD_DIR)/terraform-provider-eventpipe
 # The `eventpipe` command line (package, plan-summary) goes on PATH.
-CLI_BIN      ?= $(BUILD_DIR)/eventpipe
+CLI_BIN      ?= $(dir $(BIN))eventpipe
 BIN_DIR      ?= $(HOME)/.local/bin
 # Where `make release` writes its archives.
 DIST         ?= dist
