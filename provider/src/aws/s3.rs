@@ -596,54 +596,12 @@ pub async fn delete_under(
         let Some(out) = found(r)? else {
             return Ok(deleted);
         };
-        let mut ids = Vec::new();
-        let listed = out
-            .versions()
-            .iter()
-            .map(|v| (v.key(), v.version_id()))
-            .chain(
-                out.delete_markers()
-                    .iter()
-                    .map(|m| (m.key(), m.version_id())),
-            );
-        for (key, version) in listed {
-            if let Some(key) = key.filter(|k| Some(*k) != keep) {
-                ids.push(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(version.map(str::to_owned))
-                        .build()?,
-                );
-            }
-        }
+        let ids = identifiers(&out, keep)?;
         if ids.is_empty() {
             return Ok(deleted);
         }
         deleted += ids.len() as u64;
-        let res = s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(ids))
-                    .quiet(true)
-                    .build()?,
-            )
-            .send()
-            .await
-            .map_err(err("s3:DeleteObjects"))?;
-        if let Some(e) = res.errors().first() {
-            return Err(AwsError::Service {
-                operation: "s3:DeleteObjects",
-                code: e.code().unwrap_or("Unknown").to_owned(),
-                message: format!(
-                    "could not delete {}: {}",
-                    e.key().unwrap_or("?"),
-                    e.message().unwrap_or("no reason given")
-                ),
-                status: None,
-            });
-        }
+        delete_objects(s3, bucket, ids).await?;
     }
 }
 
@@ -658,55 +616,75 @@ pub async fn empty_bucket(s3: &Client, bucket: &str) -> Result<u64, AwsError> {
             .send()
             .await
             .map_err(err("s3:ListObjectVersions"))?;
-        let mut ids = Vec::new();
-        for v in out.versions() {
-            if let Some(key) = v.key() {
-                ids.push(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(v.version_id().map(str::to_owned))
-                        .build()?,
-                );
-            }
-        }
-        for m in out.delete_markers() {
-            if let Some(key) = m.key() {
-                ids.push(
-                    ObjectIdentifier::builder()
-                        .key(key)
-                        .set_version_id(m.version_id().map(str::to_owned))
-                        .build()?,
-                );
-            }
-        }
+        let ids = identifiers(&out, None)?;
         if ids.is_empty() {
             return Ok(deleted);
         }
         deleted += ids.len() as u64;
-        let res = s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(ids))
-                    .quiet(true)
+        delete_objects(s3, bucket, ids).await?;
+    }
+}
+
+/// Every object version and delete marker of one listing page, but the key
+/// `keep`.
+fn identifiers(
+    out: &aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput,
+    keep: Option<&str>,
+) -> Result<Vec<ObjectIdentifier>, AwsError> {
+    let listed = out
+        .versions()
+        .iter()
+        .map(|v| (v.key(), v.version_id()))
+        .chain(
+            out.delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id())),
+        );
+    let mut ids = Vec::new();
+    for (key, version) in listed {
+        if let Some(key) = key.filter(|k| Some(*k) != keep) {
+            ids.push(
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version.map(str::to_owned))
                     .build()?,
-            )
-            .send()
-            .await
-            .map_err(err("s3:DeleteObjects"))?;
-        if let Some(e) = res.errors().first() {
-            return Err(AwsError::Service {
-                operation: "s3:DeleteObjects",
-                code: e.code().unwrap_or("Unknown").to_owned(),
-                message: format!(
-                    "could not delete {}: {}",
-                    e.key().unwrap_or("?"),
-                    e.message().unwrap_or("no reason given")
-                ),
-                status: None,
-            });
+            );
         }
+    }
+    Ok(ids)
+}
+
+/// One `DeleteObjects` of up to 1000 identifiers; the first key S3 could
+/// not delete is the error.
+async fn delete_objects(
+    s3: &Client,
+    bucket: &str,
+    ids: Vec<ObjectIdentifier>,
+) -> Result<(), AwsError> {
+    let res = s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(
+            Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(err("s3:DeleteObjects"))?;
+    match res.errors().first() {
+        Some(e) => Err(AwsError::Service {
+            operation: "s3:DeleteObjects",
+            code: e.code().unwrap_or("Unknown").to_owned(),
+            message: format!(
+                "could not delete {}: {}",
+                e.key().unwrap_or("?"),
+                e.message().unwrap_or("no reason given")
+            ),
+            status: None,
+        }),
+        None => Ok(()),
     }
 }
 
