@@ -511,22 +511,8 @@ mod tests {
 
     #[test]
     fn a_stream_s_capacity_mode_changed_outside_terraform_shows() {
-        use crate::pipeline::state::StreamBlock;
         let mut s = known_state("orders");
-        s.stream = Some(StreamBlock {
-            arn: None,
-            shard_count: None,
-            retention_period: 24,
-            starting_position: "LATEST".into(),
-            batch_size: 100,
-            maximum_batching_window: 0,
-            parallelization_factor: 1,
-            bisect_batch_on_function_error: false,
-            maximum_retry_attempts: -1,
-            maximum_record_age: -1,
-            report_batch_item_failures: false,
-            allow_put_records: false,
-        });
+        s.stream = Some(crate::pipeline::state::tests::stream_block());
         s.stream_name = Some("orders".into());
         let mut seen = everything(&s);
         let tags = desired::part_tags(&s);

@@ -1052,6 +1052,24 @@ pub(crate) mod tests {
         assert_eq!((listed.len(), count), (0, 1001));
     }
 
+    /// A stream block of the pipeline's own stream, with the schema's defaults.
+    pub fn stream_block() -> StreamBlock<Known> {
+        StreamBlock {
+            arn: None,
+            shard_count: None,
+            retention_period: 24,
+            starting_position: "LATEST".into(),
+            batch_size: 100,
+            maximum_batching_window: 0,
+            parallelization_factor: 1,
+            bisect_batch_on_function_error: false,
+            maximum_retry_attempts: -1,
+            maximum_record_age: -1,
+            report_batch_item_failures: false,
+            allow_put_records: false,
+        }
+    }
+
     /// A known state of pipeline `name`, as a create would record it.
     pub fn known_state(name: &str) -> State<Known> {
         State {

@@ -1020,22 +1020,8 @@ mod tests {
     }
 
     fn streaming(name: &str) -> State<Known> {
-        use crate::pipeline::state::StreamBlock;
         let mut s = known_state(name);
-        s.stream = Some(StreamBlock {
-            arn: None,
-            shard_count: None,
-            retention_period: 24,
-            starting_position: "LATEST".into(),
-            batch_size: 100,
-            maximum_batching_window: 0,
-            parallelization_factor: 1,
-            bisect_batch_on_function_error: false,
-            maximum_retry_attempts: -1,
-            maximum_record_age: -1,
-            report_batch_item_failures: false,
-            allow_put_records: false,
-        });
+        s.stream = Some(crate::pipeline::state::tests::stream_block());
         s.stream_arn = Some(format!(
             "arn:aws:kinesis:us-east-1:123456789012:stream/{name}"
         ));
