@@ -21,36 +21,9 @@ use crate::{Sizes, tf};
 /// The bench pipelines of [`tf::pipelines_hcl`], each on the existing
 /// bucket `<prefix>-<i>-existing` instead of a bucket of its own.
 pub fn existing_bucket_hcl(prefix: &str, count: usize, source_dir: &Path) -> String {
-    let mut hcl = tests::required_providers_hcl();
-    hcl.push_str("\nprovider \"eventpipe\" {}\n");
-    for i in 0..count {
-        let _ = write!(
-            hcl,
-            r#"
-resource "eventpipe_event_pipeline" "p{i}" {{
-  name          = "{prefix}-{i}"
-  create_bucket = false
-  bucket_name   = "{prefix}-{i}-existing"
-  require_tls   = false
-  tags          = {{ bench = "true" }}
-
-  function {{
-    source_dir  = "{dir}"
-    handler     = "app.handler"
-    memory_size = 128
-    timeout     = 10
-  }}
-
-  trigger {{
-    filter_prefix = "in/"
-    filter_suffix = ".json"
-  }}
-}}
-"#,
-            dir = source_dir.display()
-        );
-    }
-    hcl
+    tf::pipelines_hcl_with(prefix, count, source_dir, |i| {
+        format!("create_bucket = false\n  bucket_name   = \"{prefix}-{i}-existing\"")
+    })
 }
 
 /// One configuration of the figure: its plan times and its AWS calls.

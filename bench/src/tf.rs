@@ -17,6 +17,19 @@ pub const HANDLER: &str = "import json\n\n\ndef handler(event, context):\n    \
 
 /// `count` pipelines named `<prefix>-<i>`, all packaging `source_dir`.
 pub fn pipelines_hcl(prefix: &str, count: usize, source_dir: &Path) -> String {
+    pipelines_hcl_with(prefix, count, source_dir, |_| {
+        "force_destroy = true".to_owned()
+    })
+}
+
+/// [`pipelines_hcl`] with `bucket(i)` as the bucket's lines of pipeline `i`
+/// (written after its `name`).
+pub fn pipelines_hcl_with(
+    prefix: &str,
+    count: usize,
+    source_dir: &Path,
+    bucket: impl Fn(usize) -> String,
+) -> String {
     let mut hcl = tests::required_providers_hcl();
     hcl.push_str("\nprovider \"eventpipe\" {}\n");
     for i in 0..count {
@@ -25,7 +38,7 @@ pub fn pipelines_hcl(prefix: &str, count: usize, source_dir: &Path) -> String {
             r#"
 resource "eventpipe_event_pipeline" "p{i}" {{
   name          = "{prefix}-{i}"
-  force_destroy = true
+  {bucket}
   require_tls   = false
   tags          = {{ bench = "true" }}
 
@@ -42,7 +55,8 @@ resource "eventpipe_event_pipeline" "p{i}" {{
   }}
 }}
 "#,
-            dir = source_dir.display()
+            dir = source_dir.display(),
+            bucket = bucket(i),
         );
     }
     hcl
