@@ -2,7 +2,7 @@ terraform {
   required_providers {
     eventpipe = {
       source  = "eventpipe/eventpipe"
-      version = "~> 0.1"
+      version = ">= 0.2.0"
     }
   }
 }

@@ -4,7 +4,7 @@ terraform {
   required_providers {
     eventpipe = {
       source  = "eventpipe/eventpipe"
-      version = ">= 0.1.0"
+      version = ">= 0.2.0"
     }
   }
 }

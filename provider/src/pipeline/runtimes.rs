@@ -509,10 +509,9 @@ fn check(value: &Value) -> Result<(), String> {
 /// date allows it is decided at plan, where create and update differ.
 pub fn validator() -> Validator {
     Validator::Custom {
-        doc: "A Lambda runtime identifier. Deprecated runtimes get a warning from 180 days \
-              before their deprecation date and are refused once Lambda blocks creating (new \
-              pipelines) or updating (code or configuration changes) functions with them; the \
-              message names the replacement.",
+        doc: "Deprecated runtimes get a warning from 180 days before their deprecation date \
+              and are refused once Lambda blocks creating (new pipelines) or updating (code or \
+              configuration changes) functions with them; the message names the replacement.",
         check,
     }
 }

@@ -268,11 +268,7 @@ fn function_block() -> Block {
         .attr(
             Attribute::string(attr::RUNTIME)
                 .default(Value::String(runtimes::DEFAULT.into()))
-                .describe(
-                    "Lambda runtime identifier. The plan warns from 180 days before a runtime's \
-                     deprecation date, and refuses it once Lambda blocks new functions (for a \
-                     new pipeline) or updates (for a change) with it.",
-                )
+                .describe("Lambda runtime identifier, e.g. `python3.13` or `nodejs22.x`.")
                 .validate(runtimes::validator()),
         )
         .attr(
