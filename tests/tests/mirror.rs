@@ -13,11 +13,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 
-use common::{clis, newest_cli};
+use common::{clis, newest_cli, repo_file};
 use tests::cli_config::render_with_network_mirror;
 use tests::https::{StaticHttps, make_certs};
 use tests::mirror::PROVIDER_VERSION as V;
-use tests::release::make_mirror;
+use tests::release::{make_mirror, make_release, xtask};
 use tests::{Workspace, required_providers_hcl};
 
 const PROVIDER_DIR: &str = "registry.terraform.io/eventpipe/eventpipe";
@@ -222,4 +222,154 @@ fn a_mirror_whose_hashes_do_not_match_the_archive_is_refused() {
         "{}: nothing is installed",
         tf.label
     );
+}
+
+/// The platforms a release is built for (examples/ci/release.yml).
+const PLATFORMS: [&str; 4] = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"];
+
+/// A release of the four platforms, assembled and mirrored the way
+/// `examples/ci/release.yml` does it, and `terraform providers lock` with
+/// every `-platform`, run as `examples/ci/README.md` writes it: the lock
+/// file holds each platform's hash, and `terraform init` then has nothing
+/// to warn about.
+///
+/// This machine builds only its own platform: the other three are small
+/// stand-in binaries, packed by the same `xtask release` their runners run
+/// (Terraform hashes a package for a lock file; it never runs it).
+#[test]
+fn a_four_platform_release_locks_every_platform_through_the_mirror() {
+    let workflow = repo_file("examples/ci/release.yml");
+    for os_arch in PLATFORMS {
+        assert!(
+            workflow.contains(&format!("os_arch: {os_arch}")),
+            "release.yml builds {os_arch}"
+        );
+    }
+    let dist = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let dist_arg = dist.path().to_str().unwrap();
+    make_release(dist.path(), &[]).expect("make release");
+    let here = tests::mirror::os_arch();
+    for os_arch in PLATFORMS.iter().filter(|p| **p != here) {
+        let bins = tempfile::tempdir().unwrap();
+        for name in ["terraform-provider-eventpipe", "eventpipe"] {
+            fs::write(
+                bins.path().join(name),
+                format!("#!/bin/sh\n# {name} for {os_arch}\n"),
+            )
+            .unwrap();
+        }
+        xtask(&[
+            "release",
+            "--version",
+            V,
+            "--os-arch",
+            os_arch,
+            "--bin-dir",
+            bins.path().to_str().unwrap(),
+            "--out",
+            dist_arg,
+        ])
+        .expect("xtask release");
+    }
+    let assembled = xtask(&["assemble", "--version", V, "--dist", dist_arg]).expect("assemble");
+    assert!(
+        assembled.contains("darwin_amd64, darwin_arm64, linux_amd64, linux_arm64"),
+        "{assembled}"
+    );
+    xtask(&[
+        "mirror",
+        "--version",
+        V,
+        "--dist",
+        dist_arg,
+        "--out",
+        root.path().to_str().unwrap(),
+    ])
+    .expect("xtask mirror");
+    let version: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(root.path().join(PROVIDER_DIR).join(format!("{V}.json"))).unwrap(),
+    )
+    .unwrap();
+    let h1 = |os_arch: &str| -> String {
+        version["archives"][os_arch]["hashes"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{os_arch} not in {version}"))
+            .to_owned()
+    };
+    let mut all_h1: Vec<String> = PLATFORMS.iter().map(|p| h1(p)).collect();
+    all_h1.sort();
+    all_h1.dedup();
+    assert_eq!(all_h1.len(), 4, "four different packages: {version}");
+    // Each platform's command line is in the mirror too.
+    for os_arch in PLATFORMS {
+        let cli = root
+            .path()
+            .join(format!("eventpipe/{V}/eventpipe_{V}_{os_arch}.zip"));
+        assert!(cli.is_file(), "{}", cli.display());
+    }
+
+    let certs = make_certs();
+    let config = tempfile::tempdir().unwrap();
+    fs::write(config.path().join("ca.pem"), &certs.ca_pem).unwrap();
+    let server = StaticHttps::start(root.path().to_path_buf(), &certs);
+    fs::write(
+        config.path().join("terraform.tfrc"),
+        render_with_network_mirror(&server.url()),
+    )
+    .unwrap();
+    let readme = repo_file("examples/ci/README.md");
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with("terraform providers lock "))
+        .expect("examples/ci/README.md shows terraform providers lock")
+        .replace("https://terraform-mirror.example.com/", &server.url());
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    for os_arch in PLATFORMS {
+        assert!(
+            args.contains(&format!("-platform={os_arch}").as_str()),
+            "{command}"
+        );
+    }
+    for tf in clis() {
+        let workspace = || {
+            let mut ws =
+                tests::Workspace::with_cli_config(&tf, &config.path().join("terraform.tfrc"))
+                    .unwrap();
+            ws.env("SSL_CERT_FILE", config.path().join("ca.pem"));
+            ws.write("versions.tf", required_providers_hcl()).unwrap();
+            ws
+        };
+        // Without it, init locks this machine's hash only (and says so, on
+        // the CLIs that have the warning).
+        let init = workspace().init().expect("init without a lock file");
+        if tf.at_least(1, 11) {
+            assert!(
+                init.contains("Incomplete lock file information"),
+                "{}: {init}",
+                tf.label
+            );
+        }
+        let ws = workspace();
+        let lock = ws.run_ok(&args).expect("providers lock");
+        let locked = locked_hashes(&ws.read(".terraform.lock.hcl").unwrap());
+        for os_arch in PLATFORMS {
+            assert!(
+                locked.contains(&h1(os_arch)),
+                "{}: {os_arch}'s h1 not locked: {locked:?}\n{lock}",
+                tf.label
+            );
+        }
+        let init = ws.init().expect("init with the four-platform lock file");
+        assert!(
+            !init.contains("Incomplete lock file information"),
+            "{}: {init}",
+            tf.label
+        );
+        assert!(
+            init.contains(&format!("eventpipe/eventpipe v{V}")),
+            "{}: {init}",
+            tf.label
+        );
+    }
 }
