@@ -509,7 +509,7 @@ fn built_cli() -> Vec<u8> {
 }
 
 #[test]
-fn the_workflow_names_one_version_the_release_s() {
+fn the_workflow_writes_the_released_version_once() {
     let workflow = Workflow::read();
     assert_eq!(
         workflow.env.get("EVENTPIPE_VERSION").map(String::as_str),
