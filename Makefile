@@ -22,20 +22,29 @@ DIST         ?= dist
 
 -include mk/tools.mk
 
-.PHONY: help build release release-build mirror install install-bin test unit e2e fmt lint docs bench demo tools clean
+.PHONY: help version build release release-build mirror install install-bin test unit e2e fmt lint docs bench demo tools clean
 
 help:
 	@echo "make demo     build, start the AWS emulator, apply examples/basic, show data flowing, clean up"
 	@echo "make test     the whole suite: unit, property and end-to-end tests (installs its tools)"
-	@echo "make install  build (release); the provider into Terraform's local plugin mirror, eventpipe into BIN_DIR (~/.local/bin)"
-	@echo "make release  reproducible release archives, sums and manifest in dist/ (GPG_FINGERPRINT signs)"
+	@echo "make install  build (release); the provider into Terraform's local plugin mirror, eventpipe into BIN_DIR (~/.local/bin; says how to put it on PATH)"
+	@echo "make release  reproducible release archives, sums and manifest in dist/ (GPG_FINGERPRINT signs),"
+	@echo "              for this machine's platform only ($(OS_ARCH)): examples/ci/release.yml builds all four"
 	@echo "make mirror DIR=path  add this release to a static provider network mirror at path"
+	@echo "              (builds the provider and eventpipe first, like make release; NO_BUILD=1 packs what is built)"
+	@echo "make version  print the version ($(VERSION))"
 	@echo "make build | fmt | lint | docs | bench | tools | clean"
+
+version:
+	@echo "$(VERSION)"
 
 build:
 	cargo build -p terraform-provider-eventpipe
 
-# The archives of $(PROFILE) binaries (`make release PROFILE=debug` packs the
+# The archives of $(PROFILE) binaries for this machine's platform only
+# (OS_ARCH); a multi-platform release is one `make release` per platform,
+# assembled by `xtask assemble` (examples/ci/release.yml does it).
+# (`make release PROFILE=debug` packs the
 # debug build the test suite uses; NO_BUILD=1 packs what is built, building
 # nothing). The packer, xtask, is always built with --release: a debug zlib
 # takes ~30 s to deflate the debug binary.
@@ -68,7 +77,8 @@ install-bin:
 	@echo "a plain 'terraform init' now finds registry.terraform.io/eventpipe/eventpipe $(VERSION)"
 	@if [ -f "$(CLI_BIN)" ]; then \
 		mkdir -p "$(BIN_DIR)" && install -m 0755 "$(CLI_BIN)" "$(BIN_DIR)/eventpipe" && \
-		echo "installed $(BIN_DIR)/eventpipe"; \
+		echo "installed $(BIN_DIR)/eventpipe" && \
+		sh "$(CURDIR)/scripts/path-hint.sh" "$(BIN_DIR)" eventpipe; \
 	else echo "no $(CLI_BIN): build it (cargo build -p terraform-provider-eventpipe --bin eventpipe) to install the eventpipe command"; fi
 
 # One profile (debug) for every test binary and the provider the e2e tests

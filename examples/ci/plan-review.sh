@@ -1,6 +1,12 @@
 #!/bin/sh
 # Plan a Terraform configuration and summarize the plan for a review:
-#   terraform plan -out, terraform show -json, eventpipe plan-summary.
+#   terraform init, terraform plan -out, terraform show -json,
+#   eventpipe plan-summary.
+#
+# `terraform init` runs first (it is quick when nothing changed), so a
+# change that adds a module or a provider plans instead of failing with
+# "Module not installed". Providers come from wherever the CLI
+# configuration says (TF_CLI_CONFIG_FILE, e.g. the eventpipe mirror).
 #
 # Usage: plan-review.sh [DIR]   (DIR: the configuration, default .)
 #
@@ -23,6 +29,10 @@ fail_on="${FAIL_ON:-iam-widening}"
 cd "$dir"
 summary="${SUMMARY_FILE:-$PWD/plan-summary.md}"
 
+"$terraform" init -input=false -no-color >init.log 2>&1 || {
+    cat init.log >&2
+    exit 1
+}
 "$terraform" plan -input=false -no-color -out=tfplan >plan.log 2>&1 || {
     cat plan.log >&2
     exit 1

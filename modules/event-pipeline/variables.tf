@@ -113,11 +113,14 @@ variable "description" {
   default     = null
 }
 
+# Not `sensitive = true`: the provider's schema already keeps
+# function.environment out of plans and logs, and Terraform 1.0.x crashes
+# ("value is marked, so must be unmarked first") rendering any update of a
+# pipeline whose function block holds a value from a sensitive variable.
 variable "environment" {
   description = "Environment variables for the function. Sensitive: values never appear in plans."
   type        = map(string)
   default     = {}
-  sensitive   = true
 }
 
 variable "events" {

@@ -25,6 +25,7 @@ pub mod cli_config;
 pub mod fault_proxy;
 pub mod hand_wired;
 pub mod http;
+pub mod https;
 pub mod mirror;
 pub mod moto;
 pub mod process;

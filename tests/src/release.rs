@@ -42,6 +42,17 @@ pub fn make_mirror(dist: &Path, dir: &Path) -> Result<String> {
     run(cmd)
 }
 
+/// `xtask ARGS` as the release workflow runs it
+/// (`cargo run -q --release -p xtask -- ARGS` in the repository).
+pub fn xtask(args: &[&str]) -> Result<String> {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(tools::repo_root())
+        .args(["run", "-q", "--release", "-p", "xtask", "--"])
+        .args(args)
+        .env_remove("GPG_FINGERPRINT");
+    run(cmd)
+}
+
 /// The repository's `make`, quiet about directories.
 fn make() -> Command {
     let mut cmd = Command::new("make");

@@ -1,7 +1,7 @@
 //! `make mirror DIR=…` writes a static provider network mirror that any
 //! HTTPS server can host. Here a small static server of the test's own
-//! serves it on loopback with a certificate the test makes (given to
-//! Terraform through `SSL_CERT_FILE`), and real CLIs install from it
+//! (`tests/src/https.rs`) serves it on loopback with a certificate the test
+//! makes (given to Terraform through `SSL_CERT_FILE`), and real CLIs install from it
 //! through a `network_mirror` block and lock the hashes the mirror lists.
 //!
 //! The mirror packs the debug provider (`PROFILE=debug`, see
@@ -12,165 +12,18 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use common::{clis, newest_cli};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use common::{clis, newest_cli, repo_file};
 use tests::cli_config::render_with_network_mirror;
+use tests::https::{StaticHttps, make_certs};
 use tests::mirror::PROVIDER_VERSION as V;
-use tests::release::make_mirror;
+use tests::release::{make_mirror, make_release, xtask};
 use tests::{Workspace, required_providers_hcl};
 
 const PROVIDER_DIR: &str = "registry.terraform.io/eventpipe/eventpipe";
 
 fn zip_name() -> String {
     format!("terraform-provider-eventpipe_{V}_linux_amd64.zip")
-}
-
-/// A certificate authority and a certificate for 127.0.0.1 it signed.
-struct Certs {
-    ca_pem: String,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-fn make_certs() -> Certs {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::DigitalSignature,
-    ];
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "eventpipe mirror test CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
-
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-    leaf.distinguished_name
-        .push(rcgen::DnType::CommonName, "127.0.0.1");
-    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf_cert = leaf.signed_by(&key, &issuer).unwrap();
-    Certs {
-        ca_pem: ca_cert.pem(),
-        chain: vec![leaf_cert.der().clone(), ca_cert.der().clone()],
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    }
-}
-
-/// A static file server over HTTPS on loopback: GET only, one request per
-/// connection, files below `root` only. It records the paths asked for.
-struct StaticHttps {
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl StaticHttps {
-    fn start(root: PathBuf, certs: &Certs) -> StaticHttps {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(certs.chain.clone(), certs.key.clone_key())
-            .unwrap();
-        let config = Arc::new(config);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&requests);
-        // Lives as long as the test process.
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (config, root, log) = (Arc::clone(&config), root.clone(), Arc::clone(&log));
-                std::thread::spawn(move || {
-                    if let Err(e) = serve(stream, config, &root, &log) {
-                        eprintln!("mirror server: {e}");
-                    }
-                });
-            }
-        });
-        StaticHttps { port, requests }
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}/", self.port)
-    }
-
-    fn requested(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn serve(
-    tcp: TcpStream,
-    config: Arc<rustls::ServerConfig>,
-    root: &Path,
-    log: &Mutex<Vec<String>>,
-) -> io::Result<()> {
-    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
-    let mut reader = BufReader::new(&mut tls);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            break;
-        }
-    }
-    drop(reader);
-    let mut words = request_line.split_whitespace();
-    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    let path = target.split('?').next().unwrap_or("");
-    log.lock().unwrap().push(path.to_string());
-    let (status, content_type, body) = match (method, file_below(root, path)) {
-        ("GET", Some(file)) => match fs::read(&file) {
-            Ok(body) => {
-                let kind = if path.ends_with(".json") {
-                    "application/json"
-                } else {
-                    "application/zip"
-                };
-                ("200 OK", kind, body)
-            }
-            Err(_) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-        },
-        ("GET", None) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            b"GET only\n".to_vec(),
-        ),
-    };
-    write!(
-        tls,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    )?;
-    tls.write_all(&body)?;
-    tls.conn.send_close_notify();
-    tls.flush()?;
-    // Let the client read the close_notify before the socket goes.
-    let _ = tls.read(&mut [0u8; 1]);
-    Ok(())
-}
-
-/// The file a URL path names, if it is a plain path below `root`.
-fn file_below(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let relative = Path::new(url_path.trim_start_matches('/'));
-    let plain = relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    (plain && !url_path.contains('%')).then(|| root.join(relative))
 }
 
 /// A mirror written by `make mirror`, served over HTTPS.
@@ -369,4 +222,154 @@ fn a_mirror_whose_hashes_do_not_match_the_archive_is_refused() {
         "{}: nothing is installed",
         tf.label
     );
+}
+
+/// The platforms a release is built for (examples/ci/release.yml).
+const PLATFORMS: [&str; 4] = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"];
+
+/// A release of the four platforms, assembled and mirrored the way
+/// `examples/ci/release.yml` does it, and `terraform providers lock` with
+/// every `-platform`, run as `examples/ci/README.md` writes it: the lock
+/// file holds each platform's hash, and `terraform init` then has nothing
+/// to warn about.
+///
+/// This machine builds only its own platform: the other three are small
+/// stand-in binaries, packed by the same `xtask release` their runners run
+/// (Terraform hashes a package for a lock file; it never runs it).
+#[test]
+fn a_four_platform_release_locks_every_platform_through_the_mirror() {
+    let workflow = repo_file("examples/ci/release.yml");
+    for os_arch in PLATFORMS {
+        assert!(
+            workflow.contains(&format!("os_arch: {os_arch}")),
+            "release.yml builds {os_arch}"
+        );
+    }
+    let dist = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let dist_arg = dist.path().to_str().unwrap();
+    make_release(dist.path(), &[]).expect("make release");
+    let here = tests::mirror::os_arch();
+    for os_arch in PLATFORMS.iter().filter(|p| **p != here) {
+        let bins = tempfile::tempdir().unwrap();
+        for name in ["terraform-provider-eventpipe", "eventpipe"] {
+            fs::write(
+                bins.path().join(name),
+                format!("#!/bin/sh\n# {name} for {os_arch}\n"),
+            )
+            .unwrap();
+        }
+        xtask(&[
+            "release",
+            "--version",
+            V,
+            "--os-arch",
+            os_arch,
+            "--bin-dir",
+            bins.path().to_str().unwrap(),
+            "--out",
+            dist_arg,
+        ])
+        .expect("xtask release");
+    }
+    let assembled = xtask(&["assemble", "--version", V, "--dist", dist_arg]).expect("assemble");
+    assert!(
+        assembled.contains("darwin_amd64, darwin_arm64, linux_amd64, linux_arm64"),
+        "{assembled}"
+    );
+    xtask(&[
+        "mirror",
+        "--version",
+        V,
+        "--dist",
+        dist_arg,
+        "--out",
+        root.path().to_str().unwrap(),
+    ])
+    .expect("xtask mirror");
+    let version: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(root.path().join(PROVIDER_DIR).join(format!("{V}.json"))).unwrap(),
+    )
+    .unwrap();
+    let h1 = |os_arch: &str| -> String {
+        version["archives"][os_arch]["hashes"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{os_arch} not in {version}"))
+            .to_owned()
+    };
+    let mut all_h1: Vec<String> = PLATFORMS.iter().map(|p| h1(p)).collect();
+    all_h1.sort();
+    all_h1.dedup();
+    assert_eq!(all_h1.len(), 4, "four different packages: {version}");
+    // Each platform's command line is in the mirror too.
+    for os_arch in PLATFORMS {
+        let cli = root
+            .path()
+            .join(format!("eventpipe/{V}/eventpipe_{V}_{os_arch}.zip"));
+        assert!(cli.is_file(), "{}", cli.display());
+    }
+
+    let certs = make_certs();
+    let config = tempfile::tempdir().unwrap();
+    fs::write(config.path().join("ca.pem"), &certs.ca_pem).unwrap();
+    let server = StaticHttps::start(root.path().to_path_buf(), &certs);
+    fs::write(
+        config.path().join("terraform.tfrc"),
+        render_with_network_mirror(&server.url()),
+    )
+    .unwrap();
+    let readme = repo_file("examples/ci/README.md");
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with("terraform providers lock "))
+        .expect("examples/ci/README.md shows terraform providers lock")
+        .replace("https://terraform-mirror.example.com/", &server.url());
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    for os_arch in PLATFORMS {
+        assert!(
+            args.contains(&format!("-platform={os_arch}").as_str()),
+            "{command}"
+        );
+    }
+    for tf in clis() {
+        let workspace = || {
+            let mut ws =
+                tests::Workspace::with_cli_config(&tf, &config.path().join("terraform.tfrc"))
+                    .unwrap();
+            ws.env("SSL_CERT_FILE", config.path().join("ca.pem"));
+            ws.write("versions.tf", required_providers_hcl()).unwrap();
+            ws
+        };
+        // Without it, init locks this machine's hash only (and says so, on
+        // the CLIs that have the warning).
+        let init = workspace().init().expect("init without a lock file");
+        if tf.at_least(1, 11) {
+            assert!(
+                init.contains("Incomplete lock file information"),
+                "{}: {init}",
+                tf.label
+            );
+        }
+        let ws = workspace();
+        let lock = ws.run_ok(&args).expect("providers lock");
+        let locked = locked_hashes(&ws.read(".terraform.lock.hcl").unwrap());
+        for os_arch in PLATFORMS {
+            assert!(
+                locked.contains(&h1(os_arch)),
+                "{}: {os_arch}'s h1 not locked: {locked:?}\n{lock}",
+                tf.label
+            );
+        }
+        let init = ws.init().expect("init with the four-platform lock file");
+        assert!(
+            !init.contains("Incomplete lock file information"),
+            "{}: {init}",
+            tf.label
+        );
+        assert!(
+            init.contains(&format!("eventpipe/eventpipe v{V}")),
+            "{}: {init}",
+            tf.label
+        );
+    }
 }

@@ -481,6 +481,7 @@ fn the_ci_workflow_runs_the_tested_script_and_gates_on_widening() {
     );
     assert!(workflow.contains("gh pr comment"), "{workflow}");
     for step in [
+        "init -input=false",
         "plan -input=false -no-color -out=tfplan",
         "show -json tfplan",
         "plan-summary",

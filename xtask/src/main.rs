@@ -36,6 +36,16 @@ enum Command {
         #[arg(long, default_value = "dist")]
         out: PathBuf,
     },
+    /// Assemble one release from several platforms' `release` output
+    /// gathered in `dist`: sums over every archive (signed with
+    /// GPG_FINGERPRINT set). What a release workflow runs after its
+    /// platform matrix.
+    Assemble {
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+    },
     /// Add a release from `dist` to a static provider network mirror.
     Mirror {
         #[arg(long)]
@@ -58,6 +68,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The key that signs the sums, from `GPG_FINGERPRINT`.
+fn gpg_key() -> Option<String> {
+    std::env::var("GPG_FINGERPRINT")
+        .ok()
+        .filter(|key| !key.trim().is_empty())
+}
+
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Release {
@@ -67,9 +84,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             registry_manifest,
             out,
         } => {
-            let gpg_key = std::env::var("GPG_FINGERPRINT")
-                .ok()
-                .filter(|key| !key.trim().is_empty());
+            let gpg_key = gpg_key();
             let written = release::run(&release::Release {
                 version,
                 os_arch,
@@ -82,6 +97,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             for path in written {
                 println!("{}", path.display());
             }
+        }
+        Command::Assemble { version, dist } => {
+            let platforms = release::assemble(&dist, &version, gpg_key().as_deref())?;
+            println!(
+                "{}: {version} for {}",
+                dist.join(release::sums_name(&version)).display(),
+                platforms.join(", ")
+            );
         }
         Command::Mirror { version, dist, out } => {
             let dir = mirror::run(&dist, &version, &out)?;

@@ -9,6 +9,18 @@
 //!
 //! A mirror directory can hold several releases: each run adds (or
 //! replaces) one version and lists every `<version>.json` there in the index.
+//!
+//! The `eventpipe` command line is not a provider package, so it has no
+//! place in the protocol's folder (Terraform reads only the archives a
+//! `<version>.json` lists, and would take any zip listed there for a
+//! provider). Its zips go beside it, under the same names as the release's
+//! assets, so a CI job installs the CLI from the host it already trusts for
+//! the provider:
+//!
+//! ```text
+//! <out>/eventpipe/0.2.0/eventpipe_0.2.0_linux_amd64.zip
+//! <out>/eventpipe/0.2.0/terraform-provider-eventpipe_0.2.0_SHA256SUMS      (and .sig when signed)
+//! ```
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -18,7 +30,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use crate::hashes;
-use crate::release::{self, PROVIDER};
+use crate::release::{self, CLI, PROVIDER};
 
 /// Where the provider's source address resolves.
 pub const HOSTNAME: &str = "registry.terraform.io";
@@ -30,6 +42,12 @@ pub fn provider_dir(root: &Path) -> PathBuf {
     root.join(HOSTNAME).join(NAMESPACE).join(TYPE)
 }
 
+/// The folder of `version`'s command-line zips in a mirror rooted at
+/// `root`: outside every provider's folder (a hostname always has a dot).
+pub fn cli_dir(root: &Path, version: &str) -> PathBuf {
+    root.join(CLI).join(version)
+}
+
 /// Adds `version`, taken from the release in `dist`, to the mirror at
 /// `out`; returns the provider folder.
 pub fn run(dist: &Path, version: &str, out: &Path) -> Result<PathBuf> {
@@ -37,7 +55,7 @@ pub fn run(dist: &Path, version: &str, out: &Path) -> Result<PathBuf> {
     let sums_path = dist.join(&sums_name);
     let sums = fs::read_to_string(&sums_path)
         .with_context(|| format!("reading {} (run `make release` first)", sums_path.display()))?;
-    let archives = provider_archives(&sums, version);
+    let archives = archives(&sums, PROVIDER, version);
     if archives.is_empty() {
         bail!(
             "{} lists no provider archive of {version}",
@@ -48,18 +66,8 @@ pub fn run(dist: &Path, version: &str, out: &Path) -> Result<PathBuf> {
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut by_platform = serde_json::Map::new();
     for (os_arch, name, expected) in archives {
-        let source = dist.join(&name);
-        let actual = hashes::sha256_file(&source)?;
-        if actual != expected {
-            bail!(
-                "{} does not match {sums_name} (sha256 {actual}, listed {expected}): \
-                 run `make release` again",
-                source.display()
-            );
-        }
         let target = dir.join(&name);
-        fs::copy(&source, &target)
-            .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+        let actual = copy_checked(dist, &name, &expected, &sums_name, &target)?;
         let hashes = vec![hashes::h1(&target)?, hashes::zh(&actual)];
         by_platform.insert(os_arch, json!({ "url": name, "hashes": hashes }));
     }
@@ -68,13 +76,60 @@ pub fn run(dist: &Path, version: &str, out: &Path) -> Result<PathBuf> {
         &json!({ "archives": by_platform }),
     )?;
     write_json(&dir.join("index.json"), &index(&dir)?)?;
+    cli_downloads(dist, version, &sums, out)?;
     Ok(dir)
 }
 
-/// `(os_arch, file name, sha256)` of each provider zip of `version` in a
-/// `SHA256SUMS` text.
-fn provider_archives(sums: &str, version: &str) -> Vec<(String, String, String)> {
-    let prefix = format!("{PROVIDER}_{version}_");
+/// Copies the command line's zips of `version`, the sums and their
+/// signature (when there is one) into [`cli_dir`].
+fn cli_downloads(dist: &Path, version: &str, sums: &str, out: &Path) -> Result<()> {
+    let sums_name = release::sums_name(version);
+    let dir = cli_dir(out, version);
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (_, name, expected) in archives(sums, CLI, version) {
+        copy_checked(dist, &name, &expected, &sums_name, &dir.join(&name))?;
+    }
+    fs::write(dir.join(&sums_name), sums)
+        .with_context(|| format!("writing {}", dir.join(&sums_name).display()))?;
+    let signature = format!("{sums_name}.sig");
+    let target = dir.join(&signature);
+    if dist.join(&signature).is_file() {
+        fs::copy(dist.join(&signature), &target)
+            .with_context(|| format!("copying {signature} to {}", dir.display()))?;
+    } else if target.exists() {
+        // An earlier run's signature would not match these sums.
+        fs::remove_file(&target).with_context(|| format!("removing {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Copies `dist/<name>` to `target` when its SHA-256 is the one the sums
+/// list; returns it.
+fn copy_checked(
+    dist: &Path,
+    name: &str,
+    expected: &str,
+    sums_name: &str,
+    target: &Path,
+) -> Result<String> {
+    let source = dist.join(name);
+    let actual = hashes::sha256_file(&source)?;
+    if actual != expected {
+        bail!(
+            "{} does not match {sums_name} (sha256 {actual}, listed {expected}): \
+             run `make release` again",
+            source.display()
+        );
+    }
+    fs::copy(&source, target)
+        .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+    Ok(actual)
+}
+
+/// `(os_arch, file name, sha256)` of each `<program>_<version>_<os_arch>.zip`
+/// in a `SHA256SUMS` text.
+fn archives(sums: &str, program: &str, version: &str) -> Vec<(String, String, String)> {
+    let prefix = format!("{program}_{version}_");
     sums.lines()
         .filter_map(|line| line.split_once("  "))
         .filter_map(|(digest, name)| {
@@ -169,6 +224,28 @@ mod tests {
         assert_eq!(
             fs::read(&copied).unwrap(),
             fs::read(dist.join(zip)).unwrap()
+        );
+
+        // The command line's zip and the sums that list it, beside the
+        // provider's folder (Terraform never looks there).
+        let cli = "eventpipe_0.2.0_linux_amd64.zip";
+        let downloads = mirror.join("eventpipe/0.2.0");
+        assert_eq!(
+            fs::read(downloads.join(cli)).unwrap(),
+            fs::read(dist.join(cli)).unwrap()
+        );
+        let sums_name = "terraform-provider-eventpipe_0.2.0_SHA256SUMS";
+        assert_eq!(
+            fs::read(downloads.join(sums_name)).unwrap(),
+            fs::read(dist.join(sums_name)).unwrap()
+        );
+        assert!(
+            !folder.join(cli).exists(),
+            "no CLI in the protocol's folder"
+        );
+        assert!(
+            !version.to_string().contains(&format!("\"{cli}\"")),
+            "{version}"
         );
 
         // A second release joins the same mirror.

@@ -89,23 +89,99 @@ pub fn run(release: &Release) -> Result<Vec<PathBuf>> {
     write_file(&manifest_path, &manifest)?;
     written.push(manifest_path);
 
-    let sums_path = out.join(&names.sums);
-    write_file(&sums_path, sums(&written)?.as_bytes())?;
-    let signature = out.join(&names.signature);
+    let sums = write_sums(
+        out,
+        (&names.sums, &names.signature),
+        &written,
+        release.gpg_key.as_deref(),
+    )?;
+    written.extend(sums);
+    Ok(written)
+}
+
+/// Writes `SHA256SUMS` over `files` into `out` under the names given (the
+/// sums, their signature), signed with `gpg_key` when there is one, and
+/// returns the files written.
+fn write_sums(
+    out: &Path,
+    (sums_file, signature_file): (&str, &str),
+    files: &[PathBuf],
+    gpg_key: Option<&str>,
+) -> Result<Vec<PathBuf>> {
+    let sums_path = out.join(sums_file);
+    write_file(&sums_path, sums(files)?.as_bytes())?;
+    let signature = out.join(signature_file);
     // A signature left by an earlier run would not match the new sums.
     remove_if_present(&signature)?;
-    match &release.gpg_key {
+    match gpg_key {
         Some(key) => {
             sign(&sums_path, &signature, key)?;
-            eprintln!("signed {} with {key}", names.sums);
+            eprintln!("signed {sums_file} with {key}");
+            Ok(vec![sums_path, signature])
         }
-        None => eprintln!("GPG_FINGERPRINT is not set: {} is not signed", names.sums),
+        None => {
+            eprintln!("GPG_FINGERPRINT is not set: {sums_file} is not signed");
+            Ok(vec![sums_path])
+        }
     }
-    written.push(sums_path.clone());
-    if release.gpg_key.is_some() {
-        written.push(signature);
+}
+
+/// Assembles one release from the archives of several platforms gathered
+/// in `dist` (each built on its own machine by `make release`): writes
+/// `SHA256SUMS` over every provider zip, CLI zip and the manifest of
+/// `version` there, and signs it when `gpg_key` is set. Returns the
+/// platforms found.
+pub fn assemble(dist: &Path, version: &str, gpg_key: Option<&str>) -> Result<Vec<String>> {
+    check_version(version)?;
+    let manifest = dist.join(format!("{PROVIDER}_{version}_manifest.json"));
+    if !manifest.is_file() {
+        bail!(
+            "{} is missing: gather every platform's `make release` output in {} first",
+            manifest.display(),
+            dist.display()
+        );
     }
-    Ok(written)
+    let provider_prefix = format!("{PROVIDER}_{version}_");
+    let cli_prefix = format!("{CLI}_{version}_");
+    let mut files = vec![manifest];
+    let mut provider_platforms = Vec::new();
+    let mut cli_platforms = Vec::new();
+    for entry in fs::read_dir(dist).with_context(|| format!("listing {}", dist.display()))? {
+        let entry = entry.with_context(|| format!("listing {}", dist.display()))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let platform = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(".zip"))
+                .filter(|os_arch| check_os_arch(os_arch).is_ok())
+                .map(str::to_owned)
+        };
+        if let Some(os_arch) = platform(&provider_prefix) {
+            provider_platforms.push(os_arch);
+        } else if let Some(os_arch) = platform(&cli_prefix) {
+            cli_platforms.push(os_arch);
+        } else {
+            continue;
+        }
+        files.push(entry.path());
+    }
+    provider_platforms.sort();
+    cli_platforms.sort();
+    if provider_platforms.is_empty() {
+        bail!("{} holds no provider zip of {version}", dist.display());
+    }
+    if provider_platforms != cli_platforms {
+        bail!(
+            "the provider zips ({}) and the eventpipe zips ({}) of {version} are not for the \
+             same platforms",
+            provider_platforms.join(", "),
+            cli_platforms.join(", ")
+        );
+    }
+    let names = Names::new(version, &provider_platforms[0]);
+    write_sums(dist, (&names.sums, &names.signature), &files, gpg_key)?;
+    Ok(provider_platforms)
 }
 
 /// A zip holding one executable, `name`, with the bytes of `binary`.
@@ -314,6 +390,61 @@ mod tests {
         assert!(check_os_arch("linux_amd64").is_ok());
         assert!(check_os_arch("linux").is_err());
         assert!(check_os_arch("linux_amd64/../x").is_err());
+    }
+
+    #[test]
+    fn an_assembled_release_sums_every_platform() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut one = release(dir.path());
+        run(&one).unwrap();
+        one.os_arch = "darwin_arm64".into();
+        run(&one).unwrap();
+        // The second run's sums list only its own platform...
+        let sums_path = one
+            .out
+            .join("terraform-provider-eventpipe_1.2.3_SHA256SUMS");
+        assert!(
+            !fs::read_to_string(&sums_path)
+                .unwrap()
+                .contains("linux_amd64")
+        );
+        // ...until the release is assembled.
+        let platforms = assemble(&one.out, "1.2.3", None).unwrap();
+        assert_eq!(platforms, ["darwin_arm64", "linux_amd64"]);
+        let sums = fs::read_to_string(&sums_path).unwrap();
+        let names: Vec<&str> = sums.lines().map(|l| &l[66..]).collect();
+        assert_eq!(
+            names,
+            [
+                "eventpipe_1.2.3_darwin_arm64.zip",
+                "eventpipe_1.2.3_linux_amd64.zip",
+                "terraform-provider-eventpipe_1.2.3_darwin_arm64.zip",
+                "terraform-provider-eventpipe_1.2.3_linux_amd64.zip",
+                "terraform-provider-eventpipe_1.2.3_manifest.json",
+            ]
+        );
+        for line in sums.lines() {
+            let (digest, name) = line.split_once("  ").unwrap();
+            assert_eq!(hashes::sha256_file(&one.out.join(name)).unwrap(), digest);
+        }
+    }
+
+    #[test]
+    fn an_assembly_needs_the_manifest_and_both_zips_of_each_platform() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = release(dir.path());
+        let err = assemble(&dir.path().join("nothing"), "1.2.3", None).unwrap_err();
+        assert!(
+            err.to_string().contains("manifest.json is missing"),
+            "{err}"
+        );
+        run(&one).unwrap();
+        fs::remove_file(one.out.join("eventpipe_1.2.3_linux_amd64.zip")).unwrap();
+        let err = assemble(&one.out, "1.2.3", None).unwrap_err();
+        assert!(
+            err.to_string().contains("not for the same platforms"),
+            "{err}"
+        );
     }
 
     #[test]
