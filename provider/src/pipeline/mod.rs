@@ -8,10 +8,12 @@
 //! AWS back into a state. Nothing here knows about gRPC.
 
 mod bucket_check;
+mod create_check;
 mod defaults;
 mod desired;
 mod errors;
 mod execute;
+mod handler_check;
 pub(crate) mod import;
 pub(crate) mod naming;
 mod ops;
@@ -193,8 +195,18 @@ pub async fn plan(
         ));
     }
     if !diags.has_errors() {
+        // The plan's looks at AWS, at the same time: the existing bucket's
+        // notifications, and for a create whether its names are free.
         let live = bucket_check::check(&ctx.aws, &ctx.views, &planned.state, prior.as_ref());
-        diags.extend(live.await);
+        let create = async {
+            match &prior {
+                None => create_check::check(&ctx.aws, &planned.state).await,
+                Some(_) => Diagnostics::new(),
+            }
+        };
+        let (live, create) = tokio::join!(live, create);
+        diags.extend(live);
+        diags.extend(create);
     }
     if diags.has_errors() {
         return Planned::failed(diags);
