@@ -2492,7 +2492,7 @@ fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
         )
     };
     let leftover = |name: &str| {
-        aws.create_bucket_tagged(&format!("{name}-bkt"), &[("eventpipe:pipeline", name)])
+        aws.create_bucket_then_tag(&format!("{name}-bkt"), &[("eventpipe:pipeline", name)])
             .expect("bucket");
     };
     let cal = "lkcal01".to_owned();

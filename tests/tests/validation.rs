@@ -335,12 +335,20 @@ fn trigger_filter_warnings_are_shown_once_per_trigger() {
         "{:#?}",
         dot[0]
     );
-    // The human output too: each warning once per trigger, none folded
-    // into "similar warnings" from a second report.
+    // The human output too, where Terraform folds warnings with the same
+    // summary: the slash's two (one per trigger) and nothing more.
     let out = ws.plan(&[]).unwrap();
     let text = folded(&out.combined());
     assert_eq!(text.matches("Suffix without a dot").count(), 1, "{out}");
-    assert!(!text.contains("more similar warning"), "{out}");
+    assert_eq!(
+        text.matches("more similar warning").count(),
+        1,
+        "only the slash's second warning is folded: {out}"
+    );
+    assert!(
+        text.contains("(and one more similar warning elsewhere)"),
+        "{out}"
+    );
     assert!(out.contains("Plan: 1 to add"), "{out}");
     assert_emulator_empty(&moto);
 }
@@ -360,7 +368,7 @@ fn names_already_taken_are_refused_at_plan_and_nothing_is_created() {
     let aws = moto.aws().unwrap();
     // In this account: a bucket made by hand, and one of another pipeline.
     aws.create_bucket("tk-here").unwrap();
-    aws.create_bucket_tagged("tk-theirs", &[("eventpipe:pipeline", "someone-else")])
+    aws.create_bucket_then_tag("tk-theirs", &[("eventpipe:pipeline", "someone-else")])
         .unwrap();
     // Another account's bucket: S3 answers HeadBucket with 403.
     proxy.add_rule(
@@ -372,7 +380,7 @@ fn names_already_taken_are_refused_at_plan_and_nothing_is_created() {
     let hw = HandWired::named("tkhw");
     hw.wire(&aws, &empty_zip()).unwrap();
     // Left by an interrupted apply of tk5: its own bucket, tagged as its.
-    aws.create_bucket_tagged("tk5-bkt", &[("eventpipe:pipeline", "tk5")])
+    aws.create_bucket_then_tag("tk5-bkt", &[("eventpipe:pipeline", "tk5")])
         .unwrap();
     let before = aws.list_everything().unwrap();
 

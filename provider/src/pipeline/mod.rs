@@ -103,6 +103,14 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
+/// The configured `name`, when it is known.
+pub fn name_of(config: &Value) -> Option<&str> {
+    match config {
+        Value::Object(m) => m.get(state::attr::NAME).and_then(Value::as_str),
+        _ => None,
+    }
+}
+
 fn schema_checks(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     tfsdk::schema::validate_config(
