@@ -364,28 +364,29 @@ pub fn scan(src: &str) -> Scan {
         let after_dot = i > 0 && punct(toks.get(i - 1), ".");
         match ident(Some(t)) {
             // module.exports… / exports…
-            Some("module") if !after_dot => {
-                if punct(toks.get(i + 1), ".") && ident(toks.get(i + 2)) == Some("exports") {
-                    if punct(toks.get(i + 3), ".")
-                        && let Some(name) = ident(toks.get(i + 4))
-                        && assigns(toks.get(i + 5))
-                    {
-                        bind(&mut bindings, name, Kind::Assignment, t.line);
-                    } else if assigns(toks.get(i + 3)) {
-                        if punct(toks.get(i + 4), "{") {
-                            let (keys, why) = object_keys(&toks, i + 4);
-                            for (k, line) in keys {
-                                bind(&mut bindings, &k, Kind::Assignment, line);
-                            }
-                            if why.is_some() {
-                                dynamic = why;
-                            }
-                        } else {
-                            dynamic = Some(
-                                "assigns `module.exports` a value that is not an object literal"
-                                    .into(),
-                            );
+            Some("module")
+                if !after_dot
+                    && punct(toks.get(i + 1), ".")
+                    && ident(toks.get(i + 2)) == Some("exports") =>
+            {
+                if punct(toks.get(i + 3), ".")
+                    && let Some(name) = ident(toks.get(i + 4))
+                    && assigns(toks.get(i + 5))
+                {
+                    bind(&mut bindings, name, Kind::Assignment, t.line);
+                } else if assigns(toks.get(i + 3)) {
+                    if punct(toks.get(i + 4), "{") {
+                        let (keys, why) = object_keys(&toks, i + 4);
+                        for (k, line) in keys {
+                            bind(&mut bindings, &k, Kind::Assignment, line);
                         }
+                        if why.is_some() {
+                            dynamic = why;
+                        }
+                    } else {
+                        dynamic = Some(
+                            "assigns `module.exports` a value that is not an object literal".into(),
+                        );
                     }
                 }
             }
