@@ -45,7 +45,10 @@ fn parent_run() -> Option<String> {
 
 fn load() -> Option<(PathBuf, HashSet<String>)> {
     let run = parent_run()?;
-    let dir = std::env::temp_dir().join("eventpipe-shown-warnings");
+    // SAFETY: getuid has no preconditions. One directory per user: no
+    // one else's notes can hide a warning.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("eventpipe-shown-warnings-{uid}"));
     std::fs::create_dir_all(&dir).ok()?;
     if let Ok(entries) = std::fs::read_dir(&dir) {
         let now = SystemTime::now();
