@@ -193,26 +193,38 @@ pub enum TakenError {
          import <address> adopt:{function}`; otherwise choose another function_name."
     )]
     FunctionByHand { function: String },
-    #[error(
-        "reserved_concurrency = {wanted} would leave the account {} unreserved concurrent \
-         executions (it has {unreserved} unreserved now), and Lambda keeps at least {} for \
-         functions without a reservation (UnreservedConcurrentExecutions, from \
-         GetAccountSettings). {}",
-        unreserved - wanted,
-        MIN_UNRESERVED_CONCURRENCY,
-        if unreserved - MIN_UNRESERVED_CONCURRENCY > 0 {
-            format!(
-                "At most {} can be reserved now: lower reserved_concurrency, free some from \
-                 other functions, or ask AWS for a higher concurrency quota.",
-                unreserved - MIN_UNRESERVED_CONCURRENCY
-            )
-        } else {
-            "Nothing can be reserved now: remove reserved_concurrency, free some from other \
-             functions, or ask AWS for a higher concurrency quota."
-                .to_owned()
-        }
-    )]
+    #[error("{}", concurrency_words(*wanted, *unreserved))]
     ConcurrencyOverLimit { wanted: i64, unreserved: i64 },
+}
+
+/// Why `wanted` cannot be reserved in an account with `unreserved`
+/// concurrent executions not reserved, and what can be.
+fn concurrency_words(wanted: i64, unreserved: i64) -> String {
+    let left = if wanted > unreserved {
+        format!("asks for more than the account's {unreserved} unreserved concurrent executions")
+    } else {
+        format!(
+            "would leave the account {} unreserved concurrent executions (it has {unreserved} \
+             unreserved now)",
+            unreserved - wanted
+        )
+    };
+    let can = unreserved - MIN_UNRESERVED_CONCURRENCY;
+    let advice = if can > 0 {
+        format!(
+            "At most {can} can be reserved now: lower reserved_concurrency, free some from \
+             other functions, or ask AWS for a higher concurrency quota."
+        )
+    } else {
+        "Nothing can be reserved now: remove reserved_concurrency, free some from other \
+         functions, or ask AWS for a higher concurrency quota."
+            .to_owned()
+    };
+    format!(
+        "reserved_concurrency = {wanted} {left}, and Lambda keeps at least \
+         {MIN_UNRESERVED_CONCURRENCY} for functions without a reservation \
+         (UnreservedConcurrentExecutions, from GetAccountSettings). {advice}"
+    )
 }
 
 /// A plan-time look that could not be made: the plan goes on, with a
@@ -407,6 +419,76 @@ mod tests {
             message: message.into(),
             status: Some(400),
         }
+    }
+
+    #[test]
+    fn a_taken_name_is_an_error_on_its_attribute_and_a_look_not_made_a_warning() {
+        let d = Diagnostic::from(&TakenError::FunctionByHand {
+            function: "legacy-fn".into(),
+        });
+        assert!(d.is_error());
+        assert_eq!(d.path, Some(path::top(attr::FUNCTION_NAME)));
+        assert!(
+            d.detail
+                .contains("`terraform import <address> adopt:legacy-fn`")
+        );
+        let d = Diagnostic::from(&TakenError::ConcurrencyOverLimit {
+            wanted: 5000,
+            unreserved: 1000,
+        });
+        assert_eq!(d.path, Some(path::function(attr::RESERVED_CONCURRENCY)));
+        assert!(
+            d.detail.contains(
+                "reserved_concurrency = 5000 asks for more than the account's 1000 unreserved"
+            ),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("At most 900 can be reserved now"),
+            "{}",
+            d.detail
+        );
+        let d = Diagnostic::from(&TakenError::ConcurrencyOverLimit {
+            wanted: 10,
+            unreserved: 100,
+        });
+        assert!(
+            d.detail.contains("Nothing can be reserved now"),
+            "{}",
+            d.detail
+        );
+        let denied = NotChecked {
+            look: Look::FunctionName,
+            source: AwsError::Service {
+                operation: "lambda:GetFunction",
+                code: "AccessDeniedException".into(),
+                message: "not authorized to perform: lambda:GetFunction".into(),
+                status: Some(403),
+            },
+        };
+        let d = Diagnostic::from(&denied);
+        assert!(!d.is_error());
+        assert_eq!(
+            d.summary,
+            "Could not check at plan: lambda:GetFunction denied"
+        );
+        assert!(d.detail.contains("credentials lack lambda:GetFunction"));
+        let unanswered = NotChecked {
+            look: Look::Concurrency,
+            source: AwsError::Service {
+                operation: "lambda:GetAccountSettings",
+                code: "404".into(),
+                message: "Not Found".into(),
+                status: Some(404),
+            },
+        };
+        let d = Diagnostic::from(&unanswered);
+        assert_eq!(
+            d.summary,
+            "Could not check at plan: lambda:GetAccountSettings"
+        );
+        assert!(d.detail.contains("the apply still checks it"));
     }
 
     #[test]
