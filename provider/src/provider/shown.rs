@@ -11,7 +11,8 @@
 //! PID starts afresh), and leaves out those an earlier process of the same
 //! command returned for the same pipeline. Within one process nothing is
 //! left out: two pipelines may have the same warning. Where the parent
-//! cannot be identified (no `/proc`), every warning is returned.
+//! cannot be identified (no `/proc`), or Terraform did not start the
+//! process (a debug server), every warning is returned.
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -33,10 +34,17 @@ pub struct Shown {
     writing: Mutex<()>,
 }
 
-/// `<pid>-<start time>` of the Terraform process that started this one.
+/// `<pid>-<start time>` of the Terraform process that started this one;
+/// `None` when Terraform did not start it (a debug server someone started
+/// serves several commands).
 fn parent_run() -> Option<String> {
+    std::env::var_os(tfsdk::plugin::handshake::MAGIC_COOKIE_KEY)?;
     // SAFETY: getppid has no preconditions.
-    let ppid = unsafe { libc::getppid() };
+    run_of(unsafe { libc::getppid() })
+}
+
+/// `<pid>-<start time>` of process `ppid`.
+fn run_of(ppid: libc::pid_t) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{ppid}/stat")).ok()?;
     // Field 22, counted after the command name's closing parenthesis.
     let start = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?;
@@ -172,7 +180,15 @@ mod tests {
     }
 
     #[test]
-    fn this_process_knows_the_command_that_started_it() {
-        assert!(parent_run().is_some_and(|r| r.contains('-')));
+    fn a_process_is_known_by_its_pid_and_start_time() {
+        // SAFETY: getppid has no preconditions.
+        let ppid = unsafe { libc::getppid() };
+        let run = run_of(ppid).expect("the parent's stat");
+        assert!(run.starts_with(&format!("{ppid}-")), "{run}");
+        assert_eq!(run_of(ppid), Some(run), "the same process, the same key");
+        // Not started by Terraform (no magic cookie): nothing is noted.
+        if std::env::var_os(tfsdk::plugin::handshake::MAGIC_COOKIE_KEY).is_none() {
+            assert_eq!(parent_run(), None);
+        }
     }
 }
