@@ -296,7 +296,12 @@ fn assert_one(all: &[JsonDiag], severity: &str, name: &str, attribute: &str, wor
 
 #[test]
 fn trigger_filter_warnings_are_shown_once_per_trigger() {
-    let tf = newest_cli();
+    for tf in clis() {
+        trigger_filter_warnings_once(&tf);
+    }
+}
+
+fn trigger_filter_warnings_once(tf: &tests::TerraformCli) {
     let moto = Moto::start().unwrap();
     let body = Pipeline::seed("filt", "filt-bucket")
         .triggers(&[
@@ -304,7 +309,7 @@ fn trigger_filter_warnings_are_shown_once_per_trigger() {
             trigger_hcl(&["s3:ObjectCreated:*"], Some("/logs/"), Some(".log")),
         ])
         .hcl();
-    let ws = workspace(&tf, &moto, &body);
+    let ws = workspace(tf, &moto, &body);
     ws.init().unwrap();
     let out = ws.run(&["plan", "-json"]).unwrap();
     assert_eq!(out.code, Some(0), "{out}");
@@ -350,7 +355,14 @@ fn trigger_filter_warnings_are_shown_once_per_trigger() {
         "{out}"
     );
     assert!(out.contains("Plan: 1 to add"), "{out}");
-    assert_emulator_empty(&moto);
+    // `apply` validates and plans in three walks: still once per trigger.
+    let out = ws.run(&["apply", "-auto-approve", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    let all = json_diags(&out);
+    let count = |summary: &str| all.iter().filter(|d| d.summary == summary).count();
+    assert_eq!(count("Prefix starts with a slash"), 2, "{all:#?}");
+    assert_eq!(count("Suffix without a dot"), 1, "{all:#?}");
+    destroy_and_assert_empty(&ws, &moto);
 }
 
 /// The smallest zip: an empty archive (for functions made by hand).
