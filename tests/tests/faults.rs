@@ -2571,6 +2571,32 @@ fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
     ));
     assert!(rig.state().is_empty());
 
+    // A 403 on HeadBucket is S3's answer for another account's bucket: the
+    // plan refuses it, on bucket_name, and nothing is made.
+    rig.proxy.clear_rules();
+    let head = Site {
+        op: "s3:HeadBucket".to_owned(),
+        nth: 1,
+    };
+    arm(&rig.proxy, &[(cal.clone(), head.clone())]);
+    let out = rig.ws.run(&["plan", "-json"]).expect("plan runs");
+    assert_eq!(out.code, Some(1), "{out}");
+    let errors = common::fault_table::json_diagnostics(&out, "error");
+    let mine = errors.get(&cal).cloned().unwrap_or_default().join("\n");
+    assert!(
+        mine.contains(
+            "Bucket already exists: Bucket \"lkcal01-bkt\" exists: owned by another account"
+        ),
+        "{mine:?}\n{out}"
+    );
+    assert_eq!(errors.len(), 1, "only that pipeline is refused: {errors:?}");
+    assert!(rig.state().is_empty());
+    rows.push((
+        cal.clone(),
+        head,
+        "plan refused: another account's bucket".to_owned(),
+    ));
+
     rig.proxy.clear_rules();
     rig.apply();
     assert_eq!(rig.state().len(), all.len());
