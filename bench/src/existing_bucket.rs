@@ -1,9 +1,12 @@
-//! Figure 8: what `create_bucket = false` adds to a plan. The plan of a
-//! pipeline on an existing bucket reads that bucket (its region and its
-//! notification configurations, once per bucket); the plan of a pipeline
-//! that makes its own bucket reads nothing. Measured against 0.1.0's plan
-//! of the same pipelines with owned buckets, with the 0.1.0 provider built
-//! from its commit and given as `--baseline-provider`, in the same run.
+//! Figure 8: what `create_bucket = false` adds to a plan, and what the
+//! plan-time looks of a create add. The plan of a pipeline on an existing
+//! bucket reads that bucket (its region and its notification
+//! configurations, once per bucket); the plan of any created pipeline looks
+//! whether its names are free (`s3:HeadBucket` for a bucket it makes,
+//! `lambda:GetFunction`, and `lambda:GetAccountSettings` with
+//! `reserved_concurrency`). Measured against 0.1.0's plan of the same
+//! pipelines with owned buckets, with the 0.1.0 provider built from its
+//! commit and given as `--baseline-provider`, in the same run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -186,7 +189,8 @@ pub fn figure_8(
          `create_bucket = false` adds {:+.0} calls to the plan of {n} pipelines against {} \
          ({:+.2} per pipeline: the look at each bucket, `s3:HeadBucket` for its region and \
          `s3:GetBucketNotificationConfiguration` for the configurations a trigger must not \
-         overlap, concurrent within a pipeline), and {} per pipeline.{}",
+         overlap, concurrent within a pipeline, besides `lambda:GetFunction`, which every \
+         create's plan makes, see below), and {} per pipeline.{}",
         if baseline.is_some() {
             " and by 0.1.0 (built from its commit, `--baseline-provider`)"
         } else {
@@ -202,6 +206,51 @@ pub fn figure_8(
             " Without `--baseline-provider` the baseline is this provider's owned-bucket plan."
         },
     );
-    rep.section("8. Plan cost of `create_bucket = false`", body);
+    // The looks of a create: this provider's owned-bucket plan against
+    // 0.1.0's, which made none.
+    let owned_now = &variants[1];
+    let looks = match variants.get(2) {
+        Some(old) => {
+            let added = total(&owned_now.calls) as f64 - total(&old.calls) as f64;
+            let time = (owned_now.times.median() - old.times.median()) / n as f64;
+            rep.row(Row {
+                figure: "8",
+                what: format!(
+                    "plan-time looks of a create: `terraform plan` of {n} pipelines with owned \
+                     buckets"
+                ),
+                result: format!(
+                    "{:+.2} AWS calls per created pipeline, {:+.1} ms per pipeline",
+                    added / n as f64,
+                    time * 1e3
+                ),
+                baseline: format!("{}: {} AWS calls", old.label, total(&old.calls)),
+                ratio: ratio(owned_now.times.median(), old.times.median()),
+                target: "report: calls and time added per created pipeline".into(),
+                met: None,
+            });
+            format!(
+                "\n\nThe plan of a create looks whether the names it would take are free \
+                 (`s3:HeadBucket` for the bucket it makes, `lambda:GetFunction` for the \
+                 function; `lambda:GetAccountSettings` too when `reserved_concurrency` is set, \
+                 not in these pipelines), concurrently with its other calls: {:+.0} calls for \
+                 {n} created pipelines against 0.1.0's owned-bucket plan ({:+.2} per created \
+                 pipeline), and {:+.1} ms per pipeline. Terraform plans a create twice in an \
+                 `apply` (the plan, then again at apply), so an apply makes these looks twice.",
+                added,
+                added / n as f64,
+                time * 1e3
+            )
+        }
+        None => "\n\nThe plan of a create also looks whether the names it would take are \
+                 free (`s3:HeadBucket`, `lambda:GetFunction`, and `lambda:GetAccountSettings` \
+                 with `reserved_concurrency`); without `--baseline-provider` they are counted \
+                 in the owned-bucket column only."
+            .to_owned(),
+    };
+    rep.section(
+        "8. Plan cost of `create_bucket = false`",
+        format!("{body}{looks}"),
+    );
     Ok(())
 }

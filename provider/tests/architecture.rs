@@ -120,7 +120,10 @@ fn attribute_names_are_written_only_in_the_state() {
     assert!(names.len() > 30, "found the attr constants: {names:?}");
     let mut offenders = Vec::new();
     for (path, text) in sources(&dir) {
-        if path.ends_with("state.rs") {
+        // The handler checks read Python and JavaScript, whose names
+        // (`handler`, `name`, …) are not attributes.
+        if path.ends_with("state.rs") || path.components().any(|c| c.as_os_str() == "handler_check")
+        {
             continue;
         }
         for (n, line) in code_lines(&text) {

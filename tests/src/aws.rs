@@ -125,6 +125,26 @@ impl Aws {
         sdk("CreateBucket", self.block_on(call)).map(drop)
     }
 
+    /// Creates a bucket, then tags it (`PutBucketTagging`): a bucket whose
+    /// tags moto keeps (it drops `CreateBucketConfiguration.Tags`).
+    pub fn create_bucket_then_tag(&self, name: &str, tags: &[(&str, &str)]) -> Result<()> {
+        self.create_bucket(name)?;
+        let tags = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        let tagging = aws_sdk_s3::types::Tagging::builder()
+            .set_tag_set(Some(tags))
+            .build()?;
+        let call = self
+            .s3
+            .put_bucket_tagging()
+            .bucket(name)
+            .tagging(tagging)
+            .send();
+        sdk("PutBucketTagging", self.block_on(call)).map(drop)
+    }
+
     /// The bucket's tags (none when it has no tag set).
     pub fn bucket_tags(&self, bucket: &str) -> Result<BTreeMap<String, String>> {
         match self.block_on(self.s3.get_bucket_tagging().bucket(bucket).send()) {

@@ -25,7 +25,7 @@ use common::{
     destroy_and_assert_empty, flat, foreign, function_policy, is_tainted, lambda_notifications,
     newest_cli, ours, pre_existing_bucket, resource, role_tags, tainted_by_name,
 };
-use tests::fault_proxy::{Call, Fault, FaultProxy, Outcome, Rule};
+use tests::fault_proxy::{AccountLimits, Call, Fault, FaultProxy, Outcome, Rule};
 use tests::{Moto, Output, TerraformCli, Workspace};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -265,8 +265,9 @@ fn calibration() -> &'static Calibration {
         let name = "cal01".to_owned();
         let one = std::slice::from_ref(&name);
         rig.pipelines(one, A);
+        let looks = create_looks(&rig, &name);
         rig.apply();
-        let create = sites(&rig.proxy.calls(), &name, &BTreeMap::new());
+        let create = sites(&rig.proxy.calls(), &name, &looks);
 
         rig.pipelines(one, B);
         rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
@@ -295,6 +296,32 @@ fn calibration() -> &'static Calibration {
         cal
     })
 }
+
+/// The calls of a create's plan-time looks (whether the names it would take
+/// are free), by operation, as an `apply` makes them: twice, as Terraform
+/// plans a create again at apply. A denied look is a warning, not a
+/// failure, so the looks have their own table
+/// ([`a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds`]),
+/// and the create tables leave them out. Leaves the recorded calls empty.
+fn create_looks(rig: &Rig, name: &str) -> BTreeMap<String, u32> {
+    rig.proxy.clear_calls();
+    rig.ws.plan(&[]).expect("plan");
+    let looks: BTreeMap<String, u32> = op_counts(&rig.proxy.calls(), name)
+        .into_iter()
+        .map(|(op, n)| (op, 2 * n))
+        .collect();
+    assert!(
+        looks.contains_key("lambda:GetFunction"),
+        "a create's plan looks for its function: {looks:?}"
+    );
+    rig.proxy.clear_calls();
+    looks
+}
+
+/// The operation of a create's plan-time look at a function name (on a
+/// bucket the pipeline does not manage, the plan's other calls are the
+/// bucket check's, which fail the plan).
+const FUNCTION_LOOK: &str = "lambda:GetFunction";
 
 fn assert_covers(phase: &str, sites: &[Site], must: &[&str]) {
     let ops: BTreeSet<&str> = sites.iter().map(|s| s.op.as_str()).collect();
@@ -851,29 +878,37 @@ fn a_name_taken_by_something_else_is_refused_and_left_alone() {
     .expect("function");
     let before = aws.list_everything().expect("inventory");
 
+    // The bucket and the function are refused at plan: nothing is made.
     let names: Vec<String> = ["fo01", "fo02", "fo03"].map(String::from).to_vec();
     rig.pipelines(&names, A);
     let out = rig.apply_failing();
     let errors = errors_by_resource(&out);
     for (name, what) in [
-        ("fo01", "S3 bucket \"fo01-bkt\""),
-        ("fo02", "IAM role \"fo02-role\""),
-        ("fo03", "Lambda function \"fo03\""),
+        (
+            "fo01",
+            "Bucket \"fo01-bkt\" exists in this account (it has no eventpipe:pipeline tag)",
+        ),
+        (
+            "fo03",
+            "Lambda function \"fo03\" already exists and belongs to pipeline \"someone-else\"",
+        ),
     ] {
         let mine = errors.get(name).cloned().unwrap_or_default().join("\n");
-        assert!(
-            mine.contains(&format!(
-                "{what} already exists and is not managed by pipeline \"{name}\""
-            )),
-            "{name}: {mine:?}\n{out}"
-        );
+        assert!(mine.contains(what), "{name}: {mine:?}\n{out}");
     }
-    let errs = errors.values().flatten().cloned().collect::<String>();
+    assert_eq!(aws.list_everything().expect("inventory"), before);
+    // The role is refused when the apply reaches it, and the rest of the
+    // pipeline is rolled back.
+    rig.pipelines(&names[1..2], A);
+    let out = rig.apply_failing();
+    let errors = errors_by_resource(&out);
+    let mine = errors.get("fo02").cloned().unwrap_or_default().join("\n");
     assert!(
-        errs.contains("belongs to pipeline \"someone-else\""),
-        "{errs}"
+        mine.contains(
+            "IAM role \"fo02-role\" already exists and is not managed by pipeline \"fo02\""
+        ) && mine.contains("belongs to pipeline \"someone-else\""),
+        "{mine:?}\n{out}"
     );
-    assert!(errs.contains("it has no eventpipe:pipeline tag"), "{errs}");
     // The foreign parts are untouched and ours were rolled back.
     assert_eq!(aws.list_everything().expect("inventory"), before);
     assert!(rig.state().is_empty());
@@ -1284,7 +1319,11 @@ fn existing_calibration() -> &'static ExistingCalibration {
             rig.apply();
         };
         rig.on_buckets(one, EA);
-        let (create_plan, create) = record_phase(&rig, &name, &[], apply);
+        let (mut create_plan, mut create) = record_phase(&rig, &name, &[], apply);
+        // The function-name look has its own table (a denied look is a
+        // warning); in a create, only the looks call GetFunction.
+        create_plan.retain(|s| s.op != FUNCTION_LOOK);
+        create.retain(|s| s.op != FUNCTION_LOOK);
         rig.on_buckets(one, EB);
         let (update_plan, update) = record_phase(&rig, &name, &[], apply);
         rig.on_buckets(one, EC);
@@ -1747,8 +1786,9 @@ fn nothing_lost_calibration() -> (Calibration, Vec<Site>) {
     let name = "nlcal01".to_owned();
     let one = std::slice::from_ref(&name);
     nothing_lost_pipelines(&rig, one, A, Version::First);
+    let looks = create_looks(&rig, &name);
     rig.apply();
-    let create = sites(&rig.proxy.calls(), &name, &BTreeMap::new());
+    let create = sites(&rig.proxy.calls(), &name, &looks);
 
     nothing_lost_pipelines(&rig, one, B, Version::Second);
     rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
@@ -2426,4 +2466,148 @@ mod streams_and_queues {
             eprintln!("| {who} | {site} | {outcome} | 0 |");
         }
     }
+}
+
+/// The plan of a create looks whether its names are free and whether the
+/// account can reserve its concurrency. Each look, denied, is a warning
+/// naming the permission: the plan goes on, and the apply converges. (A
+/// 403 on `s3:HeadBucket` is S3's answer for another account's bucket, a
+/// refusal: see validation.rs.)
+#[test]
+fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
+    let tf = newest_cli();
+    let rig = Rig::new(&tf, 0);
+    rig.proxy.answer_account_settings(Some(AccountLimits {
+        concurrent_executions: 1000,
+        unreserved_concurrent_executions: 1000,
+    }));
+    let aws = rig.moto.aws().expect("aws");
+    // Each pipeline reserves concurrency, and its bucket exists, left by
+    // an interrupted apply and tagged as its own, so the plan reads its
+    // tags too (and the apply adopts it).
+    let pipeline_of = |name: &str| {
+        pipeline(name, A).replace(
+            "    memory_size = 512\n",
+            "    memory_size = 512\n    reserved_concurrency = 5\n",
+        )
+    };
+    let leftover = |name: &str| {
+        aws.create_bucket_then_tag(&format!("{name}-bkt"), &[("eventpipe:pipeline", name)])
+            .expect("bucket");
+    };
+    let cal = "lkcal01".to_owned();
+    leftover(&cal);
+    rig.configure(&pipeline_of(&cal));
+    rig.proxy.clear_calls();
+    rig.ws.plan(&[]).expect("plan");
+    let looks = sites(&rig.proxy.calls(), &cal, &BTreeMap::new());
+    assert_covers(
+        "create plan",
+        &looks,
+        &["s3:HeadBucket", "s3:GetBucketTagging", FUNCTION_LOOK],
+    );
+    assert!(
+        rig.proxy.count("lambda:GetAccountSettings") >= 1,
+        "the plan checks the reservation"
+    );
+    let denied: Vec<Site> = looks
+        .iter()
+        .filter(|s| s.op != "s3:HeadBucket")
+        .cloned()
+        .collect();
+    let names = names("lk", denied.len());
+    for n in &names {
+        leftover(n);
+    }
+    let t = table(&names, &denied);
+    let mut all = names.clone();
+    all.push(cal.clone());
+    rig.configure(&all.iter().map(|n| pipeline_of(n)).collect::<String>());
+    arm(&rig.proxy, &t);
+    // GetAccountSettings names no pipeline: its first call is denied, and
+    // the pipeline that made it says so.
+    rig.proxy.add_rule(
+        Rule::on("lambda:GetAccountSettings")
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    let started = Instant::now();
+    let out = rig.ws.run(&["plan", "-json"]).expect("plan runs");
+    assert_eq!(out.code, Some(0), "the plan succeeds:\n{out}");
+    let warnings = common::fault_table::json_diagnostics(&out, "warning");
+    let mut rows = Vec::new();
+    for (name, site) in &t {
+        let fired = rig.proxy.calls().iter().any(|c| {
+            c.op == site.op && c.mentions(name) && matches!(c.outcome, Outcome::Failed(403, _))
+        });
+        assert!(fired, "the fault at {site} for {name} never fired");
+        let mine = warnings.get(name).cloned().unwrap_or_default().join("\n");
+        assert!(
+            mine.contains(&format!("Could not check at plan: {} denied", site.op))
+                && mine.contains(&format!("the provider's credentials lack {}", site.op))
+                && mine.contains(&denied_words(&site.op)),
+            "{name}: a warning naming {} expected; got {mine:?}\n{out}",
+            site.op
+        );
+        rows.push((
+            name.clone(),
+            site.clone(),
+            "warning; the plan goes on".to_owned(),
+        ));
+    }
+    let every: String = warnings.values().flatten().cloned().collect();
+    assert!(
+        every.contains("Could not check at plan: lambda:GetAccountSettings denied")
+            && every.contains("the provider's credentials lack lambda:GetAccountSettings"),
+        "{out}"
+    );
+    rows.push((
+        "(any)".to_owned(),
+        Site {
+            op: "lambda:GetAccountSettings".to_owned(),
+            nth: 1,
+        },
+        "warning; the plan goes on".to_owned(),
+    ));
+    assert!(rig.state().is_empty());
+
+    // A 403 on HeadBucket is S3's answer for another account's bucket: the
+    // plan refuses it, on bucket_name, and nothing is made.
+    rig.proxy.clear_rules();
+    let head = Site {
+        op: "s3:HeadBucket".to_owned(),
+        nth: 1,
+    };
+    arm(&rig.proxy, &[(cal.clone(), head.clone())]);
+    let out = rig.ws.run(&["plan", "-json"]).expect("plan runs");
+    assert_eq!(out.code, Some(1), "{out}");
+    let errors = common::fault_table::json_diagnostics(&out, "error");
+    let mine = errors.get(&cal).cloned().unwrap_or_default().join("\n");
+    assert!(
+        mine.contains(
+            "Bucket already exists: Bucket \"lkcal01-bkt\" exists: owned by another account"
+        ),
+        "{mine:?}\n{out}"
+    );
+    assert_eq!(errors.len(), 1, "only that pipeline is refused: {errors:?}");
+    assert!(rig.state().is_empty());
+    rows.push((
+        cal.clone(),
+        head,
+        "plan refused: another account's bucket".to_owned(),
+    ));
+
+    rig.proxy.clear_rules();
+    rig.apply();
+    assert_eq!(rig.state().len(), all.len());
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+    print_table(
+        &format!(
+            "create plan looks: {} call sites, {:.0} s",
+            rows.len(),
+            started.elapsed().as_secs_f64()
+        ),
+        &rows,
+    );
 }

@@ -643,7 +643,11 @@ fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused(
     ws.write("main.tf", format!("{provider}{body}")).unwrap();
     let out = ws.run(&["apply", "-auto-approve"]).unwrap();
     assert_eq!(out.code, Some(1), "{out}");
-    assert!(out.contains("not managed by pipeline"), "{out}");
+    // Refused at plan, before anything is made.
+    assert!(
+        out.contains("Bucket \"euro-foreign\" exists in this account"),
+        "{out}"
+    );
     assert_eq!(
         aws.bucket_names().unwrap(),
         ["euro-foreign"],
@@ -651,6 +655,6 @@ fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused(
     );
     assert!(
         aws.function_names().unwrap().is_empty(),
-        "our parts were rolled back"
+        "none of our parts were made"
     );
 }

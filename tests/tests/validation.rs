@@ -4,8 +4,12 @@
 
 mod common;
 
+use std::process::Command;
+
 use common::*;
-use tests::Moto;
+use tests::fault_proxy::{AccountLimits, Fault, FaultProxy, Rule};
+use tests::hand_wired::HandWired;
+use tests::{Moto, Output};
 
 /// One bad configuration: how to break the seed config, and what the user
 /// must be told (the attribute and a phrase of the reason).
@@ -50,6 +54,8 @@ fn cases() -> Vec<Case> {
         case!("unknown runtime", "runtime     = \"python3.12\"" => "runtime     = \"cobol85\"", "runtime", "not a Lambda runtime"),
         case!("handler file missing", "handler     = \"app.handler\"" => "handler     = \"main.handler\"", "handler", "main.py"),
         case!("handler without function", "handler     = \"app.handler\"" => "handler     = \"handler\"", "handler", "<module>.<function>"),
+        case!("handler function the module does not define", "handler     = \"app.handler\"" => "handler     = \"app.process\"", "handler", "app.py has no top-level `process`, so Lambda would fail on the first event. The functions it defines at top level: `handler` (other names: `json`)."),
+        case!("handler written as the file name", "handler     = \"app.handler\"" => "handler     = \"app.py\"", "handler", "names the file app.py; a handler is `<module>.<function>`: the module without its extension, then the function. Did you mean \"app.handler\"?"),
         case!("source dir missing", "source_dir  = \"${path.module}/app\"" => "source_dir  = \"${path.module}/nope\"", "source_dir", "does not exist"),
         case!("source dir is a file", "source_dir  = \"${path.module}/app\"" => "source_dir  = \"${path.module}/app/app.py\"", "source_dir", "not a directory"),
         case!("source dir empty", "source_dir  = \"${path.module}/app\"" => "source_dir  = \"${path.module}/empty\"", "source_dir", "no files"),
@@ -231,4 +237,359 @@ fn a_queue_block_without_queue_delivery_is_pointed_out_but_not_refused() {
     );
     let out = ws.plan(&[]).unwrap();
     assert!(out.contains("Plan: 1 to add"), "{out}");
+}
+
+/// One diagnostic of `terraform plan -json`: its severity, summary, detail,
+/// the resource it is about and the configuration line it points at (the
+/// attribute's line, when the provider named an attribute).
+#[derive(Debug)]
+struct JsonDiag {
+    severity: String,
+    summary: String,
+    detail: String,
+    address: String,
+    code: String,
+}
+
+fn json_diags(out: &Output) -> Vec<JsonDiag> {
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["type"] == "diagnostic")
+        .map(|m| {
+            let d = &m["diagnostic"];
+            let s = |v: &serde_json::Value| folded(v.as_str().unwrap_or(""));
+            JsonDiag {
+                severity: s(&d["severity"]),
+                summary: s(&d["summary"]),
+                detail: s(&d["detail"]),
+                address: s(&d["address"]),
+                code: s(&d["snippet"]["code"]),
+            }
+        })
+        .collect()
+}
+
+/// The diagnostics of `severity` about `eventpipe_event_pipeline.<name>`.
+fn diags_of<'a>(all: &'a [JsonDiag], severity: &str, name: &str) -> Vec<&'a JsonDiag> {
+    let address = format!("eventpipe_event_pipeline.{name}");
+    all.iter()
+        .filter(|d| d.severity == severity && d.address == address)
+        .collect()
+}
+
+/// Exactly one diagnostic of `severity` about `name`; its detail holds
+/// `words` and it points at the configuration line of `attribute`.
+fn assert_one(all: &[JsonDiag], severity: &str, name: &str, attribute: &str, words: &str) {
+    let mine = diags_of(all, severity, name);
+    assert_eq!(mine.len(), 1, "{name}: one {severity} expected: {all:#?}");
+    let d = mine[0];
+    assert!(
+        d.detail.contains(&folded(words)),
+        "{name}: {words:?} expected in {d:#?}"
+    );
+    assert!(
+        d.code.trim_start().starts_with(attribute),
+        "{name}: the {severity} should point at {attribute}: {d:#?}"
+    );
+}
+
+#[test]
+fn trigger_filter_warnings_are_shown_once_per_trigger() {
+    for tf in clis() {
+        trigger_filter_warnings_once(&tf);
+    }
+}
+
+fn trigger_filter_warnings_once(tf: &tests::TerraformCli) {
+    let moto = Moto::start().unwrap();
+    let body = Pipeline::seed("filt", "filt-bucket")
+        .triggers(&[
+            trigger_hcl(&["s3:ObjectCreated:*"], Some("/data/"), Some("json")),
+            trigger_hcl(&["s3:ObjectCreated:*"], Some("/logs/"), Some(".log")),
+        ])
+        .hcl();
+    let ws = workspace(tf, &moto, &body);
+    ws.init().unwrap();
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    let all = json_diags(&out);
+    let slash: Vec<&JsonDiag> = all
+        .iter()
+        .filter(|d| d.summary == "Prefix starts with a slash")
+        .collect();
+    assert_eq!(slash.len(), 2, "once per trigger: {all:#?}");
+    assert!(slash[0].detail.contains("\"/data/\"") != slash[1].detail.contains("\"/data/\""));
+    for d in &slash {
+        assert!(d.code.contains("filter_prefix"), "{d:#?}");
+    }
+    let dot: Vec<&JsonDiag> = all
+        .iter()
+        .filter(|d| d.summary == "Suffix without a dot")
+        .collect();
+    assert_eq!(dot.len(), 1, "only the suffix without a dot: {all:#?}");
+    assert!(
+        dot[0]
+            .detail
+            .contains("also `…myjson`. Did you mean `.json`?"),
+        "{:#?}",
+        dot[0]
+    );
+    assert!(
+        dot[0].code.contains("filter_suffix = \"json\""),
+        "{:#?}",
+        dot[0]
+    );
+    // The human output too, where Terraform folds warnings with the same
+    // summary: the slash's two (one per trigger) and nothing more.
+    let out = ws.plan(&[]).unwrap();
+    let text = folded(&out.combined());
+    assert_eq!(text.matches("Suffix without a dot").count(), 1, "{out}");
+    assert_eq!(
+        text.matches("more similar warning").count(),
+        1,
+        "only the slash's second warning is folded: {out}"
+    );
+    assert!(
+        text.contains("(and one more similar warning elsewhere)"),
+        "{out}"
+    );
+    assert!(out.contains("Plan: 1 to add"), "{out}");
+    // `apply` validates and plans in three walks: still once per trigger.
+    let out = ws.run(&["apply", "-auto-approve", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    let all = json_diags(&out);
+    let count = |summary: &str| all.iter().filter(|d| d.summary == summary).count();
+    assert_eq!(count("Prefix starts with a slash"), 2, "{all:#?}");
+    assert_eq!(count("Suffix without a dot"), 1, "{all:#?}");
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+/// The smallest zip: an empty archive (for functions made by hand).
+fn empty_zip() -> Vec<u8> {
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    zip
+}
+
+#[test]
+fn names_already_taken_are_refused_at_plan_and_nothing_is_created() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint()).unwrap();
+    let aws = moto.aws().unwrap();
+    // In this account: a bucket made by hand, and one of another pipeline.
+    aws.create_bucket("tk-here").unwrap();
+    aws.create_bucket_then_tag("tk-theirs", &[("eventpipe:pipeline", "someone-else")])
+        .unwrap();
+    // Another account's bucket: S3 answers HeadBucket with 403.
+    proxy.add_rule(
+        Rule::on("s3:HeadBucket")
+            .containing("tk-foreign")
+            .fail(Fault::AccessDenied),
+    );
+    // A function made by hand.
+    let hw = HandWired::named("tkhw");
+    hw.wire(&aws, &empty_zip()).unwrap();
+    // Left by an interrupted apply of tk5: its own bucket, tagged as its.
+    aws.create_bucket_then_tag("tk5-bkt", &[("eventpipe:pipeline", "tk5")])
+        .unwrap();
+    let before = aws.list_everything().unwrap();
+
+    let provider = ProviderBlock::new(&proxy.endpoint()).hcl();
+    let taken = [
+        Pipeline::seed("tk1", "tk-here").hcl(),
+        Pipeline::seed("tk2", "tk-foreign").hcl(),
+        Pipeline::seed("tk3", "tk3-bkt")
+            .extra(&format!("  function_name = \"{}\"\n", hw.function))
+            .hcl(),
+        Pipeline::seed("tk4", "tk-theirs").hcl(),
+    ]
+    .concat();
+    let ws = workspace_with(&tf, &format!("{provider}{taken}"));
+    ws.init().unwrap();
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    let all = json_diags(&out);
+    assert_one(
+        &all,
+        "error",
+        "tk1",
+        "bucket_name",
+        "Bucket \"tk-here\" exists in this account (it has no eventpipe:pipeline tag): set \
+         `create_bucket = false` to attach to it, or import it",
+    );
+    assert_one(
+        &all,
+        "error",
+        "tk2",
+        "bucket_name",
+        "Bucket \"tk-foreign\" exists: owned by another account",
+    );
+    assert_one(
+        &all,
+        "error",
+        "tk3",
+        "function_name",
+        &format!(
+            "Lambda function \"{0}\" already exists and is not managed by eventpipe (it has no \
+             eventpipe:pipeline tag). To take over a pipeline wired by hand, import it: \
+             `terraform import <address> adopt:{0}`",
+            hw.function
+        ),
+    );
+    assert_one(
+        &all,
+        "error",
+        "tk4",
+        "bucket_name",
+        "Bucket \"tk-theirs\" exists in this account (its eventpipe:pipeline tag names \
+         pipeline \"someone-else\")",
+    );
+    // The same in the human output, with the resource named.
+    let out = ws.run(&["plan"]).unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.contains("Error: Function already exists"), "{out}");
+    assert_eq!(
+        aws.list_everything().unwrap(),
+        before,
+        "nothing was created and the existing parts are as they were"
+    );
+
+    // A bucket and a function tagged as this pipeline's (left by an
+    // interrupted apply) are adopted, as before.
+    let own = Pipeline::seed("tk5", "tk5-bkt").hcl();
+    ws.write("main.tf", format!("{provider}{own}")).unwrap();
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(diags_of(&json_diags(&out), "error", "tk5").is_empty());
+    ws.apply_auto().unwrap();
+    assert_eq!(
+        aws.bucket_tags("tk5-bkt")
+            .unwrap()
+            .get("eventpipe:pipeline"),
+        Some(&"tk5".to_owned())
+    );
+    assert!(aws.function_names().unwrap().contains(&"tk5".to_owned()));
+    ws.destroy_auto().unwrap();
+    assert!(!aws.bucket_names().unwrap().contains(&"tk5-bkt".to_owned()));
+}
+
+#[test]
+fn reserved_concurrency_is_checked_against_the_account_at_plan() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint()).unwrap();
+    let provider = ProviderBlock::new(&proxy.endpoint()).hcl();
+    let with = |n: u32| {
+        let body = Pipeline::seed("rc", "rc-bucket").hcl().replace(
+            "memory_size = 512",
+            &format!("memory_size = 512\n    reserved_concurrency = {n}"),
+        );
+        format!("{provider}{body}")
+    };
+    let ws = workspace_with(&tf, &with(850));
+    ws.init().unwrap();
+    // An account of 1000 with 900 unreserved, as Lambda answers it.
+    proxy.answer_account_settings(Some(AccountLimits {
+        concurrent_executions: 1000,
+        unreserved_concurrent_executions: 900,
+    }));
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(1), "{out}");
+    let all = json_diags(&out);
+    assert_one(
+        &all,
+        "error",
+        "rc",
+        "reserved_concurrency",
+        "reserved_concurrency = 850 would leave the account 50 unreserved concurrent executions \
+         (it has 900 unreserved now), and Lambda keeps at least 100 for functions without a \
+         reservation (UnreservedConcurrentExecutions, from GetAccountSettings). At most 800 can \
+         be reserved now",
+    );
+    assert!(proxy.count("lambda:GetAccountSettings") >= 1);
+
+    // 800 leaves exactly 100.
+    ws.write("main.tf", with(800)).unwrap();
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        diags_of(&json_diags(&out), "warning", "rc").is_empty(),
+        "{out}"
+    );
+
+    // moto answers GetAccountSettings with 404: not checked, a warning.
+    proxy.answer_account_settings(None);
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    let all = json_diags(&out);
+    assert_one(
+        &all,
+        "warning",
+        "rc",
+        "reserved_concurrency",
+        "The plan could not check reserved_concurrency against the account's unreserved \
+         concurrency (lambda:GetAccountSettings:",
+    );
+
+    // Denied: a warning that names the permission; the plan succeeds.
+    proxy.add_rule(Rule::on("lambda:GetAccountSettings").fail(Fault::AccessDenied));
+    let out = ws.run(&["plan", "-json"]).unwrap();
+    assert_eq!(out.code, Some(0), "{out}");
+    let all = json_diags(&out);
+    assert_one(
+        &all,
+        "warning",
+        "rc",
+        "reserved_concurrency",
+        "the provider's credentials lack lambda:GetAccountSettings",
+    );
+    assert!(
+        diags_of(&all, "warning", "rc")[0].summary
+            == "Could not check at plan: lambda:GetAccountSettings denied"
+    );
+    assert_emulator_empty(&moto);
+}
+
+#[test]
+fn eventpipe_package_refuses_an_unknown_runtime_in_one_line() {
+    let bin = tests::provider_bin::provider_binary().expect("provider binary");
+    let cli = bin.with_file_name("eventpipe");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), APP_PY).unwrap();
+    let zip = dir.path().join("out.zip");
+    let run = Command::new(&cli)
+        .args(["package", "--source-dir"])
+        .arg(dir.path())
+        .args(["--runtime", "python9", "-o"])
+        .arg(&zip)
+        .output()
+        .expect("run eventpipe package");
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.starts_with(
+            "eventpipe package: unknown runtime \"python9\"; the runtimes it knows are python3.14, \
+             python3.13,"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nodejs22.x") && stderr.contains("python2.7"),
+        "{stderr}"
+    );
+    assert!(run.stdout.is_empty());
+    assert!(!zip.exists(), "nothing is written");
+    // The help documents the exit status.
+    let help = Command::new(&cli)
+        .args(["package", "--help"])
+        .output()
+        .expect("help");
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("2   usage error, among them a --runtime"),
+        "{help}"
+    );
 }

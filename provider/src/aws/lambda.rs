@@ -571,6 +571,29 @@ pub async fn delete_invoke_config(lambda: &Client, name: &str) -> Result<(), Aws
     found(r).map(|_| ())
 }
 
+/// The account's concurrency as Lambda reports it (GetAccountSettings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountConcurrency {
+    /// The account's concurrent executions in all.
+    pub total: Option<i32>,
+    /// What no function has reserved.
+    pub unreserved: Option<i32>,
+}
+
+/// The account's concurrent executions, in all and not reserved.
+pub async fn account_concurrency(lambda: &Client) -> Result<AccountConcurrency, AwsError> {
+    let out = lambda
+        .get_account_settings()
+        .send()
+        .await
+        .map_err(err("lambda:GetAccountSettings"))?;
+    let limit = out.account_limit();
+    Ok(AccountConcurrency {
+        total: limit.map(|l| l.concurrent_executions()),
+        unreserved: limit.and_then(|l| l.unreserved_concurrent_executions()),
+    })
+}
+
 /// The function's reserved concurrency; `None` when it has none.
 pub async fn concurrency(lambda: &Client, name: &str) -> Result<Option<i32>, AwsError> {
     let r = lambda

@@ -154,6 +154,188 @@ pub enum PlanError {
     Account(AwsError),
 }
 
+/// The least unreserved concurrency Lambda keeps in an account.
+pub const MIN_UNRESERVED_CONCURRENCY: i64 = 100;
+
+/// A plan-time look of a create that the create cannot start after.
+#[derive(Debug, Error)]
+pub enum TakenError {
+    #[error(
+        "Bucket {bucket:?} exists: owned by another account (S3 answers 403 Forbidden when \
+         asked for it). Bucket names are global across all accounts: choose another \
+         bucket_name. (Should it be in this account, the provider's credentials lack \
+         s3:ListBucket on it.)"
+    )]
+    BucketForeign { bucket: String },
+    #[error(
+        "Bucket {bucket:?} exists in this account{owner}: set `create_bucket = false` to attach \
+         to it, or import it (`terraform import <address> adopt:<function-name>` takes over a \
+         pipeline wired by hand), or choose another bucket_name."
+    )]
+    BucketInAccount { bucket: String, owner: String },
+    #[error(
+        "Bucket {bucket:?} exists in {region}, and this provider works in {here}: a bucket of \
+         that name cannot be created here. Choose another bucket_name."
+    )]
+    BucketElsewhere {
+        bucket: String,
+        region: String,
+        here: String,
+    },
+    #[error(
+        "Lambda function {function:?} already exists and belongs to pipeline {owner:?} (its \
+         eventpipe:pipeline tag); choose another function_name."
+    )]
+    FunctionOfAnother { function: String, owner: String },
+    #[error(
+        "Lambda function {function:?} already exists and is not managed by eventpipe (it has no \
+         eventpipe:pipeline tag). To take over a pipeline wired by hand, import it: `terraform \
+         import <address> adopt:{function}`; otherwise choose another function_name."
+    )]
+    FunctionByHand { function: String },
+    #[error("{}", concurrency_words(*wanted, *unreserved))]
+    ConcurrencyOverLimit { wanted: i64, unreserved: i64 },
+}
+
+/// Why `wanted` cannot be reserved in an account with `unreserved`
+/// concurrent executions not reserved, and what can be.
+fn concurrency_words(wanted: i64, unreserved: i64) -> String {
+    let left = if wanted > unreserved {
+        format!("asks for more than the account's {unreserved} unreserved concurrent executions")
+    } else {
+        format!(
+            "would leave the account {} unreserved concurrent executions (it has {unreserved} \
+             unreserved now)",
+            unreserved - wanted
+        )
+    };
+    let can = unreserved - MIN_UNRESERVED_CONCURRENCY;
+    let advice = if can > 0 {
+        format!(
+            "At most {can} can be reserved now: lower reserved_concurrency, free some from \
+             other functions, or ask AWS for a higher concurrency quota."
+        )
+    } else {
+        "Nothing can be reserved now: remove reserved_concurrency, free some from other \
+         functions, or ask AWS for a higher concurrency quota."
+            .to_owned()
+    };
+    format!(
+        "reserved_concurrency = {wanted} {left}, and Lambda keeps at least \
+         {MIN_UNRESERVED_CONCURRENCY} for functions without a reservation \
+         (UnreservedConcurrentExecutions, from GetAccountSettings). {advice}"
+    )
+}
+
+/// A plan-time look that could not be made: the plan goes on, with a
+/// warning.
+#[derive(Debug, Error)]
+#[error("{}", self.describe())]
+pub struct NotChecked {
+    pub look: Look,
+    pub source: AwsError,
+}
+
+/// What a plan-time look checks, for [`NotChecked`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// HeadBucket: whether the bucket's name is free.
+    BucketName,
+    /// GetBucketTagging: whether an existing bucket is this pipeline's.
+    BucketOwner,
+    /// GetFunction: whether the function's name is free.
+    FunctionName,
+    /// GetAccountSettings: the account's unreserved concurrency.
+    Concurrency,
+}
+
+impl Look {
+    /// The IAM permission the look needs.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Look::BucketName => "s3:ListBucket",
+            Look::BucketOwner => "s3:GetBucketTagging",
+            Look::FunctionName => "lambda:GetFunction",
+            Look::Concurrency => "lambda:GetAccountSettings",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Look::BucketName => "whether the bucket's name is free",
+            Look::BucketOwner => "whose the existing bucket is",
+            Look::FunctionName => "whether the function's name is free",
+            Look::Concurrency => {
+                "reserved_concurrency against the account's unreserved concurrency"
+            }
+        }
+    }
+}
+
+impl NotChecked {
+    /// Whether AWS refused the look for want of a permission.
+    pub fn denied(&self) -> bool {
+        self.source.status() == Some(403)
+            || self
+                .source
+                .code()
+                .is_some_and(|c| c.contains("AccessDenied") || c == "Forbidden")
+    }
+
+    fn describe(&self) -> String {
+        let what = self.look.what();
+        let permission = self.look.permission();
+        if self.denied() {
+            format!(
+                "The plan could not check {what}: the provider's credentials lack {permission} \
+                 ({}). The apply still checks it; allow {permission} to have it checked at plan.",
+                self.source
+            )
+        } else {
+            format!(
+                "The plan could not check {what} ({}); the apply still checks it.",
+                self.source
+            )
+        }
+    }
+}
+
+impl From<&TakenError> for Diagnostic {
+    fn from(e: &TakenError) -> Self {
+        let (summary, at) = match e {
+            TakenError::BucketForeign { .. }
+            | TakenError::BucketInAccount { .. }
+            | TakenError::BucketElsewhere { .. } => {
+                ("Bucket already exists", path::top(attr::BUCKET_NAME))
+            }
+            TakenError::FunctionOfAnother { .. } | TakenError::FunctionByHand { .. } => {
+                ("Function already exists", path::top(attr::FUNCTION_NAME))
+            }
+            TakenError::ConcurrencyOverLimit { .. } => (
+                "Reserved concurrency above the account's limit",
+                path::function(attr::RESERVED_CONCURRENCY),
+            ),
+        };
+        Diagnostic::error(summary, e.to_string()).at(at)
+    }
+}
+
+impl From<&NotChecked> for Diagnostic {
+    fn from(e: &NotChecked) -> Self {
+        let at = match e.look {
+            Look::BucketName | Look::BucketOwner => path::top(attr::BUCKET_NAME),
+            Look::FunctionName => path::top(attr::FUNCTION_NAME),
+            Look::Concurrency => path::function(attr::RESERVED_CONCURRENCY),
+        };
+        let summary = if e.denied() {
+            format!("Could not check at plan: {} denied", e.look.permission())
+        } else {
+            format!("Could not check at plan: {}", e.look.permission())
+        };
+        Diagnostic::warning(summary, e.to_string()).at(at)
+    }
+}
+
 impl From<&ApplyError> for Diagnostic {
     fn from(e: &ApplyError) -> Self {
         let summary = match e {
@@ -237,6 +419,76 @@ mod tests {
             message: message.into(),
             status: Some(400),
         }
+    }
+
+    #[test]
+    fn a_taken_name_is_an_error_on_its_attribute_and_a_look_not_made_a_warning() {
+        let d = Diagnostic::from(&TakenError::FunctionByHand {
+            function: "legacy-fn".into(),
+        });
+        assert!(d.is_error());
+        assert_eq!(d.path, Some(path::top(attr::FUNCTION_NAME)));
+        assert!(
+            d.detail
+                .contains("`terraform import <address> adopt:legacy-fn`")
+        );
+        let d = Diagnostic::from(&TakenError::ConcurrencyOverLimit {
+            wanted: 5000,
+            unreserved: 1000,
+        });
+        assert_eq!(d.path, Some(path::function(attr::RESERVED_CONCURRENCY)));
+        assert!(
+            d.detail.contains(
+                "reserved_concurrency = 5000 asks for more than the account's 1000 unreserved"
+            ),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("At most 900 can be reserved now"),
+            "{}",
+            d.detail
+        );
+        let d = Diagnostic::from(&TakenError::ConcurrencyOverLimit {
+            wanted: 10,
+            unreserved: 100,
+        });
+        assert!(
+            d.detail.contains("Nothing can be reserved now"),
+            "{}",
+            d.detail
+        );
+        let denied = NotChecked {
+            look: Look::FunctionName,
+            source: AwsError::Service {
+                operation: "lambda:GetFunction",
+                code: "AccessDeniedException".into(),
+                message: "not authorized to perform: lambda:GetFunction".into(),
+                status: Some(403),
+            },
+        };
+        let d = Diagnostic::from(&denied);
+        assert!(!d.is_error());
+        assert_eq!(
+            d.summary,
+            "Could not check at plan: lambda:GetFunction denied"
+        );
+        assert!(d.detail.contains("credentials lack lambda:GetFunction"));
+        let unanswered = NotChecked {
+            look: Look::Concurrency,
+            source: AwsError::Service {
+                operation: "lambda:GetAccountSettings",
+                code: "404".into(),
+                message: "Not Found".into(),
+                status: Some(404),
+            },
+        };
+        let d = Diagnostic::from(&unanswered);
+        assert_eq!(
+            d.summary,
+            "Could not check at plan: lambda:GetAccountSettings"
+        );
+        assert!(d.detail.contains("the apply still checks it"));
     }
 
     #[test]

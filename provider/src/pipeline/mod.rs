@@ -8,10 +8,12 @@
 //! AWS back into a state. Nothing here knows about gRPC.
 
 mod bucket_check;
+mod create_check;
 mod defaults;
 mod desired;
 mod errors;
 mod execute;
+mod handler_check;
 pub(crate) mod import;
 pub(crate) mod naming;
 mod ops;
@@ -99,6 +101,14 @@ pub fn validate(config: &Value) -> Diagnostics {
         Err(e) => diags.push(e.into()),
     }
     diags
+}
+
+/// The configured `name`, when it is known.
+pub fn name_of(config: &Value) -> Option<&str> {
+    match config {
+        Value::Object(m) => m.get(state::attr::NAME).and_then(Value::as_str),
+        _ => None,
+    }
 }
 
 fn schema_checks(config: &Value) -> Diagnostics {
@@ -193,8 +203,18 @@ pub async fn plan(
         ));
     }
     if !diags.has_errors() {
+        // The plan's looks at AWS, at the same time: the existing bucket's
+        // notifications, and for a create whether its names are free.
         let live = bucket_check::check(&ctx.aws, &ctx.views, &planned.state, prior.as_ref());
-        diags.extend(live.await);
+        let create = async {
+            match &prior {
+                None => create_check::check(&ctx.aws, &planned.state).await,
+                Some(_) => Diagnostics::new(),
+            }
+        };
+        let (live, create) = tokio::join!(live, create);
+        diags.extend(live);
+        diags.extend(create);
     }
     if diags.has_errors() {
         return Planned::failed(diags);

@@ -6,6 +6,7 @@ use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use tfsdk::schema::Validator;
 
+use super::handler_check::{self, Language, Verdict};
 use super::naming::STAGING_PREFIX;
 use super::package::Build;
 use super::package::cache::Cache;
@@ -653,22 +654,28 @@ fn check_function(f: &Function<Planning>, build: &Build, diags: &mut Diagnostics
     }
 }
 
+/// The largest handler module the plan reads to see what it defines.
+const MAX_HANDLER_MODULE_BYTES: u64 = 2 * 1024 * 1024;
+
 /// `app.handler` → `app.py` for Python; `index.handler` → `index.js`,
-/// `.mjs` or `.cjs` for Node.js. Other runtimes are not checked.
+/// `.mjs` or `.cjs` for Node.js, and that module defines (Python, at top
+/// level) or exports (Node.js) the function. Other runtimes are not
+/// checked.
 fn check_handler(handler: &str, runtime: &str, tree: Option<&SourceTree>, diags: &mut Diagnostics) {
     let path = path::function(attr::HANDLER);
-    let candidates: &[&str] = if runtime.starts_with("python") {
-        &[".py"]
-    } else if runtime.starts_with("nodejs") {
-        &[".js", ".mjs", ".cjs"]
-    } else {
+    let Some(lang) = Language::of_runtime(runtime) else {
         return;
     };
+    let extensions = lang.extensions();
     let Some((module, func)) = handler.rsplit_once('.') else {
         diags.push(error(
             path,
             "Invalid handler",
-            format!("{handler:?} must be `<module>.<function>`, e.g. `app.handler` for handler() in app{}.", candidates[0]),
+            format!(
+                "{handler:?} must be `<module>.<function>`, e.g. `app.handler` for handler() in \
+                 app.{}.",
+                extensions[0]
+            ),
         ));
         return;
     };
@@ -682,24 +689,109 @@ fn check_handler(handler: &str, runtime: &str, tree: Option<&SourceTree>, diags:
     }
     let Some(tree) = tree else { return };
     // Python modules may be dotted packages; Node paths use `/`.
-    let base = if runtime.starts_with("python") {
-        module.replace('.', "/")
-    } else {
-        module.to_owned()
+    let base = match lang {
+        Language::Python => module.replace('.', "/"),
+        Language::Node => module.to_owned(),
     };
-    let found = candidates
-        .iter()
-        .any(|ext| tree.files.iter().any(|f| f.name == format!("{base}{ext}")));
-    if !found {
+    let file = extensions.iter().find_map(|ext| {
+        let name = format!("{base}.{ext}");
+        tree.files.iter().find(|f| f.name == name)
+    });
+    let Some(file) = file else {
         diags.push(error(
             path,
             "Handler file not found",
             format!(
-                "Handler {handler:?} needs {base}{} in {}, which is not there.",
-                candidates[0],
+                "Handler {handler:?} needs {base}.{} in {}, which is not there.",
+                extensions[0],
                 tree.root.display()
             ),
         ));
+        return;
+    };
+    if file.size > MAX_HANDLER_MODULE_BYTES {
+        return;
+    }
+    let scan = match std::fs::read(&file.path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => handler_check::scan(lang, &text),
+            Err(_) => handler_check::Scan::Unreadable("it is not UTF-8 text".to_owned()),
+        },
+        Err(e) => handler_check::Scan::Unreadable(e.to_string()),
+    };
+    let verdict = handler_check::verdict(&scan, func);
+    // `app.py`: the file's name where `<module>.<function>` belongs.
+    let names_the_file = extensions.contains(&func) && verdict != Verdict::Found;
+    if names_the_file {
+        let (module_name, _) = file.name.rsplit_once('.').unwrap_or((&file.name, ""));
+        let module_name = match lang {
+            Language::Python => module_name.replace('/', "."),
+            Language::Node => module_name.to_owned(),
+        };
+        let instead = match handler_check::likely_function(&scan) {
+            Some(f) => format!("\"{module_name}.{f}\""),
+            None => format!("\"{module_name}.<function>\" with the function Lambda calls"),
+        };
+        diags.push(error(
+            path,
+            "Invalid handler",
+            format!(
+                "{handler:?} names the file {}; a handler is `<module>.<function>`: the module \
+                 without its extension, then the function. Did you mean {instead}?",
+                file.name
+            ),
+        ));
+        return;
+    }
+    let (lacks, defines) = match lang {
+        Language::Python => (
+            format!("has no top-level `{func}`"),
+            "The functions it defines at top level",
+        ),
+        Language::Node => (
+            format!("does not export `{func}`"),
+            "The functions it exports",
+        ),
+    };
+    match verdict {
+        Verdict::Found => {}
+        Verdict::Missing { functions, others } => {
+            let listed = |names: &[String]| {
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut defined = if functions.is_empty() {
+                format!("{defines}: none")
+            } else {
+                format!("{defines}: {}", listed(&functions))
+            };
+            if !others.is_empty() {
+                defined.push_str(&format!(" (other names: {})", listed(&others)));
+            }
+            diags.push(error(
+                path,
+                "Handler function not found",
+                format!(
+                    "Handler {handler:?}: {} {lacks}, so Lambda would fail on the first event. \
+                     {defined}.",
+                    file.name
+                ),
+            ));
+        }
+        Verdict::Unsure(why) => diags.push(
+            Diagnostic::warning(
+                "Handler function not checked",
+                format!(
+                    "Handler {handler:?}: {} {why}, so whether it defines `{func}` is known \
+                     only when Lambda loads it.",
+                    file.name
+                ),
+            )
+            .at(path),
+        ),
     }
 }
 
@@ -843,6 +935,21 @@ fn check_triggers(
                     ),
                 )
                 .at(tp.attr(attr::FILTER_PREFIX)),
+            );
+        }
+        if let Field::Known(s) = suffix
+            && !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            diags.push(
+                Diagnostic::warning(
+                    "Suffix without a dot",
+                    format!(
+                        "filter_suffix {s:?} matches every key that ends in {s:?}: `data.{s}`, \
+                         and also `…my{s}`. Did you mean `.{s}`?"
+                    ),
+                )
+                .at(tp.attr(attr::FILTER_SUFFIX)),
             );
         }
         // Null events plan as the default event type.
@@ -1008,10 +1115,10 @@ mod tests {
     #[test]
     fn handlers_must_name_an_existing_module() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("app.py"), "x").unwrap();
+        std::fs::write(dir.path().join("app.py"), "def handler(e, c):\n    pass\n").unwrap();
         std::fs::create_dir(dir.path().join("pkg")).unwrap();
-        std::fs::write(dir.path().join("pkg/mod.py"), "x").unwrap();
-        std::fs::write(dir.path().join("index.mjs"), "x").unwrap();
+        std::fs::write(dir.path().join("pkg/mod.py"), "handler = print\n").unwrap();
+        std::fs::write(dir.path().join("index.mjs"), "export const handler = 1;\n").unwrap();
         let tree = source::scan(dir.path()).unwrap();
         let run = |h: &str, rt: &str| {
             let mut d = Diagnostics::new();
@@ -1025,6 +1132,38 @@ mod tests {
         assert!(run(attr::HANDLER, "python3.13").has_errors());
         assert!(run("app.", "python3.13").has_errors());
         assert!(run("anything", "java21").is_empty());
+        // The module must define the function, and a file name is not a
+        // handler.
+        let d = run("app.process", "python3.13");
+        assert!(d.has_errors(), "{d:?}");
+        assert!(
+            d.0[0]
+                .detail
+                .contains("app.py has no top-level `process`, so Lambda would fail"),
+            "{d:?}"
+        );
+        assert!(
+            d.0[0]
+                .detail
+                .contains("The functions it defines at top level: `handler`.")
+        );
+        let d = run("app.py", "python3.13");
+        assert!(
+            d.0[0].detail.contains("Did you mean \"app.handler\"?"),
+            "{d:?}"
+        );
+        let d = run("index.mjs", "nodejs22.x");
+        assert!(
+            d.0[0].detail.contains("Did you mean \"index.handler\"?"),
+            "{d:?}"
+        );
+        let d = run("index.process", "nodejs22.x");
+        assert!(
+            d.0[0]
+                .detail
+                .contains("index.mjs does not export `process`"),
+            "{d:?}"
+        );
     }
 
     fn config(

@@ -3,6 +3,7 @@
 //! eventpipe crate meets [`tfsdk::Provider`].
 
 pub mod config;
+mod shown;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -45,6 +46,8 @@ fn not_configured() -> Diagnostic {
 /// The eventpipe provider: configured once, then serving its one resource.
 pub struct EventpipeProvider {
     context: RwLock<Option<Arc<pipeline::Context>>>,
+    /// Warnings this Terraform command has shown already.
+    shown: shown::Shown,
     stop: CancellationToken,
 }
 
@@ -52,6 +55,7 @@ impl EventpipeProvider {
     pub fn new(stop: CancellationToken) -> Self {
         EventpipeProvider {
             context: RwLock::new(None),
+            shown: shown::Shown::default(),
             // A child token: StopProvider cancels in-flight work, not the server.
             stop: stop.child_token(),
         }
@@ -131,7 +135,10 @@ impl tfsdk::Provider for EventpipeProvider {
 
     fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
         match type_name {
-            pipeline::schema::TYPE_NAME => pipeline::validate(config),
+            pipeline::schema::TYPE_NAME => {
+                let diags = pipeline::validate(config);
+                self.shown.first_time(pipeline::name_of(config), diags)
+            }
             other => unknown_type(other).into(),
         }
     }
@@ -163,7 +170,15 @@ impl tfsdk::Provider for EventpipeProvider {
             return Planned::destroy();
         }
         match self.context() {
-            Ok(ctx) => pipeline::plan(&ctx, prior, proposed, config, prior_private).await,
+            Ok(ctx) => {
+                let mut planned =
+                    pipeline::plan(&ctx, prior, proposed, config, prior_private).await;
+                // `apply` plans again in its apply walk: warn once.
+                planned.diags = self
+                    .shown
+                    .first_time(pipeline::name_of(config), planned.diags);
+                planned
+            }
             Err(d) => Planned::failed(d),
         }
     }

@@ -11,6 +11,12 @@
 //! answers the client, whether or not the client is still there. This call
 //! is the proxy's own: it is not recorded among the calls and no rule
 //! sees it.
+//!
+//! Lambda's `GetAccountSettings` tells the account's concurrency; moto
+//! answers it with 404. With [`super::FaultProxy::answer_account_settings`]
+//! the proxy answers it itself, with the limits a test chooses, as Lambda
+//! would ([`account_settings_answer`]). The call is recorded, and rules
+//! still see it first (a rule's fault wins).
 
 use anyhow::{Context, Result, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,8 +101,47 @@ pub(super) async fn apply_creation_tags(
     Ok(true)
 }
 
+/// The account's concurrency as `GetAccountSettings` answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountLimits {
+    pub concurrent_executions: u32,
+    pub unreserved_concurrent_executions: u32,
+}
+
+/// Lambda's `GetAccountSettings` answer (HTTP 200, JSON) for `limits`.
+pub(super) fn account_settings_answer(limits: AccountLimits) -> Vec<u8> {
+    let body = format!(
+        "{{\"AccountLimit\":{{\"TotalCodeSize\":80530636800,\"CodeSizeUnzipped\":262144000,\
+         \"CodeSizeZipped\":52428800,\"ConcurrentExecutions\":{},\
+         \"UnreservedConcurrentExecutions\":{}}},\"AccountUsage\":{{\"TotalCodeSize\":0,\
+         \"FunctionCount\":0}}}}",
+        limits.concurrent_executions, limits.unreserved_concurrent_executions
+    );
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         x-amzn-requestid: fidelity-account-settings\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_account_settings_answer_is_lambdas_json() {
+        let raw = account_settings_answer(AccountLimits {
+            concurrent_executions: 1000,
+            unreserved_concurrent_executions: 900,
+        });
+        let text = String::from_utf8(raw.clone()).expect("text");
+        assert_eq!(status_of(&raw), 200);
+        let body = text.split("\r\n\r\n").nth(1).expect("body");
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(v["AccountLimit"]["ConcurrentExecutions"], 1000);
+        assert_eq!(v["AccountLimit"]["UnreservedConcurrentExecutions"], 900);
+        assert!(text.contains(&format!("content-length: {}\r\n", body.len())));
+    }
+
     use super::*;
 
     const CREATE: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CreateBucketConfiguration \

@@ -45,5 +45,6 @@ mod server;
 
 pub use call::{Call, Outcome};
 pub use fault::Fault;
+pub use fidelity::AccountLimits;
 pub use rule::{Action, Rule, When};
 pub use server::FaultProxy;

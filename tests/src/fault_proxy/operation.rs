@@ -77,6 +77,7 @@ fn lambda_op(method: &str, path: &str) -> String {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = method.to_ascii_uppercase();
     let name = match (segs.as_slice(), m.as_str()) {
+        ([_, "account-settings"], "GET") => "GetAccountSettings",
         ([_, "functions"], "POST") => "CreateFunction",
         ([_, "functions"], "GET") => "ListFunctions",
         ([_, "functions", _], "GET") => "GetFunction",
@@ -246,6 +247,11 @@ mod tests {
             ("POST", "/2015-03-31/functions", "lambda:CreateFunction"),
             ("GET", "/2015-03-31/functions/", "lambda:ListFunctions"),
             ("GET", "/2015-03-31/functions/f", "lambda:GetFunction"),
+            (
+                "GET",
+                "/2016-08-19/account-settings",
+                "lambda:GetAccountSettings",
+            ),
             ("DELETE", "/2015-03-31/functions/f", "lambda:DeleteFunction"),
             (
                 "GET",

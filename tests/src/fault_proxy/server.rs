@@ -30,6 +30,8 @@ struct State {
     creation_tags_applied: usize,
     /// Operations whose request bodies are kept with their calls.
     kept_bodies: BTreeSet<String>,
+    /// Emulator fidelity: the proxy answers `GetAccountSettings` itself.
+    account_settings: Option<fidelity::AccountLimits>,
 }
 
 struct Shared {
@@ -49,6 +51,7 @@ impl Shared {
                 apply_creation_tags: false,
                 creation_tags_applied: 0,
                 kept_bodies: BTreeSet::new(),
+                account_settings: None,
             }),
             changed: Condvar::new(),
             release,
@@ -84,6 +87,17 @@ impl Shared {
     /// Whether a call of `op` gets its creation tags written by the proxy.
     fn applies_creation_tags(&self, op: &str) -> bool {
         op == "s3:CreateBucket" && self.lock().apply_creation_tags
+    }
+
+    /// The answer the proxy gives a forwarded call of `op` itself, if any.
+    fn own_answer(&self, op: &str) -> Option<Vec<u8>> {
+        match op {
+            "lambda:GetAccountSettings" => self
+                .lock()
+                .account_settings
+                .map(fidelity::account_settings_answer),
+            _ => None,
+        }
     }
 
     fn creation_tags_applied(&self) {
@@ -181,6 +195,14 @@ impl FaultProxy {
     /// with the bucket. moto drops them.
     pub fn apply_creation_tags(&self, on: bool) {
         self.shared.lock().apply_creation_tags = on;
+    }
+
+    /// Emulator fidelity, not a fault (see the `fidelity` module): with
+    /// `Some(limits)`, `GetAccountSettings` calls that no rule fails are
+    /// answered by the proxy with these limits, as Lambda answers them
+    /// (moto answers 404); `None` forwards them again.
+    pub fn answer_account_settings(&self, limits: Option<super::AccountLimits>) {
+        self.shared.lock().account_settings = limits;
     }
 
     /// How many buckets got their creation tags from the proxy.
@@ -331,7 +353,10 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             if !d.is_zero() {
                 tokio::time::sleep(d).await;
             }
-            if shared.applies_creation_tags(&op) {
+            if let Some(answer) = shared.own_answer(&op) {
+                client.write_all(&answer).await?;
+                client.shutdown().await?;
+            } else if shared.applies_creation_tags(&op) {
                 let answer = forward_buffered(&req, &op, upstream, &shared).await?;
                 relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
             } else {
