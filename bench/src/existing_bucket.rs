@@ -4,9 +4,10 @@
 //! configurations, once per bucket); the plan of any created pipeline looks
 //! whether its names are free (`s3:HeadBucket` for a bucket it makes,
 //! `lambda:GetFunction`, and `lambda:GetAccountSettings` with
-//! `reserved_concurrency`). Measured against 0.1.0's plan of the same
-//! pipelines with owned buckets, with the 0.1.0 provider built from its
-//! commit and given as `--baseline-provider`, in the same run.
+//! `reserved_concurrency`). Measured against an earlier release's plan of
+//! the same pipelines with owned buckets, with that provider built from its
+//! commit and given as `--baseline-provider` (its version as
+//! `--baseline-label`, 0.1.0 unless said), in the same run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,7 +45,7 @@ pub fn figure_8(
     terraform: &TerraformCli,
     moto: &Moto,
     mirror: &ProviderMirror,
-    baseline: Option<&ProviderMirror>,
+    baseline: Option<(&ProviderMirror, &str)>,
     src: &Path,
     rep: &mut Report,
 ) -> Result<()> {
@@ -99,9 +100,9 @@ pub fn figure_8(
             &tf::pipelines_hcl("owned", n, src),
         )?,
     ];
-    if let Some(b) = baseline {
+    if let Some((b, version)) = baseline {
         variants.push(variant(
-            "0.1.0, owned buckets",
+            &format!("{version}, owned buckets"),
             b,
             &tf::pipelines_hcl("owned", n, src),
         )?);
@@ -191,10 +192,12 @@ pub fn figure_8(
          `s3:GetBucketNotificationConfiguration` for the configurations a trigger must not \
          overlap, concurrent within a pipeline, besides `lambda:GetFunction`, which every \
          create's plan makes, see below), and {} per pipeline.{}",
-        if baseline.is_some() {
-            " and by 0.1.0 (built from its commit, `--baseline-provider`)"
-        } else {
-            " (no `--baseline-provider` was given, so 0.1.0 was not measured)"
+        match baseline {
+            Some((_, version)) => {
+                format!(" and by {version} (built from its commit, `--baseline-provider`)")
+            }
+            None => " (no `--baseline-provider` was given, so no earlier release was measured)"
+                .to_owned(),
         },
         extra_calls,
         base.label,
@@ -207,7 +210,7 @@ pub fn figure_8(
         },
     );
     // The looks of a create: this provider's owned-bucket plan against
-    // 0.1.0's, which made none.
+    // the earlier release's (0.1.0 and 0.2.0 made none).
     let owned_now = &variants[1];
     let looks = match variants.get(2) {
         Some(old) => {
@@ -234,10 +237,11 @@ pub fn figure_8(
                  (`s3:HeadBucket` for the bucket it makes, `lambda:GetFunction` for the \
                  function; `lambda:GetAccountSettings` too when `reserved_concurrency` is set, \
                  not in these pipelines), concurrently with its other calls: {:+.0} calls for \
-                 {n} created pipelines against 0.1.0's owned-bucket plan ({:+.2} per created \
+                 {n} created pipelines against {}'s owned-bucket plan ({:+.2} per created \
                  pipeline), and {:+.1} ms per pipeline. Terraform plans a create twice in an \
                  `apply` (the plan, then again at apply), so an apply makes these looks twice.",
                 added,
+                old.label.trim_end_matches(", owned buckets"),
                 added / n as f64,
                 time * 1e3
             )

@@ -82,7 +82,7 @@ pub fn run_all(opts: &Opts) -> Result<()> {
             &terraform,
             &moto,
             &mirror,
-            baseline.as_ref(),
+            baseline.as_ref().map(|m| (m, opts.baseline_label.as_str())),
             src.path(),
             &mut rep,
         )?;

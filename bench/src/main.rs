@@ -1,5 +1,5 @@
 //! `cargo run --release -p bench [-- --quick] [--only 1,6] [--out FILE] [--provider BIN]
-//! [--baseline-provider BIN]`
+//! [--baseline-provider BIN] [--baseline-label VERSION]`
 //!
 //! Measures the seven figures of the performance issue in one run, each
 //! beside a baseline measured in the same run, and writes `BENCHMARKS.md`
@@ -96,8 +96,10 @@ pub struct Opts {
     pub sizes: Sizes,
     pub out: PathBuf,
     pub provider: PathBuf,
-    /// The 0.1.0 provider, for figure 8's same-run baseline.
+    /// An earlier release's provider, for figure 8's same-run baseline.
     pub baseline_provider: Option<PathBuf>,
+    /// The version that binary is (`--baseline-label`, default 0.1.0).
+    pub baseline_label: String,
     pub command: String,
 }
 
@@ -108,6 +110,7 @@ fn parse(args: &[String]) -> Result<Opts> {
     let mut provider = tests::tools::target_dir().join("release/terraform-provider-eventpipe");
     let mut only = Vec::new();
     let mut baseline_provider = None;
+    let mut baseline_label = "0.1.0".to_owned();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -129,8 +132,14 @@ fn parse(args: &[String]) -> Result<Opts> {
                 }
                 baseline_provider = Some(bin.canonicalize()?);
             }
+            "--baseline-label" => {
+                baseline_label = it
+                    .next()
+                    .context("--baseline-label needs the baseline's version, e.g. 0.2.0")?
+                    .clone()
+            }
             other => bail!(
-                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN] [--baseline-provider BIN]"
+                "unknown argument {other:?}\nusage: bench [--quick] [--only 1,6] [--out FILE] [--provider BIN] [--baseline-provider BIN] [--baseline-label VERSION]"
             ),
         }
     }
@@ -151,6 +160,7 @@ fn parse(args: &[String]) -> Result<Opts> {
         out,
         provider: provider.canonicalize()?,
         baseline_provider,
+        baseline_label,
         command,
     })
 }
