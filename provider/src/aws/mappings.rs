@@ -8,8 +8,11 @@ use aws_sdk_lambda::types::{
     DestinationConfig, EventSourcePosition, FunctionResponseType, OnFailure, ScalingConfig,
 };
 
+use tokio_util::sync::CancellationToken;
+
 use super::AwsError;
 use super::error::{err, found};
+use super::retry::{DELETE_BOUND, until_gone};
 
 /// How Lambda reads from its source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -204,4 +207,30 @@ pub async fn delete_mapping(lambda: &Client, uuid: &str) -> Result<(), AwsError>
         .await
         .map_err(err("lambda:DeleteEventSourceMapping"));
     found(r).map(|_| ())
+}
+
+/// Waits until the mapping is gone: a deleted mapping stays `Deleting` for
+/// a while, and a new mapping of the same function and source is refused
+/// until it has gone.
+pub async fn wait_deleted(
+    lambda: &Client,
+    uuid: &str,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    until_gone(
+        "lambda:GetEventSourceMapping",
+        &format!("event source mapping {uuid}"),
+        DELETE_BOUND,
+        stop,
+        || async {
+            let r = lambda
+                .get_event_source_mapping()
+                .uuid(uuid)
+                .send()
+                .await
+                .map_err(err("lambda:GetEventSourceMapping"));
+            Ok(found(r)?.is_some())
+        },
+    )
+    .await
 }

@@ -517,8 +517,78 @@ async fn put_notification_config(
             .send()
             .await
     }
-    .map_err(err("s3:PutBucketNotificationConfiguration"))?;
+    .map_err(|e| {
+        let detail = e
+            .raw_response()
+            .and_then(|r| r.body().bytes())
+            .map(unvalidated_detail)
+            .unwrap_or_default();
+        let mut e = err("s3:PutBucketNotificationConfiguration")(e);
+        if let AwsError::Service { message, .. } = &mut e
+            && !detail.is_empty()
+        {
+            message.push_str(": ");
+            message.push_str(&detail);
+        }
+        e
+    })?;
     Ok(())
+}
+
+/// What S3 says when a destination of a notification document does not
+/// exist or does not allow the bucket to send to it. S3 checks every
+/// destination in the document on every write.
+pub const UNVALIDATED: &str = "Unable to validate the following destination configurations";
+
+/// The destinations an `InvalidArgument` error body names, as
+/// `ARN (reason)` joined with `; `: S3 lists each in `ArgumentName<n>` (the
+/// ARN) and `ArgumentValue<n>` (why), beside the message that names none.
+fn unvalidated_detail(body: &[u8]) -> String {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return String::new();
+    };
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&format!("</{name}>"))?;
+        Some(xml_unescape(text[start..end].trim()))
+    };
+    (1..=100)
+        .map_while(|n| {
+            let arn = element(&format!("ArgumentName{n}"))?;
+            Some(match element(&format!("ArgumentValue{n}")) {
+                Some(why) if !why.is_empty() => format!("{arn} ({why})"),
+                _ => arn,
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The ARNs of the destinations S3 could not validate, when `e` is that
+/// refusal (an empty list when S3 did not name them); `None` for any other
+/// error.
+pub fn unvalidated_destinations(e: &AwsError) -> Option<Vec<String>> {
+    if e.code() != Some("InvalidArgument") {
+        return None;
+    }
+    let message = e.message();
+    let (_, detail) = message.split_once(UNVALIDATED)?;
+    let mut arns: Vec<String> = Vec::new();
+    for word in detail.split(|c: char| c.is_whitespace() || "[]();,".contains(c)) {
+        if word.starts_with("arn:") && !arns.iter().any(|a| a == word) {
+            arns.push(word.to_owned());
+        }
+    }
+    Some(arns)
 }
 
 /// Whether the bucket holds any object, object version or delete marker
@@ -735,4 +805,61 @@ pub async fn list_objects(
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// S3's answer when a document names a function it may not invoke, as
+    /// S3 sends it.
+    const REFUSED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidArgument</Code>\
+        <Message>Unable to validate the following destination configurations</Message>\
+        <ArgumentName1>arn:aws:lambda:us-east-1:123456789012:function:gone</ArgumentName1>\
+        <ArgumentValue1>Not authorized to invoke function [arn:aws:lambda:us-east-1:123456789012:function:gone]</ArgumentValue1>\
+        <ArgumentName2>arn:aws:sqs:us-east-1:123456789012:q&amp;1</ArgumentName2>\
+        <ArgumentValue2>Permissions on the destination queue do not allow S3 to publish notifications from this bucket</ArgumentValue2>\
+        <RequestId>R</RequestId><HostId>H</HostId></Error>";
+
+    #[test]
+    fn the_destinations_s3_could_not_validate_are_named_by_their_arns() {
+        let detail = unvalidated_detail(REFUSED.as_bytes());
+        assert_eq!(
+            detail,
+            "arn:aws:lambda:us-east-1:123456789012:function:gone (Not authorized to invoke \
+             function [arn:aws:lambda:us-east-1:123456789012:function:gone]); \
+             arn:aws:sqs:us-east-1:123456789012:q&1 (Permissions on the destination queue do \
+             not allow S3 to publish notifications from this bucket)"
+        );
+        let e = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: format!("{UNVALIDATED}: {detail} (still failing after 9 attempts)"),
+            status: Some(400),
+        };
+        assert_eq!(
+            unvalidated_destinations(&e),
+            Some(vec![
+                "arn:aws:lambda:us-east-1:123456789012:function:gone".to_owned(),
+                "arn:aws:sqs:us-east-1:123456789012:q&1".to_owned(),
+            ])
+        );
+        // Named by the message alone: the refusal, with no ARN known.
+        let bare = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: UNVALIDATED.into(),
+            status: Some(400),
+        };
+        assert_eq!(unvalidated_destinations(&bare), Some(Vec::new()));
+        // Any other error is not this refusal.
+        let other = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: "Configurations overlap.".into(),
+            status: Some(400),
+        };
+        assert_eq!(unvalidated_destinations(&other), None);
+        assert_eq!(unvalidated_detail(b"<Error><Code>X</Code></Error>"), "");
+    }
 }

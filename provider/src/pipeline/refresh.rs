@@ -5,6 +5,7 @@
 
 use crate::aws::{AwsClients, AwsError, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
+use super::desired;
 use super::naming;
 use super::ops::role::POLICY_NAME;
 use super::ownership;
@@ -323,9 +324,15 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
             func.ephemeral_storage = i64::from(st.ephemeral_mb);
             func.layers = keep_or(&state.function.layers, st.layers.clone());
             if let (Some(l), Some(logs)) = (&st.logging, &mut s.logs) {
+                // With JSON logs Lambda reports a level left unset as its
+                // default: that is no change to show.
                 logs.format.clone_from(&l.format);
-                logs.application_log_level.clone_from(&l.application_level);
-                logs.system_log_level.clone_from(&l.system_level);
+                logs.application_log_level = desired::level_as_configured(
+                    &logs.application_log_level,
+                    l.application_level.clone(),
+                );
+                logs.system_log_level =
+                    desired::level_as_configured(&logs.system_log_level, l.system_level.clone());
             }
         }
     }

@@ -133,12 +133,18 @@ pub async fn delete(run: &Run<'_>, source: Source) -> Result<(), ApplyError> {
         },
     };
     if let Some(uuid) = uuid {
+        let step = run.step(
+            "deleting the event source mapping",
+            "rolling back the event source mapping",
+        );
         mappings::delete_mapping(lc, &uuid)
             .await
-            .map_err(ApplyError::aws(run.step(
-                "deleting the event source mapping",
-                "rolling back the event source mapping",
-            )))?;
+            .map_err(ApplyError::aws(step))?;
+        // A deleted mapping stays Deleting for a while; until it is gone a
+        // mapping of the same function and source is refused.
+        mappings::wait_deleted(lc, &uuid, run.stop)
+            .await
+            .map_err(ApplyError::aws(step))?;
     }
     run.removed([source.part()]);
     Ok(())

@@ -136,11 +136,15 @@ pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| name(run));
     if !stream.is_empty() {
+        let step = run.step("deleting the stream", "rolling back the stream");
         kinesis::delete_stream(&run.aws.kinesis, &stream)
             .await
-            .map_err(ApplyError::aws(
-                run.step("deleting the stream", "rolling back the stream"),
-            ))?;
+            .map_err(ApplyError::aws(step))?;
+        // A deleted stream stays DELETING for a while; until it is gone a
+        // stream of its name cannot be made (destroy, then apply).
+        kinesis::wait_deleted(&run.aws.kinesis, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws(step))?;
     }
     run.removed([Part::Stream]);
     Ok(())
