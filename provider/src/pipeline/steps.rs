@@ -566,9 +566,9 @@ pub fn new_triggers(want: &State<Known>, prior: Option<&State<Known>>) -> bool {
 }
 
 /// The steps that remove `parts` (after step `after`), for a destroy and
-/// for undoing a failed create alike: notifications before their bucket,
-/// the bucket emptied first when `empty_bucket`; the function, the role and
-/// the bucket side by side.
+/// for undoing a failed create alike: notifications before their bucket
+/// and before the function they name, the bucket emptied first when
+/// `empty_bucket`; the function, the role and the bucket side by side.
 pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &mut Steps) {
     // (A bucket the pipeline does not manage is never in `parts`.)
     let notification = parts

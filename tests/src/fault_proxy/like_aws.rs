@@ -4,7 +4,8 @@
 //! - [`super::FaultProxy::echo_logging_config`]: Lambda's `LoggingConfig`
 //!   (`logging_config`);
 //! - [`super::FaultProxy::linger_deletes`]: streams and event source
-//!   mappings that stay `DELETING` / `Deleting` for a while (`lingering`);
+//!   mappings that stay `DELETING` / `Deleting` for a while, and queue
+//!   names refused for a while after their queue is deleted (`lingering`);
 //! - [`super::FaultProxy::validate_destinations`]: S3's check of every
 //!   destination in a notification document (`destinations`).
 //!
@@ -38,6 +39,9 @@ pub enum Departure {
     /// A `CreateEventSourceMapping` refused: a mapping of that function
     /// and source is being deleted (the function, the source).
     MappingConflict(String, String),
+    /// A `CreateQueue` refused: a queue of that name was deleted less than
+    /// a minute ago.
+    QueueDeletedRecently(String),
     /// A notification document refused (the bucket, the failed ARNs).
     DestinationsRefused(String, Vec<String>),
 }
@@ -108,6 +112,8 @@ impl LikeAws {
                         | "lambda:ListEventSourceMappings"
                         | "lambda:CreateEventSourceMapping"
                         | "lambda:UpdateEventSourceMapping"
+                        | "sqs:DeleteQueue"
+                        | "sqs:CreateQueue"
                 ))
             || (st.validate && op == "s3:PutBucketNotificationConfiguration")
     }
@@ -130,6 +136,7 @@ impl LikeAws {
             | "lambda:ListEventSourceMappings"
             | "lambda:CreateEventSourceMapping"
             | "lambda:UpdateEventSourceMapping" => self.mapping(op, req, upstream).await?,
+            "sqs:DeleteQueue" | "sqs:CreateQueue" => self.queue(op, req, upstream).await?,
             "s3:PutBucketNotificationConfiguration" => self.notification(req, upstream).await?,
             _ => self.logging(op, req, upstream).await?,
         };
@@ -357,6 +364,40 @@ impl LikeAws {
             }
             _ => forward(req, upstream).await,
         }
+    }
+
+    async fn queue(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let (Some(name), Some(linger)) = (lingering::queue_of(&req.body), self.lock().linger)
+        else {
+            return forward(req, upstream).await;
+        };
+        if op == "sqs:DeleteQueue" {
+            let answer = forward(req, upstream).await?;
+            if answer.is_success() {
+                self.lock().lingering.queue_deleted(&name, linger);
+            }
+            return Ok(answer);
+        }
+        if self.lock().lingering.queue_deleted_recently(&name) {
+            self.depart(Departure::QueueDeletedRecently(name));
+            let body = json!({
+                "__type": "com.amazonaws.sqs#QueueDeletedRecently",
+                "message": "You must wait 60 seconds after deleting a queue before you can \
+                            create another queue with the same name.",
+            });
+            return Ok(Answer::new(
+                400,
+                &[
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    (
+                        "x-amzn-query-error",
+                        "AWS.SimpleQueueService.QueueDeletedRecently;Sender",
+                    ),
+                ],
+                body.to_string(),
+            ));
+        }
+        forward(req, upstream).await
     }
 
     async fn notification(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {

@@ -9,6 +9,10 @@
 //! or until `at_most` has passed, whichever comes first; meanwhile it
 //! refuses a create of the same name, as AWS does. Only reads count: a
 //! client that never looks is refused until `at_most` has passed.
+//!
+//! SQS has a rule of its own: a queue's name cannot be used again for 60
+//! seconds after it is deleted (`QueueDeletedRecently`), however soon it is
+//! gone; the proxy refuses it for `queue_name_reuse`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -21,6 +25,8 @@ use serde_json::Value;
 pub struct Linger {
     pub reads: u32,
     pub at_most: Duration,
+    /// How long a deleted queue's name is refused (AWS: 60 s).
+    pub queue_name_reuse: Duration,
 }
 
 impl Linger {
@@ -29,6 +35,7 @@ impl Linger {
     pub const AS_ON_AWS: Linger = Linger {
         reads: 2,
         at_most: Duration::from_secs(30),
+        queue_name_reuse: Duration::from_secs(60),
     };
 }
 
@@ -60,6 +67,8 @@ impl Deleting {
 pub(super) struct Lingering {
     streams: HashMap<String, Deleting>,
     mappings: HashMap<String, Deleting>,
+    /// Deleted queues' names, and until when they are refused.
+    queues: HashMap<String, Instant>,
 }
 
 /// Takes a read of `key` in `map`: its body while it lingers (one read
@@ -101,6 +110,18 @@ impl Lingering {
             }
             None => false,
         }
+    }
+
+    /// Queue `name` was deleted: its name is refused for a while.
+    pub(super) fn queue_deleted(&mut self, name: &str, linger: Linger) {
+        self.queues
+            .insert(name.to_owned(), Instant::now() + linger.queue_name_reuse);
+    }
+
+    /// Whether a queue called `name` was deleted too recently to make one.
+    pub(super) fn queue_deleted_recently(&mut self, name: &str) -> bool {
+        self.queues.retain(|_, until| Instant::now() < *until);
+        self.queues.contains_key(name)
     }
 
     /// Mapping `uuid` was deleted; `body` is the delete's answer (state
@@ -163,6 +184,19 @@ pub(super) fn mapping_of(path: &str) -> Option<String> {
     }
 }
 
+/// The queue a JSON-protocol SQS request names: `QueueName`, or the last
+/// part of `QueueUrl`.
+pub(super) fn queue_of(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if let Some(n) = v["QueueName"].as_str() {
+        return Some(n.to_owned());
+    }
+    v["QueueUrl"]
+        .as_str()
+        .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +205,7 @@ mod tests {
     const TWO: Linger = Linger {
         reads: 2,
         at_most: Duration::from_secs(60),
+        queue_name_reuse: Duration::from_millis(50),
     };
 
     #[test]
@@ -195,6 +230,7 @@ mod tests {
         let brief = Linger {
             reads: 100,
             at_most: Duration::from_millis(1),
+            ..TWO
         };
         l.stream_deleted("t", json!({}), brief);
         std::thread::sleep(Duration::from_millis(5));
@@ -221,6 +257,16 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_queue_s_name_is_refused_for_a_while() {
+        let mut l = Lingering::default();
+        l.queue_deleted("q-events", TWO);
+        assert!(l.queue_deleted_recently("q-events"));
+        assert!(!l.queue_deleted_recently("other"));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(!l.queue_deleted_recently("q-events"));
+    }
+
+    #[test]
     fn requests_name_their_stream_or_mapping() {
         assert_eq!(stream_of(br#"{"StreamName":"s"}"#).as_deref(), Some("s"));
         assert_eq!(
@@ -228,6 +274,14 @@ mod tests {
             Some("t")
         );
         assert_eq!(stream_of(b"{}"), None);
+        assert_eq!(
+            queue_of(br#"{"QueueName":"q-events"}"#).as_deref(),
+            Some("q-events")
+        );
+        assert_eq!(
+            queue_of(br#"{"QueueUrl":"http://127.0.0.1:1/123456789012/q-failed"}"#).as_deref(),
+            Some("q-failed")
+        );
         assert_eq!(
             mapping_of("/2015-03-31/event-source-mappings/abc").as_deref(),
             Some("abc")

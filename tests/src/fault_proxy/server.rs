@@ -200,8 +200,9 @@ impl FaultProxy {
     /// Emulator fidelity: with `Some`, a deleted Kinesis stream stays
     /// `DELETING` and a deleted event source mapping `Deleting` for as
     /// long as `linger` says, and a stream of the same name, or a mapping
-    /// of the same function and source, is refused meanwhile, as on AWS.
-    /// moto deletes at once.
+    /// of the same function and source, is refused meanwhile, as on AWS;
+    /// so is a queue of a name deleted less than `queue_name_reuse` ago.
+    /// moto deletes at once, and takes a name again at once.
     pub fn linger_deletes(&self, linger: Option<Linger>) {
         self.shared.like_aws.linger_deletes(linger);
     }
