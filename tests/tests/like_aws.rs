@@ -276,6 +276,46 @@ fn a_stream_pipeline_and_a_queue_pipeline_are_destroyed_and_applied_again_at_onc
     assert!(aws.stream_summary("ingest").is_ok());
     assert_plan_empty(&ws, EMPTY_PLAN);
 
+    // A mapping deleted outside Terraform, still `Deleting`: the refresh
+    // counts it gone, and the apply waits for it before making another of
+    // the same function and source.
+    let through = Aws::new(&proxy.endpoint()).unwrap();
+    let old = state_attrs(&ws, "ingest")["stream_mapping_id"]
+        .as_str()
+        .expect("mapping id")
+        .to_owned();
+    through
+        .block_on(
+            through
+                .lambda()
+                .delete_event_source_mapping()
+                .uuid(&old)
+                .send(),
+        )
+        .expect("delete the mapping by hand");
+    let plan = ws.plan_detailed_exitcode().expect("plan");
+    assert!(
+        plan.has_changes,
+        "the mapping being deleted is gone:\n{}",
+        plan.output
+    );
+    let before = proxy.departures().len();
+    ws.apply_auto().expect("apply: the mapping made again");
+    let during = &proxy.departures()[before..];
+    assert!(
+        during.contains(&Departure::MappingDeleting(old.clone())),
+        "the apply waited for the old mapping: {during:?}"
+    );
+    assert!(
+        !during
+            .iter()
+            .any(|d| matches!(d, Departure::MappingConflict(..))),
+        "{during:?}"
+    );
+    let new = state_attrs(&ws, "ingest")["stream_mapping_id"].clone();
+    assert_ne!(new.as_str(), Some(old.as_str()));
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
     destroy_and_assert_empty(&ws, &moto);
 }
 
