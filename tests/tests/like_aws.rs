@@ -202,9 +202,11 @@ fn a_stream_pipeline_and_a_queue_pipeline_are_destroyed_and_applied_again_at_onc
     let moto = Moto::start().unwrap();
     let proxy = FaultProxy::start(&moto.endpoint()).unwrap();
     // SQS refuses a deleted queue's name for 60 s; 5 s here, to keep the
-    // test short.
+    // test short. S3 refuses a deleted bucket's name for a moment
+    // (`OperationAborted`); 10 s here, so that the apply meets it.
     proxy.linger_deletes(Some(Linger {
         queue_name_reuse: Duration::from_secs(5),
+        bucket_name_reuse: Duration::from_secs(10),
         ..Linger::AS_ON_AWS
     }));
     let stream = |name: &str, block: bool| {
@@ -235,6 +237,15 @@ fn a_stream_pipeline_and_a_queue_pipeline_are_destroyed_and_applied_again_at_onc
     // Because destroy waited until the stream and both mappings were gone.
     assert!(streams >= 1, "{:?}", proxy.departures());
     assert!(mappings >= 2, "{:?}", proxy.departures());
+    // A bucket name S3 was still settling was tried again until S3 took it.
+    assert!(
+        proxy
+            .departures()
+            .iter()
+            .any(|d| matches!(d, Departure::BucketNameSettling(_))),
+        "{:?}",
+        proxy.departures()
+    );
     // And a queue whose name SQS refused for a while (whatever one does)
     // was made again once SQS took it: the failure queue at least, made
     // first; the event queue waits for it, often past the refusal.

@@ -13,8 +13,13 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, Tag, Tagging,
 };
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
 use super::AwsError;
 use super::error::{err, found};
+use super::retry::{Backoff, until_consistent};
 
 /// One of a pipeline's configurations in a bucket's notification
 /// document: to its function, or to its event queue.
@@ -42,6 +47,15 @@ fn tag_set(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// S3 answers `OperationAborted` ("A conflicting conditional operation is
+/// currently in progress") to a bucket made again soon after one of its
+/// name was deleted, until the delete has gone everywhere.
+const NAME_SETTLING: Backoff = Backoff {
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(5),
+    give_up_after: Duration::from_secs(120),
+};
+
 /// Creates the bucket with `tags` in the same request, so it is never
 /// without its ownership tag (this needs `s3:TagResource`).
 pub async fn create_bucket(
@@ -49,16 +63,24 @@ pub async fn create_bucket(
     bucket: &str,
     region: &str,
     tags: &BTreeMap<String, String>,
+    stop: &CancellationToken,
 ) -> Result<Created, AwsError> {
     let mut cfg = CreateBucketConfiguration::builder().set_tags(Some(tag_set(tags)?));
     if region != "us-east-1" {
         cfg = cfg.location_constraint(BucketLocationConstraint::from(region));
     }
-    let req = s3
-        .create_bucket()
-        .bucket(bucket)
-        .create_bucket_configuration(cfg.build());
-    match req.send().await.map_err(err("s3:CreateBucket")) {
+    let cfg = cfg.build();
+    let aborted = |e: &AwsError| e.code() == Some("OperationAborted");
+    let made = until_consistent("s3:CreateBucket", NAME_SETTLING, stop, aborted, || async {
+        s3.create_bucket()
+            .bucket(bucket)
+            .create_bucket_configuration(cfg.clone())
+            .send()
+            .await
+            .map_err(err("s3:CreateBucket"))
+    })
+    .await;
+    match made {
         Ok(_) => Ok(Created::New),
         Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(Created::AlreadyOwned),
         Err(e) => Err(e),

@@ -39,6 +39,9 @@ pub enum Departure {
     /// A `CreateEventSourceMapping` refused: a mapping of that function
     /// and source is being deleted (the function, the source).
     MappingConflict(String, String),
+    /// A `CreateBucket` refused (`OperationAborted`): a bucket of that name
+    /// was deleted a moment ago.
+    BucketNameSettling(String),
     /// A `CreateQueue` refused: a queue of that name was deleted less than
     /// a minute ago.
     QueueDeletedRecently(String),
@@ -97,9 +100,15 @@ impl LikeAws {
         self.lock().departures.push(d);
     }
 
-    /// Whether a call of `op` is the layer's to answer.
-    pub(super) fn handles(&self, op: &str) -> bool {
-        let st = self.lock();
+    /// Whether a call of `op` (to `target`) is the layer's to answer. A
+    /// `CreateBucket` is only while its name is still settling, so that
+    /// creation tags apply to any other.
+    pub(super) fn handles(&self, op: &str, target: &str) -> bool {
+        let mut st = self.lock();
+        if op == "s3:CreateBucket" {
+            let bucket = destinations::bucket_of(target);
+            return st.linger.is_some() && st.lingering.bucket_deleted_recently(&bucket);
+        }
         (st.echo_logging && LOGGING_OPS.contains(&op))
             || (st.linger.is_some()
                 && matches!(
@@ -114,6 +123,7 @@ impl LikeAws {
                         | "lambda:UpdateEventSourceMapping"
                         | "sqs:DeleteQueue"
                         | "sqs:CreateQueue"
+                        | "s3:DeleteBucket"
                 ))
             || (st.validate && op == "s3:PutBucketNotificationConfiguration")
     }
@@ -137,6 +147,7 @@ impl LikeAws {
             | "lambda:CreateEventSourceMapping"
             | "lambda:UpdateEventSourceMapping" => self.mapping(op, req, upstream).await?,
             "sqs:DeleteQueue" | "sqs:CreateQueue" => self.queue(op, req, upstream).await?,
+            "s3:DeleteBucket" | "s3:CreateBucket" => self.bucket(op, req, upstream).await?,
             "s3:PutBucketNotificationConfiguration" => self.notification(req, upstream).await?,
             _ => self.logging(op, req, upstream).await?,
         };
@@ -398,6 +409,29 @@ impl LikeAws {
             ));
         }
         forward(req, upstream).await
+    }
+
+    async fn bucket(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let bucket = destinations::bucket_of(&req.target);
+        let Some(linger) = self.lock().linger else {
+            return forward(req, upstream).await;
+        };
+        if op == "s3:DeleteBucket" {
+            let answer = forward(req, upstream).await?;
+            if answer.is_success() {
+                self.lock().lingering.bucket_deleted(&bucket, linger);
+            }
+            return Ok(answer);
+        }
+        // Handled only while the name is settling (see `handles`).
+        self.depart(Departure::BucketNameSettling(bucket));
+        Ok(Answer::new(
+            409,
+            &[("Content-Type", "application/xml")],
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>OperationAborted</Code>\
+             <Message>A conflicting conditional operation is currently in progress against this \
+             resource. Please try again.</Message><RequestId>fidelity-0000</RequestId></Error>",
+        ))
     }
 
     async fn notification(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {

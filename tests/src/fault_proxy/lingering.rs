@@ -27,6 +27,9 @@ pub struct Linger {
     pub at_most: Duration,
     /// How long a deleted queue's name is refused (AWS: 60 s).
     pub queue_name_reuse: Duration,
+    /// How long a deleted bucket's name is refused (`OperationAborted`;
+    /// on AWS a few seconds, longer across regions).
+    pub bucket_name_reuse: Duration,
 }
 
 impl Linger {
@@ -36,6 +39,7 @@ impl Linger {
         reads: 2,
         at_most: Duration::from_secs(30),
         queue_name_reuse: Duration::from_secs(60),
+        bucket_name_reuse: Duration::from_secs(3),
     };
 }
 
@@ -69,6 +73,8 @@ pub(super) struct Lingering {
     mappings: HashMap<String, Deleting>,
     /// Deleted queues' names, and until when they are refused.
     queues: HashMap<String, Instant>,
+    /// Deleted buckets' names, and until when they are refused.
+    buckets: HashMap<String, Instant>,
 }
 
 /// Takes a read of `key` in `map`: its body while it lingers (one read
@@ -122,6 +128,18 @@ impl Lingering {
     pub(super) fn queue_deleted_recently(&mut self, name: &str) -> bool {
         self.queues.retain(|_, until| Instant::now() < *until);
         self.queues.contains_key(name)
+    }
+
+    /// Bucket `name` was deleted: its name settles for a while.
+    pub(super) fn bucket_deleted(&mut self, name: &str, linger: Linger) {
+        self.buckets
+            .insert(name.to_owned(), Instant::now() + linger.bucket_name_reuse);
+    }
+
+    /// Whether a bucket called `name` was deleted too recently to make one.
+    pub(super) fn bucket_deleted_recently(&mut self, name: &str) -> bool {
+        self.buckets.retain(|_, until| Instant::now() < *until);
+        self.buckets.contains_key(name)
     }
 
     /// Mapping `uuid` was deleted; `body` is the delete's answer (state
@@ -206,6 +224,7 @@ mod tests {
         reads: 2,
         at_most: Duration::from_secs(60),
         queue_name_reuse: Duration::from_millis(50),
+        bucket_name_reuse: Duration::from_millis(50),
     };
 
     #[test]
@@ -257,13 +276,17 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_queue_s_name_is_refused_for_a_while() {
+    fn a_deleted_queue_s_or_bucket_s_name_is_refused_for_a_while() {
         let mut l = Lingering::default();
         l.queue_deleted("q-events", TWO);
+        l.bucket_deleted("b", TWO);
         assert!(l.queue_deleted_recently("q-events"));
         assert!(!l.queue_deleted_recently("other"));
+        assert!(l.bucket_deleted_recently("b"));
+        assert!(!l.bucket_deleted_recently("q-events"));
         std::thread::sleep(Duration::from_millis(80));
         assert!(!l.queue_deleted_recently("q-events"));
+        assert!(!l.bucket_deleted_recently("b"));
     }
 
     #[test]

@@ -201,8 +201,10 @@ impl FaultProxy {
     /// `DELETING` and a deleted event source mapping `Deleting` for as
     /// long as `linger` says, and a stream of the same name, or a mapping
     /// of the same function and source, is refused meanwhile, as on AWS;
-    /// so is a queue of a name deleted less than `queue_name_reuse` ago.
-    /// moto deletes at once, and takes a name again at once.
+    /// so is a queue of a name deleted less than `queue_name_reuse` ago,
+    /// and a bucket of a name deleted less than `bucket_name_reuse` ago
+    /// (`OperationAborted`). moto deletes at once, and takes a name again
+    /// at once.
     pub fn linger_deletes(&self, linger: Option<Linger>) {
         self.shared.like_aws.linger_deletes(linger);
     }
@@ -368,7 +370,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             if !d.is_zero() {
                 tokio::time::sleep(d).await;
             }
-            if shared.like_aws.handles(&op) {
+            if shared.like_aws.handles(&op, &req.target) {
                 let answer = shared.like_aws.answer(&op, &req, upstream).await?;
                 relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
             } else if shared.applies_creation_tags(&op) {
