@@ -78,10 +78,11 @@ fn json_logs_plan_empty_after_apply_with_the_levels_unset_or_set() {
     let through = Aws::new(&proxy.endpoint()).unwrap();
     let body = |issue: &str| {
         format!(
-            "{}{}{}",
+            "{}{}{}{}",
             // The issue's case: the application level set, not the system's.
             json_logs("issue", issue),
             json_logs("unset", ""),
+            json_logs("system", "    system_log_level = \"DEBUG\"\n"),
             json_logs(
                 "both",
                 "    application_log_level = \"DEBUG\"\n    system_log_level      = \"WARN\"\n"
@@ -95,6 +96,7 @@ fn json_logs_plan_empty_after_apply_with_the_levels_unset_or_set() {
     for (name, app, sys) in [
         ("issue", "INFO", "INFO"),
         ("unset", "INFO", "INFO"),
+        ("system", "INFO", "DEBUG"),
         ("both", "DEBUG", "WARN"),
     ] {
         assert_eq!(
@@ -112,6 +114,9 @@ fn json_logs_plan_empty_after_apply_with_the_levels_unset_or_set() {
     let unset = logs_block(&ws, "unset");
     assert_eq!(unset["application_log_level"], Json::Null, "{unset}");
     assert_eq!(unset["system_log_level"], Json::Null, "{unset}");
+    let system = logs_block(&ws, "system");
+    assert_eq!(system["application_log_level"], Json::Null, "{system}");
+    assert_eq!(system["system_log_level"], "DEBUG", "{system}");
     let both = logs_block(&ws, "both");
     assert_eq!(both["application_log_level"], "DEBUG", "{both}");
     assert_eq!(both["system_log_level"], "WARN", "{both}");
@@ -285,6 +290,23 @@ fn a_stream_pipeline_and_a_queue_pipeline_are_destroyed_and_applied_again_at_onc
     let (_, _, refused) = waits(&proxy);
     assert!(refused.is_empty(), "{refused:?}");
     assert!(aws.stream_summary("ingest").is_ok());
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
+    // Switching delivery to direct and back at once: the event queue's
+    // mapping is waited for when it goes, and its queue is made again
+    // once SQS takes the name.
+    let direct = Pipeline::seed("queued", "queued-bucket")
+        .extra("  on_failure {\n    maximum_retry_attempts = 1\n  }\n")
+        .hcl();
+    let before = waits(&proxy);
+    rewrite_through(&ws, &proxy, &format!("{}{direct}", stream("ingest", true)));
+    ws.apply_auto().expect("apply: switch to direct");
+    let after = waits(&proxy);
+    assert!(after.1 > before.1, "{:?}", proxy.departures());
+    rewrite_through(&ws, &proxy, &both);
+    ws.apply_auto().expect("apply: back to the queue at once");
+    let (_, _, refused) = waits(&proxy);
+    assert!(refused.is_empty(), "{refused:?}");
     assert_plan_empty(&ws, EMPTY_PLAN);
 
     // A mapping deleted outside Terraform, still `Deleting`: the refresh
