@@ -273,6 +273,55 @@ pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
 mod tests {
     use super::*;
 
+    fn refused(arns: &[&str]) -> AwsError {
+        let detail: Vec<String> = arns
+            .iter()
+            .map(|a| format!("{a} (Not authorized to invoke function [{a}])"))
+            .collect();
+        AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: format!("{}: {}", s3::UNVALIDATED, detail.join("; ")),
+            status: Some(400),
+        }
+    }
+
+    #[test]
+    fn a_refused_destination_is_ours_to_wait_for_or_someone_else_s_to_report() {
+        let ours = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+        let theirs = "arn:aws:lambda:us-east-1:123456789012:function:gone";
+        let triggers = [s3::Trigger {
+            id: "eventpipe-orders-0".into(),
+            target: s3::Destination::Function(ours.into()),
+            events: vec!["s3:ObjectCreated:*".into()],
+            prefix: None,
+            suffix: None,
+        }];
+        // Ours: a permission S3 cannot see yet; retried.
+        let e = refused(&[ours]);
+        assert!(permission_not_visible(&e));
+        assert!(foreign_refused(&e, &triggers).is_empty());
+        // S3 named none: as before, taken for ours.
+        assert!(foreign_refused(&refused(&[]), &triggers).is_empty());
+        // Someone else's: reported, whatever else S3 named.
+        assert_eq!(foreign_refused(&refused(&[theirs]), &triggers), [theirs]);
+        assert_eq!(
+            foreign_refused(&refused(&[ours, theirs]), &triggers),
+            [theirs]
+        );
+        // A removal writes no trigger of ours: every refused one is foreign.
+        assert_eq!(foreign_refused(&refused(&[theirs]), &[]), [theirs]);
+        // Any other error is neither.
+        let other = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "SlowDown".into(),
+            message: "Please reduce your request rate.".into(),
+            status: Some(503),
+        };
+        assert!(!permission_not_visible(&other));
+        assert!(foreign_refused(&other, &triggers).is_empty());
+    }
+
     #[test]
     fn the_pause_outlasts_a_write_as_slow_as_this_one() {
         let ms = Duration::from_millis;
