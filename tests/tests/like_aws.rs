@@ -349,6 +349,35 @@ fn a_stream_pipeline_and_a_queue_pipeline_are_destroyed_and_applied_again_at_onc
     assert_ne!(new.as_str(), Some(old.as_str()));
     assert_plan_empty(&ws, EMPTY_PLAN);
 
+    // The stream deleted outside Terraform, still `DELETING`: the refresh
+    // counts it gone, and the apply waits for its name before making it.
+    // (Four reads: the plan's refresh, the apply's, and two in the apply.)
+    proxy.linger_deletes(Some(Linger {
+        reads: 4,
+        queue_name_reuse: Duration::from_secs(5),
+        bucket_name_reuse: Duration::from_secs(10),
+        ..Linger::AS_ON_AWS
+    }));
+    through
+        .delete_stream("ingest")
+        .expect("delete the stream by hand");
+    let plan = ws.plan_detailed_exitcode().expect("plan");
+    assert!(
+        plan.has_changes,
+        "the stream being deleted is gone:\n{}",
+        plan.output
+    );
+    let before = proxy.departures().len();
+    ws.apply_auto().expect("apply: the stream made again");
+    let during = &proxy.departures()[before..];
+    assert!(
+        during.contains(&Departure::StreamNameInUse("ingest".into()))
+            && during.contains(&Departure::StreamDeleting("ingest".into())),
+        "refused while DELETING, then waited for: {during:?}"
+    );
+    assert!(aws.stream_summary("ingest").is_ok());
+    assert_plan_empty(&ws, EMPTY_PLAN);
+
     destroy_and_assert_empty(&ws, &moto);
 }
 

@@ -216,6 +216,9 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     let (stream, stream_mapping, event_queue, queue_mapping) = srcs;
     let (stream, stream_mapping, event_queue, queue_mapping) =
         (stream?, stream_mapping?, event_queue?, queue_mapping?);
+    // A stream being deleted is as good as gone: the next apply makes it
+    // again once it has gone.
+    let stream = stream.filter(|s| s.status != "DELETING");
     let (log_group, invoke_config, queue) = extra;
     let (log_group, invoke_config, queue) = (log_group?, invoke_config?, queue?);
     let (role, policy, function) = (role?, policy?, function?);
