@@ -2366,6 +2366,8 @@ mod streams_and_queues {
             "lambda:ListEventSourceMappings",
             "lambda:UpdateEventSourceMapping",
             "lambda:DeleteEventSourceMapping",
+            // The wait until a deleted mapping is gone.
+            "lambda:GetEventSourceMapping",
         ] {
             assert!(all.contains(&must), "the calibration did not see {must}");
         }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AwsError;
 use super::error::{err, found};
+use super::retry::{DELETE_BOUND, until_gone};
 
 /// The AWS-managed key for Kinesis.
 pub const MANAGED_KEY: &str = "alias/aws/kinesis";
@@ -243,4 +244,29 @@ pub async fn delete_stream(kinesis: &Client, name: &str) -> Result<(), AwsError>
         .await
         .map_err(err("kinesis:DeleteStream"));
     found(r).map(|_| ())
+}
+
+/// Waits until the stream is gone: a deleted stream stays `DELETING` for a
+/// while, and a stream of the same name cannot be made until it has gone.
+pub async fn wait_deleted(
+    kinesis: &Client,
+    name: &str,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    until_gone(
+        "kinesis:DescribeStreamSummary",
+        &format!("stream {name}"),
+        DELETE_BOUND,
+        stop,
+        || async {
+            let r = kinesis
+                .describe_stream_summary()
+                .stream_name(name)
+                .send()
+                .await
+                .map_err(err("kinesis:DescribeStreamSummary"));
+            Ok(found(r)?.is_some())
+        },
+    )
+    .await
 }

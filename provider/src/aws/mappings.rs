@@ -2,14 +2,18 @@
 //! queue and invoking the function with batches of records.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::types::{
     DestinationConfig, EventSourcePosition, FunctionResponseType, OnFailure, ScalingConfig,
 };
 
+use tokio_util::sync::CancellationToken;
+
 use super::AwsError;
 use super::error::{err, found};
+use super::retry::{Backoff, DELETE_BOUND, until_consistent, until_gone};
 
 /// How Lambda reads from its source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,6 +39,16 @@ pub struct Mapping {
     pub uuid: String,
     pub source_arn: String,
     pub settings: MappingSettings,
+    /// `Creating`, `Enabled`, `Disabled`, `Updating`, `Deleting`, ….
+    pub state: String,
+}
+
+impl Mapping {
+    /// Being deleted: as good as gone, but its function and source cannot
+    /// have another mapping until it is.
+    pub fn is_deleting(&self) -> bool {
+        self.state.eq_ignore_ascii_case("Deleting")
+    }
 }
 
 fn destination(arn: &Option<String>) -> Option<DestinationConfig> {
@@ -103,6 +117,7 @@ pub async fn update_mapping(
     uuid: &str,
     s: &MappingSettings,
     queue: bool,
+    stop: &CancellationToken,
 ) -> Result<(), AwsError> {
     let (scaling, destination) = if queue {
         (
@@ -117,6 +132,33 @@ pub async fn update_mapping(
         };
         (None, Some(destination(&s.on_failure).unwrap_or_else(none)))
     };
+    // A mapping still `Creating` or `Updating` refuses another change
+    // (ResourceInUseException) until it settles.
+    let busy = |e: &AwsError| e.code() == Some("ResourceInUseException");
+    until_consistent(
+        "lambda:UpdateEventSourceMapping",
+        SETTLE,
+        stop,
+        busy,
+        || update_once(lambda, uuid, s, scaling.clone(), destination.clone()),
+    )
+    .await
+}
+
+/// How long a mapping may stay `Creating` or `Updating`.
+const SETTLE: Backoff = Backoff {
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(5),
+    give_up_after: Duration::from_secs(300),
+};
+
+async fn update_once(
+    lambda: &Client,
+    uuid: &str,
+    s: &MappingSettings,
+    scaling: Option<ScalingConfig>,
+    destination: Option<DestinationConfig>,
+) -> Result<(), AwsError> {
     lambda
         .update_event_source_mapping()
         .uuid(uuid)
@@ -135,16 +177,31 @@ pub async fn update_mapping(
     Ok(())
 }
 
-/// The function's mapping from `source_arn`, if there is one.
+/// The function's mapping from `source_arn`, if there is one that is not
+/// being deleted.
 pub async fn mapping(
     lambda: &Client,
     function: &str,
     source_arn: &str,
 ) -> Result<Option<Mapping>, AwsError> {
-    Ok(list(lambda, function, Some(source_arn))
+    Ok(mapping_and_deleting(lambda, function, source_arn).await?.0)
+}
+
+/// The function's mapping from `source_arn` that is not being deleted, if
+/// any, and the UUIDs of those that are.
+pub async fn mapping_and_deleting(
+    lambda: &Client,
+    function: &str,
+    source_arn: &str,
+) -> Result<(Option<Mapping>, Vec<String>), AwsError> {
+    let (deleting, live): (Vec<Mapping>, Vec<Mapping>) = list(lambda, function, Some(source_arn))
         .await?
         .into_iter()
-        .next())
+        .partition(Mapping::is_deleting);
+    Ok((
+        live.into_iter().next(),
+        deleting.into_iter().map(|m| m.uuid).collect(),
+    ))
 }
 
 /// Every mapping of the function.
@@ -172,6 +229,7 @@ async fn list(
         .iter()
         .map(|m| Mapping {
             uuid: m.uuid().unwrap_or_default().to_owned(),
+            state: m.state().unwrap_or_default().to_owned(),
             source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
             settings: MappingSettings {
                 batch_size: m.batch_size().unwrap_or_default(),
@@ -204,4 +262,30 @@ pub async fn delete_mapping(lambda: &Client, uuid: &str) -> Result<(), AwsError>
         .await
         .map_err(err("lambda:DeleteEventSourceMapping"));
     found(r).map(|_| ())
+}
+
+/// Waits until the mapping is gone: a deleted mapping stays `Deleting` for
+/// a while, and a new mapping of the same function and source is refused
+/// until it has gone.
+pub async fn wait_deleted(
+    lambda: &Client,
+    uuid: &str,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    until_gone(
+        "lambda:GetEventSourceMapping",
+        &format!("event source mapping {uuid}"),
+        DELETE_BOUND,
+        stop,
+        || async {
+            let r = lambda
+                .get_event_source_mapping()
+                .uuid(uuid)
+                .send()
+                .await
+                .map_err(err("lambda:GetEventSourceMapping"));
+            Ok(found(r)?.is_some())
+        },
+    )
+    .await
 }

@@ -60,6 +60,54 @@ where
     }
 }
 
+/// How long a delete may take to finish after AWS accepted it: a stream
+/// stays `DELETING` and a mapping `Deleting` for a while (seconds to
+/// minutes), and their names cannot be used again meanwhile.
+pub const DELETE_BOUND: Backoff = Backoff {
+    first: Duration::from_millis(250),
+    max: Duration::from_secs(5),
+    give_up_after: Duration::from_secs(600),
+};
+
+/// Polls `still_there` until it answers `false` (the thing is gone), within
+/// `backoff.give_up_after`; `what` names it in the error when it is not.
+/// A stop ends the wait early without an error: the delete was accepted,
+/// and the next run waits again.
+pub async fn until_gone<F, Fut>(
+    operation: &'static str,
+    what: &str,
+    backoff: Backoff,
+    stop: &CancellationToken,
+    mut still_there: F,
+) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, AwsError>>,
+{
+    let start = Instant::now();
+    let mut delay = backoff.first;
+    loop {
+        if !still_there().await? {
+            return Ok(());
+        }
+        if start.elapsed() + delay >= backoff.give_up_after {
+            return Err(AwsError::Transport {
+                operation,
+                message: format!(
+                    "{what} was still being deleted after {:.0} s; AWS finishes the delete by \
+                     itself, so applying again later succeeds",
+                    start.elapsed().as_secs_f64()
+                ),
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.cancelled() => return Ok(()),
+        }
+        delay = (delay * 2).min(backoff.max);
+    }
+}
+
 /// The last error, saying that retrying did not help and for how long.
 fn exhausted(e: AwsError, attempts: u32, waited: Duration) -> AwsError {
     let note = format!(
@@ -155,6 +203,52 @@ mod tests {
         assert!(text.contains("cannot be assumed by Lambda"), "{text}");
         assert!(text.contains("still failing after"), "{text}");
         assert!(calls.load(Ordering::SeqCst) > 3);
+    }
+
+    #[test]
+    fn a_delete_is_waited_for_until_the_thing_is_gone_and_no_longer() {
+        let reads = AtomicU32::new(0);
+        let r = runtime().block_on(until_gone(
+            "kinesis:DescribeStreamSummary",
+            "stream s",
+            QUICK,
+            &CancellationToken::new(),
+            || async { Ok(reads.fetch_add(1, Ordering::SeqCst) < 2) },
+        ));
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            3,
+            "two reads see it, the third does not"
+        );
+
+        let started = Instant::now();
+        let r = runtime().block_on(until_gone(
+            "kinesis:DescribeStreamSummary",
+            "stream s",
+            QUICK,
+            &CancellationToken::new(),
+            || async { Ok(true) },
+        ));
+        let text = r.expect_err("bounded").to_string();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            text.contains("stream s was still being deleted after"),
+            "{text}"
+        );
+
+        // An error while reading ends the wait with that error.
+        let r = runtime().block_on(until_gone(
+            "lambda:GetEventSourceMapping",
+            "mapping m",
+            QUICK,
+            &CancellationToken::new(),
+            || async { Err::<bool, _>(not_ready()) },
+        ));
+        assert_eq!(
+            r.expect_err("read failed").code(),
+            Some("InvalidParameterValueException")
+        );
     }
 
     #[test]

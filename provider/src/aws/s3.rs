@@ -13,8 +13,13 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, Tag, Tagging,
 };
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
 use super::AwsError;
 use super::error::{err, found};
+use super::retry::{Backoff, until_consistent};
 
 /// One of a pipeline's configurations in a bucket's notification
 /// document: to its function, or to its event queue.
@@ -42,6 +47,15 @@ fn tag_set(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// S3 answers `OperationAborted` ("A conflicting conditional operation is
+/// currently in progress") to a bucket made again soon after one of its
+/// name was deleted, until the delete has gone everywhere.
+const NAME_SETTLING: Backoff = Backoff {
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(5),
+    give_up_after: Duration::from_secs(120),
+};
+
 /// Creates the bucket with `tags` in the same request, so it is never
 /// without its ownership tag (this needs `s3:TagResource`).
 pub async fn create_bucket(
@@ -49,16 +63,24 @@ pub async fn create_bucket(
     bucket: &str,
     region: &str,
     tags: &BTreeMap<String, String>,
+    stop: &CancellationToken,
 ) -> Result<Created, AwsError> {
     let mut cfg = CreateBucketConfiguration::builder().set_tags(Some(tag_set(tags)?));
     if region != "us-east-1" {
         cfg = cfg.location_constraint(BucketLocationConstraint::from(region));
     }
-    let req = s3
-        .create_bucket()
-        .bucket(bucket)
-        .create_bucket_configuration(cfg.build());
-    match req.send().await.map_err(err("s3:CreateBucket")) {
+    let cfg = cfg.build();
+    let aborted = |e: &AwsError| e.code() == Some("OperationAborted");
+    let made = until_consistent("s3:CreateBucket", NAME_SETTLING, stop, aborted, || async {
+        s3.create_bucket()
+            .bucket(bucket)
+            .create_bucket_configuration(cfg.clone())
+            .send()
+            .await
+            .map_err(err("s3:CreateBucket"))
+    })
+    .await;
+    match made {
         Ok(_) => Ok(Created::New),
         Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(Created::AlreadyOwned),
         Err(e) => Err(e),
@@ -517,8 +539,78 @@ async fn put_notification_config(
             .send()
             .await
     }
-    .map_err(err("s3:PutBucketNotificationConfiguration"))?;
+    .map_err(|e| {
+        let detail = e
+            .raw_response()
+            .and_then(|r| r.body().bytes())
+            .map(unvalidated_detail)
+            .unwrap_or_default();
+        let mut e = err("s3:PutBucketNotificationConfiguration")(e);
+        if let AwsError::Service { message, .. } = &mut e
+            && !detail.is_empty()
+        {
+            message.push_str(": ");
+            message.push_str(&detail);
+        }
+        e
+    })?;
     Ok(())
+}
+
+/// What S3 says when a destination of a notification document does not
+/// exist or does not allow the bucket to send to it. S3 checks every
+/// destination in the document on every write.
+pub const UNVALIDATED: &str = "Unable to validate the following destination configurations";
+
+/// The destinations an `InvalidArgument` error body names, as
+/// `ARN (reason)` joined with `; `: S3 lists each in `ArgumentName<n>` (the
+/// ARN) and `ArgumentValue<n>` (why), beside the message that names none.
+fn unvalidated_detail(body: &[u8]) -> String {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return String::new();
+    };
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&format!("</{name}>"))?;
+        Some(xml_unescape(text[start..end].trim()))
+    };
+    (1..=100)
+        .map_while(|n| {
+            let arn = element(&format!("ArgumentName{n}"))?;
+            Some(match element(&format!("ArgumentValue{n}")) {
+                Some(why) if !why.is_empty() => format!("{arn} ({why})"),
+                _ => arn,
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The ARNs of the destinations S3 could not validate, when `e` is that
+/// refusal (an empty list when S3 did not name them); `None` for any other
+/// error.
+pub fn unvalidated_destinations(e: &AwsError) -> Option<Vec<String>> {
+    if e.code() != Some("InvalidArgument") {
+        return None;
+    }
+    let message = e.message();
+    let (_, detail) = message.split_once(UNVALIDATED)?;
+    let mut arns: Vec<String> = Vec::new();
+    for word in detail.split(|c: char| c.is_whitespace() || "[]();,".contains(c)) {
+        if word.starts_with("arn:") && !arns.iter().any(|a| a == word) {
+            arns.push(word.to_owned());
+        }
+    }
+    Some(arns)
 }
 
 /// Whether the bucket holds any object, object version or delete marker
@@ -735,4 +827,61 @@ pub async fn list_objects(
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// S3's answer when a document names a function it may not invoke, as
+    /// S3 sends it.
+    const REFUSED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidArgument</Code>\
+        <Message>Unable to validate the following destination configurations</Message>\
+        <ArgumentName1>arn:aws:lambda:us-east-1:123456789012:function:gone</ArgumentName1>\
+        <ArgumentValue1>Not authorized to invoke function [arn:aws:lambda:us-east-1:123456789012:function:gone]</ArgumentValue1>\
+        <ArgumentName2>arn:aws:sqs:us-east-1:123456789012:q&amp;1</ArgumentName2>\
+        <ArgumentValue2>Permissions on the destination queue do not allow S3 to publish notifications from this bucket</ArgumentValue2>\
+        <RequestId>R</RequestId><HostId>H</HostId></Error>";
+
+    #[test]
+    fn the_destinations_s3_could_not_validate_are_named_by_their_arns() {
+        let detail = unvalidated_detail(REFUSED.as_bytes());
+        assert_eq!(
+            detail,
+            "arn:aws:lambda:us-east-1:123456789012:function:gone (Not authorized to invoke \
+             function [arn:aws:lambda:us-east-1:123456789012:function:gone]); \
+             arn:aws:sqs:us-east-1:123456789012:q&1 (Permissions on the destination queue do \
+             not allow S3 to publish notifications from this bucket)"
+        );
+        let e = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: format!("{UNVALIDATED}: {detail} (still failing after 9 attempts)"),
+            status: Some(400),
+        };
+        assert_eq!(
+            unvalidated_destinations(&e),
+            Some(vec![
+                "arn:aws:lambda:us-east-1:123456789012:function:gone".to_owned(),
+                "arn:aws:sqs:us-east-1:123456789012:q&1".to_owned(),
+            ])
+        );
+        // Named by the message alone: the refusal, with no ARN known.
+        let bare = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: UNVALIDATED.into(),
+            status: Some(400),
+        };
+        assert_eq!(unvalidated_destinations(&bare), Some(Vec::new()));
+        // Any other error is not this refusal.
+        let other = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: "Configurations overlap.".into(),
+            status: Some(400),
+        };
+        assert_eq!(unvalidated_destinations(&other), None);
+        assert_eq!(unvalidated_detail(b"<Error><Code>X</Code></Error>"), "");
+    }
 }

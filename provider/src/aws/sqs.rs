@@ -6,8 +6,25 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
 use super::AwsError;
 use super::error::{err, found};
+use super::retry::{Backoff, until_consistent};
+
+/// SQS refuses a queue of a name deleted less than 60 seconds ago
+/// (`QueueDeletedRecently`): a destroy, then an apply, meets it.
+const NAME_REUSE: Backoff = Backoff {
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(5),
+    give_up_after: Duration::from_secs(75),
+};
+
+fn deleted_recently(e: &AwsError) -> bool {
+    e.code().is_some_and(|c| c.contains("QueueDeletedRecently"))
+}
 
 /// What the pipeline sets on a queue it makes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,23 +98,33 @@ impl QueueSettings {
 
 /// Creates the queue with its settings and `tags`; returns its URL. SQS
 /// answers with the existing queue's URL when one of that name has the
-/// same attributes, so the caller checks ownership by the tags.
+/// same attributes, so the caller checks ownership by the tags. A name
+/// deleted less than a minute ago is tried again until SQS takes it.
 pub async fn create_queue(
     sqs: &Client,
     name: &str,
     settings: &QueueSettings,
     tags: &BTreeMap<String, String>,
+    stop: &CancellationToken,
 ) -> Result<String, AwsError> {
-    let out = sqs
-        .create_queue()
-        .queue_name(name)
-        .set_attributes(Some(attributes(settings)))
-        .set_tags(Some(
-            tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        ))
-        .send()
-        .await
-        .map_err(err("sqs:CreateQueue"))?;
+    let out = until_consistent(
+        "sqs:CreateQueue",
+        NAME_REUSE,
+        stop,
+        deleted_recently,
+        || async {
+            sqs.create_queue()
+                .queue_name(name)
+                .set_attributes(Some(attributes(settings)))
+                .set_tags(Some(
+                    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                ))
+                .send()
+                .await
+                .map_err(err("sqs:CreateQueue"))
+        },
+    )
+    .await?;
     out.queue_url
         .ok_or_else(|| AwsError::Unexpected("CreateQueue returned no queue URL".into()))
 }

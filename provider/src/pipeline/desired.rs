@@ -57,7 +57,9 @@ pub fn function_settings(s: &State<Known>) -> lambda::FunctionSettings {
         description: f.description.clone().unwrap_or_default(),
         ephemeral_mb: int(f.ephemeral_storage),
         layers: f.layers.clone().unwrap_or_default(),
-        logging: Some(lambda::Logging {
+        // Sent as Lambda keeps it: a JSON level left unset goes as the
+        // default, so removing a level from the configuration resets it.
+        logging: Some(logging_as_kept(&lambda::Logging {
             group: s.log_group_name.clone(),
             format: s
                 .logs
@@ -68,18 +70,54 @@ pub fn function_settings(s: &State<Known>) -> lambda::FunctionSettings {
                 .as_ref()
                 .and_then(|l| l.application_log_level.clone()),
             system_level: s.logs.as_ref().and_then(|l| l.system_log_level.clone()),
-        }),
+        })),
     }
 }
 
-/// Settings that differ only where Lambda did not say: a function whose
-/// logging configuration was not reported keeps the one wanted.
+/// The level Lambda gives a JSON-format log level left unset, application
+/// and system alike, and reports back as if it had been set.
+pub const DEFAULT_LOG_LEVEL: &str = "INFO";
+
+/// A logging configuration as Lambda keeps it: with JSON logs, a level left
+/// unset is [`DEFAULT_LOG_LEVEL`]; with text logs there are no levels.
+pub fn logging_as_kept(l: &lambda::Logging) -> lambda::Logging {
+    let json = l.format.eq_ignore_ascii_case("JSON");
+    let level = |v: &Option<String>| {
+        json.then(|| v.clone().unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_owned()))
+    };
+    lambda::Logging {
+        group: l.group.clone(),
+        format: l.format.clone(),
+        application_level: level(&l.application_level),
+        system_level: level(&l.system_level),
+    }
+}
+
+/// A log level Lambda reported, as the configuration says it: a level the
+/// configuration leaves unset stays unset while Lambda reports its default
+/// (or nothing); any other level is what Lambda reports.
+pub fn level_as_configured(configured: &Option<String>, read: Option<String>) -> Option<String> {
+    match (configured, read) {
+        (None, None) => None,
+        (None, Some(r)) if r == DEFAULT_LOG_LEVEL => None,
+        (_, r) => r,
+    }
+}
+
+/// Settings that differ only where Lambda did not say, or said what it
+/// does by default: a function whose logging configuration was not
+/// reported keeps the one wanted, and a log level left unset matches
+/// Lambda's default.
 pub fn same_settings(have: &lambda::FunctionSettings, want: &lambda::FunctionSettings) -> bool {
     let mut have = have.clone();
+    let mut want = want.clone();
     if have.logging.is_none() {
         have.logging.clone_from(&want.logging);
     }
-    have == *want
+    for s in [&mut have, &mut want] {
+        s.logging = s.logging.as_ref().map(logging_as_kept);
+    }
+    have == want
 }
 
 /// The function's asynchronous invoke configuration, with `on_failure`.
@@ -239,4 +277,77 @@ pub fn event_queue(s: &State<Known>) -> Option<sqs::QueueSettings> {
             ))
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logging(format: &str, app: Option<&str>, sys: Option<&str>) -> lambda::Logging {
+        lambda::Logging {
+            group: "/aws/lambda/f".into(),
+            format: format.into(),
+            application_level: app.map(str::to_owned),
+            system_level: sys.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn json_levels_left_unset_are_lambda_s_default_and_text_logs_have_none() {
+        assert_eq!(
+            logging_as_kept(&logging("JSON", Some("DEBUG"), None)),
+            logging("JSON", Some("DEBUG"), Some("INFO"))
+        );
+        assert_eq!(
+            logging_as_kept(&logging("JSON", None, None)),
+            logging("JSON", Some("INFO"), Some("INFO"))
+        );
+        assert_eq!(
+            logging_as_kept(&logging("Text", Some("WARN"), None)),
+            logging("Text", None, None)
+        );
+    }
+
+    #[test]
+    fn a_level_read_back_at_its_default_stays_unset_and_a_set_one_is_read() {
+        let info = || Some("INFO".to_owned());
+        assert_eq!(level_as_configured(&None, info()), None);
+        assert_eq!(level_as_configured(&None, None), None);
+        assert_eq!(level_as_configured(&info(), info()), info());
+        // Changed outside Terraform: shown.
+        assert_eq!(
+            level_as_configured(&None, Some("DEBUG".into())),
+            Some("DEBUG".into())
+        );
+        assert_eq!(level_as_configured(&Some("WARN".into()), info()), info());
+    }
+
+    #[test]
+    fn settings_with_an_unset_level_match_lambda_s_default() {
+        let mut want = known_state("orders");
+        want.logs = Some(crate::pipeline::state::Logs {
+            retention_in_days: 30,
+            format: "JSON".into(),
+            application_log_level: Some("INFO".into()),
+            system_log_level: None,
+            keep_on_destroy: false,
+        });
+        let sent = function_settings(&want);
+        // What is sent names both levels, as Lambda keeps them.
+        assert_eq!(
+            sent.logging,
+            Some(logging("JSON", Some("INFO"), Some("INFO"))).map(|mut l| {
+                l.group = want.log_group_name.clone();
+                l
+            })
+        );
+        let mut have = sent.clone();
+        assert!(same_settings(&have, &sent));
+        have.logging.as_mut().expect("logging").system_level = Some("WARN".into());
+        assert!(!same_settings(&have, &sent), "a changed level is a change");
+        have.logging = None;
+        assert!(same_settings(&have, &sent), "not reported: as wanted");
+    }
+
+    use crate::pipeline::state::tests::known_state;
 }

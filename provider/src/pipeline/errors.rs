@@ -72,6 +72,24 @@ pub enum ApplyError {
          ({attempts} attempts): another writer changes them at the same time. Apply again."
     )]
     NotificationsContended { bucket: String, attempts: u32 },
+    /// Someone else's configurations on the bucket send to destinations S3
+    /// cannot validate, so S3 refuses every write of the document.
+    #[error(
+        "bucket {bucket} has notification configurations that are not this pipeline's and send \
+         events to a destination S3 cannot validate (gone, or not allowing S3 to send to it): \
+         {}. While they are there S3 refuses every change to the bucket's notifications. Remove \
+         them (read the document with `aws s3api get-bucket-notification-configuration --bucket \
+         {bucket}`, drop the entry with each Id above, and write the rest back with `aws s3api \
+         put-bucket-notification-configuration`) or restore what they name, then apply again. \
+         S3 applied nothing of the refused write. (S3: {reason})",
+        configurations.iter().map(|(id, arn)| format!("Id {id:?} to {arn}")).collect::<Vec<_>>().join(", ")
+    )]
+    DanglingNotification {
+        bucket: String,
+        /// Id and destination ARN of each.
+        configurations: Vec<(String, String)>,
+        reason: String,
+    },
     #[error("stopped by Terraform (interrupt) before the step: {before}")]
     Cancelled { before: String },
     /// The planned or prior state Terraform sent lacks something apply needs.
@@ -355,6 +373,9 @@ impl From<&ApplyError> for Diagnostic {
             }
             ApplyError::NotificationsContended { .. } => {
                 "Bucket notifications changed concurrently".to_owned()
+            }
+            ApplyError::DanglingNotification { .. } => {
+                "A notification on the bucket names a missing destination".to_owned()
             }
             ApplyError::Cancelled { .. } => "Operation interrupted".to_owned(),
             ApplyError::BadPlan(_) => "Invalid planned state".to_owned(),

@@ -15,6 +15,7 @@ use tfsdk::diag::{Diagnostic, Diagnostics};
 
 use crate::aws::{AwsClients, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
+use super::desired;
 use super::errors::ImportError;
 use super::ops::role::POLICY_NAME;
 use super::ownership::{
@@ -318,8 +319,14 @@ fn logs_block(state: &State<Known>, f: &lambda::Function) -> Option<Logs<Known>>
     Some(Logs {
         retention_in_days: retention,
         format: format.to_owned(),
-        application_log_level: logging.as_ref().and_then(|l| l.application_level.clone()),
-        system_log_level: logging.as_ref().and_then(|l| l.system_level.clone()),
+        // A level at Lambda's default reads as one left unset, as a
+        // refresh reads it.
+        application_log_level: logging
+            .as_ref()
+            .and_then(|l| desired::level_as_configured(&None, l.application_level.clone())),
+        system_log_level: logging
+            .as_ref()
+            .and_then(|l| desired::level_as_configured(&None, l.system_level.clone())),
         keep_on_destroy: false,
     })
 }

@@ -262,7 +262,10 @@ fn runtime_check(
         (Some(p), false) => match planned.known() {
             Ok(k)
                 if k.source_code_hash == p.source_code_hash
-                    && desired::function_settings(&k) == desired::function_settings(p)
+                    && desired::same_settings(
+                        &desired::function_settings(p),
+                        &desired::function_settings(&k),
+                    )
                     && k.function.architecture == p.function.architecture =>
             {
                 Use::Keep

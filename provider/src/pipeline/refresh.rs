@@ -5,6 +5,7 @@
 
 use crate::aws::{AwsClients, AwsError, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
+use super::desired;
 use super::naming;
 use super::ops::role::POLICY_NAME;
 use super::ownership;
@@ -215,6 +216,9 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     let (stream, stream_mapping, event_queue, queue_mapping) = srcs;
     let (stream, stream_mapping, event_queue, queue_mapping) =
         (stream?, stream_mapping?, event_queue?, queue_mapping?);
+    // A stream being deleted is as good as gone: the next apply makes it
+    // again once it has gone.
+    let stream = stream.filter(|s| s.status != "DELETING");
     let (log_group, invoke_config, queue) = extra;
     let (log_group, invoke_config, queue) = (log_group?, invoke_config?, queue?);
     let (role, policy, function) = (role?, policy?, function?);
@@ -323,9 +327,15 @@ pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<
             func.ephemeral_storage = i64::from(st.ephemeral_mb);
             func.layers = keep_or(&state.function.layers, st.layers.clone());
             if let (Some(l), Some(logs)) = (&st.logging, &mut s.logs) {
+                // With JSON logs Lambda reports a level left unset as its
+                // default: that is no change to show.
                 logs.format.clone_from(&l.format);
-                logs.application_log_level.clone_from(&l.application_level);
-                logs.system_log_level.clone_from(&l.system_level);
+                logs.application_log_level = desired::level_as_configured(
+                    &logs.application_log_level,
+                    l.application_level.clone(),
+                );
+                logs.system_log_level =
+                    desired::level_as_configured(&logs.system_log_level, l.system_level.clone());
             }
         }
     }

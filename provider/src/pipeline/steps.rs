@@ -566,9 +566,9 @@ pub fn new_triggers(want: &State<Known>, prior: Option<&State<Known>>) -> bool {
 }
 
 /// The steps that remove `parts` (after step `after`), for a destroy and
-/// for undoing a failed create alike: notifications before their bucket,
-/// the bucket emptied first when `empty_bucket`; the function, the role and
-/// the bucket side by side.
+/// for undoing a failed create alike: notifications before their bucket
+/// and before the function they name, the bucket emptied first when
+/// `empty_bucket`; the function, the role and the bucket side by side.
 pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &mut Steps) {
     // (A bucket the pipeline does not manage is never in `parts`.)
     let notification = parts
@@ -602,13 +602,17 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
         );
     }
     // Deleting the function takes its permission and invoke configuration.
+    // It goes only once its notifications are off the bucket and read back:
+    // S3 validates every destination of the document on each write, so a
+    // configuration left naming a deleted function would make every later
+    // write to that bucket fail, this pipeline's and everyone else's.
     let function = [Part::Function, Part::Permission, Part::InvokeConfig]
         .iter()
         .any(|p| parts.contains(*p))
         .then(|| {
             s.add(
                 Op::Delete(Part::Function),
-                [after, stream_mapping, queue_mapping],
+                [after, stream_mapping, queue_mapping, notification],
             )
         });
     if parts.contains(Part::Role) || parts.contains(Part::Policy) {
@@ -1218,6 +1222,12 @@ mod tests {
             assert!(waits_for(&s, *op, Op::CheckDeletable), "{op}");
         }
         assert!(waits_for(&s, Op::Delete(Bucket), Op::Delete(Notification)));
+        // The function goes only once no notification names it any more.
+        assert!(waits_for(
+            &s,
+            Op::Delete(Function),
+            Op::Delete(Notification)
+        ));
         // Staged packages in the bucket go before it.
         assert!(waits_for(&s, Op::Delete(Bucket), Op::DeleteStaged));
         assert!(!waits_for(&s, Op::Delete(Role), Op::Delete(Function)));
@@ -1228,6 +1238,64 @@ mod tests {
         well_ordered(&s);
         assert!(waits_for(&s, Op::Delete(Bucket), Op::EmptyBucket));
         assert!(waits_for(&s, Op::EmptyBucket, Op::Delete(Notification)));
+    }
+
+    #[test]
+    fn a_function_goes_only_after_its_notifications_are_off_the_bucket() {
+        use Part::*;
+        // On a shared bucket (not the pipeline's), by destroy, with either
+        // delivery: S3 refuses every write of a document that names a
+        // function or queue that is gone.
+        let mut shared = known_state("orders");
+        shared.create_bucket = false;
+        let mut queue_shared = queued("orders");
+        queue_shared.create_bucket = false;
+        for prior in [
+            known_state("orders"),
+            shared,
+            queued("orders"),
+            queue_shared,
+        ] {
+            let s = destroy(&prior);
+            well_ordered(&s);
+            assert!(
+                waits_for(&s, Op::Delete(Function), Op::Delete(Notification)),
+                "{:?}",
+                s.ops()
+            );
+            if prior.queued() {
+                assert!(waits_for(
+                    &s,
+                    Op::Delete(EventQueue),
+                    Op::Delete(Notification)
+                ));
+            }
+        }
+        // By a roll-back of a create that got as far as the notification.
+        let s = roll_back(PartSet::from([
+            Role,
+            Policy,
+            Function,
+            Permission,
+            Notification,
+        ]));
+        well_ordered(&s);
+        assert!(waits_for(
+            &s,
+            Op::Delete(Function),
+            Op::Delete(Notification)
+        ));
+        // By an update that drops the way S3 invoked the function.
+        let s = converge(
+            &queued("orders"),
+            Some(&known_state("orders")),
+            Facts::of(&known_state("orders")),
+        );
+        assert!(waits_for(
+            &s,
+            Op::Delete(Permission),
+            Op::Update(Notification, Change::Triggers)
+        ));
     }
 
     #[test]

@@ -12,7 +12,12 @@
 //! Apart from faults, the proxy can make the emulator behave as AWS does
 //! where moto differs in a way a test depends on (emulator fidelity, not a
 //! fault; off unless asked for): [`FaultProxy::apply_creation_tags`] writes
-//! the tags of a `CreateBucket` as S3 applies them, with the bucket.
+//! the tags of a `CreateBucket` as S3 applies them, with the bucket;
+//! [`FaultProxy::echo_logging_config`] reports Lambda's `LoggingConfig`;
+//! [`FaultProxy::linger_deletes`] keeps deleted streams and event source
+//! mappings visible, and their names taken, for a while;
+//! [`FaultProxy::validate_destinations`] checks every destination of a
+//! bucket notification document, as S3 does.
 //!
 //! Every connection carries one request: the proxy answers with
 //! `Connection: close`, which keeps the byte-level relay simple and lets a
@@ -21,8 +26,9 @@
 //! The parts, one job each: `server` accepts and handles connections,
 //! `http1` reads and relays the bytes, `operation` names the AWS call,
 //! `rule` decides what to do with it, `fault` writes the error answer,
-//! `call` records what happened and `fidelity` closes the gaps between the
-//! emulator and AWS.
+//! `call` records what happened, and `fidelity` and `like_aws` (with
+//! `logging_config`, `lingering`, `destinations`, and `answer` for whole
+//! answers) close the gaps between the emulator and AWS.
 //!
 //! ```no_run
 //! use tests::fault_proxy::{Fault, FaultProxy, Rule};
@@ -35,10 +41,15 @@
 //! # Ok(()) }
 //! ```
 
+mod answer;
 mod call;
+mod destinations;
 mod fault;
 mod fidelity;
 mod http1;
+mod like_aws;
+mod lingering;
+mod logging_config;
 mod operation;
 mod rule;
 mod server;
@@ -46,5 +57,7 @@ mod server;
 pub use call::{Call, Outcome};
 pub use fault::Fault;
 pub use fidelity::AccountLimits;
+pub use like_aws::Departure;
+pub use lingering::Linger;
 pub use rule::{Action, Rule, When};
 pub use server::FaultProxy;

@@ -16,6 +16,8 @@ use tokio::sync::{oneshot, watch};
 use super::call::{Call, Outcome};
 use super::fidelity;
 use super::http1::{Request, forwarded_request, read_request, relay_response};
+use super::like_aws::{Departure, LikeAws};
+use super::lingering::Linger;
 use super::operation;
 use super::rule::{self, Action, Rule, Rules};
 
@@ -36,6 +38,8 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
+    /// Emulator fidelity beyond creation tags (see [`super::like_aws`]).
+    like_aws: LikeAws,
     changed: Condvar,
     release: watch::Sender<u64>,
 }
@@ -55,6 +59,7 @@ impl Shared {
             }),
             changed: Condvar::new(),
             release,
+            like_aws: LikeAws::default(),
         }
     }
 
@@ -203,6 +208,40 @@ impl FaultProxy {
     /// (moto answers 404); `None` forwards them again.
     pub fn answer_account_settings(&self, limits: Option<super::AccountLimits>) {
         self.shared.lock().account_settings = limits;
+    }
+
+    /// Emulator fidelity (see the `like_aws` module): with `on`, Lambda's
+    /// `LoggingConfig` is kept as Lambda keeps it (JSON logs get both
+    /// levels, `INFO` unless set) and reported by `CreateFunction`,
+    /// `UpdateFunctionConfiguration`, `GetFunction`,
+    /// `GetFunctionConfiguration` and `ListFunctions`. moto reports none.
+    pub fn echo_logging_config(&self, on: bool) {
+        self.shared.like_aws.echo_logging_config(on);
+    }
+
+    /// Emulator fidelity: with `Some`, a deleted Kinesis stream stays
+    /// `DELETING` and a deleted event source mapping `Deleting` for as
+    /// long as `linger` says, and a stream of the same name, or a mapping
+    /// of the same function and source, is refused meanwhile, as on AWS;
+    /// so is a queue of a name deleted less than `queue_name_reuse` ago,
+    /// and a bucket of a name deleted less than `bucket_name_reuse` ago
+    /// (`OperationAborted`). moto deletes at once, and takes a name again
+    /// at once.
+    pub fn linger_deletes(&self, linger: Option<Linger>) {
+        self.shared.like_aws.linger_deletes(linger);
+    }
+
+    /// Emulator fidelity: with `on`, a `PutBucketNotificationConfiguration`
+    /// is refused, as S3 refuses it, when a function or queue its document
+    /// names does not exist or does not let S3 use it for this bucket.
+    /// moto stores the document without looking.
+    pub fn validate_destinations(&self, on: bool) {
+        self.shared.like_aws.validate_destinations(on);
+    }
+
+    /// What the fidelity layer answered in place of the emulator, in order.
+    pub fn departures(&self) -> Vec<Departure> {
+        self.shared.like_aws.departures()
     }
 
     /// How many buckets got their creation tags from the proxy.
@@ -356,6 +395,9 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             if let Some(answer) = shared.own_answer(&op) {
                 client.write_all(&answer).await?;
                 client.shutdown().await?;
+            } else if shared.like_aws.handles(&op, &req.target) {
+                let answer = shared.like_aws.answer(&op, &req, upstream).await?;
+                relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
             } else if shared.applies_creation_tags(&op) {
                 let answer = forward_buffered(&req, &op, upstream, &shared).await?;
                 relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;

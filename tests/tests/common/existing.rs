@@ -160,3 +160,71 @@ pub fn ours(aws: &Aws, bucket: &str) -> BTreeMap<String, Ours> {
         })
         .collect()
 }
+
+/// Lets S3 send `bucket`'s events to the audit queue [`pre_existing_bucket`]
+/// made, as a queue S3 notifies must (S3 checks it on every notification
+/// write; moto does not).
+pub fn allow_s3_to_audit_queue(aws: &Aws, bucket: &str) {
+    let url = aws
+        .block_on(
+            aws.sqs()
+                .get_queue_url()
+                .queue_name(format!("{bucket}-audit"))
+                .send(),
+        )
+        .expect("audit queue URL")
+        .queue_url()
+        .expect("URL")
+        .to_owned();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": audit_queue_arn(bucket),
+            "Condition": {"ArnLike": {"aws:SourceArn": format!("arn:aws:s3:::{bucket}")}},
+        }],
+    });
+    aws.block_on(
+        aws.sqs()
+            .set_queue_attributes()
+            .queue_url(url)
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::Policy,
+                policy.to_string(),
+            )
+            .send(),
+    )
+    .expect("audit queue policy");
+}
+
+/// Makes the other team's function [`TEAM_B_FUNCTION`] real, S3 allowed to
+/// invoke it for `bucket`, so every destination [`pre_existing_bucket`]'s
+/// configurations name passes S3's check (with
+/// [`allow_s3_to_audit_queue`]). Its role is `team-b-role`.
+pub fn make_team_b_function(aws: &Aws, bucket: &str) {
+    let role = aws
+        .create_service_role("team-b-role", "/", "lambda.amazonaws.com")
+        .expect("team-b role");
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    let (arn, _) = aws
+        .create_function(&tests::aws::NewFunction {
+            name: "team-b-thumbnailer",
+            role_arn: &role,
+            runtime: "python3.12",
+            handler: "app.handler",
+            memory_mb: 128,
+            timeout_s: 3,
+            zip: &zip,
+        })
+        .expect("team-b function");
+    assert_eq!(arn, TEAM_B_FUNCTION);
+    aws.add_s3_invoke_permission(
+        "team-b-thumbnailer",
+        "s3-invoke",
+        &format!("arn:aws:s3:::{bucket}"),
+    )
+    .expect("team-b permission");
+}

@@ -30,7 +30,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
         .map_err(ApplyError::aws(step))?
     {
         Some(tags) => Some(tags),
-        None => match s3::create_bucket(s3c, bucket, &run.aws.region, &tags)
+        None => match s3::create_bucket(s3c, bucket, &run.aws.region, &tags, run.stop)
             .await
             .map_err(ApplyError::aws(step))?
         {

@@ -28,9 +28,15 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
         .map_err(ApplyError::aws(step))?
     {
         None => {
-            let url = sqs::create_queue(client, &queue, &settings, &desired::part_tags(want))
-                .await
-                .map_err(ApplyError::aws(step))?;
+            let url = sqs::create_queue(
+                client,
+                &queue,
+                &settings,
+                &desired::part_tags(want),
+                run.stop,
+            )
+            .await
+            .map_err(ApplyError::aws(step))?;
             run.made(Part::EventQueue);
             url
         }

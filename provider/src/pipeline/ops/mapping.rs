@@ -59,13 +59,22 @@ pub async fn make(run: &Run<'_>, source: Source) -> Result<(), ApplyError> {
     };
     let step = "creating the event source mapping";
     let lc = &run.aws.lambda;
-    let existing = mappings::mapping(lc, &want.function_name, &arn)
+    let (existing, deleting) = mappings::mapping_and_deleting(lc, &want.function_name, &arn)
         .await
         .map_err(ApplyError::aws(step))?;
+    // One being deleted (a destroy elsewhere, or one interrupted) keeps
+    // another of this function and source from being made until it is gone.
+    if existing.is_none() {
+        for uuid in deleting {
+            mappings::wait_deleted(lc, &uuid, run.stop)
+                .await
+                .map_err(ApplyError::aws(step))?;
+        }
+    }
     let uuid = match existing {
         Some(m) => {
             if m.settings != settings {
-                mappings::update_mapping(lc, &m.uuid, &settings, source == Source::Queue)
+                mappings::update_mapping(lc, &m.uuid, &settings, source == Source::Queue, run.stop)
                     .await
                     .map_err(ApplyError::aws("updating the event source mapping"))?;
             }
@@ -102,11 +111,15 @@ pub async fn update(run: &Run<'_>, source: Source) -> Result<(), ApplyError> {
         .and_then(|p| source.recorded(p))
         .or_else(|| source.recorded(run.want));
     match uuid {
-        Some(uuid) => {
-            mappings::update_mapping(&run.aws.lambda, &uuid, &settings, source == Source::Queue)
-                .await
-                .map_err(ApplyError::aws("updating the event source mapping"))
-        }
+        Some(uuid) => mappings::update_mapping(
+            &run.aws.lambda,
+            &uuid,
+            &settings,
+            source == Source::Queue,
+            run.stop,
+        )
+        .await
+        .map_err(ApplyError::aws("updating the event source mapping")),
         None => make(run, source).await,
     }
 }
@@ -133,12 +146,18 @@ pub async fn delete(run: &Run<'_>, source: Source) -> Result<(), ApplyError> {
         },
     };
     if let Some(uuid) = uuid {
+        let step = run.step(
+            "deleting the event source mapping",
+            "rolling back the event source mapping",
+        );
         mappings::delete_mapping(lc, &uuid)
             .await
-            .map_err(ApplyError::aws(run.step(
-                "deleting the event source mapping",
-                "rolling back the event source mapping",
-            )))?;
+            .map_err(ApplyError::aws(step))?;
+        // A deleted mapping stays Deleting for a while; until it is gone a
+        // mapping of the same function and source is refused.
+        mappings::wait_deleted(lc, &uuid, run.stop)
+            .await
+            .map_err(ApplyError::aws(step))?;
     }
     run.removed([source.part()]);
     Ok(())

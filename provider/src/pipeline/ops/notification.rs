@@ -34,7 +34,27 @@ const ATTEMPTS: u32 = 8;
 /// S3 checks that it may invoke the function when the notification is put;
 /// a permission added a moment ago may not be visible to it yet.
 fn permission_not_visible(e: &AwsError) -> bool {
-    e.code() == Some("InvalidArgument") && e.message().contains("Unable to validate")
+    s3::unvalidated_destinations(e).is_some()
+}
+
+/// The ARN a configuration sends to.
+fn arn_of(d: &s3::Destination) -> &str {
+    match d {
+        s3::Destination::Function(a) | s3::Destination::Queue(a) | s3::Destination::Topic(a) => a,
+    }
+}
+
+/// The destinations S3 refused that are not among `triggers` (this
+/// pipeline's): those of someone else's configurations, which no wait
+/// makes valid. Empty for any other error, or when S3 named only ours (or
+/// none): then it is a permission of ours not visible to S3 yet.
+fn foreign_refused(e: &AwsError, triggers: &[s3::Trigger]) -> Vec<String> {
+    let Some(arns) = s3::unvalidated_destinations(e) else {
+        return Vec::new();
+    };
+    arns.into_iter()
+        .filter(|a| !triggers.iter().any(|t| arn_of(&t.target) == a))
+        .collect()
 }
 
 /// Whether a configuration id is the pipeline's: its own prefix, or an id
@@ -89,11 +109,13 @@ fn same(mut a: Vec<s3::Trigger>, mut b: Vec<s3::Trigger>) -> bool {
 }
 
 /// Replaces the pipeline's configurations with `triggers`, and reads them
-/// back until they are there as written.
+/// back until they are there as written. `landed` turns `true` once S3
+/// accepted a write.
 async fn write(
     run: &Run<'_>,
     triggers: &[s3::Trigger],
     step: &'static str,
+    landed: &mut bool,
 ) -> Result<(), ApplyError> {
     let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
     let is_ours = ours(run);
@@ -106,13 +128,13 @@ async fn write(
         // again, as many times as the provider's max_retries allows.
         let transient_left = AtomicU32::new(run.aws.max_retries);
         let retryable = |e: &AwsError| {
-            permission_not_visible(e)
+            (permission_not_visible(e) && foreign_refused(e, triggers).is_empty())
                 || (e.is_transient()
                     && transient_left
                         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                         .is_ok())
         };
-        until_consistent(
+        let written = until_consistent(
             "s3:PutBucketNotificationConfiguration",
             Backoff::PROPAGATION,
             run.stop,
@@ -122,8 +144,18 @@ async fn write(
                 s3::replace_triggers(s3c, bucket, &is_ours, triggers)
             },
         )
-        .await
-        .map_err(ApplyError::aws(step))?;
+        .await;
+        if let Err(e) = &written {
+            let foreign = foreign_refused(e, triggers);
+            if !foreign.is_empty() {
+                dangling(run, &is_ours, &foreign, e, step).await?;
+                // Gone from the document since it was read: another
+                // writer removed it meanwhile. Read again and write again.
+                continue;
+            }
+        }
+        written.map_err(ApplyError::aws(step))?;
+        *landed = true;
         let took = began.elapsed();
         tokio::select! {
             () = tokio::time::sleep(settle(run, attempt, took)) => {}
@@ -145,6 +177,39 @@ async fn write(
     Err(ApplyError::NotificationsContended {
         bucket: bucket.clone(),
         attempts: ATTEMPTS,
+    })
+}
+
+/// S3 refused the document for `refused`, destinations of configurations
+/// that are not this pipeline's. Those still on the bucket are someone
+/// else's configurations left pointing at a function or queue that is gone
+/// (or that does not let S3 send to it): no wait helps, and they are never
+/// this pipeline's to drop, so the error names them. `Ok` when none is
+/// there any more (another writer removed them meanwhile).
+async fn dangling(
+    run: &Run<'_>,
+    is_ours: &impl Fn(&str) -> bool,
+    refused: &[String],
+    e: &AwsError,
+    step: &'static str,
+) -> Result<(), ApplyError> {
+    let bucket = &run.want.bucket_name;
+    let all = s3::notifications(&run.aws.s3, bucket)
+        .await
+        .map_err(ApplyError::aws(step))?
+        .unwrap_or_default();
+    let found: Vec<(String, String)> = all
+        .into_iter()
+        .filter(|n| !is_ours(&n.id) && refused.iter().any(|a| a == arn_of(&n.destination)))
+        .map(|n| (n.id.clone(), arn_of(&n.destination).to_owned()))
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ApplyError::DanglingNotification {
+        bucket: bucket.clone(),
+        configurations: found,
+        reason: e.message(),
     })
 }
 
@@ -174,7 +239,14 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
         // them off again rather than leaving them on someone's bucket,
         // naming a function the undo deletes.
         run.made(Part::Notification);
-        write(run, &triggers, step).await?;
+        let mut landed = false;
+        let written = write(run, &triggers, step, &mut landed).await;
+        if !landed && matches!(written, Err(ApplyError::DanglingNotification { .. })) {
+            // S3 refused every write: nothing of this pipeline's is on the
+            // bucket to take off again.
+            run.update(|r| r.made.remove(Part::Notification));
+        }
+        written?;
     }
     Ok(())
 }
@@ -187,7 +259,7 @@ pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
             "removing the bucket notification",
             "rolling back the bucket notification",
         );
-        match write(run, &[], step).await {
+        match write(run, &[], step, &mut false).await {
             // A bucket someone else deleted has no notifications left.
             Err(ApplyError::Aws { source, .. }) if source.is_not_found() => {}
             other => other?,
@@ -200,6 +272,55 @@ pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(arns: &[&str]) -> AwsError {
+        let detail: Vec<String> = arns
+            .iter()
+            .map(|a| format!("{a} (Not authorized to invoke function [{a}])"))
+            .collect();
+        AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "InvalidArgument".into(),
+            message: format!("{}: {}", s3::UNVALIDATED, detail.join("; ")),
+            status: Some(400),
+        }
+    }
+
+    #[test]
+    fn a_refused_destination_is_ours_to_wait_for_or_someone_else_s_to_report() {
+        let ours = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+        let theirs = "arn:aws:lambda:us-east-1:123456789012:function:gone";
+        let triggers = [s3::Trigger {
+            id: "eventpipe-orders-0".into(),
+            target: s3::Destination::Function(ours.into()),
+            events: vec!["s3:ObjectCreated:*".into()],
+            prefix: None,
+            suffix: None,
+        }];
+        // Ours: a permission S3 cannot see yet; retried.
+        let e = refused(&[ours]);
+        assert!(permission_not_visible(&e));
+        assert!(foreign_refused(&e, &triggers).is_empty());
+        // S3 named none: as before, taken for ours.
+        assert!(foreign_refused(&refused(&[]), &triggers).is_empty());
+        // Someone else's: reported, whatever else S3 named.
+        assert_eq!(foreign_refused(&refused(&[theirs]), &triggers), [theirs]);
+        assert_eq!(
+            foreign_refused(&refused(&[ours, theirs]), &triggers),
+            [theirs]
+        );
+        // A removal writes no trigger of ours: every refused one is foreign.
+        assert_eq!(foreign_refused(&refused(&[theirs]), &[]), [theirs]);
+        // Any other error is neither.
+        let other = AwsError::Service {
+            operation: "s3:PutBucketNotificationConfiguration",
+            code: "SlowDown".into(),
+            message: "Please reduce your request rate.".into(),
+            status: Some(503),
+        };
+        assert!(!permission_not_visible(&other));
+        assert!(foreign_refused(&other, &triggers).is_empty());
+    }
 
     #[test]
     fn the_pause_outlasts_a_write_as_slow_as_this_one() {

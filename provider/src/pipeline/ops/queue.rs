@@ -27,9 +27,15 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
         .map_err(ApplyError::aws(step))?;
     let url = match existing {
         None => {
-            let url = sqs::create_queue(client, &queue, &FAILURE_QUEUE, &desired::part_tags(want))
-                .await
-                .map_err(ApplyError::aws(step))?;
+            let url = sqs::create_queue(
+                client,
+                &queue,
+                &FAILURE_QUEUE,
+                &desired::part_tags(want),
+                run.stop,
+            )
+            .await
+            .map_err(ApplyError::aws(step))?;
             run.made(Part::Queue);
             url
         }

@@ -20,9 +20,25 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     let Some(wanted) = desired::stream(want) else {
         return Ok(());
     };
-    let made = kinesis::create_stream(client, &stream, wanted.shards, &desired::part_tags(want))
+    let tags = desired::part_tags(want);
+    let mut made = kinesis::create_stream(client, &stream, wanted.shards, &tags)
         .await
         .map_err(ApplyError::aws(step))?;
+    // A stream of this name still being deleted (a destroy elsewhere, or
+    // one interrupted) takes the name until it is gone: wait, then make it.
+    if !made
+        && kinesis::stream(client, &stream)
+            .await
+            .map_err(ApplyError::aws(step))?
+            .is_some_and(|s| s.status == "DELETING")
+    {
+        kinesis::wait_deleted(client, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws(step))?;
+        made = kinesis::create_stream(client, &stream, wanted.shards, &tags)
+            .await
+            .map_err(ApplyError::aws(step))?;
+    }
     // Recorded at once: should the wait fail, a roll-back still removes it.
     if made {
         run.made(Part::Stream);
@@ -136,11 +152,15 @@ pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| name(run));
     if !stream.is_empty() {
+        let step = run.step("deleting the stream", "rolling back the stream");
         kinesis::delete_stream(&run.aws.kinesis, &stream)
             .await
-            .map_err(ApplyError::aws(
-                run.step("deleting the stream", "rolling back the stream"),
-            ))?;
+            .map_err(ApplyError::aws(step))?;
+        // A deleted stream stays DELETING for a while; until it is gone a
+        // stream of its name cannot be made (destroy, then apply).
+        kinesis::wait_deleted(&run.aws.kinesis, &stream, run.stop)
+            .await
+            .map_err(ApplyError::aws(step))?;
     }
     run.removed([Part::Stream]);
     Ok(())

@@ -1,0 +1,567 @@
+//! Emulator fidelity beyond creation tags: where moto answers unlike AWS
+//! in a way the provider must cope with, the proxy answers as AWS would.
+//! Each behaviour is off until a test turns it on:
+//! - [`super::FaultProxy::echo_logging_config`]: Lambda's `LoggingConfig`
+//!   (`logging_config`);
+//! - [`super::FaultProxy::linger_deletes`]: streams and event source
+//!   mappings that stay `DELETING` / `Deleting` for a while, and queue
+//!   names refused for a while after their queue is deleted (`lingering`);
+//! - [`super::FaultProxy::validate_destinations`]: S3's check of every
+//!   destination in a notification document (`destinations`).
+//!
+//! The proxy's own calls to the emulator (reading a stream before it goes,
+//! a function's policy, a queue's) are not recorded among the calls and no
+//! rule sees them. What the layer answered in place of the emulator is
+//! recorded as [`Departure`]s, so a test can tell what it met.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use super::answer::{self, Answer};
+use super::destinations::{self, Destination};
+use super::http1::{Request, forwarded_request, header};
+use super::lingering::{self, Linger, Lingering};
+use super::logging_config;
+
+/// Something the fidelity layer answered in place of the emulator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// A read of a stream being deleted, answered `DELETING`.
+    StreamDeleting(String),
+    /// A `CreateStream` refused: a stream of that name is being deleted.
+    StreamNameInUse(String),
+    /// A read of a mapping being deleted, answered `Deleting` (its UUID).
+    MappingDeleting(String),
+    /// A `CreateEventSourceMapping` refused: a mapping of that function
+    /// and source is being deleted (the function, the source).
+    MappingConflict(String, String),
+    /// A `CreateBucket` refused (`OperationAborted`): a bucket of that name
+    /// was deleted a moment ago.
+    BucketNameSettling(String),
+    /// A `CreateQueue` refused: a queue of that name was deleted less than
+    /// a minute ago.
+    QueueDeletedRecently(String),
+    /// A notification document refused (the bucket, the failed ARNs).
+    DestinationsRefused(String, Vec<String>),
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    echo_logging: bool,
+    linger: Option<Linger>,
+    validate: bool,
+    /// `LoggingConfig` by function name.
+    logging: HashMap<String, Value>,
+    lingering: Lingering,
+    departures: Vec<Departure>,
+}
+
+/// The fidelity layer's settings and what it keeps.
+#[derive(Debug, Default)]
+pub(super) struct LikeAws {
+    inner: Mutex<Inner>,
+}
+
+const LOGGING_OPS: [&str; 6] = [
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:ListFunctions",
+    "lambda:DeleteFunction",
+];
+
+impl LikeAws {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn echo_logging_config(&self, on: bool) {
+        self.lock().echo_logging = on;
+    }
+
+    pub(super) fn linger_deletes(&self, linger: Option<Linger>) {
+        self.lock().linger = linger;
+    }
+
+    pub(super) fn validate_destinations(&self, on: bool) {
+        self.lock().validate = on;
+    }
+
+    pub(super) fn departures(&self) -> Vec<Departure> {
+        self.lock().departures.clone()
+    }
+
+    fn depart(&self, d: Departure) {
+        self.lock().departures.push(d);
+    }
+
+    /// Whether a call of `op` (to `target`) is the layer's to answer. A
+    /// `CreateBucket` is only while its name is still settling, so that
+    /// creation tags apply to any other.
+    pub(super) fn handles(&self, op: &str, target: &str) -> bool {
+        let mut st = self.lock();
+        if op == "s3:CreateBucket" {
+            let bucket = destinations::bucket_of(target);
+            return st.linger.is_some() && st.lingering.bucket_deleted_recently(&bucket);
+        }
+        (st.echo_logging && LOGGING_OPS.contains(&op))
+            || (st.linger.is_some()
+                && matches!(
+                    op,
+                    "kinesis:DeleteStream"
+                        | "kinesis:DescribeStreamSummary"
+                        | "kinesis:CreateStream"
+                        | "lambda:DeleteEventSourceMapping"
+                        | "lambda:GetEventSourceMapping"
+                        | "lambda:ListEventSourceMappings"
+                        | "lambda:CreateEventSourceMapping"
+                        | "lambda:UpdateEventSourceMapping"
+                        | "sqs:DeleteQueue"
+                        | "sqs:CreateQueue"
+                        | "s3:DeleteBucket"
+                ))
+            || (st.validate && op == "s3:PutBucketNotificationConfiguration")
+    }
+
+    /// The answer to a call of `op` the layer handles ([`Self::handles`]),
+    /// forwarding it to the emulator at `upstream` when AWS would do the
+    /// work.
+    pub(super) async fn answer(
+        &self,
+        op: &str,
+        req: &Request,
+        upstream: SocketAddr,
+    ) -> Result<Vec<u8>> {
+        let answer = match op {
+            "kinesis:DeleteStream" | "kinesis:DescribeStreamSummary" | "kinesis:CreateStream" => {
+                self.stream(op, req, upstream).await?
+            }
+            "lambda:DeleteEventSourceMapping"
+            | "lambda:GetEventSourceMapping"
+            | "lambda:ListEventSourceMappings"
+            | "lambda:CreateEventSourceMapping"
+            | "lambda:UpdateEventSourceMapping" => self.mapping(op, req, upstream).await?,
+            "sqs:DeleteQueue" | "sqs:CreateQueue" => self.queue(op, req, upstream).await?,
+            "s3:DeleteBucket" | "s3:CreateBucket" => self.bucket(op, req, upstream).await?,
+            "s3:PutBucketNotificationConfiguration" => self.notification(req, upstream).await?,
+            _ => self.logging(op, req, upstream).await?,
+        };
+        Ok(answer.to_bytes())
+    }
+
+    async fn logging(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let path = req
+            .target
+            .split('?')
+            .next()
+            .unwrap_or(&req.target)
+            .to_owned();
+        let sent: Option<Value> = serde_json::from_slice(&req.body).ok();
+        let answer = forward(req, upstream).await?;
+        if !answer.is_success() {
+            return Ok(answer);
+        }
+        let function = match op {
+            "lambda:CreateFunction" => sent
+                .as_ref()
+                .and_then(|b| b["FunctionName"].as_str())
+                .map(logging_config::name_of),
+            _ => logging_config::function_of(&path),
+        };
+        let mut st = self.lock();
+        if op == "lambda:DeleteFunction" {
+            if let Some(f) = function {
+                st.logging.remove(&f);
+            }
+            return Ok(answer);
+        }
+        let Some(mut body) = answer.json() else {
+            return Ok(answer);
+        };
+        if matches!(
+            op,
+            "lambda:CreateFunction" | "lambda:UpdateFunctionConfiguration"
+        ) && let Some(f) = &function
+        {
+            let kept = logging_config::kept(
+                st.logging.get(f),
+                sent.as_ref().and_then(|b| b.get("LoggingConfig")),
+                f,
+            );
+            st.logging.insert(f.clone(), kept);
+        }
+        let report = |st: &Inner, f: &str| {
+            st.logging
+                .get(f)
+                .cloned()
+                .unwrap_or_else(|| logging_config::kept(None, None, f))
+        };
+        match op {
+            "lambda:GetFunction" => {
+                if let Some(f) = &function {
+                    logging_config::echo(&mut body["Configuration"], report(&st, f));
+                }
+            }
+            "lambda:ListFunctions" => {
+                if let Some(Value::Array(fs)) = body.get_mut("Functions") {
+                    for c in fs {
+                        let name = c["FunctionName"].as_str().unwrap_or_default().to_owned();
+                        logging_config::echo(c, report(&st, &name));
+                    }
+                }
+            }
+            _ => {
+                if let Some(f) = &function {
+                    logging_config::echo(&mut body, report(&st, f));
+                }
+            }
+        }
+        Ok(answer.with_json(&body))
+    }
+
+    async fn stream(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let Some(name) = lingering::stream_of(&req.body) else {
+            return forward(req, upstream).await;
+        };
+        let linger = self.lock().linger;
+        match op {
+            "kinesis:DeleteStream" => {
+                // What the stream looked like, reported while it goes.
+                let before = own_kinesis(req, "DescribeStreamSummary", &name, upstream).await?;
+                let answer = forward(req, upstream).await?;
+                if let (true, Some(summary), Some(linger)) =
+                    (answer.is_success(), before.json(), linger)
+                    && before.is_success()
+                {
+                    self.lock().lingering.stream_deleted(&name, summary, linger);
+                }
+                Ok(answer)
+            }
+            "kinesis:DescribeStreamSummary" => {
+                let read = self.lock().lingering.read_stream(&name);
+                match read {
+                    Some(summary) => {
+                        self.depart(Departure::StreamDeleting(name));
+                        Ok(Answer::new(
+                            200,
+                            &[("Content-Type", "application/x-amz-json-1.1")],
+                            summary.to_string(),
+                        ))
+                    }
+                    None => forward(req, upstream).await,
+                }
+            }
+            _ => {
+                if self.lock().lingering.stream_deleting(&name) {
+                    self.depart(Departure::StreamNameInUse(name.clone()));
+                    let body = json!({
+                        "__type": "ResourceInUseException",
+                        "message": format!(
+                            "Stream {name} under account {} is being deleted.",
+                            account_of(req)
+                        ),
+                    });
+                    return Ok(Answer::new(
+                        400,
+                        &[("Content-Type", "application/x-amz-json-1.1")],
+                        body.to_string(),
+                    ));
+                }
+                forward(req, upstream).await
+            }
+        }
+    }
+
+    async fn mapping(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let path = req.target.split('?').next().unwrap_or(&req.target);
+        let uuid = lingering::mapping_of(path);
+        let linger = self.lock().linger;
+        match (op, uuid) {
+            ("lambda:DeleteEventSourceMapping", Some(uuid)) => {
+                let answer = forward(req, upstream).await?;
+                if let (true, Some(body), Some(linger)) =
+                    (answer.is_success(), answer.json(), linger)
+                {
+                    self.lock().lingering.mapping_deleted(&uuid, body, linger);
+                }
+                Ok(answer)
+            }
+            ("lambda:GetEventSourceMapping", Some(uuid)) => {
+                let read = self.lock().lingering.read_mapping(&uuid);
+                match read {
+                    Some(body) => {
+                        self.depart(Departure::MappingDeleting(uuid));
+                        Ok(Answer::new(
+                            200,
+                            &[("Content-Type", "application/json")],
+                            body.to_string(),
+                        ))
+                    }
+                    None => forward(req, upstream).await,
+                }
+            }
+            ("lambda:UpdateEventSourceMapping", Some(uuid)) => {
+                if self.lock().lingering.mapping_deleting(&uuid) {
+                    return Ok(lambda_error(
+                        400,
+                        "ResourceInUseException",
+                        &format!(
+                            "Cannot update the event source mapping {uuid}: it is being deleted."
+                        ),
+                    ));
+                }
+                forward(req, upstream).await
+            }
+            ("lambda:ListEventSourceMappings", _) => {
+                let query = req.target.split_once('?').map_or("", |(_, q)| q);
+                let param = |k: &str| {
+                    query.split('&').find_map(|kv| {
+                        let (key, v) = kv.split_once('=')?;
+                        (key == k).then(|| {
+                            percent_encoding::percent_decode_str(v)
+                                .decode_utf8_lossy()
+                                .into_owned()
+                        })
+                    })
+                };
+                let answer = forward(req, upstream).await?;
+                let Some(function) = param("FunctionName").map(|f| logging_config::name_of(&f))
+                else {
+                    return Ok(answer);
+                };
+                let source = param("EventSourceArn");
+                let deleting = self
+                    .lock()
+                    .lingering
+                    .mappings_of(&function, source.as_deref());
+                match answer.json() {
+                    Some(mut body) if answer.is_success() && !deleting.is_empty() => {
+                        if let Some(Value::Array(list)) = body.get_mut("EventSourceMappings") {
+                            list.extend(deleting);
+                        }
+                        Ok(answer.with_json(&body))
+                    }
+                    _ => Ok(answer),
+                }
+            }
+            ("lambda:CreateEventSourceMapping", _) => {
+                let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+                let function =
+                    logging_config::name_of(sent["FunctionName"].as_str().unwrap_or_default());
+                let source = sent["EventSourceArn"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let deleting = self.lock().lingering.mappings_of(&function, Some(&source));
+                if let Some(m) = deleting.first() {
+                    self.depart(Departure::MappingConflict(function.clone(), source.clone()));
+                    return Ok(lambda_error(
+                        409,
+                        "ResourceConflictException",
+                        &format!(
+                            "The event source arn (\" {source} \") and function (\" {function} \") \
+                             provided mapping already exists. Please update or delete the \
+                             existing mapping with UUID {}",
+                            m["UUID"].as_str().unwrap_or_default()
+                        ),
+                    ));
+                }
+                forward(req, upstream).await
+            }
+            _ => forward(req, upstream).await,
+        }
+    }
+
+    async fn queue(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let (Some(name), Some(linger)) = (lingering::queue_of(&req.body), self.lock().linger)
+        else {
+            return forward(req, upstream).await;
+        };
+        if op == "sqs:DeleteQueue" {
+            let answer = forward(req, upstream).await?;
+            if answer.is_success() {
+                self.lock().lingering.queue_deleted(&name, linger);
+            }
+            return Ok(answer);
+        }
+        if self.lock().lingering.queue_deleted_recently(&name) {
+            self.depart(Departure::QueueDeletedRecently(name));
+            let body = json!({
+                "__type": "com.amazonaws.sqs#QueueDeletedRecently",
+                "message": "You must wait 60 seconds after deleting a queue before you can \
+                            create another queue with the same name.",
+            });
+            return Ok(Answer::new(
+                400,
+                &[
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    (
+                        "x-amzn-query-error",
+                        "AWS.SimpleQueueService.QueueDeletedRecently;Sender",
+                    ),
+                ],
+                body.to_string(),
+            ));
+        }
+        forward(req, upstream).await
+    }
+
+    async fn bucket(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let bucket = destinations::bucket_of(&req.target);
+        let Some(linger) = self.lock().linger else {
+            return forward(req, upstream).await;
+        };
+        if op == "s3:DeleteBucket" {
+            let answer = forward(req, upstream).await?;
+            if answer.is_success() {
+                self.lock().lingering.bucket_deleted(&bucket, linger);
+            }
+            return Ok(answer);
+        }
+        // Handled only while the name is settling (see `handles`).
+        self.depart(Departure::BucketNameSettling(bucket));
+        Ok(Answer::new(
+            409,
+            &[("Content-Type", "application/xml")],
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>OperationAborted</Code>\
+             <Message>A conflicting conditional operation is currently in progress against this \
+             resource. Please try again.</Message><RequestId>fidelity-0000</RequestId></Error>",
+        ))
+    }
+
+    async fn notification(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let bucket = destinations::bucket_of(&req.target);
+        let mut failed = Vec::new();
+        for d in destinations::destinations(&req.body) {
+            if !destination_valid(&d, &bucket, req, upstream).await? {
+                failed.push(d);
+            }
+        }
+        if failed.is_empty() {
+            return forward(req, upstream).await;
+        }
+        self.depart(Departure::DestinationsRefused(
+            bucket,
+            failed.iter().map(|d| d.arn().to_owned()).collect(),
+        ));
+        Ok(Answer::new(
+            400,
+            &[("Content-Type", "application/xml")],
+            destinations::refusal_body(&failed),
+        ))
+    }
+}
+
+/// Forwards the request and reads the whole answer.
+async fn forward(req: &Request, upstream: SocketAddr) -> Result<Answer> {
+    answer::exchange(upstream, &forwarded_request(req)).await
+}
+
+/// The account the caller's key stands for in the emulator.
+fn account_of(_req: &Request) -> &'static str {
+    "123456789012"
+}
+
+fn lambda_error(status: u16, code: &str, message: &str) -> Answer {
+    Answer::new(
+        status,
+        &[
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", code),
+        ],
+        json!({"Type": "User", "Message": message}).to_string(),
+    )
+}
+
+/// A Kinesis call of the proxy's own about stream `name`, with the
+/// caller's host and credentials.
+async fn own_kinesis(
+    req: &Request,
+    action: &str,
+    name: &str,
+    upstream: SocketAddr,
+) -> Result<Answer> {
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    for h in ["host", "authorization", "x-amz-date"] {
+        if let Some(v) = header(&req.headers, h) {
+            headers.push((h, v.to_owned()));
+        }
+    }
+    headers.push(("content-type", "application/x-amz-json-1.1".into()));
+    headers.push(("x-amz-target", format!("Kinesis_20131202.{action}")));
+    let body = json!({"StreamName": name}).to_string();
+    answer::exchange(
+        upstream,
+        &answer::request("POST", "/", &headers, body.as_bytes()),
+    )
+    .await
+}
+
+/// Whether S3 would accept `d` as a destination of `bucket`: the function
+/// exists and lets S3 invoke it for this bucket; the queue exists and lets
+/// S3 send to it.
+async fn destination_valid(
+    d: &Destination,
+    bucket: &str,
+    req: &Request,
+    upstream: SocketAddr,
+) -> Result<bool> {
+    let auth = |service: &str| {
+        answer::scoped_authorization(header(&req.headers, "authorization"), d.region(), service)
+    };
+    let host = header(&req.headers, "host")
+        .unwrap_or("localhost")
+        .to_owned();
+    match d {
+        Destination::Function(_) => {
+            let target = format!("/2015-03-31/functions/{}/policy", d.name());
+            let headers = [("host", host), ("authorization", auth("lambda"))];
+            let a =
+                answer::exchange(upstream, &answer::request("GET", &target, &headers, b"")).await?;
+            let policy = a
+                .json()
+                .and_then(|v| v["Policy"].as_str().map(str::to_owned));
+            Ok(a.is_success() && policy.is_some_and(|p| destinations::allows_s3(&p, bucket)))
+        }
+        Destination::Queue(_) => {
+            let sqs = |action: &str, body: Value| {
+                let headers = [
+                    ("host", host.clone()),
+                    ("authorization", auth("sqs")),
+                    ("content-type", "application/x-amz-json-1.0".to_owned()),
+                    ("x-amz-target", format!("AmazonSQS.{action}")),
+                ];
+                answer::request("POST", "/", &headers, body.to_string().as_bytes())
+            };
+            let url = answer::exchange(
+                upstream,
+                &sqs("GetQueueUrl", json!({"QueueName": d.name()})),
+            )
+            .await?;
+            let Some(url) = url
+                .json()
+                .filter(|_| url.is_success())
+                .and_then(|v| v["QueueUrl"].as_str().map(str::to_owned))
+            else {
+                return Ok(false);
+            };
+            let attrs = answer::exchange(
+                upstream,
+                &sqs(
+                    "GetQueueAttributes",
+                    json!({"QueueUrl": url, "AttributeNames": ["Policy"]}),
+                ),
+            )
+            .await?;
+            let policy = attrs
+                .json()
+                .and_then(|v| v["Attributes"]["Policy"].as_str().map(str::to_owned));
+            Ok(policy.is_some_and(|p| destinations::allows_s3(&p, bucket)))
+        }
+    }
+}
