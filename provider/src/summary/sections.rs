@@ -412,7 +412,7 @@ fn forced_by(c: &ResourceChange) -> Vec<String> {
             && get_str(before, &p) == derived(attribute, old_name)
             && get_str(after, &p) == derived(attribute, new_name)
     };
-    schema::schema()
+    let mut forced: Vec<String> = schema::schema()
         .block
         .attributes
         .iter()
@@ -425,7 +425,13 @@ fn forced_by(c: &ResourceChange) -> Vec<String> {
             changed && !marked(&c.after_unknown, &p) && !follows_name(at.name)
         })
         .map(|at| at.name.to_owned())
-        .collect()
+        .collect();
+    // A new `name` is taken in place unless a part derives its name from
+    // it; a replacement nothing else explains is that case.
+    if forced.is_empty() && renamed {
+        forced.push(attr::NAME.to_owned());
+    }
+    forced
 }
 
 fn iam_of(c: &ResourceChange) -> Iam {
@@ -744,7 +750,17 @@ fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Ve
             out.push(Risk::TlsOff);
         }
         let owns = |v| get_bool(v, &[a(attr::CREATE_BUCKET)]);
-        if owns(after) == Some(false) && (new_identity || owns(before) != Some(false)) {
+        // A trigger added or changed on a bucket the pipeline does not
+        // manage changes someone else's bucket, as a new pipeline on it does.
+        let triggers_change = triggers.iter().any(|t| {
+            matches!(
+                t,
+                TriggerChange::Added { .. } | TriggerChange::Changed { .. }
+            )
+        });
+        if owns(after) == Some(false)
+            && (new_identity || owns(before) != Some(false) || triggers_change)
+        {
             out.push(Risk::BucketNotManaged {
                 bucket: get_str(after, &[a(attr::BUCKET_NAME)])
                     .unwrap_or_else(|| "(known after apply)".into()),
