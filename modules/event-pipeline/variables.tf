@@ -184,7 +184,7 @@ variable "tags" {
 }
 
 variable "failure_queue_enabled" {
-  description = "Keep the events the function fails to process: after Lambda's retries they go to an SQS queue instead of being dropped. On by default; the queue is `<name>-failed` (encrypted, 14 days' retention), or `failure_queue_arn`. Destroy refuses while the pipeline's queue holds events, unless `force_destroy` is true."
+  description = "Keep the events the function fails to process: after Lambda's retries they go to an SQS queue instead of being dropped. On by default; the queue is `<name>-failed` (encrypted, 14 days' retention), or `failure_queue_arn`. Destroy refuses while the pipeline's queue holds events, unless `failure_queue_force_delete` (or `force_destroy`) is true."
   type        = bool
   default     = true
 }
@@ -198,6 +198,12 @@ variable "failure_queue_arn" {
     condition     = var.failure_queue_arn == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+$", var.failure_queue_arn))
     error_message = "The failure_queue_arn must be an SQS queue ARN such as 'arn:aws:sqs:us-east-1:123456789012:failed', or null to let the pipeline make its queue."
   }
+}
+
+variable "failure_queue_force_delete" {
+  description = "Let a destroy, a replacement, or an apply that turns the queue off delete the pipeline's failure queue `<name>-failed` while it holds failed events (the resource's `on_failure.force_delete`). Unlike `force_destroy`, which is about the bucket's objects, it works with `create_bucket = false`. A queue given as `failure_queue_arn` is never deleted."
+  type        = bool
+  default     = false
 }
 
 variable "maximum_retry_attempts" {

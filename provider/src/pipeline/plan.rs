@@ -13,6 +13,7 @@ use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
 use super::defaults::DEFAULT_RETENTION_DAYS;
 use super::package::Build;
+use super::parts::Part;
 use super::state::{self, DELIVERY_QUEUE, Known, Planning, State, attr, path};
 use super::{naming, policy};
 
@@ -48,9 +49,16 @@ pub fn plan(
 
     // Replacement: identity attributes that changed (or may change).
     let mut requires_replace = Vec::new();
+    let mut rename = None;
     if let Some(prior) = prior {
         if name != Field::Known(prior.name.clone()) {
-            requires_replace.push(path::top(attr::NAME));
+            // A new name is taken in place; only the parts named after it
+            // would need new ones, and those replace the pipeline.
+            let r = Rename::of(prior, config);
+            if !r.replaced.is_empty() {
+                requires_replace.push(path::top(attr::NAME));
+            }
+            rename = Some(r);
         }
         // Set names that differ from the recorded ones (unset ones keep
         // or derive theirs).
@@ -299,11 +307,161 @@ pub fn plan(
     if let Some(w) = same_identity.and_then(|p| bucket_switch(p, &s)) {
         diags.push(w);
     }
+    if let (Some(prior), Some(r)) = (prior, &rename) {
+        diags.push(r.warning(prior, &s, !requires_replace.is_empty()));
+    }
 
     PlannedState {
         state: s,
         requires_replace,
         diags,
+    }
+}
+
+/// What a change of `name` does to each part. A part keeps its own name
+/// and is retagged in place, unless its name derives from `name`: the
+/// function and the role when `function_name` / `role_name` are not set,
+/// the failure queue `<name>-failed`, the event queue `<name>-events` and
+/// the stream `<name>` the pipeline makes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rename {
+    /// The parts whose names would change: `(part, old name, new name)`;
+    /// the new name is `None` while `name` is unknown.
+    pub replaced: Vec<(&'static str, String, Option<String>)>,
+}
+
+impl Rename {
+    /// Which parts of `prior` a configuration with another `name` would
+    /// have to make anew. An unknown `name` may change any derived name.
+    pub fn of(prior: &State<Known>, config: &State<Planning>) -> Rename {
+        let new = config.name.as_known();
+        let mut replaced = Vec::new();
+        let mut derived = |part: &'static str, old: &str, of: &dyn Fn(&str) -> String| {
+            let new = new.map(|n| of(n));
+            if new.as_deref() != Some(old) {
+                replaced.push((part, old.to_owned(), new));
+            }
+        };
+        if config.function_name.is_null() {
+            derived("function", &prior.function_name, &naming::function_name);
+        }
+        if config.role_name.is_null() {
+            derived("role", &prior.role_name, &naming::role_name);
+        }
+        let wanted = prior.wanted();
+        let own_failure_queue = match &config.on_failure {
+            Field::Known(f) => f.queue_arn.is_null(),
+            Field::Unknown => true,
+            Field::Null => false,
+        };
+        if own_failure_queue && wanted.contains(Part::Queue) {
+            derived(
+                "failure queue",
+                &naming::failure_queue_name(&prior.name),
+                &naming::failure_queue_name,
+            );
+        }
+        let queued = !matches!(config.delivery.as_known(), Some(d) if d != DELIVERY_QUEUE);
+        if queued && wanted.contains(Part::EventQueue) {
+            derived(
+                "event queue",
+                &naming::event_queue_name(&prior.name),
+                &naming::event_queue_name,
+            );
+        }
+        let own_stream = match &config.stream {
+            Field::Known(st) => st.arn.is_null(),
+            Field::Unknown => true,
+            Field::Null => false,
+        };
+        if own_stream && wanted.contains(Part::Stream) {
+            let old = prior
+                .stream_name
+                .clone()
+                .unwrap_or_else(|| prior.name.clone());
+            derived("Kinesis stream", &old, &|n| n.to_owned());
+        }
+        Rename { replaced }
+    }
+
+    /// The plan's note of what the new name does: which parts are retagged
+    /// in place, or which take their names from `name` and so replace the
+    /// pipeline (and how to keep them).
+    fn warning(
+        &self,
+        prior: &State<Known>,
+        planned: &State<Planning>,
+        replace: bool,
+    ) -> Diagnostic {
+        let at = path::top(attr::NAME);
+        let new = planned
+            .name
+            .as_known()
+            .map_or_else(|| "(known after apply)".to_owned(), |n| format!("{n:?}"));
+        if replace {
+            let parts: Vec<String> = self
+                .replaced
+                .iter()
+                .map(|(part, old, new)| match new {
+                    Some(n) => format!("the {part} {old:?} (would be {n:?})"),
+                    None => format!("the {part} {old:?}"),
+                })
+                .collect();
+            let mut keep = Vec::new();
+            if self.replaced.iter().any(|(p, ..)| *p == "function") {
+                keep.push(format!("function_name = {:?}", prior.function_name));
+            }
+            if self.replaced.iter().any(|(p, ..)| *p == "role") {
+                keep.push(format!("role_name = {:?}", prior.role_name));
+            }
+            let advice = if keep.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " To keep the function and the role, set {} and the name changes in place.",
+                    keep.join(" and ")
+                )
+            };
+            return Diagnostic::warning(
+                "Renaming the pipeline replaces it",
+                format!(
+                    "name changes from {:?} to {new}, and these parts take their names from \
+                     `name`: {}. They cannot be renamed, so the pipeline is replaced: destroyed \
+                     (with the usual refusals: a bucket or failure queue that holds data is not \
+                     deleted without force_destroy or on_failure.force_delete) and made again \
+                     under the new name.{advice}",
+                    prior.name,
+                    parts.join(", ")
+                ),
+            )
+            .at(at);
+        }
+        let mut parts = Vec::new();
+        if prior.create_bucket {
+            parts.push(format!("the bucket {:?}", prior.bucket_name));
+        }
+        parts.push(format!("the role {:?}", prior.role_name));
+        parts.push(format!("the function {:?}", prior.function_name));
+        if !prior.log_group_name.is_empty() {
+            parts.push(format!("the log group {:?}", prior.log_group_name));
+        }
+        let ids = match &planned.notification_ids {
+            Field::Known(ids) => format!("{ids:?}"),
+            _ => "the new name's".to_owned(),
+        };
+        Diagnostic::warning(
+            "Renaming the pipeline in place",
+            format!(
+                "name changes from {:?} to {new}. No part takes its name from `name`, so \
+                 nothing is replaced: the apply retags {} with {} = {new}, and rewrites the \
+                 pipeline's notification configurations {:?} as {ids} in one write.",
+                prior.name,
+                parts.join(", "),
+                super::ownership::OWNER_TAG,
+                prior.notification_ids,
+            ),
+        )
+        .at(at)
     }
 }
 
@@ -628,6 +786,181 @@ mod tests {
         assert_eq!(p.requires_replace, vec![path::top(attr::NAME)]);
         let p = planned(Some(&first), &config("orders", &dir, Some("other-bucket")));
         assert_eq!(p.requires_replace, vec![path::top(attr::BUCKET_NAME)]);
+    }
+
+    /// `config` with its function and role named.
+    fn named(mut cfg: State<Planning>, function: &str, role: &str) -> State<Planning> {
+        cfg.function_name = Field::Known(function.into());
+        cfg.role_name = Field::Known(role.into());
+        cfg
+    }
+
+    fn warnings(p: &PlannedState) -> String {
+        p.diags
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_new_name_is_taken_in_place_when_no_part_takes_its_name_from_it() {
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        // As an adoption records a hand-wired pipeline: named after its
+        // function, with every part named explicitly.
+        let adopted = named(
+            config("legacy-fn", &dir, Some("legacy-data")),
+            "legacy-fn",
+            "legacy-role",
+        );
+        let prior = planned(None, &adopted).state.known().unwrap();
+        let cfg = named(
+            config("orders", &dir, Some("legacy-data")),
+            "legacy-fn",
+            "legacy-role",
+        );
+        let p = planned(Some(&prior), &cfg);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        let s = p.state.known().unwrap();
+        // Every part keeps its name; the notifications take the new one.
+        assert_eq!(s.name, "orders");
+        assert_eq!(s.id, "orders");
+        assert_eq!(
+            (&*s.function_name, &*s.role_name, &*s.bucket_name),
+            ("legacy-fn", "legacy-role", "legacy-data")
+        );
+        assert_eq!(s.role_arn, prior.role_arn);
+        assert_eq!(s.log_group_name, prior.log_group_name);
+        assert_eq!(s.notification_ids, ["eventpipe-orders-0"]);
+        assert_eq!(s.policy_json, prior.policy_json);
+        let w = warnings(&p);
+        assert!(w.contains("Renaming the pipeline in place"), "{w}");
+        for part in [
+            "the role \"legacy-role\"",
+            "the function \"legacy-fn\"",
+            "the bucket \"legacy-data\"",
+            "eventpipe:pipeline = \"orders\"",
+        ] {
+            assert!(w.contains(part), "{part} missing from {w}");
+        }
+        assert_eq!(
+            p.diags.iter().next().unwrap().path,
+            Some(path::top(attr::NAME))
+        );
+        // A derived bucket name stays the bucket's: it is not renamed.
+        let own_bucket = planned(None, &named(config("a", &dir, None), "fn", "role"))
+            .state
+            .known()
+            .unwrap();
+        let p = planned(
+            Some(&own_bucket),
+            &named(config("b", &dir, None), "fn", "role"),
+        );
+        assert!(p.requires_replace.is_empty());
+        assert_eq!(
+            p.state.bucket_name.as_known(),
+            Some(&own_bucket.bucket_name)
+        );
+    }
+
+    #[test]
+    fn a_new_name_replaces_the_pipeline_when_a_part_takes_its_name_from_it() {
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let prior = planned(None, &config("orders", &dir, Some("b")))
+            .state
+            .known()
+            .unwrap();
+        // Function and role named after the pipeline.
+        let p = planned(Some(&prior), &config("sales", &dir, Some("b")));
+        assert_eq!(p.requires_replace, [path::top(attr::NAME)]);
+        let w = warnings(&p);
+        assert!(w.contains("Renaming the pipeline replaces it"), "{w}");
+        assert!(
+            w.contains("the function \"orders\" (would be \"sales\")")
+                && w.contains("the role \"orders-role\" (would be \"sales-role\")")
+                && w.contains("function_name = \"orders\"")
+                && w.contains("role_name = \"orders-role\""),
+            "{w}"
+        );
+        // Named explicitly, they stay: in place.
+        let p = planned(
+            Some(&prior),
+            &named(config("sales", &dir, Some("b")), "orders", "orders-role"),
+        );
+        assert!(p.requires_replace.is_empty(), "{}", warnings(&p));
+    }
+
+    #[test]
+    fn the_queues_and_the_stream_the_pipeline_makes_follow_the_name() {
+        use crate::pipeline::state::{DELIVERY_QUEUE, OnFailure, tests::stream_block};
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let base = planned(None, &named(config("orders", &dir, Some("b")), "f", "r"))
+            .state
+            .known()
+            .unwrap();
+        let renamed = named(config("sales", &dir, Some("b")), "f", "r");
+        let mut failure = base.clone();
+        failure.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(2),
+            maximum_event_age: Some(21_600),
+            queue_arn: None,
+            force_delete: false,
+        });
+        failure.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
+        failure.failure_queue_url = Some("https://sqs/orders-failed".into());
+        let mut events = base.clone();
+        events.delivery = DELIVERY_QUEUE.into();
+        events.event_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-events".into());
+        events.event_queue_url = Some("https://sqs/orders-events".into());
+        let mut stream = base.clone();
+        stream.stream = Some(stream_block());
+        stream.stream_name = Some("orders".into());
+        stream.stream_arn = Some("arn:aws:kinesis:us-east-1:123456789012:stream/orders".into());
+        let mut with_queue = renamed.clone();
+        with_queue.on_failure = Field::Known(OnFailure {
+            maximum_retry_attempts: Field::Known(2),
+            maximum_event_age: Field::Known(21_600),
+            queue_arn: Field::Null,
+            force_delete: Field::Known(false),
+        });
+        let p = planned(Some(&failure), &with_queue);
+        assert_eq!(p.requires_replace, [path::top(attr::NAME)]);
+        assert!(warnings(&p).contains("the failure queue \"orders-failed\""));
+        // Someone else's queue is not the pipeline's to rename.
+        let mut theirs = with_queue.clone();
+        if let Field::Known(f) = &mut theirs.on_failure {
+            f.queue_arn = Field::Known("arn:aws:sqs:us-east-1:123456789012:theirs".into());
+        }
+        let mut prior_theirs = failure.clone();
+        if let Some(f) = &mut prior_theirs.on_failure {
+            f.queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:theirs".into());
+        }
+        assert!(
+            planned(Some(&prior_theirs), &theirs)
+                .requires_replace
+                .is_empty()
+        );
+        let mut queued = renamed.clone();
+        queued.delivery = Field::Known(DELIVERY_QUEUE.into());
+        let p = planned(Some(&events), &queued);
+        assert_eq!(p.requires_replace, [path::top(attr::NAME)]);
+        assert!(warnings(&p).contains("the event queue \"orders-events\""));
+        let r = Rename::of(&stream, &{
+            let mut c = renamed.clone();
+            c.stream = Field::Unknown;
+            c
+        });
+        assert_eq!(
+            r.replaced,
+            [(
+                "Kinesis stream",
+                "orders".to_owned(),
+                Some("sales".to_owned())
+            )]
+        );
     }
 
     #[test]

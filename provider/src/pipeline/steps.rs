@@ -80,8 +80,8 @@ pub enum Op {
     /// objects and `force_destroy` is off.
     CheckDeletable,
     /// Before an update that stops using the failure queue the pipeline
-    /// made: refuse, changing nothing, while it holds failed events and
-    /// `force_destroy` is off.
+    /// made: refuse, changing nothing, while it holds failed events
+    /// (unless `force_destroy` or `on_failure.force_delete` allow it).
     CheckQueueEmpty,
     /// Delete every object and object version in the bucket (taking the
     /// TLS-only policy off first, so it cannot stand in the way).
@@ -214,12 +214,16 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let make = |p: Part| making(p, prior, facts.present);
     let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
     let claim = |p: Part| facts.unclaimed.contains(p).then_some(Op::Adopt(p));
+    // The tags every part carries: the user's, and the pipeline's name.
+    let retag = || changed(&|p| desired::part_tags(p) != desired::part_tags(want));
 
     // A failure queue that goes holds failed events no one has seen yet:
-    // without force_destroy, check it is empty before anything changes.
+    // unless force_destroy or on_failure.force_delete allow deleting them,
+    // check it is empty before anything changes.
     let wants_queue = want.wanted().contains(Part::Queue);
     let drops_queue = !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue));
-    let check = (drops_queue && !want.force_destroy).then(|| s.add(Op::CheckQueueEmpty, []));
+    let check = (drops_queue && !want.may_delete_failed_events(prior))
+        .then(|| s.add(Op::CheckQueueEmpty, []));
 
     // The bucket, when the pipeline manages it.
     let owned_before = prior.is_none_or(|p| p.create_bucket);
@@ -236,7 +240,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         if changed(&|p| p.require_tls != want.require_tls) {
             ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
         }
-        if changed(&|p| p.tags_all != want.tags_all) {
+        if retag() {
             ops.push(Op::Update(Part::Bucket, Change::Tags));
         }
         s.chain(ops, [])
@@ -247,9 +251,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let role = match (role_made, claim(Part::Role)) {
         (Some(op), _) => s.chain([op], []),
         (None, Some(op)) => s.chain([op], []),
-        (None, None) if changed(&|p| p.tags_all != want.tags_all) => {
-            s.chain([Op::Update(Part::Role, Change::Tags)], [])
-        }
+        (None, None) if retag() => s.chain([Op::Update(Part::Role, Change::Tags)], []),
         (None, None) => None,
     };
     let policy_op = match (role_made, make(Part::Policy)) {
@@ -272,7 +274,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             if changed(&|p| p.log_group_retention_in_days != want.log_group_retention_in_days) {
                 ops.push(Op::Update(Part::LogGroup, Change::Retention));
             }
-            if changed(&|p| p.tags_all != want.tags_all) {
+            if retag() {
                 ops.push(Op::Update(Part::LogGroup, Change::Tags));
             }
             s.chain(ops, [])
@@ -283,9 +285,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let queue = if wants_queue {
         match make(Part::Queue) {
             Some(op) => s.chain([op], []),
-            None if changed(&|p| p.tags_all != want.tags_all) => {
-                s.chain([Op::Update(Part::Queue, Change::Tags)], [])
-            }
+            None if retag() => s.chain([Op::Update(Part::Queue, Change::Tags)], []),
             None => None,
         }
     } else {
@@ -409,7 +409,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
                 if changed(&|p| desired::stream(p) != desired::stream(want)) {
                     ops.push(Op::Update(Part::Stream, Change::Settings));
                 }
-                if changed(&|p| p.tags_all != want.tags_all) {
+                if retag() {
                     ops.push(Op::Update(Part::Stream, Change::Tags));
                 }
                 s.chain(ops, [])
@@ -458,7 +458,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
                 if changed(&|p| desired::event_queue(p) != desired::event_queue(want)) {
                     ops.push(Op::Update(Part::EventQueue, Change::Settings));
                 }
-                if changed(&|p| p.tags_all != want.tags_all) {
+                if retag() {
                     ops.push(Op::Update(Part::EventQueue, Change::Tags));
                 }
                 s.chain(ops, [queue])
@@ -807,6 +807,93 @@ mod tests {
     }
 
     #[test]
+    fn a_new_name_retags_every_part_and_rewrites_the_notifications_in_place() {
+        use Part::*;
+        let prior = streaming_with_everything("orders");
+        let mut want = prior.clone();
+        want.name = "sales".into();
+        want.id = "sales".into();
+        want.notification_ids = vec!["eventpipe-sales-0".into()];
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let ops = s.ops();
+        for op in [
+            Op::Update(Bucket, Change::Tags),
+            Op::Update(Role, Change::Tags),
+            Op::Update(LogGroup, Change::Tags),
+            Op::Update(Function, Change::Tags),
+            Op::Update(Queue, Change::Tags),
+            Op::Update(Stream, Change::Tags),
+            Op::Update(Notification, Change::Triggers),
+        ] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        // Nothing is made, deleted or replaced.
+        for op in &ops {
+            assert!(
+                matches!(op, Op::Update(_, Change::Tags | Change::Triggers)),
+                "{op} in {ops:?}"
+            );
+        }
+        // The tags alone (a new default tag) retag the same parts, but the
+        // notifications stay.
+        let mut tagged = prior.clone();
+        tagged.tags_all.insert("cost".into(), "1".into());
+        let ops = converge(&tagged, Some(&prior), Facts::of(&prior)).ops();
+        assert!(!ops.contains(&Op::Update(Notification, Change::Triggers)));
+        assert!(ops.contains(&Op::Update(Queue, Change::Tags)), "{ops:?}");
+    }
+
+    /// A pipeline with a failure queue and a stream of its own.
+    fn streaming_with_everything(name: &str) -> State<Known> {
+        use crate::pipeline::state::OnFailure;
+        let mut s = streaming(name);
+        s.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(2),
+            maximum_event_age: Some(21_600),
+            queue_arn: None,
+            force_delete: false,
+        });
+        s.failure_queue_arn = Some(format!("arn:aws:sqs:us-east-1:123456789012:{name}-failed"));
+        s.failure_queue_url = Some(format!("https://sqs/{name}-failed"));
+        s
+    }
+
+    #[test]
+    fn on_failure_force_delete_lets_the_failure_queue_go_without_the_check() {
+        use Part::*;
+        let mut want = streaming_with_everything("orders");
+        want.create_bucket = false;
+        let prior = want.clone();
+        // Removing the block: the prior block's switch decides.
+        let mut without = prior.clone();
+        without.on_failure = None;
+        without.failure_queue_arn = None;
+        without.failure_queue_url = None;
+        let s = converge(&without, Some(&prior), Facts::of(&prior));
+        assert_eq!(s.ops()[0], Op::CheckQueueEmpty, "{:?}", s.ops());
+        let mut forced = prior.clone();
+        if let Some(f) = &mut forced.on_failure {
+            f.force_delete = true;
+        }
+        let s = converge(&without, Some(&forced), Facts::of(&forced));
+        assert!(s.find(Op::CheckQueueEmpty).is_none(), "{:?}", s.ops());
+        assert!(s.find(Op::Delete(Queue)).is_some());
+        // Pointing the block at a queue of one's own: the block as it is now.
+        let mut theirs = forced.clone();
+        if let Some(f) = &mut theirs.on_failure {
+            f.queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:theirs".into());
+            f.force_delete = false;
+        }
+        let s = converge(&theirs, Some(&forced), Facts::of(&forced));
+        assert_eq!(s.ops()[0], Op::CheckQueueEmpty, "{:?}", s.ops());
+        // A destroy still checks first (the check reads the switch).
+        assert!(destroy(&forced).find(Op::CheckDeletable).is_some());
+        assert!(forced.may_delete_failed_events(None));
+        assert!(!prior.may_delete_failed_events(None));
+    }
+
+    #[test]
     fn a_part_gone_out_of_band_is_made_again_with_what_depends_on_it() {
         let prior = known_state("orders");
         let mut refreshed = prior.clone();
@@ -968,6 +1055,7 @@ mod tests {
             maximum_retry_attempts: Some(1),
             maximum_event_age: Some(3600),
             queue_arn: None,
+            force_delete: false,
         });
         want.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
         want.failure_queue_url = Some("https://sqs.us-east-1.amazonaws.com/1/orders-failed".into());
@@ -1095,6 +1183,7 @@ mod tests {
                 maximum_retry_attempts: Some(2),
                 maximum_event_age: Some(21_600),
                 queue_arn: None,
+                force_delete: false,
             });
             s.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
             s.failure_queue_url = Some("https://sqs/orders-failed".into());
