@@ -327,7 +327,7 @@ pub fn plan(
 pub struct Rename {
     /// The parts whose names would change: `(part, old name, new name)`;
     /// the new name is `None` while `name` is unknown.
-    pub replaced: Vec<(&'static str, String, Option<String>)>,
+    pub replaced: Vec<(Part, String, Option<String>)>,
 }
 
 impl Rename {
@@ -336,17 +336,17 @@ impl Rename {
     pub fn of(prior: &State<Known>, config: &State<Planning>) -> Rename {
         let new = config.name.as_known();
         let mut replaced = Vec::new();
-        let mut derived = |part: &'static str, old: &str, of: &dyn Fn(&str) -> String| {
+        let mut derived = |part: Part, old: &str, of: &dyn Fn(&str) -> String| {
             let new = new.map(|n| of(n));
             if new.as_deref() != Some(old) {
                 replaced.push((part, old.to_owned(), new));
             }
         };
         if config.function_name.is_null() {
-            derived("function", &prior.function_name, &naming::function_name);
+            derived(Part::Function, &prior.function_name, &naming::function_name);
         }
         if config.role_name.is_null() {
-            derived("role", &prior.role_name, &naming::role_name);
+            derived(Part::Role, &prior.role_name, &naming::role_name);
         }
         let wanted = prior.wanted();
         let own_failure_queue = match &config.on_failure {
@@ -356,7 +356,7 @@ impl Rename {
         };
         if own_failure_queue && wanted.contains(Part::Queue) {
             derived(
-                "failure queue",
+                Part::Queue,
                 &naming::failure_queue_name(&prior.name),
                 &naming::failure_queue_name,
             );
@@ -364,7 +364,7 @@ impl Rename {
         let queued = !matches!(config.delivery.as_known(), Some(d) if d != DELIVERY_QUEUE);
         if queued && wanted.contains(Part::EventQueue) {
             derived(
-                "event queue",
+                Part::EventQueue,
                 &naming::event_queue_name(&prior.name),
                 &naming::event_queue_name,
             );
@@ -379,7 +379,7 @@ impl Rename {
                 .stream_name
                 .clone()
                 .unwrap_or_else(|| prior.name.clone());
-            derived("Kinesis stream", &old, &|n| n.to_owned());
+            derived(Part::Stream, &old, &|n| n.to_owned());
         }
         Rename { replaced }
     }
@@ -403,15 +403,15 @@ impl Rename {
                 .replaced
                 .iter()
                 .map(|(part, old, new)| match new {
-                    Some(n) => format!("the {part} {old:?} (would be {n:?})"),
-                    None => format!("the {part} {old:?}"),
+                    Some(n) => format!("{part} {old:?} (would be {n:?})"),
+                    None => format!("{part} {old:?}"),
                 })
                 .collect();
             let mut keep = Vec::new();
-            if self.replaced.iter().any(|(p, ..)| *p == "function") {
+            if self.replaced.iter().any(|(p, ..)| *p == Part::Function) {
                 keep.push(format!("function_name = {:?}", prior.function_name));
             }
-            if self.replaced.iter().any(|(p, ..)| *p == "role") {
+            if self.replaced.iter().any(|(p, ..)| *p == Part::Role) {
                 keep.push(format!("role_name = {:?}", prior.role_name));
             }
             let advice = if keep.is_empty() {
@@ -493,10 +493,12 @@ fn bucket_switch(prior: &State<Known>, planned: &State<Planning>) -> Option<Diag
             .at(at),
         );
     }
+    // The configured name: a new one is taken in place.
+    let owner = planned.name.as_known().unwrap_or(&prior.name);
     let mut tags = vec![format!(
         "{} = {:?}",
         super::ownership::OWNER_TAG,
-        prior.name.as_str()
+        owner.as_str()
     )];
     if let Field::Known(all) = &planned.tags_all {
         tags.extend(all.iter().map(|(k, v)| format!("{k} = {v:?}")));
@@ -956,7 +958,7 @@ mod tests {
         assert_eq!(
             r.replaced,
             [(
-                "Kinesis stream",
+                Part::Stream,
                 "orders".to_owned(),
                 Some("sales".to_owned())
             )]

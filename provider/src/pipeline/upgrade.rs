@@ -215,16 +215,12 @@ mod tests {
 
     #[test]
     fn a_failure_queue_keeps_refusing_to_lose_events_after_the_upgrade() {
-        let v5 = serde_json::json!({
-            "on_failure": {
-                "maximum_retry_attempts": 2,
-                "maximum_event_age": 21600,
-                "queue_arn": null
-            }
-        });
-        let Json::Object(mut fields) = v5 else {
-            unreachable!()
-        };
+        let mut block = Map::new();
+        block.insert(attr::MAXIMUM_RETRY_ATTEMPTS.into(), Json::from(2));
+        block.insert(attr::MAXIMUM_EVENT_AGE.into(), Json::from(21_600));
+        block.insert(attr::QUEUE_ARN.into(), Json::Null);
+        let mut fields = Map::new();
+        fields.insert(attr::ON_FAILURE.into(), Json::Object(block));
         v5_to_v6(&mut fields);
         assert_eq!(fields[attr::ON_FAILURE][attr::FORCE_DELETE], false);
         // Without the block there is nothing to fill in.
