@@ -894,9 +894,10 @@ fn code_changed_between_the_import_and_the_first_apply_is_replaced() {
 }
 
 /// The configuration a team writes for `hw` under a name of its choosing:
-/// `adopted_resource` with `name` set and every part named as it is.
+/// `adopted_resource` at `eventpipe_event_pipeline.orders` with `name` set
+/// and every part named as it is.
 fn renamed_resource(name: &str, hw: &HandWired, create_bucket: bool) -> String {
-    adopted_resource(name, hw, create_bucket).replacen(
+    adopted_resource("orders", hw, create_bucket).replacen(
         &format!("\n  name          = \"{}\"\n", hw.function),
         &format!("\n  name          = \"{name}\"\n"),
         1,
