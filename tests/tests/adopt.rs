@@ -905,6 +905,7 @@ fn renamed_resource(name: &str, hw: &HandWired, create_bucket: bool) -> String {
 }
 
 /// The tags of log group `name`.
+#[allow(deprecated)] // ListTagsLogGroup: not the call the provider makes.
 fn log_group_tags(aws: &Aws, name: &str) -> BTreeMap<String, String> {
     let out = aws
         .block_on(aws.logs().list_tags_log_group().log_group_name(name).send())

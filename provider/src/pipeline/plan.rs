@@ -957,11 +957,7 @@ mod tests {
         });
         assert_eq!(
             r.replaced,
-            [(
-                Part::Stream,
-                "orders".to_owned(),
-                Some("sales".to_owned())
-            )]
+            [(Part::Stream, "orders".to_owned(), Some("sales".to_owned()))]
         );
     }
 
