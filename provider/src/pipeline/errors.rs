@@ -46,8 +46,8 @@ pub enum ApplyError {
     )]
     BucketNotEmpty { bucket: String },
     #[error(
-        "the {} {queue} still holds {messages} {}; process or purge them first, or {} to delete \
-         them with the queue. Nothing was deleted.",
+        "the {} {queue} still holds {messages} {}; process or purge them first{}. Nothing was \
+         deleted.",
         kind.queue(),
         kind.messages(),
         kind.switch(*bucket_owned)
@@ -114,15 +114,22 @@ impl QueueKind {
         }
     }
 
-    /// The switch that lets the queue go with what it holds.
+    /// The switch that lets the queue go with what it holds, as the end of
+    /// the advice; none that the configuration could not take.
     fn switch(self, bucket_owned: bool) -> &'static str {
         match (self, bucket_owned) {
-            (QueueKind::Failure, false) => "set on_failure { force_delete = true }",
-            (QueueKind::Failure, true) => {
-                "set on_failure { force_delete = true } (or force_destroy = true, which also \
-                 deletes the bucket's objects)"
+            (QueueKind::Failure, false) => {
+                ", or set on_failure { force_delete = true } to delete them with the queue"
             }
-            (QueueKind::Events, _) => "set force_destroy = true",
+            (QueueKind::Failure, true) => {
+                ", or set on_failure { force_delete = true } to delete them with the queue (or \
+                 force_destroy = true, which also deletes the bucket's objects)"
+            }
+            (QueueKind::Events, true) => {
+                ", or set force_destroy = true to delete them with the queue"
+            }
+            // force_destroy is refused on a bucket the pipeline does not own.
+            (QueueKind::Events, false) => "",
         }
     }
 }
@@ -236,6 +243,11 @@ impl From<&ApplyError> for Diagnostic {
                 kind: QueueKind::Failure,
                 ..
             } => d.at(path::on_failure(attr::FORCE_DELETE)),
+            // No attribute lets it go: force_destroy needs an owned bucket.
+            ApplyError::QueueNotEmpty {
+                bucket_owned: false,
+                ..
+            } => d,
             ApplyError::BucketNotEmpty { .. } | ApplyError::QueueNotEmpty { .. } => {
                 d.at(path::top(attr::FORCE_DESTROY))
             }
@@ -339,6 +351,47 @@ mod tests {
             message: message.into(),
             status: Some(status),
         }
+    }
+
+    #[test]
+    fn a_queue_refusal_advises_only_switches_the_configuration_accepts() {
+        let refusal = |kind, bucket_owned| {
+            let e = ApplyError::QueueNotEmpty {
+                kind,
+                queue: "arn:aws:sqs:us-east-1:123456789012:q".into(),
+                messages: 2,
+                bucket_owned,
+            };
+            let d = Diagnostic::from(&e);
+            (d.summary, d.detail, d.path)
+        };
+        let (summary, detail, at) = refusal(QueueKind::Failure, false);
+        assert_eq!(summary, "Failure queue is not empty");
+        assert!(
+            detail.contains("still holds 2 failed event(s)")
+                && detail.contains("on_failure { force_delete = true }")
+                && !detail.contains("force_destroy")
+                && detail.ends_with("Nothing was deleted."),
+            "{detail}"
+        );
+        assert_eq!(at, Some(path::on_failure(attr::FORCE_DELETE)));
+        let (_, detail, _) = refusal(QueueKind::Failure, true);
+        assert!(
+            detail.contains("on_failure { force_delete = true }")
+                && detail.contains("force_destroy = true, which also deletes the bucket's objects"),
+            "{detail}"
+        );
+        let (summary, detail, at) = refusal(QueueKind::Events, true);
+        assert_eq!(summary, "Event queue is not empty");
+        assert!(detail.contains("set force_destroy = true"), "{detail}");
+        assert_eq!(at, Some(path::top(attr::FORCE_DESTROY)));
+        let (_, detail, at) = refusal(QueueKind::Events, false);
+        assert_eq!(at, None);
+        assert!(
+            detail.contains("process or purge them first. Nothing was deleted.")
+                && !detail.contains("force_destroy"),
+            "{detail}"
+        );
     }
 
     #[test]
