@@ -370,7 +370,7 @@ mod tests {
         assert!(
             detail.contains("still holds 2 failed event(s)")
                 && detail.contains("on_failure { force_delete = true }")
-                && !detail.contains("force_destroy")
+                && !detail.contains(attr::FORCE_DESTROY)
                 && detail.ends_with("Nothing was deleted."),
             "{detail}"
         );
@@ -389,7 +389,7 @@ mod tests {
         assert_eq!(at, None);
         assert!(
             detail.contains("process or purge them first. Nothing was deleted.")
-                && !detail.contains("force_destroy"),
+                && !detail.contains(attr::FORCE_DESTROY),
             "{detail}"
         );
     }
