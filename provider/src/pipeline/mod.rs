@@ -200,9 +200,16 @@ pub async fn plan(
         return Planned::failed(diags);
     }
     if let (Some(adopted), Some(prior)) = (&private.adopted, &prior) {
-        if let Some(attr) = planned.requires_replace.first() {
+        // A new name for the function or role would delete the adopted one.
+        let renamed = planned
+            .rename
+            .as_ref()
+            .is_some_and(|r| r.replaces(parts::Part::Function) || r.replaces(parts::Part::Role));
+        let name_at = state::path::top(state::attr::NAME);
+        let replaced = planned.requires_replace.first();
+        if let Some(attr) = replaced.or(renamed.then_some(&name_at)) {
             // A replacement would destroy the function and role just adopted.
-            let fix = if *attr == state::path::top(state::attr::NAME) {
+            let fix = if *attr == name_at {
                 "The pipeline may have another name than the adopted one when the parts that \
                  take their names from it are named: set `function_name` and `role_name` to the \
                  adopted values (see the warning about renaming)."

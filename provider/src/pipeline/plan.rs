@@ -30,6 +30,8 @@ pub struct PlannedState {
     pub state: State<Planning>,
     pub requires_replace: Vec<AttrPath>,
     pub diags: Diagnostics,
+    /// What a change of `name` does to each part, when it changes.
+    pub rename: Option<Rename>,
 }
 
 /// Plans a create, update or replace. `config` is the configuration with
@@ -52,13 +54,9 @@ pub fn plan(
     let mut rename = None;
     if let Some(prior) = prior {
         if name != Field::Known(prior.name.clone()) {
-            // A new name is taken in place; only the parts named after it
-            // would need new ones, and those replace the pipeline.
-            let r = Rename::of(prior, config);
-            if !r.replaced.is_empty() {
-                requires_replace.push(path::top(attr::NAME));
-            }
-            rename = Some(r);
+            // A new name is taken in place; the parts named after it are
+            // made anew under it, the old ones deleted after (steps::renamed).
+            rename = Some(Rename::of(prior, config));
         }
         // Set names that differ from the recorded ones (unset ones keep
         // or derive theirs).
@@ -96,14 +94,18 @@ pub fn plan(
         .clone()
         .map(|b| policy::bucket_arn(&loc.partition, &b));
     s.s3_permission_id = Field::Known(naming::PERMISSION_SID.to_owned());
+    // A part named after a changed `name` takes the new one.
+    let renames = |p: Part| rename.as_ref().is_some_and(|r| r.replaces(p));
     s.function_name = match (&config.function_name, same_identity) {
-        (Field::Null, Some(prior)) => Field::Known(prior.function_name.clone()),
-        (Field::Null, None) => name.clone().map(|n| naming::function_name(&n)),
+        (Field::Null, Some(prior)) if !renames(Part::Function) => {
+            Field::Known(prior.function_name.clone())
+        }
+        (Field::Null, _) => name.clone().map(|n| naming::function_name(&n)),
         (given, _) => given.clone(),
     };
     s.role_name = match (&config.role_name, same_identity) {
-        (Field::Null, Some(prior)) => Field::Known(prior.role_name.clone()),
-        (Field::Null, None) => name.clone().map(|n| naming::role_name(&n)),
+        (Field::Null, Some(prior)) if !renames(Part::Role) => Field::Known(prior.role_name.clone()),
+        (Field::Null, _) => name.clone().map(|n| naming::role_name(&n)),
         (given, _) => given.clone(),
     };
     s.function_arn = s
@@ -146,7 +148,7 @@ pub fn plan(
                     .map(|n| policy::queue_arn(loc, &naming::failure_queue_name(&n)));
                 // The URL is the queue's own answer; kept once known.
                 let url = match same_identity.and_then(|p| p.failure_queue_url.clone()) {
-                    Some(u) if !u.is_empty() => Field::Known(u),
+                    Some(u) if !u.is_empty() && !renames(Part::Queue) => Field::Known(u),
                     _ => Field::Unknown,
                 };
                 (arn, url)
@@ -216,7 +218,8 @@ pub fn plan(
             // The mapping is made again for another stream or starting
             // position: its id is then only known after apply.
             let same_mapping = same_identity.is_some_and(|p| {
-                arn.as_known() == p.stream_arn.as_ref()
+                !renames(Part::Function)
+                    && arn.as_known() == p.stream_arn.as_ref()
                     && st.starting_position.as_known()
                         == p.stream.as_ref().map(|b| &b.starting_position)
             });
@@ -235,8 +238,16 @@ pub fn plan(
         Some(true) => (
             name.clone()
                 .map(|n| policy::queue_arn(loc, &naming::event_queue_name(&n))),
-            keep(|p| &p.event_queue_url),
-            keep(|p| &p.queue_mapping_id),
+            if renames(Part::EventQueue) {
+                Field::Unknown
+            } else {
+                keep(|p| &p.event_queue_url)
+            },
+            if renames(Part::EventQueue) || renames(Part::Function) {
+                Field::Unknown
+            } else {
+                keep(|p| &p.queue_mapping_id)
+            },
         ),
     };
     // With queue delivery S3 does not invoke the function: no permission.
@@ -308,13 +319,14 @@ pub fn plan(
         diags.push(w);
     }
     if let (Some(prior), Some(r)) = (prior, &rename) {
-        diags.push(r.warning(prior, &s, !requires_replace.is_empty()));
+        diags.push(r.warning(prior, &s));
     }
 
     PlannedState {
         state: s,
         requires_replace,
         diags,
+        rename,
     }
 }
 
@@ -384,81 +396,111 @@ impl Rename {
         Rename { replaced }
     }
 
-    /// The plan's note of what the new name does: which parts are retagged
-    /// in place, or which take their names from `name` and so replace the
-    /// pipeline (and how to keep them).
-    fn warning(
-        &self,
-        prior: &State<Known>,
-        planned: &State<Planning>,
-        replace: bool,
-    ) -> Diagnostic {
+    /// Whether `part` gets a new name.
+    pub fn replaces(&self, part: Part) -> bool {
+        self.replaced.iter().any(|(p, ..)| *p == part)
+    }
+
+    /// The plan's note of what the new name does: which parts take their
+    /// names from `name` and are made anew under it (and how to keep the
+    /// function and the role), and which are retagged in place.
+    fn warning(&self, prior: &State<Known>, planned: &State<Planning>) -> Diagnostic {
         let at = path::top(attr::NAME);
         let new = planned
             .name
             .as_known()
             .map_or_else(|| "(known after apply)".to_owned(), |n| format!("{n:?}"));
-        if replace {
-            let parts: Vec<String> = self
-                .replaced
-                .iter()
-                .map(|(part, old, new)| match new {
-                    Some(n) => format!("{part} {old:?} (would be {n:?})"),
-                    None => format!("{part} {old:?}"),
-                })
-                .collect();
-            let mut keep = Vec::new();
-            if self.replaced.iter().any(|(p, ..)| *p == Part::Function) {
-                keep.push(format!("function_name = {:?}", prior.function_name));
-            }
-            if self.replaced.iter().any(|(p, ..)| *p == Part::Role) {
-                keep.push(format!("role_name = {:?}", prior.role_name));
-            }
-            let advice = if keep.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " To keep the function and the role, set {} and the name changes in place.",
-                    keep.join(" and ")
-                )
-            };
-            return Diagnostic::warning(
-                "Renaming the pipeline replaces it",
-                format!(
-                    "name changes from {:?} to {new}, and these parts take their names from \
-                     `name`: {}. They cannot be renamed, so the pipeline is replaced: destroyed \
-                     (with the usual refusals: a bucket or failure queue that holds data is not \
-                     deleted without force_destroy or on_failure.force_delete) and made again \
-                     under the new name.{advice}",
-                    prior.name,
-                    parts.join(", ")
-                ),
-            )
-            .at(at);
-        }
-        let mut parts = Vec::new();
+        let mut retagged = Vec::new();
         if prior.create_bucket {
-            parts.push(format!("the bucket {:?}", prior.bucket_name));
+            retagged.push(format!("the bucket {:?}", prior.bucket_name));
         }
-        parts.push(format!("the role {:?}", prior.role_name));
-        parts.push(format!("the function {:?}", prior.function_name));
-        if !prior.log_group_name.is_empty() {
-            parts.push(format!("the log group {:?}", prior.log_group_name));
+        if !self.replaces(Part::Role) {
+            retagged.push(format!("the role {:?}", prior.role_name));
+        }
+        if !self.replaces(Part::Function) {
+            retagged.push(format!("the function {:?}", prior.function_name));
+            if !prior.log_group_name.is_empty() {
+                retagged.push(format!("the log group {:?}", prior.log_group_name));
+            }
+        }
+        let wanted = prior.wanted();
+        for (part, old) in [
+            (Part::Queue, naming::failure_queue_name(&prior.name)),
+            (Part::EventQueue, naming::event_queue_name(&prior.name)),
+            (Part::Stream, prior.stream_name.clone().unwrap_or_default()),
+        ] {
+            if wanted.contains(part) && !self.replaces(part) {
+                retagged.push(format!("{part} {old:?}"));
+            }
         }
         let ids = match &planned.notification_ids {
             Field::Known(ids) => format!("{ids:?}"),
             _ => "the new name's".to_owned(),
         };
-        Diagnostic::warning(
-            "Renaming the pipeline in place",
+        let retag = format!(
+            "the apply retags {} with {} = {new}, and rewrites the pipeline's notification \
+             configurations {:?} as {ids} in one write.",
+            retagged.join(", "),
+            super::ownership::OWNER_TAG,
+            prior.notification_ids,
+        );
+        if self.replaced.is_empty() {
+            return Diagnostic::warning(
+                "Renaming the pipeline in place",
+                format!(
+                    "name changes from {:?} to {new}. No part takes its name from `name`, so \
+                     nothing is replaced: {retag}",
+                    prior.name
+                ),
+            )
+            .at(at);
+        }
+        let mut parts: Vec<String> = self
+            .replaced
+            .iter()
+            .map(|(part, old, new)| match new {
+                Some(n) => format!("{part} {old:?} (new: {n:?})"),
+                None => format!("{part} {old:?}"),
+            })
+            .collect();
+        if self.replaces(Part::Function) && !prior.log_group_name.is_empty() {
+            let new_group = planned.log_group_name.as_known();
+            parts.push(match new_group {
+                Some(g) => format!("the log group {:?} (new: {g:?})", prior.log_group_name),
+                None => format!("the log group {:?}", prior.log_group_name),
+            });
+        }
+        let mut keep = Vec::new();
+        if self.replaces(Part::Function) {
+            keep.push(format!("function_name = {:?}", prior.function_name));
+        }
+        if self.replaces(Part::Role) {
+            keep.push(format!("role_name = {:?}", prior.role_name));
+        }
+        let advice = if keep.is_empty() {
+            String::new()
+        } else {
             format!(
-                "name changes from {:?} to {new}. No part takes its name from `name`, so \
-                 nothing is replaced: the apply retags {} with {} = {new}, and rewrites the \
-                 pipeline's notification configurations {:?} as {ids} in one write.",
+                " To keep the function and the role under their names, set {}.",
+                keep.join(" and ")
+            )
+        };
+        let queue = if self.replaces(Part::Queue) {
+            " The old failure queue is deleted only while it is empty, unless \
+             on_failure.force_delete (or force_destroy) is set: otherwise the apply refuses \
+             before it changes anything."
+        } else {
+            ""
+        };
+        Diagnostic::warning(
+            "Renaming the pipeline replaces the parts named after it",
+            format!(
+                "name changes from {:?} to {new}. These parts take their names from `name` and \
+                 are replaced: each is made under the new name, what uses it is pointed at the \
+                 new one, and only then is the old one deleted: {}.{queue} Nothing else is \
+                 replaced: {retag}{advice}",
                 prior.name,
-                parts.join(", "),
-                super::ownership::OWNER_TAG,
-                prior.notification_ids,
+                parts.join(", ")
             ),
         )
         .at(at)
@@ -784,8 +826,9 @@ mod tests {
             .state
             .known()
             .unwrap();
+        // A new name replaces no pipeline: only the parts named after it.
         let p = planned(Some(&first), &config("orders2", &dir, Some("my-bucket")));
-        assert_eq!(p.requires_replace, vec![path::top(attr::NAME)]);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
         let p = planned(Some(&first), &config("orders", &dir, Some("other-bucket")));
         assert_eq!(p.requires_replace, vec![path::top(attr::BUCKET_NAME)]);
     }
@@ -867,31 +910,58 @@ mod tests {
     }
 
     #[test]
-    fn a_new_name_replaces_the_pipeline_when_a_part_takes_its_name_from_it() {
+    fn a_new_name_replaces_only_the_parts_that_take_their_name_from_it() {
         let src = source();
         let dir = src.path().to_str().unwrap().to_owned();
         let prior = planned(None, &config("orders", &dir, Some("b")))
             .state
             .known()
             .unwrap();
-        // Function and role named after the pipeline.
+        // Function and role named after the pipeline: new ones under the
+        // new name, the pipeline itself updated in place.
         let p = planned(Some(&prior), &config("sales", &dir, Some("b")));
-        assert_eq!(p.requires_replace, [path::top(attr::NAME)]);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
         let w = warnings(&p);
-        assert!(w.contains("Renaming the pipeline replaces it"), "{w}");
         assert!(
-            w.contains("the function \"orders\" (would be \"sales\")")
-                && w.contains("the role \"orders-role\" (would be \"sales-role\")")
+            w.contains("Renaming the pipeline replaces the parts named after it"),
+            "{w}"
+        );
+        assert!(
+            w.contains("the function \"orders\" (new: \"sales\")")
+                && w.contains("the role \"orders-role\" (new: \"sales-role\")")
+                && w.contains("the log group \"/aws/lambda/orders\" (new: \"/aws/lambda/sales\")")
+                && w.contains("retags the bucket \"b\"")
                 && w.contains("function_name = \"orders\"")
                 && w.contains("role_name = \"orders-role\""),
             "{w}"
         );
+        // The planned state names the new parts; what AWS gives them
+        // (a role's path, a queue's URL, a mapping's id) is not kept.
+        let s = &p.state;
+        assert_eq!(s.function_name, Field::Known("sales".into()));
+        assert_eq!(s.role_name, Field::Known("sales-role".into()));
+        assert_eq!(s.log_group_name, Field::Known("/aws/lambda/sales".into()));
+        assert_eq!(
+            s.role_arn,
+            Field::Known("arn:aws:iam::123456789012:role/sales-role".into())
+        );
+        assert!(
+            s.function_arn
+                .as_known()
+                .unwrap()
+                .ends_with(":function:sales")
+        );
+        assert_eq!(s.bucket_name, Field::Known("b".into()));
+        let policy = s.policy_json.as_known().unwrap();
+        assert!(policy.contains("/aws/lambda/sales") && !policy.contains("/aws/lambda/orders"));
         // Named explicitly, they stay: in place.
         let p = planned(
             Some(&prior),
             &named(config("sales", &dir, Some("b")), "orders", "orders-role"),
         );
         assert!(p.requires_replace.is_empty(), "{}", warnings(&p));
+        assert!(warnings(&p).contains("Renaming the pipeline in place"));
+        assert_eq!(p.state.function_name, Field::Known("orders".into()));
     }
 
     #[test]
@@ -929,8 +999,19 @@ mod tests {
             force_delete: Field::Known(false),
         });
         let p = planned(Some(&failure), &with_queue);
-        assert_eq!(p.requires_replace, [path::top(attr::NAME)]);
-        assert!(warnings(&p).contains("the failure queue \"orders-failed\""));
+        assert!(p.requires_replace.is_empty());
+        let w = warnings(&p);
+        assert!(
+            w.contains("the failure queue \"orders-failed\" (new: \"sales-failed\")")
+                && w.contains("on_failure.force_delete"),
+            "{w}"
+        );
+        // The new queue's URL is SQS's answer: known after apply.
+        assert_eq!(p.state.failure_queue_url, Field::Unknown);
+        assert_eq!(
+            p.state.failure_queue_arn,
+            Field::Known("arn:aws:sqs:us-east-1:123456789012:sales-failed".into())
+        );
         // Someone else's queue is not the pipeline's to rename.
         let mut theirs = with_queue.clone();
         if let Field::Known(f) = &mut theirs.on_failure {
@@ -940,16 +1021,15 @@ mod tests {
         if let Some(f) = &mut prior_theirs.on_failure {
             f.queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:theirs".into());
         }
-        assert!(
-            planned(Some(&prior_theirs), &theirs)
-                .requires_replace
-                .is_empty()
-        );
+        let p = planned(Some(&prior_theirs), &theirs);
+        assert!(!p.rename.unwrap().replaces(Part::Queue));
         let mut queued = renamed.clone();
         queued.delivery = Field::Known(DELIVERY_QUEUE.into());
         let p = planned(Some(&events), &queued);
-        assert_eq!(p.requires_replace, [path::top(attr::NAME)]);
-        assert!(warnings(&p).contains("the event queue \"orders-events\""));
+        assert!(p.requires_replace.is_empty());
+        assert!(warnings(&p).contains("the event queue \"orders-events\" (new: \"sales-events\")"));
+        assert_eq!(p.state.event_queue_url, Field::Unknown);
+        assert_eq!(p.state.queue_mapping_id, Field::Unknown);
         let r = Rename::of(&stream, &{
             let mut c = renamed.clone();
             c.stream = Field::Unknown;

@@ -64,6 +64,11 @@ pub enum Op {
     /// removes its policy, the function its permission, the bucket the
     /// notifications on it.
     Delete(Part),
+    /// Remove the part under the name the prior state records, once a
+    /// part made under the pipeline's new name has taken its place (a
+    /// change of `name` for a part that takes its name from it). As
+    /// [`Op::Delete`]: a part already gone is fine.
+    DeleteOld(Part),
     /// Zip the function's source (checking it is what was planned).
     BuildPackage,
     /// Put the package in S3 when it is over the direct-upload limit
@@ -101,6 +106,7 @@ impl fmt::Display for Op {
             Op::Retire(p) => write!(f, "retire the adopted {p}"),
             Op::Update(p, c) => write!(f, "update {p} ({c:?})"),
             Op::Delete(p) => write!(f, "delete {p}"),
+            Op::DeleteOld(p) => write!(f, "delete {p} under its old name"),
             Op::BuildPackage => f.write_str("build the package"),
             Op::StagePackage => f.write_str("stage the package in S3 if it is large"),
             Op::PruneStaged => f.write_str("delete older staged packages"),
@@ -207,11 +213,62 @@ fn making(part: Part, prior: Option<&State<Known>>, present: PartSet) -> Option<
     }
 }
 
+/// The parts a change of `name` makes anew, under their new names: those
+/// that take their names from `name` (the function, its log group, the
+/// role, the failure and event queues and the stream the pipeline makes)
+/// and what cannot move from an old part to a new one (the role's policy,
+/// the function's permission and invoke configuration, a mapping whose
+/// function or source is new). The old ones go once the new ones are in
+/// use ([`Op::DeleteOld`]).
+pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
+    let mut parts = PartSet::empty();
+    let Some(prior) = prior else {
+        return parts;
+    };
+    let both = want.wanted();
+    let had = prior.wanted();
+    let mut differs = |p: Part, old: &dyn Fn(&State<Known>) -> String| {
+        if both.contains(p) && had.contains(p) && old(prior) != old(want) {
+            parts.insert(p);
+        }
+    };
+    differs(Part::Function, &|s| s.function_name.clone());
+    differs(Part::Role, &|s| s.role_name.clone());
+    differs(Part::LogGroup, &|s| s.log_group_name.clone());
+    differs(Part::Queue, &|s| {
+        s.failure_queue_arn.clone().unwrap_or_default()
+    });
+    differs(Part::EventQueue, &|s| {
+        s.event_queue_arn.clone().unwrap_or_default()
+    });
+    differs(Part::Stream, &|s| s.stream_name.clone().unwrap_or_default());
+    let follows = |p: Part, of: &[Part]| {
+        (both.contains(p) && had.contains(p) && of.iter().any(|o| parts.contains(*o))).then_some(p)
+    };
+    let dependants: Vec<Part> = [
+        follows(Part::Policy, &[Part::Role]),
+        follows(Part::Permission, &[Part::Function]),
+        follows(Part::InvokeConfig, &[Part::Function]),
+        follows(Part::StreamMapping, &[Part::Function, Part::Stream]),
+        follows(Part::QueueMapping, &[Part::Function, Part::EventQueue]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for p in dependants {
+        parts.insert(p);
+    }
+    parts
+}
+
 /// The steps that bring AWS from what exists to `want`. `prior` is the
 /// state Terraform recorded (none for a create).
 pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts) -> Steps {
     let mut s = Steps::default();
-    let make = |p: Part| making(p, prior, facts.present);
+    // Parts named after a changed `name` are made anew, as if gone.
+    let renamed = renamed(want, prior);
+    let present = facts.present.minus(renamed);
+    let make = |p: Part| making(p, prior, present);
     let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
     let claim = |p: Part| facts.unclaimed.contains(p).then_some(Op::Adopt(p));
     // The tags every part carries: the user's, and the pipeline's name.
@@ -222,7 +279,8 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     // check it is empty before anything changes.
     let wants_queue = want.wanted().contains(Part::Queue);
     let drops_queue = !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue));
-    let check = (drops_queue && !want.may_delete_failed_events(prior))
+    let replaces_queue = renamed.contains(Part::Queue);
+    let check = ((drops_queue || replaces_queue) && !want.may_delete_failed_events(prior))
         .then(|| s.add(Op::CheckQueueEmpty, []));
 
     // The bucket, when the pipeline manages it.
@@ -428,6 +486,9 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     if had(Part::Stream) && !wanted.contains(Part::Stream) {
         s.add(Op::Delete(Part::Stream), [old_stream_mapping]);
     }
+    if renamed.contains(Part::Stream) {
+        s.add(Op::DeleteOld(Part::Stream), [old_stream_mapping]);
+    }
     let stream_mapping = if wanted.contains(Part::StreamMapping) {
         let op = match make(Part::StreamMapping) {
             _ if old_stream_mapping.is_some() || !had(Part::StreamMapping) => {
@@ -444,6 +505,13 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         op.map(|op| s.add(op, [function, stream, policy, old_stream_mapping, queue]))
     } else {
         None
+    };
+    // A mapping on the old function goes once the new function reads.
+    let old_stream_mapping = match old_stream_mapping {
+        None if renamed.contains(Part::StreamMapping) => {
+            Some(s.add(Op::Delete(Part::StreamMapping), [stream_mapping]))
+        }
+        kept => kept,
     };
 
     // The event queue S3 notifies with queue delivery, and its mapping.
@@ -523,6 +591,58 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             [bucket, function, permission, event_queue, queue_mapping],
         )
     });
+
+    // A rename: the old parts go once the new ones are in use, each after
+    // what refers to it (no notification, mapping or invoke configuration
+    // names an old function or queue when it goes).
+    let old_queue_mapping = renamed.contains(Part::QueueMapping).then(|| {
+        s.add(
+            Op::Delete(Part::QueueMapping),
+            [queue_mapping, notification],
+        )
+    });
+    if renamed.contains(Part::EventQueue) {
+        s.add(
+            Op::DeleteOld(Part::EventQueue),
+            [event_queue, notification, old_queue_mapping],
+        );
+    }
+    let old_function = renamed.contains(Part::Function).then(|| {
+        s.add(
+            Op::DeleteOld(Part::Function),
+            [
+                function,
+                notification,
+                invoke,
+                permission,
+                old_stream_mapping,
+                old_queue_mapping,
+            ],
+        )
+    });
+    if renamed.contains(Part::Role) {
+        s.add(Op::DeleteOld(Part::Role), [function, old_function, policy]);
+    }
+    let keep_logs = prior
+        .and_then(|p| p.logs.as_ref())
+        .is_some_and(|l| l.keep_on_destroy);
+    if renamed.contains(Part::LogGroup) && !keep_logs {
+        s.add(Op::DeleteOld(Part::LogGroup), [old_function]);
+    }
+    if renamed.contains(Part::Queue) {
+        s.add(
+            Op::DeleteOld(Part::Queue),
+            [
+                invoke,
+                stream_mapping,
+                event_queue,
+                old_function,
+                old_stream_mapping,
+                old_queue_mapping,
+                check,
+            ],
+        );
+    }
 
     // An adopted permission statement goes once the new one is in use.
     if matches!(permission_op, Some(Op::Update(_, Change::Statement))) {
@@ -842,6 +962,206 @@ mod tests {
         let ops = converge(&tagged, Some(&prior), Facts::of(&prior)).ops();
         assert!(!ops.contains(&Op::Update(Notification, Change::Triggers)));
         assert!(ops.contains(&Op::Update(Queue, Change::Tags)), "{ops:?}");
+    }
+
+    /// `prior` under the name `name`, with every part that takes its name
+    /// from it renamed (as the plan gives it) and what AWS names unknown.
+    fn under_new_name(prior: &State<Known>, name: &str) -> State<Known> {
+        let mut s = known_state(name);
+        for (from, to) in [
+            (&prior.bucket_name, &mut s.bucket_name),
+            (&prior.bucket_arn, &mut s.bucket_arn),
+        ] {
+            to.clone_from(from);
+        }
+        s.stream = prior.stream.clone();
+        s.on_failure = prior.on_failure.clone();
+        s.delivery = prior.delivery.clone();
+        s.s3_permission_id = prior.s3_permission_id.clone();
+        let arn = |kind: &str, of: &str| format!("arn:aws:{kind}:us-east-1:123456789012:{of}");
+        if prior.stream_name.is_some() {
+            s.stream_name = Some(name.into());
+            s.stream_arn = Some(arn("kinesis", &format!("stream/{name}")));
+        }
+        if prior.failure_queue_arn.is_some() {
+            s.failure_queue_arn = Some(arn("sqs", &format!("{name}-failed")));
+        }
+        if prior.event_queue_arn.is_some() {
+            s.event_queue_arn = Some(arn("sqs", &format!("{name}-events")));
+        }
+        s
+    }
+
+    #[test]
+    fn a_new_name_makes_the_parts_named_after_it_before_the_old_ones_go() {
+        use Part::*;
+        let prior = streaming_with_everything("orders");
+        let want = under_new_name(&prior, "sales");
+        assert_eq!(
+            renamed(&want, Some(&prior)),
+            PartSet::from([
+                Role,
+                Policy,
+                Function,
+                Permission,
+                LogGroup,
+                Queue,
+                InvokeConfig,
+                Stream,
+                StreamMapping
+            ])
+        );
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let ops = s.ops();
+        // A queue that holds failed events is never replaced silently:
+        // the check runs first, and everything waits for it.
+        assert_eq!(ops[0], Op::CheckQueueEmpty, "{ops:?}");
+        for op in ops.iter().skip(1) {
+            assert!(waits_for(&s, *op, Op::CheckQueueEmpty), "{op}");
+        }
+        // New parts under the new name, with what depends on them.
+        for op in [
+            Op::Recreate(Role),
+            Op::Recreate(Policy),
+            Op::Recreate(LogGroup),
+            Op::Recreate(Function),
+            Op::Recreate(Permission),
+            Op::Create(InvokeConfig),
+            Op::Recreate(Queue),
+            Op::Recreate(Stream),
+            Op::Create(StreamMapping),
+            Op::Update(Notification, Change::Triggers),
+            Op::Update(Bucket, Change::Tags),
+            // The old parts, by their old names.
+            Op::DeleteOld(Function),
+            Op::DeleteOld(Role),
+            Op::DeleteOld(LogGroup),
+            Op::DeleteOld(Queue),
+            Op::DeleteOld(Stream),
+            Op::Delete(StreamMapping),
+        ] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        // Nothing of the pipeline is deleted by its new name, and the
+        // bucket stays.
+        for op in &ops {
+            assert!(!matches!(op, Op::Delete(p) if *p != StreamMapping), "{op}");
+        }
+        assert!(!ops.contains(&Op::DeleteOld(Bucket)));
+        // The old function goes once nothing names it: the notifications
+        // are rewritten (and read back) to the new one, its mapping is
+        // gone, and the new function with its permission is there.
+        let old_function = Op::DeleteOld(Function);
+        for before in [
+            Op::Update(Notification, Change::Triggers),
+            Op::Delete(StreamMapping),
+            Op::Recreate(Function),
+            Op::Recreate(Permission),
+            Op::Create(InvokeConfig),
+        ] {
+            assert!(waits_for(&s, old_function, before), "{before}");
+        }
+        // The notifications name the new function once it may be invoked.
+        let notification = Op::Update(Notification, Change::Triggers);
+        assert!(waits_for(&s, notification, Op::Recreate(Permission)));
+        // The old role goes after the function that used it.
+        assert!(waits_for(&s, Op::DeleteOld(Role), old_function));
+        assert!(waits_for(&s, Op::DeleteOld(Role), Op::Recreate(Function)));
+        // The old log group once the old function writes no more.
+        assert!(waits_for(&s, Op::DeleteOld(LogGroup), old_function));
+        // The old failure queue once nothing sends to it.
+        for before in [
+            Op::Create(InvokeConfig),
+            Op::Create(StreamMapping),
+            old_function,
+        ] {
+            assert!(waits_for(&s, Op::DeleteOld(Queue), before), "{before}");
+        }
+        // The old stream once its mapping is gone.
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Stream),
+            Op::Delete(StreamMapping)
+        ));
+        // With on_failure.force_delete, no check.
+        let mut forced = prior.clone();
+        if let Some(f) = &mut forced.on_failure {
+            f.force_delete = true;
+        }
+        let mut want_forced = want.clone();
+        want_forced.on_failure.clone_from(&forced.on_failure);
+        let s = converge(&want_forced, Some(&forced), Facts::of(&forced));
+        assert!(s.find(Op::CheckQueueEmpty).is_none());
+        assert!(s.find(Op::DeleteOld(Queue)).is_some());
+        // Named explicitly, the function and role stay: only the queue and
+        // the stream are new.
+        let mut named = want.clone();
+        named.function_name.clone_from(&prior.function_name);
+        named.function_arn.clone_from(&prior.function_arn);
+        named.log_group_name.clone_from(&prior.log_group_name);
+        named.role_name.clone_from(&prior.role_name);
+        named.role_arn.clone_from(&prior.role_arn);
+        assert_eq!(
+            renamed(&named, Some(&prior)),
+            PartSet::from([Queue, Stream, StreamMapping])
+        );
+        let s = converge(&named, Some(&named_prior(&prior)), Facts::of(&prior));
+        let ops = s.ops();
+        assert!(
+            !ops.iter()
+                .any(|o| matches!(o, Op::DeleteOld(Function | Role | LogGroup)))
+        );
+        assert!(
+            ops.contains(&Op::Update(InvokeConfig, Change::Settings)),
+            "{ops:?}"
+        );
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Queue),
+            Op::Update(InvokeConfig, Change::Settings)
+        ));
+    }
+
+    /// `prior` as it is: a helper that reads as what the test means.
+    fn named_prior(prior: &State<Known>) -> State<Known> {
+        prior.clone()
+    }
+
+    #[test]
+    fn a_new_name_makes_a_new_event_queue_before_the_old_one_and_its_mapping_go() {
+        use Part::*;
+        let prior = queued("orders");
+        let want = under_new_name(&prior, "sales");
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let ops = s.ops();
+        for op in [
+            Op::Recreate(EventQueue),
+            Op::Recreate(QueueMapping),
+            Op::Update(Notification, Change::Triggers),
+            Op::Delete(QueueMapping),
+            Op::DeleteOld(EventQueue),
+            Op::DeleteOld(Function),
+        ] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        // S3 notifies the new queue before the old one's mapping goes.
+        let notification = Op::Update(Notification, Change::Triggers);
+        assert!(waits_for(&s, Op::Delete(QueueMapping), notification));
+        assert!(waits_for(&s, notification, Op::Recreate(QueueMapping)));
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(EventQueue),
+            Op::Delete(QueueMapping)
+        ));
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Function),
+            Op::Delete(QueueMapping)
+        ));
+        // No permission for S3 with queue delivery, old or new.
+        assert!(!ops.iter().any(|o| matches!(o, Op::Recreate(Permission))));
     }
 
     /// A pipeline with a failure queue and a stream of its own.
