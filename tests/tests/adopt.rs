@@ -1045,8 +1045,9 @@ fn a_hand_wired_pipeline_is_adopted_under_the_name_the_team_wants() {
         assert_owned_by(&rig.aws, &hw, "sales", true);
         assert_eq!(rig.aws.object_keys(&hw.bucket).expect("objects"), objects);
 
-        // A name the function or role would take replaces the pipeline:
-        // the plan says so and how to keep them.
+        // A name the function and role would take makes new ones under it
+        // (the pipeline is updated in place): the plan says so and how to
+        // keep them.
         let unnamed = renamed_resource("sales2", &hw, true)
             .replace(&format!("  function_name = \"{}\"\n", hw.function), "")
             .replace(&format!("  role_name     = \"{}\"\n", hw.role), "");
@@ -1054,10 +1055,15 @@ fn a_hand_wired_pipeline_is_adopted_under_the_name_the_team_wants() {
         let out = rig.ws.plan(&[]).expect("plan");
         let text = flat(&out);
         assert!(
-            text.contains("Renaming the pipeline replaces it")
+            text.contains("Renaming the pipeline replaces the parts named after it")
+                && text.contains(&format!(
+                    "the function \"{}\" (new: \"sales2\")",
+                    hw.function
+                ))
                 && text.contains(&format!("function_name = \"{}\"", hw.function))
                 && text.contains(&format!("role_name = \"{}\"", hw.role))
-                && text.contains("must be replaced"),
+                && text.contains("will be updated in-place")
+                && !text.contains("must be replaced"),
             "{out}"
         );
         eprintln!(
