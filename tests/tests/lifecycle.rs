@@ -676,9 +676,14 @@ fn owner(tags: &std::collections::HashMap<String, String>) -> Option<&str> {
 
 #[test]
 fn a_new_name_replaces_only_the_parts_named_after_it() {
-    let tf = newest_cli();
+    for tf in clis() {
+        renames_only_the_parts_named_after_it(&tf);
+    }
+}
+
+fn renames_only_the_parts_named_after_it(tf: &tests::TerraformCli) {
     let moto = Moto::start().unwrap();
-    let ws = applied(&tf, &moto, &derived_names("orders"));
+    let ws = applied(tf, &moto, &derived_names("orders"));
     let aws = moto.aws().unwrap();
     // An object the rename must not touch (no trigger matches it).
     aws.put_object("rn-bucket", "keep/report.txt", "kept")
@@ -833,5 +838,97 @@ fn a_new_name_replaces_only_the_parts_named_after_it() {
             .send(),
     )
     .unwrap();
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+/// The pipeline at address `label` named `name`, with `lines` added.
+fn labelled(label: &str, name: &str, lines: &str) -> String {
+    Pipeline::seed(label, &format!("{label}-bucket"))
+        .extra(lines)
+        .hcl()
+        .replace(
+            &format!("name          = \"{label}\""),
+            &format!("name          = \"{name}\""),
+        )
+}
+
+#[test]
+fn a_new_name_moves_the_stream_and_the_event_queue_the_pipeline_makes() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let stream = "  stream {}\n";
+    let queued = "  delivery      = \"queue\"\n";
+    let both = |st: &str, qd: &str| {
+        format!(
+            "{}{}",
+            labelled("st", st, stream),
+            labelled("qd", qd, queued)
+        )
+    };
+    let ws = applied(&tf, &moto, &both("st", "qd"));
+    let aws = moto.aws().unwrap();
+    let before = aws.sources().unwrap();
+    assert_eq!(before.streams, ["st"]);
+    assert_eq!(before.queues, ["qd-events"]);
+
+    rewrite_main(&ws, &moto, &both("st2", "qd2"));
+    let actions = planned_actions(&ws);
+    for address in ["eventpipe_event_pipeline.st", "eventpipe_event_pipeline.qd"] {
+        assert_eq!(
+            actions.get(address).map(Vec::as_slice),
+            Some(&["update".to_owned()][..]),
+            "{actions:?}"
+        );
+    }
+    let plan = flat(&ws.plan(&[]).unwrap());
+    // (Terraform shows the first of two similar warnings in full.)
+    assert!(
+        plan.contains(r#"the stream "st" (new: "st2")"#)
+            && plan.contains(
+                r#"event_queue_arn = "arn:aws:sqs:us-east-1:123456789012:qd-events" -> "arn:aws:sqs:us-east-1:123456789012:qd2-events""#
+            )
+            && plan.contains("stream_mapping_id = ")
+            && plan.contains("0 to add, 2 to change, 0 to destroy"),
+        "{plan}"
+    );
+    ws.apply_auto().unwrap();
+
+    // The new stream and queue, each read by the new function; nothing
+    // left under the old names.
+    let after = aws.sources().unwrap();
+    assert_eq!(after.streams, ["st2"]);
+    assert_eq!(after.queues, ["qd2-events"]);
+    let mut read: Vec<(String, String)> = after
+        .mappings
+        .iter()
+        .map(|m| {
+            let (source, function) = m.split_once(" -> ").unwrap();
+            let source = source.rsplit([':', '/']).next().unwrap().to_owned();
+            let function = function.rsplit(':').next().unwrap().to_owned();
+            (source, function)
+        })
+        .collect();
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            ("qd2-events".to_owned(), "qd2".to_owned()),
+            ("st2".to_owned(), "st2".to_owned())
+        ],
+        "{}",
+        after
+    );
+    let inv = aws.list_everything().unwrap();
+    assert_eq!(inv.functions, ["qd2", "st2"]);
+    // S3 notifies the new queue.
+    let notes = aws.notifications("qd-bucket").unwrap();
+    let targets: Vec<&str> = notes
+        .queue_configurations()
+        .iter()
+        .map(|q| q.queue_arn())
+        .collect();
+    assert_eq!(targets.len(), 1, "{notes:?}");
+    assert!(targets[0].ends_with(":qd2-events"), "{targets:?}");
+    assert_plan_empty(&ws, EMPTY_PLAN);
     destroy_and_assert_empty(&ws, &moto);
 }
