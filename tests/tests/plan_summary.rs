@@ -325,6 +325,11 @@ fn one_cli(tf: &TerraformCli, moto: &Moto) {
         "{label}: {md}"
     );
     assert!(!md.contains("replace (forced by"), "{label}: {md}");
+    assert!(
+        md.contains("the function review is replaced by review-renamed")
+            && md.contains("the role review-role is replaced by review-renamed-role"),
+        "{label}: {md}"
+    );
     assert_no_secret("the rename summary", md);
     golden(tf, "rename", md);
     let gate = summary(&ws, &["--fail-on", "replace", "plan.json"]);

@@ -143,10 +143,27 @@ pub enum Iam {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Risk {
     TlsOff,
-    BucketNotManaged { bucket: String },
-    BucketDeleted { bucket: String, force_destroy: bool },
-    TriggerMatchesEverything { index: usize },
-    Runtime { message: String, blocked: bool },
+    BucketNotManaged {
+        bucket: String,
+    },
+    BucketDeleted {
+        bucket: String,
+        force_destroy: bool,
+    },
+    TriggerMatchesEverything {
+        index: usize,
+    },
+    Runtime {
+        message: String,
+        blocked: bool,
+    },
+    /// A new `name` replaces a part named after it (function, role, queue,
+    /// stream): a new one is made under the new name, the old one deleted.
+    PartRenamed {
+        part: &'static str,
+        old: String,
+        new: String,
+    },
 }
 
 impl std::fmt::Display for Risk {
@@ -182,6 +199,11 @@ impl std::fmt::Display for Risk {
                 index + 1
             ),
             Risk::Runtime { message, .. } => write!(f, "runtime: {message}"),
+            Risk::PartRenamed { part, old, new } => write!(
+                f,
+                "the {part} {old} is replaced by {new}: the new name makes a new one, and the \
+                 old one is deleted"
+            ),
         }
     }
 }
@@ -737,6 +759,53 @@ fn settings_of(c: &ResourceChange) -> Vec<Setting> {
     out
 }
 
+/// The parts an update's new `name` replaces: those whose name changes
+/// from the one the old name gives to the one the new name gives.
+fn renamed_parts(before: Option<&Json>, after: Option<&Json>) -> Vec<Risk> {
+    use crate::pipeline::naming;
+    let (Some(old_name), Some(new_name)) = (
+        get_str(before, &[a(attr::NAME)]),
+        get_str(after, &[a(attr::NAME)]),
+    ) else {
+        return Vec::new();
+    };
+    if old_name == new_name {
+        return Vec::new();
+    }
+    let last = |arn: String| arn.rsplit(':').next().unwrap_or_default().to_owned();
+    let parts: [(&'static str, &str, bool, fn(&str) -> String); 5] = [
+        (
+            "function",
+            attr::FUNCTION_NAME,
+            false,
+            naming::function_name,
+        ),
+        ("role", attr::ROLE_NAME, false, naming::role_name),
+        (
+            "failure queue",
+            attr::FAILURE_QUEUE_ARN,
+            true,
+            naming::failure_queue_name,
+        ),
+        (
+            "event queue",
+            attr::EVENT_QUEUE_ARN,
+            true,
+            naming::event_queue_name,
+        ),
+        ("stream", attr::STREAM_NAME, false, str::to_owned),
+    ];
+    parts
+        .into_iter()
+        .filter_map(|(part, at, is_arn, derive)| {
+            let read = |v| get_str(v, &[a(at)]).map(|s| if is_arn { last(s) } else { s });
+            let (old, new) = (read(before)?, read(after)?);
+            (old == derive(&old_name) && new == derive(&new_name) && old != new)
+                .then_some(Risk::PartRenamed { part, old, new })
+        })
+        .collect()
+}
+
 fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Vec<Risk> {
     let before = c.before.as_ref();
     let after = c.after.as_ref();
@@ -766,6 +835,9 @@ fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Ve
                     .unwrap_or_else(|| "(known after apply)".into()),
             });
         }
+    }
+    if c.action == Action::Update {
+        out.extend(renamed_parts(before, after));
     }
     if matches!(c.action, Action::Delete | Action::Replace)
         && get_bool(before, &[a(attr::CREATE_BUCKET)]) != Some(false)

@@ -519,3 +519,40 @@ fn a_changed_trigger_on_a_bucket_the_pipeline_does_not_manage_is_flagged_like_a_
     own_moved["trigger"] = json!([trigger("incoming/")]);
     assert!(risks(own, own_moved).is_empty());
 }
+
+#[test]
+fn a_new_name_flags_each_part_it_replaces_and_none_it_keeps() {
+    let named = |n: &str, function: &str, queue: Option<&str>| {
+        let mut p = pipeline(n, 512, &["data/"], json!({}), "h");
+        p["function_name"] = json!(function);
+        p["role_name"] = json!(format!("{function}-role"));
+        p["failure_queue_arn"] = json!(queue.map(|q| format!("arn:aws:sqs:us-east-1:1:{q}")));
+        p
+    };
+    // Function and role named after the pipeline, and its failure queue.
+    let r = risks(
+        named("orders", "orders", Some("orders-failed")),
+        named("sales", "sales", Some("sales-failed")),
+    );
+    let text: Vec<String> = r.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "the function orders is replaced by sales: the new name makes a new one, and the old \
+             one is deleted",
+            "the role orders-role is replaced by sales-role: the new name makes a new one, and \
+             the old one is deleted",
+            "the failure queue orders-failed is replaced by sales-failed: the new name makes a \
+             new one, and the old one is deleted",
+        ]
+    );
+    // Named explicitly, they stay; a queue of one's own is not renamed.
+    let r = risks(
+        named("orders", "legacy", Some("theirs")),
+        named("sales", "legacy", Some("theirs")),
+    );
+    assert!(r.is_empty(), "{r:?}");
+    // Without a new name, a new function name is not a rename.
+    let r = risks(named("orders", "orders", None), named("orders", "x", None));
+    assert!(r.is_empty(), "{r:?}");
+}
