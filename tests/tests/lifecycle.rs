@@ -659,9 +659,13 @@ fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused(
 /// after `name` (neither is set), at the resource address `rn`; no
 /// force_destroy, so the failure queue's refusal rules apply.
 fn derived_names(name: &str) -> String {
+    derived_names_with(name, "  on_failure {}\n")
+}
+
+fn derived_names_with(name: &str, lines: &str) -> String {
     Pipeline::seed("rn", "rn-bucket")
         .force_destroy(false)
-        .extra("  on_failure {}\n")
+        .extra(lines)
         .hcl()
         .replace(
             "name          = \"rn\"",
@@ -722,8 +726,12 @@ fn renames_only_the_parts_named_after_it(tf: &tests::TerraformCli) {
         before,
         "a refused rename changes nothing"
     );
-    aws.block_on(aws.sqs().purge_queue().queue_url(&old_queue).send())
-        .unwrap();
+    // on_failure.force_delete lets the old queue go with its message.
+    rewrite_main(
+        &ws,
+        &moto,
+        &derived_names_with("sales", "  on_failure {\n    force_delete = true\n  }\n"),
+    );
 
     // The plan: an update in place, which says what is made anew.
     let actions = planned_actions(&ws);
@@ -745,7 +753,8 @@ fn renames_only_the_parts_named_after_it(tf: &tests::TerraformCli) {
             && plan.contains(r#"the function "orders" (new: "sales")"#)
             && plan.contains(r#"the role "orders-role" (new: "sales-role")"#)
             && plan.contains(r#"the failure queue "orders-failed" (new: "sales-failed")"#)
-            && plan.contains(r#"retags the bucket "rn-bucket""#),
+            && plan.contains(r#"retags the bucket "rn-bucket""#)
+            && plan.contains("The old failure queue is deleted with any failed events it holds"),
         "{plan}"
     );
 

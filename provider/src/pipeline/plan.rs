@@ -485,12 +485,20 @@ impl Rename {
                 keep.join(" and ")
             )
         };
-        let queue = if self.replaces(Part::Queue) {
-            " The old failure queue is deleted only while it is empty, unless \
-             on_failure.force_delete (or force_destroy) is set: otherwise the apply refuses \
-             before it changes anything."
-        } else {
-            ""
+        let forced = planned.force_destroy.as_known() == Some(&true)
+            || matches!(&planned.on_failure, Field::Known(f)
+                if f.force_delete.as_known() == Some(&true));
+        let queue = match (self.replaces(Part::Queue), forced) {
+            (false, _) => "",
+            (true, false) => {
+                " The old failure queue is deleted only while it is empty, unless \
+                 on_failure.force_delete (or force_destroy) is set: otherwise the apply refuses \
+                 before it changes anything."
+            }
+            (true, true) => {
+                " The old failure queue is deleted with any failed events it holds \
+                 (on_failure.force_delete or force_destroy is set)."
+            }
         };
         Diagnostic::warning(
             "Renaming the pipeline replaces the parts named after it",

@@ -1106,7 +1106,7 @@ mod tests {
             renamed(&named, Some(&prior)),
             PartSet::from([Queue, Stream, StreamMapping])
         );
-        let s = converge(&named, Some(&named_prior(&prior)), Facts::of(&prior));
+        let s = converge(&named, Some(&prior), Facts::of(&prior));
         let ops = s.ops();
         assert!(
             !ops.iter()
@@ -1123,9 +1123,21 @@ mod tests {
         ));
     }
 
-    /// `prior` as it is: a helper that reads as what the test means.
-    fn named_prior(prior: &State<Known>) -> State<Known> {
-        prior.clone()
+    #[test]
+    fn a_new_role_name_alone_moves_the_function_to_the_new_role_before_the_old_one_goes() {
+        use Part::*;
+        let prior = known_state("orders");
+        let mut want = under_new_name(&prior, "sales");
+        want.function_name.clone_from(&prior.function_name);
+        want.function_arn.clone_from(&prior.function_arn);
+        want.log_group_name.clone_from(&prior.log_group_name);
+        assert_eq!(renamed(&want, Some(&prior)), PartSet::from([Role, Policy]));
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let settings = Op::Update(Function, Change::Settings);
+        assert!(waits_for(&s, settings, Op::Recreate(Policy)));
+        assert!(waits_for(&s, Op::DeleteOld(Role), settings));
+        assert!(s.find(Op::DeleteOld(Function)).is_none(), "{:?}", s.ops());
     }
 
     #[test]
