@@ -759,6 +759,10 @@ fn settings_of(c: &ResourceChange) -> Vec<Setting> {
     out
 }
 
+/// A part a name derives from `name`: what it is called, the attribute
+/// that names it, whether that is an ARN, and how `name` gives it.
+type NamedPart = (&'static str, &'static str, bool, fn(&str) -> String);
+
 /// The parts an update's new `name` replaces: those whose name changes
 /// from the one the old name gives to the one the new name gives.
 fn renamed_parts(before: Option<&Json>, after: Option<&Json>) -> Vec<Risk> {
@@ -773,7 +777,7 @@ fn renamed_parts(before: Option<&Json>, after: Option<&Json>) -> Vec<Risk> {
         return Vec::new();
     }
     let last = |arn: String| arn.rsplit(':').next().unwrap_or_default().to_owned();
-    let parts: [(&'static str, &str, bool, fn(&str) -> String); 5] = [
+    let parts: [NamedPart; 5] = [
         (
             "function",
             attr::FUNCTION_NAME,
