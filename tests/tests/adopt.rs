@@ -977,6 +977,23 @@ fn a_hand_wired_pipeline_is_adopted_under_the_name_the_team_wants() {
             .run_ok(&["import", address, &format!("adopt:{}", hw.function)])
             .expect("adopt import");
 
+        // Before the first apply, a name the function and role would follow
+        // is refused: it would delete what was just adopted.
+        let unnamed = renamed_resource("orders", &hw, false)
+            .replace(&format!("  function_name = \"{}\"\n", hw.function), "")
+            .replace(&format!("  role_name     = \"{}\"\n", hw.role), "");
+        rig.configure(&unnamed);
+        let refused = rig.ws.run(&["plan"]).expect("plan runs");
+        let text = flat(&refused);
+        assert!(
+            !refused.success()
+                && text.contains("Replacement of an adopted pipeline")
+                && text.contains("set `function_name` and `role_name` to the adopted values")
+                && text.contains("name = \"orders\""),
+            "{refused}"
+        );
+        rig.configure(&renamed_resource("orders", &hw, false));
+
         // The plan takes the name in place: nothing is replaced, and the
         // plan says what is retagged.
         let (plan, actions) = saved_plan(&rig.ws, "adopt.tfplan");
