@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) unless `function_name` and `role_name` are set, the bucket unless `bucket_name` is set, and the bucket's notification configurations (`eventpipe-<name>-<index>`). Must be unique per account and region."
+  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) unless `function_name` and `role_name` are set, the bucket unless `bucket_name` is set, and the bucket's notification configurations (`eventpipe-<name>-<index>`). Must be unique per account and region. Changing it updates the pipeline in place: the parts named after it (function, role, queues, stream) are replaced by new ones under the new name, and the rest is retagged."
   type        = string
 
   validation {
