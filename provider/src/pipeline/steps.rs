@@ -222,13 +222,16 @@ fn making(part: Part, prior: Option<&State<Known>>, present: PartSet) -> Option<
 /// use ([`Op::DeleteOld`]).
 pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
     let mut parts = PartSet::empty();
-    let Some(prior) = prior else {
+    // Only a new `name` renames; a part the refresh found gone has an
+    // empty name in the prior state and is simply made again.
+    let Some(prior) = prior.filter(|p| p.name != want.name) else {
         return parts;
     };
     let both = want.wanted();
     let had = prior.wanted();
-    let mut differs = |p: Part, old: &dyn Fn(&State<Known>) -> String| {
-        if both.contains(p) && had.contains(p) && old(prior) != old(want) {
+    let mut differs = |p: Part, name: &dyn Fn(&State<Known>) -> String| {
+        let (old, new) = (name(prior), name(want));
+        if both.contains(p) && had.contains(p) && !old.is_empty() && !new.is_empty() && old != new {
             parts.insert(p);
         }
     };
@@ -1121,6 +1124,39 @@ mod tests {
             Op::DeleteOld(Queue),
             Op::Update(InvokeConfig, Change::Settings)
         ));
+    }
+
+    #[test]
+    fn parts_gone_out_of_band_are_made_again_not_deleted_under_an_old_name() {
+        use Part::*;
+        let prior = streaming_with_everything("orders");
+        // Without a new name: nothing is renamed, whatever the refresh found.
+        let mut drifted = prior.clone();
+        for p in [LogGroup, Stream, Queue, Function] {
+            drifted.mark_missing(p);
+        }
+        assert!(renamed(&prior, Some(&drifted)).is_empty());
+        let ops = converge(&prior, Some(&drifted), Facts::of(&drifted)).ops();
+        assert!(
+            !ops.iter().any(|o| matches!(o, Op::DeleteOld(_))),
+            "{ops:?}"
+        );
+        // With one, a part already gone has nothing to delete: it is made
+        // under the new name.
+        let want = under_new_name(&prior, "sales");
+        let mut gone = prior.clone();
+        gone.mark_missing(LogGroup);
+        gone.mark_missing(Stream);
+        let r = renamed(&want, Some(&gone));
+        assert!(!r.contains(LogGroup) && !r.contains(Stream), "{r:?}");
+        let s = converge(&want, Some(&gone), Facts::of(&gone));
+        let ops = s.ops();
+        for op in [Op::Recreate(LogGroup), Op::Recreate(Stream)] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        for op in [Op::DeleteOld(LogGroup), Op::DeleteOld(Stream)] {
+            assert!(!ops.contains(&op), "{op} in {ops:?}");
+        }
     }
 
     #[test]
