@@ -186,11 +186,14 @@ pub async fn plan(
         diags.extend(Diagnostics(errors.collect()));
     }
     if !diags.has_errors() {
-        diags.extend(runtime_check(
-            prior.as_ref(),
-            &planned.state,
-            !planned.requires_replace.is_empty(),
-        ));
+        // A function made anew, by a replacement or under a new name, is
+        // a create for the runtime's deprecation dates.
+        let new_function = !planned.requires_replace.is_empty()
+            || planned
+                .rename
+                .as_ref()
+                .is_some_and(|r| r.replaces(parts::Part::Function));
+        diags.extend(runtime_check(prior.as_ref(), &planned.state, new_function));
     }
     if !diags.has_errors() {
         let live = bucket_check::check(&ctx.aws, &ctx.views, &planned.state, prior.as_ref());
