@@ -10,8 +10,10 @@ provider "eventpipe" {
 }
 
 resource "eventpipe_event_pipeline" "orders" {
-  # The import names the pipeline after the function it starts from; a
-  # different name would replace the function instead of adopting it.
+  # The import names the pipeline after the function it starts from. Here
+  # the function keeps the pipeline's name; to call the pipeline something
+  # else, set function_name = "orders-csv" too and the new name is taken in
+  # place (without it, a different name would replace the function).
   name = "orders-csv"
 
   # The role the function already runs with, not the default <name>-role.

@@ -45,6 +45,7 @@ resource "eventpipe_event_pipeline" "this" {
       queue_arn              = var.failure_queue_arn
       maximum_retry_attempts = var.maximum_retry_attempts
       maximum_event_age      = var.maximum_event_age
+      force_delete           = var.failure_queue_force_delete
     }
   }
 

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) unless `function_name` and `role_name` are set, the bucket unless `bucket_name` is set, and the bucket's notification configurations (`eventpipe-<name>-<index>`). Must be unique per account and region."
+  description = "Name of the pipeline: names the Lambda function and its role (`<name>-role`) unless `function_name` and `role_name` are set, the bucket unless `bucket_name` is set, and the bucket's notification configurations (`eventpipe-<name>-<index>`). Must be unique per account and region. Changing it updates the pipeline in place: the parts named after it (function, role, queues, stream) are replaced by new ones under the new name, and the rest is retagged."
   type        = string
 
   validation {
@@ -187,7 +187,7 @@ variable "tags" {
 }
 
 variable "failure_queue_enabled" {
-  description = "Keep the events the function fails to process: after Lambda's retries they go to an SQS queue instead of being dropped. On by default; the queue is `<name>-failed` (encrypted, 14 days' retention), or `failure_queue_arn`. Destroy refuses while the pipeline's queue holds events, unless `force_destroy` is true."
+  description = "Keep the events the function fails to process: after Lambda's retries they go to an SQS queue instead of being dropped. On by default; the queue is `<name>-failed` (encrypted, 14 days' retention), or `failure_queue_arn`. Destroy refuses while the pipeline's queue holds events, unless `failure_queue_force_delete` (or `force_destroy`) is true."
   type        = bool
   default     = true
 }
@@ -201,6 +201,12 @@ variable "failure_queue_arn" {
     condition     = var.failure_queue_arn == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+$", var.failure_queue_arn))
     error_message = "The failure_queue_arn must be an SQS queue ARN such as 'arn:aws:sqs:us-east-1:123456789012:failed', or null to let the pipeline make its queue."
   }
+}
+
+variable "failure_queue_force_delete" {
+  description = "Let a destroy, a replacement, or an apply that turns the queue off delete the pipeline's failure queue `<name>-failed` while it holds failed events (the resource's `on_failure.force_delete`). Unlike `force_destroy`, which is about the bucket's objects, it works with `create_bucket = false`. A queue given as `failure_queue_arn` is never deleted."
+  type        = bool
+  default     = false
 }
 
 variable "maximum_retry_attempts" {

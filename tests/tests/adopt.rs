@@ -892,3 +892,201 @@ fn code_changed_between_the_import_and_the_first_apply_is_replaced() {
     assert_eq!(rig.aws.code_sha256(&hw.function).expect("sha"), package_sha);
     assert_plan_empty(&rig.ws, "the plan after adopting must be empty");
 }
+
+/// The configuration a team writes for `hw` under a name of its choosing:
+/// `adopted_resource` at `eventpipe_event_pipeline.orders` with `name` set
+/// and every part named as it is.
+fn renamed_resource(name: &str, hw: &HandWired, create_bucket: bool) -> String {
+    adopted_resource("orders", hw, create_bucket).replacen(
+        &format!("\n  name          = \"{}\"\n", hw.function),
+        &format!("\n  name          = \"{name}\"\n"),
+        1,
+    )
+}
+
+/// The tags of log group `name`.
+#[allow(deprecated)] // ListTagsLogGroup: not the call the provider makes.
+fn log_group_tags(aws: &Aws, name: &str) -> BTreeMap<String, String> {
+    let out = aws
+        .block_on(aws.logs().list_tags_log_group().log_group_name(name).send())
+        .expect("ListTagsLogGroup");
+    out.tags()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+/// Every part of `hw` carries `eventpipe:pipeline = owner` (the bucket
+/// too when the pipeline manages it), and the one notification of the
+/// function is the pipeline's, under `owner`'s id.
+fn assert_owned_by(aws: &Aws, hw: &HandWired, owner: &str, bucket_owned: bool) {
+    let owner_tag = ("eventpipe:pipeline".to_owned(), owner.to_owned());
+    let roles = role_tags(aws, &hw.role);
+    assert!(roles.contains(&owner_tag), "role tags {roles:?}");
+    let ftags = function_tags(aws, &hw.function);
+    assert_eq!(
+        ftags.get("eventpipe:pipeline").map(String::as_str),
+        Some(owner),
+        "{ftags:?}"
+    );
+    let group = format!("/aws/lambda/{}", hw.function);
+    let gtags = log_group_tags(aws, &group);
+    assert_eq!(
+        gtags.get("eventpipe:pipeline").map(String::as_str),
+        Some(owner),
+        "{group}: {gtags:?}"
+    );
+    let btags = aws.bucket_tags(&hw.bucket).expect("bucket tags");
+    let expected = bucket_owned.then_some(owner);
+    assert_eq!(
+        btags.get("eventpipe:pipeline").map(String::as_str),
+        expected,
+        "bucket tags {btags:?}"
+    );
+    let arn = format!(
+        "arn:aws:lambda:us-east-1:{ACCOUNT}:function:{}",
+        hw.function
+    );
+    let ids: Vec<String> = lambda_notifications(aws, &hw.bucket)
+        .into_iter()
+        .filter(|n| n.lambda_function_arn() == arn)
+        .filter_map(|n| n.id().map(str::to_owned))
+        .collect();
+    assert_eq!(ids, [format!("eventpipe-{owner}-0")]);
+}
+
+#[test]
+fn a_hand_wired_pipeline_is_adopted_under_the_name_the_team_wants() {
+    for tf in clis() {
+        let started = Instant::now();
+        let rig = Rig::new(&tf);
+        // The seed-style pipeline, named the way the team has it.
+        let hw = HandWired {
+            bucket: "legacy-data".into(),
+            role: "legacy-role".into(),
+            function: "legacy-fn".into(),
+            ..HandWired::named("legacy")
+        };
+        let (zip, _) = eventpipe_package(&rig.app_dir());
+        hw.wire(&rig.aws, &zip).expect("wire by hand");
+        let objects = rig.aws.object_keys(&hw.bucket).expect("objects");
+        rig.configure(&renamed_resource("orders", &hw, false));
+        let address = "eventpipe_event_pipeline.orders";
+        rig.ws
+            .run_ok(&["import", address, &format!("adopt:{}", hw.function)])
+            .expect("adopt import");
+
+        // Before the first apply, a name the function and role would follow
+        // is refused: it would delete what was just adopted.
+        let unnamed = renamed_resource("orders", &hw, false)
+            .replace(&format!("  function_name = \"{}\"\n", hw.function), "")
+            .replace(&format!("  role_name     = \"{}\"\n", hw.role), "");
+        rig.configure(&unnamed);
+        let refused = rig.ws.run(&["plan"]).expect("plan runs");
+        let text = flat(&refused);
+        assert!(
+            !refused.success()
+                && text.contains("Replacement of an adopted pipeline")
+                && text.contains("set `function_name` and `role_name` to the adopted values")
+                && text.contains("name = \"orders\""),
+            "{refused}"
+        );
+        rig.configure(&renamed_resource("orders", &hw, false));
+
+        // The plan takes the name in place: nothing is replaced, and the
+        // plan says what is retagged.
+        let (plan, actions) = saved_plan(&rig.ws, "adopt.tfplan");
+        assert_only_in_place(&actions, &plan);
+        let text = flat(&plan);
+        for needle in [
+            ADOPTION_WARNING,
+            "Renaming the pipeline in place",
+            "\"legacy-fn\" -> \"orders\"",
+            "the role \"legacy-role\"",
+            "the function \"legacy-fn\"",
+            "eventpipe:pipeline = \"orders\"",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from\n{plan}");
+        }
+        assert!(
+            !text.contains("Replacement of an adopted pipeline"),
+            "{plan}"
+        );
+
+        rig.ws.run_ok(&["apply", "adopt.tfplan"]).expect("apply");
+        assert_plan_empty(&rig.ws, "the plan after adopting under a new name");
+        assert_owned_by(&rig.aws, &hw, "orders", false);
+        let attrs = state_attrs(&rig.ws, "orders");
+        assert_eq!(attrs["name"], "orders");
+        assert_eq!(attrs["id"], "orders");
+        assert_eq!(attrs["function_name"], hw.function.as_str());
+        assert_eq!(attrs["role_name"], hw.role.as_str());
+        // Every part kept its name; nothing was made or deleted but the
+        // pipeline's log group.
+        let inv = rig.aws.list_everything().expect("inventory");
+        assert_eq!(inv.buckets, [hw.bucket.as_str()], "{inv}");
+        assert_eq!(inv.functions, [hw.function.as_str()], "{inv}");
+        assert_eq!(inv.roles.len(), 1, "{inv}");
+        assert_eq!(inv.roles[0].name, hw.role, "{inv}");
+        assert_eq!(rig.aws.object_keys(&hw.bucket).expect("objects"), objects);
+
+        // Later the team takes the bucket over and renames the pipeline
+        // again: still in place, every part (the bucket now too) retagged.
+        rig.configure(&renamed_resource("orders", &hw, true));
+        rig.ws.apply_auto().expect("take the bucket over");
+        assert_owned_by(&rig.aws, &hw, "orders", true);
+        rig.configure(&renamed_resource("sales", &hw, true));
+        let (plan, actions) = saved_plan(&rig.ws, "rename.tfplan");
+        assert_only_in_place(&actions, &plan);
+        let text = flat(&plan);
+        assert!(
+            text.contains("Renaming the pipeline in place")
+                && text.contains(&format!("the bucket \"{}\"", hw.bucket)),
+            "{plan}"
+        );
+        rig.proxy.clear_calls();
+        rig.ws.run_ok(&["apply", "rename.tfplan"]).expect("apply");
+        for op in [
+            "lambda:DeleteFunction",
+            "lambda:CreateFunction",
+            "iam:DeleteRole",
+            "iam:CreateRole",
+            "s3:DeleteBucket",
+            "s3:CreateBucket",
+            "logs:DeleteLogGroup",
+        ] {
+            assert_eq!(rig.proxy.count(op), 0, "a rename in place calls no {op}");
+        }
+        assert_plan_empty(&rig.ws, "the plan after the rename");
+        assert_owned_by(&rig.aws, &hw, "sales", true);
+        assert_eq!(rig.aws.object_keys(&hw.bucket).expect("objects"), objects);
+
+        // A name the function and role would take makes new ones under it
+        // (the pipeline is updated in place): the plan says so and how to
+        // keep them.
+        let unnamed = renamed_resource("sales2", &hw, true)
+            .replace(&format!("  function_name = \"{}\"\n", hw.function), "")
+            .replace(&format!("  role_name     = \"{}\"\n", hw.role), "");
+        rig.configure(&unnamed);
+        let out = rig.ws.plan(&[]).expect("plan");
+        let text = flat(&out);
+        assert!(
+            text.contains("Renaming the pipeline replaces the parts named after it")
+                && text.contains(&format!(
+                    "the function \"{}\" (new: \"sales2\")",
+                    hw.function
+                ))
+                && text.contains(&format!("function_name = \"{}\"", hw.function))
+                && text.contains(&format!("role_name = \"{}\"", hw.role))
+                && text.contains("will be updated in-place")
+                && !text.contains("must be replaced"),
+            "{out}"
+        );
+        eprintln!(
+            "terraform {}: adopted as orders, renamed to sales in {:.1} s",
+            tf.label,
+            started.elapsed().as_secs_f64()
+        );
+    }
+}

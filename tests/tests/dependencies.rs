@@ -628,3 +628,39 @@ fn a_failure_at_a_staging_call_rolls_back_or_keeps_the_state() {
     proxy.clear_rules();
     destroy_and_assert_empty(&ws, &moto);
 }
+
+/// moto, like S3, applies the bucket's TLS-only Deny to object requests
+/// made over plain HTTP, and answers them 403 with no error document: the
+/// first staged package of a pipeline with `require_tls = true` is refused
+/// so. The diagnostic says why and what to set, the create rolls back.
+#[test]
+fn a_staged_package_refused_by_the_tls_only_policy_over_http_says_to_turn_require_tls_off() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    let body = Pipeline::seed("tls", "tls-bucket")
+        .force_destroy(false)
+        .require_tls(true)
+        .hcl();
+    let ws = ws_with_env(&tf, &moto, &body, &env);
+    ws.write("app/model.bin", incompressible(60 * 1024 * 1024))
+        .unwrap();
+    ws.init().unwrap();
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        text.contains("staging the package in S3")
+            && text.contains("s3:PutObject")
+            && text.contains("HTTP 403")
+            && text.contains("TLS-only policy denies every request that does not use TLS")
+            && text.contains("require_tls = false"),
+        "{out}"
+    );
+    // The hint points at the attribute.
+    assert!(text.contains("require_tls"), "{out}");
+    assert!(
+        moto.aws().unwrap().list_everything().unwrap().is_empty(),
+        "the create rolled back"
+    );
+}

@@ -724,3 +724,91 @@ fn dropping_on_failure_refuses_while_the_queue_holds_failed_events() {
     assert_plan_empty(&ws, EMPTY_PLAN);
     destroy_and_assert_empty(&ws, &moto);
 }
+
+/// On a shared bucket (`create_bucket = false`) `force_destroy` is refused,
+/// so the failure queue has its own switch: without it a destroy refuses,
+/// naming `on_failure.force_delete`, and deletes nothing; with it the queue
+/// goes, failed event and all, and the bucket stays as it was.
+#[test]
+fn on_failure_force_delete_lets_a_destroy_on_a_shared_bucket_delete_a_non_empty_failure_queue() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    let bucket = "shared-failures";
+    pre_existing_bucket(&aws, bucket);
+    let bucket_before = foreign(&aws, bucket);
+    let pipeline = |on_failure: &str| {
+        Pipeline::on_existing_bucket("held", bucket)
+            .extra(&format!("  on_failure {{{on_failure}}}\n"))
+            .hcl()
+    };
+    let ws = applied(&tf, &moto, &pipeline(""));
+    let url = queue_url(&aws, "held-failed").expect("the failure queue");
+    aws.block_on(
+        aws.sqs()
+            .send_message()
+            .queue_url(&url)
+            .message_body(r#"{"failed":"event"}"#)
+            .send(),
+    )
+    .unwrap();
+    let before = aws.list_everything().unwrap();
+
+    // Without the switch: refused, and the advice is one that applies here.
+    let out = ws.run(&["destroy", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        text.contains("Failure queue is not empty")
+            && text.contains("still holds 1 failed event(s)")
+            && text.contains("on_failure { force_delete = true }")
+            && text.contains("Nothing was deleted"),
+        "{out}"
+    );
+    assert!(
+        !text.contains("force_destroy = true"),
+        "force_destroy is refused with create_bucket = false: not the advice\n{out}"
+    );
+    assert_eq!(aws.list_everything().unwrap(), before, "nothing deleted");
+    assert_eq!(
+        queue_attributes(&aws, &url)["ApproximateNumberOfMessages"],
+        "1"
+    );
+
+    // Turning it on is an in-place change that touches no AWS resource but
+    // the function's tags (recorded for import).
+    rewrite_main(&ws, &moto, &pipeline("\n    force_delete = true\n  "));
+    let actions = planned_actions(&ws);
+    assert_eq!(
+        actions.values().collect::<Vec<_>>(),
+        [&vec!["update".to_owned()]],
+        "{actions:?}"
+    );
+    ws.apply_auto().unwrap();
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    let state = state_attrs(&ws, "held");
+    let block = match &state["on_failure"] {
+        Json::Array(blocks) => blocks.first().cloned().unwrap_or_default(),
+        other => other.clone(),
+    };
+    assert_eq!(block["force_delete"], true, "{state}");
+    assert_eq!(
+        function_tags(&aws, "held")
+            .get("eventpipe:failure-queue-force-delete")
+            .map(String::as_str),
+        Some("true")
+    );
+    let out = ws.destroy_auto().unwrap();
+    assert!(out.contains("Resources: 1 destroyed"), "{out}");
+    assert_eq!(queue_url(&aws, "held-failed"), None, "the queue went");
+    let inv = aws.list_everything().unwrap();
+    assert!(inv.functions.is_empty() && inv.roles.is_empty(), "{inv}");
+    // The shared bucket is as it was: objects, settings, others' notifications.
+    assert_eq!(foreign(&aws, bucket), bucket_before);
+    assert!(
+        lambda_notifications(&aws, bucket)
+            .iter()
+            .all(|n| !n.id().unwrap_or_default().starts_with("eventpipe-")),
+        "the pipeline's notifications went"
+    );
+}

@@ -2613,3 +2613,113 @@ fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
         &rows,
     );
 }
+
+/// Pipeline `label` with a failure queue, its function and role named after
+/// `name` (the resource keeps the address `label`).
+fn named_after(label: &str, name: &str) -> String {
+    Pipeline::seed(label, &format!("{label}-bkt"))
+        .timeout(30)
+        .extra("  on_failure {}\n")
+        .hcl()
+        .replace(
+            &format!("name          = \"{label}\""),
+            &format!("name          = \"{name}\""),
+        )
+}
+
+fn renamed_pipelines(rig: &Rig, labels: &[String], renamed: bool) {
+    let body: String = labels
+        .iter()
+        .map(|l| {
+            let name = if renamed { format!("{l}r") } else { l.clone() };
+            named_after(l, &name)
+        })
+        .collect();
+    rig.configure(&body);
+}
+
+#[test]
+fn a_failure_at_any_call_of_a_rename_keeps_the_state_then_apply_converges_with_no_orphans() {
+    let tf = newest_cli();
+    // The rename's own calls, recorded from one pipeline (a new name
+    // contains the old one, so every call mentions the old name).
+    let rename = {
+        let rig = Rig::new(&tf, 0);
+        let one = vec!["rc01".to_owned()];
+        renamed_pipelines(&rig, &one, false);
+        rig.apply();
+        renamed_pipelines(&rig, &one, true);
+        rig.proxy.clear_calls();
+        rig.ws.plan(&[]).expect("plan");
+        let reads = op_counts(&rig.proxy.calls(), "rc01");
+        rig.proxy.clear_calls();
+        rig.apply();
+        let sites = sites(&rig.proxy.calls(), "rc01", &reads);
+        rig.assert_plan_empty();
+        rig.destroy_and_assert_empty();
+        sites
+    };
+    assert_covers(
+        "rename",
+        &rename,
+        &[
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "logs:CreateLogGroup",
+            "sqs:CreateQueue",
+            "lambda:CreateFunction",
+            "lambda:AddPermission",
+            "lambda:PutFunctionEventInvokeConfig",
+            "s3:PutBucketNotificationConfiguration",
+            "lambda:DeleteFunction",
+            "iam:DeleteRole",
+            "logs:DeleteLogGroup",
+            "sqs:DeleteQueue",
+        ],
+    );
+    let rig = Rig::new(&tf, 0);
+    let started = Instant::now();
+    let labels = names("fr", rename.len());
+    renamed_pipelines(&rig, &labels, false);
+    rig.apply();
+    let table: Vec<(String, Site)> = labels.iter().cloned().zip(rename.clone()).collect();
+    renamed_pipelines(&rig, &labels, true);
+    arm(&rig.proxy, &table);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &table, &rig.proxy);
+    let state = rig.state();
+    let mut rows = Vec::new();
+    for (label, site) in &table {
+        assert_eq!(
+            state.get(label),
+            Some(&false),
+            "{label}: a failed rename keeps the pipeline in state, untainted"
+        );
+        rows.push((label.clone(), site.clone(), "prior state kept".to_owned()));
+    }
+    // The next apply adopts what the failed one made under the new name
+    // (its tag names the pipeline) and deletes what is left of the old.
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    let inv = rig.moto.aws().expect("aws").list_everything().expect("inv");
+    let new =
+        |suffix: &str| -> Vec<String> { labels.iter().map(|l| format!("{l}r{suffix}")).collect() };
+    assert_eq!(inv.functions, new(""), "no function left under an old name");
+    assert_eq!(
+        inv.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        new("-role")
+    );
+    assert_eq!(inv.queues, new("-failed"));
+    let groups: Vec<String> = labels.iter().map(|l| format!("/aws/lambda/{l}r")).collect();
+    assert_eq!(inv.log_groups, groups);
+    rig.destroy_and_assert_empty();
+    print_table(
+        &format!(
+            "rename: {} call sites, {:.0} s",
+            table.len(),
+            started.elapsed().as_secs_f64()
+        ),
+        &rows,
+    );
+}

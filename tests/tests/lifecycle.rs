@@ -658,3 +658,290 @@ fn outside_us_east_1_the_bucket_gets_its_region_and_a_foreign_bucket_is_refused(
         "none of our parts were made"
     );
 }
+
+/// The seed pipeline with a failure queue, its function and role named
+/// after `name` (neither is set), at the resource address `rn`; no
+/// force_destroy, so the failure queue's refusal rules apply.
+fn derived_names(name: &str) -> String {
+    derived_names_with(name, "  on_failure {}\n")
+}
+
+fn derived_names_with(name: &str, lines: &str) -> String {
+    Pipeline::seed("rn", "rn-bucket")
+        .force_destroy(false)
+        .extra(lines)
+        .hcl()
+        .replace(
+            "name          = \"rn\"",
+            &format!("name          = \"{name}\""),
+        )
+}
+
+/// The pipeline tag `part` carries, from a tag list.
+fn owner(tags: &std::collections::HashMap<String, String>) -> Option<&str> {
+    tags.get("eventpipe:pipeline").map(String::as_str)
+}
+
+#[test]
+fn a_new_name_replaces_only_the_parts_named_after_it() {
+    for tf in clis() {
+        renames_only_the_parts_named_after_it(&tf);
+    }
+}
+
+fn renames_only_the_parts_named_after_it(tf: &tests::TerraformCli) {
+    let moto = Moto::start().unwrap();
+    let ws = applied(tf, &moto, &derived_names("orders"));
+    let aws = moto.aws().unwrap();
+    // An object the rename must not touch (no trigger matches it).
+    aws.put_object("rn-bucket", "keep/report.txt", "kept")
+        .unwrap();
+    let before = aws.list_everything().unwrap();
+    assert_eq!(before.functions, ["orders"]);
+    assert_eq!(before.queues, ["orders-failed"]);
+
+    // A failed event waits in the failure queue: the rename refuses
+    // before it changes anything, and names the switch that allows it.
+    let old_queue = aws
+        .block_on(aws.sqs().get_queue_url().queue_name("orders-failed").send())
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    aws.block_on(
+        aws.sqs()
+            .send_message()
+            .queue_url(&old_queue)
+            .message_body("{\"failed\": true}")
+            .send(),
+    )
+    .unwrap();
+    rewrite_main(&ws, &moto, &derived_names("sales"));
+    let refused = ws.run(&["apply", "-auto-approve"]).unwrap();
+    let text = flat(&refused);
+    assert!(!refused.success(), "{refused}");
+    assert!(
+        text.contains("Failure queue is not empty")
+            && text.contains("on_failure { force_delete = true }"),
+        "{text}"
+    );
+    assert_eq!(
+        aws.list_everything().unwrap(),
+        before,
+        "a refused rename changes nothing"
+    );
+    // on_failure.force_delete lets the old queue go with its message.
+    rewrite_main(
+        &ws,
+        &moto,
+        &derived_names_with("sales", "  on_failure {\n    force_delete = true\n  }\n"),
+    );
+
+    // The plan: an update in place, which says what is made anew.
+    let actions = planned_actions(&ws);
+    assert_eq!(
+        actions
+            .get("eventpipe_event_pipeline.rn")
+            .map(Vec::as_slice),
+        Some(&["update".to_owned()][..]),
+        "{actions:?}"
+    );
+    let plan = flat(&ws.plan(&[]).unwrap());
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Renaming the pipeline replaces the parts named after it")
+            && plan.contains(r#"the function "orders" (new: "sales")"#)
+            && plan.contains(r#"the role "orders-role" (new: "sales-role")"#)
+            && plan.contains(r#"the failure queue "orders-failed" (new: "sales-failed")"#)
+            && plan.contains(r#"retags the bucket "rn-bucket""#)
+            && plan.contains("The old failure queue is deleted with any failed events it holds"),
+        "{plan}"
+    );
+
+    let apply = ws.apply_auto().unwrap();
+    assert!(
+        apply.combined().contains("0 added, 1 changed, 0 destroyed"),
+        "{apply}"
+    );
+    // Read back with the tests' own client: the new parts under the new
+    // name, the old ones gone, the bucket kept with its object.
+    let after = aws.list_everything().unwrap();
+    assert_eq!(after.functions, ["sales"]);
+    assert_eq!(
+        after
+            .roles
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["sales-role"]
+    );
+    assert_eq!(after.queues, ["sales-failed"]);
+    assert!(
+        after.log_groups.contains(&"/aws/lambda/sales".to_owned())
+            && !after.log_groups.contains(&"/aws/lambda/orders".to_owned()),
+        "{:?}",
+        after.log_groups
+    );
+    assert_eq!(after.buckets, ["rn-bucket"]);
+    assert_eq!(aws.object_keys("rn-bucket").unwrap(), ["keep/report.txt"]);
+    assert_eq!(owner(&function_tags(&aws, "sales")), Some("sales"));
+    assert!(role_tags(&aws, "sales-role").contains(&("eventpipe:pipeline".into(), "sales".into())));
+    assert_eq!(
+        aws.bucket_tags("rn-bucket")
+            .unwrap()
+            .get("eventpipe:pipeline")
+            .map(String::as_str),
+        Some("sales")
+    );
+    let new_queue = aws
+        .block_on(aws.sqs().get_queue_url().queue_name("sales-failed").send())
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let queue_tags = aws
+        .block_on(aws.sqs().list_queue_tags().queue_url(&new_queue).send())
+        .unwrap();
+    assert_eq!(
+        queue_tags
+            .tags()
+            .and_then(|t| t.get("eventpipe:pipeline"))
+            .map(String::as_str),
+        Some("sales")
+    );
+    // S3 invokes the new function, which may be invoked by it and sends its
+    // failed events to the new queue.
+    let notes = lambda_notifications(&aws, "rn-bucket");
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].lambda_function_arn().ends_with(":function:sales"),
+        "{notes:?}"
+    );
+    assert_eq!(notes[0].id(), Some("eventpipe-sales-0"));
+    let statements = function_policy(&aws, "sales")["Statement"].clone();
+    assert_eq!(statements.as_array().map(Vec::len), Some(1), "{statements}");
+    let invoke = aws
+        .block_on(
+            aws.lambda()
+                .get_function_event_invoke_config()
+                .function_name("sales")
+                .send(),
+        )
+        .unwrap();
+    let destination = invoke
+        .destination_config()
+        .and_then(|d| d.on_failure())
+        .and_then(|d| d.destination())
+        .unwrap_or_default();
+    assert!(destination.ends_with(":sales-failed"), "{destination}");
+    let state = state_attrs(&ws, "rn");
+    assert_eq!(state["function_name"], "sales");
+    assert_eq!(state["role_name"], "sales-role");
+    assert_eq!(state["failure_queue_url"], new_queue.as_str());
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    aws.block_on(
+        aws.s3()
+            .delete_object()
+            .bucket("rn-bucket")
+            .key("keep/report.txt")
+            .send(),
+    )
+    .unwrap();
+    destroy_and_assert_empty(&ws, &moto);
+}
+
+/// The pipeline at address `label` named `name`, with `lines` added.
+fn labelled(label: &str, name: &str, lines: &str) -> String {
+    Pipeline::seed(label, &format!("{label}-bucket"))
+        .extra(lines)
+        .hcl()
+        .replace(
+            &format!("name          = \"{label}\""),
+            &format!("name          = \"{name}\""),
+        )
+}
+
+#[test]
+fn a_new_name_moves_the_stream_and_the_event_queue_the_pipeline_makes() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let stream = "  stream {}\n";
+    let queued = "  delivery      = \"queue\"\n";
+    let both = |st: &str, qd: &str| {
+        format!(
+            "{}{}",
+            labelled("st", st, stream),
+            labelled("qd", qd, queued)
+        )
+    };
+    let ws = applied(&tf, &moto, &both("st", "qd"));
+    let aws = moto.aws().unwrap();
+    let before = aws.sources().unwrap();
+    assert_eq!(before.streams, ["st"]);
+    assert_eq!(before.queues, ["qd-events"]);
+
+    rewrite_main(&ws, &moto, &both("st2", "qd2"));
+    let actions = planned_actions(&ws);
+    for address in ["eventpipe_event_pipeline.st", "eventpipe_event_pipeline.qd"] {
+        assert_eq!(
+            actions.get(address).map(Vec::as_slice),
+            Some(&["update".to_owned()][..]),
+            "{actions:?}"
+        );
+    }
+    let plan = flat(&ws.plan(&[]).unwrap());
+    // (Terraform shows the first of two similar warnings in full.)
+    assert!(
+        plan.contains(r#"the stream "st" (new: "st2")"#)
+            && plan.contains(
+                r#"event_queue_arn = "arn:aws:sqs:us-east-1:123456789012:qd-events" -> "arn:aws:sqs:us-east-1:123456789012:qd2-events""#
+            )
+            && plan.contains("stream_mapping_id = ")
+            && plan.contains("0 to add, 2 to change, 0 to destroy"),
+        "{plan}"
+    );
+    ws.apply_auto().unwrap();
+
+    // The new stream and queue, each read by the new function; nothing
+    // left under the old names.
+    let after = aws.sources().unwrap();
+    assert_eq!(after.streams, ["st2"]);
+    assert_eq!(after.queues, ["qd2-events"]);
+    let mut read: Vec<(String, String)> = after
+        .mappings
+        .iter()
+        .map(|m| {
+            let (source, function) = m.split_once(" -> ").unwrap();
+            let source = source.rsplit([':', '/']).next().unwrap().to_owned();
+            let function = function.rsplit(':').next().unwrap().to_owned();
+            (source, function)
+        })
+        .collect();
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            ("qd2-events".to_owned(), "qd2".to_owned()),
+            ("st2".to_owned(), "st2".to_owned())
+        ],
+        "{}",
+        after
+    );
+    let inv = aws.list_everything().unwrap();
+    assert_eq!(inv.functions, ["qd2", "st2"]);
+    // S3 notifies the new queue.
+    let notes = aws.notifications("qd-bucket").unwrap();
+    let targets: Vec<&str> = notes
+        .queue_configurations()
+        .iter()
+        .map(|q| q.queue_arn())
+        .collect();
+    assert_eq!(targets.len(), 1, "{notes:?}");
+    assert!(targets[0].ends_with(":qd2-events"), "{targets:?}");
+    assert_plan_empty(&ws, EMPTY_PLAN);
+    destroy_and_assert_empty(&ws, &moto);
+}

@@ -313,22 +313,27 @@ fn one_cli(tf: &TerraformCli, moto: &Moto) {
     );
     assert_no_secret("the text summary", &text.stdout);
 
-    // A rename replaces the pipeline, forced by `name`.
+    // A rename updates the pipeline in place: its function and role take
+    // their names from `name`, so new ones are made under the new name.
     write_module(&ws, "review-renamed", 512, std::slice::from_ref(&data));
     ws.write(&format!("{MODULE_DIR}/app/app.py"), APP_PY)
         .unwrap();
     let r = review(&ws);
     let md = &r.markdown;
     assert!(
-        md.contains(&format!(
-            "### `{ADDRESS}` (`review-renamed`): replace (forced by `name`)"
-        )),
+        md.contains(&format!("### `{ADDRESS}` (`review-renamed`): update")),
+        "{label}: {md}"
+    );
+    assert!(!md.contains("replace (forced by"), "{label}: {md}");
+    assert!(
+        md.contains("the function review is replaced by review-renamed")
+            && md.contains("the role review-role is replaced by review-renamed-role"),
         "{label}: {md}"
     );
     assert_no_secret("the rename summary", md);
     golden(tf, "rename", md);
     let gate = summary(&ws, &["--fail-on", "replace", "plan.json"]);
-    assert_eq!(gate.code, Some(12), "{label}: {gate}");
+    assert_eq!(gate.code, Some(0), "{label}: {gate}");
 
     // An import block (1.5+) of the pipeline the state forgot: an import.
     write_module(&ws, "review", 512, std::slice::from_ref(&data));

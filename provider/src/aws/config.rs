@@ -70,6 +70,9 @@ pub struct AwsClients {
     /// a proxy). Some emulators drop the tags given to CreateBucket, so the
     /// bucket is tagged again after it is made.
     pub s3_custom_endpoint: bool,
+    /// S3 is reached over plain HTTP (`http://` endpoint): a bucket policy
+    /// that denies requests without TLS denies every request then.
+    pub s3_plain_http: bool,
     /// How many times a failed call is tried again (the provider's
     /// `max_retries`); calls retried by our own code count against it too.
     pub max_retries: u32,
@@ -158,6 +161,10 @@ impl AwsClients {
             kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),
+            s3_plain_http: s3_endpoint.as_deref().is_some_and(|u| {
+                u.get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+            }),
             max_retries: attempts - 1,
             account_id: OnceCell::new(),
         })

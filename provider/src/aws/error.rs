@@ -86,6 +86,18 @@ impl AwsError {
         }
     }
 
+    /// An S3 answer of 403 with no error document (no code, no message):
+    /// what a bucket policy's explicit Deny looks like to some endpoints.
+    pub fn is_bare_s3_forbidden(&self) -> bool {
+        matches!(
+            self,
+            AwsError::Service { operation, code, message, status: Some(403) }
+                if operation.starts_with("s3:")
+                    && code == "Forbidden"
+                    && message.starts_with(NO_DETAILS_403)
+        )
+    }
+
     pub fn code(&self) -> Option<&str> {
         match self {
             AwsError::Service { code, .. } => Some(code),
@@ -93,6 +105,10 @@ impl AwsError {
         }
     }
 }
+
+/// How the message of a 403 without an error document starts
+/// ([`without_code`]).
+const NO_DETAILS_403: &str = "HTTP 403, with no error details";
 
 /// Code and message for an error answer that has no error code: S3
 /// answers a HEAD request (HeadBucket) with the status alone, and the SDK

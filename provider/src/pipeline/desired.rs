@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use crate::aws::{lambda, mappings, s3, sqs};
 
 use super::ownership::{
-    BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG,
-    UNMANAGED_BUCKET_TAG,
+    BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG,
+    SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
 use super::state::{Known, State};
 use super::{naming, policy};
@@ -32,6 +32,9 @@ pub fn function_tags(s: &State<Known>) -> BTreeMap<String, String> {
     }
     if s.force_destroy {
         t.insert(FORCE_DESTROY_TAG.to_owned(), "true".to_owned());
+    }
+    if s.on_failure.as_ref().is_some_and(|f| f.force_delete) {
+        t.insert(FAILURE_QUEUE_FORCE_DELETE_TAG.to_owned(), "true".to_owned());
     }
     if !s.create_bucket {
         t.insert(UNMANAGED_BUCKET_TAG.to_owned(), "true".to_owned());

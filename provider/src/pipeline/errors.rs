@@ -46,11 +46,19 @@ pub enum ApplyError {
     )]
     BucketNotEmpty { bucket: String },
     #[error(
-        "the failure queue {queue} still holds {messages} failed event(s); process or purge them \
-         first, or set force_destroy = true to delete them with the queue. Nothing was \
-         deleted."
+        "the {} {queue} still holds {messages} {}; process or purge them first{}. Nothing was \
+         deleted.",
+        kind.queue(),
+        kind.messages(),
+        kind.switch(*bucket_owned)
     )]
-    QueueNotEmpty { queue: String, messages: u64 },
+    QueueNotEmpty {
+        kind: QueueKind,
+        queue: String,
+        messages: u64,
+        /// The pipeline manages its bucket: `force_destroy` is allowed.
+        bucket_owned: bool,
+    },
     /// Lambda refused a reservation that would leave the account fewer
     /// unreserved concurrent executions than it keeps for every other
     /// function.
@@ -98,6 +106,50 @@ pub enum ApplyError {
     /// A failure inside the provider, not caused by the input or by AWS.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Which of the pipeline's queues a refusal is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueKind {
+    /// `<name>-failed`, for `on_failure`.
+    Failure,
+    /// `<name>-events`, for `delivery = "queue"`.
+    Events,
+}
+
+impl QueueKind {
+    fn queue(self) -> &'static str {
+        match self {
+            QueueKind::Failure => "failure queue",
+            QueueKind::Events => "event queue",
+        }
+    }
+
+    fn messages(self) -> &'static str {
+        match self {
+            QueueKind::Failure => "failed event(s)",
+            QueueKind::Events => "message(s) not yet processed",
+        }
+    }
+
+    /// The switch that lets the queue go with what it holds, as the end of
+    /// the advice; none that the configuration could not take.
+    fn switch(self, bucket_owned: bool) -> &'static str {
+        match (self, bucket_owned) {
+            (QueueKind::Failure, false) => {
+                ", or set on_failure { force_delete = true } to delete them with the queue"
+            }
+            (QueueKind::Failure, true) => {
+                ", or set on_failure { force_delete = true } to delete them with the queue (or \
+                 force_destroy = true, which also deletes the bucket's objects)"
+            }
+            (QueueKind::Events, true) => {
+                ", or set force_destroy = true to delete them with the queue"
+            }
+            // force_destroy is refused on a bucket the pipeline does not own.
+            (QueueKind::Events, false) => "",
+        }
+    }
 }
 
 impl ApplyError {
@@ -367,7 +419,11 @@ impl From<&ApplyError> for Diagnostic {
             }
             ApplyError::Package(_) => "Cannot package the function".to_owned(),
             ApplyError::BucketNotEmpty { .. } => "Bucket is not empty".to_owned(),
-            ApplyError::QueueNotEmpty { .. } => "Failure queue is not empty".to_owned(),
+            ApplyError::QueueNotEmpty {
+                kind: QueueKind::Failure,
+                ..
+            } => "Failure queue is not empty".to_owned(),
+            ApplyError::QueueNotEmpty { .. } => "Event queue is not empty".to_owned(),
             ApplyError::ConcurrencyLimit { .. } => {
                 "Reserved concurrency above the account's limit".to_owned()
             }
@@ -386,6 +442,15 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::Source(_) | ApplyError::SourceChanged { .. } | ApplyError::Package(_) => {
                 d.at(path::function(attr::SOURCE_DIR))
             }
+            ApplyError::QueueNotEmpty {
+                kind: QueueKind::Failure,
+                ..
+            } => d.at(path::on_failure(attr::FORCE_DELETE)),
+            // No attribute lets it go: force_destroy needs an owned bucket.
+            ApplyError::QueueNotEmpty {
+                bucket_owned: false,
+                ..
+            } => d,
             ApplyError::BucketNotEmpty { .. } | ApplyError::QueueNotEmpty { .. } => {
                 d.at(path::top(attr::FORCE_DESTROY))
             }
@@ -421,17 +486,170 @@ impl From<&PlanError> for Diagnostic {
     }
 }
 
-/// Diagnostics for a list of errors.
-pub fn diagnostics<'a, E: 'a>(errors: impl IntoIterator<Item = &'a E>) -> Diagnostics
-where
-    Diagnostic: From<&'a E>,
-{
-    Diagnostics(errors.into_iter().map(Diagnostic::from).collect())
+/// What the provider knows of the setting an error happened in, beyond
+/// the error itself: what lets a diagnostic say why AWS answered so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Setting {
+    /// S3 is reached over plain HTTP (`http://`, an emulator).
+    pub s3_plain_http: bool,
+    /// The pipeline's `require_tls`.
+    pub require_tls: bool,
+}
+
+/// The hint for a bare S3 403 over plain HTTP while the bucket's policy
+/// denies requests without TLS.
+const TLS_HINT: &str = "S3 answered 403 with no details, over plain HTTP, and require_tls is on: \
+                        the bucket's TLS-only policy denies every request that does not use \
+                        TLS, so an http:// endpoint (an emulator such as moto) is refused. Set \
+                        require_tls = false when S3 is an emulator reached over http://, or \
+                        use an https:// endpoint.";
+
+impl Setting {
+    /// `d` for an error whose AWS cause is `source`, with the hint that
+    /// explains it when it is a TLS-only policy refusing plain HTTP.
+    pub fn explain(self, mut d: Diagnostic, source: Option<&AwsError>) -> Diagnostic {
+        let tls_refusal = self.s3_plain_http
+            && self.require_tls
+            && source.is_some_and(AwsError::is_bare_s3_forbidden);
+        if tls_refusal {
+            d.detail = format!("{} {TLS_HINT}", d.detail);
+            if d.path.is_none() {
+                d = d.at(path::top(attr::REQUIRE_TLS));
+            }
+        }
+        d
+    }
+
+    /// Diagnostics for the errors of an apply in this setting.
+    pub fn diagnostics(self, errors: &[ApplyError]) -> Diagnostics {
+        Diagnostics(
+            errors
+                .iter()
+                .map(|e| self.explain(Diagnostic::from(e), e.aws_source()))
+                .collect(),
+        )
+    }
+}
+
+impl ApplyError {
+    /// The AWS error behind this one, when there is one.
+    pub fn aws_source(&self) -> Option<&AwsError> {
+        match self {
+            ApplyError::Aws { source, .. } | ApplyError::ConcurrencyLimit { source, .. } => {
+                Some(source)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s3_error(status: u16, code: &str, message: &str) -> AwsError {
+        AwsError::Service {
+            operation: "s3:PutObject",
+            code: code.into(),
+            message: message.into(),
+            status: Some(status),
+        }
+    }
+
+    #[test]
+    fn a_queue_refusal_advises_only_switches_the_configuration_accepts() {
+        let refusal = |kind, bucket_owned| {
+            let e = ApplyError::QueueNotEmpty {
+                kind,
+                queue: "arn:aws:sqs:us-east-1:123456789012:q".into(),
+                messages: 2,
+                bucket_owned,
+            };
+            let d = Diagnostic::from(&e);
+            (d.summary, d.detail, d.path)
+        };
+        let (summary, detail, at) = refusal(QueueKind::Failure, false);
+        assert_eq!(summary, "Failure queue is not empty");
+        assert!(
+            detail.contains("still holds 2 failed event(s)")
+                && detail.contains("on_failure { force_delete = true }")
+                && !detail.contains(attr::FORCE_DESTROY)
+                && detail.ends_with("Nothing was deleted."),
+            "{detail}"
+        );
+        assert_eq!(at, Some(path::on_failure(attr::FORCE_DELETE)));
+        let (_, detail, _) = refusal(QueueKind::Failure, true);
+        assert!(
+            detail.contains("on_failure { force_delete = true }")
+                && detail.contains("force_destroy = true, which also deletes the bucket's objects"),
+            "{detail}"
+        );
+        let (summary, detail, at) = refusal(QueueKind::Events, true);
+        assert_eq!(summary, "Event queue is not empty");
+        assert!(detail.contains("set force_destroy = true"), "{detail}");
+        assert_eq!(at, Some(path::top(attr::FORCE_DESTROY)));
+        let (_, detail, at) = refusal(QueueKind::Events, false);
+        assert_eq!(at, None);
+        assert!(
+            detail.contains("process or purge them first. Nothing was deleted.")
+                && !detail.contains(attr::FORCE_DESTROY),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn a_bare_s3_403_over_http_with_require_tls_says_to_turn_require_tls_off() {
+        let bare = ApplyError::aws("staging the package")(s3_error(
+            403,
+            "Forbidden",
+            "HTTP 403, with no error details",
+        ));
+        let emulator = Setting {
+            s3_plain_http: true,
+            require_tls: true,
+        };
+        let d = &emulator.diagnostics(std::slice::from_ref(&bare)).0[0];
+        assert!(
+            d.detail.contains("staging the package failed")
+                && d.detail.contains("TLS-only policy")
+                && d.detail.contains("require_tls = false"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(d.path, Some(path::top(attr::REQUIRE_TLS)));
+        // Not over https, not without require_tls, not with an error document,
+        // not another status, not another service: no hint.
+        let hinted = |setting: Setting, e: &ApplyError| {
+            setting.diagnostics(std::slice::from_ref(e)).0[0]
+                .detail
+                .contains("TLS-only")
+        };
+        for setting in [
+            Setting {
+                s3_plain_http: false,
+                require_tls: true,
+            },
+            Setting {
+                s3_plain_http: true,
+                require_tls: false,
+            },
+        ] {
+            assert!(!hinted(setting, &bare), "{setting:?}");
+        }
+        let other = [
+            s3_error(403, "AccessDenied", "Access Denied"),
+            s3_error(404, "NotFound", "HTTP 404, with no error details"),
+            AwsError::Service {
+                operation: "lambda:GetFunction",
+                code: "Forbidden".into(),
+                message: "HTTP 403, with no error details".into(),
+                status: Some(403),
+            },
+        ];
+        for e in other {
+            assert!(!hinted(emulator, &ApplyError::aws("step")(e)));
+        }
+    }
 
     fn refused(message: &str) -> AwsError {
         AwsError::Service {

@@ -50,6 +50,7 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::AwaitActive => ops::function::await_active(run).await,
         Op::Delete(Function) => ops::function::delete(run).await,
         Op::Delete(Permission) => ops::permission::remove(run).await,
+        Op::DeleteOld(part) => delete_old(run, part).await,
         Op::Retire(Permission) => ops::permission::retire(run).await,
         Op::Backfill => ops::backfill::run(run).await,
 
@@ -110,6 +111,28 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         | Op::Adopt(Notification)
         | Op::Update(Notification, _) => ops::notification::put(run).await,
         Op::Delete(Notification) => ops::notification::remove(run).await,
+    }
+}
+
+/// Deletes `part` under the name the prior state records (a rename made
+/// its successor): the function with its staged packages.
+async fn delete_old(run: &Run<'_>, part: Part) -> Result<(), ApplyError> {
+    let Some(old) = run.old_parts() else {
+        return Ok(());
+    };
+    match part {
+        Part::Function => {
+            ops::function::delete(&old).await?;
+            ops::staging::delete_all(&old).await
+        }
+        Part::Role => ops::role::delete(&old).await,
+        Part::LogGroup => ops::log_group::delete(&old).await,
+        Part::Queue => ops::queue::delete(&old).await,
+        Part::EventQueue => ops::event_queue::delete(&old).await,
+        Part::Stream => ops::stream::delete(&old).await,
+        _ => Err(ApplyError::Internal(format!(
+            "no step to delete {part} under its old name"
+        ))),
     }
 }
 

@@ -19,8 +19,8 @@ use super::desired;
 use super::errors::ImportError;
 use super::ops::role::POLICY_NAME;
 use super::ownership::{
-    self, BUCKET_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG,
-    UNMANAGED_BUCKET_TAG,
+    self, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG,
+    SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
 use super::parts::{Part, PartSet};
 use super::private::{Adopted, Private};
@@ -200,6 +200,10 @@ async fn import_own(
             maximum_retry_attempts: Some(i64::from(c.maximum_retry_attempts)),
             maximum_event_age: Some(i64::from(c.maximum_event_age_s)),
             queue_arn: c.on_failure.filter(|q| *q != managed),
+            force_delete: f
+                .tags
+                .get(FAILURE_QUEUE_FORCE_DELETE_TAG)
+                .is_some_and(|v| v == "true"),
         });
     }
     let seen = Box::pin(refresh::observe(aws, &Names::of(&skeleton))).await?;
@@ -497,9 +501,11 @@ pub fn first_apply_warning(
     adopted: &Adopted,
     planned: &State<Planning>,
 ) -> Diagnostic {
+    // The configured name, which the adoption takes in place.
+    let name = planned.name.as_known().unwrap_or(&prior.name);
     let mut lines = vec![format!(
-        "tags the role {:?} and the function {:?} with {OWNER_TAG} = {:?}",
-        prior.role_name, prior.function_name, prior.name
+        "tags the role {:?} and the function {:?} with {OWNER_TAG} = {name:?}",
+        prior.role_name, prior.function_name
     )];
     let takes_bucket = planned.create_bucket.as_known() == Some(&true);
     lines.push(if takes_bucket {

@@ -44,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::aws::AwsClients;
-use errors::{ApplyError, PlanError, diagnostics};
+use errors::{ApplyError, PlanError, Setting};
 use execute::{OnError, execute};
 use package::Build;
 use private::Private;
@@ -196,11 +196,14 @@ pub async fn plan(
         diags.extend(Diagnostics(errors.collect()));
     }
     if !diags.has_errors() {
-        diags.extend(runtime_check(
-            prior.as_ref(),
-            &planned.state,
-            !planned.requires_replace.is_empty(),
-        ));
+        // A function made anew, by a replacement or under a new name, is
+        // a create for the runtime's deprecation dates.
+        let new_function = !planned.requires_replace.is_empty()
+            || planned
+                .rename
+                .as_ref()
+                .is_some_and(|r| r.replaces(parts::Part::Function));
+        diags.extend(runtime_check(prior.as_ref(), &planned.state, new_function));
     }
     if !diags.has_errors() {
         // The plan's looks at AWS, at the same time: the existing bucket's
@@ -220,21 +223,35 @@ pub async fn plan(
         return Planned::failed(diags);
     }
     if let (Some(adopted), Some(prior)) = (&private.adopted, &prior) {
-        if let Some(attr) = planned.requires_replace.first() {
+        // A new name for the function or role would delete the adopted one.
+        let renamed = planned
+            .rename
+            .as_ref()
+            .is_some_and(|r| r.replaces(parts::Part::Function) || r.replaces(parts::Part::Role));
+        let name_at = state::path::top(state::attr::NAME);
+        let replaced = planned.requires_replace.first();
+        if let Some(attr) = replaced.or(renamed.then_some(&name_at)) {
             // A replacement would destroy the function and role just adopted.
-            return Planned::failed(
+            let fix = if *attr == name_at {
+                "The pipeline may have another name than the adopted one when the parts that \
+                 take their names from it are named: set `function_name` and `role_name` to the \
+                 adopted values (see the warning about renaming)."
+            } else {
+                "Set it to the adopted value (the import recorded it; see `terraform state show`)."
+            };
+            diags.push(
                 Diagnostic::error(
                     "Replacement of an adopted pipeline",
                     format!(
                         "This pipeline was adopted with `terraform import … adopt:` and its first \
-                     apply has not run yet; the configuration's `{attr}` differs from what \
-                     was adopted, which would replace the pipeline and delete the adopted \
-                     function and role. Set `{attr}` to the adopted value (the import \
-                     recorded it; see `terraform state show`)."
+                         apply has not run yet; the configuration's `{attr}` differs from what \
+                         was adopted, which would replace the pipeline and delete the adopted \
+                         function and role. {fix}"
                     ),
                 )
                 .at(attr.clone()),
             );
+            return Planned::failed(diags);
         }
         diags.push(import::first_apply_warning(prior, adopted, &planned.state));
     }
@@ -411,6 +428,14 @@ fn recorded(
     }
 }
 
+/// What the diagnostics of `state`'s errors may use to explain them.
+fn setting(ctx: &Context, state: &State<Known>) -> Setting {
+    Setting {
+        s3_plain_http: ctx.aws.s3_plain_http,
+        require_tls: state.require_tls,
+    }
+}
+
 async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Recorded {
     let facts = steps::Facts {
         may_stage: may_stage(want),
@@ -431,7 +456,7 @@ async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Record
         // Terraform was interrupted: stop now, undo nothing, and hand back
         // what exists so Terraform records it (tainted).
         tracing::warn!(?made, "create interrupted; returning what exists");
-        let diags = diagnostics(&errors);
+        let diags = setting(ctx, want).diagnostics(&errors);
         if made.is_empty() {
             return Recorded::unchanged(&Value::Null, &[], diags);
         }
@@ -442,10 +467,10 @@ async fn create(ctx: &Context, want: &State<Known>, private: &Private) -> Record
     let undone = execute(&undo, &steps::roll_back(made), OnError::Continue)
         .instrument(tracing::info_span!("roll back", pipeline = %want.name))
         .await;
-    let mut diags = diagnostics(&errors);
+    let mut diags = setting(ctx, want).diagnostics(&errors);
     let left = made.minus(undo.record().removed);
     if let Err(undo_errors) = undone {
-        diags.extend(diagnostics(&undo_errors));
+        diags.extend(setting(ctx, want).diagnostics(&undo_errors));
     }
     if left.is_empty() {
         // Nothing of this create is left: record nothing.
@@ -487,7 +512,8 @@ async fn update(
             if let Some(sha) = run.record().uploaded {
                 kept.code_sha256 = Some(sha);
             }
-            Recorded::unchanged(prior_value, &kept.to_bytes(), diagnostics(&errors))
+            let diags = setting(ctx, want).diagnostics(&errors);
+            Recorded::unchanged(prior_value, &kept.to_bytes(), diags)
         }
     }
 }
@@ -510,7 +536,7 @@ async fn destroy(
         Err(errors) => {
             // Terraform shows no resource address with destroy errors, so
             // say which pipeline they are about.
-            let mut diags = diagnostics(&errors);
+            let mut diags = setting(ctx, prior).diagnostics(&errors);
             for d in &mut diags.0 {
                 d.detail = format!("Destroying pipeline {:?}: {}", prior.name, d.detail);
             }
@@ -543,7 +569,8 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
         Err(e) => {
             // Terraform shows no resource address with the errors of a
             // refresh that follows an import: say which pipeline it is.
-            let mut d = Diagnostic::from(&errors::RefreshError(e));
+            let err = errors::RefreshError(e);
+            let mut d = setting(ctx, &state).explain(Diagnostic::from(&err), Some(&err.0));
             d.detail = format!("Refreshing pipeline {:?}: {}", state.name, d.detail);
             kept(d.into())
         }
@@ -579,6 +606,7 @@ mod tests {
             maximum_retry_attempts: Some(2),
             maximum_event_age: Some(21_600),
             queue_arn: None,
+            force_delete: false,
         });
         s.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
         let mut planned = s.to_value();

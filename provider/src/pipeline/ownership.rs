@@ -17,6 +17,10 @@ pub const SOURCE_DIR_TAG: &str = "eventpipe:source-dir";
 /// On the function, present (`true`) when the pipeline may delete a
 /// non-empty bucket.
 pub const FORCE_DESTROY_TAG: &str = "eventpipe:force-destroy";
+/// On the function, present (`true`) when the failure queue the pipeline
+/// made may be deleted while it holds failed events
+/// (`on_failure.force_delete`).
+pub const FAILURE_QUEUE_FORCE_DELETE_TAG: &str = "eventpipe:failure-queue-force-delete";
 /// On the function, present (`true`) when the pipeline does not manage its
 /// bucket (`create_bucket = false`).
 pub const UNMANAGED_BUCKET_TAG: &str = "eventpipe:bucket-unmanaged";

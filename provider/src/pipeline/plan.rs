@@ -13,6 +13,7 @@ use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
 use super::defaults::DEFAULT_RETENTION_DAYS;
 use super::package::Build;
+use super::parts::Part;
 use super::state::{self, DELIVERY_QUEUE, Known, Planning, State, attr, path};
 use super::{naming, policy};
 
@@ -29,6 +30,8 @@ pub struct PlannedState {
     pub state: State<Planning>,
     pub requires_replace: Vec<AttrPath>,
     pub diags: Diagnostics,
+    /// What a change of `name` does to each part, when it changes.
+    pub rename: Option<Rename>,
 }
 
 /// Plans a create, update or replace. `config` is the configuration with
@@ -48,9 +51,12 @@ pub fn plan(
 
     // Replacement: identity attributes that changed (or may change).
     let mut requires_replace = Vec::new();
+    let mut rename = None;
     if let Some(prior) = prior {
         if name != Field::Known(prior.name.clone()) {
-            requires_replace.push(path::top(attr::NAME));
+            // A new name is taken in place; the parts named after it are
+            // made anew under it, the old ones deleted after (steps::renamed).
+            rename = Some(Rename::of(prior, config));
         }
         // Set names that differ from the recorded ones (unset ones keep
         // or derive theirs).
@@ -88,14 +94,18 @@ pub fn plan(
         .clone()
         .map(|b| policy::bucket_arn(&loc.partition, &b));
     s.s3_permission_id = Field::Known(naming::PERMISSION_SID.to_owned());
+    // A part named after a changed `name` takes the new one.
+    let renames = |p: Part| rename.as_ref().is_some_and(|r| r.replaces(p));
     s.function_name = match (&config.function_name, same_identity) {
-        (Field::Null, Some(prior)) => Field::Known(prior.function_name.clone()),
-        (Field::Null, None) => name.clone().map(|n| naming::function_name(&n)),
+        (Field::Null, Some(prior)) if !renames(Part::Function) => {
+            Field::Known(prior.function_name.clone())
+        }
+        (Field::Null, _) => name.clone().map(|n| naming::function_name(&n)),
         (given, _) => given.clone(),
     };
     s.role_name = match (&config.role_name, same_identity) {
-        (Field::Null, Some(prior)) => Field::Known(prior.role_name.clone()),
-        (Field::Null, None) => name.clone().map(|n| naming::role_name(&n)),
+        (Field::Null, Some(prior)) if !renames(Part::Role) => Field::Known(prior.role_name.clone()),
+        (Field::Null, _) => name.clone().map(|n| naming::role_name(&n)),
         (given, _) => given.clone(),
     };
     s.function_arn = s
@@ -138,7 +148,7 @@ pub fn plan(
                     .map(|n| policy::queue_arn(loc, &naming::failure_queue_name(&n)));
                 // The URL is the queue's own answer; kept once known.
                 let url = match same_identity.and_then(|p| p.failure_queue_url.clone()) {
-                    Some(u) if !u.is_empty() => Field::Known(u),
+                    Some(u) if !u.is_empty() && !renames(Part::Queue) => Field::Known(u),
                     _ => Field::Unknown,
                 };
                 (arn, url)
@@ -208,7 +218,8 @@ pub fn plan(
             // The mapping is made again for another stream or starting
             // position: its id is then only known after apply.
             let same_mapping = same_identity.is_some_and(|p| {
-                arn.as_known() == p.stream_arn.as_ref()
+                !renames(Part::Function)
+                    && arn.as_known() == p.stream_arn.as_ref()
                     && st.starting_position.as_known()
                         == p.stream.as_ref().map(|b| &b.starting_position)
             });
@@ -227,8 +238,16 @@ pub fn plan(
         Some(true) => (
             name.clone()
                 .map(|n| policy::queue_arn(loc, &naming::event_queue_name(&n))),
-            keep(|p| &p.event_queue_url),
-            keep(|p| &p.queue_mapping_id),
+            if renames(Part::EventQueue) {
+                Field::Unknown
+            } else {
+                keep(|p| &p.event_queue_url)
+            },
+            if renames(Part::EventQueue) || renames(Part::Function) {
+                Field::Unknown
+            } else {
+                keep(|p| &p.queue_mapping_id)
+            },
         ),
     };
     // With queue delivery S3 does not invoke the function: no permission.
@@ -299,11 +318,200 @@ pub fn plan(
     if let Some(w) = same_identity.and_then(|p| bucket_switch(p, &s)) {
         diags.push(w);
     }
+    if let (Some(prior), Some(r)) = (prior, &rename) {
+        diags.push(r.warning(prior, &s));
+    }
 
     PlannedState {
         state: s,
         requires_replace,
         diags,
+        rename,
+    }
+}
+
+/// What a change of `name` does to each part. A part keeps its own name
+/// and is retagged in place, unless its name derives from `name`: the
+/// function and the role when `function_name` / `role_name` are not set,
+/// the failure queue `<name>-failed`, the event queue `<name>-events` and
+/// the stream `<name>` the pipeline makes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rename {
+    /// The parts whose names would change: `(part, old name, new name)`;
+    /// the new name is `None` while `name` is unknown.
+    pub replaced: Vec<(Part, String, Option<String>)>,
+}
+
+impl Rename {
+    /// Which parts of `prior` a configuration with another `name` would
+    /// have to make anew. An unknown `name` may change any derived name.
+    pub fn of(prior: &State<Known>, config: &State<Planning>) -> Rename {
+        let new = config.name.as_known();
+        let mut replaced = Vec::new();
+        let mut derived = |part: Part, old: &str, of: &dyn Fn(&str) -> String| {
+            let new = new.map(|n| of(n));
+            if new.as_deref() != Some(old) {
+                replaced.push((part, old.to_owned(), new));
+            }
+        };
+        if config.function_name.is_null() {
+            derived(Part::Function, &prior.function_name, &naming::function_name);
+        }
+        if config.role_name.is_null() {
+            derived(Part::Role, &prior.role_name, &naming::role_name);
+        }
+        let wanted = prior.wanted();
+        let own_failure_queue = match &config.on_failure {
+            Field::Known(f) => f.queue_arn.is_null(),
+            Field::Unknown => true,
+            Field::Null => false,
+        };
+        if own_failure_queue && wanted.contains(Part::Queue) {
+            derived(
+                Part::Queue,
+                &naming::failure_queue_name(&prior.name),
+                &naming::failure_queue_name,
+            );
+        }
+        let queued = !matches!(config.delivery.as_known(), Some(d) if d != DELIVERY_QUEUE);
+        if queued && wanted.contains(Part::EventQueue) {
+            derived(
+                Part::EventQueue,
+                &naming::event_queue_name(&prior.name),
+                &naming::event_queue_name,
+            );
+        }
+        let own_stream = match &config.stream {
+            Field::Known(st) => st.arn.is_null(),
+            Field::Unknown => true,
+            Field::Null => false,
+        };
+        if own_stream && wanted.contains(Part::Stream) {
+            let old = prior
+                .stream_name
+                .clone()
+                .unwrap_or_else(|| prior.name.clone());
+            derived(Part::Stream, &old, &|n| n.to_owned());
+        }
+        Rename { replaced }
+    }
+
+    /// Whether `part` gets a new name.
+    pub fn replaces(&self, part: Part) -> bool {
+        self.replaced.iter().any(|(p, ..)| *p == part)
+    }
+
+    /// The plan's note of what the new name does: which parts take their
+    /// names from `name` and are made anew under it (and how to keep the
+    /// function and the role), and which are retagged in place.
+    fn warning(&self, prior: &State<Known>, planned: &State<Planning>) -> Diagnostic {
+        let at = path::top(attr::NAME);
+        let new = planned
+            .name
+            .as_known()
+            .map_or_else(|| "(known after apply)".to_owned(), |n| format!("{n:?}"));
+        let mut retagged = Vec::new();
+        if prior.create_bucket {
+            retagged.push(format!("the bucket {:?}", prior.bucket_name));
+        }
+        if !self.replaces(Part::Role) {
+            retagged.push(format!("the role {:?}", prior.role_name));
+        }
+        if !self.replaces(Part::Function) {
+            retagged.push(format!("the function {:?}", prior.function_name));
+            if !prior.log_group_name.is_empty() {
+                retagged.push(format!("the log group {:?}", prior.log_group_name));
+            }
+        }
+        let wanted = prior.wanted();
+        for (part, old) in [
+            (Part::Queue, naming::failure_queue_name(&prior.name)),
+            (Part::EventQueue, naming::event_queue_name(&prior.name)),
+            (Part::Stream, prior.stream_name.clone().unwrap_or_default()),
+        ] {
+            if wanted.contains(part) && !self.replaces(part) {
+                retagged.push(format!("{part} {old:?}"));
+            }
+        }
+        let ids = match &planned.notification_ids {
+            Field::Known(ids) => format!("{ids:?}"),
+            _ => "the new name's".to_owned(),
+        };
+        let retag = format!(
+            "the apply retags {} with {} = {new}, and rewrites the pipeline's notification \
+             configurations {:?} as {ids} in one write.",
+            retagged.join(", "),
+            super::ownership::OWNER_TAG,
+            prior.notification_ids,
+        );
+        if self.replaced.is_empty() {
+            return Diagnostic::warning(
+                "Renaming the pipeline in place",
+                format!(
+                    "name changes from {:?} to {new}. No part takes its name from `name`, so \
+                     nothing is replaced: {retag}",
+                    prior.name
+                ),
+            )
+            .at(at);
+        }
+        let mut parts: Vec<String> = self
+            .replaced
+            .iter()
+            .map(|(part, old, new)| match new {
+                Some(n) => format!("{part} {old:?} (new: {n:?})"),
+                None => format!("{part} {old:?}"),
+            })
+            .collect();
+        if self.replaces(Part::Function) && !prior.log_group_name.is_empty() {
+            let new_group = planned.log_group_name.as_known();
+            parts.push(match new_group {
+                Some(g) => format!("the log group {:?} (new: {g:?})", prior.log_group_name),
+                None => format!("the log group {:?}", prior.log_group_name),
+            });
+        }
+        let mut keep = Vec::new();
+        if self.replaces(Part::Function) {
+            keep.push(format!("function_name = {:?}", prior.function_name));
+        }
+        if self.replaces(Part::Role) {
+            keep.push(format!("role_name = {:?}", prior.role_name));
+        }
+        let advice = if keep.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " To keep the function and the role under their names, set {}.",
+                keep.join(" and ")
+            )
+        };
+        let forced = planned.force_destroy.as_known() == Some(&true)
+            || matches!(&planned.on_failure, Field::Known(f)
+                if f.force_delete.as_known() == Some(&true));
+        let queue = match (self.replaces(Part::Queue), forced) {
+            (false, _) => "",
+            (true, false) => {
+                " The old failure queue is deleted only while it is empty, unless \
+                 on_failure.force_delete (or force_destroy) is set: otherwise the apply refuses \
+                 before it changes anything."
+            }
+            (true, true) => {
+                " The old failure queue is deleted with any failed events it holds \
+                 (on_failure.force_delete or force_destroy is set)."
+            }
+        };
+        Diagnostic::warning(
+            "Renaming the pipeline replaces the parts named after it",
+            format!(
+                "name changes from {:?} to {new}. These parts take their names from `name` and \
+                 are replaced: each is made under the new name, what uses it is pointed at the \
+                 new one, and only then is the old one deleted: {}.{queue} Nothing else is \
+                 replaced: {retag}{advice}",
+                prior.name,
+                parts.join(", ")
+            ),
+        )
+        .at(at)
     }
 }
 
@@ -335,10 +543,12 @@ fn bucket_switch(prior: &State<Known>, planned: &State<Planning>) -> Option<Diag
             .at(at),
         );
     }
+    // The configured name: a new one is taken in place.
+    let owner = planned.name.as_known().unwrap_or(&prior.name);
     let mut tags = vec![format!(
         "{} = {:?}",
         super::ownership::OWNER_TAG,
-        prior.name.as_str()
+        owner.as_str()
     )];
     if let Field::Known(all) = &planned.tags_all {
         tags.extend(all.iter().map(|(k, v)| format!("{k} = {v:?}")));
@@ -624,10 +834,219 @@ mod tests {
             .state
             .known()
             .unwrap();
+        // A new name replaces no pipeline: only the parts named after it.
         let p = planned(Some(&first), &config("orders2", &dir, Some("my-bucket")));
-        assert_eq!(p.requires_replace, vec![path::top(attr::NAME)]);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
         let p = planned(Some(&first), &config("orders", &dir, Some("other-bucket")));
         assert_eq!(p.requires_replace, vec![path::top(attr::BUCKET_NAME)]);
+    }
+
+    /// `config` with its function and role named.
+    fn named(mut cfg: State<Planning>, function: &str, role: &str) -> State<Planning> {
+        cfg.function_name = Field::Known(function.into());
+        cfg.role_name = Field::Known(role.into());
+        cfg
+    }
+
+    fn warnings(p: &PlannedState) -> String {
+        p.diags
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_new_name_is_taken_in_place_when_no_part_takes_its_name_from_it() {
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        // As an adoption records a hand-wired pipeline: named after its
+        // function, with every part named explicitly.
+        let adopted = named(
+            config("legacy-fn", &dir, Some("legacy-data")),
+            "legacy-fn",
+            "legacy-role",
+        );
+        let prior = planned(None, &adopted).state.known().unwrap();
+        let cfg = named(
+            config("orders", &dir, Some("legacy-data")),
+            "legacy-fn",
+            "legacy-role",
+        );
+        let p = planned(Some(&prior), &cfg);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        let s = p.state.known().unwrap();
+        // Every part keeps its name; the notifications take the new one.
+        assert_eq!(s.name, "orders");
+        assert_eq!(s.id, "orders");
+        assert_eq!(
+            (&*s.function_name, &*s.role_name, &*s.bucket_name),
+            ("legacy-fn", "legacy-role", "legacy-data")
+        );
+        assert_eq!(s.role_arn, prior.role_arn);
+        assert_eq!(s.log_group_name, prior.log_group_name);
+        assert_eq!(s.notification_ids, ["eventpipe-orders-0"]);
+        assert_eq!(s.policy_json, prior.policy_json);
+        let w = warnings(&p);
+        assert!(w.contains("Renaming the pipeline in place"), "{w}");
+        for part in [
+            "the role \"legacy-role\"",
+            "the function \"legacy-fn\"",
+            "the bucket \"legacy-data\"",
+            "eventpipe:pipeline = \"orders\"",
+        ] {
+            assert!(w.contains(part), "{part} missing from {w}");
+        }
+        assert_eq!(
+            p.diags.iter().next().unwrap().path,
+            Some(path::top(attr::NAME))
+        );
+        // A derived bucket name stays the bucket's: it is not renamed.
+        let own_bucket = planned(None, &named(config("a", &dir, None), "fn", "role"))
+            .state
+            .known()
+            .unwrap();
+        let p = planned(
+            Some(&own_bucket),
+            &named(config("b", &dir, None), "fn", "role"),
+        );
+        assert!(p.requires_replace.is_empty());
+        assert_eq!(
+            p.state.bucket_name.as_known(),
+            Some(&own_bucket.bucket_name)
+        );
+    }
+
+    #[test]
+    fn a_new_name_replaces_only_the_parts_that_take_their_name_from_it() {
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let prior = planned(None, &config("orders", &dir, Some("b")))
+            .state
+            .known()
+            .unwrap();
+        // Function and role named after the pipeline: new ones under the
+        // new name, the pipeline itself updated in place.
+        let p = planned(Some(&prior), &config("sales", &dir, Some("b")));
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        let w = warnings(&p);
+        assert!(
+            w.contains("Renaming the pipeline replaces the parts named after it"),
+            "{w}"
+        );
+        assert!(
+            w.contains("the function \"orders\" (new: \"sales\")")
+                && w.contains("the role \"orders-role\" (new: \"sales-role\")")
+                && w.contains("the log group \"/aws/lambda/orders\" (new: \"/aws/lambda/sales\")")
+                && w.contains("retags the bucket \"b\"")
+                && w.contains("function_name = \"orders\"")
+                && w.contains("role_name = \"orders-role\""),
+            "{w}"
+        );
+        // The planned state names the new parts; what AWS gives them
+        // (a role's path, a queue's URL, a mapping's id) is not kept.
+        let s = &p.state;
+        assert_eq!(s.function_name, Field::Known("sales".into()));
+        assert_eq!(s.role_name, Field::Known("sales-role".into()));
+        assert_eq!(s.log_group_name, Field::Known("/aws/lambda/sales".into()));
+        assert_eq!(
+            s.role_arn,
+            Field::Known("arn:aws:iam::123456789012:role/sales-role".into())
+        );
+        assert!(
+            s.function_arn
+                .as_known()
+                .unwrap()
+                .ends_with(":function:sales")
+        );
+        assert_eq!(s.bucket_name, Field::Known("b".into()));
+        let policy = s.policy_json.as_known().unwrap();
+        assert!(policy.contains("/aws/lambda/sales") && !policy.contains("/aws/lambda/orders"));
+        // Named explicitly, they stay: in place.
+        let p = planned(
+            Some(&prior),
+            &named(config("sales", &dir, Some("b")), "orders", "orders-role"),
+        );
+        assert!(p.requires_replace.is_empty(), "{}", warnings(&p));
+        assert!(warnings(&p).contains("Renaming the pipeline in place"));
+        assert_eq!(p.state.function_name, Field::Known("orders".into()));
+    }
+
+    #[test]
+    fn the_queues_and_the_stream_the_pipeline_makes_follow_the_name() {
+        use crate::pipeline::state::{DELIVERY_QUEUE, OnFailure, tests::stream_block};
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let base = planned(None, &named(config("orders", &dir, Some("b")), "f", "r"))
+            .state
+            .known()
+            .unwrap();
+        let renamed = named(config("sales", &dir, Some("b")), "f", "r");
+        let mut failure = base.clone();
+        failure.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(2),
+            maximum_event_age: Some(21_600),
+            queue_arn: None,
+            force_delete: false,
+        });
+        failure.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
+        failure.failure_queue_url = Some("https://sqs/orders-failed".into());
+        let mut events = base.clone();
+        events.delivery = DELIVERY_QUEUE.into();
+        events.event_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-events".into());
+        events.event_queue_url = Some("https://sqs/orders-events".into());
+        let mut stream = base.clone();
+        stream.stream = Some(stream_block());
+        stream.stream_name = Some("orders".into());
+        stream.stream_arn = Some("arn:aws:kinesis:us-east-1:123456789012:stream/orders".into());
+        let mut with_queue = renamed.clone();
+        with_queue.on_failure = Field::Known(OnFailure {
+            maximum_retry_attempts: Field::Known(2),
+            maximum_event_age: Field::Known(21_600),
+            queue_arn: Field::Null,
+            force_delete: Field::Known(false),
+        });
+        let p = planned(Some(&failure), &with_queue);
+        assert!(p.requires_replace.is_empty());
+        let w = warnings(&p);
+        assert!(
+            w.contains("the failure queue \"orders-failed\" (new: \"sales-failed\")")
+                && w.contains("on_failure.force_delete"),
+            "{w}"
+        );
+        // The new queue's URL is SQS's answer: known after apply.
+        assert_eq!(p.state.failure_queue_url, Field::Unknown);
+        assert_eq!(
+            p.state.failure_queue_arn,
+            Field::Known("arn:aws:sqs:us-east-1:123456789012:sales-failed".into())
+        );
+        // Someone else's queue is not the pipeline's to rename.
+        let mut theirs = with_queue.clone();
+        if let Field::Known(f) = &mut theirs.on_failure {
+            f.queue_arn = Field::Known("arn:aws:sqs:us-east-1:123456789012:theirs".into());
+        }
+        let mut prior_theirs = failure.clone();
+        if let Some(f) = &mut prior_theirs.on_failure {
+            f.queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:theirs".into());
+        }
+        let p = planned(Some(&prior_theirs), &theirs);
+        assert!(!p.rename.unwrap().replaces(Part::Queue));
+        let mut queued = renamed.clone();
+        queued.delivery = Field::Known(DELIVERY_QUEUE.into());
+        let p = planned(Some(&events), &queued);
+        assert!(p.requires_replace.is_empty());
+        assert!(warnings(&p).contains("the event queue \"orders-events\" (new: \"sales-events\")"));
+        assert_eq!(p.state.event_queue_url, Field::Unknown);
+        assert_eq!(p.state.queue_mapping_id, Field::Unknown);
+        let r = Rename::of(&stream, &{
+            let mut c = renamed.clone();
+            c.stream = Field::Unknown;
+            c
+        });
+        assert_eq!(
+            r.replaced,
+            [(Part::Stream, "orders".to_owned(), Some("sales".to_owned()))]
+        );
     }
 
     #[test]

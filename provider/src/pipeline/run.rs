@@ -122,6 +122,23 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The same run acting on the pipeline as the prior state records it,
+    /// with a record of its own: what deletes a part under its old name
+    /// after a change of `name` (the run's own record names the new parts).
+    /// `None` without a prior state.
+    pub fn old_parts(&self) -> Option<Run<'a>> {
+        self.prior.map(|prior| Run {
+            ctx: self.ctx,
+            private: self.private,
+            aws: self.aws,
+            stop: self.stop,
+            want: prior,
+            prior: None,
+            purpose: self.purpose,
+            record: Mutex::new(Record::default()),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, Record> {
         // A step never panics while holding the lock; should one have,
         // the record is still the best account of what exists.

@@ -13,7 +13,7 @@ use super::{runtimes, validate};
 pub const TYPE_NAME: &str = "eventpipe_event_pipeline";
 
 /// Schema version of the stored state; bump it with an upgrade step.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 pub fn schema() -> Schema {
     Schema {
@@ -32,12 +32,14 @@ pub fn schema() -> Schema {
         .attr(
             Attribute::string(attr::NAME)
                 .required()
-                .force_new()
                 .describe(
                     "Name of the pipeline. Names the Lambda function (`name`, unless \
                      `function_name` is set), the IAM role (`name-role`, unless `role_name` is \
                      set), the queues (`name-failed`, `name-events`) and the stream, and tags \
-                     every part. Changing it replaces the pipeline.",
+                     every part. Changing it retags every part in place, unless a part the \
+                     pipeline has takes its name from it (the function or the role not named \
+                     explicitly, the queues or the stream the pipeline makes): then it replaces \
+                     the pipeline. The plan's warning says which.",
                 )
                 .validate(validate::name_validator()),
         )
@@ -391,10 +393,23 @@ fn on_failure_block() -> Block {
                 "An existing SQS queue for the failed events. When not set, the pipeline makes \
                  the queue `<name>-failed` (server-side encryption, 14 days' retention, the \
                  pipeline's tags) and deletes it on destroy; a destroy refuses, deleting \
-                 nothing, while it holds messages and `force_destroy` is `false`. The role may \
-                 send to this queue only (`sqs:SendMessage`, shown in `policy_json`).",
+                 nothing, while it holds messages, unless `force_delete` (or `force_destroy`) \
+                 is `true`. The role may send to this queue only (`sqs:SendMessage`, shown in \
+                 `policy_json`).",
             )
             .validate(validate::queue_arn_validator()),
+    )
+    .attr(
+        Attribute::bool(attr::FORCE_DELETE)
+            .default(Value::Bool(false))
+            .describe(
+                "When `true`, the queue `<name>-failed` the pipeline made may be deleted while \
+                 it holds failed events: by a destroy, a replacement, or an update that removes \
+                 this block or sets `queue_arn`. When `false` (the default), those refuse, \
+                 deleting nothing, until the queue is empty. Unlike `force_destroy`, which is \
+                 about the bucket's objects, it works with `create_bucket = false`. A queue of \
+                 yours (`queue_arn`) is never deleted.",
+            ),
     )
 }
 

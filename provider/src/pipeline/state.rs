@@ -83,6 +83,7 @@ pub mod attr {
     pub const MAXIMUM_RETRY_ATTEMPTS: &str = "maximum_retry_attempts";
     pub const MAXIMUM_EVENT_AGE: &str = "maximum_event_age";
     pub const QUEUE_ARN: &str = "queue_arn";
+    pub const FORCE_DELETE: &str = "force_delete";
 
     /// The `logs` block.
     pub const LOGS: &str = "logs";
@@ -129,6 +130,11 @@ pub mod path {
     /// An attribute of the `function` block.
     pub fn function(name: &str) -> AttrPath {
         AttrPath::attrs([attr::FUNCTION, name])
+    }
+
+    /// An attribute of the `on_failure` block.
+    pub fn on_failure(name: &str) -> AttrPath {
+        AttrPath::attrs([attr::ON_FAILURE, name])
     }
 
     /// An attribute of the `logs` block.
@@ -359,6 +365,9 @@ pub struct OnFailure<M: Mode> {
     pub maximum_event_age: M::Opt<i64>,
     /// An existing queue; without it the pipeline makes `<name>-failed`.
     pub queue_arn: M::Opt<String>,
+    /// The queue the pipeline made may be deleted while it holds failed
+    /// events.
+    pub force_delete: M::Set<bool>,
 }
 
 /// The `logs` block.
@@ -536,6 +545,7 @@ impl<M: Mode> State<M> {
                 maximum_retry_attempts: opt::<M, _>(b, attr::MAXIMUM_RETRY_ATTEMPTS)?,
                 maximum_event_age: opt::<M, _>(b, attr::MAXIMUM_EVENT_AGE)?,
                 queue_arn: opt::<M, _>(b, attr::QUEUE_ARN)?,
+                force_delete: set::<M, _>(b, attr::FORCE_DELETE)?,
             })
         })?;
         let stream = block::<M, _>(&o, attr::STREAM, |b| {
@@ -676,6 +686,7 @@ impl<M: Mode> State<M> {
                     opt_value::<M, i64>(&b.maximum_event_age),
                 ),
                 (attr::QUEUE_ARN, opt_value::<M, String>(&b.queue_arn)),
+                (attr::FORCE_DELETE, set_value::<M, bool>(&b.force_delete)),
             ])
         });
         let stream = block_value(M::opt_field::<StreamBlock<M>>(&self.stream), |b| {
@@ -964,6 +975,19 @@ impl State<Known> {
     /// `delivery = "queue"`: S3 notifies the event queue.
     pub fn queued(&self) -> bool {
         self.delivery == DELIVERY_QUEUE
+    }
+
+    /// Whether the failure queue the pipeline made may be deleted while
+    /// it holds failed events, by an update from `prior` that stops using
+    /// it or (`prior` = `None`) by a destroy of `self`: `force_destroy`
+    /// (which also empties an owned bucket), or `on_failure.force_delete`
+    /// as configured, or as it was when the `on_failure` block goes.
+    pub fn may_delete_failed_events(&self, prior: Option<&State<Known>>) -> bool {
+        let block = self
+            .on_failure
+            .as_ref()
+            .or_else(|| prior.and_then(|p| p.on_failure.as_ref()));
+        self.force_destroy || block.is_some_and(|f| f.force_delete)
     }
 
     /// The parts this state's pipeline is made of.

@@ -64,6 +64,11 @@ pub enum Op {
     /// removes its policy, the function its permission, the bucket the
     /// notifications on it.
     Delete(Part),
+    /// Remove the part under the name the prior state records, once a
+    /// part made under the pipeline's new name has taken its place (a
+    /// change of `name` for a part that takes its name from it). As
+    /// [`Op::Delete`]: a part already gone is fine.
+    DeleteOld(Part),
     /// Zip the function's source (checking it is what was planned).
     BuildPackage,
     /// Put the package in S3 when it is over the direct-upload limit
@@ -80,8 +85,8 @@ pub enum Op {
     /// objects and `force_destroy` is off.
     CheckDeletable,
     /// Before an update that stops using the failure queue the pipeline
-    /// made: refuse, changing nothing, while it holds failed events and
-    /// `force_destroy` is off.
+    /// made: refuse, changing nothing, while it holds failed events
+    /// (unless `force_destroy` or `on_failure.force_delete` allow it).
     CheckQueueEmpty,
     /// Delete every object and object version in the bucket (taking the
     /// TLS-only policy off first, so it cannot stand in the way).
@@ -101,6 +106,7 @@ impl fmt::Display for Op {
             Op::Retire(p) => write!(f, "retire the adopted {p}"),
             Op::Update(p, c) => write!(f, "update {p} ({c:?})"),
             Op::Delete(p) => write!(f, "delete {p}"),
+            Op::DeleteOld(p) => write!(f, "delete {p} under its old name"),
             Op::BuildPackage => f.write_str("build the package"),
             Op::StagePackage => f.write_str("stage the package in S3 if it is large"),
             Op::PruneStaged => f.write_str("delete older staged packages"),
@@ -207,19 +213,78 @@ fn making(part: Part, prior: Option<&State<Known>>, present: PartSet) -> Option<
     }
 }
 
+/// The parts a change of `name` makes anew, under their new names: those
+/// that take their names from `name` (the function, its log group, the
+/// role, the failure and event queues and the stream the pipeline makes)
+/// and what cannot move from an old part to a new one (the role's policy,
+/// the function's permission and invoke configuration, a mapping whose
+/// function or source is new). The old ones go once the new ones are in
+/// use ([`Op::DeleteOld`]).
+pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
+    let mut parts = PartSet::empty();
+    // Only a new `name` renames; a part the refresh found gone has an
+    // empty name in the prior state and is simply made again.
+    let Some(prior) = prior.filter(|p| p.name != want.name) else {
+        return parts;
+    };
+    let both = want.wanted();
+    let had = prior.wanted();
+    let mut differs = |p: Part, name: &dyn Fn(&State<Known>) -> String| {
+        let (old, new) = (name(prior), name(want));
+        if both.contains(p) && had.contains(p) && !old.is_empty() && !new.is_empty() && old != new {
+            parts.insert(p);
+        }
+    };
+    differs(Part::Function, &|s| s.function_name.clone());
+    differs(Part::Role, &|s| s.role_name.clone());
+    differs(Part::LogGroup, &|s| s.log_group_name.clone());
+    differs(Part::Queue, &|s| {
+        s.failure_queue_arn.clone().unwrap_or_default()
+    });
+    differs(Part::EventQueue, &|s| {
+        s.event_queue_arn.clone().unwrap_or_default()
+    });
+    differs(Part::Stream, &|s| s.stream_name.clone().unwrap_or_default());
+    let follows = |p: Part, of: &[Part]| {
+        (both.contains(p) && had.contains(p) && of.iter().any(|o| parts.contains(*o))).then_some(p)
+    };
+    let dependants: Vec<Part> = [
+        follows(Part::Policy, &[Part::Role]),
+        follows(Part::Permission, &[Part::Function]),
+        follows(Part::InvokeConfig, &[Part::Function]),
+        follows(Part::StreamMapping, &[Part::Function, Part::Stream]),
+        follows(Part::QueueMapping, &[Part::Function, Part::EventQueue]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for p in dependants {
+        parts.insert(p);
+    }
+    parts
+}
+
 /// The steps that bring AWS from what exists to `want`. `prior` is the
 /// state Terraform recorded (none for a create).
 pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts) -> Steps {
     let mut s = Steps::default();
-    let make = |p: Part| making(p, prior, facts.present);
+    // Parts named after a changed `name` are made anew, as if gone.
+    let renamed = renamed(want, prior);
+    let present = facts.present.minus(renamed);
+    let make = |p: Part| making(p, prior, present);
     let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
     let claim = |p: Part| facts.unclaimed.contains(p).then_some(Op::Adopt(p));
+    // The tags every part carries: the user's, and the pipeline's name.
+    let retag = || changed(&|p| desired::part_tags(p) != desired::part_tags(want));
 
     // A failure queue that goes holds failed events no one has seen yet:
-    // without force_destroy, check it is empty before anything changes.
+    // unless force_destroy or on_failure.force_delete allow deleting them,
+    // check it is empty before anything changes.
     let wants_queue = want.wanted().contains(Part::Queue);
     let drops_queue = !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue));
-    let check = (drops_queue && !want.force_destroy).then(|| s.add(Op::CheckQueueEmpty, []));
+    let replaces_queue = renamed.contains(Part::Queue);
+    let check = ((drops_queue || replaces_queue) && !want.may_delete_failed_events(prior))
+        .then(|| s.add(Op::CheckQueueEmpty, []));
 
     // The bucket, when the pipeline manages it.
     let owned_before = prior.is_none_or(|p| p.create_bucket);
@@ -236,7 +301,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         if changed(&|p| p.require_tls != want.require_tls) {
             ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
         }
-        if changed(&|p| p.tags_all != want.tags_all) {
+        if retag() {
             ops.push(Op::Update(Part::Bucket, Change::Tags));
         }
         s.chain(ops, [])
@@ -247,9 +312,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let role = match (role_made, claim(Part::Role)) {
         (Some(op), _) => s.chain([op], []),
         (None, Some(op)) => s.chain([op], []),
-        (None, None) if changed(&|p| p.tags_all != want.tags_all) => {
-            s.chain([Op::Update(Part::Role, Change::Tags)], [])
-        }
+        (None, None) if retag() => s.chain([Op::Update(Part::Role, Change::Tags)], []),
         (None, None) => None,
     };
     let policy_op = match (role_made, make(Part::Policy)) {
@@ -272,7 +335,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             if changed(&|p| p.log_group_retention_in_days != want.log_group_retention_in_days) {
                 ops.push(Op::Update(Part::LogGroup, Change::Retention));
             }
-            if changed(&|p| p.tags_all != want.tags_all) {
+            if retag() {
                 ops.push(Op::Update(Part::LogGroup, Change::Tags));
             }
             s.chain(ops, [])
@@ -283,9 +346,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     let queue = if wants_queue {
         match make(Part::Queue) {
             Some(op) => s.chain([op], []),
-            None if changed(&|p| p.tags_all != want.tags_all) => {
-                s.chain([Op::Update(Part::Queue, Change::Tags)], [])
-            }
+            None if retag() => s.chain([Op::Update(Part::Queue, Change::Tags)], []),
             None => None,
         }
     } else {
@@ -409,7 +470,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
                 if changed(&|p| desired::stream(p) != desired::stream(want)) {
                     ops.push(Op::Update(Part::Stream, Change::Settings));
                 }
-                if changed(&|p| p.tags_all != want.tags_all) {
+                if retag() {
                     ops.push(Op::Update(Part::Stream, Change::Tags));
                 }
                 s.chain(ops, [])
@@ -428,6 +489,9 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     if had(Part::Stream) && !wanted.contains(Part::Stream) {
         s.add(Op::Delete(Part::Stream), [old_stream_mapping]);
     }
+    if renamed.contains(Part::Stream) {
+        s.add(Op::DeleteOld(Part::Stream), [old_stream_mapping]);
+    }
     let stream_mapping = if wanted.contains(Part::StreamMapping) {
         let op = match make(Part::StreamMapping) {
             _ if old_stream_mapping.is_some() || !had(Part::StreamMapping) => {
@@ -445,6 +509,13 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     } else {
         None
     };
+    // A mapping on the old function goes once the new function reads.
+    let old_stream_mapping = match old_stream_mapping {
+        None if renamed.contains(Part::StreamMapping) => {
+            Some(s.add(Op::Delete(Part::StreamMapping), [stream_mapping]))
+        }
+        kept => kept,
+    };
 
     // The event queue S3 notifies with queue delivery, and its mapping.
     let event_queue = if wanted.contains(Part::EventQueue) {
@@ -458,7 +529,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
                 if changed(&|p| desired::event_queue(p) != desired::event_queue(want)) {
                     ops.push(Op::Update(Part::EventQueue, Change::Settings));
                 }
-                if changed(&|p| p.tags_all != want.tags_all) {
+                if retag() {
                     ops.push(Op::Update(Part::EventQueue, Change::Tags));
                 }
                 s.chain(ops, [queue])
@@ -523,6 +594,58 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
             [bucket, function, permission, event_queue, queue_mapping],
         )
     });
+
+    // A rename: the old parts go once the new ones are in use, each after
+    // what refers to it (no notification, mapping or invoke configuration
+    // names an old function or queue when it goes).
+    let old_queue_mapping = renamed.contains(Part::QueueMapping).then(|| {
+        s.add(
+            Op::Delete(Part::QueueMapping),
+            [queue_mapping, notification],
+        )
+    });
+    if renamed.contains(Part::EventQueue) {
+        s.add(
+            Op::DeleteOld(Part::EventQueue),
+            [event_queue, notification, old_queue_mapping],
+        );
+    }
+    let old_function = renamed.contains(Part::Function).then(|| {
+        s.add(
+            Op::DeleteOld(Part::Function),
+            [
+                function,
+                notification,
+                invoke,
+                permission,
+                old_stream_mapping,
+                old_queue_mapping,
+            ],
+        )
+    });
+    if renamed.contains(Part::Role) {
+        s.add(Op::DeleteOld(Part::Role), [function, old_function, policy]);
+    }
+    let keep_logs = prior
+        .and_then(|p| p.logs.as_ref())
+        .is_some_and(|l| l.keep_on_destroy);
+    if renamed.contains(Part::LogGroup) && !keep_logs {
+        s.add(Op::DeleteOld(Part::LogGroup), [old_function]);
+    }
+    if renamed.contains(Part::Queue) {
+        s.add(
+            Op::DeleteOld(Part::Queue),
+            [
+                invoke,
+                stream_mapping,
+                event_queue,
+                old_function,
+                old_stream_mapping,
+                old_queue_mapping,
+                check,
+            ],
+        );
+    }
 
     // An adopted permission statement goes once the new one is in use.
     if matches!(permission_op, Some(Op::Update(_, Change::Statement))) {
@@ -811,6 +934,338 @@ mod tests {
     }
 
     #[test]
+    fn a_new_name_retags_every_part_and_rewrites_the_notifications_in_place() {
+        use Part::*;
+        let prior = streaming_with_everything("orders");
+        let mut want = prior.clone();
+        want.name = "sales".into();
+        want.id = "sales".into();
+        want.notification_ids = vec!["eventpipe-sales-0".into()];
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let ops = s.ops();
+        for op in [
+            Op::Update(Bucket, Change::Tags),
+            Op::Update(Role, Change::Tags),
+            Op::Update(LogGroup, Change::Tags),
+            Op::Update(Function, Change::Tags),
+            Op::Update(Queue, Change::Tags),
+            Op::Update(Stream, Change::Tags),
+            Op::Update(Notification, Change::Triggers),
+        ] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        // Nothing is made, deleted or replaced.
+        for op in &ops {
+            assert!(
+                matches!(op, Op::Update(_, Change::Tags | Change::Triggers)),
+                "{op} in {ops:?}"
+            );
+        }
+        // The tags alone (a new default tag) retag the same parts, but the
+        // notifications stay.
+        let mut tagged = prior.clone();
+        tagged.tags_all.insert("cost".into(), "1".into());
+        let ops = converge(&tagged, Some(&prior), Facts::of(&prior)).ops();
+        assert!(!ops.contains(&Op::Update(Notification, Change::Triggers)));
+        assert!(ops.contains(&Op::Update(Queue, Change::Tags)), "{ops:?}");
+    }
+
+    /// `prior` under the name `name`, with every part that takes its name
+    /// from it renamed (as the plan gives it) and what AWS names unknown.
+    fn under_new_name(prior: &State<Known>, name: &str) -> State<Known> {
+        let mut s = known_state(name);
+        for (from, to) in [
+            (&prior.bucket_name, &mut s.bucket_name),
+            (&prior.bucket_arn, &mut s.bucket_arn),
+        ] {
+            to.clone_from(from);
+        }
+        s.stream = prior.stream.clone();
+        s.on_failure = prior.on_failure.clone();
+        s.delivery = prior.delivery.clone();
+        s.s3_permission_id = prior.s3_permission_id.clone();
+        let arn = |kind: &str, of: &str| format!("arn:aws:{kind}:us-east-1:123456789012:{of}");
+        if prior.stream_name.is_some() {
+            s.stream_name = Some(name.into());
+            s.stream_arn = Some(arn("kinesis", &format!("stream/{name}")));
+        }
+        if prior.failure_queue_arn.is_some() {
+            s.failure_queue_arn = Some(arn("sqs", &format!("{name}-failed")));
+        }
+        if prior.event_queue_arn.is_some() {
+            s.event_queue_arn = Some(arn("sqs", &format!("{name}-events")));
+        }
+        s
+    }
+
+    #[test]
+    fn a_new_name_makes_the_parts_named_after_it_before_the_old_ones_go() {
+        use Part::*;
+        let prior = streaming_with_everything("orders");
+        let want = under_new_name(&prior, "sales");
+        assert_eq!(
+            renamed(&want, Some(&prior)),
+            PartSet::from([
+                Role,
+                Policy,
+                Function,
+                Permission,
+                LogGroup,
+                Queue,
+                InvokeConfig,
+                Stream,
+                StreamMapping
+            ])
+        );
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let ops = s.ops();
+        // A queue that holds failed events is never replaced silently:
+        // the check runs first, and everything waits for it.
+        assert_eq!(ops[0], Op::CheckQueueEmpty, "{ops:?}");
+        for op in ops.iter().skip(1) {
+            assert!(waits_for(&s, *op, Op::CheckQueueEmpty), "{op}");
+        }
+        // New parts under the new name, with what depends on them.
+        for op in [
+            Op::Recreate(Role),
+            Op::Recreate(Policy),
+            Op::Recreate(LogGroup),
+            Op::Recreate(Function),
+            Op::Recreate(Permission),
+            Op::Create(InvokeConfig),
+            Op::Recreate(Queue),
+            Op::Recreate(Stream),
+            Op::Create(StreamMapping),
+            Op::Update(Notification, Change::Triggers),
+            Op::Update(Bucket, Change::Tags),
+            // The old parts, by their old names.
+            Op::DeleteOld(Function),
+            Op::DeleteOld(Role),
+            Op::DeleteOld(LogGroup),
+            Op::DeleteOld(Queue),
+            Op::DeleteOld(Stream),
+            Op::Delete(StreamMapping),
+        ] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        // Nothing of the pipeline is deleted by its new name, and the
+        // bucket stays.
+        for op in &ops {
+            assert!(!matches!(op, Op::Delete(p) if *p != StreamMapping), "{op}");
+        }
+        assert!(!ops.contains(&Op::DeleteOld(Bucket)));
+        // The old function goes once nothing names it: the notifications
+        // are rewritten (and read back) to the new one, its mapping is
+        // gone, and the new function with its permission is there.
+        let old_function = Op::DeleteOld(Function);
+        for before in [
+            Op::Update(Notification, Change::Triggers),
+            Op::Delete(StreamMapping),
+            Op::Recreate(Function),
+            Op::Recreate(Permission),
+            Op::Create(InvokeConfig),
+        ] {
+            assert!(waits_for(&s, old_function, before), "{before}");
+        }
+        // The notifications name the new function once it may be invoked.
+        let notification = Op::Update(Notification, Change::Triggers);
+        assert!(waits_for(&s, notification, Op::Recreate(Permission)));
+        // The old role goes after the function that used it.
+        assert!(waits_for(&s, Op::DeleteOld(Role), old_function));
+        assert!(waits_for(&s, Op::DeleteOld(Role), Op::Recreate(Function)));
+        // The old log group once the old function writes no more.
+        assert!(waits_for(&s, Op::DeleteOld(LogGroup), old_function));
+        // The old failure queue once nothing sends to it.
+        for before in [
+            Op::Create(InvokeConfig),
+            Op::Create(StreamMapping),
+            old_function,
+        ] {
+            assert!(waits_for(&s, Op::DeleteOld(Queue), before), "{before}");
+        }
+        // The old stream once its mapping is gone.
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Stream),
+            Op::Delete(StreamMapping)
+        ));
+        // With on_failure.force_delete, no check.
+        let mut forced = prior.clone();
+        if let Some(f) = &mut forced.on_failure {
+            f.force_delete = true;
+        }
+        let mut want_forced = want.clone();
+        want_forced.on_failure.clone_from(&forced.on_failure);
+        let s = converge(&want_forced, Some(&forced), Facts::of(&forced));
+        assert!(s.find(Op::CheckQueueEmpty).is_none());
+        assert!(s.find(Op::DeleteOld(Queue)).is_some());
+        // Named explicitly, the function and role stay: only the queue and
+        // the stream are new.
+        let mut named = want.clone();
+        named.function_name.clone_from(&prior.function_name);
+        named.function_arn.clone_from(&prior.function_arn);
+        named.log_group_name.clone_from(&prior.log_group_name);
+        named.role_name.clone_from(&prior.role_name);
+        named.role_arn.clone_from(&prior.role_arn);
+        assert_eq!(
+            renamed(&named, Some(&prior)),
+            PartSet::from([Queue, Stream, StreamMapping])
+        );
+        let s = converge(&named, Some(&prior), Facts::of(&prior));
+        let ops = s.ops();
+        assert!(
+            !ops.iter()
+                .any(|o| matches!(o, Op::DeleteOld(Function | Role | LogGroup)))
+        );
+        assert!(
+            ops.contains(&Op::Update(InvokeConfig, Change::Settings)),
+            "{ops:?}"
+        );
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Queue),
+            Op::Update(InvokeConfig, Change::Settings)
+        ));
+    }
+
+    #[test]
+    fn parts_gone_out_of_band_are_made_again_not_deleted_under_an_old_name() {
+        use Part::*;
+        let prior = streaming_with_everything("orders");
+        // Without a new name: nothing is renamed, whatever the refresh found.
+        let mut drifted = prior.clone();
+        for p in [LogGroup, Stream, Queue, Function] {
+            drifted.mark_missing(p);
+        }
+        assert!(renamed(&prior, Some(&drifted)).is_empty());
+        let ops = converge(&prior, Some(&drifted), Facts::of(&drifted)).ops();
+        assert!(
+            !ops.iter().any(|o| matches!(o, Op::DeleteOld(_))),
+            "{ops:?}"
+        );
+        // With one, a part already gone has nothing to delete: it is made
+        // under the new name.
+        let want = under_new_name(&prior, "sales");
+        let mut gone = prior.clone();
+        gone.mark_missing(LogGroup);
+        gone.mark_missing(Stream);
+        let r = renamed(&want, Some(&gone));
+        assert!(!r.contains(LogGroup) && !r.contains(Stream), "{r:?}");
+        let s = converge(&want, Some(&gone), Facts::of(&gone));
+        let ops = s.ops();
+        for op in [Op::Recreate(LogGroup), Op::Recreate(Stream)] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        for op in [Op::DeleteOld(LogGroup), Op::DeleteOld(Stream)] {
+            assert!(!ops.contains(&op), "{op} in {ops:?}");
+        }
+    }
+
+    #[test]
+    fn a_new_role_name_alone_moves_the_function_to_the_new_role_before_the_old_one_goes() {
+        use Part::*;
+        let prior = known_state("orders");
+        let mut want = under_new_name(&prior, "sales");
+        want.function_name.clone_from(&prior.function_name);
+        want.function_arn.clone_from(&prior.function_arn);
+        want.log_group_name.clone_from(&prior.log_group_name);
+        assert_eq!(renamed(&want, Some(&prior)), PartSet::from([Role, Policy]));
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let settings = Op::Update(Function, Change::Settings);
+        assert!(waits_for(&s, settings, Op::Recreate(Policy)));
+        assert!(waits_for(&s, Op::DeleteOld(Role), settings));
+        assert!(s.find(Op::DeleteOld(Function)).is_none(), "{:?}", s.ops());
+    }
+
+    #[test]
+    fn a_new_name_makes_a_new_event_queue_before_the_old_one_and_its_mapping_go() {
+        use Part::*;
+        let prior = queued("orders");
+        let want = under_new_name(&prior, "sales");
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        let ops = s.ops();
+        for op in [
+            Op::Recreate(EventQueue),
+            Op::Recreate(QueueMapping),
+            Op::Update(Notification, Change::Triggers),
+            Op::Delete(QueueMapping),
+            Op::DeleteOld(EventQueue),
+            Op::DeleteOld(Function),
+        ] {
+            assert!(ops.contains(&op), "{op} missing from {ops:?}");
+        }
+        // S3 notifies the new queue before the old one's mapping goes.
+        let notification = Op::Update(Notification, Change::Triggers);
+        assert!(waits_for(&s, Op::Delete(QueueMapping), notification));
+        assert!(waits_for(&s, notification, Op::Recreate(QueueMapping)));
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(EventQueue),
+            Op::Delete(QueueMapping)
+        ));
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Function),
+            Op::Delete(QueueMapping)
+        ));
+        // No permission for S3 with queue delivery, old or new.
+        assert!(!ops.iter().any(|o| matches!(o, Op::Recreate(Permission))));
+    }
+
+    /// A pipeline with a failure queue and a stream of its own.
+    fn streaming_with_everything(name: &str) -> State<Known> {
+        use crate::pipeline::state::OnFailure;
+        let mut s = streaming(name);
+        s.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(2),
+            maximum_event_age: Some(21_600),
+            queue_arn: None,
+            force_delete: false,
+        });
+        s.failure_queue_arn = Some(format!("arn:aws:sqs:us-east-1:123456789012:{name}-failed"));
+        s.failure_queue_url = Some(format!("https://sqs/{name}-failed"));
+        s
+    }
+
+    #[test]
+    fn on_failure_force_delete_lets_the_failure_queue_go_without_the_check() {
+        use Part::*;
+        let mut want = streaming_with_everything("orders");
+        want.create_bucket = false;
+        let prior = want.clone();
+        // Removing the block: the prior block's switch decides.
+        let mut without = prior.clone();
+        without.on_failure = None;
+        without.failure_queue_arn = None;
+        without.failure_queue_url = None;
+        let s = converge(&without, Some(&prior), Facts::of(&prior));
+        assert_eq!(s.ops()[0], Op::CheckQueueEmpty, "{:?}", s.ops());
+        let mut forced = prior.clone();
+        if let Some(f) = &mut forced.on_failure {
+            f.force_delete = true;
+        }
+        let s = converge(&without, Some(&forced), Facts::of(&forced));
+        assert!(s.find(Op::CheckQueueEmpty).is_none(), "{:?}", s.ops());
+        assert!(s.find(Op::Delete(Queue)).is_some());
+        // Pointing the block at a queue of one's own: the block as it is now.
+        let mut theirs = forced.clone();
+        if let Some(f) = &mut theirs.on_failure {
+            f.queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:theirs".into());
+            f.force_delete = false;
+        }
+        let s = converge(&theirs, Some(&forced), Facts::of(&forced));
+        assert_eq!(s.ops()[0], Op::CheckQueueEmpty, "{:?}", s.ops());
+        // A destroy still checks first (the check reads the switch).
+        assert!(destroy(&forced).find(Op::CheckDeletable).is_some());
+        assert!(forced.may_delete_failed_events(None));
+        assert!(!prior.may_delete_failed_events(None));
+    }
+
+    #[test]
     fn a_part_gone_out_of_band_is_made_again_with_what_depends_on_it() {
         let prior = known_state("orders");
         let mut refreshed = prior.clone();
@@ -972,6 +1427,7 @@ mod tests {
             maximum_retry_attempts: Some(1),
             maximum_event_age: Some(3600),
             queue_arn: None,
+            force_delete: false,
         });
         want.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
         want.failure_queue_url = Some("https://sqs.us-east-1.amazonaws.com/1/orders-failed".into());
@@ -1099,6 +1555,7 @@ mod tests {
                 maximum_retry_attempts: Some(2),
                 maximum_event_age: Some(21_600),
                 queue_arn: None,
+                force_delete: false,
             });
             s.failure_queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:orders-failed".into());
             s.failure_queue_url = Some("https://sqs/orders-failed".into());

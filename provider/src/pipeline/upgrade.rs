@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (2, v2_to_v3),
     (3, v3_to_v4),
     (4, v4_to_v5),
+    (5, v5_to_v6),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -142,6 +143,24 @@ fn v4_to_v5(state: &mut Map<String, Json>) {
     }
 }
 
+/// The failure queue's own switch (`on_failure.force_delete`): a failure
+/// queue was deleted with failed events in it only with `force_destroy`,
+/// which stays so.
+fn v5_to_v6(state: &mut Map<String, Json>) {
+    match state.get_mut(attr::ON_FAILURE) {
+        Some(Json::Object(b)) => {
+            b.insert(attr::FORCE_DELETE.into(), Json::Bool(false));
+        }
+        // A block is stored as a list of one by some writers.
+        Some(Json::Array(l)) => {
+            for b in l.iter_mut().filter_map(Json::as_object_mut) {
+                b.insert(attr::FORCE_DELETE.into(), Json::Bool(false));
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +211,38 @@ mod tests {
         assert!(s.create_bucket && !s.backfill);
         assert!(s.source_files.is_empty() && s.source_file_count == 0);
         assert!(s.function.requirements_file.is_none() && s.function.package_bucket.is_none());
+    }
+
+    #[test]
+    fn a_failure_queue_keeps_refusing_to_lose_events_after_the_upgrade() {
+        let mut block = Map::new();
+        block.insert(attr::MAXIMUM_RETRY_ATTEMPTS.into(), Json::from(2));
+        block.insert(attr::MAXIMUM_EVENT_AGE.into(), Json::from(21_600));
+        block.insert(attr::QUEUE_ARN.into(), Json::Null);
+        let mut fields = Map::new();
+        fields.insert(attr::ON_FAILURE.into(), Json::Object(block));
+        v5_to_v6(&mut fields);
+        assert_eq!(fields[attr::ON_FAILURE][attr::FORCE_DELETE], false);
+        // Without the block there is nothing to fill in.
+        let mut none = Map::new();
+        none.insert(attr::ON_FAILURE.into(), Json::Null);
+        v5_to_v6(&mut none);
+        assert_eq!(none[attr::ON_FAILURE], Json::Null);
+        // Through the whole chain, a v5 state with the block reads as the
+        // current schema.
+        let mut full = state_0_1_0();
+        for (from, migrate) in MIGRATIONS {
+            if *from < 5 {
+                migrate(&mut full);
+            }
+        }
+        full.insert(attr::ON_FAILURE.into(), fields[attr::ON_FAILURE].clone());
+        let v = upgrade(5, Json::Object(full).to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        let block = s.on_failure.expect("the block stays");
+        assert!(!block.force_delete);
+        assert_eq!(block.maximum_retry_attempts, Some(2));
     }
 
     #[test]

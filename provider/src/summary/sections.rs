@@ -143,10 +143,27 @@ pub enum Iam {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Risk {
     TlsOff,
-    BucketNotManaged { bucket: String },
-    BucketDeleted { bucket: String, force_destroy: bool },
-    TriggerMatchesEverything { index: usize },
-    Runtime { message: String, blocked: bool },
+    BucketNotManaged {
+        bucket: String,
+    },
+    BucketDeleted {
+        bucket: String,
+        force_destroy: bool,
+    },
+    TriggerMatchesEverything {
+        index: usize,
+    },
+    Runtime {
+        message: String,
+        blocked: bool,
+    },
+    /// A new `name` replaces a part named after it (function, role, queue,
+    /// stream): a new one is made under the new name, the old one deleted.
+    PartRenamed {
+        part: &'static str,
+        old: String,
+        new: String,
+    },
 }
 
 impl std::fmt::Display for Risk {
@@ -182,6 +199,11 @@ impl std::fmt::Display for Risk {
                 index + 1
             ),
             Risk::Runtime { message, .. } => write!(f, "runtime: {message}"),
+            Risk::PartRenamed { part, old, new } => write!(
+                f,
+                "the {part} {old} is replaced by {new}: the new name makes a new one, and the \
+                 old one is deleted"
+            ),
         }
     }
 }
@@ -412,7 +434,7 @@ fn forced_by(c: &ResourceChange) -> Vec<String> {
             && get_str(before, &p) == derived(attribute, old_name)
             && get_str(after, &p) == derived(attribute, new_name)
     };
-    schema::schema()
+    let mut forced: Vec<String> = schema::schema()
         .block
         .attributes
         .iter()
@@ -425,7 +447,13 @@ fn forced_by(c: &ResourceChange) -> Vec<String> {
             changed && !marked(&c.after_unknown, &p) && !follows_name(at.name)
         })
         .map(|at| at.name.to_owned())
-        .collect()
+        .collect();
+    // A new `name` is taken in place unless a part derives its name from
+    // it; a replacement nothing else explains is that case.
+    if forced.is_empty() && renamed {
+        forced.push(attr::NAME.to_owned());
+    }
+    forced
 }
 
 fn iam_of(c: &ResourceChange) -> Iam {
@@ -731,6 +759,57 @@ fn settings_of(c: &ResourceChange) -> Vec<Setting> {
     out
 }
 
+/// A part a name derives from `name`: what it is called, the attribute
+/// that names it, whether that is an ARN, and how `name` gives it.
+type NamedPart = (&'static str, &'static str, bool, fn(&str) -> String);
+
+/// The parts an update's new `name` replaces: those whose name changes
+/// from the one the old name gives to the one the new name gives.
+fn renamed_parts(before: Option<&Json>, after: Option<&Json>) -> Vec<Risk> {
+    use crate::pipeline::naming;
+    let (Some(old_name), Some(new_name)) = (
+        get_str(before, &[a(attr::NAME)]),
+        get_str(after, &[a(attr::NAME)]),
+    ) else {
+        return Vec::new();
+    };
+    if old_name == new_name {
+        return Vec::new();
+    }
+    let last = |arn: String| arn.rsplit(':').next().unwrap_or_default().to_owned();
+    let parts: [NamedPart; 5] = [
+        (
+            "function",
+            attr::FUNCTION_NAME,
+            false,
+            naming::function_name,
+        ),
+        ("role", attr::ROLE_NAME, false, naming::role_name),
+        (
+            "failure queue",
+            attr::FAILURE_QUEUE_ARN,
+            true,
+            naming::failure_queue_name,
+        ),
+        (
+            "event queue",
+            attr::EVENT_QUEUE_ARN,
+            true,
+            naming::event_queue_name,
+        ),
+        ("stream", attr::STREAM_NAME, false, str::to_owned),
+    ];
+    parts
+        .into_iter()
+        .filter_map(|(part, at, is_arn, derive)| {
+            let read = |v| get_str(v, &[a(at)]).map(|s| if is_arn { last(s) } else { s });
+            let (old, new) = (read(before)?, read(after)?);
+            (old == derive(&old_name) && new == derive(&new_name) && old != new)
+                .then_some(Risk::PartRenamed { part, old, new })
+        })
+        .collect()
+}
+
 fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Vec<Risk> {
     let before = c.before.as_ref();
     let after = c.after.as_ref();
@@ -744,12 +823,25 @@ fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Ve
             out.push(Risk::TlsOff);
         }
         let owns = |v| get_bool(v, &[a(attr::CREATE_BUCKET)]);
-        if owns(after) == Some(false) && (new_identity || owns(before) != Some(false)) {
+        // A trigger added or changed on a bucket the pipeline does not
+        // manage changes someone else's bucket, as a new pipeline on it does.
+        let triggers_change = triggers.iter().any(|t| {
+            matches!(
+                t,
+                TriggerChange::Added { .. } | TriggerChange::Changed { .. }
+            )
+        });
+        if owns(after) == Some(false)
+            && (new_identity || owns(before) != Some(false) || triggers_change)
+        {
             out.push(Risk::BucketNotManaged {
                 bucket: get_str(after, &[a(attr::BUCKET_NAME)])
                     .unwrap_or_else(|| "(known after apply)".into()),
             });
         }
+    }
+    if c.action == Action::Update {
+        out.extend(renamed_parts(before, after));
     }
     if matches!(c.action, Action::Delete | Action::Replace)
         && get_bool(before, &[a(attr::CREATE_BUCKET)]) != Some(false)

@@ -223,6 +223,8 @@ fn a_rename_is_a_replacement_forced_by_name_on_both_plan_formats() {
     }
 }
 
+/// A new `name` is taken in place unless a part takes its name from it;
+/// beside a changed `function_name`, which forces, it is not named.
 #[test]
 fn on_1_0_a_changed_name_that_is_set_forces_too() {
     let mut before = pipeline("p", 512, &["data/"], json!({}), "h");
@@ -240,7 +242,7 @@ fn on_1_0_a_changed_name_that_is_set_forces_too() {
     assert_eq!(
         s.pipelines[0].action,
         PipelineAction::Replace {
-            forced_by: vec!["name".into(), "function_name".into()],
+            forced_by: vec!["function_name".into()],
             requested: false
         }
     );
@@ -449,4 +451,108 @@ fn json_value() -> impl Strategy<Value = Json> {
             .prop_map(|m| Json::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// The risks of an update from `before` to `after` (or a create when
+/// `before` is null).
+fn risks(before: Json, after: Json) -> Vec<Risk> {
+    let actions: &[&str] = if before.is_null() {
+        &["create"]
+    } else {
+        &["update"]
+    };
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        actions,
+        before,
+        after,
+        json!({}),
+    );
+    summarize(&plan("1.11.4", json!([c])), opts())
+        .unwrap()
+        .pipelines[0]
+        .risks
+        .clone()
+}
+
+#[test]
+fn require_tls_off_is_flagged_on_create_and_when_it_turns_off_not_on_every_update() {
+    let mut off = pipeline("p", 512, &["data/"], json!({}), "h");
+    off["require_tls"] = json!(false);
+    assert!(risks(Json::Null, off.clone()).contains(&Risk::TlsOff));
+    let on = pipeline("p", 512, &["data/"], json!({}), "h");
+    assert!(risks(on.clone(), off.clone()).contains(&Risk::TlsOff));
+    // Already off: an update of something else says nothing about it.
+    let mut bigger = off.clone();
+    bigger["function"]["memory_size"] = json!(1024);
+    let r = risks(off.clone(), bigger);
+    assert!(!r.contains(&Risk::TlsOff), "{r:?}");
+    // Turned back on: nothing to flag.
+    assert!(risks(off, on).is_empty());
+}
+
+#[test]
+fn a_changed_trigger_on_a_bucket_the_pipeline_does_not_manage_is_flagged_like_a_new_one() {
+    let mut shared = pipeline("p", 512, &["data/"], json!({}), "h");
+    shared["create_bucket"] = json!(false);
+    let flag = Risk::BucketNotManaged {
+        bucket: "bkt".into(),
+    };
+    // A new pipeline on the bucket.
+    assert!(risks(Json::Null, shared.clone()).contains(&flag));
+    // A trigger changed, or one added.
+    let mut moved = shared.clone();
+    moved["trigger"] = json!([trigger("incoming/")]);
+    let r = risks(shared.clone(), moved);
+    assert!(r.contains(&flag), "{r:?}");
+    let mut more = shared.clone();
+    more["trigger"] = json!([trigger("data/"), trigger("more/")]);
+    assert!(risks(shared.clone(), more).contains(&flag));
+    // Any other update of the pipeline leaves the bucket alone: no flag.
+    let mut bigger = shared.clone();
+    bigger["function"]["memory_size"] = json!(1024);
+    let r = risks(shared.clone(), bigger);
+    assert!(!r.contains(&flag), "{r:?}");
+    // Nor does a change of trigger on the pipeline's own bucket.
+    let own = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut own_moved = own.clone();
+    own_moved["trigger"] = json!([trigger("incoming/")]);
+    assert!(risks(own, own_moved).is_empty());
+}
+
+#[test]
+fn a_new_name_flags_each_part_it_replaces_and_none_it_keeps() {
+    let named = |n: &str, function: &str, queue: Option<&str>| {
+        let mut p = pipeline(n, 512, &["data/"], json!({}), "h");
+        p["function_name"] = json!(function);
+        p["role_name"] = json!(format!("{function}-role"));
+        p["failure_queue_arn"] = json!(queue.map(|q| format!("arn:aws:sqs:us-east-1:1:{q}")));
+        p
+    };
+    // Function and role named after the pipeline, and its failure queue.
+    let r = risks(
+        named("orders", "orders", Some("orders-failed")),
+        named("sales", "sales", Some("sales-failed")),
+    );
+    let text: Vec<String> = r.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "the function orders is replaced by sales: the new name makes a new one, and the old \
+             one is deleted",
+            "the role orders-role is replaced by sales-role: the new name makes a new one, and \
+             the old one is deleted",
+            "the failure queue orders-failed is replaced by sales-failed: the new name makes a \
+             new one, and the old one is deleted",
+        ]
+    );
+    // Named explicitly, they stay; a queue of one's own is not renamed.
+    let r = risks(
+        named("orders", "legacy", Some("theirs")),
+        named("sales", "legacy", Some("theirs")),
+    );
+    assert!(r.is_empty(), "{r:?}");
+    // Without a new name, a new function name is not a rename.
+    let r = risks(named("orders", "orders", None), named("orders", "x", None));
+    assert!(r.is_empty(), "{r:?}");
 }

@@ -2,7 +2,7 @@
 //! it deletes anything: data the pipeline would lose without
 //! `force_destroy` makes it refuse, deleting nothing.
 
-use super::super::errors::ApplyError;
+use super::super::errors::{ApplyError, QueueKind};
 use super::super::parts::Part;
 use super::super::run::Run;
 use super::{bucket, event_queue, queue};
@@ -18,7 +18,7 @@ pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
             }
         },
         async {
-            if want.wanted().contains(Part::Queue) && !want.force_destroy {
+            if want.wanted().contains(Part::Queue) && !want.may_delete_failed_events(None) {
                 queue::messages(run).await
             } else {
                 Ok(None)
@@ -33,26 +33,47 @@ pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
         }
     );
     bucket_check?;
-    refuse_messages(want.event_queue_arn.clone(), events?)?;
-    refuse_messages(want.failure_queue_arn.clone(), messages?)
+    let owned = want.create_bucket;
+    refuse_messages(
+        QueueKind::Events,
+        want.event_queue_arn.clone(),
+        events?,
+        owned,
+    )?;
+    refuse_messages(
+        QueueKind::Failure,
+        want.failure_queue_arn.clone(),
+        messages?,
+        owned,
+    )
 }
 
 /// Before an update that stops using the failure queue the pipeline made
 /// (`on_failure` removed, or given a `queue_arn`): its failed events would
 /// go with it, so the same rule as for a destroy.
 pub async fn queue_empty(run: &Run<'_>) -> Result<(), ApplyError> {
-    if run.want.force_destroy {
+    if run.want.may_delete_failed_events(run.prior) {
         return Ok(());
     }
     let arn = run.prior.and_then(|p| p.failure_queue_arn.clone());
-    refuse_messages(arn, queue::messages(run).await?)
+    let owned = run.want.create_bucket;
+    refuse_messages(QueueKind::Failure, arn, queue::messages(run).await?, owned)
 }
 
-fn refuse_messages(queue: Option<String>, messages: Option<u64>) -> Result<(), ApplyError> {
+/// Refuses while `queue` holds messages; `bucket_owned` says whether
+/// `force_destroy` is also a way through.
+fn refuse_messages(
+    kind: QueueKind,
+    queue: Option<String>,
+    messages: Option<u64>,
+    bucket_owned: bool,
+) -> Result<(), ApplyError> {
     match messages {
         Some(n) if n > 0 => Err(ApplyError::QueueNotEmpty {
+            kind,
             queue: queue.unwrap_or_default(),
             messages: n,
+            bucket_owned,
         }),
         _ => Ok(()),
     }
