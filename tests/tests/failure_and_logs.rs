@@ -183,18 +183,6 @@ fn actions(statement: &Json) -> Vec<String> {
     }
 }
 
-fn workspace_through(tf: &TerraformCli, proxy: &FaultProxy, body: &str) -> Workspace {
-    let main = format!("{}{body}", ProviderBlock::new(&proxy.endpoint()).hcl());
-    let ws = workspace_with(tf, &main);
-    ws.init().expect("init");
-    ws
-}
-
-fn rewrite_through(ws: &Workspace, proxy: &FaultProxy, body: &str) {
-    let main = format!("{}{body}", ProviderBlock::new(&proxy.endpoint()).hcl());
-    ws.write("main.tf", main).expect("main.tf");
-}
-
 #[test]
 fn every_failure_log_and_function_setting_is_read_back_from_the_emulator() {
     let tf = newest_cli();

@@ -23,18 +23,6 @@ use tests::{Aws, Moto, TerraformCli, Workspace};
 
 const EMPTY_PLAN: &str = "expected an empty plan";
 
-fn workspace_through(tf: &TerraformCli, proxy: &FaultProxy, body: &str) -> Workspace {
-    let main = format!("{}{body}", ProviderBlock::new(&proxy.endpoint()).hcl());
-    let ws = workspace_with(tf, &main);
-    ws.init().expect("init");
-    ws
-}
-
-fn rewrite_through(ws: &Workspace, proxy: &FaultProxy, body: &str) {
-    let main = format!("{}{body}", ProviderBlock::new(&proxy.endpoint()).hcl());
-    ws.write("main.tf", main).expect("main.tf");
-}
-
 /// The seed pipeline with JSON logs and `levels` (lines inside `logs`).
 fn json_logs(name: &str, levels: &str) -> String {
     Pipeline::seed(name, &format!("{name}-bucket"))

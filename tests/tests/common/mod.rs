@@ -48,6 +48,26 @@ pub fn workspace_with(tf: &TerraformCli, main_tf: &str) -> Workspace {
     ws
 }
 
+/// A workspace whose provider talks to AWS through `proxy` (the fault
+/// proxy, or its fidelity layer), with `body` in main.tf, initialised.
+pub fn workspace_through(
+    tf: &TerraformCli,
+    proxy: &tests::fault_proxy::FaultProxy,
+    body: &str,
+) -> Workspace {
+    let main = format!("{}{body}", ProviderBlock::new(&proxy.endpoint()).hcl());
+    let ws = workspace_with(tf, &main);
+    ws.init().expect("init");
+    ws
+}
+
+/// main.tf of `ws` rewritten with the provider block through `proxy` and
+/// `body`.
+pub fn rewrite_through(ws: &Workspace, proxy: &tests::fault_proxy::FaultProxy, body: &str) {
+    let main = format!("{}{body}", ProviderBlock::new(&proxy.endpoint()).hcl());
+    ws.write("main.tf", main).expect("main.tf");
+}
+
 /// A workspace with the provider block for `moto`, `app/app.py` and `body`
 /// in main.tf.
 pub fn workspace(tf: &TerraformCli, moto: &Moto, body: &str) -> Workspace {
