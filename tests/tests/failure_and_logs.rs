@@ -15,7 +15,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use common::*;
 use serde_json::Value as Json;
 use tests::fault_proxy::FaultProxy;
-use tests::{Aws, Moto, TerraformCli, Workspace};
+use tests::{Aws, Moto};
 
 const EMPTY_PLAN: &str = "expected an empty plan";
 const ACCOUNT: &str = "123456789012";

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value as Json;
 use tests::fault_proxy::{Departure, FaultProxy, Linger};
-use tests::{Aws, Moto, TerraformCli, Workspace};
+use tests::{Aws, Moto, Workspace};
 
 const EMPTY_PLAN: &str = "expected an empty plan";
 
