@@ -9,6 +9,7 @@
 
 mod bucket_check;
 mod create_check;
+mod declare;
 mod defaults;
 mod desired;
 mod errors;

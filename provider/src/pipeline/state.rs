@@ -17,103 +17,32 @@ use std::fmt::Debug;
 
 use tfsdk::access::{AccessError, Field, Obj};
 use tfsdk::diag::AttrPath;
+use tfsdk::schema::{Attribute, Block, NestedBlock, Validator};
 use tfsdk::value::{Number, Value};
 
+use super::declare::{List, SingleOptional, SingleRequired, declare_block};
+use super::defaults::{
+    DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S,
+};
 use super::parts::{Part, PartSet};
+use super::{runtimes, validate};
 
-/// Attribute and block names, as users write them.
+/// Attribute and block names, as users write them: the constants each
+/// block's declaration makes, in one namespace. A name two blocks share
+/// (`batch_size` of `stream` and `queue`, …) is the same string in both.
+#[allow(unused_imports)] // Every name, whether used outside tests yet or not.
 pub mod attr {
-    pub const ID: &str = "id";
-    pub const NAME: &str = "name";
-    pub const BUCKET_NAME: &str = "bucket_name";
-    pub const FORCE_DESTROY: &str = "force_destroy";
-    pub const OUTPUT_PREFIX: &str = "output_prefix";
-    pub const REQUIRE_TLS: &str = "require_tls";
-    pub const TAGS: &str = "tags";
-    pub const TAGS_ALL: &str = "tags_all";
-    pub const BUCKET_ARN: &str = "bucket_arn";
-    pub const ROLE_NAME: &str = "role_name";
-    pub const ROLE_ARN: &str = "role_arn";
-    pub const FUNCTION_NAME: &str = "function_name";
-    pub const FUNCTION_ARN: &str = "function_arn";
-    pub const S3_PERMISSION_ID: &str = "s3_permission_id";
-    pub const SOURCE_CODE_HASH: &str = "source_code_hash";
-    pub const SOURCE_FILES: &str = "source_files";
-    pub const SOURCE_FILE_COUNT: &str = "source_file_count";
-    pub const POLICY_JSON: &str = "policy_json";
-    pub const CREATE_BUCKET: &str = "create_bucket";
-    pub const NOTIFICATION_IDS: &str = "notification_ids";
-    pub const BACKFILL: &str = "backfill";
-    pub const BACKFILLED_OBJECTS: &str = "backfilled_objects";
-    pub const FAILURE_QUEUE_ARN: &str = "failure_queue_arn";
-    pub const FAILURE_QUEUE_URL: &str = "failure_queue_url";
-    pub const LOG_GROUP_NAME: &str = "log_group_name";
-    pub const LOG_GROUP_RETENTION_IN_DAYS: &str = "log_group_retention_in_days";
-
-    pub const DELIVERY: &str = "delivery";
-    pub const STREAM_ARN: &str = "stream_arn";
-    pub const STREAM_NAME: &str = "stream_name";
-    pub const STREAM_MAPPING_ID: &str = "stream_mapping_id";
-    pub const EVENT_QUEUE_ARN: &str = "event_queue_arn";
-    pub const EVENT_QUEUE_URL: &str = "event_queue_url";
-    pub const QUEUE_MAPPING_ID: &str = "queue_mapping_id";
-
-    /// The `stream` block.
-    pub const STREAM: &str = "stream";
-    pub const ARN: &str = "arn";
-    pub const SHARD_COUNT: &str = "shard_count";
-    pub const RETENTION_PERIOD: &str = "retention_period";
-    pub const STARTING_POSITION: &str = "starting_position";
-    pub const BATCH_SIZE: &str = "batch_size";
-    pub const MAXIMUM_BATCHING_WINDOW: &str = "maximum_batching_window";
-    pub const PARALLELIZATION_FACTOR: &str = "parallelization_factor";
-    pub const BISECT_BATCH_ON_FUNCTION_ERROR: &str = "bisect_batch_on_function_error";
-    pub const MAXIMUM_RECORD_AGE: &str = "maximum_record_age";
-    pub const REPORT_BATCH_ITEM_FAILURES: &str = "report_batch_item_failures";
-    pub const ALLOW_PUT_RECORDS: &str = "allow_put_records";
-
-    /// The `queue` block.
-    pub const QUEUE: &str = "queue";
-    pub const VISIBILITY_TIMEOUT: &str = "visibility_timeout";
-    pub const MAX_RECEIVE_COUNT: &str = "max_receive_count";
-    pub const MAXIMUM_CONCURRENCY: &str = "maximum_concurrency";
-
-    /// The `on_failure` block.
-    pub const ON_FAILURE: &str = "on_failure";
-    pub const MAXIMUM_RETRY_ATTEMPTS: &str = "maximum_retry_attempts";
-    pub const MAXIMUM_EVENT_AGE: &str = "maximum_event_age";
-    pub const QUEUE_ARN: &str = "queue_arn";
-    pub const FORCE_DELETE: &str = "force_delete";
-
-    /// The `logs` block.
-    pub const LOGS: &str = "logs";
-    pub const RETENTION_IN_DAYS: &str = "retention_in_days";
-    pub const FORMAT: &str = "format";
-    pub const APPLICATION_LOG_LEVEL: &str = "application_log_level";
-    pub const SYSTEM_LOG_LEVEL: &str = "system_log_level";
-    pub const KEEP_ON_DESTROY: &str = "keep_on_destroy";
-
-    /// The `function` block and its attributes.
-    pub const FUNCTION: &str = "function";
-    pub const SOURCE_DIR: &str = "source_dir";
-    pub const HANDLER: &str = "handler";
-    pub const RUNTIME: &str = "runtime";
-    pub const MEMORY_SIZE: &str = "memory_size";
-    pub const TIMEOUT: &str = "timeout";
-    pub const ENVIRONMENT: &str = "environment";
-    pub const ARCHITECTURE: &str = "architecture";
-    pub const DESCRIPTION: &str = "description";
-    pub const RESERVED_CONCURRENCY: &str = "reserved_concurrency";
-    pub const EPHEMERAL_STORAGE: &str = "ephemeral_storage";
-    pub const LAYERS: &str = "layers";
-    pub const REQUIREMENTS_FILE: &str = "requirements_file";
-    pub const PACKAGE_BUCKET: &str = "package_bucket";
-
-    /// The `trigger` blocks and their attributes.
-    pub const TRIGGER: &str = "trigger";
-    pub const EVENTS: &str = "events";
-    pub const FILTER_PREFIX: &str = "filter_prefix";
-    pub const FILTER_SUFFIX: &str = "filter_suffix";
+    pub use super::function_attr::*;
+    pub use super::logs_attr::*;
+    pub use super::on_failure_attr::*;
+    pub use super::queue_attr::*;
+    pub use super::state_attr::*;
+    pub use super::stream_attr::*;
+    pub use super::trigger_attr::*;
+    // Names of more than one block: said which, so the globs agree.
+    pub use super::stream_attr::{
+        BATCH_SIZE, MAXIMUM_BATCHING_WINDOW, MAXIMUM_RETRY_ATTEMPTS, REPORT_BATCH_ITEM_FAILURES,
+    };
 }
 
 /// Paths for diagnostics, built from [`attr`] names.
@@ -255,166 +184,577 @@ fn filled(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|s| !s.is_empty())
 }
 
-/// A pipeline: every attribute of `eventpipe_event_pipeline`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct State<M: Mode> {
-    pub id: M::Set<String>,
-    pub name: M::Set<String>,
-    pub bucket_name: M::Set<String>,
-    /// `false`: the bucket exists and belongs to someone else; the
-    /// pipeline only adds its notifications to it.
-    pub create_bucket: M::Set<bool>,
-    pub force_destroy: M::Set<bool>,
-    pub output_prefix: M::Opt<String>,
-    pub require_tls: M::Set<bool>,
-    pub tags: M::Opt<Tags>,
-    pub tags_all: M::Set<Tags>,
-    /// Empty when the bucket went missing (see [`State::mark_missing`]).
-    pub bucket_arn: M::Set<String>,
-    pub role_name: M::Set<String>,
-    /// Empty when the role went missing.
-    pub role_arn: M::Set<String>,
-    pub function_name: M::Set<String>,
-    /// Empty when the function went missing.
-    pub function_arn: M::Set<String>,
-    /// Empty when the invoke permission went missing.
-    pub s3_permission_id: M::Set<String>,
-    pub source_code_hash: M::Set<String>,
-    /// Package path → short hash of each file of the source, so a plan names
-    /// the files that changed; empty past [`MAX_LISTED_FILES`] files.
-    pub source_files: M::Set<SourceFiles>,
-    /// How many files the source has (listed or not).
-    pub source_file_count: M::Set<i64>,
-    /// Empty when the inline policy went missing.
-    pub policy_json: M::Set<String>,
-    /// The ids of the bucket notification configurations the pipeline
-    /// owns, one per trigger.
-    pub notification_ids: M::Set<Vec<String>>,
-    /// Invoke the function for matching objects already in the bucket when
-    /// the pipeline or a trigger is created.
-    pub backfill: M::Set<bool>,
-    pub backfilled_objects: M::Set<i64>,
-    /// Where failed events go: the queue the function's invoke
-    /// configuration names (null without `on_failure`).
-    pub failure_queue_arn: M::Opt<String>,
-    /// The URL of the failure queue the pipeline made; empty when it went
-    /// missing.
-    pub failure_queue_url: M::Opt<String>,
-    /// The function's log group; empty when it went missing.
-    pub log_group_name: M::Set<String>,
-    /// The retention the log group has.
-    pub log_group_retention_in_days: M::Opt<i64>,
-    /// `direct` (S3 invokes the function) or `queue` (S3 notifies a queue
-    /// the function drains).
-    pub delivery: M::Set<String>,
-    /// The stream the function reads: the one the pipeline makes, or
-    /// `stream.arn`.
-    pub stream_arn: M::Opt<String>,
-    /// The stream's name; empty when the pipeline's stream went missing.
-    pub stream_name: M::Opt<String>,
-    /// The event source mapping from the stream; empty when missing.
-    pub stream_mapping_id: M::Opt<String>,
-    /// The queue S3 notifies with `delivery = "queue"`.
-    pub event_queue_arn: M::Opt<String>,
-    /// Its URL; empty when it went missing.
-    pub event_queue_url: M::Opt<String>,
-    /// The event source mapping from that queue; empty when missing.
-    pub queue_mapping_id: M::Opt<String>,
-    pub on_failure: M::Opt<OnFailure<M>>,
-    pub logs: M::Opt<Logs<M>>,
-    pub stream: M::Opt<StreamBlock<M>>,
-    pub queue: M::Opt<QueueBlock<M>>,
-    pub function: Function<M>,
-    pub trigger: M::Set<Vec<Trigger<M>>>,
+// ---- the declaration: one row per attribute ------------------------------
+
+declare_block! {
+    /// A pipeline: every attribute of `eventpipe_event_pipeline`.
+    pub struct State, constants state_attr,
+    "An S3 bucket whose new objects are processed by a Lambda function: bucket, \
+    IAM role with a least-privilege inline policy, function packaged from a local \
+    directory, invoke permission for S3 and bucket notification, created, updated \
+    and destroyed together.";
+    attributes {
+        ID id: Set(String)
+            .computed()
+            .describe("Identifier of the pipeline; equal to `name`.");
+        NAME name: Set(String)
+            .required()
+            .describe(
+                "Name of the pipeline. Names the Lambda function (`name`, unless \
+                `function_name` is set), the IAM role (`name-role`, unless `role_name` is \
+                set), the queues (`name-failed`, `name-events`) and the stream, and tags \
+                every part. Changing it retags every part in place, unless a part the \
+                pipeline has takes its name from it (the function or the role not named \
+                explicitly, the queues or the stream the pipeline makes): then it replaces \
+                the pipeline. The plan's warning says which.",
+            )
+            .validate(validate::name_validator());
+        BUCKET_NAME bucket_name: Set(String)
+            .optional_computed()
+            .force_new()
+            .describe(
+                "Name of the S3 bucket to create, or with `create_bucket = false` of the \
+                existing bucket to use (then required). When not set, a name is derived \
+                from `name`, the account and the region, and shown in the plan. Changing \
+                it replaces the pipeline.",
+            )
+            .validate(validate::bucket_validator());
+        /// `false`: the bucket exists and belongs to someone else; the
+        /// pipeline only adds its notifications to it.
+        CREATE_BUCKET create_bucket: Set(bool)
+            .default(Value::Bool(true))
+            .describe(
+                "When `true` (the default), the pipeline creates its bucket and manages it: \
+                public access block, default encryption, the TLS-only policy and tags. \
+                When `false`, `bucket_name` names an existing bucket that the pipeline \
+                never creates, configures or deletes: it only adds its own notification \
+                configurations and removes them on destroy, keeping every other \
+                configuration on the bucket as it is. Changing it never replaces the \
+                pipeline: `false` to `true` takes ownership of the bucket in place, \
+                `true` to `false` lets go of it (its tags are removed; destroy leaves it).",
+            );
+        FORCE_DESTROY force_destroy: Set(bool)
+            .default(Value::Bool(false))
+            .describe(
+                "When `true`, destroying the pipeline first deletes every object (and \
+                object version) in the bucket. When `false` (the default), destroying a \
+                pipeline whose bucket still holds objects fails and deletes nothing.",
+            );
+        OUTPUT_PREFIX output_prefix: Opt(String)
+            .optional().describe(
+                "Key prefix under which the function may write its results back into the same \
+                bucket (grants `s3:PutObject` on `bucket/output_prefix*` only). No trigger may \
+                match keys under it — otherwise every result would invoke the function again — \
+                and the plan refuses a configuration where one would.",
+            );
+        REQUIRE_TLS require_tls: Set(bool)
+            .default(Value::Bool(true))
+            .describe(
+                "When `true` (the default), the bucket policy denies every request that \
+                does not use TLS. Only turn this off for emulators that cannot evaluate \
+                the policy's condition.",
+            );
+        TAGS tags: Opt(Tags)
+            .optional().describe(
+                "Tags for every part the pipeline creates, merged over the provider's \
+                `default_tags` (these win on conflicts).",
+            );
+        TAGS_ALL tags_all: Set(Tags)
+            .computed().describe(
+                "All tags applied to the parts: the provider's `default_tags` merged with `tags`.",
+            );
+        /// Empty when the bucket went missing (see [`State::mark_missing`]).
+        BUCKET_ARN bucket_arn: Set(String)
+            .computed()
+            .describe("ARN of the bucket.");
+        ROLE_NAME role_name: Set(String)
+            .optional_computed()
+            .force_new()
+            .describe(
+                "Name of the function's IAM execution role. Defaults to `<name>-role` for \
+                a new pipeline; an adopted pipeline (`terraform import … \
+                adopt:<function-name>`) keeps its role's own name without setting this. \
+                Changing it replaces the pipeline.",
+            )
+            .validate(validate::role_name_validator());
+        /// Empty when the role went missing.
+        ROLE_ARN role_arn: Set(String)
+            .computed()
+            .describe("ARN of the function's IAM execution role.");
+        FUNCTION_NAME function_name: Set(String)
+            .optional_computed()
+            .force_new()
+            .describe(
+                "Name of the Lambda function. Defaults to `name` for a new pipeline; an \
+                adopted pipeline keeps its function's own name without setting this. \
+                Changing it replaces the pipeline.",
+            )
+            .validate(validate::function_name_validator());
+        /// Empty when the function went missing.
+        FUNCTION_ARN function_arn: Set(String)
+            .computed()
+            .describe("ARN of the Lambda function.");
+        /// Empty when the invoke permission went missing.
+        S3_PERMISSION_ID s3_permission_id: Set(String)
+            .computed().describe(
+                "Statement id of the function permission that lets S3 (only for this bucket and \
+                account) invoke the function. Empty when the permission went missing.",
+            );
+        /// Package path → short hash of each file of the source, so a plan names
+        /// the files that changed; empty past [`MAX_LISTED_FILES`] files.
+        SOURCE_FILES source_files: Set(SourceFiles)
+            .computed().describe(
+                "The files of `function.source_dir` as packaged: each path in the package mapped \
+                to the first 12 hex digits of the SHA-256 of its content, with `+x` for an \
+                executable file. A plan shows which files changed. Past 1000 files the map is \
+                empty and only `source_file_count` is kept, so the state stays small.",
+            );
+        /// How many files the source has (listed or not).
+        SOURCE_FILE_COUNT source_file_count: Set(i64)
+            .computed().describe(
+                "How many files `function.source_dir` packages, listed in `source_files` or not.",
+            );
+        SOURCE_CODE_HASH source_code_hash: Set(String)
+            .computed().describe(
+                "SHA-256 (hex) of the packaged source: every file under `function.source_dir` \
+                with its relative path and executable bit. Computed at plan time, so an edited \
+                handler file shows up as a change in the plan.",
+            );
+        /// Empty when the inline policy went missing.
+        POLICY_JSON policy_json: Set(String)
+            .computed().describe(
+                "The exact inline IAM policy given to the function's role, shown in the plan \
+                whenever the bucket name is known, so reviewers see every permission granted: \
+                `s3:GetObject` on this bucket's objects (narrowed to the trigger prefixes when \
+                every trigger has one), `s3:PutObject` under `output_prefix` when it is set, \
+                and writing logs to the function's own log group.",
+            );
+        /// The ids of the bucket notification configurations the pipeline
+        /// owns, one per trigger.
+        NOTIFICATION_IDS notification_ids: Set(Vec<String>)
+            .computed()
+            .describe(
+                "Ids of the bucket notification configurations the pipeline owns, one per \
+                trigger (`eventpipe-<name>-<index>`). Configurations with other ids on \
+                the bucket are never changed.",
+            );
+        /// Invoke the function for matching objects already in the bucket when
+        /// the pipeline or a trigger is created.
+        BACKFILL backfill: Set(bool)
+            .default(Value::Bool(false))
+            .describe(
+                "When `true`, creating the pipeline or adding a trigger also processes the \
+                objects already in the bucket that the new trigger matches: the function \
+                is invoked once per object, asynchronously, with the event S3 sends for a \
+                new object (`ObjectCreated:Put`). Delivery is at least once, as S3's own; \
+                an interrupted backfill resumes where it stopped on the next apply.",
+            );
+        BACKFILLED_OBJECTS backfilled_objects: Set(i64)
+            .computed()
+            .describe(
+                "How many existing objects backfill has sent to the function so far.",
+            );
+        /// Where failed events go: the queue the function's invoke
+        /// configuration names (null without `on_failure`).
+        FAILURE_QUEUE_ARN failure_queue_arn: Opt(String)
+            .computed().describe(
+                "ARN of the SQS queue the function's failed events go to: `on_failure.queue_arn`, \
+                or the queue `<name>-failed` the pipeline makes. Null without `on_failure`.",
+            );
+        /// The URL of the failure queue the pipeline made; empty when it went
+        /// missing.
+        FAILURE_QUEUE_URL failure_queue_url: Opt(String)
+            .computed().describe(
+                "URL of the failure queue the pipeline makes (read failed events from it). Null \
+                without `on_failure` or with `on_failure.queue_arn`.",
+            );
+        /// The function's log group; empty when it went missing.
+        LOG_GROUP_NAME log_group_name: Set(String)
+            .computed().describe(
+                "The function's CloudWatch Logs group, `/aws/lambda/<function_name>`. The \
+                pipeline makes it before the function (so the role needs no right to create \
+                it), with its retention and tags; a group of that name that exists already \
+                (Lambda makes one for a function wired by hand) is adopted, not duplicated.",
+            );
+        /// The retention the log group has.
+        LOG_GROUP_RETENTION_IN_DAYS log_group_retention_in_days: Opt(i64)
+            .computed()
+            .describe(
+                "How many days the log group keeps events: `logs.retention_in_days`, 30 \
+                without a `logs` block. A change made outside Terraform shows here.",
+            );
+        /// `direct` (S3 invokes the function) or `queue` (S3 notifies a queue
+        /// the function drains).
+        DELIVERY delivery: Set(String)
+            .default(Value::String("direct".into()))
+            .describe(
+                "How S3 events reach the function. `direct` (the default): S3 invokes the \
+                function for each object, asynchronously. `queue`: S3 notifies an SQS \
+                queue `<name>-events` that the pipeline makes, and Lambda drains it in \
+                batches with bounded concurrency (the `queue` block) — for bursts of \
+                uploads and for downstream systems that must not be flooded. Changing \
+                it re-points the triggers in place: the new path is made before the old \
+                one goes.",
+            )
+            .validate(Validator::OneOf(&["direct", "queue"]));
+        /// The stream the function reads: the one the pipeline makes, or
+        /// `stream.arn`.
+        STREAM_ARN stream_arn: Opt(String)
+            .computed().describe(
+                "ARN of the Kinesis stream the function reads (with a `stream` block).",
+            );
+        /// The stream's name; empty when the pipeline's stream went missing.
+        STREAM_NAME stream_name: Opt(String)
+            .computed().describe(
+                "Name of that stream (`<name>` for the stream the pipeline makes).",
+            );
+        /// The event source mapping from the stream; empty when missing.
+        STREAM_MAPPING_ID stream_mapping_id: Opt(String)
+            .computed().describe(
+                "UUID of the event source mapping from the stream to the function.",
+            );
+        /// The queue S3 notifies with `delivery = "queue"`.
+        EVENT_QUEUE_ARN event_queue_arn: Opt(String)
+            .computed().describe(
+                "ARN of the queue S3 notifies with `delivery = \"queue\"`.",
+            );
+        /// Its URL; empty when it went missing.
+        EVENT_QUEUE_URL event_queue_url: Opt(String)
+            .computed().describe(
+                "URL of that queue.",
+            );
+        /// The event source mapping from that queue; empty when missing.
+        QUEUE_MAPPING_ID queue_mapping_id: Opt(String)
+            .computed().describe(
+                "UUID of the event source mapping from that queue to the function.",
+            );
+    }
+    blocks {
+        STREAM stream: SingleOptional(StreamBlock);
+        QUEUE queue: SingleOptional(QueueBlock);
+        ON_FAILURE on_failure: SingleOptional(OnFailure);
+        LOGS logs: SingleOptional(Logs);
+        FUNCTION function: SingleRequired(Function);
+        TRIGGER trigger: List(Trigger, 1, 0);
+    }
 }
 
-/// The `stream` block.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StreamBlock<M: Mode> {
-    /// An existing stream to read; without it the pipeline makes one.
-    pub arn: M::Opt<String>,
-    pub shard_count: M::Opt<i64>,
-    pub retention_period: M::Set<i64>,
-    pub starting_position: M::Set<String>,
-    pub batch_size: M::Set<i64>,
-    pub maximum_batching_window: M::Set<i64>,
-    pub parallelization_factor: M::Set<i64>,
-    pub bisect_batch_on_function_error: M::Set<bool>,
-    pub maximum_retry_attempts: M::Set<i64>,
-    pub maximum_record_age: M::Set<i64>,
-    pub report_batch_item_failures: M::Set<bool>,
-    pub allow_put_records: M::Set<bool>,
+declare_block! {
+    /// The `stream` block.
+    pub struct StreamBlock, constants stream_attr,
+    "A Kinesis data stream the function reads in batches: the one the pipeline makes \
+    (`<name>`, encrypted with the AWS-managed key, tagged), or an existing one (`arn`), \
+    which the pipeline never makes or deletes. The role may read this stream only.";
+    attributes {
+        /// An existing stream to read; without it the pipeline makes one.
+        ARN arn: Opt(String)
+            .optional()
+            .describe("An existing stream to read instead of making one.")
+            .validate(validate::stream_arn_validator());
+        SHARD_COUNT shard_count: Opt(i64)
+            .optional()
+            .describe("Shards of the stream the pipeline makes; not set: on-demand capacity.")
+            .validate(Validator::IntBetween(1, 10_000));
+        RETENTION_PERIOD retention_period: Set(i64)
+            .default(int(24))
+            .describe("Hours the stream the pipeline makes keeps records.")
+            .validate(Validator::IntBetween(24, 8760));
+        STARTING_POSITION starting_position: Set(String)
+            .default(Value::String("LATEST".into()))
+            .describe(
+                "Where the mapping starts reading: `LATEST` or `TRIM_HORIZON`. Changing it \
+                makes the mapping again, which then starts there.",
+            )
+            .validate(Validator::OneOf(&["LATEST", "TRIM_HORIZON"]));
+        BATCH_SIZE batch_size: Set(i64)
+            .default(int(100))
+            .describe("Records per invocation, at most.")
+            .validate(Validator::IntBetween(1, 10_000));
+        MAXIMUM_BATCHING_WINDOW maximum_batching_window: Set(i64)
+            .default(int(0))
+            .describe("Seconds Lambda may wait to fill a batch.")
+            .validate(Validator::IntBetween(0, 300));
+        PARALLELIZATION_FACTOR parallelization_factor: Set(i64)
+            .default(int(1))
+            .describe("Batches per shard processed at once.")
+            .validate(Validator::IntBetween(1, 10));
+        BISECT_BATCH_ON_FUNCTION_ERROR bisect_batch_on_function_error: Set(bool)
+            .default(Value::Bool(false))
+            .describe("Split a failed batch in two and retry each half.");
+        MAXIMUM_RETRY_ATTEMPTS maximum_retry_attempts: Set(i64)
+            .default(int(-1))
+            .describe("Retries of a failed batch; -1 retries until the records expire.")
+            .validate(Validator::IntBetween(-1, 10_000));
+        MAXIMUM_RECORD_AGE maximum_record_age: Set(i64)
+            .default(int(-1))
+            .describe(
+                "Seconds after which a record is no longer sent (60 to 604800); -1 means no \
+                limit. With `on_failure`, records of batches given up go to its queue.",
+            )
+            .validate(validate::record_age_validator());
+        REPORT_BATCH_ITEM_FAILURES report_batch_item_failures: Set(bool)
+            .default(Value::Bool(false))
+            .describe("The function may report which records of a batch failed.");
+        ALLOW_PUT_RECORDS allow_put_records: Set(bool)
+            .default(Value::Bool(false))
+            .describe(
+                "Also let the function write to the stream (`kinesis:PutRecord`, \
+                `kinesis:PutRecords`, shown in `policy_json`), e.g. to publish its results \
+                for real-time consumers.",
+            );
+    }
+    blocks {
+    }
 }
 
-/// The `queue` block (for `delivery = "queue"`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueBlock<M: Mode> {
-    pub visibility_timeout: M::Set<i64>,
-    pub max_receive_count: M::Set<i64>,
-    pub batch_size: M::Set<i64>,
-    pub maximum_batching_window: M::Set<i64>,
-    pub maximum_concurrency: M::Opt<i64>,
-    pub report_batch_item_failures: M::Set<bool>,
+declare_block! {
+    /// The `queue` block (for `delivery = "queue"`).
+    pub struct QueueBlock, constants queue_attr,
+    "How the event queue of `delivery = \"queue\"` is drained. The queue is encrypted and \
+    accepts messages only from this bucket in this account; with `on_failure`, a \
+    message received `max_receive_count` times goes to the failure queue.";
+    attributes {
+        VISIBILITY_TIMEOUT visibility_timeout: Set(i64)
+            .optional_computed()
+            .describe(
+                "Seconds a message being processed stays hidden; defaults to 6 × the \
+                function's timeout, and may not be less than the timeout.",
+            )
+            .validate(Validator::IntBetween(0, 43_200));
+        MAX_RECEIVE_COUNT max_receive_count: Set(i64)
+            .default(int(5))
+            .describe("Receives before a message goes to the failure queue (with `on_failure`).")
+            .validate(Validator::IntBetween(1, 1000));
+        BATCH_SIZE batch_size: Set(i64)
+            .default(int(10))
+            .describe("Messages per invocation, at most; above 10 needs `maximum_batching_window`.")
+            .validate(Validator::IntBetween(1, 10_000));
+        MAXIMUM_BATCHING_WINDOW maximum_batching_window: Set(i64)
+            .default(int(0))
+            .describe("Seconds Lambda may wait to fill a batch.")
+            .validate(Validator::IntBetween(0, 300));
+        MAXIMUM_CONCURRENCY maximum_concurrency: Opt(i64)
+            .optional()
+            .describe("Invocations draining the queue at once, at most (2 to 1000).")
+            .validate(Validator::IntBetween(2, 1000));
+        REPORT_BATCH_ITEM_FAILURES report_batch_item_failures: Set(bool)
+            .default(Value::Bool(false))
+            .describe("The function may report which messages of a batch failed.");
+    }
+    blocks {
+    }
 }
 
-/// The `on_failure` block. The numbers are absent in a refreshed state
-/// when the function has no invoke configuration any more.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OnFailure<M: Mode> {
-    pub maximum_retry_attempts: M::Opt<i64>,
-    pub maximum_event_age: M::Opt<i64>,
-    /// An existing queue; without it the pipeline makes `<name>-failed`.
-    pub queue_arn: M::Opt<String>,
-    /// The queue the pipeline made may be deleted while it holds failed
-    /// events.
-    pub force_delete: M::Set<bool>,
+declare_block! {
+    /// The `on_failure` block. The numbers are absent in a refreshed state
+    /// when the function has no invoke configuration any more.
+    pub struct OnFailure, constants on_failure_attr,
+    "What happens to events the function fails to process. S3 invokes the function \
+    asynchronously: Lambda retries a failed event, then, with this block, sends it to a \
+    queue instead of dropping it.";
+    attributes {
+        MAXIMUM_RETRY_ATTEMPTS maximum_retry_attempts: Opt(i64)
+            .default(Value::Number(Number::from(2i64)))
+            .describe("How many times Lambda retries a failed event before giving it up.")
+            .validate(Validator::IntBetween(0, 2));
+        MAXIMUM_EVENT_AGE maximum_event_age: Opt(i64)
+            .default(Value::Number(Number::from(21_600i64)))
+            .describe(
+                "How long, in seconds, Lambda keeps an event it could not process yet before \
+                giving it up.",
+            )
+            .validate(Validator::IntBetween(60, 21_600));
+        /// An existing queue; without it the pipeline makes `<name>-failed`.
+        QUEUE_ARN queue_arn: Opt(String)
+            .optional()
+            .describe(
+                "An existing SQS queue for the failed events. When not set, the pipeline makes \
+                the queue `<name>-failed` (server-side encryption, 14 days' retention, the \
+                pipeline's tags) and deletes it on destroy; a destroy refuses, deleting \
+                nothing, while it holds messages, unless `force_delete` (or `force_destroy`) \
+                is `true`. The role may send to this queue only (`sqs:SendMessage`, shown in \
+                `policy_json`).",
+            )
+            .validate(validate::queue_arn_validator());
+        /// The queue the pipeline made may be deleted while it holds failed
+        /// events.
+        FORCE_DELETE force_delete: Set(bool)
+            .default(Value::Bool(false))
+            .describe(
+                "When `true`, the queue `<name>-failed` the pipeline made may be deleted while \
+                it holds failed events: by a destroy, a replacement, or an update that removes \
+                this block or sets `queue_arn`. When `false` (the default), those refuse, \
+                deleting nothing, until the queue is empty. Unlike `force_destroy`, which is \
+                about the bucket's objects, it works with `create_bucket = false`. A queue of \
+                yours (`queue_arn`) is never deleted.",
+            );
+    }
+    blocks {
+    }
 }
 
-/// The `logs` block.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Logs<M: Mode> {
-    pub retention_in_days: M::Set<i64>,
-    pub format: M::Set<String>,
-    pub application_log_level: M::Opt<String>,
-    pub system_log_level: M::Opt<String>,
-    pub keep_on_destroy: M::Set<bool>,
+declare_block! {
+    /// The `logs` block.
+    pub struct Logs, constants logs_attr,
+    "The function's log group. Without this block the pipeline still makes the group, \
+    with 30 days' retention.";
+    attributes {
+        RETENTION_IN_DAYS retention_in_days: Set(i64)
+            .default(Value::Number(Number::from(30i64)))
+            .describe("How many days the group keeps log events.")
+            .validate(validate::retention_validator());
+        FORMAT format: Set(String)
+            .default(Value::String("Text".into()))
+            .describe("How the function writes its logs: `Text` or `JSON`.")
+            .validate(Validator::OneOf(&["Text", "JSON"]));
+        APPLICATION_LOG_LEVEL application_log_level: Opt(String)
+            .optional()
+            .describe("With `format = \"JSON\"`: the lowest level of the function's own log lines that are kept.")
+            .validate(Validator::OneOf(&["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]));
+        SYSTEM_LOG_LEVEL system_log_level: Opt(String)
+            .optional()
+            .describe("With `format = \"JSON\"`: the lowest level of Lambda's own log lines that are kept.")
+            .validate(Validator::OneOf(&["DEBUG", "INFO", "WARN"]));
+        KEEP_ON_DESTROY keep_on_destroy: Set(bool)
+            .default(Value::Bool(false))
+            .describe("When `true`, destroying the pipeline leaves the log group and its logs.");
+    }
+    blocks {
+    }
 }
 
-/// The `function` block.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Function<M: Mode> {
-    pub source_dir: M::Set<String>,
-    pub handler: M::Set<String>,
-    pub runtime: M::Set<String>,
-    pub memory_size: M::Set<i64>,
-    pub timeout: M::Set<i64>,
-    pub environment: M::Opt<Tags>,
-    pub architecture: M::Set<String>,
-    pub description: M::Opt<String>,
-    pub reserved_concurrency: M::Opt<i64>,
-    pub ephemeral_storage: M::Set<i64>,
-    pub layers: M::Opt<Vec<String>>,
-    pub requirements_file: M::Opt<String>,
-    pub package_bucket: M::Opt<String>,
+declare_block! {
+    /// The `function` block.
+    pub struct Function, constants function_attr,
+    "The Lambda function that processes each new object.";
+    attributes {
+        SOURCE_DIR source_dir: Set(String)
+            .required().describe(
+                "Local directory holding the function's code. Packaged as a deterministic zip \
+                (sorted entries, fixed timestamps and permissions; `__pycache__`, `.git` and \
+                similar are skipped), so the same files give the same `source_code_hash` on \
+                every machine.",
+            );
+        HANDLER handler: Set(String)
+            .default(Value::String(DEFAULT_HANDLER.into()))
+            .describe("Function entry point, e.g. `app.handler` for `handler()` in `app.py`.")
+            .validate(Validator::LengthBetween(1, 128));
+        RUNTIME runtime: Set(String)
+            .default(Value::String(runtimes::DEFAULT.into()))
+            .describe("Lambda runtime identifier, e.g. `python3.13` or `nodejs22.x`.")
+            .validate(runtimes::validator());
+        MEMORY_SIZE memory_size: Set(i64)
+            .default(Value::Number(Number::from(DEFAULT_MEMORY_MB)))
+            .describe("Memory for the function, in MB.")
+            .validate(Validator::IntBetween(128, 10240));
+        TIMEOUT timeout: Set(i64)
+            .default(Value::Number(Number::from(DEFAULT_TIMEOUT_S)))
+            .describe("Maximum run time of one invocation, in seconds.")
+            .validate(Validator::IntBetween(1, 900));
+        ENVIRONMENT environment: Opt(Tags)
+            .optional()
+            .sensitive()
+            .describe(
+                "Environment variables for the function. Sensitive: values never appear \
+                in plans or logs.",
+            );
+        ARCHITECTURE architecture: Set(String)
+            .default(Value::String(DEFAULT_ARCHITECTURE.into()))
+            .describe("Instruction set of the function.")
+            .validate(Validator::OneOf(&["x86_64", "arm64"]));
+        DESCRIPTION description: Opt(String)
+            .optional()
+            .describe("Description of the function.")
+            .validate(Validator::LengthBetween(0, 256));
+        RESERVED_CONCURRENCY reserved_concurrency: Opt(i64)
+            .optional()
+            .describe(
+                "Concurrent executions reserved for the function, which also caps it: a \
+                burst of uploads then cannot flood what the function calls. `0` pauses \
+                the function; not set leaves it unreserved.",
+            )
+            .validate(Validator::IntBetween(0, 100_000));
+        EPHEMERAL_STORAGE ephemeral_storage: Set(i64)
+            .default(Value::Number(Number::from(512i64)))
+            .describe("Size of the function's `/tmp`, in MB.")
+            .validate(Validator::IntBetween(512, 10_240));
+        LAYERS layers: Opt(Vec<String>)
+            .optional().describe(
+                "Up to five layer version ARNs \
+                (`arn:aws:lambda:<region>:<account>:layer:<name>:<version>`), in order.",
+            );
+        REQUIREMENTS_FILE requirements_file: Opt(String)
+            .optional()
+            .describe(
+                "Python requirements installed into the package, for a Python runtime: a \
+                path relative to `source_dir`, or absolute. Not set: `requirements.txt` in \
+                `source_dir` when there is one. Apply runs the machine's `python3 -m pip \
+                install` (or `$EVENTPIPE_PYTHON`'s) for Lambda's platform \
+                (`--platform manylinux2014_x86_64` or `manylinux2014_aarch64` after \
+                `architecture`, `--implementation cp`, `--python-version` of `runtime`, \
+                `--only-binary=:all:`), honouring pip's own configuration (`PIP_INDEX_URL`, \
+                `PIP_FIND_LINKS`, `PIP_NO_INDEX`, pip.conf). A Node.js runtime installs a \
+                `package.json` that declares `dependencies` with `npm ci --omit=dev`, and \
+                needs its `package-lock.json`. `source_code_hash` then also covers the \
+                requirements (or lock) file's content, the runtime, the architecture and \
+                the installer's options; installed trees and built zips are cached by hash \
+                in `$EVENTPIPE_CACHE_DIR` (default `~/.cache/eventpipe`). A requirement \
+                without `==` or `--hash` gets a warning: builds may then differ between \
+                machines.",
+            )
+            .validate(Validator::LengthBetween(1, 4096));
+        PACKAGE_BUCKET package_bucket: Opt(String)
+            .optional()
+            .describe(
+                "Bucket for packages over Lambda's 50 MB direct-upload limit (staged under \
+                `.eventpipe/packages/<function>/` and deployed from S3). Not set: the \
+                pipeline's own bucket, whose triggers may then not match \
+                `.eventpipe/packages/`. Required when `create_bucket = false` and the \
+                package may need staging: it has dependencies, or its source is over 45 MB \
+                unzipped (the zipped size is only known at apply). The provider's \
+                credentials need `s3:PutObject`, `s3:PutObjectTagging`, `s3:GetObject` and \
+                `s3:DeleteObject` on it; the function's role needs nothing.",
+            )
+            .validate(Validator::LengthBetween(3, 63));
+    }
+    blocks {
+    }
 }
 
-/// One `trigger` block.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Trigger<M: Mode> {
-    pub events: M::Set<Vec<String>>,
-    pub filter_prefix: M::Opt<String>,
-    pub filter_suffix: M::Opt<String>,
+declare_block! {
+    /// One `trigger` block.
+    pub struct Trigger, constants trigger_attr,
+    "A bucket notification that invokes the function. At least one is required; \
+    triggers must not overlap (same event type with overlapping prefix and suffix).";
+    attributes {
+        EVENTS events: Set(Vec<String>)
+            .default(Value::List(vec![Value::String(DEFAULT_EVENT.into())]))
+            .describe("S3 event types that invoke the function.");
+        FILTER_PREFIX filter_prefix: Opt(String)
+            .optional()
+            .describe("Only objects whose key starts with this prefix, e.g. `data/`.");
+        FILTER_SUFFIX filter_suffix: Opt(String)
+            .optional()
+            .describe("Only objects whose key ends with this suffix, e.g. `.json`.");
+    }
+    blocks {
+    }
 }
 
 // ---- reading and writing values ---------------------------------------------
 
 /// A Rust type an attribute value converts to and from.
 trait Attr: Val + Sized {
+    /// The schema attribute of this Terraform type, before its marks.
+    fn attribute(name: &'static str) -> Attribute;
     fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError>;
     fn write(&self) -> Value;
 }
 
 impl Attr for String {
+    fn attribute(name: &'static str) -> Attribute {
+        Attribute::string(name)
+    }
     fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError> {
         o.string(name)
     }
@@ -424,6 +764,9 @@ impl Attr for String {
 }
 
 impl Attr for bool {
+    fn attribute(name: &'static str) -> Attribute {
+        Attribute::bool(name)
+    }
     fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError> {
         o.bool(name)
     }
@@ -433,6 +776,9 @@ impl Attr for bool {
 }
 
 impl Attr for i64 {
+    fn attribute(name: &'static str) -> Attribute {
+        Attribute::number(name)
+    }
     fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError> {
         o.int(name)
     }
@@ -442,6 +788,9 @@ impl Attr for i64 {
 }
 
 impl Attr for Tags {
+    fn attribute(name: &'static str) -> Attribute {
+        Attribute::string_map(name)
+    }
     fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError> {
         o.string_map(name)
     }
@@ -455,6 +804,9 @@ impl Attr for Tags {
 }
 
 impl Attr for Vec<String> {
+    fn attribute(name: &'static str) -> Attribute {
+        Attribute::string_list(name)
+    }
     fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError> {
         o.string_list(name)
     }
@@ -509,6 +861,34 @@ fn block_value<T>(f: Field<&T>, write: impl FnOnce(&T) -> Value) -> Value {
     }
 }
 
+/// A list of blocks: null (no block) read as empty, unknown, or each read by
+/// `read`.
+fn block_list<M: Mode, T: Val>(
+    o: &Obj<'_>,
+    name: &str,
+    read: impl Fn(&Obj<'_>) -> Result<T, AccessError>,
+) -> Result<M::Set<Vec<T>>, AccessError> {
+    let field = match o.objects(name)? {
+        Field::Known(list) => Field::Known(list.iter().map(read).collect::<Result<Vec<_>, _>>()?),
+        Field::Null => Field::Known(Vec::new()),
+        Field::Unknown => Field::Unknown,
+    };
+    M::set(field, o.path().attr(name))
+}
+
+fn block_list_value<T>(f: Field<&Vec<T>>, write: impl Fn(&T) -> Value) -> Value {
+    match f {
+        Field::Known(list) => Value::List(list.iter().map(write).collect()),
+        Field::Null => Value::Null,
+        Field::Unknown => Value::Unknown,
+    }
+}
+
+/// A number default.
+fn int(n: i64) -> Value {
+    Value::Number(Number::from(n))
+}
+
 fn object<'a>(v: &'a Value, path: AttrPath, what: &'static str) -> Result<Obj<'a>, AccessError> {
     Obj::new(v, path.clone())?.ok_or(AccessError {
         path,
@@ -519,384 +899,12 @@ fn object<'a>(v: &'a Value, path: AttrPath, what: &'static str) -> Result<Obj<'a
 impl<M: Mode> State<M> {
     /// Reads a state, configuration or plan value.
     pub fn from_value(v: &Value) -> Result<State<M>, AccessError> {
-        let o = object(v, AttrPath::root(), "a pipeline object")?;
-        let f = object(
-            o.raw(attr::FUNCTION),
-            o.path().attr(attr::FUNCTION),
-            "the function block",
-        )?;
-        let function = Function {
-            source_dir: set::<M, _>(&f, attr::SOURCE_DIR)?,
-            handler: set::<M, _>(&f, attr::HANDLER)?,
-            runtime: set::<M, _>(&f, attr::RUNTIME)?,
-            memory_size: set::<M, _>(&f, attr::MEMORY_SIZE)?,
-            timeout: set::<M, _>(&f, attr::TIMEOUT)?,
-            environment: opt::<M, _>(&f, attr::ENVIRONMENT)?,
-            architecture: set::<M, _>(&f, attr::ARCHITECTURE)?,
-            description: opt::<M, _>(&f, attr::DESCRIPTION)?,
-            reserved_concurrency: opt::<M, _>(&f, attr::RESERVED_CONCURRENCY)?,
-            ephemeral_storage: set::<M, _>(&f, attr::EPHEMERAL_STORAGE)?,
-            layers: opt::<M, _>(&f, attr::LAYERS)?,
-            requirements_file: opt::<M, _>(&f, attr::REQUIREMENTS_FILE)?,
-            package_bucket: opt::<M, _>(&f, attr::PACKAGE_BUCKET)?,
-        };
-        let on_failure = block::<M, _>(&o, attr::ON_FAILURE, |b| {
-            Ok(OnFailure {
-                maximum_retry_attempts: opt::<M, _>(b, attr::MAXIMUM_RETRY_ATTEMPTS)?,
-                maximum_event_age: opt::<M, _>(b, attr::MAXIMUM_EVENT_AGE)?,
-                queue_arn: opt::<M, _>(b, attr::QUEUE_ARN)?,
-                force_delete: set::<M, _>(b, attr::FORCE_DELETE)?,
-            })
-        })?;
-        let stream = block::<M, _>(&o, attr::STREAM, |b| {
-            Ok(StreamBlock {
-                arn: opt::<M, _>(b, attr::ARN)?,
-                shard_count: opt::<M, _>(b, attr::SHARD_COUNT)?,
-                retention_period: set::<M, _>(b, attr::RETENTION_PERIOD)?,
-                starting_position: set::<M, _>(b, attr::STARTING_POSITION)?,
-                batch_size: set::<M, _>(b, attr::BATCH_SIZE)?,
-                maximum_batching_window: set::<M, _>(b, attr::MAXIMUM_BATCHING_WINDOW)?,
-                parallelization_factor: set::<M, _>(b, attr::PARALLELIZATION_FACTOR)?,
-                bisect_batch_on_function_error: set::<M, _>(
-                    b,
-                    attr::BISECT_BATCH_ON_FUNCTION_ERROR,
-                )?,
-                maximum_retry_attempts: set::<M, _>(b, attr::MAXIMUM_RETRY_ATTEMPTS)?,
-                maximum_record_age: set::<M, _>(b, attr::MAXIMUM_RECORD_AGE)?,
-                report_batch_item_failures: set::<M, _>(b, attr::REPORT_BATCH_ITEM_FAILURES)?,
-                allow_put_records: set::<M, _>(b, attr::ALLOW_PUT_RECORDS)?,
-            })
-        })?;
-        let queue = block::<M, _>(&o, attr::QUEUE, |b| {
-            Ok(QueueBlock {
-                visibility_timeout: set::<M, _>(b, attr::VISIBILITY_TIMEOUT)?,
-                max_receive_count: set::<M, _>(b, attr::MAX_RECEIVE_COUNT)?,
-                batch_size: set::<M, _>(b, attr::BATCH_SIZE)?,
-                maximum_batching_window: set::<M, _>(b, attr::MAXIMUM_BATCHING_WINDOW)?,
-                maximum_concurrency: opt::<M, _>(b, attr::MAXIMUM_CONCURRENCY)?,
-                report_batch_item_failures: set::<M, _>(b, attr::REPORT_BATCH_ITEM_FAILURES)?,
-            })
-        })?;
-        let logs = block::<M, _>(&o, attr::LOGS, |b| {
-            Ok(Logs {
-                retention_in_days: set::<M, _>(b, attr::RETENTION_IN_DAYS)?,
-                format: set::<M, _>(b, attr::FORMAT)?,
-                application_log_level: opt::<M, _>(b, attr::APPLICATION_LOG_LEVEL)?,
-                system_log_level: opt::<M, _>(b, attr::SYSTEM_LOG_LEVEL)?,
-                keep_on_destroy: set::<M, _>(b, attr::KEEP_ON_DESTROY)?,
-            })
-        })?;
-        let triggers = o.objects(attr::TRIGGER)?.map(|list| {
-            list.iter()
-                .map(|t| {
-                    Ok(Trigger {
-                        events: set::<M, _>(t, attr::EVENTS)?,
-                        filter_prefix: opt::<M, _>(t, attr::FILTER_PREFIX)?,
-                        filter_suffix: opt::<M, _>(t, attr::FILTER_SUFFIX)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, AccessError>>()
-        });
-        let triggers = match triggers {
-            Field::Known(r) => Field::Known(r?),
-            Field::Null => Field::Known(Vec::new()),
-            Field::Unknown => Field::Unknown,
-        };
-        Ok(State {
-            id: set::<M, _>(&o, attr::ID)?,
-            name: set::<M, _>(&o, attr::NAME)?,
-            bucket_name: set::<M, _>(&o, attr::BUCKET_NAME)?,
-            create_bucket: set::<M, _>(&o, attr::CREATE_BUCKET)?,
-            force_destroy: set::<M, _>(&o, attr::FORCE_DESTROY)?,
-            output_prefix: opt::<M, _>(&o, attr::OUTPUT_PREFIX)?,
-            require_tls: set::<M, _>(&o, attr::REQUIRE_TLS)?,
-            tags: opt::<M, _>(&o, attr::TAGS)?,
-            tags_all: set::<M, _>(&o, attr::TAGS_ALL)?,
-            bucket_arn: set::<M, _>(&o, attr::BUCKET_ARN)?,
-            role_name: set::<M, _>(&o, attr::ROLE_NAME)?,
-            role_arn: set::<M, _>(&o, attr::ROLE_ARN)?,
-            function_name: set::<M, _>(&o, attr::FUNCTION_NAME)?,
-            function_arn: set::<M, _>(&o, attr::FUNCTION_ARN)?,
-            s3_permission_id: set::<M, _>(&o, attr::S3_PERMISSION_ID)?,
-            source_code_hash: set::<M, _>(&o, attr::SOURCE_CODE_HASH)?,
-            source_files: set::<M, _>(&o, attr::SOURCE_FILES)?,
-            source_file_count: set::<M, _>(&o, attr::SOURCE_FILE_COUNT)?,
-            policy_json: set::<M, _>(&o, attr::POLICY_JSON)?,
-            notification_ids: set::<M, _>(&o, attr::NOTIFICATION_IDS)?,
-            backfill: set::<M, _>(&o, attr::BACKFILL)?,
-            backfilled_objects: set::<M, _>(&o, attr::BACKFILLED_OBJECTS)?,
-            failure_queue_arn: opt::<M, _>(&o, attr::FAILURE_QUEUE_ARN)?,
-            failure_queue_url: opt::<M, _>(&o, attr::FAILURE_QUEUE_URL)?,
-            log_group_name: set::<M, _>(&o, attr::LOG_GROUP_NAME)?,
-            log_group_retention_in_days: opt::<M, _>(&o, attr::LOG_GROUP_RETENTION_IN_DAYS)?,
-            delivery: set::<M, _>(&o, attr::DELIVERY)?,
-            stream_arn: opt::<M, _>(&o, attr::STREAM_ARN)?,
-            stream_name: opt::<M, _>(&o, attr::STREAM_NAME)?,
-            stream_mapping_id: opt::<M, _>(&o, attr::STREAM_MAPPING_ID)?,
-            event_queue_arn: opt::<M, _>(&o, attr::EVENT_QUEUE_ARN)?,
-            event_queue_url: opt::<M, _>(&o, attr::EVENT_QUEUE_URL)?,
-            queue_mapping_id: opt::<M, _>(&o, attr::QUEUE_MAPPING_ID)?,
-            on_failure,
-            logs,
-            stream,
-            queue,
-            function,
-            trigger: M::set(triggers, o.path().attr(attr::TRIGGER))?,
-        })
+        State::read(&object(v, AttrPath::root(), "a pipeline object")?)
     }
 
     /// The value Terraform receives: every attribute of the schema.
     pub fn to_value(&self) -> Value {
-        let f = &self.function;
-        let function = Value::object([
-            (attr::SOURCE_DIR, set_value::<M, String>(&f.source_dir)),
-            (attr::HANDLER, set_value::<M, String>(&f.handler)),
-            (attr::RUNTIME, set_value::<M, String>(&f.runtime)),
-            (attr::MEMORY_SIZE, set_value::<M, i64>(&f.memory_size)),
-            (attr::TIMEOUT, set_value::<M, i64>(&f.timeout)),
-            (attr::ENVIRONMENT, opt_value::<M, Tags>(&f.environment)),
-            (attr::ARCHITECTURE, set_value::<M, String>(&f.architecture)),
-            (attr::DESCRIPTION, opt_value::<M, String>(&f.description)),
-            (
-                attr::RESERVED_CONCURRENCY,
-                opt_value::<M, i64>(&f.reserved_concurrency),
-            ),
-            (
-                attr::EPHEMERAL_STORAGE,
-                set_value::<M, i64>(&f.ephemeral_storage),
-            ),
-            (attr::LAYERS, opt_value::<M, Vec<String>>(&f.layers)),
-            (
-                attr::REQUIREMENTS_FILE,
-                opt_value::<M, String>(&f.requirements_file),
-            ),
-            (
-                attr::PACKAGE_BUCKET,
-                opt_value::<M, String>(&f.package_bucket),
-            ),
-        ]);
-        let on_failure = block_value(M::opt_field::<OnFailure<M>>(&self.on_failure), |b| {
-            Value::object([
-                (
-                    attr::MAXIMUM_RETRY_ATTEMPTS,
-                    opt_value::<M, i64>(&b.maximum_retry_attempts),
-                ),
-                (
-                    attr::MAXIMUM_EVENT_AGE,
-                    opt_value::<M, i64>(&b.maximum_event_age),
-                ),
-                (attr::QUEUE_ARN, opt_value::<M, String>(&b.queue_arn)),
-                (attr::FORCE_DELETE, set_value::<M, bool>(&b.force_delete)),
-            ])
-        });
-        let stream = block_value(M::opt_field::<StreamBlock<M>>(&self.stream), |b| {
-            Value::object([
-                (attr::ARN, opt_value::<M, String>(&b.arn)),
-                (attr::SHARD_COUNT, opt_value::<M, i64>(&b.shard_count)),
-                (
-                    attr::RETENTION_PERIOD,
-                    set_value::<M, i64>(&b.retention_period),
-                ),
-                (
-                    attr::STARTING_POSITION,
-                    set_value::<M, String>(&b.starting_position),
-                ),
-                (attr::BATCH_SIZE, set_value::<M, i64>(&b.batch_size)),
-                (
-                    attr::MAXIMUM_BATCHING_WINDOW,
-                    set_value::<M, i64>(&b.maximum_batching_window),
-                ),
-                (
-                    attr::PARALLELIZATION_FACTOR,
-                    set_value::<M, i64>(&b.parallelization_factor),
-                ),
-                (
-                    attr::BISECT_BATCH_ON_FUNCTION_ERROR,
-                    set_value::<M, bool>(&b.bisect_batch_on_function_error),
-                ),
-                (
-                    attr::MAXIMUM_RETRY_ATTEMPTS,
-                    set_value::<M, i64>(&b.maximum_retry_attempts),
-                ),
-                (
-                    attr::MAXIMUM_RECORD_AGE,
-                    set_value::<M, i64>(&b.maximum_record_age),
-                ),
-                (
-                    attr::REPORT_BATCH_ITEM_FAILURES,
-                    set_value::<M, bool>(&b.report_batch_item_failures),
-                ),
-                (
-                    attr::ALLOW_PUT_RECORDS,
-                    set_value::<M, bool>(&b.allow_put_records),
-                ),
-            ])
-        });
-        let queue = block_value(M::opt_field::<QueueBlock<M>>(&self.queue), |b| {
-            Value::object([
-                (
-                    attr::VISIBILITY_TIMEOUT,
-                    set_value::<M, i64>(&b.visibility_timeout),
-                ),
-                (
-                    attr::MAX_RECEIVE_COUNT,
-                    set_value::<M, i64>(&b.max_receive_count),
-                ),
-                (attr::BATCH_SIZE, set_value::<M, i64>(&b.batch_size)),
-                (
-                    attr::MAXIMUM_BATCHING_WINDOW,
-                    set_value::<M, i64>(&b.maximum_batching_window),
-                ),
-                (
-                    attr::MAXIMUM_CONCURRENCY,
-                    opt_value::<M, i64>(&b.maximum_concurrency),
-                ),
-                (
-                    attr::REPORT_BATCH_ITEM_FAILURES,
-                    set_value::<M, bool>(&b.report_batch_item_failures),
-                ),
-            ])
-        });
-        let logs = block_value(M::opt_field::<Logs<M>>(&self.logs), |b| {
-            Value::object([
-                (
-                    attr::RETENTION_IN_DAYS,
-                    set_value::<M, i64>(&b.retention_in_days),
-                ),
-                (attr::FORMAT, set_value::<M, String>(&b.format)),
-                (
-                    attr::APPLICATION_LOG_LEVEL,
-                    opt_value::<M, String>(&b.application_log_level),
-                ),
-                (
-                    attr::SYSTEM_LOG_LEVEL,
-                    opt_value::<M, String>(&b.system_log_level),
-                ),
-                (
-                    attr::KEEP_ON_DESTROY,
-                    set_value::<M, bool>(&b.keep_on_destroy),
-                ),
-            ])
-        });
-        let trigger = match M::set_field::<Vec<Trigger<M>>>(&self.trigger) {
-            Field::Known(list) => Value::List(
-                list.iter()
-                    .map(|t| {
-                        Value::object([
-                            (attr::EVENTS, set_value::<M, Vec<String>>(&t.events)),
-                            (
-                                attr::FILTER_PREFIX,
-                                opt_value::<M, String>(&t.filter_prefix),
-                            ),
-                            (
-                                attr::FILTER_SUFFIX,
-                                opt_value::<M, String>(&t.filter_suffix),
-                            ),
-                        ])
-                    })
-                    .collect(),
-            ),
-            Field::Null => Value::Null,
-            Field::Unknown => Value::Unknown,
-        };
-        Value::object([
-            (attr::ID, set_value::<M, String>(&self.id)),
-            (attr::NAME, set_value::<M, String>(&self.name)),
-            (attr::BUCKET_NAME, set_value::<M, String>(&self.bucket_name)),
-            (
-                attr::CREATE_BUCKET,
-                set_value::<M, bool>(&self.create_bucket),
-            ),
-            (
-                attr::FORCE_DESTROY,
-                set_value::<M, bool>(&self.force_destroy),
-            ),
-            (
-                attr::OUTPUT_PREFIX,
-                opt_value::<M, String>(&self.output_prefix),
-            ),
-            (attr::REQUIRE_TLS, set_value::<M, bool>(&self.require_tls)),
-            (attr::TAGS, opt_value::<M, Tags>(&self.tags)),
-            (attr::TAGS_ALL, set_value::<M, Tags>(&self.tags_all)),
-            (attr::BUCKET_ARN, set_value::<M, String>(&self.bucket_arn)),
-            (attr::ROLE_NAME, set_value::<M, String>(&self.role_name)),
-            (attr::ROLE_ARN, set_value::<M, String>(&self.role_arn)),
-            (
-                attr::FUNCTION_NAME,
-                set_value::<M, String>(&self.function_name),
-            ),
-            (
-                attr::FUNCTION_ARN,
-                set_value::<M, String>(&self.function_arn),
-            ),
-            (
-                attr::S3_PERMISSION_ID,
-                set_value::<M, String>(&self.s3_permission_id),
-            ),
-            (
-                attr::SOURCE_CODE_HASH,
-                set_value::<M, String>(&self.source_code_hash),
-            ),
-            (
-                attr::SOURCE_FILES,
-                set_value::<M, SourceFiles>(&self.source_files),
-            ),
-            (
-                attr::SOURCE_FILE_COUNT,
-                set_value::<M, i64>(&self.source_file_count),
-            ),
-            (attr::POLICY_JSON, set_value::<M, String>(&self.policy_json)),
-            (
-                attr::NOTIFICATION_IDS,
-                set_value::<M, Vec<String>>(&self.notification_ids),
-            ),
-            (attr::BACKFILL, set_value::<M, bool>(&self.backfill)),
-            (
-                attr::BACKFILLED_OBJECTS,
-                set_value::<M, i64>(&self.backfilled_objects),
-            ),
-            (
-                attr::FAILURE_QUEUE_ARN,
-                opt_value::<M, String>(&self.failure_queue_arn),
-            ),
-            (
-                attr::FAILURE_QUEUE_URL,
-                opt_value::<M, String>(&self.failure_queue_url),
-            ),
-            (
-                attr::LOG_GROUP_NAME,
-                set_value::<M, String>(&self.log_group_name),
-            ),
-            (
-                attr::LOG_GROUP_RETENTION_IN_DAYS,
-                opt_value::<M, i64>(&self.log_group_retention_in_days),
-            ),
-            (attr::DELIVERY, set_value::<M, String>(&self.delivery)),
-            (attr::STREAM_ARN, opt_value::<M, String>(&self.stream_arn)),
-            (attr::STREAM_NAME, opt_value::<M, String>(&self.stream_name)),
-            (
-                attr::STREAM_MAPPING_ID,
-                opt_value::<M, String>(&self.stream_mapping_id),
-            ),
-            (
-                attr::EVENT_QUEUE_ARN,
-                opt_value::<M, String>(&self.event_queue_arn),
-            ),
-            (
-                attr::EVENT_QUEUE_URL,
-                opt_value::<M, String>(&self.event_queue_url),
-            ),
-            (
-                attr::QUEUE_MAPPING_ID,
-                opt_value::<M, String>(&self.queue_mapping_id),
-            ),
-            (attr::ON_FAILURE, on_failure),
-            (attr::LOGS, logs),
-            (attr::STREAM, stream),
-            (attr::QUEUE, queue),
-            (attr::FUNCTION, function),
-            (attr::TRIGGER, trigger),
-        ])
+        self.write()
     }
 }
 
