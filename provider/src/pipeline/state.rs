@@ -716,10 +716,6 @@ declare_block! {
                 `s3:DeleteObject` on it; the function's role needs nothing.",
             )
             .validate(Validator::LengthBetween(3, 63));
-        /// The KMS key that encrypts the environment variables.
-        KMS_KEY_ARN kms_key_arn: Opt(String)
-            .optional()
-            .describe("ARN of the KMS key that encrypts the function's environment variables.");
     }
     blocks {
     }
@@ -1160,7 +1156,6 @@ pub(crate) mod tests {
                 layers: None,
                 requirements_file: None,
                 package_bucket: None,
-                kms_key_arn: None,
             },
             trigger: vec![Trigger {
                 events: vec!["s3:ObjectCreated:*".into()],
