@@ -17,7 +17,7 @@ mod handler_check;
 pub(crate) mod import;
 pub(crate) mod naming;
 mod ops;
-mod ownership;
+pub mod ownership;
 pub mod package;
 mod parts;
 mod plan;
@@ -615,6 +615,6 @@ mod tests {
         }
         let want = apply_time_state(&planned, None).expect("a known state");
         assert_eq!(want.failure_queue_url.as_deref(), Some(""));
-        assert!(!want.present().contains(parts::Part::Queue));
+        assert!(!want.present().contains(parts::Part::FailureQueue));
     }
 }
