@@ -462,8 +462,8 @@ fn no_pipeline_function_is_over_120_lines() {
         ("state.rs:from_value", 126),
         ("state.rs:to_value", 252),
         ("steps.rs:converge", 411),
-        ("validate.rs:check_handler", 133),
-        ("validate.rs:check_triggers", 154),
+        ("validate/handler.rs:check_handler", 138),
+        ("validate/triggers.rs:check_triggers", 154),
     ];
     let mut offenders = Vec::new();
     for (name, length) in long_functions() {
