@@ -61,9 +61,11 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Update(LogGroup, _) => ops::log_group::update_retention(run).await,
         Op::Delete(LogGroup) => ops::log_group::delete(run).await,
 
-        Op::Create(Queue) | Op::Recreate(Queue) | Op::Adopt(Queue) => ops::queue::make(run).await,
-        Op::Update(Queue, _) => ops::queue::update_tags(run).await,
-        Op::Delete(Queue) => ops::queue::delete(run).await,
+        Op::Create(FailureQueue) | Op::Recreate(FailureQueue) | Op::Adopt(FailureQueue) => {
+            ops::failure_queue::make(run).await
+        }
+        Op::Update(FailureQueue, _) => ops::failure_queue::update_tags(run).await,
+        Op::Delete(FailureQueue) => ops::failure_queue::delete(run).await,
 
         Op::Create(InvokeConfig)
         | Op::Recreate(InvokeConfig)
@@ -91,11 +93,11 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Update(EventQueue, _) => ops::event_queue::update(run).await,
         Op::Delete(EventQueue) => ops::event_queue::delete(run).await,
 
-        Op::Create(QueueMapping) | Op::Recreate(QueueMapping) | Op::Adopt(QueueMapping) => {
-            ops::mapping::make(run, Source::Queue).await
-        }
-        Op::Update(QueueMapping, _) => ops::mapping::update(run, Source::Queue).await,
-        Op::Delete(QueueMapping) => ops::mapping::delete(run, Source::Queue).await,
+        Op::Create(EventQueueMapping)
+        | Op::Recreate(EventQueueMapping)
+        | Op::Adopt(EventQueueMapping) => ops::mapping::make(run, Source::Queue).await,
+        Op::Update(EventQueueMapping, _) => ops::mapping::update(run, Source::Queue).await,
+        Op::Delete(EventQueueMapping) => ops::mapping::delete(run, Source::Queue).await,
         // Parts with nothing to take over, let go of or retire.
         Op::Release(part) | Op::Retire(part) => {
             Err(ApplyError::Internal(format!("no step to {op} ({part})")))
@@ -127,7 +129,7 @@ async fn delete_old(run: &Run<'_>, part: Part) -> Result<(), ApplyError> {
         }
         Part::Role => ops::role::delete(&old).await,
         Part::LogGroup => ops::log_group::delete(&old).await,
-        Part::Queue => ops::queue::delete(&old).await,
+        Part::FailureQueue => ops::failure_queue::delete(&old).await,
         Part::EventQueue => ops::event_queue::delete(&old).await,
         Part::Stream => ops::stream::delete(&old).await,
         _ => Err(ApplyError::Internal(format!(

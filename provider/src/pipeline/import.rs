@@ -17,10 +17,10 @@ use crate::aws::{AwsClients, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::desired;
 use super::errors::ImportError;
-use super::ops::role::POLICY_NAME;
+use super::naming::POLICY_NAME;
 use super::ownership::{
-    self, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG,
-    SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
+    self, ADOPT_PREFIX, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG,
+    ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
 use super::parts::{Part, PartSet};
 use super::private::{Adopted, Private};
@@ -31,9 +31,6 @@ use super::state::{
     SourceFiles, State, StreamBlock, Trigger, listed_files,
 };
 use super::{naming, policy};
-
-/// The id prefix that asks for an adoption.
-pub const ADOPT_PREFIX: &str = "adopt:";
 
 /// The parts an adoption makes the pipeline's (tags them) on its first
 /// apply. The bucket is taken over only when the configuration says

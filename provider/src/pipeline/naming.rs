@@ -25,6 +25,9 @@ pub fn event_queue_name(name: &str) -> String {
     format!("{name}-events")
 }
 
+/// The role's inline policy's name.
+pub const POLICY_NAME: &str = "eventpipe";
+
 /// Statement id of the permission that lets S3 invoke the function.
 pub const PERMISSION_SID: &str = "eventpipe-s3-invoke";
 

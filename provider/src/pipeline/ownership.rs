@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use super::errors::ApplyError;
 
+/// The import id prefix that asks for an adoption: the pipeline takes over
+/// parts wired by hand (`adopt:<function name>`).
+pub const ADOPT_PREFIX: &str = "adopt:";
+
 /// The tag naming the pipeline a part belongs to.
 pub const OWNER_TAG: &str = "eventpipe:pipeline";
 /// On the function: the pipeline's bucket (for import).

@@ -24,7 +24,7 @@ pub enum Part {
     /// The function's CloudWatch Logs group, made before the function.
     LogGroup,
     /// The SQS queue failed events go to, when the pipeline makes it.
-    Queue,
+    FailureQueue,
     /// The function's asynchronous invoke configuration (retries, event
     /// age, where failed events go).
     InvokeConfig,
@@ -35,7 +35,7 @@ pub enum Part {
     /// The SQS queue S3 notifies with `delivery = "queue"`.
     EventQueue,
     /// Lambda draining that queue (an event source mapping).
-    QueueMapping,
+    EventQueueMapping,
 }
 
 impl Part {
@@ -48,12 +48,12 @@ impl Part {
         Part::Permission,
         Part::Notification,
         Part::LogGroup,
-        Part::Queue,
+        Part::FailureQueue,
         Part::InvokeConfig,
         Part::Stream,
         Part::StreamMapping,
         Part::EventQueue,
-        Part::QueueMapping,
+        Part::EventQueueMapping,
     ];
 
     fn bit(self) -> u16 {
@@ -70,12 +70,12 @@ impl Part {
             Part::Permission => "the invoke permission",
             Part::Notification => "the bucket notification",
             Part::LogGroup => "the log group",
-            Part::Queue => "the failure queue",
+            Part::FailureQueue => "the failure queue",
             Part::InvokeConfig => "the invoke configuration",
             Part::Stream => "the stream",
             Part::StreamMapping => "the stream's event source mapping",
             Part::EventQueue => "the event queue",
-            Part::QueueMapping => "the event queue's event source mapping",
+            Part::EventQueueMapping => "the event queue's event source mapping",
         }
     }
 }

@@ -148,7 +148,7 @@ pub fn plan(
                     .map(|n| policy::queue_arn(loc, &naming::failure_queue_name(&n)));
                 // The URL is the queue's own answer; kept once known.
                 let url = match same_identity.and_then(|p| p.failure_queue_url.clone()) {
-                    Some(u) if !u.is_empty() && !renames(Part::Queue) => Field::Known(u),
+                    Some(u) if !u.is_empty() && !renames(Part::FailureQueue) => Field::Known(u),
                     _ => Field::Unknown,
                 };
                 (arn, url)
@@ -366,9 +366,9 @@ impl Rename {
             Field::Unknown => true,
             Field::Null => false,
         };
-        if own_failure_queue && wanted.contains(Part::Queue) {
+        if own_failure_queue && wanted.contains(Part::FailureQueue) {
             derived(
-                Part::Queue,
+                Part::FailureQueue,
                 &naming::failure_queue_name(&prior.name),
                 &naming::failure_queue_name,
             );
@@ -425,7 +425,7 @@ impl Rename {
         }
         let wanted = prior.wanted();
         for (part, old) in [
-            (Part::Queue, naming::failure_queue_name(&prior.name)),
+            (Part::FailureQueue, naming::failure_queue_name(&prior.name)),
             (Part::EventQueue, naming::event_queue_name(&prior.name)),
             (Part::Stream, prior.stream_name.clone().unwrap_or_default()),
         ] {
@@ -488,7 +488,7 @@ impl Rename {
         let forced = planned.force_destroy.as_known() == Some(&true)
             || matches!(&planned.on_failure, Field::Known(f)
                 if f.force_delete.as_known() == Some(&true));
-        let queue = match (self.replaces(Part::Queue), forced) {
+        let queue = match (self.replaces(Part::FailureQueue), forced) {
             (false, _) => "",
             (true, false) => {
                 " The old failure queue is deleted only while it is empty, unless \
@@ -1030,7 +1030,7 @@ mod tests {
             f.queue_arn = Some("arn:aws:sqs:us-east-1:123456789012:theirs".into());
         }
         let p = planned(Some(&prior_theirs), &theirs);
-        assert!(!p.rename.unwrap().replaces(Part::Queue));
+        assert!(!p.rename.unwrap().replaces(Part::FailureQueue));
         let mut queued = renamed.clone();
         queued.delivery = Field::Known(DELIVERY_QUEUE.into());
         let p = planned(Some(&events), &queued);

@@ -6,8 +6,7 @@
 use crate::aws::{AwsClients, AwsError, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::desired;
-use super::naming;
-use super::ops::role::POLICY_NAME;
+use super::naming::{self, POLICY_NAME};
 use super::ownership;
 use super::parts::{Part, PartSet};
 use super::private::Private;
@@ -84,7 +83,7 @@ impl<'a> Names<'a> {
             owns_bucket: s.create_bucket,
             log_group: naming::log_group_name(&s.function_name),
             invoke_config: s.on_failure.is_some(),
-            queue: s.wanted().contains(Part::Queue).then(|| {
+            queue: s.wanted().contains(Part::FailureQueue).then(|| {
                 (
                     naming::failure_queue_name(&s.name),
                     s.failure_queue_url.as_deref().filter(|u| !u.is_empty()),
@@ -233,11 +232,11 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         (Part::Notification, !triggers.is_empty()),
         (Part::LogGroup, log_group.is_some()),
         (Part::InvokeConfig, invoke_config.is_some()),
-        (Part::Queue, queue.is_some()),
+        (Part::FailureQueue, queue.is_some()),
         (Part::Stream, stream.is_some()),
         (Part::StreamMapping, stream_mapping.is_some()),
         (Part::EventQueue, event_queue.is_some()),
-        (Part::QueueMapping, queue_mapping.is_some()),
+        (Part::EventQueueMapping, queue_mapping.is_some()),
     ] {
         if exists {
             found.insert(part);

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::AwsClients;
 
-use super::Context;
+use super::context::Context;
 use super::errors::ApplyError;
 use super::package::Package;
 use super::parts::{Part, PartSet};

@@ -938,7 +938,7 @@ impl State<Known> {
                 self.log_group_name.clear();
                 self.log_group_retention_in_days = None;
             }
-            Part::Queue => self.failure_queue_url = Some(String::new()),
+            Part::FailureQueue => self.failure_queue_url = Some(String::new()),
             Part::InvokeConfig => {
                 if let Some(f) = &mut self.on_failure {
                     f.maximum_retry_attempts = None;
@@ -948,7 +948,7 @@ impl State<Known> {
             Part::Stream => self.stream_name = Some(String::new()),
             Part::StreamMapping => self.stream_mapping_id = Some(String::new()),
             Part::EventQueue => self.event_queue_url = Some(String::new()),
-            Part::QueueMapping => self.queue_mapping_id = Some(String::new()),
+            Part::EventQueueMapping => self.queue_mapping_id = Some(String::new()),
         }
     }
 
@@ -964,7 +964,7 @@ impl State<Known> {
                 Part::Permission => !self.s3_permission_id.is_empty(),
                 Part::Notification => !self.trigger.is_empty(),
                 Part::LogGroup => !self.log_group_name.is_empty(),
-                Part::Queue => self
+                Part::FailureQueue => self
                     .failure_queue_url
                     .as_deref()
                     .is_some_and(|u| !u.is_empty()),
@@ -975,7 +975,7 @@ impl State<Known> {
                 Part::Stream => filled(&self.stream_name),
                 Part::StreamMapping => filled(&self.stream_mapping_id),
                 Part::EventQueue => filled(&self.event_queue_url),
-                Part::QueueMapping => filled(&self.queue_mapping_id),
+                Part::EventQueueMapping => filled(&self.queue_mapping_id),
             })
             .collect()
     }
@@ -1004,13 +1004,13 @@ impl State<Known> {
             .into_iter()
             .filter(|p| match p {
                 Part::Bucket => self.create_bucket,
-                Part::Queue => self
+                Part::FailureQueue => self
                     .on_failure
                     .as_ref()
                     .is_some_and(|f| f.queue_arn.is_none()),
                 Part::InvokeConfig => self.on_failure.is_some(),
                 Part::Permission => !self.queued(),
-                Part::EventQueue | Part::QueueMapping => self.queued(),
+                Part::EventQueue | Part::EventQueueMapping => self.queued(),
                 Part::Stream => self.stream.as_ref().is_some_and(|s| s.arn.is_none()),
                 Part::StreamMapping => self.stream.is_some(),
                 _ => true,

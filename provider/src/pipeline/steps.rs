@@ -238,7 +238,7 @@ pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
     differs(Part::Function, &|s| s.function_name.clone());
     differs(Part::Role, &|s| s.role_name.clone());
     differs(Part::LogGroup, &|s| s.log_group_name.clone());
-    differs(Part::Queue, &|s| {
+    differs(Part::FailureQueue, &|s| {
         s.failure_queue_arn.clone().unwrap_or_default()
     });
     differs(Part::EventQueue, &|s| {
@@ -253,7 +253,7 @@ pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
         follows(Part::Permission, &[Part::Function]),
         follows(Part::InvokeConfig, &[Part::Function]),
         follows(Part::StreamMapping, &[Part::Function, Part::Stream]),
-        follows(Part::QueueMapping, &[Part::Function, Part::EventQueue]),
+        follows(Part::EventQueueMapping, &[Part::Function, Part::EventQueue]),
     ]
     .into_iter()
     .flatten()
@@ -280,9 +280,10 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     // A failure queue that goes holds failed events no one has seen yet:
     // unless force_destroy or on_failure.force_delete allow deleting them,
     // check it is empty before anything changes.
-    let wants_queue = want.wanted().contains(Part::Queue);
-    let drops_queue = !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue));
-    let replaces_queue = renamed.contains(Part::Queue);
+    let wants_queue = want.wanted().contains(Part::FailureQueue);
+    let drops_queue =
+        !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::FailureQueue));
+    let replaces_queue = renamed.contains(Part::FailureQueue);
     let check = ((drops_queue || replaces_queue) && !want.may_delete_failed_events(prior))
         .then(|| s.add(Op::CheckQueueEmpty, []));
 
@@ -344,9 +345,9 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
 
     // The failure queue the pipeline makes, beside everything else.
     let queue = if wants_queue {
-        match make(Part::Queue) {
+        match make(Part::FailureQueue) {
             Some(op) => s.chain([op], []),
-            None if retag() => s.chain([Op::Update(Part::Queue, Change::Tags)], []),
+            None if retag() => s.chain([Op::Update(Part::FailureQueue, Change::Tags)], []),
             None => None,
         }
     } else {
@@ -538,15 +539,15 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     } else {
         None
     };
-    let queue_mapping = if wanted.contains(Part::QueueMapping) {
-        let op = match make(Part::QueueMapping) {
-            _ if !had(Part::QueueMapping) && prior.is_some() => {
-                Some(Op::Create(Part::QueueMapping))
+    let queue_mapping = if wanted.contains(Part::EventQueueMapping) {
+        let op = match make(Part::EventQueueMapping) {
+            _ if !had(Part::EventQueueMapping) && prior.is_some() => {
+                Some(Op::Create(Part::EventQueueMapping))
             }
             Some(op) => Some(op),
-            None if function_made.is_some() => Some(Op::Recreate(Part::QueueMapping)),
+            None if function_made.is_some() => Some(Op::Recreate(Part::EventQueueMapping)),
             None if changed(&|p| desired::queue_mapping(p) != desired::queue_mapping(want)) => {
-                Some(Op::Update(Part::QueueMapping, Change::Settings))
+                Some(Op::Update(Part::EventQueueMapping, Change::Settings))
             }
             None => None,
         };
@@ -558,9 +559,9 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     // A failure queue the pipeline no longer uses goes once nothing sends
     // to it: not the invoke config, the stream's mapping or the event
     // queue's redrive.
-    if !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::Queue)) {
+    if !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::FailureQueue)) {
         s.add(
-            Op::Delete(Part::Queue),
+            Op::Delete(Part::FailureQueue),
             [invoke, stream_mapping, event_queue, check],
         );
     }
@@ -598,9 +599,9 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     // A rename: the old parts go once the new ones are in use, each after
     // what refers to it (no notification, mapping or invoke configuration
     // names an old function or queue when it goes).
-    let old_queue_mapping = renamed.contains(Part::QueueMapping).then(|| {
+    let old_queue_mapping = renamed.contains(Part::EventQueueMapping).then(|| {
         s.add(
-            Op::Delete(Part::QueueMapping),
+            Op::Delete(Part::EventQueueMapping),
             [queue_mapping, notification],
         )
     });
@@ -632,9 +633,9 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     if renamed.contains(Part::LogGroup) && !keep_logs {
         s.add(Op::DeleteOld(Part::LogGroup), [old_function]);
     }
-    if renamed.contains(Part::Queue) {
+    if renamed.contains(Part::FailureQueue) {
         s.add(
-            Op::DeleteOld(Part::Queue),
+            Op::DeleteOld(Part::FailureQueue),
             [
                 invoke,
                 stream_mapping,
@@ -655,8 +656,8 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
     if had(Part::Permission) && !wanted.contains(Part::Permission) {
         s.add(Op::Delete(Part::Permission), [notification]);
     }
-    if had(Part::QueueMapping) && !wanted.contains(Part::QueueMapping) {
-        let mapping = s.add(Op::Delete(Part::QueueMapping), [notification]);
+    if had(Part::EventQueueMapping) && !wanted.contains(Part::EventQueueMapping) {
+        let mapping = s.add(Op::Delete(Part::EventQueueMapping), [notification]);
         if had(Part::EventQueue) && !wanted.contains(Part::EventQueue) {
             s.add(Op::Delete(Part::EventQueue), [Some(mapping)]);
         }
@@ -713,8 +714,8 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
         .contains(Part::StreamMapping)
         .then(|| s.add(Op::Delete(Part::StreamMapping), [after]));
     let queue_mapping = parts
-        .contains(Part::QueueMapping)
-        .then(|| s.add(Op::Delete(Part::QueueMapping), [after, notification]));
+        .contains(Part::EventQueueMapping)
+        .then(|| s.add(Op::Delete(Part::EventQueueMapping), [after, notification]));
     if parts.contains(Part::Stream) {
         s.add(Op::Delete(Part::Stream), [after, stream_mapping]);
     }
@@ -745,8 +746,8 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
     if parts.contains(Part::LogGroup) {
         s.add(Op::Delete(Part::LogGroup), [after, function]);
     }
-    if parts.contains(Part::Queue) {
-        s.add(Op::Delete(Part::Queue), [after, function]);
+    if parts.contains(Part::FailureQueue) {
+        s.add(Op::Delete(Part::FailureQueue), [after, function]);
     }
 }
 
@@ -761,8 +762,8 @@ pub fn destroy(prior: &State<Known>) -> Steps {
     if prior.logs.as_ref().is_some_and(|l| l.keep_on_destroy) {
         parts.remove(Part::LogGroup);
     }
-    let check =
-        (prior.create_bucket || parts.contains(Part::Queue)).then(|| s.add(Op::CheckDeletable, []));
+    let check = (prior.create_bucket || parts.contains(Part::FailureQueue))
+        .then(|| s.add(Op::CheckDeletable, []));
     teardown(
         parts,
         prior.force_destroy && prior.create_bucket,
@@ -949,7 +950,7 @@ mod tests {
             Op::Update(Role, Change::Tags),
             Op::Update(LogGroup, Change::Tags),
             Op::Update(Function, Change::Tags),
-            Op::Update(Queue, Change::Tags),
+            Op::Update(FailureQueue, Change::Tags),
             Op::Update(Stream, Change::Tags),
             Op::Update(Notification, Change::Triggers),
         ] {
@@ -968,7 +969,10 @@ mod tests {
         tagged.tags_all.insert("cost".into(), "1".into());
         let ops = converge(&tagged, Some(&prior), Facts::of(&prior)).ops();
         assert!(!ops.contains(&Op::Update(Notification, Change::Triggers)));
-        assert!(ops.contains(&Op::Update(Queue, Change::Tags)), "{ops:?}");
+        assert!(
+            ops.contains(&Op::Update(FailureQueue, Change::Tags)),
+            "{ops:?}"
+        );
     }
 
     /// `prior` under the name `name`, with every part that takes its name
@@ -1012,7 +1016,7 @@ mod tests {
                 Function,
                 Permission,
                 LogGroup,
-                Queue,
+                FailureQueue,
                 InvokeConfig,
                 Stream,
                 StreamMapping
@@ -1035,7 +1039,7 @@ mod tests {
             Op::Recreate(Function),
             Op::Recreate(Permission),
             Op::Create(InvokeConfig),
-            Op::Recreate(Queue),
+            Op::Recreate(FailureQueue),
             Op::Recreate(Stream),
             Op::Create(StreamMapping),
             Op::Update(Notification, Change::Triggers),
@@ -1044,7 +1048,7 @@ mod tests {
             Op::DeleteOld(Function),
             Op::DeleteOld(Role),
             Op::DeleteOld(LogGroup),
-            Op::DeleteOld(Queue),
+            Op::DeleteOld(FailureQueue),
             Op::DeleteOld(Stream),
             Op::Delete(StreamMapping),
         ] {
@@ -1083,7 +1087,10 @@ mod tests {
             Op::Create(StreamMapping),
             old_function,
         ] {
-            assert!(waits_for(&s, Op::DeleteOld(Queue), before), "{before}");
+            assert!(
+                waits_for(&s, Op::DeleteOld(FailureQueue), before),
+                "{before}"
+            );
         }
         // The old stream once its mapping is gone.
         assert!(waits_for(
@@ -1100,7 +1107,7 @@ mod tests {
         want_forced.on_failure.clone_from(&forced.on_failure);
         let s = converge(&want_forced, Some(&forced), Facts::of(&forced));
         assert!(s.find(Op::CheckQueueEmpty).is_none());
-        assert!(s.find(Op::DeleteOld(Queue)).is_some());
+        assert!(s.find(Op::DeleteOld(FailureQueue)).is_some());
         // Named explicitly, the function and role stay: only the queue and
         // the stream are new.
         let mut named = want.clone();
@@ -1111,7 +1118,7 @@ mod tests {
         named.role_arn.clone_from(&prior.role_arn);
         assert_eq!(
             renamed(&named, Some(&prior)),
-            PartSet::from([Queue, Stream, StreamMapping])
+            PartSet::from([FailureQueue, Stream, StreamMapping])
         );
         let s = converge(&named, Some(&prior), Facts::of(&prior));
         let ops = s.ops();
@@ -1125,7 +1132,7 @@ mod tests {
         );
         assert!(waits_for(
             &s,
-            Op::DeleteOld(Queue),
+            Op::DeleteOld(FailureQueue),
             Op::Update(InvokeConfig, Change::Settings)
         ));
     }
@@ -1136,7 +1143,7 @@ mod tests {
         let prior = streaming_with_everything("orders");
         // Without a new name: nothing is renamed, whatever the refresh found.
         let mut drifted = prior.clone();
-        for p in [LogGroup, Stream, Queue, Function] {
+        for p in [LogGroup, Stream, FailureQueue, Function] {
             drifted.mark_missing(p);
         }
         assert!(renamed(&prior, Some(&drifted)).is_empty());
@@ -1190,9 +1197,9 @@ mod tests {
         let ops = s.ops();
         for op in [
             Op::Recreate(EventQueue),
-            Op::Recreate(QueueMapping),
+            Op::Recreate(EventQueueMapping),
             Op::Update(Notification, Change::Triggers),
-            Op::Delete(QueueMapping),
+            Op::Delete(EventQueueMapping),
             Op::DeleteOld(EventQueue),
             Op::DeleteOld(Function),
         ] {
@@ -1200,17 +1207,17 @@ mod tests {
         }
         // S3 notifies the new queue before the old one's mapping goes.
         let notification = Op::Update(Notification, Change::Triggers);
-        assert!(waits_for(&s, Op::Delete(QueueMapping), notification));
-        assert!(waits_for(&s, notification, Op::Recreate(QueueMapping)));
+        assert!(waits_for(&s, Op::Delete(EventQueueMapping), notification));
+        assert!(waits_for(&s, notification, Op::Recreate(EventQueueMapping)));
         assert!(waits_for(
             &s,
             Op::DeleteOld(EventQueue),
-            Op::Delete(QueueMapping)
+            Op::Delete(EventQueueMapping)
         ));
         assert!(waits_for(
             &s,
             Op::DeleteOld(Function),
-            Op::Delete(QueueMapping)
+            Op::Delete(EventQueueMapping)
         ));
         // No permission for S3 with queue delivery, old or new.
         assert!(!ops.iter().any(|o| matches!(o, Op::Recreate(Permission))));
@@ -1250,7 +1257,7 @@ mod tests {
         }
         let s = converge(&without, Some(&forced), Facts::of(&forced));
         assert!(s.find(Op::CheckQueueEmpty).is_none(), "{:?}", s.ops());
-        assert!(s.find(Op::Delete(Queue)).is_some());
+        assert!(s.find(Op::Delete(FailureQueue)).is_some());
         // Pointing the block at a queue of one's own: the block as it is now.
         let mut theirs = forced.clone();
         if let Some(f) = &mut theirs.on_failure {
@@ -1436,12 +1443,16 @@ mod tests {
         well_ordered(&s);
         use Part::*;
         let invoke = Op::Create(InvokeConfig);
-        assert!(waits_for(&s, invoke, Op::Create(Queue)));
+        assert!(waits_for(&s, invoke, Op::Create(FailureQueue)));
         assert!(waits_for(&s, invoke, Op::Create(Function)));
         // Neither the queue nor the invoke config is on the notification's path.
-        assert!(!waits_for(&s, Op::Create(Notification), Op::Create(Queue)));
+        assert!(!waits_for(
+            &s,
+            Op::Create(Notification),
+            Op::Create(FailureQueue)
+        ));
         assert!(!waits_for(&s, Op::Create(Notification), invoke));
-        assert!(step(&s, Op::Create(Queue)).after.is_empty());
+        assert!(step(&s, Op::Create(FailureQueue)).after.is_empty());
         assert!(waits_for(
             &s,
             Op::Update(Function, Change::Concurrency),
@@ -1462,7 +1473,11 @@ mod tests {
         let none = known_state("orders");
         let s = converge(&none, Some(&want), Facts::of(&want));
         well_ordered(&s);
-        assert!(waits_for(&s, Op::Delete(Queue), Op::Delete(InvokeConfig)));
+        assert!(waits_for(
+            &s,
+            Op::Delete(FailureQueue),
+            Op::Delete(InvokeConfig)
+        ));
         assert_eq!(s.ops()[0], Op::CheckQueueEmpty, "{:?}", s.ops());
         for op in &s.ops()[1..] {
             assert!(waits_for(&s, *op, Op::CheckQueueEmpty), "{op}");
@@ -1471,12 +1486,16 @@ mod tests {
         forced.force_destroy = true;
         let s = converge(&forced, Some(&want), Facts::of(&want));
         assert!(s.find(Op::CheckQueueEmpty).is_none(), "{:?}", s.ops());
-        assert!(s.find(Op::Delete(Queue)).is_some());
+        assert!(s.find(Op::Delete(FailureQueue)).is_some());
         // A destroy refuses while the queue holds events (the check), and
         // removes the queue after the function.
         let d = destroy(&want);
-        assert!(waits_for(&d, Op::Delete(Queue), Op::CheckDeletable));
-        assert!(waits_for(&d, Op::Delete(Queue), Op::Delete(Function)));
+        assert!(waits_for(&d, Op::Delete(FailureQueue), Op::CheckDeletable));
+        assert!(waits_for(
+            &d,
+            Op::Delete(FailureQueue),
+            Op::Delete(Function)
+        ));
     }
 
     fn streaming(name: &str) -> State<Known> {
@@ -1565,13 +1584,25 @@ mod tests {
         let s = converge(&streaming("orders"), Some(&prior), Facts::of(&prior));
         well_ordered(&s);
         let mapping = Op::Update(StreamMapping, Change::Settings);
-        assert!(waits_for(&s, Op::Delete(Queue), mapping), "{:?}", s.ops());
-        assert!(waits_for(&s, Op::Delete(Queue), Op::Delete(InvokeConfig)));
+        assert!(
+            waits_for(&s, Op::Delete(FailureQueue), mapping),
+            "{:?}",
+            s.ops()
+        );
+        assert!(waits_for(
+            &s,
+            Op::Delete(FailureQueue),
+            Op::Delete(InvokeConfig)
+        ));
         let prior = with_failures(queued("orders"));
         let s = converge(&queued("orders"), Some(&prior), Facts::of(&prior));
         well_ordered(&s);
         let redrive = Op::Update(EventQueue, Change::Settings);
-        assert!(waits_for(&s, Op::Delete(Queue), redrive), "{:?}", s.ops());
+        assert!(
+            waits_for(&s, Op::Delete(FailureQueue), redrive),
+            "{:?}",
+            s.ops()
+        );
     }
 
     fn queued(name: &str) -> State<Known> {
@@ -1593,8 +1624,12 @@ mod tests {
         assert!(s.find(Op::Create(Permission)).is_none(), "{:?}", s.ops());
         let n = Op::Create(Notification);
         assert!(waits_for(&s, n, Op::Create(EventQueue)));
-        assert!(waits_for(&s, n, Op::Create(QueueMapping)));
-        assert!(waits_for(&s, Op::Create(QueueMapping), Op::Create(Policy)));
+        assert!(waits_for(&s, n, Op::Create(EventQueueMapping)));
+        assert!(waits_for(
+            &s,
+            Op::Create(EventQueueMapping),
+            Op::Create(Policy)
+        ));
     }
 
     #[test]
@@ -1607,17 +1642,17 @@ mod tests {
         well_ordered(&s);
         let n = Op::Update(Notification, Change::Triggers);
         assert!(waits_for(&s, n, Op::Create(EventQueue)));
-        assert!(waits_for(&s, n, Op::Create(QueueMapping)));
+        assert!(waits_for(&s, n, Op::Create(EventQueueMapping)));
         assert!(waits_for(&s, Op::Delete(Permission), n));
         // queue → direct
         let s = converge(&direct, Some(&queue), Facts::of(&queue));
         well_ordered(&s);
         assert!(waits_for(&s, n, Op::Create(Permission)));
-        assert!(waits_for(&s, Op::Delete(QueueMapping), n));
+        assert!(waits_for(&s, Op::Delete(EventQueueMapping), n));
         assert!(waits_for(
             &s,
             Op::Delete(EventQueue),
-            Op::Delete(QueueMapping)
+            Op::Delete(EventQueueMapping)
         ));
         // Nothing is replaced: every other part stays as it is.
         for op in s.ops() {

@@ -348,7 +348,7 @@ fn pipeline(c: &ResourceChange, opts: Options) -> Pipeline {
     let after = c.after.as_ref();
     let name = get_str(after, &[a(attr::NAME)]).or_else(|| get_str(before, &[a(attr::NAME)]));
     let action = match (&c.importing, c.action) {
-        (Some(id), then) if id.starts_with(crate::pipeline::import::ADOPT_PREFIX) => {
+        (Some(id), then) if id.starts_with(crate::pipeline::ownership::ADOPT_PREFIX) => {
             PipelineAction::Adopt {
                 id: id.clone(),
                 then,

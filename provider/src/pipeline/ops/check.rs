@@ -5,7 +5,7 @@
 use super::super::errors::{ApplyError, QueueKind};
 use super::super::parts::Part;
 use super::super::run::Run;
-use super::{bucket, event_queue, queue};
+use super::{bucket, event_queue, failure_queue};
 
 pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
@@ -18,8 +18,8 @@ pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
             }
         },
         async {
-            if want.wanted().contains(Part::Queue) && !want.may_delete_failed_events(None) {
-                queue::messages(run).await
+            if want.wanted().contains(Part::FailureQueue) && !want.may_delete_failed_events(None) {
+                failure_queue::messages(run).await
             } else {
                 Ok(None)
             }
@@ -57,7 +57,12 @@ pub async fn queue_empty(run: &Run<'_>) -> Result<(), ApplyError> {
     }
     let arn = run.prior.and_then(|p| p.failure_queue_arn.clone());
     let owned = run.want.create_bucket;
-    refuse_messages(QueueKind::Failure, arn, queue::messages(run).await?, owned)
+    refuse_messages(
+        QueueKind::Failure,
+        arn,
+        failure_queue::messages(run).await?,
+        owned,
+    )
 }
 
 /// Refuses while `queue` holds messages; `bucket_owned` says whether

@@ -22,7 +22,7 @@ impl Source {
     fn part(self) -> Part {
         match self {
             Source::Stream => Part::StreamMapping,
-            Source::Queue => Part::QueueMapping,
+            Source::Queue => Part::EventQueueMapping,
         }
     }
 

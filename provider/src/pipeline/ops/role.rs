@@ -4,13 +4,11 @@ use crate::aws::{AwsError, iam};
 
 use super::super::desired;
 use super::super::errors::ApplyError;
+use super::super::naming::POLICY_NAME;
 use super::super::ownership::adopt_if_ours;
 use super::super::parts::Part;
 use super::super::policy;
 use super::super::run::Run;
-
-/// The inline policy's name on the role.
-pub const POLICY_NAME: &str = "eventpipe";
 
 /// Makes the role (only Lambda, on behalf of this account, may assume it),
 /// or adopts one of its name left by an earlier run of this pipeline.

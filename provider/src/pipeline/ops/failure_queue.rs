@@ -36,7 +36,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
             )
             .await
             .map_err(ApplyError::aws(step))?;
-            run.made(Part::Queue);
+            run.made(Part::FailureQueue);
             url
         }
         Some(url) => {
@@ -48,7 +48,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
                     source: AwsError::Unexpected(format!("queue {queue} both exists and does not")),
                 })?;
             adopt_if_ours(format!("SQS queue {queue:?}"), &q.tags, &want.name)?;
-            run.adopted(Part::Queue);
+            run.adopted(Part::FailureQueue);
             if !FAILURE_QUEUE.matches(&q.settings) {
                 sqs::set_settings(client, &url, &FAILURE_QUEUE)
                     .await
@@ -111,6 +111,6 @@ pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
                 "rolling back the failure queue",
             )))?;
     }
-    run.removed([Part::Queue]);
+    run.removed([Part::FailureQueue]);
     Ok(())
 }

@@ -1,0 +1,249 @@
+//! Single attributes' validators used by the schema: names, ARNs,
+//! retention days, record ages, bucket names.
+
+use super::*;
+
+/// Why `name` cannot name the function and the role, if it cannot.
+pub fn name_problem(name: &str) -> Result<(), String> {
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'));
+    if !name.is_empty() && name.len() <= MAX_NAME_LEN && bad.is_none() {
+        return Ok(());
+    }
+    let why = match bad {
+        Some(c) => format!("it contains {c:?}"),
+        None => format!("it is {} characters long", name.len()),
+    };
+    Err(format!(
+        "{name:?} cannot name the function and the role: {why}. Use 1 to {MAX_NAME_LEN} \
+         letters, digits, `-` and `_` (the role is `<name>-role`, and IAM allows 64 characters)"
+    ))
+}
+
+pub fn name_validator() -> Validator {
+    Validator::Custom {
+        doc: "1 to 59 letters, digits, `-` and `_` (so `<name>-role` fits IAM's 64 characters).",
+        check: |v| name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub fn retention_validator() -> Validator {
+    Validator::Custom {
+        doc: "One of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, \
+              180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653.",
+        check: |v| {
+            let n = v
+                .as_number()
+                .and_then(|n| n.as_i64())
+                .ok_or("expected a whole number")?;
+            if RETENTION_DAYS.contains(&n) {
+                return Ok(());
+            }
+            let near = RETENTION_DAYS
+                .iter()
+                .min_by_key(|d| (**d - n).abs())
+                .copied()
+                .unwrap_or(30);
+            Err(format!(
+                "{n} days is not a retention CloudWatch Logs accepts (the nearest is {near}); \
+                 use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, \
+                 1827, 2192, 2557, 2922, 3288, 3653"
+            ))
+        },
+    }
+}
+
+/// `arn:<partition>:sqs:<region>:<account>:<name>`.
+pub(super) fn queue_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sqs"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not an SQS queue ARN such as arn:aws:sqs:us-east-1:123456789012:failed"
+        ))
+    }
+}
+
+pub fn queue_arn_validator() -> Validator {
+    Validator::Custom {
+        doc: "An SQS queue ARN, `arn:aws:sqs:<region>:<account>:<name>`.",
+        check: |v| queue_arn_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// `arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>`.
+pub fn layer_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 8
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "lambda"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5] == "layer"
+        && !parts[6].is_empty()
+        && parts[6]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !parts[7].is_empty()
+        && parts[7].bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not a layer version ARN such as \
+             arn:aws:lambda:us-east-1:123456789012:layer:numpy:3"
+        ))
+    }
+}
+
+/// `arn:<partition>:kinesis:<region>:<account>:stream/<name>`.
+pub(super) fn stream_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "kinesis"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("stream/")
+            .is_some_and(|n| !n.is_empty() && !n.contains('/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not a Kinesis stream ARN such as \
+             arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+        ))
+    }
+}
+
+pub fn stream_arn_validator() -> Validator {
+    Validator::Custom {
+        doc: "A Kinesis stream ARN, `arn:aws:kinesis:<region>:<account>:stream/<name>`.",
+        check: |v| stream_arn_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+pub fn record_age_validator() -> Validator {
+    Validator::Custom {
+        doc: "-1, or 60 to 604800 seconds.",
+        check: |v| match v.as_number().and_then(|n| n.as_i64()) {
+            Some(-1) => Ok(()),
+            Some(n) if (60..=604_800).contains(&n) => Ok(()),
+            Some(n) => Err(format!(
+                "{n} is out of range: must be -1 (no limit) or between 60 and 604800 seconds"
+            )),
+            None => Err("must be a whole number".into()),
+        },
+    }
+}
+
+/// Lambda's rule for function names.
+pub(super) fn function_name_problem(name: &str) -> Result<(), String> {
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'));
+    match bad {
+        None if (1..=64).contains(&name.len()) => Ok(()),
+        Some(c) => Err(format!(
+            "{name:?} is not a Lambda function name: it contains {c:?}; use letters, digits, \
+             `-` and `_`"
+        )),
+        None => Err(format!(
+            "{name:?} is not a Lambda function name: use 1 to 64 characters"
+        )),
+    }
+}
+
+pub fn function_name_validator() -> Validator {
+    Validator::Custom {
+        doc: "1 to 64 letters, digits, `-` and `_`.",
+        check: |v| function_name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// IAM's rule for role names.
+pub(super) fn role_name_problem(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    match name.chars().find(|c| !allowed(*c)) {
+        None if (1..=64).contains(&name.len()) => Ok(()),
+        Some(c) => Err(format!(
+            "{name:?} is not an IAM role name: it contains {c:?}; use letters, digits and \
+             `+=,.@_-`"
+        )),
+        None => Err(format!(
+            "{name:?} is not an IAM role name: use 1 to 64 characters"
+        )),
+    }
+}
+
+pub fn role_name_validator() -> Validator {
+    Validator::Custom {
+        doc: "1 to 64 letters, digits and `+=,.@_-`.",
+        check: |v| role_name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+pub fn bucket_validator() -> Validator {
+    Validator::Custom {
+        doc: "A valid S3 bucket name: 3 to 63 lowercase letters, digits, `-` and `.`, starting \
+              and ending with a letter or digit, not an IP address, no reserved prefix or suffix.",
+        check: |v| {
+            let name = v.as_str().unwrap_or_default();
+            bucket_name_problem(name)
+                .map_err(|why| format!("{name:?} is not a valid S3 bucket name: {why}"))
+        },
+    }
+}
+
+/// Why `name` breaks S3's bucket naming rules, if it does.
+pub fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&bytes.len()) {
+        return Err("it must be 3 to 63 characters long");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'.')
+    {
+        return Err("only lowercase letters, digits, hyphens and dots are allowed");
+    }
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        return Err("it must start and end with a letter or digit");
+    }
+    if name.contains("..") {
+        return Err("it must not contain two dots in a row");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("it must not look like an IP address");
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.starts_with("amzn-s3-demo-")
+    {
+        return Err("the prefixes `xn--`, `sthree-` and `amzn-s3-demo-` are reserved");
+    }
+    if name.ends_with("-s3alias") || name.ends_with("--ol-s3") || name.ends_with(".mrap") {
+        return Err("the suffixes `-s3alias`, `--ol-s3` and `.mrap` are reserved");
+    }
+    Ok(())
+}
