@@ -10,51 +10,21 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::fault_table::{self, Site, pids, signal};
+use common::rig::Rig;
 use common::*;
 use serde_json::Value as Json;
-use tests::fault_proxy::{Call, FaultProxy, Outcome, Rule};
-use tests::{Aws, Moto, TerraformCli, Workspace};
+use tests::fault_proxy::{Call, Outcome, Rule};
+use tests::{Aws, TerraformCli};
 
-/// An emulator, the recording proxy in front of it, and a workspace whose
-/// provider talks to the proxy.
-struct Rig {
-    // Field order is drop order: workspace, then proxy, then emulator.
-    ws: Workspace,
-    proxy: FaultProxy,
-    moto: Moto,
-    aws: Aws,
+/// The rig with `max_retries = 0`; backfill reports its progress in the
+/// provider's log.
+fn rig(tf: &TerraformCli) -> Rig {
+    let mut rig = Rig::new(tf, Some(0));
+    rig.ws.env("TF_LOG_PROVIDER", "INFO");
+    rig
 }
 
 impl Rig {
-    fn new(tf: &TerraformCli) -> Rig {
-        let moto = Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        let mut ws = Workspace::new(tf).expect("workspace");
-        ws.timeout(Duration::from_secs(600));
-        // Backfill reports its progress in the provider's log.
-        ws.env("TF_LOG_PROVIDER", "INFO");
-        ws.write("app/app.py", APP_PY).expect("app.py");
-        let aws = moto.aws().expect("aws");
-        let rig = Rig {
-            ws,
-            proxy,
-            moto,
-            aws,
-        };
-        rig.configure("");
-        rig.ws.init().expect("init");
-        rig
-    }
-
-    fn configure(&self, body: &str) {
-        let provider = ProviderBlock::new(&self.proxy.endpoint())
-            .setting("max_retries  = 0")
-            .hcl();
-        self.ws
-            .write("main.tf", format!("{provider}{body}"))
-            .expect("main.tf");
-    }
-
     /// The `Invoke` calls the proxy saw for `function`.
     fn invokes(&self, function: &str) -> Vec<Call> {
         invokes_of(&self.proxy.calls(), function)
@@ -202,7 +172,7 @@ fn sorted(keys: &[&str]) -> Vec<String> {
 #[test]
 fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     let started = Instant::now();
     // The bucket and its data exist before the pipeline.
     rig.aws.create_bucket("bf-data").expect("bucket");
@@ -266,7 +236,7 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
 #[test]
 fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     // A pipeline that makes its bucket, without backfill.
     let first = trigger("data/", ".json");
     rig.configure(&pipeline("bo", "bo-bucket", true, false, &first));
@@ -299,7 +269,7 @@ fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
 fn an_interrupted_backfill_records_what_it_sent_and_the_next_apply_sends_the_rest() {
     const OBJECTS: usize = 40;
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     rig.aws.create_bucket("bi-data").expect("bucket");
     let keys: Vec<String> = (0..OBJECTS).map(|i| format!("data/{i:03}.json")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -426,7 +396,7 @@ fn backfilling(names: &[String]) -> String {
 #[test]
 fn a_failure_at_any_backfill_call_is_a_warning_and_the_next_apply_sends_the_rest() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     let started = Instant::now();
     // Calibration: the backfill calls one pipeline makes.
     let cal = vec!["bc00".to_owned()];
