@@ -54,38 +54,6 @@ fn trigger(prefix: &str, suffix: &str) -> String {
     )
 }
 
-/// A pipeline named `name` on bucket `bucket` with the given trigger blocks.
-/// A bucket the pipeline makes is emptied on destroy (`force_destroy`).
-fn pipeline(
-    name: &str,
-    bucket: &str,
-    create_bucket: bool,
-    backfill: bool,
-    triggers: &str,
-) -> String {
-    let force_destroy = create_bucket;
-    format!(
-        r#"
-resource "eventpipe_event_pipeline" "{name}" {{
-  name          = "{name}"
-  bucket_name   = "{bucket}"
-  create_bucket = {create_bucket}
-  force_destroy = {force_destroy}
-  require_tls   = false
-  backfill      = {backfill}
-
-  function {{
-    source_dir  = "${{path.module}}/app"
-    handler     = "app.handler"
-    runtime     = "python3.12"
-    timeout     = 60
-    memory_size = 512
-  }}
-{triggers}}}
-"#
-    )
-}
-
 /// Puts `keys` into `bucket`, each with a body of its own length.
 fn put_all(aws: &Aws, bucket: &str, keys: &[&str]) {
     for (i, key) in keys.iter().enumerate() {
@@ -180,7 +148,13 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
     put_all(&rig.aws, "bf-data", &matching);
     put_all(&rig.aws, "bf-data", &["data/notes.txt", "other/x.json"]);
     let first = trigger("data/", ".json");
-    rig.configure(&pipeline("bf", "bf-data", false, true, &first));
+    rig.configure(
+        &Pipeline::seed("bf", "bf-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&first)
+            .hcl(),
+    );
     // Progress goes to the provider's log.
     let out = rig.ws.run_ok(&["apply", "-auto-approve"]).expect("apply");
     let log = out.stderr.as_str();
@@ -207,7 +181,13 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
     put_all(&rig.aws, "bf-data", &["more/3.txt"]);
     rig.proxy.clear_calls();
     let both = format!("{first}{}", trigger("more/", ".csv"));
-    rig.configure(&pipeline("bf", "bf-data", false, true, &both));
+    rig.configure(
+        &Pipeline::seed("bf", "bf-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&both)
+            .hcl(),
+    );
     let plan = rig.ws.plan(&[]).expect("plan");
     assert!(
         flat(&plan).contains("backfilled_objects = 3 -> (known after apply)"),
@@ -222,7 +202,14 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
 
     // A change that adds no trigger sends nothing.
     rig.proxy.clear_calls();
-    rig.configure(&pipeline("bf", "bf-data", false, true, &both).replace("512", "256"));
+    rig.configure(
+        &Pipeline::seed("bf", "bf-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&both)
+            .hcl()
+            .replace("512", "256"),
+    );
     rig.ws.apply_auto().expect("apply");
     assert!(rig.invokes("bf").is_empty());
     assert_eq!(rig.backfilled("bf"), 5);
@@ -239,7 +226,12 @@ fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
     let rig = rig(&tf);
     // A pipeline that makes its bucket, without backfill.
     let first = trigger("data/", ".json");
-    rig.configure(&pipeline("bo", "bo-bucket", true, false, &first));
+    rig.configure(
+        &Pipeline::seed("bo", "bo-bucket")
+            .extra("  create_bucket = true\n  backfill      = false\n")
+            .trigger_blocks(&first)
+            .hcl(),
+    );
     rig.ws.apply_auto().expect("apply");
     put_all(
         &rig.aws,
@@ -254,7 +246,12 @@ fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
     );
     rig.proxy.clear_calls();
     let both = format!("{first}{}", trigger("in/", ".csv"));
-    rig.configure(&pipeline("bo", "bo-bucket", true, true, &both));
+    rig.configure(
+        &Pipeline::seed("bo", "bo-bucket")
+            .extra("  create_bucket = true\n  backfill      = true\n")
+            .trigger_blocks(&both)
+            .hcl(),
+    );
     rig.ws.apply_auto().expect("apply");
     let calls = rig.invokes("bo");
     let keys = event_keys(&calls, &rig.aws, "bo-bucket", "eventpipe-bo-1");
@@ -275,13 +272,13 @@ fn an_interrupted_backfill_records_what_it_sent_and_the_next_apply_sends_the_res
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     put_all(&rig.aws, "bi-data", &refs);
     put_all(&rig.aws, "bi-data", &["data/skip.txt"]);
-    rig.configure(&pipeline(
-        "bi",
-        "bi-data",
-        false,
-        true,
-        &trigger("data/", ".json"),
-    ));
+    rig.configure(
+        &Pipeline::seed("bi", "bi-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&trigger("data/", ".json"))
+            .hcl(),
+    );
     // Each invocation takes a while, so the interrupt lands mid-backfill.
     rig.proxy
         .add_rule(Rule::on("lambda:Invoke").delay(Duration::from_millis(400)));
@@ -382,13 +379,11 @@ fn backfilling(names: &[String]) -> String {
     names
         .iter()
         .map(|n| {
-            pipeline(
-                n,
-                &format!("{n}-data"),
-                false,
-                true,
-                &trigger("data/", ".json"),
-            )
+            Pipeline::seed(n, &format!("{n}-data"))
+                .force_destroy(false)
+                .extra("  create_bucket = false\n  backfill      = true\n")
+                .trigger_blocks(&trigger("data/", ".json"))
+                .hcl()
         })
         .collect()
 }

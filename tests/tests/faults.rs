@@ -60,22 +60,24 @@ const B: Shape = Shape {
 };
 const APP_PY_V2: &str = "def handler(event, context):\n    return {\"version\": 2}\n";
 
-fn pipeline(name: &str, s: Shape) -> String {
-    Pipeline::seed(name, &format!("{name}-bkt"))
-        .require_tls(s.require_tls)
-        .tags(&format!(
-            "{{ team = \"{}\", {} = \"x\" }}",
-            s.team, s.extra_tag
-        ))
-        .timeout(30)
-        .memory(s.memory)
-        .filter_prefix(s.prefix)
-        .hcl()
+impl Shape {
+    /// Pipeline `name` (on bucket `<name>-bkt`) in this shape.
+    fn pipeline(self, name: &str) -> Pipeline {
+        Pipeline::seed(name, &format!("{name}-bkt"))
+            .require_tls(self.require_tls)
+            .tags(&format!(
+                "{{ team = \"{}\", {} = \"x\" }}",
+                self.team, self.extra_tag
+            ))
+            .timeout(30)
+            .memory(self.memory)
+            .filter_prefix(self.prefix)
+    }
 }
 
 impl Rig {
     fn pipelines(&self, names: &[String], shape: Shape) {
-        let body: String = names.iter().map(|n| pipeline(n, shape)).collect();
+        let body: String = names.iter().map(|n| shape.pipeline(n).hcl()).collect();
         self.configure(&body);
     }
 
@@ -2321,7 +2323,7 @@ fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
     // an interrupted apply and tagged as its own, so the plan reads its
     // tags too (and the apply adopts it).
     let pipeline_of = |name: &str| {
-        pipeline(name, A).replace(
+        A.pipeline(name).hcl().replace(
             "    memory_size = 512\n",
             "    memory_size = 512\n    reserved_concurrency = 5\n",
         )
