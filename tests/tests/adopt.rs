@@ -14,11 +14,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::fault_table::{self, Site};
+use common::rig::Rig;
 use common::*;
 use serde_json::Value as Json;
-use tests::fault_proxy::{Call, FaultProxy};
+use tests::fault_proxy::Call;
 use tests::hand_wired::HandWired;
-use tests::{Aws, Moto, Output, TerraformCli, Workspace};
+use tests::{Aws, Output, TerraformCli, Workspace};
 
 const ACCOUNT: &str = "123456789012";
 const ADOPTION_WARNING: &str = "Adopting a pipeline wired by hand";
@@ -82,42 +83,7 @@ resource "eventpipe_event_pipeline" "{address}" {{
     )
 }
 
-/// An emulator, the recording proxy in front of it, and a workspace whose
-/// provider talks to the proxy.
-struct Rig {
-    // Field order is drop order: workspace, then proxy, then emulator.
-    ws: Workspace,
-    proxy: FaultProxy,
-    moto: Moto,
-    aws: Aws,
-}
-
 impl Rig {
-    fn new(tf: &TerraformCli) -> Rig {
-        let moto = Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        let mut ws = Workspace::new(tf).expect("workspace");
-        ws.timeout(std::time::Duration::from_secs(600));
-        ws.write("app/app.py", APP_PY).expect("app.py");
-        let aws = moto.aws().expect("aws");
-        let rig = Rig {
-            ws,
-            proxy,
-            moto,
-            aws,
-        };
-        rig.configure("");
-        rig.ws.init().expect("init");
-        rig
-    }
-
-    fn configure(&self, body: &str) {
-        let provider = ProviderBlock::new(&self.proxy.endpoint()).hcl();
-        self.ws
-            .write("main.tf", format!("{provider}{body}"))
-            .expect("main.tf");
-    }
-
     fn app_dir(&self) -> std::path::PathBuf {
         self.ws.dir().join("app")
     }
@@ -298,7 +264,7 @@ fn assert_first_apply_calls(calls: &[Call], hw: &HandWired) {
 fn a_hand_wired_pipeline_is_adopted_in_place_and_keeps_its_names_data_and_policies() {
     for tf in clis() {
         let started = Instant::now();
-        let rig = Rig::new(&tf);
+        let rig = Rig::new(&tf, None);
         let hw = HandWired::named("orders");
         // Deployed as exactly the package eventpipe builds from ./app.
         let (zip, sha) = eventpipe_package(&rig.app_dir());
@@ -478,7 +444,7 @@ fn fill_source_dir(generated: &str) -> String {
 #[test]
 fn an_import_block_with_generated_config_adopts_and_replaces_code_that_differs() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = Rig::new(&tf, None);
     // An execution role made the way the console makes them, under a path.
     let hw = HandWired::named("billing")
         .role("billing-exec")
@@ -620,7 +586,7 @@ struct Calibration {
 }
 
 fn calibrate(tf: &TerraformCli) -> Calibration {
-    let rig = Rig::new(tf);
+    let rig = Rig::new(tf, None);
     let name = "ac00".to_owned();
     let hw = HandWired::named(&name);
     hw.wire(&rig.aws, &hand_made_zip(APP_PY)).expect("wire");
@@ -706,7 +672,7 @@ fn a_failure_at_any_adoption_call_changes_nothing_or_converges_on_the_next_apply
         ],
     );
     let started = Instant::now();
-    let rig = Rig::new(&tf);
+    let rig = Rig::new(&tf, None);
     let most = cal.plan.len().max(cal.apply.len()).max(cal.take_over.len());
     let hws: Vec<(String, HandWired)> = (1..=most)
         .map(|i| {
@@ -856,7 +822,7 @@ fn a_failure_at_any_adoption_call_changes_nothing_or_converges_on_the_next_apply
 #[test]
 fn code_changed_between_the_import_and_the_first_apply_is_replaced() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = Rig::new(&tf, None);
     let hw = HandWired::named("late");
     let (zip, package_sha) = eventpipe_package(&rig.app_dir());
     hw.wire(&rig.aws, &zip).expect("wire by hand");
@@ -960,7 +926,7 @@ fn assert_owned_by(aws: &Aws, hw: &HandWired, owner: &str, bucket_owned: bool) {
 fn a_hand_wired_pipeline_is_adopted_under_the_name_the_team_wants() {
     for tf in clis() {
         let started = Instant::now();
-        let rig = Rig::new(&tf);
+        let rig = Rig::new(&tf, None);
         // The seed-style pipeline, named the way the team has it.
         let hw = HandWired {
             bucket: "legacy-data".into(),

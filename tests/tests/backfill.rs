@@ -10,51 +10,21 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::fault_table::{self, Site, pids, signal};
+use common::rig::Rig;
 use common::*;
 use serde_json::Value as Json;
-use tests::fault_proxy::{Call, FaultProxy, Outcome, Rule};
-use tests::{Aws, Moto, TerraformCli, Workspace};
+use tests::fault_proxy::{Call, Outcome, Rule};
+use tests::{Aws, TerraformCli};
 
-/// An emulator, the recording proxy in front of it, and a workspace whose
-/// provider talks to the proxy.
-struct Rig {
-    // Field order is drop order: workspace, then proxy, then emulator.
-    ws: Workspace,
-    proxy: FaultProxy,
-    moto: Moto,
-    aws: Aws,
+/// The rig with `max_retries = 0`; backfill reports its progress in the
+/// provider's log.
+fn rig(tf: &TerraformCli) -> Rig {
+    let mut rig = Rig::new(tf, Some(0));
+    rig.ws.env("TF_LOG_PROVIDER", "INFO");
+    rig
 }
 
 impl Rig {
-    fn new(tf: &TerraformCli) -> Rig {
-        let moto = Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        let mut ws = Workspace::new(tf).expect("workspace");
-        ws.timeout(Duration::from_secs(600));
-        // Backfill reports its progress in the provider's log.
-        ws.env("TF_LOG_PROVIDER", "INFO");
-        ws.write("app/app.py", APP_PY).expect("app.py");
-        let aws = moto.aws().expect("aws");
-        let rig = Rig {
-            ws,
-            proxy,
-            moto,
-            aws,
-        };
-        rig.configure("");
-        rig.ws.init().expect("init");
-        rig
-    }
-
-    fn configure(&self, body: &str) {
-        let provider = ProviderBlock::new(&self.proxy.endpoint())
-            .setting("max_retries  = 0")
-            .hcl();
-        self.ws
-            .write("main.tf", format!("{provider}{body}"))
-            .expect("main.tf");
-    }
-
     /// The `Invoke` calls the proxy saw for `function`.
     fn invokes(&self, function: &str) -> Vec<Call> {
         invokes_of(&self.proxy.calls(), function)
@@ -81,38 +51,6 @@ fn trigger(prefix: &str, suffix: &str) -> String {
     format!(
         "\n  trigger {{\n    events        = [\"s3:ObjectCreated:*\"]\n    filter_prefix = \
          \"{prefix}\"\n    filter_suffix = \"{suffix}\"\n  }}\n"
-    )
-}
-
-/// A pipeline named `name` on bucket `bucket` with the given trigger blocks.
-/// A bucket the pipeline makes is emptied on destroy (`force_destroy`).
-fn pipeline(
-    name: &str,
-    bucket: &str,
-    create_bucket: bool,
-    backfill: bool,
-    triggers: &str,
-) -> String {
-    let force_destroy = create_bucket;
-    format!(
-        r#"
-resource "eventpipe_event_pipeline" "{name}" {{
-  name          = "{name}"
-  bucket_name   = "{bucket}"
-  create_bucket = {create_bucket}
-  force_destroy = {force_destroy}
-  require_tls   = false
-  backfill      = {backfill}
-
-  function {{
-    source_dir  = "${{path.module}}/app"
-    handler     = "app.handler"
-    runtime     = "python3.12"
-    timeout     = 60
-    memory_size = 512
-  }}
-{triggers}}}
-"#
     )
 }
 
@@ -202,7 +140,7 @@ fn sorted(keys: &[&str]) -> Vec<String> {
 #[test]
 fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     let started = Instant::now();
     // The bucket and its data exist before the pipeline.
     rig.aws.create_bucket("bf-data").expect("bucket");
@@ -210,7 +148,13 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
     put_all(&rig.aws, "bf-data", &matching);
     put_all(&rig.aws, "bf-data", &["data/notes.txt", "other/x.json"]);
     let first = trigger("data/", ".json");
-    rig.configure(&pipeline("bf", "bf-data", false, true, &first));
+    rig.configure(
+        &Pipeline::seed("bf", "bf-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&first)
+            .hcl(),
+    );
     // Progress goes to the provider's log.
     let out = rig.ws.run_ok(&["apply", "-auto-approve"]).expect("apply");
     let log = out.stderr.as_str();
@@ -237,7 +181,13 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
     put_all(&rig.aws, "bf-data", &["more/3.txt"]);
     rig.proxy.clear_calls();
     let both = format!("{first}{}", trigger("more/", ".csv"));
-    rig.configure(&pipeline("bf", "bf-data", false, true, &both));
+    rig.configure(
+        &Pipeline::seed("bf", "bf-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&both)
+            .hcl(),
+    );
     let plan = rig.ws.plan(&[]).expect("plan");
     assert!(
         flat(&plan).contains("backfilled_objects = 3 -> (known after apply)"),
@@ -252,7 +202,14 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
 
     // A change that adds no trigger sends nothing.
     rig.proxy.clear_calls();
-    rig.configure(&pipeline("bf", "bf-data", false, true, &both).replace("512", "256"));
+    rig.configure(
+        &Pipeline::seed("bf", "bf-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&both)
+            .hcl()
+            .replace("512", "256"),
+    );
     rig.ws.apply_auto().expect("apply");
     assert!(rig.invokes("bf").is_empty());
     assert_eq!(rig.backfilled("bf"), 5);
@@ -266,10 +223,15 @@ fn backfill_sends_each_matching_object_once_on_create_and_for_an_added_trigger()
 #[test]
 fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     // A pipeline that makes its bucket, without backfill.
     let first = trigger("data/", ".json");
-    rig.configure(&pipeline("bo", "bo-bucket", true, false, &first));
+    rig.configure(
+        &Pipeline::seed("bo", "bo-bucket")
+            .extra("  create_bucket = true\n  backfill      = false\n")
+            .trigger_blocks(&first)
+            .hcl(),
+    );
     rig.ws.apply_auto().expect("apply");
     put_all(
         &rig.aws,
@@ -284,7 +246,12 @@ fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
     );
     rig.proxy.clear_calls();
     let both = format!("{first}{}", trigger("in/", ".csv"));
-    rig.configure(&pipeline("bo", "bo-bucket", true, true, &both));
+    rig.configure(
+        &Pipeline::seed("bo", "bo-bucket")
+            .extra("  create_bucket = true\n  backfill      = true\n")
+            .trigger_blocks(&both)
+            .hcl(),
+    );
     rig.ws.apply_auto().expect("apply");
     let calls = rig.invokes("bo");
     let keys = event_keys(&calls, &rig.aws, "bo-bucket", "eventpipe-bo-1");
@@ -299,19 +266,19 @@ fn turning_backfill_on_with_a_new_trigger_sends_only_that_trigger_s_objects() {
 fn an_interrupted_backfill_records_what_it_sent_and_the_next_apply_sends_the_rest() {
     const OBJECTS: usize = 40;
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     rig.aws.create_bucket("bi-data").expect("bucket");
     let keys: Vec<String> = (0..OBJECTS).map(|i| format!("data/{i:03}.json")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     put_all(&rig.aws, "bi-data", &refs);
     put_all(&rig.aws, "bi-data", &["data/skip.txt"]);
-    rig.configure(&pipeline(
-        "bi",
-        "bi-data",
-        false,
-        true,
-        &trigger("data/", ".json"),
-    ));
+    rig.configure(
+        &Pipeline::seed("bi", "bi-data")
+            .force_destroy(false)
+            .extra("  create_bucket = false\n  backfill      = true\n")
+            .trigger_blocks(&trigger("data/", ".json"))
+            .hcl(),
+    );
     // Each invocation takes a while, so the interrupt lands mid-backfill.
     rig.proxy
         .add_rule(Rule::on("lambda:Invoke").delay(Duration::from_millis(400)));
@@ -412,13 +379,11 @@ fn backfilling(names: &[String]) -> String {
     names
         .iter()
         .map(|n| {
-            pipeline(
-                n,
-                &format!("{n}-data"),
-                false,
-                true,
-                &trigger("data/", ".json"),
-            )
+            Pipeline::seed(n, &format!("{n}-data"))
+                .force_destroy(false)
+                .extra("  create_bucket = false\n  backfill      = true\n")
+                .trigger_blocks(&trigger("data/", ".json"))
+                .hcl()
         })
         .collect()
 }
@@ -426,7 +391,7 @@ fn backfilling(names: &[String]) -> String {
 #[test]
 fn a_failure_at_any_backfill_call_is_a_warning_and_the_next_apply_sends_the_rest() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf);
+    let rig = rig(&tf);
     let started = Instant::now();
     // Calibration: the backfill calls one pipeline makes.
     let cal = vec!["bc00".to_owned()];

@@ -54,32 +54,6 @@ const PY_APP: &str =
 const NODE_APP: &str =
     "const tiny = require(\"tinyjs\");\n\nexports.handler = async () => tiny.greet();\n";
 
-/// A pipeline named `name` whose function is `./app` with `runtime` and
-/// `handler`, plus `function_extra` lines in the function block.
-fn pipeline(name: &str, runtime: &str, handler: &str, function_extra: &str) -> String {
-    format!(
-        r#"
-resource "eventpipe_event_pipeline" "{name}" {{
-  name          = "{name}"
-  bucket_name   = "{name}-bucket"
-  force_destroy = true
-  require_tls   = false
-
-  function {{
-    source_dir  = "${{path.module}}/app"
-    handler     = "{handler}"
-    runtime     = "{runtime}"
-{function_extra}  }}
-
-  trigger {{
-    events        = ["s3:ObjectCreated:*"]
-    filter_prefix = "data/"
-  }}
-}}
-"#
-    )
-}
-
 /// The `eventpipe` command line built beside the provider.
 fn eventpipe_cli() -> PathBuf {
     let bin = tests::provider_bin::provider_binary().expect("provider binary");
@@ -197,7 +171,11 @@ fn python_case(tf: &TerraformCli) {
     let ws = ws_with_env(
         tf,
         &moto,
-        &pipeline("py", "python3.12", "app.handler", ""),
+        &Pipeline::named("py")
+            .runtime("python3.12", "app.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .hcl(),
         &env,
     );
     ws.write("app/app.py", PY_APP).unwrap();
@@ -313,7 +291,11 @@ fn node_dependencies_are_installed_from_the_lock_file() {
     let ws = ws_with_env(
         &tf,
         &moto,
-        &pipeline("js", "nodejs24.x", "index.handler", ""),
+        &Pipeline::named("js")
+            .runtime("nodejs24.x", "index.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .hcl(),
         &env,
     );
     ws.remove("app/app.py").unwrap();
@@ -380,7 +362,11 @@ fn plan_of(body: &str, files: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Ou
 fn bad_dependency_input_is_refused_at_plan() {
     // Unpinned: a warning, the plan goes on.
     let plan = plan_of(
-        &pipeline("loose", "python3.12", "app.handler", ""),
+        &Pipeline::named("loose")
+            .runtime("python3.12", "app.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .hcl(),
         &[("app/requirements.txt", "tinylib>=1.0\nsix==1.16.0\n")],
         &[],
     );
@@ -392,7 +378,11 @@ fn bad_dependency_input_is_refused_at_plan() {
 
     // A package.json with dependencies and no lock file.
     let plan = plan_of(
-        &pipeline("nolock", "nodejs24.x", "index.handler", ""),
+        &Pipeline::named("nolock")
+            .runtime("nodejs24.x", "index.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .hcl(),
         &[
             ("app/index.js", NODE_APP),
             ("app/package.json", r#"{"dependencies":{"tinyjs":"1.0.0"}}"#),
@@ -409,7 +399,11 @@ fn bad_dependency_input_is_refused_at_plan() {
 
     // No pip: says what to install.
     let plan = plan_of(
-        &pipeline("nopip", "python3.12", "app.handler", ""),
+        &Pipeline::named("nopip")
+            .runtime("python3.12", "app.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .hcl(),
         &[("app/requirements.txt", "tinylib==1.0.0\n")],
         &[("EVENTPIPE_PYTHON", "/nonexistent/python3")],
     );
@@ -420,12 +414,12 @@ fn bad_dependency_input_is_refused_at_plan() {
 
     // A requirements_file that is not there.
     let plan = plan_of(
-        &pipeline(
-            "nofile",
-            "python3.12",
-            "app.handler",
-            "    requirements_file = \"deps/requirements.txt\"\n",
-        ),
+        &Pipeline::named("nofile")
+            .runtime("python3.12", "app.handler")
+            .default_sizes()
+            .function_lines("    requirements_file = \"deps/requirements.txt\"\n")
+            .no_filter_suffix()
+            .hcl(),
         &[],
         &[],
     );

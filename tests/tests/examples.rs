@@ -130,15 +130,7 @@ fn lambda_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
 }
 
 fn queue_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
-    let n = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket(bucket)
-                .send(),
-        )
-        .expect("bucket notification");
-    n.queue_configurations()
+    queue_notifications(aws, bucket)
         .iter()
         .filter_map(|q| q.id().map(str::to_owned))
         .collect()

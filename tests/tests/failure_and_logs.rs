@@ -48,42 +48,19 @@ fn publish_layer(aws: &Aws, name: &str) -> String {
         .to_owned()
 }
 
-/// The seed pipeline with `top` lines at the top level and `function`
-/// lines in its function block.
-fn pipeline(name: &str, force_destroy: bool, top: &str, function: &str) -> String {
-    let hcl = Pipeline::seed(name, &format!("{name}-bucket"))
-        .tags("{ team = \"data\" }")
-        .extra(top)
-        .hcl()
-        .replace(
-            "    memory_size = 512\n",
-            &format!("    memory_size = 512\n{function}"),
-        );
-    if force_destroy {
-        hcl
-    } else {
-        hcl.replace("force_destroy = true", "force_destroy = false")
-    }
-}
-
 /// Everything the acceptance asks for at once.
 fn full(force_destroy: bool, layer: &str) -> String {
-    pipeline(
-        "full",
-        force_destroy,
-        "  on_failure {\n    maximum_retry_attempts = 1\n    maximum_event_age      = 3600\n  }\n\
+    Pipeline::named("full").force_destroy(force_destroy).tags("{ team = \"data\" }").extra("  on_failure {\n    maximum_retry_attempts = 1\n    maximum_event_age      = 3600\n  }\n\
          \n  logs {\n    retention_in_days     = 14\n    format                = \"JSON\"\n    \
-         application_log_level = \"INFO\"\n    system_log_level      = \"WARN\"\n  }\n",
-        &format!(
+         application_log_level = \"INFO\"\n    system_log_level      = \"WARN\"\n  }\n").function_lines(&format!(
             "    reserved_concurrency = 5\n    ephemeral_storage    = 1024\n    \
              layers               = [\"{layer}\"]\n"
-        ),
-    )
+        )).hcl()
 }
 
 /// No `logs` block, no `on_failure`: the defaults.
 fn plain() -> String {
-    pipeline("plain", true, "", "")
+    Pipeline::named("plain").tags("{ team = \"data\" }").hcl()
 }
 
 fn queue_url(aws: &Aws, name: &str) -> Option<String> {
@@ -490,12 +467,7 @@ fn terraform_1_0_creates_and_destroys_a_pipeline_with_failure_handling_and_logs(
         .expect("Terraform 1.0.3");
     let moto = Moto::start().unwrap();
     let aws = moto.aws().unwrap();
-    let body = pipeline(
-        "old",
-        true,
-        "  on_failure {}\n\n  logs {\n    retention_in_days = 7\n    keep_on_destroy   = true\n  }\n",
-        "    reserved_concurrency = 2\n",
-    );
+    let body = Pipeline::named("old").tags("{ team = \"data\" }").extra("  on_failure {}\n\n  logs {\n    retention_in_days = 7\n    keep_on_destroy   = true\n  }\n").function_lines("    reserved_concurrency = 2\n").hcl();
     let ws = applied(&tf, &moto, &body);
     let url = queue_url(&aws, "old-failed").expect("queue");
     assert_eq!(queue_attributes(&aws, &url)["SqsManagedSseEnabled"], "true");
@@ -533,7 +505,10 @@ fn a_reservation_past_the_account_s_unreserved_minimum_is_refused_naming_the_lim
     let tf = newest_cli();
     // moto enforces the account's concurrency quota only when told one.
     let moto = Moto::start_with_env(&[("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")]).unwrap();
-    let body = pipeline("greedy", true, "", "    reserved_concurrency = 950\n");
+    let body = Pipeline::named("greedy")
+        .tags("{ team = \"data\" }")
+        .function_lines("    reserved_concurrency = 950\n")
+        .hcl();
     let ws = workspace(&tf, &moto, &body);
     ws.init().unwrap();
     let out = ws.run(&["apply", "-auto-approve"]).unwrap();
@@ -576,12 +551,12 @@ fn failed_events_go_to_a_queue_of_yours_which_destroy_leaves_alone() {
         .unwrap()
         .to_owned();
     let arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:team-dlq");
-    let body = pipeline(
-        "given",
-        true,
-        &format!("  on_failure {{\n    queue_arn = \"{arn}\"\n  }}\n"),
-        "",
-    );
+    let body = Pipeline::named("given")
+        .tags("{ team = \"data\" }")
+        .extra(&format!(
+            "  on_failure {{\n    queue_arn = \"{arn}\"\n  }}\n"
+        ))
+        .hcl();
     let ws = applied(&tf, &moto, &body);
     let state = state_attrs(&ws, "given");
     assert_eq!(state["failure_queue_arn"], arn.as_str());
@@ -637,7 +612,11 @@ fn dropping_on_failure_refuses_while_the_queue_holds_failed_events() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
     let aws = moto.aws().unwrap();
-    let with = pipeline("drop", false, "  on_failure {}\n", "");
+    let with = Pipeline::named("drop")
+        .force_destroy(false)
+        .tags("{ team = \"data\" }")
+        .extra("  on_failure {}\n")
+        .hcl();
     let ws = applied(&tf, &moto, &with);
     let url = queue_url(&aws, "drop-failed").expect("queue");
     aws.block_on(
@@ -652,7 +631,10 @@ fn dropping_on_failure_refuses_while_the_queue_holds_failed_events() {
     let before = aws.list_everything().unwrap();
 
     // Without the block the queue would go, and its event with it.
-    let without = pipeline("drop", false, "", "");
+    let without = Pipeline::named("drop")
+        .force_destroy(false)
+        .tags("{ team = \"data\" }")
+        .hcl();
     rewrite_main(&ws, &moto, &without);
     let out = ws.run(&["apply", "-auto-approve"]).unwrap();
     let text = flat(&out);

@@ -16,14 +16,16 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::fault_table::{
+    Site, arm, denied_words, fired, op_counts, pids, print_table, signal, sites,
+};
+use common::rig::Rig;
 use common::{
-    APP_PY, Foreign, Pipeline, ProviderBlock, assert_emulator_empty, assert_plan_empty,
-    destroy_and_assert_empty, flat, foreign, function_policy, is_tainted, lambda_notifications,
-    newest_cli, ours, pre_existing_bucket, resource, role_tags, tainted_by_name,
+    APP_PY, Foreign, Pipeline, assert_emulator_empty, flat, foreign, function_policy, is_tainted,
+    lambda_notifications, newest_cli, ours, pre_existing_bucket, resource, role_tags,
 };
 use tests::fault_proxy::{AccountLimits, Call, Fault, FaultProxy, Outcome, Rule};
 use tests::{Moto, Output, TerraformCli, Workspace};
@@ -58,87 +60,25 @@ const B: Shape = Shape {
 };
 const APP_PY_V2: &str = "def handler(event, context):\n    return {\"version\": 2}\n";
 
-fn pipeline(name: &str, s: Shape) -> String {
-    Pipeline::seed(name, &format!("{name}-bkt"))
-        .require_tls(s.require_tls)
-        .tags(&format!(
-            "{{ team = \"{}\", {} = \"x\" }}",
-            s.team, s.extra_tag
-        ))
-        .timeout(30)
-        .memory(s.memory)
-        .filter_prefix(s.prefix)
-        .hcl()
-}
-
-/// An emulator, the proxy in front of it, and a workspace whose provider
-/// talks to the proxy.
-struct Rig {
-    // Field order is drop order: workspace, then proxy, then emulator.
-    ws: Workspace,
-    proxy: FaultProxy,
-    moto: Moto,
-    max_retries: u32,
+impl Shape {
+    /// Pipeline `name` (on bucket `<name>-bkt`) in this shape.
+    fn pipeline(self, name: &str) -> Pipeline {
+        Pipeline::seed(name, &format!("{name}-bkt"))
+            .require_tls(self.require_tls)
+            .tags(&format!(
+                "{{ team = \"{}\", {} = \"x\" }}",
+                self.team, self.extra_tag
+            ))
+            .timeout(30)
+            .memory(self.memory)
+            .filter_prefix(self.prefix)
+    }
 }
 
 impl Rig {
-    fn new(tf: &TerraformCli, max_retries: u32) -> Rig {
-        let moto = Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        Rig::with(tf, moto, proxy, max_retries)
-    }
-
-    fn with(tf: &TerraformCli, moto: Moto, proxy: FaultProxy, max_retries: u32) -> Rig {
-        let mut ws = Workspace::new(tf).expect("workspace");
-        ws.timeout(Duration::from_secs(600));
-        ws.write("app/app.py", APP_PY).expect("app.py");
-        let rig = Rig {
-            ws,
-            proxy,
-            moto,
-            max_retries,
-        };
-        rig.configure("");
-        rig.ws.init().expect("init");
-        rig
-    }
-
-    fn configure(&self, body: &str) {
-        let provider = ProviderBlock::new(&self.proxy.endpoint())
-            .setting(&format!("max_retries  = {}", self.max_retries))
-            .hcl();
-        let main = format!("{provider}{body}");
-        self.ws.write("main.tf", main).expect("main.tf");
-    }
-
     fn pipelines(&self, names: &[String], shape: Shape) {
-        let body: String = names.iter().map(|n| pipeline(n, shape)).collect();
+        let body: String = names.iter().map(|n| shape.pipeline(n).hcl()).collect();
         self.configure(&body);
-    }
-
-    fn apply(&self) -> Output {
-        self.ws.apply_auto().expect("apply")
-    }
-
-    fn apply_failing(&self) -> Output {
-        self.ws
-            .run(&["apply", "-auto-approve"])
-            .expect("apply runs")
-            .failed()
-            .expect("apply must fail")
-    }
-
-    fn assert_plan_empty(&self) {
-        assert_plan_empty(&self.ws, "the plan after convergence must be empty");
-    }
-
-    fn destroy_and_assert_empty(&self) {
-        destroy_and_assert_empty(&self.ws, &self.moto);
-    }
-
-    /// Resources in the state: name -> tainted.
-    fn state(&self) -> BTreeMap<String, bool> {
-        tainted_by_name(&self.ws)
     }
 
     /// Which parts of pipeline `name` exist in the emulator.
@@ -191,61 +131,6 @@ fn errors_by_resource(out: &Output) -> BTreeMap<String, Vec<String>> {
     map
 }
 
-/// The words AWS uses for the injected AccessDenied of `op`.
-fn denied_words(op: &str) -> String {
-    if op == "s3:HeadBucket" {
-        // S3 answers a HEAD with the status alone; the provider says so.
-        "Forbidden: HTTP 403, with no error details".to_owned()
-    } else if op.starts_with("s3:") {
-        "AccessDenied: Access Denied".to_owned()
-    } else {
-        format!("not authorized to perform: {op}")
-    }
-}
-
-/// One AWS call a pipeline makes: the `nth` call of `op` that mentions it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Site {
-    op: String,
-    nth: u32,
-}
-
-impl std::fmt::Display for Site {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.nth == 1 {
-            write!(f, "{}", self.op)
-        } else {
-            write!(f, "{} (call {})", self.op, self.nth)
-        }
-    }
-}
-
-/// The calls mentioning `name`, each numbered by its occurrence of its
-/// operation; those numbered at most `skip[op]` are left out.
-fn sites(calls: &[Call], name: &str, skip: &BTreeMap<String, u32>) -> Vec<Site> {
-    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
-    let mut out = Vec::new();
-    for c in calls.iter().filter(|c| c.mentions(name)) {
-        let n = seen.entry(c.op.clone()).or_insert(0);
-        *n += 1;
-        if *n > skip.get(&c.op).copied().unwrap_or(0) {
-            out.push(Site {
-                op: c.op.clone(),
-                nth: *n,
-            });
-        }
-    }
-    out
-}
-
-fn op_counts(calls: &[Call], name: &str) -> BTreeMap<String, u32> {
-    let mut m = BTreeMap::new();
-    for c in calls.iter().filter(|c| c.mentions(name)) {
-        *m.entry(c.op.clone()).or_insert(0) += 1;
-    }
-    m
-}
-
 /// Every call one pipeline makes, by phase.
 #[derive(Debug)]
 struct Calibration {
@@ -261,7 +146,7 @@ fn calibration() -> &'static Calibration {
     static CAL: OnceLock<Calibration> = OnceLock::new();
     CAL.get_or_init(|| {
         let tf = newest_cli();
-        let rig = Rig::new(&tf, 0);
+        let rig = Rig::new(&tf, Some(0));
         let name = "cal01".to_owned();
         let one = std::slice::from_ref(&name);
         rig.pipelines(one, A);
@@ -333,26 +218,14 @@ fn assert_covers(phase: &str, sites: &[Site], must: &[&str]) {
     }
 }
 
-/// Arms one AccessDenied per pipeline, each at its own call site.
-fn arm(proxy: &FaultProxy, table: &[(String, Site)]) {
-    for (name, site) in table {
-        proxy.add_rule(
-            Rule::on(&site.op)
-                .containing(name)
-                .nth(site.nth)
-                .fail(Fault::AccessDenied),
-        );
-    }
-}
-
 /// Every pipeline's error names its step and carries AWS's words.
 fn assert_each_failed(out: &Output, table: &[(String, Site)], proxy: &FaultProxy) {
     let errors = errors_by_resource(out);
     for (name, site) in table {
-        let fired = proxy.calls().iter().any(|c| {
-            c.op == site.op && c.mentions(name) && matches!(c.outcome, Outcome::Failed(403, _))
-        });
-        assert!(fired, "the fault at {site} for {name} never fired");
+        assert!(
+            fired(proxy, name, site),
+            "the fault at {site} for {name} never fired"
+        );
         let mine = errors.get(name).cloned().unwrap_or_default().join("\n");
         assert!(
             mine.contains(&site.op) && mine.contains(&denied_words(&site.op)),
@@ -360,15 +233,6 @@ fn assert_each_failed(out: &Output, table: &[(String, Site)], proxy: &FaultProxy
             site.op,
             denied_words(&site.op)
         );
-    }
-}
-
-fn print_table(title: &str, rows: &[(String, Site, String)]) {
-    eprintln!("\n{title}");
-    eprintln!("| pipeline | call site (403 AccessDenied) | after the failed run | orphans |");
-    eprintln!("|---|---|---|---|");
-    for (name, site, outcome) in rows {
-        eprintln!("| {name} | {site} | {outcome} | 0 |");
     }
 }
 
@@ -392,7 +256,7 @@ fn a_failure_at_any_create_call_rolls_back_or_taints_then_apply_converges() {
         ],
     );
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names = names("fc", cal.create.len());
     let table: Vec<(String, Site)> = names.iter().cloned().zip(cal.create.clone()).collect();
     // One more pipeline whose rollback fails too: it must stay in the
@@ -508,7 +372,7 @@ fn a_failure_at_any_update_or_refresh_call_keeps_the_state_then_apply_converges(
         &["s3:GetBucketTagging", "iam:GetRole", "lambda:GetFunction"],
     );
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let update_names = names("fu", cal.update.len());
     let mut rows = Vec::new();
@@ -594,7 +458,7 @@ fn a_failure_at_any_delete_call_keeps_the_state_then_apply_and_destroy_converge(
         ],
     );
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let names = names("fd", cal.delete.len());
     rig.pipelines(&names, B);
@@ -636,39 +500,10 @@ fn a_failure_at_any_delete_call_keeps_the_state_then_apply_and_destroy_converge(
     );
 }
 
-/// Processes running in `dir` whose program (argv[0]) satisfies `is`
-/// (Terraform starts its plugins in its own directory).
-fn pids(dir: &Path, is: impl Fn(&str) -> bool) -> Vec<i32> {
-    let dir: PathBuf = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let cwd = std::fs::read_link(e.path().join("cwd")).ok();
-        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let argv0 = cmd.split(|b| *b == 0).next().unwrap_or_default();
-        if cwd.as_deref() == Some(dir.as_path()) && is(&String::from_utf8_lossy(argv0)) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
-fn signal(pid: i32, sig: libc::c_int) {
-    // SAFETY: a plain kill(2) on a process this test found.
-    unsafe {
-        libc::kill(pid, sig);
-    }
-}
-
 #[test]
 fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     // S3 applies a bucket's creation tags with the bucket; moto drops
     // them. The proxy writes them as S3 would (emulator fidelity, not a
     // fault), so a create that completes after its provider died leaves a
@@ -826,7 +661,7 @@ fn a_provider_killed_mid_create_leaves_parts_the_next_apply_adopts() {
 #[test]
 fn a_name_taken_by_something_else_is_refused_and_left_alone() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let aws = rig.moto.aws().expect("aws");
     // fo01's bucket exists untagged; fo02's role belongs to another
     // pipeline; fo03's function belongs to another pipeline.
@@ -921,7 +756,7 @@ fn a_name_taken_by_something_else_is_refused_and_left_alone() {
 #[test]
 fn throttling_5xx_drops_and_iam_propagation_are_retried_to_success() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 3);
+    let rig = Rig::new(&tf, Some(3));
     let name = "ip01".to_owned();
     let one = std::slice::from_ref(&name);
     let p = &rig.proxy;
@@ -1019,7 +854,7 @@ fn ten_pipelines_apply_and_destroy_with_30_percent_of_calls_throttled() {
     let proxy = FaultProxy::start_seeded(&moto.endpoint(), 30).expect("proxy");
     // Enough attempts that 30% throttling practically never exhausts them
     // (0.3^11 per call).
-    let rig = Rig::with(&tf, moto, proxy, 10);
+    let rig = Rig::with(&tf, moto, proxy, Some(10));
     let names = names("th", 10);
     rig.pipelines(&names, A);
     rig.proxy
@@ -1058,7 +893,7 @@ fn ten_pipelines_apply_and_destroy_with_30_percent_of_calls_throttled() {
 #[test]
 fn ctrl_c_during_an_apply_of_ten_records_what_exists_and_the_next_apply_converges() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names = names("cx", 10);
     rig.pipelines(&names, A);
     // Slow each permission down so the interrupt lands mid-create.
@@ -1126,7 +961,7 @@ fn ctrl_c_during_an_apply_of_ten_records_what_exists_and_the_next_apply_converge
 #[test]
 fn fifty_pipelines_apply_plan_empty_and_destroy_with_parallelism_ten() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names = names("cc", 50);
     rig.pipelines(&names, A);
     let started = Instant::now();
@@ -1311,7 +1146,7 @@ fn existing_calibration() -> &'static ExistingCalibration {
     static CAL: OnceLock<ExistingCalibration> = OnceLock::new();
     CAL.get_or_init(|| {
         let tf = newest_cli();
-        let rig = Rig::new(&tf, 0);
+        let rig = Rig::new(&tf, Some(0));
         let name = "ecal01".to_owned();
         let one = std::slice::from_ref(&name);
         let before = rig.pre_existing(one);
@@ -1412,7 +1247,7 @@ fn on_an_existing_bucket_a_failure_at_any_plan_or_create_call_then_apply_converg
         ],
     );
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let plan_names = names("ep", cal.create_plan.len());
     let create_names = names("ec", cal.create.len());
@@ -1486,7 +1321,7 @@ fn on_an_existing_bucket_a_failure_at_any_trigger_update_or_its_plan_keeps_the_s
         ],
     );
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let names = names("eu", cal.update.len().max(cal.update_plan.len()));
     let before = rig.pre_existing(&names);
@@ -1549,7 +1384,7 @@ fn a_failure_at_any_call_taking_a_bucket_over_or_letting_it_go_keeps_the_state()
     );
     assert_plan_calls_covered(cal);
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let names = names("es", cal.adopt.len().max(cal.release.len()));
     let before = rig.pre_existing(&names);
@@ -1620,7 +1455,7 @@ fn on_an_existing_bucket_a_failure_at_any_delete_call_keeps_the_state_then_destr
     );
     assert_plan_calls_covered(cal);
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let names = names("ex", cal.delete.len());
     let before = rig.pre_existing(&names);
@@ -1658,7 +1493,7 @@ fn on_an_existing_bucket_a_failure_at_any_delete_call_keeps_the_state_then_destr
 #[test]
 fn a_throttled_notification_write_on_a_shared_bucket_reads_the_bucket_again_before_writing_again() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 3);
+    let rig = Rig::new(&tf, Some(3));
     let name = "th01".to_owned();
     let one = std::slice::from_ref(&name);
     let before = rig.pre_existing(one);
@@ -1782,7 +1617,7 @@ fn every_part(rig: &Rig, name: &str) -> Vec<String> {
 /// away.
 fn nothing_lost_calibration() -> (Calibration, Vec<Site>) {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let name = "nlcal01".to_owned();
     let one = std::slice::from_ref(&name);
     nothing_lost_pipelines(&rig, one, A, Version::First);
@@ -1912,7 +1747,7 @@ fn a_failure_at_any_new_call_of_failure_handling_logs_or_concurrency_converges()
     let started = Instant::now();
 
     // Create: each failed create is rolled back or recorded tainted.
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names_c = names("nlc", create.len());
     let table: Vec<(String, Site)> = names_c.iter().cloned().zip(create.clone()).collect();
     nothing_lost_pipelines(&rig, &names_c, A, Version::First);
@@ -1938,7 +1773,7 @@ fn a_failure_at_any_new_call_of_failure_handling_logs_or_concurrency_converges()
     drop(rig);
 
     // Update, then refresh: the prior state is kept, then apply converges.
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names_u = names("nlu", update.len().max(refresh.len()));
     nothing_lost_pipelines(&rig, &names_u, A, Version::First);
     rig.apply();
@@ -1976,7 +1811,7 @@ fn a_failure_at_any_new_call_of_failure_handling_logs_or_concurrency_converges()
     drop(rig);
 
     // Removal: an update taking on_failure and the reservation away.
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names_r = names("nlr", removal.len());
     nothing_lost_pipelines(&rig, &names_r, B, Version::Second);
     rig.apply();
@@ -2001,7 +1836,7 @@ fn a_failure_at_any_new_call_of_failure_handling_logs_or_concurrency_converges()
     drop(rig);
 
     // Delete: the state is kept; apply rebuilds, destroy finishes.
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let names_d = names("nld", delete.len());
     nothing_lost_pipelines(&rig, &names_d, B, Version::Second);
     rig.apply();
@@ -2235,7 +2070,7 @@ mod streams_and_queues {
     /// Every targeted call of one stream pipeline and one queue pipeline,
     /// by phase.
     fn calibrate(tf: &TerraformCli) -> Vec<(Vec<Site>, Vec<Site>)> {
-        let rig = Rig::new(tf, 0);
+        let rig = Rig::new(tf, Some(0));
         let fleet = Fleet {
             streams: vec!["kcal01".into()],
             queues: vec!["qcal01".into()],
@@ -2372,7 +2207,7 @@ mod streams_and_queues {
             assert!(all.contains(&must), "the calibration did not see {must}");
         }
 
-        let rig = Rig::new(&tf, 0);
+        let rig = Rig::new(&tf, Some(0));
         let most = |f: fn(&(Vec<Site>, Vec<Site>)) -> usize| cal.iter().map(f).max().unwrap_or(0);
         let fleet = Fleet {
             streams: names("ks", most(|c| c.0.len())),
@@ -2478,7 +2313,7 @@ mod streams_and_queues {
 #[test]
 fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
     let tf = newest_cli();
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     rig.proxy.answer_account_settings(Some(AccountLimits {
         concurrent_executions: 1000,
         unreserved_concurrent_executions: 1000,
@@ -2488,7 +2323,7 @@ fn a_denied_look_of_a_create_plan_is_a_warning_and_the_plan_still_succeeds() {
     // an interrupted apply and tagged as its own, so the plan reads its
     // tags too (and the apply adopts it).
     let pipeline_of = |name: &str| {
-        pipeline(name, A).replace(
+        A.pipeline(name).hcl().replace(
             "    memory_size = 512\n",
             "    memory_size = 512\n    reserved_concurrency = 5\n",
         )
@@ -2644,7 +2479,7 @@ fn a_failure_at_any_call_of_a_rename_keeps_the_state_then_apply_converges_with_n
     // The rename's own calls, recorded from one pipeline (a new name
     // contains the old one, so every call mentions the old name).
     let rename = {
-        let rig = Rig::new(&tf, 0);
+        let rig = Rig::new(&tf, Some(0));
         let one = vec!["rc01".to_owned()];
         renamed_pipelines(&rig, &one, false);
         rig.apply();
@@ -2677,7 +2512,7 @@ fn a_failure_at_any_call_of_a_rename_keeps_the_state_then_apply_converges_with_n
             "sqs:DeleteQueue",
         ],
     );
-    let rig = Rig::new(&tf, 0);
+    let rig = Rig::new(&tf, Some(0));
     let started = Instant::now();
     let labels = names("fr", rename.len());
     renamed_pipelines(&rig, &labels, false);

@@ -20,19 +20,10 @@ fn queue_arn(name: &str) -> String {
     format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{name}")
 }
 
-/// The seed pipeline (bucket `<name>-bucket`, 60 s timeout, trigger on
-/// data/*.json) with `lines` added.
-fn pipeline(name: &str, lines: &str) -> String {
-    Pipeline::seed(name, &format!("{name}-bucket"))
-        .extra(lines)
-        .hcl()
-}
-
 fn queued(name: &str) -> String {
-    pipeline(
-        name,
-        "  delivery      = \"queue\"\n  queue {\n    maximum_concurrency = 5\n  }\n",
-    )
+    Pipeline::named(name)
+        .extra("  delivery      = \"queue\"\n  queue {\n    maximum_concurrency = 5\n  }\n")
+        .hcl()
 }
 
 /// The statements of the function's resource policy (none when it has no
@@ -60,16 +51,8 @@ fn s3_may_invoke(aws: &Aws, function: &str) -> bool {
 }
 
 /// The bucket's queue configurations as (id, queue ARN).
-fn queue_notifications(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
-    let n = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket(bucket)
-                .send(),
-        )
-        .expect("bucket notification");
-    n.queue_configurations()
+fn queue_targets(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
+    queue_notifications(aws, bucket)
         .iter()
         .map(|q| {
             (
@@ -143,7 +126,7 @@ fn assert_queue_delivery(ws: &Workspace, aws: &Aws, name: &str) {
 
     // The bucket notifies the queue, and not the function.
     assert_eq!(
-        queue_notifications(aws, &bucket),
+        queue_targets(aws, &bucket),
         [(format!("eventpipe-{name}-0"), arn.clone())]
     );
     assert!(
@@ -211,7 +194,7 @@ fn assert_direct_delivery(ws: &Workspace, aws: &Aws, name: &str) {
         lambdas[0].lambda_function_arn(),
         state["function_arn"].as_str().unwrap()
     );
-    assert!(queue_notifications(aws, &bucket).is_empty());
+    assert!(queue_targets(aws, &bucket).is_empty());
     assert!(s3_may_invoke(aws, name), "S3 may invoke the function");
     assert_eq!(event_queue_url(aws, name), None, "the event queue is gone");
     assert!(aws.event_source_mappings(Some(name)).unwrap().is_empty());
@@ -272,7 +255,9 @@ fn queue_delivery_drains_a_scoped_queue_and_switches_to_direct_and_back_in_place
     assert_plan_empty(&ws, EMPTY_PLAN);
 
     // To direct delivery: one in-place update, which the plan shows.
-    let direct = pipeline("orders", "  delivery      = \"direct\"\n");
+    let direct = Pipeline::named("orders")
+        .extra("  delivery      = \"direct\"\n")
+        .hcl();
     rewrite_main(&ws, &moto, &direct);
     let actions = planned_actions(&ws);
     assert_eq!(
@@ -503,7 +488,7 @@ fn the_oldest_cli_applies_queue_delivery_plans_empty_and_destroys() {
     let ws = applied(&tf, &moto, &queued("old"));
     assert_queue_delivery(&ws, &aws, "old");
     assert_plan_empty(&ws, EMPTY_PLAN);
-    rewrite_main(&ws, &moto, &pipeline("old", ""));
+    rewrite_main(&ws, &moto, &Pipeline::named("old").extra("").hcl());
     ws.apply_auto().unwrap();
     assert_direct_delivery(&ws, &aws, "old");
     assert_plan_empty(&ws, EMPTY_PLAN);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_s3::types::LambdaFunctionConfiguration;
+use aws_sdk_s3::types::{LambdaFunctionConfiguration, QueueConfiguration};
 use serde_json::Value as Json;
 use tests::{Aws, Moto};
 
@@ -61,15 +61,18 @@ pub fn role_tags(aws: &Aws, role: &str) -> Vec<(String, String)> {
 
 /// The bucket's notification configurations that invoke a function.
 pub fn lambda_notifications(aws: &Aws, bucket: &str) -> Vec<LambdaFunctionConfiguration> {
-    let n = aws
-        .block_on(
-            aws.s3()
-                .get_bucket_notification_configuration()
-                .bucket(bucket)
-                .send(),
-        )
-        .expect("bucket notification");
-    n.lambda_function_configurations().to_vec()
+    aws.notifications(bucket)
+        .expect("bucket notification")
+        .lambda_function_configurations()
+        .to_vec()
+}
+
+/// The bucket's notification configurations that send to a queue.
+pub fn queue_notifications(aws: &Aws, bucket: &str) -> Vec<QueueConfiguration> {
+    aws.notifications(bucket)
+        .expect("bucket notification")
+        .queue_configurations()
+        .to_vec()
 }
 
 /// A notification's key filter as (`prefix` | `suffix`, value) pairs.

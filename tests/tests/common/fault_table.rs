@@ -1,7 +1,7 @@
 //! The fault tables' bookkeeping, shared by the test files that inject a
 //! 403 at each call site a calibration run recorded: call sites numbered
 //! by operation, the faults armed at them, Terraform's errors by pipeline
-//! and the table printed for the report. (faults.rs keeps its own copy.)
+//! and the table printed for the report.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

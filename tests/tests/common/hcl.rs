@@ -70,9 +70,16 @@ pub struct Pipeline {
     bucket: String,
     require_tls: bool,
     extra: String,
-    timeout: u32,
-    memory: u32,
+    handler: String,
+    runtime: String,
+    /// `timeout` and `memory_size`; none: the provider's defaults.
+    timeout: Option<u32>,
+    memory: Option<u32>,
+    /// Lines (each ending in a newline) at the end of the function block.
+    function_lines: String,
     filter_prefix: String,
+    /// The seed trigger's `filter_suffix`; none: no suffix filter.
+    filter_suffix: Option<String>,
     force_destroy: bool,
     /// Trigger blocks that replace the seed's one trigger.
     triggers: Option<Vec<String>>,
@@ -106,9 +113,13 @@ impl Pipeline {
             bucket: bucket.to_owned(),
             require_tls: false,
             extra: String::new(),
-            timeout: 60,
-            memory: 512,
+            handler: "app.handler".to_owned(),
+            runtime: "python3.12".to_owned(),
+            timeout: Some(60),
+            memory: Some(512),
+            function_lines: String::new(),
             filter_prefix: "data/".to_owned(),
+            filter_suffix: Some(".json".to_owned()),
             force_destroy: true,
             triggers: None,
         }
@@ -120,6 +131,11 @@ impl Pipeline {
         Pipeline::seed(name, bucket)
             .force_destroy(false)
             .extra("  create_bucket = false\n")
+    }
+
+    /// The seed pipeline on the bucket `<name>-bucket`.
+    pub fn named(name: &str) -> Pipeline {
+        Pipeline::seed(name, &format!("{name}-bucket"))
     }
 
     pub fn force_destroy(mut self, on: bool) -> Pipeline {
@@ -150,12 +166,32 @@ impl Pipeline {
     }
 
     pub fn timeout(mut self, seconds: u32) -> Pipeline {
-        self.timeout = seconds;
+        self.timeout = Some(seconds);
         self
     }
 
     pub fn memory(mut self, mb: u32) -> Pipeline {
-        self.memory = mb;
+        self.memory = Some(mb);
+        self
+    }
+
+    /// No `timeout` or `memory_size`: the provider's defaults.
+    pub fn default_sizes(mut self) -> Pipeline {
+        self.timeout = None;
+        self.memory = None;
+        self
+    }
+
+    /// The function's `runtime` and `handler`.
+    pub fn runtime(mut self, runtime: &str, handler: &str) -> Pipeline {
+        self.runtime = runtime.to_owned();
+        self.handler = handler.to_owned();
+        self
+    }
+
+    /// Lines (each ending in a newline) at the end of the function block.
+    pub fn function_lines(mut self, lines: &str) -> Pipeline {
+        self.function_lines.push_str(lines);
         self
     }
 
@@ -164,22 +200,49 @@ impl Pipeline {
         self
     }
 
+    /// The seed trigger without its `.json` suffix filter.
+    pub fn no_filter_suffix(mut self) -> Pipeline {
+        self.filter_suffix = None;
+        self
+    }
+
+    /// Replaces the seed's trigger with `blocks`, HCL text.
+    pub fn trigger_blocks(self, blocks: &str) -> Pipeline {
+        self.triggers(&[blocks.to_owned()])
+    }
+
     pub fn hcl(&self) -> String {
         let Pipeline {
             name,
             bucket,
             require_tls,
             extra,
+            handler,
+            runtime,
             timeout,
             memory,
+            function_lines,
             filter_prefix,
+            filter_suffix,
             force_destroy,
             triggers,
         } = self;
         let triggers = match triggers {
             Some(blocks) => blocks.join("\n"),
-            None => trigger_hcl(&["s3:ObjectCreated:*"], Some(filter_prefix), Some(".json")),
+            None => trigger_hcl(
+                &["s3:ObjectCreated:*"],
+                Some(filter_prefix),
+                filter_suffix.as_deref(),
+            ),
         };
+        let mut function = String::new();
+        if let Some(t) = timeout {
+            function.push_str(&format!("    timeout     = {t}\n"));
+        }
+        if let Some(m) = memory {
+            function.push_str(&format!("    memory_size = {m}\n"));
+        }
+        function.push_str(function_lines);
         format!(
             r#"
 resource "eventpipe_event_pipeline" "{name}" {{
@@ -190,11 +253,9 @@ resource "eventpipe_event_pipeline" "{name}" {{
 {extra}
   function {{
     source_dir  = "${{path.module}}/app"
-    handler     = "app.handler"
-    runtime     = "python3.12"
-    timeout     = {timeout}
-    memory_size = {memory}
-  }}
+    handler     = "{handler}"
+    runtime     = "{runtime}"
+{function}  }}
 
 {triggers}}}
 "#

@@ -12,6 +12,7 @@ pub mod existing;
 pub mod fault_table;
 pub mod hcl;
 pub mod output;
+pub mod rig;
 pub mod state;
 
 use std::path::PathBuf;

@@ -1,11 +1,13 @@
 //! The go-plugin transport that carries the tfplugin6 Provider service:
 //! start-up checks and handshake ([`handshake`]), AutoMTLS ([`tls`]), the
 //! gRPC server ([`server`]), signals ([`signals`]), reattach mode
-//! ([`debug`]), stderr logging ([`logging`]) and the conversions between
-//! protocol messages and [`crate::value::Value`]s ([`provider_service`]).
+//! ([`debug`]), stderr logging ([`logging`]), the Provider service's
+//! handlers ([`provider_service`]) and the conversions between protocol
+//! messages and the SDK's types they call ([`fromproto`], [`toproto`]).
 //! [`serve`] ties them together for a provider's `main`.
 
 pub mod debug;
+mod fromproto;
 #[cfg(any(test, feature = "strategy"))]
 pub mod fuzz;
 pub mod handshake;
@@ -14,6 +16,7 @@ pub mod provider_service;
 pub mod server;
 pub mod signals;
 pub mod tls;
+mod toproto;
 
 use std::ffi::OsString;
 use std::io::Write as _;

@@ -1,6 +1,7 @@
-//! The `tfplugin6.Provider` gRPC service: decodes protocol values with the
-//! schema's types, calls the provider, and encodes the answers. Protocol
-//! types end here; the provider below sees [`Value`]s and diagnostics.
+//! The `tfplugin6.Provider` gRPC service. Each handler converts the request
+//! ([`super::fromproto`]), calls the provider, and converts the answer
+//! ([`super::toproto`]). Protocol types end here; the provider below sees
+//! [`crate::value::Value`]s and diagnostics.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -11,10 +12,15 @@ use tfplugin_proto::tfplugin6 as pb;
 use tonic::{Request, Response, Status};
 
 use super::ServeOptions;
-use crate::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+use super::fromproto::{decode, raw_state};
+use super::toproto::{diagnostic_to_proto, diags_to_proto, encode, null_value, path_to_proto};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::provider::{Applied, Imported, Provider, Refreshed};
-use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-use crate::value::{self, Type, Value};
+use crate::schema::Schema;
+use crate::value::Type;
+
+// Their paths before the conversions had a module of their own.
+pub use super::toproto::{schema_problems, schema_to_proto};
 
 /// Serves a [`Provider`] as Terraform's `tfplugin6.Provider` gRPC service.
 pub struct ProviderService<P> {
@@ -72,188 +78,16 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
-/// Problems Terraform would refuse a schema for at load time (Terraform
-/// >= 1.1 checks these), as messages; empty when the schema is well formed.
-pub fn schema_problems(s: &Schema) -> Vec<String> {
-    fn check(b: &pb::schema::Block, out: &mut Vec<String>) {
-        for a in &b.attributes {
-            if !(a.required || a.optional || a.computed) {
-                out.push(format!("{} sets no presence", a.name));
-            }
-            if a.required && (a.optional || a.computed) {
-                out.push(format!("{} is required and optional or computed", a.name));
-            }
-            let good_name = a
-                .name
-                .bytes()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_');
-            if !good_name {
-                out.push(format!("{} is not a valid attribute name", a.name));
-            }
-            if a.description.is_empty() {
-                out.push(format!("{} has no description", a.name));
-            }
-            if Type::from_json(&a.r#type).is_err() {
-                out.push(format!("{} has a type Terraform cannot read", a.name));
-            }
-        }
-        for nb in &b.block_types {
-            if nb.nesting == pb::schema::nested_block::NestingMode::Single as i32
-                && (nb.min_items != nb.max_items || nb.min_items > 1)
-            {
-                out.push(format!("block {} has bad item limits", nb.type_name));
-            }
-            match &nb.block {
-                Some(inner) => check(inner, out),
-                None => out.push(format!("block {} has no body", nb.type_name)),
-            }
-        }
-    }
-    let mut out = Vec::new();
-    match schema_to_proto(s).block {
-        Some(b) => check(&b, &mut out),
-        None => out.push("the schema has no block".to_owned()),
-    }
-    out
-}
-
-// ---- schema ---------------------------------------------------------------
-
-fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
-    pb::schema::Attribute {
-        name: a.name.to_owned(),
-        r#type: a.ty.to_json_bytes(),
-        nested_type: None,
-        description: a.description.to_owned(),
-        required: a.is_required(),
-        optional: a.is_optional(),
-        computed: a.is_computed(),
-        sensitive: a.sensitive,
-        description_kind: pb::StringKind::Markdown as i32,
-        deprecated: false,
-        write_only: false,
-    }
-}
-
-fn nested_to_proto(b: &NestedBlock) -> pb::schema::NestedBlock {
-    use pb::schema::nested_block::NestingMode;
-    pb::schema::NestedBlock {
-        type_name: b.name.to_owned(),
-        block: Some(block_to_proto(&b.block)),
-        nesting: match b.nesting {
-            Nesting::Single => NestingMode::Single,
-            Nesting::List => NestingMode::List,
-        } as i32,
-        min_items: i64::from(b.min_items),
-        max_items: i64::from(b.max_items),
-    }
-}
-
-fn block_to_proto(b: &Block) -> pb::schema::Block {
-    pb::schema::Block {
-        version: 0,
-        attributes: b.attributes.iter().map(attribute_to_proto).collect(),
-        block_types: b.blocks.iter().map(nested_to_proto).collect(),
-        description: b.description.to_owned(),
-        description_kind: pb::StringKind::Markdown as i32,
-        deprecated: false,
-    }
-}
-
-pub fn schema_to_proto(s: &Schema) -> pb::Schema {
-    pb::Schema {
-        version: s.version,
-        block: Some(block_to_proto(&s.block)),
-    }
-}
-
-// ---- values and diagnostics -------------------------------------------------
-
-fn path_to_proto(p: &AttrPath) -> pb::AttributePath {
-    use pb::attribute_path::{Step, step::Selector};
-    pb::AttributePath {
-        steps: p
-            .0
-            .iter()
-            .map(|s| Step {
-                selector: Some(match s {
-                    PathStep::Attr(n) => Selector::AttributeName(n.clone()),
-                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
-                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
-                }),
-            })
-            .collect(),
-    }
-}
-
-fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
-    pb::Diagnostic {
-        severity: match d.severity {
-            Severity::Error => pb::diagnostic::Severity::Error,
-            Severity::Warning => pb::diagnostic::Severity::Warning,
-        } as i32,
-        summary: d.summary.clone(),
-        detail: d.detail.clone(),
-        attribute: d
-            .path
-            .as_ref()
-            .filter(|p| !p.0.is_empty())
-            .map(path_to_proto),
-    }
-}
-
-fn diags_to_proto(d: &Diagnostics) -> Vec<pb::Diagnostic> {
-    d.iter().map(diagnostic_to_proto).collect()
-}
-
-/// Decodes a value Terraform sent; msgpack first, then JSON; empty = null.
-fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
-    let Some(dv) = dv else { return Ok(Value::Null) };
-    let result = if !dv.msgpack.is_empty() {
-        value::decode_msgpack(&dv.msgpack, ty)
-    } else if !dv.json.is_empty() {
-        value::decode_json(&dv.json, ty)
-    } else {
-        return Ok(Value::Null);
-    };
-    result.map_err(|e| {
-        Diagnostic::error(
-            "Malformed value from Terraform",
-            format!("The {what} could not be decoded: {e}"),
-        )
-    })
-}
-
-fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
-    value::encode_msgpack(v, ty)
-        .map(|msgpack| pb::DynamicValue {
-            msgpack,
-            json: Vec::new(),
-        })
-        .map_err(|e| {
-            Diagnostic::error(
-                "Provider produced a value it cannot encode",
-                format!("This is a bug in the provider; please report it: {e}"),
-            )
-        })
-}
-
-// ---- the service ------------------------------------------------------------
-
 #[tonic::async_trait]
 impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     async fn get_provider_schema(
         &self,
         _req: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        let s = self.provider.schemas();
+        let (provider, resource_schemas) = super::toproto::schemas(self.provider.schemas());
         Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(schema_to_proto(&s.provider)),
-            resource_schemas: s
-                .resources
-                .iter()
-                .map(|(n, sc)| ((*n).to_owned(), schema_to_proto(sc)))
-                .collect(),
+            provider: Some(provider),
+            resource_schemas,
             data_source_schemas: Default::default(),
             diagnostics: Vec::new(),
             provider_meta: None,
@@ -349,22 +183,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 let ty = self
                     .resource_type(&req.type_name)
                     .map_err(Diagnostics::from)?;
-                let raw = req.raw_state.as_ref();
-                let json = raw.map(|r| r.json.as_slice()).unwrap_or_default();
-                if json.is_empty() {
-                    if raw.is_some_and(|r| !r.flatmap.is_empty()) {
-                        return Err(Diagnostic::error(
-                            "Unsupported state format",
-                            "This state was written in the pre-0.12 flatmap format, which this \
-                         provider never wrote.",
-                        )
-                        .into());
-                    }
-                    return Ok(pb::DynamicValue {
-                        msgpack: vec![0xc0],
-                        json: Vec::new(),
-                    });
-                }
+                let Some(json) = raw_state(req.raw_state.as_ref())? else {
+                    return Ok(null_value());
+                };
                 let v = self
                     .provider
                     .upgrade_resource_state(&req.type_name, req.version, json)?;
@@ -551,31 +372,5 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::schema::Attribute;
-
-    #[test]
-    fn schema_problems_name_what_terraform_would_refuse() {
-        let good = Schema {
-            version: 0,
-            block: Block::new("x").attr(Attribute::string("name").required().describe("n")),
-        };
-        assert!(schema_problems(&good).is_empty());
-        let bad = Schema {
-            version: 0,
-            block: Block::new("x").attr(Attribute::string("Name").required()),
-        };
-        let problems = schema_problems(&bad);
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("not a valid attribute name"))
-        );
-        assert!(problems.iter().any(|p| p.contains("no description")));
     }
 }
