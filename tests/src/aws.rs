@@ -287,6 +287,22 @@ impl Aws {
         Ok(format!("arn:aws:sqs:{REGION}:123456789012:{name}"))
     }
 
+    /// Sends one message to the queue at `url`, as a failed event or a
+    /// producer would leave it there.
+    pub fn send_message(&self, url: &str, body: &str) -> Result<()> {
+        sdk(
+            "SendMessage",
+            self.block_on(
+                self.sqs
+                    .send_message()
+                    .queue_url(url)
+                    .message_body(body)
+                    .send(),
+            ),
+        )?;
+        Ok(())
+    }
+
     pub fn put_object(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> Result<()> {
         let call = self
             .s3

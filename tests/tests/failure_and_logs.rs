@@ -416,14 +416,7 @@ fn every_failure_log_and_function_setting_is_read_back_from_the_emulator() {
     // force_destroy, and nothing is deleted.
     rewrite_through(&ws, &proxy, &format!("{}{}", full(false, &layer), plain()));
     ws.apply_auto().unwrap();
-    aws.block_on(
-        aws.sqs()
-            .send_message()
-            .queue_url(&url)
-            .message_body(r#"{"failed":"event"}"#)
-            .send(),
-    )
-    .unwrap();
+    aws.send_message(&url, r#"{"failed":"event"}"#).unwrap();
     let before = aws.list_everything().unwrap();
     let out = ws
         .run(&[
@@ -587,14 +580,7 @@ fn failed_events_go_to_a_queue_of_yours_which_destroy_leaves_alone() {
 
     // A failed event in the user's queue is the user's: destroy goes ahead
     // and leaves the queue, message and all.
-    aws.block_on(
-        aws.sqs()
-            .send_message()
-            .queue_url(&url)
-            .message_body("x")
-            .send(),
-    )
-    .unwrap();
+    aws.send_message(&url, "x").unwrap();
     ws.destroy_auto().unwrap();
     let left = aws.list_everything().unwrap();
     assert_eq!(left.queues, ["team-dlq"], "{left}");
@@ -619,14 +605,7 @@ fn dropping_on_failure_refuses_while_the_queue_holds_failed_events() {
         .hcl();
     let ws = applied(&tf, &moto, &with);
     let url = queue_url(&aws, "drop-failed").expect("queue");
-    aws.block_on(
-        aws.sqs()
-            .send_message()
-            .queue_url(&url)
-            .message_body("unseen")
-            .send(),
-    )
-    .unwrap();
+    aws.send_message(&url, "unseen").unwrap();
     let policy_before = aws.role_inline_policy("drop-role", "eventpipe").unwrap();
     let before = aws.list_everything().unwrap();
 
@@ -714,14 +693,7 @@ fn on_failure_force_delete_lets_a_destroy_on_a_shared_bucket_delete_a_non_empty_
     };
     let ws = applied(&tf, &moto, &pipeline(""));
     let url = queue_url(&aws, "held-failed").expect("the failure queue");
-    aws.block_on(
-        aws.sqs()
-            .send_message()
-            .queue_url(&url)
-            .message_body(r#"{"failed":"event"}"#)
-            .send(),
-    )
-    .unwrap();
+    aws.send_message(&url, r#"{"failed":"event"}"#).unwrap();
     let before = aws.list_everything().unwrap();
 
     // Without the switch: refused, and the advice is one that applies here.

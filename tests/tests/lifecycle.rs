@@ -708,14 +708,7 @@ fn renames_only_the_parts_named_after_it(tf: &tests::TerraformCli) {
         .queue_url()
         .unwrap()
         .to_owned();
-    aws.block_on(
-        aws.sqs()
-            .send_message()
-            .queue_url(&old_queue)
-            .message_body("{\"failed\": true}")
-            .send(),
-    )
-    .unwrap();
+    aws.send_message(&old_queue, "{\"failed\": true}").unwrap();
     rewrite_main(&ws, &moto, &derived_names("sales"));
     let refused = ws.run(&["apply", "-auto-approve"]).unwrap();
     let text = flat(&refused);
