@@ -126,20 +126,3 @@ macro_rules! declare_block {
 }
 
 pub(crate) use declare_block;
-
-/// The field type of a block that may be absent.
-pub type SingleOptional<M, B> = <M as super::state::Mode>::Opt<B>;
-/// The field type of a block that is always there.
-pub type SingleRequired<M, B> = <B as OfMode<M>>::Itself;
-/// The field type of a list of blocks.
-pub type List<M, B> = <M as super::state::Mode>::Set<Vec<B>>;
-
-/// `B` itself, named with the mode so the three field types take the same
-/// parameters.
-pub trait OfMode<M> {
-    type Itself;
-}
-
-impl<M, B> OfMode<M> for B {
-    type Itself = B;
-}

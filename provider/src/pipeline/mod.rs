@@ -28,6 +28,7 @@ mod planning;
 mod policy;
 mod private;
 mod refresh;
+mod rules;
 mod run;
 pub(crate) mod runtimes;
 pub mod schema;

@@ -20,12 +20,12 @@ use tfsdk::diag::AttrPath;
 use tfsdk::schema::{Attribute, Block, NestedBlock, Validator};
 use tfsdk::value::{Number, Value};
 
-use super::declare::{List, SingleOptional, SingleRequired, declare_block};
+use super::declare::declare_block;
 use super::defaults::{
     DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S,
 };
 use super::parts::{Part, PartSet};
-use super::{runtimes, validate};
+use super::{rules, runtimes};
 
 /// Attribute and block names, as users write them: the constants each
 /// block's declaration makes, in one namespace. A name two blocks share
@@ -80,6 +80,23 @@ pub mod path {
     pub fn trigger(index: usize) -> AttrPath {
         AttrPath::attrs([attr::TRIGGER]).index(index)
     }
+}
+
+/// The field type of a block that may be absent.
+pub type SingleOptional<M, B> = <M as Mode>::Opt<B>;
+/// The field type of a block that is always there.
+pub type SingleRequired<M, B> = <B as OfMode<M>>::Itself;
+/// The field type of a list of blocks.
+pub type List<M, B> = <M as Mode>::Set<Vec<B>>;
+
+/// `B` itself, named with the mode so the three field types take the same
+/// parameters.
+pub trait OfMode<M> {
+    type Itself;
+}
+
+impl<M, B> OfMode<M> for B {
+    type Itself = B;
 }
 
 /// Values a state attribute can hold.
@@ -208,7 +225,7 @@ declare_block! {
                 explicitly, the queues or the stream the pipeline makes): then it replaces \
                 the pipeline. The plan's warning says which.",
             )
-            .validate(validate::name_validator());
+            .validate(rules::name_validator());
         BUCKET_NAME bucket_name: Set(String)
             .optional_computed()
             .force_new()
@@ -218,7 +235,7 @@ declare_block! {
                 from `name`, the account and the region, and shown in the plan. Changing \
                 it replaces the pipeline.",
             )
-            .validate(validate::bucket_validator());
+            .validate(rules::bucket_validator());
         /// `false`: the bucket exists and belongs to someone else; the
         /// pipeline only adds its notifications to it.
         CREATE_BUCKET create_bucket: Set(bool)
@@ -276,7 +293,7 @@ declare_block! {
                 adopt:<function-name>`) keeps its role's own name without setting this. \
                 Changing it replaces the pipeline.",
             )
-            .validate(validate::role_name_validator());
+            .validate(rules::role_name_validator());
         /// Empty when the role went missing.
         ROLE_ARN role_arn: Set(String)
             .computed()
@@ -289,7 +306,7 @@ declare_block! {
                 adopted pipeline keeps its function's own name without setting this. \
                 Changing it replaces the pipeline.",
             )
-            .validate(validate::function_name_validator());
+            .validate(rules::function_name_validator());
         /// Empty when the function went missing.
         FUNCTION_ARN function_arn: Set(String)
             .computed()
@@ -450,7 +467,7 @@ declare_block! {
         ARN arn: Opt(String)
             .optional()
             .describe("An existing stream to read instead of making one.")
-            .validate(validate::stream_arn_validator());
+            .validate(rules::stream_arn_validator());
         SHARD_COUNT shard_count: Opt(i64)
             .optional()
             .describe("Shards of the stream the pipeline makes; not set: on-demand capacity.")
@@ -491,7 +508,7 @@ declare_block! {
                 "Seconds after which a record is no longer sent (60 to 604800); -1 means no \
                 limit. With `on_failure`, records of batches given up go to its queue.",
             )
-            .validate(validate::record_age_validator());
+            .validate(rules::record_age_validator());
         REPORT_BATCH_ITEM_FAILURES report_batch_item_failures: Set(bool)
             .default(Value::Bool(false))
             .describe("The function may report which records of a batch failed.");
@@ -575,7 +592,7 @@ declare_block! {
                 is `true`. The role may send to this queue only (`sqs:SendMessage`, shown in \
                 `policy_json`).",
             )
-            .validate(validate::queue_arn_validator());
+            .validate(rules::queue_arn_validator());
         /// The queue the pipeline made may be deleted while it holds failed
         /// events.
         FORCE_DELETE force_delete: Set(bool)
@@ -602,7 +619,7 @@ declare_block! {
         RETENTION_IN_DAYS retention_in_days: Set(i64)
             .default(Value::Number(Number::from(30i64)))
             .describe("How many days the group keeps log events.")
-            .validate(validate::retention_validator());
+            .validate(rules::retention_validator());
         FORMAT format: Set(String)
             .default(Value::String("Text".into()))
             .describe("How the function writes its logs: `Text` or `JSON`.")

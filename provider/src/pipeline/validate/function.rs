@@ -29,9 +29,6 @@ pub const RESERVED_ENV: &[&str] = &[
 /// Lambda's limit on the total size of all environment variables.
 pub const MAX_ENV_BYTES: usize = 4096;
 
-/// The longest `name`: the role `<name>-role` must fit IAM's 64 characters.
-pub const MAX_NAME_LEN: usize = 59;
-
 /// Timeouts above this suit S3's asynchronous invocations poorly.
 pub const ASYNC_TIMEOUT_WARNING_S: i64 = 300;
 

@@ -15,13 +15,12 @@ use super::source::SourceTree;
 use super::state::{Function, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
 
-mod config;
 mod function;
 mod handler;
 mod package;
 mod triggers;
 
-pub use config::*;
+pub use super::rules::*;
 pub use function::*;
 use handler::*;
 use package::*;

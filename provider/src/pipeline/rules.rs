@@ -1,7 +1,11 @@
-//! Single attributes' validators used by the schema: names, ARNs,
-//! retention days, record ages, bucket names.
+//! Rules on one value, used by the schema's validators and by `validate/`:
+//! names, ARNs, retention days, record ages, bucket names. They read no
+//! state, so the declaration table in `state.rs` can name them.
 
-use super::*;
+use tfsdk::schema::Validator;
+
+/// The longest `name`: `<name>-role` must fit IAM's 64 characters.
+pub const MAX_NAME_LEN: usize = 59;
 
 /// Why `name` cannot name the function and the role, if it cannot.
 pub fn name_problem(name: &str) -> Result<(), String> {
@@ -61,7 +65,7 @@ pub fn retention_validator() -> Validator {
 }
 
 /// `arn:<partition>:sqs:<region>:<account>:<name>`.
-pub(super) fn queue_arn_problem(arn: &str) -> Result<(), String> {
+pub fn queue_arn_problem(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.split(':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
@@ -115,7 +119,7 @@ pub fn layer_arn_problem(arn: &str) -> Result<(), String> {
 }
 
 /// `arn:<partition>:kinesis:<region>:<account>:stream/<name>`.
-pub(super) fn stream_arn_problem(arn: &str) -> Result<(), String> {
+pub fn stream_arn_problem(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
@@ -159,7 +163,7 @@ pub fn record_age_validator() -> Validator {
 }
 
 /// Lambda's rule for function names.
-pub(super) fn function_name_problem(name: &str) -> Result<(), String> {
+pub fn function_name_problem(name: &str) -> Result<(), String> {
     let bad = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'));
@@ -183,7 +187,7 @@ pub fn function_name_validator() -> Validator {
 }
 
 /// IAM's rule for role names.
-pub(super) fn role_name_problem(name: &str) -> Result<(), String> {
+pub fn role_name_problem(name: &str) -> Result<(), String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
     match name.chars().find(|c| !allowed(*c)) {
         None if (1..=64).contains(&name.len()) => Ok(()),
