@@ -4,7 +4,6 @@
 
 use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
-use tfsdk::schema::Validator;
 
 use super::handler_check::{self, Language, Verdict};
 use super::naming::STAGING_PREFIX;
@@ -151,6 +150,7 @@ mod tests {
     use super::*;
 
     use crate::pipeline::source;
+    use tfsdk::schema::Validator;
     use tfsdk::value::Value;
 
     #[test]
