@@ -150,7 +150,6 @@ mod tests {
     use super::*;
 
     use crate::pipeline::source;
-    use tfsdk::schema::Validator;
     use tfsdk::value::Value;
 
     #[test]
