@@ -11,7 +11,7 @@ use crate::aws::{AwsClients, AwsError, s3};
 
 use super::naming;
 use super::shared::{BucketView, BucketViews};
-use super::state::{Known, Planning, State, attr, path};
+use super::state::{Known, Planning, State, Trigger, attr, path};
 use super::validate::{events_overlap, filters_overlap};
 
 async fn look(aws: &AwsClients, bucket: &str) -> Result<BucketView, AwsError> {
@@ -56,31 +56,8 @@ pub async fn check(
         return diags;
     };
     let unmanaged = planned.create_bucket == Field::Known(false);
-    let mine: Vec<s3::Notification> = triggers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| {
-            let (events, prefix, suffix) = t.known_filter()?;
-            Some(s3::Notification {
-                id: naming::notification_id(name, i),
-                destination: s3::Destination::Function(
-                    planned.function_arn.as_known().cloned().unwrap_or_default(),
-                ),
-                events,
-                prefix: Some(prefix.to_owned()),
-                suffix: Some(suffix.to_owned()),
-            })
-        })
-        .collect();
-    let changed = prior.is_none_or(|p| {
-        p.trigger.len() != mine.len()
-            || p.trigger.iter().zip(&mine).any(|(a, b)| {
-                a.events != b.events
-                    || Some(a.prefix()) != b.prefix.as_deref()
-                    || Some(a.suffix()) != b.suffix.as_deref()
-            })
-    });
-    let updating_triggers = prior.is_some() && changed;
+    let mine = planned_notifications(planned, name, triggers);
+    let updating_triggers = prior.is_some_and(|p| triggers_changed(p, &mine));
     if !(unmanaged || updating_triggers) {
         return diags;
     }
@@ -97,37 +74,9 @@ pub async fn check(
             return diags;
         }
     };
-    match &view.region {
-        None if unmanaged => {
-            diags.push(
-                Diagnostic::error(
-                    "Bucket does not exist",
-                    format!(
-                        "With create_bucket = false the pipeline uses an existing bucket, and \
-                         there is no bucket {bucket:?}. Create it first, or set \
-                         create_bucket = true."
-                    ),
-                )
-                .at(path::top(attr::BUCKET_NAME)),
-            );
-            return diags;
-        }
-        Some(region) if *region != aws.region => {
-            diags.push(
-                Diagnostic::error(
-                    "Bucket in another region",
-                    format!(
-                        "Bucket {bucket:?} is in {region}, and this provider works in {}: \
-                         S3 notifies only functions in the bucket's region. Use a provider \
-                         configured for {region}.",
-                        aws.region
-                    ),
-                )
-                .at(path::top(attr::BUCKET_NAME)),
-            );
-            return diags;
-        }
-        _ => {}
+    if let Some(d) = region_problem(aws, bucket, view.region.as_deref(), unmanaged) {
+        diags.push(d);
+        return diags;
     }
     // Configurations that are not this pipeline's: its own prefix, and
     // what its state records (adopted ones it replaces), are its own.
@@ -136,7 +85,7 @@ pub async fn check(
             || prior.is_some_and(|p| p.notification_ids.iter().any(|i| i == id))
     };
     let siblings = views.plan(bucket, name, mine.clone());
-    let others = view
+    let others: Vec<(String, &s3::Notification)> = view
         .notifications
         .iter()
         .filter(|n| !own(&n.id))
@@ -146,14 +95,90 @@ pub async fn check(
                 format!("{} of pipeline {p:?}, planned in this run", describe(n)),
                 n,
             )
-        }));
-    let others: Vec<(String, &s3::Notification)> = others.collect();
+        }))
+        .collect();
+    check_overlaps(&mine, &others, &mut diags);
+    diags
+}
+
+/// The notification configurations the pipeline's known triggers make.
+fn planned_notifications(
+    planned: &State<Planning>,
+    name: &str,
+    triggers: &[Trigger<Planning>],
+) -> Vec<s3::Notification> {
+    triggers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let (events, prefix, suffix) = t.known_filter()?;
+            Some(s3::Notification {
+                id: naming::notification_id(name, i),
+                destination: s3::Destination::Function(
+                    planned.function_arn.as_known().cloned().unwrap_or_default(),
+                ),
+                events,
+                prefix: Some(prefix.to_owned()),
+                suffix: Some(suffix.to_owned()),
+            })
+        })
+        .collect()
+}
+
+/// Whether the planned triggers differ from the prior state's.
+fn triggers_changed(prior: &State<Known>, mine: &[s3::Notification]) -> bool {
+    prior.trigger.len() != mine.len()
+        || prior.trigger.iter().zip(mine).any(|(a, b)| {
+            a.events != b.events
+                || Some(a.prefix()) != b.prefix.as_deref()
+                || Some(a.suffix()) != b.suffix.as_deref()
+        })
+}
+
+/// An existing bucket that is missing, or in another region than the
+/// provider's.
+fn region_problem(
+    aws: &AwsClients,
+    bucket: &str,
+    region: Option<&str>,
+    unmanaged: bool,
+) -> Option<Diagnostic> {
+    let d = match region {
+        None if unmanaged => Diagnostic::error(
+            "Bucket does not exist",
+            format!(
+                "With create_bucket = false the pipeline uses an existing bucket, and \
+                 there is no bucket {bucket:?}. Create it first, or set \
+                 create_bucket = true."
+            ),
+        ),
+        Some(region) if region != aws.region => Diagnostic::error(
+            "Bucket in another region",
+            format!(
+                "Bucket {bucket:?} is in {region}, and this provider works in {}: \
+                 S3 notifies only functions in the bucket's region. Use a provider \
+                 configured for {region}.",
+                aws.region
+            ),
+        ),
+        _ => return None,
+    };
+    Some(d.at(path::top(attr::BUCKET_NAME)))
+}
+
+/// A trigger of `mine` that fires for an event one of `others` (described)
+/// fires for, on keys both match.
+fn check_overlaps(
+    mine: &[s3::Notification],
+    others: &[(String, &s3::Notification)],
+    diags: &mut Diagnostics,
+) {
     for (i, t) in mine.iter().enumerate() {
         let filter = (
             t.prefix.as_deref().unwrap_or(""),
             t.suffix.as_deref().unwrap_or(""),
         );
-        for (what, o) in &others {
+        for (what, o) in others {
             let shared = t
                 .events
                 .iter()
@@ -179,5 +204,4 @@ pub async fn check(
             }
         }
     }
-    diags
 }
