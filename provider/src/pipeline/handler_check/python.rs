@@ -38,13 +38,7 @@ fn logical_lines(src: &str) -> Result<Vec<Logical>, Scan> {
     while i < chars.len() {
         let c = chars[i];
         if at_line_start {
-            // Measure the indentation of a new logical line.
-            let mut w = 0;
-            while i < chars.len() && (chars[i] == ' ' || chars[i] == '\t' || chars[i] == '\x0c') {
-                w += if chars[i] == '\t' { 8 - (w % 8) } else { 1 };
-                i += 1;
-            }
-            indent = w;
+            indent = indentation(&chars, &mut i);
             start_line = line;
             at_line_start = false;
             continue;
@@ -66,35 +60,7 @@ fn logical_lines(src: &str) -> Result<Vec<Logical>, Scan> {
                 line += 1;
             }
             '\'' | '"' => {
-                let triple = chars.get(i + 1) == Some(&c) && chars.get(i + 2) == Some(&c);
-                let opened = line;
-                i += if triple { 3 } else { 1 };
-                loop {
-                    let Some(&d) = chars.get(i) else {
-                        return Err(unreadable(opened, "a string that is never closed"));
-                    };
-                    if d == '\\' {
-                        if chars.get(i + 1) == Some(&'\n') {
-                            line += 1;
-                        }
-                        i += 2;
-                        continue;
-                    }
-                    if d == '\n' {
-                        if !triple {
-                            return Err(unreadable(opened, "a string that is never closed"));
-                        }
-                        line += 1;
-                    }
-                    if d == c
-                        && (!triple
-                            || (chars.get(i + 1) == Some(&c) && chars.get(i + 2) == Some(&c)))
-                    {
-                        i += if triple { 3 } else { 1 };
-                        break;
-                    }
-                    i += 1;
-                }
+                skip_string(&chars, &mut i, &mut line)?;
                 cur.push_str("\"\"");
             }
             '(' | '[' | '{' => {
@@ -103,15 +69,7 @@ fn logical_lines(src: &str) -> Result<Vec<Logical>, Scan> {
                 i += 1;
             }
             ')' | ']' | '}' => {
-                let want = match c {
-                    ')' => '(',
-                    ']' => '[',
-                    _ => '{',
-                };
-                match depth.pop() {
-                    Some((open, _)) if open == want => {}
-                    _ => return Err(unreadable(line, &format!("an unmatched `{c}`"))),
-                }
+                close_bracket(&mut depth, c, line)?;
                 cur.push(c);
                 i += 1;
             }
@@ -119,14 +77,7 @@ fn logical_lines(src: &str) -> Result<Vec<Logical>, Scan> {
                 line += 1;
                 i += 1;
                 if depth.is_empty() {
-                    if !cur.trim().is_empty() {
-                        out.push(Logical {
-                            indent,
-                            line: start_line,
-                            text: std::mem::take(&mut cur),
-                        });
-                    }
-                    cur.clear();
+                    push_logical(&mut out, indent, start_line, std::mem::take(&mut cur));
                     at_line_start = true;
                 } else {
                     cur.push(' ');
@@ -142,14 +93,71 @@ fn logical_lines(src: &str) -> Result<Vec<Logical>, Scan> {
     if let Some((open, at)) = depth.pop() {
         return Err(unreadable(at, &format!("a `{open}` that is never closed")));
     }
-    if !cur.trim().is_empty() {
-        out.push(Logical {
-            indent,
-            line: start_line,
-            text: cur,
-        });
-    }
+    push_logical(&mut out, indent, start_line, cur);
     Ok(out)
+}
+
+/// The width of the indentation at `i` (a tab to the next multiple of 8),
+/// moving `i` past it.
+fn indentation(chars: &[char], i: &mut usize) -> usize {
+    let mut w = 0;
+    while *i < chars.len() && (chars[*i] == ' ' || chars[*i] == '\t' || chars[*i] == '\x0c') {
+        w += if chars[*i] == '\t' { 8 - (w % 8) } else { 1 };
+        *i += 1;
+    }
+    w
+}
+
+/// Moves `i` past the string literal (single- or triple-quoted) whose
+/// opening quote is at `i`, counting the lines it spans.
+fn skip_string(chars: &[char], i: &mut usize, line: &mut usize) -> Result<(), Scan> {
+    let c = chars[*i];
+    let triple = chars.get(*i + 1) == Some(&c) && chars.get(*i + 2) == Some(&c);
+    let opened = *line;
+    *i += if triple { 3 } else { 1 };
+    loop {
+        let Some(&d) = chars.get(*i) else {
+            return Err(unreadable(opened, "a string that is never closed"));
+        };
+        if d == '\\' {
+            if chars.get(*i + 1) == Some(&'\n') {
+                *line += 1;
+            }
+            *i += 2;
+            continue;
+        }
+        if d == '\n' {
+            if !triple {
+                return Err(unreadable(opened, "a string that is never closed"));
+            }
+            *line += 1;
+        }
+        if d == c && (!triple || (chars.get(*i + 1) == Some(&c) && chars.get(*i + 2) == Some(&c))) {
+            *i += if triple { 3 } else { 1 };
+            return Ok(());
+        }
+        *i += 1;
+    }
+}
+
+/// Closes the innermost open bracket with `c`, which must match it.
+fn close_bracket(depth: &mut Vec<(char, usize)>, c: char, line: usize) -> Result<(), Scan> {
+    let want = match c {
+        ')' => '(',
+        ']' => '[',
+        _ => '{',
+    };
+    match depth.pop() {
+        Some((open, _)) if open == want => Ok(()),
+        _ => Err(unreadable(line, &format!("an unmatched `{c}`"))),
+    }
+}
+
+/// Ends a logical line: kept unless it is blank.
+fn push_logical(out: &mut Vec<Logical>, indent: usize, line: usize, text: String) {
+    if !text.trim().is_empty() {
+        out.push(Logical { indent, line, text });
+    }
 }
 
 fn is_ident(s: &str) -> bool {
