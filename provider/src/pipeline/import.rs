@@ -340,6 +340,26 @@ fn bucket_of(source_arn: &str) -> Option<&str> {
         .filter(|b| !b.is_empty() && !b.contains('/'))
 }
 
+/// What adoption finds of a pipeline wired by hand, starting from its
+/// function.
+struct HandWired {
+    function: lambda::Function,
+    role_name: String,
+    /// The S3 invoke permission that names the bucket.
+    sid: String,
+    /// Every S3 invoke permission's statement id.
+    permission_sids: Vec<String>,
+    bucket: String,
+    /// The bucket's configurations that target the function.
+    notification_ids: Vec<String>,
+    triggers: Vec<Trigger<Known>>,
+    /// The role's inline policy of the pipeline's name, when it has one.
+    policy_json: String,
+    log_group: Option<logs::LogGroup>,
+    /// The role's other policies, described.
+    foreign: Vec<String>,
+}
+
 async fn adopt(
     aws: &AwsClients,
     function_name: &str,
@@ -357,6 +377,34 @@ async fn adopt(
         let owner = owner.clone();
         return Box::pin(import_own(aws, &owner, function_name, default_tags)).await;
     }
+    let found = discover(aws, f, function_name).await?;
+    let state = adopted_state(aws, &found, function_name, default_tags);
+    let mut diags = Diagnostics::new();
+    if !found.foreign.is_empty() {
+        diags.push(foreign_policies_warning(&found.role_name, &found.foreign));
+    }
+    Ok(Imported {
+        state,
+        private: Private {
+            code_sha256: Some(found.function.code_sha256.clone()),
+            adopted: Some(Adopted {
+                permission_sids: found.permission_sids,
+                foreign_policies: found.foreign,
+            }),
+            backfill: None,
+        },
+        diags,
+    })
+}
+
+/// From the function: its S3 invoke permissions and the bucket they name,
+/// then at once the bucket's configurations, the role's policies, the
+/// pipeline's policy on it and the function's log group.
+async fn discover(
+    aws: &AwsClients,
+    f: lambda::Function,
+    function_name: &str,
+) -> Result<HandWired, ImportError> {
     let role_name = f
         .settings
         .role_arn
@@ -389,20 +437,63 @@ async fn adopt(
     let notifications =
         notifications?.ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
     let (inline, attached) = role_policies?;
+    let policy_json = pipeline_policy?.unwrap_or_default();
     let mine: Vec<&s3::Notification> = notifications
         .iter()
         .filter(|n| n.destination == s3::Destination::Function(f.arn.clone()))
         .collect();
+    Ok(HandWired {
+        role_name,
+        sid,
+        permission_sids: s3_statements.iter().map(|s| s.sid.clone()).collect(),
+        bucket,
+        notification_ids: mine.iter().map(|n| n.id.clone()).collect(),
+        triggers: mine.iter().map(|n| adopted_trigger(n)).collect(),
+        policy_json,
+        log_group,
+        foreign: foreign_policies(inline, attached),
+        function: f,
+    })
+}
+
+/// A configuration that targets the function, as a trigger.
+fn adopted_trigger(n: &s3::Notification) -> Trigger<Known> {
+    Trigger {
+        events: n.events.clone(),
+        filter_prefix: n.prefix.clone().filter(|p| !p.is_empty()),
+        filter_suffix: n.suffix.clone().filter(|s| !s.is_empty()),
+    }
+}
+
+/// The role's policies other than the pipeline's own inline one.
+fn foreign_policies(inline: Vec<String>, attached: Vec<String>) -> Vec<String> {
+    inline
+        .into_iter()
+        .filter(|p| p != POLICY_NAME)
+        .map(|p| format!("inline policy {p:?}"))
+        .chain(attached.into_iter().map(|a| format!("managed policy {a}")))
+        .collect()
+}
+
+/// The state of an adopted pipeline: what exists, and nothing the
+/// pipeline would add (no queue, no stream, no log settings).
+fn adopted_state(
+    aws: &AwsClients,
+    found: &HandWired,
+    function_name: &str,
+    default_tags: &BTreeMap<String, String>,
+) -> State<Known> {
+    let f = &found.function;
     let loc = location(aws, &f.arn);
     let user_tags = ownership::user_tags(&f.tags);
     let st = &f.settings;
-    let mut function = function_block(&f, String::new());
+    let mut function = function_block(f, String::new());
     function.environment = (!st.environment.is_empty()).then(|| st.environment.clone());
     function.description = (!st.description.is_empty()).then(|| st.description.clone());
-    let state = State {
+    State {
         id: function_name.to_owned(),
         name: function_name.to_owned(),
-        bucket_name: bucket.clone(),
+        bucket_name: found.bucket.clone(),
         // Not the pipeline's until the configuration says otherwise.
         create_bucket: false,
         force_destroy: false,
@@ -410,28 +501,30 @@ async fn adopt(
         require_tls: true,
         tags: own_tags(&user_tags, default_tags),
         tags_all: user_tags,
-        bucket_arn: policy::bucket_arn(&loc.partition, &bucket),
-        role_name: role_name.clone(),
+        bucket_arn: policy::bucket_arn(&loc.partition, &found.bucket),
+        role_name: found.role_name.clone(),
         role_arn: f.settings.role_arn.clone(),
         function_name: function_name.to_owned(),
         function_arn: f.arn.clone(),
-        s3_permission_id: sid,
+        s3_permission_id: found.sid.clone(),
         // Unknown: the first plan compares the package with the deployed code.
         source_code_hash: String::new(),
         source_files: SourceFiles::new(),
         source_file_count: 0,
-        policy_json: pipeline_policy?.unwrap_or_default(),
-        notification_ids: mine.iter().map(|n| n.id.clone()).collect(),
+        policy_json: found.policy_json.clone(),
+        notification_ids: found.notification_ids.clone(),
         backfill: false,
         backfilled_objects: 0,
         failure_queue_arn: None,
         failure_queue_url: None,
         // Lambda's own group, when it made one, is adopted by the first apply.
-        log_group_name: log_group
+        log_group_name: found
+            .log_group
             .as_ref()
             .map(|_| naming::log_group_name(function_name))
             .unwrap_or_default(),
-        log_group_retention_in_days: log_group
+        log_group_retention_in_days: found
+            .log_group
             .as_ref()
             .map(|g| g.retention_in_days.map_or(0, i64::from)),
         delivery: DELIVERY_DIRECT.to_owned(),
@@ -446,37 +539,8 @@ async fn adopt(
         stream: None,
         queue: None,
         function,
-        trigger: mine
-            .iter()
-            .map(|n| Trigger {
-                events: n.events.clone(),
-                filter_prefix: n.prefix.clone().filter(|p| !p.is_empty()),
-                filter_suffix: n.suffix.clone().filter(|s| !s.is_empty()),
-            })
-            .collect(),
-    };
-    let foreign: Vec<String> = inline
-        .into_iter()
-        .filter(|p| p != POLICY_NAME)
-        .map(|p| format!("inline policy {p:?}"))
-        .chain(attached.into_iter().map(|a| format!("managed policy {a}")))
-        .collect();
-    let mut diags = Diagnostics::new();
-    if !foreign.is_empty() {
-        diags.push(foreign_policies_warning(&role_name, &foreign));
+        trigger: found.triggers.clone(),
     }
-    Ok(Imported {
-        state,
-        private: Private {
-            code_sha256: Some(f.code_sha256.clone()),
-            adopted: Some(Adopted {
-                permission_sids: s3_statements.iter().map(|s| s.sid.clone()).collect(),
-                foreign_policies: foreign,
-            }),
-            backfill: None,
-        },
-        diags,
-    })
 }
 
 fn foreign_policies_warning(role: &str, foreign: &[String]) -> Diagnostic {
