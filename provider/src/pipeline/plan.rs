@@ -45,7 +45,6 @@ pub fn plan(
     build: &Build,
     backfill_pending: bool,
 ) -> PlannedState {
-    let diags = Diagnostics::new();
     let name = config.name.clone();
 
     // Replacement: identity attributes that changed (or may change).
@@ -86,7 +85,7 @@ pub fn plan(
             .collect(),
         build,
         s: config.clone(),
-        diags,
+        diags: Diagnostics::new(),
     };
     for decide in PLAN {
         decide(&mut p);
