@@ -4,7 +4,6 @@
 
 use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
-use tfsdk::schema::Validator;
 
 use super::handler_check::{self, Language, Verdict};
 use super::naming::STAGING_PREFIX;
