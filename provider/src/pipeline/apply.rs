@@ -222,7 +222,7 @@ fn may_stage(want: &State<Known>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::parts;
+    use crate::pipeline::part;
     use crate::pipeline::state::{self, OnFailure, tests::known_state};
 
     #[test]
@@ -241,6 +241,6 @@ mod tests {
         }
         let want = apply_time_state(&planned, None).expect("a known state");
         assert_eq!(want.failure_queue_url.as_deref(), Some(""));
-        assert!(!want.present().contains(parts::Part::FailureQueue));
+        assert!(!want.present().contains(part::Part::FailureQueue));
     }
 }

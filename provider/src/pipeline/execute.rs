@@ -10,7 +10,7 @@ use tracing::Instrument as _;
 use super::errors::ApplyError;
 use super::ops;
 use super::ops::mapping::Source;
-use super::parts::Part;
+use super::part::Part;
 use super::run::Run;
 use super::steps::{Change, Op, Steps};
 

@@ -22,7 +22,7 @@ use super::ownership::{
     self, ADOPT_PREFIX, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG,
     ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
-use super::parts::{Part, PartSet};
+use super::part::{Part, PartSet};
 use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
 use super::source::Source;

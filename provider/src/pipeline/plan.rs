@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
-use super::defaults::DEFAULT_RETENTION_DAYS;
 use super::package::Build;
-use super::parts::Part;
-use super::state::{self, DELIVERY_QUEUE, Known, Planning, State, attr, path};
+use super::part::Part;
+use super::parts::{self, Plan};
+use super::state::{DELIVERY_QUEUE, Known, Planning, State, attr, path};
 use super::{naming, policy};
 
 /// What planning needs to know about where the pipeline goes.
@@ -45,8 +45,6 @@ pub fn plan(
     build: &Build,
     backfill_pending: bool,
 ) -> PlannedState {
-    let mut diags = Diagnostics::new();
-    let mut s = config.clone();
     let name = config.name.clone();
 
     // Replacement: identity attributes that changed (or may change).
@@ -76,235 +74,25 @@ pub fn plan(
     }
     let same_identity = prior.filter(|_| requires_replace.is_empty());
 
-    let loc = &env.location;
-    s.bucket_name = match (&config.bucket_name, same_identity, &name) {
-        (Field::Null, Some(prior), _) => Field::Known(prior.bucket_name.clone()),
-        (Field::Null, None, Field::Known(n)) => Field::Known(naming::derived_bucket_name(
-            n,
-            &loc.partition,
-            &loc.account_id,
-            &loc.region,
-        )),
-        (Field::Null, None, _) => Field::Unknown,
-        (given, _, _) => given.clone(),
+    let mut p = Plan {
+        loc: &env.location,
+        config,
+        same_identity,
+        // A part named after a changed `name` takes the new one.
+        renamed: Part::ALL
+            .into_iter()
+            .filter(|p| rename.as_ref().is_some_and(|r| r.replaces(*p)))
+            .collect(),
+        build,
+        s: config.clone(),
+        diags: Diagnostics::new(),
     };
-    s.id = name.clone();
-    s.bucket_arn = s
-        .bucket_name
-        .clone()
-        .map(|b| policy::bucket_arn(&loc.partition, &b));
-    s.s3_permission_id = Field::Known(naming::PERMISSION_SID.to_owned());
-    // A part named after a changed `name` takes the new one.
-    let renames = |p: Part| rename.as_ref().is_some_and(|r| r.replaces(p));
-    s.function_name = match (&config.function_name, same_identity) {
-        (Field::Null, Some(prior)) if !renames(Part::Function) => {
-            Field::Known(prior.function_name.clone())
-        }
-        (Field::Null, _) => name.clone().map(|n| naming::function_name(&n)),
-        (given, _) => given.clone(),
-    };
-    s.role_name = match (&config.role_name, same_identity) {
-        (Field::Null, Some(prior)) if !renames(Part::Role) => Field::Known(prior.role_name.clone()),
-        (Field::Null, _) => name.clone().map(|n| naming::role_name(&n)),
-        (given, _) => given.clone(),
-    };
-    s.function_arn = s
-        .function_name
-        .clone()
-        .map(|f| policy::function_arn(loc, &f));
-    // A role that exists keeps the ARN IAM gave it: one taken over by an
-    // import may sit under a path (`role/service-role/<name>`), which the
-    // name alone does not tell.
-    s.role_arn = match (same_identity, &s.role_name) {
-        (Some(prior), Field::Known(r)) if *r == prior.role_name && !prior.role_arn.is_empty() => {
-            Field::Known(prior.role_arn.clone())
-        }
-        _ => s.role_name.clone().map(|r| policy::role_arn(loc, &r)),
-    };
-    s.notification_ids = match (&name, &config.trigger) {
-        (Field::Known(n), Field::Known(t)) => Field::Known(
-            (0..t.len())
-                .map(|i| naming::notification_id(n, i))
-                .collect(),
-        ),
-        _ => Field::Unknown,
-    };
-    s.backfilled_objects = backfilled_objects(prior, config, backfill_pending);
-    s.log_group_name = s.function_name.clone().map(|f| naming::log_group_name(&f));
-    s.log_group_retention_in_days = match &config.logs {
-        Field::Known(l) => l.retention_in_days.clone(),
-        Field::Null => Field::Known(DEFAULT_RETENTION_DAYS),
-        Field::Unknown => Field::Unknown,
-    };
-    (s.failure_queue_arn, s.failure_queue_url) = match &config.on_failure {
-        Field::Null => (Field::Null, Field::Null),
-        Field::Unknown => (Field::Unknown, Field::Unknown),
-        Field::Known(f) => match &f.queue_arn {
-            Field::Known(q) => (Field::Known(q.clone()), Field::Null),
-            Field::Unknown => (Field::Unknown, Field::Unknown),
-            Field::Null => {
-                let arn = name
-                    .clone()
-                    .map(|n| policy::queue_arn(loc, &naming::failure_queue_name(&n)));
-                // The URL is the queue's own answer; kept once known.
-                let url = match same_identity.and_then(|p| p.failure_queue_url.clone()) {
-                    Some(u) if !u.is_empty() && !renames(Part::FailureQueue) => Field::Known(u),
-                    _ => Field::Unknown,
-                };
-                (arn, url)
-            }
-        },
-    };
-
-    // The code hash: computed from the files now, so edits show in the plan.
-    // The files too, so the plan names the ones that changed.
-    (s.source_code_hash, s.source_files, s.source_file_count) =
-        match (build.hash(), build.source.digest()) {
-            (Some(Ok(h)), Some(Ok(d))) => {
-                let (files, count) = state::listed_files(d.files);
-                (Field::Known(h), Field::Known(files), Field::Known(count))
-            }
-            (Some(Err((at, e))), _) => {
-                diags.push(
-                    Diagnostic::error("Cannot read the function's source", e)
-                        .at(path::function(at)),
-                );
-                (Field::Unknown, Field::Unknown, Field::Unknown)
-            }
-            _ => (Field::Unknown, Field::Unknown, Field::Unknown),
-        };
-
-    // The exact inline policy the role gets.
-    let prefixes: Field<Vec<Option<String>>> = match &config.trigger {
-        Field::Known(triggers) => {
-            let mut all = Vec::with_capacity(triggers.len());
-            let mut unknown = false;
-            for t in triggers {
-                match &t.filter_prefix {
-                    Field::Known(p) => all.push(Some(p.clone())),
-                    Field::Null => all.push(None),
-                    Field::Unknown => unknown = true,
-                }
-            }
-            if unknown {
-                Field::Unknown
-            } else {
-                Field::Known(all)
-            }
-        }
-        Field::Null => Field::Known(Vec::new()),
-        Field::Unknown => Field::Unknown,
-    };
-    // The stream the function reads, and the queue S3 notifies.
-    let keep = |f: fn(&State<Known>) -> &Option<String>| match same_identity.map(f) {
-        Some(Some(v)) if !v.is_empty() => Field::Known(v.clone()),
-        _ => Field::Unknown,
-    };
-    (s.stream_arn, s.stream_name, s.stream_mapping_id) = match &config.stream {
-        Field::Null => (Field::Null, Field::Null, Field::Null),
-        Field::Unknown => (Field::Unknown, Field::Unknown, Field::Unknown),
-        Field::Known(st) => {
-            let (arn, stream_name) = match &st.arn {
-                Field::Known(a) => (
-                    Field::Known(a.clone()),
-                    Field::Known(a.rsplit('/').next().unwrap_or_default().to_owned()),
-                ),
-                Field::Null => (
-                    name.clone().map(|n| policy::stream_arn(loc, &n)),
-                    name.clone(),
-                ),
-                Field::Unknown => (Field::Unknown, Field::Unknown),
-            };
-            // The mapping is made again for another stream or starting
-            // position: its id is then only known after apply.
-            let same_mapping = same_identity.is_some_and(|p| {
-                !renames(Part::Function)
-                    && arn.as_known() == p.stream_arn.as_ref()
-                    && st.starting_position.as_known()
-                        == p.stream.as_ref().map(|b| &b.starting_position)
-            });
-            let mapping = if same_mapping {
-                keep(|p| &p.stream_mapping_id)
-            } else {
-                Field::Unknown
-            };
-            (arn, stream_name, mapping)
-        }
-    };
-    let queued = config.delivery.as_known().map(|d| d == DELIVERY_QUEUE);
-    (s.event_queue_arn, s.event_queue_url, s.queue_mapping_id) = match queued {
-        Some(false) => (Field::Null, Field::Null, Field::Null),
-        None => (Field::Unknown, Field::Unknown, Field::Unknown),
-        Some(true) => (
-            name.clone()
-                .map(|n| policy::queue_arn(loc, &naming::event_queue_name(&n))),
-            if renames(Part::EventQueue) {
-                Field::Unknown
-            } else {
-                keep(|p| &p.event_queue_url)
-            },
-            if renames(Part::EventQueue) || renames(Part::Function) {
-                Field::Unknown
-            } else {
-                keep(|p| &p.queue_mapping_id)
-            },
-        ),
-    };
-    // With queue delivery S3 does not invoke the function: no permission.
-    s.s3_permission_id = match queued {
-        Some(true) => Field::Known(String::new()),
-        _ => Field::Known(naming::PERMISSION_SID.to_owned()),
-    };
-    if let (Field::Known(q), Field::Known(t)) = (&mut s.queue, &config.function.timeout)
-        && q.visibility_timeout.is_null()
-    {
-        q.visibility_timeout = Field::Known(t * 6);
+    for decide in PLAN {
+        decide(&mut p);
     }
-
-    let allow_put = match &config.stream {
-        Field::Known(st) => st.allow_put_records.clone(),
-        _ => Field::Known(false),
-    };
-    s.policy_json = match (
-        &s.bucket_name,
-        &s.function_name,
-        &prefixes,
-        &config.output_prefix,
-        &s.failure_queue_arn,
-        &s.stream_arn,
-        &allow_put,
-        &s.event_queue_arn,
-    ) {
-        (
-            Field::Known(b),
-            Field::Known(f),
-            Field::Known(p),
-            out,
-            queue,
-            stream,
-            Field::Known(put),
-            events,
-        ) if !out.is_unknown()
-            && !queue.is_unknown()
-            && !stream.is_unknown()
-            && !events.is_unknown() =>
-        {
-            Field::Known(policy::inline_policy(
-                loc,
-                b,
-                f,
-                p,
-                policy::Extras {
-                    output_prefix: out.as_known().map(String::as_str),
-                    failure_queue: queue.as_known().map(String::as_str),
-                    stream: stream.as_known().map(|a| (a.as_str(), *put)),
-                    event_queue: events.as_known().map(String::as_str),
-                },
-            ))
-        }
-        _ => Field::Unknown,
-    };
-
+    let (mut s, mut diags) = (p.s, p.diags);
+    s.id = name.clone();
+    s.backfilled_objects = backfilled_objects(prior, config, backfill_pending);
     // Tags: provider defaults under the resource's own.
     s.tags_all = match &config.tags {
         Field::Unknown => Field::Unknown,
@@ -329,6 +117,23 @@ pub fn plan(
         rename,
     }
 }
+
+/// The parts' plan decisions, in an order where each comes after what it
+/// reads: the policy scopes every name the others plan.
+const PLAN: &[fn(&mut Plan)] = &[
+    parts::bucket::plan,
+    parts::function::plan,
+    parts::role::plan,
+    parts::notification::plan,
+    parts::log_group::plan,
+    parts::failure_queue::plan,
+    parts::stream::plan,
+    parts::stream_mapping::plan,
+    parts::event_queue::plan,
+    parts::event_queue_mapping::plan,
+    parts::permission::plan,
+    parts::policy::plan,
+];
 
 /// What a change of `name` does to each part. A part keeps its own name
 /// and is retagged in place, unless its name derives from `name`: the

@@ -8,7 +8,7 @@ use tfsdk::diag::{Diagnostic, Diagnostics};
 use super::context::Context;
 use super::errors::PlanError;
 use super::package::Build;
-use super::parts::Part;
+use super::part::Part;
 use super::plan::{self, PlannedState};
 use super::private::Private;
 use super::state::{self, Known, Planning, State};

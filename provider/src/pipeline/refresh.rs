@@ -5,44 +5,13 @@
 
 use crate::aws::{AwsClients, AwsError, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
-use super::desired;
 use super::naming::{self, POLICY_NAME};
-use super::ownership;
-use super::parts::{Part, PartSet};
+use super::part::{Part, PartSet};
+use super::parts::{self, Merge};
 use super::private::Private;
-use super::state::{DELIVERY_DIRECT, DELIVERY_QUEUE, Known, State, Trigger};
+use super::state::{Known, State};
 
-/// What AWS holds for one pipeline.
-#[derive(Debug, Default)]
-pub struct Observed {
-    /// The parts that exist.
-    pub found: PartSet,
-    /// The bucket policy, when asked for: `Some(None)` when it has none.
-    pub bucket_policy: Option<Option<String>>,
-    pub policy: Option<String>,
-    pub function: Option<lambda::Function>,
-    /// The pipeline's own notification configurations on the bucket.
-    pub triggers: Vec<s3::Trigger>,
-    pub log_group: Option<logs::LogGroup>,
-    pub invoke_config: Option<lambda::InvokeConfig>,
-    pub queue: Option<sqs::Queue>,
-    pub stream: Option<kinesis::Stream>,
-    pub stream_mapping: Option<mappings::Mapping>,
-    pub event_queue: Option<sqs::Queue>,
-    pub queue_mapping: Option<mappings::Mapping>,
-}
-
-impl Observed {
-    /// Nothing the pipeline made is left: it was deleted outside Terraform.
-    /// (A bucket it does not manage is not the pipeline's to miss.)
-    pub fn nothing_left(&self, owns_bucket: bool) -> bool {
-        let mut parts = vec![Part::Role, Part::Function];
-        if owns_bucket {
-            parts.push(Part::Bucket);
-        }
-        parts.into_iter().all(|p| !self.found.contains(p))
-    }
-}
+pub use super::observed::Observed;
 
 /// Where to look for a pipeline's parts.
 #[derive(Clone, Debug)]
@@ -122,39 +91,10 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     // they would overflow a worker thread's stack in unoptimised builds.
     let sources = Box::pin(async {
         tokio::join!(
-            async {
-                match n.stream {
-                    Some(name) => kinesis::stream(&aws.kinesis, name).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match n.stream_source {
-                    Some(arn) => mappings::mapping(&aws.lambda, n.function, arn).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                let Some((name, url, _)) = &n.event_queue else {
-                    return Ok(None);
-                };
-                let url = match url {
-                    Some(u) => Some((*u).to_owned()),
-                    None => sqs::queue_url(&aws.sqs, name).await?,
-                };
-                match url {
-                    Some(u) => sqs::queue(&aws.sqs, &u).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match &n.event_queue {
-                    Some((_, _, arn)) if !arn.is_empty() => {
-                        mappings::mapping(&aws.lambda, n.function, arn).await
-                    }
-                    _ => Ok(None),
-                }
-            },
+            stream(aws, n),
+            stream_mapping(aws, n),
+            event_queue(aws, n),
+            event_queue_mapping(aws, n),
         )
     });
     let (srcs, extra, (bucket_found, triggers, role, policy, function, permission, bucket_policy)) = tokio::join!(
@@ -162,62 +102,25 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         Box::pin(async {
             tokio::join!(
                 logs::log_group(&aws.logs, &n.log_group),
-                async {
-                    if n.invoke_config {
-                        lambda::invoke_config(&aws.lambda, n.function).await
-                    } else {
-                        Ok(None)
-                    }
-                },
-                async {
-                    let Some((name, url)) = &n.queue else {
-                        return Ok(None);
-                    };
-                    let url = match url {
-                        Some(u) => Some((*u).to_owned()),
-                        None => sqs::queue_url(&aws.sqs, name).await?,
-                    };
-                    match url {
-                        Some(u) => sqs::queue(&aws.sqs, &u).await,
-                        None => Ok(None),
-                    }
-                },
+                invoke_config(aws, n),
+                failure_queue(aws, n),
             )
         }),
         Box::pin(async {
             tokio::join!(
-                async {
-                    if n.owns_bucket {
-                        s3::bucket_tags(&aws.s3, n.bucket)
-                            .await
-                            .map(|t| t.is_some())
-                    } else {
-                        s3::bucket_region(&aws.s3, n.bucket)
-                            .await
-                            .map(|r| r.is_some())
-                    }
-                },
+                bucket(aws, n),
                 s3::triggers(&aws.s3, n.bucket, is_ours),
                 iam::get_role(&aws.iam, n.role),
                 iam::inline_policy(&aws.iam, n.role, POLICY_NAME),
                 lambda::get_function(&aws.lambda, n.function),
                 lambda::has_permission(&aws.lambda, n.function, sid),
-                async {
-                    if n.owns_bucket {
-                        s3::bucket_policy(&aws.s3, n.bucket).await.map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                },
+                bucket_policy(aws, n),
             )
         })
     );
     let (stream, stream_mapping, event_queue, queue_mapping) = srcs;
     let (stream, stream_mapping, event_queue, queue_mapping) =
         (stream?, stream_mapping?, event_queue?, queue_mapping?);
-    // A stream being deleted is as good as gone: the next apply makes it
-    // again once it has gone.
-    let stream = stream.filter(|s| s.status != "DELETING");
     let (log_group, invoke_config, queue) = extra;
     let (log_group, invoke_config, queue) = (log_group?, invoke_config?, queue?);
     let (role, policy, function) = (role?, policy?, function?);
@@ -258,199 +161,154 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     })
 }
 
-/// Two policy texts with the same meaning (IAM may reformat JSON).
-fn same_json(a: &str, b: &str) -> bool {
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+/// Whether the bucket exists: by its tags when the pipeline manages it,
+/// by its region otherwise (a bucket it does not own may deny the tags).
+async fn bucket(aws: &AwsClients, n: &Names<'_>) -> Result<bool, AwsError> {
+    if n.owns_bucket {
+        s3::bucket_tags(&aws.s3, n.bucket)
+            .await
+            .map(|t| t.is_some())
+    } else {
+        s3::bucket_region(&aws.s3, n.bucket)
+            .await
+            .map(|r| r.is_some())
     }
 }
 
-/// `actual`, or `prior` when it means the same (an absent value and an
-/// empty one are the same to AWS).
-fn keep_or<T: Default + PartialEq>(prior: &Option<T>, actual: T) -> Option<T> {
-    match prior {
-        None if actual == T::default() => None,
-        _ => Some(actual),
+/// The bucket's policy, when the pipeline manages the bucket.
+async fn bucket_policy(
+    aws: &AwsClients,
+    n: &Names<'_>,
+) -> Result<Option<Option<String>>, AwsError> {
+    if n.owns_bucket {
+        s3::bucket_policy(&aws.s3, n.bucket).await.map(Some)
+    } else {
+        Ok(None)
     }
 }
 
-/// Writes what was observed into `state`, a known state of this pipeline.
+/// The function's invoke configuration, when it has one to read.
+async fn invoke_config(
+    aws: &AwsClients,
+    n: &Names<'_>,
+) -> Result<Option<lambda::InvokeConfig>, AwsError> {
+    if n.invoke_config {
+        lambda::invoke_config(&aws.lambda, n.function).await
+    } else {
+        Ok(None)
+    }
+}
+
+/// The failure queue the pipeline made.
+async fn failure_queue(aws: &AwsClients, n: &Names<'_>) -> Result<Option<sqs::Queue>, AwsError> {
+    match &n.queue {
+        Some((name, url)) => queue(aws, name, *url).await,
+        None => Ok(None),
+    }
+}
+
+/// The stream the pipeline made. One being deleted is as good as gone:
+/// the next apply makes it again once it has gone.
+async fn stream(aws: &AwsClients, n: &Names<'_>) -> Result<Option<kinesis::Stream>, AwsError> {
+    match n.stream {
+        Some(name) => Ok(kinesis::stream(&aws.kinesis, name)
+            .await?
+            .filter(|s| s.status != "DELETING")),
+        None => Ok(None),
+    }
+}
+
+/// The mapping that reads the stream into the function.
+async fn stream_mapping(
+    aws: &AwsClients,
+    n: &Names<'_>,
+) -> Result<Option<mappings::Mapping>, AwsError> {
+    match n.stream_source {
+        Some(arn) => mappings::mapping(&aws.lambda, n.function, arn).await,
+        None => Ok(None),
+    }
+}
+
+/// The queue S3 notifies with queue delivery.
+async fn event_queue(aws: &AwsClients, n: &Names<'_>) -> Result<Option<sqs::Queue>, AwsError> {
+    match &n.event_queue {
+        Some((name, url, _)) => queue(aws, name, *url).await,
+        None => Ok(None),
+    }
+}
+
+/// The mapping that drains the event queue into the function.
+async fn event_queue_mapping(
+    aws: &AwsClients,
+    n: &Names<'_>,
+) -> Result<Option<mappings::Mapping>, AwsError> {
+    match &n.event_queue {
+        Some((_, _, arn)) if !arn.is_empty() => {
+            mappings::mapping(&aws.lambda, n.function, arn).await
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A queue by its URL, or by its name when the URL is not known yet.
+async fn queue(
+    aws: &AwsClients,
+    name: &str,
+    url: Option<&str>,
+) -> Result<Option<sqs::Queue>, AwsError> {
+    let url = match url {
+        Some(u) => Some(u.to_owned()),
+        None => sqs::queue_url(&aws.sqs, name).await?,
+    };
+    match url {
+        Some(u) => sqs::queue(&aws.sqs, &u).await,
+        None => Ok(None),
+    }
+}
+
+/// Writes what was observed into `state`, a known state of this pipeline:
+/// a part not found is marked missing, and each part's `merge` writes
+/// what AWS holds of it.
 pub fn merge(state: &State<Known>, seen: &Observed, private: &Private) -> State<Known> {
-    let mut s = state.clone();
+    let mut m = Merge {
+        s: state.clone(),
+        state,
+        seen,
+        private,
+    };
     for part in state.wanted().iter() {
         if !seen.found.contains(part) {
-            s.mark_missing(part);
+            m.s.mark_missing(part);
         }
     }
-    match &seen.bucket_policy {
-        Some(Some(doc)) => s.require_tls = doc.contains("aws:SecureTransport"),
-        Some(None) => s.require_tls = false,
-        None => {}
+    for decide in MERGE {
+        decide(&mut m);
     }
-    if seen.found.contains(Part::Role) {
-        let actual = seen.policy.clone().unwrap_or_default();
-        if !same_json(&state.policy_json, &actual) {
-            s.policy_json = actual;
-        }
-    } else {
-        s.mark_missing(Part::Policy);
-    }
-
-    match &seen.function {
-        None => s.mark_missing(Part::Permission),
-        Some(f) => {
-            let st = &f.settings;
-            let func = &mut s.function;
-            func.handler = st.handler.clone();
-            func.runtime = st.runtime.clone();
-            func.memory_size = i64::from(st.memory_mb);
-            func.timeout = i64::from(st.timeout_s);
-            func.architecture = f.architecture.clone();
-            func.description = keep_or(&state.function.description, st.description.clone());
-            func.environment = keep_or(&state.function.environment, st.environment.clone());
-            // Code changed outside Terraform: not what we uploaded last.
-            if private
-                .code_sha256
-                .as_deref()
-                .is_some_and(|c| c != f.code_sha256)
-            {
-                s.source_code_hash =
-                    format!("changed outside Terraform (CodeSha256 {})", f.code_sha256);
-            }
-            s.tags_all = ownership::user_tags(&f.tags);
-            func.reserved_concurrency = f.reserved_concurrency.map(i64::from);
-            func.ephemeral_storage = i64::from(st.ephemeral_mb);
-            func.layers = keep_or(&state.function.layers, st.layers.clone());
-            if let (Some(l), Some(logs)) = (&st.logging, &mut s.logs) {
-                // With JSON logs Lambda reports a level left unset as its
-                // default: that is no change to show.
-                logs.format.clone_from(&l.format);
-                logs.application_log_level = desired::level_as_configured(
-                    &logs.application_log_level,
-                    l.application_level.clone(),
-                );
-                logs.system_log_level =
-                    desired::level_as_configured(&logs.system_log_level, l.system_level.clone());
-            }
-        }
-    }
-    if let Some(g) = &seen.log_group {
-        // A group that never expires keeps "0 days".
-        s.log_group_retention_in_days = Some(g.retention_in_days.map_or(0, i64::from));
-    }
-    if let (Some(c), Some(f)) = (&seen.invoke_config, &mut s.on_failure) {
-        f.maximum_retry_attempts = Some(i64::from(c.maximum_retry_attempts));
-        f.maximum_event_age = Some(i64::from(c.maximum_event_age_s));
-        s.failure_queue_arn = Some(c.on_failure.clone().unwrap_or_default());
-    }
-    if let Some(q) = &seen.queue {
-        s.failure_queue_url = Some(q.url.clone());
-    }
-    if let (Some(k), Some(st)) = (&seen.stream, &mut s.stream) {
-        st.retention_period = i64::from(k.retention_hours);
-        // An on-demand stream has no shard count; one switched to shards
-        // outside Terraform shows them.
-        st.shard_count = k.shards.map(i64::from);
-    }
-    if let Some(m) = &seen.stream_mapping {
-        s.stream_mapping_id = Some(m.uuid.clone());
-        if let Some(st) = &mut s.stream {
-            let ms = &m.settings;
-            if let Some(p) = &ms.starting_position {
-                st.starting_position.clone_from(p);
-            }
-            st.batch_size = i64::from(ms.batch_size);
-            st.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
-            if let Some(p) = ms.parallelization_factor {
-                st.parallelization_factor = i64::from(p);
-            }
-            if let Some(b) = ms.bisect_batch_on_function_error {
-                st.bisect_batch_on_function_error = b;
-            }
-            if let Some(r) = ms.maximum_retry_attempts {
-                st.maximum_retry_attempts = i64::from(r);
-            }
-            if let Some(a) = ms.maximum_record_age_s {
-                st.maximum_record_age = i64::from(a);
-            }
-            st.report_batch_item_failures = ms.report_batch_item_failures;
-        }
-    }
-    if let Some(q) = &seen.event_queue {
-        s.event_queue_url = Some(q.url.clone());
-        if let (Some(block), Some(v)) = (&mut s.queue, q.settings.visibility_timeout_s) {
-            block.visibility_timeout = i64::from(v);
-        }
-        if let (Some(block), Some((_, n))) = (&mut s.queue, &q.settings.redrive) {
-            block.max_receive_count = i64::from(*n);
-        }
-    }
-    if let Some(m) = &seen.queue_mapping {
-        s.queue_mapping_id = Some(m.uuid.clone());
-        if let Some(block) = &mut s.queue {
-            let ms = &m.settings;
-            block.batch_size = i64::from(ms.batch_size);
-            block.maximum_batching_window = i64::from(ms.maximum_batching_window_s);
-            block.maximum_concurrency = ms.maximum_concurrency.map(i64::from);
-            block.report_batch_item_failures = ms.report_batch_item_failures;
-        }
-    }
-
-    // Where the notifications point says how events are delivered: a
-    // switch that stopped half-way, or a notification re-pointed by hand,
-    // shows as a change of `delivery`.
-    let to_queue = |t: &s3::Trigger| matches!(t.target, s3::Destination::Queue(_));
-    let to_function = |t: &s3::Trigger| matches!(t.target, s3::Destination::Function(_));
-    if !seen.triggers.is_empty() {
-        if seen.triggers.iter().all(to_queue) {
-            s.delivery = DELIVERY_QUEUE.to_owned();
-        } else if seen.triggers.iter().all(to_function) {
-            s.delivery = DELIVERY_DIRECT.to_owned();
-        }
-    }
-
-    // Triggers as the bucket has them, in the state's order (our ids by
-    // their index, adopted ones as the state lists them), keeping the
-    // prior state's way of saying "no filter".
-    let mut triggers = seen.triggers.clone();
-    triggers.sort_by_key(|t| {
-        let recorded = state.notification_ids.iter().position(|i| *i == t.id);
-        let own = naming::own_notification_index(&state.name, &t.id);
-        (recorded.is_none(), recorded, own)
-    });
-    s.notification_ids = triggers.iter().map(|t| t.id.clone()).collect();
-    s.trigger = triggers
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let prior = state.trigger.get(i);
-            let keep = |p: Option<&Option<String>>, actual: Option<String>| {
-                let actual = actual.unwrap_or_default();
-                match p {
-                    Some(p) if p.as_deref().unwrap_or("") == actual => p.clone(),
-                    Some(_) => Some(actual),
-                    None => keep_or(&None, actual),
-                }
-            };
-            Trigger {
-                events: t.events,
-                filter_prefix: keep(prior.map(|p| &p.filter_prefix), t.prefix),
-                filter_suffix: keep(prior.map(|p| &p.filter_suffix), t.suffix),
-            }
-        })
-        .collect();
-    s
+    m.s
 }
+
+/// The parts' merge decisions.
+const MERGE: &[fn(&mut Merge)] = &[
+    parts::bucket::merge,
+    parts::policy::merge,
+    parts::permission::merge,
+    parts::function::merge,
+    parts::log_group::merge,
+    parts::invoke_config::merge,
+    parts::failure_queue::merge,
+    parts::stream::merge,
+    parts::stream_mapping::merge,
+    parts::event_queue::merge,
+    parts::event_queue_mapping::merge,
+    parts::notification::merge,
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pipeline::desired;
     use crate::pipeline::state::tests::known_state;
+    use crate::pipeline::state::{DELIVERY_DIRECT, DELIVERY_QUEUE};
 
     fn everything(s: &State<Known>) -> Observed {
         Observed {

@@ -11,7 +11,7 @@ use crate::aws::AwsClients;
 use super::context::Context;
 use super::errors::ApplyError;
 use super::package::Package;
-use super::parts::{Part, PartSet};
+use super::part::{Part, PartSet};
 use super::policy;
 use super::private::{Backfill, Private};
 use super::state::{Known, State};

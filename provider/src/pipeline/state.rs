@@ -24,7 +24,7 @@ use super::declare::declare_block;
 use super::defaults::{
     DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S,
 };
-use super::parts::{Part, PartSet};
+use super::part::{Part, PartSet};
 use super::{rules, runtimes};
 
 /// Attribute and block names, as users write them: the constants each

@@ -8,210 +8,10 @@
 //! permission are there; the wait for a new function to become Active runs
 //! beside the notification, off the critical path.
 
-use std::fmt;
-
-use super::desired;
-use super::parts::{Part, PartSet};
+use super::part::{Part, PartSet};
+use super::parts::{self, Converge};
 use super::state::{Known, State};
-
-/// What an update changes on a part that exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// The tags (bucket, role, function).
-    Tags,
-    /// The bucket's TLS-only policy, on or off.
-    TlsPolicy,
-    /// The function's configuration (memory, timeout, handler, …).
-    Settings,
-    /// The function's code.
-    Code,
-    /// The inline policy's document.
-    Document,
-    /// The bucket notification's triggers.
-    Triggers,
-    /// The invoke permission's statement (an adopted one is replaced by
-    /// the pipeline's own, scoped to the bucket and account).
-    Statement,
-    /// The log group's retention.
-    Retention,
-    /// The function's reserved concurrency.
-    Concurrency,
-}
-
-/// One thing an apply does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// Make the part. Should one of its name exist already, it is adopted
-    /// if its ownership tag names this pipeline (left by an interrupted
-    /// run) and brought to the plan, and refused otherwise.
-    Create(Part),
-    /// Make again a part the prior state recorded but a refresh found gone.
-    Recreate(Part),
-    /// Make the pipeline's a part the state records but that does not
-    /// carry its ownership tag yet: one taken over by `terraform import …
-    /// adopt:`, or the bucket when `create_bucket` turns `true`.
-    Adopt(Part),
-    /// Let go of a part the pipeline keeps using but no longer manages:
-    /// the bucket when `create_bucket` turns `false` (its tags go).
-    Release(Part),
-    /// Remove what an adopted part had that the pipeline replaced: the
-    /// old invoke permission statement, once the new one and the
-    /// notifications are in place.
-    Retire(Part),
-    /// Change one aspect of a part that exists.
-    Update(Part, Change),
-    /// Remove the part; a part already gone is fine. Removing the role
-    /// removes its policy, the function its permission, the bucket the
-    /// notifications on it.
-    Delete(Part),
-    /// Remove the part under the name the prior state records, once a
-    /// part made under the pipeline's new name has taken its place (a
-    /// change of `name` for a part that takes its name from it). As
-    /// [`Op::Delete`]: a part already gone is fine.
-    DeleteOld(Part),
-    /// Zip the function's source (checking it is what was planned).
-    BuildPackage,
-    /// Put the package in S3 when it is over the direct-upload limit
-    /// (known only once it is built; nothing to do otherwise).
-    StagePackage,
-    /// Once the code is deployed: delete the function's older staged
-    /// packages (only when this run staged one).
-    PruneStaged,
-    /// With the function: delete its staged packages.
-    DeleteStaged,
-    /// Wait until a new function is Active.
-    AwaitActive,
-    /// Before a destroy: refuse, deleting nothing, when the bucket holds
-    /// objects and `force_destroy` is off.
-    CheckDeletable,
-    /// Before an update that stops using the failure queue the pipeline
-    /// made: refuse, changing nothing, while it holds failed events
-    /// (unless `force_destroy` or `on_failure.force_delete` allow it).
-    CheckQueueEmpty,
-    /// Delete every object and object version in the bucket (taking the
-    /// TLS-only policy off first, so it cannot stand in the way).
-    EmptyBucket,
-    /// Invoke the function for the objects already in the bucket that new
-    /// triggers match (and what an earlier backfill left).
-    Backfill,
-}
-
-impl fmt::Display for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Op::Create(p) => write!(f, "create {p}"),
-            Op::Recreate(p) => write!(f, "re-create {p}"),
-            Op::Adopt(p) => write!(f, "adopt {p}"),
-            Op::Release(p) => write!(f, "let go of {p}"),
-            Op::Retire(p) => write!(f, "retire the adopted {p}"),
-            Op::Update(p, c) => write!(f, "update {p} ({c:?})"),
-            Op::Delete(p) => write!(f, "delete {p}"),
-            Op::DeleteOld(p) => write!(f, "delete {p} under its old name"),
-            Op::BuildPackage => f.write_str("build the package"),
-            Op::StagePackage => f.write_str("stage the package in S3 if it is large"),
-            Op::PruneStaged => f.write_str("delete older staged packages"),
-            Op::DeleteStaged => f.write_str("delete the staged packages"),
-            Op::AwaitActive => f.write_str("wait for the function"),
-            Op::CheckDeletable => f.write_str("check the bucket may be deleted"),
-            Op::CheckQueueEmpty => f.write_str("check the failure queue is empty"),
-            Op::EmptyBucket => f.write_str("empty the bucket"),
-            Op::Backfill => f.write_str("backfill existing objects"),
-        }
-    }
-}
-
-/// Index of a step in its [`Steps`].
-pub type StepId = usize;
-
-/// A step and the steps it waits for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub op: Op,
-    pub after: Vec<StepId>,
-}
-
-/// The steps of one apply, in an order where every step comes after the
-/// steps it waits for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Steps(pub Vec<Step>);
-
-impl Steps {
-    fn add(&mut self, op: Op, after: impl IntoIterator<Item = Option<StepId>>) -> StepId {
-        let mut after: Vec<StepId> = after.into_iter().flatten().collect();
-        after.sort_unstable();
-        after.dedup();
-        self.0.push(Step { op, after });
-        self.0.len() - 1
-    }
-
-    /// Adds `ops` one after the other, the first after `after`; returns the
-    /// last one added (or the newest of `after` when `ops` is empty).
-    fn chain(
-        &mut self,
-        ops: impl IntoIterator<Item = Op>,
-        after: impl IntoIterator<Item = Option<StepId>>,
-    ) -> Option<StepId> {
-        let mut after: Vec<Option<StepId>> = after.into_iter().collect();
-        let mut last = None;
-        for op in ops {
-            let id = self.add(op, after.drain(..).chain([last]));
-            last = Some(id);
-        }
-        last.or_else(|| after.into_iter().flatten().max())
-    }
-
-    #[cfg(test)]
-    pub fn ops(&self) -> Vec<Op> {
-        self.0.iter().map(|s| s.op).collect()
-    }
-
-    #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The step doing `op`, if there is one.
-    #[cfg(test)]
-    pub fn find(&self, op: Op) -> Option<StepId> {
-        self.0.iter().position(|s| s.op == op)
-    }
-}
-
-/// What is known to exist when an apply starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// Parts that exist: for an update, the ones the refresh found
-    /// ([`State::present`]); for a create, none.
-    pub present: PartSet,
-    /// Parts that exist but do not carry the pipeline's ownership tag yet
-    /// (taken over by `terraform import … adopt:`).
-    pub unclaimed: PartSet,
-    /// An earlier backfill stopped before it sent every object.
-    pub backfill_pending: bool,
-    /// The package may be over Lambda's direct-upload limit once built
-    /// (`package::may_need_staging`): it gets a staging step.
-    pub may_stage: bool,
-}
-
-#[cfg(test)]
-impl Facts {
-    /// Everything the state says exists, all of it the pipeline's.
-    pub fn of(state: &State<Known>) -> Facts {
-        Facts {
-            present: state.present(),
-            ..Facts::default()
-        }
-    }
-}
-
-/// How a part comes to exist in this apply, if it has to.
-fn making(part: Part, prior: Option<&State<Known>>, present: PartSet) -> Option<Op> {
-    match (prior, present.contains(part)) {
-        (None, _) => Some(Op::Create(part)),
-        (Some(_), false) => Some(Op::Recreate(part)),
-        (Some(_), true) => None,
-    }
-}
+pub use super::step::{Change, Facts, Op, StepId, Steps};
 
 /// The parts a change of `name` makes anew, under their new names: those
 /// that take their names from `name` (the function, its log group, the
@@ -267,427 +67,58 @@ pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
 /// The steps that bring AWS from what exists to `want`. `prior` is the
 /// state Terraform recorded (none for a create).
 pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts) -> Steps {
-    let mut s = Steps::default();
-    // Parts named after a changed `name` are made anew, as if gone.
-    let renamed = renamed(want, prior);
-    let present = facts.present.minus(renamed);
-    let make = |p: Part| making(p, prior, present);
-    let changed = |f: &dyn Fn(&State<Known>) -> bool| prior.is_some_and(f);
-    let claim = |p: Part| facts.unclaimed.contains(p).then_some(Op::Adopt(p));
-    // The tags every part carries: the user's, and the pipeline's name.
-    let retag = || changed(&|p| desired::part_tags(p) != desired::part_tags(want));
-
-    // A failure queue that goes holds failed events no one has seen yet:
-    // unless force_destroy or on_failure.force_delete allow deleting them,
-    // check it is empty before anything changes.
-    let wants_queue = want.wanted().contains(Part::FailureQueue);
-    let drops_queue =
-        !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::FailureQueue));
-    let replaces_queue = renamed.contains(Part::FailureQueue);
-    let check = ((drops_queue || replaces_queue) && !want.may_delete_failed_events(prior))
-        .then(|| s.add(Op::CheckQueueEmpty, []));
-
-    // The bucket, when the pipeline manages it.
-    let owned_before = prior.is_none_or(|p| p.create_bucket);
-    let bucket_made = want.create_bucket.then(|| make(Part::Bucket)).flatten();
-    let bucket = if !want.create_bucket {
-        (prior.is_some() && owned_before).then(|| s.add(Op::Release(Part::Bucket), []))
-    } else if let Some(op) = bucket_made {
-        s.chain([op], [])
-    } else if !owned_before || facts.unclaimed.contains(Part::Bucket) {
-        // Taking ownership: tags, secure defaults and the TLS policy.
-        s.chain([Op::Adopt(Part::Bucket)], [])
-    } else {
-        let mut ops = Vec::new();
-        if changed(&|p| p.require_tls != want.require_tls) {
-            ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
-        }
-        if retag() {
-            ops.push(Op::Update(Part::Bucket, Change::Tags));
-        }
-        s.chain(ops, [])
-    };
-
-    // The role and its policy.
-    let role_made = make(Part::Role);
-    let role = match (role_made, claim(Part::Role)) {
-        (Some(op), _) => s.chain([op], []),
-        (None, Some(op)) => s.chain([op], []),
-        (None, None) if retag() => s.chain([Op::Update(Part::Role, Change::Tags)], []),
-        (None, None) => None,
-    };
-    let policy_op = match (role_made, make(Part::Policy)) {
-        (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Policy)),
-        (Some(_), _) => Some(Op::Create(Part::Policy)),
-        (None, Some(op)) => Some(op),
-        (None, None) if changed(&|p| p.policy_json != want.policy_json) => {
-            Some(Op::Update(Part::Policy, Change::Document))
-        }
-        (None, None) => None,
-    };
-    let policy = policy_op.map(|op| s.add(op, [role]));
-
-    // The log group, before the function (which names it).
-    let group_made = make(Part::LogGroup);
-    let group = match group_made {
-        Some(op) => s.chain([op], []),
-        None => {
-            let mut ops = Vec::new();
-            if changed(&|p| p.log_group_retention_in_days != want.log_group_retention_in_days) {
-                ops.push(Op::Update(Part::LogGroup, Change::Retention));
-            }
-            if retag() {
-                ops.push(Op::Update(Part::LogGroup, Change::Tags));
-            }
-            s.chain(ops, [])
-        }
-    };
-
-    // The failure queue the pipeline makes, beside everything else.
-    let queue = if wants_queue {
-        match make(Part::FailureQueue) {
-            Some(op) => s.chain([op], []),
-            None if retag() => s.chain([Op::Update(Part::FailureQueue, Change::Tags)], []),
-            None => None,
-        }
-    } else {
-        None
-    };
-
-    // The function: its code is packaged when it is made or the code changed.
-    let function_made = make(Part::Function);
-    let code_changed = changed(&|p| {
-        p.source_code_hash != want.source_code_hash
-            || p.function.architecture != want.function.architecture
-    });
-    let built = (function_made.is_some() || code_changed).then(|| s.add(Op::BuildPackage, []));
-    // A package that may be large goes to S3 first: into the pipeline's
-    // bucket once it is there, or into `package_bucket`.
-    let stage_in_bucket = want
-        .function
-        .package_bucket
-        .is_none()
-        .then_some(bucket)
-        .flatten();
-    let package = match built {
-        Some(b) if facts.may_stage => Some(s.add(Op::StagePackage, [Some(b), stage_in_bucket])),
-        other => other,
-    };
-    let staging = package.is_some() && facts.may_stage;
-    let concurrency_changed = match prior {
-        Some(p) => desired::concurrency(p) != desired::concurrency(want),
-        None => desired::concurrency(want).is_some(),
-    };
-    let function = match function_made {
-        Some(op) => {
-            let mut ops = vec![op];
-            if desired::concurrency(want).is_some() {
-                ops.push(Op::Update(Part::Function, Change::Concurrency));
-            }
-            s.chain(ops, [policy.or(role), package, group])
-        }
-        None => {
-            let mut ops: Vec<Op> = claim(Part::Function).into_iter().collect();
-            if changed(&|p| {
-                !desired::same_settings(
-                    &desired::function_settings(p),
-                    &desired::function_settings(want),
-                )
-            }) {
-                ops.push(Op::Update(Part::Function, Change::Settings));
-            }
-            if code_changed {
-                ops.push(Op::Update(Part::Function, Change::Code));
-            }
-            if changed(&|p| desired::function_tags(p) != desired::function_tags(want))
-                && !facts.unclaimed.contains(Part::Function)
-            {
-                ops.push(Op::Update(Part::Function, Change::Tags));
-            }
-            if concurrency_changed {
-                ops.push(Op::Update(Part::Function, Change::Concurrency));
-            }
-            // After the role and the log group: what the settings name.
-            s.chain(ops, [package, policy.or(role), group])
-        }
-    };
-
-    if staging {
-        s.add(Op::PruneStaged, [function]);
+    let mut c = Converge::new(want, prior, facts, renamed(want, prior));
+    for decide in CONVERGE {
+        decide(&mut c);
     }
-
-    // Where failed events go, once the function and the queue are there.
-    let invoke = if want.on_failure.is_some() {
-        let op = match (function_made, make(Part::InvokeConfig)) {
-            (Some(_), _) => Some(Op::Create(Part::InvokeConfig)),
-            (None, Some(op)) => Some(op),
-            (None, None)
-                if changed(&|p| desired::invoke_config(p) != desired::invoke_config(want)) =>
-            {
-                Some(Op::Update(Part::InvokeConfig, Change::Settings))
-            }
-            (None, None) => None,
-        };
-        op.map(|op| s.add(op, [function, queue]))
-    } else if prior.is_some_and(|p| p.on_failure.is_some()) {
-        Some(s.add(Op::Delete(Part::InvokeConfig), [function]))
-    } else {
-        None
-    };
-
-    // With queue delivery S3 does not invoke the function: no permission.
-    let wanted = want.wanted();
-    let had = |p: Part| prior.is_some_and(|pr| pr.wanted().contains(p));
-    // The permission, as soon as the function is there.
-    let permission_op = if !wanted.contains(Part::Permission) {
-        None
-    } else {
-        match (function_made, make(Part::Permission)) {
-            (Some(Op::Recreate(_)), _) => Some(Op::Recreate(Part::Permission)),
-            (Some(_), _) => Some(Op::Create(Part::Permission)),
-            (None, _) if prior.is_some() && !had(Part::Permission) => {
-                Some(Op::Create(Part::Permission))
-            }
-            (None, Some(op)) => Some(op),
-            (None, None) if changed(&|p| p.s3_permission_id != want.s3_permission_id) => {
-                Some(Op::Update(Part::Permission, Change::Statement))
-            }
-            (None, None) => None,
-        }
-    };
-    let permission = permission_op.map(|op| s.add(op, [function]));
-
-    // A function made by this apply is waited for beside the notification.
-    let active = matches!(function_made, Some(Op::Create(_) | Op::Recreate(_)))
-        .then(|| s.add(Op::AwaitActive, [function]));
-
-    // The stream the pipeline makes, and the mapping that reads it.
-    let stream = if wanted.contains(Part::Stream) {
-        match make(Part::Stream) {
-            Some(op) if had(Part::Stream) || prior.is_none() => s.chain([op], []),
-            Some(_) => s.chain([Op::Create(Part::Stream)], []),
-            None => {
-                let mut ops = Vec::new();
-                if changed(&|p| desired::stream(p) != desired::stream(want)) {
-                    ops.push(Op::Update(Part::Stream, Change::Settings));
-                }
-                if retag() {
-                    ops.push(Op::Update(Part::Stream, Change::Tags));
-                }
-                s.chain(ops, [])
-            }
-        }
-    } else {
-        None
-    };
-    // A mapping's source and starting position are set when it is made:
-    // changing either makes it again.
-    let position = |st: &State<Known>| st.stream.as_ref().map(|b| b.starting_position.clone());
-    let old_stream_mapping = (had(Part::StreamMapping)
-        && (!wanted.contains(Part::StreamMapping)
-            || changed(&|p| p.stream_arn != want.stream_arn || position(p) != position(want))))
-    .then(|| s.add(Op::Delete(Part::StreamMapping), []));
-    if had(Part::Stream) && !wanted.contains(Part::Stream) {
-        s.add(Op::Delete(Part::Stream), [old_stream_mapping]);
-    }
-    if renamed.contains(Part::Stream) {
-        s.add(Op::DeleteOld(Part::Stream), [old_stream_mapping]);
-    }
-    let stream_mapping = if wanted.contains(Part::StreamMapping) {
-        let op = match make(Part::StreamMapping) {
-            _ if old_stream_mapping.is_some() || !had(Part::StreamMapping) => {
-                Some(Op::Create(Part::StreamMapping))
-            }
-            Some(op) => Some(op),
-            None if function_made.is_some() => Some(Op::Recreate(Part::StreamMapping)),
-            None if changed(&|p| desired::stream_mapping(p) != desired::stream_mapping(want)) => {
-                Some(Op::Update(Part::StreamMapping, Change::Settings))
-            }
-            None => None,
-        };
-        // The failure queue first: a mapping sends failed batches there.
-        op.map(|op| s.add(op, [function, stream, policy, old_stream_mapping, queue]))
-    } else {
-        None
-    };
-    // A mapping on the old function goes once the new function reads.
-    let old_stream_mapping = match old_stream_mapping {
-        None if renamed.contains(Part::StreamMapping) => {
-            Some(s.add(Op::Delete(Part::StreamMapping), [stream_mapping]))
-        }
-        kept => kept,
-    };
-
-    // The event queue S3 notifies with queue delivery, and its mapping.
-    let event_queue = if wanted.contains(Part::EventQueue) {
-        match make(Part::EventQueue) {
-            _ if !had(Part::EventQueue) && prior.is_some() => {
-                s.chain([Op::Create(Part::EventQueue)], [queue])
-            }
-            Some(op) => s.chain([op], [queue]),
-            None => {
-                let mut ops = Vec::new();
-                if changed(&|p| desired::event_queue(p) != desired::event_queue(want)) {
-                    ops.push(Op::Update(Part::EventQueue, Change::Settings));
-                }
-                if retag() {
-                    ops.push(Op::Update(Part::EventQueue, Change::Tags));
-                }
-                s.chain(ops, [queue])
-            }
-        }
-    } else {
-        None
-    };
-    let queue_mapping = if wanted.contains(Part::EventQueueMapping) {
-        let op = match make(Part::EventQueueMapping) {
-            _ if !had(Part::EventQueueMapping) && prior.is_some() => {
-                Some(Op::Create(Part::EventQueueMapping))
-            }
-            Some(op) => Some(op),
-            None if function_made.is_some() => Some(Op::Recreate(Part::EventQueueMapping)),
-            None if changed(&|p| desired::queue_mapping(p) != desired::queue_mapping(want)) => {
-                Some(Op::Update(Part::EventQueueMapping, Change::Settings))
-            }
-            None => None,
-        };
-        op.map(|op| s.add(op, [function, event_queue, policy]))
-    } else {
-        None
-    };
-
-    // A failure queue the pipeline no longer uses goes once nothing sends
-    // to it: not the invoke config, the stream's mapping or the event
-    // queue's redrive.
-    if !wants_queue && prior.is_some_and(|p| p.wanted().contains(Part::FailureQueue)) {
-        s.add(
-            Op::Delete(Part::FailureQueue),
-            [invoke, stream_mapping, event_queue, check],
-        );
-    }
-
-    // The notification, once what it points at is there.
-    let triggers_changed = changed(&|p| {
-        p.notification_ids != want.notification_ids
-            || p.delivery != want.delivery
-            || p.trigger.len() != want.trigger.len()
-            || p.trigger
-                .iter()
-                .zip(&want.trigger)
-                .any(|(a, b)| !a.same_as(b))
-    });
-    let notification_op = match make(Part::Notification) {
-        Some(op) => Some(op),
-        None if triggers_changed => Some(Op::Update(Part::Notification, Change::Triggers)),
-        // A bucket or function made anew needs the notifications written
-        // again (the bucket has none; the old ones named a gone function).
-        None if bucket_made.is_some() || function_made.is_some() => {
-            Some(Op::Update(Part::Notification, Change::Triggers))
-        }
-        None if make(Part::EventQueue).is_some() && wanted.contains(Part::EventQueue) => {
-            Some(Op::Update(Part::Notification, Change::Triggers))
-        }
-        None => None,
-    };
-    let notification = notification_op.map(|op| {
-        s.add(
-            op,
-            [bucket, function, permission, event_queue, queue_mapping],
-        )
-    });
-
-    // A rename: the old parts go once the new ones are in use, each after
-    // what refers to it (no notification, mapping or invoke configuration
-    // names an old function or queue when it goes).
-    let old_queue_mapping = renamed.contains(Part::EventQueueMapping).then(|| {
-        s.add(
-            Op::Delete(Part::EventQueueMapping),
-            [queue_mapping, notification],
-        )
-    });
-    if renamed.contains(Part::EventQueue) {
-        s.add(
-            Op::DeleteOld(Part::EventQueue),
-            [event_queue, notification, old_queue_mapping],
-        );
-    }
-    let old_function = renamed.contains(Part::Function).then(|| {
-        s.add(
-            Op::DeleteOld(Part::Function),
-            [
-                function,
-                notification,
-                invoke,
-                permission,
-                old_stream_mapping,
-                old_queue_mapping,
-            ],
-        )
-    });
-    if renamed.contains(Part::Role) {
-        s.add(Op::DeleteOld(Part::Role), [function, old_function, policy]);
-    }
-    let keep_logs = prior
-        .and_then(|p| p.logs.as_ref())
-        .is_some_and(|l| l.keep_on_destroy);
-    if renamed.contains(Part::LogGroup) && !keep_logs {
-        s.add(Op::DeleteOld(Part::LogGroup), [old_function]);
-    }
-    if renamed.contains(Part::FailureQueue) {
-        s.add(
-            Op::DeleteOld(Part::FailureQueue),
-            [
-                invoke,
-                stream_mapping,
-                event_queue,
-                old_function,
-                old_stream_mapping,
-                old_queue_mapping,
-                check,
-            ],
-        );
-    }
-
-    // An adopted permission statement goes once the new one is in use.
-    if matches!(permission_op, Some(Op::Update(_, Change::Statement))) {
-        s.add(Op::Retire(Part::Permission), [permission, notification]);
-    }
-    // The old way in goes only once the new one is in use.
-    if had(Part::Permission) && !wanted.contains(Part::Permission) {
-        s.add(Op::Delete(Part::Permission), [notification]);
-    }
-    if had(Part::EventQueueMapping) && !wanted.contains(Part::EventQueueMapping) {
-        let mapping = s.add(Op::Delete(Part::EventQueueMapping), [notification]);
-        if had(Part::EventQueue) && !wanted.contains(Part::EventQueue) {
-            s.add(Op::Delete(Part::EventQueue), [Some(mapping)]);
-        }
-    }
-
-    // Existing objects, once the notification catches new ones.
-    if want.backfill && (new_triggers(want, prior) || facts.backfill_pending) {
-        s.add(Op::Backfill, [notification, active, function]);
-    }
-    // Every other step waits for the queue check.
-    if let Some(c) = check {
-        for st in s.0.iter_mut().skip(c + 1) {
+    let mut s = c.steps;
+    // Every other step waits for the failure queue's check.
+    if let Some(check) = c.at.queue_check {
+        for st in s.0.iter_mut().skip(check + 1) {
             if st.after.is_empty() {
-                st.after.push(c);
+                st.after.push(check);
             }
         }
     }
     s
 }
 
-/// Whether `want` has a trigger `prior` does not (every trigger of a new
-/// pipeline is new).
-pub fn new_triggers(want: &State<Known>, prior: Option<&State<Known>>) -> bool {
-    let Some(prior) = prior else {
-        return !want.trigger.is_empty();
-    };
-    want.trigger
-        .iter()
-        .any(|t| !prior.trigger.iter().any(|p| p.same_as(t)))
-}
+/// The decisions of a converge, in the order their steps are added: what
+/// is made and changed, the notification once what it points at is
+/// there, then what goes once the new parts are in use (a rename's old
+/// parts, each after what refers to it; what the plan no longer wants),
+/// and the backfill last.
+const CONVERGE: &[fn(&mut Converge)] = &[
+    parts::failure_queue::check_empty,
+    parts::bucket::converge,
+    parts::role::converge,
+    parts::policy::converge,
+    parts::log_group::converge,
+    parts::failure_queue::converge,
+    parts::function::converge,
+    parts::invoke_config::converge,
+    parts::permission::converge,
+    parts::function::await_active,
+    parts::stream::converge,
+    parts::stream_mapping::drop_old,
+    parts::stream::drop,
+    parts::stream_mapping::converge,
+    parts::event_queue::converge,
+    parts::event_queue_mapping::converge,
+    parts::failure_queue::drop,
+    parts::notification::converge,
+    parts::event_queue_mapping::delete_old,
+    parts::event_queue::delete_old,
+    parts::function::delete_old,
+    parts::role::delete_old,
+    parts::log_group::delete_old,
+    parts::failure_queue::delete_old,
+    parts::permission::retire,
+    parts::permission::drop,
+    parts::event_queue_mapping::drop,
+    parts::event_queue::drop,
+    parts::notification::backfill,
+];
 
 /// The steps that remove `parts` (after step `after`), for a destroy and
 /// for undoing a failed create alike: notifications before their bucket
@@ -790,6 +221,7 @@ pub fn roll_back(made: PartSet) -> Steps {
 mod tests {
     use super::*;
     use crate::pipeline::state::tests::known_state;
+    use crate::pipeline::step::Step;
 
     fn step(s: &Steps, op: Op) -> &Step {
         let i = s

@@ -8,7 +8,7 @@ use crate::aws::s3;
 use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::ownership::{OWNER_TAG, adopt_if_ours};
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::policy;
 use super::super::run::Run;
 

@@ -3,7 +3,7 @@
 //! `force_destroy` makes it refuse, deleting nothing.
 
 use super::super::errors::{ApplyError, QueueKind};
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 use super::{bucket, event_queue, failure_queue};
 

@@ -7,7 +7,7 @@ use super::super::desired::{self, FAILURE_QUEUE};
 use super::super::errors::ApplyError;
 use super::super::naming;
 use super::super::ownership::adopt_if_ours;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 
 fn name(run: &Run<'_>) -> String {

@@ -10,7 +10,7 @@ use super::super::errors::ApplyError;
 use super::super::ownership::adopt_if_ours;
 use super::super::package::cache::Cache;
 use super::super::package::{self, Package, PackageError};
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 use super::super::state::{Known, State};
 

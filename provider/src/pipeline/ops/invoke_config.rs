@@ -6,7 +6,7 @@ use crate::aws::lambda;
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 
 pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {

@@ -9,7 +9,7 @@ use crate::aws::{AwsError, logs};
 use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::ownership::{OWNER_TAG, adopt_if_ours};
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 
 fn retention(run: &Run<'_>) -> i32 {

@@ -7,7 +7,7 @@ use crate::aws::{mappings, sqs};
 
 use super::super::desired;
 use super::super::errors::ApplyError;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 use super::super::state::{Known, State};
 

@@ -25,7 +25,7 @@ use crate::aws::{AwsError, s3};
 use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::naming;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 
 /// How many times a write is made before giving up.

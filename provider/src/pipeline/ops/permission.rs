@@ -5,7 +5,7 @@ use crate::aws::lambda;
 
 use super::super::errors::ApplyError;
 use super::super::naming;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 
 pub async fn add(run: &Run<'_>) -> Result<(), ApplyError> {

@@ -6,7 +6,7 @@ use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::naming::POLICY_NAME;
 use super::super::ownership::adopt_if_ours;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::policy;
 use super::super::run::Run;
 

@@ -6,7 +6,7 @@ use crate::aws::{AwsError, kinesis};
 use super::super::desired;
 use super::super::errors::ApplyError;
 use super::super::ownership::adopt_if_ours;
-use super::super::parts::Part;
+use super::super::part::Part;
 use super::super::run::Run;
 
 fn name(run: &Run<'_>) -> String {

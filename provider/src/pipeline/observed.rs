@@ -1,0 +1,42 @@
+//! What a refresh found in AWS for one pipeline ([`Observed`]), as plain
+//! values: `refresh::observe` reads it, the parts' `merge` decisions write
+//! it into the state.
+
+use crate::aws::{kinesis, lambda, logs, mappings, s3, sqs};
+
+use super::part::{Part, PartSet};
+
+/// What a notification on the bucket is, and where it points.
+pub use crate::aws::s3::{Destination, Trigger};
+
+/// What AWS holds for one pipeline.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// The parts that exist.
+    pub found: PartSet,
+    /// The bucket policy, when asked for: `Some(None)` when it has none.
+    pub bucket_policy: Option<Option<String>>,
+    pub policy: Option<String>,
+    pub function: Option<lambda::Function>,
+    /// The pipeline's own notification configurations on the bucket.
+    pub triggers: Vec<s3::Trigger>,
+    pub log_group: Option<logs::LogGroup>,
+    pub invoke_config: Option<lambda::InvokeConfig>,
+    pub queue: Option<sqs::Queue>,
+    pub stream: Option<kinesis::Stream>,
+    pub stream_mapping: Option<mappings::Mapping>,
+    pub event_queue: Option<sqs::Queue>,
+    pub queue_mapping: Option<mappings::Mapping>,
+}
+
+impl Observed {
+    /// Nothing the pipeline made is left: it was deleted outside Terraform.
+    /// (A bucket it does not manage is not the pipeline's to miss.)
+    pub fn nothing_left(&self, owns_bucket: bool) -> bool {
+        let mut parts = vec![Part::Role, Part::Function];
+        if owns_bucket {
+            parts.push(Part::Bucket);
+        }
+        parts.into_iter().all(|p| !self.found.contains(p))
+    }
+}
