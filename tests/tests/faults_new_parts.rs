@@ -17,7 +17,7 @@ use common::fault_table::{
 };
 use common::rig::Rig;
 use common::{APP_PY, Pipeline, assert_emulator_empty, newest_cli};
-use tests::fault_proxy::{Call, Fault, Outcome, Rule};
+use tests::fault_proxy::{Call, Outcome};
 use tests::{TerraformCli, Workspace};
 
 /// The versions of a pipeline that loses nothing.
@@ -436,44 +436,64 @@ mod streams_and_queues {
         ids.iter().find(|(_, id)| c.mentions(id)).map(|(a, _)| *a)
     }
 
+    /// What the calls about `name` are about, and the text each mentions:
+    /// the name itself, then each of its mappings by UUID.
+    fn subjects(name: &str, ids: &[(About, String)]) -> Vec<(About, String)> {
+        std::iter::once((About::Name, name.to_owned()))
+            .chain(ids.iter().cloned())
+            .collect()
+    }
+
+    /// The calls about `subject` of `name`.
+    fn calls_about(
+        calls: &[Call],
+        name: &str,
+        ids: &[(About, String)],
+        subject: About,
+    ) -> Vec<Call> {
+        calls
+            .iter()
+            .filter(|c| about(c, name, ids) == Some(subject))
+            .cloned()
+            .collect()
+    }
+
+    /// How many calls of each operation are about each subject of `name`.
     fn counts(
         calls: &[Call],
         name: &str,
         ids: &[(About, String)],
-    ) -> BTreeMap<(String, About), u32> {
-        let mut m = BTreeMap::new();
-        for c in calls {
-            if let Some(a) = about(c, name, ids) {
-                *m.entry((c.op.clone(), a)).or_insert(0) += 1;
-            }
-        }
-        m
+    ) -> BTreeMap<About, BTreeMap<String, u32>> {
+        subjects(name, ids)
+            .into_iter()
+            .map(|(a, needle)| (a, op_counts(&calls_about(calls, name, ids, a), &needle)))
+            .collect()
     }
 
     /// The targeted calls about `name`, numbered per operation and subject,
     /// those numbered at most `skip` (the refresh before) left out.
-    fn sites(
+    fn targeted_sites(
         calls: &[Call],
         name: &str,
         ids: &[(About, String)],
-        skip: &BTreeMap<(String, About), u32>,
+        skip: &BTreeMap<About, BTreeMap<String, u32>>,
     ) -> Vec<Site> {
-        let mut seen: BTreeMap<(String, About), u32> = BTreeMap::new();
+        let none = BTreeMap::new();
         let mut out = Vec::new();
-        for c in calls {
-            let Some(a) = about(c, name, ids) else {
-                continue;
-            };
-            let key = (c.op.clone(), a);
-            let n = seen.entry(key.clone()).or_insert(0);
-            *n += 1;
-            if targeted(&c.op) && *n > skip.get(&key).copied().unwrap_or(0) {
-                out.push(Site {
-                    op: c.op.clone(),
-                    nth: *n,
-                    about: a,
-                });
-            }
+        for (a, needle) in subjects(name, ids) {
+            let mine = calls_about(calls, name, ids, a);
+            let numbered =
+                common::fault_table::sites(&mine, &needle, skip.get(&a).unwrap_or(&none));
+            out.extend(
+                numbered
+                    .into_iter()
+                    .filter(|s| targeted(&s.op))
+                    .map(|s| Site {
+                        op: s.op,
+                        nth: s.nth,
+                        about: a,
+                    }),
+            );
         }
         out
     }
@@ -577,8 +597,8 @@ mod streams_and_queues {
                 ];
                 if phase == "refresh" {
                     out.push((
-                        sites(&calls, "kcal01", &ids[0], &BTreeMap::new()),
-                        sites(&calls, "qcal01", &ids[1], &BTreeMap::new()),
+                        targeted_sites(&calls, "kcal01", &ids[0], &BTreeMap::new()),
+                        targeted_sites(&calls, "qcal01", &ids[1], &BTreeMap::new()),
                     ));
                     continue;
                 }
@@ -594,36 +614,38 @@ mod streams_and_queues {
                 rig.assert_plan_empty();
             }
             out.push((
-                sites(&calls, "kcal01", &ids[0], &reads[0]),
-                sites(&calls, "qcal01", &ids[1], &reads[1]),
+                targeted_sites(&calls, "kcal01", &ids[0], &reads[0]),
+                targeted_sites(&calls, "qcal01", &ids[1], &reads[1]),
             ));
         }
         assert_emulator_empty(&rig.moto);
         out
     }
 
-    /// Arms one AccessDenied per (pipeline, site); returns what each rule
-    /// looks for in its call (the name, or the mapping's UUID).
-    fn arm(rig: &Rig, table: &[(String, Site)]) -> Vec<String> {
-        let mut needles = Vec::new();
-        for (name, site) in table {
-            let needle = match site.about {
-                About::Name => name.clone(),
-                about => uuids(&rig.ws, name)
-                    .into_iter()
-                    .find(|(a, _)| *a == about)
-                    .map(|(_, id)| id)
-                    .unwrap_or_else(|| panic!("{name} has no {about:?} in the state")),
-            };
-            rig.proxy.add_rule(
-                Rule::on(&site.op)
-                    .containing(&needle)
-                    .nth(site.nth)
-                    .fail(Fault::AccessDenied),
-            );
-            needles.push(needle);
-        }
-        needles
+    /// Arms one AccessDenied per (pipeline, site), aimed at what the site is
+    /// about; returns what each rule looks for in its call (the name, or
+    /// the mapping's UUID).
+    fn arm_about(rig: &Rig, table: &[(String, Site)]) -> Vec<String> {
+        let aimed: Vec<(String, common::fault_table::Site)> = table
+            .iter()
+            .map(|(name, site)| {
+                let needle = match site.about {
+                    About::Name => name.clone(),
+                    about => uuids(&rig.ws, name)
+                        .into_iter()
+                        .find(|(a, _)| *a == about)
+                        .map(|(_, id)| id)
+                        .unwrap_or_else(|| panic!("{name} has no {about:?} in the state")),
+                };
+                let site = common::fault_table::Site {
+                    op: site.op.clone(),
+                    nth: site.nth,
+                };
+                (needle, site)
+            })
+            .collect();
+        common::fault_table::arm(&rig.proxy, &aimed);
+        aimed.into_iter().map(|(needle, _)| needle).collect()
     }
 
     /// What the source parts of `name` are in the emulator.
@@ -707,7 +729,7 @@ mod streams_and_queues {
                 .chain(fleet.queues.iter().cloned().zip(q_sites.iter().cloned()))
                 .collect();
             fleet.configure(&rig, *s, *q);
-            let needles = arm(&rig, &table);
+            let needles = arm_about(&rig, &table);
             let out = if *phase == "delete" {
                 rig.ws
                     .run(&["destroy", "-auto-approve"])
@@ -771,18 +793,15 @@ mod streams_and_queues {
             }
         }
         let total = rows.len();
-        eprintln!(
-            "\nstreams and queues: {total} call sites ({failed_sites} failed the run, \
-             {tolerated_sites} tolerated), calibration {:.0} s, all {:.0} s",
-            calibrated.as_secs_f64(),
-            started.elapsed().as_secs_f64()
+        // The first column is "phase: pipeline".
+        print_table(
+            &format!(
+                "streams and queues: {total} call sites ({failed_sites} failed the run, \
+                 {tolerated_sites} tolerated), calibration {:.0} s, all {:.0} s",
+                calibrated.as_secs_f64(),
+                started.elapsed().as_secs_f64()
+            ),
+            &rows,
         );
-        eprintln!(
-            "| phase: pipeline | call site (403 AccessDenied) | after the failed run | orphans |"
-        );
-        eprintln!("|---|---|---|---|");
-        for (who, site, outcome) in &rows {
-            eprintln!("| {who} | {site} | {outcome} | 0 |");
-        }
     }
 }
