@@ -436,64 +436,47 @@ mod streams_and_queues {
         ids.iter().find(|(_, id)| c.mentions(id)).map(|(a, _)| *a)
     }
 
-    /// What the calls about `name` are about, and the text each mentions:
-    /// the name itself, then each of its mappings by UUID.
-    fn subjects(name: &str, ids: &[(About, String)]) -> Vec<(About, String)> {
-        std::iter::once((About::Name, name.to_owned()))
-            .chain(ids.iter().cloned())
-            .collect()
-    }
-
-    /// The calls about `subject` of `name`.
-    fn calls_about(
-        calls: &[Call],
-        name: &str,
-        ids: &[(About, String)],
-        subject: About,
-    ) -> Vec<Call> {
-        calls
-            .iter()
-            .filter(|c| about(c, name, ids) == Some(subject))
-            .cloned()
-            .collect()
-    }
-
     /// How many calls of each operation are about each subject of `name`.
     fn counts(
         calls: &[Call],
         name: &str,
         ids: &[(About, String)],
-    ) -> BTreeMap<About, BTreeMap<String, u32>> {
-        subjects(name, ids)
-            .into_iter()
-            .map(|(a, needle)| (a, op_counts(&calls_about(calls, name, ids, a), &needle)))
-            .collect()
+    ) -> BTreeMap<(String, About), u32> {
+        let mut m = BTreeMap::new();
+        for c in calls {
+            if let Some(a) = about(c, name, ids) {
+                *m.entry((c.op.clone(), a)).or_insert(0) += 1;
+            }
+        }
+        m
     }
 
-    /// The targeted calls about `name`, numbered per operation and subject,
-    /// those numbered at most `skip` (the refresh before) left out.
+    /// The targeted calls about `name`, in the order they were made,
+    /// numbered per operation and subject (unlike `fault_table::sites`,
+    /// which numbers the calls mentioning one name per operation), those
+    /// numbered at most `skip` (the refresh before) left out.
     fn targeted_sites(
         calls: &[Call],
         name: &str,
         ids: &[(About, String)],
-        skip: &BTreeMap<About, BTreeMap<String, u32>>,
+        skip: &BTreeMap<(String, About), u32>,
     ) -> Vec<Site> {
-        let none = BTreeMap::new();
+        let mut seen: BTreeMap<(String, About), u32> = BTreeMap::new();
         let mut out = Vec::new();
-        for (a, needle) in subjects(name, ids) {
-            let mine = calls_about(calls, name, ids, a);
-            let numbered =
-                common::fault_table::sites(&mine, &needle, skip.get(&a).unwrap_or(&none));
-            out.extend(
-                numbered
-                    .into_iter()
-                    .filter(|s| targeted(&s.op))
-                    .map(|s| Site {
-                        op: s.op,
-                        nth: s.nth,
-                        about: a,
-                    }),
-            );
+        for c in calls {
+            let Some(a) = about(c, name, ids) else {
+                continue;
+            };
+            let key = (c.op.clone(), a);
+            let n = seen.entry(key.clone()).or_insert(0);
+            *n += 1;
+            if targeted(&c.op) && *n > skip.get(&key).copied().unwrap_or(0) {
+                out.push(Site {
+                    op: c.op.clone(),
+                    nth: *n,
+                    about: a,
+                });
+            }
         }
         out
     }

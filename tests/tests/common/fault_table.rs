@@ -1,7 +1,10 @@
 //! The fault tables' bookkeeping, shared by the test files that inject a
-//! 403 at each call site a calibration run recorded: call sites numbered
-//! by operation, the faults armed at them, Terraform's errors by pipeline
-//! and the table printed for the report.
+//! 403 at each call site a calibration run recorded (faults_*.rs, adopt.rs,
+//! backfill.rs): the pipelines of a table, call sites numbered by
+//! operation, the faults armed at them, Terraform's errors by pipeline, the
+//! checks that a calibration saw what it must and that each fault was
+//! reported, the table printed for the report, and the processes a test
+//! kills or interrupts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
