@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use common::fault_table::{self, Site};
+use common::fault_table::{self, Site, assert_covers};
 use common::rig::Rig;
 use common::*;
 use serde_json::Value as Json;
@@ -622,15 +622,6 @@ fn calibrate(tf: &TerraformCli) -> Calibration {
     };
     eprintln!("calibration: {cal:#?}");
     cal
-}
-
-fn assert_covers(phase: &str, sites: &[Site], must: &[&str]) {
-    for m in must {
-        assert!(
-            sites.iter().any(|s| s.op == *m),
-            "{phase}: calibration did not see {m}; saw {sites:?}"
-        );
-    }
 }
 
 #[test]

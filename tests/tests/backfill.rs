@@ -361,7 +361,7 @@ fn an_interrupted_backfill_records_what_it_sent_and_the_next_apply_sends_the_res
 }
 
 /// The operations backfill adds; every other call site of a pipeline is in
-/// faults.rs's tables.
+/// the fault tables of faults_*.rs.
 const BACKFILL_OPS: [&str; 2] = ["s3:ListObjectsV2", "lambda:Invoke"];
 
 /// Bucket `<name>-data` with five objects, three under `data/` ending in

@@ -571,7 +571,7 @@ fn a_package_over_50_mb_deploys_through_s3_and_goes_with_the_pipeline() {
 /// the package rolls the create back (nothing left, no state), and a
 /// denied delete of the staged package fails the destroy, keeps the state,
 /// and the next destroy leaves nothing. (The calibrated fault tables of
-/// faults.rs use small packages, so these sites are armed here.)
+/// faults_*.rs use small packages, so these sites are armed here.)
 #[test]
 fn a_failure_at_a_staging_call_rolls_back_or_keeps_the_state() {
     use tests::fault_proxy::{Fault, FaultProxy, Rule};

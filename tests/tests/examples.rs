@@ -120,22 +120,6 @@ fn object_keys(aws: &Aws, bucket: &str) -> Vec<String> {
     keys
 }
 
-fn lambda_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
-    let mut ids: Vec<String> = lambda_notifications(aws, bucket)
-        .iter()
-        .filter_map(|n| n.id().map(str::to_owned))
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn queue_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
-    queue_notifications(aws, bucket)
-        .iter()
-        .filter_map(|q| q.id().map(str::to_owned))
-        .collect()
-}
-
 fn bucket_tags(aws: &Aws, bucket: &str) -> Vec<(String, String)> {
     let out = aws
         .block_on(aws.s3().get_bucket_tagging().bucket(bucket).send())

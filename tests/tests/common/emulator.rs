@@ -75,6 +75,26 @@ pub fn queue_notifications(aws: &Aws, bucket: &str) -> Vec<QueueConfiguration> {
         .to_vec()
 }
 
+/// The ids of the bucket's notification configurations that invoke a
+/// function, sorted.
+pub fn lambda_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
+    let mut ids: Vec<String> = lambda_notifications(aws, bucket)
+        .iter()
+        .filter_map(|n| n.id().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The ids of the bucket's notification configurations that send to a
+/// queue.
+pub fn queue_notification_ids(aws: &Aws, bucket: &str) -> Vec<String> {
+    queue_notifications(aws, bucket)
+        .iter()
+        .filter_map(|q| q.id().map(str::to_owned))
+        .collect()
+}
+
 /// A notification's key filter as (`prefix` | `suffix`, value) pairs.
 pub fn filter_rules(notification: &LambdaFunctionConfiguration) -> Vec<(String, String)> {
     notification

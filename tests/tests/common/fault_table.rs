@@ -1,9 +1,12 @@
 //! The fault tables' bookkeeping, shared by the test files that inject a
-//! 403 at each call site a calibration run recorded: call sites numbered
-//! by operation, the faults armed at them, Terraform's errors by pipeline
-//! and the table printed for the report.
+//! 403 at each call site a calibration run recorded (faults_*.rs, adopt.rs,
+//! backfill.rs): the pipelines of a table, call sites numbered by
+//! operation, the faults armed at them, Terraform's errors by pipeline, the
+//! checks that a calibration saw what it must and that each fault was
+//! reported, the table printed for the report, and the processes a test
+//! kills or interrupts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use tests::Output;
@@ -25,6 +28,28 @@ impl std::fmt::Display for Site {
         } else {
             write!(f, "{} (call {})", self.op, self.nth)
         }
+    }
+}
+
+/// The pipelines of a table: `<prefix>01`, `<prefix>02`, … `n` of them.
+pub fn names(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i:02}")).collect()
+}
+
+/// Each pipeline of `names` with its call site, in order (the longer of
+/// the two is cut short).
+pub fn table(names: &[String], sites: &[Site]) -> Vec<(String, Site)> {
+    names.iter().cloned().zip(sites.iter().cloned()).collect()
+}
+
+/// A calibration of `phase` saw each operation of `must`.
+pub fn assert_covers(phase: &str, sites: &[Site], must: &[&str]) {
+    let ops: BTreeSet<&str> = sites.iter().map(|s| s.op.as_str()).collect();
+    for m in must {
+        assert!(
+            ops.contains(m),
+            "{phase}: calibration did not see {m}; saw {ops:?}"
+        );
     }
 }
 
@@ -86,21 +111,46 @@ pub fn denied_words(op: &str) -> String {
     }
 }
 
-/// Terraform's diagnostics of one `kind` (`Error` or `Warning`), flattened,
-/// by the resource address (the part after the type) they are about.
-pub fn diagnostics_by_resource(out: &Output, kind: &str) -> BTreeMap<String, Vec<String>> {
+/// Terraform's errors, flattened, by the pipeline they are about.
+pub fn errors_by_resource(out: &Output) -> BTreeMap<String, Vec<String>> {
     let text = flat(out);
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for block in text.split(&format!("{kind}: ")).skip(1) {
+    for block in text.split("Error: ").skip(1) {
+        // Plan and apply errors carry the resource address; destroy errors
+        // carry none, so the provider names the pipeline in the text.
         let owner = block
             .split("with eventpipe_event_pipeline.")
             .nth(1)
             .and_then(|r| r.split([',', ' ']).next())
+            .or_else(|| {
+                block
+                    .split("Destroying pipeline \"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+            })
             .unwrap_or("")
             .to_owned();
         map.entry(owner).or_default().push(block.to_owned());
     }
     map
+}
+
+/// Every pipeline's error names its step and carries AWS's words.
+pub fn assert_each_failed(out: &Output, table: &[(String, Site)], proxy: &FaultProxy) {
+    let errors = errors_by_resource(out);
+    for (name, site) in table {
+        assert!(
+            fired(proxy, name, site),
+            "the fault at {site} for {name} never fired"
+        );
+        let mine = errors.get(name).cloned().unwrap_or_default().join("\n");
+        assert!(
+            mine.contains(&site.op) && mine.contains(&denied_words(&site.op)),
+            "{name}: the error should name {} with AWS's words {:?}; got {mine:?}\n{out}",
+            site.op,
+            denied_words(&site.op)
+        );
+    }
 }
 
 /// The diagnostics of `severity` (`error`, `warning`) in the output of a
@@ -170,7 +220,9 @@ pub fn assert_each_reported(
     }
 }
 
-pub fn print_table(title: &str, rows: &[(String, Site, String)]) {
+/// The table of a test for the report: each pipeline, the call site that
+/// failed it, and what the failed run left.
+pub fn print_table<S: std::fmt::Display>(title: &str, rows: &[(String, S, String)]) {
     eprintln!("\n{title}");
     eprintln!("| pipeline | call site (403 AccessDenied) | after the failed run | orphans |");
     eprintln!("|---|---|---|---|");
@@ -201,6 +253,7 @@ pub fn pids(dir: &Path, is: impl Fn(&str) -> bool) -> Vec<i32> {
     out
 }
 
+/// Sends `sig` to process `pid`.
 pub fn signal(pid: i32, sig: libc::c_int) {
     // SAFETY: a plain kill(2) on a process the test found.
     unsafe {

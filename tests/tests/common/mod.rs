@@ -3,10 +3,14 @@
 //! output as text ([`output`]) and what the emulator holds ([`emulator`]),
 //! plus the CLIs under test and the workspace every pipeline test starts
 //! from, and the pre-existing bucket pipelines with `create_bucket = false`
-//! use ([`existing`]). Each test binary includes this module with `mod common;` and uses
-//! a part of it.
+//! use ([`existing`]). For the fault tests: the rig of emulator, fault proxy
+//! and workspace ([`rig`]), the bookkeeping of the fault tables
+//! ([`fault_table`]) and the standard pipeline with its calibration
+//! ([`calibration`]). Each test binary includes this module with
+//! `mod common;` and uses a part of it.
 #![allow(dead_code)]
 
+pub mod calibration;
 pub mod emulator;
 pub mod existing;
 pub mod fault_table;

@@ -82,4 +82,25 @@ impl Rig {
     pub fn state(&self) -> BTreeMap<String, bool> {
         tainted_by_name(&self.ws)
     }
+
+    /// Which parts of pipeline `name` exist in the emulator.
+    pub fn parts(&self, name: &str) -> Vec<String> {
+        let inv = self
+            .moto
+            .aws()
+            .expect("aws")
+            .list_everything()
+            .expect("inv");
+        let mut out = Vec::new();
+        if inv.buckets.iter().any(|b| *b == format!("{name}-bkt")) {
+            out.push("bucket".to_owned());
+        }
+        if inv.roles.iter().any(|r| r.name == format!("{name}-role")) {
+            out.push("role".to_owned());
+        }
+        if inv.functions.iter().any(|f| f == name) {
+            out.push("function".to_owned());
+        }
+        out
+    }
 }
