@@ -222,3 +222,83 @@ fn a_failure_at_any_call_of_a_rename_keeps_the_state_then_apply_converges_with_n
         &rows,
     );
 }
+
+/// A switch of `delivery` that fails after the notification moved: the
+/// refresh reads the new delivery from the bucket while the old way in is
+/// still there. The next apply deletes it, in both directions, and leaves
+/// nothing behind.
+#[test]
+fn a_switch_of_delivery_that_fails_half_way_is_finished_by_the_next_apply() {
+    use tests::fault_proxy::{Fault, Rule};
+
+    let tf = newest_cli();
+    let rig = Rig::new(&tf, Some(0));
+    let n = "dx01";
+    let hcl = |queue: bool| {
+        Pipeline::seed(n, &format!("{n}-bkt"))
+            .extra(if queue {
+                "  delivery = \"queue\"\n"
+            } else {
+                ""
+            })
+            .hcl()
+    };
+    let aws = rig.moto.aws().expect("emulator client");
+    let ours = |s: &tests::Sources| {
+        let queues: Vec<&String> = s.queues.iter().filter(|q| q.starts_with(n)).collect();
+        let mappings: Vec<&String> = s.mappings.iter().filter(|m| m.contains(n)).collect();
+        format!("queues {queues:?}, mappings {mappings:?}")
+    };
+
+    // queue → direct, DeleteEventSourceMapping fails once.
+    rig.configure(&hcl(true));
+    rig.apply();
+    let uuid = common::resource(&rig.ws, n)["values"]["queue_mapping_id"]
+        .as_str()
+        .expect("a mapping id")
+        .to_owned();
+    rig.configure(&hcl(false));
+    rig.proxy.add_rule(
+        Rule::on("lambda:DeleteEventSourceMapping")
+            .containing(&uuid)
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    let out = rig.apply_failing();
+    assert!(
+        common::flat(&out).contains("deleting the event source mapping"),
+        "{}",
+        common::flat(&out)
+    );
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    let left = aws.sources().expect("sources");
+    assert_eq!(
+        ours(&left),
+        "queues [], mappings []",
+        "the event queue and its mapping outlived the switch"
+    );
+
+    // direct → queue, RemovePermission fails once.
+    rig.configure(&hcl(true));
+    rig.proxy.add_rule(
+        Rule::on("lambda:RemovePermission")
+            .containing(n)
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    rig.apply_failing();
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    let policy = aws.block_on(aws.lambda().get_policy().function_name(n).send());
+    if let Ok(p) = policy {
+        let doc = p.policy().unwrap_or_default();
+        assert!(
+            !doc.contains("s3.amazonaws.com"),
+            "S3 may still invoke the function after the switch to queue delivery: {doc}"
+        );
+    }
+    rig.destroy_and_assert_empty();
+}

@@ -350,6 +350,23 @@ mod tests {
     }
 
     #[test]
+    fn a_permission_left_by_a_switch_to_queue_delivery_is_recorded() {
+        let mut s = known_state("orders");
+        s.delivery = crate::pipeline::state::DELIVERY_QUEUE.into();
+        s.s3_permission_id = String::new();
+        let mut seen = everything(&s);
+        seen.found.insert(Part::Permission);
+        let r = merge(&s, &seen, &Private::default());
+        assert_eq!(r.s3_permission_id, naming::PERMISSION_SID);
+        seen.found.remove(Part::Permission);
+        assert!(
+            merge(&s, &seen, &Private::default())
+                .s3_permission_id
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn drift_and_missing_parts_show_in_the_refreshed_state() {
         let s = known_state("orders");
         let mut seen = everything(&s);

@@ -1098,6 +1098,49 @@ mod tests {
         }
     }
 
+    /// A switch that failed after the notification moved: the refresh
+    /// reads the new delivery from the bucket, and the old way in is still
+    /// recorded. The next apply finishes the switch.
+    #[test]
+    fn a_switch_of_delivery_stopped_half_way_is_finished_by_the_next_apply() {
+        use Part::*;
+        let direct = known_state("orders");
+        let queue = queued("orders");
+        // queue → direct, stopped before the mapping went.
+        let mut half = queue.clone();
+        half.delivery = direct.delivery.clone();
+        let s = converge(&direct, Some(&half), Facts::of(&half));
+        well_ordered(&s);
+        assert!(
+            s.find(Op::Delete(EventQueueMapping)).is_some(),
+            "{:?}",
+            s.ops()
+        );
+        assert!(waits_for(
+            &s,
+            Op::Delete(EventQueue),
+            Op::Delete(EventQueueMapping)
+        ));
+        // … or after the mapping went, before the queue did.
+        let mut later = half.clone();
+        later.mark_missing(EventQueueMapping);
+        let s = converge(&direct, Some(&later), Facts::of(&later));
+        assert!(
+            s.find(Op::Delete(EventQueueMapping)).is_none(),
+            "{:?}",
+            s.ops()
+        );
+        assert!(s.find(Op::Delete(EventQueue)).is_some(), "{:?}", s.ops());
+        // direct → queue, stopped before the permission went.
+        let mut half = direct.clone();
+        half.delivery = queue.delivery.clone();
+        let s = converge(&queue, Some(&half), Facts::of(&half));
+        assert!(s.find(Op::Delete(Permission)).is_some(), "{:?}", s.ops());
+        // A switch that finished leaves nothing to delete.
+        let s = converge(&direct, Some(&direct), Facts::of(&direct));
+        assert!(s.is_empty(), "{:?}", s.ops());
+    }
+
     #[test]
     fn backfill_runs_for_new_pipelines_and_new_triggers_only() {
         let mut want = known_state("orders");

@@ -45,13 +45,13 @@ pub fn delete_old(c: &mut Converge) {
     }
 }
 
-/// A queue no longer wanted goes after its mapping.
+/// A queue no longer wanted goes after its mapping, if that is still
+/// there. As for the mapping, the prior state may say direct delivery and
+/// still record the queue.
 pub fn drop(c: &mut Converge) {
-    if let Some(mapping) = c.at.dropped_event_queue_mapping
-        && c.had(Part::EventQueue)
-        && !c.wants(Part::EventQueue)
-    {
-        c.steps.add(Op::Delete(Part::EventQueue), [Some(mapping)]);
+    if c.had_or_left(Part::EventQueue) && !c.wants(Part::EventQueue) {
+        let mapping = c.at.dropped_event_queue_mapping;
+        c.steps.add(Op::Delete(Part::EventQueue), [mapping]);
     }
 }
 

@@ -42,9 +42,11 @@ pub fn delete_old(c: &mut Converge) {
 }
 
 /// A mapping no longer wanted goes once the notification no longer sends
-/// to its queue.
+/// to its queue. The prior state may say direct delivery and still record
+/// the mapping: a switch that failed after the notification moved, read
+/// back by the refresh.
 pub fn drop(c: &mut Converge) {
-    if c.had(Part::EventQueueMapping) && !c.wants(Part::EventQueueMapping) {
+    if c.had_or_left(Part::EventQueueMapping) && !c.wants(Part::EventQueueMapping) {
         let notification = c.at.notification;
         c.at.dropped_event_queue_mapping = Some(
             c.steps

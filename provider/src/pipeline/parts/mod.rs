@@ -147,6 +147,14 @@ impl<'a> Converge<'a> {
     pub fn had(&self, part: Part) -> bool {
         self.prior.is_some_and(|p| p.wanted().contains(part))
     }
+
+    /// The prior state wanted `part` or still records it as existing. A
+    /// switch of delivery that failed after the notification moved leaves
+    /// both: the refresh reads the new delivery from the bucket, while the
+    /// old way in is still there and recorded.
+    pub fn had_or_left(&self, part: Part) -> bool {
+        self.had(part) || self.prior.is_some_and(|p| p.present().contains(part))
+    }
 }
 
 /// What a refresh's merge decisions share: the state being written, the

@@ -42,17 +42,23 @@ pub fn retire(c: &mut Converge) {
 }
 
 /// The old way in (direct delivery) goes only once the new one is in use.
+/// The prior state may say queue delivery and still record the statement:
+/// a switch that failed after the notification moved.
 pub fn drop(c: &mut Converge) {
-    if c.had(Part::Permission) && !c.wants(Part::Permission) {
+    if c.had_or_left(Part::Permission) && !c.wants(Part::Permission) {
         let notification = c.at.notification;
         c.steps.add(Op::Delete(Part::Permission), [notification]);
     }
 }
 
-/// Without the function there is no permission on it.
+/// Without the function there is no permission on it. A statement found
+/// where the state records none (queue delivery, after a switch that failed
+/// before the statement went) is recorded, so the next apply deletes it.
 pub fn merge(m: &mut Merge) {
     if m.seen.function.is_none() {
         m.s.mark_missing(Part::Permission);
+    } else if m.seen.found.contains(Part::Permission) && m.s.s3_permission_id.is_empty() {
+        m.s.s3_permission_id = naming::PERMISSION_SID.to_owned();
     }
 }
 
