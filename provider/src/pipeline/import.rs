@@ -103,7 +103,6 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         layers: (!st.layers.is_empty()).then(|| st.layers.clone()),
         requirements_file: None,
         package_bucket: None,
-        package_type: "zip".into(),
     }
 }
 

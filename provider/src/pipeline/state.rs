@@ -679,10 +679,6 @@ declare_block! {
             .default(Value::String(DEFAULT_ARCHITECTURE.into()))
             .describe("Instruction set of the function.")
             .validate(Validator::OneOf(&["x86_64", "arm64"]));
-        PACKAGE_TYPE package_type: Set(String)
-            .default(Value::String("zip".into()))
-            .describe("How the code is deployed: `zip`, or `image` (a container image).")
-            .validate(Validator::OneOf(&["zip", "image"]));
         DESCRIPTION description: Opt(String)
             .optional()
             .describe("Description of the function.")
@@ -1177,7 +1173,6 @@ pub(crate) mod tests {
                 layers: None,
                 requirements_file: None,
                 package_bucket: None,
-                package_type: "zip".into(),
             },
             trigger: vec![Trigger {
                 events: vec!["s3:ObjectCreated:*".into()],

@@ -24,7 +24,6 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (3, v3_to_v4),
     (4, v4_to_v5),
     (5, v5_to_v6),
-    (6, v6_to_v7),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -159,13 +158,6 @@ fn v5_to_v6(state: &mut Map<String, Json>) {
             }
         }
         _ => {}
-    }
-}
-
-/// Every function before 7 was deployed as a zip.
-fn v6_to_v7(state: &mut Map<String, Json>) {
-    if let Some(Json::Object(f)) = state.get_mut(attr::FUNCTION) {
-        f.insert(attr::PACKAGE_TYPE.into(), Json::String("zip".into()));
     }
 }
 
