@@ -226,9 +226,15 @@ fn braces(line: &str) -> i64 {
 /// The pipeline's layers, read from ARCHITECTURE.md's list ("Layers, from
 /// the bottom up"): module name → layer.
 fn pipeline_layers() -> std::collections::BTreeMap<String, usize> {
+    layers_after("Layers, from the bottom up:")
+}
+
+/// The numbered list of layers that follows `marker` in ARCHITECTURE.md:
+/// module name → layer.
+fn layers_after(marker: &str) -> std::collections::BTreeMap<String, usize> {
     let map = fs::read_to_string(crate_dir().join("../ARCHITECTURE.md")).expect("ARCHITECTURE.md");
     let list = map
-        .split_once("Layers, from the bottom up:")
+        .split_once(marker)
         .map(|(_, rest)| rest)
         .expect("ARCHITECTURE.md lists the layers");
     let mut layers = std::collections::BTreeMap::new();
@@ -474,5 +480,60 @@ fn no_pipeline_function_is_over_120_lines() {
         .into_iter()
         .map(|(name, length)| format!("{name}: {length} lines"))
         .collect();
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
+/// ARCHITECTURE.md's crate layers: no file of `provider/src/` names, through
+/// `crate::`, a top-level module on a higher layer than its own.
+#[test]
+fn no_module_of_the_crate_imports_from_a_higher_layer() {
+    let dir = crate_dir().join("src");
+    let layers = layers_after("Crate layers, from the bottom up:");
+    assert!(layers.len() >= 8, "read the crate layers: {layers:?}");
+    let mut offenders = Vec::new();
+    for (path, text) in sources(&dir) {
+        let rel = path.strip_prefix(&dir).expect("under src/");
+        let first = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let own = first.trim_end_matches(".rs").to_owned();
+        if ["lib", "main", "bin"].contains(&own.as_str()) {
+            continue;
+        }
+        let Some(&own_layer) = layers.get(&own) else {
+            offenders.push(format!("{}: module `{own}` is on no layer", path.display()));
+            continue;
+        };
+        for (n, line) in production_lines(&text) {
+            for (i, _) in line.match_indices("crate::") {
+                let boundary = !line[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':' || c == '$');
+                let used: String = line[i + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !boundary || used.is_empty() || used == own {
+                    continue;
+                }
+                match layers.get(&used) {
+                    Some(&l) if l <= own_layer => {}
+                    Some(&l) => offenders.push(format!(
+                        "{}:{n}: `{own}` (layer {own_layer}) uses `{used}` (layer {l}): {}",
+                        path.display(),
+                        line.trim()
+                    )),
+                    None => offenders.push(format!(
+                        "{}:{n}: `{used}` is on no crate layer: {}",
+                        path.display(),
+                        line.trim()
+                    )),
+                }
+            }
+        }
+    }
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
