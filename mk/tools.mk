@@ -1,12 +1,16 @@
 # Tools for the end-to-end tests and the demo, installed into .tools/ by
 # scripts/setup-tools.sh: a venv with the moto server (the AWS emulator) and a
-# real Terraform 1.0.3 binary. Include from the top-level Makefile:
+# real Terraform 1.0.3 binary. scripts/setup-system-tools.sh adds two system
+# packages with apt-get when they are missing: docker-registry (the CNCF
+# distribution registry the image tests push to) and skopeo (the independent
+# registry client). Include from the top-level Makefile:
 #   -include mk/tools.mk
-# `make tools` is idempotent and returns at once when the pins are installed.
+# `make tools` is idempotent and returns at once when everything is installed.
 
 TOOLS_DIR     ?= $(CURDIR)/.tools
 TOOLS_BIN     := $(TOOLS_DIR)/bin
 SETUP_TOOLS   := $(CURDIR)/scripts/setup-tools.sh
+SETUP_SYSTEM  := $(CURDIR)/scripts/setup-system-tools.sh
 # The emulator: $(MOTO_SERVER) -H 127.0.0.1 -p PORT
 MOTO_SERVER   := $(TOOLS_BIN)/moto_server
 # The oldest Terraform we support, and the current one (the PATH terraform).
@@ -21,6 +25,7 @@ export EVENTPIPE_TOOLS_DIR := $(TOOLS_DIR)
 
 tools:
 	@"$(SETUP_TOOLS)"
+	@"$(SETUP_SYSTEM)"
 
 tools-clean:
 	rm -rf "$(TOOLS_DIR)"
