@@ -49,6 +49,62 @@ pub fn request_with(
     parse_response(&raw).with_context(|| format!("answer to {method} {path} from {addr}"))
 }
 
+/// The status code and headers of the answer to a `HEAD` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub status: u16,
+    /// In the order sent, names as sent.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Sends a `HEAD` request and returns the status and headers of the answer.
+pub fn head(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<Head> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream
+        .write_all(render_request(addr, "HEAD", path, headers, None).as_bytes())
+        .with_context(|| format!("sending HEAD {path} to {addr}"))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading the answer to HEAD {path} from {addr}"))?;
+    parse_head(&raw).with_context(|| format!("answer to HEAD {path} from {addr}"))
+}
+
+fn parse_head(raw: &[u8]) -> Result<Head> {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split_once("\r\n\r\n").map_or(&*text, |(head, _)| head);
+    let mut lines = head.lines();
+    let status_line = lines.next().unwrap_or("");
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow!("not an HTTP response: {status_line:?}"))?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+        .collect();
+    Ok(Head { status, headers })
+}
+
 fn render_request(
     addr: SocketAddr,
     method: &str,
@@ -103,6 +159,18 @@ mod tests {
                 body: "{}".into()
             }
         );
+    }
+
+    #[test]
+    fn parses_the_headers_of_a_head_answer() {
+        let raw =
+            b"HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:ab\r\nContent-Length: 9\r\n\r\n";
+        let head = parse_head(raw).unwrap();
+        assert_eq!(head.status, 200);
+        assert_eq!(head.header("docker-content-digest"), Some("sha256:ab"));
+        assert_eq!(head.header("content-length"), Some("9"));
+        assert_eq!(head.header("etag"), None);
+        assert!(parse_head(b"hello").is_err());
     }
 
     #[test]

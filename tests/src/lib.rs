@@ -1,5 +1,7 @@
 //! End-to-end test harness: real Terraform CLIs against the moto server,
-//! with an independent AWS client to check what really exists.
+//! with an independent AWS client to check what really exists. For images:
+//! a local OCI registry per test ([`Registry`]), a two-platform base image
+//! built as an OCI layout ([`base_image`]) and skopeo ([`Skopeo`]).
 //!
 //! ```no_run
 //! use tests::{Moto, Workspace, terraform_versions};
@@ -21,6 +23,7 @@
 //! `EVENTPIPE_PROVIDER_BIN_0_1_0` (a 0.1.0 binary for the upgrade test that runs it).
 
 pub mod aws;
+pub mod base_image;
 pub mod cli_config;
 pub mod fault_proxy;
 pub mod hand_wired;
@@ -30,7 +33,9 @@ pub mod mirror;
 pub mod moto;
 pub mod process;
 pub mod provider_bin;
+pub mod registry;
 pub mod release;
+pub mod skopeo;
 pub mod terraform;
 pub mod tools;
 
@@ -38,5 +43,7 @@ pub use aws::{Aws, Inventory, RoleSummary, Sources};
 pub use mirror::{ProviderMirror, required_providers_hcl};
 pub use moto::Moto;
 pub use provider_bin::provider_binary;
+pub use registry::Registry;
+pub use skopeo::Skopeo;
 pub use terraform::{Output, Plan, Workspace};
 pub use tools::{TerraformCli, terraform_versions};

@@ -99,6 +99,18 @@ pub fn moto_server() -> Result<PathBuf> {
     Ok(ensure_tools()?.join("bin/moto_server"))
 }
 
+/// A system command `make tools` installs with apt-get (`docker-registry`,
+/// `skopeo`). The harness never installs these itself (that needs root): when
+/// one is missing, the error says to run `make tools`.
+pub fn system_tool(name: &str) -> Result<PathBuf> {
+    find_on_path(name).ok_or_else(|| {
+        anyhow!(
+            "`{name}` is not on PATH: run `make tools` (it installs docker-registry and skopeo \
+             with apt-get; see scripts/setup-system-tools.sh)"
+        )
+    })
+}
+
 /// Terraform 1.0.3 from `.tools/`, installing the tools if needed.
 pub fn old_terraform() -> Result<TerraformCli> {
     let path = ensure_tools()?.join(format!("bin/terraform-{OLD_TERRAFORM}"));
@@ -239,6 +251,19 @@ mod tests {
         assert!(!version_selected("1.1", "1.11.4"));
         assert!(version_selected("1.0.3, 1.11", "1.0.3"));
         assert!(!version_selected("1.0.3", "1.11.4"));
+    }
+
+    #[test]
+    fn a_missing_system_tool_says_to_run_make_tools() {
+        let error = system_tool("eventpipe-no-such-tool")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`eventpipe-no-such-tool` is not on PATH"),
+            "{error}"
+        );
+        assert!(error.contains("run `make tools`"), "{error}");
+        assert!(system_tool("sh").is_ok());
     }
 
     #[test]

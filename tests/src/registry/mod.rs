@@ -1,0 +1,216 @@
+//! One OCI registry per test: Debian's `docker-registry` (the CNCF
+//! distribution registry, installed by `make tools`) on a free loopback port,
+//! plain HTTP (clients such as skopeo need `--tls-verify=false` for it), with
+//! its own config file, a temporary storage directory and its log captured.
+//! Dropping a [`Registry`] stops it, also when the test panics; its files go
+//! with it.
+//!
+//! The registry's log is parsed into one record per request ([`log`]), so a
+//! test can count the blobs and bytes a client uploaded.
+
+pub mod log;
+
+use std::fs::{self, File};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tempfile::TempDir;
+
+use crate::http::{self, Head, Response};
+use crate::process;
+use crate::tools;
+
+pub use log::{BlobUpload, ManifestPush, RequestLog, RequestRecord};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const STOP_GRACE: Duration = Duration::from_millis(500);
+const PORT_ATTEMPTS: usize = 5;
+
+/// The media types a manifest `HEAD` or `GET` accepts: OCI and Docker, both
+/// single-platform manifests and indexes.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+     application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json, \
+     application/vnd.docker.distribution.manifest.v2+json";
+
+/// A running `docker-registry serve CONFIG` on 127.0.0.1.
+pub struct Registry {
+    child: Child,
+    addr: SocketAddr,
+    /// Holds `config.yml`, `registry.log` and `storage/`.
+    dir: TempDir,
+}
+
+impl Registry {
+    /// Starts a registry on a free port and waits (at most 30 s) until
+    /// `GET /v2/` answers 200. Fails with a pointer to `make tools` when
+    /// `docker-registry` is not installed.
+    pub fn start() -> Result<Registry> {
+        let program = tools::system_tool("docker-registry")?;
+        let mut last_log = None;
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port()?;
+            match Registry::launch(&program, port)? {
+                Launch::Ready(registry) => return Ok(registry),
+                Launch::PortTaken(log) => last_log = Some(log),
+            }
+        }
+        bail!(
+            "docker-registry found no free port in {PORT_ATTEMPTS} attempts; last log:\n{}",
+            last_log.unwrap_or_default()
+        )
+    }
+
+    fn launch(program: &Path, port: u16) -> Result<Launch> {
+        let dir = tempfile::Builder::new()
+            .prefix("registry-")
+            .tempdir()
+            .context("creating the registry's directory")?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let config = dir.path().join("config.yml");
+        fs::write(&config, config_yaml(addr, &dir.path().join("storage")))
+            .with_context(|| format!("writing {}", config.display()))?;
+        let log = File::create(dir.path().join("registry.log"))
+            .context("creating the registry log file")?;
+        let mut cmd = Command::new(program);
+        cmd.arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().context("duplicating the log handle")?)
+            .stderr(log);
+        let child =
+            process::spawn_tied(cmd).with_context(|| format!("starting {}", program.display()))?;
+        Registry { child, addr, dir }.wait_ready()
+    }
+
+    fn wait_ready(mut self) -> Result<Launch> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                let log = self.log();
+                if log.contains("address already in use") {
+                    return Ok(Launch::PortTaken(log));
+                }
+                bail!("docker-registry exited before answering ({status}); its output:\n{log}");
+            }
+            let answer = http::request(self.addr, "GET", "/v2/", None, REQUEST_TIMEOUT);
+            if matches!(answer, Ok(Response { status: 200, .. })) {
+                return Ok(Launch::Ready(self));
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "docker-registry on {} did not answer GET /v2/ with 200 within {:?} \
+                     (last answer: {answer:?}); its output:\n{}",
+                    self.addr,
+                    READY_TIMEOUT,
+                    self.log()
+                );
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// `127.0.0.1:PORT`, the registry host in image references.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server's process id (to check it is gone after a drop).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where the registry keeps blobs and repositories (its filesystem driver's root).
+    pub fn storage_dir(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// Everything the registry has printed so far: JSON lines, one per
+    /// event, among them one `response completed` line per request.
+    pub fn log(&self) -> String {
+        fs::read(self.dir.path().join("registry.log"))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_else(|e| format!("(cannot read the registry log: {e})"))
+    }
+
+    /// The requests the registry has answered so far, in order, with the
+    /// bytes each one stored (see [`RequestRecord::bytes`]).
+    pub fn requests(&self) -> Result<RequestLog> {
+        RequestLog::parse(&self.log(), &self.storage_dir())
+    }
+
+    /// `HEAD /v2/<repository>/manifests/<reference>`, accepting indexes and
+    /// manifests: the status and headers (`Docker-Content-Digest`, `Content-Type`).
+    pub fn head_manifest(&self, repository: &str, reference: &str) -> Result<Head> {
+        http::head(
+            self.addr,
+            &format!("/v2/{repository}/manifests/{reference}"),
+            &[("Accept", MANIFEST_ACCEPT)],
+            REQUEST_TIMEOUT,
+        )
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Nothing useful to do with an error while dropping.
+        let _ = process::terminate_group(&mut self.child, STOP_GRACE);
+    }
+}
+
+enum Launch {
+    Ready(Registry),
+    /// Another process took the port between our probe and the server's bind.
+    PortTaken(String),
+}
+
+/// The registry's configuration: loopback only, plain HTTP, JSON log lines
+/// (one `response completed` line per request, which [`log`] parses), no
+/// access log, deletes allowed (destroy removes images), no upload purging
+/// while a test runs.
+fn config_yaml(addr: SocketAddr, storage: &Path) -> String {
+    format!(
+        "version: 0.1
+log:
+  level: info
+  formatter: json
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {storage}
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: {addr}
+  secret: eventpipe-tests-only
+  headers:
+    X-Content-Type-Options: [nosniff]
+",
+        storage = storage.display()
+    )
+}
+
+/// A port that was free a moment ago (bind to port 0, then release it).
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .context("binding 127.0.0.1:0 to find a port")?;
+    Ok(listener.local_addr()?.port())
+}
