@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -67,25 +68,65 @@ impl Head {
     }
 }
 
-/// Sends a `HEAD` request and returns the status and headers of the answer.
+/// Sends a `HEAD` request and returns the status and headers of the answer;
+/// over TLS when `tls` is given (the server's name is its IP address).
 pub fn head(
     addr: SocketAddr,
     path: &str,
     headers: &[(&str, &str)],
+    tls: Option<&Arc<rustls::ClientConfig>>,
     timeout: Duration,
 ) -> Result<Head> {
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)
-        .with_context(|| format!("connecting to {addr}"))?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    stream
-        .write_all(render_request(addr, "HEAD", path, headers, None).as_bytes())
-        .with_context(|| format!("sending HEAD {path} to {addr}"))?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .with_context(|| format!("reading the answer to HEAD {path} from {addr}"))?;
+    let raw = exchange(addr, "HEAD", path, headers, None, tls, timeout)?;
     parse_head(&raw).with_context(|| format!("answer to HEAD {path} from {addr}"))
+}
+
+/// [`request_with`] over TLS when `tls` is given.
+pub fn request_tls(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> Result<Response> {
+    let raw = exchange(addr, method, path, &[], None, tls, timeout)?;
+    parse_response(&raw).with_context(|| format!("answer to {method} {path} from {addr}"))
+}
+
+/// One request on a new connection; the whole raw answer.
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> Result<Vec<u8>> {
+    let tcp = TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    tcp.set_read_timeout(Some(timeout))?;
+    tcp.set_write_timeout(Some(timeout))?;
+    let request = render_request(addr, method, path, headers, body);
+    let mut raw = Vec::new();
+    let result = match tls {
+        None => send_and_read(tcp, &request, &mut raw),
+        Some(config) => {
+            let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+            let conn = rustls::ClientConnection::new(Arc::clone(config), name)
+                .context("starting a TLS session")?;
+            send_and_read(rustls::StreamOwned::new(conn, tcp), &request, &mut raw)
+        }
+    };
+    result.with_context(|| format!("{method} {path} to {addr}"))?;
+    Ok(raw)
+}
+
+fn send_and_read(mut stream: impl Read + Write, request: &str, raw: &mut Vec<u8>) -> Result<()> {
+    stream.write_all(request.as_bytes())?;
+    stream.flush()?;
+    stream.read_to_end(raw)?;
+    Ok(())
 }
 
 fn parse_head(raw: &[u8]) -> Result<Head> {

@@ -16,6 +16,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 pub struct Certs {
     /// The authority's certificate, PEM: the file for `SSL_CERT_FILE`.
     pub ca_pem: String,
+    /// The certificate for 127.0.0.1, PEM (for servers configured by file,
+    /// such as the test registry).
+    pub leaf_pem: String,
+    /// Its private key, PKCS#8 PEM.
+    pub key_pem: String,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
@@ -41,8 +46,29 @@ pub fn make_certs() -> Certs {
     let leaf_cert = leaf.signed_by(&key, &issuer).unwrap();
     Certs {
         ca_pem: ca_cert.pem(),
+        leaf_pem: leaf_cert.pem(),
+        key_pem: key.serialize_pem(),
         chain: vec![leaf_cert.der().clone(), ca_cert.der().clone()],
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    }
+}
+
+impl Certs {
+    /// A client configuration that trusts only this authority.
+    pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in &self.chain[1..] {
+            roots
+                .add(cert.clone())
+                .expect("the test CA is a valid root");
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("aws-lc-rs supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
     }
 }
 

@@ -243,3 +243,36 @@ fn the_base_image_runs_a_handler_from_its_task_root() {
         std::fs::read_to_string(rootfs.path().join("var/runtime/platform")).unwrap();
     assert_eq!(platform_file, "linux/amd64\n");
 }
+
+#[test]
+fn over_tls_the_registry_is_trusted_through_the_test_ca_only() {
+    let certs = tests::https::make_certs();
+    let registry = Registry::start_tls(&certs).unwrap();
+    assert!(registry.url().starts_with("https://127.0.0.1:"));
+    let cert_dir = registry.cert_dir().unwrap();
+    let layout = tempfile::tempdir().unwrap();
+    let image = base_image::build(layout.path(), TAG).unwrap();
+    let dest = format!("docker://{}/{REPOSITORY}:{TAG}", registry.host());
+
+    // A client that verifies TLS without the test CA is refused.
+    let strict = Skopeo::trusting(layout.path()).unwrap();
+    let refused = strict.copy_all(&image.oci_reference(), &dest).unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("x509: certificate signed by unknown authority"),
+        "expected a certificate error: {refused:#}"
+    );
+
+    let trusting = Skopeo::trusting(&cert_dir).unwrap();
+    trusting
+        .copy_all(&image.oci_reference(), &dest)
+        .unwrap_or_else(|e| panic!("{e:#}\nregistry log:\n{}", registry.log()));
+    let index = trusting.inspect_raw(&dest).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+    let head = registry.head_manifest(REPOSITORY, TAG).unwrap();
+    assert_eq!(head.status, 200, "{head:?}");
+    assert_eq!(
+        head.header("Docker-Content-Digest"),
+        Some(image.index_digest.as_str())
+    );
+    assert_eq!(registry.requests().unwrap().blob_uploads().len(), 4);
+}

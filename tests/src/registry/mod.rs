@@ -1,7 +1,10 @@
 //! One OCI registry per test: Debian's `docker-registry` (the CNCF
 //! distribution registry, installed by `make tools`) on a free loopback port,
-//! plain HTTP (clients such as skopeo need `--tls-verify=false` for it), with
-//! its own config file, a temporary storage directory and its log captured.
+//! with its own config file, a temporary storage directory and its log
+//! captured. It speaks plain HTTP ([`Registry::start`]; clients such as
+//! skopeo need `--tls-verify=false`), or HTTPS with a certificate from a test
+//! CA ([`Registry::start_tls`]; clients trust [`Registry::cert_dir`] or the
+//! CA's PEM through `SSL_CERT_FILE`).
 //! Dropping a [`Registry`] stops it, also when the test panics; its files go
 //! with it.
 //!
@@ -14,6 +17,7 @@ use std::fs::{self, File};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,6 +25,7 @@ use anyhow::{Context, Result, bail};
 use tempfile::TempDir;
 
 use crate::http::{self, Head, Response};
+use crate::https::Certs;
 use crate::process;
 use crate::tools;
 
@@ -42,8 +47,11 @@ pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 pub struct Registry {
     child: Child,
     addr: SocketAddr,
-    /// Holds `config.yml`, `registry.log` and `storage/`.
+    /// Holds `config.yml`, `registry.log` and `storage/`; with TLS also
+    /// `tls/` (certificate and key) and `certs/ca.crt`.
     dir: TempDir,
+    /// With TLS: a client configuration that trusts the test CA.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Registry {
@@ -51,11 +59,21 @@ impl Registry {
     /// `GET /v2/` answers 200. Fails with a pointer to `make tools` when
     /// `docker-registry` is not installed.
     pub fn start() -> Result<Registry> {
+        Registry::start_with(None)
+    }
+
+    /// [`Registry::start`] over HTTPS, with the certificate for 127.0.0.1
+    /// that `certs`' authority signed (see `https::make_certs`).
+    pub fn start_tls(certs: &Certs) -> Result<Registry> {
+        Registry::start_with(Some(certs))
+    }
+
+    fn start_with(certs: Option<&Certs>) -> Result<Registry> {
         let program = tools::system_tool("docker-registry")?;
         let mut last_log = None;
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            match Registry::launch(&program, port)? {
+            match Registry::launch(&program, port, certs)? {
                 Launch::Ready(registry) => return Ok(registry),
                 Launch::PortTaken(log) => last_log = Some(log),
             }
@@ -66,15 +84,19 @@ impl Registry {
         )
     }
 
-    fn launch(program: &Path, port: u16) -> Result<Launch> {
+    fn launch(program: &Path, port: u16, certs: Option<&Certs>) -> Result<Launch> {
         let dir = tempfile::Builder::new()
             .prefix("registry-")
             .tempdir()
             .context("creating the registry's directory")?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let tls_section = match certs {
+            Some(certs) => write_tls_files(dir.path(), certs)?,
+            None => String::new(),
+        };
         let config = dir.path().join("config.yml");
-        fs::write(&config, config_yaml(addr, &dir.path().join("storage")))
-            .with_context(|| format!("writing {}", config.display()))?;
+        let yaml = config_yaml(addr, &dir.path().join("storage")) + &tls_section;
+        fs::write(&config, yaml).with_context(|| format!("writing {}", config.display()))?;
         let log = File::create(dir.path().join("registry.log"))
             .context("creating the registry log file")?;
         let mut cmd = Command::new(program);
@@ -85,7 +107,14 @@ impl Registry {
             .stderr(log);
         let child =
             process::spawn_tied(cmd).with_context(|| format!("starting {}", program.display()))?;
-        Registry { child, addr, dir }.wait_ready()
+        let tls = certs.map(Certs::client_config);
+        Registry {
+            child,
+            addr,
+            dir,
+            tls,
+        }
+        .wait_ready()
     }
 
     fn wait_ready(mut self) -> Result<Launch> {
@@ -98,7 +127,8 @@ impl Registry {
                 }
                 bail!("docker-registry exited before answering ({status}); its output:\n{log}");
             }
-            let answer = http::request(self.addr, "GET", "/v2/", None, REQUEST_TIMEOUT);
+            let answer =
+                http::request_tls(self.addr, "GET", "/v2/", self.tls.as_ref(), REQUEST_TIMEOUT);
             if matches!(answer, Ok(Response { status: 200, .. })) {
                 return Ok(Launch::Ready(self));
             }
@@ -124,9 +154,16 @@ impl Registry {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// With TLS: a directory holding the test CA as `ca.crt`, what skopeo's
+    /// `--cert-dir` (and Docker's `certs.d/<host>/`) read.
+    pub fn cert_dir(&self) -> Option<PathBuf> {
+        self.tls.as_ref().map(|_| self.dir.path().join("certs"))
     }
 
     /// The server's process id (to check it is gone after a drop).
@@ -160,6 +197,7 @@ impl Registry {
             self.addr,
             &format!("/v2/{repository}/manifests/{reference}"),
             &[("Accept", MANIFEST_ACCEPT)],
+            self.tls.as_ref(),
             REQUEST_TIMEOUT,
         )
     }
@@ -178,7 +216,8 @@ enum Launch {
     PortTaken(String),
 }
 
-/// The registry's configuration: loopback only, plain HTTP, JSON log lines
+/// The registry's configuration: loopback only, plain HTTP unless a `tls`
+/// section is appended (it belongs under `http`, the last key), JSON log lines
 /// (one `response completed` line per request, which [`log`] parses), no
 /// access log, deletes allowed (destroy removes images), no upload purging
 /// while a test runs.
@@ -206,6 +245,24 @@ http:
 ",
         storage = storage.display()
     )
+}
+
+/// Writes the server's certificate chain and key under `tls/` and the CA
+/// under `certs/ca.crt`; returns the config's `http.tls` section.
+fn write_tls_files(dir: &Path, certs: &Certs) -> Result<String> {
+    let tls = dir.join("tls");
+    let trust = dir.join("certs");
+    fs::create_dir_all(&tls)?;
+    fs::create_dir_all(&trust)?;
+    let (certificate, key) = (tls.join("registry.crt"), tls.join("registry.key"));
+    fs::write(&certificate, format!("{}{}", certs.leaf_pem, certs.ca_pem))?;
+    fs::write(&key, &certs.key_pem)?;
+    fs::write(trust.join("ca.crt"), &certs.ca_pem)?;
+    Ok(format!(
+        "  tls:\n    certificate: {}\n    key: {}\n",
+        certificate.display(),
+        key.display()
+    ))
 }
 
 /// A port that was free a moment ago (bind to port 0, then release it).
