@@ -134,6 +134,23 @@ fn the_base_image_pushes_and_reads_back_with_both_platforms() {
     assert_eq!(head.header("Docker-Content-Digest"), Some(arm.as_str()));
     let missing = registry.head_manifest(REPOSITORY, "no-such-tag").unwrap();
     assert_eq!(missing.status, 404);
+
+    // Copied back to an OCI layout, the image keeps its digests.
+    let copy = tempfile::tempdir().unwrap();
+    skopeo
+        .copy_all(&reference, &format!("oci:{}:{TAG}", copy.path().display()))
+        .unwrap();
+    let layout: Value =
+        serde_json::from_slice(&std::fs::read(copy.path().join("index.json")).unwrap()).unwrap();
+    assert_eq!(
+        layout["manifests"][0]["digest"],
+        image.index_digest.as_str()
+    );
+    for (digest, size) in image.blobs().unwrap() {
+        let copied = std::fs::read(base_image::blob_path(copy.path(), &digest)).unwrap();
+        assert_eq!(copied.len() as u64, size);
+        assert_eq!(base_image::sha256_digest(&copied), digest);
+    }
 }
 
 #[test]
