@@ -202,6 +202,11 @@ fn pick(
             pick(blobs, &inner, arch, depth + 1)
         }
         [only] if entries.iter().all(|d| d.platform().is_none()) => Ok((*only).clone()),
+        [_, _, ..] if depth == 0 => Err(ImageError::Base(format!(
+            "the layout holds {} images; name one as oci:PATH:NAME (its \
+             org.opencontainers.image.ref.name)",
+            unplatformed.len()
+        ))),
         _ => {
             let have: Vec<String> = entries
                 .iter()

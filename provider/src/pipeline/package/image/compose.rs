@@ -76,17 +76,22 @@ fn as_oci(descriptor: &Descriptor) -> Descriptor {
 }
 
 /// The manifest of the image: the config `config` (its digest and size),
-/// the base's layers, then `layers`.
-pub fn manifest(base: &ImageManifest, config: Descriptor, layers: &[Appended]) -> ImageManifest {
+/// the base's layers, then `layers`. Fails only on a layer digest that is
+/// not one.
+pub fn manifest(
+    base: &ImageManifest,
+    config: Descriptor,
+    layers: &[Appended],
+) -> Result<ImageManifest, oci_spec::OciSpecError> {
     let mut all: Vec<Descriptor> = base.layers().iter().map(as_oci).collect();
-    all.extend(layers.iter().map(|a| {
-        Descriptor::new(
+    for a in layers {
+        let digest = oci_spec::image::Digest::try_from(a.layer.digest.as_str())?;
+        all.push(Descriptor::new(
             MediaType::ImageLayerGzip,
             a.layer.size,
-            oci_spec::image::Digest::try_from(a.layer.digest.as_str())
-                .expect("a layer's digest is sha256:<64 hex>, written by layer::write"),
-        )
-    }));
+            digest,
+        ));
+    }
     let mut m = base.clone();
     m.set_schema_version(2);
     m.set_media_type(Some(MediaType::ImageManifest));
@@ -95,7 +100,7 @@ pub fn manifest(base: &ImageManifest, config: Descriptor, layers: &[Appended]) -
     m.set_annotations(None);
     m.set_config(config);
     *m.layers_mut() = all;
-    m
+    Ok(m)
 }
 
 #[cfg(test)]
@@ -188,7 +193,7 @@ mod tests {
             oci_spec::image::Digest::try_from(format!("sha256:{}", hex::encode([8u8; 32])))
                 .unwrap(),
         );
-        let m = manifest(&b, cfg.clone(), &[layer(1), layer(2)]);
+        let m = manifest(&b, cfg.clone(), &[layer(1), layer(2)]).unwrap();
         let digests: Vec<String> = m.layers().iter().map(|d| d.digest().to_string()).collect();
         assert_eq!(
             digests,

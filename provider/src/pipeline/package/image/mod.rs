@@ -151,7 +151,8 @@ pub fn build(
         config_bytes.len() as u64,
         digest(&config_digest)?,
     );
-    let manifest = compose::manifest(&base.manifest, config_desc, &appended);
+    let manifest = compose::manifest(&base.manifest, config_desc, &appended)
+        .map_err(|e| ImageError::Encode(format!("manifest: {e}")))?;
     let manifest_bytes = canonical_json(&manifest)?;
     let manifest_digest = out.put_bytes(&manifest_bytes)?;
     let platform = PlatformBuilder::default()

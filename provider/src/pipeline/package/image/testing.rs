@@ -149,3 +149,33 @@ pub fn single_image_layout(dir: &Path, arch: Arch) -> String {
     fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     digest
 }
+
+/// A layout as `skopeo copy --all` writes a multi-platform image: its
+/// `index.json` names (as `name`) a nested index with an image for each of
+/// `arches`; beside it, an image of amd64 named `other`. Returns the nested
+/// images' manifest digests, in order.
+pub fn nested_layout(dir: &Path, arches: &[Arch], name: &str) -> Vec<String> {
+    let manifests: Vec<Descriptor> = arches.iter().map(|a| image(dir, a.clone())).collect();
+    let digests = manifests.iter().map(|d| d.digest().to_string()).collect();
+    let mut inner = ImageIndex::default();
+    inner.set_manifests(manifests);
+    let bytes = serde_json::to_vec(&inner).unwrap();
+    let digest = put(dir, &bytes);
+    let named = |mut d: Descriptor, n: &str| {
+        d.set_platform(None);
+        d.set_annotations(Some(
+            [("org.opencontainers.image.ref.name".to_owned(), n.to_owned())]
+                .into_iter()
+                .collect(),
+        ));
+        d
+    };
+    let mut index = ImageIndex::default();
+    index.set_manifests(vec![
+        named(descriptor(MediaType::ImageIndex, &bytes, &digest), name),
+        named(image(dir, Arch::Amd64), "other"),
+    ]);
+    fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    digests
+}

@@ -9,7 +9,7 @@ use oci_spec::image::{Arch, ImageConfiguration, ImageIndex, ImageManifest};
 
 use super::base::BaseImage;
 use super::layout::LayoutWriter;
-use super::testing::{base_layout, single_image_layout};
+use super::testing::{base_layout, nested_layout, single_image_layout};
 use super::*;
 use crate::pipeline::package::cache::Cache;
 use crate::pipeline::package::{Settings, limits, stage};
@@ -252,6 +252,31 @@ fn the_base_is_picked_for_the_architecture_or_refused_naming_what_it_has() {
         .unwrap_err()
         .to_string();
     assert!(missing.contains("is not an OCI image layout"), "{missing}");
+}
+
+#[test]
+fn a_named_image_of_a_layout_is_picked_through_its_nested_index() {
+    let base = tempfile::tempdir().unwrap();
+    let digests = nested_layout(base.path(), &[Arch::Amd64, Arch::ARM64], "3.13");
+    let arm = BaseImage::from_layout(base.path(), Some("3.13"), "arm64").unwrap();
+    assert_eq!(arm.manifest_digest, digests[1]);
+    assert_eq!(arm.reference, format!("oci:{}:3.13", base.path().display()));
+    let other = BaseImage::from_layout(base.path(), Some("other"), "x86_64").unwrap();
+    assert_eq!(other.config.architecture(), &Arch::Amd64);
+    let unnamed = BaseImage::from_layout(base.path(), None, "x86_64")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unnamed.contains("the layout holds 2 images; name one as oci:PATH:NAME"),
+        "{unnamed}"
+    );
+    let missing = BaseImage::from_layout(base.path(), Some("3.12"), "x86_64")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.ends_with(":3.12: no image named \"3.12\""),
+        "{missing}"
+    );
 }
 
 #[test]
