@@ -5,7 +5,7 @@
 //! name in the gzip header.
 //!
 //! The layer is streamed: each file is copied from disk through the tar
-//! writer and the gzip encoder into `out`, while the uncompressed bytes
+//! writer and the gzip encoder (on every core: `pgzip.rs`) into `out`, while the uncompressed bytes
 //! (the `diff_id`) and the compressed ones (the blob's digest) are hashed
 //! on the way. Nothing holds more than a copy buffer of a file.
 
@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 
-use flate2::{Compression, GzBuilder};
+use flate2::Compression;
 use sha2::{Digest as _, Sha256};
 
+use super::pgzip::ParallelGz;
 use crate::pipeline::source::SourceFile;
 
 /// The mode of a directory or an executable file.
@@ -141,7 +142,7 @@ fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
 /// Writes the layer of `files` under `root` (`/var/task`) to `out` and
 /// returns its digests with `out`.
 pub fn write<W: Write>(files: &[SourceFile], root: &str, out: W) -> io::Result<(Layer, W)> {
-    let gz = GzBuilder::new().write(Hashing::new(out), Compression::default());
+    let gz = ParallelGz::new(Hashing::new(out), Compression::default());
     let mut tar = tar::Builder::new(Hashing::new(gz));
     for (path, file) in entries(files, root) {
         match file {

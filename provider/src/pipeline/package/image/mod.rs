@@ -4,7 +4,8 @@
 //!
 //! - `layer.rs`: one layer, a sorted tar with fixed times, owners and
 //!   modes, gzip'd with no time or name, streamed to a file while both
-//!   digests are computed.
+//!   digests are computed; `pgzip.rs` gzips it on every core, pigz's way,
+//!   with bytes that do not depend on the number of threads.
 //! - `compose.rs`: the config (the base's, with the `diff_id`s, history and
 //!   `Cmd = [handler]`) and the manifest (the base's layers, then ours).
 //! - `base.rs`: the base image, resolved for one architecture, and where
@@ -22,6 +23,7 @@ pub mod base;
 pub mod compose;
 pub mod layer;
 pub mod layout;
+pub mod pgzip;
 
 use std::io;
 use std::path::PathBuf;
