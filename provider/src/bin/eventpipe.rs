@@ -19,7 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build exactly the zip that apply would deploy and print its base64 SHA-256.
+    /// Build exactly the zip that apply would deploy and print its base64 SHA-256
+    /// (with --image: the container image, as an OCI layout, and its manifest digest).
     Package(cli::package::Args),
     /// Summarize `terraform show -json` output for a pull-request review.
     PlanSummary(cli::plan_summary::Args),

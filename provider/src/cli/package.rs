@@ -1,29 +1,47 @@
 //! `eventpipe package`: builds exactly the zip that apply would deploy,
 //! through the same code (`pipeline::package::assemble`), with the same
-//! dependency installation and cache.
+//! dependency installation and cache. With `--image`, builds the function
+//! as a container image instead, from the same staged trees
+//! (`pipeline::package::stage`), and writes it as an OCI image layout.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::pipeline::package::{self, Settings, cache::Cache};
+use crate::pipeline::defaults::DEFAULT_HANDLER;
+use crate::pipeline::package::image::base::{BaseImage, BaseRef};
+use crate::pipeline::package::image::layout::LayoutWriter;
+use crate::pipeline::package::image::{self, ImageError};
+use crate::pipeline::package::{self, Settings, cache::Cache, limits};
 use crate::pipeline::runtimes;
 
 /// Exit status when the package cannot be built or written.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status for a usage error: an unknown `--runtime`, as for clap's own.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit status of `--image` with a base image in a registry (the default
+/// base is one): only local OCI layouts are read so far.
+pub const EXIT_UNSUPPORTED: u8 = 3;
 
 /// Build the package that apply would deploy, and print its SHA-256 in base64
-/// (the form of Lambda's `CodeSha256`).
+/// (the form of Lambda's `CodeSha256`); with --image, the function's container
+/// image as an OCI image layout, and print its manifest digest.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Dependencies are installed as apply installs them: a Python \
     runtime's requirements.txt (or --requirements-file) with pip for Lambda's platform, a \
     Node.js runtime's package.json and package-lock.json with `npm ci --omit=dev`. Installed \
-    trees and zips are cached in $EVENTPIPE_CACHE_DIR (default ~/.cache/eventpipe).\n\nExit \
-    status:\n  0   the zip is written; its SHA-256 is printed\n  1   the package cannot be built \
+    trees and zips are cached in $EVENTPIPE_CACHE_DIR (default ~/.cache/eventpipe).\n\nWith \
+    --image, the image is the base image for --architecture plus two layers under its \
+    LAMBDA_TASK_ROOT (/var/task): the installed dependencies, then the source; its command is \
+    the handler. The same inputs give the same manifest digest on every machine. The base is \
+    read from a local OCI image layout (--base-image oci:PATH[:NAME], e.g. written by `skopeo \
+    copy docker://public.ecr.aws/lambda/python:3.13 oci:PATH`).\n\nExit \
+    status:\n  0   the zip is written; its SHA-256 is printed (with --image: the layout is \
+    written; its manifest digest is printed)\n  1   the package cannot be built \
     or written (one line on stderr)\n  2   usage error, among them a --runtime Lambda does not \
-    know (one line on stderr naming the runtimes it knows)"
+    know (one line on stderr naming the runtimes it knows)\n  3   --image with a base image in \
+    a registry, the default one included: registry base images are not supported yet (one \
+    line on stderr); give --base-image oci:PATH"
 )]
 pub struct Args {
     /// The function's source directory (the pipeline's `function.source_dir`).
@@ -40,8 +58,30 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub requirements_file: Option<String>,
     /// Where to write the zip.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        required_unless_present = "image",
+        conflicts_with = "image"
+    )]
+    pub output: Option<PathBuf>,
+    /// Build the function's container image instead of a zip (needs --oci-layout).
+    #[arg(long, requires = "oci_layout")]
+    pub image: bool,
+    /// With --image: the directory to write the image to, as an OCI image layout (new,
+    /// empty, or a layout written before).
+    #[arg(long, value_name = "DIR", requires = "image")]
+    pub oci_layout: Option<PathBuf>,
+    /// With --image: the base image, as oci:PATH[:NAME] (a local OCI image layout).
+    /// Default: AWS's base image of the runtime (public.ecr.aws/lambda/...), a registry
+    /// image, which is not supported yet.
+    #[arg(long, value_name = "REF", requires = "image")]
+    pub base_image: Option<String>,
+    /// With --image: the image's command, the function's handler (the pipeline's
+    /// `function.handler`).
+    #[arg(long, value_name = "H", default_value = DEFAULT_HANDLER)]
+    pub handler: String,
 }
 
 /// Why `runtime` is refused, naming the runtimes Lambda's table knows;
@@ -75,18 +115,27 @@ pub fn run(args: &Args) -> ExitCode {
         architecture: args.architecture.clone(),
         requirements_file: args.requirements_file.clone(),
     };
-    let pkg = match package::assemble(&settings, None, Cache::from_env().as_ref()) {
+    match (&args.oci_layout, &args.output) {
+        (Some(layout), _) if args.image => run_image(args, &settings, layout),
+        (_, Some(output)) => run_zip(&settings, output),
+        // clap requires one or the other.
+        _ => {
+            eprintln!("eventpipe package: give -o FILE, or --image with --oci-layout DIR");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_zip(settings: &Settings, output: &Path) -> ExitCode {
+    let pkg = match package::assemble(settings, None, Cache::from_env().as_ref()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("eventpipe package: {e}");
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    if let Err(e) = std::fs::write(&args.output, &pkg.zip) {
-        eprintln!(
-            "eventpipe package: cannot write {}: {e}",
-            args.output.display()
-        );
+    if let Err(e) = std::fs::write(output, &pkg.zip) {
+        eprintln!("eventpipe package: cannot write {}: {e}", output.display());
         return ExitCode::from(EXIT_FAILED);
     }
     if package::limits::needs_staging(pkg.zip.len()) {
@@ -97,6 +146,51 @@ pub fn run(args: &Args) -> ExitCode {
     }
     println!("{}", pkg.code_sha256);
     ExitCode::SUCCESS
+}
+
+/// The base image `--base-image` names (AWS's for the runtime by default),
+/// for `architecture`.
+fn open_base(args: &Args) -> Result<BaseImage, ImageError> {
+    let reference = match &args.base_image {
+        Some(r) => BaseRef::parse(r),
+        None => BaseRef::aws_default(&args.runtime),
+    };
+    match reference {
+        BaseRef::Layout { path, name } => {
+            BaseImage::from_layout(&path, name.as_deref(), &args.architecture)
+        }
+        BaseRef::Registry(r) => Err(ImageError::RegistryBase(r)),
+    }
+}
+
+fn run_image(args: &Args, settings: &Settings, layout: &Path) -> ExitCode {
+    let fail = |e: ImageError| {
+        eprintln!("eventpipe package: {e}");
+        let code = match e {
+            ImageError::RegistryBase(_) => EXIT_UNSUPPORTED,
+            _ => EXIT_FAILED,
+        };
+        ExitCode::from(code)
+    };
+    // The base first: it is the cheap check, before any install.
+    let base = match open_base(args) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let cache = Cache::from_env();
+    let staged = match package::stage(settings, cache.as_ref(), limits::MAX_IMAGE_UNZIPPED_BYTES) {
+        Ok(s) => s,
+        Err(e) => return fail(e.into()),
+    };
+    let built = LayoutWriter::create(layout)
+        .and_then(|out| image::build(&staged, &args.handler, &base, &out));
+    match built {
+        Ok(image) => {
+            println!("{}", image.manifest_digest);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
 }
 
 #[cfg(test)]

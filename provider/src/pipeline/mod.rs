@@ -12,7 +12,7 @@ mod bucket_check;
 mod context;
 mod create_check;
 mod declare;
-mod defaults;
+pub mod defaults;
 mod desired;
 mod errors;
 mod execute;

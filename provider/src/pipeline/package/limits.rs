@@ -8,6 +8,10 @@ pub use crate::pipeline::source::MAX_UNZIPPED_BYTES;
 /// Lambda's limit for a zip uploaded directly with the API call.
 pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
 
+/// Lambda's limit for a container image, unzipped: a source directory
+/// larger than this is not scanned to the end for an image.
+pub const MAX_IMAGE_UNZIPPED_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+
 /// A package over this many bytes unzipped may be over
 /// [`MAX_ZIPPED_BYTES`] zipped (deflate does not shrink incompressible
 /// data, and the zip adds headers): such a package, or one with

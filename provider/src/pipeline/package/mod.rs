@@ -13,6 +13,7 @@
 
 pub mod cache;
 pub mod deps;
+pub mod image;
 pub mod limits;
 pub mod zip;
 
@@ -270,27 +271,7 @@ pub fn assemble(
         tracing::debug!(hash = planned, "reusing the zip built before");
         return Ok(Package::new(bytes, now));
     }
-    let installed = match &deps {
-        Some(d) => Some(install(d, cache)?),
-        None => None,
-    };
-    let dep_files = match &installed {
-        // An empty tree (nothing to install) is no error.
-        Some(dir) => match source::scan_limited(dir, u64::MAX) {
-            Ok(t) => t.files,
-            Err(SourceError::Empty { .. }) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        },
-        None => Vec::new(),
-    };
-    if let (Some(c), Some(d)) = (cache, &deps)
-        && c.installed_size(&d.key()).is_none()
-    {
-        let size = dep_files.iter().map(|f| f.size).sum();
-        if let Err(e) = c.record_size(&d.key(), size) {
-            tracing::warn!(error = %e, "cannot record the installed tree's size");
-        }
-    }
+    let dep_files = installed_files(deps.as_ref(), cache)?;
     let (files, is_source) = merge(&tree.files, &dep_files);
     let refs: Vec<&SourceFile> = files.iter().collect();
     if let Some(msg) = limits::check_unzipped(&refs) {
@@ -318,6 +299,77 @@ pub fn assemble(
         tracing::warn!(error = %e, "cannot keep the zip in the cache");
     }
     Ok(Package::new(bytes, now))
+}
+
+/// The two trees a package is made of, as apply stages them: the source,
+/// and the installed dependencies (from the same installers and cache as
+/// the zip). A zip merges them; an image puts each in a layer of its own.
+#[derive(Clone, Debug)]
+pub struct Staged {
+    pub source: SourceTree,
+    /// The declared dependencies; `None` when the source declares none.
+    pub deps: Option<Deps>,
+    /// The installed tree's files, sorted by name (empty without
+    /// dependencies, or when nothing was installed).
+    pub installed: Vec<SourceFile>,
+}
+
+impl Staged {
+    /// The package's `source_code_hash` (the tree's, with the dependency
+    /// inputs when there are some), from one more read of the source.
+    pub fn hash(&self) -> Result<String, PackageError> {
+        let tree = source::tree_hash(&self.source)?;
+        Ok(match &self.deps {
+            Some(d) => d.package_hash(&tree),
+            None => tree,
+        })
+    }
+}
+
+/// Scans the source of `settings` (stopping at `limit` bytes) and installs
+/// its dependencies (or takes them from `cache`): what an image layers,
+/// from the same code [`assemble`] zips with.
+pub fn stage(
+    settings: &Settings,
+    cache: Option<&Cache>,
+    limit: u64,
+) -> Result<Staged, PackageError> {
+    let source = source::scan_limited(&settings.source_dir, limit)?;
+    let deps = settings.deps()?;
+    let cache = cache.filter(|_| deps.is_some());
+    let installed = installed_files(deps.as_ref(), cache)?;
+    Ok(Staged {
+        source,
+        deps,
+        installed,
+    })
+}
+
+/// The files of the installed tree of `deps` (installed now or taken from
+/// `cache`), recording its size in the cache the first time.
+fn installed_files(
+    deps: Option<&Deps>,
+    cache: Option<&Cache>,
+) -> Result<Vec<SourceFile>, PackageError> {
+    let Some(d) = deps else {
+        return Ok(Vec::new());
+    };
+    let dir = install(d, cache)?;
+    let files = match source::scan_limited(&dir, u64::MAX) {
+        Ok(t) => t.files,
+        // An empty tree (nothing to install) is no error.
+        Err(SourceError::Empty { .. }) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(c) = cache
+        && c.installed_size(&d.key()).is_none()
+    {
+        let size = files.iter().map(|f| f.size).sum();
+        if let Err(e) = c.record_size(&d.key(), size) {
+            tracing::warn!(error = %e, "cannot record the installed tree's size");
+        }
+    }
+    Ok(files)
 }
 
 /// The installed tree of `deps`: the cached one, or a fresh install (into
