@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::calibration::{A, APP_PY_V2, B, Calibration, Shape, calibration, create_looks};
+use common::calibration::{A, APP_PY_V2, B, Calibration, Phase, Shape, calibration, record};
 use common::fault_table::{
     Site, arm, assert_covers, assert_each_failed, denied_words, errors_by_resource, names,
     op_counts, print_table, sites,
@@ -102,28 +102,10 @@ fn nothing_lost_calibration() -> (Calibration, Vec<Site>) {
     let rig = Rig::new(&tf, Some(0));
     let name = "nlcal01".to_owned();
     let one = std::slice::from_ref(&name);
-    nothing_lost_pipelines(&rig, one, A, Version::First);
-    let looks = create_looks(&rig, &name);
-    rig.apply();
-    let create = sites(&rig.proxy.calls(), &name, &looks);
-
-    nothing_lost_pipelines(&rig, one, B, Version::Second);
-    rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
-    rig.proxy.clear_calls();
-    rig.ws.plan(&[]).expect("plan");
-    let refresh_calls = rig.proxy.calls();
-    let refresh = sites(&refresh_calls, &name, &BTreeMap::new());
-    let reads = op_counts(&refresh_calls, &name);
-
-    rig.proxy.clear_calls();
-    rig.apply();
-    let update = sites(&rig.proxy.calls(), &name, &reads);
-    rig.assert_plan_empty();
-
-    rig.proxy.clear_calls();
-    rig.ws.destroy_auto().expect("destroy");
-    let delete = sites(&rig.proxy.calls(), &name, &reads);
-    assert_emulator_empty(&rig.moto);
+    let cal = record(&rig, &name, |phase| match phase {
+        Phase::Create => nothing_lost_pipelines(&rig, one, A, Version::First),
+        Phase::Update => nothing_lost_pipelines(&rig, one, B, Version::Second),
+    });
 
     // Taking failure handling and the reservation away again.
     nothing_lost_pipelines(&rig, one, B, Version::Second);
@@ -137,15 +119,7 @@ fn nothing_lost_calibration() -> (Calibration, Vec<Site>) {
     let removal = sites(&rig.proxy.calls(), &name, &reads);
     rig.assert_plan_empty();
     rig.destroy_and_assert_empty();
-    (
-        Calibration {
-            create,
-            refresh,
-            update,
-            delete,
-        },
-        removal,
-    )
+    (cal, removal)
 }
 
 /// Whether `op` belongs to failure handling, logs or concurrency: CloudWatch

@@ -82,37 +82,57 @@ pub fn calibration() -> &'static Calibration {
         let rig = Rig::new(&tf, Some(0));
         let name = "cal01".to_owned();
         let one = std::slice::from_ref(&name);
-        rig.pipelines(one, A);
-        let looks = create_looks(&rig, &name);
-        rig.apply();
-        let create = sites(&rig.proxy.calls(), &name, &looks);
-
-        rig.pipelines(one, B);
-        rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
-        rig.proxy.clear_calls();
-        rig.ws.plan(&[]).expect("plan");
-        let refresh_calls = rig.proxy.calls();
-        let refresh = sites(&refresh_calls, &name, &BTreeMap::new());
-        let reads = op_counts(&refresh_calls, &name);
-
-        rig.proxy.clear_calls();
-        rig.apply();
-        let update = sites(&rig.proxy.calls(), &name, &reads);
-        rig.assert_plan_empty();
-
-        rig.proxy.clear_calls();
-        rig.ws.destroy_auto().expect("destroy");
-        let delete = sites(&rig.proxy.calls(), &name, &reads);
-        assert_emulator_empty(&rig.moto);
-        let cal = Calibration {
-            create,
-            refresh,
-            update,
-            delete,
-        };
+        let cal = record(&rig, &name, |phase| match phase {
+            Phase::Create => rig.pipelines(one, A),
+            Phase::Update => rig.pipelines(one, B),
+        });
         eprintln!("calibration: {cal:#?}");
         cal
     })
+}
+
+/// Which configuration [`record`] asks for: the one it creates, then the
+/// one it updates to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Create,
+    Update,
+}
+
+/// Records every call of one pipeline named `name`, by phase: its create
+/// (configured by `configure(Phase::Create)`, the plan's looks left out),
+/// the refresh and the update to `configure(Phase::Update)` with a new
+/// `app.py`, then its destroy, which leaves the emulator empty.
+pub fn record(rig: &Rig, name: &str, configure: impl Fn(Phase)) -> Calibration {
+    let name = name.to_owned();
+    configure(Phase::Create);
+    let looks = create_looks(rig, &name);
+    rig.apply();
+    let create = sites(&rig.proxy.calls(), &name, &looks);
+
+    configure(Phase::Update);
+    rig.ws.write("app/app.py", APP_PY_V2).expect("app.py");
+    rig.proxy.clear_calls();
+    rig.ws.plan(&[]).expect("plan");
+    let refresh_calls = rig.proxy.calls();
+    let refresh = sites(&refresh_calls, &name, &BTreeMap::new());
+    let reads = op_counts(&refresh_calls, &name);
+
+    rig.proxy.clear_calls();
+    rig.apply();
+    let update = sites(&rig.proxy.calls(), &name, &reads);
+    rig.assert_plan_empty();
+
+    rig.proxy.clear_calls();
+    rig.ws.destroy_auto().expect("destroy");
+    let delete = sites(&rig.proxy.calls(), &name, &reads);
+    assert_emulator_empty(&rig.moto);
+    Calibration {
+        create,
+        refresh,
+        update,
+        delete,
+    }
 }
 
 /// The calls of a create's plan-time looks (whether the names it would take
