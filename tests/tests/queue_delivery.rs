@@ -494,3 +494,41 @@ fn the_oldest_cli_applies_queue_delivery_plans_empty_and_destroys() {
     assert_plan_empty(&ws, EMPTY_PLAN);
     destroy_and_assert_empty(&ws, &moto);
 }
+
+/// The event queue's tags as SQS has them.
+fn queue_tags(aws: &Aws, url: &str) -> std::collections::HashMap<String, String> {
+    aws.block_on(aws.sqs().list_queue_tags().queue_url(url).send())
+        .expect("ListQueueTags")
+        .tags
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_event_queue_left_by_an_earlier_run_is_adopted_with_the_tags_the_pipeline_has_now() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    let config = |team: &str| {
+        Pipeline::named("kept")
+            .extra("  delivery      = \"queue\"\n")
+            .tags(&format!("{{ team = \"{team}\" }}"))
+            .hcl()
+    };
+    let ws = applied(&tf, &moto, &config("a"));
+    let url = event_queue_url(&aws, "kept").expect("the event queue");
+    assert_eq!(queue_tags(&aws, &url)["team"], "a");
+
+    // The state is lost; every part stays, tagged as this pipeline's. The
+    // next apply adopts them, the event queue with the tags asked for now.
+    ws.run_ok(&["state", "rm", "eventpipe_event_pipeline.kept"])
+        .expect("state rm");
+    rewrite_main(&ws, &moto, &config("b"));
+    let out = ws.apply_auto().unwrap();
+    assert!(out.contains("1 added, 0 changed, 0 destroyed"), "{out}");
+    assert_eq!(event_queue_url(&aws, "kept").as_deref(), Some(url.as_str()));
+    let tags = queue_tags(&aws, &url);
+    assert_eq!(tags["team"], "b", "{tags:?}");
+    assert_eq!(tags["eventpipe:pipeline"], "kept", "{tags:?}");
+    assert_queue_delivery(&ws, &aws, "kept");
+    assert_plan_empty(&ws, EMPTY_PLAN);
+}

@@ -7,9 +7,11 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tracing::Instrument as _;
 
+use super::desired;
 use super::errors::ApplyError;
 use super::ops;
 use super::ops::mapping::Source;
+use super::ops::queue;
 use super::part::Part;
 use super::run::Run;
 use super::steps::{Change, Op, Steps};
@@ -62,10 +64,10 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Delete(LogGroup) => ops::log_group::delete(run).await,
 
         Op::Create(FailureQueue) | Op::Recreate(FailureQueue) | Op::Adopt(FailureQueue) => {
-            ops::failure_queue::make(run).await
+            queue::FAILURE.make(run, &desired::FAILURE_QUEUE).await
         }
-        Op::Update(FailureQueue, _) => ops::failure_queue::update_tags(run).await,
-        Op::Delete(FailureQueue) => ops::failure_queue::delete(run).await,
+        Op::Update(FailureQueue, _) => queue::FAILURE.update_tags(run).await,
+        Op::Delete(FailureQueue) => queue::FAILURE.delete(run).await,
 
         Op::Create(InvokeConfig)
         | Op::Recreate(InvokeConfig)
@@ -87,11 +89,17 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Delete(StreamMapping) => ops::mapping::delete(run, Source::Stream).await,
 
         Op::Create(EventQueue) | Op::Recreate(EventQueue) | Op::Adopt(EventQueue) => {
-            ops::event_queue::make(run).await
+            match desired::event_queue(run.want) {
+                Some(settings) => queue::EVENTS.make(run, &settings).await,
+                None => Ok(()),
+            }
         }
-        Op::Update(EventQueue, Change::Tags) => ops::event_queue::update_tags(run).await,
-        Op::Update(EventQueue, _) => ops::event_queue::update(run).await,
-        Op::Delete(EventQueue) => ops::event_queue::delete(run).await,
+        Op::Update(EventQueue, Change::Tags) => queue::EVENTS.update_tags(run).await,
+        Op::Update(EventQueue, _) => match desired::event_queue(run.want) {
+            Some(settings) => queue::EVENTS.configure(run, &settings).await,
+            None => Ok(()),
+        },
+        Op::Delete(EventQueue) => queue::EVENTS.delete(run).await,
 
         Op::Create(EventQueueMapping)
         | Op::Recreate(EventQueueMapping)
@@ -129,8 +137,8 @@ async fn delete_old(run: &Run<'_>, part: Part) -> Result<(), ApplyError> {
         }
         Part::Role => ops::role::delete(&old).await,
         Part::LogGroup => ops::log_group::delete(&old).await,
-        Part::FailureQueue => ops::failure_queue::delete(&old).await,
-        Part::EventQueue => ops::event_queue::delete(&old).await,
+        Part::FailureQueue => queue::FAILURE.delete(&old).await,
+        Part::EventQueue => queue::EVENTS.delete(&old).await,
         Part::Stream => ops::stream::delete(&old).await,
         _ => Err(ApplyError::Internal(format!(
             "no step to delete {part} under its old name"

@@ -5,7 +5,8 @@
 use super::super::errors::{ApplyError, QueueKind};
 use super::super::part::Part;
 use super::super::run::Run;
-use super::{bucket, event_queue, failure_queue};
+use super::bucket;
+use super::queue::{EVENTS, FAILURE};
 
 pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
@@ -19,14 +20,14 @@ pub async fn deletable(run: &Run<'_>) -> Result<(), ApplyError> {
         },
         async {
             if want.wanted().contains(Part::FailureQueue) && !want.may_delete_failed_events(None) {
-                failure_queue::messages(run).await
+                FAILURE.messages(run).await
             } else {
                 Ok(None)
             }
         },
         async {
             if want.wanted().contains(Part::EventQueue) && !want.force_destroy {
-                event_queue::messages(run).await
+                EVENTS.messages(run).await
             } else {
                 Ok(None)
             }
@@ -57,12 +58,7 @@ pub async fn queue_empty(run: &Run<'_>) -> Result<(), ApplyError> {
     }
     let arn = run.prior.and_then(|p| p.failure_queue_arn.clone());
     let owned = run.want.create_bucket;
-    refuse_messages(
-        QueueKind::Failure,
-        arn,
-        failure_queue::messages(run).await?,
-        owned,
-    )
+    refuse_messages(QueueKind::Failure, arn, FAILURE.messages(run).await?, owned)
 }
 
 /// Refuses while `queue` holds messages; `bucket_owned` says whether

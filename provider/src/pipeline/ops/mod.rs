@@ -6,14 +6,13 @@
 pub mod backfill;
 pub mod bucket;
 pub mod check;
-pub mod event_queue;
-pub mod failure_queue;
 pub mod function;
 pub mod invoke_config;
 pub mod log_group;
 pub mod mapping;
 pub mod notification;
 pub mod permission;
+pub mod queue;
 pub mod role;
 pub mod staging;
 pub mod stream;
