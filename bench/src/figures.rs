@@ -99,6 +99,9 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     if wanted(12) {
         crate::fixed_cost::figure_12(sizes, &terraform, &moto, &mirror, src.path(), &mut rep)?;
     }
+    if wanted(13) {
+        crate::image_build::figure_13(sizes, &opts.provider, &mut rep)?;
+    }
 
     rep.section(
         "Run",

@@ -13,6 +13,7 @@ mod existing_bucket;
 mod figures;
 mod fixed_cost;
 mod hashing;
+mod image_build;
 mod machine;
 mod packaging;
 mod report;
