@@ -1,0 +1,335 @@
+//! The OCI registry client: what the image path needs of a registry, over
+//! the distribution API (`oci-client`), with plain types in and out.
+//!
+//! - [`Registry`]: one connection to one registry host, with its
+//!   credentials (`~/.docker/config.json`: `auths` and credential helpers;
+//!   anonymous otherwise, which for public ECR is its token endpoint's
+//!   anonymous bearer token) and its scheme (TLS, trusting the system's
+//!   authorities and `SSL_CERT_FILE`; plain HTTP only for a loopback host
+//!   that does not speak TLS).
+//! - `resolve.rs`: a reference (tag or `@sha256:` pin) and an architecture
+//!   → the platform's manifest digest, with one manifest HEAD when the
+//!   cache knows the tag's index, none for a cached pin, and the cache
+//!   with a [`Stale`] warning when the registry cannot be reached.
+//! - `store.rs`: the content-addressed blob store and the tags' last
+//!   answers, under the cache directory it is given.
+//! - `transfer.rs`: pulling an image's blobs into the store once, streamed
+//!   and verified; pushing a built image's missing blobs (HEAD first,
+//!   streamed from their files) and its manifest under a tag.
+//!
+//! It sits at the bottom layer of the crate, beside `aws`: it knows nothing
+//! of pipelines; `pipeline::package::image` reads the store through its own
+//! `BlobSource`.
+
+mod resolve;
+mod store;
+mod transfer;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use thiserror::Error;
+
+pub use resolve::{Resolved, Stale};
+pub use store::BlobStore;
+pub use transfer::{Pulled, Pushed};
+
+/// The manifest media types this client reads.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const ACCEPTED: &[&str] = &[OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST];
+
+/// How long to wait for a connection before calling a registry unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Error)]
+pub enum RegistryError {
+    #[error("{reference:?} is not an image reference: {message}")]
+    BadReference { reference: String, message: String },
+    #[error(
+        "the registry {registry} cannot be reached ({reason}), and no earlier answer for \
+         {reference} is cached"
+    )]
+    Unreachable {
+        registry: String,
+        reference: String,
+        reason: String,
+    },
+    #[error("{reference} has no image for linux/{architecture} (it has: {})", available.join(", "))]
+    NoPlatform {
+        reference: String,
+        architecture: String,
+        available: Vec<String>,
+    },
+    #[error("{reference}: {message}")]
+    Registry { reference: String, message: String },
+    #[error("{reference}: blob {digest} does not match its digest ({message})")]
+    Corrupt {
+        reference: String,
+        digest: String,
+        message: String,
+    },
+    #[error("the image cache {}: {message}", path.display())]
+    Cache { path: PathBuf, message: String },
+    #[error("cannot read {}: {message}", path.display())]
+    Local { path: PathBuf, message: String },
+}
+
+/// Whether `host` (`name[:port]`, `[::1]:port`) is this machine, where
+/// plain HTTP is allowed.
+pub fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        }),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Parses `reference` (`host/repo:tag`, `host/repo@sha256:…`).
+pub fn parse_reference(reference: &str) -> Result<Reference, RegistryError> {
+    reference
+        .parse::<Reference>()
+        .map_err(|e| RegistryError::BadReference {
+            reference: reference.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+/// The scheme a registry answered on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    Https,
+    Http,
+}
+
+/// A client of one registry host.
+pub struct Registry {
+    host: String,
+    auth: RegistryAuth,
+    https: Client,
+    /// Only for a loopback host: the same client over plain HTTP.
+    http: Option<Client>,
+    /// The scheme that worked, once one has.
+    scheme: Mutex<Option<Scheme>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The extra authorities `SSL_CERT_FILE` names, for the TLS client (the
+/// platform's own are trusted too).
+fn extra_roots() -> Vec<Certificate> {
+    std::env::var_os("SSL_CERT_FILE")
+        .and_then(|path| std::fs::read(path).ok())
+        .map(|data| {
+            vec![Certificate {
+                encoding: CertificateEncoding::Pem,
+                data,
+            }]
+        })
+        .unwrap_or_default()
+}
+
+fn client(protocol: ClientProtocol) -> Client {
+    Client::new(ClientConfig {
+        protocol,
+        extra_root_certificates: extra_roots(),
+        platform_resolver: None,
+        connect_timeout: Some(CONNECT_TIMEOUT),
+        read_timeout: Some(READ_TIMEOUT),
+        user_agent: concat!("eventpipe/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    })
+}
+
+/// The credentials `~/.docker/config.json` (or `$DOCKER_CONFIG`) holds for
+/// `host`: a stored login or a credential helper's answer; anonymous when
+/// there is none.
+fn docker_auth(host: &str) -> RegistryAuth {
+    match docker_credential::get_credential(host) {
+        Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
+            RegistryAuth::Basic(user, password)
+        }
+        Ok(docker_credential::DockerCredential::IdentityToken(token)) => {
+            RegistryAuth::Bearer(token)
+        }
+        Err(e) => {
+            tracing::debug!(host, error = %e, "no docker credentials; anonymous");
+            RegistryAuth::Anonymous
+        }
+    }
+}
+
+impl Registry {
+    /// A client for the registry of `reference`, with the credentials the
+    /// docker configuration gives its host.
+    pub fn for_reference(reference: &Reference) -> Registry {
+        let host = reference.resolve_registry().to_owned();
+        let auth = docker_auth(reference.registry());
+        Registry::with_auth(host, auth)
+    }
+
+    /// A client for `host` with `auth` (for ECR, the token of
+    /// `GetAuthorizationToken`).
+    pub fn with_auth(host: String, auth: RegistryAuth) -> Registry {
+        let http = is_loopback(&host).then(|| client(ClientProtocol::Http));
+        Registry {
+            https: client(ClientProtocol::Https),
+            http,
+            auth,
+            host,
+            scheme: Mutex::new(None),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    fn known_scheme(&self) -> Option<Scheme> {
+        self.scheme.lock().map_or(None, |s| *s)
+    }
+
+    fn remember(&self, scheme: Scheme) {
+        if let Ok(mut s) = self.scheme.lock() {
+            *s = Some(scheme);
+        }
+    }
+
+    /// Runs `op` with the client of the scheme that works: TLS, or for a
+    /// loopback host that does not speak TLS, plain HTTP.
+    async fn call<T, F, Fut>(&self, op: F) -> Result<T, OciDistributionError>
+    where
+        F: Fn(Client, RegistryAuth) -> Fut,
+        Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+    {
+        match (self.known_scheme(), &self.http) {
+            (Some(Scheme::Http), Some(http)) => op(http.clone(), self.auth.clone()).await,
+            (Some(_), _) | (None, None) => op(self.https.clone(), self.auth.clone()).await,
+            (None, Some(http)) => match op(self.https.clone(), self.auth.clone()).await {
+                Err(e) if is_not_tls(&e) => match op(http.clone(), self.auth.clone()).await {
+                    Ok(v) => {
+                        self.remember(Scheme::Http);
+                        Ok(v)
+                    }
+                    // Not plain HTTP either: the TLS error says more.
+                    Err(_) => Err(e),
+                },
+                other => {
+                    if other.is_ok() {
+                        self.remember(Scheme::Https);
+                    }
+                    other
+                }
+            },
+        }
+    }
+}
+
+/// Whether a TLS attempt failed because the server speaks plain HTTP (its
+/// answer to a ClientHello is not TLS); a refused connection is not that.
+fn is_not_tls(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RequestError(r) => {
+            let mut text = r.to_string();
+            let mut source = std::error::Error::source(r);
+            while let Some(s) = source {
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            r.is_connect() && !text.contains("refused") && !text.contains("timed out")
+        }
+        _ => false,
+    }
+}
+
+/// Whether an error says the registry could not be reached at all (no
+/// connection, a timeout, a server error), rather than that it answered no.
+pub(crate) fn is_unreachable(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request(),
+        OciDistributionError::ServerError { code, .. } => *code >= 500,
+        _ => false,
+    }
+}
+
+/// The error's text with its causes, on one line.
+pub(crate) fn describe(e: &OciDistributionError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_for_loopback_hosts_only() {
+        for host in [
+            "127.0.0.1:5000",
+            "localhost:443",
+            "[::1]:5000",
+            "127.1.2.3",
+            "localhost",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "public.ecr.aws",
+            "10.0.0.1:5000",
+            "registry.local:5000",
+            "[2001:db8::1]:5000",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_reference_names_its_registry_repository_and_tag_or_digest() {
+        let r = parse_reference("public.ecr.aws/lambda/python:3.13").unwrap();
+        assert_eq!(r.registry(), "public.ecr.aws");
+        assert_eq!(r.repository(), "lambda/python");
+        assert_eq!(r.tag(), Some("3.13"));
+        let pin = format!("127.0.0.1:5000/base@sha256:{}", "a".repeat(64));
+        let r = parse_reference(&pin).unwrap();
+        assert_eq!(r.registry(), "127.0.0.1:5000");
+        assert_eq!(
+            r.digest(),
+            Some(format!("sha256:{}", "a".repeat(64)).as_str())
+        );
+        assert!(matches!(
+            parse_reference("UPPER/Case::x"),
+            Err(RegistryError::BadReference { .. })
+        ));
+    }
+}

@@ -1,0 +1,484 @@
+//! The provider's registry client (`eventpipe::registry`) against a real
+//! registry: Debian's `docker-registry` per test on loopback (plain HTTP, or
+//! TLS with the test CA), a two-platform base image the test builds and
+//! pushes with skopeo, and every request counted from the registry's own
+//! log. Nothing comes from the network.
+//!
+//! Resolving a tag costs one manifest HEAD once the cache knows the index
+//! it names; a pinned digest costs nothing once cached; a registry out of
+//! reach falls back to the cache with a warning; base blobs are pulled once;
+//! a push uploads only what the registry lacks; and `eventpipe package
+//! --image` on a registry base gives the digest of the same image built on
+//! the same base as a local layout.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use eventpipe::pipeline::package::image::base::BaseImage as Base;
+use eventpipe::pipeline::package::image::{self, layout::LayoutWriter};
+use eventpipe::pipeline::package::{self, Settings, limits};
+use eventpipe::registry::{self, BlobStore, Registry as Client, RegistryError};
+use tests::base_image::{self, BaseImage};
+use tests::registry::RequestLog;
+use tests::{Registry, Skopeo};
+
+const REPOSITORY: &str = "lambda/python";
+const TAG: &str = "3.13";
+
+/// The test CA, trusted by every client of this binary through
+/// `SSL_CERT_FILE` (set once, before any client is made).
+fn certs() -> &'static tests::https::Certs {
+    static CERTS: OnceLock<(tests::https::Certs, PathBuf)> = OnceLock::new();
+    &CERTS
+        .get_or_init(|| {
+            let certs = tests::https::make_certs();
+            let path = std::env::temp_dir().join(format!(
+                "eventpipe-registry-client-ca-{}.pem",
+                std::process::id()
+            ));
+            fs::write(&path, &certs.ca_pem).unwrap();
+            // SAFETY: every test calls this first; the variable is set once,
+            // while any other test waits here, before anything reads it.
+            unsafe { std::env::set_var("SSL_CERT_FILE", &path) };
+            (certs, path)
+        })
+        .0
+}
+
+/// A registry (TLS or not) holding the base image under `lambda/python:3.13`.
+fn registry_with_base(tls: bool) -> (Registry, tempfile::TempDir, BaseImage) {
+    let certs = certs();
+    let registry = if tls {
+        Registry::start_tls(certs).unwrap()
+    } else {
+        Registry::start().unwrap()
+    };
+    let layout = tempfile::tempdir().unwrap();
+    let image = base_image::build(layout.path(), TAG).unwrap();
+    let dest = format!("docker://{}/{REPOSITORY}:{TAG}", registry.host());
+    let skopeo = match registry.cert_dir() {
+        Some(dir) => Skopeo::trusting(&dir).unwrap(),
+        None => Skopeo::new().unwrap(),
+    };
+    skopeo
+        .copy_all(&image.oci_reference(), &dest)
+        .unwrap_or_else(|e| panic!("{e:#}\nregistry log:\n{}", registry.log()));
+    (registry, layout, image)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn tag_ref(registry: &Registry) -> String {
+    format!("{}/{REPOSITORY}:{TAG}", registry.host())
+}
+
+fn resolve(
+    reference: &str,
+    arch: &str,
+    store: &BlobStore,
+) -> Result<registry::Resolved, RegistryError> {
+    let parsed = registry::parse_reference(reference).unwrap();
+    let client = Client::for_reference(&parsed);
+    runtime().block_on(client.resolve(store, &parsed, arch))
+}
+
+/// What a stretch of the log did, as `METHOD path` lines, without the
+/// `GET /v2/` version checks the client makes before a request.
+fn calls(log: &RequestLog) -> Vec<String> {
+    log.records
+        .iter()
+        .filter(|r| !(r.method == "GET" && r.path == "/v2/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn check_both_platforms(tls: bool) {
+    let (registry, _layout, image) = registry_with_base(tls);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    for arch in ["amd64", "arm64"] {
+        let r = resolve(&tag_ref(&registry), arch, &store).unwrap();
+        assert_eq!(
+            r.manifest_digest,
+            image.platform(arch).unwrap().manifest_digest,
+            "{arch}"
+        );
+        assert_eq!(r.top_digest, image.index_digest);
+        assert_eq!(r.stale, None);
+    }
+}
+
+#[test]
+fn a_tag_resolves_to_each_platform_manifest_over_plain_http() {
+    check_both_platforms(false);
+}
+
+#[test]
+fn a_tag_resolves_to_each_platform_manifest_over_tls_with_the_test_ca() {
+    check_both_platforms(true);
+}
+
+#[test]
+fn a_warm_cache_resolves_a_tag_with_one_manifest_head() {
+    let (registry, _layout, image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let first = resolve(&tag_ref(&registry), "arm64", &store).unwrap();
+    let mark = registry.requests().unwrap().len();
+    let second = resolve(&tag_ref(&registry), "arm64", &store).unwrap();
+    assert_eq!(second, first);
+    let since = registry.requests().unwrap().since(mark);
+    assert_eq!(
+        calls(&since),
+        [format!("HEAD /v2/{REPOSITORY}/manifests/{TAG}")],
+        "{since:#?}"
+    );
+    // The other architecture comes from the same cached index: one HEAD too.
+    let mark = registry.requests().unwrap().len();
+    let amd = resolve(&tag_ref(&registry), "amd64", &store).unwrap();
+    assert_eq!(
+        amd.manifest_digest,
+        image.platform("amd64").unwrap().manifest_digest
+    );
+    let since = registry.requests().unwrap().since(mark);
+    assert_eq!(calls(&since).len(), 1, "{since:#?}");
+}
+
+#[test]
+fn a_tag_that_moved_resolves_to_what_it_names_now() {
+    let (registry, layout, image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let before = resolve(&tag_ref(&registry), "amd64", &store).unwrap();
+    assert_eq!(before.top_digest, image.index_digest);
+    // The tag now names the amd64 manifest alone (skopeo without --all).
+    let moved = Command::new(tests::tools::system_tool("skopeo").unwrap())
+        .args([
+            "--insecure-policy",
+            "copy",
+            "--override-arch",
+            "amd64",
+            "--override-os",
+            "linux",
+        ])
+        .args(["--dest-tls-verify=false"])
+        .arg(image.oci_reference())
+        .arg(format!("docker://{}", tag_ref(&registry)))
+        .output()
+        .unwrap();
+    assert!(moved.status.success(), "{moved:?}");
+    let mark = registry.requests().unwrap().len();
+    let after = resolve(&tag_ref(&registry), "amd64", &store).unwrap();
+    let amd = &image.platform("amd64").unwrap().manifest_digest;
+    assert_eq!(&after.top_digest, amd, "the tag's new digest");
+    assert_eq!(&after.manifest_digest, amd);
+    // The HEAD, then one GET of the document the tag names now.
+    let since = registry.requests().unwrap().since(mark);
+    assert_eq!(
+        calls(&since),
+        [
+            format!("HEAD /v2/{REPOSITORY}/manifests/{TAG}"),
+            format!("GET /v2/{REPOSITORY}/manifests/{amd}")
+        ]
+    );
+    // And the next plan is one HEAD again.
+    let mark = registry.requests().unwrap().len();
+    assert_eq!(
+        resolve(&tag_ref(&registry), "amd64", &store).unwrap(),
+        after
+    );
+    let since = registry.requests().unwrap().since(mark);
+    assert_eq!(calls(&since).len(), 1, "{since:#?}");
+    drop(layout);
+}
+
+#[test]
+fn a_registry_out_of_reach_answers_from_the_cache_with_a_warning_or_is_an_error_without_one() {
+    let (registry, _layout, image) = registry_with_base(false);
+    let reference = tag_ref(&registry);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let warm = resolve(&reference, "amd64", &store).unwrap();
+    let host = registry.host();
+    drop(registry);
+
+    let stale = resolve(&reference, "amd64", &store).unwrap();
+    assert_eq!(stale.manifest_digest, warm.manifest_digest);
+    assert_eq!(
+        stale.manifest_digest,
+        image.platform("amd64").unwrap().manifest_digest
+    );
+    let warning = stale.stale.expect("a warning").to_string();
+    assert!(
+        warning.starts_with(&format!("the registry {host} cannot be reached (")),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("using the base image's digest from the cache"),
+        "{warning}"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = resolve(&reference, "amd64", &BlobStore::at(empty.path())).unwrap_err();
+    assert!(matches!(err, RegistryError::Unreachable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("no earlier answer for {reference} is cached")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pinned_digest_needs_no_request_once_cached() {
+    let (registry, _layout, image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let pin = format!("{}/{REPOSITORY}@{}", registry.host(), image.index_digest);
+    let first = resolve(&pin, "arm64", &store).unwrap();
+    assert_eq!(
+        first.manifest_digest,
+        image.platform("arm64").unwrap().manifest_digest
+    );
+    assert_eq!(first.top_digest, image.index_digest);
+    let mark = registry.requests().unwrap().len();
+    let again = resolve(&pin, "arm64", &store).unwrap();
+    assert_eq!(again, first);
+    let since = registry.requests().unwrap().since(mark);
+    assert!(since.is_empty(), "no request at all: {since:#?}");
+    // Nor with the registry gone: a digest is content-addressed.
+    drop(registry);
+    assert_eq!(resolve(&pin, "arm64", &store).unwrap(), first);
+}
+
+#[test]
+fn an_index_without_the_architecture_is_an_error_naming_the_ones_it_has() {
+    let (registry, _layout, _image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let err = resolve(&tag_ref(&registry), "s390x", &BlobStore::at(cache.path())).unwrap_err();
+    match &err {
+        RegistryError::NoPlatform {
+            architecture,
+            available,
+            ..
+        } => {
+            assert_eq!(architecture, "s390x");
+            assert_eq!(available, &["linux/amd64", "linux/arm64/v8"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .ends_with("has no image for linux/s390x (it has: linux/amd64, linux/arm64/v8)"),
+        "{err}"
+    );
+}
+
+fn pull_base(reference: &str, arch: &str, store: &BlobStore) -> Base {
+    runtime()
+        .block_on(Base::from_registry(reference, arch, store.clone()))
+        .unwrap()
+        .0
+}
+
+fn blob_gets(log: &RequestLog) -> usize {
+    log.records
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+        .count()
+}
+
+#[test]
+fn base_blobs_are_pulled_once_and_a_second_build_makes_no_blob_get() {
+    let (registry, _layout, image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let reference = tag_ref(&registry);
+    let base = pull_base(&reference, "x86_64", &store);
+    let platform = image.platform("amd64").unwrap();
+    assert_eq!(base.manifest_digest, platform.manifest_digest);
+    for digest in platform
+        .layer_digests
+        .iter()
+        .chain([&platform.config_digest])
+    {
+        let stored = fs::read(store.blob_path(digest).unwrap()).unwrap();
+        assert_eq!(base_image::sha256_digest(&stored), *digest);
+    }
+    let log = registry.requests().unwrap();
+    assert_eq!(blob_gets(&log), 2, "the config and the layer: {log:#?}");
+
+    let mark = log.len();
+    pull_base(&reference, "x86_64", &store);
+    let since = registry.requests().unwrap().since(mark);
+    assert_eq!(blob_gets(&since), 0, "{since:#?}");
+    assert_eq!(calls(&since).len(), 1, "one manifest HEAD: {since:#?}");
+}
+
+/// Builds the image of `src` on `base` into `out`; returns its manifest
+/// digest and the code layer's digest and size.
+fn build(src: &Path, base: &Base, out: &Path) -> (String, String, u64) {
+    let settings = Settings {
+        source_dir: src.into(),
+        runtime: "python3.13".into(),
+        architecture: "x86_64".into(),
+        requirements_file: None,
+    };
+    let staged = package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
+    let writer = LayoutWriter::create(out).unwrap();
+    let built = image::build(&staged, "app.handler", base, &writer).unwrap();
+    let code = built.layers.last().unwrap();
+    (built.manifest_digest, code.digest.clone(), code.size)
+}
+
+#[test]
+fn a_push_uploads_only_missing_blobs_and_a_code_edit_only_its_layer_and_config() {
+    let (registry, _layout, _image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let base = pull_base(&tag_ref(&registry), "x86_64", &store);
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("app");
+    fs::create_dir(&src).unwrap();
+    fs::write(
+        src.join("app.py"),
+        "def handler(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    let out = work.path().join("image");
+    let (digest, _, _) = build(&src, &base, &out);
+
+    let target = registry::parse_reference(&format!("{}/fn:v1", registry.host())).unwrap();
+    let client = Client::for_reference(&target);
+    let push = |tag: &str, digest: &str| {
+        let target = registry::parse_reference(&format!("{}/fn:{tag}", registry.host())).unwrap();
+        runtime()
+            .block_on(client.push(&out, digest, &target))
+            .unwrap()
+    };
+    let mark = registry.requests().unwrap().len();
+    let first = push("v1", &digest);
+    let log = registry.requests().unwrap().since(mark);
+    assert_eq!(first.digest, digest);
+    // Into a new repository: the base layer, the code layer and the config.
+    assert_eq!(first.blobs_uploaded, 3, "{log:#?}");
+    assert_eq!(log.blob_uploads().len(), 3);
+    assert_eq!(first.bytes_uploaded, log.bytes_uploaded());
+    let head = registry.head_manifest("fn", "v1").unwrap();
+    assert_eq!(head.header("Docker-Content-Digest"), Some(digest.as_str()));
+
+    // The same image again: HEADs and the manifest, no blob.
+    let mark = registry.requests().unwrap().len();
+    let again = push("v1", &digest);
+    let log = registry.requests().unwrap().since(mark);
+    assert_eq!(again.blobs_uploaded, 0);
+    assert_eq!(log.blob_uploads(), [], "{log:#?}");
+
+    // A one-line edit: the code layer and the config, then the manifest.
+    fs::write(
+        src.join("app.py"),
+        "def handler(event, context):\n    return 2\n",
+    )
+    .unwrap();
+    let (edited, code_digest, code_size) = build(&src, &base, &out);
+    assert_ne!(edited, digest);
+    let mark = registry.requests().unwrap().len();
+    let third = push("v2", &edited);
+    let log = registry.requests().unwrap().since(mark);
+    let uploaded: Vec<String> = log
+        .blob_uploads()
+        .iter()
+        .map(|u| u.digest.clone())
+        .collect();
+    assert_eq!(uploaded.len(), 2, "{log:#?}");
+    assert!(uploaded.contains(&code_digest), "{uploaded:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(base_image::blob_path(&out, &edited)).unwrap()).unwrap();
+    let config_size = manifest["config"]["size"].as_u64().unwrap();
+    assert!(uploaded.contains(&manifest["config"]["digest"].as_str().unwrap().to_owned()));
+    let manifest_size = fs::metadata(base_image::blob_path(&out, &edited))
+        .unwrap()
+        .len();
+    assert_eq!(
+        log.bytes_uploaded(),
+        code_size + config_size + manifest_size
+    );
+    assert_eq!(third.bytes_uploaded, log.bytes_uploaded());
+    assert_eq!(third.blobs_uploaded, 2);
+    // The independent client sees the pushed image by its digest.
+    let pushed = Skopeo::new()
+        .unwrap()
+        .inspect_raw(&format!("docker://{}/fn@{edited}", registry.host()))
+        .unwrap();
+    assert_eq!(pushed["config"]["digest"], manifest["config"]["digest"]);
+}
+
+fn eventpipe_cli() -> PathBuf {
+    tests::tools::target_dir().join("debug").join("eventpipe")
+}
+
+fn package_image(src: &Path, cache: &Path, out: &Path, base: &str) -> String {
+    let o = Command::new(eventpipe_cli())
+        .args(["package", "--image", "--oci-layout"])
+        .arg(out)
+        .arg("--source-dir")
+        .arg(src)
+        .args(["--runtime", "python3.13", "--architecture", "arm64"])
+        .args(["--base-image", base])
+        .env("EVENTPIPE_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{o:?}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn package_image_on_a_registry_base_gives_the_digest_of_the_same_base_as_a_layout() {
+    assert!(
+        eventpipe_cli().is_file(),
+        "build it first: cargo build -p terraform-provider-eventpipe"
+    );
+    let (registry, layout, _image) = registry_with_base(false);
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("app");
+    fs::create_dir(&src).unwrap();
+    fs::write(
+        src.join("app.py"),
+        "def handler(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    let cache = work.path().join("cache");
+    let from_registry = package_image(&src, &cache, &work.path().join("r"), &tag_ref(&registry));
+    let from_layout = package_image(
+        &src,
+        &work.path().join("cache2"),
+        &work.path().join("l"),
+        &format!("oci:{}:{TAG}", layout.path().display()),
+    );
+    assert!(from_registry.starts_with("sha256:"), "{from_registry}");
+    assert_eq!(from_registry, from_layout);
+    // skopeo reads the written layout and finds that manifest.
+    let raw = Command::new(tests::tools::system_tool("skopeo").unwrap())
+        .args(["inspect", "--raw"])
+        .arg(format!("oci:{}", work.path().join("r").display()))
+        .output()
+        .unwrap();
+    assert!(raw.status.success(), "{raw:?}");
+    assert_eq!(base_image::sha256_digest(&raw.stdout), from_registry);
+    // A second build: no blob is fetched again.
+    let mark = registry.requests().unwrap().len();
+    let again = package_image(&src, &cache, &work.path().join("r2"), &tag_ref(&registry));
+    assert_eq!(again, from_registry);
+    let since = registry.requests().unwrap().since(mark);
+    assert_eq!(blob_gets(&since), 0, "{since:#?}");
+}
