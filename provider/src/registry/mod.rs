@@ -101,14 +101,83 @@ pub fn is_loopback(host: &str) -> bool {
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// An image reference: `host/repo:tag` or `host/repo@sha256:…`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef {
+    inner: Reference,
+}
+
+impl ImageRef {
+    /// The registry host as written (`public.ecr.aws`, `127.0.0.1:5000`).
+    pub fn registry(&self) -> &str {
+        self.inner.registry()
+    }
+
+    pub fn repository(&self) -> &str {
+        self.inner.repository()
+    }
+
+    pub fn tag(&self) -> Option<&str> {
+        self.inner.tag()
+    }
+
+    /// The pinned digest, `sha256:…`.
+    pub fn digest(&self) -> Option<&str> {
+        self.inner.digest()
+    }
+}
+
+impl std::fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.inner.whole())
+    }
+}
+
 /// Parses `reference` (`host/repo:tag`, `host/repo@sha256:…`).
-pub fn parse_reference(reference: &str) -> Result<Reference, RegistryError> {
+pub fn parse_reference(reference: &str) -> Result<ImageRef, RegistryError> {
     reference
         .parse::<Reference>()
+        .map(|inner| ImageRef { inner })
         .map_err(|e| RegistryError::BadReference {
             reference: reference.to_owned(),
             message: e.to_string(),
         })
+}
+
+/// The credentials a registry is given.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    Anonymous,
+    /// A user name and password (ECR: `AWS` and the decoded token of
+    /// `GetAuthorizationToken`).
+    Basic {
+        username: String,
+        password: String,
+    },
+    /// An identity token, exchanged for a bearer token.
+    Token(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Anonymous => f.write_str("Anonymous"),
+            Credentials::Basic { username, .. } => write!(f, "Basic({username}, <redacted>)"),
+            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
+}
+
+impl Credentials {
+    fn auth(&self) -> RegistryAuth {
+        match self {
+            Credentials::Anonymous => RegistryAuth::Anonymous,
+            Credentials::Basic { username, password } => {
+                RegistryAuth::Basic(username.clone(), password.clone())
+            }
+            Credentials::Token(t) => RegistryAuth::Bearer(t.clone()),
+        }
+    }
 }
 
 /// The scheme a registry answered on.
@@ -166,17 +235,15 @@ fn client(protocol: ClientProtocol) -> Client {
 /// The credentials `~/.docker/config.json` (or `$DOCKER_CONFIG`) holds for
 /// `host`: a stored login or a credential helper's answer; anonymous when
 /// there is none.
-fn docker_auth(host: &str) -> RegistryAuth {
+pub fn docker_credentials(host: &str) -> Credentials {
     match docker_credential::get_credential(host) {
-        Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
-            RegistryAuth::Basic(user, password)
+        Ok(docker_credential::DockerCredential::UsernamePassword(username, password)) => {
+            Credentials::Basic { username, password }
         }
-        Ok(docker_credential::DockerCredential::IdentityToken(token)) => {
-            RegistryAuth::Bearer(token)
-        }
+        Ok(docker_credential::DockerCredential::IdentityToken(token)) => Credentials::Token(token),
         Err(e) => {
             tracing::debug!(host, error = %e, "no docker credentials; anonymous");
-            RegistryAuth::Anonymous
+            Credentials::Anonymous
         }
     }
 }
@@ -184,15 +251,16 @@ fn docker_auth(host: &str) -> RegistryAuth {
 impl Registry {
     /// A client for the registry of `reference`, with the credentials the
     /// docker configuration gives its host.
-    pub fn for_reference(reference: &Reference) -> Registry {
-        let host = reference.resolve_registry().to_owned();
-        let auth = docker_auth(reference.registry());
-        Registry::with_auth(host, auth)
+    pub fn for_reference(reference: &ImageRef) -> Registry {
+        let host = reference.inner.resolve_registry().to_owned();
+        let credentials = docker_credentials(reference.registry());
+        Registry::with_credentials(host, &credentials)
     }
 
-    /// A client for `host` with `auth` (for ECR, the token of
+    /// A client for `host` with `credentials` (for ECR, those of
     /// `GetAuthorizationToken`).
-    pub fn with_auth(host: String, auth: RegistryAuth) -> Registry {
+    pub fn with_credentials(host: String, credentials: &Credentials) -> Registry {
+        let auth = credentials.auth();
         let http = is_loopback(&host).then(|| client(ClientProtocol::Http));
         Registry {
             https: client(ClientProtocol::Https),

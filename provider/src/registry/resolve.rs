@@ -8,11 +8,12 @@
 //! at all. When the registry cannot be reached, a tag's last answer is used
 //! with a [`Stale`] warning; without one, it is an error.
 
-use oci_client::Reference;
 use serde_json::Value;
 
 use super::store::{BlobStore, TagAnswer, digest_of};
-use super::{ACCEPTED, DOCKER_LIST, OCI_INDEX, Registry, RegistryError, describe, is_unreachable};
+use super::{
+    ACCEPTED, DOCKER_LIST, ImageRef, OCI_INDEX, Registry, RegistryError, describe, is_unreachable,
+};
 
 /// A base image resolved for one platform.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,13 +85,13 @@ impl Registry {
     pub(super) async fn document(
         &self,
         store: &BlobStore,
-        reference: &Reference,
+        reference: &ImageRef,
         digest: &str,
     ) -> Result<Value, RegistryError> {
         let bytes = match store.read_small(digest) {
             Some(b) => b,
             None => {
-                let by_digest = reference.clone_with_digest(digest.to_owned());
+                let by_digest = reference.inner.clone_with_digest(digest.to_owned());
                 let (bytes, _) = self
                     .call(|c, auth| {
                         let r = by_digest.clone();
@@ -100,7 +101,7 @@ impl Registry {
                     .map_err(|e| self.failed(reference, &e))?;
                 if digest_of(&bytes) != digest {
                     return Err(RegistryError::Corrupt {
-                        reference: reference.whole(),
+                        reference: reference.to_string(),
                         digest: digest.to_owned(),
                         message: format!("the registry sent {}", digest_of(&bytes)),
                     });
@@ -110,25 +111,25 @@ impl Registry {
             }
         };
         serde_json::from_slice(&bytes).map_err(|e| RegistryError::Registry {
-            reference: reference.whole(),
+            reference: reference.to_string(),
             message: format!("{digest} is not a manifest or index: {e}"),
         })
     }
 
     pub(crate) fn failed(
         &self,
-        reference: &Reference,
+        reference: &ImageRef,
         e: &oci_client::errors::OciDistributionError,
     ) -> RegistryError {
         if is_unreachable(e) {
             RegistryError::Unreachable {
                 registry: self.host.clone(),
-                reference: reference.whole(),
+                reference: reference.to_string(),
                 reason: describe(e),
             }
         } else {
             RegistryError::Registry {
-                reference: reference.whole(),
+                reference: reference.to_string(),
                 message: describe(e),
             }
         }
@@ -139,7 +140,7 @@ impl Registry {
     pub async fn resolve(
         &self,
         store: &BlobStore,
-        reference: &Reference,
+        reference: &ImageRef,
         architecture: &str,
     ) -> Result<Resolved, RegistryError> {
         let (top, stale) = match reference.digest() {
@@ -162,7 +163,7 @@ impl Registry {
                 Some((d, _)) => digest = d,
                 None => {
                     return Err(RegistryError::NoPlatform {
-                        reference: reference.whole(),
+                        reference: reference.to_string(),
                         architecture: architecture.to_owned(),
                         available: platforms(&doc),
                     });
@@ -170,7 +171,7 @@ impl Registry {
             }
         }
         Ok(Resolved {
-            reference: reference.whole(),
+            reference: reference.to_string(),
             top_digest: top,
             manifest_digest: digest,
             stale,
@@ -182,12 +183,12 @@ impl Registry {
     async fn tag_digest(
         &self,
         store: &BlobStore,
-        reference: &Reference,
+        reference: &ImageRef,
     ) -> Result<(String, Option<Stale>), RegistryError> {
-        let whole = reference.whole();
+        let whole = reference.to_string();
         let head = self
             .call(|c, auth| {
-                let r = reference.clone();
+                let r = reference.inner.clone();
                 async move { c.fetch_manifest_digest(&r, &auth).await }
             })
             .await;

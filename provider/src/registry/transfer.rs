@@ -7,14 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt as _;
-use oci_client::Reference;
 use oci_client::errors::OciDistributionError;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncWriteExt as _;
 
 use super::store::{BlobStore, sha256_hex};
-use super::{OCI_MANIFEST, Registry, RegistryError};
+use super::{ImageRef, OCI_MANIFEST, Registry, RegistryError};
 
 /// A base image's blobs in the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +76,7 @@ impl Registry {
     pub async fn pull(
         &self,
         store: &BlobStore,
-        reference: &Reference,
+        reference: &ImageRef,
         manifest_digest: &str,
     ) -> Result<Pulled, RegistryError> {
         let manifest = self.document(store, reference, manifest_digest).await?;
@@ -86,7 +85,7 @@ impl Registry {
             blobs_fetched: 0,
             bytes_fetched: 0,
         };
-        for blob in blobs_of(&reference.whole(), &manifest)? {
+        for blob in blobs_of(&reference.to_string(), &manifest)? {
             if store.has(&blob.digest) {
                 continue;
             }
@@ -102,12 +101,12 @@ impl Registry {
     async fn fetch_blob(
         &self,
         store: &BlobStore,
-        reference: &Reference,
+        reference: &ImageRef,
         blob: &Blob,
     ) -> Result<(), RegistryError> {
         let stream = self
             .call(|c, auth| {
-                let r = reference.clone();
+                let r = reference.inner.clone();
                 let digest = blob.digest.clone();
                 async move {
                     // The token for a pull, as the manifest requests got it.
@@ -124,7 +123,7 @@ impl Registry {
             Err(message) => {
                 let _ = std::fs::remove_file(&tmp);
                 Err(RegistryError::Corrupt {
-                    reference: reference.whole(),
+                    reference: reference.to_string(),
                     digest: blob.digest.clone(),
                     message,
                 })
@@ -139,7 +138,7 @@ impl Registry {
         &self,
         layout: &Path,
         manifest_digest: &str,
-        target: &Reference,
+        target: &ImageRef,
     ) -> Result<Pushed, RegistryError> {
         let path_of = |digest: &str| -> Result<PathBuf, RegistryError> {
             let hex = sha256_hex(digest).ok_or_else(|| RegistryError::Local {
@@ -163,10 +162,10 @@ impl Registry {
             blobs_uploaded: 0,
             bytes_uploaded: 0,
         };
-        for blob in blobs_of(&target.whole(), &manifest)? {
+        for blob in blobs_of(&target.to_string(), &manifest)? {
             let exists = self
                 .call(|c, auth| {
-                    let r = target.clone();
+                    let r = target.inner.clone();
                     let digest = blob.digest.clone();
                     async move {
                         c.store_auth_if_needed(r.resolve_registry(), &auth).await;
@@ -180,7 +179,7 @@ impl Registry {
             }
             let path = path_of(&blob.digest)?;
             self.call(|c, _| {
-                let (r, path, digest) = (target.clone(), path.clone(), blob.digest.clone());
+                let (r, path, digest) = (target.inner.clone(), path.clone(), blob.digest.clone());
                 let size = blob.size;
                 async move {
                     let file = tokio::fs::File::open(&path).await?;
@@ -199,7 +198,7 @@ impl Registry {
             .unwrap_or(OCI_MANIFEST)
             .to_owned();
         self.call(|c, _| {
-            let (r, body) = (target.clone(), manifest_bytes.clone());
+            let (r, body) = (target.inner.clone(), manifest_bytes.clone());
             let media_type = media_type.clone();
             async move {
                 let content_type = media_type.parse().map_err(|_| {
