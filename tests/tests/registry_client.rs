@@ -280,6 +280,20 @@ fn an_index_without_the_architecture_is_an_error_naming_the_ones_it_has() {
     );
 }
 
+#[test]
+fn a_tag_the_registry_does_not_have_is_an_error_saying_so() {
+    let (registry, _layout, _image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/{REPOSITORY}:3.99", registry.host());
+    let err = resolve(&reference, "amd64", &BlobStore::at(cache.path())).unwrap_err();
+    assert!(matches!(err, RegistryError::NotFound { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{reference}: no such image in the registry (")),
+        "{err}"
+    );
+}
+
 fn pull_base(reference: &str, arch: &str, store: &BlobStore) -> Base {
     runtime()
         .block_on(Base::from_registry(reference, arch, store.clone()))

@@ -70,6 +70,17 @@ pub enum RegistryError {
         architecture: String,
         available: Vec<String>,
     },
+    #[error("{reference}: no such image in the registry ({message})")]
+    NotFound { reference: String, message: String },
+    #[error(
+        "{reference}: the registry refused access ({message}); log in to it (`docker login \
+         {registry}`, or a credential helper in ~/.docker/config.json)"
+    )]
+    Denied {
+        reference: String,
+        registry: String,
+        message: String,
+    },
     #[error("{reference}: {message}")]
     Registry { reference: String, message: String },
     #[error("{reference}: blob {digest} does not match its digest ({message})")]
@@ -232,17 +243,33 @@ fn client(protocol: ClientProtocol) -> Client {
     })
 }
 
-/// The credentials `~/.docker/config.json` (or `$DOCKER_CONFIG`) holds for
-/// `host`: a stored login or a credential helper's answer; anonymous when
-/// there is none.
+/// The credentials `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`)
+/// holds for `host`: a stored login or a credential helper's answer;
+/// anonymous when there is none.
 pub fn docker_credentials(host: &str) -> Credentials {
-    match docker_credential::get_credential(host) {
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));
+    match dir.and_then(|d| std::fs::File::open(d.join("config.json")).ok()) {
+        Some(file) => credentials_in(std::io::BufReader::new(file), host),
+        None => Credentials::Anonymous,
+    }
+}
+
+/// The credentials a docker configuration gives `host` (Docker Hub's are
+/// kept under its v1 address, as `docker login` writes them).
+pub fn credentials_in(config: impl std::io::Read, host: &str) -> Credentials {
+    let server = match host {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => "https://index.docker.io/v1/",
+        other => other,
+    };
+    match docker_credential::get_credential_from_reader(config, server) {
         Ok(docker_credential::DockerCredential::UsernamePassword(username, password)) => {
             Credentials::Basic { username, password }
         }
         Ok(docker_credential::DockerCredential::IdentityToken(token)) => Credentials::Token(token),
         Err(e) => {
-            tracing::debug!(host, error = %e, "no docker credentials; anonymous");
+            tracing::debug!(host, error = %e, "no docker credentials: anonymous");
             Credentials::Anonymous
         }
     }
@@ -297,12 +324,13 @@ impl Registry {
             (Some(_), _) | (None, None) => op(self.https.clone(), self.auth.clone()).await,
             (None, Some(http)) => match op(self.https.clone(), self.auth.clone()).await {
                 Err(e) if is_not_tls(&e) => match op(http.clone(), self.auth.clone()).await {
-                    Ok(v) => {
+                    // No answer in plain HTTP either: the TLS error says more.
+                    Err(plain) if is_unreachable(&plain) && !is_answer(&plain) => Err(e),
+                    // An answer, a good or a bad one: the host speaks HTTP.
+                    answered => {
                         self.remember(Scheme::Http);
-                        Ok(v)
+                        answered
                     }
-                    // Not plain HTTP either: the TLS error says more.
-                    Err(_) => Err(e),
                 },
                 other => {
                     if other.is_ok() {
@@ -330,6 +358,12 @@ fn is_not_tls(e: &OciDistributionError) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether an error is the registry's answer (a status), not a failure to
+/// get one.
+fn is_answer(e: &OciDistributionError) -> bool {
+    !matches!(e, OciDistributionError::RequestError(r) if r.status().is_none())
 }
 
 /// Whether an error says the registry could not be reached at all (no
@@ -380,6 +414,43 @@ mod tests {
         ] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn credentials_come_from_the_docker_configuration_of_the_host() {
+        let config = r#"{"auths": {
+            "127.0.0.1:5000": {"auth": "dXNlcjpwYXNz"},
+            "https://index.docker.io/v1/": {"auth": "aHViOnNlY3JldA=="},
+            "tokens.example": {"identitytoken": "abc"}
+        }}"#;
+        assert_eq!(
+            credentials_in(config.as_bytes(), "127.0.0.1:5000"),
+            Credentials::Basic {
+                username: "user".into(),
+                password: "pass".into()
+            }
+        );
+        assert_eq!(
+            credentials_in(config.as_bytes(), "docker.io"),
+            Credentials::Basic {
+                username: "hub".into(),
+                password: "secret".into()
+            }
+        );
+        assert_eq!(
+            credentials_in(config.as_bytes(), "tokens.example"),
+            Credentials::Token("abc".into())
+        );
+        assert_eq!(
+            credentials_in(config.as_bytes(), "public.ecr.aws"),
+            Credentials::Anonymous
+        );
+        assert_eq!(
+            credentials_in(&b"not json"[..], "x"),
+            Credentials::Anonymous
+        );
+        let shown = format!("{:?}", credentials_in(config.as_bytes(), "127.0.0.1:5000"));
+        assert!(!shown.contains("pass"), "{shown}");
     }
 
     #[test]

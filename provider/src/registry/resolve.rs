@@ -121,11 +121,37 @@ impl Registry {
         reference: &ImageRef,
         e: &oci_client::errors::OciDistributionError,
     ) -> RegistryError {
+        use oci_client::errors::{OciDistributionError as E, OciErrorCode as C};
+        let codes: Vec<&C> = match e {
+            E::RegistryError { envelope, .. } => envelope.errors.iter().map(|x| &x.code).collect(),
+            _ => Vec::new(),
+        };
+        let not_found = codes.iter().any(|c| {
+            matches!(
+                c,
+                C::ManifestUnknown | C::NameUnknown | C::NotFound | C::BlobUnknown
+            )
+        }) || matches!(e, E::ServerError { code: 404, .. });
+        let denied = matches!(e, E::UnauthorizedError { .. } | E::AuthenticationFailure(_))
+            || codes
+                .iter()
+                .any(|c| matches!(c, C::Unauthorized | C::Denied));
         if is_unreachable(e) {
             RegistryError::Unreachable {
                 registry: self.host.clone(),
                 reference: reference.to_string(),
                 reason: describe(e),
+            }
+        } else if not_found {
+            RegistryError::NotFound {
+                reference: reference.to_string(),
+                message: describe(e),
+            }
+        } else if denied {
+            RegistryError::Denied {
+                reference: reference.to_string(),
+                registry: reference.registry().to_owned(),
+                message: describe(e),
             }
         } else {
             RegistryError::Registry {
