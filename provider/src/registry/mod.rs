@@ -236,6 +236,11 @@ fn client(protocol: ClientProtocol) -> Client {
         protocol,
         extra_root_certificates: extra_roots(),
         platform_resolver: None,
+        // One POST, then one PUT streaming the whole blob from its file: the
+        // upload every registry must take. Chunked PATCHes are not used: ECR
+        // drops the data of every PATCH after the first
+        // (aws/containers-roadmap#2831).
+        use_monolithic_push: true,
         connect_timeout: Some(CONNECT_TIMEOUT),
         read_timeout: Some(READ_TIMEOUT),
         user_agent: concat!("eventpipe/", env!("CARGO_PKG_VERSION")),

@@ -183,7 +183,7 @@ impl Registry {
                 let size = blob.size;
                 async move {
                     let file = tokio::fs::File::open(&path).await?;
-                    let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
+                    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 << 10)
                         .map(|chunk| chunk.map_err(OciDistributionError::from));
                     c.push_blob_stream(&r, stream, &digest, Some(size)).await
                 }
