@@ -294,6 +294,48 @@ fn a_tag_the_registry_does_not_have_is_an_error_saying_so() {
     );
 }
 
+#[test]
+fn a_registry_whose_certificate_is_not_trusted_is_refused_saying_so() {
+    certs();
+    // Its own authority, which nothing here trusts.
+    let stranger = tests::https::make_certs();
+    let registry = Registry::start_tls(&stranger).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let err = resolve(&tag_ref(&registry), "amd64", &BlobStore::at(cache.path())).unwrap_err();
+    assert!(matches!(err, RegistryError::Untrusted { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "the registry {}'s TLS certificate is not trusted (",
+            registry.host()
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("HTTP request to an HTTPS server"),
+        "no fall back to plain HTTP: {text}"
+    );
+}
+
+#[test]
+fn a_pinned_manifest_of_another_architecture_is_refused() {
+    let (registry, _layout, image) = registry_with_base(false);
+    let cache = tempfile::tempdir().unwrap();
+    let arm = &image.platform("arm64").unwrap().manifest_digest;
+    let pin = format!("{}/{REPOSITORY}@{arm}", registry.host());
+    let store = BlobStore::at(cache.path());
+    let r = resolve(&pin, "amd64", &store).unwrap();
+    assert_eq!(&r.manifest_digest, arm, "a manifest pin is its own answer");
+    let err = runtime()
+        .block_on(Base::from_registry(&pin, "x86_64", store))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is an image for linux/arm64, not linux/amd64 (x86_64)"),
+        "{err}"
+    );
+}
+
 fn pull_base(reference: &str, arch: &str, store: &BlobStore) -> Base {
     runtime()
         .block_on(Base::from_registry(reference, arch, store.clone()))

@@ -81,6 +81,11 @@ pub enum RegistryError {
         registry: String,
         message: String,
     },
+    #[error(
+        "the registry {registry}'s TLS certificate is not trusted ({message}); add its \
+         authority to the system's, or to the PEM file SSL_CERT_FILE names"
+    )]
+    Untrusted { registry: String, message: String },
     #[error("{reference}: {message}")]
     Registry { reference: String, message: String },
     #[error("{reference}: blob {digest} does not match its digest ({message})")]
@@ -359,7 +364,9 @@ fn is_not_tls(e: &OciDistributionError) -> bool {
                 text.push_str(&s.to_string());
                 source = s.source();
             }
-            r.is_connect() && !text.contains("refused") && !text.contains("timed out")
+            // rustls' word for an answer that is not a TLS record.
+            r.is_connect()
+                && (text.contains("InvalidContentType") || text.contains("corrupt message"))
         }
         _ => false,
     }
@@ -374,11 +381,19 @@ fn is_answer(e: &OciDistributionError) -> bool {
 /// Whether an error says the registry could not be reached at all (no
 /// connection, a timeout, a server error), rather than that it answered no.
 pub(crate) fn is_unreachable(e: &OciDistributionError) -> bool {
+    if is_untrusted(e) {
+        return false;
+    }
     match e {
         OciDistributionError::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request(),
         OciDistributionError::ServerError { code, .. } => *code >= 500,
         _ => false,
     }
+}
+
+/// Whether TLS refused the registry's certificate.
+pub(crate) fn is_untrusted(e: &OciDistributionError) -> bool {
+    describe(e).contains("invalid peer certificate")
 }
 
 /// The error's text with its causes, on one line.

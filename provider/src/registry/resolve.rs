@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::store::{BlobStore, TagAnswer, digest_of};
 use super::{
     ACCEPTED, DOCKER_LIST, ImageRef, OCI_INDEX, Registry, RegistryError, describe, is_unreachable,
+    is_untrusted,
 };
 
 /// A base image resolved for one platform.
@@ -136,7 +137,12 @@ impl Registry {
             || codes
                 .iter()
                 .any(|c| matches!(c, C::Unauthorized | C::Denied));
-        if is_unreachable(e) {
+        if is_untrusted(e) {
+            RegistryError::Untrusted {
+                registry: self.host.clone(),
+                message: describe(e),
+            }
+        } else if is_unreachable(e) {
             RegistryError::Unreachable {
                 registry: self.host.clone(),
                 reference: reference.to_string(),
