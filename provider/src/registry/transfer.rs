@@ -15,6 +15,9 @@ use tokio::io::AsyncWriteExt as _;
 use super::store::{BlobStore, sha256_hex};
 use super::{ImageRef, OCI_MANIFEST, Registry, RegistryError};
 
+/// How many blobs move at once.
+const PARALLEL: usize = 4;
+
 /// A base image's blobs in the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pulled {
@@ -85,11 +88,17 @@ impl Registry {
             blobs_fetched: 0,
             bytes_fetched: 0,
         };
-        for blob in blobs_of(&reference.to_string(), &manifest)? {
-            if store.has(&blob.digest) {
-                continue;
-            }
-            self.fetch_blob(store, reference, &blob).await?;
+        let missing: Vec<Blob> = blobs_of(&reference.to_string(), &manifest)?
+            .into_iter()
+            .filter(|b| !store.has(&b.digest))
+            .collect();
+        let fetched: Vec<Result<(), RegistryError>> =
+            futures::stream::iter(missing.iter().map(|b| self.fetch_blob(store, reference, b)))
+                .buffer_unordered(PARALLEL)
+                .collect()
+                .await;
+        for (blob, result) in missing.iter().zip(fetched) {
+            result?;
             pulled.blobs_fetched += 1;
             pulled.bytes_fetched += blob.size;
         }
@@ -162,36 +171,25 @@ impl Registry {
             blobs_uploaded: 0,
             bytes_uploaded: 0,
         };
-        for blob in blobs_of(&target.to_string(), &manifest)? {
-            let exists = self
-                .call(|c, auth| {
-                    let r = target.inner.clone();
-                    let digest = blob.digest.clone();
-                    async move {
-                        c.store_auth_if_needed(r.resolve_registry(), &auth).await;
-                        c.blob_exists(&r, &digest).await
-                    }
-                })
-                .await
-                .map_err(|e| self.failed(target, &e))?;
-            if exists {
-                continue;
+        let blobs = blobs_of(&target.to_string(), &manifest)?;
+        let paths = blobs
+            .iter()
+            .map(|b| path_of(&b.digest))
+            .collect::<Result<Vec<PathBuf>, RegistryError>>()?;
+        let sent: Vec<Result<bool, RegistryError>> = futures::stream::iter(
+            blobs
+                .iter()
+                .zip(&paths)
+                .map(|(blob, path)| self.push_blob(target, blob, path)),
+        )
+        .buffered(PARALLEL)
+        .collect()
+        .await;
+        for (blob, result) in blobs.iter().zip(sent) {
+            if result? {
+                pushed.blobs_uploaded += 1;
+                pushed.bytes_uploaded += blob.size;
             }
-            let path = path_of(&blob.digest)?;
-            self.call(|c, _| {
-                let (r, path, digest) = (target.inner.clone(), path.clone(), blob.digest.clone());
-                let size = blob.size;
-                async move {
-                    let file = tokio::fs::File::open(&path).await?;
-                    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 << 10)
-                        .map(|chunk| chunk.map_err(OciDistributionError::from));
-                    c.push_blob_stream(&r, stream, &digest, Some(size)).await
-                }
-            })
-            .await
-            .map_err(|e| self.failed(target, &e))?;
-            pushed.blobs_uploaded += 1;
-            pushed.bytes_uploaded += blob.size;
         }
         let media_type = manifest["mediaType"]
             .as_str()
@@ -213,6 +211,45 @@ impl Registry {
         .map_err(|e| self.failed(target, &e))?;
         pushed.bytes_uploaded += manifest_bytes.len() as u64;
         Ok(pushed)
+    }
+}
+
+impl Registry {
+    /// One blob of an image being pushed: a HEAD, then, when the registry
+    /// lacks it, one PUT streamed from `path`. Whether it was uploaded.
+    async fn push_blob(
+        &self,
+        target: &ImageRef,
+        blob: &Blob,
+        path: &Path,
+    ) -> Result<bool, RegistryError> {
+        let exists = self
+            .call(|c, auth| {
+                let r = target.inner.clone();
+                let digest = blob.digest.clone();
+                async move {
+                    c.store_auth_if_needed(r.resolve_registry(), &auth).await;
+                    c.blob_exists(&r, &digest).await
+                }
+            })
+            .await
+            .map_err(|e| self.failed(target, &e))?;
+        if exists {
+            return Ok(false);
+        }
+        self.call(|c, _| {
+            let (r, path, digest) = (target.inner.clone(), path.to_owned(), blob.digest.clone());
+            let size = blob.size;
+            async move {
+                let file = tokio::fs::File::open(&path).await?;
+                let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 << 10)
+                    .map(|chunk| chunk.map_err(OciDistributionError::from));
+                c.push_blob_stream(&r, stream, &digest, Some(size)).await
+            }
+        })
+        .await
+        .map_err(|e| self.failed(target, &e))?;
+        Ok(true)
     }
 }
 
