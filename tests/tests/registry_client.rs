@@ -480,6 +480,11 @@ fn eventpipe_cli() -> PathBuf {
 }
 
 fn package_image(src: &Path, cache: &Path, out: &Path, base: &str) -> String {
+    package_image_with_stderr(src, cache, out, base).0
+}
+
+/// The digest printed, and what was said on stderr.
+fn package_image_with_stderr(src: &Path, cache: &Path, out: &Path, base: &str) -> (String, String) {
     let o = Command::new(eventpipe_cli())
         .args(["package", "--image", "--oci-layout"])
         .arg(out)
@@ -495,7 +500,10 @@ fn package_image(src: &Path, cache: &Path, out: &Path, base: &str) -> String {
         "{o:?}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+    (
+        String::from_utf8(o.stdout).unwrap().trim().to_owned(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
 }
 
 #[test]
@@ -537,4 +545,21 @@ fn package_image_on_a_registry_base_gives_the_digest_of_the_same_base_as_a_layou
     assert_eq!(again, from_registry);
     let since = registry.requests().unwrap().since(mark);
     assert_eq!(blob_gets(&since), 0, "{since:#?}");
+    // The registry gone: the same image from the cache, with a warning.
+    let host = registry.host();
+    drop(registry);
+    let (offline, stderr) = package_image_with_stderr(
+        &src,
+        &cache,
+        &work.path().join("r3"),
+        &format!("{host}/{REPOSITORY}:{TAG}"),
+    );
+    assert_eq!(offline, from_registry);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "eventpipe package: warning: the registry {host} cannot be reached ("
+        )),
+        "{stderr}"
+    );
 }
