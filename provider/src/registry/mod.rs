@@ -437,6 +437,15 @@ mod tests {
     }
 
     #[test]
+    fn only_a_loopback_registry_gets_a_plain_http_client() {
+        let local = Registry::with_credentials("127.0.0.1:5000".into(), &Credentials::Anonymous);
+        assert!(local.http.is_some());
+        let remote = Registry::with_credentials("public.ecr.aws".into(), &Credentials::Anonymous);
+        assert!(remote.http.is_none(), "TLS only");
+        assert_eq!(remote.host(), "public.ecr.aws");
+    }
+
+    #[test]
     fn credentials_come_from_the_docker_configuration_of_the_host() {
         let config = r#"{"auths": {
             "127.0.0.1:5000": {"auth": "dXNlcjpwYXNz"},
