@@ -9,7 +9,9 @@
 //! reach falls back to the cache with a warning; base blobs are pulled once;
 //! a push uploads only what the registry lacks; and `eventpipe package
 //! --image` on a registry base gives the digest of the same image built on
-//! the same base as a local layout.
+//! the same base as a local layout. A small registry of the test's own
+//! (`token_registry`) answers only with a bearer token, which its token
+//! endpoint gives anonymously, as public ECR does.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -563,3 +565,205 @@ fn package_image_on_a_registry_base_gives_the_digest_of_the_same_base_as_a_layou
         "{stderr}"
     );
 }
+
+/// A registry that, like public ECR, answers nothing without a bearer
+/// token and gives one anonymously from its token endpoint (the standard
+/// `WWW-Authenticate: Bearer realm=…,service=…` challenge). It serves the
+/// base image's layout read-only, and notes every request.
+mod token_registry {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+
+    pub const TOKEN: &str = "anonymous-pull-token";
+
+    /// A request: method, path with query, and its `Authorization` header.
+    pub type Seen = (String, String, Option<String>);
+
+    pub struct TokenRegistry {
+        pub host: String,
+        pub seen: Arc<Mutex<Vec<Seen>>>,
+    }
+
+    pub fn start(layout: PathBuf, index_digest: String) -> TokenRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (h, s) = (host.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (h, s, layout, index) =
+                    (h.clone(), s.clone(), layout.clone(), index_digest.clone());
+                std::thread::spawn(move || serve(conn, &h, &s, &layout, &index));
+            }
+        });
+        TokenRegistry { host, seen }
+    }
+
+    fn serve(
+        conn: TcpStream,
+        host: &str,
+        seen: &Mutex<Vec<Seen>>,
+        layout: &std::path::Path,
+        index: &str,
+    ) {
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut out = conn;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            if parts.len() != 3 || !parts[2].starts_with("HTTP/1") {
+                // A TLS hello, or noise: not HTTP.
+                let _ = out.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                return;
+            }
+            let (method, target) = (parts[0].to_owned(), parts[1].to_owned());
+            let mut auth = None;
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                    return;
+                }
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    match k.to_ascii_lowercase().as_str() {
+                        "authorization" => auth = Some(v.trim().to_owned()),
+                        "content-length" => length = v.trim().parse().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            seen.lock()
+                .unwrap()
+                .push((method.clone(), target.clone(), auth.clone()));
+            let (status, headers, content) =
+                answer(&method, &target, auth.as_deref(), host, layout, index);
+            let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", content.len());
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = out.write_all(head.as_bytes());
+            if method != "HEAD" {
+                let _ = out.write_all(&content);
+            }
+        }
+    }
+
+    fn answer(
+        method: &str,
+        target: &str,
+        auth: Option<&str>,
+        host: &str,
+        layout: &std::path::Path,
+        index: &str,
+    ) -> (&'static str, Vec<(String, String)>, Vec<u8>) {
+        if target.starts_with("/token?") {
+            let body = if auth.is_none() {
+                format!(r#"{{"token":"{TOKEN}"}}"#).into_bytes()
+            } else {
+                b"{}".to_vec()
+            };
+            return (
+                "200 OK",
+                vec![("Content-Type".into(), "application/json".into())],
+                body,
+            );
+        }
+        if auth != Some(&format!("Bearer {TOKEN}")) {
+            let challenge = format!(r#"Bearer realm="http://{host}/token",service="fake-ecr""#);
+            return (
+                "401 Unauthorized",
+                vec![("WWW-Authenticate".into(), challenge)],
+                b"{}".to_vec(),
+            );
+        }
+        if target == "/v2/" {
+            return ("200 OK", vec![], b"{}".to_vec());
+        }
+        let (kind, reference) = match target.rsplit_once("/manifests/") {
+            Some((_, r)) => ("manifest", r.to_owned()),
+            None => match target.rsplit_once("/blobs/") {
+                Some((_, r)) => ("blob", r.to_owned()),
+                None => return ("404 Not Found", vec![], Vec::new()),
+            },
+        };
+        let digest = if reference.starts_with("sha256:") {
+            reference
+        } else {
+            index.to_owned()
+        };
+        let Ok(bytes) = std::fs::read(layout.join("blobs/sha256").join(&digest[7..])) else {
+            return ("404 Not Found", vec![], Vec::new());
+        };
+        let mut headers = vec![("Docker-Content-Digest".to_owned(), digest)];
+        if kind == "manifest" {
+            let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            headers.push((
+                "Content-Type".into(),
+                doc["mediaType"].as_str().unwrap().to_owned(),
+            ));
+        }
+        let _ = method;
+        ("200 OK", headers, bytes)
+    }
+}
+
+#[test]
+fn a_registry_that_wants_a_token_is_read_with_its_anonymous_bearer_token() {
+    certs();
+    let layout = tempfile::tempdir().unwrap();
+    let image = base_image::build(layout.path(), TAG).unwrap();
+    let fake = token_registry::start(layout.path().to_owned(), image.index_digest.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let store = BlobStore::at(cache.path());
+    let reference = format!("{}/{REPOSITORY}:{TAG}", fake.host);
+    let base = pull_base(&reference, "arm64", &store);
+    assert_eq!(
+        base.manifest_digest,
+        image.platform("arm64").unwrap().manifest_digest
+    );
+    let seen = fake.seen.lock().unwrap().clone();
+    // The token was asked anonymously, for pulling this repository.
+    let tokens: Vec<&Seen> = seen
+        .iter()
+        .filter(|(_, t, _)| t.starts_with("/token?"))
+        .collect();
+    assert!(!tokens.is_empty(), "{seen:#?}");
+    for (_, target, auth) in &tokens {
+        assert_eq!(auth, &None, "anonymous: {target}");
+        assert!(
+            target.contains("scope=repository%3Alambda%2Fpython%3Apull"),
+            "{target}"
+        );
+        assert!(target.contains("service=fake-ecr"), "{target}");
+    }
+    // Every manifest and blob request carried it, and got an answer.
+    let reads: Vec<&Seen> = seen
+        .iter()
+        .filter(|(_, t, _)| t.contains("/manifests/") || t.contains("/blobs/"))
+        .collect();
+    assert!(
+        reads.len() >= 4,
+        "HEAD, index, manifest, config, layer: {seen:#?}"
+    );
+    for (method, target, auth) in reads {
+        assert_eq!(
+            auth.as_deref(),
+            Some(format!("Bearer {}", token_registry::TOKEN).as_str()),
+            "{method} {target}"
+        );
+    }
+}
+
+use token_registry::Seen;

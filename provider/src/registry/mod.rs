@@ -364,9 +364,12 @@ fn is_not_tls(e: &OciDistributionError) -> bool {
                 text.push_str(&s.to_string());
                 source = s.source();
             }
-            // rustls' word for an answer that is not a TLS record.
+            // rustls' words for an answer that is not a TLS record, and for a
+            // server that hung up on the hello without one.
             r.is_connect()
-                && (text.contains("InvalidContentType") || text.contains("corrupt message"))
+                && (text.contains("InvalidContentType")
+                    || text.contains("corrupt message")
+                    || text.contains("handshake eof"))
         }
         _ => false,
     }
