@@ -170,7 +170,8 @@ pub enum Credentials {
         username: String,
         password: String,
     },
-    /// An identity token, exchanged for a bearer token.
+    /// A token sent as the bearer token, as it is (a docker `identitytoken`
+    /// is used so; exchanging one through OAuth2 is not supported).
     Token(String),
 }
 
@@ -237,9 +238,9 @@ fn extra_roots() -> Vec<Certificate> {
 }
 
 fn client(protocol: ClientProtocol) -> Client {
-    Client::new(ClientConfig {
+    let config = |protocol, extra_root_certificates| ClientConfig {
         protocol,
-        extra_root_certificates: extra_roots(),
+        extra_root_certificates,
         platform_resolver: None,
         // One POST, then one PUT streaming the whole blob from its file: the
         // upload every registry must take. Chunked PATCHes are not used: ECR
@@ -250,6 +251,10 @@ fn client(protocol: ClientProtocol) -> Client {
         read_timeout: Some(READ_TIMEOUT),
         user_agent: concat!("eventpipe/", env!("CARGO_PKG_VERSION")),
         ..ClientConfig::default()
+    };
+    Client::try_from(config(protocol.clone(), extra_roots())).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "SSL_CERT_FILE cannot be used: trusting the system's authorities only");
+        Client::new(config(protocol, Vec::new()))
     })
 }
 
