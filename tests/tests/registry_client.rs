@@ -586,16 +586,23 @@ mod token_registry {
         pub seen: Arc<Mutex<Vec<Seen>>>,
     }
 
-    pub fn start(layout: PathBuf, index_digest: String) -> TokenRegistry {
+    /// With `login` (an `Authorization` value), the token endpoint gives a
+    /// token only to that login; without, only to an anonymous request.
+    pub fn start(layout: PathBuf, index_digest: String, login: Option<String>) -> TokenRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let host = listener.local_addr().unwrap().to_string();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (h, s) = (host.clone(), seen.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (h, s, layout, index) =
-                    (h.clone(), s.clone(), layout.clone(), index_digest.clone());
-                std::thread::spawn(move || serve(conn, &h, &s, &layout, &index));
+                let (h, s, layout, index, login) = (
+                    h.clone(),
+                    s.clone(),
+                    layout.clone(),
+                    index_digest.clone(),
+                    login.clone(),
+                );
+                std::thread::spawn(move || serve(conn, &h, &s, &layout, &index, login.as_deref()));
             }
         });
         TokenRegistry { host, seen }
@@ -607,6 +614,7 @@ mod token_registry {
         seen: &Mutex<Vec<Seen>>,
         layout: &std::path::Path,
         index: &str,
+        login: Option<&str>,
     ) {
         let mut reader = BufReader::new(conn.try_clone().unwrap());
         let mut out = conn;
@@ -646,8 +654,15 @@ mod token_registry {
             seen.lock()
                 .unwrap()
                 .push((method.clone(), target.clone(), auth.clone()));
-            let (status, headers, content) =
-                answer(&method, &target, auth.as_deref(), host, layout, index);
+            let (status, headers, content) = answer(
+                &method,
+                &target,
+                auth.as_deref(),
+                host,
+                layout,
+                index,
+                login,
+            );
             let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", content.len());
             for (k, v) in headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
@@ -660,6 +675,7 @@ mod token_registry {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn answer(
         method: &str,
         target: &str,
@@ -667,9 +683,10 @@ mod token_registry {
         host: &str,
         layout: &std::path::Path,
         index: &str,
+        login: Option<&str>,
     ) -> (&'static str, Vec<(String, String)>, Vec<u8>) {
         if target.starts_with("/token?") {
-            let body = if auth.is_none() {
+            let body = if auth == login {
                 format!(r#"{{"token":"{TOKEN}"}}"#).into_bytes()
             } else {
                 b"{}".to_vec()
@@ -724,7 +741,7 @@ fn a_registry_that_wants_a_token_is_read_with_its_anonymous_bearer_token() {
     certs();
     let layout = tempfile::tempdir().unwrap();
     let image = base_image::build(layout.path(), TAG).unwrap();
-    let fake = token_registry::start(layout.path().to_owned(), image.index_digest.clone());
+    let fake = token_registry::start(layout.path().to_owned(), image.index_digest.clone(), None);
     let cache = tempfile::tempdir().unwrap();
     let store = BlobStore::at(cache.path());
     let reference = format!("{}/{REPOSITORY}:{TAG}", fake.host);
@@ -763,6 +780,87 @@ fn a_registry_that_wants_a_token_is_read_with_its_anonymous_bearer_token() {
             Some(format!("Bearer {}", token_registry::TOKEN).as_str()),
             "{method} {target}"
         );
+    }
+}
+
+#[test]
+fn a_private_registry_is_read_with_the_login_of_a_docker_credential_helper() {
+    assert!(
+        eventpipe_cli().is_file(),
+        "build it first: cargo build -p terraform-provider-eventpipe"
+    );
+    let layout = tempfile::tempdir().unwrap();
+    let image = base_image::build(layout.path(), TAG).unwrap();
+    // user:pass, as HTTP basic authentication sends it.
+    let login = "Basic dXNlcjpwYXNz";
+    let fake = token_registry::start(
+        layout.path().to_owned(),
+        image.index_digest.clone(),
+        Some(login.to_owned()),
+    );
+    let work = tempfile::tempdir().unwrap();
+    // ~/.docker/config.json names a helper for the host; the helper, on
+    // PATH, answers `get` with the login (the docker credential helper protocol).
+    let docker = work.path().join("docker");
+    let bin = work.path().join("bin");
+    fs::create_dir_all(&docker).unwrap();
+    fs::create_dir_all(&bin).unwrap();
+    fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"credHelpers": {{"{}": "eventpipe-test"}}}}"#,
+            fake.host
+        ),
+    )
+    .unwrap();
+    let helper = bin.join("docker-credential-eventpipe-test");
+    fs::write(
+        &helper,
+        "#!/bin/sh\ncat >/dev/null\necho '{\"ServerURL\":\"x\",\"Username\":\"user\",\"Secret\":\"pass\"}'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    let src = work.path().join("app");
+    fs::create_dir(&src).unwrap();
+    fs::write(
+        src.join("app.py"),
+        "def handler(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new(eventpipe_cli())
+        .args(["package", "--image", "--oci-layout"])
+        .arg(work.path().join("out"))
+        .arg("--source-dir")
+        .arg(&src)
+        .args(["--runtime", "python3.13", "--architecture", "arm64"])
+        .args(["--base-image", &format!("{}/{REPOSITORY}:{TAG}", fake.host)])
+        .env("EVENTPIPE_CACHE_DIR", work.path().join("cache"))
+        .env("DOCKER_CONFIG", &docker)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let from_layout = package_image(
+        &src,
+        &work.path().join("cache2"),
+        &work.path().join("l"),
+        &format!("oci:{}:{TAG}", layout.path().display()),
+    );
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), from_layout);
+    let seen = fake.seen.lock().unwrap().clone();
+    let tokens: Vec<&Seen> = seen
+        .iter()
+        .filter(|(_, t, _)| t.starts_with("/token?"))
+        .collect();
+    assert!(!tokens.is_empty(), "{seen:#?}");
+    for (_, target, auth) in tokens {
+        assert_eq!(auth.as_deref(), Some(login), "{target}");
     }
 }
 
