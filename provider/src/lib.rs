@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod docs;
 pub mod pipeline;
 pub mod provider;
+pub mod registry;
 pub mod summary;
 
 #[cfg(test)]

@@ -47,6 +47,25 @@ fn aws_sdk_types_end_in_the_aws_module() {
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
 
+/// The registry client's crate (`oci-client`) ends in `registry/`: the
+/// rest of the crate sees `ImageRef`, `Credentials`, `Resolved`, … .
+#[test]
+fn oci_client_types_end_in_the_registry_module() {
+    let src = crate_dir().join("src");
+    let mut offenders = Vec::new();
+    for (path, text) in sources(&src) {
+        if path.starts_with(src.join("registry")) {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if line.contains("oci_client") || line.contains("docker_credential") {
+                offenders.push(format!("{}:{n}: {line}", path.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
 #[test]
 fn grpc_types_end_in_the_transport() {
     let src = crate_dir().join("src");

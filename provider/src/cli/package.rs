@@ -13,14 +13,15 @@ use crate::pipeline::package::image::layout::LayoutWriter;
 use crate::pipeline::package::image::{self, ImageError};
 use crate::pipeline::package::{self, Settings, cache::Cache, limits};
 use crate::pipeline::runtimes;
+use crate::registry::{BlobStore, RegistryError};
 
 /// Exit status when the package cannot be built or written.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status for a usage error: an unknown `--runtime`, as for clap's own.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit status of `--image` with a base image in a registry (the default
-/// base is one): only local OCI layouts are read so far.
-pub const EXIT_UNSUPPORTED: u8 = 3;
+/// Exit status of `--image` when the base image's registry cannot be
+/// reached and the cache has no earlier answer for it.
+pub const EXIT_UNREACHABLE: u8 = 3;
 
 /// Build the package that apply would deploy, and print its SHA-256 in base64
 /// (the form of Lambda's `CodeSha256`); with --image, the function's container
@@ -34,14 +35,17 @@ pub const EXIT_UNSUPPORTED: u8 = 3;
     --image, the image is the base image for --architecture plus two layers under its \
     LAMBDA_TASK_ROOT (/var/task): the installed dependencies, then the source; its command is \
     the handler. The same inputs give the same manifest digest on every machine. The base is \
-    read from a local OCI image layout (--base-image oci:PATH[:NAME], e.g. written by `skopeo \
-    copy docker://public.ecr.aws/lambda/python:3.13 oci:PATH`).\n\nExit \
+    an image in a registry (REGISTRY/REPOSITORY:TAG or @sha256:DIGEST; default: AWS's base \
+    image of the runtime, public.ecr.aws/lambda/...), resolved for --architecture and pulled \
+    once into the cache (a tag costs one manifest request after that; a pinned digest none), \
+    with the credentials of ~/.docker/config.json or anonymously; or a local OCI image layout \
+    (--base-image oci:PATH[:NAME]). When the registry cannot be reached, the cached answer is \
+    used with a warning on stderr.\n\nExit \
     status:\n  0   the zip is written; its SHA-256 is printed (with --image: the layout is \
     written; its manifest digest is printed)\n  1   the package cannot be built \
     or written (one line on stderr)\n  2   usage error, among them a --runtime Lambda does not \
-    know (one line on stderr naming the runtimes it knows)\n  3   --image with a base image in \
-    a registry, the default one included: registry base images are not supported yet (one \
-    line on stderr); give --base-image oci:PATH"
+    know (one line on stderr naming the runtimes it knows)\n  3   --image: the base image's \
+    registry cannot be reached and nothing about it is cached (one line on stderr)"
 )]
 pub struct Args {
     /// The function's source directory (the pipeline's `function.source_dir`).
@@ -73,9 +77,9 @@ pub struct Args {
     /// empty, or a layout written before).
     #[arg(long, value_name = "DIR", requires = "image")]
     pub oci_layout: Option<PathBuf>,
-    /// With --image: the base image, as oci:PATH[:NAME] (a local OCI image layout).
-    /// Default: AWS's base image of the runtime (public.ecr.aws/lambda/...), a registry
-    /// image, which is not supported yet.
+    /// With --image: the base image, in a registry (REGISTRY/REPOSITORY:TAG or
+    /// REGISTRY/REPOSITORY@sha256:DIGEST) or as oci:PATH[:NAME] (a local OCI image layout).
+    /// Default: AWS's base image of the runtime (public.ecr.aws/lambda/...).
     #[arg(long, value_name = "REF", requires = "image")]
     pub base_image: Option<String>,
     /// With --image: the image's command, the function's handler (the pipeline's
@@ -159,7 +163,26 @@ fn open_base(args: &Args) -> Result<BaseImage, ImageError> {
         BaseRef::Layout { path, name } => {
             BaseImage::from_layout(&path, name.as_deref(), &args.architecture)
         }
-        BaseRef::Registry(r) => Err(ImageError::RegistryBase(r)),
+        BaseRef::Registry(r) => {
+            let store = match Cache::from_env() {
+                Some(c) => BlobStore::at(c.images_dir()),
+                None => {
+                    return Err(ImageError::Base(
+                        "no cache directory for the base image: set EVENTPIPE_CACHE_DIR or HOME"
+                            .into(),
+                    ));
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let (base, stale) =
+                runtime.block_on(BaseImage::from_registry(&r, &args.architecture, store))?;
+            if let Some(stale) = stale {
+                eprintln!("eventpipe package: warning: {stale}");
+            }
+            Ok(base)
+        }
     }
 }
 
@@ -167,7 +190,7 @@ fn run_image(args: &Args, settings: &Settings, layout: &Path) -> ExitCode {
     let fail = |e: ImageError| {
         eprintln!("eventpipe package: {e}");
         let code = match e {
-            ImageError::RegistryBase(_) => EXIT_UNSUPPORTED,
+            ImageError::Registry(RegistryError::Unreachable { .. }) => EXIT_UNREACHABLE,
             _ => EXIT_FAILED,
         };
         ExitCode::from(code)

@@ -1,5 +1,6 @@
-//! The package cache: installed dependency trees (`deps/<key>/`) and built
-//! zips (`zips/<hash>.zip`), keyed by hash, in `EVENTPIPE_CACHE_DIR`
+//! The package cache: installed dependency trees (`deps/<key>/`), built
+//! zips (`zips/<hash>.zip`), keyed by hash, and base images
+//! (`images/`, see `crate::registry`), in `EVENTPIPE_CACHE_DIR`
 //! (default `$XDG_CACHE_HOME/eventpipe`, else `~/.cache/eventpipe`).
 //!
 //! Every entry is made in a temporary path beside it and renamed into
@@ -50,6 +51,12 @@ impl Cache {
 
     pub fn at(root: impl Into<PathBuf>) -> Cache {
         Cache { root: root.into() }
+    }
+
+    /// The image cache: base images' blobs by digest and the tags' last
+    /// answers (`crate::registry::BlobStore`).
+    pub fn images_dir(&self) -> PathBuf {
+        self.root.join("images")
     }
 
     /// Where the installed tree of `key` lives once it is complete.

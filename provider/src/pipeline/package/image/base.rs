@@ -1,9 +1,10 @@
 //! The base image an image is built on: its manifest and config, resolved
 //! for one architecture, and a way to read each of its blobs.
 //!
-//! Where the blobs come from is a [`BlobSource`]: today a local OCI image
-//! layout ([`OciLayout`], what `skopeo copy … oci:DIR` writes); a registry
-//! is another source behind the same trait.
+//! Where the blobs come from is a [`BlobSource`]: a local OCI image layout
+//! ([`OciLayout`], what `skopeo copy … oci:DIR` writes), or the image cache
+//! a registry's blobs are pulled into ([`BlobStore`], see
+//! [`BaseImage::from_registry`]).
 
 use std::fmt;
 use std::fs::File;
@@ -16,6 +17,7 @@ use oci_spec::image::{
 use sha2::{Digest as _, Sha256};
 
 use super::ImageError;
+use crate::registry::{self, BlobStore, Registry, Stale};
 
 /// The index annotation that names an image in a layout (`oci:DIR:NAME`).
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -82,6 +84,18 @@ impl fmt::Display for BaseRef {
 /// verifies every blob it reads against its digest.
 pub trait BlobSource: Send + Sync + fmt::Debug {
     fn open(&self, digest: &str) -> io::Result<Box<dyn Read + Send>>;
+}
+
+impl BlobSource for BlobStore {
+    fn open(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
+        let path = self.blob_path(digest).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("bad digest {digest}"))
+        })?;
+        let f = File::open(&path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        })?;
+        Ok(Box::new(f))
+    }
 }
 
 /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
@@ -282,7 +296,50 @@ impl BaseImage {
     ) -> Result<BaseImage, ImageError> {
         let arch = oci_arch(architecture);
         let chosen = pick(blobs.as_ref(), index, &arch, 0)?;
-        let manifest_digest = chosen.digest().to_string();
+        BaseImage::from_manifest(reference, chosen.digest().to_string(), blobs, architecture)
+    }
+
+    /// The image in a registry that `reference` names (a tag or an
+    /// `@sha256:` pin), for linux/`architecture`: resolved (one manifest
+    /// HEAD for a tag the cache knows) and its blobs pulled into `store`
+    /// once. With the registry out of reach, a tag's last answer and the
+    /// blobs already stored are used, and the [`Stale`] warning says so.
+    pub async fn from_registry(
+        reference: &str,
+        architecture: &str,
+        store: BlobStore,
+    ) -> Result<(BaseImage, Option<Stale>), ImageError> {
+        let parsed = registry::parse_reference(reference)?;
+        let client = Registry::for_reference(&parsed);
+        let arch = oci_arch(architecture).to_string();
+        let resolved = client.resolve(&store, &parsed, &arch).await?;
+        let pulled = client
+            .pull(&store, &parsed, &resolved.manifest_digest)
+            .await;
+        match pulled {
+            Ok(_) => {}
+            // Out of reach, but everything may be stored already.
+            Err(registry::RegistryError::Unreachable { .. }) if resolved.stale.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+        let base = BaseImage::from_manifest(
+            reference.to_owned(),
+            resolved.manifest_digest,
+            Box::new(store),
+            architecture,
+        )?;
+        Ok((base, resolved.stale))
+    }
+
+    /// The image whose manifest is `manifest_digest` in `blobs`, checked to
+    /// be for linux/`architecture`.
+    pub fn from_manifest(
+        reference: String,
+        manifest_digest: String,
+        blobs: Box<dyn BlobSource>,
+        architecture: &str,
+    ) -> Result<BaseImage, ImageError> {
+        let arch = oci_arch(architecture);
         let manifest: ImageManifest = parse(&read_small(blobs.as_ref(), &manifest_digest)?)?;
         let config: ImageConfiguration = parse(&read_small(
             blobs.as_ref(),

@@ -9,7 +9,8 @@
 //! - `compose.rs`: the config (the base's, with the `diff_id`s, history and
 //!   `Cmd = [handler]`) and the manifest (the base's layers, then ours).
 //! - `base.rs`: the base image, resolved for one architecture, and where
-//!   its blobs come from (`BlobSource`: a local OCI layout today).
+//!   its blobs come from (`BlobSource`: a local OCI layout, or the cache a
+//!   registry's blobs are pulled into by `crate::registry`).
 //! - `layout.rs`: the OCI image layout written (`oci-layout`, `index.json`,
 //!   `blobs/sha256/`).
 //!
@@ -45,11 +46,8 @@ pub enum ImageError {
     Package(#[from] PackageError),
     #[error("base image: {0}")]
     Base(String),
-    #[error(
-        "base image {0}: registry base images are not supported yet; give a local OCI layout \
-         as oci:PATH (e.g. made with `skopeo copy docker://{0} oci:PATH`)"
-    )]
-    RegistryBase(String),
+    #[error("base image: {0}")]
+    Registry(#[from] crate::registry::RegistryError),
     #[error("{}: {message}", path.display())]
     Layout { path: PathBuf, message: String },
     #[error("cannot write the image: {0}")]
