@@ -7,7 +7,12 @@
 //!   mappings that stay `DELETING` / `Deleting` for a while, and queue
 //!   names refused for a while after their queue is deleted (`lingering`);
 //! - [`super::FaultProxy::validate_destinations`]: S3's check of every
-//!   destination in a notification document (`destinations`).
+//!   destination in a notification document (`destinations`);
+//! - [`super::FaultProxy::image_functions_like_aws`]: Lambda's container-image
+//!   functions: a package type that never changes, and the digest reported
+//!   as `CodeSha256` and `ResolvedImageUri` (`image_code`);
+//! - [`super::FaultProxy::ecr_scan_default`]: ECR's reading of an absent
+//!   `scanOnPush` as `false` (`ecr_defaults`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -23,7 +28,9 @@ use serde_json::{Value, json};
 
 use super::answer::{self, Answer};
 use super::destinations::{self, Destination};
+use super::ecr_defaults;
 use super::http1::{Request, forwarded_request, header};
+use super::image_code;
 use super::lingering::{self, Linger, Lingering};
 use super::logging_config;
 
@@ -47,6 +54,9 @@ pub enum Departure {
     QueueDeletedRecently(String),
     /// A notification document refused (the bucket, the failed ARNs).
     DestinationsRefused(String, Vec<String>),
+    /// An `UpdateFunctionCode` refused: it would change the function's
+    /// package type (the function).
+    PackageTypeKept(String),
 }
 
 #[derive(Debug, Default)]
@@ -54,6 +64,10 @@ struct Inner {
     echo_logging: bool,
     linger: Option<Linger>,
     validate: bool,
+    image_code: bool,
+    ecr_scan_default: bool,
+    /// The image URI deployed, by function name (image functions).
+    images: HashMap<String, String>,
     /// `LoggingConfig` by function name.
     logging: HashMap<String, Value>,
     lingering: Lingering,
@@ -65,6 +79,15 @@ struct Inner {
 pub(super) struct LikeAws {
     inner: Mutex<Inner>,
 }
+
+/// The calls the image-function fidelity sees (`image_code`).
+const IMAGE_OPS: [&str; 5] = [
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:DeleteFunction",
+];
 
 const LOGGING_OPS: [&str; 6] = [
     "lambda:CreateFunction",
@@ -90,6 +113,14 @@ impl LikeAws {
 
     pub(super) fn validate_destinations(&self, on: bool) {
         self.lock().validate = on;
+    }
+
+    pub(super) fn image_functions_like_aws(&self, on: bool) {
+        self.lock().image_code = on;
+    }
+
+    pub(super) fn ecr_scan_default(&self, on: bool) {
+        self.lock().ecr_scan_default = on;
     }
 
     pub(super) fn departures(&self) -> Vec<Departure> {
@@ -126,6 +157,8 @@ impl LikeAws {
                         | "s3:DeleteBucket"
                 ))
             || (st.validate && op == "s3:PutBucketNotificationConfiguration")
+            || (st.image_code && IMAGE_OPS.contains(&op))
+            || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
     }
 
     /// The answer to a call of `op` the layer handles ([`Self::handles`]),
@@ -137,6 +170,22 @@ impl LikeAws {
         req: &Request,
         upstream: SocketAddr,
     ) -> Result<Vec<u8>> {
+        if self.lock().image_code && IMAGE_OPS.contains(&op) {
+            return Ok(self.image(op, req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:PutImageScanningConfiguration" {
+            let answer = match ecr_defaults::with_scan_default(&req.body) {
+                Some(body) => {
+                    let filled = Request {
+                        body,
+                        ..req.clone()
+                    };
+                    forward(&filled, upstream).await?
+                }
+                None => forward(req, upstream).await?,
+            };
+            return Ok(answer.to_bytes());
+        }
         let answer = match op {
             "kinesis:DeleteStream" | "kinesis:DescribeStreamSummary" | "kinesis:CreateStream" => {
                 self.stream(op, req, upstream).await?
@@ -152,6 +201,75 @@ impl LikeAws {
             _ => self.logging(op, req, upstream).await?,
         };
         Ok(answer.to_bytes())
+    }
+
+    /// An image function's calls (see `image_code`); the `LoggingConfig`
+    /// echo still applies when it is on.
+    async fn image(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let path = req.target.split('?').next().unwrap_or(&req.target);
+        let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let function = match op {
+            "lambda:CreateFunction" => sent["FunctionName"].as_str().map(logging_config::name_of),
+            _ => logging_config::function_of(path),
+        };
+        if op == "lambda:UpdateFunctionCode"
+            && let Some(f) = &function
+        {
+            let current = own_get_function(req, f, upstream).await?;
+            let package_type = current
+                .json()
+                .filter(|_| current.is_success())
+                .and_then(|b| {
+                    b["Configuration"]["PackageType"]
+                        .as_str()
+                        .map(str::to_owned)
+                });
+            if let Some(message) = package_type.and_then(|t| image_code::refusal(&t, &sent)) {
+                self.depart(Departure::PackageTypeKept(f.clone()));
+                return Ok(lambda_error(400, "InvalidParameterValueException", message));
+            }
+        }
+        let echo = self.lock().echo_logging && LOGGING_OPS.contains(&op);
+        let answer = if echo {
+            self.logging(op, req, upstream).await?
+        } else {
+            forward(req, upstream).await?
+        };
+        let (true, Some(f)) = (answer.is_success(), function) else {
+            return Ok(answer);
+        };
+        if op == "lambda:DeleteFunction" {
+            self.lock().images.remove(&f);
+            return Ok(answer);
+        }
+        let Some(mut body) = answer.json() else {
+            return Ok(answer);
+        };
+        let mut st = self.lock();
+        match op {
+            "lambda:GetFunction" => {
+                if let Some(uri) = image_code::fix_get_function(&mut body) {
+                    st.images.insert(f, uri);
+                }
+            }
+            "lambda:CreateFunction" | "lambda:UpdateFunctionCode" => {
+                match image_code::image_uri_sent(op, &sent) {
+                    Some(uri) => {
+                        image_code::fix_configuration(&mut body, &uri);
+                        st.images.insert(f, uri);
+                    }
+                    None => {
+                        st.images.remove(&f);
+                    }
+                }
+            }
+            _ => {
+                if let Some(uri) = st.images.get(&f) {
+                    image_code::fix_configuration(&mut body, uri);
+                }
+            }
+        }
+        Ok(answer.with_json(&body))
     }
 
     async fn logging(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
@@ -476,6 +594,22 @@ fn lambda_error(status: u16, code: &str, message: &str) -> Answer {
         ],
         json!({"Type": "User", "Message": message}).to_string(),
     )
+}
+
+/// The proxy's own `GetFunction` of `function`, with the caller's host and
+/// credentials.
+async fn own_get_function(req: &Request, function: &str, upstream: SocketAddr) -> Result<Answer> {
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    for h in ["host", "authorization", "x-amz-date"] {
+        if let Some(v) = header(&req.headers, h) {
+            headers.push((h, v.to_owned()));
+        }
+    }
+    let target = format!(
+        "/2015-03-31/functions/{}",
+        percent_encoding::utf8_percent_encode(function, percent_encoding::NON_ALPHANUMERIC)
+    );
+    answer::exchange(upstream, &answer::request("GET", &target, &headers, b"")).await
 }
 
 /// A Kinesis call of the proxy's own about stream `name`, with the
