@@ -90,23 +90,21 @@ fn create_zip_function(aws: &Aws, name: &str, role: &str) {
     aws.block_on(call).expect("CreateFunction (zip)");
 }
 
-/// `UpdateFunctionCode` with an image URI, or (with `None`) a zip.
-fn update_code(
-    aws: &Aws,
-    name: &str,
-    uri: Option<&str>,
-) -> Result<
-    (),
+/// What `UpdateFunctionCode` fails with (boxed: it is large).
+type UpdateError = Box<
     aws_sdk_lambda::error::SdkError<
         aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError,
     >,
-> {
+>;
+
+/// `UpdateFunctionCode` with an image URI, or (with `None`) a zip.
+fn update_code(aws: &Aws, name: &str, uri: Option<&str>) -> Result<(), UpdateError> {
     let req = aws.lambda().update_function_code().function_name(name);
     let req = match uri {
         Some(u) => req.image_uri(u),
         None => req.zip_file(Blob::new(zip_bytes())),
     };
-    aws.block_on(req.send()).map(drop)
+    aws.block_on(req.send()).map(drop).map_err(Box::new)
 }
 
 #[test]

@@ -133,7 +133,7 @@ fn normal_statement(st: Value) -> Value {
         let value = match key.as_str() {
             // AWS's keys of a policy statement.
             "Action" | "NotAction" | "Resource" | "NotResource" => string_set(value),
-            "Principal" | "NotPrincipal" => each_value(value, |v| string_set(v)),
+            "Principal" | "NotPrincipal" => each_value(value, string_set),
             "Condition" => each_value(value, |operator| match operator {
                 Value::Object(keys) => Value::Object(
                     keys.into_iter()
