@@ -639,8 +639,8 @@ impl Aws {
         Ok(names)
     }
 
-    /// Every bucket, role, function, log group, stream, queue and event
-    /// source mapping in the region.
+    /// Every bucket, role, function, log group, stream, queue, event
+    /// source mapping and ECR repository in the region.
     pub fn list_everything(&self) -> Result<Inventory> {
         Ok(Inventory {
             buckets: self.bucket_names()?,
@@ -649,6 +649,7 @@ impl Aws {
             log_groups: self.log_group_names()?,
             queues: self.queue_names()?,
             sources: self.sources()?,
+            repositories: self.repository_names()?,
         })
     }
 }
@@ -895,6 +896,8 @@ pub struct Inventory {
     pub queues: Vec<String>,
     /// Kinesis streams, SQS queues and event source mappings.
     pub sources: Sources,
+    /// ECR repository names.
+    pub repositories: Vec<String>,
 }
 
 impl Inventory {
@@ -905,6 +908,7 @@ impl Inventory {
             && self.log_groups.is_empty()
             && self.queues.is_empty()
             && self.sources.is_empty()
+            && self.repositories.is_empty()
     }
 
     /// Drops the `/aws/lambda/<function>` log groups that moto itself creates
@@ -932,6 +936,9 @@ impl fmt::Display for Inventory {
         writeln!(f, "functions: {:?}", self.functions)?;
         writeln!(f, "log groups: {:?}", self.log_groups)?;
         write!(f, "queues: {:?}", self.queues)?;
+        if !self.repositories.is_empty() {
+            write!(f, "\nrepositories: {:?}", self.repositories)?;
+        }
         if !self.sources.is_empty() {
             write!(f, "\n{}", self.sources)?;
         }

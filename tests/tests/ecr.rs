@@ -323,15 +323,14 @@ fn a_repository_with_images_is_deleted_by_force_and_a_second_delete_is_fine() {
     rig.aws
         .put_image("ec06", &manifest('c'), "v1")
         .expect("PutImage");
+    let before = rig.aws.list_everything().expect("inventory");
+    assert_eq!(before.repositories, vec!["ec06".to_owned()]);
+    assert!(!before.is_empty());
     rig.run(ecr::delete_repository(rig.ecr(), "ec06"))
         .expect("DeleteRepository");
     assert_eq!(rig.aws.repository("ec06").expect("read"), None);
-    assert!(
-        !rig.aws
-            .repository_names()
-            .expect("list")
-            .contains(&"ec06".to_owned())
-    );
+    let left = rig.aws.list_everything().expect("inventory");
+    assert!(left.is_empty(), "left behind: {left}");
     rig.run(ecr::delete_repository(rig.ecr(), "ec06"))
         .expect("deleting a repository that is gone is fine");
     assert_eq!(rig.proxy.count("ecr:DeleteRepository"), 2);
