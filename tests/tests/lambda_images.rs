@@ -28,8 +28,9 @@ use std::io::Write;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, ImageConfig, PackageType, Runtime};
 use sha2::{Digest, Sha256};
+use tests::base_image;
 use tests::fault_proxy::{Departure, FaultProxy};
-use tests::{Aws, Moto};
+use tests::{Aws, Moto, Registry, Skopeo};
 
 const DIGEST_A: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const DIGEST_B: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -244,5 +245,74 @@ fn the_proxy_keeps_the_package_type_and_reports_the_digest_as_lambda_does() {
             .expect("GetFunction")
             .code_sha256,
         sha256_hex(&next)
+    );
+}
+
+#[test]
+fn the_proxy_refuses_an_image_the_registry_does_not_hold_as_lambda_does() {
+    let moto = Moto::start().expect("moto");
+    let direct = Aws::new(&moto.endpoint()).expect("client");
+    let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
+    proxy.check_images(true);
+    let aws = Aws::new(&proxy.endpoint()).expect("client through the proxy");
+    let role = role(&direct);
+
+    // A real image in the tests' registry, pushed by skopeo.
+    let registry = Registry::start().expect("registry");
+    let layout = tempfile::tempdir().expect("tempdir");
+    let base = base_image::build(layout.path(), "3.13").expect("base image");
+    let dest = format!("docker://{}/li-app:3.13", registry.host());
+    Skopeo::new()
+        .expect("skopeo")
+        .copy_all(&base.oci_reference(), &dest)
+        .expect("push");
+    let amd64 = &base.platform("amd64").expect("amd64").manifest_digest;
+    let held = format!("{}/li-app@{amd64}", registry.host());
+    create_image_function(&aws, "li-held", &role, &held).expect("the image is in the registry");
+
+    let missing = format!("{}/li-app@sha256:{DIGEST_A}", registry.host());
+    let e = create_image_function(&aws, "li-missing", &role, &missing)
+        .expect_err("refused, as Lambda does");
+    let text = e.to_string();
+    assert!(text.contains("InvalidParameterValueException"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Source image {missing} does not exist. Provide a valid source image."
+        )),
+        "{text}"
+    );
+    let e = create_image_function(&aws, "li-text", &role, "not a reference")
+        .expect_err("refused, as Lambda does");
+    assert!(
+        e.to_string()
+            .contains("Source image not a reference is not valid."),
+        "{e}"
+    );
+    // Nothing serves 127.0.0.1:9: no image there either.
+    let nowhere = image("li-app", DIGEST_A);
+    create_image_function(&aws, "li-nowhere", &role, &nowhere).expect_err("refused");
+    let e = update_code(&aws, "li-held", Some(&missing)).expect_err("refused");
+    assert!(
+        e.as_service_error()
+            .is_some_and(|s| s.is_invalid_parameter_value_exception()),
+        "{e:?}"
+    );
+    assert_eq!(
+        proxy.departures(),
+        vec![
+            Departure::ImageRefused(missing.clone()),
+            Departure::ImageRefused("not a reference".into()),
+            Departure::ImageRefused(nowhere),
+            Departure::ImageRefused(missing),
+        ]
+    );
+    // Only the function whose image exists was made, and it kept its image.
+    assert_eq!(direct.function_names().expect("functions"), vec!["li-held"]);
+    assert_eq!(
+        direct
+            .function_code("li-held")
+            .expect("GetFunction")
+            .image_uri,
+        Some(held)
     );
 }

@@ -12,6 +12,13 @@
 //!
 //! An image given by tag is resolved by AWS against the registry, which
 //! the proxy does not read: such answers keep moto's values.
+//!
+//! Lambda also refuses an image it cannot find: `CreateFunction` and
+//! `UpdateFunctionCode` answer `Source image … does not exist` (or `… is not
+//! valid` for text that is no image reference). moto looks at nothing. With
+//! `check_images`, the proxy asks the registry the reference names (a
+//! manifest HEAD), for a registry on a loopback address over plain HTTP, the
+//! tests' `docker-registry`; any other registry is not checked.
 
 use serde_json::Value;
 
@@ -71,6 +78,75 @@ pub(super) fn fix_get_function(body: &mut Value) -> Option<String> {
     Some(uri)
 }
 
+/// An image reference split into its parts: `host[:port]/repository`
+/// and a digest (`sha256:…`) or a tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct ImageRef {
+    pub(super) host: String,
+    pub(super) repository: String,
+    pub(super) reference: String,
+}
+
+/// The parts of `uri`, or `None` when it is no image reference with a
+/// registry host (what Lambda calls not valid).
+pub(super) fn image_ref(uri: &str) -> Option<ImageRef> {
+    let (host, rest) = uri.split_once('/')?;
+    let host_ok = !host.is_empty()
+        && (host.contains('.') || host.contains(':') || host == "localhost")
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    if !host_ok {
+        return None;
+    }
+    let (repository, reference) = match rest.split_once('@') {
+        Some((repo, digest)) => (repo, digest.to_owned()),
+        None => match rest.rsplit_once(':') {
+            Some((repo, tag)) if !tag.contains('/') => (repo, tag.to_owned()),
+            _ => (rest, "latest".to_owned()),
+        },
+    };
+    let repo_ok = !repository.is_empty()
+        && repository.split('/').all(|c| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        });
+    let reference_ok = match reference.strip_prefix("sha256:") {
+        Some(hex) => hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => {
+            !reference.is_empty()
+                && reference.len() <= 128
+                && reference
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        }
+    };
+    (repo_ok && reference_ok).then(|| ImageRef {
+        host: host.to_owned(),
+        repository: repository.to_owned(),
+        reference,
+    })
+}
+
+/// The socket of a registry host the proxy can ask: a loopback address
+/// (`127.x.x.x:PORT`, `localhost:PORT`, `[::1]:PORT`), or `None`.
+pub(super) fn loopback_addr(host: &str) -> Option<std::net::SocketAddr> {
+    let host = host.replacen("localhost:", "127.0.0.1:", 1);
+    let addr: std::net::SocketAddr = host.parse().ok()?;
+    addr.ip().is_loopback().then_some(addr)
+}
+
+/// Lambda's words for an image it cannot find.
+pub(super) fn missing_message(uri: &str) -> String {
+    format!("Source image {uri} does not exist. Provide a valid source image.")
+}
+
+/// Lambda's words for text that is no image reference.
+pub(super) fn invalid_message(uri: &str) -> String {
+    format!("Source image {uri} is not valid. Provide a valid source image.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +196,37 @@ mod tests {
         let mut zip = json!({"PackageType": "Zip", "CodeSha256": "abc="});
         fix_configuration(&mut zip, &uri);
         assert_eq!(zip["CodeSha256"], "abc=");
+    }
+
+    #[test]
+    fn image_references_are_split_or_refused() {
+        let by_digest =
+            image_ref(&format!("127.0.0.1:5000/team/app@sha256:{DIGEST}")).expect("by digest");
+        assert_eq!(by_digest.host, "127.0.0.1:5000");
+        assert_eq!(by_digest.repository, "team/app");
+        assert_eq!(by_digest.reference, format!("sha256:{DIGEST}"));
+        let by_tag =
+            image_ref("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1").expect("by tag");
+        assert_eq!(by_tag.repository, "app");
+        assert_eq!(by_tag.reference, "v1");
+        assert_eq!(
+            image_ref("localhost:5000/app").expect("no tag").reference,
+            "latest"
+        );
+        for bad in [
+            "not a reference",
+            "app:latest",
+            "127.0.0.1:5000/App:v1",
+            "127.0.0.1:5000/app@sha256:short",
+            "127.0.0.1:5000/",
+        ] {
+            assert_eq!(image_ref(bad), None, "{bad}");
+        }
+        assert!(loopback_addr("127.0.0.1:5000").is_some());
+        assert!(loopback_addr("localhost:5000").is_some());
+        assert!(loopback_addr("[::1]:5000").is_some());
+        assert_eq!(loopback_addr("registry.example.com:5000"), None);
+        assert_eq!(loopback_addr("10.0.0.1:5000"), None);
     }
 
     #[test]

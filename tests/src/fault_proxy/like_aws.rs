@@ -11,6 +11,8 @@
 //! - [`super::FaultProxy::image_functions_like_aws`]: Lambda's container-image
 //!   functions: a package type that never changes, and the digest reported
 //!   as `CodeSha256` and `ResolvedImageUri` (`image_code`);
+//! - [`super::FaultProxy::check_images`]: Lambda's refusal of an image it
+//!   cannot find in the registry (`image_code`);
 //! - [`super::FaultProxy::ecr_scan_default`]: ECR's reading of an absent
 //!   `scanOnPush` as `false` (`ecr_defaults`).
 //!
@@ -57,6 +59,9 @@ pub enum Departure {
     /// An `UpdateFunctionCode` refused: it would change the function's
     /// package type (the function).
     PackageTypeKept(String),
+    /// A `CreateFunction` or `UpdateFunctionCode` refused: its image is not
+    /// in the registry, or is no image reference (the image URI).
+    ImageRefused(String),
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +70,7 @@ struct Inner {
     linger: Option<Linger>,
     validate: bool,
     image_code: bool,
+    check_images: bool,
     ecr_scan_default: bool,
     /// The image URI deployed, by function name (image functions).
     images: HashMap<String, String>,
@@ -88,6 +94,9 @@ const IMAGE_OPS: [&str; 5] = [
     "lambda:GetFunctionConfiguration",
     "lambda:DeleteFunction",
 ];
+
+/// The calls that deploy an image (`check_images`).
+const IMAGE_WRITES: [&str; 2] = ["lambda:CreateFunction", "lambda:UpdateFunctionCode"];
 
 const LOGGING_OPS: [&str; 6] = [
     "lambda:CreateFunction",
@@ -117,6 +126,10 @@ impl LikeAws {
 
     pub(super) fn image_functions_like_aws(&self, on: bool) {
         self.lock().image_code = on;
+    }
+
+    pub(super) fn check_images(&self, on: bool) {
+        self.lock().check_images = on;
     }
 
     pub(super) fn ecr_scan_default(&self, on: bool) {
@@ -158,6 +171,7 @@ impl LikeAws {
                 ))
             || (st.validate && op == "s3:PutBucketNotificationConfiguration")
             || (st.image_code && IMAGE_OPS.contains(&op))
+            || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
     }
 
@@ -170,7 +184,12 @@ impl LikeAws {
         req: &Request,
         upstream: SocketAddr,
     ) -> Result<Vec<u8>> {
-        if self.lock().image_code && IMAGE_OPS.contains(&op) {
+        let image_call = {
+            let st = self.lock();
+            (st.image_code && IMAGE_OPS.contains(&op))
+                || (st.check_images && IMAGE_WRITES.contains(&op))
+        };
+        if image_call {
             return Ok(self.image(op, req, upstream).await?.to_bytes());
         }
         if op == "ecr:PutImageScanningConfiguration" {
@@ -212,7 +231,12 @@ impl LikeAws {
             "lambda:CreateFunction" => sent["FunctionName"].as_str().map(logging_config::name_of),
             _ => logging_config::function_of(path),
         };
-        if op == "lambda:UpdateFunctionCode"
+        let (image_code, check_images) = {
+            let st = self.lock();
+            (st.image_code, st.check_images)
+        };
+        if image_code
+            && op == "lambda:UpdateFunctionCode"
             && let Some(f) = &function
         {
             let current = own_get_function(req, f, upstream).await?;
@@ -229,13 +253,25 @@ impl LikeAws {
                 return Ok(lambda_error(400, "InvalidParameterValueException", message));
             }
         }
+        if check_images
+            && IMAGE_WRITES.contains(&op)
+            && let Some(uri) = image_code::image_uri_sent(op, &sent)
+            && let Some(message) = image_refusal(&uri).await
+        {
+            self.depart(Departure::ImageRefused(uri));
+            return Ok(lambda_error(
+                400,
+                "InvalidParameterValueException",
+                &message,
+            ));
+        }
         let echo = self.lock().echo_logging && LOGGING_OPS.contains(&op);
         let answer = if echo {
             self.logging(op, req, upstream).await?
         } else {
             forward(req, upstream).await?
         };
-        let (true, Some(f)) = (answer.is_success(), function) else {
+        let (true, true, Some(f)) = (image_code, answer.is_success(), function) else {
             return Ok(answer);
         };
         if op == "lambda:DeleteFunction" {
@@ -594,6 +630,43 @@ fn lambda_error(status: u16, code: &str, message: &str) -> Answer {
         ],
         json!({"Type": "User", "Message": message}).to_string(),
     )
+}
+
+/// What Lambda says of the image `uri` when it cannot use it, or `None`
+/// when the registry holds it or cannot be asked (see `image_code`).
+async fn image_refusal(uri: &str) -> Option<String> {
+    let Some(image) = image_code::image_ref(uri) else {
+        return Some(image_code::invalid_message(uri));
+    };
+    let addr = image_code::loopback_addr(&image.host)?;
+    match head_manifest(addr, &image).await {
+        // Nothing listens there: no registry holds it.
+        Err(_) | Ok(404) => Some(image_code::missing_message(uri)),
+        // 200, or an answer that is no registry's over plain HTTP (a TLS
+        // registry): not the proxy's to judge.
+        Ok(_) => None,
+    }
+}
+
+/// The status of `HEAD /v2/<repository>/manifests/<reference>` on the
+/// registry at `addr`, over plain HTTP.
+async fn head_manifest(addr: SocketAddr, image: &image_code::ImageRef) -> Result<u16> {
+    let request = format!(
+        "HEAD /v2/{}/manifests/{} HTTP/1.1\r\nHost: {}\r\nAccept: {}\r\n\
+         Connection: close\r\n\r\n",
+        image.repository,
+        image.reference,
+        image.host,
+        crate::registry::MANIFEST_ACCEPT.replace('\n', " ")
+    );
+    let exchange = async {
+        let mut up = tokio::net::TcpStream::connect(addr).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut up, request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut up, &mut raw).await?;
+        anyhow::Ok(super::fidelity::status_of(&raw))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
 }
 
 /// The proxy's own `GetFunction` of `function`, with the caller's host and

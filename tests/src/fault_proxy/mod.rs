@@ -20,6 +20,8 @@
 //! bucket notification document, as S3 does;
 //! [`FaultProxy::image_functions_like_aws`] keeps a function's package type
 //! and reports an image's digest, as Lambda does;
+//! [`FaultProxy::check_images`] refuses an image the registry does not hold,
+//! as Lambda does;
 //! [`FaultProxy::ecr_scan_default`] reads an absent `scanOnPush` as `false`,
 //! as ECR does.
 //!

@@ -251,6 +251,16 @@ impl FaultProxy {
         self.shared.like_aws.image_functions_like_aws(on);
     }
 
+    /// Emulator fidelity: with `on`, `CreateFunction` and
+    /// `UpdateFunctionCode` with an `ImageUri` are refused as Lambda refuses
+    /// them (`InvalidParameterValueException`) when the image is not in the
+    /// registry the reference names (a manifest HEAD, for a loopback
+    /// registry over plain HTTP; other registries are not asked) or the URI
+    /// is no image reference. moto takes any text without looking.
+    pub fn check_images(&self, on: bool) {
+        self.shared.like_aws.check_images(on);
+    }
+
     /// Emulator fidelity: with `on`, a `PutImageScanningConfiguration`
     /// whose configuration leaves `scanOnPush` out (the Rust SDK's way of
     /// sending `false`, the model's default) turns scan on push off, as in
