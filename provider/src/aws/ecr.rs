@@ -21,6 +21,9 @@ use super::error::{err, found};
 /// `BatchDeleteImage` takes at most this many images per call.
 const DELETE_BATCH: usize = 100;
 
+/// The largest page `ListImages` gives (its default is 100).
+const LIST_PAGE: i32 = 1000;
+
 /// A repository as ECR reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repository {
@@ -307,6 +310,7 @@ pub async fn images(ecr: &Client, name: &str) -> Result<Option<Vec<Image>>, AwsE
         let r = ecr
             .list_images()
             .repository_name(name)
+            .max_results(LIST_PAGE)
             .set_next_token(next.take())
             .send()
             .await
