@@ -302,6 +302,23 @@ fn images_are_listed_and_deleted_by_digest() {
     assert_eq!(listed, independent);
     assert_eq!(listed.len(), 2);
 
+    // In pages of one, as ECR would hand them out (moto gives every image
+    // at once): the wrapper follows the token to the end.
+    rig.proxy.page_ecr_lists(Some(1));
+    let before = rig.proxy.count("ecr:ListImages");
+    let mut paged = rig
+        .run(ecr::images(rig.ecr(), "ec05"))
+        .expect("ListImages")
+        .expect("the repository exists");
+    paged.sort();
+    assert_eq!(paged, independent);
+    assert_eq!(
+        rig.proxy.count("ecr:ListImages") - before,
+        2,
+        "one call per page"
+    );
+    rig.proxy.page_ecr_lists(None);
+
     // A digest already gone is fine.
     let gone = format!("sha256:{}", "f".repeat(64));
     rig.run(ecr::delete_images(rig.ecr(), "ec05", &[a.clone(), gone]))

@@ -14,7 +14,9 @@
 //! - [`super::FaultProxy::check_images`]: Lambda's refusal of an image it
 //!   cannot find in the registry (`image_code`);
 //! - [`super::FaultProxy::ecr_scan_default`]: ECR's reading of an absent
-//!   `scanOnPush` as `false` (`ecr_defaults`).
+//!   `scanOnPush` as `false` (`ecr_defaults`);
+//! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
+//!   (`ecr_pages`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -31,6 +33,7 @@ use serde_json::{Value, json};
 use super::answer::{self, Answer};
 use super::destinations::{self, Destination};
 use super::ecr_defaults;
+use super::ecr_pages;
 use super::http1::{Request, forwarded_request, header};
 use super::image_code;
 use super::lingering::{self, Linger, Lingering};
@@ -72,6 +75,8 @@ struct Inner {
     image_code: bool,
     check_images: bool,
     ecr_scan_default: bool,
+    /// The largest `ListImages` page handed out.
+    ecr_page: Option<usize>,
     /// The image URI deployed, by function name (image functions).
     images: HashMap<String, String>,
     /// `LoggingConfig` by function name.
@@ -136,6 +141,10 @@ impl LikeAws {
         self.lock().ecr_scan_default = on;
     }
 
+    pub(super) fn page_ecr_lists(&self, size: Option<usize>) {
+        self.lock().ecr_page = size;
+    }
+
     pub(super) fn departures(&self) -> Vec<Departure> {
         self.lock().departures.clone()
     }
@@ -173,6 +182,7 @@ impl LikeAws {
             || (st.image_code && IMAGE_OPS.contains(&op))
             || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
+            || (st.ecr_page.is_some() && op == "ecr:ListImages")
     }
 
     /// The answer to a call of `op` the layer handles ([`Self::handles`]),
@@ -191,6 +201,9 @@ impl LikeAws {
         };
         if image_call {
             return Ok(self.image(op, req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:ListImages" {
+            return Ok(self.image_pages(req, upstream).await?.to_bytes());
         }
         if op == "ecr:PutImageScanningConfiguration" {
             let answer = match ecr_defaults::with_scan_default(&req.body) {
@@ -220,6 +233,25 @@ impl LikeAws {
             _ => self.logging(op, req, upstream).await?,
         };
         Ok(answer.to_bytes())
+    }
+
+    /// `ListImages` in pages (see `ecr_pages`).
+    async fn image_pages(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let size = self.lock().ecr_page.unwrap_or(usize::MAX);
+        let Some((offset, max, body)) = ecr_pages::request(&req.body) else {
+            return forward(req, upstream).await;
+        };
+        let all = Request {
+            body,
+            ..req.clone()
+        };
+        let answer = forward(&all, upstream).await?;
+        match answer.json() {
+            Some(body) if answer.is_success() => {
+                Ok(answer.with_json(&ecr_pages::page(body, offset, max.min(size))))
+            }
+            _ => Ok(answer),
+        }
     }
 
     /// An image function's calls (see `image_code`); the `LoggingConfig`

@@ -23,7 +23,8 @@
 //! [`FaultProxy::check_images`] refuses an image the registry does not hold,
 //! as Lambda does;
 //! [`FaultProxy::ecr_scan_default`] reads an absent `scanOnPush` as `false`,
-//! as ECR does.
+//! as ECR does; [`FaultProxy::page_ecr_lists`] hands `ListImages` out in
+//! pages, as ECR does.
 //!
 //! Every connection carries one request: the proxy answers with
 //! `Connection: close`, which keeps the byte-level relay simple and lets a
@@ -34,8 +35,8 @@
 //! `rule` decides what to do with it, `fault` writes the error answer,
 //! `call` records what happened, and `fidelity` and `like_aws` (with
 //! `logging_config`, `lingering`, `destinations`, `image_code`,
-//! `ecr_defaults`, and `answer` for whole answers) close the gaps between
-//! the emulator and AWS.
+//! `ecr_defaults`, `ecr_pages`, and `answer` for whole answers) close the
+//! gaps between the emulator and AWS.
 //!
 //! ```no_run
 //! use tests::fault_proxy::{Fault, FaultProxy, Rule};
@@ -52,6 +53,7 @@ mod answer;
 mod call;
 mod destinations;
 mod ecr_defaults;
+mod ecr_pages;
 mod fault;
 mod fidelity;
 mod http1;

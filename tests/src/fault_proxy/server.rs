@@ -261,6 +261,14 @@ impl FaultProxy {
         self.shared.like_aws.check_images(on);
     }
 
+    /// Emulator fidelity: with `Some(n)`, ECR's `ListImages` answers in
+    /// pages of at most `n` images (and the caller's `maxResults`) with a
+    /// `nextToken` for the rest, as ECR pages them. moto ignores
+    /// `maxResults` and answers with every image at once.
+    pub fn page_ecr_lists(&self, size: Option<usize>) {
+        self.shared.like_aws.page_ecr_lists(size);
+    }
+
     /// Emulator fidelity: with `on`, a `PutImageScanningConfiguration`
     /// whose configuration leaves `scanOnPush` out (the Rust SDK's way of
     /// sending `false`, the model's default) turns scan on push off, as in
