@@ -15,6 +15,9 @@ use tests::{Aws, Moto};
 
 const ACCOUNT: &str = "123456789012";
 const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+/// `endpoints.ecr_registry`: carried for the registry client, used by no
+/// ECR call.
+const REGISTRY_SETTING: &str = "http://127.0.0.1:9";
 
 /// moto, the proxy in front of it, the provider's clients (ECR through the
 /// proxy) and the independent client (straight to moto).
@@ -40,6 +43,7 @@ impl Rig {
             secret_key: Some("test".into()),
             endpoints: ServiceEndpoints {
                 ecr: Some(proxy.endpoint()),
+                ecr_registry: Some(REGISTRY_SETTING.into()),
                 ..ServiceEndpoints::default()
             },
             max_retries: Some(2),
@@ -97,6 +101,7 @@ fn manifest(seed: char) -> String {
 #[test]
 fn a_repository_is_made_with_its_tags_and_scan_on_push_and_read_back() {
     let rig = Rig::start();
+    assert_eq!(rig.clients.ecr_registry.as_deref(), Some(REGISTRY_SETTING));
     let want = tags(&[("eventpipe:pipeline", "ec01"), ("team", "data")]);
     let made = rig.create("ec01", &want);
     assert_eq!(made.name, "ec01");
