@@ -27,7 +27,7 @@ pub use sources::Sources;
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM, CloudWatch Logs, Kinesis and SQS clients for one
+/// S3, Lambda, IAM, CloudWatch Logs, Kinesis, SQS and ECR clients for one
 /// endpoint.
 pub struct Aws {
     endpoint: String,
@@ -38,6 +38,7 @@ pub struct Aws {
     logs: aws_sdk_cloudwatchlogs::Client,
     kinesis: aws_sdk_kinesis::Client,
     sqs: aws_sdk_sqs::Client,
+    ecr: aws_sdk_ecr::Client,
 }
 
 impl Aws {
@@ -61,6 +62,7 @@ impl Aws {
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             kinesis: aws_sdk_kinesis::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
+            ecr: aws_sdk_ecr::Client::new(&config),
         })
     }
 
@@ -82,6 +84,10 @@ impl Aws {
 
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
         &self.sqs
+    }
+
+    pub fn ecr(&self) -> &aws_sdk_ecr::Client {
+        &self.ecr
     }
 
     /// Runs any SDK future, e.g. `aws.block_on(aws.lambda().get_function().function_name("f").send())`.
@@ -633,8 +639,8 @@ impl Aws {
         Ok(names)
     }
 
-    /// Every bucket, role, function, log group, stream, queue and event
-    /// source mapping in the region.
+    /// Every bucket, role, function, log group, stream, queue, event
+    /// source mapping and ECR repository in the region.
     pub fn list_everything(&self) -> Result<Inventory> {
         Ok(Inventory {
             buckets: self.bucket_names()?,
@@ -643,8 +649,171 @@ impl Aws {
             log_groups: self.log_group_names()?,
             queues: self.queue_names()?,
             sources: self.sources()?,
+            repositories: self.repository_names()?,
         })
     }
+}
+
+/// ECR, read back: repositories, their documents and images.
+impl Aws {
+    /// The names of every repository in the registry, sorted.
+    pub fn repository_names(&self) -> Result<Vec<String>> {
+        let call = self.ecr.describe_repositories().send();
+        let out = sdk("DescribeRepositories", self.block_on(call))?;
+        let mut names: Vec<String> = out
+            .repositories()
+            .iter()
+            .filter_map(|r| r.repository_name().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The repository `name` as ECR describes it, or `None`.
+    pub fn repository(&self, name: &str) -> Result<Option<RepositoryFacts>> {
+        let call = self
+            .ecr
+            .describe_repositories()
+            .repository_names(name)
+            .send();
+        let out = match self.block_on(call) {
+            Ok(out) => out,
+            Err(e) if error_code(&e) == Some("RepositoryNotFoundException") => return Ok(None),
+            Err(e) => return sdk("DescribeRepositories", Err(e)),
+        };
+        let Some(r) = out.repositories().first() else {
+            return Ok(None);
+        };
+        let arn = r.repository_arn().unwrap_or_default().to_owned();
+        let tags = sdk(
+            "ListTagsForResource",
+            self.block_on(self.ecr.list_tags_for_resource().resource_arn(&arn).send()),
+        )?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+        Ok(Some(RepositoryFacts {
+            arn,
+            uri: r.repository_uri().unwrap_or_default().to_owned(),
+            scan_on_push: r
+                .image_scanning_configuration()
+                .is_some_and(|c| c.scan_on_push()),
+            tags,
+        }))
+    }
+
+    /// The repository's lifecycle policy text, or `None` when it has none.
+    pub fn lifecycle_policy(&self, repository: &str) -> Result<Option<String>> {
+        let call = self
+            .ecr
+            .get_lifecycle_policy()
+            .repository_name(repository)
+            .send();
+        match self.block_on(call) {
+            Ok(out) => Ok(out.lifecycle_policy_text().map(str::to_owned)),
+            Err(e) if error_code(&e) == Some("LifecyclePolicyNotFoundException") => Ok(None),
+            Err(e) => sdk("GetLifecyclePolicy", Err(e)),
+        }
+    }
+
+    /// The repository's policy text, or `None` when it has none.
+    pub fn repository_policy(&self, repository: &str) -> Result<Option<String>> {
+        let call = self
+            .ecr
+            .get_repository_policy()
+            .repository_name(repository)
+            .send();
+        match self.block_on(call) {
+            Ok(out) => Ok(out.policy_text().map(str::to_owned)),
+            Err(e) if error_code(&e) == Some("RepositoryPolicyNotFoundException") => Ok(None),
+            Err(e) => sdk("GetRepositoryPolicy", Err(e)),
+        }
+    }
+
+    /// Stores an image manifest in the repository with `tag` (ECR's
+    /// `PutImage`; moto keeps the manifest, it has no blobs); returns the
+    /// digest ECR gives it.
+    pub fn put_image(&self, repository: &str, manifest: &str, tag: &str) -> Result<String> {
+        let call = self
+            .ecr
+            .put_image()
+            .repository_name(repository)
+            .image_manifest(manifest)
+            .image_tag(tag)
+            .send();
+        let out = sdk("PutImage", self.block_on(call))?;
+        out.image()
+            .and_then(|i| i.image_id())
+            .and_then(|id| id.image_digest())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("PutImage({repository}) returned no digest"))
+    }
+
+    /// The repository's images as (digest, tag) pairs, sorted.
+    pub fn images(&self, repository: &str) -> Result<Vec<(String, Option<String>)>> {
+        let call = self.ecr.list_images().repository_name(repository).send();
+        let out = sdk("ListImages", self.block_on(call))?;
+        let mut images: Vec<(String, Option<String>)> = out
+            .image_ids()
+            .iter()
+            .map(|i| {
+                (
+                    i.image_digest().unwrap_or_default().to_owned(),
+                    i.image_tag().map(str::to_owned),
+                )
+            })
+            .collect();
+        images.sort();
+        Ok(images)
+    }
+
+    /// What `GetFunction` says of a function's code.
+    pub fn function_code(&self, function: &str) -> Result<FunctionCodeFacts> {
+        let call = self.lambda.get_function().function_name(function).send();
+        let out = sdk("GetFunction", self.block_on(call))?;
+        let config = out
+            .configuration()
+            .ok_or_else(|| anyhow!("GetFunction({function}) returned no configuration"))?;
+        let code = out.code();
+        Ok(FunctionCodeFacts {
+            package_type: config
+                .package_type()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            repository_type: code.and_then(|c| c.repository_type()).map(str::to_owned),
+            image_uri: code.and_then(|c| c.image_uri()).map(str::to_owned),
+            resolved_image_uri: code.and_then(|c| c.resolved_image_uri()).map(str::to_owned),
+            code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+            image_command: config
+                .image_config_response()
+                .and_then(|r| r.image_config())
+                .map(|c| c.command().to_vec())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// A repository as the independent client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryFacts {
+    pub arn: String,
+    pub uri: String,
+    pub scan_on_push: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A function's code as `GetFunction` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionCodeFacts {
+    /// `Zip` or `Image`.
+    pub package_type: String,
+    /// `Code.RepositoryType`: `S3` for a zip, `ECR` for an image.
+    pub repository_type: Option<String>,
+    pub image_uri: Option<String>,
+    pub resolved_image_uri: Option<String>,
+    pub code_sha256: String,
+    pub image_command: Vec<String>,
 }
 
 fn sdk_config(endpoint: &str) -> SdkConfig {
@@ -727,6 +896,8 @@ pub struct Inventory {
     pub queues: Vec<String>,
     /// Kinesis streams, SQS queues and event source mappings.
     pub sources: Sources,
+    /// ECR repository names.
+    pub repositories: Vec<String>,
 }
 
 impl Inventory {
@@ -737,6 +908,7 @@ impl Inventory {
             && self.log_groups.is_empty()
             && self.queues.is_empty()
             && self.sources.is_empty()
+            && self.repositories.is_empty()
     }
 
     /// Drops the `/aws/lambda/<function>` log groups that moto itself creates
@@ -764,6 +936,9 @@ impl fmt::Display for Inventory {
         writeln!(f, "functions: {:?}", self.functions)?;
         writeln!(f, "log groups: {:?}", self.log_groups)?;
         write!(f, "queues: {:?}", self.queues)?;
+        if !self.repositories.is_empty() {
+            write!(f, "\nrepositories: {:?}", self.repositories)?;
+        }
         if !self.sources.is_empty() {
             write!(f, "\n{}", self.sources)?;
         }

@@ -104,6 +104,8 @@ fn cases() -> Vec<Case> {
         case!("output re-triggers with queue delivery", EXTRA => "  delivery = \"queue\"\n  output_prefix = \"data/results/\"\n", "output_prefix", "in a loop"),
         case!("provider region malformed", "region       = \"us-east-1\"" => "region       = \"Europe\"", "region", "not a region name"),
         case!("provider endpoint without scheme", "endpoint_url = \"http://" => "endpoint_url = \"", "endpoint_url", "not an http:// or https:// URL"),
+        case!("provider registry over plain HTTP off loopback", "  secret_key   = \"test\"\n" => "  secret_key   = \"test\"\n  endpoints {\n    ecr_registry = \"http://registry.example.com:5000\"\n  }\n", "ecr_registry", "not a loopback address; use https://"),
+        case!("provider registry with a path", "  secret_key   = \"test\"\n" => "  secret_key   = \"test\"\n  endpoints {\n    ecr_registry = \"https://registry.example.com/v2/app\"\n  }\n", "ecr_registry", "has a path"),
         case!("provider key without secret", "  secret_key   = \"test\"\n" => "", "secret_key", "must be set together"),
     ]
 }

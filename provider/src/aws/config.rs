@@ -18,6 +18,13 @@ pub struct ServiceEndpoints {
     pub kinesis: Option<String>,
     pub logs: Option<String>,
     pub sqs: Option<String>,
+    /// ECR's control plane (repositories, policies, tokens).
+    pub ecr: Option<String>,
+    /// The registry host images are pushed to and pulled from, in place of
+    /// a repository's own `<account>.dkr.ecr.<region>.amazonaws.com`, as a
+    /// URL (`https://host[:port]`, or `http://` for a loopback registry). Not
+    /// an SDK endpoint: the registry client reads it.
+    pub ecr_registry: Option<String>,
 }
 
 /// What the provider block says about reaching AWS; `None` means "as the
@@ -65,6 +72,9 @@ pub struct AwsClients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub kinesis: aws_sdk_kinesis::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    /// The provider's `endpoints.ecr_registry`, for the registry client.
+    pub ecr_registry: Option<String>,
     pub region: String,
     /// S3 is reached through an endpoint other than AWS's (an emulator or
     /// a proxy). Some emulators drop the tags given to CreateBucket, so the
@@ -151,6 +161,10 @@ impl AwsClients {
         if let Some(url) = &ep.sqs {
             sqs = sqs.endpoint_url(url);
         }
+        let mut ecr = aws_sdk_ecr::config::Builder::from(&shared);
+        if let Some(url) = &ep.ecr {
+            ecr = ecr.endpoint_url(url);
+        }
         Ok(AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
@@ -159,6 +173,8 @@ impl AwsClients {
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
+            ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
+            ecr_registry: ep.ecr_registry.clone(),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),
             s3_plain_http: s3_endpoint.as_deref().is_some_and(|u| {

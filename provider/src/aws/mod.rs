@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub use config::{AwsClients, AwsSettings, ServiceEndpoints};
 pub use error::AwsError;
 
+pub mod ecr;
 pub mod iam;
 pub mod kinesis;
 pub mod lambda;
@@ -36,6 +37,7 @@ pub const LOG_TARGETS: &[&str] = &[
     "aws_sdk_sts",
     "aws_sdk_sqs",
     "aws_sdk_kinesis",
+    "aws_sdk_ecr",
     "aws_sdk_cloudwatchlogs",
     "aws_sdk_sso",
     "aws_sdk_ssooidc",

@@ -14,6 +14,9 @@ mod create_check;
 mod declare;
 pub mod defaults;
 mod desired;
+/// The image repository's lifecycle and repository policies (issue 25;
+/// public until the repository part uses them).
+pub mod ecr_policy;
 mod errors;
 mod execute;
 mod handler_check;

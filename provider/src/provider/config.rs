@@ -69,7 +69,12 @@ pub fn schema() -> Schema {
     }
 }
 
-const SERVICES: [&str; 7] = ["s3", "lambda", "iam", "sts", "kinesis", "logs", "sqs"];
+const SERVICES: [&str; 8] = [
+    "s3", "lambda", "iam", "sts", "kinesis", "logs", "sqs", "ecr",
+];
+
+/// The registry host setting in `endpoints` (not an AWS API endpoint).
+const ECR_REGISTRY: &str = "ecr_registry";
 
 fn endpoints_block() -> Block {
     let mut b = Block::new("Per-service endpoint overrides; each wins over `endpoint_url`.");
@@ -84,12 +89,63 @@ fn endpoints_block() -> Block {
                     "sts" => "Endpoint for STS.",
                     "kinesis" => "Endpoint for Kinesis.",
                     "sqs" => "Endpoint for SQS.",
+                    "ecr" => {
+                        "Endpoint for ECR's control plane (repositories, their policies, \
+                         registry credentials)."
+                    }
                     _ => "Endpoint for CloudWatch Logs.",
                 })
                 .validate(url_validator()),
         );
     }
-    b
+    b.attr(
+        Attribute::string(ECR_REGISTRY)
+            .optional()
+            .describe(
+                "The container registry images are pushed to and Lambda pulls from, in place \
+                 of the repository's own host (`<account>.dkr.ecr.<region>.amazonaws.com`), \
+                 e.g. a local registry for tests. Unset, images go to the repository's own \
+                 host.",
+            )
+            .validate(Validator::Custom {
+                doc: "A URL with a host (and port) and no path: `https://`, or `http://` for a \
+                      loopback address.",
+                check: check_registry_url,
+            }),
+    )
+}
+
+/// `endpoints.ecr_registry`: a URL of a host and nothing else, plain HTTP
+/// only on loopback (registry credentials would otherwise cross the network
+/// in clear text).
+fn check_registry_url(value: &Value) -> Result<(), String> {
+    check_url(value)?;
+    let s = value.as_str().ok_or("expected a string")?;
+    let (scheme, rest) = s.split_once("://").ok_or("expected a URL")?;
+    let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if !path.is_empty() && path != "/" {
+        return Err(format!(
+            "{s:?} has a path; give the registry's host (and port) only"
+        ));
+    }
+    if scheme == "http" && !is_loopback_host(authority) {
+        return Err(format!(
+            "{s:?} uses plain HTTP on a host that is not a loopback address; use https://"
+        ));
+    }
+    Ok(())
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn is_loopback_host(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_url(value: &Value) -> Result<(), String> {
@@ -195,9 +251,16 @@ fn read(config: &Value, diags: &mut Diagnostics) -> Result<ProviderSettings, Acc
                 "sts" => e.sts = url,
                 "kinesis" => e.kinesis = url,
                 "sqs" => e.sqs = url,
+                "ecr" => e.ecr = url,
                 _ => e.logs = url,
             }
         }
+        e.ecr_registry = known(
+            ep.string(ECR_REGISTRY)?,
+            AttrPath::attrs(["endpoints", ECR_REGISTRY]),
+            diags,
+        )
+        .map(|url| url.trim_end_matches('/').to_owned());
         s.aws.endpoints = e;
     }
     match (&s.aws.access_key, &s.aws.secret_key) {
@@ -277,5 +340,46 @@ mod tests {
         assert!(check_url(&Value::String("https://s3.example.com/".into())).is_ok());
         assert!(check_url(&Value::String("127.0.0.1:5000".into())).is_err());
         assert!(check_url(&Value::String("http://".into())).is_err());
+    }
+
+    #[test]
+    fn the_registry_is_a_host_with_plain_http_only_on_loopback() {
+        let check = |s: &str| check_registry_url(&Value::String(s.into()));
+        for ok in [
+            "https://registry.example.com",
+            "https://registry.example.com:5000/",
+            "http://127.0.0.1:5000",
+            "http://localhost:5000",
+            "http://[::1]:5000",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}: {:?}", check(ok));
+        }
+        let e = check("http://registry.example.com:5000").expect_err("plain HTTP");
+        assert!(e.contains("not a loopback address"), "{e}");
+        let e = check("https://registry.example.com/v2/app").expect_err("a path");
+        assert!(e.contains("has a path"), "{e}");
+        assert!(check("registry.example.com").is_err());
+    }
+
+    #[test]
+    fn endpoints_read_ecr_and_the_registry() {
+        let endpoints = Value::object([
+            ("ecr", Value::String("http://127.0.0.1:7000".into())),
+            (
+                "ecr_registry",
+                Value::String("http://127.0.0.1:7001/".into()),
+            ),
+        ]);
+        let config = Value::object([("endpoints", endpoints)]);
+        let s = ProviderSettings::from_value(&config).expect("reads");
+        assert_eq!(
+            s.aws.endpoints.ecr.as_deref(),
+            Some("http://127.0.0.1:7000")
+        );
+        assert_eq!(
+            s.aws.endpoints.ecr_registry.as_deref(),
+            Some("http://127.0.0.1:7001")
+        );
+        assert_eq!(s.aws.endpoints.lambda, None);
     }
 }

@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 const MAX_HEAD: usize = 64 * 1024;
 
 /// One parsed request, its body de-chunked.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Request {
     pub(super) method: String,
     /// `/path?query` as sent.

@@ -7,7 +7,16 @@
 //!   mappings that stay `DELETING` / `Deleting` for a while, and queue
 //!   names refused for a while after their queue is deleted (`lingering`);
 //! - [`super::FaultProxy::validate_destinations`]: S3's check of every
-//!   destination in a notification document (`destinations`).
+//!   destination in a notification document (`destinations`);
+//! - [`super::FaultProxy::image_functions_like_aws`]: Lambda's container-image
+//!   functions: a package type that never changes, and the digest reported
+//!   as `CodeSha256` and `ResolvedImageUri` (`image_code`);
+//! - [`super::FaultProxy::check_images`]: Lambda's refusal of an image it
+//!   cannot find in the registry (`image_code`);
+//! - [`super::FaultProxy::ecr_scan_default`]: ECR's reading of an absent
+//!   `scanOnPush` as `false` (`ecr_defaults`);
+//! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
+//!   (`ecr_pages`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -23,7 +32,10 @@ use serde_json::{Value, json};
 
 use super::answer::{self, Answer};
 use super::destinations::{self, Destination};
+use super::ecr_defaults;
+use super::ecr_pages;
 use super::http1::{Request, forwarded_request, header};
+use super::image_code;
 use super::lingering::{self, Linger, Lingering};
 use super::logging_config;
 
@@ -47,6 +59,12 @@ pub enum Departure {
     QueueDeletedRecently(String),
     /// A notification document refused (the bucket, the failed ARNs).
     DestinationsRefused(String, Vec<String>),
+    /// An `UpdateFunctionCode` refused: it would change the function's
+    /// package type (the function).
+    PackageTypeKept(String),
+    /// A `CreateFunction` or `UpdateFunctionCode` refused: its image is not
+    /// in the registry, or is no image reference (the image URI).
+    ImageRefused(String),
 }
 
 #[derive(Debug, Default)]
@@ -54,6 +72,13 @@ struct Inner {
     echo_logging: bool,
     linger: Option<Linger>,
     validate: bool,
+    image_code: bool,
+    check_images: bool,
+    ecr_scan_default: bool,
+    /// The largest `ListImages` page handed out.
+    ecr_page: Option<usize>,
+    /// The image URI deployed, by function name (image functions).
+    images: HashMap<String, String>,
     /// `LoggingConfig` by function name.
     logging: HashMap<String, Value>,
     lingering: Lingering,
@@ -65,6 +90,18 @@ struct Inner {
 pub(super) struct LikeAws {
     inner: Mutex<Inner>,
 }
+
+/// The calls the image-function fidelity sees (`image_code`).
+const IMAGE_OPS: [&str; 5] = [
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:DeleteFunction",
+];
+
+/// The calls that deploy an image (`check_images`).
+const IMAGE_WRITES: [&str; 2] = ["lambda:CreateFunction", "lambda:UpdateFunctionCode"];
 
 const LOGGING_OPS: [&str; 6] = [
     "lambda:CreateFunction",
@@ -90,6 +127,22 @@ impl LikeAws {
 
     pub(super) fn validate_destinations(&self, on: bool) {
         self.lock().validate = on;
+    }
+
+    pub(super) fn image_functions_like_aws(&self, on: bool) {
+        self.lock().image_code = on;
+    }
+
+    pub(super) fn check_images(&self, on: bool) {
+        self.lock().check_images = on;
+    }
+
+    pub(super) fn ecr_scan_default(&self, on: bool) {
+        self.lock().ecr_scan_default = on;
+    }
+
+    pub(super) fn page_ecr_lists(&self, size: Option<usize>) {
+        self.lock().ecr_page = size;
     }
 
     pub(super) fn departures(&self) -> Vec<Departure> {
@@ -126,6 +179,10 @@ impl LikeAws {
                         | "s3:DeleteBucket"
                 ))
             || (st.validate && op == "s3:PutBucketNotificationConfiguration")
+            || (st.image_code && IMAGE_OPS.contains(&op))
+            || (st.check_images && IMAGE_WRITES.contains(&op))
+            || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
+            || (st.ecr_page.is_some() && op == "ecr:ListImages")
     }
 
     /// The answer to a call of `op` the layer handles ([`Self::handles`]),
@@ -137,6 +194,30 @@ impl LikeAws {
         req: &Request,
         upstream: SocketAddr,
     ) -> Result<Vec<u8>> {
+        let image_call = {
+            let st = self.lock();
+            (st.image_code && IMAGE_OPS.contains(&op))
+                || (st.check_images && IMAGE_WRITES.contains(&op))
+        };
+        if image_call {
+            return Ok(self.image(op, req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:ListImages" {
+            return Ok(self.image_pages(req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:PutImageScanningConfiguration" {
+            let answer = match ecr_defaults::with_scan_default(&req.body) {
+                Some(body) => {
+                    let filled = Request {
+                        body,
+                        ..req.clone()
+                    };
+                    forward(&filled, upstream).await?
+                }
+                None => forward(req, upstream).await?,
+            };
+            return Ok(answer.to_bytes());
+        }
         let answer = match op {
             "kinesis:DeleteStream" | "kinesis:DescribeStreamSummary" | "kinesis:CreateStream" => {
                 self.stream(op, req, upstream).await?
@@ -152,6 +233,111 @@ impl LikeAws {
             _ => self.logging(op, req, upstream).await?,
         };
         Ok(answer.to_bytes())
+    }
+
+    /// `ListImages` in pages (see `ecr_pages`).
+    async fn image_pages(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let size = self.lock().ecr_page.unwrap_or(usize::MAX);
+        let Some((offset, max, body)) = ecr_pages::request(&req.body) else {
+            return forward(req, upstream).await;
+        };
+        let all = Request {
+            body,
+            ..req.clone()
+        };
+        let answer = forward(&all, upstream).await?;
+        match answer.json() {
+            Some(body) if answer.is_success() => {
+                Ok(answer.with_json(&ecr_pages::page(body, offset, max.min(size))))
+            }
+            _ => Ok(answer),
+        }
+    }
+
+    /// An image function's calls (see `image_code`); the `LoggingConfig`
+    /// echo still applies when it is on.
+    async fn image(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let path = req.target.split('?').next().unwrap_or(&req.target);
+        let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let function = match op {
+            "lambda:CreateFunction" => sent["FunctionName"].as_str().map(logging_config::name_of),
+            _ => logging_config::function_of(path),
+        };
+        let (image_code, check_images) = {
+            let st = self.lock();
+            (st.image_code, st.check_images)
+        };
+        if image_code
+            && op == "lambda:UpdateFunctionCode"
+            && let Some(f) = &function
+        {
+            let current = own_get_function(req, f, upstream).await?;
+            let package_type = current
+                .json()
+                .filter(|_| current.is_success())
+                .and_then(|b| {
+                    b["Configuration"]["PackageType"]
+                        .as_str()
+                        .map(str::to_owned)
+                });
+            if let Some(message) = package_type.and_then(|t| image_code::refusal(&t, &sent)) {
+                self.depart(Departure::PackageTypeKept(f.clone()));
+                return Ok(lambda_error(400, "InvalidParameterValueException", message));
+            }
+        }
+        if check_images
+            && IMAGE_WRITES.contains(&op)
+            && let Some(uri) = image_code::image_uri_sent(op, &sent)
+            && let Some(message) = image_refusal(&uri).await
+        {
+            self.depart(Departure::ImageRefused(uri));
+            return Ok(lambda_error(
+                400,
+                "InvalidParameterValueException",
+                &message,
+            ));
+        }
+        let echo = self.lock().echo_logging && LOGGING_OPS.contains(&op);
+        let answer = if echo {
+            self.logging(op, req, upstream).await?
+        } else {
+            forward(req, upstream).await?
+        };
+        let (true, true, Some(f)) = (image_code, answer.is_success(), function) else {
+            return Ok(answer);
+        };
+        if op == "lambda:DeleteFunction" {
+            self.lock().images.remove(&f);
+            return Ok(answer);
+        }
+        let Some(mut body) = answer.json() else {
+            return Ok(answer);
+        };
+        let mut st = self.lock();
+        match op {
+            "lambda:GetFunction" => {
+                if let Some(uri) = image_code::fix_get_function(&mut body) {
+                    st.images.insert(f, uri);
+                }
+            }
+            "lambda:CreateFunction" | "lambda:UpdateFunctionCode" => {
+                match image_code::image_uri_sent(op, &sent) {
+                    Some(uri) => {
+                        image_code::fix_configuration(&mut body, &uri);
+                        st.images.insert(f, uri);
+                    }
+                    None => {
+                        st.images.remove(&f);
+                    }
+                }
+            }
+            _ => {
+                if let Some(uri) = st.images.get(&f) {
+                    image_code::fix_configuration(&mut body, uri);
+                }
+            }
+        }
+        Ok(answer.with_json(&body))
     }
 
     async fn logging(&self, op: &str, req: &Request, upstream: SocketAddr) -> Result<Answer> {
@@ -476,6 +662,59 @@ fn lambda_error(status: u16, code: &str, message: &str) -> Answer {
         ],
         json!({"Type": "User", "Message": message}).to_string(),
     )
+}
+
+/// What Lambda says of the image `uri` when it cannot use it, or `None`
+/// when the registry holds it or cannot be asked (see `image_code`).
+async fn image_refusal(uri: &str) -> Option<String> {
+    let Some(image) = image_code::image_ref(uri) else {
+        return Some(image_code::invalid_message(uri));
+    };
+    let addr = image_code::loopback_addr(&image.host)?;
+    match head_manifest(addr, &image).await {
+        // Nothing listens there: no registry holds it.
+        Err(_) | Ok(404) => Some(image_code::missing_message(uri)),
+        // 200, or an answer that is no registry's over plain HTTP (a TLS
+        // registry): not the proxy's to judge.
+        Ok(_) => None,
+    }
+}
+
+/// The status of `HEAD /v2/<repository>/manifests/<reference>` on the
+/// registry at `addr`, over plain HTTP.
+async fn head_manifest(addr: SocketAddr, image: &image_code::ImageRef) -> Result<u16> {
+    let request = format!(
+        "HEAD /v2/{}/manifests/{} HTTP/1.1\r\nHost: {}\r\nAccept: {}\r\n\
+         Connection: close\r\n\r\n",
+        image.repository,
+        image.reference,
+        image.host,
+        crate::registry::MANIFEST_ACCEPT.replace('\n', " ")
+    );
+    let exchange = async {
+        let mut up = tokio::net::TcpStream::connect(addr).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut up, request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut up, &mut raw).await?;
+        anyhow::Ok(super::fidelity::status_of(&raw))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
+}
+
+/// The proxy's own `GetFunction` of `function`, with the caller's host and
+/// credentials.
+async fn own_get_function(req: &Request, function: &str, upstream: SocketAddr) -> Result<Answer> {
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    for h in ["host", "authorization", "x-amz-date"] {
+        if let Some(v) = header(&req.headers, h) {
+            headers.push((h, v.to_owned()));
+        }
+    }
+    let target = format!(
+        "/2015-03-31/functions/{}",
+        percent_encoding::utf8_percent_encode(function, percent_encoding::NON_ALPHANUMERIC)
+    );
+    answer::exchange(upstream, &answer::request("GET", &target, &headers, b"")).await
 }
 
 /// A Kinesis call of the proxy's own about stream `name`, with the

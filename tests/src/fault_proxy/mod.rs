@@ -17,7 +17,14 @@
 //! [`FaultProxy::linger_deletes`] keeps deleted streams and event source
 //! mappings visible, and their names taken, for a while;
 //! [`FaultProxy::validate_destinations`] checks every destination of a
-//! bucket notification document, as S3 does.
+//! bucket notification document, as S3 does;
+//! [`FaultProxy::image_functions_like_aws`] keeps a function's package type
+//! and reports an image's digest, as Lambda does;
+//! [`FaultProxy::check_images`] refuses an image the registry does not hold,
+//! as Lambda does;
+//! [`FaultProxy::ecr_scan_default`] reads an absent `scanOnPush` as `false`,
+//! as ECR does; [`FaultProxy::page_ecr_lists`] hands `ListImages` out in
+//! pages, as ECR does.
 //!
 //! Every connection carries one request: the proxy answers with
 //! `Connection: close`, which keeps the byte-level relay simple and lets a
@@ -27,8 +34,9 @@
 //! `http1` reads and relays the bytes, `operation` names the AWS call,
 //! `rule` decides what to do with it, `fault` writes the error answer,
 //! `call` records what happened, and `fidelity` and `like_aws` (with
-//! `logging_config`, `lingering`, `destinations`, and `answer` for whole
-//! answers) close the gaps between the emulator and AWS.
+//! `logging_config`, `lingering`, `destinations`, `image_code`,
+//! `ecr_defaults`, `ecr_pages`, and `answer` for whole answers) close the
+//! gaps between the emulator and AWS.
 //!
 //! ```no_run
 //! use tests::fault_proxy::{Fault, FaultProxy, Rule};
@@ -44,9 +52,12 @@
 mod answer;
 mod call;
 mod destinations;
+mod ecr_defaults;
+mod ecr_pages;
 mod fault;
 mod fidelity;
 mod http1;
+mod image_code;
 mod like_aws;
 mod lingering;
 mod logging_config;

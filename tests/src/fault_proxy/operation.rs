@@ -384,6 +384,23 @@ mod tests {
             ),
         ];
         assert_eq!(identify("POST", "/", &headers, b"{}").1, "sqs:GetQueueUrl");
+        // ECR's control plane is a JSON-protocol service signed as `ecr`.
+        for action in [
+            "CreateRepository",
+            "GetAuthorizationToken",
+            "BatchDeleteImage",
+        ] {
+            let headers = [
+                auth("ecr"),
+                (
+                    "X-Amz-Target".to_owned(),
+                    format!("AmazonEC2ContainerRegistry_V20150921.{action}"),
+                ),
+            ];
+            let (service, name) = identify("POST", "/", &headers, b"{}");
+            assert_eq!(service, "ecr");
+            assert_eq!(name, format!("ecr:{action}"));
+        }
         // Without a signature the service is guessed from the request's shape.
         assert_eq!(
             identify("POST", "/2015-03-31/functions", &[], b"{}").1,

@@ -239,6 +239,44 @@ impl FaultProxy {
         self.shared.like_aws.validate_destinations(on);
     }
 
+    /// Emulator fidelity: with `on`, Lambda's container-image functions
+    /// behave as on AWS: `UpdateFunctionCode` that would change a
+    /// function's package type (an `ImageUri` for a zip function, a zip for
+    /// an image function) is refused with Lambda's
+    /// `InvalidParameterValueException`, and an image deployed by digest is
+    /// reported with that digest as `CodeSha256` and in
+    /// `Code.ResolvedImageUri`. moto takes the change and keeps the old
+    /// `PackageType`, and reports the SHA-256 of the URI's text.
+    pub fn image_functions_like_aws(&self, on: bool) {
+        self.shared.like_aws.image_functions_like_aws(on);
+    }
+
+    /// Emulator fidelity: with `on`, `CreateFunction` and
+    /// `UpdateFunctionCode` with an `ImageUri` are refused as Lambda refuses
+    /// them (`InvalidParameterValueException`) when the image is not in the
+    /// registry the reference names (a manifest HEAD, for a loopback
+    /// registry over plain HTTP; other registries are not asked) or the URI
+    /// is no image reference. moto takes any text without looking.
+    pub fn check_images(&self, on: bool) {
+        self.shared.like_aws.check_images(on);
+    }
+
+    /// Emulator fidelity: with `Some(n)`, ECR's `ListImages` answers in
+    /// pages of at most `n` images (and the caller's `maxResults`) with a
+    /// `nextToken` for the rest, as ECR pages them. moto ignores
+    /// `maxResults` and answers with every image at once.
+    pub fn page_ecr_lists(&self, size: Option<usize>) {
+        self.shared.like_aws.page_ecr_lists(size);
+    }
+
+    /// Emulator fidelity: with `on`, a `PutImageScanningConfiguration`
+    /// whose configuration leaves `scanOnPush` out (the Rust SDK's way of
+    /// sending `false`, the model's default) turns scan on push off, as in
+    /// ECR. moto ignores an empty configuration and keeps it on.
+    pub fn ecr_scan_default(&self, on: bool) {
+        self.shared.like_aws.ecr_scan_default(on);
+    }
+
     /// What the fidelity layer answered in place of the emulator, in order.
     pub fn departures(&self) -> Vec<Departure> {
         self.shared.like_aws.departures()
