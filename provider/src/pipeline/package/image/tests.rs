@@ -28,6 +28,7 @@ fn function(src: &Path, cache_dir: &Path) -> (Settings, Cache) {
         runtime: "python3.13".into(),
         architecture: "x86_64".into(),
         requirements_file: None,
+        slim: false,
     };
     let cache = Cache::at(cache_dir);
     let key = settings.deps().unwrap().unwrap().key();
@@ -315,6 +316,7 @@ fn without_dependencies_the_image_has_one_code_layer() {
         runtime: "python3.13".into(),
         architecture: "x86_64".into(),
         requirements_file: None,
+        slim: false,
     };
     let cache_dir = tempfile::tempdir().unwrap();
     let b = build_in(
