@@ -4,14 +4,16 @@
 #   docker-registry   the CNCF distribution registry (`docker-registry serve CONFIG`),
 #                     started per test on 127.0.0.1 by tests/src/registry.rs
 #   skopeo            the independent registry client the tests push and inspect with
-# Idempotent: when both commands are on PATH it only prints their versions.
+#   gcc               the C compiler (`cc`) the function.slim tests build an unstripped
+#                     shared object with
+# Idempotent: when every command is on PATH it only prints their versions.
 # Needs Debian/Ubuntu and root (or password-less sudo); CI runs as root.
 # Tested with Debian 12's docker-registry 2.8.2+ds1-1 and skopeo 1.9.3+ds1-1+b10.
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo)
+PACKAGES=(docker-registry skopeo gcc)
 # The command each package provides, in the same order.
-COMMANDS=(docker-registry skopeo)
+COMMANDS=(docker-registry skopeo cc)
 
 log() { printf 'setup-system-tools: %s\n' "$*"; }
 die() { printf 'setup-system-tools: error: %s\n' "$*" >&2; exit 1; }
@@ -36,7 +38,7 @@ apt_get() {
 
 install_packages() {
   command -v apt-get >/dev/null \
-    || die "no apt-get: install the CNCF distribution registry (docker-registry) and skopeo by hand"
+    || die "no apt-get: install the CNCF distribution registry (docker-registry), skopeo and a C compiler (cc) by hand"
   local wanted=("$@")
   log "installing ${wanted[*]} with apt-get"
   # A fresh machine may have no package lists yet: update once, then retry.
