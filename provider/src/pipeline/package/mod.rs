@@ -428,6 +428,13 @@ fn slim_tree(
             size = s.size,
             "made the slim dependency tree"
         );
+        // Its size, for the plans that follow (the same for every copy of
+        // the same tree, so a copy that loses the race records it right).
+        if let Some(c) = cache
+            && let Err(e) = c.record_size(&key, s.size)
+        {
+            tracing::warn!(error = %e, "cannot record the slim tree's size");
+        }
         Ok(())
     };
     if let Some(c) = cache {
@@ -665,6 +672,7 @@ mod tests {
         // The plan makes the slim copy from the cached tree and measures it.
         assert!(build(&slim).too_large(Some(&c)).is_none());
         let slim_key = plain.deps().unwrap().unwrap().tree_key(true);
+        assert_eq!(c.installed_size(&slim_key), Some(0), "recorded as made");
         let dir = build(&slim).cached_deps(Some(&c)).unwrap();
         assert_eq!(dir, c.deps_dir(&slim_key));
         assert!(!dir.join("big/tests").exists());
