@@ -4,9 +4,14 @@
 //! Dropped:
 //! - directories named `tests` or `test` (numpy's `_core/tests`, pandas'
 //!   `tests`, scipy's and scikit-learn's per-module `tests`, joblib's
-//!   `test`). No module of the published data stack imports one at run
-//!   time; `testing` and `_testing` (numpy.testing, pandas._testing) are
-//!   modules others import, and stay;
+//!   `test`), and pytest's `conftest.py`, unless a module that stays
+//!   imports from one: `numpy.testing` imports `numpy._core.tests._natype`
+//!   (numpy 2.2), and `from numpy import *` imports `numpy.testing`, so
+//!   that directory stays whole. The imports are read from the source of
+//!   every kept module (`import a.tests.b`, `from ..tests import x`, `from
+//!   . import tests`), again for the directories kept, until none is added.
+//!   `testing` and `_testing` (numpy.testing, pandas._testing) are modules
+//!   others import, and stay;
 //! - `__pycache__` (the runtime compiles what it imports);
 //! - C and C++ headers (`.h`, `.hh`, `.hpp`, `.hxx`, `.h++`, `.cuh`): they
 //!   build extensions against a library, which a function does not do;
@@ -22,6 +27,7 @@
 
 pub mod elf;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -35,7 +41,13 @@ use crate::pipeline::source::{self, SourceError, SourceFile};
 pub const RULES: &str = "slim-v1";
 
 /// Directory names dropped wherever they are in the installed tree.
-const DROPPED_DIRS: &[&str] = &["tests", "test", "__pycache__"];
+const CACHE_DIRS: &[&str] = &["__pycache__"];
+
+/// Test directories: dropped unless a kept module imports from them.
+const TEST_DIRS: &[&str] = &["tests", "test"];
+
+/// File names dropped (pytest's configuration).
+const DROPPED_FILES: &[&str] = &["conftest.py"];
 
 /// File endings dropped from the installed tree.
 const DROPPED_SUFFIXES: &[&str] = &[
@@ -43,14 +55,121 @@ const DROPPED_SUFFIXES: &[&str] = &[
 ];
 
 /// Whether the file `name` (a `/`-separated path in the installed tree) is
-/// left out of a slim package.
-pub fn dropped(name: &str) -> bool {
+/// left out of a slim package, with `kept` the test directories that stay
+/// ([`kept_test_dirs`]).
+pub fn dropped(name: &str, kept: &BTreeSet<String>) -> bool {
+    dropped_by_name(name) || test_dir(name).is_some_and(|d| !kept.contains(d))
+}
+
+/// Dropped whatever imports what: caches, headers, stubs, `conftest.py`.
+fn dropped_by_name(name: &str) -> bool {
     let mut parts = name.split('/');
     let file = parts.next_back().unwrap_or_default();
-    parts.any(|dir| DROPPED_DIRS.contains(&dir))
+    parts.any(|dir| CACHE_DIRS.contains(&dir))
+        || DROPPED_FILES.contains(&file)
         || DROPPED_SUFFIXES
             .iter()
             .any(|s| file.len() > s.len() && file.ends_with(s))
+}
+
+/// The outermost test directory `name` is in (`numpy/_core/tests` for
+/// `numpy/_core/tests/_natype.py`).
+fn test_dir(name: &str) -> Option<&str> {
+    let mut end = 0;
+    let mut parts = name.split('/').peekable();
+    while let Some(part) = parts.next() {
+        // The last part is the file itself.
+        parts.peek()?;
+        end += part.len();
+        if TEST_DIRS.contains(&part) {
+            return Some(&name[..end]);
+        }
+        end += 1;
+    }
+    None
+}
+
+/// The modules a Python source imports, as `/`-separated paths from the
+/// tree's root (`a/b/tests/c` for `import a.b.tests.c`; relative imports
+/// resolved from `file`, the source's own path). A name imported `from` a
+/// module is listed as a module too (`from . import tests`).
+fn imports(file: &str, source: &str) -> Vec<String> {
+    let package: Vec<&str> = {
+        let mut p: Vec<&str> = file.split('/').collect();
+        p.pop();
+        p
+    };
+    let mut out = Vec::new();
+    for line in source.lines() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if let Some(rest) = line.strip_prefix("from ") {
+            let Some((module, names)) = rest.split_once(" import ") else {
+                continue;
+            };
+            let module = module.trim();
+            let level = module.len() - module.trim_start_matches('.').len();
+            let mut base: Vec<&str> = if level == 0 {
+                Vec::new()
+            } else {
+                let up = (level - 1).min(package.len());
+                package[..package.len() - up].to_vec()
+            };
+            base.extend(module[level..].split('.').filter(|p| !p.is_empty()));
+            let names = names.trim_matches(|c: char| c == '(' || c == ')' || c.is_whitespace());
+            for name in names.split(',') {
+                let name = name.split_whitespace().next().unwrap_or_default();
+                if !name.is_empty() && name != "*" {
+                    out.push([base.as_slice(), &[name]].concat().join("/"));
+                }
+            }
+            out.push(base.join("/"));
+        } else if let Some(rest) = line.strip_prefix("import ") {
+            for module in rest.split(',') {
+                let module = module.split_whitespace().next().unwrap_or_default();
+                out.push(module.replace('.', "/"));
+            }
+        }
+    }
+    out
+}
+
+/// The test directories of `files` that a kept module imports from,
+/// directly or through another kept test directory.
+pub fn kept_test_dirs(files: &[SourceFile]) -> io::Result<BTreeSet<String>> {
+    let dirs: BTreeSet<&str> = files.iter().filter_map(|f| test_dir(&f.name)).collect();
+    let mut kept = BTreeSet::new();
+    let is_py = |f: &&SourceFile| f.name.ends_with(".py") && !dropped_by_name(&f.name);
+    let mut to_read: Vec<&SourceFile> = files
+        .iter()
+        .filter(is_py)
+        .filter(|f| test_dir(&f.name).is_none())
+        .collect();
+    while !to_read.is_empty() {
+        let found = to_read
+            .par_iter()
+            .map(|f| {
+                let bytes = fs::read(&f.path)?;
+                Ok(imports(&f.name, &String::from_utf8_lossy(&bytes)))
+            })
+            .collect::<io::Result<Vec<Vec<String>>>>()?;
+        let mut new = Vec::new();
+        for module in found.iter().flatten() {
+            // `a/tests/b` is in the test directory `a/tests`.
+            let probe = format!("{module}/");
+            if let Some(dir) = test_dir(&probe)
+                && dirs.contains(dir)
+                && kept.insert(dir.to_owned())
+            {
+                new.push(dir.to_owned());
+            }
+        }
+        to_read = files
+            .iter()
+            .filter(is_py)
+            .filter(|f| test_dir(&f.name).is_some_and(|d| new.iter().any(|n| n == d)))
+            .collect();
+    }
+    Ok(kept)
 }
 
 /// Whether `name` is named as a shared object: `x.so`, or a versioned
@@ -93,8 +212,9 @@ pub fn derive(from: &Path, into: &Path) -> io::Result<Summary> {
         Err(SourceError::Empty { .. }) => Vec::new(),
         Err(e) => return Err(io::Error::other(e.to_string())),
     };
+    let tests_kept = kept_test_dirs(&files)?;
     let (gone, kept): (Vec<&SourceFile>, Vec<&SourceFile>) =
-        files.iter().partition(|f| dropped(&f.name));
+        files.iter().partition(|f| dropped(&f.name, &tests_kept));
     let sizes = kept
         .par_iter()
         .map(|f| keep(f, &into.join(&f.name)))

@@ -1,6 +1,7 @@
 //! The slim tree: what is dropped and kept, and shared objects stripped
 //! that still load (built here with the machine's C compiler, `cc`).
 
+use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,8 +29,9 @@ fn tests_headers_stubs_and_caches_are_dropped_and_modules_kept() {
         "sklearn/tree/_tree.pxd",
         "pkg/defs.pxi",
         "tests/conftest.py",
+        "pyarrow/conftest.py",
     ] {
-        assert!(dropped(name), "{name} is dropped");
+        assert!(dropped(name, &BTreeSet::new()), "{name} is dropped");
     }
     for name in [
         "numpy/testing/__init__.py",
@@ -43,8 +45,81 @@ fn tests_headers_stubs_and_caches_are_dropped_and_modules_kept() {
         "numpy-2.1.0.dist-info/METADATA",
         "pkg/.h",
     ] {
-        assert!(!dropped(name), "{name} is kept");
+        assert!(!dropped(name, &BTreeSet::new()), "{name} is kept");
     }
+}
+
+#[test]
+fn imports_are_read_as_paths_from_the_root() {
+    let src = "import os, numpy.tests.x as y\n\
+               from numpy._core.tests._natype import pd_NA  # runtime\n\
+               from . import tests, other as o\n\
+               from ..test.helpers import (a,\n\
+               def f():\n    from .tests import z\n";
+    let got = imports("pkg/sub/mod.py", src);
+    for want in [
+        "os",
+        "numpy/tests/x",
+        "numpy/_core/tests/_natype/pd_NA",
+        "numpy/_core/tests/_natype",
+        "pkg/sub/tests",
+        "pkg/sub/other",
+        "pkg/test/helpers/a",
+        "pkg/sub/tests/z",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want} in {got:?}");
+    }
+}
+
+#[test]
+fn a_test_directory_a_kept_module_imports_from_stays_whole() {
+    let from = tempfile::tempdir().unwrap();
+    tree(
+        from.path(),
+        &[
+            ("numpy/__init__.py", b"from . import testing\n"),
+            (
+                "numpy/testing/_private/utils.py",
+                b"from numpy._core.tests._natype import pd_NA\n",
+            ),
+            (
+                "numpy/_core/tests/_natype.py",
+                b"from .helpers import h\npd_NA = 1\n",
+            ),
+            (
+                "numpy/_core/tests/helpers.py",
+                b"from numpy.lib.tests.util import h\n",
+            ),
+            ("numpy/_core/tests/test_api.py", b"assert True\n"),
+            ("numpy/_core/tests/include/x.h", b"int x;\n"),
+            ("numpy/lib/tests/util.py", b"h = 1\n"),
+            ("numpy/lib/tests/test_lib.py", b"assert True\n"),
+            ("numpy/ma/tests/test_ma.py", b"assert True\n"),
+            // pytest's configuration imports tests too, but goes itself.
+            ("numpy/conftest.py", b"import numpy.ma.tests.test_ma\n"),
+        ],
+    );
+    let files = source::scan_limited(from.path(), u64::MAX).unwrap().files;
+    let kept = kept_test_dirs(&files).unwrap();
+    assert_eq!(
+        kept.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["numpy/_core/tests", "numpy/lib/tests"],
+        "imported, directly or through a kept one"
+    );
+    let into = tempfile::tempdir().unwrap();
+    derive(from.path(), into.path()).unwrap();
+    assert_eq!(
+        names(into.path()),
+        [
+            "numpy/__init__.py",
+            "numpy/_core/tests/_natype.py",
+            "numpy/_core/tests/helpers.py",
+            "numpy/_core/tests/test_api.py",
+            "numpy/lib/tests/test_lib.py",
+            "numpy/lib/tests/util.py",
+            "numpy/testing/_private/utils.py",
+        ]
+    );
 }
 
 #[test]
