@@ -725,7 +725,8 @@ declare_block! {
             .describe(
                 "When `true`, the installed dependencies (never the files of `source_dir`) are \
                 packaged without what a function never runs: directories named `tests` or \
-                `test`, `__pycache__`, C and C++ headers (`.h`, `.hh`, `.hpp`, `.hxx`, `.h++`, \
+                `test` (kept whole when a module that stays imports from one, as \
+                `numpy.testing` does), `conftest.py`, `__pycache__`, C and C++ headers (`.h`, `.hh`, `.hpp`, `.hxx`, `.h++`, \
                 `.cuh`), type stubs and Cython sources (`.pyi`, `.pyx`, `.pxd`, `.pxi`); and \
                 their shared objects (`*.so`, `*.so.N`) are stripped of debug sections and \
                 static symbols, as `strip --strip-unneeded` does, keeping what the dynamic \

@@ -27,7 +27,7 @@
 
 pub mod elf;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -134,17 +134,25 @@ fn imports(file: &str, source: &str) -> Vec<String> {
 }
 
 /// The test directories of `files` that a kept module imports from,
-/// directly or through another kept test directory.
+/// directly or through the modules it imports there. A directory is kept
+/// whole, but only the modules imported from it (and its `__init__.py`)
+/// are read in turn: its test files' own imports do not keep more.
 pub fn kept_test_dirs(files: &[SourceFile]) -> io::Result<BTreeSet<String>> {
+    let py: BTreeMap<&str, &SourceFile> = files
+        .iter()
+        .filter(|f| f.name.ends_with(".py") && !dropped_by_name(&f.name))
+        .map(|f| (f.name.as_str(), f))
+        .collect();
     let dirs: BTreeSet<&str> = files.iter().filter_map(|f| test_dir(&f.name)).collect();
     let mut kept = BTreeSet::new();
-    let is_py = |f: &&SourceFile| f.name.ends_with(".py") && !dropped_by_name(&f.name);
-    let mut to_read: Vec<&SourceFile> = files
-        .iter()
-        .filter(is_py)
+    let mut read: BTreeSet<&str> = BTreeSet::new();
+    let mut to_read: Vec<&SourceFile> = py
+        .values()
+        .copied()
         .filter(|f| test_dir(&f.name).is_none())
         .collect();
     while !to_read.is_empty() {
+        read.extend(to_read.iter().map(|f| f.name.as_str()));
         let found = to_read
             .par_iter()
             .map(|f| {
@@ -152,21 +160,23 @@ pub fn kept_test_dirs(files: &[SourceFile]) -> io::Result<BTreeSet<String>> {
                 Ok(imports(&f.name, &String::from_utf8_lossy(&bytes)))
             })
             .collect::<io::Result<Vec<Vec<String>>>>()?;
-        let mut new = Vec::new();
+        let mut next = BTreeSet::new();
         for module in found.iter().flatten() {
             // `a/tests/b` is in the test directory `a/tests`.
             let probe = format!("{module}/");
-            if let Some(dir) = test_dir(&probe)
-                && dirs.contains(dir)
-                && kept.insert(dir.to_owned())
-            {
-                new.push(dir.to_owned());
+            let Some(dir) = test_dir(&probe).filter(|d| dirs.contains(d)) else {
+                continue;
+            };
+            if kept.insert(dir.to_owned()) {
+                next.insert(format!("{dir}/__init__.py"));
             }
+            next.insert(format!("{module}.py"));
+            next.insert(format!("{module}/__init__.py"));
         }
-        to_read = files
+        to_read = next
             .iter()
-            .filter(is_py)
-            .filter(|f| test_dir(&f.name).is_some_and(|d| new.iter().any(|n| n == d)))
+            .filter_map(|n| py.get(n.as_str()).copied())
+            .filter(|f| !read.contains(f.name.as_str()))
             .collect();
     }
     Ok(kept)

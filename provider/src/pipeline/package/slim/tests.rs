@@ -90,10 +90,20 @@ fn a_test_directory_a_kept_module_imports_from_stays_whole() {
                 "numpy/_core/tests/helpers.py",
                 b"from numpy.lib.tests.util import h\n",
             ),
-            ("numpy/_core/tests/test_api.py", b"assert True\n"),
+            (
+                "numpy/_core/tests/test_api.py",
+                b"import numpy.linalg.tests.util\n",
+            ),
             ("numpy/_core/tests/include/x.h", b"int x;\n"),
             ("numpy/lib/tests/util.py", b"h = 1\n"),
-            ("numpy/lib/tests/test_lib.py", b"assert True\n"),
+            (
+                "numpy/lib/tests/test_lib.py",
+                b"import numpy.f2py.tests.util\n",
+            ),
+            // Imported only by a test file of a kept directory: goes.
+            ("numpy/linalg/tests/__init__.py", b""),
+            ("numpy/linalg/tests/util.py", b"h = 1\n"),
+            ("numpy/f2py/tests/util.py", b"h = 1\n"),
             ("numpy/ma/tests/test_ma.py", b"assert True\n"),
             // pytest's configuration imports tests too, but goes itself.
             ("numpy/conftest.py", b"import numpy.ma.tests.test_ma\n"),
@@ -104,7 +114,7 @@ fn a_test_directory_a_kept_module_imports_from_stays_whole() {
     assert_eq!(
         kept.iter().map(String::as_str).collect::<Vec<_>>(),
         ["numpy/_core/tests", "numpy/lib/tests"],
-        "imported, directly or through a kept one"
+        "imported, directly or through a module imported there"
     );
     let into = tempfile::tempdir().unwrap();
     derive(from.path(), into.path()).unwrap();
