@@ -516,6 +516,14 @@ mod tests {
         assert_eq!(b.hash().unwrap().unwrap(), tree_hash);
         let p = assemble(&s, Some(&tree_hash), None).unwrap();
         assert_eq!(p.hash, tree_hash);
+        // Slim acts on dependencies only: without them it changes nothing.
+        let slim = Settings {
+            slim: true,
+            ..s.clone()
+        };
+        let b = Build::new(Source::of(d.path().to_str()), Some(&slim));
+        assert_eq!(b.hash().unwrap().unwrap(), tree_hash);
+        assert_eq!(assemble(&slim, Some(&tree_hash), None).unwrap().zip, p.zip);
         assert_eq!(p.zip, build(&scan(d.path()).unwrap()).unwrap().zip);
     }
 

@@ -9,7 +9,9 @@
 //!   (numpy 2.2), and `from numpy import *` imports `numpy.testing`, so
 //!   that directory stays whole. The imports are read from the source of
 //!   every kept module (`import a.tests.b`, `from ..tests import x`, `from
-//!   . import tests`), again for the directories kept, until none is added.
+//!   . import tests`; in JavaScript, `require("./test/x")`, `import … from
+//!   "pkg/test/x"`), again for the modules imported from the directories
+//!   kept, until none is added.
 //!   `testing` and `_testing` (numpy.testing, pandas._testing) are modules
 //!   others import, and stay;
 //! - `__pycache__` (the runtime compiles what it imports);
@@ -89,11 +91,85 @@ fn test_dir(name: &str) -> Option<&str> {
     None
 }
 
-/// The modules a Python source imports, as `/`-separated paths from the
-/// tree's root (`a/b/tests/c` for `import a.b.tests.c`; relative imports
-/// resolved from `file`, the source's own path). A name imported `from` a
-/// module is listed as a module too (`from . import tests`).
+/// Sources whose imports are read: Python, and JavaScript (`npm ci`).
+const SOURCES: &[&str] = &[".py", ".js", ".cjs", ".mjs"];
+
+/// The module paths of the tree an import of `module` may load: a Python
+/// module or package, a JavaScript file or directory.
+fn module_files(module: &str) -> [String; 6] {
+    [
+        format!("{module}.py"),
+        format!("{module}/__init__.py"),
+        module.to_owned(),
+        format!("{module}.js"),
+        format!("{module}/index.js"),
+        format!("{module}.cjs"),
+    ]
+}
+
+/// `parts` with `.` and `..` resolved.
+fn normalise<'a>(parts: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for p in parts {
+        match p {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            p => out.push(p),
+        }
+    }
+    out
+}
+
+/// The modules a JavaScript source loads (`require("…")`, `import … from
+/// "…"`, `import("…")`), as paths from the tree's root: a relative
+/// specifier from `file`'s directory, a bare one from the `node_modules`
+/// `file` is in (or the tree's own).
+fn js_imports(file: &str, source: &str) -> Vec<String> {
+    let dir: Vec<&str> = {
+        let mut p: Vec<&str> = file.split('/').collect();
+        p.pop();
+        p
+    };
+    let modules_root: Vec<&str> = match dir.iter().rposition(|p| *p == "node_modules") {
+        Some(i) => dir[..=i].to_vec(),
+        None => vec!["node_modules"],
+    };
+    let mut out = Vec::new();
+    for opener in ["require(", "from ", "import(", "import "] {
+        for (at, _) in source.match_indices(opener) {
+            let rest = source[at + opener.len()..].trim_start();
+            let Some(quote) = rest
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\'' | '`'))
+            else {
+                continue;
+            };
+            let Some(spec) = rest[1..].split(quote).next() else {
+                continue;
+            };
+            let path = if spec.starts_with("./") || spec.starts_with("../") {
+                normalise(dir.iter().copied().chain(spec.split('/')))
+            } else {
+                normalise(modules_root.iter().copied().chain(spec.split('/')))
+            };
+            out.push(path.join("/"));
+        }
+    }
+    out
+}
+
+/// The modules a source imports, as `/`-separated paths from the tree's
+/// root: for Python, `a/b/tests/c` for `import a.b.tests.c`, relative
+/// imports resolved from `file`, the source's own path, and a name imported
+/// `from` a module listed as a module too (`from . import tests`); for
+/// JavaScript, [`js_imports`].
 fn imports(file: &str, source: &str) -> Vec<String> {
+    if !file.ends_with(".py") {
+        return js_imports(file, source);
+    }
     let package: Vec<&str> = {
         let mut p: Vec<&str> = file.split('/').collect();
         p.pop();
@@ -138,15 +214,15 @@ fn imports(file: &str, source: &str) -> Vec<String> {
 /// whole, but only the modules imported from it (and its `__init__.py`)
 /// are read in turn: its test files' own imports do not keep more.
 pub fn kept_test_dirs(files: &[SourceFile]) -> io::Result<BTreeSet<String>> {
-    let py: BTreeMap<&str, &SourceFile> = files
+    let sources: BTreeMap<&str, &SourceFile> = files
         .iter()
-        .filter(|f| f.name.ends_with(".py") && !dropped_by_name(&f.name))
+        .filter(|f| SOURCES.iter().any(|x| f.name.ends_with(x)) && !dropped_by_name(&f.name))
         .map(|f| (f.name.as_str(), f))
         .collect();
     let dirs: BTreeSet<&str> = files.iter().filter_map(|f| test_dir(&f.name)).collect();
     let mut kept = BTreeSet::new();
     let mut read: BTreeSet<&str> = BTreeSet::new();
-    let mut to_read: Vec<&SourceFile> = py
+    let mut to_read: Vec<&SourceFile> = sources
         .values()
         .copied()
         .filter(|f| test_dir(&f.name).is_none())
@@ -170,12 +246,11 @@ pub fn kept_test_dirs(files: &[SourceFile]) -> io::Result<BTreeSet<String>> {
             if kept.insert(dir.to_owned()) {
                 next.insert(format!("{dir}/__init__.py"));
             }
-            next.insert(format!("{module}.py"));
-            next.insert(format!("{module}/__init__.py"));
+            next.extend(module_files(module));
         }
         to_read = next
             .iter()
-            .filter_map(|n| py.get(n.as_str()).copied())
+            .filter_map(|n| sources.get(n.as_str()).copied())
             .filter(|f| !read.contains(f.name.as_str()))
             .collect();
     }

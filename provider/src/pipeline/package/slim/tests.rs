@@ -72,6 +72,53 @@ fn imports_are_read_as_paths_from_the_root() {
 }
 
 #[test]
+fn javascript_requires_and_imports_are_read_as_paths_from_the_root() {
+    let src = "const a = require(\"./test/helper\");\n\
+               const b = require('../lib/x.js');\n\
+               import c from \"other/test/util\";\n\
+               const d = await import(`./dyn`);\n";
+    let got = imports("node_modules/pkg/src/index.js", src);
+    for want in [
+        "node_modules/pkg/src/test/helper",
+        "node_modules/pkg/lib/x.js",
+        "node_modules/other/test/util",
+        "node_modules/pkg/src/dyn",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want} in {got:?}");
+    }
+}
+
+#[test]
+fn a_node_test_directory_a_kept_module_requires_stays() {
+    let from = tempfile::tempdir().unwrap();
+    tree(
+        from.path(),
+        &[
+            (
+                "node_modules/pkg/index.js",
+                b"module.exports = require('./test/fixtures');\n",
+            ),
+            (
+                "node_modules/pkg/test/fixtures.js",
+                b"module.exports = 1;\n",
+            ),
+            ("node_modules/pkg/test/test.js", b"require('assert');\n"),
+            ("node_modules/other/index.js", b"module.exports = 2;\n"),
+            (
+                "node_modules/other/test/index.js",
+                b"require('../index');\n",
+            ),
+        ],
+    );
+    let files = source::scan_limited(from.path(), u64::MAX).unwrap().files;
+    let kept = kept_test_dirs(&files).unwrap();
+    assert_eq!(
+        kept.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["node_modules/pkg/test"]
+    );
+}
+
+#[test]
 fn a_test_directory_a_kept_module_imports_from_stays_whole() {
     let from = tempfile::tempdir().unwrap();
     tree(
