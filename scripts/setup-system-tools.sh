@@ -5,14 +5,16 @@
 #                     started per test on 127.0.0.1 by tests/src/registry.rs
 #   skopeo            the independent registry client the tests push and inspect with
 #   pigz              parallel gzip, the baseline of the image layer build (figure 13 of the bench)
-# Idempotent: when both commands are on PATH it only prints their versions.
+#   gcc               the C compiler (`cc`) the function.slim tests build an unstripped
+#                     shared object with
+# Idempotent: when every command is on PATH it only prints their versions.
 # Needs Debian/Ubuntu and root (or password-less sudo); CI runs as root.
 # Tested with Debian 12's docker-registry 2.8.2+ds1-1 and skopeo 1.9.3+ds1-1+b10.
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo pigz)
+PACKAGES=(docker-registry skopeo pigz gcc)
 # The command each package provides, in the same order.
-COMMANDS=(docker-registry skopeo pigz)
+COMMANDS=(docker-registry skopeo pigz cc)
 
 log() { printf 'setup-system-tools: %s\n' "$*"; }
 die() { printf 'setup-system-tools: error: %s\n' "$*" >&2; exit 1; }
@@ -37,7 +39,7 @@ apt_get() {
 
 install_packages() {
   command -v apt-get >/dev/null \
-    || die "no apt-get: install the CNCF distribution registry (docker-registry), skopeo and pigz by hand"
+    || die "no apt-get: install the CNCF distribution registry (docker-registry), skopeo, pigz and a C compiler (cc) by hand"
   local wanted=("$@")
   log "installing ${wanted[*]} with apt-get"
   # A fresh machine may have no package lists yet: update once, then retry.

@@ -193,6 +193,7 @@ pub fn run(
         runtime: "python3.12".into(),
         architecture: "x86_64".into(),
         requirements_file: None,
+        slim: false,
     };
     let (with_deps, without) = (settings(&app), settings(&plain_app));
     let deps = with_deps.deps()?.context("requirements.txt is found")?;

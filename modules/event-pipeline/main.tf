@@ -35,6 +35,7 @@ resource "eventpipe_event_pipeline" "this" {
     ephemeral_storage    = var.ephemeral_storage
     layers               = length(var.layers) > 0 ? var.layers : null
     requirements_file    = var.requirements_file
+    slim                 = var.slim
     package_bucket       = var.package_bucket
   }
 

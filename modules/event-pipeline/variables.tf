@@ -320,6 +320,12 @@ variable "requirements_file" {
   default     = null
 }
 
+variable "slim" {
+  description = "Package the installed dependencies without tests, __pycache__, C headers, type stubs and Cython sources, and with their shared objects stripped of debug symbols. The function's own source_dir is never slimmed."
+  type        = bool
+  default     = false
+}
+
 variable "package_bucket" {
   description = "Bucket that packages over 50 MB zipped are staged in (null: the pipeline's own bucket). Required with create_bucket = false when the package has dependencies or a source over 50 MB."
   type        = string

@@ -137,6 +137,7 @@ fn function(src: &Path, cache_dir: &Path, architecture: &str) {
         runtime: "python3.13".into(),
         architecture: architecture.into(),
         requirements_file: None,
+        slim: false,
     };
     let key = settings.deps().unwrap().unwrap().key();
     Cache::at(cache_dir)

@@ -658,3 +658,290 @@ fn a_staged_package_refused_by_the_tls_only_policy_over_http_says_to_turn_requir
         "the create rolled back"
     );
 }
+
+// ---------------------------------------------------------------------------
+// function.slim: a wheel with an unstripped shared object built here with
+// the machine's C compiler, tests, a header and type stubs.
+// ---------------------------------------------------------------------------
+
+/// The machine's C compiler (scripts/setup-system-tools.sh installs gcc).
+fn cc() -> &'static str {
+    let ok = Command::new("cc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "no C compiler `cc`: run scripts/setup-system-tools.sh (it installs gcc)"
+    );
+    "cc"
+}
+
+/// An unstripped shared object with debug information that exports
+/// `slim_add`, built with `cc -g`.
+fn build_native(dir: &Path) -> Vec<u8> {
+    let c = dir.join("native.c");
+    std::fs::write(
+        &c,
+        "static int twice(int x) { return 2 * x; }\n\
+         int slim_add(int a, int b) { return twice(a) / 2 + b; }\n",
+    )
+    .unwrap();
+    let so = dir.join("native.so");
+    let out = Command::new(cc())
+        .args(["-shared", "-fPIC", "-g", "-O0", "-o"])
+        .arg(&so)
+        .arg(&c)
+        .output()
+        .expect("run cc");
+    assert!(out.status.success(), "cc: {}", process_text(&out));
+    std::fs::read(&so).unwrap()
+}
+
+/// A wheel of `slimlib` 1.0.0 holding `native` as `slimlib/_native.so`,
+/// with what `slim` drops: `tests/`, a header, a type stub and a Cython
+/// declaration.
+fn write_native_wheel(dir: &Path, native: &[u8]) {
+    let info = "slimlib-1.0.0.dist-info";
+    let files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "slimlib/__init__.py".into(),
+            b"import ctypes, os\nLIB = ctypes.CDLL(os.path.join(os.path.dirname(__file__), '_native.so'))\n"
+                .to_vec(),
+        ),
+        ("slimlib/_native.so".into(), native.to_vec()),
+        ("slimlib/__init__.pyi".into(), b"LIB: object\n".to_vec()),
+        ("slimlib/_native.pxd".into(), b"cdef int slim_add(int a, int b)\n".to_vec()),
+        ("slimlib/include/slimlib.h".into(), b"int slim_add(int a, int b);\n".to_vec()),
+        ("slimlib/tests/__init__.py".into(), Vec::new()),
+        ("slimlib/tests/test_native.py".into(), b"def test_add():\n    pass\n".to_vec()),
+        (
+            format!("{info}/METADATA"),
+            b"Metadata-Version: 2.1\nName: slimlib\nVersion: 1.0.0\n".to_vec(),
+        ),
+        (
+            format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: eventpipe-tests\nRoot-Is-Purelib: false\nTag: py3-none-any\n"
+                .to_vec(),
+        ),
+    ];
+    let mut record: String = files.iter().map(|(n, _)| format!("{n},,\n")).collect();
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    let path = dir.join("slimlib-1.0.0-py3-none-any.whl");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).expect("wheel file"));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, body) in files
+        .iter()
+        .chain([&(format!("{info}/RECORD"), record.into_bytes())])
+    {
+        z.start_file(name.as_str(), opts).expect("wheel entry");
+        z.write_all(body).expect("wheel body");
+    }
+    z.finish().expect("wheel");
+}
+
+/// What python3 reads in a package zip: its entry names, the size of
+/// `slimlib/_native.so`, and `slim_add(20, 22)` called through ctypes from
+/// the extracted package.
+#[derive(Debug, serde::Deserialize)]
+struct Unpacked {
+    names: Vec<String>,
+    so_size: u64,
+    sum: i64,
+}
+
+fn python_unpacks(zip: &[u8]) -> Unpacked {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("package.zip");
+    std::fs::write(&path, zip).unwrap();
+    let script = r#"
+import ctypes, json, os, sys, tempfile, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+out = tempfile.mkdtemp(dir=os.path.dirname(sys.argv[1]))
+z.extractall(out)
+so = os.path.join(out, "slimlib", "_native.so")
+lib = ctypes.CDLL(so)
+print(json.dumps({"names": z.namelist(), "so_size": os.path.getsize(so), "sum": lib.slim_add(20, 22)}))
+"#;
+    let run = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("run python3");
+    assert!(run.status.success(), "python3: {}", process_text(&run));
+    serde_json::from_slice(&run.stdout).expect("the script's JSON")
+}
+
+/// `eventpipe package` of `dir` for python3.12 with `extra` arguments: the
+/// zip and the printed base64 SHA-256.
+fn cli_package_with(dir: &Path, extra: &[&str], env: &[(String, String)]) -> (Vec<u8>, String) {
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = out_dir.path().join("package.zip");
+    let run = Command::new(eventpipe_cli())
+        .args(["package", "--source-dir"])
+        .arg(dir)
+        .args(["--runtime", "python3.12", "-o"])
+        .arg(&out)
+        .args(extra)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("run eventpipe package");
+    assert!(
+        run.status.success(),
+        "eventpipe package: {}",
+        process_text(&run)
+    );
+    let sha = String::from_utf8(run.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    (std::fs::read(&out).expect("package zip"), sha)
+}
+
+/// The function's source for the slim tests, with its own tests and stubs,
+/// which `slim` never touches.
+fn slim_app(app: &Path) {
+    std::fs::create_dir_all(app.join("tests")).unwrap();
+    std::fs::write(
+        app.join("app.py"),
+        "import slimlib\n\n\ndef handler(event, context):\n    return slimlib.LIB.slim_add(20, 22)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("app.pyi"),
+        "def handler(event, context) -> int: ...\n",
+    )
+    .unwrap();
+    std::fs::write(app.join("tests/test_app.py"), "def test_app():\n    pass\n").unwrap();
+    std::fs::write(app.join("requirements.txt"), "slimlib==1.0.0\n").unwrap();
+}
+
+#[test]
+fn slim_drops_tests_headers_and_stubs_and_strips_a_shared_object_that_still_loads() {
+    let env = offline_env();
+    let build = tempfile::tempdir().unwrap();
+    let native = build_native(build.path());
+    write_native_wheel(&env.wheels, &native);
+    let src = tempfile::tempdir().unwrap();
+    slim_app(src.path());
+
+    let (full_zip, full_sha) = cli_package_with(src.path(), &[], &env.vars);
+    // From here pip can find nothing: the slim package comes from the tree
+    // installed once, not from a new install.
+    std::fs::remove_dir_all(&env.wheels).unwrap();
+    std::fs::create_dir_all(&env.wheels).unwrap();
+    let (slim_zip, slim_sha) = cli_package_with(src.path(), &["--slim"], &env.vars);
+    assert_ne!(full_sha, slim_sha, "slim is another package");
+
+    let full = python_unpacks(&full_zip);
+    let slim = python_unpacks(&slim_zip);
+    for dropped in [
+        "slimlib/tests/test_native.py",
+        "slimlib/tests/__init__.py",
+        "slimlib/include/slimlib.h",
+        "slimlib/__init__.pyi",
+        "slimlib/_native.pxd",
+    ] {
+        assert!(
+            full.names.contains(&dropped.to_owned()),
+            "{dropped} in the full package"
+        );
+        assert!(
+            !slim.names.contains(&dropped.to_owned()),
+            "{dropped} dropped: {:?}",
+            slim.names
+        );
+    }
+    for kept in [
+        "app.py",
+        "app.pyi",
+        "tests/test_app.py",
+        "requirements.txt",
+        "slimlib/__init__.py",
+        "slimlib/_native.so",
+        "slimlib-1.0.0.dist-info/METADATA",
+    ] {
+        assert!(
+            slim.names.contains(&kept.to_owned()),
+            "{kept} kept: {:?}",
+            slim.names
+        );
+    }
+    assert_eq!(
+        full.so_size,
+        native.len() as u64,
+        "the full package has the library as built"
+    );
+    assert!(
+        slim.so_size < full.so_size,
+        "stripped: {} < {}",
+        slim.so_size,
+        full.so_size
+    );
+    assert_eq!(
+        (full.sum, slim.sum),
+        (42, 42),
+        "both libraries load and run"
+    );
+}
+
+#[test]
+fn toggling_slim_changes_the_source_code_hash_in_the_plan_and_deploys_the_slim_package() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let env = offline_env();
+    let build = tempfile::tempdir().unwrap();
+    write_native_wheel(&env.wheels, &build_native(build.path()));
+    let body = |slim: bool| {
+        Pipeline::named("slim")
+            .runtime("python3.12", "app.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .function_lines(&format!("    slim = {slim}\n"))
+            .hcl()
+    };
+    let ws = ws_with_env(&tf, &moto, &body(false), &env);
+    let app = ws.dir().join("app");
+    ws.remove("app/app.py").unwrap();
+    slim_app(&app);
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let before = state_attrs(&ws, "slim")["source_code_hash"]
+        .as_str()
+        .expect("source_code_hash")
+        .to_owned();
+
+    rewrite_main(&ws, &moto, &body(true));
+    let plan = ws.plan(&[]).unwrap().ok().unwrap();
+    let text = flat(&plan);
+    assert!(text.contains("~ slim = false -> true"), "{text}");
+    assert!(
+        text.contains(&format!("~ source_code_hash = \"{before}\" -> ")),
+        "{text}"
+    );
+    assert!(text.contains("1 to change, 0 to destroy"), "{text}");
+    ws.apply_auto().unwrap();
+    let after = state_attrs(&ws, "slim")["source_code_hash"]
+        .as_str()
+        .expect("source_code_hash")
+        .to_owned();
+    assert_ne!(before, after);
+    let (_, sha) = cli_package_with(&app, &["--slim"], &env.vars);
+    let aws = moto.aws().unwrap();
+    assert_eq!(
+        aws.code_sha256(&function_name(&ws, "slim")).unwrap(),
+        sha,
+        "the deployed CodeSha256 is eventpipe package --slim's"
+    );
+    assert_plan_empty(&ws, "a plan after applying slim");
+
+    // And back: the full package again, with its first hash.
+    rewrite_main(&ws, &moto, &body(false));
+    let text = flat(&ws.plan(&[]).unwrap().ok().unwrap());
+    assert!(
+        text.contains(&format!("~ source_code_hash = \"{after}\" -> \"{before}\"")),
+        "{text}"
+    );
+    destroy_and_assert_empty(&ws, &moto);
+}

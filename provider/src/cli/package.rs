@@ -61,6 +61,11 @@ pub struct Args {
     /// the source directory or absolute.
     #[arg(long, value_name = "FILE")]
     pub requirements_file: Option<String>,
+    /// Package the slim copy of the installed dependencies (the pipeline's
+    /// `function.slim`): no tests, headers, stubs or `__pycache__`, shared objects
+    /// stripped of debug symbols. For the zip and for --image.
+    #[arg(long)]
+    pub slim: bool,
     /// Where to write the zip.
     #[arg(
         short = 'o',
@@ -118,6 +123,7 @@ pub fn run(args: &Args) -> ExitCode {
         runtime: args.runtime.clone(),
         architecture: args.architecture.clone(),
         requirements_file: args.requirements_file.clone(),
+        slim: args.slim,
     };
     match (&args.oci_layout, &args.output) {
         (Some(layout), _) if args.image => run_image(args, &settings, layout),

@@ -102,6 +102,7 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         ephemeral_storage: i64::from(st.ephemeral_mb),
         layers: (!st.layers.is_empty()).then(|| st.layers.clone()),
         requirements_file: None,
+        slim: false,
         package_bucket: None,
     }
 }

@@ -720,6 +720,21 @@ declare_block! {
                 machines.",
             )
             .validate(Validator::LengthBetween(1, 4096));
+        SLIM slim: Set(bool)
+            .default(Value::Bool(false))
+            .describe(
+                "When `true`, the installed dependencies (never the files of `source_dir`) are \
+                packaged without what a function never runs: directories named `tests` or \
+                `test` (kept whole when a module that stays imports from one, as \
+                `numpy.testing` does), `conftest.py`, `__pycache__`, C and C++ headers (`.h`, `.hh`, `.hpp`, `.hxx`, `.h++`, \
+                `.cuh`), type stubs and Cython sources (`.pyi`, `.pyx`, `.pxd`, `.pxi`); and \
+                their shared objects (`*.so`, `*.so.N`) are stripped of debug sections and \
+                static symbols, as `strip --strip-unneeded` does, keeping what the dynamic \
+                loader reads (a file that cannot be read as ELF is kept as it is). The slim \
+                tree is made from the cached installed tree, so turning this on or off \
+                installs nothing again; the 250 MB limit counts the slim size. With \
+                dependencies, `source_code_hash` covers it; without, it changes nothing.",
+            );
         PACKAGE_BUCKET package_bucket: Opt(String)
             .optional()
             .describe(
@@ -1172,6 +1187,7 @@ pub(crate) mod tests {
                 ephemeral_storage: 512,
                 layers: None,
                 requirements_file: None,
+                slim: false,
                 package_bucket: None,
             },
             trigger: vec![Trigger {

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (3, v3_to_v4),
     (4, v4_to_v5),
     (5, v5_to_v6),
+    (6, v6_to_v7),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -161,6 +162,24 @@ fn v5_to_v6(state: &mut Map<String, Json>) {
     }
 }
 
+/// Slim packages (`function.slim`): the dependencies were packaged as
+/// installed. `false` keeps the hash the state holds, so such a state plans
+/// no change.
+fn v6_to_v7(state: &mut Map<String, Json>) {
+    match state.get_mut(attr::FUNCTION) {
+        Some(Json::Object(f)) => {
+            f.insert(attr::SLIM.into(), Json::Bool(false));
+        }
+        // A block is stored as a list of one by some writers.
+        Some(Json::Array(l)) => {
+            for f in l.iter_mut().filter_map(Json::as_object_mut) {
+                f.insert(attr::SLIM.into(), Json::Bool(false));
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +230,24 @@ mod tests {
         assert!(s.create_bucket && !s.backfill);
         assert!(s.source_files.is_empty() && s.source_file_count == 0);
         assert!(s.function.requirements_file.is_none() && s.function.package_bucket.is_none());
+        assert!(!s.function.slim, "packaged as installed, as before");
+    }
+
+    #[test]
+    fn a_v6_state_gains_slim_off_and_keeps_its_hash() {
+        let mut full = state_0_1_0();
+        for (from, migrate) in MIGRATIONS {
+            if *from < 6 {
+                migrate(&mut full);
+            }
+        }
+        assert!(full[attr::FUNCTION].get(attr::SLIM).is_none());
+        let hash = full[attr::SOURCE_CODE_HASH].clone();
+        let v = upgrade(6, Json::Object(full).to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        assert!(!s.function.slim);
+        assert_eq!(Json::String(s.source_code_hash), hash);
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub fn package_settings(want: &State<Known>) -> package::Settings {
         runtime: want.function.runtime.clone(),
         architecture: want.function.architecture.clone(),
         requirements_file: want.function.requirements_file.clone(),
+        slim: want.function.slim,
     }
 }
 

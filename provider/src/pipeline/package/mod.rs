@@ -15,6 +15,7 @@ pub mod cache;
 pub mod deps;
 pub mod image;
 pub mod limits;
+pub mod slim;
 pub mod zip;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +92,9 @@ pub struct Settings {
     pub architecture: String,
     /// `function.requirements_file` as configured.
     pub requirements_file: Option<String>,
+    /// `function.slim`: package the slim copy of the installed
+    /// dependencies ([`slim`]).
+    pub slim: bool,
 }
 
 impl Settings {
@@ -111,6 +115,7 @@ impl Settings {
 pub struct Build {
     pub source: Source,
     deps: Option<Result<Option<Deps>, Arc<DepsError>>>,
+    slim: bool,
 }
 
 impl Build {
@@ -122,17 +127,26 @@ impl Build {
             Field::Null => Some(None),
             Field::Unknown => None,
         };
+        // Not set is the default, off (a validation sees the configuration
+        // before defaults are filled in).
+        let slim = match &f.slim {
+            Field::Known(s) => Some(*s),
+            Field::Null => Some(false),
+            Field::Unknown => None,
+        };
         let settings = match (
             f.source_dir.as_known(),
             f.runtime.as_known(),
             f.architecture.as_known(),
             requirements,
+            slim,
         ) {
-            (Some(dir), Some(rt), Some(arch), Some(req)) => Some(Settings {
+            (Some(dir), Some(rt), Some(arch), Some(req), Some(slim)) => Some(Settings {
                 source_dir: dir.into(),
                 runtime: rt.clone(),
                 architecture: arch.clone(),
                 requirements_file: req,
+                slim,
             }),
             _ => None,
         };
@@ -146,7 +160,8 @@ impl Build {
             (Some(Ok(_)), Some(s)) => Some(s.deps().map_err(Arc::new)),
             _ => None,
         };
-        Build { source, deps }
+        let slim = settings.is_some_and(|s| s.slim);
+        Build { source, deps, slim }
     }
 
     /// The declared dependencies; `None` while unknown.
@@ -166,15 +181,28 @@ impl Build {
         match self.deps() {
             None => None,
             Some(Ok(None)) => Some(Ok(tree)),
-            Some(Ok(Some(d))) => Some(Ok(d.package_hash(&tree))),
+            Some(Ok(Some(d))) => Some(Ok(d.package_hash(&tree, self.slim))),
             Some(Err(e)) => Some(Err((e.attr(), e.to_string()))),
         }
     }
 
-    /// The installed tree of the dependencies, when the cache has it.
+    /// The dependency tree that is packaged, when the cache has the
+    /// installed one: that tree, or with `slim` its slim copy (made from it
+    /// here the first time: local work, no installer runs at plan).
     pub fn cached_deps(&self, cache: Option<&Cache>) -> Option<PathBuf> {
         let d = self.deps()?.ok()??;
-        cache?.installed(&d.key())
+        let cache = cache?;
+        let installed = cache.installed(&d.key())?;
+        if !self.slim {
+            return Some(installed);
+        }
+        match slim_tree(d, &installed, Some(cache)) {
+            Ok(dir) => Some(dir),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot make the slim dependency tree");
+                None
+            }
+        }
     }
 
     /// The refusal of a package over Lambda's unzipped limit, as far as a
@@ -187,7 +215,7 @@ impl Build {
         };
         let installed = self.cached_deps(cache)?;
         let d = self.deps()?.ok()??;
-        let recorded = cache.and_then(|c| c.installed_size(&d.key()));
+        let recorded = cache.and_then(|c| c.installed_size(&d.tree_key(self.slim)));
         if let Some(size) = recorded
             && tree.total_size().saturating_add(size) <= limits::MAX_UNZIPPED_BYTES
         {
@@ -253,7 +281,7 @@ pub fn assemble(
     // with every edit of every pipeline.
     let cache = cache.filter(|_| deps.is_some());
     let package_hash = |tree_hash: String| match &deps {
-        Some(d) => d.package_hash(&tree_hash),
+        Some(d) => d.package_hash(&tree_hash, settings.slim),
         None => tree_hash,
     };
     // A zip built before for the planned hash: one read of the source to
@@ -271,7 +299,7 @@ pub fn assemble(
         tracing::debug!(hash = planned, "reusing the zip built before");
         return Ok(Package::new(bytes, now));
     }
-    let dep_files = installed_files(deps.as_ref(), cache)?;
+    let dep_files = installed_files(deps.as_ref(), settings.slim, cache)?;
     let (files, is_source) = merge(&tree.files, &dep_files);
     let refs: Vec<&SourceFile> = files.iter().collect();
     if let Some(msg) = limits::check_unzipped(&refs) {
@@ -309,9 +337,11 @@ pub struct Staged {
     pub source: SourceTree,
     /// The declared dependencies; `None` when the source declares none.
     pub deps: Option<Deps>,
-    /// The installed tree's files, sorted by name (empty without
-    /// dependencies, or when nothing was installed).
+    /// The installed tree's files (its slim copy's with `slim`), sorted by
+    /// name (empty without dependencies, or when nothing was installed).
     pub installed: Vec<SourceFile>,
+    /// `function.slim`.
+    pub slim: bool,
 }
 
 impl Staged {
@@ -320,7 +350,7 @@ impl Staged {
     pub fn hash(&self) -> Result<String, PackageError> {
         let tree = source::tree_hash(&self.source)?;
         Ok(match &self.deps {
-            Some(d) => d.package_hash(&tree),
+            Some(d) => d.package_hash(&tree, self.slim),
             None => tree,
         })
     }
@@ -337,24 +367,32 @@ pub fn stage(
     let source = source::scan_limited(&settings.source_dir, limit)?;
     let deps = settings.deps()?;
     let cache = cache.filter(|_| deps.is_some());
-    let installed = installed_files(deps.as_ref(), cache)?;
+    let installed = installed_files(deps.as_ref(), settings.slim, cache)?;
     Ok(Staged {
         source,
         deps,
         installed,
+        slim: settings.slim,
     })
 }
 
 /// The files of the installed tree of `deps` (installed now or taken from
-/// `cache`), recording its size in the cache the first time.
+/// `cache`), or with `slim` of its slim copy, recording its size in the
+/// cache the first time. The one place the zip, the image and (through
+/// [`Build::cached_deps`]) the plan's size check get their dependency tree.
 fn installed_files(
     deps: Option<&Deps>,
+    slim: bool,
     cache: Option<&Cache>,
 ) -> Result<Vec<SourceFile>, PackageError> {
     let Some(d) = deps else {
         return Ok(Vec::new());
     };
-    let dir = install(d, cache)?;
+    let mut dir = install(d, cache)?;
+    if slim {
+        dir = slim_tree(d, &dir, cache)?;
+    }
+    let key = d.tree_key(slim);
     let files = match source::scan_limited(&dir, u64::MAX) {
         Ok(t) => t.files,
         // An empty tree (nothing to install) is no error.
@@ -362,14 +400,55 @@ fn installed_files(
         Err(e) => return Err(e.into()),
     };
     if let Some(c) = cache
-        && c.installed_size(&d.key()).is_none()
+        && c.installed_size(&key).is_none()
     {
         let size = files.iter().map(|f| f.size).sum();
-        if let Err(e) = c.record_size(&d.key(), size) {
+        if let Err(e) = c.record_size(&key, size) {
             tracing::warn!(error = %e, "cannot record the installed tree's size");
         }
     }
     Ok(files)
+}
+
+/// The slim copy of the installed tree `installed` of `deps` ([`slim`]):
+/// the cached one, or one made now (into the cache when there is one, else
+/// beside `installed` in the temporary directory).
+fn slim_tree(
+    deps: &Deps,
+    installed: &Path,
+    cache: Option<&Cache>,
+) -> Result<PathBuf, PackageError> {
+    let key = deps.tree_key(true);
+    let derive = |into: &Path| -> std::io::Result<()> {
+        let s = slim::derive(installed, into)?;
+        tracing::debug!(
+            kept = s.kept,
+            dropped = s.dropped,
+            stripped = s.stripped,
+            size = s.size,
+            "made the slim dependency tree"
+        );
+        // Its size, for the plans that follow (the same for every copy of
+        // the same tree, so a copy that loses the race records it right).
+        if let Some(c) = cache
+            && let Err(e) = c.record_size(&key, s.size)
+        {
+            tracing::warn!(error = %e, "cannot record the slim tree's size");
+        }
+        Ok(())
+    };
+    if let Some(c) = cache {
+        return Ok(c.install(&key, derive)?);
+    }
+    let dir = std::env::temp_dir().join(format!("eventpipe-deps-{key}-{}", std::process::id()));
+    if !dir.is_dir() {
+        let tmp = dir.with_extension("tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp)?;
+        derive(&tmp)?;
+        std::fs::rename(&tmp, &dir)?;
+    }
+    Ok(dir)
 }
 
 /// The installed tree of `deps`: the cached one, or a fresh install (into
@@ -401,6 +480,7 @@ mod tests {
             runtime: runtime.into(),
             architecture: "x86_64".into(),
             requirements_file: None,
+            slim: false,
         }
     }
 
@@ -436,6 +516,14 @@ mod tests {
         assert_eq!(b.hash().unwrap().unwrap(), tree_hash);
         let p = assemble(&s, Some(&tree_hash), None).unwrap();
         assert_eq!(p.hash, tree_hash);
+        // Slim acts on dependencies only: without them it changes nothing.
+        let slim = Settings {
+            slim: true,
+            ..s.clone()
+        };
+        let b = Build::new(Source::of(d.path().to_str()), Some(&slim));
+        assert_eq!(b.hash().unwrap().unwrap(), tree_hash);
+        assert_eq!(assemble(&slim, Some(&tree_hash), None).unwrap().zip, p.zip);
         assert_eq!(p.zip, build(&scan(d.path()).unwrap()).unwrap().zip);
     }
 
@@ -497,6 +585,105 @@ mod tests {
         // A small recorded size is trusted without a walk.
         c.record_size(&key, 10).unwrap();
         assert!(build().too_large(Some(&c)).is_none());
+    }
+
+    fn zip_names(zip: &[u8]) -> Vec<String> {
+        let z = ::zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        z.file_names().map(|n| n.unwrap().into_owned()).collect()
+    }
+
+    #[test]
+    fn slim_packages_a_slim_copy_of_the_cached_tree_and_changes_the_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "import six").unwrap();
+        // The user's own tests and stubs are never slimmed.
+        fs::create_dir(d.path().join("tests")).unwrap();
+        fs::write(d.path().join("tests/test_app.py"), "assert True").unwrap();
+        fs::write(d.path().join("app.pyi"), "def handler(e, c): ...").unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let plain = settings(d.path(), "python3.12");
+        let slim = Settings {
+            slim: true,
+            ..plain.clone()
+        };
+        let deps = plain.deps().unwrap().unwrap();
+        c.install(&deps.key(), |t| {
+            fs::create_dir_all(t.join("six/tests"))?;
+            fs::create_dir_all(t.join("six/include"))?;
+            fs::write(t.join("six/__init__.py"), "X = 6")?;
+            fs::write(t.join("six/tests/test_six.py"), "assert True")?;
+            fs::write(t.join("six/__init__.pyi"), "X: int")?;
+            fs::write(t.join("six/include/six.h"), "int x;")
+        })
+        .unwrap();
+        let hash = |s: &Settings| {
+            Build::new(Source::of(d.path().to_str()), Some(s))
+                .hash()
+                .unwrap()
+                .unwrap()
+        };
+        assert_ne!(hash(&plain), hash(&slim));
+        let full = assemble(&plain, Some(&hash(&plain)), Some(&c)).unwrap();
+        assert!(zip_names(&full.zip).contains(&"six/tests/test_six.py".to_owned()));
+        let p = assemble(&slim, Some(&hash(&slim)), Some(&c)).unwrap();
+        assert_eq!(
+            zip_names(&p.zip),
+            [
+                "app.py",
+                "app.pyi",
+                "requirements.txt",
+                "six/__init__.py",
+                "tests/test_app.py"
+            ]
+        );
+        assert_ne!(p.code_sha256, full.code_sha256);
+        // The installed tree stays whole beside its slim copy, which has its
+        // own key and recorded size.
+        assert!(c.installed(&deps.key()).unwrap().join("six/tests").is_dir());
+        assert!(c.installed(&deps.tree_key(true)).is_some());
+        assert_eq!(c.installed_size(&deps.tree_key(true)), Some(5));
+        // The image's input is the same slim tree, with the same hash.
+        let staged = stage(&slim, Some(&c), u64::MAX).unwrap();
+        let names: Vec<&str> = staged.installed.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["six/__init__.py"]);
+        assert_eq!(staged.hash().unwrap(), hash(&slim));
+    }
+
+    #[test]
+    fn the_plan_size_check_counts_the_slim_tree() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        fs::write(d.path().join("requirements.txt"), "big==1.0\n").unwrap();
+        let plain = settings(d.path(), "python3.12");
+        let slim = Settings {
+            slim: true,
+            ..plain.clone()
+        };
+        let key = plain.deps().unwrap().unwrap().key();
+        // Tests over the limit, which slim drops (a sparse file: nothing is
+        // written or read).
+        c.install(&key, |t| {
+            fs::create_dir_all(t.join("big/tests"))?;
+            fs::write(t.join("big/__init__.py"), "")?;
+            let f = fs::File::create(t.join("big/tests/data.bin"))?;
+            f.set_len(limits::MAX_UNZIPPED_BYTES)
+        })
+        .unwrap();
+        c.record_size(&key, limits::MAX_UNZIPPED_BYTES).unwrap();
+        let build = |s: &Settings| Build::new(Source::of(d.path().to_str()), Some(s));
+        let msg = build(&plain).too_large(Some(&c)).expect("over the limit");
+        assert!(msg.contains("big: 250.0 MB"), "{msg}");
+        // The plan makes the slim copy from the cached tree and measures it.
+        assert!(build(&slim).too_large(Some(&c)).is_none());
+        let slim_key = plain.deps().unwrap().unwrap().tree_key(true);
+        assert_eq!(c.installed_size(&slim_key), Some(0), "recorded as made");
+        let dir = build(&slim).cached_deps(Some(&c)).unwrap();
+        assert_eq!(dir, c.deps_dir(&slim_key));
+        assert!(!dir.join("big/tests").exists());
     }
 
     #[test]

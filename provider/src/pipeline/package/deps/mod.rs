@@ -152,15 +152,28 @@ impl Deps {
         hex::encode(h.finalize())
     }
 
-    /// The package's hash: the source tree's hash bound to the
-    /// dependencies' key. (Without dependencies the tree's hash is the
-    /// package's, as it always was.)
-    pub fn package_hash(&self, tree_hash: &str) -> String {
+    /// The cache key of the tree that is packaged: the installed tree's
+    /// ([`Self::key`]), or with `slim` its slim copy's, which also names
+    /// the slimming rules.
+    pub fn tree_key(&self, slim: bool) -> String {
+        let key = self.key();
+        if slim {
+            format!("{key}-{}", super::slim::RULES)
+        } else {
+            key
+        }
+    }
+
+    /// The package's hash: the source tree's hash bound to the key of the
+    /// packaged dependency tree, so `slim` changes it. (Without
+    /// dependencies the tree's hash is the package's, as it always was;
+    /// without `slim` the hash is the one 0.4 computed.)
+    pub fn package_hash(&self, tree_hash: &str, slim: bool) -> String {
         let mut h = Sha256::new();
         h.update(b"eventpipe-package-v2\0");
         h.update(tree_hash.as_bytes());
         h.update([0]);
-        h.update(self.key().as_bytes());
+        h.update(self.tree_key(slim).as_bytes());
         hex::encode(h.finalize())
     }
 
@@ -262,9 +275,29 @@ mod tests {
         let deps = detect(d.path(), "python3.12", "x86_64", None)
             .unwrap()
             .unwrap();
-        let a = deps.package_hash("aa");
+        let a = deps.package_hash("aa", false);
         assert_eq!(a.len(), 64);
         assert_ne!(a, "aa");
-        assert_ne!(a, deps.package_hash("ab"));
+        assert_ne!(a, deps.package_hash("ab", false));
+    }
+
+    #[test]
+    fn slim_changes_the_package_hash_and_leaves_the_plain_one_as_it_was() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let deps = detect(d.path(), "python3.12", "x86_64", None)
+            .unwrap()
+            .unwrap();
+        // The hash states written before `slim` existed hold.
+        let mut h = Sha256::new();
+        h.update(b"eventpipe-package-v2\0aa\0");
+        h.update(deps.key().as_bytes());
+        assert_eq!(deps.package_hash("aa", false), hex::encode(h.finalize()));
+        assert_ne!(
+            deps.package_hash("aa", true),
+            deps.package_hash("aa", false)
+        );
+        assert_ne!(deps.tree_key(true), deps.key());
+        assert_eq!(deps.tree_key(false), deps.key());
     }
 }

@@ -28,6 +28,7 @@ fn function(src: &Path, cache_dir: &Path) -> (Settings, Cache) {
         runtime: "python3.13".into(),
         architecture: "x86_64".into(),
         requirements_file: None,
+        slim: false,
     };
     let cache = Cache::at(cache_dir);
     let key = settings.deps().unwrap().unwrap().key();
@@ -315,6 +316,7 @@ fn without_dependencies_the_image_has_one_code_layer() {
         runtime: "python3.13".into(),
         architecture: "x86_64".into(),
         requirements_file: None,
+        slim: false,
     };
     let cache_dir = tempfile::tempdir().unwrap();
     let b = build_in(
@@ -338,4 +340,46 @@ fn canonical_json_sorts_keys_at_every_depth() {
         String::from_utf8(canonical_json(&v).unwrap()).unwrap(),
         r#"{"a":0,"b":{"y":[{"c":2,"d":1}],"z":1}}"#
     );
+}
+
+#[test]
+fn a_slim_image_layers_the_slim_dependency_tree_and_keeps_the_code_layer() {
+    let base = tempfile::tempdir().unwrap();
+    base_layout(base.path(), &[Arch::Amd64]);
+    let (src, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (settings, cache) = function(src.path(), cache_dir.path());
+    // What slim drops, beside six in the installed tree.
+    let installed = cache
+        .installed(&settings.deps().unwrap().unwrap().key())
+        .unwrap();
+    fs::create_dir_all(installed.join("six_tests/tests")).unwrap();
+    fs::write(installed.join("six_tests/tests/test_six.py"), "pass\n").unwrap();
+    fs::write(installed.join("six.pyi"), "X: int\n").unwrap();
+    let full = build_in(&settings, &cache, base.path(), "x86_64");
+    let slim_settings = Settings {
+        slim: true,
+        ..settings.clone()
+    };
+    let slim = build_in(&slim_settings, &cache, base.path(), "x86_64");
+    let names = |b: &Built, i: usize| {
+        names_in(&blob(
+            &b.layout.path().join("image"),
+            &b.image.layers[i].digest,
+        ))
+    };
+    assert!(names(&full, 0).contains(&"var/task/six.pyi".to_owned()));
+    let deps = names(&slim, 0);
+    assert!(
+        deps.contains(&"var/task/six.py".to_owned())
+            && !deps
+                .iter()
+                .any(|n| n.contains("tests") || n.ends_with(".pyi")),
+        "{deps:?}"
+    );
+    assert_ne!(slim.image.layers[0].digest, full.image.layers[0].digest);
+    assert_eq!(
+        slim.image.layers[1], full.image.layers[1],
+        "the code layer is the same"
+    );
+    assert_ne!(slim.image.manifest_digest, full.image.manifest_digest);
 }
