@@ -26,6 +26,9 @@ use tests::registry::MANIFEST_ACCEPT;
 use tests::{Moto, Registry, Skopeo};
 
 const TAG: &str = "3.13";
+/// A bcrypt hash (cost 4) of moto's registry password,
+/// `123456789012-auth-token`, for a test registry that wants the login.
+const MOTO_PASSWORD_HASH: &str = "$2b$04$IVS0MsU6eT6RIpSGyHAR5O/EZ89NkbxkVtTo0I0HAD3.XEYX0vPny";
 const REGISTRY_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
 /// moto, the proxy in front of it (ECR's endpoint), the tests' registry as
@@ -42,9 +45,12 @@ struct Rig {
 
 impl Rig {
     fn start() -> Rig {
+        Rig::with_registry(Registry::start().expect("registry"))
+    }
+
+    fn with_registry(registry: Registry) -> Rig {
         let moto = Moto::start().expect("moto");
         let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        let registry = Registry::start().expect("registry");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -435,4 +441,40 @@ fn removing_the_pipeline_s_images_deletes_only_them() {
     let calls = rig.proxy.count("ecr:BatchDeleteImage");
     rig.remove("pub04", &[]).expect("nothing");
     assert_eq!(rig.proxy.count("ecr:BatchDeleteImage"), calls);
+}
+
+#[test]
+fn the_registry_is_logged_in_to_with_the_credentials_of_get_authorization_token() {
+    let registry = Registry::start_with_login("AWS", MOTO_PASSWORD_HASH).expect("registry");
+    let rig = Rig::with_registry(registry);
+    let repo = rig.repository("pub05");
+    let built = rig.build(&rig.source(1), "image");
+    // The registry wants the login: anonymous requests are refused.
+    assert_eq!(rig.head("pub05", "manifests", &built.digest), 401);
+    let target = eventpipe::registry::parse_reference(&format!(
+        "{}/pub05:{}",
+        rig.registry.host(),
+        built.tag
+    ))
+    .expect("reference");
+    let anonymous = eventpipe::registry::Registry::with_credentials(
+        rig.registry.host(),
+        &eventpipe::registry::Credentials::Anonymous,
+    );
+    let refused = rig
+        .runtime
+        .block_on(anonymous.push(&built.layout, &built.digest, &target));
+    assert!(refused.is_err(), "{refused:?}");
+
+    let mark = rig.registry.requests().expect("log").len();
+    let published = rig
+        .publish(&repo, &built)
+        .unwrap_or_else(|e| panic!("{e}\n{}", rig.registry.log()));
+    let log = rig.registry.requests().expect("log").since(mark);
+    assert_eq!(published.blobs_uploaded, 3, "{log:#?}");
+    assert_eq!(log.blob_uploads().len(), 3);
+    let manifests = log.manifest_pushes();
+    assert_eq!(manifests.len(), 1, "{log:#?}");
+    assert_eq!(manifests[0].reference, built.tag);
+    assert_eq!(rig.proxy.count("ecr:GetAuthorizationToken"), 1);
 }
