@@ -116,8 +116,8 @@ pub enum ApplyError {
 #[derive(Debug, Error)]
 pub enum PublishError {
     #[error(
-        "cannot log in to the image registry: ecr:GetAuthorizationToken failed ({0}); the \
-         provider's credentials need that permission"
+        "cannot log in to the image registry ({0}); the provider's credentials need \
+         ecr:GetAuthorizationToken"
     )]
     Login(#[source] AwsError),
     #[error(
@@ -133,10 +133,7 @@ pub enum PublishError {
         #[source]
         source: RegistryError,
     },
-    #[error(
-        "cannot remove the pipeline's images from repository {repository}: \
-         ecr:BatchDeleteImage failed ({source})"
-    )]
+    #[error("cannot remove the pipeline's images from repository {repository} ({source})")]
     Remove {
         repository: String,
         #[source]
@@ -594,6 +591,36 @@ mod tests {
             message: message.into(),
             status: Some(status),
         }
+    }
+
+    #[test]
+    fn a_publish_error_is_one_diagnostic_naming_the_call_and_the_repository() {
+        let denied = |operation| AwsError::Service {
+            operation,
+            code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+            status: Some(400),
+        };
+        let d = Diagnostic::from(&ApplyError::from(PublishError::Login(denied(
+            "ecr:GetAuthorizationToken",
+        ))));
+        assert_eq!(d.summary, "Cannot publish the function's image");
+        assert!(
+            d.detail.contains("ecr:GetAuthorizationToken") && d.detail.contains("not authorized"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(d.path, None);
+        let d = Diagnostic::from(&ApplyError::from(PublishError::Remove {
+            repository: "team/app".into(),
+            source: denied("ecr:BatchDeleteImage"),
+        }));
+        assert_eq!(d.summary, "Cannot remove the pipeline's images");
+        assert!(
+            d.detail.contains("team/app") && d.detail.contains("ecr:BatchDeleteImage"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]
