@@ -331,6 +331,18 @@ fn a_failed_login_pushes_nothing_and_the_next_publish_completes_the_image() {
     assert_eq!(published.blobs_uploaded, 3);
     rig.nothing_missing("pub02", &built);
     assert_eq!(rig.proxy.count("ecr:GetAuthorizationToken"), 2);
+
+    // A throttled login is tried again within the same publish.
+    rig.proxy.add_rule(
+        Rule::on("ecr:GetAuthorizationToken")
+            .nth(1)
+            .fail(Fault::Throttling),
+    );
+    let again = rig
+        .publish(&repo, &built)
+        .expect("a throttled login is retried");
+    assert_eq!(again.blobs_uploaded, 0);
+    assert_eq!(rig.proxy.count("ecr:GetAuthorizationToken"), 4);
 }
 
 #[test]
