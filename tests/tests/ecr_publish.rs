@@ -385,6 +385,52 @@ fn a_registry_setting_that_is_no_url_is_an_error_before_any_call() {
 }
 
 #[test]
+fn a_registry_out_of_reach_is_a_push_error_and_the_next_publish_completes_the_image() {
+    let rig = Rig::start();
+    let repo = rig.repository("pub06");
+    let built = rig.build(&rig.source(1), "image");
+    // A port nothing listens on any more.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let settings = AwsSettings {
+        region: Some("us-east-1".into()),
+        access_key: Some("test".into()),
+        secret_key: Some("test".into()),
+        endpoints: ServiceEndpoints {
+            ecr: Some(rig.proxy.endpoint()),
+            ecr_registry: Some(format!("http://{closed}")),
+            ..ServiceEndpoints::default()
+        },
+        ..AwsSettings::default()
+    };
+    let clients = rig
+        .runtime
+        .block_on(AwsClients::connect(&settings))
+        .expect("clients");
+    let e = rig
+        .runtime
+        .block_on(publish::publish(
+            &clients,
+            &repo,
+            &built.layout,
+            &built.digest,
+            &built.tag,
+        ))
+        .expect_err("nothing listens");
+    assert!(matches!(e, PublishError::Push { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("pub06") && text.contains("cannot be reached"),
+        "{text}"
+    );
+    // The registry that is there gets the whole image from the next publish.
+    let published = rig.publish(&repo, &built).expect("the next publish");
+    assert_eq!(published.blobs_uploaded, 3);
+    rig.nothing_missing("pub06", &built);
+}
+
+#[test]
 fn removing_the_pipeline_s_images_deletes_only_them() {
     let rig = Rig::start();
     let repo = rig.repository("pub04");
