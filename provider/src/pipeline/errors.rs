@@ -5,6 +5,7 @@ use tfsdk::diag::{Diagnostic, Diagnostics};
 use thiserror::Error;
 
 use crate::aws::AwsError;
+use crate::registry::RegistryError;
 
 use super::package::PackageError;
 use super::source::SourceError;
@@ -98,6 +99,8 @@ pub enum ApplyError {
         configurations: Vec<(String, String)>,
         reason: String,
     },
+    #[error("{0}")]
+    Publish(#[from] PublishError),
     #[error("stopped by Terraform (interrupt) before the step: {before}")]
     Cancelled { before: String },
     /// The planned or prior state Terraform sent lacks something apply needs.
@@ -106,6 +109,36 @@ pub enum ApplyError {
     /// A failure inside the provider, not caused by the input or by AWS.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why the function's image could not be published to, or removed from,
+/// the pipeline's ECR repository.
+#[derive(Debug, Error)]
+pub enum PublishError {
+    #[error(
+        "cannot log in to the image registry ({0}); the provider's credentials need \
+         ecr:GetAuthorizationToken"
+    )]
+    Login(#[source] AwsError),
+    #[error(
+        "endpoints.ecr_registry {value:?} is not a registry URL ({reason}): write \
+         https://host[:port], or http://host:port for a registry on this machine"
+    )]
+    RegistrySetting { value: String, reason: String },
+    #[error("source_code_hash {0:?} does not start with 12 hex digits, the image's tag")]
+    BadHash(String),
+    #[error("cannot push the function's image to repository {repository}: {source}")]
+    Push {
+        repository: String,
+        #[source]
+        source: RegistryError,
+    },
+    #[error("cannot remove the pipeline's images from repository {repository} ({source})")]
+    Remove {
+        repository: String,
+        #[source]
+        source: AwsError,
+    },
 }
 
 /// Which of the pipeline's queues a refusal is about.
@@ -433,6 +466,10 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::DanglingNotification { .. } => {
                 "A notification on the bucket names a missing destination".to_owned()
             }
+            ApplyError::Publish(PublishError::Remove { .. }) => {
+                "Cannot remove the pipeline's images".to_owned()
+            }
+            ApplyError::Publish(_) => "Cannot publish the function's image".to_owned(),
             ApplyError::Cancelled { .. } => "Operation interrupted".to_owned(),
             ApplyError::BadPlan(_) => "Invalid planned state".to_owned(),
             ApplyError::Internal(_) => "Internal error in the eventpipe provider".to_owned(),
@@ -554,6 +591,36 @@ mod tests {
             message: message.into(),
             status: Some(status),
         }
+    }
+
+    #[test]
+    fn a_publish_error_is_one_diagnostic_naming_the_call_and_the_repository() {
+        let denied = |operation| AwsError::Service {
+            operation,
+            code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+            status: Some(400),
+        };
+        let d = Diagnostic::from(&ApplyError::from(PublishError::Login(denied(
+            "ecr:GetAuthorizationToken",
+        ))));
+        assert_eq!(d.summary, "Cannot publish the function's image");
+        assert!(
+            d.detail.contains("ecr:GetAuthorizationToken") && d.detail.contains("not authorized"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(d.path, None);
+        let d = Diagnostic::from(&ApplyError::from(PublishError::Remove {
+            repository: "team/app".into(),
+            source: denied("ecr:BatchDeleteImage"),
+        }));
+        assert_eq!(d.summary, "Cannot remove the pipeline's images");
+        assert!(
+            d.detail.contains("team/app") && d.detail.contains("ecr:BatchDeleteImage"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod plan;
 mod planning;
 mod policy;
 mod private;
+pub mod publish;
 mod refresh;
 mod rules;
 mod run;

@@ -16,7 +16,9 @@
 //! - [`super::FaultProxy::ecr_scan_default`]: ECR's reading of an absent
 //!   `scanOnPush` as `false` (`ecr_defaults`);
 //! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
-//!   (`ecr_pages`).
+//!   (`ecr_pages`);
+//! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
+//!   images pushed to the registry (`ecr_registry`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -34,6 +36,7 @@ use super::answer::{self, Answer};
 use super::destinations::{self, Destination};
 use super::ecr_defaults;
 use super::ecr_pages;
+use super::ecr_registry;
 use super::http1::{Request, forwarded_request, header};
 use super::image_code;
 use super::lingering::{self, Linger, Lingering};
@@ -65,6 +68,9 @@ pub enum Departure {
     /// A `CreateFunction` or `UpdateFunctionCode` refused: its image is not
     /// in the registry, or is no image reference (the image URI).
     ImageRefused(String),
+    /// A `BatchDeleteImage` whose images moto did not find, deleted in the
+    /// registry instead (the repository, the digests deleted there).
+    RegistryImagesDeleted(String, Vec<String>),
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +83,8 @@ struct Inner {
     ecr_scan_default: bool,
     /// The largest `ListImages` page handed out.
     ecr_page: Option<usize>,
+    /// The registry whose images `BatchDeleteImage` deletes too.
+    ecr_registry: Option<SocketAddr>,
     /// The image URI deployed, by function name (image functions).
     images: HashMap<String, String>,
     /// `LoggingConfig` by function name.
@@ -145,6 +153,10 @@ impl LikeAws {
         self.lock().ecr_page = size;
     }
 
+    pub(super) fn ecr_images_in(&self, registry: Option<SocketAddr>) {
+        self.lock().ecr_registry = registry;
+    }
+
     pub(super) fn departures(&self) -> Vec<Departure> {
         self.lock().departures.clone()
     }
@@ -183,6 +195,7 @@ impl LikeAws {
             || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
             || (st.ecr_page.is_some() && op == "ecr:ListImages")
+            || (st.ecr_registry.is_some() && op == "ecr:BatchDeleteImage")
     }
 
     /// The answer to a call of `op` the layer handles ([`Self::handles`]),
@@ -201,6 +214,9 @@ impl LikeAws {
         };
         if image_call {
             return Ok(self.image(op, req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:BatchDeleteImage" {
+            return Ok(self.delete_images(req, upstream).await?.to_bytes());
         }
         if op == "ecr:ListImages" {
             return Ok(self.image_pages(req, upstream).await?.to_bytes());
@@ -233,6 +249,34 @@ impl LikeAws {
             _ => self.logging(op, req, upstream).await?,
         };
         Ok(answer.to_bytes())
+    }
+
+    /// `BatchDeleteImage` through moto, then in the registry for the images
+    /// moto did not find (see `ecr_registry`).
+    async fn delete_images(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let answer = forward(req, upstream).await?;
+        let registry = self.lock().ecr_registry;
+        let (Some(registry), Some((repository, _)), Some(body)) = (
+            registry,
+            ecr_registry::request(&req.body),
+            answer.json().filter(|_| answer.is_success()),
+        ) else {
+            return Ok(answer);
+        };
+        let mut deleted = Vec::new();
+        for digest in ecr_registry::not_found(&body) {
+            if delete_manifest(registry, &repository, &digest).await? == 202 {
+                deleted.push(digest);
+            }
+        }
+        if deleted.is_empty() {
+            return Ok(answer);
+        }
+        self.depart(Departure::RegistryImagesDeleted(
+            repository,
+            deleted.clone(),
+        ));
+        Ok(answer.with_json(&ecr_registry::merged(body, &deleted)))
     }
 
     /// `ListImages` in pages (see `ecr_pages`).
@@ -690,6 +734,23 @@ async fn head_manifest(addr: SocketAddr, image: &image_code::ImageRef) -> Result
         image.reference,
         image.host,
         crate::registry::MANIFEST_ACCEPT.replace('\n', " ")
+    );
+    let exchange = async {
+        let mut up = tokio::net::TcpStream::connect(addr).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut up, request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut up, &mut raw).await?;
+        anyhow::Ok(super::fidelity::status_of(&raw))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
+}
+
+/// The status of `DELETE /v2/<repository>/manifests/<digest>` on the
+/// registry at `addr`, over plain HTTP (202 when it deleted it).
+async fn delete_manifest(addr: SocketAddr, repository: &str, digest: &str) -> Result<u16> {
+    let request = format!(
+        "DELETE /v2/{repository}/manifests/{digest} HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
     let exchange = async {
         let mut up = tokio::net::TcpStream::connect(addr).await?;

@@ -24,7 +24,8 @@
 //! as Lambda does;
 //! [`FaultProxy::ecr_scan_default`] reads an absent `scanOnPush` as `false`,
 //! as ECR does; [`FaultProxy::page_ecr_lists`] hands `ListImages` out in
-//! pages, as ECR does.
+//! pages, as ECR does; [`FaultProxy::ecr_images_in`] lets `BatchDeleteImage`
+//! delete images pushed to the tests' registry, as ECR deletes pushed ones.
 //!
 //! Every connection carries one request: the proxy answers with
 //! `Connection: close`, which keeps the byte-level relay simple and lets a
@@ -35,7 +36,7 @@
 //! `rule` decides what to do with it, `fault` writes the error answer,
 //! `call` records what happened, and `fidelity` and `like_aws` (with
 //! `logging_config`, `lingering`, `destinations`, `image_code`,
-//! `ecr_defaults`, `ecr_pages`, and `answer` for whole answers) close the
+//! `ecr_defaults`, `ecr_pages`, `ecr_registry`, and `answer` for whole answers) close the
 //! gaps between the emulator and AWS.
 //!
 //! ```no_run
@@ -54,6 +55,7 @@ mod call;
 mod destinations;
 mod ecr_defaults;
 mod ecr_pages;
+mod ecr_registry;
 mod fault;
 mod fidelity;
 mod http1;

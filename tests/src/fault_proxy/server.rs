@@ -269,6 +269,17 @@ impl FaultProxy {
         self.shared.like_aws.page_ecr_lists(size);
     }
 
+    /// Emulator fidelity: with `Some(addr)`, ECR's `BatchDeleteImage` also
+    /// deletes the images pushed to the registry at `addr` (the tests'
+    /// registry, `endpoints.ecr_registry`), in the repository of the same
+    /// name, and reports them deleted, as ECR does with images pushed to
+    /// it. moto's ECR knows only images stored with `PutImage`, so it
+    /// reports those as `ImageNotFound`. The registry must allow deletes
+    /// (the tests' does).
+    pub fn ecr_images_in(&self, registry: Option<std::net::SocketAddr>) {
+        self.shared.like_aws.ecr_images_in(registry);
+    }
+
     /// Emulator fidelity: with `on`, a `PutImageScanningConfiguration`
     /// whose configuration leaves `scanOnPush` out (the Rust SDK's way of
     /// sending `false`, the model's default) turns scan on push off, as in

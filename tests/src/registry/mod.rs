@@ -59,21 +59,29 @@ impl Registry {
     /// `GET /v2/` answers 200. Fails with a pointer to `make tools` when
     /// `docker-registry` is not installed.
     pub fn start() -> Result<Registry> {
-        Registry::start_with(None)
+        Registry::start_with(None, None)
+    }
+
+    /// [`Registry::start`] with a login required (`auth.htpasswd`): one
+    /// user and a bcrypt hash of their password (`$2b$` or `$2y$`; cost 4
+    /// keeps each request's check cheap). Anonymous requests get 401 with a
+    /// `Basic` challenge, as ECR's registry answers.
+    pub fn start_with_login(user: &str, bcrypt_hash: &str) -> Result<Registry> {
+        Registry::start_with(None, Some(&format!("{user}:{bcrypt_hash}\n")))
     }
 
     /// [`Registry::start`] over HTTPS, with the certificate for 127.0.0.1
     /// that `certs`' authority signed (see `https::make_certs`).
     pub fn start_tls(certs: &Certs) -> Result<Registry> {
-        Registry::start_with(Some(certs))
+        Registry::start_with(Some(certs), None)
     }
 
-    fn start_with(certs: Option<&Certs>) -> Result<Registry> {
+    fn start_with(certs: Option<&Certs>, htpasswd: Option<&str>) -> Result<Registry> {
         let program = tools::system_tool("docker-registry")?;
         let mut last_log = None;
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            match Registry::launch(&program, port, certs)? {
+            match Registry::launch(&program, port, certs, htpasswd)? {
                 Launch::Ready(registry) => return Ok(registry),
                 Launch::PortTaken(log) => last_log = Some(log),
             }
@@ -84,7 +92,12 @@ impl Registry {
         )
     }
 
-    fn launch(program: &Path, port: u16, certs: Option<&Certs>) -> Result<Launch> {
+    fn launch(
+        program: &Path,
+        port: u16,
+        certs: Option<&Certs>,
+        htpasswd: Option<&str>,
+    ) -> Result<Launch> {
         let dir = tempfile::Builder::new()
             .prefix("registry-")
             .tempdir()
@@ -95,7 +108,18 @@ impl Registry {
             None => String::new(),
         };
         let config = dir.path().join("config.yml");
-        let yaml = config_yaml(addr, &dir.path().join("storage")) + &tls_section;
+        let auth_section = match htpasswd {
+            Some(lines) => {
+                let file = dir.path().join("htpasswd");
+                fs::write(&file, lines).with_context(|| format!("writing {}", file.display()))?;
+                format!(
+                    "auth:\n  htpasswd:\n    realm: eventpipe-tests\n    path: {}\n",
+                    file.display()
+                )
+            }
+            None => String::new(),
+        };
+        let yaml = auth_section + &config_yaml(addr, &dir.path().join("storage")) + &tls_section;
         fs::write(&config, yaml).with_context(|| format!("writing {}", config.display()))?;
         let log = File::create(dir.path().join("registry.log"))
             .context("creating the registry log file")?;
@@ -129,7 +153,14 @@ impl Registry {
             }
             let answer =
                 http::request_tls(self.addr, "GET", "/v2/", self.tls.as_ref(), REQUEST_TIMEOUT);
-            if matches!(answer, Ok(Response { status: 200, .. })) {
+            // 401: a registry that wants a login is up too.
+            if matches!(
+                answer,
+                Ok(Response {
+                    status: 200 | 401,
+                    ..
+                })
+            ) {
                 return Ok(Launch::Ready(self));
             }
             if Instant::now() >= deadline {

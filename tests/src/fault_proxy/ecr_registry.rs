@@ -1,0 +1,99 @@
+//! ECR's control plane and its registry as one store, where moto 5.2.5
+//! keeps them apart: in AWS, `BatchDeleteImage` deletes images however
+//! they came in (most often pushed through the registry API). moto serves
+//! no registry, and its ECR knows only images stored with its own
+//! `PutImage`; the tests push to their `docker-registry`
+//! (`endpoints.ecr_registry`), so moto's `BatchDeleteImage` finds none of
+//! them and reports each as an `ImageNotFound` failure.
+//!
+//! With `ecr_images_in`, the proxy forwards the call to moto and then
+//! deletes, through the registry's API (`DELETE
+//! /v2/<repository>/manifests/<digest>`, which the tests' registry allows:
+//! `storage.delete.enabled`), each digest moto did not find, in the
+//! repository of the same name; those the registry held move from
+//! `failures` to `imageIds`, as ECR answers. A repository moto does not
+//! know stays `RepositoryNotFoundException`, as moto answers.
+
+use serde_json::{Value, json};
+
+/// The repository and the digests a `BatchDeleteImage` body names.
+pub(super) fn request(sent: &[u8]) -> Option<(String, Vec<String>)> {
+    let body: Value = serde_json::from_slice(sent).ok()?;
+    let repository = body["repositoryName"].as_str()?.to_owned();
+    let digests = body["imageIds"]
+        .as_array()?
+        .iter()
+        .filter_map(|id| id["imageDigest"].as_str().map(str::to_owned))
+        .collect();
+    Some((repository, digests))
+}
+
+/// The digests moto reported as `ImageNotFound` in its answer.
+pub(super) fn not_found(answer: &Value) -> Vec<String> {
+    answer["failures"]
+        .as_array()
+        .map(|failures| {
+            failures
+                .iter()
+                .filter(|f| f["failureCode"] == "ImageNotFound")
+                .filter_map(|f| f["imageId"]["imageDigest"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// moto's answer with the digests the registry deleted moved from
+/// `failures` to `imageIds`.
+pub(super) fn merged(mut answer: Value, deleted: &[String]) -> Value {
+    let kept: Vec<Value> = answer["failures"]
+        .as_array()
+        .map(|failures| {
+            failures
+                .iter()
+                .filter(|f| {
+                    !f["imageId"]["imageDigest"]
+                        .as_str()
+                        .is_some_and(|d| deleted.iter().any(|x| x == d))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut ids = match answer.get_mut("imageIds").map(Value::take) {
+        Some(Value::Array(ids)) => ids,
+        _ => Vec::new(),
+    };
+    ids.extend(deleted.iter().map(|d| json!({ "imageDigest": d })));
+    answer["imageIds"] = Value::Array(ids);
+    answer["failures"] = Value::Array(kept);
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_the_registry_deleted_are_reported_deleted() {
+        let (repo, digests) = request(
+            br#"{"repositoryName":"r","imageIds":[{"imageDigest":"sha256:a"},{"imageDigest":"sha256:b"},{"imageTag":"t"}]}"#,
+        )
+        .expect("request");
+        assert_eq!(repo, "r");
+        assert_eq!(digests, ["sha256:a", "sha256:b"]);
+        let moto = json!({"imageIds": [], "failures": [
+            {"imageId": {"imageDigest": "sha256:a"}, "failureCode": "ImageNotFound",
+             "failureReason": "Requested image not found"},
+            {"imageId": {"imageDigest": "sha256:b"}, "failureCode": "ImageNotFound",
+             "failureReason": "Requested image not found"}]});
+        assert_eq!(not_found(&moto), ["sha256:a", "sha256:b"]);
+        let out = merged(moto, &["sha256:a".to_owned()]);
+        assert_eq!(out["imageIds"], json!([{"imageDigest": "sha256:a"}]));
+        assert_eq!(
+            out["failures"].as_array().expect("failures").len(),
+            1,
+            "{out}"
+        );
+        assert_eq!(out["failures"][0]["imageId"]["imageDigest"], "sha256:b");
+    }
+}
