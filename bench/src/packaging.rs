@@ -320,9 +320,9 @@ pub fn figure(sizes: &Sizes, rep: &mut Report) -> Result<()> {
              ({} runs each). Plan: the package work of `PlanResourceChange` (`Build`'s scan and \
              hash with the requirements file, and the cached tree's recorded size) for a \
              41-file handler with a cached requirements tree, against the same files without \
-             requirements.txt ({} alternating runs). Install: the provider's pip run (`--platform \
-             manylinux2014_x86_64 --implementation cp --python-version 3.12 \
-             --only-binary=:all:` into the cache, with its atomic rename) against `python3 -m pip \
+             requirements.txt ({} alternating runs). Install: the provider's pip run (a `--platform` per \
+             manylinux tag from `manylinux_2_34_x86_64` down to `manylinux2014_x86_64`, \
+             `--implementation cp --python-version 3.12 --only-binary=:all:` into the cache, with its atomic rename) against `python3 -m pip \
              install --target` of the same requirements, both offline from wheels the bench \
              writes ({} runs each).",
             p.built.len(),

@@ -945,3 +945,179 @@ fn toggling_slim_changes_the_source_code_hash_in_the_plan_and_deploys_the_slim_p
     );
     destroy_and_assert_empty(&ws, &moto);
 }
+
+/// A wheel of `fatlib` 1.0.0 with a (stand-in) native part, tagged for one
+/// platform only (`py3-none-<platform>`), as numpy 2.3 and onnxruntime
+/// publish theirs for `manylinux_2_28`.
+fn write_platform_wheel(dir: &Path, platform: &str) -> PathBuf {
+    let path = dir.join(format!("fatlib-1.0.0-py3-none-{platform}.whl"));
+    let info = "fatlib-1.0.0.dist-info";
+    let files = [
+        (
+            "fatlib/__init__.py".to_owned(),
+            format!("PLATFORM = {platform:?}\n"),
+        ),
+        (
+            format!("{info}/METADATA"),
+            "Metadata-Version: 2.1\nName: fatlib\nVersion: 1.0.0\n".to_owned(),
+        ),
+        (
+            format!("{info}/WHEEL"),
+            format!(
+                "Wheel-Version: 1.0\nGenerator: eventpipe-tests\nRoot-Is-Purelib: false\n\
+                 Tag: py3-none-{platform}\n"
+            ),
+        ),
+    ];
+    let mut record: String = files.iter().map(|(n, _)| format!("{n},,\n")).collect();
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).expect("wheel file"));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, body) in files.iter().chain([&(format!("{info}/RECORD"), record)]) {
+        z.start_file(name.as_str(), opts).expect("wheel entry");
+        z.write_all(body.as_bytes()).expect("wheel body");
+    }
+    z.finish().expect("wheel");
+    path
+}
+
+fn glibc_pipeline(runtime: &str) -> String {
+    Pipeline::named("glibc")
+        .runtime(runtime, "app.handler")
+        .default_sizes()
+        .no_filter_suffix()
+        .hcl()
+}
+
+#[test]
+fn a_manylinux_2_28_wheel_installs_on_amazon_linux_2023_runtimes_and_is_refused_on_amazon_linux_2()
+{
+    let tf = newest_cli();
+    let env = offline_env();
+    write_platform_wheel(&env.wheels, "manylinux_2_28_x86_64");
+
+    // python3.12 (Amazon Linux 2023, glibc 2.34): installed and deployed.
+    let moto = Moto::start().unwrap();
+    let ws = ws_with_env(&tf, &moto, &glibc_pipeline("python3.12"), &env);
+    ws.write(
+        "app/app.py",
+        "import fatlib\n\n\ndef handler(e, c):\n    return 1\n",
+    )
+    .unwrap();
+    ws.write("app/requirements.txt", "fatlib==1.0.0\n").unwrap();
+    ws.init().unwrap();
+    let apply = ws.apply_auto().unwrap();
+    assert!(
+        apply.contains("Apply complete! Resources: 1 added"),
+        "{apply}"
+    );
+    let app = ws.dir().join("app");
+    let (names, bytes, sha) = cli_package(&app, "python3.12", &env.vars);
+    assert!(
+        names.contains(&"fatlib/__init__.py".to_owned()),
+        "{names:?}"
+    );
+    assert!(entry(&bytes, "fatlib/__init__.py").contains("manylinux_2_28_x86_64"));
+    let aws = moto.aws().unwrap();
+    assert_eq!(aws.code_sha256(&function_name(&ws, "glibc")).unwrap(), sha);
+    assert_plan_empty(&ws, "a plan after installing a manylinux_2_28 wheel");
+
+    // python3.13: the same wheel goes into its package.
+    let (names, _, _) = cli_package(&app, "python3.13", &env.vars);
+    assert!(
+        names.contains(&"fatlib/__init__.py".to_owned()),
+        "{names:?}"
+    );
+    destroy_and_assert_empty(&ws, &moto);
+
+    // python3.11 (Amazon Linux 2, glibc 2.26): refused at apply, naming the
+    // requirement and the platform, and nothing is left behind.
+    let moto = Moto::start().unwrap();
+    let ws = ws_with_env(&tf, &moto, &glibc_pipeline("python3.11"), &env);
+    ws.write("app/app.py", PY_APP).unwrap();
+    ws.write("app/requirements.txt", "fatlib==1.0.0\n").unwrap();
+    ws.init().unwrap();
+    let out = ws.run(&["apply", "-auto-approve"]).unwrap();
+    let text = flat(&out);
+    assert!(!out.success(), "{text}");
+    assert!(
+        text.contains("No wheel of fatlib==1.0.0 fits Lambda's platform"),
+        "{text}"
+    );
+    assert!(
+        text.contains("python3.11 on x86_64 runs on Amazon Linux 2 (glibc 2.26)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("manylinux_2_26_x86_64 down to manylinux2014_x86_64"),
+        "{text}"
+    );
+    assert!(
+        moto.aws().unwrap().list_everything().unwrap().is_empty(),
+        "a refused package leaves nothing behind"
+    );
+}
+
+/// A state whose `source_code_hash` was computed with other pip options
+/// (as a provider that asked only for `manylinux2014` wrote it) for a
+/// requirement pip resolves to the same wheel: the plan shows the new hash
+/// once, the apply records it without uploading the same code again, and
+/// the next plan is empty. A real change still uploads.
+#[test]
+fn a_hash_from_older_installer_options_moves_without_uploading_the_same_code() {
+    let tf = newest_cli();
+    let env = offline_env();
+    write_wheel(&env.wheels, "1.0.0");
+    write_wheel(&env.wheels, "1.1.0");
+    let mut rig = common::rig::Rig::new(&tf, None);
+    rig.ws.envs(env.vars.clone());
+    rig.ws.write("app/app.py", PY_APP).unwrap();
+    rig.ws
+        .write("app/requirements.txt", "tinylib==1.0.0\n")
+        .unwrap();
+    rig.configure(
+        &Pipeline::named("up")
+            .runtime("python3.12", "app.handler")
+            .default_sizes()
+            .no_filter_suffix()
+            .hcl(),
+    );
+    rig.apply();
+    let function = function_name(&rig.ws, "up");
+    let deployed = rig.aws.code_sha256(&function).unwrap();
+    let uploads = rig.proxy.count("lambda:UpdateFunctionCode");
+    let hash = state_attrs(&rig.ws, "up")["source_code_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let state_file = rig.ws.dir().join("terraform.tfstate");
+    let state = std::fs::read_to_string(&state_file).unwrap();
+    assert!(state.contains(&hash));
+    let older = "0".repeat(64);
+    std::fs::write(&state_file, state.replace(&hash, &older)).unwrap();
+
+    let text = flat(&rig.ws.plan(&[]).unwrap().ok().unwrap());
+    assert!(text.contains("~ source_code_hash"), "{text}");
+    assert!(text.contains(&older), "{text}");
+    assert!(text.contains("1 to change"), "{text}");
+    rig.apply();
+    assert_eq!(
+        rig.proxy.count("lambda:UpdateFunctionCode"),
+        uploads,
+        "the same zip is not uploaded again"
+    );
+    assert_eq!(rig.aws.code_sha256(&function).unwrap(), deployed);
+    assert_eq!(state_attrs(&rig.ws, "up")["source_code_hash"], hash);
+    rig.assert_plan_empty();
+
+    // What gets installed changes: the code is uploaded.
+    rig.ws
+        .write("app/requirements.txt", "tinylib==1.1.0\n")
+        .unwrap();
+    rig.apply();
+    assert_eq!(rig.proxy.count("lambda:UpdateFunctionCode"), uploads + 1);
+    assert_ne!(rig.aws.code_sha256(&function).unwrap(), deployed);
+    rig.assert_plan_empty();
+    rig.destroy_and_assert_empty();
+}

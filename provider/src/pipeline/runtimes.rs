@@ -416,6 +416,49 @@ pub const TABLE: &[Runtime] = &[
     ),
 ];
 
+/// The operating system a Lambda runtime runs on, as far as native code
+/// cares: its glibc. One row per OS.
+///
+/// Facts (checked 2026-12): the Lambda developer guide's Python runtimes
+/// table lists python3.12 and python3.13 (and the newer python3.14) on
+/// Amazon Linux 2023 and python3.9, python3.10 and python3.11 on Amazon
+/// Linux 2; python3.8 ran on Amazon Linux 2 and python3.7 and older on
+/// Amazon Linux (1). The Amazon Linux 2023 user guide ("Core toolchain
+/// packages glibc, gcc, binutils", and its AL2 comparison table) gives
+/// glibc 2.34 for AL2023 and 2.26 for AL2; Amazon Linux 1 had 2.17.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Os {
+    pub name: &'static str,
+    /// glibc's version, (major, minor).
+    pub glibc: (u32, u32),
+}
+
+pub const AMAZON_LINUX_2023: Os = Os {
+    name: "Amazon Linux 2023",
+    glibc: (2, 34),
+};
+pub const AMAZON_LINUX_2: Os = Os {
+    name: "Amazon Linux 2",
+    glibc: (2, 26),
+};
+pub const AMAZON_LINUX_1: Os = Os {
+    name: "Amazon Linux",
+    glibc: (2, 17),
+};
+
+/// The OS of a Python runtime (`python3.12`, …): Amazon Linux 2023 from
+/// 3.12 on (and for the ones to come), Amazon Linux 2 for 3.8 to 3.11,
+/// Amazon Linux for older ones. `None` for a runtime that is not
+/// `python3.N`.
+pub fn python_os(id: &str) -> Option<Os> {
+    let minor: u32 = id.strip_prefix("python3.")?.parse().ok()?;
+    Some(match minor {
+        12.. => AMAZON_LINUX_2023,
+        8..=11 => AMAZON_LINUX_2,
+        _ => AMAZON_LINUX_1,
+    })
+}
+
 /// How long before deprecation the plan starts warning.
 pub const WARN_DAYS_BEFORE: i64 = 180;
 
@@ -521,6 +564,25 @@ mod tests {
     use super::*;
 
     const TODAY: Day = Day::new(2026, 12, 1);
+
+    #[test]
+    fn each_python_runtime_has_its_os_and_glibc() {
+        for id in ["python3.12", "python3.13", "python3.14", "python3.15"] {
+            assert_eq!(python_os(id), Some(AMAZON_LINUX_2023), "{id}");
+        }
+        for id in ["python3.8", "python3.9", "python3.10", "python3.11"] {
+            assert_eq!(python_os(id), Some(AMAZON_LINUX_2), "{id}");
+        }
+        assert_eq!(python_os("python3.7"), Some(AMAZON_LINUX_1));
+        assert_eq!(python_os("nodejs22.x"), None);
+        assert_eq!(python_os("python3.x"), None);
+        assert_eq!(AMAZON_LINUX_2023.glibc, (2, 34));
+        assert_eq!(AMAZON_LINUX_2.glibc, (2, 26));
+        // Every Python runtime in the table has an OS.
+        for r in TABLE.iter().filter(|r| r.id.starts_with("python3.")) {
+            assert!(python_os(r.id).is_some(), "{}", r.id);
+        }
+    }
 
     #[test]
     fn days_count_and_print_as_calendar_dates() {

@@ -707,8 +707,11 @@ declare_block! {
                 path relative to `source_dir`, or absolute. Not set: `requirements.txt` in \
                 `source_dir` when there is one. Apply runs the machine's `python3 -m pip \
                 install` (or `$EVENTPIPE_PYTHON`'s) for Lambda's platform \
-                (`--platform manylinux2014_x86_64` or `manylinux2014_aarch64` after \
-                `architecture`, `--implementation cp`, `--python-version` of `runtime`, \
+                (a `--platform` for each manylinux tag the runtime's OS loads, newest \
+                first: `manylinux_2_34` down to `manylinux_2_17` and `manylinux2014` for \
+                python3.12 and later on Amazon Linux 2023, `manylinux_2_26` down for \
+                python3.9 to 3.11 on Amazon Linux 2; `x86_64` or `aarch64` after \
+                `architecture`; `--implementation cp`, `--python-version` of `runtime`, \
                 `--only-binary=:all:`), honouring pip's own configuration (`PIP_INDEX_URL`, \
                 `PIP_FIND_LINKS`, `PIP_NO_INDEX`, pip.conf). A Node.js runtime installs a \
                 `package.json` that declares `dependencies` with `npm ci --omit=dev`, and \

@@ -11,6 +11,7 @@ use super::super::ownership::adopt_if_ours;
 use super::super::package::cache::Cache;
 use super::super::package::{self, Package, PackageError};
 use super::super::part::Part;
+use super::super::parts::function::CODE_DRIFT;
 use super::super::run::Run;
 use super::super::state::{Known, State};
 
@@ -184,6 +185,13 @@ pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
         tracing::info!(function = %want.function_name, "deployed code is this package; not uploading");
         return Ok(());
     }
+    if same_bytes_deployed(run, &pkg.code_sha256) {
+        tracing::info!(
+            function = %want.function_name,
+            "source_code_hash changed but the package's bytes did not; not uploading"
+        );
+        return Ok(());
+    }
     let lc = &run.aws.lambda;
     let staged = run.record().staged;
     lambda::upload_code(
@@ -200,6 +208,23 @@ pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
     lambda::wait_ready(lc, &want.function_name, run.stop)
         .await
         .map_err(ApplyError::aws("updating the function's code"))
+}
+
+/// Whether Lambda already runs exactly the package `code_sha256` names:
+/// the last upload (the private data's `CodeSha256`) was these bytes, for
+/// the same architecture, and the refresh before this plan found Lambda's
+/// code to be that upload (it marks `source_code_hash` with
+/// [`CODE_DRIFT`] otherwise). Then a changed `source_code_hash` is a
+/// change of what the hash covers that built the same zip (a provider
+/// upgrade that gives pip new options, when pip installs the same wheels):
+/// the code stays, and only the state's hash and the source-hash tag move.
+fn same_bytes_deployed(run: &Run<'_>, code_sha256: &str) -> bool {
+    let Some(prior) = run.prior else {
+        return false;
+    };
+    run.private.code_sha256.as_deref() == Some(code_sha256)
+        && !prior.source_code_hash.starts_with(CODE_DRIFT)
+        && prior.function.architecture == run.want.function.architecture
 }
 
 pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {

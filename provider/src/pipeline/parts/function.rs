@@ -9,6 +9,10 @@ use super::super::step::{Change, Op};
 use super::super::{desired, naming, policy};
 use super::{Converge, Merge, Plan, keep_or};
 
+/// How a refresh marks `source_code_hash` when Lambda's code is not what
+/// the provider uploaded last.
+pub const CODE_DRIFT: &str = "changed outside Terraform";
+
 /// Made or updated after the role, its policy, the log group and the
 /// package: its code is packaged when it is made or the code changed, and
 /// a package that may be large goes to S3 first.
@@ -126,7 +130,7 @@ pub fn merge(m: &mut Merge) {
         .as_deref()
         .is_some_and(|c| c != f.code_sha256)
     {
-        s.source_code_hash = format!("changed outside Terraform (CodeSha256 {})", f.code_sha256);
+        s.source_code_hash = format!("{CODE_DRIFT} (CodeSha256 {})", f.code_sha256);
     }
     s.tags_all = super::super::ownership::user_tags(&f.tags);
     let func = &mut s.function;

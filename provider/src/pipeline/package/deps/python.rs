@@ -1,6 +1,8 @@
 //! Python requirements, installed with the machine's pip for Lambda's
-//! platform (never the build machine's): manylinux2014 wheels for the
-//! architecture, CPython of the runtime's version, binary wheels only.
+//! platform (never the build machine's): the manylinux wheels the
+//! runtime's OS can load for the architecture (every `manylinux_2_N` from
+//! its glibc down to `manylinux_2_17`/`manylinux2014`, newest first, see
+//! [`platforms`]), CPython of the runtime's version, binary wheels only.
 //!
 //! pip's own configuration (`PIP_INDEX_URL`, `PIP_FIND_LINKS`,
 //! `PIP_NO_INDEX`, pip.conf, …) is left alone: it is how private indexes
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{DepsError, read, run};
+use crate::pipeline::runtimes::{self, Os};
 
 /// The environment variable naming the Python to run pip with (default
 /// `python3`).
@@ -36,12 +39,51 @@ pub fn python_version(runtime: &str) -> &str {
     runtime.strip_prefix("python").unwrap_or(runtime)
 }
 
-fn platform(architecture: &str) -> &'static str {
+/// The wheel architecture of a Lambda `architecture`.
+fn wheel_arch(architecture: &str) -> &'static str {
     if architecture == "arm64" {
-        "manylinux2014_aarch64"
+        "aarch64"
     } else {
-        "manylinux2014_x86_64"
+        "x86_64"
     }
+}
+
+/// The OS whose glibc the runtime's wheels must load on: the runtime's,
+/// or Amazon Linux 2023's for a runtime the table does not know.
+fn os(runtime: &str) -> Os {
+    runtimes::python_os(runtime).unwrap_or(runtimes::AMAZON_LINUX_2023)
+}
+
+/// pip's `--platform` values for `runtime` on `architecture`, most
+/// preferred first: `manylinux_2_<glibc>` down to `manylinux_2_17`, then
+/// `manylinux2014` (the same platform under its older name, which also
+/// brings in `manylinux2010`/`manylinux1` for x86_64). pip prefers a
+/// wheel for an earlier platform in this list, and refuses a wheel for a
+/// newer glibc than the OS has.
+pub fn platforms(runtime: &str, architecture: &str) -> Vec<String> {
+    let arch = wheel_arch(architecture);
+    let (major, minor) = os(runtime).glibc;
+    let mut out: Vec<String> = (17..=minor)
+        .rev()
+        .map(|m| format!("manylinux_{major}_{m}_{arch}"))
+        .collect();
+    out.push(format!("manylinux2014_{arch}"));
+    out
+}
+
+/// What a user reads when no wheel fits: the runtime's OS and the tags.
+pub fn platform_summary(runtime: &str, architecture: &str) -> String {
+    let os = os(runtime);
+    let tags = platforms(runtime, architecture);
+    format!(
+        "{runtime} on {architecture} runs on {} (glibc {}.{}), which loads wheels tagged {} down \
+         to {}",
+        os.name,
+        os.glibc.0,
+        os.glibc.1,
+        tags.first().map_or("", String::as_str),
+        tags.last().map_or("", String::as_str),
+    )
 }
 
 impl Requirements {
@@ -57,22 +99,26 @@ impl Requirements {
     /// pip's options, without the target directory and the file: what the
     /// cache key covers.
     pub fn options(&self) -> Vec<String> {
-        [
-            "install",
-            "--platform",
-            platform(&self.architecture),
-            "--implementation",
-            "cp",
-            "--python-version",
-            python_version(&self.runtime),
-            "--only-binary=:all:",
-            "--no-compile",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--quiet",
-        ]
-        .map(str::to_owned)
-        .into()
+        let mut o = vec!["install".to_owned()];
+        for p in platforms(&self.runtime, &self.architecture) {
+            o.push("--platform".to_owned());
+            o.push(p);
+        }
+        o.extend(
+            [
+                "--implementation",
+                "cp",
+                "--python-version",
+                python_version(&self.runtime),
+                "--only-binary=:all:",
+                "--no-compile",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--quiet",
+            ]
+            .map(str::to_owned),
+        );
+        o
     }
 
     pub fn install(&self, into: &Path) -> Result<(), DepsError> {
@@ -91,7 +137,12 @@ impl Requirements {
         if let Some(dir) = file.parent() {
             cmd.current_dir(dir);
         }
-        run(&mut cmd, "pip install")
+        run(&mut cmd, "pip install").map_err(|e| match e {
+            DepsError::Installer(text) => {
+                DepsError::Installer(explain_no_wheel(&text, &self.runtime, &self.architecture))
+            }
+            e => e,
+        })
     }
 
     /// The requirements that are not pinned, as written.
@@ -111,6 +162,29 @@ impl Requirements {
             )
         })
     }
+}
+
+/// pip's failure `text`, with, when pip found no wheel for a requirement,
+/// which requirements and why: the platform the runtime loads and what to
+/// do.
+fn explain_no_wheel(text: &str, runtime: &str, architecture: &str) -> String {
+    const MARK: &str = "No matching distribution found for ";
+    let missing: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(MARK).map(|(_, r)| r.trim()))
+        .collect();
+    if missing.is_empty() {
+        return text.to_owned();
+    }
+    format!(
+        "{text}\nNo wheel of {} fits Lambda's platform: {}, for CPython {}. A wheel built for \
+         a newer glibc (a higher manylinux_2_N) does not load there: pin a version that \
+         publishes a wheel for this platform, or use a runtime on a newer OS (python3.12 and \
+         later run on Amazon Linux 2023, glibc 2.34).",
+        missing.join(", "),
+        platform_summary(runtime, architecture),
+        python_version(runtime),
+    )
 }
 
 /// The requirement lines of a requirements file that pin nothing: no `==`
@@ -210,6 +284,12 @@ tokenizers~=0.15
             architecture: "arm64".into(),
         };
         let o = r.options().join(" ");
+        assert!(
+            o.starts_with(
+                "install --platform manylinux_2_34_aarch64 --platform manylinux_2_33_aarch64"
+            ),
+            "{o}"
+        );
         assert!(o.contains("--platform manylinux2014_aarch64"), "{o}");
         assert!(o.contains("--python-version 3.12"), "{o}");
         assert!(o.contains("--implementation cp"), "{o}");
@@ -219,5 +299,77 @@ tokenizers~=0.15
             ..r
         };
         assert!(x86.options().join(" ").contains("manylinux2014_x86_64"));
+        assert!(!x86.options().join(" ").contains("aarch64"));
+    }
+
+    fn tags(runtime: &str, architecture: &str) -> Vec<String> {
+        platforms(runtime, architecture)
+    }
+
+    #[test]
+    fn amazon_linux_2023_runtimes_take_manylinux_2_34_down_to_2014() {
+        for rt in ["python3.12", "python3.13", "python3.14"] {
+            for (arch, wheel) in [("x86_64", "x86_64"), ("arm64", "aarch64")] {
+                let t = tags(rt, arch);
+                let want: Vec<String> = (17..=34)
+                    .rev()
+                    .map(|m| format!("manylinux_2_{m}_{wheel}"))
+                    .chain([format!("manylinux2014_{wheel}")])
+                    .collect();
+                assert_eq!(t, want, "{rt} {arch}");
+                assert!(t.contains(&format!("manylinux_2_28_{wheel}")));
+            }
+        }
+    }
+
+    #[test]
+    fn amazon_linux_2_runtimes_stop_at_glibc_2_26() {
+        for rt in ["python3.9", "python3.10", "python3.11"] {
+            for (arch, wheel) in [("x86_64", "x86_64"), ("arm64", "aarch64")] {
+                let t = tags(rt, arch);
+                assert_eq!(t.first().unwrap(), &format!("manylinux_2_26_{wheel}"));
+                assert_eq!(t.last().unwrap(), &format!("manylinux2014_{wheel}"));
+                assert_eq!(t.len(), 26 - 17 + 1 + 1, "{rt} {arch}: {t:?}");
+                assert!(!t.contains(&format!("manylinux_2_27_{wheel}")), "{t:?}");
+                assert!(!t.contains(&format!("manylinux_2_28_{wheel}")), "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_tag_is_one_platform_flag_in_order() {
+        let r = Requirements {
+            path: "requirements.txt".into(),
+            content: Vec::new(),
+            runtime: "python3.11".into(),
+            architecture: "x86_64".into(),
+        };
+        let o = r.options();
+        let flags: Vec<&str> = o
+            .windows(2)
+            .filter(|w| w[0] == "--platform")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(flags, tags("python3.11", "x86_64"));
+        assert!(o.contains(&"--python-version".to_owned()));
+        assert!(o.contains(&"3.11".to_owned()));
+    }
+
+    #[test]
+    fn a_missing_wheel_names_the_requirement_and_the_platform() {
+        let pip = "pip install failed (exit status: 1):\nERROR: Could not find a version that \
+                   satisfies the requirement fatlib==1.0 (from versions: none)\nERROR: No \
+                   matching distribution found for fatlib==1.0";
+        let m = explain_no_wheel(pip, "python3.11", "x86_64");
+        assert!(m.starts_with(pip), "{m}");
+        assert!(m.contains("No wheel of fatlib==1.0 fits"), "{m}");
+        assert!(m.contains("Amazon Linux 2 (glibc 2.26)"), "{m}");
+        assert!(
+            m.contains("manylinux_2_26_x86_64 down to manylinux2014_x86_64"),
+            "{m}"
+        );
+        assert!(m.contains("CPython 3.11"), "{m}");
+        // Other failures are left as pip said them.
+        assert_eq!(explain_no_wheel("boom", "python3.11", "x86_64"), "boom");
     }
 }
