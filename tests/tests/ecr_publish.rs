@@ -120,6 +120,7 @@ impl Rig {
             runtime: "python3.13".into(),
             architecture: "x86_64".into(),
             requirements_file: None,
+            slim: false,
         };
         let staged =
             package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).expect("stage");
