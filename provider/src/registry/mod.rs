@@ -432,7 +432,6 @@ pub(crate) fn is_transient(e: &OciDistributionError) -> bool {
             .errors
             .iter()
             .any(|x| matches!(x.code, C::Unauthorized | C::Toomanyrequests)),
-        OciDistributionError::IoError(_) => true,
         _ => false,
     }
 }
@@ -504,6 +503,23 @@ mod tests {
         ] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn a_server_error_or_a_missing_token_is_retried_a_refusal_is_not() {
+        let server = |code| OciDistributionError::ServerError {
+            code,
+            url: "http://127.0.0.1:1/v2/x/manifests/y".into(),
+            message: String::new(),
+        };
+        assert!(is_transient(&server(500)));
+        assert!(is_transient(&server(503)));
+        assert!(is_transient(&OciDistributionError::UnauthorizedError {
+            url: "http://127.0.0.1:1/v2/".into()
+        }));
+        assert!(!is_transient(&server(404)));
+        assert!(!is_transient(&server(403)));
+        assert!(!is_transient(&OciDistributionError::GenericError(None)));
     }
 
     #[test]
