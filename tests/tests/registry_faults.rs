@@ -5,7 +5,9 @@
 //! bearer token as public ECR does (so the token request is a call site).
 //!
 //! Each site is failed two ways, a 500 in the registry's error format and a
-//! connection dropped without an answer, and twice per way:
+//! connection dropped without an answer (and the GETs of a manifest or a
+//! blob a third: the answer cut off halfway through its body), and twice
+//! per way:
 //! - once: the client's one retry absorbs it; the run succeeds, and the
 //!   failed call was made again;
 //! - every time: the run fails with a typed [`RegistryError`]; it leaves
@@ -43,6 +45,8 @@ fn runtime() -> tokio::runtime::Runtime {
 enum Kind {
     ServerError,
     Dropped,
+    /// The answer cut off halfway through its body.
+    Cut,
 }
 
 impl Kind {
@@ -50,6 +54,7 @@ impl Kind {
         match self {
             Kind::ServerError => Rule::on(op).fail(Fault::InternalError),
             Kind::Dropped => Rule::on(op).drop_connection(),
+            Kind::Cut => Rule::on(op).cut_answer(),
         }
     }
 
@@ -57,6 +62,7 @@ impl Kind {
         match self {
             Kind::ServerError => "500",
             Kind::Dropped => "dropped connection",
+            Kind::Cut => "answer cut halfway",
         }
     }
 
@@ -64,6 +70,7 @@ impl Kind {
         match self {
             Kind::ServerError => Outcome::Failed(500, "UNKNOWN".into()),
             Kind::Dropped => Outcome::Dropped,
+            Kind::Cut => Outcome::Cut,
         }
     }
 }
@@ -186,11 +193,14 @@ fn assert_store_whole(store: &BlobStore) -> usize {
 /// The typed error a twice-failed call gives: the registry cannot be
 /// reached, naming the proxy's host; a failed token request (or the
 /// `GET /v2/` that finds where to ask for one) leaves the request
-/// unauthenticated, which the registry refuses: `Denied`, naming the host.
+/// unauthenticated, which the registry refuses: `Denied`, naming the host;
+/// a blob cut off every time is `Corrupt`, naming the image.
 fn assert_typed(op: &str, err: &RegistryError, host: &str) {
     let text = err.to_string();
     match (op, err) {
         ("registry:GetToken" | "registry:Ping", RegistryError::Denied { .. }) => {}
+        // A blob cut off on the way: what arrived does not match the digest.
+        ("registry:GetBlob", RegistryError::Corrupt { .. }) => {}
         (_, RegistryError::Unreachable { registry, .. }) => assert_eq!(registry, host),
         _ => panic!("{op}: not the error expected: {err:?}"),
     }
@@ -222,7 +232,13 @@ fn every_pull_and_resolve_call_fails_once_then_converges() {
     assert_eq!(layer_and_config.len(), 2);
     let mut rows = Vec::new();
     for op in PULL_SITES {
-        for kind in [Kind::ServerError, Kind::Dropped] {
+        let cut = matches!(op, "registry:GetManifest" | "registry:GetBlob");
+        let kinds = if cut {
+            &[Kind::ServerError, Kind::Dropped, Kind::Cut][..]
+        } else {
+            &[Kind::ServerError, Kind::Dropped][..]
+        };
+        for &kind in kinds {
             // Once: the retry absorbs it.
             let cache = tempfile::tempdir().unwrap();
             let store = BlobStore::at(cache.path());

@@ -424,7 +424,11 @@ pub(crate) fn is_transient(e: &OciDistributionError) -> bool {
     match e {
         OciDistributionError::RequestError(r) => match r.status() {
             Some(s) => s.is_server_error() || s.as_u16() == 401,
-            None => !r.is_timeout() && (r.is_connect() || r.is_request() || r.is_body()),
+            // A body cut off on the way reads as a body or a decode error.
+            None => {
+                !r.is_timeout()
+                    && (r.is_connect() || r.is_request() || r.is_body() || r.is_decode())
+            }
         },
         OciDistributionError::ServerError { code, .. } => *code >= 500 || *code == 401,
         OciDistributionError::UnauthorizedError { .. } => true,
@@ -453,6 +457,8 @@ pub(crate) fn is_unreachable(e: &OciDistributionError) -> bool {
             r.is_connect()
                 || r.is_timeout()
                 || r.is_request()
+                || r.is_body()
+                || r.is_decode()
                 || r.status().is_some_and(|s| s.is_server_error())
         }
         OciDistributionError::ServerError { code, .. } => *code >= 500,

@@ -459,6 +459,13 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             let answer = forward_buffered(&req, &op, upstream, &shared).await?;
             relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
         }
+        Action::CutAnswer => {
+            let answer = forward_buffered(&req, &op, upstream, &shared).await?;
+            let body_start = super::http1::find(&answer, b"\r\n\r\n").map_or(0, |i| i + 4);
+            let cut = body_start + (answer.len() - body_start) / 2;
+            client.write_all(&answer[..cut]).await?;
+            client.shutdown().await?;
+        }
         Action::Delay(d) => {
             if !d.is_zero() {
                 tokio::time::sleep(d).await;
