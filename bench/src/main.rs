@@ -14,6 +14,7 @@ mod figures;
 mod fixed_cost;
 mod hashing;
 mod image_build;
+mod image_push;
 mod machine;
 mod packaging;
 mod report;

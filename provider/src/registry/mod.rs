@@ -50,6 +50,8 @@ const ACCEPTED: &[&str] = &[OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFES
 /// How long to wait for a connection before calling a registry unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long to wait before the one retry of a call that failed on the way.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Error)]
 pub enum RegistryError {
@@ -327,9 +329,37 @@ impl Registry {
         }
     }
 
+    /// Runs `op` as [`Registry::attempt`] does, and once more after a
+    /// short pause when it failed on the way ([`is_transient`]: a 5xx, a
+    /// connection refused or dropped before the answer, a 401 that a
+    /// failed token request left behind).
+    ///
+    /// Every call this client makes may be repeated: manifest and blob
+    /// HEADs and GETs read; a blob upload is addressed by its digest (a
+    /// repeated POST and PUT store the same bytes under the same name, and
+    /// the registry purges the abandoned upload session); a manifest PUT of
+    /// the same bytes under the same tag is idempotent. So one blip costs a
+    /// retry, not a failed plan or apply; a second failure is reported as
+    /// a typed [`RegistryError`], and the next run picks up from what the
+    /// registry and the cache hold.
+    async fn call<T, F, Fut>(&self, op: F) -> Result<T, OciDistributionError>
+    where
+        F: Fn(Client, RegistryAuth) -> Fut,
+        Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+    {
+        match self.attempt(&op).await {
+            Err(e) if is_transient(&e) => {
+                tracing::debug!(host = %self.host, error = %describe(&e), "registry call failed; retrying once");
+                tokio::time::sleep(RETRY_AFTER).await;
+                self.attempt(&op).await
+            }
+            other => other,
+        }
+    }
+
     /// Runs `op` with the client of the scheme that works: TLS, or for a
     /// loopback host that does not speak TLS, plain HTTP.
-    async fn call<T, F, Fut>(&self, op: F) -> Result<T, OciDistributionError>
+    async fn attempt<T, F, Fut>(&self, op: F) -> Result<T, OciDistributionError>
     where
         F: Fn(Client, RegistryAuth) -> Fut,
         Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
@@ -380,6 +410,36 @@ fn is_not_tls(e: &OciDistributionError) -> bool {
     }
 }
 
+/// Whether a call failed on the way rather than by the registry's
+/// considered answer: a server error (5xx), too many requests, a connection refused, reset or
+/// closed before an answer, or a 401 (`oci-client` sends a request without
+/// a token when the token request failed, so a 401 may be that failure).
+/// An untrusted certificate and a timeout are not retried: neither goes
+/// away in a moment, and a timeout has already waited long.
+pub(crate) fn is_transient(e: &OciDistributionError) -> bool {
+    use oci_client::errors::OciErrorCode as C;
+    if is_untrusted(e) {
+        return false;
+    }
+    match e {
+        OciDistributionError::RequestError(r) => match r.status() {
+            Some(s) => s.is_server_error() || s.as_u16() == 401,
+            // A body cut off on the way reads as a body or a decode error.
+            None => {
+                !r.is_timeout()
+                    && (r.is_connect() || r.is_request() || r.is_body() || r.is_decode())
+            }
+        },
+        OciDistributionError::ServerError { code, .. } => *code >= 500 || *code == 401,
+        OciDistributionError::UnauthorizedError { .. } => true,
+        OciDistributionError::RegistryError { envelope, .. } => envelope
+            .errors
+            .iter()
+            .any(|x| matches!(x.code, C::Unauthorized | C::Toomanyrequests)),
+        _ => false,
+    }
+}
+
 /// Whether an error is the registry's answer (a status), not a failure to
 /// get one.
 fn is_answer(e: &OciDistributionError) -> bool {
@@ -393,7 +453,14 @@ pub(crate) fn is_unreachable(e: &OciDistributionError) -> bool {
         return false;
     }
     match e {
-        OciDistributionError::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request(),
+        OciDistributionError::RequestError(r) => {
+            r.is_connect()
+                || r.is_timeout()
+                || r.is_request()
+                || r.is_body()
+                || r.is_decode()
+                || r.status().is_some_and(|s| s.is_server_error())
+        }
         OciDistributionError::ServerError { code, .. } => *code >= 500,
         _ => false,
     }
@@ -442,6 +509,23 @@ mod tests {
         ] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn a_server_error_or_a_missing_token_is_retried_a_refusal_is_not() {
+        let server = |code| OciDistributionError::ServerError {
+            code,
+            url: "http://127.0.0.1:1/v2/x/manifests/y".into(),
+            message: String::new(),
+        };
+        assert!(is_transient(&server(500)));
+        assert!(is_transient(&server(503)));
+        assert!(is_transient(&OciDistributionError::UnauthorizedError {
+            url: "http://127.0.0.1:1/v2/".into()
+        }));
+        assert!(!is_transient(&server(404)));
+        assert!(!is_transient(&server(403)));
+        assert!(!is_transient(&OciDistributionError::GenericError(None)));
     }
 
     #[test]

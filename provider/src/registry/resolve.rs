@@ -132,8 +132,17 @@ impl Registry {
                 c,
                 C::ManifestUnknown | C::NameUnknown | C::NotFound | C::BlobUnknown
             )
-        }) || matches!(e, E::ServerError { code: 404, .. });
+        }) || matches!(e, E::ServerError { code: 404, .. })
+            || matches!(e, E::RequestError(r) if r.status().is_some_and(|s| s.as_u16() == 404));
         let denied = matches!(e, E::UnauthorizedError { .. } | E::AuthenticationFailure(_))
+            || matches!(
+                e,
+                E::ServerError {
+                    code: 401 | 403,
+                    ..
+                }
+            )
+            || matches!(e, E::RequestError(r) if r.status().is_some_and(|s| matches!(s.as_u16(), 401 | 403)))
             || codes
                 .iter()
                 .any(|c| matches!(c, C::Unauthorized | C::Denied));

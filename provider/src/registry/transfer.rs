@@ -106,8 +106,26 @@ impl Registry {
     }
 
     /// Streams one blob to a temporary file in the store, hashing it as it
-    /// goes, and names it by its digest once its size and digest match.
+    /// goes, and names it by its digest once its size and digest match. A
+    /// download cut off or garbled on the way is made once more (as a
+    /// request that fails before its answer is, in [`Registry::call`]); the
+    /// partial file is removed either way.
     async fn fetch_blob(
+        &self,
+        store: &BlobStore,
+        reference: &ImageRef,
+        blob: &Blob,
+    ) -> Result<(), RegistryError> {
+        match self.fetch_blob_once(store, reference, blob).await {
+            Err(RegistryError::Corrupt { message, .. }) => {
+                tracing::debug!(digest = %blob.digest, %message, "blob download failed; retrying once");
+                self.fetch_blob_once(store, reference, blob).await
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch_blob_once(
         &self,
         store: &BlobStore,
         reference: &ImageRef,

@@ -20,6 +20,8 @@ pub enum Outcome {
     Held,
     HeldAfterForward,
     HeldThenForwarded,
+    /// Forwarded, and the answer cut off halfway through its body.
+    Cut,
 }
 
 /// One call the proxy saw, in arrival order.
@@ -95,6 +97,7 @@ impl Outcome {
             Action::Hold => Outcome::Held,
             Action::HoldAfterForward => Outcome::HeldAfterForward,
             Action::HoldThenForward => Outcome::HeldThenForwarded,
+            Action::CutAnswer => Outcome::Cut,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The errors the proxy answers with instead of forwarding, each in its
 //! service's own status, code, message and body format (S3 XML, IAM/STS
-//! query-protocol XML, Lambda REST JSON, JSON-protocol `__type`).
+//! query-protocol XML, Lambda REST JSON, JSON-protocol `__type`, and an
+//! OCI registry's `errors` list).
 
 /// An error the proxy answers with instead of forwarding. The status, code
 /// and message depend on the service, as AWS's own would.
@@ -57,6 +58,14 @@ impl Fault {
                 500,
                 "ServiceException",
                 "The AWS Lambda service encountered an internal error.".into(),
+            ),
+            (Fault::InternalError, "registry") => (500, "UNKNOWN", "unknown error".into()),
+            (Fault::SlowDown, "registry") => (503, "UNAVAILABLE", "service unavailable".into()),
+            (Fault::Throttling, "registry") => (429, "TOOMANYREQUESTS", "too many requests".into()),
+            (Fault::AccessDenied, "registry") => (
+                403,
+                "DENIED",
+                "requested access to the resource is denied".into(),
             ),
             (Fault::InternalError, _) => (
                 500,
@@ -115,6 +124,9 @@ impl Fault {
     /// The whole HTTP answer, in the service's error format.
     pub(super) fn response(&self, service: &str, op: &str) -> Vec<u8> {
         let (status, code, message) = self.render(service, op);
+        if service == "registry" {
+            return super::registry::error_response(status, &code, &message);
+        }
         let request_id = "fault-proxy-0000";
         let (content_type, extra, body) = match service {
             "s3" => (

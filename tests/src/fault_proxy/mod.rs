@@ -27,12 +27,21 @@
 //! pages, as ECR does; [`FaultProxy::ecr_images_in`] lets `BatchDeleteImage`
 //! delete images pushed to the tests' registry, as ECR deletes pushed ones.
 //!
+//! It also stands in front of an OCI registry (`tests::registry`): calls
+//! under `/v2/` are named `registry:HeadManifest`, `registry:GetBlob`,
+//! `registry:StartUpload`, ... and failed in the registry's own error
+//! format; [`FaultProxy::registry_tokens`] makes the registry want a bearer
+//! token from the proxy's own token endpoint (`registry:GetToken`), as
+//! public ECR does. A TLS hello is answered as a plain HTTP server answers
+//! one, so a client that tries TLS first falls back to HTTP.
+//!
 //! Every connection carries one request: the proxy answers with
 //! `Connection: close`, which keeps the byte-level relay simple and lets a
 //! dropped or held request affect nothing else.
 //!
 //! The parts, one job each: `server` accepts and handles connections,
 //! `http1` reads and relays the bytes, `operation` names the AWS call,
+//! `registry` names registry calls and writes their answers,
 //! `rule` decides what to do with it, `fault` writes the error answer,
 //! `call` records what happened, and `fidelity` and `like_aws` (with
 //! `logging_config`, `lingering`, `destinations`, `image_code`,
@@ -64,6 +73,7 @@ mod like_aws;
 mod lingering;
 mod logging_config;
 mod operation;
+mod registry;
 mod rule;
 mod server;
 

@@ -15,6 +15,9 @@ pub(super) fn identify(
     body: &[u8],
 ) -> (String, String) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if super::registry::is_registry(path) {
+        return ("registry".to_owned(), super::registry::op(method, path));
+    }
     let params = query_params(query);
     let service = header(headers, "authorization")
         .and_then(|a| a.split("Credential=").nth(1))

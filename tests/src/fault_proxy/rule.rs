@@ -26,6 +26,9 @@ pub enum Action {
     /// it, so AWS does the work after the caller may have gone (a request
     /// that completes although its sender was killed).
     HoldThenForward,
+    /// Forward, then relay the answer's head and only half of its body, and
+    /// close: a connection cut in the middle of a download.
+    CutAnswer,
 }
 
 /// Which of the matching calls a rule acts on, counting from 1 the calls
@@ -106,6 +109,12 @@ impl Rule {
 
     pub fn drop_connection(mut self) -> Rule {
         self.action = Action::Drop;
+        self
+    }
+
+    /// Cut the answer off halfway through its body.
+    pub fn cut_answer(mut self) -> Rule {
+        self.action = Action::CutAnswer;
         self
     }
 

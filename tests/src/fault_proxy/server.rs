@@ -21,6 +21,9 @@ use super::lingering::Linger;
 use super::operation;
 use super::rule::{self, Action, Rule, Rules};
 
+/// The first byte of a TLS handshake record (a ClientHello).
+const TLS_HANDSHAKE: u8 = 0x16;
+
 struct State {
     rules: Rules,
     calls: Vec<Call>,
@@ -34,6 +37,8 @@ struct State {
     kept_bodies: BTreeSet<String>,
     /// Emulator fidelity: the proxy answers `GetAccountSettings` itself.
     account_settings: Option<fidelity::AccountLimits>,
+    /// Registry calls need the proxy's bearer token (see [`super::registry`]).
+    registry_tokens: bool,
 }
 
 struct Shared {
@@ -56,6 +61,7 @@ impl Shared {
                 creation_tags_applied: 0,
                 kept_bodies: BTreeSet::new(),
                 account_settings: None,
+                registry_tokens: false,
             }),
             changed: Condvar::new(),
             release,
@@ -95,7 +101,14 @@ impl Shared {
     }
 
     /// The answer the proxy gives a forwarded call of `op` itself, if any.
-    fn own_answer(&self, op: &str) -> Option<Vec<u8>> {
+    fn own_answer(&self, op: &str, req: &Request) -> Option<Vec<u8>> {
+        if op.starts_with("registry:") {
+            return if self.lock().registry_tokens {
+                super::registry::token_answer(op, &req.headers, &req.target)
+            } else {
+                None
+            };
+        }
         match op {
             "lambda:GetAccountSettings" => self
                 .lock()
@@ -288,6 +301,15 @@ impl FaultProxy {
         self.shared.like_aws.ecr_scan_default(on);
     }
 
+    /// With `on`, registry calls need a bearer token, which the proxy's own
+    /// `/token` hands out anonymously (`registry:GetToken`): a call without
+    /// it is answered 401 with a `WWW-Authenticate: Bearer` challenge, as
+    /// public ECR answers. The registry behind the proxy sees only calls
+    /// that carry the token.
+    pub fn registry_tokens(&self, on: bool) {
+        self.shared.lock().registry_tokens = on;
+    }
+
     /// What the fidelity layer answered in place of the emulator, in order.
     pub fn departures(&self) -> Vec<Departure> {
         self.shared.like_aws.departures()
@@ -409,6 +431,17 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Sh
 }
 
 async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) -> Result<()> {
+    // A client trying TLS first (a registry client on a loopback host)
+    // gets the answer a plain HTTP server gives a TLS hello, and retries
+    // in plain HTTP.
+    let mut first = [0u8; 1];
+    if client.peek(&mut first).await? == 1 && first[0] == TLS_HANDSHAKE {
+        client
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+            .await?;
+        client.shutdown().await?;
+        return Ok(());
+    }
     let mut buf = Vec::new();
     let Some(req) = read_request(&mut client, &mut buf).await? else {
         return Ok(());
@@ -437,11 +470,18 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             let answer = forward_buffered(&req, &op, upstream, &shared).await?;
             relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
         }
+        Action::CutAnswer => {
+            let answer = forward_buffered(&req, &op, upstream, &shared).await?;
+            let body_start = super::http1::find(&answer, b"\r\n\r\n").map_or(0, |i| i + 4);
+            let cut = body_start + (answer.len() - body_start) / 2;
+            client.write_all(&answer[..cut]).await?;
+            client.shutdown().await?;
+        }
         Action::Delay(d) => {
             if !d.is_zero() {
                 tokio::time::sleep(d).await;
             }
-            if let Some(answer) = shared.own_answer(&op) {
+            if let Some(answer) = shared.own_answer(&op, &req) {
                 client.write_all(&answer).await?;
                 client.shutdown().await?;
             } else if shared.like_aws.handles(&op, &req.target) {
