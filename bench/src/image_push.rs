@@ -90,6 +90,7 @@ fn build(
         source: source::scan_limited(code, u64::MAX)?,
         deps: None,
         installed: deps.to_vec(),
+        slim: false,
     };
     let writer = LayoutWriter::create(out)?;
     Ok(image::build(&staged, "app.handler", base, &writer)?)
