@@ -312,6 +312,7 @@ fn build(src: &Path, base: &Base, out: &Path) -> String {
         runtime: "python3.13".into(),
         architecture: "x86_64".into(),
         requirements_file: None,
+        slim: false,
     };
     let staged = package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
     let writer = LayoutWriter::create(out).unwrap();
