@@ -1,9 +1,10 @@
 # Tools for the end-to-end tests and the demo, installed into .tools/ by
 # scripts/setup-tools.sh: a venv with the moto server (the AWS emulator) and a
-# real Terraform 1.0.3 binary. scripts/setup-system-tools.sh adds two system
+# real Terraform 1.0.3 binary. scripts/setup-system-tools.sh adds four system
 # packages with apt-get when they are missing: docker-registry (the CNCF
-# distribution registry the image tests push to) and skopeo (the independent
-# registry client). Include from the top-level Makefile:
+# distribution registry the image tests push to), skopeo (the independent
+# registry client), gcc (the slim tests' C compiler) and pigz (the bench's
+# baseline for image layers). Include from the top-level Makefile:
 #   -include mk/tools.mk
 # `make tools` is idempotent and returns at once when everything is installed.
 
