@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use eventpipe::aws::{AwsClients, AwsSettings, ServiceEndpoints, ecr};
+mod common;
+
+use eventpipe::aws::{AwsClients, ecr};
 use eventpipe::pipeline::ecr_policy;
 use tests::fault_proxy::{Fault, FaultProxy, Rule};
 use tests::{Aws, Moto};
@@ -33,25 +35,8 @@ impl Rig {
     fn start() -> Rig {
         let moto = Moto::start().expect("moto");
         let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let settings = AwsSettings {
-            region: Some("us-east-1".into()),
-            access_key: Some("test".into()),
-            secret_key: Some("test".into()),
-            endpoints: ServiceEndpoints {
-                ecr: Some(proxy.endpoint()),
-                ecr_registry: Some(REGISTRY_SETTING.into()),
-                ..ServiceEndpoints::default()
-            },
-            max_retries: Some(2),
-            ..AwsSettings::default()
-        };
-        let clients = runtime
-            .block_on(AwsClients::connect(&settings))
-            .expect("clients");
+        let (runtime, clients) =
+            common::image::ecr_clients(proxy.endpoint(), REGISTRY_SETTING.into());
         let aws = Aws::new(&moto.endpoint()).expect("independent client");
         Rig {
             _moto: moto,

@@ -15,10 +15,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
+
 use eventpipe::aws::{AwsClients, AwsSettings, ServiceEndpoints, ecr};
 use eventpipe::pipeline::package::image::base::BaseImage as Base;
-use eventpipe::pipeline::package::image::{self, layout::LayoutWriter};
-use eventpipe::pipeline::package::{self, Settings, limits};
 use eventpipe::pipeline::publish::{self, PublishError, Published};
 use tests::base_image;
 use tests::fault_proxy::{Departure, Fault, FaultProxy, Rule};
@@ -51,25 +51,7 @@ impl Rig {
     fn with_registry(registry: Registry) -> Rig {
         let moto = Moto::start().expect("moto");
         let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let settings = AwsSettings {
-            region: Some("us-east-1".into()),
-            access_key: Some("test".into()),
-            secret_key: Some("test".into()),
-            endpoints: ServiceEndpoints {
-                ecr: Some(proxy.endpoint()),
-                ecr_registry: Some(registry.url()),
-                ..ServiceEndpoints::default()
-            },
-            max_retries: Some(2),
-            ..AwsSettings::default()
-        };
-        let clients = runtime
-            .block_on(AwsClients::connect(&settings))
-            .expect("clients");
+        let (runtime, clients) = common::image::ecr_clients(proxy.endpoint(), registry.url());
         let work = tempfile::tempdir().expect("work dir");
         let layout = work.path().join("base");
         base_image::build(&layout, TAG).expect("base image");
@@ -115,19 +97,8 @@ impl Rig {
     /// Builds the image of `src` into a layout of its own; what a publish
     /// takes: the layout, the manifest digest and the tag.
     fn build(&self, src: &Path, name: &str) -> Built {
-        let settings = Settings {
-            source_dir: src.into(),
-            runtime: "python3.13".into(),
-            architecture: "x86_64".into(),
-            requirements_file: None,
-            slim: false,
-        };
-        let staged =
-            package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).expect("stage");
-        let hash = staged.hash().expect("source_code_hash");
         let layout = self.work.path().join(name);
-        let writer = LayoutWriter::create(&layout).expect("layout");
-        let built = image::build(&staged, "app.handler", &self.base, &writer).expect("build");
+        let (built, hash) = common::image::build_function_image(src, &self.base, &layout);
         let code = built.layers.last().expect("a code layer");
         Built {
             layout,

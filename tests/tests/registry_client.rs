@@ -13,14 +13,14 @@
 //! (`token_registry`) answers only with a bearer token, which its token
 //! endpoint gives anonymously, as public ECR does.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use eventpipe::pipeline::package::image::base::BaseImage as Base;
-use eventpipe::pipeline::package::image::{self, layout::LayoutWriter};
-use eventpipe::pipeline::package::{self, Settings, limits};
 use eventpipe::registry::{self, BlobStore, Registry as Client, RegistryError};
 use tests::base_image::{self, BaseImage};
 use tests::registry::RequestLog;
@@ -382,18 +382,13 @@ fn base_blobs_are_pulled_once_and_a_second_build_makes_no_blob_get() {
 /// Builds the image of `src` on `base` into `out`; returns its manifest
 /// digest and the code layer's digest and size.
 fn build(src: &Path, base: &Base, out: &Path) -> (String, String, u64) {
-    let settings = Settings {
-        source_dir: src.into(),
-        runtime: "python3.13".into(),
-        architecture: "x86_64".into(),
-        requirements_file: None,
-        slim: false,
-    };
-    let staged = package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
-    let writer = LayoutWriter::create(out).unwrap();
-    let built = image::build(&staged, "app.handler", base, &writer).unwrap();
+    let (built, _) = common::image::build_function_image(src, base, out);
     let code = built.layers.last().unwrap();
-    (built.manifest_digest, code.digest.clone(), code.size)
+    (
+        built.manifest_digest.clone(),
+        code.digest.clone(),
+        code.size,
+    )
 }
 
 #[test]

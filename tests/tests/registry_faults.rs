@@ -18,13 +18,13 @@
 //!
 //! The table printed at the end has one row per site and fault.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
 use eventpipe::pipeline::package::image::base::BaseImage as Base;
-use eventpipe::pipeline::package::image::{self, layout::LayoutWriter};
-use eventpipe::pipeline::package::{self, Settings, limits};
 use eventpipe::registry::{self, BlobStore, Credentials, Registry as Client, RegistryError};
 use tests::base_image;
 use tests::fault_proxy::{Fault, FaultProxy, Outcome, Rule};
@@ -307,17 +307,8 @@ fn every_pull_and_resolve_call_fails_once_then_converges() {
 /// Builds the image of a one-file function on `base` into `out`; returns
 /// its manifest digest.
 fn build(src: &Path, base: &Base, out: &Path) -> String {
-    let settings = Settings {
-        source_dir: src.into(),
-        runtime: "python3.13".into(),
-        architecture: "x86_64".into(),
-        requirements_file: None,
-        slim: false,
-    };
-    let staged = package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
-    let writer = LayoutWriter::create(out).unwrap();
-    image::build(&staged, "app.handler", base, &writer)
-        .unwrap()
+    common::image::build_function_image(src, base, out)
+        .0
         .manifest_digest
 }
 

@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod existing;
 pub mod fault_table;
 pub mod hcl;
+pub mod image;
 pub mod output;
 pub mod rig;
 pub mod state;
