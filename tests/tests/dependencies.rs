@@ -468,7 +468,7 @@ fn a_package_over_250_mb_unzipped_is_refused_at_plan_with_its_size() {
     assert!(text.contains("260.0 MB"), "{text}");
     assert!(text.contains("model.bin"), "{text}");
     assert!(
-        text.contains("use a Lambda layer or a container image"),
+        text.contains("Set function.package_type = \"image\""),
         "{text}"
     );
     assert!(moto.aws().unwrap().list_everything().unwrap().is_empty());

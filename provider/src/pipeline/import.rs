@@ -27,8 +27,8 @@ use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
 use super::source::Source;
 use super::state::{
-    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, Known, Logs, OnFailure, Planning, QueueBlock,
-    SourceFiles, State, StreamBlock, Trigger, listed_files,
+    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, Known, Logs, OnFailure, PACKAGE_ZIP, Planning,
+    QueueBlock, SourceFiles, State, StreamBlock, Trigger, listed_files,
 };
 use super::{naming, policy};
 
@@ -104,6 +104,8 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         requirements_file: None,
         slim: false,
         package_bucket: None,
+        package_type: PACKAGE_ZIP.into(),
+        image: None,
     }
 }
 
@@ -166,6 +168,9 @@ async fn import_own(
         source_code_hash,
         source_files,
         source_file_count,
+        image_uri: None,
+        image_base_digest: None,
+        image_repository_url: None,
         policy_json: String::new(),
         notification_ids: Vec::new(),
         backfill: false,
@@ -512,6 +517,9 @@ fn adopted_state(
         source_code_hash: String::new(),
         source_files: SourceFiles::new(),
         source_file_count: 0,
+        image_uri: None,
+        image_base_digest: None,
+        image_repository_url: None,
         policy_json: found.policy_json.clone(),
         notification_ids: found.notification_ids.clone(),
         backfill: false,

@@ -251,3 +251,60 @@ pub fn bucket_name_problem(name: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+/// ECR's rule for a repository name: 2 to 256 characters, lower-case
+/// letters and digits in `/`-separated components, each joined inside by
+/// single `.`, `_` or `-` (`__` is allowed too).
+pub fn repository_name_problem(name: &str) -> Result<(), String> {
+    fn component_ok(c: &str) -> bool {
+        let b = c.as_bytes();
+        let sep = |x: u8| matches!(x, b'.' | b'_' | b'-');
+        let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+        !b.is_empty()
+            && alnum(b[0])
+            && alnum(b[b.len() - 1])
+            && b.iter().all(|&x| alnum(x) || sep(x))
+            && !b.windows(2).any(|w| sep(w[0]) && sep(w[1]) && w != b"__")
+    }
+    if (2..=256).contains(&name.len()) && name.split('/').all(component_ok) {
+        return Ok(());
+    }
+    Err(format!(
+        "{name:?} is not an ECR repository name: use 2 to 256 lower-case letters, digits, and \
+         `.`, `_` or `-` between them, in components separated by `/` (e.g. `team/inference`)"
+    ))
+}
+
+pub fn repository_name_validator() -> Validator {
+    Validator::Custom {
+        doc: "An ECR repository name: 2 to 256 lower-case letters, digits, `.`, `_` and `-`, in \
+              `/`-separated components that start and end with a letter or digit.",
+        check: |v| repository_name_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repository_name_problem;
+
+    #[test]
+    fn repository_names_follow_ecr() {
+        for ok in [
+            "ab",
+            "orders",
+            "team/inference",
+            "a.b_c-d",
+            "x__y",
+            "a1/b2/c3",
+        ] {
+            assert!(repository_name_problem(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a", "Orders", "-ab", "ab-", "a//b", "/ab", "a..b", "a-_b", "a b",
+        ] {
+            let e = repository_name_problem(bad).expect_err(bad);
+            assert!(e.contains("ECR repository name"), "{e}");
+        }
+        assert!(repository_name_problem(&"a".repeat(257)).is_err());
+    }
+}

@@ -300,8 +300,9 @@ pub fn too_large_message(total: u64, limit: u64, files: &[&SourceFile]) -> Strin
         let _ = write!(msg, "\n  {name}: {}", mb(*size));
     }
     msg.push_str(
-        "\nMove large dependencies or data out of the package: use a Lambda layer or a \
-         container image.",
+        "\nSet function.package_type = \"image\" to deploy it as a container image \
+         (up to 10 GB, built without Docker), or move large dependencies or data out of the \
+         package.",
     );
     msg
 }

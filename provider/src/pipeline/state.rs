@@ -33,6 +33,7 @@ use super::{rules, runtimes};
 #[allow(unused_imports)] // Every name, whether used outside tests yet or not.
 pub mod attr {
     pub use super::function_attr::*;
+    pub use super::image_attr::*;
     pub use super::logs_attr::*;
     pub use super::on_failure_attr::*;
     pub use super::queue_attr::*;
@@ -193,6 +194,10 @@ pub fn listed_files(files: Vec<(String, String)>) -> (SourceFiles, i64) {
     }
 }
 
+/// The two ways a function is deployed (`function.package_type`).
+pub const PACKAGE_ZIP: &str = "zip";
+pub const PACKAGE_IMAGE: &str = "image";
+
 /// The two ways S3 events reach the function.
 pub const DELIVERY_DIRECT: &str = "direct";
 pub const DELIVERY_QUEUE: &str = "queue";
@@ -336,6 +341,24 @@ declare_block! {
                 "SHA-256 (hex) of the packaged source: every file under `function.source_dir` \
                 with its relative path and executable bit. Computed at plan time, so an edited \
                 handler file shows up as a change in the plan.",
+            );
+        /// With `package_type = "image"`: the image the function runs.
+        IMAGE_URI image_uri: Opt(String)
+            .computed().describe(
+                "With `package_type = \"image\"`: the image the function runs, \
+                `<registry>/<repository>@sha256:<digest>`. Null for a zip.",
+            );
+        /// The base image's digest resolved at plan time.
+        IMAGE_BASE_DIGEST image_base_digest: Opt(String)
+            .computed().describe(
+                "With `package_type = \"image\"`: the digest (`sha256:…`) the base image \
+                resolved to at plan time for `architecture`. `source_code_hash` covers it.",
+            );
+        /// The repository the image is pushed to.
+        IMAGE_REPOSITORY_URL image_repository_url: Opt(String)
+            .computed().describe(
+                "With `package_type = \"image\"`: the URL of the ECR repository the image \
+                is pushed to, `<account>.dkr.ecr.<region>.amazonaws.com/<repository>`.",
             );
         /// Empty when the inline policy went missing.
         POLICY_JSON policy_json: Set(String)
@@ -751,6 +774,60 @@ declare_block! {
                 `s3:DeleteObject` on it; the function's role needs nothing.",
             )
             .validate(Validator::LengthBetween(3, 63));
+        PACKAGE_TYPE package_type: Set(String)
+            .default(Value::String(PACKAGE_ZIP.into()))
+            .describe(
+                "How the function is deployed: `zip` (the default), a deterministic zip of at \
+                most 250 MB unzipped with its layers; or `image`, a Lambda container image of \
+                up to 10 GB, built without Docker from an AWS Lambda base image and pushed to \
+                ECR (see the `image` block). Lambda cannot change a function's package type in \
+                place, so changing it replaces the function alone: the bucket and its \
+                objects, the queues, the stream and the log group stay.",
+            )
+            .validate(Validator::OneOf(&[PACKAGE_ZIP, PACKAGE_IMAGE]));
+    }
+    blocks {
+        IMAGE image: SingleOptional(ImageBlock);
+    }
+}
+
+declare_block! {
+    /// The `function` block's `image` block (with `package_type = "image"`).
+    pub struct ImageBlock, constants image_attr,
+    "The container image of a function with `package_type = \"image\"`: its base image \
+    and the ECR repository it is pushed to. Optional: without it the base is the AWS \
+    Lambda base image of `runtime` and the pipeline makes the repository.";
+    attributes {
+        BASE_IMAGE base_image: Opt(String)
+            .optional()
+            .describe(
+                "The image the function's layers are appended to, e.g. \
+                `public.ecr.aws/lambda/python:3.13`. Not set: the AWS Lambda base image of \
+                `runtime`. Resolved at plan time to a digest for `architecture` (shown as \
+                `image_base_digest`), so a base that AWS patched is a change in the plan; \
+                `<ref>@sha256:<digest>` pins it.",
+            )
+            .validate(Validator::LengthBetween(1, 1024));
+        REPOSITORY_NAME repository_name: Opt(String)
+            .optional()
+            .describe(
+                "An existing ECR repository to push to, which the pipeline never makes or \
+                deletes: destroy removes only the images it pushed. Not set: the pipeline \
+                makes the repository `<name>` (in lower case), tagged, with scan on push, \
+                the lifecycle policy of `keep_images` and a policy that lets Lambda pull, \
+                and deletes it with its images on destroy.",
+            )
+            .validate(rules::repository_name_validator());
+        KEEP_IMAGES keep_images: Set(i64)
+            .default(int(10))
+            .describe(
+                "How many images the lifecycle policy of the repository the pipeline makes \
+                keeps; older ones expire. The image the function runs is always among them.",
+            )
+            .validate(Validator::IntBetween(1, 1000));
+        SCAN_ON_PUSH scan_on_push: Set(bool)
+            .default(Value::Bool(true))
+            .describe("Whether ECR scans each image pushed to the repository the pipeline makes.");
     }
     blocks {
     }
@@ -1158,6 +1235,9 @@ pub(crate) mod tests {
             source_code_hash: "ab".repeat(32),
             source_files: SourceFiles::from([("main.py".into(), "0123456789ab".into())]),
             source_file_count: 1,
+            image_uri: None,
+            image_base_digest: None,
+            image_repository_url: None,
             policy_json: "{}".into(),
             notification_ids: vec![format!("eventpipe-{name}-0")],
             backfill: false,
@@ -1192,6 +1272,8 @@ pub(crate) mod tests {
                 requirements_file: None,
                 slim: false,
                 package_bucket: None,
+                package_type: PACKAGE_ZIP.into(),
+                image: None,
             },
             trigger: vec![Trigger {
                 events: vec!["s3:ObjectCreated:*".into()],

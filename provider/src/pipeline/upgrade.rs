@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (4, v4_to_v5),
     (5, v5_to_v6),
     (6, v6_to_v7),
+    (7, v7_to_v8),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -180,6 +181,33 @@ fn v6_to_v7(state: &mut Map<String, Json>) {
     }
 }
 
+/// The function block's fields, whether stored as an object or as a list of
+/// one (as some writers store a block).
+fn function_blocks(state: &mut Map<String, Json>) -> Vec<&mut Map<String, Json>> {
+    match state.get_mut(attr::FUNCTION) {
+        Some(Json::Object(f)) => vec![f],
+        Some(Json::Array(l)) => l.iter_mut().filter_map(Json::as_object_mut).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Container images (`function.package_type`, `function.image`): every
+/// function was a zip, so the hash the state holds stays and such a state
+/// plans no change.
+fn v7_to_v8(state: &mut Map<String, Json>) {
+    for key in [
+        attr::IMAGE_URI,
+        attr::IMAGE_BASE_DIGEST,
+        attr::IMAGE_REPOSITORY_URL,
+    ] {
+        state.insert(key.into(), Json::Null);
+    }
+    for f in function_blocks(state) {
+        f.insert(attr::PACKAGE_TYPE.into(), Json::String("zip".into()));
+        f.insert(attr::IMAGE.into(), Json::Null);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +259,27 @@ mod tests {
         assert!(s.source_files.is_empty() && s.source_file_count == 0);
         assert!(s.function.requirements_file.is_none() && s.function.package_bucket.is_none());
         assert!(!s.function.slim, "packaged as installed, as before");
+    }
+
+    #[test]
+    fn a_v7_state_is_a_zip_without_an_image_and_keeps_its_hash() {
+        let mut full = state_0_1_0();
+        for (from, migrate) in MIGRATIONS {
+            if *from < 7 {
+                migrate(&mut full);
+            }
+        }
+        assert!(full[attr::FUNCTION].get(attr::PACKAGE_TYPE).is_none());
+        assert!(full.get(attr::IMAGE_URI).is_none());
+        let hash = full[attr::SOURCE_CODE_HASH].clone();
+        let v = upgrade(7, Json::Object(full).to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        assert_eq!(s.function.package_type, "zip");
+        assert!(s.function.image.is_none());
+        assert!(s.image_uri.is_none() && s.image_base_digest.is_none());
+        assert!(s.image_repository_url.is_none());
+        assert_eq!(Json::String(s.source_code_hash), hash);
     }
 
     #[test]

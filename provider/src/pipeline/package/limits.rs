@@ -59,10 +59,7 @@ mod tests {
         let msg = check_unzipped(&[&a, &b]).unwrap();
         assert!(msg.contains("250.0 MB"), "{msg}");
         assert!(msg.contains(&(MAX_UNZIPPED_BYTES + 1).to_string()), "{msg}");
-        assert!(
-            msg.contains("use a Lambda layer or a container image"),
-            "{msg}"
-        );
+        assert!(msg.contains("package_type = \"image\""), "{msg}");
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
             }
         }
     }
+    check_package_type(f, diags);
     if let Field::Known(t) = f.timeout
         && t > ASYNC_TIMEOUT_WARNING_S
     {
@@ -119,5 +120,32 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
             )
             .at(fp(attr::TIMEOUT)),
         );
+    }
+}
+
+/// `package_type` against what only one of its values can use: the `image`
+/// block needs `image`, and Lambda runs no layers in a container image.
+fn check_package_type(f: &Function<Planning>, diags: &mut Diagnostics) {
+    let Field::Known(kind) = &f.package_type else {
+        return;
+    };
+    let image = kind == PACKAGE_IMAGE;
+    if !image && !f.image.is_null() {
+        diags.push(error(
+            path::function(attr::IMAGE),
+            "image block without package_type = \"image\"",
+            format!(
+                "The image block configures a container image, but package_type is {kind:?}. \
+                 Set package_type = \"image\", or remove the image block."
+            ),
+        ));
+    }
+    if image && matches!(&f.layers, Field::Known(l) if !l.is_empty()) {
+        diags.push(error(
+            path::function(attr::LAYERS),
+            "Layers with a container image",
+            "Lambda runs no layers in a function deployed as a container image. Put what \
+             the layers hold into the image (as requirements), or use package_type = \"zip\".",
+        ));
     }
 }

@@ -11,7 +11,7 @@ use super::package::Build;
 use super::package::cache::Cache;
 use super::package::limits;
 use super::source::SourceTree;
-use super::state::{Function, Planning, State, Trigger, attr, path};
+use super::state::{Function, PACKAGE_IMAGE, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
 
 mod function;
@@ -292,6 +292,44 @@ mod tests {
                 .contains("index.mjs does not export `process`"),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn the_image_block_needs_package_type_image_and_an_image_takes_no_layers() {
+        let image = || Value::object([(attr::KEEP_IMAGES, Value::from(3i64))]);
+        let d = check(&config(
+            vec![
+                (attr::PACKAGE_TYPE, Value::from("zip")),
+                (attr::IMAGE, image()),
+            ],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        let refused = d
+            .iter()
+            .find(|d| d.summary == "image block without package_type = \"image\"")
+            .unwrap_or_else(|| panic!("{d:?}"));
+        assert_eq!(refused.path, Some(path::function(attr::IMAGE)), "{d:?}");
+        let layer = "arn:aws:lambda:us-east-1:123456789012:layer:l:1";
+        let d = check(&config(
+            vec![
+                (attr::PACKAGE_TYPE, Value::from("image")),
+                (attr::IMAGE, image()),
+                (attr::LAYERS, Value::List(vec![Value::from(layer)])),
+            ],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        assert_eq!(errors(&d), ["Layers with a container image"], "{d:?}");
+        let d = check(&config(
+            vec![
+                (attr::PACKAGE_TYPE, Value::from("image")),
+                (attr::IMAGE, image()),
+            ],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        assert!(errors(&d).is_empty(), "{d:?}");
     }
 
     fn config(
