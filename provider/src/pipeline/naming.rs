@@ -15,6 +15,13 @@ pub fn log_group_name(function_name: &str) -> String {
     format!("/aws/lambda/{function_name}")
 }
 
+/// The ECR repository a pipeline with `package_type = "image"` makes when
+/// `image.repository_name` is not set: its name in lower case (ECR allows
+/// no capitals).
+pub fn repository_name(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
 /// The queue a pipeline makes for its failed events.
 pub fn failure_queue_name(name: &str) -> String {
     format!("{name}-failed")

@@ -105,7 +105,6 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
             }
         }
     }
-    check_package_type(f, diags);
     if let Field::Known(t) = f.timeout
         && t > ASYNC_TIMEOUT_WARNING_S
     {
@@ -125,7 +124,11 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
 
 /// `package_type` against what only one of its values can use: the `image`
 /// block needs `image`, and Lambda runs no layers in a container image.
-fn check_package_type(f: &Function<Planning>, diags: &mut Diagnostics) {
+pub(super) fn check_package_type(
+    f: &Function<Planning>,
+    name: Field<&String>,
+    diags: &mut Diagnostics,
+) {
     let Field::Known(kind) = &f.package_type else {
         return;
     };
@@ -146,6 +149,27 @@ fn check_package_type(f: &Function<Planning>, diags: &mut Diagnostics) {
             "Layers with a container image",
             "Lambda runs no layers in a function deployed as a container image. Put what \
              the layers hold into the image (as requirements), or use package_type = \"zip\".",
+        ));
+    }
+    // The repository the pipeline makes is named after the pipeline.
+    let given = match &f.image {
+        Field::Known(i) => !i.repository_name.is_null(),
+        Field::Null => false,
+        Field::Unknown => true,
+    };
+    if image
+        && !given
+        && let Field::Known(name) = name
+        && let Err(why) = repository_name_problem(&naming::repository_name(name))
+    {
+        diags.push(error(
+            path::top(attr::NAME),
+            "The pipeline's name cannot name its image repository",
+            format!(
+                "With package_type = \"image\" the pipeline makes the ECR repository named \
+                 after it, in lower case, but {why}. Set function.image.repository_name to an \
+                 existing repository, or rename the pipeline."
+            ),
         ));
     }
 }

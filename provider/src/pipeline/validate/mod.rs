@@ -6,7 +6,7 @@ use tfsdk::access::Field;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 
 use super::handler_check::{self, Language, Verdict};
-use super::naming::STAGING_PREFIX;
+use super::naming::{self, STAGING_PREFIX};
 use super::package::Build;
 use super::package::cache::Cache;
 use super::package::limits;
@@ -129,6 +129,7 @@ pub fn check(cfg: &State<Planning>, build: &Build) -> Diagnostics {
         );
     }
     check_function(&cfg.function, build, &mut diags);
+    check_package_type(&cfg.function, cfg.name.as_ref(), &mut diags);
     check_package(cfg, build, Cache::from_env().as_ref(), &mut diags);
     if let Field::Known(triggers) = &cfg.trigger {
         check_triggers(triggers, &cfg.output_prefix, &mut diags);
@@ -296,7 +297,12 @@ mod tests {
 
     #[test]
     fn the_image_block_needs_package_type_image_and_an_image_takes_no_layers() {
-        let image = || Value::object([(attr::KEEP_IMAGES, Value::from(3i64))]);
+        let image = || {
+            Value::object([
+                (attr::KEEP_IMAGES, Value::from(3i64)),
+                (attr::REPOSITORY_NAME, Value::from("team/p")),
+            ])
+        };
         let d = check(&config(
             vec![
                 (attr::PACKAGE_TYPE, Value::from("zip")),
@@ -330,6 +336,19 @@ mod tests {
             vec![],
         ));
         assert!(errors(&d).is_empty(), "{d:?}");
+        // The pipeline `p` cannot name a repository (ECR wants 2 characters)
+        // unless the image block names one.
+        let d = check(&config(
+            vec![(attr::PACKAGE_TYPE, Value::from("image"))],
+            vec![trigger("in/")],
+            vec![],
+        ));
+        let refused = d
+            .iter()
+            .find(|d| d.summary == "The pipeline's name cannot name its image repository")
+            .unwrap_or_else(|| panic!("{d:?}"));
+        assert_eq!(refused.path, Some(path::top(attr::NAME)), "{d:?}");
+        assert!(refused.detail.contains("repository_name"), "{d:?}");
     }
 
     fn config(
