@@ -37,6 +37,17 @@ resource "eventpipe_event_pipeline" "this" {
     requirements_file    = var.requirements_file
     slim                 = var.slim
     package_bucket       = var.package_bucket
+    package_type         = var.package_type
+
+    dynamic "image" {
+      for_each = var.image == null ? [] : [var.image]
+      content {
+        base_image      = try(image.value.base_image, null)
+        repository_name = try(image.value.repository_name, null)
+        keep_images     = try(image.value.keep_images, null)
+        scan_on_push    = try(image.value.scan_on_push, null)
+      }
+    }
   }
 
   # Nothing lost by default: failed events go to a queue, logs are kept.

@@ -82,3 +82,13 @@ output "event_queue_url" {
   description = "URL of that queue (null otherwise)."
   value       = eventpipe_event_pipeline.this.event_queue_url
 }
+
+output "image_uri" {
+  description = "With package_type = \"image\": the image the function runs, `<registry>/<repository>@sha256:<digest>`; null for a zip."
+  value       = eventpipe_event_pipeline.this.image_uri
+}
+
+output "image_repository_url" {
+  description = "With package_type = \"image\": the URL of the ECR repository the image is pushed to; null for a zip."
+  value       = eventpipe_event_pipeline.this.image_repository_url
+}

@@ -326,6 +326,30 @@ variable "slim" {
   default     = false
 }
 
+variable "package_type" {
+  description = "How the function is deployed: `zip` (at most 250 MB unzipped) or `image`, a container image of up to 10 GB built without Docker and pushed to ECR (for the data and ML stack). Changing it replaces the function alone; the bucket, its objects, the queues and the stream stay."
+  type        = string
+  default     = "zip"
+
+  validation {
+    condition     = contains(["zip", "image"], var.package_type)
+    error_message = "The package_type must be \"zip\" or \"image\"."
+  }
+}
+
+variable "image" {
+  description = "With package_type = \"image\": the image settings, as in the resource's `image` block; null for the defaults. Optional keys: `base_image` (default: the AWS Lambda base image of the runtime; `<ref>@sha256:<digest>` pins it), `repository_name` (an existing ECR repository; default: the pipeline makes `<name>`), `keep_images` (10) and `scan_on_push` (true)."
+  type        = any
+  default     = null
+
+  validation {
+    condition = var.image == null || try(alltrue([
+      for k in keys(var.image) : contains(["base_image", "repository_name", "keep_images", "scan_on_push"], k)
+    ]), false)
+    error_message = "The image must be null or an object whose keys are settings of the resource's image block: base_image, repository_name, keep_images, scan_on_push."
+  }
+}
+
 variable "package_bucket" {
   description = "Bucket that packages over 50 MB zipped are staged in (null: the pipeline's own bucket). Required with create_bucket = false when the package has dependencies or a source over 50 MB."
   type        = string

@@ -167,3 +167,20 @@ run "unknown_queue_setting" {
   }
   expect_failures = [var.queue]
 }
+
+run "package_type_other_than_zip_or_image" {
+  command = plan
+  variables {
+    package_type = "docker"
+  }
+  expect_failures = [var.package_type]
+}
+
+run "image_with_a_key_the_block_does_not_have" {
+  command = plan
+  variables {
+    package_type = "image"
+    image        = { dockerfile = "Dockerfile" }
+  }
+  expect_failures = [var.image]
+}
