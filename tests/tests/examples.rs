@@ -770,3 +770,34 @@ for name in sys.argv[2:]:
         assert!(text.contains("OK"), "{text}");
     }
 }
+
+mod inference {
+    use super::*;
+
+    #[test]
+    fn the_inference_example_validates_with_the_module() {
+        let tf = newest_cli();
+        let ws = Workspace::new(&tf).unwrap();
+        copy_example(&ws, "inference");
+        ws.init().unwrap();
+        ws.validate().unwrap();
+        let main = fs::read_to_string(ws.dir().join("main.tf")).unwrap();
+        assert!(main.contains("package_type = \"image\""), "{main}");
+    }
+
+    /// The handler's tests run with the test venv's Python, which has numpy.
+    #[test]
+    fn the_handlers_own_unit_tests_pass() {
+        let python = tools::ensure_tools().unwrap().join("venv/bin/python");
+        let dir = repo_path("examples/inference/tests");
+        let out = std::process::Command::new(python)
+            .args(["-m", "unittest", "discover", "-v", "-s"])
+            .arg(&dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("Ran 6 tests") && text.contains("OK"), "{text}");
+    }
+}
