@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod provider;
 pub mod registry;
 pub mod summary;
+pub mod temp_name;
 
 #[cfg(test)]
 mod service_fuzz;

@@ -798,6 +798,9 @@ mod inference {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{text}");
-        assert!(text.contains("Ran 6 tests") && text.contains("OK"), "{text}");
+        assert!(
+            text.contains("Ran 6 tests") && text.contains("OK"),
+            "{text}"
+        );
     }
 }

@@ -109,6 +109,31 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
     }
 }
 
+/// Failure handling: the function's invoke configuration says whether the
+/// pipeline has an `on_failure` block, and with which queue.
+async fn read_failure_handling(
+    aws: &AwsClients,
+    loc: &policy::Location,
+    name: &str,
+    f: &lambda::Function,
+    skeleton: &mut State<Known>,
+) -> Result<(), ImportError> {
+    if let Some(c) = lambda::invoke_config(&aws.lambda, &skeleton.function_name).await? {
+        let managed = policy::queue_arn(loc, &naming::failure_queue_name(name));
+        skeleton.failure_queue_arn = c.on_failure.clone();
+        skeleton.on_failure = Some(OnFailure {
+            maximum_retry_attempts: Some(i64::from(c.maximum_retry_attempts)),
+            maximum_event_age: Some(i64::from(c.maximum_event_age_s)),
+            queue_arn: c.on_failure.filter(|q| *q != managed),
+            force_delete: f
+                .tags
+                .get(FAILURE_QUEUE_FORCE_DELETE_TAG)
+                .is_some_and(|v| v == "true"),
+        });
+    }
+    Ok(())
+}
+
 async fn import_own(
     aws: &AwsClients,
     name: &str,
@@ -143,7 +168,7 @@ async fn import_own(
         f.tags.get(SOURCE_DIR_TAG).map(String::as_str),
         &source_code_hash,
     );
-    let mut skeleton = State {
+    let mut skeleton: State<Known> = State {
         id: name.to_owned(),
         name: name.to_owned(),
         bucket_name: bucket.clone(),
@@ -194,21 +219,7 @@ async fn import_own(
         trigger: Vec::new(),
     };
     Box::pin(read_sources(aws, &loc, &mut skeleton)).await?;
-    // Failure handling: the function's invoke configuration says whether
-    // the pipeline has an `on_failure` block, and with which queue.
-    if let Some(c) = lambda::invoke_config(&aws.lambda, &skeleton.function_name).await? {
-        let managed = policy::queue_arn(&loc, &naming::failure_queue_name(name));
-        skeleton.failure_queue_arn = c.on_failure.clone();
-        skeleton.on_failure = Some(OnFailure {
-            maximum_retry_attempts: Some(i64::from(c.maximum_retry_attempts)),
-            maximum_event_age: Some(i64::from(c.maximum_event_age_s)),
-            queue_arn: c.on_failure.filter(|q| *q != managed),
-            force_delete: f
-                .tags
-                .get(FAILURE_QUEUE_FORCE_DELETE_TAG)
-                .is_some_and(|v| v == "true"),
-        });
-    }
+    read_failure_handling(aws, &loc, name, &f, &mut skeleton).await?;
     let seen = Box::pin(refresh::observe(aws, &Names::of(&skeleton))).await?;
     // The role's policy as IAM has it is what the state records; the
     // output prefix is the one it grants PutObject under.

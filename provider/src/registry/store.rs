@@ -7,7 +7,6 @@
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -27,15 +26,6 @@ pub struct TagAnswer {
     pub reference: String,
     /// The digest the tag named: an index, or a single manifest.
     pub digest: String,
-}
-
-fn unique() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// `sha256:<64 hex>` → the hex; `None` for anything else.
@@ -93,7 +83,7 @@ impl BlobStore {
     pub fn temp(&self) -> Result<(PathBuf, fs::File), RegistryError> {
         let dir = self.root.join("blobs").join("sha256");
         fs::create_dir_all(&dir).map_err(|e| self.error(&dir, e))?;
-        let path = dir.join(format!(".tmp-{}", unique()));
+        let path = dir.join(format!(".tmp-{}", crate::temp_name::unique()));
         let file = fs::File::create(&path).map_err(|e| self.error(&path, e))?;
         Ok((path, file))
     }
@@ -140,7 +130,7 @@ impl BlobStore {
         let path = self.tag_path(&answer.reference);
         let dir = self.root.join("tags");
         fs::create_dir_all(&dir).map_err(|e| self.error(&dir, e))?;
-        let tmp = dir.join(format!(".tmp-{}", unique()));
+        let tmp = dir.join(format!(".tmp-{}", crate::temp_name::unique()));
         let bytes = serde_json::to_vec(answer).map_err(|e| self.error(&path, e))?;
         fs::write(&tmp, bytes)
             .and_then(|()| fs::rename(&tmp, &path))

@@ -11,7 +11,6 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The environment variable that moves the cache.
 pub const CACHE_DIR_ENV: &str = "EVENTPIPE_CACHE_DIR";
@@ -19,18 +18,6 @@ pub const CACHE_DIR_ENV: &str = "EVENTPIPE_CACHE_DIR";
 #[derive(Clone, Debug)]
 pub struct Cache {
     root: PathBuf,
-}
-
-fn unique_suffix() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "{}-{}-{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 impl Cache {
@@ -81,7 +68,7 @@ impl Cache {
     /// Records the size of the installed tree of `key` (atomically).
     pub fn record_size(&self, key: &str, size: u64) -> io::Result<()> {
         let path = self.size_path(key);
-        let tmp = path.with_extension(format!("size.tmp-{}", unique_suffix()));
+        let tmp = path.with_extension(format!("size.tmp-{}", crate::temp_name::unique()));
         fs::write(&tmp, size.to_string())?;
         fs::rename(&tmp, &path).inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
@@ -106,7 +93,7 @@ impl Cache {
         }
         let parent = self.root.join("deps");
         fs::create_dir_all(&parent)?;
-        let tmp = parent.join(format!(".tmp-{key}-{}", unique_suffix()));
+        let tmp = parent.join(format!(".tmp-{key}-{}", crate::temp_name::unique()));
         fs::create_dir(&tmp)?;
         if let Err(e) = install(&tmp) {
             let _ = fs::remove_dir_all(&tmp);
@@ -141,7 +128,7 @@ impl Cache {
         let path = self.zip_path(hash);
         let parent = self.root.join("zips");
         fs::create_dir_all(&parent)?;
-        let tmp = parent.join(format!(".tmp-{hash}-{}", unique_suffix()));
+        let tmp = parent.join(format!(".tmp-{hash}-{}", crate::temp_name::unique()));
         fs::write(&tmp, bytes)?;
         fs::rename(&tmp, &path).inspect_err(|_| {
             let _ = fs::remove_file(&tmp);

@@ -348,7 +348,7 @@ mod tests {
             .find(|d| d.summary == "The pipeline's name cannot name its image repository")
             .unwrap_or_else(|| panic!("{d:?}"));
         assert_eq!(refused.path, Some(path::top(attr::NAME)), "{d:?}");
-        assert!(refused.detail.contains("repository_name"), "{d:?}");
+        assert!(refused.detail.contains(attr::REPOSITORY_NAME), "{d:?}");
     }
 
     fn config(

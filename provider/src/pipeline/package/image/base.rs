@@ -86,15 +86,19 @@ pub trait BlobSource: Send + Sync + fmt::Debug {
     fn open(&self, digest: &str) -> io::Result<Box<dyn Read + Send>>;
 }
 
+/// The blob file at `path` (`None`: `digest` names no file), opened.
+fn open_blob(path: Option<PathBuf>, digest: &str) -> io::Result<Box<dyn Read + Send>> {
+    let path = path.ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("bad digest {digest}"))
+    })?;
+    let f = File::open(&path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+    Ok(Box::new(f))
+}
+
 impl BlobSource for BlobStore {
     fn open(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
-        let path = self.blob_path(digest).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("bad digest {digest}"))
-        })?;
-        let f = File::open(&path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
-        })?;
-        Ok(Box::new(f))
+        open_blob(self.blob_path(digest), digest)
     }
 }
 
@@ -115,13 +119,7 @@ impl OciLayout {
 
 impl BlobSource for OciLayout {
     fn open(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
-        let path = self.blob_path(digest).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("bad digest {digest}"))
-        })?;
-        let f = File::open(&path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
-        })?;
-        Ok(Box::new(f))
+        open_blob(self.blob_path(digest), digest)
     }
 }
 

@@ -9,7 +9,6 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use oci_spec::image::{Descriptor, ImageIndex};
 use sha2::{Digest as _, Sha256};
@@ -51,15 +50,6 @@ impl TempBlob {
     pub fn discard(self) {
         let _ = fs::remove_file(&self.path);
     }
-}
-
-fn unique() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 impl LayoutWriter {
@@ -121,7 +111,7 @@ impl LayoutWriter {
             .root
             .join("blobs")
             .join("sha256")
-            .join(format!(".tmp-{}", unique()));
+            .join(format!(".tmp-{}", crate::temp_name::unique()));
         let file = BufWriter::with_capacity(256 * 1024, File::create(&path)?);
         Ok(TempBlob { path, file })
     }
@@ -186,7 +176,9 @@ impl LayoutWriter {
         index.set_manifests(vec![manifest]);
         let bytes = canonical_json(&index)?;
         let path = self.root.join("index.json");
-        let tmp = self.root.join(format!(".index.json.tmp-{}", unique()));
+        let tmp = self
+            .root
+            .join(format!(".index.json.tmp-{}", crate::temp_name::unique()));
         fs::write(&tmp, bytes)
             .and_then(|()| fs::rename(&tmp, &path))
             .inspect_err(|_| {
