@@ -13,6 +13,7 @@ use std::io::{Cursor, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::wheels::incompressible;
 use common::*;
 use tests::{Moto, Output, TerraformCli, Workspace};
 
@@ -472,20 +473,6 @@ fn a_package_over_250_mb_unzipped_is_refused_at_plan_with_its_size() {
         "{text}"
     );
     assert!(moto.aws().unwrap().list_everything().unwrap().is_empty());
-}
-
-/// `n` bytes no deflate can shrink (xorshift noise).
-fn incompressible(n: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut out = Vec::with_capacity(n + 8);
-    while out.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(n);
-    out
 }
 
 #[test]

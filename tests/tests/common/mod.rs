@@ -19,6 +19,7 @@ pub mod image;
 pub mod output;
 pub mod rig;
 pub mod state;
+pub mod wheels;
 
 use std::path::PathBuf;
 
