@@ -491,6 +491,28 @@ mod tests {
     }
 
     #[test]
+    fn an_image_is_never_staged_in_s3() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("app.py"), "x").unwrap();
+        std::fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let image = vec![(attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE))];
+        for (top, prefix) in [
+            (vec![(attr::CREATE_BUCKET, Value::Bool(false))], Some("in/")),
+            (vec![(attr::CREATE_BUCKET, Value::Bool(true))], None),
+        ] {
+            let d1 = package_checks(d.path(), image.clone(), top.clone(), prefix);
+            assert!(
+                !d1.iter().any(|x| x.summary == "Missing package bucket"
+                    || x.summary == "Trigger matches staged packages"),
+                "{d1:?}"
+            );
+            // The same as a zip is staged.
+            let zip = package_checks(d.path(), vec![], top, prefix);
+            assert!(zip.has_errors(), "{zip:?}");
+        }
+    }
+
+    #[test]
     fn staged_keys_and_trigger_filters() {
         assert!(matches_staging(None, None));
         assert!(matches_staging(Some(".eventpipe/"), Some(".zip")));
