@@ -14,7 +14,7 @@ use super::iam;
 use super::plan_json::{Action, Plan, ResourceChange, Step, marked};
 use crate::pipeline::runtimes::{self, Day, Use, Verdict};
 use crate::pipeline::schema;
-use crate::pipeline::state::attr;
+use crate::pipeline::state::{PACKAGE_ZIP, attr};
 
 /// What summarizing depends on beside the plan.
 #[derive(Clone, Copy, Debug)]
@@ -164,6 +164,12 @@ pub enum Risk {
         old: String,
         new: String,
     },
+    /// `function.package_type` changes: Lambda cannot change it in place,
+    /// so the function alone is replaced; the data stays.
+    PackageTypeChanged {
+        from: String,
+        to: String,
+    },
 }
 
 impl std::fmt::Display for Risk {
@@ -203,6 +209,11 @@ impl std::fmt::Display for Risk {
                 f,
                 "the {part} {old} is replaced by {new}: the new name makes a new one, and the \
                  old one is deleted"
+            ),
+            Risk::PackageTypeChanged { from, to } => write!(
+                f,
+                "function replaced (package_type {from} → {to}); data kept: the bucket and its \
+                 objects, the queues, the stream and the log group stay"
             ),
         }
     }
@@ -810,6 +821,15 @@ fn renamed_parts(before: Option<&Json>, after: Option<&Json>) -> Vec<Risk> {
         .collect()
 }
 
+/// An update's switch of `function.package_type` (a state from before
+/// images has none: a zip).
+fn package_type_switch(before: Option<&Json>, after: Option<&Json>) -> Option<Risk> {
+    let at = [a(attr::FUNCTION), a(attr::PACKAGE_TYPE)];
+    let to = get_str(after, &at)?;
+    let from = get_str(before, &at).unwrap_or_else(|| PACKAGE_ZIP.to_owned());
+    (from != to).then_some(Risk::PackageTypeChanged { from, to })
+}
+
 fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Vec<Risk> {
     let before = c.before.as_ref();
     let after = c.after.as_ref();
@@ -842,6 +862,7 @@ fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Ve
     }
     if c.action == Action::Update {
         out.extend(renamed_parts(before, after));
+        out.extend(package_type_switch(before, after));
     }
     if matches!(c.action, Action::Delete | Action::Replace)
         && get_bool(before, &[a(attr::CREATE_BUCKET)]) != Some(false)
