@@ -418,6 +418,22 @@ fn each_registry_call_of_a_plan_failing_is_reported_and_the_next_plan_succeeds()
             ));
         }
     }
+    // With the calibration's answer cached, the tag's HEAD failing every
+    // time is the stale warning on the cached digest; then a clean plan.
+    proxy.clear_rules();
+    proxy.add_rule(Rule::on("registry:HeadManifest").drop_connection());
+    let (text, v) = planned(&ws, "imgfault");
+    assert_eq!(v["image_base_digest"], want, "{text}");
+    assert!(text.contains("Base image digest from the cache"), "{text}");
+    proxy.clear_rules();
+    let (text, v) = planned(&ws, "imgfault");
+    assert_eq!(v["image_base_digest"], want);
+    assert!(!text.contains("from the cache"), "{text}");
+    table.push(
+        "| registry:HeadManifest (answer cached) | dropped connection | - | stale warning, \
+         cached digest | next plan resolves |"
+            .to_owned(),
+    );
     println!(
         "| site | fault | failed once | failing every time | converged |\n|---|---|---|---|---|\n{}",
         table.join("\n")
