@@ -3,8 +3,9 @@
 //! with skopeo to Debian's `docker-registry` on loopback) is resolved to
 //! the digest of its platform manifest, shown as `image_base_digest` and
 //! covered by `source_code_hash`; a base that moved is a change in the
-//! plan; an unreachable registry is a warning with the cached digest, or
-//! an error naming it with nothing cached; a missing platform is refused
+//! plan (on Terraform 1.11 and 1.0.3); an unreachable registry is a warning
+//! with the cached digest, or an error naming it with nothing cached; a pin
+//! the cache holds needs no registry; a missing platform is refused
 //! listing the ones there are; a base that is not AWS's gets a warning.
 //! Limits: an image over 10 GB unzipped is refused with its size, a zip
 //! over 250 MB names `package_type = "image"`, and an image over 250 MB is
@@ -30,8 +31,8 @@ const TAG: &str = "3.12";
 /// Rewrites the layout's image as a new revision: only the platforms in
 /// `keep`, each manifest annotated with `rev` (so each revision has other
 /// manifest digests, as a patched base does). Returns each kept platform's
-/// manifest digest, by OCI architecture.
-fn revise(base: &BaseImage, keep: &[&str], rev: &str) -> Vec<(String, String)> {
+/// manifest digest, by OCI architecture, and the index's digest.
+fn revise(base: &BaseImage, keep: &[&str], rev: &str) -> (Vec<(String, String)>, String) {
     let read = |d: &str| -> Json {
         serde_json::from_slice(&fs::read(base_image::blob_path(&base.dir, d)).unwrap()).unwrap()
     };
@@ -72,7 +73,7 @@ fn revise(base: &BaseImage, keep: &[&str], rev: &str) -> Vec<(String, String)> {
         }],
     });
     fs::write(base.dir.join("index.json"), layout.to_string()).unwrap();
-    digests
+    (digests, digest)
 }
 
 fn digest_of(digests: &[(String, String)], arch: &str) -> String {
@@ -93,8 +94,8 @@ impl Base {
         Base { dir, image }
     }
 
-    fn push(&self, host: &str, keep: &[&str], rev: &str) -> Vec<(String, String)> {
-        let digests = revise(&self.image, keep, rev);
+    fn push(&self, host: &str, keep: &[&str], rev: &str) -> (Vec<(String, String)>, String) {
+        let pushed = revise(&self.image, keep, rev);
         Skopeo::new()
             .unwrap()
             .copy_all(
@@ -102,7 +103,7 @@ impl Base {
                 &format!("docker://{host}/{REPOSITORY}:{TAG}"),
             )
             .unwrap();
-        digests
+        pushed
     }
 }
 
@@ -154,7 +155,7 @@ fn the_plan_resolves_the_base_shows_a_move_and_uses_the_cache_when_the_registry_
     let registry = Registry::start().unwrap();
     let base = Base::new();
     let cache = tempfile::tempdir().unwrap();
-    let first = base.push(&registry.host(), &["amd64", "arm64"], "1");
+    let (first, _) = base.push(&registry.host(), &["amd64", "arm64"], "1");
     let reference = format!("{}/{REPOSITORY}:{TAG}", registry.host());
     let ws = ws_for(&moto, &image_hcl("imgplan", &reference, ""), cache.path());
 
@@ -182,7 +183,7 @@ fn the_plan_resolves_the_base_shows_a_move_and_uses_the_cache_when_the_registry_
     assert_eq!(again["source_code_hash"], json!(hash));
 
     // The base moved: the tag names another index; the plan shows it.
-    let second = base.push(&registry.host(), &["amd64", "arm64"], "2");
+    let (second, second_index) = base.push(&registry.host(), &["amd64", "arm64"], "2");
     assert_ne!(digest_of(&first, "amd64"), digest_of(&second, "amd64"));
     let (_, moved) = planned(&ws, "imgplan");
     assert_eq!(
@@ -215,6 +216,17 @@ fn the_plan_resolves_the_base_shows_a_move_and_uses_the_cache_when_the_registry_
     assert!(text.contains("Base image digest from the cache"), "{text}");
     assert!(text.contains(&host), "{text}");
 
+    // A pin the cache holds needs no registry, and warns of nothing stale.
+    let pinned = format!("{host}/{REPOSITORY}@{second_index}");
+    let pin = ws_for(&moto, &image_hcl("imgplan", &pinned, ""), cache.path());
+    let (text, v) = planned(&pin, "imgplan");
+    assert_eq!(
+        v["image_base_digest"],
+        json!(digest_of(&second, "amd64")),
+        "{text}"
+    );
+    assert!(!text.contains("from the cache"), "{text}");
+
     // Nothing cached and the registry gone: an error naming it.
     let empty = tempfile::tempdir().unwrap();
     let cold = ws_for(&moto, &image_hcl("imgplan", &reference, ""), empty.path());
@@ -225,6 +237,27 @@ fn the_plan_resolves_the_base_shows_a_move_and_uses_the_cache_when_the_registry_
     assert!(text.contains(&host), "{text}");
     assert!(text.contains("base_image"), "{text}");
     assert!(moto.aws().unwrap().list_everything().unwrap().is_empty());
+}
+
+#[test]
+fn the_plan_of_an_image_shows_its_base_digest_on_every_terraform() {
+    let moto = Moto::start().unwrap();
+    let base = Base::new();
+    let (digests, _) = revise(&base.image, &["amd64", "arm64"], "1");
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("oci:{}:{TAG}", base.dir.path().display());
+    for tf in clis() {
+        let mut ws = workspace(&tf, &moto, &image_hcl("imgtf", &reference, ""));
+        ws.env("EVENTPIPE_CACHE_DIR", cache.path().as_os_str());
+        ws.init().unwrap();
+        let (text, v) = planned(&ws, "imgtf");
+        assert_eq!(
+            v["image_base_digest"],
+            json!(digest_of(&digests, "amd64")),
+            "{text}"
+        );
+        assert_eq!(v["source_code_hash"].as_str().map(str::len), Some(64));
+    }
 }
 
 #[test]
@@ -327,7 +360,7 @@ fn each_registry_call_of_a_plan_failing_is_reported_and_the_next_plan_succeeds()
     // A bearer token to ask for first, as public ECR wants.
     proxy.registry_tokens(true);
     let base = Base::new();
-    let pushed = base.push(&registry.host(), &["amd64", "arm64"], "1");
+    let (pushed, _) = base.push(&registry.host(), &["amd64", "arm64"], "1");
     let want = json!(digest_of(&pushed, "amd64"));
     let reference = format!("{}/{REPOSITORY}:{TAG}", proxy.addr());
     let body = image_hcl("imgfault", &reference, "");
