@@ -128,6 +128,9 @@ pub struct Code {
     pub unlisted: Option<(Option<u64>, Option<u64>)>,
     /// The new file list is known only after apply.
     pub files_unknown: bool,
+    /// An image's base digest (`image_base_digest`) when it changes: before
+    /// and after.
+    pub base: Option<(Option<String>, Shown)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -563,7 +566,26 @@ fn code_of(c: &ResourceChange) -> Option<Code> {
         files,
         unlisted,
         files_unknown,
+        base: base_change(c),
     })
+}
+
+/// `image_base_digest` before and after, when it changes (a base that
+/// moved, or a switch of package_type).
+fn base_change(c: &ResourceChange) -> Option<(Option<String>, Shown)> {
+    let p = [a(attr::IMAGE_BASE_DIGEST)];
+    let old = get_str(c.before.as_ref(), &p);
+    let new = if marked(&c.after_unknown, &p) {
+        Shown::Unknown
+    } else {
+        get_str(c.after.as_ref(), &p).map_or(Shown::Absent, Shown::Value)
+    };
+    let same = match (&old, &new) {
+        (None, Shown::Absent) => true,
+        (Some(o), Shown::Value(n)) => o == n,
+        _ => false,
+    };
+    (!same).then_some((old, new))
 }
 
 fn trigger_list(v: Option<&Json>) -> Vec<Trigger> {

@@ -601,3 +601,49 @@ fn a_package_type_switch_names_the_function_replaced_and_the_data_kept() {
         );
     }
 }
+
+#[test]
+fn a_base_image_that_moved_is_named_in_the_code_section() {
+    let mut before = pipeline("p", 512, &["data/"], json!({"app.py": "aaa"}), "h1");
+    before["function"]["package_type"] = json!("image");
+    before["image_base_digest"] = json!("sha256:1111");
+    let mut after = before.clone();
+    after["image_base_digest"] = json!("sha256:2222");
+    after["source_code_hash"] = json!("h2");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    let code = s.pipelines[0].code.clone().expect("a code change");
+    assert_eq!(
+        code.base,
+        Some((
+            Some("sha256:1111".into()),
+            Shown::Value("sha256:2222".into())
+        ))
+    );
+    let text = render(&s, Format::Text);
+    assert!(
+        text.contains("base image sha256:1111 → sha256:2222"),
+        "{text}"
+    );
+    assert!(!text.contains("the package changed otherwise"), "{text}");
+    // A zip has no base: nothing about one.
+    let zip = pipeline("p", 512, &["data/"], json!({"app.py": "aaa"}), "h1");
+    let mut edited = zip.clone();
+    edited["source_code_hash"] = json!("h2");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        zip,
+        edited,
+        json!({}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    assert_eq!(s.pipelines[0].code.clone().unwrap().base, None);
+    assert!(!render(&s, Format::Text).contains("base image"));
+}
