@@ -319,7 +319,7 @@ mod tests {
         let layer = "arn:aws:lambda:us-east-1:123456789012:layer:l:1";
         let d = check(&config(
             vec![
-                (attr::PACKAGE_TYPE, Value::from("image")),
+                (attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE)),
                 (attr::IMAGE, image()),
                 (attr::LAYERS, Value::List(vec![Value::from(layer)])),
             ],
@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(errors(&d), ["Layers with a container image"], "{d:?}");
         let d = check(&config(
             vec![
-                (attr::PACKAGE_TYPE, Value::from("image")),
+                (attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE)),
                 (attr::IMAGE, image()),
             ],
             vec![trigger("in/")],
@@ -339,7 +339,7 @@ mod tests {
         // The pipeline `p` cannot name a repository (ECR wants 2 characters)
         // unless the image block names one.
         let d = check(&config(
-            vec![(attr::PACKAGE_TYPE, Value::from("image"))],
+            vec![(attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE))],
             vec![trigger("in/")],
             vec![],
         ));
@@ -348,7 +348,7 @@ mod tests {
             .find(|d| d.summary == "The pipeline's name cannot name its image repository")
             .unwrap_or_else(|| panic!("{d:?}"));
         assert_eq!(refused.path, Some(path::top(attr::NAME)), "{d:?}");
-        assert!(refused.detail.contains("repository_name"), "{d:?}");
+        assert!(refused.detail.contains(attr::REPOSITORY_NAME), "{d:?}");
     }
 
     fn config(
