@@ -649,6 +649,63 @@ mod tests {
         assert!(build().too_large(Some(&c)).is_none());
     }
 
+    #[test]
+    fn an_images_size_check_has_the_10_gb_limit_and_its_hash_its_base() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        fs::write(d.path().join("requirements.txt"), "big==1.0\n").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let key = s.deps().unwrap().unwrap().key();
+        let image = |base: Option<&str>| {
+            Build {
+                kind: Some(Kind::Image),
+                ..Build::new(Source::of(d.path().to_str()), Some(&s))
+            }
+            .with_base(base.map(str::to_owned))
+        };
+        // 300 MB installed (a sparse file): too large for a zip, not an image.
+        c.install(&key, |t| {
+            fs::create_dir(t.join("big"))?;
+            let f = fs::File::create(t.join("big/model.bin"))?;
+            f.set_len(300 << 20)
+        })
+        .unwrap();
+        c.record_size(&key, 300 << 20).unwrap();
+        let zip = Build::new(Source::of(d.path().to_str()), Some(&s));
+        assert!(zip.too_large(Some(&c)).is_some());
+        assert!(image(None).too_large(Some(&c)).is_none());
+        // Over 10 GB: refused with the image's advice.
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(c.installed(&key).unwrap().join("big/model.bin"))
+            .unwrap();
+        f.set_len(limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
+        c.record_size(&key, limits::MAX_IMAGE_UNZIPPED_BYTES)
+            .unwrap();
+        let msg = image(None)
+            .too_large(Some(&c))
+            .expect("over 10 GB with app.py");
+        assert!(msg.contains("big: 10240.0 MB"), "{msg}");
+        assert!(msg.contains("a container image"), "{msg}");
+        // The hash: the zip's package hash with the base digest; unknown
+        // without one.
+        let zip_hash = zip.hash().unwrap().unwrap();
+        assert!(image(None).hash().is_none());
+        let on = image(Some("sha256:aa")).hash().unwrap().unwrap();
+        assert_eq!(on, image_hash(&zip_hash, "sha256:aa"));
+        assert_ne!(on, image(Some("sha256:bb")).hash().unwrap().unwrap());
+        // Apply's staged package gives the same hash (one code path).
+        let staged = Staged {
+            source: scan(d.path()).unwrap(),
+            deps: s.deps().unwrap(),
+            installed: Vec::new(),
+            slim: false,
+        };
+        assert_eq!(staged.image_hash("sha256:aa").unwrap(), on);
+    }
+
     fn zip_names(zip: &[u8]) -> Vec<String> {
         let z = ::zip::ZipArchive::new(Cursor::new(zip)).unwrap();
         z.file_names().map(|n| n.unwrap().into_owned()).collect()
