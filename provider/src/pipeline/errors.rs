@@ -257,6 +257,54 @@ pub enum PlanError {
     Account(AwsError),
 }
 
+/// Why a plan cannot resolve an image's base to a digest.
+#[derive(Debug, Error)]
+pub enum BaseImageError {
+    #[error("base image {reference}: {source}")]
+    Registry {
+        reference: String,
+        #[source]
+        source: crate::registry::RegistryError,
+    },
+    #[error("base image {reference}: {message}")]
+    Layout { reference: String, message: String },
+    #[error(
+        "base image {reference}: no cache directory for the registry's answers; set \
+         EVENTPIPE_CACHE_DIR (or HOME)"
+    )]
+    NoCache { reference: String },
+}
+
+impl BaseImageError {
+    /// Whether the index has no image for the function's architecture.
+    pub fn no_platform(&self) -> bool {
+        matches!(
+            self,
+            BaseImageError::Registry {
+                source: crate::registry::RegistryError::NoPlatform { .. },
+                ..
+            }
+        )
+    }
+}
+
+impl From<&BaseImageError> for Diagnostic {
+    fn from(e: &BaseImageError) -> Self {
+        use crate::registry::RegistryError as R;
+        let summary = match e {
+            BaseImageError::Registry { source, .. } => match source {
+                R::NoPlatform { .. } => "Base image has no image for the architecture",
+                R::Unreachable { .. } => "Base image registry unreachable",
+                R::NotFound { .. } => "Base image not found",
+                R::Denied { .. } => "Base image access denied",
+                _ => "Cannot resolve the base image",
+            },
+            _ => "Cannot resolve the base image",
+        };
+        Diagnostic::error(summary, e.to_string())
+    }
+}
+
 /// The least unreserved concurrency Lambda keeps in an account.
 pub const MIN_UNRESERVED_CONCURRENCY: i64 = 100;
 

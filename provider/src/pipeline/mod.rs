@@ -20,6 +20,7 @@ pub mod ecr_policy;
 mod errors;
 mod execute;
 mod handler_check;
+mod image_plan;
 pub(crate) mod import;
 pub(crate) mod naming;
 mod observed;

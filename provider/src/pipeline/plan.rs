@@ -106,6 +106,9 @@ pub fn plan(
     if let Some(w) = same_identity.and_then(|p| bucket_switch(p, &s)) {
         diags.push(w);
     }
+    if let Some(w) = same_identity.and_then(|p| package_switch(p, &s)) {
+        diags.push(w);
+    }
     if let (Some(prior), Some(r)) = (prior, &rename) {
         diags.push(r.warning(prior, &s));
     }
@@ -380,6 +383,65 @@ fn bucket_switch(prior: &State<Known>, planned: &State<Planning>) -> Option<Diag
     )
 }
 
+/// What a change of `function.package_type` does, which no attribute of the
+/// plan shows: Lambda cannot change a function's package type in place, so
+/// the function alone is replaced and everything else stays.
+fn package_switch(prior: &State<Known>, planned: &State<Planning>) -> Option<Diagnostic> {
+    let now = planned.function.package_type.as_known()?;
+    let was = &prior.function.package_type;
+    if now == was {
+        return None;
+    }
+    let function = planned
+        .function_name
+        .as_known()
+        .unwrap_or(&prior.function_name);
+    let mut kept = Vec::new();
+    if prior.create_bucket {
+        kept.push(format!(
+            "the bucket {:?} and its objects",
+            prior.bucket_name
+        ));
+    } else {
+        kept.push(format!(
+            "the notifications on bucket {:?}",
+            prior.bucket_name
+        ));
+    }
+    if prior.failure_queue_arn.is_some() {
+        kept.push("the failure queue and its messages".to_owned());
+    }
+    if prior.event_queue_arn.is_some() {
+        kept.push("the event queue and its messages".to_owned());
+    }
+    if prior.stream_arn.is_some() {
+        kept.push("the stream and its records".to_owned());
+    }
+    if !prior.log_group_name.is_empty() {
+        kept.push(format!("the log group {:?}", prior.log_group_name));
+    }
+    kept.push(format!("the role {:?}", prior.role_name));
+    Some(
+        Diagnostic::warning(
+            "Changing package_type replaces the function",
+            format!(
+                "function.package_type changes from {was:?} to {now:?}. Lambda cannot change a \
+                 function's package type in place, so the apply replaces the function {function:?} \
+                 alone: it deletes it and makes it again under the same name as {}, with its \
+                 settings, permission and event source mappings. Nothing else is replaced: {} \
+                 stay as they are.",
+                if now == super::state::PACKAGE_IMAGE {
+                    "a container image"
+                } else {
+                    "a zip"
+                },
+                kept.join(", ")
+            ),
+        )
+        .at(path::function(attr::PACKAGE_TYPE)),
+    )
+}
+
 /// The backfill count: unknown (it changes at apply) when this apply will
 /// backfill, the recorded count otherwise.
 fn backfilled_objects(
@@ -541,6 +603,86 @@ mod tests {
         assert_eq!(s.source_file_count, 1);
         assert_eq!(s.tags_all.get("team").map(String::as_str), Some("data"));
         assert_eq!(s.trigger[0].events, ["s3:ObjectCreated:*"]);
+    }
+
+    fn as_image(mut cfg: State<Planning>) -> State<Planning> {
+        cfg.function.package_type = Field::Known(super::super::state::PACKAGE_IMAGE.into());
+        cfg
+    }
+
+    fn planned_on(cfg: &State<Planning>, base: Option<&str>) -> PlannedState {
+        let build = Build::of(&cfg.function).with_base(base.map(str::to_owned));
+        plan(&env(), None, cfg, &build, false)
+    }
+
+    #[test]
+    fn an_images_hash_covers_the_package_type_and_its_base_and_a_zips_is_unchanged() {
+        let src = source();
+        let zip = config("orders", src.path().to_str().unwrap(), None);
+        let tree =
+            crate::pipeline::source::tree_hash(&crate::pipeline::source::scan(src.path()).unwrap())
+                .unwrap();
+        // A zip: the source tree's hash, as before images; no base.
+        let z = planned_on(&zip, None).state.known().unwrap();
+        assert_eq!(z.source_code_hash, tree);
+        assert_eq!(z.image_base_digest, None);
+        let (d1, d2) = (
+            format!("sha256:{}", "1".repeat(64)),
+            format!("sha256:{}", "2".repeat(64)),
+        );
+        let image = as_image(zip.clone());
+        let i1 = planned_on(&image, Some(&d1)).state.known().unwrap();
+        assert_eq!(i1.image_base_digest.as_deref(), Some(d1.as_str()));
+        assert_eq!(
+            i1.source_code_hash,
+            crate::pipeline::package::image_hash(&tree, &d1)
+        );
+        assert_ne!(i1.source_code_hash, z.source_code_hash);
+        // A base that moved: another digest, another hash.
+        let i2 = planned_on(&image, Some(&d2)).state.known().unwrap();
+        assert_ne!(i2.source_code_hash, i1.source_code_hash);
+        // A base not known at plan: both unknown.
+        let u = planned_on(&image, None);
+        assert!(u.state.image_base_digest.is_unknown());
+        assert!(u.state.source_code_hash.is_unknown());
+        // Nor is anything known while the type is not.
+        let mut unknown = zip.clone();
+        unknown.function.package_type = Field::Unknown;
+        let u = planned_on(&unknown, Some(&d1));
+        assert!(u.state.image_base_digest.is_unknown());
+        assert!(u.state.source_code_hash.is_unknown());
+    }
+
+    #[test]
+    fn switching_package_type_says_only_the_function_is_replaced() {
+        let src = source();
+        let zip = config("orders", src.path().to_str().unwrap(), Some("data"));
+        let prior = planned(None, &zip).state.known().unwrap();
+        let digest = format!("sha256:{}", "1".repeat(64));
+        let image = as_image(zip.clone());
+        let build = Build::of(&image.function).with_base(Some(digest));
+        let p = plan(&env(), Some(&prior), &image, &build, false);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        let d = p
+            .diags
+            .iter()
+            .find(|d| d.summary == "Changing package_type replaces the function")
+            .expect("the warning");
+        assert!(!d.is_error());
+        assert_eq!(d.path, Some(path::function(attr::PACKAGE_TYPE)));
+        for part in [
+            "from \"zip\" to \"image\"",
+            "the function \"orders\"",
+            "alone",
+            "the bucket \"data\" and its objects",
+            "the log group \"/aws/lambda/orders\"",
+        ] {
+            assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
+        }
+        // No switch, no warning.
+        let again = planned(Some(&prior), &zip);
+        let w = warnings(&again);
+        assert!(!w.contains("replaces the function"), "{w}");
     }
 
     #[test]

@@ -16,6 +16,61 @@ use thiserror::Error;
 /// Lambda's limit for the unzipped code.
 pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
 
+/// Lambda's limit for a container image, unzipped: a source directory
+/// larger than this is not scanned to the end for an image.
+pub const MAX_IMAGE_UNZIPPED_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+
+/// How the package is deployed (`function.package_type`): what decides its
+/// unzipped limit and what a refusal advises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    #[default]
+    Zip,
+    Image,
+}
+
+impl Kind {
+    /// Lambda's unzipped limit for this kind.
+    pub fn limit(self) -> u64 {
+        match self {
+            Kind::Zip => MAX_UNZIPPED_BYTES,
+            Kind::Image => MAX_IMAGE_UNZIPPED_BYTES,
+        }
+    }
+
+    /// The kind whose limit `limit` is over: an image's beyond a zip's.
+    fn for_limit(limit: u64) -> Kind {
+        if limit > MAX_UNZIPPED_BYTES {
+            Kind::Image
+        } else {
+            Kind::Zip
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Zip => "a zip package",
+            Kind::Image => "a container image",
+        }
+    }
+
+    /// The last sentence of a refusal: the ways out.
+    fn advice(self) -> &'static str {
+        match self {
+            Kind::Zip => {
+                "Set function.package_type = \"image\" to deploy it as a container image \
+                 (up to 10 GB, built without Docker), or move large dependencies or data out of \
+                 the package."
+            }
+            Kind::Image => {
+                "Move large data (models, datasets) out of the image, to S3 or EFS, and read it \
+                 at run time; set function.slim = true to drop tests, headers and debug symbols \
+                 from the installed dependencies."
+            }
+        }
+    }
+}
+
 /// Names never packaged: caches, VCS metadata, editor and OS litter.
 const SKIPPED_NAMES: &[&str] = &[
     ".git",
@@ -86,8 +141,13 @@ pub struct Source {
 impl Source {
     /// Scans `dir` when it is known; `None` when it is not known yet.
     pub fn of(dir: Option<&str>) -> Source {
+        Source::of_kind(dir, Kind::Zip)
+    }
+
+    /// Scans `dir` up to the unzipped limit of `kind`.
+    pub fn of_kind(dir: Option<&str>, kind: Kind) -> Source {
         Source {
-            scanned: dir.map(|d| scan(Path::new(d)).map_err(Arc::new)),
+            scanned: dir.map(|d| scan_limited(Path::new(d), kind.limit()).map_err(Arc::new)),
             digest: std::sync::OnceLock::new(),
         }
     }
@@ -187,6 +247,8 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
     scan_limited(root, MAX_UNZIPPED_BYTES)
 }
 
+/// [`scan`] up to `limit` bytes; beyond a zip's limit a refusal gives an
+/// image's advice.
 pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
     if root.as_os_str().is_empty() {
         return Err(SourceError::NotSet);
@@ -253,7 +315,7 @@ pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> 
             return Err(SourceError::TooLarge {
                 path: root.to_owned(),
                 limit,
-                message: too_large_message(total, limit, &all),
+                message: too_large_message(total, limit, Kind::for_limit(limit), &all),
             });
         }
     }
@@ -280,8 +342,8 @@ pub fn mb(bytes: u64) -> String {
 
 /// Why `total` bytes of `files` (a package, or the part of it read so far)
 /// are over `limit` unzipped: the size, the largest top-level directories
-/// or files, and the ways out.
-pub fn too_large_message(total: u64, limit: u64, files: &[&SourceFile]) -> String {
+/// or files, and the ways out for a package of `kind`.
+pub fn too_large_message(total: u64, limit: u64, kind: Kind, files: &[&SourceFile]) -> String {
     use std::fmt::Write as _;
     let mut by_dir: std::collections::BTreeMap<&str, u64> = Default::default();
     for f in files {
@@ -291,19 +353,17 @@ pub fn too_large_message(total: u64, limit: u64, files: &[&SourceFile]) -> Strin
     let mut largest: Vec<(&str, u64)> = by_dir.into_iter().collect();
     largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let mut msg = format!(
-        "the package is {} ({total} bytes) unzipped, over the {} Lambda allows for a zip \
-         package. Largest entries:",
+        "the package is {} ({total} bytes) unzipped, over the {} Lambda allows for {}. \
+         Largest entries:",
         mb(total),
-        mb(limit)
+        mb(limit),
+        kind.noun()
     );
     for (name, size) in largest.iter().take(LARGEST_SHOWN) {
         let _ = write!(msg, "\n  {name}: {}", mb(*size));
     }
-    msg.push_str(
-        "\nSet function.package_type = \"image\" to deploy it as a container image \
-         (up to 10 GB, built without Docker), or move large dependencies or data out of the \
-         package.",
-    );
+    msg.push('\n');
+    msg.push_str(kind.advice());
     msg
 }
 

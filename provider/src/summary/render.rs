@@ -255,11 +255,16 @@ fn code(o: &mut Out, c: &Code) {
                 n(now)
             ),
         );
-    } else if c.files.is_empty() && c.old_hash.is_some() {
+    } else if c.files.is_empty() && c.old_hash.is_some() && c.base.is_none() {
         o.item(
             0,
             "no file listed as changed (the package changed otherwise)",
         );
+    }
+    if let Some((was, now)) = &c.base {
+        let was = was.as_deref().map_or("(none)".to_owned(), |h| o.code(h));
+        let now = shown(o, now);
+        o.item(0, &format!("base image {was} → {now}"));
     }
     for f in &c.files {
         let kind = match f.kind {

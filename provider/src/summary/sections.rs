@@ -14,7 +14,7 @@ use super::iam;
 use super::plan_json::{Action, Plan, ResourceChange, Step, marked};
 use crate::pipeline::runtimes::{self, Day, Use, Verdict};
 use crate::pipeline::schema;
-use crate::pipeline::state::attr;
+use crate::pipeline::state::{PACKAGE_ZIP, attr};
 
 /// What summarizing depends on beside the plan.
 #[derive(Clone, Copy, Debug)]
@@ -128,6 +128,9 @@ pub struct Code {
     pub unlisted: Option<(Option<u64>, Option<u64>)>,
     /// The new file list is known only after apply.
     pub files_unknown: bool,
+    /// An image's base digest (`image_base_digest`) when it changes: before
+    /// and after.
+    pub base: Option<(Option<String>, Shown)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +166,12 @@ pub enum Risk {
         part: &'static str,
         old: String,
         new: String,
+    },
+    /// `function.package_type` changes: Lambda cannot change it in place,
+    /// so the function alone is replaced; the data stays.
+    PackageTypeChanged {
+        from: String,
+        to: String,
     },
 }
 
@@ -203,6 +212,11 @@ impl std::fmt::Display for Risk {
                 f,
                 "the {part} {old} is replaced by {new}: the new name makes a new one, and the \
                  old one is deleted"
+            ),
+            Risk::PackageTypeChanged { from, to } => write!(
+                f,
+                "function replaced (package_type {from} → {to}); data kept: the bucket and its \
+                 objects, the queues, the stream and the log group stay"
             ),
         }
     }
@@ -552,7 +566,26 @@ fn code_of(c: &ResourceChange) -> Option<Code> {
         files,
         unlisted,
         files_unknown,
+        base: base_change(c),
     })
+}
+
+/// `image_base_digest` before and after, when it changes (a base that
+/// moved, or a switch of package_type).
+fn base_change(c: &ResourceChange) -> Option<(Option<String>, Shown)> {
+    let p = [a(attr::IMAGE_BASE_DIGEST)];
+    let old = get_str(c.before.as_ref(), &p);
+    let new = if marked(&c.after_unknown, &p) {
+        Shown::Unknown
+    } else {
+        get_str(c.after.as_ref(), &p).map_or(Shown::Absent, Shown::Value)
+    };
+    let same = match (&old, &new) {
+        (None, Shown::Absent) => true,
+        (Some(o), Shown::Value(n)) => o == n,
+        _ => false,
+    };
+    (!same).then_some((old, new))
 }
 
 fn trigger_list(v: Option<&Json>) -> Vec<Trigger> {
@@ -810,6 +843,15 @@ fn renamed_parts(before: Option<&Json>, after: Option<&Json>) -> Vec<Risk> {
         .collect()
 }
 
+/// An update's switch of `function.package_type` (a state from before
+/// images has none: a zip).
+fn package_type_switch(before: Option<&Json>, after: Option<&Json>) -> Option<Risk> {
+    let at = [a(attr::FUNCTION), a(attr::PACKAGE_TYPE)];
+    let to = get_str(after, &at)?;
+    let from = get_str(before, &at).unwrap_or_else(|| PACKAGE_ZIP.to_owned());
+    (from != to).then_some(Risk::PackageTypeChanged { from, to })
+}
+
 fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Vec<Risk> {
     let before = c.before.as_ref();
     let after = c.after.as_ref();
@@ -842,6 +884,7 @@ fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Ve
     }
     if c.action == Action::Update {
         out.extend(renamed_parts(before, after));
+        out.extend(package_type_switch(before, after));
     }
     if matches!(c.action, Action::Delete | Action::Replace)
         && get_bool(before, &[a(attr::CREATE_BUCKET)]) != Some(false)

@@ -556,3 +556,94 @@ fn a_new_name_flags_each_part_it_replaces_and_none_it_keeps() {
     let r = risks(named("orders", "orders", None), named("orders", "x", None));
     assert!(r.is_empty(), "{r:?}");
 }
+
+#[test]
+fn a_package_type_switch_names_the_function_replaced_and_the_data_kept() {
+    let zip = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut image = zip.clone();
+    image["function"]["package_type"] = json!("image");
+    let r = risks(zip.clone(), image.clone());
+    let flag = Risk::PackageTypeChanged {
+        from: "zip".into(),
+        to: "image".into(),
+    };
+    assert!(r.contains(&flag), "{r:?}");
+    assert_eq!(
+        flag.to_string(),
+        "function replaced (package_type zip → image); data kept: the bucket and its objects, \
+         the queues, the stream and the log group stay"
+    );
+    // And back; a state from before images (no package_type) is a zip.
+    let mut explicit_zip = zip.clone();
+    explicit_zip["function"]["package_type"] = json!("zip");
+    assert!(
+        risks(image.clone(), explicit_zip.clone()).contains(&Risk::PackageTypeChanged {
+            from: "image".into(),
+            to: "zip".into(),
+        })
+    );
+    assert!(risks(zip.clone(), explicit_zip.clone()).is_empty());
+    // No switch, no flag; the rendered summary names it.
+    assert!(risks(image.clone(), image.clone()).is_empty());
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        zip,
+        image,
+        json!({}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    for f in [Format::Markdown, Format::Text] {
+        let out = render(&s, f);
+        assert!(
+            out.contains("function replaced (package_type zip → image); data kept"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_base_image_that_moved_is_named_in_the_code_section() {
+    let mut before = pipeline("p", 512, &["data/"], json!({"app.py": "aaa"}), "h1");
+    before["function"]["package_type"] = json!("image");
+    before["image_base_digest"] = json!("sha256:1111");
+    let mut after = before.clone();
+    after["image_base_digest"] = json!("sha256:2222");
+    after["source_code_hash"] = json!("h2");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    let code = s.pipelines[0].code.clone().expect("a code change");
+    assert_eq!(
+        code.base,
+        Some((
+            Some("sha256:1111".into()),
+            Shown::Value("sha256:2222".into())
+        ))
+    );
+    let text = render(&s, Format::Text);
+    assert!(
+        text.contains("base image sha256:1111 → sha256:2222"),
+        "{text}"
+    );
+    assert!(!text.contains("the package changed otherwise"), "{text}");
+    // A zip has no base: nothing about one.
+    let zip = pipeline("p", 512, &["data/"], json!({"app.py": "aaa"}), "h1");
+    let mut edited = zip.clone();
+    edited["source_code_hash"] = json!("h2");
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        zip,
+        edited,
+        json!({}),
+    );
+    let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
+    assert_eq!(s.pipelines[0].code.clone().unwrap().base, None);
+    assert!(!render(&s, Format::Text).contains("base image"));
+}

@@ -1,16 +1,12 @@
 //! Lambda's package limits: 50 MB of zip in a direct upload (beyond it the
 //! package is staged in S3), 250 MB unzipped (beyond it, no zip will do).
 
-use crate::pipeline::source::{SourceFile, too_large_message};
+use crate::pipeline::source::{Kind, SourceFile, too_large_message};
 
-pub use crate::pipeline::source::MAX_UNZIPPED_BYTES;
+pub use crate::pipeline::source::{MAX_IMAGE_UNZIPPED_BYTES, MAX_UNZIPPED_BYTES};
 
 /// Lambda's limit for a zip uploaded directly with the API call.
 pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
-
-/// Lambda's limit for a container image, unzipped: a source directory
-/// larger than this is not scanned to the end for an image.
-pub const MAX_IMAGE_UNZIPPED_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 
 /// A package over this many bytes unzipped may be over
 /// [`MAX_ZIPPED_BYTES`] zipped (deflate does not shrink incompressible
@@ -33,8 +29,14 @@ pub fn needs_staging(len: usize) -> bool {
 /// The refusal of a package over the unzipped limit, or `None` when it
 /// fits. `files` are every file of the package (source and dependencies).
 pub fn check_unzipped(files: &[&SourceFile]) -> Option<String> {
+    check_unzipped_as(Kind::Zip, files)
+}
+
+/// [`check_unzipped`] against the limit of `kind` (an image's is 10 GB).
+pub fn check_unzipped_as(kind: Kind, files: &[&SourceFile]) -> Option<String> {
     let total: u64 = files.iter().map(|f| f.size).sum();
-    (total > MAX_UNZIPPED_BYTES).then(|| too_large_message(total, MAX_UNZIPPED_BYTES, files))
+    let limit = kind.limit();
+    (total > limit).then(|| too_large_message(total, limit, kind, files))
 }
 
 #[cfg(test)]
@@ -60,6 +62,21 @@ mod tests {
         assert!(msg.contains("250.0 MB"), "{msg}");
         assert!(msg.contains(&(MAX_UNZIPPED_BYTES + 1).to_string()), "{msg}");
         assert!(msg.contains("package_type = \"image\""), "{msg}");
+    }
+
+    #[test]
+    fn an_image_may_hold_10_gb_and_its_refusal_gives_an_images_advice() {
+        let a = file("model.bin", MAX_UNZIPPED_BYTES + 1);
+        assert!(check_unzipped_as(Kind::Image, &[&a]).is_none());
+        assert!(check_unzipped_as(Kind::Zip, &[&a]).is_some());
+        let big = file("model.bin", MAX_IMAGE_UNZIPPED_BYTES);
+        let b = file("app.py", 1);
+        assert!(check_unzipped_as(Kind::Image, &[&big]).is_none());
+        let msg = check_unzipped_as(Kind::Image, &[&big, &b]).unwrap();
+        assert!(msg.contains("10240.0 MB"), "{msg}");
+        assert!(msg.contains("a container image"), "{msg}");
+        assert!(msg.contains("model.bin: 10240.0 MB"), "{msg}");
+        assert!(!msg.contains("package_type = \"image\""), "{msg}");
     }
 
     #[test]

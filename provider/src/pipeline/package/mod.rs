@@ -29,8 +29,8 @@ use thiserror::Error;
 use cache::Cache;
 use deps::{Deps, DepsError};
 
-use super::source::{self, Source, SourceError, SourceFile, SourceTree};
-use super::state::{Function, Planning, attr};
+use super::source::{self, Kind, Source, SourceError, SourceFile, SourceTree};
+use super::state::{Function, PACKAGE_IMAGE, Planning, attr};
 
 #[derive(Debug, Error)]
 pub enum PackageError {
@@ -116,12 +116,38 @@ pub struct Build {
     pub source: Source,
     deps: Option<Result<Option<Deps>, Arc<DepsError>>>,
     slim: bool,
+    /// `function.package_type`; `None` while unknown.
+    kind: Option<Kind>,
+    /// An image's base, resolved at plan: its platform manifest's digest
+    /// (`None` while not known).
+    base_digest: Option<String>,
+}
+
+/// An image's `source_code_hash`: the package's (source and dependency
+/// inputs, as for a zip), the package type and the base image's digest.
+/// A zip's hash is the package's alone.
+pub fn image_hash(package_hash: &str, base_digest: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"eventpipe-image-v1\0");
+    h.update(package_hash.as_bytes());
+    h.update([0]);
+    h.update(base_digest.as_bytes());
+    hex::encode(h.finalize())
 }
 
 impl Build {
     /// The package of a configuration's `function` block.
     pub fn of(f: &Function<Planning>) -> Build {
-        let source = Source::of(f.source_dir.as_known().map(String::as_str));
+        let kind = match &f.package_type {
+            Field::Known(t) if t == PACKAGE_IMAGE => Some(Kind::Image),
+            Field::Known(_) => Some(Kind::Zip),
+            // Not set is the default, a zip.
+            Field::Null => Some(Kind::Zip),
+            Field::Unknown => None,
+        };
+        // While the type is unknown, the larger limit: no refusal it may not earn.
+        let dir = f.source_dir.as_known().map(String::as_str);
+        let source = Source::of_kind(dir, kind.unwrap_or(Kind::Image));
         let requirements = match &f.requirements_file {
             Field::Known(r) => Some(Some(r.clone())),
             Field::Null => Some(None),
@@ -150,7 +176,26 @@ impl Build {
             }),
             _ => None,
         };
-        Build::new(source, settings.as_ref())
+        let mut build = Build::new(source, settings.as_ref());
+        build.kind = kind;
+        build
+    }
+
+    /// The package as an image on the base whose platform manifest is
+    /// `base_digest` (`None`: not known at plan).
+    pub fn with_base(mut self, base_digest: Option<String>) -> Build {
+        self.base_digest = base_digest;
+        self
+    }
+
+    /// `function.package_type`; `None` while unknown.
+    pub fn kind(&self) -> Option<Kind> {
+        self.kind
+    }
+
+    /// An image's base digest, when resolved.
+    pub fn base_digest(&self) -> Option<&str> {
+        self.base_digest.as_deref()
     }
 
     /// The package of `source` built with `settings` (`None`: not known).
@@ -161,7 +206,13 @@ impl Build {
             _ => None,
         };
         let slim = settings.is_some_and(|s| s.slim);
-        Build { source, deps, slim }
+        Build {
+            source,
+            deps,
+            slim,
+            kind: Some(Kind::Zip),
+            base_digest: None,
+        }
     }
 
     /// The declared dependencies; `None` while unknown.
@@ -172,17 +223,21 @@ impl Build {
     }
 
     /// The package's `source_code_hash`, or why it cannot be computed
-    /// with the attribute (of `function`) to blame; `None` while unknown.
+    /// with the attribute (of `function`) to blame; `None` while unknown
+    /// (for an image, also while its base digest is).
     pub fn hash(&self) -> Option<Result<String, (&'static str, String)>> {
         let tree = match self.source.hash()? {
             Ok(h) => h,
             Err(e) => return Some(Err((attr::SOURCE_DIR, e.to_string()))),
         };
-        match self.deps() {
-            None => None,
-            Some(Ok(None)) => Some(Ok(tree)),
-            Some(Ok(Some(d))) => Some(Ok(d.package_hash(&tree, self.slim))),
-            Some(Err(e)) => Some(Err((e.attr(), e.to_string()))),
+        let package = match self.deps()? {
+            Ok(None) => tree,
+            Ok(Some(d)) => d.package_hash(&tree, self.slim),
+            Err(e) => return Some(Err((e.attr(), e.to_string()))),
+        };
+        match self.kind? {
+            Kind::Zip => Some(Ok(package)),
+            Kind::Image => Some(Ok(image_hash(&package, self.base_digest.as_deref()?))),
         }
     }
 
@@ -215,15 +270,16 @@ impl Build {
         };
         let installed = self.cached_deps(cache)?;
         let d = self.deps()?.ok()??;
+        let kind = self.kind.unwrap_or(Kind::Image);
         let recorded = cache.and_then(|c| c.installed_size(&d.tree_key(self.slim)));
         if let Some(size) = recorded
-            && tree.total_size().saturating_add(size) <= limits::MAX_UNZIPPED_BYTES
+            && tree.total_size().saturating_add(size) <= kind.limit()
         {
             return None;
         }
         let t = source::scan_limited(&installed, u64::MAX).ok()?;
         let all: Vec<&SourceFile> = tree.files.iter().chain(&t.files).collect();
-        limits::check_unzipped(&all)
+        limits::check_unzipped_as(kind, &all)
     }
 }
 
@@ -353,6 +409,12 @@ impl Staged {
             Some(d) => d.package_hash(&tree, self.slim),
             None => tree,
         })
+    }
+
+    /// The `source_code_hash` of this package as an image on the base
+    /// whose platform manifest is `base_digest` ([`image_hash`]).
+    pub fn image_hash(&self, base_digest: &str) -> Result<String, PackageError> {
+        Ok(image_hash(&self.hash()?, base_digest))
     }
 }
 
@@ -585,6 +647,63 @@ mod tests {
         // A small recorded size is trusted without a walk.
         c.record_size(&key, 10).unwrap();
         assert!(build().too_large(Some(&c)).is_none());
+    }
+
+    #[test]
+    fn an_images_size_check_has_the_10_gb_limit_and_its_hash_its_base() {
+        let d = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(cache_dir.path());
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        fs::write(d.path().join("requirements.txt"), "big==1.0\n").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let key = s.deps().unwrap().unwrap().key();
+        let image = |base: Option<&str>| {
+            Build {
+                kind: Some(Kind::Image),
+                ..Build::new(Source::of(d.path().to_str()), Some(&s))
+            }
+            .with_base(base.map(str::to_owned))
+        };
+        // 300 MB installed (a sparse file): too large for a zip, not an image.
+        c.install(&key, |t| {
+            fs::create_dir(t.join("big"))?;
+            let f = fs::File::create(t.join("big/model.bin"))?;
+            f.set_len(300 << 20)
+        })
+        .unwrap();
+        c.record_size(&key, 300 << 20).unwrap();
+        let zip = Build::new(Source::of(d.path().to_str()), Some(&s));
+        assert!(zip.too_large(Some(&c)).is_some());
+        assert!(image(None).too_large(Some(&c)).is_none());
+        // Over 10 GB: refused with the image's advice.
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(c.installed(&key).unwrap().join("big/model.bin"))
+            .unwrap();
+        f.set_len(limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
+        c.record_size(&key, limits::MAX_IMAGE_UNZIPPED_BYTES)
+            .unwrap();
+        let msg = image(None)
+            .too_large(Some(&c))
+            .expect("over 10 GB with app.py");
+        assert!(msg.contains("big: 10240.0 MB"), "{msg}");
+        assert!(msg.contains("a container image"), "{msg}");
+        // The hash: the zip's package hash with the base digest; unknown
+        // without one.
+        let zip_hash = zip.hash().unwrap().unwrap();
+        assert!(image(None).hash().is_none());
+        let on = image(Some("sha256:aa")).hash().unwrap().unwrap();
+        assert_eq!(on, image_hash(&zip_hash, "sha256:aa"));
+        assert_ne!(on, image(Some("sha256:bb")).hash().unwrap().unwrap());
+        // Apply's staged package gives the same hash (one code path).
+        let staged = Staged {
+            source: scan(d.path()).unwrap(),
+            deps: s.deps().unwrap(),
+            installed: Vec::new(),
+            slim: false,
+        };
+        assert_eq!(staged.image_hash("sha256:aa").unwrap(), on);
     }
 
     fn zip_names(zip: &[u8]) -> Vec<String> {

@@ -4,6 +4,7 @@ use tfsdk::access::Field;
 use tfsdk::diag::Diagnostic;
 
 use super::super::part::Part;
+use super::super::source::Kind;
 use super::super::state::{self, path};
 use super::super::step::{Change, Op};
 use super::super::{desired, naming, policy};
@@ -181,5 +182,14 @@ pub fn plan(p: &mut Plan) {
             (Field::Unknown, Field::Unknown, Field::Unknown)
         }
         _ => (Field::Unknown, Field::Unknown, Field::Unknown),
+    };
+    // An image's base as the plan resolved it; a zip has none.
+    p.s.image_base_digest = match p.build.kind() {
+        Some(Kind::Zip) => Field::Null,
+        Some(Kind::Image) => p
+            .build
+            .base_digest()
+            .map_or(Field::Unknown, |d| Field::Known(d.to_owned())),
+        None => Field::Unknown,
     };
 }

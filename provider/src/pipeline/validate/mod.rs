@@ -319,7 +319,7 @@ mod tests {
         let layer = "arn:aws:lambda:us-east-1:123456789012:layer:l:1";
         let d = check(&config(
             vec![
-                (attr::PACKAGE_TYPE, Value::from("image")),
+                (attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE)),
                 (attr::IMAGE, image()),
                 (attr::LAYERS, Value::List(vec![Value::from(layer)])),
             ],
@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(errors(&d), ["Layers with a container image"], "{d:?}");
         let d = check(&config(
             vec![
-                (attr::PACKAGE_TYPE, Value::from("image")),
+                (attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE)),
                 (attr::IMAGE, image()),
             ],
             vec![trigger("in/")],
@@ -339,7 +339,7 @@ mod tests {
         // The pipeline `p` cannot name a repository (ECR wants 2 characters)
         // unless the image block names one.
         let d = check(&config(
-            vec![(attr::PACKAGE_TYPE, Value::from("image"))],
+            vec![(attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE))],
             vec![trigger("in/")],
             vec![],
         ));
@@ -488,6 +488,28 @@ mod tests {
                 .iter()
                 .any(|x| x.summary == "Trigger matches staged packages")
         );
+    }
+
+    #[test]
+    fn an_image_is_never_staged_in_s3() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("app.py"), "x").unwrap();
+        std::fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let image = vec![(attr::PACKAGE_TYPE, Value::from(PACKAGE_IMAGE))];
+        for (top, prefix) in [
+            (vec![(attr::CREATE_BUCKET, Value::Bool(false))], Some("in/")),
+            (vec![(attr::CREATE_BUCKET, Value::Bool(true))], None),
+        ] {
+            let d1 = package_checks(d.path(), image.clone(), top.clone(), prefix);
+            assert!(
+                !d1.iter().any(|x| x.summary == "Missing package bucket"
+                    || x.summary == "Trigger matches staged packages"),
+                "{d1:?}"
+            );
+            // The same as a zip is staged.
+            let zip = package_checks(d.path(), vec![], top, prefix);
+            assert!(zip.has_errors(), "{zip:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The package: what `source_dir` holds and the deployment package limits.
 
 use super::*;
+use crate::pipeline::source::Kind;
 
 /// The package's checks: its dependencies (readable, installable, pinned),
 /// its size with a cached dependency tree, and where it would be staged.
@@ -56,6 +57,11 @@ pub(super) fn check_package(
                 }
             }
         }
+    }
+    // An image is pushed to a registry, never staged in S3; while the type
+    // is unknown, so is whether anything is staged.
+    if build.kind() != Some(Kind::Zip) {
+        return;
     }
     // Staging: only a package that may be over 50 MB zipped needs it.
     let may_stage = limits::may_need_staging(tree.total_size(), deps.is_some());

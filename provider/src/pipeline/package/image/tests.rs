@@ -51,7 +51,7 @@ fn build_in(settings: &Settings, cache: &Cache, base_dir: &Path, arch: &str) -> 
     let staged = stage(settings, Some(cache), limits::MAX_IMAGE_UNZIPPED_BYTES).unwrap();
     let base = BaseImage::from_layout(base_dir, None, arch).unwrap();
     let layout = tempfile::tempdir().unwrap();
-    let out = LayoutWriter::create(&layout.path().join("image")).unwrap();
+    let out = LayoutWriter::create(&layout.path().join("built")).unwrap();
     let image = build(&staged, "app.handler", &base, &out).unwrap();
     Built { image, layout }
 }
@@ -91,7 +91,7 @@ fn the_same_inputs_from_other_directories_and_caches_give_the_same_digests() {
         assert_eq!(b.image.layers, first.image.layers);
     }
     // The whole layouts are byte-equal, index.json included.
-    let index = |b: &Built| fs::read(b.layout.path().join("image/index.json")).unwrap();
+    let index = |b: &Built| fs::read(b.layout.path().join("built/index.json")).unwrap();
     assert_eq!(index(&first), index(&other));
 }
 
@@ -102,7 +102,7 @@ fn the_layers_hold_the_dependencies_then_the_code_under_the_task_root() {
     let (src, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (settings, cache) = function(src.path(), cache_dir.path());
     let b = build_in(&settings, &cache, base.path(), "x86_64");
-    let root = b.layout.path().join("image");
+    let root = b.layout.path().join("built");
     assert_eq!(b.image.layers.len(), 2);
     let deps = names_in(&blob(&root, &b.image.layers[0].digest));
     assert_eq!(
@@ -134,7 +134,7 @@ fn the_config_and_manifest_append_our_layers_to_the_base_and_run_the_handler() {
     let (src, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (settings, cache) = function(src.path(), cache_dir.path());
     let b = build_in(&settings, &cache, base.path(), "x86_64");
-    let root = b.layout.path().join("image");
+    let root = b.layout.path().join("built");
     let base_image = BaseImage::from_layout(base.path(), None, "x86_64").unwrap();
 
     let index: ImageIndex =
@@ -294,7 +294,7 @@ fn an_arm64_image_is_built_on_the_arm64_base() {
         .unwrap();
     let b = build_in(&settings, &cache, base.path(), "arm64");
     assert_eq!(b.image.base_digest, digests[1]);
-    let root = b.layout.path().join("image");
+    let root = b.layout.path().join("built");
     let index: ImageIndex =
         serde_json::from_slice(&fs::read(root.join("index.json")).unwrap()).unwrap();
     let platform = index.manifests()[0].platform().clone().unwrap();
@@ -327,7 +327,7 @@ fn without_dependencies_the_image_has_one_code_layer() {
     );
     assert_eq!(b.image.layers.len(), 1);
     let code = names_in(&blob(
-        &b.layout.path().join("image"),
+        &b.layout.path().join("built"),
         &b.image.layers[0].digest,
     ));
     assert_eq!(code, ["var/", "var/task/", "var/task/app.py"]);
@@ -363,7 +363,7 @@ fn a_slim_image_layers_the_slim_dependency_tree_and_keeps_the_code_layer() {
     let slim = build_in(&slim_settings, &cache, base.path(), "x86_64");
     let names = |b: &Built, i: usize| {
         names_in(&blob(
-            &b.layout.path().join("image"),
+            &b.layout.path().join("built"),
             &b.image.layers[i].digest,
         ))
     };
