@@ -90,6 +90,10 @@ pub enum Op {
     /// Invoke the function for the objects already in the bucket that new
     /// triggers match (and what an earlier backfill left).
     Backfill,
+    /// With a given `image.repository_name`: remove the image the pipeline
+    /// pushed there (the state's `image_uri`), leaving the repository and
+    /// everyone else's images.
+    RemovePushed,
 }
 
 impl fmt::Display for Op {
@@ -112,6 +116,7 @@ impl fmt::Display for Op {
             Op::CheckQueueEmpty => f.write_str("check the failure queue is empty"),
             Op::EmptyBucket => f.write_str("empty the bucket"),
             Op::Backfill => f.write_str("backfill existing objects"),
+            Op::RemovePushed => f.write_str("remove the pushed image"),
         }
     }
 }

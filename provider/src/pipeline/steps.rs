@@ -8,9 +8,10 @@
 //! permission are there; the wait for a new function to become Active runs
 //! beside the notification, off the critical path.
 
+use super::desired;
 use super::part::{Part, PartSet};
 use super::parts::{self, Converge};
-use super::state::{Known, State};
+use super::state::{Known, PACKAGE_IMAGE, State};
 pub use super::step::{Change, Facts, Op, StepId, Steps};
 
 /// The parts a change of `name` makes anew, under their new names: those
@@ -45,6 +46,9 @@ pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
         s.event_queue_arn.clone().unwrap_or_default()
     });
     differs(Part::Stream, &|s| s.stream_name.clone().unwrap_or_default());
+    differs(Part::Repository, &|s| {
+        desired::repository(s).map(|r| r.name).unwrap_or_default()
+    });
     let follows = |p: Part, of: &[Part]| {
         (both.contains(p) && had.contains(p) && of.iter().any(|o| parts.contains(*o))).then_some(p)
     };
@@ -94,6 +98,7 @@ const CONVERGE: &[fn(&mut Converge)] = &[
     parts::role::converge,
     parts::policy::converge,
     parts::log_group::converge,
+    parts::repository::converge,
     parts::failure_queue::converge,
     parts::function::converge,
     parts::invoke_config::converge,
@@ -112,6 +117,7 @@ const CONVERGE: &[fn(&mut Converge)] = &[
     parts::function::delete_old,
     parts::role::delete_old,
     parts::log_group::delete_old,
+    parts::repository::drop,
     parts::failure_queue::delete_old,
     parts::permission::retire,
     parts::permission::drop,
@@ -180,6 +186,10 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
     if parts.contains(Part::FailureQueue) {
         s.add(Op::Delete(Part::FailureQueue), [after, function]);
     }
+    // With its images, once the function no longer pulls from it.
+    if parts.contains(Part::Repository) {
+        s.add(Op::Delete(Part::Repository), [after, function]);
+    }
 }
 
 /// The steps of a destroy: check first, so a refused destroy deletes
@@ -201,6 +211,17 @@ pub fn destroy(prior: &State<Known>) -> Steps {
         check,
         &mut s,
     );
+    // An image pushed to a given repository goes once the function is gone;
+    // the repository stays.
+    if prior.function.package_type == PACKAGE_IMAGE
+        && !prior.makes_repository()
+        && prior.image_uri.as_deref().is_some_and(|u| !u.is_empty())
+    {
+        let function =
+            s.0.iter()
+                .position(|st| st.op == Op::Delete(Part::Function));
+        s.add(Op::RemovePushed, [check, function]);
+    }
     s
 }
 

@@ -18,6 +18,7 @@ pub mod log_group;
 pub mod notification;
 pub mod permission;
 pub mod policy;
+pub mod repository;
 pub mod role;
 pub mod stream;
 pub mod stream_mapping;
@@ -87,6 +88,8 @@ pub struct At {
     /// The deletion of an event queue mapping no longer wanted.
     pub dropped_event_queue_mapping: Option<StepId>,
     pub notification: Option<StepId>,
+    /// The image repository the pipeline makes.
+    pub repository: Option<StepId>,
     /// The deletion of the function under its old name.
     pub old_function: Option<StepId>,
 }

@@ -1,0 +1,99 @@
+//! The ECR repository the pipeline makes for the function's image
+//! (`package_type = "image"` without `image.repository_name`).
+
+use tfsdk::access::Field;
+
+use super::super::part::Part;
+use super::super::state::PACKAGE_IMAGE;
+use super::super::step::{Change, Op};
+use super::super::{desired, ecr_policy, naming, policy};
+use super::{Converge, Merge, Plan};
+
+/// Made (also when the function switches to an image), or its settings
+/// and tags put back, before the function, which pulls from it.
+pub fn converge(c: &mut Converge) {
+    let want = c.want;
+    c.at.repository = if c.wants(Part::Repository) {
+        match c.make(Part::Repository) {
+            Some(op) if c.had(Part::Repository) || c.prior.is_none() => c.steps.chain([op], []),
+            Some(_) => c.steps.chain([Op::Create(Part::Repository)], []),
+            None => {
+                let mut ops: Vec<Op> = c.claim(Part::Repository).into_iter().collect();
+                if c.changed(|p| desired::repository(p) != desired::repository(want)) {
+                    ops.push(Op::Update(Part::Repository, Change::Settings));
+                }
+                if c.retag() {
+                    ops.push(Op::Update(Part::Repository, Change::Tags));
+                }
+                c.steps.chain(ops, [])
+            }
+        }
+    } else {
+        None
+    };
+}
+
+/// A repository no longer wanted (the function switched to a zip, or to a
+/// given `repository_name`) goes, with its images, once the function no
+/// longer uses it; one under the pipeline's old name, once the new one is
+/// in use.
+pub fn drop(c: &mut Converge) {
+    let function = c.at.function;
+    if c.had(Part::Repository) && !c.wants(Part::Repository) {
+        c.steps.add(Op::Delete(Part::Repository), [function]);
+    }
+    if c.renamed.contains(Part::Repository) {
+        c.steps.add(Op::DeleteOld(Part::Repository), [function]);
+    }
+}
+
+/// A repository whose settings, policies or tags are not the plan's shows
+/// as missing, so the plan shows it and the apply puts it back (a repository
+/// found with this pipeline's name is adopted when its tag says it is
+/// ours). Documents are compared on meaning: ECR may store them in another
+/// layout.
+pub fn merge(m: &mut Merge) {
+    let Some(want) = desired::repository(m.state) else {
+        return;
+    };
+    let Some(seen) = &m.seen.repository else {
+        return;
+    };
+    let same = seen.repository.scan_on_push == want.scan_on_push
+        && seen.tags == desired::part_tags(m.state)
+        && seen
+            .lifecycle_policy
+            .as_deref()
+            .is_some_and(|d| ecr_policy::same_lifecycle_policy(d, &want.lifecycle_policy))
+        && seen
+            .repository_policy
+            .as_deref()
+            .is_some_and(|d| ecr_policy::same_repository_policy(d, &want.repository_policy));
+    if same {
+        m.s.image_repository_url = Some(seen.repository.uri.clone());
+    } else {
+        m.s.mark_missing(Part::Repository);
+    }
+}
+
+/// The repository's URL, known at plan from the account, the region and
+/// the repository's name (given, or `<name>` in lower case); null for a zip.
+pub fn plan(p: &mut Plan) {
+    let f = &p.config.function;
+    let given = match &f.image {
+        Field::Known(i) => i.repository_name.clone(),
+        Field::Null => Field::Null,
+        Field::Unknown => Field::Unknown,
+    };
+    let name = match given {
+        Field::Known(r) => Field::Known(r),
+        Field::Null => p.config.name.clone().map(|n| naming::repository_name(&n)),
+        Field::Unknown => Field::Unknown,
+    };
+    let loc = p.loc;
+    p.s.image_repository_url = match &f.package_type {
+        Field::Known(t) if t == PACKAGE_IMAGE => name.map(|n| policy::repository_url(loc, &n)),
+        Field::Known(_) | Field::Null => Field::Null,
+        Field::Unknown => Field::Unknown,
+    };
+}
