@@ -4,12 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{ecr, kinesis, lambda, logs, mappings, s3, sqs};
+use crate::aws::{kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::part::{Part, PartSet};
 
 /// What a notification on the bucket is, and where it points.
 pub use crate::aws::s3::{Destination, Trigger};
+
+/// An ECR repository as ECR describes it.
+pub use crate::aws::ecr::Repository;
 
 /// What AWS holds for one pipeline.
 #[derive(Debug, Default)]
@@ -35,7 +38,7 @@ pub struct Observed {
 /// The image repository the pipeline makes, as ECR has it.
 #[derive(Debug)]
 pub struct RepositoryFound {
-    pub repository: ecr::Repository,
+    pub repository: Repository,
     pub tags: BTreeMap<String, String>,
     /// `None` when it has no lifecycle policy.
     pub lifecycle_policy: Option<String>,

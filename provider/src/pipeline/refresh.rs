@@ -356,6 +356,7 @@ mod tests {
             stream_mapping: None,
             event_queue: None,
             queue_mapping: None,
+            repository: None,
             bucket_policy: None,
             policy: Some(s.policy_json.clone()),
             function: Some(lambda::Function {

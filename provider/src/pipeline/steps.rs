@@ -1305,4 +1305,95 @@ mod tests {
         // step does nothing when this run staged none).
         assert_eq!(roll_back(PartSet::empty()).ops(), [Op::DeleteStaged]);
     }
+
+    fn image(name: &str) -> State<Known> {
+        let mut s = known_state(name);
+        s.function.package_type = crate::pipeline::state::PACKAGE_IMAGE.into();
+        s.image_repository_url = Some(format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"
+        ));
+        s
+    }
+
+    #[test]
+    fn the_image_repository_is_made_before_the_function_and_goes_after_it() {
+        use Part::*;
+        let want = image("orders");
+        let s = converge(&want, None, Facts::default());
+        well_ordered(&s);
+        assert!(step(&s, Op::Create(Repository)).after.is_empty());
+        assert!(waits_for(&s, Op::Create(Function), Op::Create(Repository)));
+        // Nothing changed: nothing to do; keep_images, scan on push or a
+        // new function ARN: the repository is updated in place.
+        assert!(converge(&want, Some(&want), Facts::of(&want)).is_empty());
+        let mut keep = want.clone();
+        keep.function.image = Some(crate::pipeline::state::ImageBlock {
+            base_image: None,
+            repository_name: None,
+            keep_images: 3,
+            scan_on_push: false,
+        });
+        assert_eq!(
+            converge(&keep, Some(&want), Facts::of(&want)).ops(),
+            [Op::Update(Repository, Change::Settings)]
+        );
+        // Found drifted or gone by the refresh: made again (or adopted and
+        // put back) before the function.
+        let drifted = want.with_only(want.present().minus(PartSet::from([Repository])));
+        let s = converge(&want, Some(&drifted), Facts::of(&drifted));
+        assert_eq!(s.ops(), [Op::Recreate(Repository)]);
+        // Back to a zip: the repository goes after the function's update.
+        let zip = known_state("orders");
+        let mut prior = want.clone();
+        prior.function.memory_size = 1024;
+        let s = converge(&zip, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        assert!(waits_for(
+            &s,
+            Op::Delete(Repository),
+            Op::Update(Function, Change::Settings)
+        ));
+        // From a zip to an image: made, before the function.
+        let s = converge(&want, Some(&zip), Facts::of(&zip));
+        assert!(s.find(Op::Create(Repository)).is_some(), "{:?}", s.ops());
+        // Destroy and roll-back delete it after the function.
+        let d = destroy(&want);
+        well_ordered(&d);
+        assert!(waits_for(&d, Op::Delete(Repository), Op::Delete(Function)));
+        let r = roll_back(PartSet::from([Repository, Role]));
+        assert!(r.find(Op::Delete(Repository)).is_some(), "{:?}", r.ops());
+        // A new name makes a repository under it; the old one goes after
+        // the function.
+        let mut renamed_to = image("sales");
+        renamed_to.bucket_name = want.bucket_name.clone();
+        let s = converge(&renamed_to, Some(&want), Facts::of(&want));
+        well_ordered(&s);
+        assert!(s.find(Op::Recreate(Repository)).is_some(), "{:?}", s.ops());
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Repository),
+            Op::Recreate(Function)
+        ));
+    }
+
+    #[test]
+    fn a_given_repository_keeps_all_but_the_pushed_image() {
+        use Part::*;
+        let mut want = image("orders");
+        want.function.image = Some(crate::pipeline::state::ImageBlock {
+            base_image: None,
+            repository_name: Some("shared".into()),
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        let s = converge(&want, None, Facts::default());
+        assert!(s.find(Op::Create(Repository)).is_none(), "{:?}", s.ops());
+        // No image recorded: nothing to remove.
+        assert!(destroy(&want).find(Op::RemovePushed).is_none());
+        want.image_uri = Some("r/shared@sha256:ab".into());
+        let d = destroy(&want);
+        well_ordered(&d);
+        assert!(d.find(Op::Delete(Repository)).is_none());
+        assert!(waits_for(&d, Op::RemovePushed, Op::Delete(Function)));
+    }
 }

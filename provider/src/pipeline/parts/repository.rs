@@ -97,3 +97,111 @@ pub fn plan(p: &mut Plan) {
         Field::Unknown => Field::Unknown,
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::observed::{Observed, Repository, RepositoryFound};
+    use crate::pipeline::private::Private;
+    use crate::pipeline::state::tests::known_state;
+    use crate::pipeline::state::{Known, State};
+
+    fn image_state(name: &str) -> State<Known> {
+        let mut s = known_state(name);
+        s.function.package_type = PACKAGE_IMAGE.into();
+        s.image_repository_url = Some(format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"
+        ));
+        s
+    }
+
+    /// The repository as the pipeline makes it.
+    fn as_made(s: &State<Known>) -> RepositoryFound {
+        let want = desired::repository(s).expect("makes one");
+        RepositoryFound {
+            repository: Repository {
+                name: want.name.clone(),
+                arn: format!(
+                    "arn:aws:ecr:us-east-1:123456789012:repository/{}",
+                    want.name
+                ),
+                uri: format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{}", want.name),
+                registry_id: "123456789012".into(),
+                scan_on_push: want.scan_on_push,
+            },
+            tags: desired::part_tags(s),
+            // Stored pretty-printed, as AWS gives documents back.
+            lifecycle_policy: Some(pretty(&want.lifecycle_policy)),
+            repository_policy: Some(pretty(&want.repository_policy)),
+        }
+    }
+
+    fn pretty(doc: &str) -> String {
+        let v: serde_json::Value = serde_json::from_str(doc).expect("JSON");
+        serde_json::to_string_pretty(&v).expect("text")
+    }
+
+    fn merged(s: &State<Known>, found: RepositoryFound) -> State<Known> {
+        let seen = Observed {
+            repository: Some(found),
+            ..Observed::default()
+        };
+        let private = Private::default();
+        let mut m = Merge {
+            s: s.clone(),
+            state: s,
+            seen: &seen,
+            private: &private,
+        };
+        merge(&mut m);
+        m.s
+    }
+
+    #[test]
+    fn a_repository_as_planned_stays_and_any_drift_shows_it_missing() {
+        let s = image_state("Orders");
+        assert!(s.wanted().contains(Part::Repository));
+        assert_eq!(desired::repository(&s).expect("one").name, "orders");
+        // Documents in another layout are the same.
+        assert!(merged(&s, as_made(&s)).present().contains(Part::Repository));
+        let drifts: [(&str, fn(&mut RepositoryFound)); 5] = [
+            ("scan on push", |f| f.repository.scan_on_push = false),
+            ("a tag", |f| {
+                f.tags.insert("extra".into(), "1".into());
+            }),
+            ("the lifecycle policy", |f| {
+                f.lifecycle_policy = Some(ecr_policy::lifecycle_policy(99));
+            }),
+            ("no lifecycle policy", |f| f.lifecycle_policy = None),
+            ("the repository policy", |f| {
+                f.repository_policy = Some(ecr_policy::repository_policy("arn:other"));
+            }),
+        ];
+        for (what, drift) in drifts {
+            let mut found = as_made(&s);
+            drift(&mut found);
+            let r = merged(&s, found);
+            assert!(!r.present().contains(Part::Repository), "{what}");
+            assert_eq!(r.image_repository_url.as_deref(), Some(""), "{what}");
+        }
+    }
+
+    #[test]
+    fn only_an_image_without_a_given_repository_makes_one() {
+        let zip = known_state("orders");
+        assert!(!zip.wanted().contains(Part::Repository));
+        assert_eq!(desired::repository(&zip), None);
+        let mut given = image_state("orders");
+        given.function.image = Some(crate::pipeline::state::ImageBlock {
+            base_image: None,
+            repository_name: Some("shared".into()),
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        assert!(!given.wanted().contains(Part::Repository));
+        assert_eq!(desired::repository(&given), None);
+        // A drifted given repository is never looked at.
+        let m = merged(&given, as_made(&image_state("orders")));
+        assert_eq!(m.image_repository_url, given.image_repository_url);
+    }
+}
