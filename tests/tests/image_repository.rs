@@ -321,6 +321,26 @@ fn a_given_repository_is_never_created_configured_or_deleted() {
     common::assert_emulator_empty(&rig.moto);
 }
 
+/// A given repository that does not exist stops the apply before any part
+/// is made, with the error on `function.image.repository_name`.
+#[test]
+fn a_missing_given_repository_fails_the_apply_before_anything_is_made() {
+    let rig = Rig::new(&newest_cli(), None);
+    rig.configure(&image_pipeline(
+        "ir07",
+        "      repository_name = \"not-there\"\n",
+    ));
+    let out = rig.apply_failing().to_string();
+    assert!(out.contains("The image repository does not exist"), "{out}");
+    assert!(
+        out.contains("ECR repository \"not-there\" does not exist"),
+        "{out}"
+    );
+    assert!(out.contains("repository_name"), "{out}");
+    assert!(rig.state().is_empty(), "{:?}", rig.state());
+    common::assert_emulator_empty(&rig.moto);
+}
+
 /// A switch from an image to a zip deletes the repository the pipeline
 /// made, with its images; the rest of the pipeline stays.
 #[test]

@@ -63,6 +63,7 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Update(Repository, _) => ops::repository::update(run).await,
         Op::Delete(Repository) => ops::repository::delete(run).await,
         Op::RemovePushed => ops::repository::remove_pushed(run).await,
+        Op::CheckRepository => ops::repository::check_given(run).await,
 
         Op::Create(LogGroup) | Op::Recreate(LogGroup) | Op::Adopt(LogGroup) => {
             ops::log_group::make(run).await

@@ -76,12 +76,15 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         decide(&mut c);
     }
     let mut s = c.steps;
-    // Every other step waits for the failure queue's check.
-    if let Some(check) = c.at.queue_check {
-        for st in s.0.iter_mut().skip(check + 1) {
-            if st.after.is_empty() {
-                st.after.push(check);
-            }
+    // Every other step waits for the checks: the failure queue's, a given
+    // image repository's.
+    let checks: Vec<StepId> = [c.at.queue_check, c.at.repository_check]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (i, st) in s.0.iter_mut().enumerate() {
+        if st.after.is_empty() && !checks.contains(&i) {
+            st.after.extend(checks.iter().filter(|c| **c < i));
         }
     }
     s
@@ -94,6 +97,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
 /// and the backfill last.
 const CONVERGE: &[fn(&mut Converge)] = &[
     parts::failure_queue::check_empty,
+    parts::repository::check_given,
     parts::bucket::converge,
     parts::role::converge,
     parts::policy::converge,
@@ -1388,6 +1392,16 @@ mod tests {
         });
         let s = converge(&want, None, Facts::default());
         assert!(s.find(Op::Create(Repository)).is_none(), "{:?}", s.ops());
+        // It is checked first, and everything waits for the check; once it
+        // is the prior state's, no more.
+        well_ordered(&s);
+        assert_eq!(s.0[0].op, Op::CheckRepository);
+        assert!(
+            s.0.iter()
+                .skip(1)
+                .all(|st| waits_for(&s, st.op, Op::CheckRepository))
+        );
+        assert!(converge(&want, Some(&want), Facts::of(&want)).is_empty());
         // No image recorded: nothing to remove.
         assert!(destroy(&want).find(Op::RemovePushed).is_none());
         want.image_uri = Some("r/shared@sha256:ab".into());

@@ -205,3 +205,24 @@ pub async fn remove_pushed(run: &Run<'_>) -> Result<(), ApplyError> {
     }
     Ok(())
 }
+
+/// A given `image.repository_name` exists (checked before anything is
+/// made or changed).
+pub async fn check_given(run: &Run<'_>) -> Result<(), ApplyError> {
+    let Some(name) = run
+        .want
+        .function
+        .image
+        .as_ref()
+        .and_then(|i| i.repository_name.clone())
+    else {
+        return Ok(());
+    };
+    let found = ecr::repository(&run.aws.ecr, &name)
+        .await
+        .map_err(ApplyError::aws("reading the image repository"))?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(ApplyError::NoRepository { name }),
+    }
+}

@@ -58,6 +58,9 @@ pub struct At {
     /// The check that the failure queue is empty: every other step waits
     /// for it.
     pub queue_check: Option<StepId>,
+    /// The check that a given `image.repository_name` exists: every other
+    /// step waits for it too.
+    pub repository_check: Option<StepId>,
     pub bucket: Option<StepId>,
     /// How the bucket is made, when it is.
     pub bucket_made: Option<Op>,

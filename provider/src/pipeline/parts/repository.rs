@@ -4,10 +4,23 @@
 use tfsdk::access::Field;
 
 use super::super::part::Part;
-use super::super::state::PACKAGE_IMAGE;
+use super::super::state::{Known, PACKAGE_IMAGE, State};
 use super::super::step::{Change, Op};
 use super::super::{desired, ecr_policy, naming, policy};
 use super::{Converge, Merge, Plan};
+
+/// A given `image.repository_name` new to this apply must exist before
+/// anything is made or changed.
+pub fn check_given(c: &mut Converge) {
+    let given = |s: &State<Known>| {
+        (s.function.package_type == PACKAGE_IMAGE)
+            .then(|| s.function.image.as_ref()?.repository_name.clone())
+            .flatten()
+    };
+    if given(c.want).is_some() && c.prior.map(given) != Some(given(c.want)) {
+        c.at.repository_check = Some(c.steps.add(Op::CheckRepository, []));
+    }
+}
 
 /// Made (also when the function switches to an image), or its settings
 /// and tags put back, before the function, which pulls from it.
@@ -104,7 +117,6 @@ mod tests {
     use crate::pipeline::observed::{Observed, Repository, RepositoryFound};
     use crate::pipeline::private::Private;
     use crate::pipeline::state::tests::known_state;
-    use crate::pipeline::state::{Known, State};
 
     fn image_state(name: &str) -> State<Known> {
         let mut s = known_state(name);
