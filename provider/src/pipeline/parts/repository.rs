@@ -176,7 +176,8 @@ mod tests {
         assert_eq!(desired::repository(&s).expect("one").name, "orders");
         // Documents in another layout are the same.
         assert!(merged(&s, as_made(&s)).present().contains(Part::Repository));
-        let drifts: [(&str, fn(&mut RepositoryFound)); 5] = [
+        type Drift = fn(&mut RepositoryFound);
+        let drifts: [(&str, Drift); 5] = [
             ("scan on push", |f| f.repository.scan_on_push = false),
             ("a tag", |f| {
                 f.tags.insert("extra".into(), "1".into());
