@@ -391,6 +391,13 @@ fn each_ecr_call_site_fails_once_then_the_pipeline_converges() {
     arm(&rig.proxy, &t);
     let out = rig.apply_failing();
     assert_each_failed(&out, &t, &rig.proxy);
+    // Each failed create rolled back: a repository made before its
+    // policies failed is gone, and no pipeline is in the state.
+    assert_eq!(
+        rig.aws.repository_names().expect("names"),
+        Vec::<String>::new()
+    );
+    assert!(rig.state().is_empty(), "{:?}", rig.state());
     rig.proxy.clear_rules();
     rig.apply();
     for n in &pipelines {
@@ -441,4 +448,73 @@ fn each_ecr_call_site_fails_once_then_the_pipeline_converges() {
     assert_each_failed(&out, &t, &rig.proxy);
     rig.proxy.clear_rules();
     rig.destroy_and_assert_empty();
+}
+
+/// The ECR calls of the repository's updates (scan on push, tags), of its
+/// delete when the function goes back to a zip, and of the check of a given
+/// repository, each failed once through Terraform; the next apply
+/// converges and destroy leaves nothing.
+#[test]
+fn each_ecr_update_call_site_fails_once_then_the_pipeline_converges() {
+    let rig = Rig::new(&newest_cli(), None);
+    rig.proxy.ecr_scan_default(true);
+    rig.make_repository("irg04-given", &[]);
+    let pipelines = names("irg", 4);
+    let first: String = pipelines[..3]
+        .iter()
+        .map(|n| image_pipeline(n, ""))
+        .collect();
+    rig.configure(&first);
+    rig.apply();
+    let second = [
+        image_pipeline("irg01", "      scan_on_push = false\n"),
+        image_pipeline("irg02", "").replace("team = \"ml\"", "team = \"ai\""),
+        Pipeline::seed("irg03", "irg03-bkt")
+            .tags("{ team = \"ml\" }")
+            .hcl(),
+        image_pipeline("irg04", "      repository_name = \"irg04-given\"\n"),
+    ]
+    .concat();
+    rig.configure(&second);
+    let sites: Vec<Site> = [
+        "ecr:PutImageScanningConfiguration",
+        "ecr:TagResource",
+        "ecr:DeleteRepository",
+        "ecr:DescribeRepositories",
+    ]
+    .into_iter()
+    .map(|op| Site {
+        op: op.to_owned(),
+        nth: 1,
+    })
+    .collect();
+    let t = table(&pipelines, &sites);
+    arm(&rig.proxy, &t);
+    let out = rig.apply_failing();
+    assert_eq!(
+        rig.state().keys().collect::<Vec<_>>(),
+        ["irg01", "irg02", "irg03"],
+        "the check refused irg04 before anything was made"
+    );
+    assert_each_failed(&out, &t, &rig.proxy);
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    let repo = rig.aws.repository("irg01").expect("d").expect("there");
+    assert!(!repo.scan_on_push);
+    let repo = rig.aws.repository("irg02").expect("d").expect("there");
+    assert_eq!(repo.tags.get("team").map(String::as_str), Some("ai"));
+    assert!(rig.aws.repository("irg03").expect("d").is_none());
+    rig.ws.destroy_auto().expect("destroy");
+    assert_eq!(rig.aws.repository_names().expect("names"), ["irg04-given"]);
+    rig.aws
+        .block_on(
+            rig.aws
+                .ecr()
+                .delete_repository()
+                .repository_name("irg04-given")
+                .send(),
+        )
+        .expect("delete");
+    common::assert_emulator_empty(&rig.moto);
 }
