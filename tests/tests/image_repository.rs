@@ -518,3 +518,30 @@ fn each_ecr_update_call_site_fails_once_then_the_pipeline_converges() {
         .expect("delete");
     common::assert_emulator_empty(&rig.moto);
 }
+
+/// Every CLI under test (1.11 and 1.0.3) plans the repository's URL,
+/// makes it, shows a deleted one and makes it again, and destroys it.
+#[test]
+fn every_cli_makes_repairs_and_destroys_the_repository() {
+    for tf in common::clis() {
+        let rig = Rig::new(&tf, None);
+        rig.configure(&image_pipeline("ir08", ""));
+        rig.apply();
+        rig.assert_repository("ir08", 10, true);
+        rig.assert_plan_empty();
+        rig.aws
+            .block_on(
+                rig.aws
+                    .ecr()
+                    .delete_repository()
+                    .repository_name("ir08")
+                    .send(),
+            )
+            .expect("delete");
+        assert!(rig.plan_has_changes(), "a deleted repository must show");
+        rig.apply();
+        rig.assert_repository("ir08", 10, true);
+        rig.assert_plan_empty();
+        rig.destroy_and_assert_empty();
+    }
+}
