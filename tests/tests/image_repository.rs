@@ -184,6 +184,28 @@ fn the_pipeline_makes_its_repository_keeps_it_as_planned_and_deletes_it_with_its
     rig.apply();
     rig.assert_repository(name, 5, false);
 
+    // So are its tags.
+    let arn = rig.aws.repository(name).expect("d").expect("there").arn;
+    rig.aws
+        .block_on(
+            rig.aws
+                .ecr()
+                .tag_resource()
+                .resource_arn(&arn)
+                .tags(
+                    aws_sdk_ecr::types::Tag::builder()
+                        .key("team")
+                        .value("someone")
+                        .build()
+                        .expect("tag"),
+                )
+                .send(),
+        )
+        .expect("tag");
+    assert!(rig.plan_has_changes(), "a changed tag must show");
+    rig.apply();
+    rig.assert_repository(name, 5, false);
+
     // A repository deleted outside Terraform is made again.
     rig.aws
         .block_on(
