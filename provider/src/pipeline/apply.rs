@@ -35,6 +35,7 @@ pub(super) fn apply_time_state(
         &mut s.event_queue_url,
         &mut s.stream_mapping_id,
         &mut s.queue_mapping_id,
+        &mut s.image_repository_url,
     ] {
         if f.is_unknown() {
             *f = Field::Known(String::new());
@@ -67,6 +68,7 @@ fn recorded(
         (&record.event_queue_url, &mut state.event_queue_url),
         (&record.stream_mapping_id, &mut state.stream_mapping_id),
         (&record.queue_mapping_id, &mut state.queue_mapping_id),
+        (&record.repository_url, &mut state.image_repository_url),
     ] {
         if let Some(v) = learnt {
             *field = Some(v.clone());

@@ -8,3 +8,8 @@ pub const DEFAULT_ARCHITECTURE: &str = "x86_64";
 pub const DEFAULT_EVENT: &str = "s3:ObjectCreated:*";
 /// Days a log group keeps events when the configuration has no `logs` block.
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+/// Images the lifecycle policy of the repository the pipeline makes keeps
+/// (`image.keep_images`).
+pub const DEFAULT_KEEP_IMAGES: i64 = 10;
+/// Whether that repository scans each pushed image (`image.scan_on_push`).
+pub const DEFAULT_SCAN_ON_PUSH: bool = true;

@@ -11,7 +11,7 @@ use super::ownership::{
     SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
 use super::state::{Known, State};
-use super::{naming, policy};
+use super::{defaults, ecr_policy, naming, policy};
 
 /// Tags for every part: the user's tags plus the ownership tag that lets a
 /// later run find (and adopt) the parts again.
@@ -191,6 +191,39 @@ pub fn stream(s: &State<Known>) -> Option<StreamSettings> {
     Some(StreamSettings {
         shards: st.shard_count.map(int),
         retention_hours: int(st.retention_period),
+    })
+}
+
+/// The image repository the pipeline makes, as it should be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositorySettings {
+    pub name: String,
+    pub scan_on_push: bool,
+    /// The lifecycle policy (`ecr_policy::lifecycle_policy`).
+    pub lifecycle_policy: String,
+    /// The repository policy (`ecr_policy::repository_policy`).
+    pub repository_policy: String,
+}
+
+/// The repository the pipeline makes, when it makes one: named after the
+/// pipeline, its lifecycle policy keeping `keep_images`, its policy letting
+/// Lambda pull for this function alone.
+pub fn repository(s: &State<Known>) -> Option<RepositorySettings> {
+    if !s.makes_repository() {
+        return None;
+    }
+    let (keep, scan) = s.function.image.as_ref().map_or(
+        (
+            defaults::DEFAULT_KEEP_IMAGES,
+            defaults::DEFAULT_SCAN_ON_PUSH,
+        ),
+        |i| (i.keep_images, i.scan_on_push),
+    );
+    Some(RepositorySettings {
+        name: naming::repository_name(&s.name),
+        scan_on_push: scan,
+        lifecycle_policy: ecr_policy::lifecycle_policy(u32::try_from(keep).unwrap_or(u32::MAX)),
+        repository_policy: ecr_policy::repository_policy(&s.function_arn),
     })
 }
 

@@ -1,7 +1,7 @@
 //! The resource's error types, and the one place they become diagnostics.
 
 use tfsdk::access::AccessError;
-use tfsdk::diag::{Diagnostic, Diagnostics};
+use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use thiserror::Error;
 
 use crate::aws::AwsError;
@@ -99,6 +99,11 @@ pub enum ApplyError {
         configurations: Vec<(String, String)>,
         reason: String,
     },
+    #[error(
+        "ECR repository {name:?} does not exist in the provider's account and region: \
+         create it first, or leave it out and the pipeline makes its own"
+    )]
+    NoRepository { name: String },
     #[error("{0}")]
     Publish(#[from] PublishError),
     #[error("stopped by Terraform (interrupt) before the step: {before}")]
@@ -508,6 +513,7 @@ impl From<&ApplyError> for Diagnostic {
             ApplyError::ConcurrencyLimit { .. } => {
                 "Reserved concurrency above the account's limit".to_owned()
             }
+            ApplyError::NoRepository { .. } => "The image repository does not exist".to_owned(),
             ApplyError::NotificationsContended { .. } => {
                 "Bucket notifications changed concurrently".to_owned()
             }
@@ -540,6 +546,11 @@ impl From<&ApplyError> for Diagnostic {
                 d.at(path::top(attr::FORCE_DESTROY))
             }
             ApplyError::ConcurrencyLimit { .. } => d.at(path::function(attr::RESERVED_CONCURRENCY)),
+            ApplyError::NoRepository { .. } => d.at(AttrPath::attrs([
+                attr::FUNCTION,
+                attr::IMAGE,
+                attr::REPOSITORY_NAME,
+            ])),
             _ => d,
         }
     }

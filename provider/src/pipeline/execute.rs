@@ -56,6 +56,15 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Retire(Permission) => ops::permission::retire(run).await,
         Op::Backfill => ops::backfill::run(run).await,
 
+        Op::Create(Repository) | Op::Recreate(Repository) | Op::Adopt(Repository) => {
+            ops::repository::make(run).await
+        }
+        Op::Update(Repository, Change::Tags) => ops::repository::update_tags(run).await,
+        Op::Update(Repository, _) => ops::repository::update(run).await,
+        Op::Delete(Repository) => ops::repository::delete(run).await,
+        Op::RemovePushed => ops::repository::remove_pushed(run).await,
+        Op::CheckRepository => ops::repository::check_given(run).await,
+
         Op::Create(LogGroup) | Op::Recreate(LogGroup) | Op::Adopt(LogGroup) => {
             ops::log_group::make(run).await
         }
@@ -140,6 +149,7 @@ async fn delete_old(run: &Run<'_>, part: Part) -> Result<(), ApplyError> {
         Part::FailureQueue => queue::FAILURE.delete(&old).await,
         Part::EventQueue => queue::EVENTS.delete(&old).await,
         Part::Stream => ops::stream::delete(&old).await,
+        Part::Repository => ops::repository::delete(&old).await,
         _ => Err(ApplyError::Internal(format!(
             "no step to delete {part} under its old name"
         ))),

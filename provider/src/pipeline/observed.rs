@@ -2,12 +2,17 @@
 //! values: `refresh::observe` reads it, the parts' `merge` decisions write
 //! it into the state.
 
+use std::collections::BTreeMap;
+
 use crate::aws::{kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::part::{Part, PartSet};
 
 /// What a notification on the bucket is, and where it points.
 pub use crate::aws::s3::{Destination, Trigger};
+
+/// An ECR repository as ECR describes it.
+pub use crate::aws::ecr::Repository;
 
 /// What AWS holds for one pipeline.
 #[derive(Debug, Default)]
@@ -27,13 +32,27 @@ pub struct Observed {
     pub stream_mapping: Option<mappings::Mapping>,
     pub event_queue: Option<sqs::Queue>,
     pub queue_mapping: Option<mappings::Mapping>,
+    pub repository: Option<RepositoryFound>,
+}
+
+/// The image repository the pipeline makes, as ECR has it.
+#[derive(Debug)]
+pub struct RepositoryFound {
+    pub repository: Repository,
+    pub tags: BTreeMap<String, String>,
+    /// `None` when it has no lifecycle policy.
+    pub lifecycle_policy: Option<String>,
+    /// `None` when it has no repository policy.
+    pub repository_policy: Option<String>,
 }
 
 impl Observed {
     /// Nothing the pipeline made is left: it was deleted outside Terraform.
-    /// (A bucket it does not manage is not the pipeline's to miss.)
+    /// (A bucket it does not manage is not the pipeline's to miss.) An image
+    /// repository left over (a destroy that failed to delete it) keeps the
+    /// pipeline in the state, so the next destroy deletes it.
     pub fn nothing_left(&self, owns_bucket: bool) -> bool {
-        let mut parts = vec![Part::Role, Part::Function];
+        let mut parts = vec![Part::Role, Part::Function, Part::Repository];
         if owns_bucket {
             parts.push(Part::Bucket);
         }

@@ -36,11 +36,15 @@ pub enum Part {
     EventQueue,
     /// Lambda draining that queue (an event source mapping).
     EventQueueMapping,
+    /// The ECR repository the pipeline makes for the function's image
+    /// (`package_type = "image"` without `image.repository_name`), made
+    /// before the function.
+    Repository,
 }
 
 impl Part {
     /// Every part, in creation order.
-    pub const ALL: [Part; 13] = [
+    pub const ALL: [Part; 14] = [
         Part::Bucket,
         Part::Role,
         Part::Policy,
@@ -54,6 +58,7 @@ impl Part {
         Part::StreamMapping,
         Part::EventQueue,
         Part::EventQueueMapping,
+        Part::Repository,
     ];
 
     fn bit(self) -> u16 {
@@ -76,6 +81,7 @@ impl Part {
             Part::StreamMapping => "the stream's event source mapping",
             Part::EventQueue => "the event queue",
             Part::EventQueueMapping => "the event queue's event source mapping",
+            Part::Repository => "the image repository",
         }
     }
 }

@@ -132,6 +132,7 @@ const PLAN: &[fn(&mut Plan)] = &[
     parts::failure_queue::plan,
     parts::stream::plan,
     parts::stream_mapping::plan,
+    parts::repository::plan,
     parts::event_queue::plan,
     parts::event_queue_mapping::plan,
     parts::permission::plan,

@@ -57,6 +57,18 @@ pub fn queue_arn(loc: &Location, queue_name: &str) -> String {
     )
 }
 
+/// The URI ECR gives the repository `name`:
+/// `<account>.dkr.ecr.<region>.<domain>/<name>`, the domain being the
+/// partition's (`amazonaws.com`, `amazonaws.com.cn` in China).
+pub fn repository_url(loc: &Location, name: &str) -> String {
+    let domain = if loc.partition == "aws-cn" {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("{}.dkr.ecr.{}.{domain}/{name}", loc.account_id, loc.region)
+}
+
 pub fn stream_arn(loc: &Location, stream_name: &str) -> String {
     format!(
         "arn:{}:kinesis:{}:{}:stream/{stream_name}",

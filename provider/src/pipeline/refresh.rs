@@ -3,7 +3,10 @@
 //! state, marked missing ([`State::mark_missing`]), so the next apply
 //! re-creates just that part.
 
-use crate::aws::{AwsClients, AwsError, iam, kinesis, lambda, logs, mappings, s3, sqs};
+use crate::aws::{AwsClients, AwsError, ecr, iam, kinesis, lambda, logs, mappings, s3, sqs};
+
+use super::desired;
+use super::observed::RepositoryFound;
 
 use super::naming::{self, POLICY_NAME};
 use super::part::{Part, PartSet};
@@ -38,6 +41,8 @@ pub struct Names<'a> {
     pub stream_source: Option<&'a str>,
     /// The event queue (its name, and URL if known) and ARN.
     pub event_queue: Option<(String, Option<&'a str>, &'a str)>,
+    /// The image repository the pipeline makes (its name).
+    pub repository: Option<String>,
 }
 
 impl<'a> Names<'a> {
@@ -72,6 +77,7 @@ impl<'a> Names<'a> {
                     s.event_queue_arn.as_deref().unwrap_or_default(),
                 )
             }),
+            repository: desired::repository(s).map(|r| r.name),
         }
     }
 }
@@ -104,6 +110,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
                 logs::log_group(&aws.logs, &n.log_group),
                 invoke_config(aws, n),
                 failure_queue(aws, n),
+                repository(aws, n),
             )
         }),
         Box::pin(async {
@@ -121,8 +128,9 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     let (stream, stream_mapping, event_queue, queue_mapping) = srcs;
     let (stream, stream_mapping, event_queue, queue_mapping) =
         (stream?, stream_mapping?, event_queue?, queue_mapping?);
-    let (log_group, invoke_config, queue) = extra;
-    let (log_group, invoke_config, queue) = (log_group?, invoke_config?, queue?);
+    let (log_group, invoke_config, queue, repository) = extra;
+    let (log_group, invoke_config, queue, repository) =
+        (log_group?, invoke_config?, queue?, repository?);
     let (role, policy, function) = (role?, policy?, function?);
     let triggers = triggers?.unwrap_or_default();
     let mut found = PartSet::empty();
@@ -140,6 +148,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         (Part::StreamMapping, stream_mapping.is_some()),
         (Part::EventQueue, event_queue.is_some()),
         (Part::EventQueueMapping, queue_mapping.is_some()),
+        (Part::Repository, repository.is_some()),
     ] {
         if exists {
             found.insert(part);
@@ -158,6 +167,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         stream_mapping,
         event_queue,
         queue_mapping,
+        repository,
     })
 }
 
@@ -216,6 +226,27 @@ async fn stream(aws: &AwsClients, n: &Names<'_>) -> Result<Option<kinesis::Strea
             .filter(|s| s.status != "DELETING")),
         None => Ok(None),
     }
+}
+
+/// The image repository the pipeline makes, with its tags and policies.
+async fn repository(aws: &AwsClients, n: &Names<'_>) -> Result<Option<RepositoryFound>, AwsError> {
+    let Some(name) = &n.repository else {
+        return Ok(None);
+    };
+    let Some(repository) = ecr::repository(&aws.ecr, name).await? else {
+        return Ok(None);
+    };
+    let (tags, lifecycle_policy, repository_policy) = tokio::join!(
+        ecr::tags(&aws.ecr, &repository.arn),
+        ecr::lifecycle_policy(&aws.ecr, name),
+        ecr::repository_policy(&aws.ecr, name),
+    );
+    Ok(Some(RepositoryFound {
+        tags: tags?.unwrap_or_default(),
+        lifecycle_policy: lifecycle_policy?,
+        repository_policy: repository_policy?,
+        repository,
+    }))
 }
 
 /// The mapping that reads the stream into the function.
@@ -297,6 +328,7 @@ const MERGE: &[fn(&mut Merge)] = &[
     parts::invoke_config::merge,
     parts::failure_queue::merge,
     parts::stream::merge,
+    parts::repository::merge,
     parts::stream_mapping::merge,
     parts::event_queue::merge,
     parts::event_queue_mapping::merge,
@@ -324,6 +356,7 @@ mod tests {
             stream_mapping: None,
             event_queue: None,
             queue_mapping: None,
+            repository: None,
             bucket_policy: None,
             policy: Some(s.policy_json.clone()),
             function: Some(lambda::Function {

@@ -69,6 +69,8 @@ pub struct Record {
     /// The event source mappings this run made or found.
     pub stream_mapping_id: Option<String>,
     pub queue_mapping_id: Option<String>,
+    /// The URI of the image repository this run made or found.
+    pub repository_url: Option<String>,
 }
 
 /// Everything a step's AWS operation needs.

@@ -22,7 +22,8 @@ use tfsdk::value::{Number, Value};
 
 use super::declare::declare_block;
 use super::defaults::{
-    DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S,
+    DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_KEEP_IMAGES, DEFAULT_MEMORY_MB,
+    DEFAULT_SCAN_ON_PUSH, DEFAULT_TIMEOUT_S,
 };
 use super::part::{Part, PartSet};
 use super::{rules, runtimes};
@@ -819,14 +820,14 @@ declare_block! {
             )
             .validate(rules::repository_name_validator());
         KEEP_IMAGES keep_images: Set(i64)
-            .default(int(10))
+            .default(int(DEFAULT_KEEP_IMAGES))
             .describe(
                 "How many images the lifecycle policy of the repository the pipeline makes \
                 keeps; older ones expire. The image the function runs is always among them.",
             )
             .validate(Validator::IntBetween(1, 1000));
         SCAN_ON_PUSH scan_on_push: Set(bool)
-            .default(Value::Bool(true))
+            .default(Value::Bool(DEFAULT_SCAN_ON_PUSH))
             .describe("Whether ECR scans each image pushed to the repository the pipeline makes.");
     }
     blocks {
@@ -1061,6 +1062,7 @@ impl State<Known> {
             Part::StreamMapping => self.stream_mapping_id = Some(String::new()),
             Part::EventQueue => self.event_queue_url = Some(String::new()),
             Part::EventQueueMapping => self.queue_mapping_id = Some(String::new()),
+            Part::Repository => self.image_repository_url = Some(String::new()),
         }
     }
 
@@ -1088,8 +1090,20 @@ impl State<Known> {
                 Part::StreamMapping => filled(&self.stream_mapping_id),
                 Part::EventQueue => filled(&self.event_queue_url),
                 Part::EventQueueMapping => filled(&self.queue_mapping_id),
+                Part::Repository => filled(&self.image_repository_url),
             })
             .collect()
+    }
+
+    /// `package_type = "image"` without `image.repository_name`: the
+    /// pipeline makes the image repository.
+    pub fn makes_repository(&self) -> bool {
+        self.function.package_type == PACKAGE_IMAGE
+            && self
+                .function
+                .image
+                .as_ref()
+                .is_none_or(|i| i.repository_name.is_none())
     }
 
     /// `delivery = "queue"`: S3 notifies the event queue.
@@ -1125,6 +1139,7 @@ impl State<Known> {
                 Part::EventQueue | Part::EventQueueMapping => self.queued(),
                 Part::Stream => self.stream.as_ref().is_some_and(|s| s.arn.is_none()),
                 Part::StreamMapping => self.stream.is_some(),
+                Part::Repository => self.makes_repository(),
                 _ => true,
             })
             .collect()

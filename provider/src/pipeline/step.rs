@@ -87,9 +87,16 @@ pub enum Op {
     /// Delete every object and object version in the bucket (taking the
     /// TLS-only policy off first, so it cannot stand in the way).
     EmptyBucket,
+    /// Before anything changes: refuse, changing nothing, when the given
+    /// `image.repository_name` does not exist.
+    CheckRepository,
     /// Invoke the function for the objects already in the bucket that new
     /// triggers match (and what an earlier backfill left).
     Backfill,
+    /// With a given `image.repository_name`: remove the image the pipeline
+    /// pushed there (the state's `image_uri`), leaving the repository and
+    /// everyone else's images.
+    RemovePushed,
 }
 
 impl fmt::Display for Op {
@@ -112,6 +119,8 @@ impl fmt::Display for Op {
             Op::CheckQueueEmpty => f.write_str("check the failure queue is empty"),
             Op::EmptyBucket => f.write_str("empty the bucket"),
             Op::Backfill => f.write_str("backfill existing objects"),
+            Op::RemovePushed => f.write_str("remove the pushed image"),
+            Op::CheckRepository => f.write_str("check the image repository exists"),
         }
     }
 }

@@ -8,9 +8,10 @@
 //! permission are there; the wait for a new function to become Active runs
 //! beside the notification, off the critical path.
 
+use super::desired;
 use super::part::{Part, PartSet};
 use super::parts::{self, Converge};
-use super::state::{Known, State};
+use super::state::{Known, PACKAGE_IMAGE, State};
 pub use super::step::{Change, Facts, Op, StepId, Steps};
 
 /// The parts a change of `name` makes anew, under their new names: those
@@ -45,6 +46,9 @@ pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
         s.event_queue_arn.clone().unwrap_or_default()
     });
     differs(Part::Stream, &|s| s.stream_name.clone().unwrap_or_default());
+    differs(Part::Repository, &|s| {
+        desired::repository(s).map(|r| r.name).unwrap_or_default()
+    });
     let follows = |p: Part, of: &[Part]| {
         (both.contains(p) && had.contains(p) && of.iter().any(|o| parts.contains(*o))).then_some(p)
     };
@@ -72,12 +76,15 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         decide(&mut c);
     }
     let mut s = c.steps;
-    // Every other step waits for the failure queue's check.
-    if let Some(check) = c.at.queue_check {
-        for st in s.0.iter_mut().skip(check + 1) {
-            if st.after.is_empty() {
-                st.after.push(check);
-            }
+    // Every other step waits for the checks: the failure queue's, a given
+    // image repository's.
+    let checks: Vec<StepId> = [c.at.queue_check, c.at.repository_check]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (i, st) in s.0.iter_mut().enumerate() {
+        if st.after.is_empty() && !checks.contains(&i) {
+            st.after.extend(checks.iter().filter(|c| **c < i));
         }
     }
     s
@@ -90,10 +97,12 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
 /// and the backfill last.
 const CONVERGE: &[fn(&mut Converge)] = &[
     parts::failure_queue::check_empty,
+    parts::repository::check_given,
     parts::bucket::converge,
     parts::role::converge,
     parts::policy::converge,
     parts::log_group::converge,
+    parts::repository::converge,
     parts::failure_queue::converge,
     parts::function::converge,
     parts::invoke_config::converge,
@@ -112,6 +121,7 @@ const CONVERGE: &[fn(&mut Converge)] = &[
     parts::function::delete_old,
     parts::role::delete_old,
     parts::log_group::delete_old,
+    parts::repository::drop,
     parts::failure_queue::delete_old,
     parts::permission::retire,
     parts::permission::drop,
@@ -180,6 +190,10 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
     if parts.contains(Part::FailureQueue) {
         s.add(Op::Delete(Part::FailureQueue), [after, function]);
     }
+    // With its images, once the function no longer pulls from it.
+    if parts.contains(Part::Repository) {
+        s.add(Op::Delete(Part::Repository), [after, function]);
+    }
 }
 
 /// The steps of a destroy: check first, so a refused destroy deletes
@@ -201,6 +215,17 @@ pub fn destroy(prior: &State<Known>) -> Steps {
         check,
         &mut s,
     );
+    // An image pushed to a given repository goes once the function is gone;
+    // the repository stays.
+    if prior.function.package_type == PACKAGE_IMAGE
+        && !prior.makes_repository()
+        && prior.image_uri.as_deref().is_some_and(|u| !u.is_empty())
+    {
+        let function =
+            s.0.iter()
+                .position(|st| st.op == Op::Delete(Part::Function));
+        s.add(Op::RemovePushed, [check, function]);
+    }
     s
 }
 
@@ -1283,5 +1308,106 @@ mod tests {
         // A package staged before anything else failed is removed too (the
         // step does nothing when this run staged none).
         assert_eq!(roll_back(PartSet::empty()).ops(), [Op::DeleteStaged]);
+    }
+
+    fn image(name: &str) -> State<Known> {
+        let mut s = known_state(name);
+        s.function.package_type = crate::pipeline::state::PACKAGE_IMAGE.into();
+        s.image_repository_url = Some(format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"
+        ));
+        s
+    }
+
+    #[test]
+    fn the_image_repository_is_made_before_the_function_and_goes_after_it() {
+        use Part::*;
+        let want = image("orders");
+        let s = converge(&want, None, Facts::default());
+        well_ordered(&s);
+        assert!(step(&s, Op::Create(Repository)).after.is_empty());
+        assert!(waits_for(&s, Op::Create(Function), Op::Create(Repository)));
+        // Nothing changed: nothing to do; keep_images, scan on push or a
+        // new function ARN: the repository is updated in place.
+        assert!(converge(&want, Some(&want), Facts::of(&want)).is_empty());
+        let mut keep = want.clone();
+        keep.function.image = Some(crate::pipeline::state::ImageBlock {
+            base_image: None,
+            repository_name: None,
+            keep_images: 3,
+            scan_on_push: false,
+        });
+        assert_eq!(
+            converge(&keep, Some(&want), Facts::of(&want)).ops(),
+            [Op::Update(Repository, Change::Settings)]
+        );
+        // Found drifted or gone by the refresh: made again (or adopted and
+        // put back) before the function.
+        let drifted = want.with_only(want.present().minus(PartSet::from([Repository])));
+        let s = converge(&want, Some(&drifted), Facts::of(&drifted));
+        assert_eq!(s.ops(), [Op::Recreate(Repository)]);
+        // Back to a zip: the repository goes after the function's update.
+        let zip = known_state("orders");
+        let mut prior = want.clone();
+        prior.function.memory_size = 1024;
+        let s = converge(&zip, Some(&prior), Facts::of(&prior));
+        well_ordered(&s);
+        assert!(waits_for(
+            &s,
+            Op::Delete(Repository),
+            Op::Update(Function, Change::Settings)
+        ));
+        // From a zip to an image: made, before the function.
+        let s = converge(&want, Some(&zip), Facts::of(&zip));
+        assert!(s.find(Op::Create(Repository)).is_some(), "{:?}", s.ops());
+        // Destroy and roll-back delete it after the function.
+        let d = destroy(&want);
+        well_ordered(&d);
+        assert!(waits_for(&d, Op::Delete(Repository), Op::Delete(Function)));
+        let r = roll_back(PartSet::from([Repository, Role]));
+        assert!(r.find(Op::Delete(Repository)).is_some(), "{:?}", r.ops());
+        // A new name makes a repository under it; the old one goes after
+        // the function.
+        let mut renamed_to = image("sales");
+        renamed_to.bucket_name = want.bucket_name.clone();
+        let s = converge(&renamed_to, Some(&want), Facts::of(&want));
+        well_ordered(&s);
+        assert!(s.find(Op::Recreate(Repository)).is_some(), "{:?}", s.ops());
+        assert!(waits_for(
+            &s,
+            Op::DeleteOld(Repository),
+            Op::Recreate(Function)
+        ));
+    }
+
+    #[test]
+    fn a_given_repository_keeps_all_but_the_pushed_image() {
+        use Part::*;
+        let mut want = image("orders");
+        want.function.image = Some(crate::pipeline::state::ImageBlock {
+            base_image: None,
+            repository_name: Some("shared".into()),
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        let s = converge(&want, None, Facts::default());
+        assert!(s.find(Op::Create(Repository)).is_none(), "{:?}", s.ops());
+        // It is checked first, and everything waits for the check; once it
+        // is the prior state's, no more.
+        well_ordered(&s);
+        assert_eq!(s.0[0].op, Op::CheckRepository);
+        assert!(
+            s.0.iter()
+                .skip(1)
+                .all(|st| waits_for(&s, st.op, Op::CheckRepository))
+        );
+        assert!(converge(&want, Some(&want), Facts::of(&want)).is_empty());
+        // No image recorded: nothing to remove.
+        assert!(destroy(&want).find(Op::RemovePushed).is_none());
+        want.image_uri = Some("r/shared@sha256:ab".into());
+        let d = destroy(&want);
+        well_ordered(&d);
+        assert!(d.find(Op::Delete(Repository)).is_none());
+        assert!(waits_for(&d, Op::RemovePushed, Op::Delete(Function)));
     }
 }

@@ -13,6 +13,7 @@ pub mod mapping;
 pub mod notification;
 pub mod permission;
 pub mod queue;
+pub mod repository;
 pub mod role;
 pub mod staging;
 pub mod stream;

@@ -45,14 +45,14 @@ pub fn converge(c: &mut Converge) {
         Some(p) => desired::concurrency(p) != desired::concurrency(want),
         None => desired::concurrency(want).is_some(),
     };
-    let (role, group) = (c.at.policy.or(c.at.role), c.at.log_group);
+    let (role, group, repository) = (c.at.policy.or(c.at.role), c.at.log_group, c.at.repository);
     c.at.function = match made {
         Some(op) => {
             let mut ops = vec![op];
             if desired::concurrency(want).is_some() {
                 ops.push(Op::Update(Part::Function, Change::Concurrency));
             }
-            c.steps.chain(ops, [role, package, group])
+            c.steps.chain(ops, [role, package, group, repository])
         }
         None => {
             let mut ops: Vec<Op> = c.claim(Part::Function).into_iter().collect();
@@ -76,7 +76,7 @@ pub fn converge(c: &mut Converge) {
                 ops.push(Op::Update(Part::Function, Change::Concurrency));
             }
             // After the role and the log group: what the settings name.
-            c.steps.chain(ops, [package, role, group])
+            c.steps.chain(ops, [package, role, group, repository])
         }
     };
     if staging {

@@ -18,6 +18,7 @@ pub mod log_group;
 pub mod notification;
 pub mod permission;
 pub mod policy;
+pub mod repository;
 pub mod role;
 pub mod stream;
 pub mod stream_mapping;
@@ -57,6 +58,9 @@ pub struct At {
     /// The check that the failure queue is empty: every other step waits
     /// for it.
     pub queue_check: Option<StepId>,
+    /// The check that a given `image.repository_name` exists: every other
+    /// step waits for it too.
+    pub repository_check: Option<StepId>,
     pub bucket: Option<StepId>,
     /// How the bucket is made, when it is.
     pub bucket_made: Option<Op>,
@@ -87,6 +91,8 @@ pub struct At {
     /// The deletion of an event queue mapping no longer wanted.
     pub dropped_event_queue_mapping: Option<StepId>,
     pub notification: Option<StepId>,
+    /// The image repository the pipeline makes.
+    pub repository: Option<StepId>,
     /// The deletion of the function under its old name.
     pub old_function: Option<StepId>,
 }
