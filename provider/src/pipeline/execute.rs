@@ -40,6 +40,9 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         }
 
         Op::BuildPackage => ops::function::build_package(run).await,
+        Op::BuildImage => ops::image::build(run).await,
+        Op::PushImage => ops::image::push(run).await,
+        Op::RemoveImage => ops::image::remove(run).await,
         Op::StagePackage => ops::staging::stage(run).await,
         Op::PruneStaged => ops::staging::prune(run).await,
         Op::DeleteStaged => ops::staging::delete_all(run).await,

@@ -877,4 +877,45 @@ mod tests {
         assert_eq!(d.path, Some(path::function(attr::SOURCE_DIR)));
         assert!(d.detail.contains("does not exist"), "{}", d.detail);
     }
+
+    #[test]
+    fn image_uri_is_kept_while_the_image_stays_unknown_when_it_changes_null_for_a_zip() {
+        use crate::pipeline::state::{PACKAGE_IMAGE, PACKAGE_ZIP};
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let zip_cfg = config("orders", &dir, Some("b"));
+        let zip = planned(None, &zip_cfg).state.known().unwrap();
+        assert_eq!(zip.image_uri, None);
+        let mut cfg = config("orders", &dir, Some("b"));
+        cfg.function.package_type = Field::Known(PACKAGE_IMAGE.into());
+        let mut first = planned(None, &cfg).state;
+        assert_eq!(first.image_uri, Field::Unknown);
+        let uri = "127.0.0.1:5000/orders@sha256:aa".to_owned();
+        first.image_uri = Field::Known(uri.clone());
+        let applied = first.known().unwrap();
+        assert_eq!(
+            planned(Some(&applied), &cfg).state.image_uri,
+            Field::Known(uri)
+        );
+        // The code changes: a new image.
+        std::fs::write(
+            src.path().join("app.py"),
+            "def handler(e, c):\n    return 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            planned(Some(&applied), &cfg).state.image_uri,
+            Field::Unknown
+        );
+        // To a zip: null; from a zip: a new image.
+        assert_eq!(
+            zip_cfg.function.package_type,
+            Field::Known(PACKAGE_ZIP.into())
+        );
+        assert_eq!(
+            planned(Some(&applied), &zip_cfg).state.image_uri,
+            Field::Null
+        );
+        assert_eq!(planned(Some(&zip), &cfg).state.image_uri, Field::Unknown);
+    }
 }

@@ -201,6 +201,20 @@ pub fn destroy(prior: &State<Known>) -> Steps {
         check,
         &mut s,
     );
+    // The image pushed to a repository the pipeline was given goes once
+    // the function that runs it is gone (a repository the pipeline made
+    // goes whole, with its images).
+    let given = prior
+        .function
+        .image
+        .as_ref()
+        .is_some_and(|i| i.repository_name.is_some());
+    if given && prior.image_uri.is_some() {
+        let function =
+            s.0.iter()
+                .position(|st| st.op == Op::Delete(Part::Function));
+        s.add(Op::RemoveImage, [check, function]);
+    }
     s
 }
 

@@ -21,7 +21,8 @@ pub struct Cache {
     root: PathBuf,
 }
 
-fn unique_suffix() -> String {
+/// A name no other process or thread uses at the same time.
+pub fn unique_suffix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -57,6 +58,12 @@ impl Cache {
     /// answers (`crate::registry::BlobStore`).
     pub fn images_dir(&self) -> PathBuf {
         self.root.join("images")
+    }
+
+    /// The OCI layouts apply built, by key (the image's inputs), so a
+    /// rebuild of an unchanged image reuses the one written before.
+    pub fn layouts_dir(&self) -> PathBuf {
+        self.root.join("layouts")
     }
 
     /// Where the installed tree of `key` lives once it is complete.
