@@ -241,7 +241,21 @@ fn an_image_function_deploys_by_digest_pushes_only_the_code_on_an_edit_switches_
         ir.configure(&ir.pipeline(name, package_type, "given-repo"));
         let plan = ir.rig.ws.plan(&["-no-color"]).expect("plan");
         assert!(plan.stdout.contains("package_type"), "{}", plan.stdout);
+        ir.rig.proxy.clear_calls();
         ir.rig.apply();
+        // The function alone is made anew.
+        assert_eq!(ir.rig.proxy.count("lambda:DeleteFunction"), 1);
+        assert_eq!(ir.rig.proxy.count("lambda:CreateFunction"), 1);
+        for kept in [
+            "s3:DeleteBucket",
+            "s3:CreateBucket",
+            "sqs:DeleteQueue",
+            "sqs:CreateQueue",
+            "iam:DeleteRole",
+            "logs:DeleteLogGroup",
+        ] {
+            assert_eq!(ir.rig.proxy.count(kept), 0, "{kept}");
+        }
         let code = ir.rig.aws.function_code(name).expect("GetFunction");
         let want = if package_type == "zip" {
             "Zip"
@@ -331,6 +345,8 @@ fn each_image_call_site_fails_once_then_the_pipeline_converges_with_no_orphans()
                     .run(&["destroy", "-auto-approve"])
                     .expect("destroy");
                 assert!(!failed.success(), "{op}: destroy must fail");
+                // Nothing else went: the next destroy finds it all.
+                ir.rig.aws.function_code(&name).expect("the function stays");
             }
             _ => {
                 proxy.add_rule(rule);

@@ -195,26 +195,22 @@ pub fn destroy(prior: &State<Known>) -> Steps {
     }
     let check = (prior.create_bucket || parts.contains(Part::FailureQueue))
         .then(|| s.add(Op::CheckDeletable, []));
-    teardown(
-        parts,
-        prior.force_destroy && prior.create_bucket,
-        check,
-        &mut s,
-    );
-    // The image pushed to a repository the pipeline was given goes once
-    // the function that runs it is gone (a repository the pipeline made
-    // goes whole, with its images).
+    // The image pushed to a repository the pipeline was given goes first
+    // (a repository the pipeline made goes whole, with its images): should
+    // that fail, nothing else goes, and the next destroy still finds the
+    // pipeline and its image to remove.
     let given = prior
         .function
         .image
         .as_ref()
         .is_some_and(|i| i.repository_name.is_some());
-    if given && prior.image_uri.is_some() {
-        let function =
-            s.0.iter()
-                .position(|st| st.op == Op::Delete(Part::Function));
-        s.add(Op::RemoveImage, [check, function]);
-    }
+    let image = (given && prior.image_uri.is_some()).then(|| s.add(Op::RemoveImage, [check]));
+    teardown(
+        parts,
+        prior.force_destroy && prior.create_bucket,
+        image.or(check),
+        &mut s,
+    );
     s
 }
 

@@ -372,7 +372,8 @@ mod tests {
     fn destroy_removes_our_image_from_a_given_repository_only() {
         let given = image("orders", Some("team/app"));
         let s = destroy(&given);
-        assert!(after(&s, Op::RemoveImage, Op::Delete(Function)));
+        assert!(after(&s, Op::Delete(Function), Op::RemoveImage));
+        assert!(after(&s, Op::Delete(Bucket), Op::RemoveImage));
         assert!(
             destroy(&image("orders", None))
                 .find(Op::RemoveImage)
