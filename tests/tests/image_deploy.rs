@@ -16,7 +16,7 @@ use std::time::Duration;
 mod common;
 
 use common::rig::Rig;
-use common::{Pipeline, ProviderBlock, newest_cli, state_attrs};
+use common::{Pipeline, ProviderBlock, clis, newest_cli, state_attrs};
 use tests::fault_proxy::{Fault, FaultProxy, Rule};
 use tests::registry::MANIFEST_ACCEPT;
 use tests::{Registry, Skopeo, base_image};
@@ -35,6 +35,10 @@ struct ImageRig {
 
 impl ImageRig {
     fn start(repository: &str) -> ImageRig {
+        ImageRig::start_with(&newest_cli(), repository)
+    }
+
+    fn start_with(tf: &tests::TerraformCli, repository: &str) -> ImageRig {
         let registry = Registry::start().expect("registry");
         let base = tempfile::tempdir().expect("base dir");
         let image = base_image::build(base.path(), TAG).expect("base image");
@@ -51,8 +55,7 @@ impl ImageRig {
         proxy.image_functions_like_aws(true);
         proxy.check_images(true);
         proxy.ecr_images_in(Some(registry.addr()));
-        let tf = newest_cli();
-        let mut rig = Rig::with(&tf, moto, proxy, Some(1));
+        let mut rig = Rig::with(tf, moto, proxy, Some(1));
         let cache = tempfile::tempdir().expect("cache");
         rig.ws.env("EVENTPIPE_CACHE_DIR", cache.path());
         // The given repository, made with the tests' own ECR client.
@@ -370,5 +373,24 @@ fn each_image_call_site_fails_once_then_the_pipeline_converges_with_no_orphans()
         if let Some(uri) = last {
             assert_eq!(ir.head_manifest("given-repo", digest_of(&uri)), 404, "{op}");
         }
+    }
+}
+
+/// Every Terraform CLI under test (1.11.4 and 1.0.3) applies an image
+/// pipeline, plans nothing after, and destroys it.
+#[test]
+fn an_image_pipeline_applies_and_replans_empty_on_every_cli() {
+    for tf in clis() {
+        let ir = ImageRig::start_with(&tf, "cli-repo");
+        let name = "imgcli";
+        ir.configure(&ir.pipeline(name, "image", "cli-repo"));
+        ir.rig.apply();
+        let uri = ir.image_uri(name).expect("image_uri");
+        let code = ir.rig.aws.function_code(name).expect("GetFunction");
+        assert_eq!(code.package_type, "Image", "{tf:?}");
+        assert_eq!(code.image_uri.as_deref(), Some(uri.as_str()), "{tf:?}");
+        ir.rig.assert_plan_empty();
+        ir.rig.destroy_and_assert_empty_but_repository("cli-repo");
+        assert_eq!(ir.head_manifest("cli-repo", digest_of(&uri)), 404);
     }
 }
