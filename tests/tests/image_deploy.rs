@@ -394,3 +394,26 @@ fn an_image_pipeline_applies_and_replans_empty_on_every_cli() {
         assert_eq!(ir.head_manifest("cli-repo", digest_of(&uri)), 404);
     }
 }
+
+/// The handler is checked for an image as for a zip: the code lands under
+/// `LAMBDA_TASK_ROOT`, where Lambda imports it the same way. Refused at
+/// plan, before anything is built or made.
+#[test]
+fn an_image_whose_handler_the_source_does_not_define_is_refused_at_plan() {
+    let ir = ImageRig::start("plan-repo");
+    let body = ir.pipeline("imgbad", "image", "plan-repo").replace(
+        "handler     = \"app.handler\"",
+        "handler     = \"app.process\"",
+    );
+    assert!(body.contains("app.process"), "{body}");
+    ir.configure(&body);
+    let mark = ir.registry.requests().expect("log").len();
+    let out = ir.rig.ws.run(&["plan", "-no-color"]).expect("plan runs");
+    assert!(!out.success(), "the plan must fail");
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(text.contains("app.py has no top-level `process`"), "{text}");
+    assert_eq!(ir.rig.proxy.count("ecr:GetAuthorizationToken"), 0);
+    let log = ir.registry.requests().expect("log").since(mark);
+    assert!(log.blob_uploads().is_empty(), "{log:#?}");
+    assert!(ir.rig.aws.function_names().expect("functions").is_empty());
+}
