@@ -353,7 +353,28 @@ fn each_image_call_site_fails_once_then_the_pipeline_converges_with_no_orphans()
             }
             _ => {
                 proxy.add_rule(rule);
+                ir.registry_proxy.clear_calls();
                 ir.rig.apply_failing();
+                // A create that failed once the image was pushed takes it
+                // out of the given repository again.
+                let pushed: Vec<String> = ir
+                    .registry_proxy
+                    .calls()
+                    .into_iter()
+                    .filter(|c| c.op == "registry:PutManifest")
+                    .map(|c| c.target)
+                    .collect();
+                if *op == "lambda:CreateFunction" {
+                    assert_eq!(pushed.len(), 1, "{op}: {pushed:?}");
+                }
+                for target in pushed {
+                    let tag = target.rsplit('/').next().expect("a tag");
+                    assert_eq!(
+                        ir.head_manifest("given-repo", tag),
+                        404,
+                        "{op}: {target} left behind"
+                    );
+                }
             }
         }
         assert!(proxy.count(op) >= 1, "{op} was called");

@@ -142,7 +142,13 @@ pub(super) async fn create(ctx: &Context, want: &State<Known>, private: &Private
     }
     tracing::warn!(?made, "create failed; rolling back");
     let undo = run.then(Purpose::RollBack);
-    let undone = execute(&undo, &steps::roll_back(made), OnError::Continue)
+    let mut undo_steps = steps::roll_back(made);
+    // An image this create pushed to a repository it was given goes too
+    // (a repository the pipeline makes goes whole).
+    if run.record().image_uri.is_some() && ops::image::given_repository(want).is_some() {
+        undo_steps.add(steps::Op::RemoveImage, []);
+    }
+    let undone = execute(&undo, &undo_steps, OnError::Continue)
         .instrument(tracing::info_span!("roll back", pipeline = %want.name))
         .await;
     let mut diags = setting(ctx, want).diagnostics(&errors);

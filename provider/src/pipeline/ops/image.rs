@@ -260,11 +260,13 @@ pub fn image_uri(run: &Run<'_>) -> Result<String, ApplyError> {
         .ok_or_else(|| ApplyError::Internal("the function's image was not pushed".into()))
 }
 
-/// At destroy: removes the image the pipeline pushed from a repository it
+/// At destroy, or undoing a failed create: removes the image the pipeline
+/// pushed (the one this run pushed, else the state's) from a repository it
 /// was given (a repository the pipeline made goes whole, with its images).
 pub async fn remove(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
-    let (Some(name), Some(uri)) = (given_repository(want), want.image_uri.as_deref()) else {
+    let pushed = run.record().image_uri.or_else(|| want.image_uri.clone());
+    let (Some(name), Some(uri)) = (given_repository(want), pushed.as_deref()) else {
         return Ok(());
     };
     let Some((_, digest)) = uri.rsplit_once('@') else {
