@@ -30,7 +30,7 @@ struct ImageRig {
     rig: Rig,
     registry: Registry,
     registry_proxy: FaultProxy,
-    _cache: tempfile::TempDir,
+    cache: tempfile::TempDir,
 }
 
 impl ImageRig {
@@ -67,7 +67,7 @@ impl ImageRig {
             rig,
             registry,
             registry_proxy,
-            _cache: cache,
+            cache,
         }
     }
 
@@ -106,6 +106,20 @@ impl ImageRig {
             .extra("  on_failure {}\n")
             .function_lines(&image)
             .hcl()
+    }
+
+    /// The image layouts apply keeps in the cache (none half-written).
+    fn layouts(&self) -> Vec<String> {
+        let dir = self.cache.path().join("layouts");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
     }
 
     fn image_uri(&self, name: &str) -> Option<String> {
@@ -159,6 +173,7 @@ fn an_image_function_deploys_by_digest_pushes_only_the_code_on_an_edit_switches_
         .expect("skopeo inspect");
     assert_eq!(manifest["layers"].as_array().expect("layers").len(), 2);
     ir.rig.assert_plan_empty();
+    assert_eq!(ir.layouts().len(), 1, "{:?}", ir.layouts());
 
     // A one-line edit: the plan shows it; the apply sends the code layer
     // and the config, then the manifest.
@@ -224,6 +239,10 @@ fn an_image_function_deploys_by_digest_pushes_only_the_code_on_an_edit_switches_
     );
     assert_eq!(ir.image_uri(name), Some(second.clone()));
     ir.rig.assert_plan_empty();
+    // Two images, two layouts: the repair's is the edit's (same key).
+    let layouts = ir.layouts();
+    assert_eq!(layouts.len(), 2, "{layouts:?}");
+    assert!(layouts.iter().all(|l| !l.contains(".tmp-")), "{layouts:?}");
 
     // An object in the bucket and a failed event in the queue: both stay
     // while the function alone is replaced, to a zip and back.
