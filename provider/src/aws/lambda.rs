@@ -7,7 +7,8 @@ use std::time::Duration;
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+    Architecture, Environment, FunctionCode, ImageConfig, LastUpdateStatus, PackageType, Runtime,
+    State,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +33,10 @@ pub struct FunctionSettings {
     /// Where and how the function logs; `None` when Lambda does not say
     /// (some emulators do not report it).
     pub logging: Option<Logging>,
+    /// A container image function (`PackageType = Image`): it has no
+    /// runtime and no layers, and its handler is the image's command
+    /// (`ImageConfig.Command`), so those are neither sent nor read.
+    pub image: bool,
 }
 
 /// A function's logging configuration.
@@ -71,6 +76,9 @@ pub struct Function {
     pub settings: FunctionSettings,
     pub architecture: String,
     pub code_sha256: String,
+    /// The image an image function runs (`Code.ImageUri`, as it was
+    /// deployed; `ResolvedImageUri` when Lambda gives no `ImageUri`).
+    pub image_uri: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Reserved concurrency, when the function has some.
     pub reserved_concurrency: Option<i32>,
@@ -93,12 +101,20 @@ fn environment(vars: &BTreeMap<String, String>) -> Environment {
         .build()
 }
 
-/// Where a function's code comes from: the zip itself (up to 50 MB), or
-/// an object staged in S3.
+/// Where a function's code comes from: the zip itself (up to 50 MB), an
+/// object staged in S3, or a container image in ECR (by digest).
 #[derive(Clone, Copy, Debug)]
 pub enum Code<'a> {
     Zip(&'a [u8]),
     S3 { bucket: &'a str, key: &'a str },
+    Image(&'a str),
+}
+
+/// The command an image function runs: its handler, as the image's own
+/// `Cmd` already says. Set on the function too, so a change of `handler`
+/// alone is a configuration update, and the handler reads back.
+fn image_config(handler: &str) -> ImageConfig {
+    ImageConfig::builder().command(handler).build()
 }
 
 fn function_code(code: Code<'_>) -> FunctionCode {
@@ -110,6 +126,7 @@ fn function_code(code: Code<'_>) -> FunctionCode {
             .s3_bucket(bucket)
             .s3_key(key)
             .build(),
+        Code::Image(uri) => FunctionCode::builder().image_uri(uri).build(),
     }
 }
 
@@ -133,18 +150,22 @@ pub async fn create_function(
         stop,
         role_not_ready,
         || async {
-            lambda
-                .create_function()
-                .function_name(name)
-                .role(&settings.role_arn)
-                .handler(&settings.handler)
-                .runtime(Runtime::from(settings.runtime.as_str()))
+            let req = lambda.create_function().function_name(name);
+            let req = if settings.image {
+                req.package_type(PackageType::Image)
+                    .image_config(image_config(&settings.handler))
+            } else {
+                req.package_type(PackageType::Zip)
+                    .handler(&settings.handler)
+                    .runtime(Runtime::from(settings.runtime.as_str()))
+                    .set_layers(Some(settings.layers.clone()))
+            };
+            req.role(&settings.role_arn)
                 .memory_size(settings.memory_mb)
                 .timeout(settings.timeout_s)
                 .environment(environment(&settings.environment))
                 .description(&settings.description)
                 .ephemeral_storage(ephemeral(settings.ephemeral_mb)?)
-                .set_layers(Some(settings.layers.clone()))
                 .set_logging_config(settings.logging.as_ref().map(logging_config))
                 .architectures(Architecture::from(architecture))
                 .code(code.clone())
@@ -179,11 +200,25 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
             "GetFunction({name}) returned no configuration"
         )));
     };
+    let image = c.package_type() == Some(&PackageType::Image);
+    let handler = if image {
+        c.image_config_response()
+            .and_then(|r| r.image_config())
+            .and_then(|i| i.command().first())
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        c.handler().unwrap_or_default().to_owned()
+    };
+    let image_uri = out
+        .code()
+        .and_then(|code| code.image_uri().or(code.resolved_image_uri()))
+        .map(str::to_owned);
     Ok(Some(Function {
         arn: c.function_arn().unwrap_or_default().to_owned(),
         settings: FunctionSettings {
             role_arn: c.role().unwrap_or_default().to_owned(),
-            handler: c.handler().unwrap_or_default().to_owned(),
+            handler,
             runtime: c
                 .runtime()
                 .map(|r| r.as_str().to_owned())
@@ -210,6 +245,7 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
                 application_level: l.application_log_level().map(|a| a.as_str().to_owned()),
                 system_level: l.system_log_level().map(|s| s.as_str().to_owned()),
             }),
+            image,
         },
         architecture: c
             .architectures()
@@ -217,6 +253,7 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
             .map(|a| a.as_str().to_owned())
             .unwrap_or_else(|| "x86_64".to_owned()),
         code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+        image_uri: image_uri.filter(|_| image),
         tags: out
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -288,18 +325,20 @@ pub async fn update_settings(
         stop,
         role_not_ready,
         || async {
-            lambda
-                .update_function_configuration()
-                .function_name(name)
-                .role(&settings.role_arn)
-                .handler(&settings.handler)
-                .runtime(Runtime::from(settings.runtime.as_str()))
+            let req = lambda.update_function_configuration().function_name(name);
+            let req = if settings.image {
+                req.image_config(image_config(&settings.handler))
+            } else {
+                req.handler(&settings.handler)
+                    .runtime(Runtime::from(settings.runtime.as_str()))
+                    .set_layers(Some(settings.layers.clone()))
+            };
+            req.role(&settings.role_arn)
                 .memory_size(settings.memory_mb)
                 .timeout(settings.timeout_s)
                 .environment(environment(&settings.environment))
                 .description(&settings.description)
                 .ephemeral_storage(ephemeral(settings.ephemeral_mb)?)
-                .set_layers(Some(settings.layers.clone()))
                 .set_logging_config(settings.logging.as_ref().map(logging_config))
                 .send()
                 .await
@@ -333,6 +372,7 @@ pub async fn upload_code(
     let req = match code {
         Code::Zip(zip) => req.zip_file(Blob::new(zip.to_vec())),
         Code::S3 { bucket, key } => req.s3_bucket(bucket).s3_key(key),
+        Code::Image(uri) => req.image_uri(uri),
     };
     req.architectures(Architecture::from(architecture))
         .publish(false)

@@ -13,7 +13,7 @@ use super::execute::{OnError, execute};
 use super::private::Private;
 use super::run::{Purpose, Run};
 use super::state::{Known, Planning, State};
-use super::{import, ops, package, steps};
+use super::{desired, import, ops, package, steps};
 
 /// The planned state, with the values only the apply learns (the backfill
 /// count, the URL of a failure queue still to be made) filled in with what
@@ -25,6 +25,10 @@ pub(super) fn apply_time_state(
 ) -> Result<State<Known>, ApplyError> {
     use tfsdk::access::Field;
     let mut s = State::<Planning>::from_value(planned)?;
+    // The image's digest is known once it is pushed ([`recorded`]).
+    if s.image_uri.is_unknown() {
+        s.image_uri = Field::Null;
+    }
     if s.backfilled_objects.is_unknown() {
         s.backfilled_objects = Field::Known(prior.map_or(0, |p| p.backfilled_objects));
     }
@@ -57,12 +61,20 @@ fn recorded(
     if let Some(pkg) = &record.package {
         private.code_sha256 = Some(pkg.code_sha256.clone());
     }
+    // An image's code is compared by its digest (the state's `image_uri`),
+    // not by a zip's CodeSha256.
+    if desired::is_image(state) {
+        private.code_sha256 = None;
+    }
     // Tagged and in use: an adoption is complete once an apply succeeded.
     if !diags.has_errors() {
         private.adopted = None;
     }
     let mut state = state.clone();
     state.backfilled_objects += record.backfilled;
+    if let Some(uri) = &record.image_uri {
+        state.image_uri = Some(uri.clone());
+    }
     for (learnt, field) in [
         (&record.queue_url, &mut state.failure_queue_url),
         (&record.event_queue_url, &mut state.event_queue_url),
@@ -132,7 +144,13 @@ pub(super) async fn create(ctx: &Context, want: &State<Known>, private: &Private
     }
     tracing::warn!(?made, "create failed; rolling back");
     let undo = run.then(Purpose::RollBack);
-    let undone = execute(&undo, &steps::roll_back(made), OnError::Continue)
+    let mut undo_steps = steps::roll_back(made);
+    // An image this create pushed to a repository it was given goes too
+    // (a repository the pipeline makes goes whole).
+    if run.record().image_uri.is_some() && ops::image::given_repository(want).is_some() {
+        undo_steps.add(steps::Op::RemoveImage, []);
+    }
+    let undone = execute(&undo, &undo_steps, OnError::Continue)
         .instrument(tracing::info_span!("roll back", pipeline = %want.name))
         .await;
     let mut diags = setting(ctx, want).diagnostics(&errors);
@@ -218,7 +236,7 @@ pub(super) async fn destroy(
 /// Whether the package `want` deploys may have to be staged in S3 (a
 /// look at the source's sizes and dependency files, no reads of content).
 fn may_stage(want: &State<Known>) -> bool {
-    package::may_need_staging(&ops::function::package_settings(want))
+    !desired::is_image(want) && package::may_need_staging(&ops::function::package_settings(want))
 }
 
 #[cfg(test)]

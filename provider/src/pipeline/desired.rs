@@ -10,7 +10,7 @@ use super::ownership::{
     BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG,
     SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
-use super::state::{Known, State};
+use super::state::{self, Known, State};
 use super::{defaults, ecr_policy, naming, policy};
 
 /// Tags for every part: the user's tags plus the ownership tag that lets a
@@ -45,21 +45,36 @@ pub fn function_tags(s: &State<Known>) -> BTreeMap<String, String> {
     t
 }
 
+/// Whether the function is deployed as a container image
+/// (`package_type = "image"`).
+pub fn is_image(s: &State<Known>) -> bool {
+    s.function.package_type == state::PACKAGE_IMAGE
+}
+
 /// The function's configuration. Numbers outside Lambda's range cannot
 /// get here: the schema's validators bound them far below `i32::MAX`.
+/// An image function has no runtime and no layers (the schema refuses
+/// layers with an image).
 pub fn function_settings(s: &State<Known>) -> lambda::FunctionSettings {
     let f = &s.function;
     let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    let image = is_image(s);
     lambda::FunctionSettings {
         role_arn: s.role_arn.clone(),
         handler: f.handler.clone(),
-        runtime: f.runtime.clone(),
+        // An image brings its runtime; Lambda reports none.
+        runtime: if image {
+            String::new()
+        } else {
+            f.runtime.clone()
+        },
         memory_mb: int(f.memory_size),
         timeout_s: int(f.timeout),
         environment: f.environment.clone().unwrap_or_default(),
         description: f.description.clone().unwrap_or_default(),
         ephemeral_mb: int(f.ephemeral_storage),
         layers: f.layers.clone().unwrap_or_default(),
+        image,
         // Sent as Lambda keeps it: a JSON level left unset goes as the
         // default, so removing a level from the configuration resets it.
         logging: Some(logging_as_kept(&lambda::Logging {

@@ -144,6 +144,19 @@ pub enum PublishError {
         #[source]
         source: AwsError,
     },
+    #[error("cannot build the function's image: {0}")]
+    Build(#[source] super::package::image::ImageError),
+    #[error(
+        "ECR repository {0:?} does not exist: image.repository_name names a repository the \
+         pipeline pushes to but never makes"
+    )]
+    NoRepository(String),
+    #[error("cannot read ECR repository {repository} ({source})")]
+    Repository {
+        repository: String,
+        #[source]
+        source: AwsError,
+    },
 }
 
 /// Which of the pipeline's queues a refusal is about.

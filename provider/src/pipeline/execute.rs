@@ -40,6 +40,9 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         }
 
         Op::BuildPackage => ops::function::build_package(run).await,
+        Op::BuildImage => ops::image::build(run).await,
+        Op::PushImage => ops::image::push(run).await,
+        Op::RemoveImage => ops::image::remove(run).await,
         Op::StagePackage => ops::staging::stage(run).await,
         Op::PruneStaged => ops::staging::prune(run).await,
         Op::DeleteStaged => ops::staging::delete_all(run).await,
@@ -62,7 +65,6 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Update(Repository, Change::Tags) => ops::repository::update_tags(run).await,
         Op::Update(Repository, _) => ops::repository::update(run).await,
         Op::Delete(Repository) => ops::repository::delete(run).await,
-        Op::RemovePushed => ops::repository::remove_pushed(run).await,
         Op::CheckRepository => ops::repository::check_given(run).await,
 
         Op::Create(LogGroup) | Op::Recreate(LogGroup) | Op::Adopt(LogGroup) => {

@@ -611,6 +611,13 @@ mod tests {
         cfg
     }
 
+    /// An image's plan with its base resolved (to a made-up digest).
+    fn planned_as_image(prior: Option<&State<Known>>, cfg: &State<Planning>) -> PlannedState {
+        let base = format!("sha256:{}", "1".repeat(64));
+        let build = Build::of(&cfg.function).with_base(Some(base));
+        plan(&env(), prior, cfg, &build, false)
+    }
+
     fn planned_on(cfg: &State<Planning>, base: Option<&str>) -> PlannedState {
         let build = Build::of(&cfg.function).with_base(base.map(str::to_owned));
         plan(&env(), None, cfg, &build, false)
@@ -632,15 +639,19 @@ mod tests {
             format!("sha256:{}", "2".repeat(64)),
         );
         let image = as_image(zip.clone());
-        let i1 = planned_on(&image, Some(&d1)).state.known().unwrap();
-        assert_eq!(i1.image_base_digest.as_deref(), Some(d1.as_str()));
+        // (The image it runs is unknown until it is pushed.)
+        let i1 = planned_on(&image, Some(&d1)).state;
+        assert_eq!(i1.image_base_digest, Field::Known(d1.clone()));
         assert_eq!(
             i1.source_code_hash,
-            crate::pipeline::package::image_hash(&tree, &d1)
+            Field::Known(crate::pipeline::package::image_hash(&tree, &d1))
         );
-        assert_ne!(i1.source_code_hash, z.source_code_hash);
+        assert_ne!(
+            i1.source_code_hash,
+            Field::Known(z.source_code_hash.clone())
+        );
         // A base that moved: another digest, another hash.
-        let i2 = planned_on(&image, Some(&d2)).state.known().unwrap();
+        let i2 = planned_on(&image, Some(&d2)).state;
         assert_ne!(i2.source_code_hash, i1.source_code_hash);
         // A base not known at plan: both unknown.
         let u = planned_on(&image, None);
@@ -1019,5 +1030,49 @@ mod tests {
         let d = p.diags.iter().next().unwrap();
         assert_eq!(d.path, Some(path::function(attr::SOURCE_DIR)));
         assert!(d.detail.contains("does not exist"), "{}", d.detail);
+    }
+
+    #[test]
+    fn image_uri_is_kept_while_the_image_stays_unknown_when_it_changes_null_for_a_zip() {
+        use crate::pipeline::state::{PACKAGE_IMAGE, PACKAGE_ZIP};
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let zip_cfg = config("orders", &dir, Some("b"));
+        let zip = planned(None, &zip_cfg).state.known().unwrap();
+        assert_eq!(zip.image_uri, None);
+        let mut cfg = config("orders", &dir, Some("b"));
+        cfg.function.package_type = Field::Known(PACKAGE_IMAGE.into());
+        let mut first = planned_as_image(None, &cfg).state;
+        assert_eq!(first.image_uri, Field::Unknown);
+        let uri = "127.0.0.1:5000/orders@sha256:aa".to_owned();
+        first.image_uri = Field::Known(uri.clone());
+        let applied = first.known().unwrap();
+        assert_eq!(
+            planned_as_image(Some(&applied), &cfg).state.image_uri,
+            Field::Known(uri)
+        );
+        // The code changes: a new image.
+        std::fs::write(
+            src.path().join("app.py"),
+            "def handler(e, c):\n    return 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            planned_as_image(Some(&applied), &cfg).state.image_uri,
+            Field::Unknown
+        );
+        // To a zip: null; from a zip: a new image.
+        assert_eq!(
+            zip_cfg.function.package_type,
+            Field::Known(PACKAGE_ZIP.into())
+        );
+        assert_eq!(
+            planned(Some(&applied), &zip_cfg).state.image_uri,
+            Field::Null
+        );
+        assert_eq!(
+            planned_as_image(Some(&zip), &cfg).state.image_uri,
+            Field::Unknown
+        );
     }
 }

@@ -364,6 +364,7 @@ mod tests {
                 settings: desired::function_settings(s),
                 architecture: s.function.architecture.clone(),
                 code_sha256: "sha".into(),
+                image_uri: s.image_uri.clone(),
                 tags: desired::function_tags(s),
                 reserved_concurrency: None,
             }),
@@ -424,6 +425,46 @@ mod tests {
             s.wanted()
                 .minus(PartSet::from([Part::Permission, Part::Notification]))
         );
+    }
+
+    #[test]
+    fn an_image_changed_outside_terraform_shows_and_its_handler_and_runtime_stay() {
+        let mut s = known_state("orders");
+        s.function.package_type = crate::pipeline::state::PACKAGE_IMAGE.into();
+        s.function.layers = None;
+        s.image_uri = Some("r.example/orders@sha256:aa".into());
+        let seen = everything(&s);
+        assert!(seen.function.as_ref().is_some_and(|f| f.settings.image));
+        // A zip's CodeSha256 from before does not count for an image.
+        let private = Private {
+            code_sha256: Some("zip".into()),
+            ..Private::default()
+        };
+        assert_eq!(merge(&s, &seen, &private), s);
+        let mut drifted = everything(&s);
+        if let Some(f) = &mut drifted.function {
+            f.image_uri = Some("r.example/orders@sha256:bb".into());
+            // Some emulators echo no ImageConfig: the handler stays.
+            f.settings.handler = String::new();
+        }
+        let r = merge(&s, &drifted, &private);
+        assert!(
+            r.source_code_hash.starts_with("changed outside Terraform"),
+            "{}",
+            r.source_code_hash
+        );
+        assert_eq!(r.image_uri.as_deref(), Some("r.example/orders@sha256:bb"));
+        assert_eq!(r.function.handler, s.function.handler);
+        assert_eq!(r.function.runtime, s.function.runtime);
+        // A zip function where the state says image: the switch shows.
+        let mut zip = everything(&s);
+        if let Some(f) = &mut zip.function {
+            f.settings.image = false;
+            f.image_uri = None;
+        }
+        let r = merge(&s, &zip, &private);
+        assert_eq!(r.function.package_type, crate::pipeline::state::PACKAGE_ZIP);
+        assert_eq!(r.image_uri, None);
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub struct Record {
     pub bucket_policy_removed: bool,
     /// The package built for the function.
     pub package: Option<Arc<Package>>,
+    /// The function's image, built into a layout (`package_type = "image"`).
+    pub image: Option<Arc<super::ops::image::Built>>,
+    /// The image this run pushed, by digest: what the function deploys.
+    pub image_uri: Option<String>,
     /// Where the package was staged in S3 (bucket, key), when it was.
     pub staged: Option<(String, String)>,
     /// The `CodeSha256` an adopted function had when this run made it the

@@ -67,6 +67,14 @@ pub enum Op {
     DeleteOld(Part),
     /// Zip the function's source (checking it is what was planned).
     BuildPackage,
+    /// Build the function's container image onto its base (checking the
+    /// source is what was planned), into an OCI layout.
+    BuildImage,
+    /// Push the image to its ECR repository (only the blobs it lacks).
+    PushImage,
+    /// At destroy: remove the image the pipeline pushed from a repository
+    /// it was given (`image.repository_name`).
+    RemoveImage,
     /// Put the package in S3 when it is over the direct-upload limit
     /// (known only once it is built; nothing to do otherwise).
     StagePackage,
@@ -93,10 +101,6 @@ pub enum Op {
     /// Invoke the function for the objects already in the bucket that new
     /// triggers match (and what an earlier backfill left).
     Backfill,
-    /// With a given `image.repository_name`: remove the image the pipeline
-    /// pushed there (the state's `image_uri`), leaving the repository and
-    /// everyone else's images.
-    RemovePushed,
 }
 
 impl fmt::Display for Op {
@@ -111,6 +115,9 @@ impl fmt::Display for Op {
             Op::Delete(p) => write!(f, "delete {p}"),
             Op::DeleteOld(p) => write!(f, "delete {p} under its old name"),
             Op::BuildPackage => f.write_str("build the package"),
+            Op::BuildImage => f.write_str("build the image"),
+            Op::PushImage => f.write_str("push the image"),
+            Op::RemoveImage => f.write_str("remove the pipeline's image from the repository"),
             Op::StagePackage => f.write_str("stage the package in S3 if it is large"),
             Op::PruneStaged => f.write_str("delete older staged packages"),
             Op::DeleteStaged => f.write_str("delete the staged packages"),
@@ -119,7 +126,6 @@ impl fmt::Display for Op {
             Op::CheckQueueEmpty => f.write_str("check the failure queue is empty"),
             Op::EmptyBucket => f.write_str("empty the bucket"),
             Op::Backfill => f.write_str("backfill existing objects"),
-            Op::RemovePushed => f.write_str("remove the pushed image"),
             Op::CheckRepository => f.write_str("check the image repository exists"),
         }
     }

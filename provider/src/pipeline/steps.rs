@@ -11,7 +11,7 @@
 use super::desired;
 use super::part::{Part, PartSet};
 use super::parts::{self, Converge};
-use super::state::{Known, PACKAGE_IMAGE, State};
+use super::state::{Known, State};
 pub use super::step::{Change, Facts, Op, StepId, Steps};
 
 /// The parts a change of `name` makes anew, under their new names: those
@@ -209,23 +209,22 @@ pub fn destroy(prior: &State<Known>) -> Steps {
     }
     let check = (prior.create_bucket || parts.contains(Part::FailureQueue))
         .then(|| s.add(Op::CheckDeletable, []));
+    // The image pushed to a repository the pipeline was given goes first
+    // (a repository the pipeline made goes whole, with its images): should
+    // that fail, nothing else goes, and the next destroy still finds the
+    // pipeline and its image to remove.
+    let given = prior
+        .function
+        .image
+        .as_ref()
+        .is_some_and(|i| i.repository_name.is_some());
+    let image = (given && prior.image_uri.is_some()).then(|| s.add(Op::RemoveImage, [check]));
     teardown(
         parts,
         prior.force_destroy && prior.create_bucket,
-        check,
+        image.or(check),
         &mut s,
     );
-    // An image pushed to a given repository goes once the function is gone;
-    // the repository stays.
-    if prior.function.package_type == PACKAGE_IMAGE
-        && !prior.makes_repository()
-        && prior.image_uri.as_deref().is_some_and(|u| !u.is_empty())
-    {
-        let function =
-            s.0.iter()
-                .position(|st| st.op == Op::Delete(Part::Function));
-        s.add(Op::RemovePushed, [check, function]);
-    }
     s
 }
 
@@ -1346,16 +1345,15 @@ mod tests {
         let drifted = want.with_only(want.present().minus(PartSet::from([Repository])));
         let s = converge(&want, Some(&drifted), Facts::of(&drifted));
         assert_eq!(s.ops(), [Op::Recreate(Repository)]);
-        // Back to a zip: the repository goes after the function's update.
+        // Back to a zip: the function is made anew as a zip, and the
+        // repository goes once the new function no longer uses it.
         let zip = known_state("orders");
-        let mut prior = want.clone();
-        prior.function.memory_size = 1024;
-        let s = converge(&zip, Some(&prior), Facts::of(&prior));
+        let s = converge(&zip, Some(&want), Facts::of(&want));
         well_ordered(&s);
         assert!(waits_for(
             &s,
             Op::Delete(Repository),
-            Op::Update(Function, Change::Settings)
+            Op::Recreate(Function)
         ));
         // From a zip to an image: made, before the function.
         let s = converge(&want, Some(&zip), Facts::of(&zip));
@@ -1403,11 +1401,11 @@ mod tests {
         );
         assert!(converge(&want, Some(&want), Facts::of(&want)).is_empty());
         // No image recorded: nothing to remove.
-        assert!(destroy(&want).find(Op::RemovePushed).is_none());
+        assert!(destroy(&want).find(Op::RemoveImage).is_none());
         want.image_uri = Some("r/shared@sha256:ab".into());
         let d = destroy(&want);
         well_ordered(&d);
         assert!(d.find(Op::Delete(Repository)).is_none());
-        assert!(waits_for(&d, Op::RemovePushed, Op::Delete(Function)));
+        assert!(waits_for(&d, Op::Delete(Function), Op::RemoveImage));
     }
 }

@@ -92,11 +92,16 @@ impl Registry {
             .into_iter()
             .filter(|b| !store.has(&b.digest))
             .collect();
-        let fetched: Vec<Result<(), RegistryError>> =
-            futures::stream::iter(missing.iter().map(|b| self.fetch_blob(store, reference, b)))
-                .buffer_unordered(PARALLEL)
-                .collect()
-                .await;
+        // The futures collected first: a stream over a mapping closure
+        // makes the caller's future not provably `Send` (rustc #100013).
+        let fetches: Vec<_> = missing
+            .iter()
+            .map(|b| self.fetch_blob(store, reference, b))
+            .collect();
+        let fetched: Vec<Result<(), RegistryError>> = futures::stream::iter(fetches)
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
         for (blob, result) in missing.iter().zip(fetched) {
             result?;
             pulled.blobs_fetched += 1;
@@ -194,15 +199,15 @@ impl Registry {
             .iter()
             .map(|b| path_of(&b.digest))
             .collect::<Result<Vec<PathBuf>, RegistryError>>()?;
-        let sent: Vec<Result<bool, RegistryError>> = futures::stream::iter(
-            blobs
-                .iter()
-                .zip(&paths)
-                .map(|(blob, path)| self.push_blob(target, blob, path)),
-        )
-        .buffered(PARALLEL)
-        .collect()
-        .await;
+        let pushes: Vec<_> = blobs
+            .iter()
+            .zip(&paths)
+            .map(|(blob, path)| self.push_blob(target, blob, path))
+            .collect();
+        let sent: Vec<Result<bool, RegistryError>> = futures::stream::iter(pushes)
+            .buffered(PARALLEL)
+            .collect()
+            .await;
         for (blob, result) in blobs.iter().zip(sent) {
             if result? {
                 pushed.blobs_uploaded += 1;

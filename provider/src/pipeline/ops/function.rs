@@ -35,6 +35,37 @@ fn code<'r>(
     }
 }
 
+/// What the function deploys: its image (`package_type = "image"`), or
+/// the package built for a zip, and where it was staged.
+enum Deploy {
+    Image(String),
+    Zip(Arc<Package>, Option<(String, String)>),
+}
+
+impl Deploy {
+    fn of(run: &Run<'_>) -> Result<Deploy, ApplyError> {
+        if desired::is_image(run.want) {
+            return Ok(Deploy::Image(super::image::image_uri(run)?));
+        }
+        Ok(Deploy::Zip(run.package()?, run.record().staged))
+    }
+
+    fn code(&self) -> Result<lambda::Code<'_>, ApplyError> {
+        match self {
+            Deploy::Image(uri) => Ok(lambda::Code::Image(uri)),
+            Deploy::Zip(pkg, staged) => code(pkg, staged),
+        }
+    }
+
+    /// Whether the function `f` runs this code already.
+    fn deployed_in(&self, f: &lambda::Function) -> bool {
+        match self {
+            Deploy::Image(uri) => f.image_uri.as_deref() == Some(uri.as_str()),
+            Deploy::Zip(pkg, _) => !f.settings.image && f.code_sha256 == pkg.code_sha256,
+        }
+    }
+}
+
 /// What the package of `want` is built from.
 pub fn package_settings(want: &State<Known>) -> package::Settings {
     package::Settings {
@@ -82,15 +113,14 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
     let (lc, want) = (&run.aws.lambda, run.want);
     let name = &want.function_name;
     let step = "creating the function";
-    let pkg = run.package()?;
-    let staged = run.record().staged;
+    let deploy = Deploy::of(run)?;
     let wanted = desired::function_settings(want);
     let made = lambda::create_function(
         lc,
         name,
         &wanted,
         &want.function.architecture,
-        code(&pkg, &staged)?,
+        deploy.code()?,
         &desired::function_tags(want),
         run.stop,
     )
@@ -117,12 +147,12 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
             .await
             .map_err(ApplyError::aws("updating the function's settings"))?;
     }
-    if f.code_sha256 != pkg.code_sha256 || f.architecture != want.function.architecture {
+    if !deploy.deployed_in(&f) || f.architecture != want.function.architecture {
         lambda::update_code(
             lc,
             name,
             &want.function.architecture,
-            code(&pkg, &staged)?,
+            deploy.code()?,
             run.stop,
         )
         .await
@@ -179,6 +209,9 @@ pub async fn update_settings(run: &Run<'_>) -> Result<(), ApplyError> {
 /// code may have changed since) is this package's keeps its code.
 pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
     let want = run.want;
+    if desired::is_image(want) {
+        return update_image(run).await;
+    }
     let pkg = run.package()?;
     let deployed = run.record().adopted_code;
     if deployed.as_deref() == Some(pkg.code_sha256.as_str()) {
@@ -205,6 +238,26 @@ pub async fn update_code(run: &Run<'_>) -> Result<(), ApplyError> {
     // Deployed, whatever happens next: a failed update keeps this in its
     // private data, so the next refresh knows the code is ours.
     run.update(|r| r.uploaded = Some(pkg.code_sha256.clone()));
+    lambda::wait_ready(lc, &want.function_name, run.stop)
+        .await
+        .map_err(ApplyError::aws("updating the function's code"))
+}
+
+/// Deploys the image this run pushed (by digest). The zip's shortcuts
+/// (an adopted function's code, the same bytes deployed) do not apply: the
+/// refresh compares the digest Lambda runs with the one recorded.
+async fn update_image(run: &Run<'_>) -> Result<(), ApplyError> {
+    let want = run.want;
+    let uri = super::image::image_uri(run)?;
+    let lc = &run.aws.lambda;
+    lambda::upload_code(
+        lc,
+        &want.function_name,
+        &want.function.architecture,
+        lambda::Code::Image(&uri),
+    )
+    .await
+    .map_err(ApplyError::aws("updating the function's code"))?;
     lambda::wait_ready(lc, &want.function_name, run.stop)
         .await
         .map_err(ApplyError::aws("updating the function's code"))

@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod bucket;
 pub mod check;
 pub mod function;
+pub mod image;
 pub mod invoke_config;
 pub mod log_group;
 pub mod mapping;

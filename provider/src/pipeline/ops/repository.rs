@@ -13,7 +13,6 @@ use super::super::ecr_policy;
 use super::super::errors::ApplyError;
 use super::super::ownership::adopt_if_ours;
 use super::super::part::Part;
-use super::super::publish;
 use super::super::run::Run;
 
 fn wanted(run: &Run<'_>) -> Result<RepositorySettings, ApplyError> {
@@ -183,26 +182,6 @@ pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
             .map_err(ApplyError::aws(step))?;
     }
     run.removed([Part::Repository]);
-    Ok(())
-}
-
-/// With a given `image.repository_name`: removes the image the state
-/// records (`image_uri`, by its digest); the repository stays.
-pub async fn remove_pushed(run: &Run<'_>) -> Result<(), ApplyError> {
-    let s = run.want;
-    let repository = s
-        .function
-        .image
-        .as_ref()
-        .and_then(|i| i.repository_name.as_deref());
-    let digest = s
-        .image_uri
-        .as_deref()
-        .and_then(|u| u.rsplit_once('@'))
-        .map(|(_, d)| d.to_owned());
-    if let (Some(repository), Some(digest)) = (repository, digest) {
-        publish::remove_pushed(run.aws, repository, &[digest]).await?;
-    }
     Ok(())
 }
 

@@ -46,6 +46,12 @@ impl Cache {
         self.root.join("images")
     }
 
+    /// The OCI layouts apply built, by key (the image's inputs), so a
+    /// rebuild of an unchanged image reuses the one written before.
+    pub fn layouts_dir(&self) -> PathBuf {
+        self.root.join("layouts")
+    }
+
     /// Where the installed tree of `key` lives once it is complete.
     pub fn deps_dir(&self, key: &str) -> PathBuf {
         self.root.join("deps").join(key)

@@ -16,16 +16,39 @@ pub const CODE_DRIFT: &str = "changed outside Terraform";
 
 /// Made or updated after the role, its policy, the log group and the
 /// package: its code is packaged when it is made or the code changed, and
-/// a package that may be large goes to S3 first.
+/// a package that may be large goes to S3 first. An image is built and
+/// pushed instead (never staged). A switch of `package_type` makes the
+/// function anew (Lambda cannot change it in place): deleted once the new
+/// code is ready, then re-created, with what hangs on it.
 pub fn converge(c: &mut Converge) {
     let want = c.want;
-    let made = c.make(Part::Function);
+    let image = desired::is_image(want);
+    let switched = c.changed(|p| p.function.package_type != want.function.package_type);
+    let code_changed = switched
+        || c.changed(|p| {
+            p.source_code_hash != want.source_code_hash
+                || p.function.architecture != want.function.architecture
+        });
+    let present = c.make(Part::Function).is_none();
+    let made = match c.make(Part::Function) {
+        None if switched => Some(Op::Recreate(Part::Function)),
+        made => made,
+    };
     c.at.function_made = made;
-    let code_changed = c.changed(|p| {
-        p.source_code_hash != want.source_code_hash
-            || p.function.architecture != want.function.architecture
-    });
-    let built = (made.is_some() || code_changed).then(|| c.steps.add(Op::BuildPackage, []));
+    let built = if image {
+        // A function made anew with unchanged code deploys the image the
+        // plan keeps.
+        (code_changed || (made.is_some() && want.image_uri.is_none()))
+            .then(|| {
+                let build = c.steps.add(Op::BuildImage, []);
+                // Pushed once the repository the pipeline makes is there.
+                Some(c.steps.add(Op::PushImage, [Some(build), c.at.repository]))
+            })
+            .flatten()
+    } else {
+        (made.is_some() || code_changed).then(|| c.steps.add(Op::BuildPackage, []))
+    };
+    let may_stage = c.facts.may_stage && !image;
     // A package that may be large goes to S3 first: into the pipeline's
     // bucket once it is there, or into `package_bucket`.
     let stage_in_bucket = want
@@ -35,12 +58,16 @@ pub fn converge(c: &mut Converge) {
         .then_some(c.at.bucket)
         .flatten();
     let package = match built {
-        Some(b) if c.facts.may_stage => {
-            Some(c.steps.add(Op::StagePackage, [Some(b), stage_in_bucket]))
-        }
+        Some(b) if may_stage => Some(c.steps.add(Op::StagePackage, [Some(b), stage_in_bucket])),
         other => other,
     };
-    let staging = package.is_some() && c.facts.may_stage;
+    let staging = package.is_some() && may_stage;
+    // The old function goes once the new code is ready.
+    let package = if present && switched {
+        Some(c.steps.add(Op::Delete(Part::Function), [package]))
+    } else {
+        package
+    };
     let concurrency_changed = match c.prior {
         Some(p) => desired::concurrency(p) != desired::concurrency(want),
         None => desired::concurrency(want).is_some(),
@@ -118,20 +145,44 @@ pub fn merge(m: &mut Merge) {
     let (state, s) = (m.state, &mut m.s);
     let st = &f.settings;
     let func = &mut s.function;
-    func.handler = st.handler.clone();
-    func.runtime = st.runtime.clone();
+    if st.image {
+        // An image has no runtime of its own in Lambda's answer, and its
+        // handler is its command, which some emulators do not echo.
+        if !st.handler.is_empty() {
+            func.handler = st.handler.clone();
+        }
+    } else {
+        func.handler = st.handler.clone();
+        func.runtime = st.runtime.clone();
+    }
+    func.package_type = if st.image {
+        state::PACKAGE_IMAGE
+    } else {
+        state::PACKAGE_ZIP
+    }
+    .to_owned();
     func.memory_size = i64::from(st.memory_mb);
     func.timeout = i64::from(st.timeout_s);
     func.architecture = f.architecture.clone();
     func.description = keep_or(&state.function.description, st.description.clone());
     func.environment = keep_or(&state.function.environment, st.environment.clone());
-    // Code changed outside Terraform: not what we uploaded last.
-    if m.private
-        .code_sha256
-        .as_deref()
-        .is_some_and(|c| c != f.code_sha256)
-    {
-        s.source_code_hash = format!("{CODE_DRIFT} (CodeSha256 {})", f.code_sha256);
+    // Code changed outside Terraform: not what we uploaded last (for an
+    // image: not the image the state records).
+    if st.image {
+        if state.image_uri.is_some() && f.image_uri != state.image_uri {
+            let now = f.image_uri.as_deref().unwrap_or("none");
+            s.source_code_hash = format!("{CODE_DRIFT} (ImageUri {now})");
+        }
+        s.image_uri.clone_from(&f.image_uri);
+    } else {
+        if m.private
+            .code_sha256
+            .as_deref()
+            .is_some_and(|c| c != f.code_sha256)
+        {
+            s.source_code_hash = format!("{CODE_DRIFT} (CodeSha256 {})", f.code_sha256);
+        }
+        s.image_uri = None;
     }
     s.tags_all = super::super::ownership::user_tags(&f.tags);
     let func = &mut s.function;
@@ -192,4 +243,172 @@ pub fn plan(p: &mut Plan) {
             .map_or(Field::Unknown, |d| Field::Known(d.to_owned())),
         None => Field::Unknown,
     };
+    p.s.image_uri = image_uri(p);
+}
+
+/// The image the function runs: null for a zip; the one recorded while
+/// the code, the architecture and the package type stay; unknown when a
+/// new one is pushed.
+fn image_uri(p: &Plan) -> Field<String> {
+    let f = &p.config.function;
+    match &f.package_type {
+        Field::Known(t) if t != state::PACKAGE_IMAGE => return Field::Null,
+        Field::Known(_) => {}
+        _ => return Field::Unknown,
+    }
+    let Some(prior) = p.same_identity else {
+        return Field::Unknown;
+    };
+    let same = prior.function.package_type == state::PACKAGE_IMAGE
+        && p.s.source_code_hash == Field::Known(prior.source_code_hash.clone())
+        && f.architecture == Field::Known(prior.function.architecture.clone());
+    match &prior.image_uri {
+        Some(uri) if same => Field::Known(uri.clone()),
+        _ => Field::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::part::Part::*;
+    use super::super::super::state::tests::known_state;
+    use super::super::super::state::{ImageBlock, Known, PACKAGE_IMAGE, State};
+    use super::super::super::steps::{Facts, Steps, converge, destroy};
+    use super::*;
+
+    fn image(name: &str, repository: Option<&str>) -> State<Known> {
+        let mut s = known_state(name);
+        s.function.package_type = PACKAGE_IMAGE.into();
+        s.function.layers = None;
+        s.function.image = Some(ImageBlock {
+            base_image: None,
+            repository_name: repository.map(str::to_owned),
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        s.image_uri = Some("127.0.0.1:5000/app@sha256:aa".into());
+        // The repository the pipeline makes, as the state records it.
+        s.image_repository_url = repository
+            .is_none()
+            .then(|| format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"));
+        s
+    }
+
+    /// `a` comes after `b`, directly or not.
+    fn after(s: &Steps, a: Op, b: Op) -> bool {
+        let target = s.find(b).expect("b");
+        let mut todo = vec![s.find(a).expect("a")];
+        while let Some(i) = todo.pop() {
+            for &d in &s.0[i].after {
+                if d == target {
+                    return true;
+                }
+                todo.push(d);
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn an_image_is_built_and_pushed_before_the_function_and_never_staged() {
+        let mut want = image("orders", Some("team/app"));
+        want.image_uri = None;
+        let s = converge(
+            &want,
+            None,
+            Facts {
+                may_stage: true,
+                ..Facts::default()
+            },
+        );
+        let ops = s.ops();
+        assert!(!ops.contains(&Op::BuildPackage), "{ops:?}");
+        assert!(!ops.contains(&Op::StagePackage), "{ops:?}");
+        assert!(!ops.contains(&Op::PruneStaged), "{ops:?}");
+        assert!(after(&s, Op::PushImage, Op::BuildImage));
+        let mut ours = image("orders", None);
+        ours.image_uri = None;
+        let made = converge(&ours, None, Facts::default());
+        assert!(
+            after(&made, Op::PushImage, Op::Create(Repository)),
+            "{:?}",
+            made.ops()
+        );
+        assert!(after(&s, Op::Create(Function), Op::PushImage));
+    }
+
+    #[test]
+    fn a_code_edit_pushes_a_new_image_and_updates_the_code() {
+        let prior = image("orders", None);
+        let mut want = prior.clone();
+        want.source_code_hash = "f".repeat(64);
+        want.image_uri = None;
+        let s = converge(&want, Some(&prior), Facts::of(&prior));
+        assert!(after(&s, Op::Update(Function, Change::Code), Op::PushImage));
+        // Unchanged: nothing to do.
+        assert!(converge(&prior, Some(&prior), Facts::of(&prior)).is_empty());
+    }
+
+    #[test]
+    fn a_function_gone_with_unchanged_code_is_made_again_from_the_recorded_image() {
+        let prior = image("orders", None);
+        let mut refreshed = prior.clone();
+        refreshed.mark_missing(Function);
+        let s = converge(&prior, Some(&refreshed), Facts::of(&refreshed));
+        assert!(s.find(Op::Recreate(Function)).is_some(), "{:?}", s.ops());
+        assert!(s.find(Op::BuildImage).is_none(), "{:?}", s.ops());
+    }
+
+    #[test]
+    fn switching_the_package_type_replaces_the_function_alone() {
+        let zip = known_state("orders");
+        let mut to_image = image("orders", Some("team/app"));
+        to_image.image_uri = None;
+        to_image.function.layers = zip.function.layers.clone();
+        let s = converge(&to_image, Some(&zip), Facts::of(&zip));
+        let ops = s.ops();
+        assert!(after(&s, Op::Delete(Function), Op::PushImage), "{ops:?}");
+        assert!(after(&s, Op::Recreate(Function), Op::Delete(Function)));
+        assert!(after(&s, Op::Recreate(Permission), Op::Recreate(Function)));
+        for kept in [Bucket, Role, LogGroup, FailureQueue, Stream, EventQueue] {
+            assert!(
+                !ops.iter().any(|o| matches!(
+                    o,
+                    Op::Delete(p) | Op::Recreate(p) | Op::Create(p) if *p == kept
+                )),
+                "{kept:?}: {ops:?}"
+            );
+        }
+        assert!(!ops.contains(&Op::Backfill), "{ops:?}");
+        // And back: the zip is built (and staged when it may be large)
+        // before the image function goes.
+        let back = converge(
+            &zip,
+            Some(&image("orders", None)),
+            Facts {
+                may_stage: true,
+                ..Facts::of(&zip)
+            },
+        );
+        assert!(after(&back, Op::Delete(Function), Op::StagePackage));
+        assert!(after(&back, Op::Recreate(Function), Op::Delete(Function)));
+    }
+
+    #[test]
+    fn destroy_removes_our_image_from_a_given_repository_only() {
+        let given = image("orders", Some("team/app"));
+        let s = destroy(&given);
+        assert!(after(&s, Op::Delete(Function), Op::RemoveImage));
+        assert!(after(&s, Op::Delete(Bucket), Op::RemoveImage));
+        assert!(
+            destroy(&image("orders", None))
+                .find(Op::RemoveImage)
+                .is_none()
+        );
+        assert!(
+            destroy(&known_state("orders"))
+                .find(Op::RemoveImage)
+                .is_none()
+        );
+    }
 }
