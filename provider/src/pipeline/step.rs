@@ -190,6 +190,28 @@ impl Steps {
     pub fn find(&self, op: Op) -> Option<StepId> {
         self.0.iter().position(|s| s.op == op)
     }
+
+    /// Whether the step `a` waits, directly or through others, for the
+    /// step `b`; panics when either is not in the list (for tests).
+    #[cfg(test)]
+    pub fn waits_for(&self, a: Op, b: Op) -> bool {
+        let target = self
+            .find(b)
+            .unwrap_or_else(|| panic!("no {b} in {:?}", self.ops()));
+        let mut todo = vec![
+            self.find(a)
+                .unwrap_or_else(|| panic!("no {a} in {:?}", self.ops())),
+        ];
+        while let Some(i) = todo.pop() {
+            for &d in &self.0[i].after {
+                if d == target {
+                    return true;
+                }
+                todo.push(d);
+            }
+        }
+        false
+    }
 }
 
 /// What is known to exist when an apply starts.

@@ -256,17 +256,7 @@ mod tests {
 
     /// `a` waits, directly or not, for `b`.
     fn waits_for(s: &Steps, a: Op, b: Op) -> bool {
-        let target = s.find(b).expect("b");
-        let mut todo = vec![s.find(a).expect("a")];
-        while let Some(i) = todo.pop() {
-            for &d in &s.0[i].after {
-                if d == target {
-                    return true;
-                }
-                todo.push(d);
-            }
-        }
-        false
+        s.waits_for(a, b)
     }
 
     fn well_ordered(s: &Steps) {

@@ -296,17 +296,7 @@ mod tests {
 
     /// `a` comes after `b`, directly or not.
     fn after(s: &Steps, a: Op, b: Op) -> bool {
-        let target = s.find(b).expect("b");
-        let mut todo = vec![s.find(a).expect("a")];
-        while let Some(i) = todo.pop() {
-            for &d in &s.0[i].after {
-                if d == target {
-                    return true;
-                }
-                todo.push(d);
-            }
-        }
-        false
+        s.waits_for(a, b)
     }
 
     #[test]
