@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use crate::aws::{lambda, mappings, s3, sqs};
 
 use super::ownership::{
-    BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG,
-    SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
+    BASE_DIGEST_TAG, BASE_IMAGE_TAG, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG,
+    OWNER_TAG, ROLE_TAG, RUNTIME_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
 use super::state::{self, Known, State};
 use super::{defaults, ecr_policy, naming, policy};
@@ -42,7 +42,27 @@ pub fn function_tags(s: &State<Known>) -> BTreeMap<String, String> {
     if s.role_name != naming::role_name(&s.name) {
         t.insert(ROLE_TAG.to_owned(), s.role_name.clone());
     }
+    if is_image(s) {
+        image_tags(s, &mut t);
+    }
     t
+}
+
+/// What an import cannot read back from Lambda for an image function: its
+/// runtime and its base.
+fn image_tags(s: &State<Known>, t: &mut BTreeMap<String, String>) {
+    t.insert(RUNTIME_TAG.to_owned(), s.function.runtime.clone());
+    if let Some(d) = &s.image_base_digest {
+        t.insert(BASE_DIGEST_TAG.to_owned(), d.clone());
+    }
+    let base = s
+        .function
+        .image
+        .as_ref()
+        .and_then(|i| i.base_image.as_ref());
+    if let Some(b) = base.filter(|b| b.chars().count() <= 256) {
+        t.insert(BASE_IMAGE_TAG.to_owned(), b.clone());
+    }
 }
 
 /// Whether the function is deployed as a container image

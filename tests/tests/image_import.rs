@@ -1,0 +1,173 @@
+//! Import of an image pipeline (issue 25): `terraform import` by name
+//! rebuilds the state of a pipeline whose function is a container image,
+//! its repository included, from AWS and the function's tags alone; the
+//! next plan changes nothing. A given `image.repository_name` that does
+//! not exist is refused at plan, on its attribute.
+//!
+//! The world is the one of tests/tests/image_deploy.rs: moto behind the
+//! fault proxy (answering image functions as Lambda does), the tests'
+//! `docker-registry` on loopback with a test base image, reached through
+//! `endpoints.ecr_registry`.
+
+mod common;
+
+use common::rig::Rig;
+use common::{Pipeline, ProviderBlock, clis, newest_cli, state_attrs};
+use tests::fault_proxy::FaultProxy;
+use tests::{Registry, Skopeo, base_image};
+
+const TAG: &str = "3.13";
+const BASE_REPO: &str = "lambda/python";
+
+struct ImageRig {
+    rig: Rig,
+    registry: Registry,
+    registry_proxy: FaultProxy,
+    _cache: tempfile::TempDir,
+}
+
+impl ImageRig {
+    fn start(tf: &tests::TerraformCli) -> ImageRig {
+        let registry = Registry::start().expect("registry");
+        let base = tempfile::tempdir().expect("base dir");
+        let image = base_image::build(base.path(), TAG).expect("base image");
+        Skopeo::new()
+            .expect("skopeo")
+            .copy_all(
+                &image.oci_reference(),
+                &format!("docker://{}/{BASE_REPO}:{TAG}", registry.host()),
+            )
+            .expect("base pushed");
+        let registry_proxy = FaultProxy::start(&registry.url()).expect("registry proxy");
+        let moto = tests::Moto::start().expect("moto");
+        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
+        proxy.image_functions_like_aws(true);
+        proxy.check_images(true);
+        proxy.ecr_images_in(Some(registry.addr()));
+        let mut rig = Rig::with(tf, moto, proxy, Some(1));
+        let cache = tempfile::tempdir().expect("cache");
+        rig.ws.env("EVENTPIPE_CACHE_DIR", cache.path());
+        ImageRig {
+            rig,
+            registry,
+            registry_proxy,
+            _cache: cache,
+        }
+    }
+
+    fn base_ref(&self) -> String {
+        format!("{}/{BASE_REPO}:{TAG}", self.registry.host())
+    }
+
+    /// Makes `repository` with the tests' own ECR client.
+    fn make_repository(&self, repository: &str) {
+        let ecr = self.rig.aws.ecr().clone();
+        self.rig
+            .aws
+            .block_on(ecr.create_repository().repository_name(repository).send())
+            .expect("CreateRepository");
+    }
+
+    /// main.tf: the provider with `endpoints.ecr_registry` at the registry
+    /// proxy, then `body`.
+    fn configure(&self, body: &str) {
+        let provider = ProviderBlock::new(&self.rig.proxy.endpoint())
+            .setting("max_retries  = 1")
+            .setting(&format!(
+                "endpoints {{\n    ecr_registry = \"{}\"\n  }}",
+                self.registry_proxy.endpoint()
+            ));
+        self.rig
+            .ws
+            .write("main.tf", format!("{}{body}", provider.hcl()))
+            .expect("main.tf");
+    }
+
+    /// The image pipeline `name` with `image_lines` inside its `image` block.
+    fn pipeline(&self, name: &str, image_lines: &str) -> String {
+        let image = format!(
+            "    package_type = \"image\"\n    image {{\n      base_image = \"{}\"\n{image_lines}    }}\n",
+            self.base_ref()
+        );
+        Pipeline::named(name)
+            .runtime("python3.13", "app.handler")
+            .extra("  on_failure {}\n")
+            .function_lines(&image)
+            .hcl()
+    }
+
+    /// `terraform state rm` then `terraform import` of pipeline `name`.
+    fn forget_and_import(&self, name: &str, id: &str) {
+        let address = format!("eventpipe_event_pipeline.{name}");
+        self.rig
+            .ws
+            .run_ok(&["state", "rm", &address])
+            .expect("state rm");
+        let out = self
+            .rig
+            .ws
+            .run_ok(&["import", &address, id])
+            .expect("import");
+        assert!(out.contains("Import successful"), "{out}");
+    }
+}
+
+/// The attributes an import must give back as the apply recorded them.
+const SAME_AFTER_IMPORT: [&str; 8] = [
+    "source_code_hash",
+    "image_uri",
+    "image_base_digest",
+    "image_repository_url",
+    "function_arn",
+    "role_arn",
+    "policy_json",
+    "bucket_name",
+];
+
+fn assert_imported_as_applied(ir: &ImageRig, name: &str, id: &str) {
+    let before = state_attrs(&ir.rig.ws, name);
+    ir.forget_and_import(name, id);
+    let after = state_attrs(&ir.rig.ws, name);
+    for attr in SAME_AFTER_IMPORT {
+        assert_eq!(before[attr], after[attr], "{attr} differs after import");
+    }
+    assert_eq!(
+        before["function"], after["function"],
+        "the function block differs after import"
+    );
+    ir.rig.assert_plan_empty();
+}
+
+/// An image pipeline whose repository the pipeline makes (with a
+/// `keep_images` and `scan_on_push` of its own), forgotten and imported by
+/// name: the state has the image, its base and the repository's settings,
+/// and the next plan is empty. Destroy then removes the repository too.
+#[test]
+fn an_image_pipeline_with_its_own_repository_imports_by_name_and_plans_nothing() {
+    let ir = ImageRig::start(&newest_cli());
+    let name = "imgimp";
+    ir.configure(&ir.pipeline(name, "      keep_images  = 4\n      scan_on_push = false\n"));
+    ir.rig.apply();
+    assert_imported_as_applied(&ir, name, name);
+    ir.rig.ws.destroy_auto().expect("destroy");
+    let inv = ir.rig.aws.list_everything().expect("inventory");
+    assert!(inv.repositories.is_empty(), "{inv:?}");
+    assert!(inv.functions.is_empty(), "{inv:?}");
+}
+
+/// With a given `repository_name`, on every CLI: the import records the
+/// repository as given (never the pipeline's to make or delete).
+#[test]
+fn an_image_pipeline_with_a_given_repository_imports_on_every_cli() {
+    for tf in clis() {
+        let ir = ImageRig::start(&tf);
+        ir.make_repository("team/app");
+        let name = "imggiven";
+        ir.configure(&ir.pipeline(name, "      repository_name = \"team/app\"\n"));
+        ir.rig.apply();
+        assert_imported_as_applied(&ir, name, name);
+        ir.rig.ws.destroy_auto().expect("destroy");
+        let inv = ir.rig.aws.list_everything().expect("inventory");
+        assert_eq!(inv.repositories, ["team/app".to_owned()], "{tf:?}");
+    }
+}
