@@ -171,3 +171,58 @@ fn an_image_pipeline_with_a_given_repository_imports_on_every_cli() {
         assert_eq!(inv.repositories, ["team/app".to_owned()], "{tf:?}");
     }
 }
+
+/// A given `image.repository_name` that does not exist is refused by the
+/// plan, on its attribute, before anything is built or made. When the plan
+/// cannot look (DescribeRepositories denied), it warns and the apply's own
+/// check refuses it, still before anything is made; once the repository
+/// exists the pipeline applies.
+#[test]
+fn a_given_repository_that_does_not_exist_is_refused_at_plan() {
+    use tests::fault_proxy::{Fault, Rule};
+    let ir = ImageRig::start(&newest_cli());
+    let name = "imgnorepo";
+    ir.configure(&ir.pipeline(name, "      repository_name = \"team/missing\"\n"));
+    let out = ir.rig.ws.run(&["plan", "-no-color"]).expect("plan runs");
+    assert!(!out.success(), "the plan must fail");
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("The image repository does not exist"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ECR repository \"team/missing\" does not exist"),
+        "{text}"
+    );
+    assert!(
+        text.contains("repository_name = \"team/missing\""),
+        "{text}"
+    );
+    assert_eq!(ir.rig.proxy.count("ecr:GetAuthorizationToken"), 0);
+
+    // The plan cannot look: a warning, and the apply refuses it first thing.
+    ir.rig.proxy.add_rule(
+        Rule::on("ecr:DescribeRepositories")
+            .nth(1)
+            .fail(Fault::AccessDenied),
+    );
+    let out = ir.rig.apply_failing();
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("Could not check at plan: ecr:DescribeRepositories denied"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ECR repository \"team/missing\" does not exist"),
+        "{text}"
+    );
+    let inv = ir.rig.aws.list_everything().expect("inventory");
+    assert!(inv.functions.is_empty() && inv.roles.is_empty(), "{inv:?}");
+    assert!(inv.buckets.is_empty(), "{inv:?}");
+    assert!(ir.rig.state().is_empty(), "{:?}", ir.rig.state());
+    ir.rig.proxy.clear_rules();
+
+    ir.make_repository("team/missing");
+    ir.rig.apply();
+    ir.rig.assert_plan_empty();
+}
