@@ -347,10 +347,11 @@ fn each_image_call_site_fails_once_then_the_pipeline_converges_with_no_orphans()
         } else {
             &ir.rig.proxy
         };
-        // The first DescribeRepositories is the plan's look at the given
-        // repository (a warning when it fails); the apply's check is next.
+        // The first two DescribeRepositories are the plan's looks at the
+        // given repository (the plan's, then Terraform's re-plan during
+        // apply; a warning when they fail); the apply's own check is next.
         let nth = if *op == "ecr:DescribeRepositories" {
-            2
+            3
         } else {
             1
         };

@@ -2,7 +2,9 @@
 //! rebuilds the state of a pipeline whose function is a container image,
 //! its repository included, from AWS and the function's tags alone; the
 //! next plan changes nothing. A given `image.repository_name` that does
-//! not exist is refused at plan, on its attribute.
+//! not exist is refused at plan, on its attribute. A base image that moves
+//! between the plan and the apply never deploys an image the plan did not
+//! show.
 //!
 //! The world is the one of tests/tests/image_deploy.rs: moto behind the
 //! fault proxy (answering image functions as Lambda does), the tests'
@@ -13,6 +15,9 @@ mod common;
 
 use common::rig::Rig;
 use common::{Pipeline, ProviderBlock, clis, newest_cli, state_attrs};
+use std::fs;
+
+use serde_json::{Value as Json, json};
 use tests::fault_proxy::FaultProxy;
 use tests::{Registry, Skopeo, base_image};
 
@@ -24,13 +29,15 @@ struct ImageRig {
     registry: Registry,
     registry_proxy: FaultProxy,
     _cache: tempfile::TempDir,
+    base: base_image::BaseImage,
+    _base_dir: tempfile::TempDir,
 }
 
 impl ImageRig {
     fn start(tf: &tests::TerraformCli) -> ImageRig {
         let registry = Registry::start().expect("registry");
-        let base = tempfile::tempdir().expect("base dir");
-        let image = base_image::build(base.path(), TAG).expect("base image");
+        let base_dir = tempfile::tempdir().expect("base dir");
+        let image = base_image::build(base_dir.path(), TAG).expect("base image");
         Skopeo::new()
             .expect("skopeo")
             .copy_all(
@@ -52,7 +59,24 @@ impl ImageRig {
             registry,
             registry_proxy,
             _cache: cache,
+            base: image,
+            _base_dir: base_dir,
         }
+    }
+
+    /// Moves the base's tag to a new revision of it (each platform's
+    /// manifest annotated with `rev`, so its digest changes, as when AWS
+    /// patches a base image); returns the new amd64 manifest digest.
+    fn move_base(&self, rev: &str) -> String {
+        let amd64 = revise(&self.base, rev);
+        Skopeo::new()
+            .expect("skopeo")
+            .copy_all(
+                &self.base.oci_reference(),
+                &format!("docker://{}/{BASE_REPO}:{TAG}", self.registry.host()),
+            )
+            .expect("moved base pushed");
+        amd64
     }
 
     fn base_ref(&self) -> String {
@@ -200,12 +224,14 @@ fn a_given_repository_that_does_not_exist_is_refused_at_plan() {
     );
     assert_eq!(ir.rig.proxy.count("ecr:GetAuthorizationToken"), 0);
 
-    // The plan cannot look: a warning, and the apply refuses it first thing.
+    // The plan cannot look (nor Terraform's re-plan during apply): a
+    // warning, and the apply's own check refuses it first thing.
     ir.rig.proxy.add_rule(
         Rule::on("ecr:DescribeRepositories")
-            .nth(1)
+            .first(2)
             .fail(Fault::AccessDenied),
     );
+    ir.rig.proxy.clear_calls();
     let out = ir.rig.apply_failing();
     let text = format!("{}{}", out.stdout, out.stderr);
     assert!(
@@ -216,6 +242,8 @@ fn a_given_repository_that_does_not_exist_is_refused_at_plan() {
         text.contains("ECR repository \"team/missing\" does not exist"),
         "{text}"
     );
+    // The two looks, then the apply's check that refused it.
+    assert_eq!(ir.rig.proxy.count("ecr:DescribeRepositories"), 3);
     let inv = ir.rig.aws.list_everything().expect("inventory");
     assert!(inv.functions.is_empty() && inv.roles.is_empty(), "{inv:?}");
     assert!(inv.buckets.is_empty(), "{inv:?}");
@@ -224,5 +252,145 @@ fn a_given_repository_that_does_not_exist_is_refused_at_plan() {
 
     ir.make_repository("team/missing");
     ir.rig.apply();
+    ir.rig.assert_plan_empty();
+}
+
+/// Rewrites the layout's image as a new revision (as tests/image_plan.rs
+/// does): each platform's manifest annotated with `rev`. Returns the new
+/// amd64 manifest digest.
+fn revise(base: &base_image::BaseImage, rev: &str) -> String {
+    let read = |d: &str| -> Json {
+        serde_json::from_slice(&fs::read(base_image::blob_path(&base.dir, d)).expect("blob"))
+            .expect("json")
+    };
+    let write = |doc: &Json| -> (String, u64) {
+        let bytes = serde_json::to_vec(doc).expect("json");
+        let digest = base_image::sha256_digest(&bytes);
+        fs::write(base_image::blob_path(&base.dir, &digest), &bytes).expect("blob");
+        (digest, bytes.len() as u64)
+    };
+    let layout: Json =
+        serde_json::from_slice(&fs::read(base.dir.join("index.json")).expect("index.json"))
+            .expect("json");
+    let index = read(layout["manifests"][0]["digest"].as_str().expect("index"));
+    let mut entries = Vec::new();
+    let mut amd64 = String::new();
+    for e in index["manifests"].as_array().expect("manifests") {
+        let mut manifest = read(e["digest"].as_str().expect("digest"));
+        manifest["annotations"] = json!({"test.revision": rev});
+        let (digest, size) = write(&manifest);
+        if e["platform"]["architecture"] == "amd64" {
+            amd64.clone_from(&digest);
+        }
+        let mut entry = e.clone();
+        entry["digest"] = json!(digest);
+        entry["size"] = json!(size);
+        entries.push(entry);
+    }
+    let mut new_index = index.clone();
+    new_index["manifests"] = json!(entries);
+    let (digest, size) = write(&new_index);
+    let mut layout = layout;
+    layout["manifests"][0]["digest"] = json!(digest);
+    layout["manifests"][0]["size"] = json!(size);
+    fs::write(base.dir.join("index.json"), layout.to_string()).expect("index.json");
+    amd64
+}
+
+/// AWS publishes a new base between `terraform plan -out` and `terraform
+/// apply` of that plan: Terraform's re-plan during the apply sees the new
+/// digest, and the apply stops with an inconsistent final plan before
+/// anything is made; the next plan shows the new base.
+#[test]
+fn a_base_that_moves_between_a_saved_plan_and_its_apply_deploys_nothing() {
+    let ir = ImageRig::start(&newest_cli());
+    let name = "imgmove";
+    ir.configure(&ir.pipeline(name, ""));
+    ir.rig
+        .ws
+        .run_ok(&["plan", "-out", "saved.tfplan"])
+        .expect("plan -out");
+    let moved = ir.move_base("2");
+    let out = ir
+        .rig
+        .ws
+        .run(&["apply", "saved.tfplan"])
+        .expect("apply runs");
+    let text = format!("{}{}", out.stdout, out.stderr);
+    eprintln!("OBSERVED saved plan:\n{text}");
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("inconsistent final plan"), "{text}");
+    assert!(text.contains("image_base_digest"), "{text}");
+    let inv = ir.rig.aws.list_everything().expect("inventory");
+    assert!(inv.functions.is_empty(), "{inv:?}");
+    // Plan again: the new base.
+    ir.rig.apply();
+    assert_eq!(
+        state_attrs(&ir.rig.ws, name)["image_base_digest"],
+        json!(moved)
+    );
+    ir.rig.assert_plan_empty();
+}
+
+/// The same within one `terraform apply` (plan and apply in one command):
+/// the base moves after the plan, before Terraform's re-plan during the
+/// apply (held back by the proxy in front of the registry until the new
+/// base is pushed). The apply stops with an inconsistent final plan before
+/// anything is made, as with a saved plan; never a wrong image.
+#[test]
+fn a_base_that_moves_during_a_plain_apply_deploys_nothing() {
+    use std::time::Duration;
+    use tests::fault_proxy::Rule;
+    let ir = ImageRig::start(&newest_cli());
+    let name = "imgmove1";
+    // The base through the proxy, so its manifest requests can be held.
+    let proxied = ir.base_ref().replace(
+        &ir.registry.host(),
+        ir.registry_proxy.endpoint().trim_start_matches("http://"),
+    );
+    ir.configure(&ir.pipeline(name, "").replace(&ir.base_ref(), &proxied));
+    // A plan warms the cache: from then on, one HEAD of the tag per plan.
+    ir.rig.ws.run_ok(&["plan"]).expect("plan");
+    ir.registry_proxy.clear_calls();
+    ir.registry_proxy.add_rule(
+        Rule::on("registry:HeadManifest")
+            .nth(2)
+            .delay(Duration::from_secs(8)),
+    );
+    let moved = std::thread::scope(|scope| {
+        let mover = scope.spawn(|| {
+            let second = ir
+                .registry_proxy
+                .wait_until(Duration::from_secs(120), |calls, _| {
+                    calls
+                        .iter()
+                        .filter(|c| c.op == "registry:HeadManifest")
+                        .count()
+                        >= 2
+                });
+            assert!(second, "Terraform re-plans during the apply");
+            ir.move_base("3")
+        });
+        let out = ir
+            .rig
+            .ws
+            .run(&["apply", "-auto-approve"])
+            .expect("apply runs");
+        let moved = mover.join().expect("mover");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        eprintln!("OBSERVED plain apply:\n{text}");
+        assert!(!out.success(), "{text}");
+        assert!(text.contains("inconsistent final plan"), "{text}");
+        assert!(text.contains("image_base_digest"), "{text}");
+        moved
+    });
+    let inv = ir.rig.aws.list_everything().expect("inventory");
+    assert!(inv.functions.is_empty(), "{inv:?}");
+    ir.registry_proxy.clear_rules();
+    ir.rig.apply();
+    assert_eq!(
+        state_attrs(&ir.rig.ws, name)["image_base_digest"],
+        json!(moved)
+    );
     ir.rig.assert_plan_empty();
 }
