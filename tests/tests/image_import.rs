@@ -394,3 +394,118 @@ fn a_base_that_moves_during_a_plain_apply_deploys_nothing() {
     );
     ir.rig.assert_plan_empty();
 }
+
+/// A pipeline wired by hand whose function is a container image, adopted
+/// with `adopt:<function>`: the import records an image function whose
+/// repository is the user's (a given `image.repository_name`), the next
+/// plan changes it in place only, the first apply deploys the pipeline's
+/// own image into that repository, and destroy leaves the repository.
+#[test]
+fn a_hand_made_image_function_is_adopted_with_its_repository_as_given() {
+    use aws_sdk_lambda::types::{FunctionCode, ImageConfig, PackageType};
+    let ir = ImageRig::start(&newest_cli());
+    let aws = &ir.rig.aws;
+    let (function, bucket, role) = ("handimg", "handimg-data", "handimg-role");
+    ir.make_repository("team/app");
+    // The hand-made image: the base itself, pushed into the user's repository.
+    Skopeo::new()
+        .expect("skopeo")
+        .copy_all(
+            &ir.base.oci_reference(),
+            &format!("docker://{}/team/app:hand", ir.registry.host()),
+        )
+        .expect("hand-made image pushed");
+    let digest = &ir.base.platform("amd64").expect("amd64").manifest_digest;
+    let uri = format!("{}/team/app@{digest}", ir.registry.host());
+    aws.create_bucket(bucket).expect("bucket");
+    let role_arn = aws
+        .create_service_role(role, "/", "lambda.amazonaws.com")
+        .expect("role");
+    let call = aws
+        .lambda()
+        .create_function()
+        .function_name(function)
+        .role(&role_arn)
+        .package_type(PackageType::Image)
+        .code(FunctionCode::builder().image_uri(&uri).build())
+        .image_config(ImageConfig::builder().command("app.handler").build())
+        .send();
+    let arn = aws
+        .block_on(call)
+        .expect("CreateFunction")
+        .function_arn
+        .expect("arn");
+    aws.add_s3_invoke_permission(function, "s3-invoke", &format!("arn:aws:s3:::{bucket}"))
+        .expect("permission");
+    aws.put_function_notification(
+        bucket,
+        "uploads",
+        &arn,
+        &["s3:ObjectCreated:*"],
+        "in/",
+        ".json",
+    )
+    .expect("notification");
+
+    let body = format!(
+        r#"
+resource "eventpipe_event_pipeline" "{function}" {{
+  name          = "{function}"
+  bucket_name   = "{bucket}"
+  create_bucket = false
+  require_tls   = false
+  function_name = "{function}"
+  role_name     = "{role}"
+
+  function {{
+    source_dir   = "${{path.module}}/app"
+    handler      = "app.handler"
+    runtime      = "python3.13"
+    package_type = "image"
+    image {{
+      base_image      = "{base}"
+      repository_name = "team/app"
+    }}
+  }}
+
+  trigger {{
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "in/"
+    filter_suffix = ".json"
+  }}
+}}
+"#,
+        base = ir.base_ref()
+    );
+    ir.configure(&body);
+    let address = format!("eventpipe_event_pipeline.{function}");
+    let out = ir
+        .rig
+        .ws
+        .run_ok(&["import", &address, &format!("adopt:{function}")])
+        .expect("import");
+    assert!(out.contains("Import successful"), "{out}");
+    let s = state_attrs(&ir.rig.ws, function);
+    assert_eq!(s["function"]["package_type"], json!("image"), "{s:#}");
+    assert_eq!(
+        s["function"]["image"]["repository_name"],
+        json!("team/app"),
+        "{s:#}"
+    );
+    assert_eq!(s["image_uri"], json!(uri));
+    // In place only: the first apply deploys the pipeline's own image.
+    let plan = ir.rig.ws.run_ok(&["plan", "-no-color"]).expect("plan");
+    assert!(plan.contains("will be updated in-place"), "{plan}");
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    ir.rig.apply();
+    let code = aws.function_code(function).expect("GetFunction");
+    assert_eq!(code.package_type, "Image");
+    let deployed = code.image_uri.expect("ImageUri");
+    assert!(deployed.contains("/team/app@sha256:"), "{deployed}");
+    assert_ne!(deployed, uri, "the pipeline's own image runs");
+    ir.rig.assert_plan_empty();
+    ir.rig.ws.destroy_auto().expect("destroy");
+    let inv = aws.list_everything().expect("inventory");
+    assert_eq!(inv.repositories, ["team/app".to_owned()], "{inv:?}");
+    assert!(inv.functions.is_empty(), "{inv:?}");
+}
