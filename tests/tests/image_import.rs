@@ -509,3 +509,50 @@ resource "eventpipe_event_pipeline" "{function}" {{
     assert_eq!(inv.repositories, ["team/app".to_owned()], "{inv:?}");
     assert!(inv.functions.is_empty(), "{inv:?}");
 }
+
+/// Each ECR call an import of an image pipeline makes fails once: the
+/// import fails with the call named and records nothing; the next import
+/// succeeds and the plan after it is empty.
+#[test]
+fn each_ecr_call_of_an_image_import_fails_once_then_the_import_converges() {
+    use tests::fault_proxy::{Fault, Rule};
+    let ir = ImageRig::start(&newest_cli());
+    let name = "imgimpf";
+    ir.configure(&ir.pipeline(name, "      keep_images = 3\n"));
+    ir.rig.apply();
+    let address = format!("eventpipe_event_pipeline.{name}");
+    for op in [
+        "ecr:DescribeRepositories",
+        "ecr:ListTagsForResource",
+        "ecr:GetLifecyclePolicy",
+        "ecr:GetRepositoryPolicy",
+    ] {
+        ir.rig
+            .ws
+            .run_ok(&["state", "rm", &address])
+            .expect("state rm");
+        ir.rig.proxy.clear_calls();
+        ir.rig
+            .proxy
+            .add_rule(Rule::on(op).nth(1).fail(Fault::AccessDenied));
+        let out = ir
+            .rig
+            .ws
+            .run(&["import", &address, name])
+            .expect("import runs");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(!out.success(), "{op}: the import must fail\n{text}");
+        assert!(text.contains("Cannot import the pipeline"), "{op}: {text}");
+        assert!(ir.rig.proxy.count(op) >= 1, "{op} was called");
+        assert!(ir.rig.state().is_empty(), "{op}: {:?}", ir.rig.state());
+        ir.rig.proxy.clear_rules();
+        ir.rig
+            .ws
+            .run_ok(&["import", &address, name])
+            .expect("import");
+        ir.rig.assert_plan_empty();
+    }
+    ir.rig.ws.destroy_auto().expect("destroy");
+    let inv = ir.rig.aws.list_everything().expect("inventory");
+    assert!(inv.repositories.is_empty(), "{inv:?}");
+}
