@@ -354,6 +354,32 @@ pub fn event_queue(s: &State<Known>) -> Option<sqs::QueueSettings> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_image_functions_tags_keep_its_runtime_and_base_for_import() {
+        let mut s = state::tests::known_state("orders");
+        assert!(
+            !function_tags(&s).contains_key(RUNTIME_TAG),
+            "a zip has none"
+        );
+        s.function.package_type = state::PACKAGE_IMAGE.into();
+        s.image_base_digest = Some("sha256:ab".into());
+        s.function.image = Some(state::ImageBlock {
+            base_image: Some("public.ecr.aws/lambda/python:3.13".into()),
+            repository_name: None,
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        let t = function_tags(&s);
+        assert_eq!(t[RUNTIME_TAG], s.function.runtime);
+        assert_eq!(t[BASE_DIGEST_TAG], "sha256:ab");
+        assert_eq!(t[BASE_IMAGE_TAG], "public.ecr.aws/lambda/python:3.13");
+        // A reference too long for a tag value is left out.
+        if let Some(i) = s.function.image.as_mut() {
+            i.base_image = Some(format!("r.example/{}:1", "a".repeat(300)));
+        }
+        assert!(!function_tags(&s).contains_key(BASE_IMAGE_TAG));
+    }
+
     fn logging(format: &str, app: Option<&str>, sys: Option<&str>) -> lambda::Logging {
         lambda::Logging {
             group: "/aws/lambda/f".into(),
