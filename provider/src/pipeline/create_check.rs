@@ -12,6 +12,10 @@
 //! - `function.reserved_concurrency` (GetAccountSettings): the account
 //!   must keep at least 100 unreserved concurrent executions after it.
 //!
+//! And for any plan ([`given_repository`]): a given
+//! `function.image.repository_name` new to the pipeline must exist
+//! (DescribeRepositories), as the apply checks before it makes anything.
+//!
 //! The looks run at the same time, with the plan's other look
 //! ([`super::bucket_check`]). A look that fails (denied, or not answered)
 //! is a warning that names the permission: the apply still checks.
@@ -19,11 +23,11 @@
 use tfsdk::access::Field;
 use tfsdk::diag::{Diagnostic, Diagnostics};
 
-use crate::aws::{AwsClients, AwsError, lambda, s3};
+use crate::aws::{AwsClients, AwsError, ecr, lambda, s3};
 
 use super::errors::{Look, MIN_UNRESERVED_CONCURRENCY, NotChecked, TakenError};
 use super::ownership::OWNER_TAG;
-use super::state::{Planning, State};
+use super::state::{Known, PACKAGE_IMAGE, Planning, State};
 
 /// What one look found.
 enum Found {
@@ -151,4 +155,41 @@ pub async fn check(aws: &AwsClients, planned: &State<Planning>) -> Diagnostics {
         diags.extend(Diagnostics::from(found));
     }
     diags
+}
+
+/// The `image.repository_name` a state gives (an image function's), if any.
+fn given(s: &State<Known>) -> Option<&str> {
+    (s.function.package_type == PACKAGE_IMAGE)
+        .then(|| s.function.image.as_ref()?.repository_name.as_deref())
+        .flatten()
+}
+
+/// A given `function.image.repository_name` that the prior state does not
+/// have must exist: refused at plan when it does not; a warning when the
+/// plan cannot look (the apply checks it then, before anything is made).
+pub async fn given_repository(
+    aws: &AwsClients,
+    planned: &State<Planning>,
+    prior: Option<&State<Known>>,
+) -> Diagnostics {
+    let f = &planned.function;
+    if f.package_type.as_known().map(String::as_str) != Some(PACKAGE_IMAGE) {
+        return Diagnostics::new();
+    }
+    let Some(name) = f
+        .image
+        .as_known()
+        .and_then(|i| i.repository_name.as_known())
+    else {
+        return Diagnostics::new();
+    };
+    if prior.and_then(given) == Some(name.as_str()) {
+        return Diagnostics::new();
+    }
+    let found = match ecr::repository(&aws.ecr, name).await {
+        Ok(Some(_)) => Found::Fine,
+        Ok(None) => Found::Taken(TakenError::NoRepository { name: name.clone() }),
+        Err(e) => not_checked(Look::Repository)(e),
+    };
+    found.into()
 }

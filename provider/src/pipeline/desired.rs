@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use crate::aws::{lambda, mappings, s3, sqs};
 
 use super::ownership::{
-    BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG,
-    SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
+    BASE_DIGEST_TAG, BASE_IMAGE_TAG, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG,
+    OWNER_TAG, ROLE_TAG, RUNTIME_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
 use super::state::{self, Known, State};
 use super::{defaults, ecr_policy, naming, policy};
@@ -42,7 +42,27 @@ pub fn function_tags(s: &State<Known>) -> BTreeMap<String, String> {
     if s.role_name != naming::role_name(&s.name) {
         t.insert(ROLE_TAG.to_owned(), s.role_name.clone());
     }
+    if is_image(s) {
+        image_tags(s, &mut t);
+    }
     t
+}
+
+/// What an import cannot read back from Lambda for an image function: its
+/// runtime and its base.
+fn image_tags(s: &State<Known>, t: &mut BTreeMap<String, String>) {
+    t.insert(RUNTIME_TAG.to_owned(), s.function.runtime.clone());
+    if let Some(d) = &s.image_base_digest {
+        t.insert(BASE_DIGEST_TAG.to_owned(), d.clone());
+    }
+    let base = s
+        .function
+        .image
+        .as_ref()
+        .and_then(|i| i.base_image.as_ref());
+    if let Some(b) = base.filter(|b| b.chars().count() <= 256) {
+        t.insert(BASE_IMAGE_TAG.to_owned(), b.clone());
+    }
 }
 
 /// Whether the function is deployed as a container image
@@ -333,6 +353,32 @@ pub fn event_queue(s: &State<Known>) -> Option<sqs::QueueSettings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_functions_tags_keep_its_runtime_and_base_for_import() {
+        let mut s = state::tests::known_state("orders");
+        assert!(
+            !function_tags(&s).contains_key(RUNTIME_TAG),
+            "a zip has none"
+        );
+        s.function.package_type = state::PACKAGE_IMAGE.into();
+        s.image_base_digest = Some("sha256:ab".into());
+        s.function.image = Some(state::ImageBlock {
+            base_image: Some("public.ecr.aws/lambda/python:3.13".into()),
+            repository_name: None,
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        let t = function_tags(&s);
+        assert_eq!(t[RUNTIME_TAG], s.function.runtime);
+        assert_eq!(t[BASE_DIGEST_TAG], "sha256:ab");
+        assert_eq!(t[BASE_IMAGE_TAG], "public.ecr.aws/lambda/python:3.13");
+        // A reference too long for a tag value is left out.
+        if let Some(i) = s.function.image.as_mut() {
+            i.base_image = Some(format!("r.example/{}:1", "a".repeat(300)));
+        }
+        assert!(!function_tags(&s).contains_key(BASE_IMAGE_TAG));
+    }
 
     fn logging(format: &str, app: Option<&str>, sys: Option<&str>) -> lambda::Logging {
         lambda::Logging {

@@ -326,9 +326,14 @@ impl From<&BaseImageError> for Diagnostic {
 /// The least unreserved concurrency Lambda keeps in an account.
 pub const MIN_UNRESERVED_CONCURRENCY: i64 = 100;
 
-/// A plan-time look of a create that the create cannot start after.
+/// A plan-time look that the apply cannot start after.
 #[derive(Debug, Error)]
 pub enum TakenError {
+    #[error(
+        "ECR repository {name:?} does not exist in the provider's account and region: \
+         create it first, or leave it out and the pipeline makes its own"
+    )]
+    NoRepository { name: String },
     #[error(
         "Bucket {bucket:?} exists: owned by another account (S3 answers 403 Forbidden when \
          asked for it). Bucket names are global across all accounts: choose another \
@@ -416,6 +421,8 @@ pub enum Look {
     FunctionName,
     /// GetAccountSettings: the account's unreserved concurrency.
     Concurrency,
+    /// DescribeRepositories: whether a given `image.repository_name` exists.
+    Repository,
 }
 
 impl Look {
@@ -426,6 +433,7 @@ impl Look {
             Look::BucketOwner => "s3:GetBucketTagging",
             Look::FunctionName => "lambda:GetFunction",
             Look::Concurrency => "lambda:GetAccountSettings",
+            Look::Repository => "ecr:DescribeRepositories",
         }
     }
 
@@ -437,6 +445,7 @@ impl Look {
             Look::Concurrency => {
                 "reserved_concurrency against the account's unreserved concurrency"
             }
+            Look::Repository => "whether the image repository exists",
         }
     }
 }
@@ -484,9 +493,18 @@ impl From<&TakenError> for Diagnostic {
                 "Reserved concurrency above the account's limit",
                 path::function(attr::RESERVED_CONCURRENCY),
             ),
+            TakenError::NoRepository { .. } => (
+                "The image repository does not exist",
+                repository_name_path(),
+            ),
         };
         Diagnostic::error(summary, e.to_string()).at(at)
     }
+}
+
+/// `function.image.repository_name`.
+fn repository_name_path() -> AttrPath {
+    AttrPath::attrs([attr::FUNCTION, attr::IMAGE, attr::REPOSITORY_NAME])
 }
 
 impl From<&NotChecked> for Diagnostic {
@@ -495,6 +513,7 @@ impl From<&NotChecked> for Diagnostic {
             Look::BucketName | Look::BucketOwner => path::top(attr::BUCKET_NAME),
             Look::FunctionName => path::top(attr::FUNCTION_NAME),
             Look::Concurrency => path::function(attr::RESERVED_CONCURRENCY),
+            Look::Repository => repository_name_path(),
         };
         let summary = if e.denied() {
             format!("Could not check at plan: {} denied", e.look.permission())
@@ -559,11 +578,7 @@ impl From<&ApplyError> for Diagnostic {
                 d.at(path::top(attr::FORCE_DESTROY))
             }
             ApplyError::ConcurrencyLimit { .. } => d.at(path::function(attr::RESERVED_CONCURRENCY)),
-            ApplyError::NoRepository { .. } => d.at(AttrPath::attrs([
-                attr::FUNCTION,
-                attr::IMAGE,
-                attr::REPOSITORY_NAME,
-            ])),
+            ApplyError::NoRepository { .. } => d.at(repository_name_path()),
             _ => d,
         }
     }

@@ -13,24 +13,26 @@ use std::collections::BTreeMap;
 
 use tfsdk::diag::{Diagnostic, Diagnostics};
 
-use crate::aws::{AwsClients, iam, kinesis, lambda, logs, mappings, s3, sqs};
+use crate::aws::{AwsClients, ecr, iam, kinesis, lambda, logs, mappings, s3, sqs};
 
 use super::desired;
 use super::errors::ImportError;
 use super::naming::POLICY_NAME;
 use super::ownership::{
-    self, ADOPT_PREFIX, BUCKET_TAG, FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG,
-    ROLE_TAG, SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
+    self, ADOPT_PREFIX, BASE_DIGEST_TAG, BASE_IMAGE_TAG, BUCKET_TAG,
+    FAILURE_QUEUE_FORCE_DELETE_TAG, FORCE_DESTROY_TAG, OWNER_TAG, ROLE_TAG, RUNTIME_TAG,
+    SOURCE_DIR_TAG, SOURCE_HASH_TAG, UNMANAGED_BUCKET_TAG,
 };
+use super::package::image_hash;
 use super::part::{Part, PartSet};
 use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
-use super::source::Source;
+use super::source::{Kind, Source};
 use super::state::{
-    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, Known, Logs, OnFailure, PACKAGE_ZIP, Planning,
-    QueueBlock, SourceFiles, State, StreamBlock, Trigger, listed_files,
+    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, ImageBlock, Known, Logs, OnFailure, PACKAGE_IMAGE,
+    PACKAGE_ZIP, Planning, QueueBlock, SourceFiles, State, StreamBlock, Trigger, listed_files,
 };
-use super::{naming, policy};
+use super::{defaults, naming, policy};
 
 /// The parts an adoption makes the pipeline's (tags them) on its first
 /// apply. The bucket is taken over only when the configuration says
@@ -79,10 +81,25 @@ fn own_tags(
 
 /// What an import records of the source files: those of the source
 /// directory the function's tags name, when they still hash to the code
-/// deployed; otherwise none, and the next plan lists every file as added.
-fn recorded_files(source_dir: Option<&str>, deployed_hash: &str) -> (SourceFiles, i64) {
-    match Source::of(source_dir).digest() {
-        Some(Ok(d)) if d.hash == deployed_hash => listed_files(d.files),
+/// deployed (for an image: on the base its tags name); otherwise none, and
+/// the next plan lists every file as added.
+fn recorded_files(
+    source_dir: Option<&str>,
+    deployed_hash: &str,
+    base_digest: Option<&str>,
+) -> (SourceFiles, i64) {
+    let kind = if base_digest.is_some() {
+        Kind::Image
+    } else {
+        Kind::Zip
+    };
+    match Source::of_kind(source_dir, kind).digest() {
+        Some(Ok(d))
+            if d.hash == deployed_hash
+                || base_digest.is_some_and(|b| image_hash(&d.hash, b) == deployed_hash) =>
+        {
+            listed_files(d.files)
+        }
         _ => (SourceFiles::new(), 0),
     }
 }
@@ -104,9 +121,83 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         requirements_file: None,
         slim: false,
         package_bucket: None,
-        package_type: PACKAGE_ZIP.into(),
+        package_type: if st.image { PACKAGE_IMAGE } else { PACKAGE_ZIP }.into(),
         image: None,
     }
+}
+
+/// The repository an image URI names: `<registry>/<repository>@sha256:…`
+/// (or `…:<tag>`).
+fn repository_of(image_uri: &str) -> Option<&str> {
+    let (_, path) = image_uri.split_once('/')?;
+    let path = path.split_once('@').map_or(path, |(p, _)| p);
+    let path = match path.rsplit_once(':') {
+        Some((p, tag)) if !tag.contains('/') => p,
+        _ => path,
+    };
+    (!path.is_empty()).then_some(path)
+}
+
+/// The number of images a lifecycle policy the pipeline wrote keeps.
+fn kept_images(lifecycle_policy: &str) -> Option<i64> {
+    let doc: serde_json::Value = serde_json::from_str(lifecycle_policy).ok()?;
+    doc.pointer("/rules/0/selection/countNumber")?.as_i64()
+}
+
+/// An image function's `function.image` block, `image_base_digest` and
+/// `image_repository_url`, as far as AWS and the function's tags tell
+/// them. The image's repository is the one the pipeline makes when it has
+/// the pipeline's repository name and is tagged as ours (or is gone: the
+/// next apply makes it again); any other is a given `repository_name`.
+/// The block is left out when everything in it has its default, as a
+/// configuration without `image {}` has it.
+async fn image_parts(
+    aws: &AwsClients,
+    loc: &policy::Location,
+    name: &str,
+    f: &lambda::Function,
+    s: &mut State<Known>,
+) -> Result<(), ImportError> {
+    let Some(repo) = f.image_uri.as_deref().and_then(repository_of) else {
+        return Ok(());
+    };
+    let own = naming::repository_name(name);
+    let mut block = ImageBlock {
+        base_image: f.tags.get(BASE_IMAGE_TAG).cloned(),
+        repository_name: Some(repo.to_owned()),
+        keep_images: defaults::DEFAULT_KEEP_IMAGES,
+        scan_on_push: defaults::DEFAULT_SCAN_ON_PUSH,
+    };
+    if repo == own {
+        match ecr::repository(&aws.ecr, repo).await? {
+            None => block.repository_name = None,
+            Some(r) => {
+                let tags = ecr::tags(&aws.ecr, &r.arn).await?.unwrap_or_default();
+                if tags.get(OWNER_TAG).map(String::as_str) == Some(name) {
+                    block.repository_name = None;
+                    block.scan_on_push = r.scan_on_push;
+                    let lifecycle = ecr::lifecycle_policy(&aws.ecr, repo).await?;
+                    if let Some(n) = lifecycle.as_deref().and_then(kept_images) {
+                        block.keep_images = n;
+                    }
+                }
+            }
+        }
+    }
+    s.image_repository_url = Some(policy::repository_url(loc, repo));
+    s.image_uri.clone_from(&f.image_uri);
+    s.image_base_digest = f.tags.get(BASE_DIGEST_TAG).cloned();
+    if let Some(r) = f.tags.get(RUNTIME_TAG) {
+        s.function.runtime.clone_from(r);
+    }
+    let defaults = ImageBlock {
+        base_image: None,
+        repository_name: None,
+        keep_images: defaults::DEFAULT_KEEP_IMAGES,
+        scan_on_push: defaults::DEFAULT_SCAN_ON_PUSH,
+    };
+    s.function.image = (block != defaults).then_some(block);
+    Ok(())
 }
 
 /// Failure handling: the function's invoke configuration says whether the
@@ -167,6 +258,10 @@ async fn import_own(
     let (source_files, source_file_count) = recorded_files(
         f.tags.get(SOURCE_DIR_TAG).map(String::as_str),
         &source_code_hash,
+        f.tags
+            .get(BASE_DIGEST_TAG)
+            .map(String::as_str)
+            .filter(|_| f.settings.image),
     );
     let mut skeleton: State<Known> = State {
         id: name.to_owned(),
@@ -220,6 +315,9 @@ async fn import_own(
     };
     Box::pin(read_sources(aws, &loc, &mut skeleton)).await?;
     read_failure_handling(aws, &loc, name, &f, &mut skeleton).await?;
+    if f.settings.image {
+        Box::pin(image_parts(aws, &loc, name, &f, &mut skeleton)).await?;
+    }
     let seen = Box::pin(refresh::observe(aws, &Names::of(&skeleton))).await?;
     // The role's policy as IAM has it is what the state records; the
     // output prefix is the one it grants PutObject under.
@@ -507,6 +605,17 @@ fn adopted_state(
     let mut function = function_block(f, String::new());
     function.environment = (!st.environment.is_empty()).then(|| st.environment.clone());
     function.description = (!st.description.is_empty()).then(|| st.description.clone());
+    // A hand-made image function's repository is the user's: a given
+    // `repository_name`, never made nor deleted by the pipeline.
+    let repository = f.image_uri.as_deref().and_then(repository_of);
+    if let Some(repo) = repository {
+        function.image = Some(ImageBlock {
+            base_image: None,
+            repository_name: Some(repo.to_owned()),
+            keep_images: defaults::DEFAULT_KEEP_IMAGES,
+            scan_on_push: defaults::DEFAULT_SCAN_ON_PUSH,
+        });
+    }
     State {
         id: function_name.to_owned(),
         name: function_name.to_owned(),
@@ -528,9 +637,9 @@ fn adopted_state(
         source_code_hash: String::new(),
         source_files: SourceFiles::new(),
         source_file_count: 0,
-        image_uri: None,
+        image_uri: f.image_uri.clone(),
         image_base_digest: None,
-        image_repository_url: None,
+        image_repository_url: repository.map(|r| policy::repository_url(&loc, r)),
         policy_json: found.policy_json.clone(),
         notification_ids: found.notification_ids.clone(),
         backfill: false,
@@ -630,4 +739,57 @@ pub fn first_apply_warning(
         "Adopting a pipeline wired by hand",
         format!("The first apply {}.", lines.join("; ")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_of_an_image_uri_is_its_path_without_digest_or_tag() {
+        let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+        assert_eq!(
+            repository_of(&format!("{ecr}/orders@sha256:ab12")),
+            Some("orders")
+        );
+        assert_eq!(
+            repository_of(&format!("{ecr}/team/app:v1")),
+            Some("team/app")
+        );
+        assert_eq!(
+            repository_of("127.0.0.1:5000/team/app@sha256:ab"),
+            Some("team/app")
+        );
+        assert_eq!(repository_of("127.0.0.1:5000/app"), Some("app"));
+        assert_eq!(repository_of("no-repository"), None);
+    }
+
+    #[test]
+    fn the_images_kept_are_read_from_the_pipelines_lifecycle_policy() {
+        let doc = super::super::ecr_policy::lifecycle_policy(4);
+        assert_eq!(kept_images(&doc), Some(4));
+        assert_eq!(kept_images("{\"rules\": []}"), None);
+        assert_eq!(kept_images("not json"), None);
+    }
+
+    #[test]
+    fn an_image_functions_source_files_are_recorded_when_they_hash_on_its_base() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("app.py"), "def handler(e, c): pass\n").expect("write");
+        let d = dir.path().to_str().expect("utf-8");
+        let tree = Source::of_kind(Some(d), Kind::Image)
+            .digest()
+            .expect("known")
+            .expect("read")
+            .hash
+            .clone();
+        let deployed = image_hash(&tree, "sha256:base");
+        assert_eq!(recorded_files(Some(d), &deployed, Some("sha256:base")).1, 1);
+        // Another base: not the code deployed.
+        assert_eq!(
+            recorded_files(Some(d), &deployed, Some("sha256:other")).1,
+            0
+        );
+        assert_eq!(recorded_files(Some(d), &tree, None).1, 1);
+    }
 }

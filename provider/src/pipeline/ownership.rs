@@ -31,6 +31,13 @@ pub const UNMANAGED_BUCKET_TAG: &str = "eventpipe:bucket-unmanaged";
 /// On the function, when the role's name is not the one derived from the
 /// pipeline's name.
 pub const ROLE_TAG: &str = "eventpipe:role";
+/// On an image function: its `runtime` (Lambda reports none for an image).
+pub const RUNTIME_TAG: &str = "eventpipe:runtime";
+/// On an image function: `image_base_digest`, the base it was built on.
+pub const BASE_DIGEST_TAG: &str = "eventpipe:base-digest";
+/// On an image function, when `image.base_image` is set (and fits a tag
+/// value).
+pub const BASE_IMAGE_TAG: &str = "eventpipe:base-image";
 
 /// Tag keys the provider manages itself; never shown in `tags_all`.
 pub fn is_internal_tag(key: &str) -> bool {

@@ -14,7 +14,7 @@ use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use super::package::Build;
 use super::part::Part;
 use super::parts::{self, Plan};
-use super::state::{DELIVERY_QUEUE, Known, Planning, State, attr, path};
+use super::state::{DELIVERY_QUEUE, Known, PACKAGE_IMAGE, Planning, State, attr, path};
 use super::{naming, policy};
 
 /// What planning needs to know about where the pipeline goes.
@@ -202,6 +202,13 @@ impl Rename {
                 .unwrap_or_else(|| prior.name.clone());
             derived(Part::Stream, &old, &|n| n.to_owned());
         }
+        if makes_repository(config) && wanted.contains(Part::Repository) {
+            derived(
+                Part::Repository,
+                &naming::repository_name(&prior.name),
+                &naming::repository_name,
+            );
+        }
         Rename { replaced }
     }
 
@@ -237,8 +244,12 @@ impl Rename {
             (Part::FailureQueue, naming::failure_queue_name(&prior.name)),
             (Part::EventQueue, naming::event_queue_name(&prior.name)),
             (Part::Stream, prior.stream_name.clone().unwrap_or_default()),
+            (Part::Repository, naming::repository_name(&prior.name)),
         ] {
-            if wanted.contains(part) && !self.replaces(part) {
+            // A repository the configuration no longer has the pipeline
+            // make is deleted, not retagged.
+            let kept = part != Part::Repository || makes_repository(planned);
+            if wanted.contains(part) && !self.replaces(part) && kept {
                 retagged.push(format!("{part} {old:?}"));
             }
         }
@@ -309,18 +320,37 @@ impl Rename {
                  (on_failure.force_delete or force_destroy is set)."
             }
         };
+        let repository = if self.replaces(Part::Repository) {
+            " The function's image is pushed to the new image repository, and the old one is \
+             deleted with the images in it."
+        } else {
+            ""
+        };
         Diagnostic::warning(
             "Renaming the pipeline replaces the parts named after it",
             format!(
                 "name changes from {:?} to {new}. These parts take their names from `name` and \
                  are replaced: each is made under the new name, what uses it is pointed at the \
-                 new one, and only then is the old one deleted: {}.{queue} Nothing else is \
-                 replaced: {retag}{advice}",
+                 new one, and only then is the old one deleted: {}.{queue}{repository} Nothing \
+                 else is replaced: {retag}{advice}",
                 prior.name,
                 parts.join(", ")
             ),
         )
         .at(at)
+    }
+}
+
+/// Whether a configuration has the pipeline make the image repository
+/// (`package_type = "image"` without `image.repository_name`), as far as
+/// it is known: an unknown type or repository name may.
+fn makes_repository(config: &State<Planning>) -> bool {
+    let f = &config.function;
+    match (&f.package_type, &f.image) {
+        (Field::Known(t), _) if t != PACKAGE_IMAGE => false,
+        (Field::Null, _) => false,
+        (_, Field::Known(i)) => !matches!(i.repository_name, Field::Known(_)),
+        (_, Field::Null | Field::Unknown) => true,
     }
 }
 
@@ -1030,6 +1060,45 @@ mod tests {
         let d = p.diags.iter().next().unwrap();
         assert_eq!(d.path, Some(path::function(attr::SOURCE_DIR)));
         assert!(d.detail.contains("does not exist"), "{}", d.detail);
+    }
+
+    #[test]
+    fn a_new_name_lists_the_image_repository_the_pipeline_makes() {
+        use crate::pipeline::state::ImageBlock;
+        let src = source();
+        let dir = src.path().to_str().unwrap().to_owned();
+        let image = |name: &str, given: Option<&str>| {
+            let mut c = named(config(name, &dir, Some("b")), "f", "r");
+            c.function.package_type = Field::Known(PACKAGE_IMAGE.into());
+            c.function.image = Field::Known(ImageBlock {
+                base_image: Field::Null,
+                repository_name: given.map_or(Field::Null, |g| Field::Known(g.to_owned())),
+                keep_images: Field::Known(10),
+                scan_on_push: Field::Known(true),
+            });
+            c
+        };
+        let mut first = planned_as_image(None, &image("Orders", None)).state;
+        first.image_uri = Field::Known("r.example/orders@sha256:aa".into());
+        let prior = first.known().unwrap();
+        let w = warnings(&planned_as_image(Some(&prior), &image("sales", None)));
+        assert!(
+            w.contains("Renaming the pipeline replaces the parts named after it")
+                && w.contains("the image repository \"orders\" (new: \"sales\")")
+                && w.contains("the old one is deleted with the images in it"),
+            "{w}"
+        );
+        // A change of case only keeps the repository (its name is in lower
+        // case): it is retagged.
+        let w = warnings(&planned_as_image(Some(&prior), &image("ORDERS", None)));
+        assert!(w.contains("Renaming the pipeline in place"), "{w}");
+        assert!(w.contains("the image repository \"orders\""), "{w}");
+        // A given repository is not the pipeline's: not listed.
+        let w = warnings(&planned_as_image(
+            Some(&prior),
+            &image("sales", Some("team/app")),
+        ));
+        assert!(!w.contains("image repository"), "{w}");
     }
 
     #[test]

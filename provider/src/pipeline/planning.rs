@@ -52,7 +52,8 @@ pub(super) async fn plan(
     }
     if !diags.has_errors() {
         // The plan's looks at AWS, at the same time: the existing bucket's
-        // notifications, and for a create whether its names are free.
+        // notifications, for a create whether its names are free, and
+        // whether a given image repository exists.
         let live = bucket_check::check(&ctx.aws, &ctx.views, &planned.state, prior);
         let create = async {
             match prior {
@@ -60,9 +61,11 @@ pub(super) async fn plan(
                 Some(_) => Diagnostics::new(),
             }
         };
-        let (live, create) = tokio::join!(live, create);
+        let repository = create_check::given_repository(&ctx.aws, &planned.state, prior);
+        let (live, create, repository) = tokio::join!(live, create, repository);
         diags.extend(live);
         diags.extend(create);
+        diags.extend(repository);
     }
     if diags.has_errors() {
         return Err(diags);

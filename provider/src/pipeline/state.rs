@@ -340,8 +340,11 @@ declare_block! {
         SOURCE_CODE_HASH source_code_hash: Set(String)
             .computed().describe(
                 "SHA-256 (hex) of the packaged source: every file under `function.source_dir` \
-                with its relative path and executable bit. Computed at plan time, so an edited \
-                handler file shows up as a change in the plan.",
+                with its relative path and executable bit (and, with `requirements_file`, the \
+                dependency inputs). For `package_type = \"image\"` it also covers the package \
+                type and the base image's digest (`image_base_digest`), so a base that moved \
+                is a code change. Computed at plan time, so an edited handler file shows up as \
+                a change in the plan.",
             );
         /// With `package_type = "image"`: the image the function runs.
         IMAGE_URI image_uri: Opt(String)
@@ -806,7 +809,9 @@ declare_block! {
                 `public.ecr.aws/lambda/python:3.13`. Not set: the AWS Lambda base image of \
                 `runtime`. Resolved at plan time to a digest for `architecture` (shown as \
                 `image_base_digest`), so a base that AWS patched is a change in the plan; \
-                `<ref>@sha256:<digest>` pins it.",
+                `<ref>@sha256:<digest>` pins it. A base that moves between the plan and the \
+                apply stops the apply before anything changes (Terraform reports an \
+                inconsistent final plan): plan again, or pin the base.",
             )
             .validate(Validator::LengthBetween(1, 1024));
         REPOSITORY_NAME repository_name: Opt(String)
