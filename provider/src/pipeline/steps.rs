@@ -76,15 +76,18 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
         decide(&mut c);
     }
     let mut s = c.steps;
-    // Every other step waits for the checks: the failure queue's, a given
-    // image repository's.
-    let checks: Vec<StepId> = [c.at.queue_check, c.at.repository_check]
+    // Every other step waits for the checks (the failure queue's, a given
+    // image repository's) and for the build of a zip whose size only the
+    // build learns (one with dependencies, `Facts::may_stage`): over
+    // Lambda's limit, it stops the apply before anything is made.
+    let build_first = c.facts.may_stage.then_some(c.at.build).flatten();
+    let first: Vec<StepId> = [c.at.queue_check, c.at.repository_check, build_first]
         .into_iter()
         .flatten()
         .collect();
     for (i, st) in s.0.iter_mut().enumerate() {
-        if st.after.is_empty() && !checks.contains(&i) {
-            st.after.extend(checks.iter().filter(|c| **c < i));
+        if st.after.is_empty() && !first.contains(&i) {
+            st.after.extend(first.iter().filter(|c| **c < i));
         }
     }
     s
@@ -98,6 +101,7 @@ pub fn converge(want: &State<Known>, prior: Option<&State<Known>>, facts: Facts)
 const CONVERGE: &[fn(&mut Converge)] = &[
     parts::failure_queue::check_empty,
     parts::repository::check_given,
+    parts::function::build,
     parts::bucket::converge,
     parts::role::converge,
     parts::policy::converge,
@@ -274,11 +278,11 @@ mod tests {
         assert_eq!(
             s.ops(),
             [
+                Op::BuildPackage,
                 Op::Create(Bucket),
                 Op::Create(Role),
                 Op::Create(Policy),
                 Op::Create(LogGroup),
-                Op::BuildPackage,
                 Op::Create(Function),
                 Op::Create(Permission),
                 Op::AwaitActive,
@@ -322,6 +326,43 @@ mod tests {
         assert!(waits_for(&s, n, Op::Create(Bucket)) && waits_for(&s, n, Op::Create(Permission)));
         // The wait for Active is not on the notification's path.
         assert!(!waits_for(&s, n, Op::AwaitActive));
+    }
+
+    #[test]
+    fn a_zip_with_dependencies_is_built_before_any_part_is_made_or_changed() {
+        use Part::*;
+        let want = known_state("orders");
+        // Its size is learnt by installing the dependencies: over Lambda's
+        // limit, the apply stops before anything is made.
+        let deps = Facts {
+            may_stage: true,
+            ..Facts::default()
+        };
+        let s = converge(&want, None, deps);
+        well_ordered(&s);
+        assert_eq!(s.ops()[0], Op::BuildPackage, "{:#?}", s.ops());
+        for st in &s.0[1..] {
+            assert!(waits_for(&s, st.op, Op::BuildPackage), "{st:?}");
+        }
+        // An update whose code changed: the tags wait for the build too.
+        let mut edited = want.clone();
+        edited.source_code_hash = "other".into();
+        edited.tags_all.insert("team".into(), "ml".into());
+        let facts = Facts {
+            may_stage: true,
+            ..Facts::of(&want)
+        };
+        let s = converge(&edited, Some(&want), facts);
+        well_ordered(&s);
+        assert!(waits_for(
+            &s,
+            Op::Update(Bucket, Change::Tags),
+            Op::BuildPackage
+        ));
+        // A small zip without dependencies is built beside the first parts.
+        let s = converge(&want, None, Facts::default());
+        assert!(step(&s, Op::Create(Bucket)).after.is_empty());
+        assert!(step(&s, Op::BuildPackage).after.is_empty());
     }
 
     #[test]

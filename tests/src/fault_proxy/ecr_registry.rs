@@ -12,7 +12,9 @@
 //! `storage.delete.enabled`), each digest moto did not find, in the
 //! repository of the same name; those the registry held move from
 //! `failures` to `imageIds`, as ECR answers. A repository moto does not
-//! know stays `RepositoryNotFoundException`, as moto answers.
+//! know stays `RepositoryNotFoundException`, as moto answers. A
+//! `DeleteRepository` with `force` that moto carried out deletes, likewise,
+//! every tagged manifest of that repository in the registry.
 
 use serde_json::{Value, json};
 

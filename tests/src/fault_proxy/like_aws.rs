@@ -18,7 +18,8 @@
 //! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
 //!   (`ecr_pages`);
 //! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
-//!   images pushed to the registry (`ecr_registry`).
+//!   images pushed to the registry, and `DeleteRepository` with `force`
+//!   taking them along (`ecr_registry`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -71,6 +72,9 @@ pub enum Departure {
     /// A `BatchDeleteImage` whose images moto did not find, deleted in the
     /// registry instead (the repository, the digests deleted there).
     RegistryImagesDeleted(String, Vec<String>),
+    /// A `DeleteRepository` with `force`, whose images in the registry went
+    /// with it (the repository, the digests deleted there).
+    RegistryRepositoryEmptied(String, Vec<String>),
 }
 
 #[derive(Debug, Default)]
@@ -195,7 +199,8 @@ impl LikeAws {
             || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
             || (st.ecr_page.is_some() && op == "ecr:ListImages")
-            || (st.ecr_registry.is_some() && op == "ecr:BatchDeleteImage")
+            || (st.ecr_registry.is_some()
+                && matches!(op, "ecr:BatchDeleteImage" | "ecr:DeleteRepository"))
     }
 
     /// The answer to a call of `op` the layer handles ([`Self::handles`]),
@@ -217,6 +222,9 @@ impl LikeAws {
         }
         if op == "ecr:BatchDeleteImage" {
             return Ok(self.delete_images(req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:DeleteRepository" {
+            return Ok(self.delete_repository(req, upstream).await?.to_bytes());
         }
         if op == "ecr:ListImages" {
             return Ok(self.image_pages(req, upstream).await?.to_bytes());
@@ -277,6 +285,44 @@ impl LikeAws {
             deleted.clone(),
         ));
         Ok(answer.with_json(&ecr_registry::merged(body, &deleted)))
+    }
+
+    /// `DeleteRepository` through moto; with `force` and moto's success,
+    /// every image of the repository of the same name in the registry is
+    /// deleted too, as ECR deletes a repository with its images (see
+    /// `ecr_registry`: each tag's manifest, by digest; the images the
+    /// provider pushes are all tagged).
+    async fn delete_repository(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let answer = forward(req, upstream).await?;
+        let registry = self.lock().ecr_registry;
+        let body: Option<Value> = serde_json::from_slice(&req.body).ok();
+        let (Some(registry), Some(body)) = (registry, body) else {
+            return Ok(answer);
+        };
+        let (Some(repository), true) = (
+            body["repositoryName"].as_str(),
+            body["force"].as_bool() == Some(true) && answer.is_success(),
+        ) else {
+            return Ok(answer);
+        };
+        let mut deleted = Vec::new();
+        for tag in registry_tags(registry, repository).await? {
+            let Some(digest) = registry_digest(registry, repository, &tag).await? else {
+                continue;
+            };
+            if !deleted.contains(&digest)
+                && delete_manifest(registry, repository, &digest).await? == 202
+            {
+                deleted.push(digest);
+            }
+        }
+        if !deleted.is_empty() {
+            self.depart(Departure::RegistryRepositoryEmptied(
+                repository.to_owned(),
+                deleted,
+            ));
+        }
+        Ok(answer)
     }
 
     /// `ListImages` in pages (see `ecr_pages`).
@@ -760,6 +806,64 @@ async fn delete_manifest(addr: SocketAddr, repository: &str, digest: &str) -> Re
         anyhow::Ok(super::fidelity::status_of(&raw))
     };
     tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
+}
+
+/// One plain-HTTP/1.0 exchange with the registry at `addr` (no chunked
+/// answer): the raw answer.
+async fn registry_exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    accept: Option<&str>,
+) -> Result<Vec<u8>> {
+    let accept = accept
+        .map(|a| format!("Accept: {a}\r\n"))
+        .unwrap_or_default();
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}\r\n");
+    let exchange = async {
+        let mut up = tokio::net::TcpStream::connect(addr).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut up, request.as_bytes()).await?;
+        let mut raw = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut up, &mut raw).await?;
+        anyhow::Ok(raw)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
+}
+
+/// The tags of `repository` in the registry at `addr` (none when the
+/// registry does not know it).
+async fn registry_tags(addr: SocketAddr, repository: &str) -> Result<Vec<String>> {
+    let raw = registry_exchange(addr, "GET", &format!("/v2/{repository}/tags/list"), None).await?;
+    if super::fidelity::status_of(&raw) != 200 {
+        return Ok(Vec::new());
+    }
+    let body = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(&raw[..0], |i| &raw[i + 4..]);
+    let list: Value = serde_json::from_slice(body)?;
+    Ok(list["tags"]
+        .as_array()
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The digest of the manifest `tag` of `repository` names, from a `HEAD`.
+async fn registry_digest(addr: SocketAddr, repository: &str, tag: &str) -> Result<Option<String>> {
+    let path = format!("/v2/{repository}/manifests/{tag}");
+    let raw =
+        registry_exchange(addr, "HEAD", &path, Some(crate::registry::MANIFEST_ACCEPT)).await?;
+    let head = String::from_utf8_lossy(&raw);
+    Ok(head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("docker-content-digest")
+            .then(|| value.trim().to_owned())
+    }))
 }
 
 /// The proxy's own `GetFunction` of `function`, with the caller's host and

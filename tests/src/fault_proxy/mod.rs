@@ -25,7 +25,8 @@
 //! [`FaultProxy::ecr_scan_default`] reads an absent `scanOnPush` as `false`,
 //! as ECR does; [`FaultProxy::page_ecr_lists`] hands `ListImages` out in
 //! pages, as ECR does; [`FaultProxy::ecr_images_in`] lets `BatchDeleteImage`
-//! delete images pushed to the tests' registry, as ECR deletes pushed ones.
+//! delete images pushed to the tests' registry, as ECR deletes pushed ones,
+//! and a forced `DeleteRepository` take that repository's images along.
 //!
 //! It also stands in front of an OCI registry (`tests::registry`): calls
 //! under `/v2/` are named `registry:HeadManifest`, `registry:GetBlob`,

@@ -14,6 +14,49 @@ use super::{Converge, Merge, Plan, keep_or};
 /// the provider uploaded last.
 pub const CODE_DRIFT: &str = "changed outside Terraform";
 
+/// Whether the function's `package_type` changes.
+fn switched(c: &Converge) -> bool {
+    c.changed(|p| p.function.package_type != c.want.function.package_type)
+}
+
+/// Whether the function's code changes: its source, its architecture or
+/// its package type.
+fn code_changed(c: &Converge) -> bool {
+    switched(c)
+        || c.changed(|p| {
+            p.source_code_hash != c.want.source_code_hash
+                || p.function.architecture != c.want.function.architecture
+        })
+}
+
+/// How the function is made, when it is: a switch of `package_type`
+/// makes it anew.
+fn made(c: &Converge) -> Option<Op> {
+    match c.make(Part::Function) {
+        None if switched(c) => Some(Op::Recreate(Part::Function)),
+        made => made,
+    }
+}
+
+/// The build of the package (a zip) or the image, when the function is
+/// made or its code changed; a function made anew with unchanged code
+/// deploys the image the plan keeps. Decided before anything else is, so
+/// that a package whose size only its build learns (one with
+/// dependencies) is built before any part is made or changed
+/// (`steps::converge`): over Lambda's limit, the apply stops with nothing
+/// made.
+pub fn build(c: &mut Converge) {
+    let want = c.want;
+    let code_changed = code_changed(c);
+    let made = made(c).is_some();
+    c.at.build = if desired::is_image(want) {
+        (code_changed || (made && want.image_uri.is_none()))
+            .then(|| c.steps.add(Op::BuildImage, []))
+    } else {
+        (made || code_changed).then(|| c.steps.add(Op::BuildPackage, []))
+    };
+}
+
 /// Made or updated after the role, its policy, the log group and the
 /// package: its code is packaged when it is made or the code changed, and
 /// a package that may be large goes to S3 first. An image is built and
@@ -23,30 +66,15 @@ pub const CODE_DRIFT: &str = "changed outside Terraform";
 pub fn converge(c: &mut Converge) {
     let want = c.want;
     let image = desired::is_image(want);
-    let switched = c.changed(|p| p.function.package_type != want.function.package_type);
-    let code_changed = switched
-        || c.changed(|p| {
-            p.source_code_hash != want.source_code_hash
-                || p.function.architecture != want.function.architecture
-        });
+    let switched = switched(c);
     let present = c.make(Part::Function).is_none();
-    let made = match c.make(Part::Function) {
-        None if switched => Some(Op::Recreate(Part::Function)),
-        made => made,
-    };
+    let made = made(c);
+    let code_changed = code_changed(c);
     c.at.function_made = made;
-    let built = if image {
-        // A function made anew with unchanged code deploys the image the
-        // plan keeps.
-        (code_changed || (made.is_some() && want.image_uri.is_none()))
-            .then(|| {
-                let build = c.steps.add(Op::BuildImage, []);
-                // Pushed once the repository the pipeline makes is there.
-                Some(c.steps.add(Op::PushImage, [Some(build), c.at.repository]))
-            })
-            .flatten()
-    } else {
-        (made.is_some() || code_changed).then(|| c.steps.add(Op::BuildPackage, []))
+    let built = match c.at.build {
+        // Pushed once the repository the pipeline makes is there.
+        Some(build) if image => Some(c.steps.add(Op::PushImage, [Some(build), c.at.repository])),
+        other => other,
     };
     let may_stage = c.facts.may_stage && !image;
     // A package that may be large goes to S3 first: into the pipeline's

@@ -93,6 +93,9 @@ pub struct At {
     pub notification: Option<StepId>,
     /// The image repository the pipeline makes.
     pub repository: Option<StepId>,
+    /// The build of the function's package or image, when this apply
+    /// builds one.
+    pub build: Option<StepId>,
     /// The deletion of the function under its old name.
     pub old_function: Option<StepId>,
 }
