@@ -18,7 +18,8 @@
 //! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
 //!   (`ecr_pages`);
 //! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
-//!   images pushed to the registry (`ecr_registry`).
+//!   images pushed to the registry, and its `DeleteRepository` with
+//!   `force`, which deletes them too (`ecr_registry`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -71,6 +72,10 @@ pub enum Departure {
     /// A `BatchDeleteImage` whose images moto did not find, deleted in the
     /// registry instead (the repository, the digests deleted there).
     RegistryImagesDeleted(String, Vec<String>),
+    /// A `DeleteRepository` with `force`: the images the registry held in
+    /// the repository of that name deleted with it (the repository, the
+    /// digests).
+    RegistryRepositoryEmptied(String, Vec<String>),
 }
 
 #[derive(Debug, Default)]
@@ -195,7 +200,8 @@ impl LikeAws {
             || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
             || (st.ecr_page.is_some() && op == "ecr:ListImages")
-            || (st.ecr_registry.is_some() && op == "ecr:BatchDeleteImage")
+            || (st.ecr_registry.is_some()
+                && matches!(op, "ecr:BatchDeleteImage" | "ecr:DeleteRepository"))
     }
 
     /// The answer to a call of `op` the layer handles ([`Self::handles`]),
@@ -217,6 +223,9 @@ impl LikeAws {
         }
         if op == "ecr:BatchDeleteImage" {
             return Ok(self.delete_images(req, upstream).await?.to_bytes());
+        }
+        if op == "ecr:DeleteRepository" {
+            return Ok(self.delete_repository(req, upstream).await?.to_bytes());
         }
         if op == "ecr:ListImages" {
             return Ok(self.image_pages(req, upstream).await?.to_bytes());
@@ -277,6 +286,34 @@ impl LikeAws {
             deleted.clone(),
         ));
         Ok(answer.with_json(&ecr_registry::merged(body, &deleted)))
+    }
+
+    /// `DeleteRepository` through moto; with `force`, once moto deleted it,
+    /// the registry's images in the repository of that name go too (see
+    /// `ecr_registry`).
+    async fn delete_repository(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let answer = forward(req, upstream).await?;
+        let registry = self.lock().ecr_registry;
+        let (Some(registry), Some(repository), true) = (
+            registry,
+            ecr_registry::forced_delete(&req.body),
+            answer.is_success(),
+        ) else {
+            return Ok(answer);
+        };
+        let repo = repository.clone();
+        let digests =
+            tokio::task::spawn_blocking(move || registry_digests(registry, &repo)).await??;
+        let mut deleted = Vec::new();
+        for digest in digests {
+            if delete_manifest(registry, &repository, &digest).await? == 202 {
+                deleted.push(digest);
+            }
+        }
+        if !deleted.is_empty() {
+            self.depart(Departure::RegistryRepositoryEmptied(repository, deleted));
+        }
+        Ok(answer)
     }
 
     /// `ListImages` in pages (see `ecr_pages`).
@@ -747,6 +784,39 @@ async fn head_manifest(addr: SocketAddr, image: &image_code::ImageRef) -> Result
 
 /// The status of `DELETE /v2/<repository>/manifests/<digest>` on the
 /// registry at `addr`, over plain HTTP (202 when it deleted it).
+/// The digests of the tagged images in the registry's `repository` (none
+/// when the registry does not know it), each once.
+fn registry_digests(addr: SocketAddr, repository: &str) -> Result<Vec<String>> {
+    let timeout = std::time::Duration::from_secs(10);
+    let listed = crate::http::request_with(
+        addr,
+        "GET",
+        &format!("/v2/{repository}/tags/list"),
+        &[],
+        None,
+        timeout,
+    )?;
+    if listed.status != 200 {
+        return Ok(Vec::new());
+    }
+    let mut digests: Vec<String> = Vec::new();
+    for tag in ecr_registry::tags(&listed.body) {
+        let head = crate::http::head(
+            addr,
+            &format!("/v2/{repository}/manifests/{tag}"),
+            &[("Accept", crate::registry::MANIFEST_ACCEPT)],
+            None,
+            timeout,
+        )?;
+        if let Some(d) = head.header("Docker-Content-Digest")
+            && !digests.iter().any(|x| x == d)
+        {
+            digests.push(d.to_owned());
+        }
+    }
+    Ok(digests)
+}
+
 async fn delete_manifest(addr: SocketAddr, repository: &str, digest: &str) -> Result<u16> {
     let request = format!(
         "DELETE /v2/{repository}/manifests/{digest} HTTP/1.1\r\nHost: {addr}\r\n\

@@ -287,8 +287,10 @@ impl FaultProxy {
     /// registry, `endpoints.ecr_registry`), in the repository of the same
     /// name, and reports them deleted, as ECR does with images pushed to
     /// it. moto's ECR knows only images stored with `PutImage`, so it
-    /// reports those as `ImageNotFound`. The registry must allow deletes
-    /// (the tests' does).
+    /// reports those as `ImageNotFound`. Likewise `DeleteRepository` with
+    /// `force` deletes the registry's tagged images in that repository
+    /// once moto has deleted it, as ECR deletes a repository with its
+    /// images. The registry must allow deletes (the tests' does).
     pub fn ecr_images_in(&self, registry: Option<std::net::SocketAddr>) {
         self.shared.like_aws.ecr_images_in(registry);
     }
