@@ -15,6 +15,7 @@ mod fixed_cost;
 mod hashing;
 mod image_build;
 mod image_push;
+mod image_rebuild;
 mod machine;
 mod packaging;
 mod report;

@@ -508,3 +508,44 @@ fn the_registry_is_logged_in_to_with_the_credentials_of_get_authorization_token(
     assert_eq!(manifests[0].reference, built.tag);
     assert_eq!(rig.proxy.count("ecr:GetAuthorizationToken"), 1);
 }
+
+/// ECR deletes a repository with `force` together with its images, pushed
+/// ones too; with `ecr_images_in` the proxy deletes them in the tests'
+/// registry once moto has deleted the repository. Another repository's
+/// images stay.
+#[test]
+fn a_forced_repository_delete_takes_the_pushed_images_with_it() {
+    let rig = Rig::start();
+    let repo = rig.repository("pub07");
+    let other = rig.repository("pub08");
+    let ours = rig.build(&rig.source(1), "image");
+    let published = rig.publish(&repo, &ours).expect("publish");
+    let kept = rig.publish(&other, &ours).expect("publish");
+    rig.proxy.ecr_images_in(Some(rig.registry.addr()));
+    rig.runtime
+        .block_on(ecr::delete_repository(&rig.clients.ecr, "pub07"))
+        .expect("DeleteRepository");
+    assert_eq!(rig.head("pub07", "manifests", &published.digest), 404);
+    assert_eq!(rig.head("pub07", "manifests", &ours.tag), 404);
+    assert!(
+        rig.inspect(&published.image_uri).is_err(),
+        "gone for skopeo too"
+    );
+    assert_eq!(rig.head("pub08", "manifests", &kept.digest), 200);
+    assert!(
+        rig.proxy
+            .departures()
+            .contains(&Departure::RegistryRepositoryEmptied(
+                "pub07".into(),
+                vec![published.digest.clone()]
+            )),
+        "{:?}",
+        rig.proxy.departures()
+    );
+    // moto's own answer stands: the repository is gone there too.
+    let gone = rig
+        .runtime
+        .block_on(ecr::repository(&rig.clients.ecr, "pub07"))
+        .expect("DescribeRepositories");
+    assert!(gone.is_none());
+}

@@ -4,100 +4,39 @@
 //! image served by the tests' `docker-registry` on loopback, pushed through
 //! a fault proxy in front of that registry (`endpoints.ecr_registry`), the
 //! function made in moto through the AWS fault proxy, which answers image
-//! functions as Lambda does (`image_functions_like_aws`, `check_images`).
+//! functions as Lambda does (`image_functions_like_aws`, `check_images`);
+//! the setup is `common::image::ImageRig`, shared with image_repository.rs.
 //!
 //! Read back with independent clients: the function's `PackageType` and
 //! `ImageUri` with the tests' Lambda client, the pushed image with
 //! `skopeo inspect`, the uploads from the registry's own log, the images
 //! in the repository from the registry's API.
 
-use std::time::Duration;
-
 mod common;
 
+use common::image::{ImageRig, digest_of};
 use common::rig::Rig;
-use common::{Pipeline, ProviderBlock, clis, newest_cli, state_attrs};
-use tests::fault_proxy::{Fault, FaultProxy, Rule};
-use tests::registry::MANIFEST_ACCEPT;
-use tests::{Registry, Skopeo, base_image};
+use common::{Pipeline, clis, newest_cli, state_attrs};
+use tests::Skopeo;
+use tests::fault_proxy::{Fault, Rule};
 
-const TAG: &str = "3.13";
-const BASE_REPO: &str = "lambda/python";
+/// The image rig ([`ImageRig`]) with the given repository `repository`
+/// made first with the tests' own ECR client.
+fn start_with(tf: &tests::TerraformCli, repository: &str) -> ImageRig {
+    let ir = ImageRig::start(tf, Some(1));
+    ir.make_repository(repository);
+    ir
+}
 
-/// The pipeline's world: moto and its proxy (the rig), the registry with
-/// the base image, the proxy in front of the registry, the cache.
-struct ImageRig {
-    rig: Rig,
-    registry: Registry,
-    registry_proxy: FaultProxy,
-    cache: tempfile::TempDir,
+fn start(repository: &str) -> ImageRig {
+    start_with(&newest_cli(), repository)
 }
 
 impl ImageRig {
-    fn start(repository: &str) -> ImageRig {
-        ImageRig::start_with(&newest_cli(), repository)
-    }
-
-    fn start_with(tf: &tests::TerraformCli, repository: &str) -> ImageRig {
-        let registry = Registry::start().expect("registry");
-        let base = tempfile::tempdir().expect("base dir");
-        let image = base_image::build(base.path(), TAG).expect("base image");
-        Skopeo::new()
-            .expect("skopeo")
-            .copy_all(
-                &image.oci_reference(),
-                &format!("docker://{}/{BASE_REPO}:{TAG}", registry.host()),
-            )
-            .expect("base pushed");
-        let registry_proxy = FaultProxy::start(&registry.url()).expect("registry proxy");
-        let moto = tests::Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        proxy.image_functions_like_aws(true);
-        proxy.check_images(true);
-        proxy.ecr_images_in(Some(registry.addr()));
-        let mut rig = Rig::with(tf, moto, proxy, Some(1));
-        let cache = tempfile::tempdir().expect("cache");
-        rig.ws.env("EVENTPIPE_CACHE_DIR", cache.path());
-        // The given repository, made with the tests' own ECR client.
-        let ecr = rig.aws.ecr().clone();
-        rig.aws
-            .block_on(ecr.create_repository().repository_name(repository).send())
-            .expect("CreateRepository");
-        ImageRig {
-            rig,
-            registry,
-            registry_proxy,
-            cache,
-        }
-    }
-
-    fn base_ref(&self) -> String {
-        format!("{}/{BASE_REPO}:{TAG}", self.registry.host())
-    }
-
-    /// main.tf: the provider with `endpoints.ecr_registry` at the registry
-    /// proxy, then `body`.
-    fn configure(&self, body: &str) {
-        let provider = ProviderBlock::new(&self.rig.proxy.endpoint())
-            .setting("max_retries  = 1")
-            .setting(&format!(
-                "endpoints {{\n    ecr_registry = \"{}\"\n  }}",
-                self.registry_proxy.endpoint()
-            ));
-        self.rig
-            .ws
-            .write("main.tf", format!("{}{body}", provider.hcl()))
-            .expect("main.tf");
-    }
-
     /// The pipeline `name` deployed as `package_type` into `repository`.
     fn pipeline(&self, name: &str, package_type: &str, repository: &str) -> String {
         let image = if package_type == "image" {
-            format!(
-                "    package_type = \"image\"\n    image {{\n      base_image      = \"{}\"\n      \
-                 repository_name = \"{repository}\"\n    }}\n",
-                self.base_ref()
-            )
+            self.image_lines(&format!("      repository_name = \"{repository}\"\n"))
         } else {
             "    package_type = \"zip\"\n".to_owned()
         };
@@ -107,49 +46,11 @@ impl ImageRig {
             .function_lines(&image)
             .hcl()
     }
-
-    /// The image layouts apply keeps in the cache (none half-written).
-    fn layouts(&self) -> Vec<String> {
-        let dir = self.cache.path().join("layouts");
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    }
-
-    fn image_uri(&self, name: &str) -> Option<String> {
-        state_attrs(&self.rig.ws, name)["image_uri"]
-            .as_str()
-            .map(str::to_owned)
-    }
-
-    /// The status of a HEAD of `/v2/<repo>/manifests/<reference>`, straight
-    /// to the registry.
-    fn head_manifest(&self, repo: &str, reference: &str) -> u16 {
-        tests::http::head(
-            self.registry.addr(),
-            &format!("/v2/{repo}/manifests/{reference}"),
-            &[("Accept", MANIFEST_ACCEPT)],
-            None,
-            Duration::from_secs(10),
-        )
-        .expect("HEAD")
-        .status
-    }
-}
-
-fn digest_of(uri: &str) -> &str {
-    uri.rsplit_once('@').expect("a digest reference").1
 }
 
 #[test]
 fn an_image_function_deploys_by_digest_pushes_only_the_code_on_an_edit_switches_alone_and_goes() {
-    let ir = ImageRig::start("given-repo");
+    let ir = start("given-repo");
     let name = "img01";
     ir.configure(&ir.pipeline(name, "image", "given-repo"));
     ir.rig.apply();
@@ -339,7 +240,7 @@ fn each_image_call_site_fails_once_then_the_pipeline_converges_with_no_orphans()
         ("ecr:BatchDeleteImage", false),
     ];
     for (i, (op, at_registry)) in sites.iter().enumerate() {
-        let ir = ImageRig::start("given-repo");
+        let ir = start("given-repo");
         let name = format!("flt{:02}", i + 1);
         ir.configure(&ir.pipeline(&name, "image", "given-repo"));
         let proxy = if *at_registry {
@@ -429,7 +330,7 @@ fn each_image_call_site_fails_once_then_the_pipeline_converges_with_no_orphans()
 #[test]
 fn an_image_pipeline_applies_and_replans_empty_on_every_cli() {
     for tf in clis() {
-        let ir = ImageRig::start_with(&tf, "cli-repo");
+        let ir = start_with(&tf, "cli-repo");
         let name = "imgcli";
         ir.configure(&ir.pipeline(name, "image", "cli-repo"));
         ir.rig.apply();
@@ -448,7 +349,7 @@ fn an_image_pipeline_applies_and_replans_empty_on_every_cli() {
 /// plan, before anything is built or made.
 #[test]
 fn an_image_whose_handler_the_source_does_not_define_is_refused_at_plan() {
-    let ir = ImageRig::start("plan-repo");
+    let ir = start("plan-repo");
     let body = ir.pipeline("imgbad", "image", "plan-repo").replace(
         "handler     = \"app.handler\"",
         "handler     = \"app.process\"",

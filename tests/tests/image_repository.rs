@@ -3,15 +3,18 @@
 //! its tags, scan on push, lifecycle and repository policy, read back with
 //! the tests' own ECR client; its drift repaired; adopted when tagged as
 //! ours, refused otherwise; deleted by destroy with an image in it; and a
-//! given `image.repository_name` left alone. (On this branch the function
-//! itself is still deployed as a zip; nothing here depends on it being an
-//! image.)
+//! given `image.repository_name` left alone. The function is really built
+//! on the test base image, pushed to the tests' registry and deployed as an
+//! image (the setup is `common::image::ImageRig`, shared with
+//! image_deploy.rs); the images the pipeline pushed are read back from the
+//! registry, where the proxy's `ecr_images_in` lets ECR's deletes act.
 
 mod common;
 
 use std::collections::BTreeMap;
 
 use common::fault_table::{Site, arm, assert_each_failed, names, table};
+use common::image::{ImageRig, digest_of};
 use common::rig::Rig;
 use common::state::state_attrs;
 use common::{Pipeline, newest_cli};
@@ -20,14 +23,17 @@ use eventpipe::pipeline::ecr_policy;
 const OWNER_TAG: &str = "eventpipe:pipeline";
 const ACCOUNT: &str = "123456789012";
 
-/// The seed pipeline `name` with an image function and `image` lines.
-fn image_pipeline(name: &str, image: &str) -> String {
+/// The seed pipeline `name` with an image function on the test base and
+/// `image` lines in its `image` block.
+fn image_pipeline(ir: &ImageRig, name: &str, image: &str) -> String {
     Pipeline::seed(name, &format!("{name}-bkt"))
         .tags("{ team = \"ml\" }")
-        .function_lines(&format!(
-            "    package_type = \"image\"\n    image {{\n{image}    }}\n"
-        ))
+        .function_lines(&ir.image_lines(image))
         .hcl()
+}
+
+fn start() -> ImageRig {
+    ImageRig::start(&newest_cli(), None)
 }
 
 /// An OCI manifest with one layer (moto keeps the manifest; it has no
@@ -122,11 +128,13 @@ impl Rig {
 
 #[test]
 fn the_pipeline_makes_its_repository_keeps_it_as_planned_and_deletes_it_with_its_images() {
-    let rig = Rig::new(&newest_cli(), None);
+    let ir = start();
+    let rig = &ir.rig;
     // ECR turns scan on push off when asked; moto needs the proxy for it.
     rig.proxy.ecr_scan_default(true);
     let name = "ir01";
-    rig.configure(&image_pipeline(
+    ir.configure(&image_pipeline(
+        &ir,
         name,
         "      keep_images  = 3\n      scan_on_push = true\n",
     ));
@@ -136,9 +144,13 @@ fn the_pipeline_makes_its_repository_keeps_it_as_planned_and_deletes_it_with_its
     rig.apply();
     rig.assert_repository(name, 3, true);
     rig.assert_plan_empty();
+    // The function's image was pushed into it.
+    let pushed = ir.image_uri(name).expect("image_uri");
+    assert_eq!(ir.head_manifest(name, digest_of(&pushed)), 200, "{pushed}");
 
     // keep_images and scan_on_push change in place.
-    rig.configure(&image_pipeline(
+    ir.configure(&image_pipeline(
+        &ir,
         name,
         "      keep_images  = 5\n      scan_on_push = false\n",
     ));
@@ -222,17 +234,25 @@ fn the_pipeline_makes_its_repository_keeps_it_as_planned_and_deletes_it_with_its
     rig.assert_repository(name, 5, false);
     rig.assert_plan_empty();
 
-    // Destroy deletes it with the image in it.
+    // Destroy deletes it with the images in it: one stored in ECR
+    // itself, and the ones the pipeline pushed to the registry (gone with
+    // the repository, as in ECR, through the proxy's `ecr_images_in`).
     rig.aws
         .put_image(name, &manifest(), "v1")
         .expect("put image");
     assert_eq!(rig.aws.images(name).expect("images").len(), 1);
+    let last = ir.image_uri(name).expect("image_uri");
+    assert_eq!(ir.head_manifest(name, digest_of(&last)), 200, "{last}");
     rig.destroy_and_assert_empty();
+    for uri in [&pushed, &last] {
+        assert_eq!(ir.head_manifest(name, digest_of(uri)), 404, "{uri}");
+    }
 }
 
 #[test]
 fn a_repository_left_by_this_pipeline_is_adopted_and_anyone_else_s_is_refused() {
-    let rig = Rig::new(&newest_cli(), None);
+    let ir = start();
+    let rig = &ir.rig;
     // Left by an interrupted run: tagged as this pipeline's.
     rig.make_repository("ir02", &[(OWNER_TAG, "ir02")]);
     // Another pipeline's, and one with no tag.
@@ -240,9 +260,9 @@ fn a_repository_left_by_this_pipeline_is_adopted_and_anyone_else_s_is_refused() 
     rig.make_repository("ir04", &[]);
     let body: String = ["ir02", "ir03", "ir04"]
         .iter()
-        .map(|n| image_pipeline(n, ""))
+        .map(|n| image_pipeline(&ir, n, ""))
         .collect();
-    rig.configure(&body);
+    ir.configure(&body);
     let out = rig.apply_failing();
     let text = out.to_string();
     assert!(text.contains("ECR repository \"ir03\""), "{text}");
@@ -279,16 +299,18 @@ fn a_repository_left_by_this_pipeline_is_adopted_and_anyone_else_s_is_refused() 
             .block_on(rig.aws.ecr().delete_repository().repository_name(n).send())
             .expect("delete");
     }
-    rig.configure(&image_pipeline("ir02", ""));
+    ir.configure(&image_pipeline(&ir, "ir02", ""));
     rig.assert_plan_empty();
     rig.destroy_and_assert_empty();
 }
 
 #[test]
 fn a_given_repository_is_never_created_configured_or_deleted() {
-    let rig = Rig::new(&newest_cli(), None);
+    let ir = start();
+    let rig = &ir.rig;
     rig.make_repository("shared-images", &[("owner", "platform")]);
-    rig.configure(&image_pipeline(
+    ir.configure(&image_pipeline(
+        &ir,
         "ir05",
         "      repository_name = \"shared-images\"\n",
     ));
@@ -325,11 +347,23 @@ fn a_given_repository_is_never_created_configured_or_deleted() {
         state_attrs(&rig.ws, "ir05")["image_repository_url"],
         url("shared-images")
     );
+    // The function's image was pushed there, and only it is removed.
+    let pushed = ir.image_uri("ir05").expect("image_uri");
+    assert_eq!(
+        ir.head_manifest("shared-images", digest_of(&pushed)),
+        200,
+        "{pushed}"
+    );
     rig.assert_plan_empty();
     rig.ws.destroy_auto().expect("destroy");
     assert_eq!(
         rig.aws.repository_names().expect("names"),
         ["shared-images"]
+    );
+    assert_eq!(
+        ir.head_manifest("shared-images", digest_of(&pushed)),
+        404,
+        "{pushed}"
     );
     rig.aws
         .block_on(
@@ -347,8 +381,10 @@ fn a_given_repository_is_never_created_configured_or_deleted() {
 /// is made, with the error on `function.image.repository_name`.
 #[test]
 fn a_missing_given_repository_fails_the_apply_before_anything_is_made() {
-    let rig = Rig::new(&newest_cli(), None);
-    rig.configure(&image_pipeline(
+    let ir = start();
+    let rig = &ir.rig;
+    ir.configure(&image_pipeline(
+        &ir,
         "ir07",
         "      repository_name = \"not-there\"\n",
     ));
@@ -367,20 +403,32 @@ fn a_missing_given_repository_fails_the_apply_before_anything_is_made() {
 /// made, with its images; the rest of the pipeline stays.
 #[test]
 fn switching_to_a_zip_deletes_the_repository() {
-    let rig = Rig::new(&newest_cli(), None);
-    rig.configure(&image_pipeline("ir06", ""));
+    let ir = start();
+    let rig = &ir.rig;
+    ir.configure(&image_pipeline(&ir, "ir06", ""));
     rig.apply();
     rig.assert_repository("ir06", 10, true);
     rig.aws
         .put_image("ir06", &manifest(), "v1")
         .expect("put image");
-    rig.configure(
+    let pushed = ir.image_uri("ir06").expect("image_uri");
+    assert_eq!(
+        ir.head_manifest("ir06", digest_of(&pushed)),
+        200,
+        "{pushed}"
+    );
+    ir.configure(
         &Pipeline::seed("ir06", "ir06-bkt")
             .tags("{ team = \"ml\" }")
             .hcl(),
     );
     rig.apply();
     assert!(rig.aws.repository("ir06").expect("d").is_none());
+    assert_eq!(
+        ir.head_manifest("ir06", digest_of(&pushed)),
+        404,
+        "{pushed}"
+    );
     assert_eq!(
         state_attrs(&rig.ws, "ir06")["image_repository_url"],
         serde_json::Value::Null
@@ -394,7 +442,8 @@ fn switching_to_a_zip_deletes_the_repository() {
 /// and destroy leaves nothing.
 #[test]
 fn each_ecr_call_site_fails_once_then_the_pipeline_converges() {
-    let rig = Rig::new(&newest_cli(), None);
+    let ir = start();
+    let rig = &ir.rig;
     let sites: Vec<Site> = [
         "ecr:CreateRepository",
         "ecr:PutLifecyclePolicy",
@@ -408,8 +457,11 @@ fn each_ecr_call_site_fails_once_then_the_pipeline_converges() {
     .collect();
     let pipelines = names("irf", sites.len());
     let t = table(&pipelines, &sites);
-    let body: String = pipelines.iter().map(|n| image_pipeline(n, "")).collect();
-    rig.configure(&body);
+    let body: String = pipelines
+        .iter()
+        .map(|n| image_pipeline(&ir, n, ""))
+        .collect();
+    ir.configure(&body);
     arm(&rig.proxy, &t);
     let out = rig.apply_failing();
     assert_each_failed(&out, &t, &rig.proxy);
@@ -478,26 +530,27 @@ fn each_ecr_call_site_fails_once_then_the_pipeline_converges() {
 /// converges and destroy leaves nothing.
 #[test]
 fn each_ecr_update_call_site_fails_once_then_the_pipeline_converges() {
-    let rig = Rig::new(&newest_cli(), None);
+    let ir = start();
+    let rig = &ir.rig;
     rig.proxy.ecr_scan_default(true);
     rig.make_repository("irg04-given", &[]);
     let pipelines = names("irg", 4);
     let first: String = pipelines[..3]
         .iter()
-        .map(|n| image_pipeline(n, ""))
+        .map(|n| image_pipeline(&ir, n, ""))
         .collect();
-    rig.configure(&first);
+    ir.configure(&first);
     rig.apply();
     let second = [
-        image_pipeline("irg01", "      scan_on_push = false\n"),
-        image_pipeline("irg02", "").replace("team = \"ml\"", "team = \"ai\""),
+        image_pipeline(&ir, "irg01", "      scan_on_push = false\n"),
+        image_pipeline(&ir, "irg02", "").replace("team = \"ml\"", "team = \"ai\""),
         Pipeline::seed("irg03", "irg03-bkt")
             .tags("{ team = \"ml\" }")
             .hcl(),
-        image_pipeline("irg04", "      repository_name = \"irg04-given\"\n"),
+        image_pipeline(&ir, "irg04", "      repository_name = \"irg04-given\"\n"),
     ]
     .concat();
-    rig.configure(&second);
+    ir.configure(&second);
     let sites: Vec<Site> = [
         "ecr:PutImageScanningConfiguration",
         "ecr:TagResource",
@@ -546,8 +599,9 @@ fn each_ecr_update_call_site_fails_once_then_the_pipeline_converges() {
 #[test]
 fn every_cli_makes_repairs_and_destroys_the_repository() {
     for tf in common::clis() {
-        let rig = Rig::new(&tf, None);
-        rig.configure(&image_pipeline("ir08", ""));
+        let ir = ImageRig::start(&tf, None);
+        let rig = &ir.rig;
+        ir.configure(&image_pipeline(&ir, "ir08", ""));
         rig.apply();
         rig.assert_repository("ir08", 10, true);
         rig.assert_plan_empty();
@@ -557,6 +611,8 @@ fn every_cli_makes_repairs_and_destroys_the_repository() {
                     .ecr()
                     .delete_repository()
                     .repository_name("ir08")
+                    // It holds the function's image: ECR wants `force`.
+                    .force(true)
                     .send(),
             )
             .expect("delete");

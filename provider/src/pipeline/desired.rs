@@ -262,6 +262,24 @@ pub fn repository(s: &State<Known>) -> Option<RepositorySettings> {
     })
 }
 
+/// The repository the pipeline made that a state still records though it
+/// no longer wants it: its function was switched to a zip by an apply that
+/// failed before the repository went, and the refresh read the zip back.
+/// Only the pipeline's own (no `image.repository_name`): a given
+/// repository is never deleted.
+pub fn left_repository(s: &State<Known>) -> Option<String> {
+    let ours = s
+        .function
+        .image
+        .as_ref()
+        .is_none_or(|i| i.repository_name.is_none());
+    let recorded = s
+        .image_repository_url
+        .as_deref()
+        .is_some_and(|u| !u.is_empty());
+    (ours && recorded && !s.makes_repository()).then(|| naming::repository_name(&s.name))
+}
+
 /// How Lambda reads the stream.
 pub fn stream_mapping(s: &State<Known>) -> Option<mappings::MappingSettings> {
     let st = s.stream.as_ref()?;

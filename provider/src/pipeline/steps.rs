@@ -208,6 +208,10 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
 pub fn destroy(prior: &State<Known>) -> Steps {
     let mut s = Steps::default();
     let mut parts = prior.wanted();
+    // A repository a failed switch to a zip left behind goes too.
+    if desired::left_repository(prior).is_some() {
+        parts.insert(Part::Repository);
+    }
     if prior.logs.as_ref().is_some_and(|l| l.keep_on_destroy) {
         parts.remove(Part::LogGroup);
     }
@@ -1386,6 +1390,25 @@ mod tests {
             Op::Delete(Repository),
             Op::Recreate(Function)
         ));
+        // A switch to a zip that failed before the repository went: the
+        // refresh reads the zip back, the state still records the
+        // repository; the next apply and a destroy delete it. Never a
+        // given one.
+        let mut left = zip.clone();
+        left.image_repository_url = want.image_repository_url.clone();
+        let s = converge(&zip, Some(&left), Facts::of(&left));
+        assert!(s.find(Op::Delete(Repository)).is_some(), "{:?}", s.ops());
+        assert!(destroy(&left).find(Op::Delete(Repository)).is_some());
+        let mut given = left.clone();
+        given.function.image = Some(crate::pipeline::state::ImageBlock {
+            base_image: None,
+            repository_name: Some("theirs".into()),
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        let s = converge(&zip, Some(&given), Facts::of(&given));
+        assert!(s.find(Op::Delete(Repository)).is_none(), "{:?}", s.ops());
+        assert!(destroy(&given).find(Op::Delete(Repository)).is_none());
         // From a zip to an image: made, before the function.
         let s = converge(&want, Some(&zip), Facts::of(&zip));
         assert!(s.find(Op::Create(Repository)).is_some(), "{:?}", s.ops());

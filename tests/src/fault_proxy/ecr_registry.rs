@@ -30,6 +30,31 @@ pub(super) fn request(sent: &[u8]) -> Option<(String, Vec<String>)> {
     Some((repository, digests))
 }
 
+/// The repository a `DeleteRepository` body names, when it asks for
+/// `force` (its images deleted with it).
+pub(super) fn forced_delete(sent: &[u8]) -> Option<String> {
+    let body: Value = serde_json::from_slice(sent).ok()?;
+    if body["force"].as_bool() != Some(true) {
+        return None;
+    }
+    body["repositoryName"].as_str().map(str::to_owned)
+}
+
+/// The tags a registry's `tags/list` answer names (`"tags": null` when the
+/// repository has none left).
+pub(super) fn tags(answer: &str) -> Vec<String> {
+    serde_json::from_str::<Value>(answer)
+        .ok()
+        .and_then(|v| {
+            v["tags"].as_array().map(|tags| {
+                tags.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
 /// The digests moto reported as `ImageNotFound` in its answer.
 pub(super) fn not_found(answer: &Value) -> Vec<String> {
     answer["failures"]
@@ -74,6 +99,22 @@ pub(super) fn merged(mut answer: Value, deleted: &[String]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forced_delete_names_its_repository_and_the_tags_are_read() {
+        assert_eq!(
+            forced_delete(br#"{"repositoryName":"r","force":true}"#).as_deref(),
+            Some("r")
+        );
+        assert_eq!(
+            forced_delete(br#"{"repositoryName":"r","force":false}"#),
+            None
+        );
+        assert_eq!(forced_delete(br#"{"repositoryName":"r"}"#), None);
+        assert_eq!(tags(r#"{"name":"r","tags":["a","b"]}"#), ["a", "b"]);
+        assert!(tags(r#"{"name":"r","tags":null}"#).is_empty());
+        assert!(tags("not json").is_empty());
+    }
 
     #[test]
     fn digests_the_registry_deleted_are_reported_deleted() {

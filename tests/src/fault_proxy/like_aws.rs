@@ -18,8 +18,8 @@
 //! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
 //!   (`ecr_pages`);
 //! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
-//!   images pushed to the registry, and `DeleteRepository` with `force`
-//!   taking them along (`ecr_registry`).
+//!   images pushed to the registry, and its `DeleteRepository` with
+//!   `force`, which deletes them too (`ecr_registry`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -72,8 +72,9 @@ pub enum Departure {
     /// A `BatchDeleteImage` whose images moto did not find, deleted in the
     /// registry instead (the repository, the digests deleted there).
     RegistryImagesDeleted(String, Vec<String>),
-    /// A `DeleteRepository` with `force`, whose images in the registry went
-    /// with it (the repository, the digests deleted there).
+    /// A `DeleteRepository` with `force`: the images the registry held in
+    /// the repository of that name deleted with it (the repository, the
+    /// digests).
     RegistryRepositoryEmptied(String, Vec<String>),
 }
 
@@ -287,40 +288,30 @@ impl LikeAws {
         Ok(answer.with_json(&ecr_registry::merged(body, &deleted)))
     }
 
-    /// `DeleteRepository` through moto; with `force` and moto's success,
-    /// every image of the repository of the same name in the registry is
-    /// deleted too, as ECR deletes a repository with its images (see
-    /// `ecr_registry`: each tag's manifest, by digest; the images the
-    /// provider pushes are all tagged).
+    /// `DeleteRepository` through moto; with `force`, once moto deleted it,
+    /// the registry's images in the repository of that name go too (see
+    /// `ecr_registry`).
     async fn delete_repository(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
         let answer = forward(req, upstream).await?;
         let registry = self.lock().ecr_registry;
-        let body: Option<Value> = serde_json::from_slice(&req.body).ok();
-        let (Some(registry), Some(body)) = (registry, body) else {
-            return Ok(answer);
-        };
-        let (Some(repository), true) = (
-            body["repositoryName"].as_str(),
-            body["force"].as_bool() == Some(true) && answer.is_success(),
+        let (Some(registry), Some(repository), true) = (
+            registry,
+            ecr_registry::forced_delete(&req.body),
+            answer.is_success(),
         ) else {
             return Ok(answer);
         };
+        let repo = repository.clone();
+        let digests =
+            tokio::task::spawn_blocking(move || registry_digests(registry, &repo)).await??;
         let mut deleted = Vec::new();
-        for tag in registry_tags(registry, repository).await? {
-            let Some(digest) = registry_digest(registry, repository, &tag).await? else {
-                continue;
-            };
-            if !deleted.contains(&digest)
-                && delete_manifest(registry, repository, &digest).await? == 202
-            {
+        for digest in digests {
+            if delete_manifest(registry, &repository, &digest).await? == 202 {
                 deleted.push(digest);
             }
         }
         if !deleted.is_empty() {
-            self.depart(Departure::RegistryRepositoryEmptied(
-                repository.to_owned(),
-                deleted,
-            ));
+            self.depart(Departure::RegistryRepositoryEmptied(repository, deleted));
         }
         Ok(answer)
     }
@@ -793,6 +784,39 @@ async fn head_manifest(addr: SocketAddr, image: &image_code::ImageRef) -> Result
 
 /// The status of `DELETE /v2/<repository>/manifests/<digest>` on the
 /// registry at `addr`, over plain HTTP (202 when it deleted it).
+/// The digests of the tagged images in the registry's `repository` (none
+/// when the registry does not know it), each once.
+fn registry_digests(addr: SocketAddr, repository: &str) -> Result<Vec<String>> {
+    let timeout = std::time::Duration::from_secs(10);
+    let listed = crate::http::request_with(
+        addr,
+        "GET",
+        &format!("/v2/{repository}/tags/list"),
+        &[],
+        None,
+        timeout,
+    )?;
+    if listed.status != 200 {
+        return Ok(Vec::new());
+    }
+    let mut digests: Vec<String> = Vec::new();
+    for tag in ecr_registry::tags(&listed.body) {
+        let head = crate::http::head(
+            addr,
+            &format!("/v2/{repository}/manifests/{tag}"),
+            &[("Accept", crate::registry::MANIFEST_ACCEPT)],
+            None,
+            timeout,
+        )?;
+        if let Some(d) = head.header("Docker-Content-Digest")
+            && !digests.iter().any(|x| x == d)
+        {
+            digests.push(d.to_owned());
+        }
+    }
+    Ok(digests)
+}
+
 async fn delete_manifest(addr: SocketAddr, repository: &str, digest: &str) -> Result<u16> {
     let request = format!(
         "DELETE /v2/{repository}/manifests/{digest} HTTP/1.1\r\nHost: {addr}\r\n\
@@ -806,64 +830,6 @@ async fn delete_manifest(addr: SocketAddr, repository: &str, digest: &str) -> Re
         anyhow::Ok(super::fidelity::status_of(&raw))
     };
     tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
-}
-
-/// One plain-HTTP/1.0 exchange with the registry at `addr` (no chunked
-/// answer): the raw answer.
-async fn registry_exchange(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    accept: Option<&str>,
-) -> Result<Vec<u8>> {
-    let accept = accept
-        .map(|a| format!("Accept: {a}\r\n"))
-        .unwrap_or_default();
-    let request = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}\r\n");
-    let exchange = async {
-        let mut up = tokio::net::TcpStream::connect(addr).await?;
-        tokio::io::AsyncWriteExt::write_all(&mut up, request.as_bytes()).await?;
-        let mut raw = Vec::new();
-        tokio::io::AsyncReadExt::read_to_end(&mut up, &mut raw).await?;
-        anyhow::Ok(raw)
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await?
-}
-
-/// The tags of `repository` in the registry at `addr` (none when the
-/// registry does not know it).
-async fn registry_tags(addr: SocketAddr, repository: &str) -> Result<Vec<String>> {
-    let raw = registry_exchange(addr, "GET", &format!("/v2/{repository}/tags/list"), None).await?;
-    if super::fidelity::status_of(&raw) != 200 {
-        return Ok(Vec::new());
-    }
-    let body = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(&raw[..0], |i| &raw[i + 4..]);
-    let list: Value = serde_json::from_slice(body)?;
-    Ok(list["tags"]
-        .as_array()
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
-/// The digest of the manifest `tag` of `repository` names, from a `HEAD`.
-async fn registry_digest(addr: SocketAddr, repository: &str, tag: &str) -> Result<Option<String>> {
-    let path = format!("/v2/{repository}/manifests/{tag}");
-    let raw =
-        registry_exchange(addr, "HEAD", &path, Some(crate::registry::MANIFEST_ACCEPT)).await?;
-    let head = String::from_utf8_lossy(&raw);
-    Ok(head.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("docker-content-digest")
-            .then(|| value.trim().to_owned())
-    }))
 }
 
 /// The proxy's own `GetFunction` of `function`, with the caller's host and

@@ -288,9 +288,9 @@ impl FaultProxy {
     /// name, and reports them deleted, as ECR does with images pushed to
     /// it. moto's ECR knows only images stored with `PutImage`, so it
     /// reports those as `ImageNotFound`. Likewise `DeleteRepository` with
-    /// `force` deletes every tagged image of that repository in the
-    /// registry, as ECR deletes a repository with its images. The registry
-    /// must allow deletes (the tests' does).
+    /// `force` deletes the registry's tagged images in that repository
+    /// once moto has deleted it, as ECR deletes a repository with its
+    /// images. The registry must allow deletes (the tests' does).
     pub fn ecr_images_in(&self, registry: Option<std::net::SocketAddr>) {
         self.shared.like_aws.ecr_images_in(registry);
     }

@@ -12,8 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::aws::ecr;
 use crate::registry::BlobStore;
 
@@ -21,7 +19,7 @@ use super::super::errors::{ApplyError, PublishError};
 use super::super::package::cache::Cache;
 
 use super::super::package::image::base::{BaseImage, BaseRef};
-use super::super::package::image::layout::LayoutWriter;
+use super::super::package::image::layout::{self, LayoutWriter};
 use super::super::package::image::{self, ImageError};
 use super::super::package::{self, PackageError, limits};
 use super::super::run::Run;
@@ -110,28 +108,15 @@ async fn open_base(
     }
 }
 
-/// The key of an image's layout: what it is made of (the package's hash,
-/// the base manifest, the handler its command names, the architecture).
+/// The key of an image's layout ([`layout::cache_key`]).
 fn layout_key(want: &State<Known>, base_digest: &str) -> String {
     let f = &want.function;
-    let mut h = Sha256::new();
-    for part in [
-        want.source_code_hash.as_str(),
+    layout::cache_key(
+        &want.source_code_hash,
         base_digest,
-        f.handler.as_str(),
-        f.architecture.as_str(),
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    hex::encode(h.finalize())
-}
-
-/// The manifest digest of the image a complete layout at `dir` holds.
-fn layout_manifest(dir: &Path) -> Option<String> {
-    let index = std::fs::read(dir.join("index.json")).ok()?;
-    let index: serde_json::Value = serde_json::from_slice(&index).ok()?;
-    index["manifests"][0]["digest"].as_str().map(str::to_owned)
+        &f.handler,
+        &f.architecture,
+    )
 }
 
 /// Builds the function's image: the package staged as for a zip, its
@@ -180,7 +165,7 @@ async fn build_in(
             true,
         ),
     };
-    if let Some(digest) = layout_manifest(&dir).filter(|_| !temporary) {
+    if let Some(digest) = layout::complete_manifest(&dir).filter(|_| !temporary) {
         tracing::debug!(layout = %dir.display(), "reusing the image built before");
         return Ok(Built {
             layout: dir,
@@ -222,7 +207,7 @@ async fn build_in(
         {
             let _ = std::fs::remove_dir_all(&tmp);
             // Another apply put the same layout there first.
-            if layout_manifest(&dir).as_deref() != Some(digest.as_str()) {
+            if layout::complete_manifest(&dir).as_deref() != Some(digest.as_str()) {
                 return Err(e.into());
             }
         }

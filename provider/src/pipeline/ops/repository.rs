@@ -165,13 +165,19 @@ pub async fn update_tags(run: &Run<'_>) -> Result<(), ApplyError> {
 
 /// Deletes the repository with its images. For a destroy `want` is the
 /// prior state; for a repository the pipeline no longer makes, the prior
-/// state names it.
+/// state names it (or still records it: `desired::left_repository`).
 pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
-    let name = run
-        .prior
-        .and_then(desired::repository)
-        .or_else(|| desired::repository(run.want))
-        .map(|r| r.name);
+    let states = [run.prior, Some(run.want)];
+    let name = states
+        .iter()
+        .flatten()
+        .find_map(|s| desired::repository(s).map(|r| r.name))
+        .or_else(|| {
+            states
+                .iter()
+                .flatten()
+                .find_map(|s| desired::left_repository(s))
+        });
     if let Some(name) = name {
         let step = run.step(
             "deleting the image repository",

@@ -48,11 +48,13 @@ pub fn converge(c: &mut Converge) {
 
 /// A repository no longer wanted (the function switched to a zip, or to a
 /// given `repository_name`) goes, with its images, once the function no
-/// longer uses it; one under the pipeline's old name, once the new one is
-/// in use.
+/// longer uses it, also when an earlier apply switched the function and
+/// failed before the repository went (`desired::left_repository`); one
+/// under the pipeline's old name, once the new one is in use.
 pub fn drop(c: &mut Converge) {
     let function = c.at.function;
-    if c.had(Part::Repository) && !c.wants(Part::Repository) {
+    let left = c.prior.and_then(desired::left_repository).is_some();
+    if (c.had(Part::Repository) || left) && !c.wants(Part::Repository) {
         c.steps.add(Op::Delete(Part::Repository), [function]);
     }
     if c.renamed.contains(Part::Repository) {

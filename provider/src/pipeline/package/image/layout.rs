@@ -188,6 +188,34 @@ impl LayoutWriter {
     }
 }
 
+/// The key of an image's layout in the cache (`layouts/<key>`): a hash of
+/// what the image is made of (the package's `source_code_hash`, the base's
+/// platform manifest, the handler its command names, the architecture).
+/// Apply finds an unchanged image's layout under it without reading the
+/// source again: the plan's hash already covers every file.
+pub fn cache_key(
+    source_code_hash: &str,
+    base_digest: &str,
+    handler: &str,
+    architecture: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [source_code_hash, base_digest, handler, architecture] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The manifest digest of the image a complete layout at `dir` holds
+/// (`None`: no layout there, or one whose `index.json` is not written yet,
+/// which is written last).
+pub fn complete_manifest(dir: &Path) -> Option<String> {
+    let index = fs::read(dir.join("index.json")).ok()?;
+    let index: serde_json::Value = serde_json::from_slice(&index).ok()?;
+    index["manifests"][0]["digest"].as_str().map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
