@@ -63,17 +63,14 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::rig::Rig;
+use common::image::{BASE_REPO, ImageRig};
 use common::wheels::data_wheel;
-use common::{Pipeline, ProviderBlock, clis, newest_cli, state_attrs};
+use common::{Pipeline, clis, newest_cli, state_attrs};
 use serde_json::{Value as Json, json};
-use tests::base_image::{self, BaseImage};
-use tests::fault_proxy::FaultProxy;
+use tests::base_image;
 use tests::registry::MANIFEST_ACCEPT;
-use tests::{Registry, Skopeo, TerraformCli};
+use tests::{Skopeo, TerraformCli};
 
-const TAG: &str = "3.13";
-const BASE_REPO: &str = "lambda/python";
 /// The requirement's data: about 300 MB, more than a zip may hold.
 const DATA_BYTES: usize = 300 << 20;
 const HANDLER: &str = "app.handler";
@@ -86,69 +83,30 @@ const APP: &str = "import bigdata\n\n\ndef handler(event, context):\n    \
 /// the base image, the proxy in front of the registry, the pipeline's
 /// cache and the wheel the requirement installs from.
 struct Acceptance {
-    rig: Rig,
-    registry: Registry,
-    registry_proxy: FaultProxy,
-    base: BaseImage,
-    _base_dir: tempfile::TempDir,
-    cache: tempfile::TempDir,
+    image: ImageRig,
     wheels: tempfile::TempDir,
 }
 
 impl Acceptance {
     fn start(tf: &TerraformCli) -> Acceptance {
-        let registry = Registry::start().expect("registry");
-        let base_dir = tempfile::tempdir().expect("base dir");
-        let base = base_image::build(base_dir.path(), TAG).expect("base image");
-        Skopeo::new()
-            .expect("skopeo")
-            .copy_all(
-                &base.oci_reference(),
-                &format!("docker://{}/{BASE_REPO}:{TAG}", registry.host()),
-            )
-            .expect("base pushed");
-        let registry_proxy = FaultProxy::start(&registry.url()).expect("registry proxy");
-        let moto = tests::Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        proxy.image_functions_like_aws(true);
-        proxy.check_images(true);
-        proxy.ecr_images_in(Some(registry.addr()));
-        proxy.ecr_scan_default(true);
-        let mut rig = Rig::with(tf, moto, proxy, Some(1));
-        let cache = tempfile::tempdir().expect("cache");
+        let mut image = ImageRig::start(tf, Some(1));
+        image.rig.proxy.ecr_scan_default(true);
         let wheels = tempfile::tempdir().expect("wheels");
         data_wheel(wheels.path(), "bigdata", "1.0", DATA_BYTES);
-        rig.ws.envs(offline_env(cache.path(), wheels.path()));
-        rig.ws.write("app/app.py", APP).expect("app.py");
-        rig.ws
-            .write("app/requirements.txt", "bigdata==1.0\n")
+        let ws = &mut image.rig.ws;
+        ws.envs(offline_env(image.cache.path(), wheels.path()));
+        ws.write("app/app.py", APP).expect("app.py");
+        ws.write("app/requirements.txt", "bigdata==1.0\n")
             .expect("requirements.txt");
-        Acceptance {
-            rig,
-            registry,
-            registry_proxy,
-            base,
-            _base_dir: base_dir,
-            cache,
-            wheels,
-        }
+        Acceptance { image, wheels }
     }
 
     /// main.tf: the provider with `endpoints.ecr_registry` at the registry
     /// proxy, and the pipeline `name` as `package_type`; an image on the
     /// base by tag, in the repository the pipeline makes.
     fn configure(&self, name: &str, package_type: &str) {
-        let provider = ProviderBlock::new(&self.rig.proxy.endpoint())
-            .setting("max_retries  = 1")
-            .setting(&format!(
-                "endpoints {{\n    ecr_registry = \"{}\"\n  }}",
-                self.registry_proxy.endpoint()
-            ));
         let lines = if package_type == "image" {
-            format!(
-                "    package_type = \"image\"\n    image {{\n      base_image = \"{}/{BASE_REPO}:{TAG}\"\n    }}\n",
-                self.registry.host()
-            )
+            self.image.image_lines("")
         } else {
             format!("    package_type = \"{package_type}\"\n")
         };
@@ -157,21 +115,18 @@ impl Acceptance {
             .memory(3008)
             .function_lines(&lines)
             .hcl();
-        self.rig
-            .ws
-            .write("main.tf", format!("{}{body}", provider.hcl()))
-            .expect("main.tf");
+        self.image.configure(&body);
     }
 
     fn base_platform(&self) -> &base_image::PlatformImage {
-        self.base.platform("amd64").expect("amd64 base")
+        self.image.base.platform("amd64").expect("amd64 base")
     }
 
     /// The status of a HEAD of `/v2/<repo>/manifests/<reference>`, straight
     /// to the registry.
     fn head_manifest(&self, repo: &str, reference: &str) -> u16 {
         tests::http::head(
-            self.registry.addr(),
+            self.image.registry.addr(),
             &format!("/v2/{repo}/manifests/{reference}"),
             &[("Accept", MANIFEST_ACCEPT)],
             None,
@@ -187,9 +142,9 @@ impl Acceptance {
     /// the base's with `Cmd = [handler]`; unpacked in order, it runs the
     /// handler with the installed requirement. Returns the image's digest.
     fn assert_deployed(&self, name: &str, tf: &TerraformCli) -> String {
-        let state = state_attrs(&self.rig.ws, name);
+        let state = state_attrs(&self.image.rig.ws, name);
         let uri = state["image_uri"].as_str().expect("image_uri").to_owned();
-        let host = self.registry_proxy.addr().to_string();
+        let host = self.image.registry_proxy.addr().to_string();
         assert!(
             uri.starts_with(&format!("{host}/{name}@sha256:")),
             "{}: {uri}",
@@ -201,7 +156,7 @@ impl Acceptance {
             Some(self.base_platform().manifest_digest.as_str()),
             "the base resolved for x86_64"
         );
-        let code = self.rig.aws.function_code(name).expect("GetFunction");
+        let code = self.image.rig.aws.function_code(name).expect("GetFunction");
         assert_eq!(code.package_type, "Image", "{}", tf.label);
         assert_eq!(
             code.image_uri.as_deref(),
@@ -211,6 +166,7 @@ impl Acceptance {
         );
         assert_eq!(code.image_command, [HANDLER]);
         let repo = self
+            .image
             .rig
             .aws
             .repository(name)
@@ -222,7 +178,7 @@ impl Acceptance {
         );
 
         // The manifest as the registry holds it: the base's layers, then two.
-        let reference = format!("docker://{}/{name}@{digest}", self.registry.host());
+        let reference = format!("docker://{}/{name}@{digest}", self.image.registry.host());
         let skopeo = Skopeo::new().expect("skopeo");
         let manifest = skopeo.inspect_raw(&reference).expect("skopeo inspect");
         let layers = layer_digests(&manifest);
@@ -239,7 +195,7 @@ impl Acceptance {
         let raw = std::fs::read(base_image::blob_path(out.path(), &digest)).expect("manifest");
         assert_eq!(base_image::sha256_digest(&raw), digest);
         let config = json_blob(out.path(), manifest["config"]["digest"].as_str().unwrap());
-        let base_config = json_blob(&self.base.dir, &self.base_platform().config_digest);
+        let base_config = json_blob(&self.image.base.dir, &self.base_platform().config_digest);
         assert_eq!(config["config"]["Cmd"], json!([HANDLER]), "{config:#}");
         for key in ["Entrypoint", "Env", "WorkingDir"] {
             assert_eq!(config["config"][key], base_config["config"][key], "{key}");
@@ -297,8 +253,8 @@ impl Acceptance {
     /// Destroy leaves no function, role, bucket or repository in moto, and
     /// none of `digests` in the registry.
     fn destroy_and_assert_gone(&self, name: &str, digests: &[String]) {
-        self.rig.ws.destroy_auto().expect("destroy");
-        let inv = self.rig.aws.list_everything().expect("inventory");
+        self.image.rig.ws.destroy_auto().expect("destroy");
+        let inv = self.image.rig.aws.list_everything().expect("inventory");
         assert!(inv.is_empty(), "{inv:?}");
         assert!(inv.repositories.is_empty(), "{inv:?}");
         for digest in digests {
@@ -317,12 +273,12 @@ impl Acceptance {
             .args(["package", "--image", "--oci-layout"])
             .arg(out)
             .arg("--source-dir")
-            .arg(self.rig.ws.dir().join("app"))
+            .arg(self.image.rig.ws.dir().join("app"))
             .args(["--runtime", "python3.13", "--architecture", "x86_64"])
             .args(["--handler", HANDLER])
             .args([
                 "--base-image",
-                &format!("{}/{BASE_REPO}@{base_digest}", self.registry.host()),
+                &format!("{}/{BASE_REPO}@{base_digest}", self.image.registry.host()),
             ])
             .envs(offline_env(cache, self.wheels.path()))
             .output()
@@ -444,24 +400,29 @@ fn a_300_mb_image_pipeline_deploys_builds_alike_and_pushes_only_the_code_on_an_e
     let name = "bigimg";
     acc.configure(name, "image");
     let started = Instant::now();
-    acc.rig.apply();
+    acc.image.rig.apply();
     eprintln!("apply of the 300 MB image: {:?}", started.elapsed());
     let first = acc.assert_deployed(name, &tf);
-    acc.rig.assert_plan_empty();
+    acc.image.rig.assert_plan_empty();
 
     // The same configuration as a zip: refused at plan, the installed tree
     // being cached, with its size and the pointer to an image.
     acc.configure(name, "zip");
-    acc.rig.proxy.clear_calls();
-    let out = acc.rig.ws.run(&["plan", "-no-color"]).expect("plan runs");
+    acc.image.rig.proxy.clear_calls();
+    let out = acc
+        .image
+        .rig
+        .ws
+        .run(&["plan", "-no-color"])
+        .expect("plan runs");
     let text = flat(&out);
     assert!(!out.success(), "{text}");
     assert!(text.contains("300.0 MB"), "{text}");
     assert!(text.contains("package_type = \"image\""), "{text}");
     assert!(text.contains("requirements"), "{text}");
-    assert_eq!(acc.rig.proxy.count("lambda:DeleteFunction"), 0);
+    assert_eq!(acc.image.rig.proxy.count("lambda:DeleteFunction"), 0);
     acc.configure(name, "image");
-    acc.rig.assert_plan_empty();
+    acc.image.rig.assert_plan_empty();
 
     // Determinism: the CLI gives the deployed digest, built from the apply's
     // cache and from a cache of its own (a second install and build).
@@ -478,27 +439,32 @@ fn a_300_mb_image_pipeline_deploys_builds_alike_and_pushes_only_the_code_on_an_e
         started.elapsed()
     );
     assert_eq!(fresh, first, "a fresh cache builds the deployed image");
-    let warm = acc.package_image(acc.cache.path(), &work.path().join("warm"), &base_digest);
+    let warm = acc.package_image(
+        acc.image.cache.path(),
+        &work.path().join("warm"),
+        &base_digest,
+    );
     assert_eq!(warm, first, "the apply's cache builds the deployed image");
     drop(work);
 
     // A one-line edit: the plan shows it; the apply uploads the code layer
     // and the config, then the manifest, and nothing of the 300 MB.
-    acc.rig
+    acc.image
+        .rig
         .ws
         .write(
             "app/app.py",
             APP.replace("bigdata.size()}", "bigdata.size() + 0}"),
         )
         .expect("edit");
-    let plan = acc.rig.ws.plan(&["-no-color"]).expect("plan");
+    let plan = acc.image.rig.ws.plan(&["-no-color"]).expect("plan");
     assert!(plan.stdout.contains("source_code_hash"), "{}", plan.stdout);
     assert!(plan.stdout.contains("image_uri"), "{}", plan.stdout);
-    let mark = acc.registry.requests().expect("log").len();
+    let mark = acc.image.registry.requests().expect("log").len();
     let started = Instant::now();
-    acc.rig.apply();
+    acc.image.rig.apply();
     eprintln!("apply of a one-line edit: {:?}", started.elapsed());
-    let log = acc.registry.requests().expect("log").since(mark);
+    let log = acc.image.registry.requests().expect("log").since(mark);
     let second = acc.assert_deployed(name, &tf);
     assert_ne!(second, first);
     let old = acc
@@ -537,7 +503,7 @@ fn a_300_mb_image_pipeline_deploys_builds_alike_and_pushes_only_the_code_on_an_e
     // The old image stays in the repository until the lifecycle rule
     // expires it.
     assert_eq!(acc.head_manifest(name, &first), 200);
-    acc.rig.assert_plan_empty();
+    acc.image.rig.assert_plan_empty();
 
     acc.destroy_and_assert_gone(name, &[first, second]);
 }
@@ -547,7 +513,7 @@ impl Acceptance {
     fn registry_manifest(&self, repo: &str, digest: &str) -> anyhow::Result<Json> {
         Skopeo::new()?.inspect_raw(&format!(
             "docker://{}/{repo}@{digest}",
-            self.registry.host()
+            self.image.registry.host()
         ))
     }
 }
@@ -564,14 +530,14 @@ fn a_300_mb_image_pipeline_applies_on_every_older_cli() {
         let name = "bigold";
         acc.configure(name, "image");
         let started = Instant::now();
-        acc.rig.apply();
+        acc.image.rig.apply();
         eprintln!(
             "{}: apply of the 300 MB image: {:?}",
             tf.label,
             started.elapsed()
         );
         let digest = acc.assert_deployed(name, &tf);
-        acc.rig.assert_plan_empty();
+        acc.image.rig.assert_plan_empty();
         acc.destroy_and_assert_gone(name, &[digest]);
     }
 }
@@ -584,12 +550,13 @@ fn a_300_mb_zip_is_refused_at_apply_before_any_part_then_at_plan() {
     let acc = Acceptance::start(&newest_cli());
     let name = "bigzip";
     acc.configure(name, "zip");
-    acc.rig.proxy.clear_calls();
-    let failed = acc.rig.apply_failing();
+    acc.image.rig.proxy.clear_calls();
+    let failed = acc.image.rig.apply_failing();
     let text = flat(&failed);
     assert!(text.contains("300.0 MB"), "{text}");
     assert!(text.contains("package_type = \"image\""), "{text}");
     let writes: Vec<String> = acc
+        .image
         .rig
         .proxy
         .calls()
@@ -603,11 +570,16 @@ fn a_300_mb_zip_is_refused_at_apply_before_any_part_then_at_plan() {
         })
         .collect();
     assert!(writes.is_empty(), "nothing is made: {writes:?}");
-    let inv = acc.rig.aws.list_everything().expect("inventory");
+    let inv = acc.image.rig.aws.list_everything().expect("inventory");
     assert!(inv.is_empty(), "{inv:?}");
-    assert!(acc.rig.ws.state_list().expect("state").is_empty());
+    assert!(acc.image.rig.ws.state_list().expect("state").is_empty());
 
-    let out = acc.rig.ws.run(&["plan", "-no-color"]).expect("plan runs");
+    let out = acc
+        .image
+        .rig
+        .ws
+        .run(&["plan", "-no-color"])
+        .expect("plan runs");
     let text = flat(&out);
     assert!(!out.success(), "{text}");
     assert!(text.contains("300.0 MB"), "{text}");

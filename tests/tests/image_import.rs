@@ -13,57 +13,14 @@
 
 mod common;
 
-use common::rig::Rig;
-use common::{Pipeline, ProviderBlock, clis, newest_cli, state_attrs};
+use common::image::{BASE_REPO, BASE_TAG as TAG, ImageRig};
+use common::{Pipeline, clis, newest_cli, state_attrs};
 use std::fs;
 
 use serde_json::{Value as Json, json};
-use tests::fault_proxy::FaultProxy;
-use tests::{Registry, Skopeo, base_image};
-
-const TAG: &str = "3.13";
-const BASE_REPO: &str = "lambda/python";
-
-struct ImageRig {
-    rig: Rig,
-    registry: Registry,
-    registry_proxy: FaultProxy,
-    _cache: tempfile::TempDir,
-    base: base_image::BaseImage,
-    _base_dir: tempfile::TempDir,
-}
+use tests::{Skopeo, base_image};
 
 impl ImageRig {
-    fn start(tf: &tests::TerraformCli) -> ImageRig {
-        let registry = Registry::start().expect("registry");
-        let base_dir = tempfile::tempdir().expect("base dir");
-        let image = base_image::build(base_dir.path(), TAG).expect("base image");
-        Skopeo::new()
-            .expect("skopeo")
-            .copy_all(
-                &image.oci_reference(),
-                &format!("docker://{}/{BASE_REPO}:{TAG}", registry.host()),
-            )
-            .expect("base pushed");
-        let registry_proxy = FaultProxy::start(&registry.url()).expect("registry proxy");
-        let moto = tests::Moto::start().expect("moto");
-        let proxy = FaultProxy::start(&moto.endpoint()).expect("proxy");
-        proxy.image_functions_like_aws(true);
-        proxy.check_images(true);
-        proxy.ecr_images_in(Some(registry.addr()));
-        let mut rig = Rig::with(tf, moto, proxy, Some(1));
-        let cache = tempfile::tempdir().expect("cache");
-        rig.ws.env("EVENTPIPE_CACHE_DIR", cache.path());
-        ImageRig {
-            rig,
-            registry,
-            registry_proxy,
-            _cache: cache,
-            base: image,
-            _base_dir: base_dir,
-        }
-    }
-
     /// Moves the base's tag to a new revision of it (each platform's
     /// manifest annotated with `rev`, so its digest changes, as when AWS
     /// patches a base image); returns the new amd64 manifest digest.
@@ -79,44 +36,12 @@ impl ImageRig {
         amd64
     }
 
-    fn base_ref(&self) -> String {
-        format!("{}/{BASE_REPO}:{TAG}", self.registry.host())
-    }
-
-    /// Makes `repository` with the tests' own ECR client.
-    fn make_repository(&self, repository: &str) {
-        let ecr = self.rig.aws.ecr().clone();
-        self.rig
-            .aws
-            .block_on(ecr.create_repository().repository_name(repository).send())
-            .expect("CreateRepository");
-    }
-
-    /// main.tf: the provider with `endpoints.ecr_registry` at the registry
-    /// proxy, then `body`.
-    fn configure(&self, body: &str) {
-        let provider = ProviderBlock::new(&self.rig.proxy.endpoint())
-            .setting("max_retries  = 1")
-            .setting(&format!(
-                "endpoints {{\n    ecr_registry = \"{}\"\n  }}",
-                self.registry_proxy.endpoint()
-            ));
-        self.rig
-            .ws
-            .write("main.tf", format!("{}{body}", provider.hcl()))
-            .expect("main.tf");
-    }
-
     /// The image pipeline `name` with `image_lines` inside its `image` block.
     fn pipeline(&self, name: &str, image_lines: &str) -> String {
-        let image = format!(
-            "    package_type = \"image\"\n    image {{\n      base_image = \"{}\"\n{image_lines}    }}\n",
-            self.base_ref()
-        );
         Pipeline::named(name)
             .runtime("python3.13", "app.handler")
             .extra("  on_failure {}\n")
-            .function_lines(&image)
+            .function_lines(&self.image_lines(image_lines))
             .hcl()
     }
 
@@ -168,7 +93,7 @@ fn assert_imported_as_applied(ir: &ImageRig, name: &str, id: &str) {
 /// and the next plan is empty. Destroy then removes the repository too.
 #[test]
 fn an_image_pipeline_with_its_own_repository_imports_by_name_and_plans_nothing() {
-    let ir = ImageRig::start(&newest_cli());
+    let ir = ImageRig::start(&newest_cli(), Some(1));
     let name = "imgimp";
     ir.configure(&ir.pipeline(name, "      keep_images  = 4\n      scan_on_push = false\n"));
     ir.rig.apply();
@@ -184,7 +109,7 @@ fn an_image_pipeline_with_its_own_repository_imports_by_name_and_plans_nothing()
 #[test]
 fn an_image_pipeline_with_a_given_repository_imports_on_every_cli() {
     for tf in clis() {
-        let ir = ImageRig::start(&tf);
+        let ir = ImageRig::start(&tf, Some(1));
         ir.make_repository("team/app");
         let name = "imggiven";
         ir.configure(&ir.pipeline(name, "      repository_name = \"team/app\"\n"));
@@ -204,7 +129,7 @@ fn an_image_pipeline_with_a_given_repository_imports_on_every_cli() {
 #[test]
 fn a_given_repository_that_does_not_exist_is_refused_at_plan() {
     use tests::fault_proxy::{Fault, Rule};
-    let ir = ImageRig::start(&newest_cli());
+    let ir = ImageRig::start(&newest_cli(), Some(1));
     let name = "imgnorepo";
     ir.configure(&ir.pipeline(name, "      repository_name = \"team/missing\"\n"));
     let out = ir.rig.ws.run(&["plan", "-no-color"]).expect("plan runs");
@@ -303,7 +228,7 @@ fn revise(base: &base_image::BaseImage, rev: &str) -> String {
 /// anything is made; the next plan shows the new base.
 #[test]
 fn a_base_that_moves_between_a_saved_plan_and_its_apply_deploys_nothing() {
-    let ir = ImageRig::start(&newest_cli());
+    let ir = ImageRig::start(&newest_cli(), Some(1));
     let name = "imgmove";
     ir.configure(&ir.pipeline(name, ""));
     ir.rig
@@ -341,7 +266,7 @@ fn a_base_that_moves_between_a_saved_plan_and_its_apply_deploys_nothing() {
 fn a_base_that_moves_during_a_plain_apply_deploys_nothing() {
     use std::time::Duration;
     use tests::fault_proxy::Rule;
-    let ir = ImageRig::start(&newest_cli());
+    let ir = ImageRig::start(&newest_cli(), Some(1));
     let name = "imgmove1";
     // The base through the proxy, so its manifest requests can be held.
     let proxied = ir.base_ref().replace(
@@ -403,7 +328,7 @@ fn a_base_that_moves_during_a_plain_apply_deploys_nothing() {
 #[test]
 fn a_hand_made_image_function_is_adopted_with_its_repository_as_given() {
     use aws_sdk_lambda::types::{FunctionCode, ImageConfig, PackageType};
-    let ir = ImageRig::start(&newest_cli());
+    let ir = ImageRig::start(&newest_cli(), Some(1));
     let aws = &ir.rig.aws;
     let (function, bucket, role) = ("handimg", "handimg-data", "handimg-role");
     ir.make_repository("team/app");
@@ -516,7 +441,7 @@ resource "eventpipe_event_pipeline" "{function}" {{
 #[test]
 fn each_ecr_call_of_an_image_import_fails_once_then_the_import_converges() {
     use tests::fault_proxy::{Fault, Rule};
-    let ir = ImageRig::start(&newest_cli());
+    let ir = ImageRig::start(&newest_cli(), Some(1));
     let name = "imgimpf";
     ir.configure(&ir.pipeline(name, "      keep_images = 3\n"));
     ir.rig.apply();

@@ -76,6 +76,9 @@ pub struct ImageRig {
     pub registry: Registry,
     pub registry_proxy: FaultProxy,
     pub cache: tempfile::TempDir,
+    /// The test base image as built (its layout in `base_dir`).
+    pub base: base_image::BaseImage,
+    pub base_dir: tempfile::TempDir,
 }
 
 impl ImageRig {
@@ -83,8 +86,8 @@ impl ImageRig {
     /// default when `None`).
     pub fn start(tf: &TerraformCli, max_retries: Option<u32>) -> ImageRig {
         let registry = Registry::start().expect("registry");
-        let base = tempfile::tempdir().expect("base dir");
-        let image = base_image::build(base.path(), BASE_TAG).expect("base image");
+        let base_dir = tempfile::tempdir().expect("base dir");
+        let image = base_image::build(base_dir.path(), BASE_TAG).expect("base image");
         Skopeo::new()
             .expect("skopeo")
             .copy_all(
@@ -106,6 +109,8 @@ impl ImageRig {
             registry,
             registry_proxy,
             cache,
+            base: image,
+            base_dir,
         }
     }
 
