@@ -27,8 +27,8 @@ pub use sources::Sources;
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM, CloudWatch Logs, Kinesis, SQS and ECR clients for one
-/// endpoint.
+/// S3, Lambda, IAM, CloudWatch Logs, Kinesis, SQS, ECR, CloudWatch and SNS
+/// clients for one endpoint.
 pub struct Aws {
     endpoint: String,
     runtime: Runtime,
@@ -39,6 +39,8 @@ pub struct Aws {
     kinesis: aws_sdk_kinesis::Client,
     sqs: aws_sdk_sqs::Client,
     ecr: aws_sdk_ecr::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    sns: aws_sdk_sns::Client,
 }
 
 impl Aws {
@@ -63,11 +65,22 @@ impl Aws {
             kinesis: aws_sdk_kinesis::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             ecr: aws_sdk_ecr::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
         })
     }
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         &self.s3
+    }
+
+    /// CloudWatch metrics and alarms.
+    pub fn cloudwatch(&self) -> &aws_sdk_cloudwatch::Client {
+        &self.cloudwatch
+    }
+
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        &self.sns
     }
 
     pub fn lambda(&self) -> &aws_sdk_lambda::Client {

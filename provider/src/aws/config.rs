@@ -20,6 +20,9 @@ pub struct ServiceEndpoints {
     pub sqs: Option<String>,
     /// ECR's control plane (repositories, policies, tokens).
     pub ecr: Option<String>,
+    /// CloudWatch metrics and alarms (not CloudWatch Logs: that is `logs`).
+    pub cloudwatch: Option<String>,
+    pub sns: Option<String>,
     /// The registry host images are pushed to and pulled from, in place of
     /// a repository's own `<account>.dkr.ecr.<region>.amazonaws.com`, as a
     /// URL (`https://host[:port]`, or `http://` for a loopback registry). Not
@@ -73,6 +76,8 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     pub kinesis: aws_sdk_kinesis::Client,
     pub ecr: aws_sdk_ecr::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     /// The provider's `endpoints.ecr_registry`, for the registry client.
     pub ecr_registry: Option<String>,
     pub region: String,
@@ -165,6 +170,14 @@ impl AwsClients {
         if let Some(url) = &ep.ecr {
             ecr = ecr.endpoint_url(url);
         }
+        let mut cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&shared);
+        if let Some(url) = &ep.cloudwatch {
+            cloudwatch = cloudwatch.endpoint_url(url);
+        }
+        let mut sns = aws_sdk_sns::config::Builder::from(&shared);
+        if let Some(url) = &ep.sns {
+            sns = sns.endpoint_url(url);
+        }
         Ok(AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
@@ -174,6 +187,8 @@ impl AwsClients {
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
             ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
+            sns: aws_sdk_sns::Client::from_conf(sns.build()),
             ecr_registry: ep.ecr_registry.clone(),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),

@@ -39,6 +39,8 @@ pub const LOG_TARGETS: &[&str] = &[
     "aws_sdk_kinesis",
     "aws_sdk_ecr",
     "aws_sdk_cloudwatchlogs",
+    "aws_sdk_cloudwatch",
+    "aws_sdk_sns",
     "aws_sdk_sso",
     "aws_sdk_ssooidc",
 ];

@@ -17,7 +17,7 @@ mod desired;
 /// The image repository's lifecycle and repository policies (issue 25;
 /// public until the repository part uses them).
 pub mod ecr_policy;
-mod errors;
+pub(crate) mod errors;
 mod execute;
 mod handler_check;
 mod image_plan;

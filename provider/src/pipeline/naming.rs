@@ -32,6 +32,29 @@ pub fn event_queue_name(name: &str) -> String {
     format!("{name}-events")
 }
 
+/// The kinds of alarm a pipeline can have (`alarms {}`), each named
+/// `<name>-<kind>` and keyed by its kind in `alarm_arns`.
+#[allow(dead_code)] // the alarms part (issue 26) names them
+pub const ALARM_KINDS: [&str; 5] = [
+    "failed-events",
+    "error-rate",
+    "throttles",
+    "queue-age",
+    "iterator-age",
+];
+
+/// The CloudWatch alarm of one kind (one of [`ALARM_KINDS`]).
+#[allow(dead_code)]
+pub fn alarm_name(name: &str, kind: &str) -> String {
+    format!("{name}-{kind}")
+}
+
+/// The SNS topic the pipeline makes for its alarms (`alarms.emails`).
+#[allow(dead_code)]
+pub fn alarm_topic_name(name: &str) -> String {
+    format!("{name}-alarms")
+}
+
 /// The role's inline policy's name.
 pub const POLICY_NAME: &str = "eventpipe";
 

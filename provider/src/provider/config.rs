@@ -69,8 +69,17 @@ pub fn schema() -> Schema {
     }
 }
 
-const SERVICES: [&str; 8] = [
-    "s3", "lambda", "iam", "sts", "kinesis", "logs", "sqs", "ecr",
+const SERVICES: [&str; 10] = [
+    "s3",
+    "lambda",
+    "iam",
+    "sts",
+    "kinesis",
+    "logs",
+    "sqs",
+    "ecr",
+    "cloudwatch",
+    "sns",
 ];
 
 /// The registry host setting in `endpoints` (not an AWS API endpoint).
@@ -93,6 +102,8 @@ fn endpoints_block() -> Block {
                         "Endpoint for ECR's control plane (repositories, their policies, \
                          registry credentials)."
                     }
+                    "cloudwatch" => "Endpoint for CloudWatch metrics and alarms.",
+                    "sns" => "Endpoint for SNS (the alarms' topic).",
                     _ => "Endpoint for CloudWatch Logs.",
                 })
                 .validate(url_validator()),
@@ -252,6 +263,8 @@ fn read(config: &Value, diags: &mut Diagnostics) -> Result<ProviderSettings, Acc
                 "kinesis" => e.kinesis = url,
                 "sqs" => e.sqs = url,
                 "ecr" => e.ecr = url,
+                "cloudwatch" => e.cloudwatch = url,
+                "sns" => e.sns = url,
                 _ => e.logs = url,
             }
         }
