@@ -537,6 +537,60 @@ pub async fn invoke_async(lambda: &Client, name: &str, payload: Vec<u8>) -> Resu
     Ok(())
 }
 
+/// What a synchronous invocation returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeResult {
+    /// The HTTP status Lambda answered with (200 for a run, whether or not
+    /// the function failed).
+    pub status: i32,
+    /// `Unhandled` or `Handled` when the function failed; the payload is
+    /// then its error (`errorMessage`, `errorType`, `stackTrace`).
+    pub function_error: Option<String>,
+    /// What the function returned (or its error), as Lambda sent it.
+    pub payload: Vec<u8>,
+    /// With `tail_log`: the last 4 KB of the invocation's log, decoded.
+    pub log_tail: Option<String>,
+}
+
+/// Invokes the function and waits for its result (`InvocationType =
+/// RequestResponse`); with `tail_log`, asks for the end of its log
+/// (`LogType = Tail`) and decodes it.
+pub async fn invoke_sync(
+    lambda: &Client,
+    name: &str,
+    payload: Vec<u8>,
+    tail_log: bool,
+) -> Result<InvokeResult, AwsError> {
+    use aws_sdk_lambda::types::{InvocationType, LogType};
+    use base64::Engine;
+    let mut call = lambda
+        .invoke()
+        .function_name(name)
+        .invocation_type(InvocationType::RequestResponse)
+        .payload(Blob::new(payload));
+    if tail_log {
+        call = call.log_type(LogType::Tail);
+    }
+    let out = call.send().await.map_err(err("lambda:Invoke"))?;
+    let log_tail = out.log_result().map(|encoded| {
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_or_else(
+                |_| encoded.to_owned(),
+                |bytes| String::from_utf8_lossy(&bytes).into_owned(),
+            )
+    });
+    Ok(InvokeResult {
+        status: out.status_code(),
+        function_error: out.function_error().map(str::to_owned),
+        payload: out
+            .payload()
+            .map(|p| p.as_ref().to_vec())
+            .unwrap_or_default(),
+        log_tail,
+    })
+}
+
 pub async fn remove_permission(lambda: &Client, name: &str, sid: &str) -> Result<(), AwsError> {
     let r = lambda
         .remove_permission()

@@ -24,11 +24,17 @@ enum Command {
     Package(cli::package::Args),
     /// Summarize `terraform show -json` output for a pull-request review.
     PlanSummary(cli::plan_summary::Args),
+    /// Print an event as AWS sends it (`event s3`: the event S3 sends for one object).
+    Event(cli::event::Args),
+    /// Send the event for one key to a pipeline's function, or run its handler here (--local).
+    Invoke(cli::invoke::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Package(args) => cli::package::run(&args),
         Command::PlanSummary(args) => cli::plan_summary::run(&args),
+        Command::Event(args) => cli::event::run(&args),
+        Command::Invoke(args) => cli::invoke::run(&args),
     }
 }

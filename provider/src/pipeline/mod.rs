@@ -38,6 +38,7 @@ mod refresh;
 mod rules;
 mod run;
 pub(crate) mod runtimes;
+pub mod s3_event;
 pub mod schema;
 mod shared;
 pub mod source;

@@ -5,16 +5,13 @@
 //! an error) resumes there on the next apply. Delivery is at least once,
 //! as S3's own.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use serde_json::json;
-
 use crate::aws::{lambda, s3};
 
 use super::super::errors::ApplyError;
 use super::super::naming;
 use super::super::private::{Backfill, BackfillTrigger};
 use super::super::run::Run;
+use super::super::s3_event;
 use super::super::state::{Known, State};
 
 /// Objects listed per page.
@@ -151,103 +148,20 @@ fn trigger_index(want: &State<Known>, w: &BackfillTrigger) -> usize {
         .unwrap_or(0)
 }
 
-/// An object key as S3 writes it into events: form-encoded (a space is
-/// `+`), with `/` left as it is.
-fn event_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b'~' | b'/' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// `2026-12-01T12:00:00.000Z` for a time since the epoch.
-fn event_time(since_epoch: std::time::Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Days to a civil date (proleptic Gregorian), after H. Hinnant.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        since_epoch.subsec_millis()
-    )
-}
-
 /// The event S3 sends for a new object (`ObjectCreated:Put`).
 fn event(run: &Run<'_>, want: &State<Known>, trigger: usize, o: &s3::Object) -> Vec<u8> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
     let account = run.account().unwrap_or_default();
-    json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": run.aws.region,
-            "eventTime": event_time(now),
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": { "principalId": format!("AWS:{account}") },
-            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
-            "responseElements": {
-                "x-amz-request-id": "eventpipe-backfill",
-                "x-amz-id-2": "eventpipe-backfill"
-            },
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": naming::notification_id(&want.name, trigger),
-                "bucket": {
-                    "name": want.bucket_name, // AWS's key
-                    "ownerIdentity": { "principalId": account },
-                    "arn": want.bucket_arn
-                },
-                "object": {
-                    "key": event_key(&o.key),
-                    "size": o.size,
-                    "eTag": o.etag,
-                    "sequencer": format!("{:016X}", now.as_nanos() as u64)
-                }
-            }
-        }]
-    })
-    .to_string()
-    .into_bytes()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_encoded_as_s3_writes_them_into_events() {
-        assert_eq!(event_key("data/x.json"), "data/x.json");
-        assert_eq!(event_key("data/my file+1.json"), "data/my+file%2B1.json");
-        assert_eq!(event_key("ü"), "%C3%BC");
+    s3_event::ObjectEvent {
+        event_name: s3_event::OBJECT_CREATED_PUT,
+        region: &run.aws.region,
+        account,
+        configuration_id: &naming::notification_id(&want.name, trigger),
+        bucket: &want.bucket_name,
+        bucket_arn: &want.bucket_arn,
+        key: &o.key,
+        size: Some(o.size),
+        etag: Some(&o.etag),
+        time: s3_event::now(),
     }
-
-    #[test]
-    fn event_times_are_iso_8601_with_milliseconds() {
-        let t = std::time::Duration::from_millis(1_795_922_659_123);
-        assert_eq!(event_time(t), "2026-11-29T03:24:19.123Z");
-        assert_eq!(
-            event_time(std::time::Duration::ZERO),
-            "1970-01-01T00:00:00.000Z"
-        );
-    }
+    .to_bytes()
 }

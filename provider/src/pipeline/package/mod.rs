@@ -438,6 +438,20 @@ pub fn stage(
     })
 }
 
+/// The installed dependency tree of `settings` (installed now, or taken
+/// from `cache`), as the package has it before any slimming: what
+/// `eventpipe invoke --local` puts on the handler's path. `None` when the
+/// source declares no dependencies.
+pub fn installed_tree(
+    settings: &Settings,
+    cache: Option<&Cache>,
+) -> Result<Option<PathBuf>, PackageError> {
+    match settings.deps()? {
+        Some(d) => Ok(Some(install(&d, cache)?)),
+        None => Ok(None),
+    }
+}
+
 /// The files of the installed tree of `deps` (installed now or taken from
 /// `cache`), or with `slim` of its slim copy, recording its size in the
 /// cache the first time. The one place the zip, the image and (through
