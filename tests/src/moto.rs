@@ -134,6 +134,18 @@ impl Moto {
         ]
     }
 
+    /// What the next synchronous invocations of any function in us-east-1
+    /// return, in order (moto without docker runs no code: by default it
+    /// echoes the event).
+    pub fn queue_invoke_results(&self, results: &[&str]) -> Result<()> {
+        let body = serde_json::json!({"results": results, "region": crate::aws::REGION});
+        self.control(
+            "POST",
+            "/moto-api/static/lambda-simple/response",
+            &body.to_string(),
+        )
+    }
+
     /// Clears every resource (`POST /moto-api/reset`); settings survive.
     pub fn reset(&self) -> Result<()> {
         self.control("POST", "/moto-api/reset", "")

@@ -50,9 +50,10 @@ pub struct Args {
     /// The pipeline's name.
     #[arg(value_name = "NAME")]
     pub name: String,
-    /// The object's key, as it is.
+    /// The object's key, as it is (required; checked by the command, so a
+    /// missing one is one line).
     #[arg(long, value_name = "K")]
-    pub key: String,
+    pub key: Option<String>,
     /// The object's size in bytes, as the event says it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub size: i64,
@@ -78,6 +79,13 @@ pub struct Args {
     pub aws: AwsArgs,
 }
 
+/// `--key`, which every run needs.
+fn key(args: &Args) -> Result<&str, CliError> {
+    args.key.as_deref().ok_or_else(|| {
+        CliError::Usage("--key K is required: the key of the object the event is for".into())
+    })
+}
+
 /// The pipeline and the region it is in.
 async fn pipeline(args: &Args) -> Result<(Pipeline, String), CliError> {
     if let Some(path) = &args.state {
@@ -97,8 +105,9 @@ async fn pipeline(args: &Args) -> Result<(Pipeline, String), CliError> {
 
 /// The event for `args.key`, from the trigger that fires for it.
 fn event(args: &Args, p: &Pipeline, region: &str) -> Result<(Json, usize), CliError> {
+    let key = key(args)?;
     let event_name = s3_event::event_name(&args.event).map_err(CliError::Usage)?;
-    let Some(index) = s3_event::matching_trigger(&p.triggers, &event_name, &args.key) else {
+    let Some(index) = s3_event::matching_trigger(&p.triggers, &event_name, key) else {
         let filters: Vec<String> = p
             .triggers
             .iter()
@@ -107,7 +116,7 @@ fn event(args: &Args, p: &Pipeline, region: &str) -> Result<(Json, usize), CliEr
         return Err(CliError::Usage(format!(
             "no trigger of pipeline {:?} fires for {event_name} of {:?} (its triggers: {})",
             p.name,
-            args.key,
+            key,
             if filters.is_empty() {
                 "none".to_owned()
             } else {
@@ -130,7 +139,7 @@ fn event(args: &Args, p: &Pipeline, region: &str) -> Result<(Json, usize), CliEr
         configuration_id: &p.configuration_id(index),
         bucket: &p.bucket,
         bucket_arn: &bucket_arn,
-        key: &args.key,
+        key,
         size: (!removal).then_some(args.size),
         etag: None,
         time: s3_event::now(),
@@ -210,7 +219,7 @@ async fn deployed(args: &Args) -> Result<Report, CliError> {
             .as_str()
             .unwrap_or_default(),
         p.bucket,
-        args.key
+        key(args)?
     );
     let title = if r.function_error.is_some() {
         "error"
@@ -270,7 +279,7 @@ async fn local_run(args: &Args) -> Result<Report, CliError> {
             .as_str()
             .unwrap_or_default(),
         p.bucket,
-        args.key
+        key(args)?
     );
     let text = format!(
         "{head}{}{}",
@@ -295,6 +304,9 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return exit(COMMAND, &e),
     };
+    if let Err(e) = key(args) {
+        return exit(COMMAND, &e);
+    }
     let result = if args.local {
         rt.block_on(local_run(args))
     } else {

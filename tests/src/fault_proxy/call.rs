@@ -22,6 +22,8 @@ pub enum Outcome {
     HeldThenForwarded,
     /// Forwarded, and the answer cut off halfway through its body.
     Cut,
+    /// Not forwarded: answered by the proxy with this status.
+    Answered(u16),
 }
 
 /// One call the proxy saw, in arrival order.
@@ -98,6 +100,7 @@ impl Outcome {
             Action::HoldAfterForward => Outcome::HeldAfterForward,
             Action::HoldThenForward => Outcome::HeldThenForwarded,
             Action::CutAnswer => Outcome::Cut,
+            Action::Answer(c) => Outcome::Answered(c.status),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! named with [`FaultProxy::keep_bodies`]), and then, by [`Rule`], forwarded,
 //! failed with an error in that service's own format, delayed, dropped, or
 //! held until the test releases it (so a test can kill the provider while it
-//! waits), and then dropped or forwarded.
+//! waits), and then dropped or forwarded, or answered with a whole answer
+//! of the test's making ([`Rule::answer`]).
 //!
 //! Apart from faults, the proxy can make the emulator behave as AWS does
 //! where moto differs in a way a test depends on (emulator fidelity, not a
@@ -83,5 +84,5 @@ pub use fault::Fault;
 pub use fidelity::AccountLimits;
 pub use like_aws::Departure;
 pub use lingering::Linger;
-pub use rule::{Action, Rule, When};
+pub use rule::{Action, Canned, Rule, When};
 pub use server::FaultProxy;

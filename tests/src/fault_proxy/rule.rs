@@ -29,6 +29,18 @@ pub enum Action {
     /// Forward, then relay the answer's head and only half of its body, and
     /// close: a connection cut in the middle of a download.
     CutAnswer,
+    /// Do not forward; answer as the service would have, with this status,
+    /// these headers and this body (e.g. a Lambda `Invoke` whose function
+    /// failed, which moto without docker never reports).
+    Answer(Canned),
+}
+
+/// A whole answer the proxy gives instead of the emulator's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 /// Which of the matching calls a rule acts on, counting from 1 the calls
@@ -115,6 +127,19 @@ impl Rule {
     /// Cut the answer off halfway through its body.
     pub fn cut_answer(mut self) -> Rule {
         self.action = Action::CutAnswer;
+        self
+    }
+
+    /// Answer with `status`, `headers` and `body` instead of forwarding.
+    pub fn answer(mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> Rule {
+        self.action = Action::Answer(Canned {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_vec(),
+        });
         self
     }
 

@@ -457,6 +457,16 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             client.shutdown().await?;
         }
         Action::Drop => {}
+        Action::Answer(c) => {
+            let headers: Vec<(&str, &str)> = c
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let answer = super::answer::Answer::new(c.status, &headers, c.body.clone());
+            client.write_all(&answer.to_bytes()).await?;
+            client.shutdown().await?;
+        }
         Action::Hold => {
             drop(hold(&shared).await);
         }
