@@ -75,7 +75,7 @@ impl ObjectEvent<'_> {
                     "s3SchemaVersion": "1.0",
                     "configurationId": self.configuration_id,
                     "bucket": {
-                        "name": self.bucket,
+                        "name": self.bucket, // AWS's key
                         "ownerIdentity": { "principalId": self.account },
                         "arn": self.bucket_arn
                     },
