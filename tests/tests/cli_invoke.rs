@@ -750,3 +750,132 @@ fn bad_input_is_one_line_with_its_exit_status() {
         "{ran}"
     );
 }
+
+/// A `terraform show -json` state of one pipeline `p` whose function is
+/// `handler` in `runtime` from `source_dir`, with `environment`.
+fn state_of(source_dir: &str, handler: &str, runtime: &str, environment: &str) -> String {
+    format!(
+        r#"{{"format_version":"1.0","values":{{"root_module":{{"resources":[
+      {{"mode":"managed","type":"eventpipe_event_pipeline","name":"p","values":{{
+       "name":"p","function_name":"p-fn","bucket_name":"b","bucket_arn":"arn:aws:s3:::b",
+       "function_arn":"arn:aws:lambda:eu-west-1:123456789012:function:p-fn",
+       "notification_ids":["eventpipe-p-0"],
+       "function":[{{"source_dir":"{source_dir}","handler":"{handler}","runtime":"{runtime}",
+         "architecture":"x86_64","memory_size":256,"timeout":10,"environment":{environment}}}],
+       "trigger":[{{"events":["s3:ObjectCreated:*"],"filter_prefix":"in/","filter_suffix":null}}]}}}}]}}}}}}"#
+    )
+}
+
+#[test]
+fn invoke_local_uses_the_package_caches_dependencies_and_runs_node_handlers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let wheels = root.join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    wheels::data_wheel(&wheels, "tinydata", "1.0.0", 1000);
+    std::fs::create_dir_all(root.join("py")).unwrap();
+    std::fs::write(
+        root.join("py/app.py"),
+        "import os\nimport tinydata\n\n\ndef handler(event, context):\n    \
+         print('request', context.aws_request_id)\n    \
+         return {'size': tinydata.size(), 'region': os.environ['AWS_REGION'], \
+         'function': os.environ['AWS_LAMBDA_FUNCTION_NAME'], \
+         'left': context.get_remaining_time_in_millis() > 0}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("py/requirements.txt"), "tinydata==1.0.0\n").unwrap();
+    std::fs::write(
+        root.join("py.json"),
+        state_of("py", "app.handler", "python3.12", "null"),
+    )
+    .unwrap();
+    let cache = root.join("cache");
+    let offline = |links: &Path| {
+        vec![
+            ("PIP_NO_INDEX".to_owned(), "1".to_owned()),
+            ("PIP_FIND_LINKS".to_owned(), links.display().to_string()),
+            ("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned()),
+            (
+                "EVENTPIPE_CACHE_DIR".to_owned(),
+                cache.display().to_string(),
+            ),
+        ]
+    };
+    let args = [
+        "invoke", "p", "--key", "in/x", "--local", "--state", "py.json", "--json",
+    ];
+    let ran = cli_in(root, &args, &offline(&wheels));
+    assert_eq!(ran.code, 0, "{ran}");
+    let doc: Json = serde_json::from_str(&ran.stdout).expect("JSON");
+    assert_eq!(
+        doc["result"],
+        serde_json::json!({"size": 1000, "region": "eu-west-1", "function": "p-fn", "left": true}),
+        "{doc}"
+    );
+    assert!(
+        doc["log"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("request ")),
+        "{doc}"
+    );
+    let installed = std::fs::read_dir(cache.join("deps"))
+        .expect("the cache has the tree")
+        .count();
+    assert!(installed > 0);
+    // Run again where pip could find nothing: the cached tree is used.
+    let empty = root.join("no-wheels");
+    std::fs::create_dir_all(&empty).unwrap();
+    let ran = cli_in(root, &args, &offline(&empty));
+    assert_eq!(ran.code, 0, "the cache's tree, no install: {ran}");
+
+    // Node.js: an async handler with the configuration's environment, and
+    // one that throws (exit 3, its stack as its log).
+    std::fs::create_dir_all(root.join("js")).unwrap();
+    std::fs::write(
+        root.join("js/index.js"),
+        "exports.handler = async (event, context) => {\n  console.log('key', \
+         event.Records[0].s3.object.key);\n  if (event.Records[0].s3.object.key.endsWith('bad')) \
+         throw new TypeError('not this one');\n  return { greeting: process.env.GREETING, name: \
+         context.functionName, left: context.getRemainingTimeInMillis() > 0 };\n};\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("js.json"),
+        state_of("js", "index.handler", "nodejs22.x", r#"{"GREETING":"hi"}"#),
+    )
+    .unwrap();
+    let ran = cli_in(
+        root,
+        &[
+            "invoke", "p", "--key", "in/a b", "--local", "--state", "js.json",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 0, "{ran}");
+    assert!(
+        ran.stdout.contains("log:\nkey in/a+b\n"),
+        "the key as S3 encodes it: {ran}"
+    );
+    assert!(
+        ran.stdout.contains(
+            "result:\n{\n  \"greeting\": \"hi\",\n  \"name\": \"p-fn\",\n  \"left\": true\n}"
+        ),
+        "{ran}"
+    );
+    let ran = cli_in(
+        root,
+        &[
+            "invoke", "p", "--key", "in/bad", "--local", "--state", "js.json",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 3, "{ran}");
+    assert!(
+        ran.stdout.contains("TypeError: not this one\n    at "),
+        "{ran}"
+    );
+    assert_eq!(
+        ran.one_line(),
+        "eventpipe invoke: the handler failed: TypeError: not this one"
+    );
+}
