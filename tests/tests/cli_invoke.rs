@@ -879,3 +879,70 @@ fn invoke_local_uses_the_package_caches_dependencies_and_runs_node_handlers() {
         "eventpipe invoke: the handler failed: TypeError: not this one"
     );
 }
+
+#[test]
+fn invoke_local_runs_es_module_handlers_and_stops_one_past_its_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("esm")).unwrap();
+    std::fs::write(root.join("esm/package.json"), r#"{"type": "module"}"#).unwrap();
+    std::fs::write(
+        root.join("esm/index.js"),
+        "export const handler = async (event) => ({ esm: event.Records[0].s3.object.key });\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("esm.json"),
+        state_of("esm", "index.handler", "nodejs22.x", "null"),
+    )
+    .unwrap();
+    let ran = cli_in(
+        root,
+        &[
+            "invoke", "p", "--key", "in/e", "--local", "--state", "esm.json", "--json",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 0, "{ran}");
+    let doc: Json = serde_json::from_str(&ran.stdout).expect("JSON");
+    assert_eq!(doc["result"], serde_json::json!({"esm": "in/e"}), "{doc}");
+
+    // A handler still running at the function's timeout is stopped, as
+    // Lambda stops it.
+    std::fs::create_dir_all(root.join("slow")).unwrap();
+    std::fs::write(
+        root.join("slow/app.py"),
+        "import time\n\n\ndef handler(event, context):\n    print('started')\n    time.sleep(30)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("slow.json"),
+        state_of("slow", "app.handler", "python3.12", "null")
+            .replace("\"timeout\":10", "\"timeout\":1"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let ran = cli_in(
+        root,
+        &[
+            "invoke",
+            "p",
+            "--key",
+            "in/s",
+            "--local",
+            "--state",
+            "slow.json",
+        ],
+        &[],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "stopped: {ran}"
+    );
+    assert_eq!(ran.code, 3, "{ran}");
+    assert!(ran.stdout.contains("log:\nstarted"), "{ran}");
+    assert_eq!(
+        ran.one_line(),
+        "eventpipe invoke: the handler failed: Sandbox.Timedout: Task timed out after 1.00 seconds"
+    );
+}

@@ -34,7 +34,14 @@ async function load(modulePath) {
   for (const ext of [".js", ".mjs", ".cjs"]) {
     const file = path.resolve(process.cwd(), modulePath + ext);
     if (fs.existsSync(file)) {
-      return ext === ".mjs" ? import(pathToFileURL(file).href) : require(file);
+      if (ext === ".mjs") return import(pathToFileURL(file).href);
+      try {
+        return require(file);
+      } catch (e) {
+        // A .js file of a package with "type": "module".
+        if (e && e.code === "ERR_REQUIRE_ESM") return import(pathToFileURL(file).href);
+        throw e;
+      }
     }
   }
   throw new Error(`Cannot find module '${modulePath}' (.js, .mjs or .cjs) in ${process.cwd()}`);
