@@ -946,3 +946,37 @@ fn invoke_local_runs_es_module_handlers_and_stops_one_past_its_timeout() {
         "eventpipe invoke: the handler failed: Sandbox.Timedout: Task timed out after 1.00 seconds"
     );
 }
+
+#[test]
+fn with_queue_delivery_the_handler_gets_the_event_in_an_sqs_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("q")).unwrap();
+    std::fs::write(
+        root.join("q/app.py"),
+        "import json\n\n\ndef handler(event, context):\n    r = event['Records'][0]\n    \
+         s3 = json.loads(r['body'])['Records'][0]['s3']\n    \
+         return [r['eventSource'], r['eventSourceARN'], s3['object']['key']]\n",
+    )
+    .unwrap();
+    let queue = "arn:aws:sqs:eu-west-1:123456789012:p-events";
+    let state = state_of("q", "app.handler", "python3.12", "null").replace(
+        "\"notification_ids\"",
+        &format!("\"delivery\":\"queue\",\"event_queue_arn\":\"{queue}\",\"notification_ids\""),
+    );
+    std::fs::write(root.join("q.json"), state).unwrap();
+    let ran = cli_in(
+        root,
+        &[
+            "invoke", "p", "--key", "in/q 1", "--local", "--state", "q.json", "--json",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 0, "{ran}");
+    let doc: Json = serde_json::from_str(&ran.stdout).expect("JSON");
+    assert_eq!(
+        doc["result"],
+        serde_json::json!(["aws:sqs", queue, "in/q+1"]),
+        "{doc}"
+    );
+}

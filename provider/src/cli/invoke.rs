@@ -144,7 +144,29 @@ fn event(args: &Args, p: &Pipeline, region: &str) -> Result<(Json, usize), CliEr
         etag: None,
         time: s3_event::now(),
     };
-    Ok((e.to_json(), index))
+    let notification = e.to_json();
+    let event = match &p.event_queue_arn {
+        // With queue delivery the function is given S3's notification as
+        // the body of one SQS message.
+        Some(queue) => s3_event::sqs_envelope(
+            &notification,
+            queue,
+            region,
+            &local::request_id(),
+            s3_event::now(),
+        ),
+        None => notification,
+    };
+    Ok((event, index))
+}
+
+/// The S3 record of an event, wrapped in an SQS message or not.
+fn s3_record(event: &Json) -> Json {
+    let r = &event["Records"][0];
+    match r["body"].as_str() {
+        Some(body) => serde_json::from_str::<Json>(body).unwrap_or_default()["Records"][0].clone(),
+        None => r.clone(),
+    }
 }
 
 /// A payload as JSON when it is JSON, else as text.
@@ -215,9 +237,7 @@ async fn deployed(args: &Args) -> Result<Report, CliError> {
     let head = format!(
         "invoked {} with {} of s3://{}/{} (trigger {index})\n",
         p.function_name,
-        event["Records"][0]["eventName"]
-            .as_str()
-            .unwrap_or_default(),
+        s3_record(&event)["eventName"].as_str().unwrap_or_default(),
         p.bucket,
         key(args)?
     );
@@ -275,9 +295,7 @@ async fn local_run(args: &Args) -> Result<Report, CliError> {
         p.handler,
         p.runtime,
         p.source_dir,
-        event["Records"][0]["eventName"]
-            .as_str()
-            .unwrap_or_default(),
+        s3_record(&event)["eventName"].as_str().unwrap_or_default(),
         p.bucket,
         key(args)?
     );

@@ -91,6 +91,39 @@ impl ObjectEvent<'_> {
     }
 }
 
+/// What a function that drains the queue S3 notifies (`delivery =
+/// "queue"`) is given for one notification: Lambda's SQS event, one record
+/// whose body is the notification as S3 sent it to the queue.
+pub fn sqs_envelope(
+    notification: &Json,
+    queue_arn: &str,
+    region: &str,
+    message_id: &str,
+    time: Duration,
+) -> Json {
+    use md5::{Digest, Md5};
+    let body = notification.to_string();
+    let sent = time.as_millis().to_string();
+    json!({
+        "Records": [{
+            "messageId": message_id,
+            "receiptHandle": format!("eventpipe-invoke-{message_id}"),
+            "body": body,
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": sent,
+                "SenderId": "s3.amazonaws.com",
+                "ApproximateFirstReceiveTimestamp": sent
+            },
+            "messageAttributes": {},
+            "md5OfBody": hex::encode(Md5::digest(body.as_bytes())),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region
+        }]
+    })
+}
+
 /// The ARN of `bucket` in `region`'s partition.
 pub fn bucket_arn(region: &str, bucket: &str) -> String {
     policy::bucket_arn(policy::partition_of(region), bucket)
@@ -251,6 +284,32 @@ mod tests {
         let e = sample(None, None);
         let o = e["Records"][0]["s3"]["object"].as_object().unwrap();
         assert!(!o.contains_key("size") && !o.contains_key("eTag"), "{o:?}");
+    }
+
+    #[test]
+    fn a_queue_delivery_wraps_the_notification_in_one_sqs_record() {
+        let n = sample(Some(1), None);
+        let e = sqs_envelope(
+            &n,
+            "arn:aws:sqs:eu-west-1:1:p-events",
+            "eu-west-1",
+            "m-1",
+            Duration::from_millis(5),
+        );
+        let r = &e["Records"][0];
+        assert_eq!(e["Records"].as_array().map(Vec::len), Some(1));
+        assert_eq!(r["eventSource"], "aws:sqs");
+        assert_eq!(r["eventSourceARN"], "arn:aws:sqs:eu-west-1:1:p-events");
+        let body = r["body"].as_str().unwrap();
+        assert_eq!(serde_json::from_str::<Json>(body).unwrap(), n);
+        assert_eq!(r["attributes"]["SentTimestamp"], "5");
+        assert_eq!(r["md5OfBody"].as_str().map(str::len), Some(32));
+        let empty = sqs_envelope(&Json::String(String::new()), "q", "r", "m", Duration::ZERO);
+        // md5("\"\"") — the body is the JSON text.
+        assert_eq!(
+            empty["Records"][0]["md5OfBody"],
+            "9d4568c009d203ab10e33ea9953a0264"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use crate::pipeline::naming;
-use crate::pipeline::state::{Known, State, Trigger, attr};
+use crate::pipeline::state::{DELIVERY_QUEUE, Known, State, Trigger, attr};
 
 use super::super::error::CliError;
 
@@ -36,6 +36,9 @@ pub struct Pipeline {
     /// The notification ids, one per trigger, in the triggers' order.
     pub notification_ids: Vec<String>,
     pub log_group: String,
+    /// The queue S3 notifies with `delivery = "queue"`, whose events the
+    /// function is given wrapped in SQS's; `None` with direct delivery.
+    pub event_queue_arn: Option<String>,
 }
 
 impl Pipeline {
@@ -58,6 +61,10 @@ impl Pipeline {
             triggers: s.trigger.clone(),
             notification_ids: s.notification_ids.clone(),
             log_group: s.log_group_name.clone(),
+            event_queue_arn: s
+                .event_queue_arn
+                .clone()
+                .filter(|a| s.delivery == DELIVERY_QUEUE && !a.is_empty()),
         }
     }
 
@@ -160,6 +167,10 @@ fn pipeline_of(v: &Json) -> Result<Pipeline, String> {
         environment: string_map(&f[attr::ENVIRONMENT]),
         triggers,
         notification_ids: strings(&v[attr::NOTIFICATION_IDS]),
+        event_queue_arn: v[attr::EVENT_QUEUE_ARN]
+            .as_str()
+            .filter(|a| v[attr::DELIVERY] == DELIVERY_QUEUE && !a.is_empty())
+            .map(str::to_owned),
     })
 }
 
