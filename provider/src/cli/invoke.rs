@@ -44,7 +44,11 @@ const COMMAND: &str = "invoke";
                         --local and no --state, from AWS (source_dir as the function's tag \
                         records it, the environment from the function's configuration).\n\n\
                         --var-file: extra environment for the handler, a JSON object of names \
-                        to values, or lines NAME = \"value\" (or NAME=value), # for comments."
+                        to values, or lines NAME = \"value\" (or NAME=value), # for comments.\n\n\
+                        With --local the handler gets the package's own dependencies, from the \
+                        package cache (installed into it first when missing): installed for \
+                        Lambda's platform, so a compiled one loads only on Linux with the \
+                        runtime's Python version."
 )]
 pub struct Args {
     /// The pipeline's name.
