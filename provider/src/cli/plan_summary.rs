@@ -77,9 +77,10 @@ pub struct Args {
     /// Exit with this kind's status when the plan contains it (repeatable).
     #[arg(long = "fail-on", value_enum, value_name = "KIND")]
     pub fail_on: Vec<Kind>,
-    /// Leave out the picture of each pipeline: the Mermaid flowchart (in a
-    /// ```mermaid block, which GitHub draws) that ends each pipeline's
-    /// section in Markdown. The text format never has it.
+    /// Leave out the picture of each pipeline: the Mermaid flowchart that
+    /// ends each pipeline's section in Markdown (a `mermaid` code block,
+    /// which GitHub draws in a pull-request comment). The text format
+    /// never has it.
     #[arg(long = "no-diagram")]
     pub no_diagram: bool,
 }

@@ -249,6 +249,20 @@ impl<'v> Side<'v> {
     }
 }
 
+/// The longest run of a user's text kept in a label, in characters; the
+/// summary's text says the rest.
+const LONGEST: usize = 60;
+
+/// A user's text for a label: cut past [`LONGEST`] characters.
+fn cut(s: &str) -> String {
+    if s.chars().count() <= LONGEST + 1 {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(LONGEST).collect();
+    out.push('…');
+    out
+}
+
 fn last_field(arn: &str) -> String {
     arn.rsplit(':').next().unwrap_or(arn).to_owned()
 }
@@ -264,6 +278,10 @@ struct Drawn {
     part: Part,
     /// Made and deleted by the pipeline (not given by name or ARN).
     owned: bool,
+    /// The part's own name: a new one on an update makes a new part (and
+    /// deletes the old one), as a new `name` does to the parts named
+    /// after it.
+    ident: String,
     lines: Vec<String>,
     key: Vec<Json>,
 }
@@ -282,6 +300,8 @@ struct Sketch {
     links: Vec<Link>,
     /// Where the bucket's triggers lead: the event queue or the function.
     entry: Part,
+    /// The pipeline's `name`, when known.
+    name: Option<String>,
     triggers: Vec<Trigger>,
 }
 
@@ -315,6 +335,7 @@ fn sketch(s: &Side) -> Sketch {
             Part::Function
         },
         triggers: trigger_list(Some(s.v)),
+        name: s.name().map(str::to_owned),
     };
     if queued {
         let q = s.block(attr::QUEUE).unwrap_or_else(|| vec![a(attr::QUEUE)]);
@@ -350,7 +371,7 @@ fn bucket(s: &Side) -> Drawn {
     let name = s
         .text(&[a(attr::BUCKET_NAME)])
         .unwrap_or_else(|| "(not set)".into());
-    let mut lines = vec![format!("bucket {name}")];
+    let mut lines = vec![format!("bucket {}", cut(&name))];
     if !owned {
         lines.push("not managed by the pipeline".into());
     }
@@ -364,6 +385,7 @@ fn bucket(s: &Side) -> Drawn {
     Drawn {
         part: Part::Bucket,
         owned,
+        ident: name,
         lines,
         key,
     }
@@ -376,7 +398,7 @@ fn function(s: &Side) -> Drawn {
     let code = if s.str(&f(attr::PACKAGE_TYPE)) == Some(PACKAGE_IMAGE) {
         let base = vec![a(attr::FUNCTION), a(attr::IMAGE), a(attr::BASE_IMAGE)];
         match s.text(&base) {
-            Some(b) => format!("image on {b}"),
+            Some(b) => format!("image on {}", cut(&b)),
             None => format!("image, {runtime}"),
         }
     } else {
@@ -393,20 +415,22 @@ fn function(s: &Side) -> Drawn {
     Drawn {
         part: Part::Function,
         owned: true,
-        lines: vec![format!("function {name}"), code],
+        lines: vec![format!("function {}", cut(&name)), code],
+        ident: name,
         key,
     }
 }
 
 fn event_queue(s: &Side, q: &[Step]) -> Drawn {
     let name = s.part_name(attr::EVENT_QUEUE_ARN, true, naming::event_queue_name);
-    let mut lines = vec![format!("event queue {name}")];
+    let mut lines = vec![format!("event queue {}", cut(&name))];
     if let Some(c) = s.text(&under(q, attr::MAXIMUM_CONCURRENCY)) {
         lines.push(format!("at most {c} at once"));
     }
     Drawn {
         part: Part::EventQueue,
         owned: true,
+        ident: name,
         lines,
         key: s.key(&[q.to_vec(), vec![a(attr::DELIVERY)]]),
     }
@@ -419,13 +443,14 @@ fn stream(s: &Side, st: &[Step]) -> Drawn {
         Some(arn) if arn != LATER => last_field(arn).trim_start_matches("stream/").to_owned(),
         _ => s.part_name(attr::STREAM_NAME, false, str::to_owned),
     };
-    let mut lines = vec![format!("stream {name}")];
+    let mut lines = vec![format!("stream {}", cut(&name))];
     if !owned {
         lines.push("not managed by the pipeline".into());
     }
     Drawn {
         part: Part::Stream,
         owned,
+        ident: name,
         lines,
         key: s.key(&[st.to_vec(), vec![a(attr::STREAM_NAME)]]),
     }
@@ -438,13 +463,14 @@ fn failure_queue(s: &Side, of: &[Step]) -> Drawn {
         Some(arn) if arn != LATER => last_field(arn),
         _ => s.part_name(attr::FAILURE_QUEUE_ARN, true, naming::failure_queue_name),
     };
-    let mut lines = vec![format!("failure queue {name}")];
+    let mut lines = vec![format!("failure queue {}", cut(&name))];
     if !owned {
         lines.push("not managed by the pipeline".into());
     }
     Drawn {
         part: Part::FailureQueue,
         owned,
+        ident: name,
         lines,
         key: s.key(&[of.to_vec()]),
     }
@@ -552,6 +578,7 @@ fn alarms(s: &Side, k: &mut Sketch) {
         k.parts.push(Drawn {
             part: Part::Alarm(i),
             owned: true,
+            ident: ALARM_KINDS[i].to_owned(),
             lines: vec![format!("alarm {}", ALARM_KINDS[i]), (kind.says)(&t)],
             key: s.key(&[at.clone()]),
         });
@@ -572,7 +599,7 @@ fn topic(s: &Side, al: &[Step]) -> Drawn {
         Some(arn) if arn != LATER => last_field(arn),
         _ => s.part_name(ALARM_TOPIC_ARN, true, naming::alarm_topic_name),
     };
-    let mut lines = vec![format!("alarm topic {name}")];
+    let mut lines = vec![format!("alarm topic {}", cut(&name))];
     if !owned {
         lines.push("not managed by the pipeline".into());
     }
@@ -582,7 +609,7 @@ fn topic(s: &Side, al: &[Step]) -> Drawn {
             let shown: Vec<String> = list
                 .iter()
                 .take(EMAILS_SHOWN)
-                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
+                .map(|e| cut(&e.as_str().map_or_else(|| e.to_string(), str::to_owned)))
                 .collect();
             let more = list.len().saturating_sub(EMAILS_SHOWN);
             let tail = if more > 0 {
@@ -598,6 +625,7 @@ fn topic(s: &Side, al: &[Step]) -> Drawn {
     Drawn {
         part: Part::Topic,
         owned,
+        ident: name,
         lines,
         key: s.key(&[under(al, TOPIC_ARN), emails]),
     }
@@ -625,6 +653,20 @@ fn one(mode: Mode, owned: bool, added: bool) -> Status {
     }
 }
 
+/// A part of the pipeline's that an update's new `name` renames: a new one
+/// is made and the old one deleted.
+fn renamed(mode: Mode, names: (&Sketch, &Sketch), before: &Drawn, after: &Drawn) -> bool {
+    let (b, n) = names;
+    mode == Mode::Update
+        && b.name.is_some()
+        && n.name.is_some()
+        && b.name != n.name
+        && before.owned
+        && after.owned
+        && before.ident != after.ident
+        && after.ident != LATER
+}
+
 fn nodes(mode: Mode, before: Option<&Sketch>, after: Option<&Sketch>) -> Vec<Node> {
     let mut parts: Vec<Part> = before
         .into_iter()
@@ -639,6 +681,9 @@ fn nodes(mode: Mode, before: Option<&Sketch>, after: Option<&Sketch>) -> Vec<Nod
             let b = before.and_then(|k| k.part(part));
             let n = after.and_then(|k| k.part(part));
             let (status, lines) = match (b, n) {
+                (Some(bd), Some(nd)) if renamed(mode, (before?, after?), bd, nd) => {
+                    (Status::Replaced, &nd.lines)
+                }
                 (Some(b), Some(n)) => (both(mode, n.owned, b.key == n.key), &n.lines),
                 (None, Some(n)) => (one(mode, n.owned, true), &n.lines),
                 (Some(b), None) => (one(mode, b.owned, false), &b.lines),
@@ -685,10 +730,10 @@ fn other_edges(mode: Mode, before: Option<&Sketch>, after: Option<&Sketch>) -> V
 fn trigger_text(n: usize, t: &Trigger) -> String {
     let mut parts = vec![format!("{n}: {}", t.events.join(", "))];
     if !t.prefix.is_empty() {
-        parts.push(format!("prefix {}", t.prefix));
+        parts.push(format!("prefix {}", cut(&t.prefix)));
     }
     if !t.suffix.is_empty() {
-        parts.push(format!("suffix {}", t.suffix));
+        parts.push(format!("suffix {}", cut(&t.suffix)));
     }
     if t.matches_everything() {
         parts.push("every object".into());
@@ -701,7 +746,7 @@ fn trigger_change_text(n: usize, old: &Trigger, new: &Trigger) -> String {
         if s.is_empty() {
             "(none)".to_owned()
         } else {
-            s.to_owned()
+            cut(s)
         }
     };
     let mut parts = vec![if old.events == new.events {
@@ -716,7 +761,7 @@ fn trigger_change_text(n: usize, old: &Trigger, new: &Trigger) -> String {
         if o != w {
             parts.push(format!("{what} {} → {}", or_none(o), or_none(w)));
         } else if !w.is_empty() {
-            parts.push(format!("{what} {w}"));
+            parts.push(format!("{what} {}", cut(w)));
         }
     }
     parts.join(" · ")

@@ -13,10 +13,6 @@ use std::collections::BTreeMap;
 
 use super::{Graph, Line, Part, Status};
 
-/// The longest run of a user's text kept in a label line, in characters;
-/// the summary's text says the rest.
-const LONGEST: usize = 60;
-
 /// A node's shape: its opening and closing around the quoted label.
 fn shape(part: Part) -> (&'static str, &'static str) {
     match part {
@@ -54,16 +50,11 @@ fn link_style(status: Status) -> Option<&'static str> {
 }
 
 /// Text for inside a quoted label: every character Mermaid or the HTML it
-/// makes could read as syntax becomes an entity code; a control character
-/// is shown as its escape (`\n` for a newline); a long text is cut.
+/// makes could read as syntax becomes an entity code; a control or
+/// invisible character is shown as its escape (`\n` for a newline).
 pub fn escape(text: &str) -> String {
     let mut out = String::new();
-    let count = text.chars().count();
-    for (i, c) in text.chars().enumerate() {
-        if i == LONGEST && count > LONGEST + 1 {
-            out.push('…');
-            break;
-        }
+    for c in text.chars() {
         match c {
             '"' => out.push_str("#quot;"),
             '<' => out.push_str("#lt;"),
@@ -72,7 +63,7 @@ pub fn escape(text: &str) -> String {
             '#' | '|' | '[' | ']' | '(' | ')' | '{' | '}' | '`' | '%' | '\\' => {
                 out.push_str(&format!("#{};", u32::from(c)));
             }
-            c if c.is_control() => {
+            c if c.is_control() || invisible(c) => {
                 for e in c.escape_default() {
                     out.push_str(&escape(&e.to_string()));
                 }
@@ -82,6 +73,16 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// A character that changes how text around it reads without showing
+/// itself: bidirectional controls and zero-width characters. Shown as its
+/// escape, so a name cannot hide or reorder a label's text.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+        | '\u{feff}')
 }
 
 /// A quoted label: the marker, then the lines, each escaped, joined by

@@ -469,9 +469,44 @@ fn escaping_keeps_short_text_and_cuts_long_text() {
     assert_eq!(escape("data/2024 · a+b"), "data/2024 · a+b");
     assert_eq!(escape("\"#<>&"), "#quot;#35;#lt;#gt;#amp;");
     assert_eq!(escape("a\u{2028}b\tc"), "a#8232;b#92;tc");
-    let long = "x".repeat(100);
-    assert_eq!(escape(&long), format!("{}…", "x".repeat(60)));
-    assert_eq!(escape(&"y".repeat(61)), "y".repeat(61));
+    assert_eq!(escape(&"x".repeat(100)), "x".repeat(100));
+    // A right-to-left override cannot reorder what follows it.
+    assert_eq!(escape("a\u{202e}b"), "a#92;u#123;202e#125;b");
+}
+
+#[test]
+fn a_long_value_is_cut_alone_and_the_rest_of_its_label_stays() {
+    let mut s = spec("p");
+    s.triggers = vec![Trig {
+        events: vec!["s3:ObjectCreated:*".into()],
+        prefix: "x".repeat(100),
+        suffix: ".csv".into(),
+    }];
+    s.bucket = "b".repeat(61);
+    let got = flowchart(&graph_of(&["create"], None, Some(&s)));
+    let want = format!("prefix {}… · suffix .csv\"| func", "x".repeat(60));
+    assert!(got.contains(&want), "{got}");
+    assert!(
+        got.contains(&format!("bucket {}\"", "b".repeat(61))),
+        "{got}"
+    );
+}
+
+#[test]
+fn a_new_name_replaces_the_parts_named_after_it() {
+    let before = everything("orders");
+    let after = everything("sales");
+    let g = graph_of(&["update"], Some(&before), Some(&after));
+    for part in [
+        Part::Function,
+        Part::EventQueue,
+        Part::FailureQueue,
+        Part::Stream,
+    ] {
+        assert_eq!(status(&g, part), Some(Status::Replaced), "{part:?}");
+    }
+    // Alarms keep their kind; they are retagged in place.
+    assert_eq!(status(&g, Part::Alarm(1)), Some(Status::Kept));
 }
 
 // ---- the checker ---------------------------------------------------------
@@ -887,6 +922,7 @@ proptest! {
             if let Err(e) = check(chart) {
                 return Err(TestCaseError::fail(e));
             }
+            save_sample(chart);
             prop_assert_eq!(&flowchart(&p.diagram), chart);
             let parts: BTreeSet<Part> = p.diagram.nodes.iter().map(|n| n.part).collect();
             prop_assert!(parts.contains(&Part::Bucket) && parts.contains(&Part::Function));
@@ -895,17 +931,41 @@ proptest! {
                 Act::Delete(_) => prop_assert!(!labels_start_with(chart, &["+", "~", "−/+"]), "{}", chart),
                 Act::Forget(_) | Act::Import(_) => prop_assert!(
                     !chart.contains("class ") && !chart.contains("linkStyle"), "{}", chart),
-                Act::Update(..) => prop_assert!(!labels_start_with(chart, &["−/+"]), "{}", chart),
+                // Only a new name replaces parts on an update, and never
+                // a connection.
+                Act::Update(b, a) => {
+                    let replaced = |x: &Status| *x == Status::Replaced;
+                    prop_assert!(!p.diagram.edges.iter().map(|e| e.status).any(|x| replaced(&x)));
+                    if b.name == a.name {
+                        prop_assert!(!labels_start_with(chart, &["−/+"]), "{}", chart);
+                    }
+                }
                 Act::Replace(..) => {}
             }
         }
     }
 
     #[test]
-    fn escaped_text_reads_back_as_it_was(s in "[^\\p{Cc}\u{2028}\u{2029}]{0,60}") {
+    fn escaped_text_reads_back_as_it_was(s in "[^\\p{Cc}\\p{Cf}\u{2028}\u{2029}]{0,60}") {
         let e = escape(&s);
         prop_assert!(label_text(&e).is_ok(), "{}", e);
         prop_assert_eq!(unescape(&e), s);
+    }
+}
+
+/// With `EVENTPIPE_MERMAID_SAMPLES=FILE`, each random flowchart is also
+/// appended to FILE (separated by `=====` lines) to be read by Mermaid's
+/// own parser, which the tests cannot assume installed (it is an npm
+/// package, and tests run offline).
+fn save_sample(chart: &str) {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("EVENTPIPE_MERMAID_SAMPLES") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the samples file");
+        write!(f, "{chart}\n=====\n").expect("a sample written");
     }
 }
 
