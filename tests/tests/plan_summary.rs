@@ -301,7 +301,9 @@ fn one_cli(tf: &TerraformCli, moto: &Moto) {
     assert_eq!(gate.stdout.trim_end(), md.trim_end(), "{label}");
     // The section ends with the pipeline's picture; --no-diagram leaves
     // out that and nothing else.
-    let picture = md.find("\n```mermaid\nflowchart LR\n").expect("a flowchart");
+    let picture = md
+        .find("\n```mermaid\nflowchart LR\n")
+        .expect("a flowchart");
     assert!(
         md.contains("  func(\"~ function review<br/>python3.12\")\n"),
         "{label}: {md}"

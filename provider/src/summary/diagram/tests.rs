@@ -989,3 +989,32 @@ fn unescape(s: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The example in `examples/ci/README.md` is what this update draws.
+#[test]
+fn the_documented_example_is_what_the_summary_draws() {
+    let mut before = spec("orders");
+    before.queued = true;
+    before.triggers = vec![trig("incoming/")];
+    let mut after = before.clone();
+    after.on_failure = Some(None);
+    after.alarms = Some(Alarms::default());
+    after.triggers = vec![
+        trig("incoming/"),
+        Trig {
+            events: vec!["s3:ObjectCreated:*".into()],
+            prefix: "reports/".into(),
+            suffix: ".csv".into(),
+        },
+    ];
+    let got = flowchart(&graph_of(&["update"], Some(&before), Some(&after)));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/ci/README.md");
+    let doc = std::fs::read_to_string(path).expect("examples/ci/README.md");
+    let shown = blocks(&doc);
+    assert_eq!(
+        shown,
+        [got.clone()],
+        "the README's flowchart is now:\n{got}"
+    );
+    check(&got).unwrap();
+}
