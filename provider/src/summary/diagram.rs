@@ -561,7 +561,7 @@ fn alarms(s: &Side, k: &mut Sketch) {
         Some(Json::Object(m)) if !s.unknown(&[a(ALARM_ARNS)]) => Some(m),
         _ => None,
     };
-    for i in 0..ALARM_KINDS.len() {
+    for (i, name) in ALARM_KINDS.iter().enumerate() {
         let kind = alarm_kind(i);
         let at = under(&al, kind.setting);
         let on = if kind.threshold {
@@ -570,7 +570,7 @@ fn alarms(s: &Side, k: &mut Sketch) {
             s.bool(&at) != Some(false)
         };
         let fits = k.has(kind.watches);
-        let made = arns.map_or(on && fits, |m| m.contains_key(ALARM_KINDS[i]) && fits);
+        let made = arns.map_or(on && fits, |m| m.contains_key(*name) && fits);
         if !made {
             continue;
         }
@@ -578,9 +578,9 @@ fn alarms(s: &Side, k: &mut Sketch) {
         k.parts.push(Drawn {
             part: Part::Alarm(i),
             owned: true,
-            ident: ALARM_KINDS[i].to_owned(),
-            lines: vec![format!("alarm {}", ALARM_KINDS[i]), (kind.says)(&t)],
-            key: s.key(&[at.clone()]),
+            ident: (*name).to_owned(),
+            lines: vec![format!("alarm {name}"), (kind.says)(&t)],
+            key: s.key(std::slice::from_ref(&at)),
         });
         k.link(kind.watches, Part::Alarm(i), Line::Dotted, None);
         k.link(Part::Alarm(i), Part::Topic, Line::Dotted, None);

@@ -1013,7 +1013,7 @@ fn the_documented_example_is_what_the_summary_draws() {
     let shown = blocks(&doc);
     assert_eq!(
         shown,
-        [got.clone()],
+        std::slice::from_ref(&got),
         "the README's flowchart is now:\n{got}"
     );
     check(&got).unwrap();
