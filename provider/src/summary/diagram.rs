@@ -151,7 +151,13 @@ pub fn graph(c: &ResourceChange, action: &PipelineAction, triggers: &[TriggerCha
     let none = Json::Null;
     let before = match mode {
         Mode::Create => None,
-        _ => c.before.as_ref().map(|v| sketch(&Side { v, mask: &none })),
+        _ => c.before.as_ref().map(|v| {
+            sketch(&Side {
+                v,
+                mask: &none,
+                sens: &c.before_sensitive,
+            })
+        }),
     };
     let after = match mode {
         Mode::Delete | Mode::Forget => None,
@@ -159,6 +165,7 @@ pub fn graph(c: &ResourceChange, action: &PipelineAction, triggers: &[TriggerCha
             sketch(&Side {
                 v,
                 mask: &c.after_unknown,
+                sens: &c.after_sensitive,
             })
         }),
     };
@@ -173,14 +180,17 @@ pub fn graph(c: &ResourceChange, action: &PipelineAction, triggers: &[TriggerCha
 
 // ---- one side ------------------------------------------------------------
 
-/// One side of the change: its value, and which of its values are known
-/// only after apply (`after_unknown`; nothing for `before`).
+/// One side of the change: its value, which of its values are known only
+/// after apply (`after_unknown`; nothing for `before`), and which the plan
+/// marks sensitive (a sensitive value is compared, never shown).
 struct Side<'v> {
     v: &'v Json,
     mask: &'v Json,
+    sens: &'v Json,
 }
 
 const LATER: &str = "(known after apply)";
+const SENSITIVE: &str = "(sensitive)";
 
 impl<'v> Side<'v> {
     fn unknown(&self, path: &[Step]) -> bool {
@@ -212,6 +222,9 @@ impl<'v> Side<'v> {
 
     /// The text of a value: a string as it is, another value as JSON.
     fn text(&self, path: &[Step]) -> Option<String> {
+        if marked(self.sens, path) && self.get(path).is_some() {
+            return Some(SENSITIVE.to_owned());
+        }
         match self.get(path) {
             Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(Json::String(_)) | None => self.unknown(path).then(|| LATER.to_owned()),
@@ -228,6 +241,9 @@ impl<'v> Side<'v> {
     /// the name `name` gives it.
     fn part_name(&self, at: &str, arn: bool, derive: fn(&str) -> String) -> String {
         let p = [a(at)];
+        if marked(self.sens, &p) || marked(self.sens, &[a(attr::NAME)]) {
+            return SENSITIVE.to_owned();
+        }
         match self.str(&p).filter(|s| !s.is_empty()) {
             Some(v) if arn => last_field(v),
             Some(v) => v.to_owned(),
@@ -605,6 +621,7 @@ fn topic(s: &Side, al: &[Step]) -> Drawn {
     }
     let emails = under(al, EMAILS);
     match s.get(&emails) {
+        Some(_) if marked(s.sens, &emails) => lines.push(format!("emails {SENSITIVE}")),
         Some(Json::Array(list)) if !list.is_empty() => {
             let shown: Vec<String> = list
                 .iter()

@@ -1018,3 +1018,19 @@ fn the_documented_example_is_what_the_summary_draws() {
     );
     check(&got).unwrap();
 }
+
+#[test]
+fn a_value_the_plan_marks_sensitive_is_never_drawn() {
+    let mut s = everything("p");
+    s.alarms.as_mut().unwrap().emails = vec!["secret-oncall@example.com".into()];
+    s.image = Some(Some("registry.example.com/secret-base:1".into()));
+    let mut c = change(&["create"], None, Some(&s), json!({}));
+    c["change"]["after_sensitive"] = json!({
+        "function": {"environment": true, "image": {"base_image": true}},
+        "alarms": [{"emails": true}]
+    });
+    let got = flowchart(&summary_of(vec![c]).pipelines[0].diagram);
+    assert!(!got.contains("secret"), "{got}");
+    assert!(got.contains("emails #40;sensitive#41;"), "{got}");
+    assert!(got.contains("image on #40;sensitive#41;"), "{got}");
+}
