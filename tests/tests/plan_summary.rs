@@ -299,6 +299,18 @@ fn one_cli(tf: &TerraformCli, moto: &Moto) {
     let gate = summary(&ws, &["--fail-on", "iam-change", "plan.json"]);
     assert_eq!(gate.code, Some(10), "{label}: {gate}");
     assert_eq!(gate.stdout.trim_end(), md.trim_end(), "{label}");
+    // The section ends with the pipeline's picture; --no-diagram leaves
+    // out that and nothing else.
+    let picture = md
+        .find("\n```mermaid\nflowchart LR\n")
+        .expect("a flowchart");
+    assert!(
+        md.contains("  func(\"~ function review<br/>python3.12\")\n"),
+        "{label}: {md}"
+    );
+    let plain = summary(&ws, &["--no-diagram", "plan.json"]);
+    assert_eq!(plain.code, Some(0), "{label}: {plain}");
+    assert_eq!(plain.stdout.trim_end(), md[..picture].trim_end(), "{label}");
     let text = ws
         .run_program(
             &eventpipe_bin(),
@@ -461,6 +473,7 @@ fn the_help_documents_every_exit_status() {
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for want in [
+        "--no-diagram",
         "iam-change",
         "iam-widening",
         "replace",

@@ -77,6 +77,12 @@ pub struct Args {
     /// Exit with this kind's status when the plan contains it (repeatable).
     #[arg(long = "fail-on", value_enum, value_name = "KIND")]
     pub fail_on: Vec<Kind>,
+    /// Leave out the picture of each pipeline: the Mermaid flowchart that
+    /// ends each pipeline's section in Markdown (a `mermaid` code block,
+    /// which GitHub draws in a pull-request comment). The text format
+    /// never has it.
+    #[arg(long = "no-diagram")]
+    pub no_diagram: bool,
 }
 
 fn read_input(file: &PathBuf) -> Result<Vec<u8>, String> {
@@ -95,7 +101,7 @@ fn read_input(file: &PathBuf) -> Result<Vec<u8>, String> {
 /// line to print on stderr.
 pub fn summarize(bytes: &[u8], args: &Args, today: Day) -> Result<(String, u8), String> {
     let s = summary::summarize(bytes, Options { today }).map_err(|e| e.to_string())?;
-    let text = summary::render::render(&s, args.format);
+    let text = summary::render::render_with(&s, args.format, !args.no_diagram);
     let status = args
         .fail_on
         .iter()
@@ -170,6 +176,21 @@ mod tests {
         .chain([0, EXIT_BAD_INPUT, 2])
         .collect();
         assert_eq!(statuses.len(), 8, "every status is distinct");
+    }
+
+    #[test]
+    fn no_diagram_leaves_out_the_flowchart_and_nothing_else() {
+        let today = Day::new(2026, 12, 1);
+        let run = |list: &[&str]| summarize(DELETE.as_bytes(), &args(list), today).unwrap();
+        let (with, _) = run(&[]);
+        let (without, status) = run(&["--no-diagram", "--fail-on", "delete"]);
+        assert!(with.contains("```mermaid\nflowchart LR\n"), "{with}");
+        assert!(!without.contains("mermaid") && !without.contains("flowchart"));
+        assert_eq!(status, 13);
+        let start = with.find("\n```mermaid").unwrap();
+        assert_eq!(with[..start].trim_end(), without.trim_end());
+        // The text format has none either way.
+        assert!(!run(&["--format", "text"]).0.contains("flowchart"));
     }
 
     #[test]

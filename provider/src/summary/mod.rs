@@ -5,8 +5,11 @@
 //! - [`plan_json`] reads `terraform show -json PLANFILE` (1.0 to 1.11);
 //! - [`iam`] compares two `policy_json` documents and finds widenings;
 //! - [`sections`] turns each pipeline change into what a reviewer reads;
-//! - [`render`] writes it as Markdown or text.
+//! - [`diagram`] draws each pipeline's parts and what the plan does to
+//!   them, written as a Mermaid flowchart by [`diagram::mermaid`];
+//! - [`render`] writes it as Markdown (with the flowcharts) or text.
 
+pub mod diagram;
 pub mod iam;
 pub mod plan_json;
 pub mod render;

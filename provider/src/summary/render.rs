@@ -1,6 +1,12 @@
 //! A [`Summary`] as Markdown (for a pull-request comment) or plain text.
-//! Both say the same things in the same order; only the markup differs.
+//! Both say the same things in the same order; only the markup differs,
+//! except that the Markdown ends each pipeline's section with its picture,
+//! a Mermaid flowchart in a ```` ```mermaid ```` block that GitHub draws
+//! (unless turned off). The text has no picture: Mermaid source is not for
+//! reading in a terminal, and everything it shows is said in words too,
+//! but for the alarms.
 
+use super::diagram::mermaid;
 use super::iam::{Statement, Widening};
 use super::plan_json::Action;
 use super::sections::{
@@ -28,6 +34,8 @@ fn clean(s: &str) -> String {
 
 struct Out {
     fmt: Format,
+    /// Each pipeline's flowchart, in Markdown.
+    diagram: bool,
     text: String,
 }
 
@@ -385,6 +393,12 @@ fn pipeline(o: &mut Out, p: &Pipeline) {
     }
     triggers(o, &p.triggers);
     settings(o, p);
+    if o.diagram && o.fmt == Format::Markdown {
+        o.blank();
+        o.line("```mermaid");
+        o.text.push_str(&mermaid::flowchart(&p.diagram));
+        o.line("```");
+    }
 }
 
 fn headline(s: &Summary) -> String {
@@ -449,10 +463,16 @@ fn others(o: &Out, s: &Summary) -> String {
     )
 }
 
-/// Writes the summary.
+/// Writes the summary, with each pipeline's flowchart in Markdown.
 pub fn render(s: &Summary, fmt: Format) -> String {
+    render_with(s, fmt, true)
+}
+
+/// Writes the summary; `diagram` turns the Markdown's flowcharts on or off.
+pub fn render_with(s: &Summary, fmt: Format, diagram: bool) -> String {
     let mut o = Out {
         fmt,
+        diagram,
         text: String::new(),
     };
     o.heading(2, "eventpipe plan summary");

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
+use super::diagram;
 use super::iam;
 use super::plan_json::{Action, Plan, ResourceChange, Step, marked};
 use crate::pipeline::runtimes::{self, Day, Use, Verdict};
@@ -234,6 +235,8 @@ pub struct Pipeline {
     pub triggers: Vec<TriggerChange>,
     pub settings: Vec<Setting>,
     pub risks: Vec<Risk>,
+    /// The pipeline's parts and what the plan does to each.
+    pub diagram: diagram::Graph,
 }
 
 /// Resources of another type, counted by action.
@@ -317,11 +320,11 @@ pub fn summarize(plan: &Plan, opts: Options) -> Summary {
     }
 }
 
-fn a(name: &str) -> Step {
+pub(super) fn a(name: &str) -> Step {
     Step::Attr(name.to_owned())
 }
 
-fn get<'v>(v: Option<&'v Json>, path: &[Step]) -> Option<&'v Json> {
+pub(super) fn get<'v>(v: Option<&'v Json>, path: &[Step]) -> Option<&'v Json> {
     let mut at = v?;
     for s in path {
         at = match (s, at) {
@@ -391,6 +394,7 @@ fn pipeline(c: &ResourceChange, opts: Options) -> Pipeline {
         Vec::new()
     };
     let risks = risks_of(c, &triggers, opts);
+    let diagram = diagram::graph(c, &action, &triggers);
     Pipeline {
         address: c.address.clone(),
         name,
@@ -400,6 +404,7 @@ fn pipeline(c: &ResourceChange, opts: Options) -> Pipeline {
         triggers,
         settings,
         risks,
+        diagram,
     }
 }
 
@@ -588,7 +593,7 @@ fn base_change(c: &ResourceChange) -> Option<(Option<String>, Shown)> {
     (!same).then_some((old, new))
 }
 
-fn trigger_list(v: Option<&Json>) -> Vec<Trigger> {
+pub(super) fn trigger_list(v: Option<&Json>) -> Vec<Trigger> {
     let Some(Json::Array(list)) = get(v, &[a(attr::TRIGGER)]) else {
         return Vec::new();
     };
