@@ -681,3 +681,52 @@ pub async fn delete_function(lambda: &Client, name: &str) -> Result<(), AwsError
         .map_err(err("lambda:DeleteFunction"));
     found(r).map(|_| ())
 }
+
+/// What a synchronous invocation returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeResult {
+    /// The HTTP status Lambda answered with (200 for a run, even a failed one).
+    pub status: i32,
+    /// `Handled` or `Unhandled` when the function failed; its error is then
+    /// in `payload`.
+    pub function_error: Option<String>,
+    /// What the function returned (or its error document).
+    pub payload: Vec<u8>,
+    /// The last 4 KB of the run's log, when asked for.
+    pub log_tail: Option<String>,
+}
+
+/// Invokes the function and waits for it (`InvocationType =
+/// RequestResponse`); with `tail_log`, also returns the end of its log.
+pub async fn invoke_sync(
+    lambda: &Client,
+    name: &str,
+    payload: Vec<u8>,
+    tail_log: bool,
+) -> Result<InvokeResult, AwsError> {
+    use aws_sdk_lambda::types::{InvocationType, LogType};
+    use base64::Engine as _;
+    let mut req = lambda
+        .invoke()
+        .function_name(name)
+        .invocation_type(InvocationType::RequestResponse)
+        .payload(Blob::new(payload));
+    if tail_log {
+        req = req.log_type(LogType::Tail);
+    }
+    let out = req.send().await.map_err(err("lambda:Invoke"))?;
+    let log_tail = out.log_result.as_deref().map(|b64| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_or_else(
+                |_| b64.to_owned(),
+                |b| String::from_utf8_lossy(&b).into_owned(),
+            )
+    });
+    Ok(InvokeResult {
+        status: out.status_code,
+        function_error: out.function_error,
+        payload: out.payload.map(Blob::into_inner).unwrap_or_default(),
+        log_tail,
+    })
+}

@@ -24,11 +24,14 @@ enum Command {
     Package(cli::package::Args),
     /// Summarize `terraform show -json` output for a pull-request review.
     PlanSummary(cli::plan_summary::Args),
+    /// Send a pipeline's failed events through again (at least once, resumably).
+    Replay(cli::replay::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Package(args) => cli::package::run(&args),
         Command::PlanSummary(args) => cli::plan_summary::run(&args),
+        Command::Replay(args) => cli::replay::run(&args),
     }
 }

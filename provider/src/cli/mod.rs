@@ -9,4 +9,5 @@ pub mod aws_args;
 pub mod error;
 pub mod package;
 pub mod plan_summary;
+pub mod replay;
 pub mod target;
