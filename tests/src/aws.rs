@@ -95,10 +95,6 @@ impl Aws {
         &self.logs
     }
 
-    pub fn kinesis(&self) -> &aws_sdk_kinesis::Client {
-        &self.kinesis
-    }
-
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
         &self.sqs
     }
