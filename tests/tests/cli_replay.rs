@@ -241,10 +241,33 @@ fn bodies(aws: &Aws, url: &str) -> Vec<String> {
     out
 }
 
-/// Deletes every message on the queue.
+/// Deletes every message on the queue (one by one: SQS allows one
+/// PurgeQueue a minute).
 fn purge(aws: &Aws, url: &str) {
-    aws.block_on(aws.sqs().purge_queue().queue_url(url).send())
-        .expect("PurgeQueue");
+    loop {
+        let got = aws
+            .block_on(
+                aws.sqs()
+                    .receive_message()
+                    .queue_url(url)
+                    .max_number_of_messages(10)
+                    .send(),
+            )
+            .expect("ReceiveMessage");
+        if got.messages().is_empty() {
+            return;
+        }
+        for m in got.messages() {
+            aws.block_on(
+                aws.sqs()
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send(),
+            )
+            .expect("DeleteMessage");
+        }
+    }
 }
 
 /// The payloads of the `lambda:Invoke` calls of `function` the proxy
