@@ -1,4 +1,5 @@
-//! The replay loop: receive failure-queue messages ten at a time, re-deliver
+//! The replay loop: receive failure-queue messages ten at a time (a few
+//! receives ahead), re-deliver
 //! them with bounded concurrency (in the order received), delete the ones
 //! whose re-delivery was accepted in batches of ten, and make every message
 //! kept visible again at the end. A message is deleted only after its
@@ -52,14 +53,22 @@ pub struct Report {
 pub type Tick<'a> = &'a (dyn Fn(&Report) + Sync);
 
 type Running = JoinHandle<Vec<(Task, Outcome)>>;
+/// A receive in flight, with how many messages it asked for.
+type Receiving = JoinHandle<(i32, Result<Vec<Received>, crate::aws::AwsError>)>;
+
+/// ReceiveMessage calls in flight at once, at most: with AWS's latency one
+/// receive of ten at a time would hold back sixteen re-deliveries.
+const RECEIVERS: usize = 3;
 
 struct Loop<'a> {
     aws: Arc<AwsClients>,
     pipeline: Arc<Pipeline>,
     s: &'a Settings,
     seen: HashSet<String>,
-    received: u64,
+    /// Messages asked for so far (for `--max`), less what did not come.
+    asked: u64,
     exhausted: bool,
+    receiving: FuturesUnordered<Receiving>,
     stop: bool,
     waiting: VecDeque<Vec<Task>>,
     running: FuturesUnordered<Running>,
@@ -81,8 +90,9 @@ pub async fn run(
         pipeline,
         s,
         seen: HashSet::new(),
-        received: 0,
+        asked: 0,
         exhausted: false,
+        receiving: FuturesUnordered::new(),
         stop: false,
         waiting: VecDeque::new(),
         running: FuturesUnordered::new(),
@@ -92,20 +102,20 @@ pub async fn run(
         report: Report::default(),
     };
     loop {
-        l.start_more().await;
-        let Some(done) = l.running.next().await else {
+        l.start_more();
+        if l.running.is_empty() && l.receiving.is_empty() {
             break;
-        };
-        match done {
-            Ok(outcomes) => {
-                for (task, outcome) in outcomes {
-                    l.finish(task, outcome);
+        }
+        tokio::select! {
+            Some(done) = l.running.next(), if !l.running.is_empty() => match done {
+                Ok(outcomes) => {
+                    for (task, outcome) in outcomes {
+                        l.finish(task, outcome);
+                    }
                 }
-            }
-            Err(e) => l
-                .report
-                .errors
-                .push(format!("a re-delivery task failed: {e}")),
+                Err(e) => l.report.errors.push(format!("a re-delivery task failed: {e}")),
+            },
+            Some(got) = l.receiving.next(), if !l.receiving.is_empty() => l.received(got),
         }
         tick(&l.report);
     }
@@ -120,34 +130,58 @@ pub async fn run(
 }
 
 impl Loop<'_> {
-    /// Starts re-deliveries up to the concurrency, receiving more messages
-    /// when none are waiting.
-    async fn start_more(&mut self) {
+    /// Starts re-deliveries up to the concurrency, in the order received,
+    /// and receives ahead while fewer than twice that many wait.
+    fn start_more(&mut self) {
         while !self.stop && self.running.len() < self.s.concurrency {
-            if self.waiting.is_empty() {
-                if self.exhausted {
-                    return;
-                }
-                self.receive().await;
-                continue;
+            let Some(group) = self.waiting.pop_front() else {
+                break;
+            };
+            self.start(group);
+        }
+        let waiting: usize = self.waiting.iter().map(Vec::len).sum();
+        while !self.stop
+            && !self.exhausted
+            && self.receiving.len() < RECEIVERS
+            && waiting + 10 * self.receiving.len() < 2 * self.s.concurrency
+        {
+            let left = self.s.max.map_or(10, |m| m.saturating_sub(self.asked));
+            if left == 0 {
+                self.exhausted = true;
+                break;
             }
-            if let Some(group) = self.waiting.pop_front() {
-                self.start(group);
-            }
+            let want = i32::try_from(left.min(10)).unwrap_or(10);
+            self.asked += want as u64;
+            let aws = self.aws.clone();
+            let url = self.s.queue_url.clone();
+            let visibility = self.s.visibility_s;
+            self.receiving.push(tokio::spawn(async move {
+                (
+                    want,
+                    sqs::receive(&aws.sqs, &url, want, visibility, 1).await,
+                )
+            }));
         }
     }
 
-    async fn receive(&mut self) {
-        let left = self.s.max.map_or(10, |m| m.saturating_sub(self.received));
-        if left == 0 {
-            self.exhausted = true;
-            return;
-        }
-        let want = i32::try_from(left.min(10)).unwrap_or(10);
-        let url = &self.s.queue_url;
-        let batch = match sqs::receive(&self.aws.sqs, url, want, self.s.visibility_s, 1).await {
+    fn received(
+        &mut self,
+        got: Result<(i32, Result<Vec<Received>, crate::aws::AwsError>), tokio::task::JoinError>,
+    ) {
+        let (want, batch) = match got {
+            Ok(g) => g,
+            Err(e) => {
+                self.report
+                    .errors
+                    .push(format!("a receive task failed: {e}"));
+                self.exhausted = true;
+                return;
+            }
+        };
+        let batch = match batch {
             Ok(b) => b,
             Err(e) => {
+                self.asked = self.asked.saturating_sub(want as u64);
                 self.report.errors.push(e.to_string());
                 self.exhausted = true;
                 return;
@@ -157,11 +191,13 @@ impl Loop<'_> {
             .into_iter()
             .filter(|m| self.seen.insert(m.id.clone()))
             .collect();
+        self.asked = self
+            .asked
+            .saturating_sub((want as u64).saturating_sub(fresh.len() as u64));
         if fresh.is_empty() {
             self.exhausted = true;
             return;
         }
-        self.received += fresh.len() as u64;
         let tasks: Vec<Task> = fresh
             .into_iter()
             .map(|m| deliver::decide(&self.pipeline, m))
