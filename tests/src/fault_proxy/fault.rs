@@ -209,6 +209,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_function_error_is_a_run_that_raised_not_a_service_error() {
+        let a =
+            String::from_utf8(Fault::FunctionError.response("lambda", "lambda:Invoke")).unwrap();
+        assert!(a.starts_with("HTTP/1.1 200 OK\r\n"), "{a}");
+        assert!(a.contains("X-Amz-Function-Error: Unhandled\r\n"), "{a}");
+        let body = a.split("\r\n\r\n").nth(1).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(doc["errorType"], "Exception");
+    }
+
+    #[test]
     fn faults_use_each_service_s_error_format() {
         let s3 = String::from_utf8(Fault::SlowDown.response("s3", "s3:PutBucketTagging")).unwrap();
         assert!(s3.starts_with("HTTP/1.1 503 "), "{s3}");
