@@ -439,6 +439,16 @@ fn direct_delivery_replays_each_failed_event_once_and_keeps_what_fails() {
     );
     purge(aws, &url);
 
+    // --max 2 stops after two records; the third stays for the next run.
+    send(aws, &url, &records);
+    rig.proxy.clear_calls();
+    let run = replay(&rig, &["orders", "--max", "2", "--concurrency", "1"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains("replayed 2, failed again 0"), "{run:?}");
+    assert_eq!(invoked(&rig, "orders"), originals[..2].to_vec());
+    assert_eq!(depth(aws, &url), (1, 0));
+    purge(aws, &url);
+
     fault_rows(&rig, &url, &records, &originals);
 
     // A failure queue deleted out of band: one line, exit 1, nothing invoked.

@@ -262,7 +262,7 @@ fn print(args: &Args, queue: &str, r: &Report) {
     } else if c.kept() > 0 {
         println!("{c}; {} message(s) stay on {queue}", c.kept());
     } else {
-        println!("{c}; {queue} is empty of what was received");
+        println!("{c}");
     }
 }
 
