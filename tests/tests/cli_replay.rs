@@ -712,3 +712,13 @@ fn bad_input_gets_one_line_and_an_exit_status() {
         assert!(help.contains(want), "{want}: {help}");
     }
 }
+
+#[test]
+fn a_pipeline_without_on_failure_has_nothing_to_replay() {
+    let rig = pipeline("plain", "");
+    rig.proxy.clear_calls();
+    let run = replay(&rig, &["plain"]);
+    assert_one_line_error(&run, "has no failure queue (no on_failure block)");
+    assert_eq!(rig.proxy.count("sqs:ReceiveMessage"), 0);
+    assert_eq!(rig.proxy.count("lambda:Invoke"), 0);
+}
