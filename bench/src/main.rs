@@ -18,6 +18,7 @@ mod image_push;
 mod image_rebuild;
 mod machine;
 mod packaging;
+mod replay;
 mod report;
 mod rss;
 mod startup;
@@ -29,6 +30,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+
+/// `eventpipe replay`'s default concurrency (figure 14).
+pub const REPLAY_CONCURRENCY: u16 = eventpipe::cli::replay::CONCURRENCY;
 
 /// How big and how often.
 #[derive(Clone, Debug)]

@@ -270,3 +270,81 @@ pub async fn wait_deleted(
     )
     .await
 }
+
+/// One record read back from a shard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardRecord {
+    pub sequence_number: String,
+    pub partition_key: String,
+    pub data: Vec<u8>,
+    /// When Kinesis received it, in seconds since the epoch.
+    pub arrival_s: Option<f64>,
+}
+
+/// One page of a shard read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordsPage {
+    pub records: Vec<ShardRecord>,
+    /// `None` when the shard is closed and read to its end.
+    pub next_iterator: Option<String>,
+    /// How far behind the tip of the shard this page is (0: at the tip).
+    pub millis_behind_latest: Option<i64>,
+}
+
+/// Kinesis no longer holds the records asked for (past retention).
+pub fn is_trimmed(e: &AwsError) -> bool {
+    e.code().is_some_and(|c| c.contains("TrimmedDataAccess"))
+}
+
+/// An iterator that reads shard `shard_id` of the stream `stream_arn` from
+/// the record with `sequence_number` on (`AT_SEQUENCE_NUMBER`).
+pub async fn iterator_at(
+    kinesis: &Client,
+    stream_arn: &str,
+    shard_id: &str,
+    sequence_number: &str,
+) -> Result<String, AwsError> {
+    let out = kinesis
+        .get_shard_iterator()
+        .stream_arn(stream_arn)
+        .shard_id(shard_id)
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::AtSequenceNumber)
+        .starting_sequence_number(sequence_number)
+        .send()
+        .await
+        .map_err(err("kinesis:GetShardIterator"))?;
+    out.shard_iterator
+        .ok_or_else(|| AwsError::Unexpected("GetShardIterator returned no iterator".into()))
+}
+
+/// Up to `limit` records from `iterator`.
+pub async fn records(
+    kinesis: &Client,
+    stream_arn: &str,
+    iterator: &str,
+    limit: i32,
+) -> Result<RecordsPage, AwsError> {
+    let out = kinesis
+        .get_records()
+        .stream_arn(stream_arn)
+        .shard_iterator(iterator)
+        .limit(limit.clamp(1, 10_000))
+        .send()
+        .await
+        .map_err(err("kinesis:GetRecords"))?;
+    let records = out
+        .records
+        .into_iter()
+        .map(|r| ShardRecord {
+            arrival_s: r.approximate_arrival_timestamp.map(|t| t.as_secs_f64()),
+            sequence_number: r.sequence_number,
+            partition_key: r.partition_key.unwrap_or_default(),
+            data: r.data.into_inner(),
+        })
+        .collect();
+    Ok(RecordsPage {
+        records,
+        next_iterator: out.next_shard_iterator,
+        millis_behind_latest: out.millis_behind_latest,
+    })
+}

@@ -251,3 +251,174 @@ pub async fn delete_queue(sqs: &Client, url: &str) -> Result<(), AwsError> {
         .map_err(err("sqs:DeleteQueue"));
     found(r).map(|_| ())
 }
+
+/// A message as received: its id, the handle that deletes it or changes
+/// its visibility, and its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub id: String,
+    pub receipt: String,
+    pub body: String,
+}
+
+/// An entry of a batch call that SQS refused, by the caller's index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryFailed {
+    pub index: usize,
+    pub code: String,
+    pub message: String,
+}
+
+/// Up to 10 messages, hidden from other consumers for `visibility_s`
+/// seconds (0: left visible), waiting at most `wait_s` seconds for one.
+pub async fn receive(
+    sqs: &Client,
+    url: &str,
+    max: i32,
+    visibility_s: i32,
+    wait_s: i32,
+) -> Result<Vec<Received>, AwsError> {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(max.clamp(1, 10))
+        .visibility_timeout(visibility_s)
+        .wait_time_seconds(wait_s)
+        .send()
+        .await
+        .map_err(err("sqs:ReceiveMessage"))?;
+    Ok(out
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| {
+            Some(Received {
+                id: m.message_id?,
+                receipt: m.receipt_handle?,
+                body: m.body.unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// Batch entries are named by their index (`m0` … `m9`).
+fn entry_id(i: usize) -> String {
+    format!("m{i}")
+}
+
+fn entry_failures(failed: &[aws_sdk_sqs::types::BatchResultErrorEntry]) -> Vec<EntryFailed> {
+    failed
+        .iter()
+        .filter_map(|f| {
+            Some(EntryFailed {
+                index: f.id().strip_prefix('m')?.parse().ok()?,
+                code: f.code().to_owned(),
+                message: f.message().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Deletes up to 10 messages by receipt handle; returns the entries SQS
+/// refused (a handle no longer valid, …).
+pub async fn delete_batch(
+    sqs: &Client,
+    url: &str,
+    receipts: &[&str],
+) -> Result<Vec<EntryFailed>, AwsError> {
+    use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+    let entries = receipts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(entry_id(i))
+                .receipt_handle(*r)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = sqs
+        .delete_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .map_err(err("sqs:DeleteMessageBatch"))?;
+    Ok(entry_failures(out.failed()))
+}
+
+/// Sends up to 10 message bodies; returns the entries SQS refused.
+pub async fn send_batch(
+    sqs: &Client,
+    url: &str,
+    bodies: &[&str],
+) -> Result<Vec<EntryFailed>, AwsError> {
+    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+    let entries = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            SendMessageBatchRequestEntry::builder()
+                .id(entry_id(i))
+                .message_body(*b)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = sqs
+        .send_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .map_err(err("sqs:SendMessageBatch"))?;
+    Ok(entry_failures(out.failed()))
+}
+
+/// Sets the visibility timeout of up to 10 received messages (0: visible
+/// again at once); returns the entries SQS refused.
+pub async fn change_visibility_batch(
+    sqs: &Client,
+    url: &str,
+    receipts: &[&str],
+    visibility_s: i32,
+) -> Result<Vec<EntryFailed>, AwsError> {
+    use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry;
+    let entries = receipts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(entry_id(i))
+                .receipt_handle(*r)
+                .visibility_timeout(visibility_s)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = sqs
+        .change_message_visibility_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .map_err(err("sqs:ChangeMessageVisibilityBatch"))?;
+    Ok(entry_failures(out.failed()))
+}
+
+/// The URL of the queue with ARN `arn` (`arn:aws:sqs:<region>:<account>:<name>`),
+/// or `None` when it does not exist.
+pub async fn queue_url_of_arn(sqs: &Client, arn: &str) -> Result<Option<String>, AwsError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let (Some(account), Some(name)) = (parts.get(4), parts.get(5)) else {
+        return Err(AwsError::Unexpected(format!(
+            "{arn:?} is not an SQS queue ARN"
+        )));
+    };
+    let r = sqs
+        .get_queue_url()
+        .queue_name(*name)
+        .queue_owner_aws_account_id(*account)
+        .send()
+        .await
+        .map_err(err("sqs:GetQueueUrl"));
+    Ok(found(r)?.and_then(|o| o.queue_url))
+}

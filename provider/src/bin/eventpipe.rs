@@ -28,6 +28,8 @@ enum Command {
     Event(cli::event::Args),
     /// Send the event for one key to a pipeline's function, or run its handler here (--local).
     Invoke(cli::invoke::Args),
+    /// Send a pipeline's failed events through again (at least once, resumably).
+    Replay(cli::replay::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +38,6 @@ fn main() -> ExitCode {
         Command::PlanSummary(args) => cli::plan_summary::run(&args),
         Command::Event(args) => cli::event::run(&args),
         Command::Invoke(args) => cli::invoke::run(&args),
+        Command::Replay(args) => cli::replay::run(&args),
     }
 }

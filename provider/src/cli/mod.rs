@@ -11,4 +11,5 @@ pub mod event;
 pub mod invoke;
 pub mod package;
 pub mod plan_summary;
+pub mod replay;
 pub mod target;

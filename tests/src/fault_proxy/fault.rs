@@ -24,6 +24,12 @@ pub enum Fault {
     /// `InvalidArgument` "Unable to validate the following destination
     /// configurations".
     DestinationNotValidated,
+    /// Not an error of the service: Lambda ran the function and it raised
+    /// (`lambda:Invoke` answered 200 with `X-Amz-Function-Error: Unhandled`
+    /// and the error document), as a handler that fails does. moto runs no
+    /// code without docker, so a test of "the function failed again" needs
+    /// this.
+    FunctionError,
     /// Anything else.
     Custom {
         status: u16,
@@ -109,6 +115,7 @@ impl Fault {
                 "InvalidArgument",
                 "Unable to validate the following destination configurations".into(),
             ),
+            (Fault::FunctionError, _) => (200, "Unhandled", "the handler raised".into()),
             (
                 Fault::Custom {
                     status,
@@ -128,6 +135,23 @@ impl Fault {
             return super::registry::error_response(status, &code, &message);
         }
         let request_id = "fault-proxy-0000";
+        if *self == Fault::FunctionError {
+            let body = serde_json::json!({
+                "errorMessage": message,
+                "errorType": "Exception",
+                "requestId": request_id,
+                "stackTrace": []
+            })
+            .to_string();
+            return format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                 x-amzn-RequestId: {request_id}\r\nX-Amz-Function-Error: Unhandled\r\n\
+                 X-Amz-Executed-Version: $LATEST\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes();
+        }
         let (content_type, extra, body) = match service {
             "s3" => (
                 "application/xml",
@@ -183,6 +207,17 @@ impl Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_function_error_is_a_run_that_raised_not_a_service_error() {
+        let a =
+            String::from_utf8(Fault::FunctionError.response("lambda", "lambda:Invoke")).unwrap();
+        assert!(a.starts_with("HTTP/1.1 200 OK\r\n"), "{a}");
+        assert!(a.contains("X-Amz-Function-Error: Unhandled\r\n"), "{a}");
+        let body = a.split("\r\n\r\n").nth(1).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(doc["errorType"], "Exception");
+    }
 
     #[test]
     fn faults_use_each_service_s_error_format() {

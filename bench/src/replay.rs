@@ -1,0 +1,261 @@
+//! Figure 14 (the `replay` part): `eventpipe replay` of N failure records
+//! with every AWS call delayed by 50 ms in the fault proxy, bounded
+//! concurrency (the default, 16 in flight) against one at a time (the same
+//! code with `--concurrency 1`), records/s, and the command's peak RSS
+//! (`ru_maxrss` of the child from `wait4`).
+//!
+//! The pipeline (`on_failure {}`) is made by Terraform on the emulator; the
+//! records, Lambda's on-failure records of S3 events in AWS's shape, are put
+//! on its failure queue straight into the emulator, ten at a time.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use tests::fault_proxy::{FaultProxy, Rule};
+use tests::{Moto, ProviderMirror, TerraformCli};
+
+use crate::report::{Report, Row};
+use crate::stats::{Samples, Unit};
+use crate::tf;
+
+const LATENCY: Duration = Duration::from_millis(50);
+const NAME: &str = "replay-0";
+/// The target's megabyte, as the report's (10^6 bytes).
+const MB: f64 = 1e6;
+
+/// One run of the command: seconds and peak RSS in bytes.
+struct Measured {
+    seconds: f64,
+    rss: f64,
+}
+
+fn record(i: usize) -> String {
+    let key = format!("in/{i:06}.json");
+    json!({
+        "version": "1.0",
+        "timestamp": "2026-12-06T12:00:05.568Z",
+        "requestContext": {
+            "requestId": format!("bench-{i}"),
+            "functionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{NAME}:$LATEST"),
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": {"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventName": "ObjectCreated:Put",
+            "s3": {"s3SchemaVersion": "1.0",
+                   "bucket": {"name": "bench-bucket", "arn": "arn:aws:s3:::bench-bucket"},
+                   "object": {"key": key, "size": 1024}}
+        }]},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom"}
+    })
+    .to_string()
+}
+
+/// Puts `n` records on the queue at `url`, ten per call.
+fn fill(aws: &tests::Aws, url: &str, n: usize) -> Result<()> {
+    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+    for start in (0..n).step_by(10) {
+        let entries = (start..(start + 10).min(n))
+            .map(|i| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("r{i}"))
+                    .message_body(record(i))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = aws
+            .block_on(
+                aws.sqs()
+                    .send_message_batch()
+                    .queue_url(url)
+                    .set_entries(Some(entries))
+                    .send(),
+            )
+            .context("SendMessageBatch")?;
+        if !out.failed().is_empty() {
+            bail!("figure 14: {} records not put", out.failed().len());
+        }
+    }
+    Ok(())
+}
+
+/// Runs `eventpipe replay` through `endpoint`, waiting for it with `wait4`.
+fn replay(eventpipe: &Path, endpoint: &str, concurrency: u16) -> Result<Measured> {
+    let start = Instant::now();
+    let child = Command::new(eventpipe)
+        .args([
+            "replay",
+            NAME,
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--json",
+        ])
+        .args(["--concurrency", &concurrency.to_string()])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", eventpipe.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; both pointers are valid for the call.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let seconds = start.elapsed().as_secs_f64();
+    if waited != pid {
+        bail!("wait4: {}", std::io::Error::last_os_error());
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!("figure 14: eventpipe replay exited with status {status}");
+    }
+    Ok(Measured {
+        seconds,
+        rss: usage.ru_maxrss as f64 * 1024.0,
+    })
+}
+
+/// The queue must be empty after a replay (all records sent and deleted).
+fn assert_empty(aws: &tests::Aws, url: &str) -> Result<()> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let out = aws
+        .block_on(
+            aws.sqs()
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::All)
+                .send(),
+        )
+        .context("GetQueueAttributes")?;
+    let a = out.attributes().cloned().unwrap_or_default();
+    for k in [
+        QueueAttributeName::ApproximateNumberOfMessages,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    ] {
+        if a.get(&k).is_some_and(|v| v != "0") {
+            bail!("figure 14: the failure queue is not empty after replay ({k:?})");
+        }
+    }
+    Ok(())
+}
+
+/// Runs figure 14's replay part and adds its row and section.
+pub fn figure_14(
+    opts: &crate::Opts,
+    terraform: &TerraformCli,
+    moto: &Moto,
+    mirror: &ProviderMirror,
+    src: &Path,
+    rep: &mut Report,
+) -> Result<()> {
+    eprintln!("[bench] figure 14: replay");
+    let (records, repeats) = if opts.sizes.quick { (30, 1) } else { (1000, 3) };
+    let eventpipe = opts.provider.with_file_name("eventpipe");
+    if !eventpipe.is_file() {
+        bail!("figure 14 needs {}", eventpipe.display());
+    }
+    moto.reset()?;
+    let ws = tf::workspace(terraform, Some(mirror), moto)?;
+    let hcl = tf::pipelines_hcl("replay", 1, src).replace(
+        "  tags          = { bench = \"true\" }\n",
+        "  tags          = { bench = \"true\" }\n  on_failure {}\n",
+    );
+    if !hcl.contains("on_failure {}") {
+        bail!("figure 14: the pipeline has no on_failure block");
+    }
+    ws.write("main.tf", &hcl)?;
+    ws.init()?;
+    ws.apply_auto()?;
+    let aws = moto.aws()?;
+    let url = aws
+        .block_on(
+            aws.sqs()
+                .get_queue_url()
+                .queue_name(format!("{NAME}-failed"))
+                .send(),
+        )
+        .context("GetQueueUrl")?
+        .queue_url()
+        .context("no queue URL")?
+        .to_owned();
+    let proxy = FaultProxy::start(&moto.endpoint())?;
+    proxy.add_rule(Rule::any().delay(LATENCY));
+    let (mut bounded, mut serial) = (Samples::default(), Samples::default());
+    let mut rss = Samples::default();
+    for _ in 0..repeats {
+        for (concurrency, samples) in [(crate::REPLAY_CONCURRENCY, &mut bounded), (1, &mut serial)]
+        {
+            fill(&aws, &url, records)?;
+            proxy.clear_calls();
+            let m = replay(&eventpipe, &proxy.endpoint(), concurrency)?;
+            assert_empty(&aws, &url)?;
+            let invokes = proxy.count("lambda:Invoke");
+            if invokes != records {
+                bail!("figure 14: {invokes} invokes for {records} records");
+            }
+            samples.push(m.seconds);
+            rss.push(m.rss);
+        }
+    }
+    ws.destroy_auto()?;
+    let rate = |s: &Samples| records as f64 / s.median();
+    let speedup = serial.median() / bounded.median();
+    rep.row(Row {
+        figure: "14",
+        what: format!(
+            "`eventpipe replay` of {records} failure records, every call +{} ms",
+            LATENCY.as_millis()
+        ),
+        result: format!(
+            "{} ({:.0} records/s)",
+            bounded.show(Unit::S),
+            rate(&bounded)
+        ),
+        baseline: format!(
+            "one at a time (`--concurrency 1`): {} ({:.0} records/s)",
+            serial.show(Unit::S),
+            rate(&serial)
+        ),
+        ratio: format!("{speedup:.1}× faster"),
+        target: "≥ 10× faster".into(),
+        met: Some(speedup >= 10.0),
+    });
+    rep.row(Row {
+        figure: "14",
+        what: "Peak RSS of `eventpipe replay`".into(),
+        result: rss.show(Unit::Mb),
+        baseline: "—".into(),
+        ratio: "—".into(),
+        target: "≤ 32 MB".into(),
+        met: Some(rss.max() <= 32.0 * MB),
+    });
+    rep.section(
+        "14. Replay",
+        format!(
+            "One pipeline with `on_failure {{}}` applied by Terraform {} on the emulator; \
+             {records} Lambda on-failure records (AWS's shape, an S3 event each) put on its \
+             failure queue straight into the emulator before each run. The release `eventpipe \
+             replay` then runs through `tests::fault_proxy` with {} ms added to every call: \
+             ReceiveMessage ten at a time, an asynchronous Invoke per record, DeleteMessageBatch \
+             per ten. Ours: {} in flight (the default); baseline: the same binary with \
+             `--concurrency 1`, alternating, {} runs each. After each run the queue is empty and \
+             the proxy saw exactly {records} Invoke calls. Peak RSS is `ru_maxrss` of the \
+             command from `wait4`, over every run.",
+            terraform.label,
+            LATENCY.as_millis(),
+            crate::REPLAY_CONCURRENCY,
+            bounded.len(),
+        ),
+    );
+    Ok(())
+}
