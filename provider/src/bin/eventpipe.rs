@@ -24,11 +24,17 @@ enum Command {
     Package(cli::package::Args),
     /// Summarize `terraform show -json` output for a pull-request review.
     PlanSummary(cli::plan_summary::Args),
+    /// Show whether a pipeline is working: exit 0 healthy, 3 degraded, 1 error.
+    Status(cli::status::Args),
+    /// Show the function's logs in time order across its log streams.
+    Logs(cli::logs::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Package(args) => cli::package::run(&args),
         Command::PlanSummary(args) => cli::plan_summary::run(&args),
+        Command::Status(args) => cli::status::run(&args),
+        Command::Logs(args) => cli::logs::run(&args),
     }
 }

@@ -7,6 +7,8 @@
 
 pub mod aws_args;
 pub mod error;
+pub mod logs;
 pub mod package;
 pub mod plan_summary;
+pub mod status;
 pub mod target;

@@ -28,7 +28,7 @@ mod ops;
 pub mod ownership;
 pub mod package;
 mod part;
-mod parts;
+pub(crate) mod parts;
 mod plan;
 mod planning;
 mod policy;

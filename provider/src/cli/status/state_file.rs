@@ -1,0 +1,156 @@
+//! `status --state FILE`: the pipeline as Terraform's state records it,
+//! from the JSON of `terraform show -json` (the root module and every
+//! child module).
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::super::error::CliError;
+
+pub const RESOURCE_TYPE: &str = "eventpipe_event_pipeline";
+
+/// One trigger as the state records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateTrigger {
+    pub events: Vec<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+/// What `status` compares with AWS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// The resource's address, e.g. `module.ingest.eventpipe_event_pipeline.this`.
+    pub address: String,
+    pub source_code_hash: String,
+    pub triggers: Vec<StateTrigger>,
+    pub notification_ids: Vec<String>,
+    pub backfilled_objects: i64,
+}
+
+/// The pipeline `name` in the state JSON at `path`.
+pub fn read(path: &Path, name: &str) -> Result<Recorded, CliError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    parse(&bytes, name).map_err(|why| CliError::Input(format!("{}: {why}", path.display())))
+}
+
+/// The pipeline `name` in the JSON of `terraform show -json`.
+pub fn parse(bytes: &[u8], name: &str) -> Result<Recorded, String> {
+    let doc: Json = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not JSON (give the output of `terraform show -json`): {e}"))?;
+    let Some(root) = doc.pointer("/values/root_module") else {
+        return Err(if doc.get("format_version").is_some() {
+            "the state holds no resources".to_owned()
+        } else {
+            "not the output of `terraform show -json`".to_owned()
+        });
+    };
+    let mut found = None;
+    find(root, name, &mut found);
+    let r = found.ok_or_else(|| format!("no {RESOURCE_TYPE} named {name:?} in the state"))?;
+    let v = &r["values"];
+    let strings = |j: &Json| -> Vec<String> {
+        j.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let text = |j: &Json| j.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    Ok(Recorded {
+        address: r["address"].as_str().unwrap_or_default().to_owned(),
+        source_code_hash: v["source_code_hash"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        triggers: v["trigger"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| StateTrigger {
+                        events: strings(&t["events"]),
+                        prefix: text(&t["filter_prefix"]),
+                        suffix: text(&t["filter_suffix"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        notification_ids: strings(&v["notification_ids"]),
+        backfilled_objects: v["backfilled_objects"].as_i64().unwrap_or(0),
+    })
+}
+
+/// The first managed pipeline resource named `name` in `module` or its
+/// children.
+fn find<'a>(module: &'a Json, name: &str, found: &mut Option<&'a Json>) {
+    if found.is_some() {
+        return;
+    }
+    for r in module["resources"].as_array().into_iter().flatten() {
+        if r["type"] == RESOURCE_TYPE
+            && r["mode"] == "managed"
+            && r["values"]["name"].as_str() == Some(name)
+        {
+            *found = Some(r);
+            return;
+        }
+    }
+    for child in module["child_modules"].as_array().into_iter().flatten() {
+        find(child, name, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOW: &str = r#"{"format_version":"1.0","terraform_version":"1.11.4","values":{
+      "root_module":{"resources":[{"address":"eventpipe_event_pipeline.other","mode":"managed",
+        "type":"eventpipe_event_pipeline","name":"other","values":{"name":"other"}}],
+      "child_modules":[{"address":"module.m","resources":[{
+        "address":"module.m.eventpipe_event_pipeline.this","mode":"managed",
+        "type":"eventpipe_event_pipeline","name":"this","values":{"name":"orders",
+        "source_code_hash":"ab12","backfilled_objects":7,
+        "notification_ids":["eventpipe-orders-0","eventpipe-orders-1"],
+        "trigger":[{"events":["s3:ObjectCreated:*"],"filter_prefix":"in/","filter_suffix":""},
+                   {"events":["s3:ObjectRemoved:*"],"filter_prefix":null,"filter_suffix":".csv"}]}}]}]}}}"#;
+
+    #[test]
+    fn a_pipeline_in_a_child_module_is_found_by_name() {
+        let r = parse(SHOW.as_bytes(), "orders").expect("found");
+        assert_eq!(r.address, "module.m.eventpipe_event_pipeline.this");
+        assert_eq!(r.source_code_hash, "ab12");
+        assert_eq!(r.backfilled_objects, 7);
+        assert_eq!(r.notification_ids.len(), 2);
+        assert_eq!(
+            r.triggers[0],
+            StateTrigger {
+                events: vec!["s3:ObjectCreated:*".into()],
+                prefix: Some("in/".into()),
+                suffix: None,
+            }
+        );
+        assert_eq!(r.triggers[1].suffix.as_deref(), Some(".csv"));
+    }
+
+    #[test]
+    fn a_missing_pipeline_or_other_json_is_one_clear_reason() {
+        let e = parse(SHOW.as_bytes(), "nope").unwrap_err();
+        assert!(
+            e.contains("no eventpipe_event_pipeline named \"nope\""),
+            "{e}"
+        );
+        let e = parse(b"{\"format_version\":\"1.0\"}", "x").unwrap_err();
+        assert!(e.contains("holds no resources"), "{e}");
+        assert!(
+            parse(b"[]", "x")
+                .unwrap_err()
+                .contains("terraform show -json")
+        );
+        assert!(parse(b"nope", "x").unwrap_err().starts_with("not JSON"));
+    }
+}
