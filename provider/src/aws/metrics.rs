@@ -36,8 +36,11 @@ pub async fn latest(
     if queries.is_empty() {
         return Ok(Vec::new());
     }
-    let end = SystemTime::now();
-    let start = end.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+    let now = SystemTime::now();
+    let start = now.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+    // A minute past now: a datapoint of this very second is inside (the
+    // end is exclusive, and whole seconds).
+    let end = now + Duration::from_secs(60);
     let mut request = cw
         .get_metric_data()
         .start_time(DateTime::from(start))

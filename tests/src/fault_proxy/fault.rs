@@ -88,7 +88,7 @@ impl Fault {
             (Fault::AccessDenied, "s3") => (403, "AccessDenied", "Access Denied".into()),
             (Fault::AccessDenied, s) => (
                 403,
-                if s == "iam" || s == "sts" {
+                if matches!(s, "iam" | "sts" | "monitoring" | "sns") {
                     "AccessDenied"
                 } else {
                     "AccessDeniedException"
@@ -139,7 +139,9 @@ impl Fault {
                     xml_escape(&message)
                 ),
             ),
-            "iam" | "sts" => (
+            // The query-protocol services answer in XML (CloudWatch as the
+            // SDK 1.99 the provider pins speaks it, and SNS).
+            "iam" | "sts" | "monitoring" | "sns" => (
                 "text/xml",
                 String::new(),
                 format!(
