@@ -465,3 +465,115 @@ fn each_call_failed_once_fails_the_command_and_the_next_run_succeeds() {
         eprintln!("{op:<45} {line}");
     }
 }
+
+fn put_metric(rig: &Rig, namespace: &str, metric: &str, dimension: (&str, &str), value: f64) {
+    rig.aws
+        .block_on(
+            rig.aws
+                .cloudwatch()
+                .put_metric_data()
+                .namespace(namespace)
+                .metric_data(
+                    MetricDatum::builder()
+                        .metric_name(metric)
+                        .dimensions(
+                            Dimension::builder()
+                                .name(dimension.0)
+                                .value(dimension.1)
+                                .build(),
+                        )
+                        .value(value)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("PutMetricData");
+}
+
+/// With `delivery = "queue"` the triggers send to the event queue, whose
+/// depth and age are shown; a stream pipeline shows its iterator age.
+#[test]
+fn queue_delivery_and_stream_pipelines_show_their_queue_and_iterator_age() {
+    let rig = Rig::new(&newest_cli(), None);
+    let queued = Pipeline::named("stq")
+        .extra("  delivery      = \"queue\"\n  on_failure {\n    maximum_retry_attempts = 0\n  }\n")
+        .hcl();
+    let streaming = Pipeline::named("sts")
+        .extra("  stream {\n    shard_count = 1\n  }\n")
+        .hcl();
+    rig.configure(&format!("{queued}{streaming}"));
+    rig.apply();
+    let endpoint = rig.proxy.endpoint();
+    put_metric(
+        &rig,
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        ("QueueName", "stq-events"),
+        7.0,
+    );
+    put_metric(
+        &rig,
+        "AWS/Lambda",
+        "IteratorAge",
+        ("FunctionName", "sts"),
+        1500.0,
+    );
+
+    let q = status(&endpoint, &["stq", "--json"]);
+    let j = q.json();
+    assert_eq!(q.code, Some(0), "{j:#}\n{}", q.stderr);
+    assert_eq!(j["event_queue"]["name"], "stq-events");
+    assert_eq!(j["event_queue"]["exists"], true);
+    assert_eq!(j["event_queue"]["oldest_message_age_seconds"], 7.0);
+    assert_eq!(j["failure_queue"]["name"], "stq-failed");
+    let dest = j["triggers"][0]["destination"].as_str().unwrap_or_default();
+    assert!(
+        j["triggers"][0]["status"] == "ok"
+            && dest.starts_with("queue arn:aws:sqs:")
+            && dest.ends_with(":stq-events"),
+        "{j:#}"
+    );
+    assert_eq!(j["stream"], Json::Null);
+
+    let s = status(&endpoint, &["sts"]);
+    assert_eq!(s.code, Some(0), "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout
+            .contains("stream          sts: iterator age 1500 ms"),
+        "{}",
+        s.stdout
+    );
+    assert!(s.stdout.contains("failure queue   none"), "{}", s.stdout);
+
+    // A trigger pointed elsewhere out of band is a changed trigger.
+    let cfg = rig.aws.notifications("stq-bucket").expect("notifications");
+    let mut qc = cfg.queue_configurations().to_vec();
+    assert_eq!(qc.len(), 1, "{cfg:?}");
+    qc[0].queue_arn = "arn:aws:sqs:us-east-1:123456789012:stq-failed".into();
+    rig.aws
+        .put_notifications(
+            "stq-bucket",
+            NotificationConfiguration::builder()
+                .set_queue_configurations(Some(qc))
+                .build(),
+        )
+        .expect("repoint the trigger");
+    let changed = status(&endpoint, &["stq"]);
+    assert_eq!(
+        changed.code,
+        Some(3),
+        "{}\n{}",
+        changed.stdout,
+        changed.stderr
+    );
+    assert!(
+        changed
+            .stdout
+            .contains("CHANGED, should send to queue arn:aws:sqs:")
+            && changed
+                .stdout
+                .contains("trigger eventpipe-stq-0 is changed"),
+        "{}",
+        changed.stdout
+    );
+}
