@@ -256,14 +256,13 @@ pub async fn gather(aws: &AwsClients, name: &str) -> Result<Facts, CliError> {
         iterator_age_ms: values.next().flatten(),
     });
     // A failure queue named only by the event queue's redrive policy.
-    if failure_queue.is_none() {
-        if let Some(dlq) = event_queue
+    if failure_queue.is_none()
+        && let Some(dlq) = event_queue
             .as_ref()
             .and_then(|q| q.depth.as_ref())
             .and_then(|d| d.dead_letter_arn.clone())
-        {
-            failure_queue = Some(redrive_target(aws, &dlq).await?);
-        }
+    {
+        failure_queue = Some(redrive_target(aws, &dlq).await?);
     }
     Ok(Facts {
         name: name.to_owned(),

@@ -9,6 +9,7 @@ mod gather;
 mod report;
 mod state_file;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,7 +85,9 @@ pub fn run(args: &Args) -> ExitCode {
     } else {
         report::render(&report)
     };
-    println!("{}", text.trim_end());
+    // A closed output (a pager quit) is no panic; the status still tells.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.trim_end()).and_then(|()| out.flush());
     ExitCode::from(if report.healthy {
         EXIT_OK
     } else {

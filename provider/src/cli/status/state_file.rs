@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
+use crate::pipeline::state::attr;
+
 use super::super::error::CliError;
 
 pub const RESOURCE_TYPE: &str = "eventpipe_event_pipeline";
@@ -63,24 +65,24 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Recorded, String> {
     let text = |j: &Json| j.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
     Ok(Recorded {
         address: r["address"].as_str().unwrap_or_default().to_owned(),
-        source_code_hash: v["source_code_hash"]
+        source_code_hash: v[attr::SOURCE_CODE_HASH]
             .as_str()
             .unwrap_or_default()
             .to_owned(),
-        triggers: v["trigger"]
+        triggers: v[attr::TRIGGER]
             .as_array()
             .map(|ts| {
                 ts.iter()
                     .map(|t| StateTrigger {
-                        events: strings(&t["events"]),
-                        prefix: text(&t["filter_prefix"]),
-                        suffix: text(&t["filter_suffix"]),
+                        events: strings(&t[attr::EVENTS]),
+                        prefix: text(&t[attr::FILTER_PREFIX]),
+                        suffix: text(&t[attr::FILTER_SUFFIX]),
                     })
                     .collect()
             })
             .unwrap_or_default(),
-        notification_ids: strings(&v["notification_ids"]),
-        backfilled_objects: v["backfilled_objects"].as_i64().unwrap_or(0),
+        notification_ids: strings(&v[attr::NOTIFICATION_IDS]),
+        backfilled_objects: v[attr::BACKFILLED_OBJECTS].as_i64().unwrap_or(0),
     })
 }
 
@@ -93,7 +95,7 @@ fn find<'a>(module: &'a Json, name: &str, found: &mut Option<&'a Json>) {
     for r in module["resources"].as_array().into_iter().flatten() {
         if r["type"] == RESOURCE_TYPE
             && r["mode"] == "managed"
-            && r["values"]["name"].as_str() == Some(name)
+            && r["values"][attr::NAME].as_str() == Some(name)
         {
             *found = Some(r);
             return;
