@@ -376,7 +376,7 @@ fn bad_input_is_one_line_and_exit_1() {
     args.push(&endpoint);
     args.push("nosuch");
     let run = run_with(command(false), &args);
-    run.assert_one_line_error(1, "credentials");
+    run.assert_one_line_error(1, "no AWS credentials found");
 
     // Nothing listens there.
     status("http://127.0.0.1:9", &["nosuch"]).assert_one_line_error(1, "lambda:GetFunction");
