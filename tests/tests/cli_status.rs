@@ -363,6 +363,45 @@ fn an_alarm_in_alarm_makes_it_degraded_and_state_checks_the_code() {
         "{}",
         fresh_run.stdout
     );
+
+    // The state itself (`terraform state pull`) has the CodeSha256 of the
+    // last upload: code changed outside Terraform is found without a refresh.
+    let pulled = rig.ws.run(&["state", "pull"]).expect("state pull");
+    let pulled_path = rig
+        .ws
+        .write("pulled.tfstate", &pulled.stdout)
+        .expect("write");
+    let pulled_arg = pulled_path.to_str().expect("utf-8");
+    let same = status(&endpoint, &[NAME, "--state", pulled_arg, "--json"]);
+    assert_eq!(same.code, Some(0), "{}\n{}", same.stdout, same.stderr);
+    assert_eq!(same.json()["code"]["check"], "matches");
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    rig.aws
+        .block_on(
+            rig.aws
+                .lambda()
+                .update_function_code()
+                .function_name(NAME)
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
+                .send(),
+        )
+        .expect("UpdateFunctionCode");
+    let by_hand = status(&endpoint, &[NAME, "--state", pulled_arg]);
+    assert_eq!(
+        by_hand.code,
+        Some(3),
+        "{}\n{}",
+        by_hand.stdout,
+        by_hand.stderr
+    );
+    assert!(
+        by_hand
+            .stdout
+            .contains("the code was changed outside Terraform"),
+        "{}",
+        by_hand.stdout
+    );
 }
 
 #[test]

@@ -32,7 +32,7 @@ pub(crate) mod parts;
 mod plan;
 mod planning;
 mod policy;
-mod private;
+pub(crate) mod private;
 pub mod publish;
 mod refresh;
 mod rules;

@@ -34,7 +34,10 @@ pub use report::Report;
     CloudWatch has no datapoint of in the last 15 minutes shows as unknown. Without \
     --state the triggers are checked against the pipeline's own numbering \
     (eventpipe-<name>-<i>); with it, against the state's triggers, and the code and \
-    backfilled_objects are read from it.\n\nExit status:\n  0   healthy\n  1   error: no \
+    backfilled_objects are read from it: with `terraform show -json` the source hash the \
+    state records is compared with the one the function was deployed from; with a state \
+    file (`terraform state pull`) the CodeSha256 of the provider's last upload is compared \
+    with the deployed one, which also finds code changed outside Terraform.\n\nExit status:\n  0   healthy\n  1   error: no \
     such pipeline, a function that is not a pipeline's, AWS unreachable or refusing, an \
     unreadable --state file (one line on stderr)\n  2   usage error\n  3   degraded: a \
     trigger missing or changed outside Terraform, an alarm in ALARM, failed events \
@@ -44,8 +47,9 @@ pub struct Args {
     /// The pipeline's name (its `name` attribute).
     #[arg(value_name = "NAME")]
     pub name: String,
-    /// The output of `terraform show -json`: compare the deployed code and the
-    /// triggers with the state's, and report `backfilled_objects`.
+    /// The output of `terraform show -json` (or `terraform state pull`, which
+    /// also lets the code be compared by CodeSha256): compare the deployed code
+    /// and the triggers with the state's, and report `backfilled_objects`.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     #[command(flatten)]

@@ -266,9 +266,32 @@ fn check_code(f: &Facts, recorded: Option<&Recorded>) -> CodeReport {
     let Some(r) = recorded else {
         return CodeReport {
             check: "not checked",
-            detail: "give --state FILE (the output of `terraform show -json`) to compare".into(),
+            detail:
+                "give --state FILE (`terraform show -json` or `terraform state pull`) to compare"
+                    .into(),
         };
     };
+    // A state file has the CodeSha256 of the provider's last upload: the
+    // deployed code is compared byte for byte.
+    if let Some(uploaded) = &r.code_sha256 {
+        return if *uploaded == f.function.code_sha256 {
+            CodeReport {
+                check: "matches",
+                detail: format!("the last upload {} records", r.address),
+            }
+        } else {
+            CodeReport {
+                check: "differs",
+                detail: format!(
+                    "{} records the upload {uploaded}: the code was changed outside Terraform",
+                    r.address
+                ),
+            }
+        };
+    }
+    // `terraform show -json` has no CodeSha256: the source hash the state
+    // records is compared with the one the function was deployed from (its
+    // tag), and a refresh that found other code marked the state's.
     let deployed = f
         .function
         .tags
