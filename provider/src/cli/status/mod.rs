@@ -13,6 +13,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::aws::AwsClients;
+
 use super::aws_args::{AwsArgs, OutputArgs};
 use super::error::{self, CliError, EXIT_DEGRADED, EXIT_OK};
 
@@ -66,8 +68,21 @@ pub async fn status(args: &Args) -> Result<Report, CliError> {
         None => None,
     };
     let aws = args.aws.connect().await?;
-    let facts = gather::gather(&aws, &args.name).await?;
-    Ok(report::build(&facts, recorded.as_ref()))
+    report_with(&aws, &args.name, recorded.as_ref()).await
+}
+
+/// The report on pipeline `name`, read with `aws` (no state file).
+pub async fn report(aws: &AwsClients, name: &str) -> Result<Report, CliError> {
+    report_with(aws, name, None).await
+}
+
+async fn report_with(
+    aws: &AwsClients,
+    name: &str,
+    recorded: Option<&state_file::Recorded>,
+) -> Result<Report, CliError> {
+    let facts = gather::gather(aws, name).await?;
+    Ok(report::build(&facts, recorded))
 }
 
 pub fn run(args: &Args) -> ExitCode {
