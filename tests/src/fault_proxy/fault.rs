@@ -213,5 +213,14 @@ mod tests {
             logs.contains("\"__type\":\"ThrottlingException\""),
             "{logs}"
         );
+        // CloudWatch (awsQuery, as the pinned SDK speaks it) and SNS answer in XML.
+        for (service, op) in [
+            ("monitoring", "monitoring:DescribeAlarms"),
+            ("sns", "sns:CreateTopic"),
+        ] {
+            let query = String::from_utf8(Fault::AccessDenied.response(service, op)).unwrap();
+            assert!(query.contains("<Code>AccessDenied</Code>"), "{query}");
+            assert!(query.contains("Content-Type: text/xml"), "{query}");
+        }
     }
 }
