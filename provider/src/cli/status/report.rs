@@ -563,3 +563,187 @@ pub fn render(r: &Report) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::state_file::StateTrigger;
+    use super::*;
+    use crate::aws::lambda::{Function, FunctionSettings, FunctionStatus};
+    use crate::aws::sqs::QueueDepth;
+
+    const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+
+    fn facts(notifications: Vec<Notification>) -> Facts {
+        Facts {
+            name: "orders".into(),
+            region: "us-east-1".into(),
+            function: Function {
+                arn: FUNCTION_ARN.into(),
+                settings: FunctionSettings {
+                    role_arn: String::new(),
+                    handler: "app.handler".into(),
+                    runtime: "python3.12".into(),
+                    memory_mb: 128,
+                    timeout_s: 3,
+                    environment: BTreeMap::new(),
+                    description: String::new(),
+                    ephemeral_mb: 512,
+                    layers: Vec::new(),
+                    logging: None,
+                    image: false,
+                },
+                architecture: "x86_64".into(),
+                code_sha256: "c29tZQ==".into(),
+                image_uri: None,
+                tags: BTreeMap::from([(SOURCE_HASH_TAG.to_owned(), "ab12".to_owned())]),
+                reserved_concurrency: Some(5),
+            },
+            status: FunctionStatus {
+                state: Some("Active".into()),
+                last_update_status: Some("Successful".into()),
+                ..FunctionStatus::default()
+            },
+            bucket: "orders-bucket".into(),
+            notifications: Some(notifications),
+            failure_queue: None,
+            event_queue: None,
+            stream: None,
+            alarms: Vec::new(),
+        }
+    }
+
+    fn to_function(id: &str, prefix: &str) -> Notification {
+        Notification {
+            id: id.into(),
+            destination: Destination::Function(FUNCTION_ARN.into()),
+            events: vec!["s3:ObjectCreated:*".into()],
+            prefix: Some(prefix.into()),
+            suffix: None,
+        }
+    }
+
+    fn recorded(prefixes: &[&str]) -> Recorded {
+        Recorded {
+            address: "eventpipe_event_pipeline.o".into(),
+            source_code_hash: "ab12".into(),
+            triggers: prefixes
+                .iter()
+                .map(|p| StateTrigger {
+                    events: vec!["s3:ObjectCreated:*".into()],
+                    prefix: Some((*p).into()),
+                    suffix: None,
+                })
+                .collect(),
+            notification_ids: (0..prefixes.len())
+                .map(|i| format!("eventpipe-orders-{i}"))
+                .collect(),
+            backfilled_objects: 3,
+            code_sha256: None,
+        }
+    }
+
+    fn statuses(r: &Report) -> Vec<(&str, &str)> {
+        r.triggers
+            .iter()
+            .map(|t| (t.id.as_str(), t.status))
+            .collect()
+    }
+
+    #[test]
+    fn without_state_a_gap_in_the_numbering_is_a_missing_trigger() {
+        let f = facts(vec![
+            to_function("eventpipe-orders-0", "a/"),
+            to_function("eventpipe-orders-2", "c/"),
+            // Another pipeline's and a stranger's are not ours.
+            to_function("eventpipe-orders-eu-0", "x/"),
+            to_function("manual", "y/"),
+        ]);
+        let r = build(&f, None);
+        assert_eq!(
+            statuses(&r),
+            [
+                ("eventpipe-orders-0", "ok"),
+                ("eventpipe-orders-1", "missing"),
+                ("eventpipe-orders-2", "ok")
+            ]
+        );
+        assert!(!r.healthy);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert_eq!(r.backfilled_objects, None);
+        assert_eq!(r.code.check, "not checked");
+        // No trigger at all: the pipeline's first is missing (a pipeline has one at least).
+        let none = build(&facts(Vec::new()), None);
+        assert_eq!(statuses(&none), [("eventpipe-orders-0", "missing")]);
+    }
+
+    #[test]
+    fn with_state_each_trigger_is_compared_and_an_extra_one_is_changed() {
+        let mut wrong_target = to_function("eventpipe-orders-1", "b/");
+        wrong_target.destination = Destination::Queue("arn:aws:sqs:us-east-1:1:q".into());
+        let f = facts(vec![
+            to_function("eventpipe-orders-0", "other/"),
+            wrong_target,
+            to_function("eventpipe-orders-3", "d/"),
+        ]);
+        let r = build(&f, Some(&recorded(&["a/", "b/", "c/"])));
+        assert_eq!(
+            statuses(&r),
+            [
+                ("eventpipe-orders-0", "changed"),
+                ("eventpipe-orders-1", "changed"),
+                ("eventpipe-orders-2", "missing"),
+                ("eventpipe-orders-3", "changed")
+            ]
+        );
+        let detail = |i: usize| r.triggers[i].detail.clone().unwrap_or_default();
+        assert!(
+            detail(0).contains("prefix Some(\"other/\")"),
+            "{}",
+            detail(0)
+        );
+        assert!(detail(1).contains("sends to queue"), "{}", detail(1));
+        assert!(detail(3).contains("not in the state"), "{}", detail(3));
+        assert_eq!(r.backfilled_objects, Some(3));
+        assert_eq!(r.code.check, "matches");
+    }
+
+    #[test]
+    fn failed_events_alarms_and_other_code_are_problems() {
+        let mut f = facts(vec![to_function("eventpipe-orders-0", "a/")]);
+        assert!(build(&f, None).healthy);
+        f.failure_queue = Some(QueueFacts {
+            name: "orders-failed".into(),
+            arn: "arn:aws:sqs:us-east-1:1:orders-failed".into(),
+            depth: Some(QueueDepth {
+                visible: 2,
+                ..QueueDepth::default()
+            }),
+            oldest_age_s: None,
+        });
+        f.alarms.push(crate::aws::metrics::AlarmState {
+            name: "orders-error-rate".into(),
+            state: "ALARM".into(),
+            reason: "Threshold Crossed".into(),
+        });
+        f.alarms.push(crate::aws::metrics::AlarmState {
+            name: "orders-throttles".into(),
+            state: "OK".into(),
+            reason: String::new(),
+        });
+        let mut state = recorded(&["a/"]);
+        state.code_sha256 = Some("b3RoZXI=".into());
+        let r = build(&f, Some(&state));
+        assert_eq!(r.problems.len(), 3, "{:?}", r.problems);
+        assert_eq!(r.alarms_in_alarm.len(), 1);
+        assert_eq!(r.code.check, "differs");
+        let text = render(&r);
+        assert!(
+            text.contains("orders-failed: 2 message(s), oldest unknown"),
+            "{text}"
+        );
+        assert!(text.contains("in ALARM: orders-error-rate"), "{text}");
+        assert!(text.contains("5 reserved"), "{text}");
+    }
+}
