@@ -35,7 +35,7 @@ fn quick_bench_writes_every_figure_with_its_baseline() {
     assert!(status.success(), "bench --quick failed: {status}");
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("Quick mode"), "{text}");
-    for figure in 1..=13 {
+    for figure in 1..=14 {
         let rows = text
             .lines()
             .filter(|l| l.starts_with(&format!("| {figure} |")))
