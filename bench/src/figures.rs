@@ -90,6 +90,9 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     if wanted(9) {
         crate::critical_parts::figure_9(sizes, &moto, src.path(), &mut rep)?;
     }
+    if wanted(14) {
+        crate::status::figure_14(sizes, &moto, src.path(), &mut rep)?;
+    }
     if wanted(10) {
         crate::summary::figure_10(opts, &terraform, &moto, &mirror, &mut rep)?;
     }

@@ -23,6 +23,7 @@ mod report;
 mod rss;
 mod startup;
 mod stats;
+mod status;
 mod summary;
 mod tf;
 

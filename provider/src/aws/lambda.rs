@@ -186,6 +186,26 @@ pub async fn create_function(
 
 /// The function, or `None` when it does not exist.
 pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function>, AwsError> {
+    Ok(get_function_and_status(lambda, name).await?.map(|(f, _)| f))
+}
+
+/// Where a function is in its life: `State` (`Pending`, `Active`,
+/// `Inactive`, `Failed`) and `LastUpdateStatus` (`Successful`,
+/// `InProgress`, `Failed`), with Lambda's reasons.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FunctionStatus {
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub last_update_status: Option<String>,
+    pub last_update_reason: Option<String>,
+}
+
+/// The function and its status, from the one `GetFunction` call, or
+/// `None` when it does not exist.
+pub async fn get_function_and_status(
+    lambda: &Client,
+    name: &str,
+) -> Result<Option<(Function, FunctionStatus)>, AwsError> {
     let r = lambda
         .get_function()
         .function_name(name)
@@ -214,7 +234,13 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
         .code()
         .and_then(|code| code.image_uri().or(code.resolved_image_uri()))
         .map(str::to_owned);
-    Ok(Some(Function {
+    let status = FunctionStatus {
+        state: c.state().map(|s| s.as_str().to_owned()),
+        state_reason: c.state_reason().map(str::to_owned),
+        last_update_status: c.last_update_status().map(|s| s.as_str().to_owned()),
+        last_update_reason: c.last_update_status_reason().map(str::to_owned),
+    };
+    let function = Function {
         arn: c.function_arn().unwrap_or_default().to_owned(),
         settings: FunctionSettings {
             role_arn: c.role().unwrap_or_default().to_owned(),
@@ -261,7 +287,8 @@ pub async fn get_function(lambda: &Client, name: &str) -> Result<Option<Function
         reserved_concurrency: out
             .concurrency()
             .and_then(|c| c.reserved_concurrent_executions()),
-    }))
+    };
+    Ok(Some((function, status)))
 }
 
 /// Waits until the function is Active and no update is in progress, so the

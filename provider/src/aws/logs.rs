@@ -124,3 +124,52 @@ pub async fn delete_log_group(logs: &Client, name: &str) -> Result<(), AwsError>
         .map_err(err("logs:DeleteLogGroup"));
     found(r).map(|_| ())
 }
+
+/// One event of a log group, as `FilterLogEvents` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEvent {
+    pub event_id: String,
+    pub stream: String,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    pub message: String,
+}
+
+/// The group's events from `start_ms` on (every page), across its streams,
+/// that match `pattern` (CloudWatch's filter pattern syntax); `None` when
+/// there is no such group. Sorted by time, then event id.
+pub async fn events_since(
+    logs: &Client,
+    group: &str,
+    start_ms: i64,
+    pattern: Option<&str>,
+) -> Result<Option<Vec<LogEvent>>, AwsError> {
+    let mut events = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let r = logs
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(start_ms)
+            .set_filter_pattern(pattern.map(str::to_owned))
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(err("logs:FilterLogEvents"));
+        let Some(out) = found(r)? else {
+            return Ok(None);
+        };
+        events.extend(out.events().iter().map(|e| LogEvent {
+            event_id: e.event_id().unwrap_or_default().to_owned(),
+            stream: e.log_stream_name().unwrap_or_default().to_owned(),
+            timestamp: e.timestamp().unwrap_or_default(),
+            message: e.message().unwrap_or_default().to_owned(),
+        }));
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    events.sort_by(|a, b| (a.timestamp, &a.event_id).cmp(&(b.timestamp, &b.event_id)));
+    Ok(Some(events))
+}

@@ -14,6 +14,7 @@ pub mod kinesis;
 pub mod lambda;
 pub mod logs;
 pub mod mappings;
+pub mod metrics;
 pub mod retry;
 pub mod s3;
 pub mod sqs;

@@ -421,4 +421,50 @@ pub async fn queue_url_of_arn(sqs: &Client, arn: &str) -> Result<Option<String>,
         .await
         .map_err(err("sqs:GetQueueUrl"));
     Ok(found(r)?.and_then(|o| o.queue_url))
+/// How many messages a queue holds, as `GetQueueAttributes` counts them
+/// (approximately), and where its redrive sends messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub arn: String,
+    /// `ApproximateNumberOfMessages`: waiting to be received.
+    pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`: received, not yet deleted.
+    pub in_flight: u64,
+    /// `ApproximateNumberOfMessagesDelayed`.
+    pub delayed: u64,
+    /// The dead-letter queue its redrive policy names.
+    pub dead_letter_arn: Option<String>,
+}
+
+/// The queue's message counts in one call, or `None` when it is gone.
+pub async fn depth(sqs: &Client, url: &str) -> Result<Option<QueueDepth>, AwsError> {
+    let r = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .attribute_names(QueueAttributeName::RedrivePolicy)
+        .send()
+        .await
+        .map_err(err("sqs:GetQueueAttributes"));
+    let Some(out) = found(r)? else {
+        return Ok(None);
+    };
+    let a = out.attributes.unwrap_or_default();
+    let number = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok(Some(QueueDepth {
+        arn: a
+            .get(&QueueAttributeName::QueueArn)
+            .cloned()
+            .unwrap_or_default(),
+        visible: number(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        delayed: number(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+        dead_letter_arn: a
+            .get(&QueueAttributeName::RedrivePolicy)
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .and_then(|p| p["deadLetterTargetArn"].as_str().map(str::to_owned)),
+    }))
 }

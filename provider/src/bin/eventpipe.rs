@@ -30,6 +30,10 @@ enum Command {
     Invoke(cli::invoke::Args),
     /// Send a pipeline's failed events through again (at least once, resumably).
     Replay(cli::replay::Args),
+    /// Show whether a pipeline is working: exit 0 healthy, 3 degraded, 1 error.
+    Status(cli::status::Args),
+    /// Show the function's logs in time order across its log streams.
+    Logs(cli::logs::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +43,7 @@ fn main() -> ExitCode {
         Command::Event(args) => cli::event::run(&args),
         Command::Invoke(args) => cli::invoke::run(&args),
         Command::Replay(args) => cli::replay::run(&args),
+        Command::Status(args) => cli::status::run(&args),
+        Command::Logs(args) => cli::logs::run(&args),
     }
 }

@@ -32,7 +32,7 @@ pub enum CliError {
     NotOurs(String),
     #[error("pipeline {name:?}: {message}")]
     Pipeline { name: String, message: String },
-    #[error("{0}")]
+    #[error("{}", aws_line(.0))]
     Aws(#[from] AwsError),
     #[error("{0}")]
     Usage(String),
@@ -59,6 +59,26 @@ impl CliError {
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// An AWS error as someone at a terminal needs it: the SDK's words, except
+/// where they speak of the provider block or list every credential source
+/// tried.
+fn aws_line(e: &AwsError) -> String {
+    match e {
+        AwsError::NoRegion => {
+            "no AWS region is configured: give --region, or set AWS_REGION or a profile's region"
+                .to_owned()
+        }
+        AwsError::Transport { operation, message } if message.contains("no credentials found") => {
+            format!(
+                "{operation}: no AWS credentials found (environment, shared credentials and \
+                 config files, SSO, web identity, container and instance metadata were tried): \
+                 set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile"
+            )
+        }
+        other => other.to_string(),
     }
 }
 

@@ -225,6 +225,21 @@ async fn read_failure_handling(
     Ok(())
 }
 
+/// The one test of "this function is pipeline `name`'s": its ownership
+/// tag names the pipeline. `terraform import NAME` and the day-two
+/// commands both ask it.
+pub fn check_owner(
+    name: &str,
+    function_name: &str,
+    f: &lambda::Function,
+) -> Result<(), ImportError> {
+    if f.tags.get(OWNER_TAG).map(String::as_str) == Some(name) {
+        Ok(())
+    } else {
+        Err(ImportError::NotOurs(function_name.to_owned()))
+    }
+}
+
 async fn import_own(
     aws: &AwsClients,
     name: &str,
@@ -238,9 +253,7 @@ async fn import_own(
             name: function_name.clone(),
             region: aws.region.clone(),
         })?;
-    if f.tags.get(OWNER_TAG).map(String::as_str) != Some(name) {
-        return Err(ImportError::NotOurs(function_name));
-    }
+    check_owner(name, &function_name, &f)?;
     let bucket = f
         .tags
         .get(BUCKET_TAG)

@@ -94,7 +94,7 @@ impl Fault {
             (Fault::AccessDenied, "s3") => (403, "AccessDenied", "Access Denied".into()),
             (Fault::AccessDenied, s) => (
                 403,
-                if s == "iam" || s == "sts" {
+                if matches!(s, "iam" | "sts" | "monitoring" | "sns") {
                     "AccessDenied"
                 } else {
                     "AccessDeniedException"
@@ -163,7 +163,9 @@ impl Fault {
                     xml_escape(&message)
                 ),
             ),
-            "iam" | "sts" => (
+            // The query-protocol services answer in XML (CloudWatch as the
+            // SDK 1.99 the provider pins speaks it, and SNS).
+            "iam" | "sts" | "monitoring" | "sns" => (
                 "text/xml",
                 String::new(),
                 format!(
@@ -246,5 +248,14 @@ mod tests {
             logs.contains("\"__type\":\"ThrottlingException\""),
             "{logs}"
         );
+        // CloudWatch (awsQuery, as the pinned SDK speaks it) and SNS answer in XML.
+        for (service, op) in [
+            ("monitoring", "monitoring:DescribeAlarms"),
+            ("sns", "sns:CreateTopic"),
+        ] {
+            let query = String::from_utf8(Fault::AccessDenied.response(service, op)).unwrap();
+            assert!(query.contains("<Code>AccessDenied</Code>"), "{query}");
+            assert!(query.contains("Content-Type: text/xml"), "{query}");
+        }
     }
 }
