@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub use config::{AwsClients, AwsSettings, ServiceEndpoints};
 pub use error::AwsError;
 
+pub mod cloudwatch;
 pub mod ecr;
 pub mod iam;
 pub mod kinesis;
@@ -16,6 +17,7 @@ pub mod logs;
 pub mod mappings;
 pub mod retry;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
 mod tags;
 

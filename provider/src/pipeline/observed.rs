@@ -11,6 +11,9 @@ use super::part::{Part, PartSet};
 /// What a notification on the bucket is, and where it points.
 pub use crate::aws::s3::{Destination, Trigger};
 
+/// A CloudWatch alarm as CloudWatch describes it.
+pub use crate::aws::cloudwatch::Alarm;
+
 /// An ECR repository as ECR describes it.
 pub use crate::aws::ecr::Repository;
 
@@ -33,6 +36,25 @@ pub struct Observed {
     pub event_queue: Option<sqs::Queue>,
     pub queue_mapping: Option<mappings::Mapping>,
     pub repository: Option<RepositoryFound>,
+    /// The pipeline's alarms that exist, of every kind.
+    pub alarms: Vec<AlarmFound>,
+    /// The alarms' topic the pipeline makes, when it exists.
+    pub alarm_topic: Option<TopicFound>,
+}
+
+/// One of the pipeline's alarms, as CloudWatch has it.
+#[derive(Debug)]
+pub struct AlarmFound {
+    pub alarm: Alarm,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The alarms' topic the pipeline makes, as SNS has it.
+#[derive(Debug)]
+pub struct TopicFound {
+    pub tags: BTreeMap<String, String>,
+    /// The addresses of its email subscriptions, confirmed or not.
+    pub emails: Vec<String>,
 }
 
 /// The image repository the pipeline makes, as ECR has it.
