@@ -119,13 +119,13 @@ pub fn plan(p: &mut Plan) {
     let loc = p.loc;
     let topic_problem = match (&a.topic_arn, &a.emails) {
         (Field::Known(_), Field::Known(_)) => Some((
-            attr::TOPIC_ARN,
+            path::alarms(attr::TOPIC_ARN),
             "Both topic_arn and emails",
             "Set one of them: topic_arn for a topic of yours, or emails for the topic \
              <name>-alarms the pipeline makes.",
         )),
         (Field::Null, Field::Null) => Some((
-            attr::EMAILS,
+            path::top(attr::ALARMS),
             "No topic for the alarms",
             "Set topic_arn to a topic of yours, or emails to have the pipeline make the topic \
              <name>-alarms with one email subscription each.",
@@ -133,8 +133,7 @@ pub fn plan(p: &mut Plan) {
         _ => None,
     };
     if let Some((at, summary, detail)) = topic_problem {
-        p.diags
-            .push(Diagnostic::error(summary, detail).at(path::alarms(at)));
+        p.diags.push(Diagnostic::error(summary, detail).at(at));
     }
     if let Field::Known(arn) = &a.topic_arn
         && let Some(region) = arn.split(':').nth(3)
