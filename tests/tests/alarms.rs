@@ -12,6 +12,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
+use common::fault_table::{Site, arm, assert_each_failed, names, table};
+use common::rig::Rig;
 use common::*;
 use serde_json::Value as Json;
 use tests::{Aws, Moto, Workspace};
@@ -509,8 +511,221 @@ fn bad_alarm_blocks_are_refused_at_plan_on_their_attributes() {
     assert_emulator_empty(&moto);
 }
 
-/// The state's `alarm_arns` (for the fault rows).
-#[allow(dead_code)]
-fn alarm_arns(ws: &Workspace, name: &str) -> Json {
-    state_attrs(ws, name)["alarm_arns"].clone()
+/// A pipeline of the fault tables: a failure queue, and alarms to two
+/// addresses (the failed-events and throttles alarms, the error rate at
+/// `percent`), tagged with `tags`.
+fn faulted(name: &str, percent: u32, emails: &str, tags: &str) -> String {
+    Pipeline::seed(name, &format!("{name}-bkt"))
+        .tags(tags)
+        .extra(&format!(
+            "  on_failure {{}}\n  alarms {{\n    emails             = [{emails}]\n    \
+             error_rate_percent = {percent}\n  }}\n"
+        ))
+        .hcl()
+}
+
+fn at(ops: &[&str]) -> Vec<Site> {
+    ops.iter()
+        .map(|op| Site {
+            op: (*op).to_owned(),
+            nth: 1,
+        })
+        .collect()
+}
+
+/// Each new call site of a create, a refresh, an update and a destroy
+/// fails once through Terraform (a failed create rolls back: nothing of it
+/// is left, and it is not in the state); the next run converges, and
+/// destroy leaves no alarm and no topic.
+#[test]
+fn each_alarm_call_site_fails_once_then_the_pipeline_converges() {
+    let rig = Rig::new(&newest_cli(), None);
+    let two = "\"a@example.com\", \"b@example.com\"";
+    let create = at(&[
+        "monitoring:DescribeAlarms",
+        "monitoring:PutMetricAlarm",
+        "sns:GetTopicAttributes",
+        "sns:CreateTopic",
+        "sns:ListSubscriptionsByTopic",
+        "sns:Subscribe",
+    ]);
+    let pipelines = names("alf", create.len());
+    let body = |percent: u32, emails: &str, tags: &str| -> String {
+        pipelines
+            .iter()
+            .map(|n| faulted(n, percent, emails, tags))
+            .collect()
+    };
+    rig.configure(&body(5, two, "{ team = \"x\" }"));
+    let t = table(&pipelines, &create);
+    arm(&rig.proxy, &t);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &t, &rig.proxy);
+    assert!(
+        rig.state().is_empty(),
+        "rolled back: {:?}\n{out}",
+        rig.state()
+    );
+    let left = rig.aws.list_everything().expect("inventory");
+    assert!(
+        left.alarms.is_empty() && left.topics.is_empty(),
+        "rolled back: {left}"
+    );
+    rig.proxy.clear_rules();
+    rig.apply();
+    assert_eq!(
+        rig.aws.alarm_names().expect("alarms").len(),
+        3 * pipelines.len()
+    );
+    rig.assert_plan_empty();
+
+    // The refresh's reads.
+    let refresh = at(&[
+        "monitoring:DescribeAlarms",
+        "monitoring:ListTagsForResource",
+        "sns:ListTagsForResource",
+        "sns:ListSubscriptionsByTopic",
+    ]);
+    let t = table(&pipelines, &refresh);
+    arm(&rig.proxy, &t);
+    let out = rig
+        .ws
+        .run(&["plan"])
+        .expect("plan runs")
+        .failed()
+        .expect("plan must fail");
+    assert_each_failed(&out, &t, &rig.proxy);
+    rig.proxy.clear_rules();
+    rig.assert_plan_empty();
+
+    // An update: another tag key, one address fewer, another threshold.
+    rig.configure(&body(7, "\"a@example.com\"", "{ owner = \"y\" }"));
+    let update = at(&[
+        "monitoring:PutMetricAlarm",
+        "monitoring:TagResource",
+        "monitoring:UntagResource",
+        "sns:TagResource",
+        "sns:UntagResource",
+        "sns:Unsubscribe",
+    ]);
+    let t = table(&pipelines, &update);
+    arm(&rig.proxy, &t);
+    let out = rig.apply_failing();
+    assert_each_failed(&out, &t, &rig.proxy);
+    rig.proxy.clear_rules();
+    rig.apply();
+    rig.assert_plan_empty();
+    for n in &pipelines {
+        let a = alarm(&rig.aws, &format!("{n}-error-rate"));
+        assert_eq!(a.threshold(), Some(7.0), "{n}");
+        let tags = rig.aws.alarm_tags(a.alarm_arn().unwrap()).unwrap();
+        assert_eq!(tags.get("owner").map(String::as_str), Some("y"), "{n}");
+        assert!(!tags.contains_key("team"), "{n}: {tags:?}");
+        let topic = topic_arn(&format!("{n}-alarms"));
+        let emails: Vec<String> = rig
+            .aws
+            .topic_subscriptions(&topic)
+            .unwrap()
+            .into_iter()
+            .map(|(_, e, _)| e)
+            .collect();
+        assert_eq!(emails, ["a@example.com"], "{n}");
+        let tags = rig.aws.topic_tags(&topic).unwrap();
+        assert_eq!(tags.get("owner").map(String::as_str), Some("y"), "{n}");
+    }
+
+    // The destroy.
+    let t = table(
+        &pipelines,
+        &at(&["monitoring:DeleteAlarms", "sns:DeleteTopic"]),
+    );
+    arm(&rig.proxy, &t);
+    let out = rig
+        .ws
+        .run(&["destroy", "-auto-approve"])
+        .expect("destroy runs")
+        .failed()
+        .expect("destroy must fail");
+    assert_each_failed(&out, &t, &rig.proxy);
+    rig.proxy.clear_rules();
+    rig.destroy_and_assert_empty();
+}
+
+/// An alarm or a topic of the pipeline's name found by a create is adopted
+/// when tagged with this pipeline (left by an interrupted run), and refused,
+/// naming its owner, when another pipeline's.
+#[test]
+fn an_alarm_or_topic_left_by_this_pipeline_is_adopted_and_another_s_refused() {
+    let tf = newest_cli();
+    let moto = Moto::start().unwrap();
+    let aws = moto.aws().unwrap();
+    let tag = |owner: &str| {
+        aws_sdk_cloudwatch::types::Tag::builder()
+            .key("eventpipe:pipeline")
+            .value(owner)
+            .build()
+    };
+    for (name, owner) in [("mine", "mine"), ("theirs", "someone")] {
+        aws.block_on(
+            aws.cloudwatch()
+                .put_metric_alarm()
+                .alarm_name(format!("{name}-throttles"))
+                .namespace("AWS/Lambda")
+                .metric_name("Throttles")
+                .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(3.0)
+                .comparison_operator(
+                    aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+                )
+                .tags(tag(owner))
+                .send(),
+        )
+        .unwrap();
+    }
+    let ws = workspace(
+        &tf,
+        &moto,
+        &with_team_tag(&queued_with_emails("mine")).replace("delivery      = \"queue\"\n", ""),
+    );
+    ws.init().unwrap();
+    ws.apply_auto().unwrap();
+    let a = alarm(&aws, "mine-throttles");
+    assert_eq!(a.threshold(), Some(0.0), "adopted and brought to the plan");
+    assert_plan_empty(&ws, "the plan after the adoption must be empty");
+    ws.destroy_auto().unwrap();
+
+    let body = format!(
+        "{}{}",
+        provider_hcl(&moto),
+        with_team_tag(&queued_with_emails("theirs")).replace("delivery      = \"queue\"\n", "")
+    );
+    ws.write("main.tf", body).unwrap();
+    let out = ws
+        .run(&["apply", "-auto-approve"])
+        .unwrap()
+        .failed()
+        .unwrap();
+    let text = folded(&out.combined());
+    assert!(text.contains("theirs-throttles"), "{out}");
+    assert!(text.contains("belongs to pipeline \"someone\""), "{out}");
+    assert_eq!(
+        aws.alarm_names().unwrap(),
+        ["theirs-throttles"],
+        "theirs stays"
+    );
+    assert!(
+        aws.topic_arns().unwrap().is_empty(),
+        "the topic made was rolled back"
+    );
+    assert_eq!(alarm(&aws, "theirs-throttles").threshold(), Some(3.0));
+    aws.block_on(
+        aws.cloudwatch()
+            .delete_alarms()
+            .alarm_names("theirs-throttles")
+            .send(),
+    )
+    .unwrap();
+    assert_emulator_empty(&moto);
 }

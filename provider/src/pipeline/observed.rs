@@ -71,10 +71,17 @@ pub struct RepositoryFound {
 impl Observed {
     /// Nothing the pipeline made is left: it was deleted outside Terraform.
     /// (A bucket it does not manage is not the pipeline's to miss.) An image
-    /// repository left over (a destroy that failed to delete it) keeps the
-    /// pipeline in the state, so the next destroy deletes it.
+    /// repository, alarms or an alarm topic left over (a destroy that
+    /// failed to delete them) keep the pipeline in the state, so the next
+    /// destroy deletes them.
     pub fn nothing_left(&self, owns_bucket: bool) -> bool {
-        let mut parts = vec![Part::Role, Part::Function, Part::Repository];
+        let mut parts = vec![
+            Part::Role,
+            Part::Function,
+            Part::Repository,
+            Part::Alarms,
+            Part::AlarmTopic,
+        ];
         if owns_bucket {
             parts.push(Part::Bucket);
         }

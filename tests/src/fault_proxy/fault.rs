@@ -80,7 +80,9 @@ impl Fault {
                 "ServiceUnavailable",
                 "The service is unavailable. Please try again later.".into(),
             ),
-            (Fault::Throttling, "iam" | "sts") => (400, "Throttling", "Rate exceeded".into()),
+            (Fault::Throttling, "iam" | "sts" | "monitoring" | "sns") => {
+                (400, "Throttling", "Rate exceeded".into())
+            }
             (Fault::Throttling, "lambda") => {
                 (429, "TooManyRequestsException", "Rate exceeded".into())
             }
@@ -88,7 +90,7 @@ impl Fault {
             (Fault::AccessDenied, "s3") => (403, "AccessDenied", "Access Denied".into()),
             (Fault::AccessDenied, s) => (
                 403,
-                if s == "iam" || s == "sts" {
+                if matches!(s, "iam" | "sts" | "monitoring" | "sns") {
                     "AccessDenied"
                 } else {
                     "AccessDeniedException"
@@ -139,7 +141,8 @@ impl Fault {
                     xml_escape(&message)
                 ),
             ),
-            "iam" | "sts" => (
+            // The query protocol's errors (CloudWatch 1.99 and SNS speak it too).
+            "iam" | "sts" | "monitoring" | "sns" => (
                 "text/xml",
                 String::new(),
                 format!(
@@ -193,6 +196,18 @@ mod tests {
         assert!(iam.starts_with("HTTP/1.1 400 "), "{iam}");
         assert!(iam.contains("<Code>Throttling</Code>"), "{iam}");
         assert!(iam.contains("<Type>Sender</Type>"), "{iam}");
+        for (service, op) in [
+            ("monitoring", "monitoring:PutMetricAlarm"),
+            ("sns", "sns:Subscribe"),
+        ] {
+            let q = String::from_utf8(Fault::AccessDenied.response(service, op)).unwrap();
+            assert!(q.starts_with("HTTP/1.1 403 "), "{q}");
+            assert!(q.contains("<Code>AccessDenied</Code>"), "{q}");
+            assert!(
+                q.contains(&format!("not authorized to perform: {op}")),
+                "{q}"
+            );
+        }
         let lambda =
             String::from_utf8(Fault::RoleNotAssumable.response("lambda", "lambda:CreateFunction"))
                 .unwrap();

@@ -40,8 +40,22 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
     let found = existing(run).await?;
     // A kind the prior state had is the pipeline's already.
     let had: Vec<&str> = run.prior.map(|p| p.alarm_kinds()).unwrap_or_default();
-    let step = "putting the alarms";
+    // Refused before anything is put: an alarm of our name that is not ours.
     for (kind, settings) in &want {
+        let have = found.iter().find(|(a, _)| a.settings.name == settings.name);
+        if let Some((_, have_tags)) = have
+            && !had.contains(kind)
+        {
+            adopt_if_ours(
+                format!("CloudWatch alarm {:?}", settings.name),
+                have_tags,
+                &run.want.name,
+            )?;
+            run.adopted(Part::Alarms);
+        }
+    }
+    let step = "putting the alarms";
+    for (_, settings) in &want {
         let have = found.iter().find(|(a, _)| a.settings.name == settings.name);
         match have {
             None => {
@@ -52,14 +66,6 @@ pub async fn put(run: &Run<'_>) -> Result<(), ApplyError> {
                 run.made(Part::Alarms);
             }
             Some((a, have_tags)) => {
-                if !had.contains(kind) {
-                    adopt_if_ours(
-                        format!("CloudWatch alarm {:?}", settings.name),
-                        have_tags,
-                        &run.want.name,
-                    )?;
-                    run.adopted(Part::Alarms);
-                }
                 if !desired::same_alarm(&a.settings, settings) {
                     cloudwatch::put_alarm(cw, settings, &tags)
                         .await
