@@ -368,7 +368,7 @@ fn a_stream_pipeline_gets_its_iterator_age_alarm_on_a_topic_of_its_own() {
             &given,
         );
         assert_eq!(aws.alarm_names().unwrap(), [format!("{name}-iterator-age")]);
-        assert_eq!(aws.topic_arns().unwrap(), [given.clone()], "no topic made");
+        assert_eq!(aws.topic_arns().unwrap(), vec![given.clone()], "no topic made");
         let state = state_attrs(&ws, name);
         assert_eq!(state["alarm_topic_arn"], given.as_str());
         assert_eq!(
@@ -379,7 +379,7 @@ fn a_stream_pipeline_gets_its_iterator_age_alarm_on_a_topic_of_its_own() {
         ws.destroy_auto().unwrap();
         assert_eq!(
             aws.topic_arns().unwrap(),
-            [given.clone()],
+            vec![given.clone()],
             "the user's topic stays"
         );
         aws.block_on(aws.sns().delete_topic().topic_arn(&given).send())

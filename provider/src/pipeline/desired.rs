@@ -369,105 +369,6 @@ pub fn event_queue(s: &State<Known>) -> Option<sqs::QueueSettings> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_image_functions_tags_keep_its_runtime_and_base_for_import() {
-        let mut s = state::tests::known_state("orders");
-        assert!(
-            !function_tags(&s).contains_key(RUNTIME_TAG),
-            "a zip has none"
-        );
-        s.function.package_type = state::PACKAGE_IMAGE.into();
-        s.image_base_digest = Some("sha256:ab".into());
-        s.function.image = Some(state::ImageBlock {
-            base_image: Some("public.ecr.aws/lambda/python:3.13".into()),
-            repository_name: None,
-            keep_images: 10,
-            scan_on_push: true,
-        });
-        let t = function_tags(&s);
-        assert_eq!(t[RUNTIME_TAG], s.function.runtime);
-        assert_eq!(t[BASE_DIGEST_TAG], "sha256:ab");
-        assert_eq!(t[BASE_IMAGE_TAG], "public.ecr.aws/lambda/python:3.13");
-        // A reference too long for a tag value is left out.
-        if let Some(i) = s.function.image.as_mut() {
-            i.base_image = Some(format!("r.example/{}:1", "a".repeat(300)));
-        }
-        assert!(!function_tags(&s).contains_key(BASE_IMAGE_TAG));
-    }
-
-    fn logging(format: &str, app: Option<&str>, sys: Option<&str>) -> lambda::Logging {
-        lambda::Logging {
-            group: "/aws/lambda/f".into(),
-            format: format.into(),
-            application_level: app.map(str::to_owned),
-            system_level: sys.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn json_levels_left_unset_are_lambda_s_default_and_text_logs_have_none() {
-        assert_eq!(
-            logging_as_kept(&logging("JSON", Some("DEBUG"), None)),
-            logging("JSON", Some("DEBUG"), Some("INFO"))
-        );
-        assert_eq!(
-            logging_as_kept(&logging("JSON", None, None)),
-            logging("JSON", Some("INFO"), Some("INFO"))
-        );
-        assert_eq!(
-            logging_as_kept(&logging("Text", Some("WARN"), None)),
-            logging("Text", None, None)
-        );
-    }
-
-    #[test]
-    fn a_level_read_back_at_its_default_stays_unset_and_a_set_one_is_read() {
-        let info = || Some("INFO".to_owned());
-        assert_eq!(level_as_configured(&None, info()), None);
-        assert_eq!(level_as_configured(&None, None), None);
-        assert_eq!(level_as_configured(&info(), info()), info());
-        // Changed outside Terraform: shown.
-        assert_eq!(
-            level_as_configured(&None, Some("DEBUG".into())),
-            Some("DEBUG".into())
-        );
-        assert_eq!(level_as_configured(&Some("WARN".into()), info()), info());
-    }
-
-    #[test]
-    fn settings_with_an_unset_level_match_lambda_s_default() {
-        let mut want = known_state("orders");
-        want.logs = Some(crate::pipeline::state::Logs {
-            retention_in_days: 30,
-            format: "JSON".into(),
-            application_log_level: Some("INFO".into()),
-            system_log_level: None,
-            keep_on_destroy: false,
-        });
-        let sent = function_settings(&want);
-        // What is sent names both levels, as Lambda keeps them.
-        assert_eq!(
-            sent.logging,
-            Some(logging("JSON", Some("INFO"), Some("INFO"))).map(|mut l| {
-                l.group = want.log_group_name.clone();
-                l
-            })
-        );
-        let mut have = sent.clone();
-        assert!(same_settings(&have, &sent));
-        have.logging.as_mut().expect("logging").system_level = Some("WARN".into());
-        assert!(!same_settings(&have, &sent), "a changed level is a change");
-        have.logging = None;
-        assert!(same_settings(&have, &sent), "not reported: as wanted");
-    }
-
-    use crate::pipeline::state::tests::known_state;
-}
-
 /// The period every alarm looks at, in seconds.
 pub const ALARM_PERIOD_S: i32 = 300;
 
@@ -631,4 +532,103 @@ pub fn fill_alarm_arns(s: &mut State<Known>) {
             })
             .collect(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_functions_tags_keep_its_runtime_and_base_for_import() {
+        let mut s = state::tests::known_state("orders");
+        assert!(
+            !function_tags(&s).contains_key(RUNTIME_TAG),
+            "a zip has none"
+        );
+        s.function.package_type = state::PACKAGE_IMAGE.into();
+        s.image_base_digest = Some("sha256:ab".into());
+        s.function.image = Some(state::ImageBlock {
+            base_image: Some("public.ecr.aws/lambda/python:3.13".into()),
+            repository_name: None,
+            keep_images: 10,
+            scan_on_push: true,
+        });
+        let t = function_tags(&s);
+        assert_eq!(t[RUNTIME_TAG], s.function.runtime);
+        assert_eq!(t[BASE_DIGEST_TAG], "sha256:ab");
+        assert_eq!(t[BASE_IMAGE_TAG], "public.ecr.aws/lambda/python:3.13");
+        // A reference too long for a tag value is left out.
+        if let Some(i) = s.function.image.as_mut() {
+            i.base_image = Some(format!("r.example/{}:1", "a".repeat(300)));
+        }
+        assert!(!function_tags(&s).contains_key(BASE_IMAGE_TAG));
+    }
+
+    fn logging(format: &str, app: Option<&str>, sys: Option<&str>) -> lambda::Logging {
+        lambda::Logging {
+            group: "/aws/lambda/f".into(),
+            format: format.into(),
+            application_level: app.map(str::to_owned),
+            system_level: sys.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn json_levels_left_unset_are_lambda_s_default_and_text_logs_have_none() {
+        assert_eq!(
+            logging_as_kept(&logging("JSON", Some("DEBUG"), None)),
+            logging("JSON", Some("DEBUG"), Some("INFO"))
+        );
+        assert_eq!(
+            logging_as_kept(&logging("JSON", None, None)),
+            logging("JSON", Some("INFO"), Some("INFO"))
+        );
+        assert_eq!(
+            logging_as_kept(&logging("Text", Some("WARN"), None)),
+            logging("Text", None, None)
+        );
+    }
+
+    #[test]
+    fn a_level_read_back_at_its_default_stays_unset_and_a_set_one_is_read() {
+        let info = || Some("INFO".to_owned());
+        assert_eq!(level_as_configured(&None, info()), None);
+        assert_eq!(level_as_configured(&None, None), None);
+        assert_eq!(level_as_configured(&info(), info()), info());
+        // Changed outside Terraform: shown.
+        assert_eq!(
+            level_as_configured(&None, Some("DEBUG".into())),
+            Some("DEBUG".into())
+        );
+        assert_eq!(level_as_configured(&Some("WARN".into()), info()), info());
+    }
+
+    #[test]
+    fn settings_with_an_unset_level_match_lambda_s_default() {
+        let mut want = known_state("orders");
+        want.logs = Some(crate::pipeline::state::Logs {
+            retention_in_days: 30,
+            format: "JSON".into(),
+            application_log_level: Some("INFO".into()),
+            system_log_level: None,
+            keep_on_destroy: false,
+        });
+        let sent = function_settings(&want);
+        // What is sent names both levels, as Lambda keeps them.
+        assert_eq!(
+            sent.logging,
+            Some(logging("JSON", Some("INFO"), Some("INFO"))).map(|mut l| {
+                l.group = want.log_group_name.clone();
+                l
+            })
+        );
+        let mut have = sent.clone();
+        assert!(same_settings(&have, &sent));
+        have.logging.as_mut().expect("logging").system_level = Some("WARN".into());
+        assert!(!same_settings(&have, &sent), "a changed level is a change");
+        have.logging = None;
+        assert!(same_settings(&have, &sent), "not reported: as wanted");
+    }
+
+    use crate::pipeline::state::tests::known_state;
 }

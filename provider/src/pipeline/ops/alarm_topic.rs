@@ -95,7 +95,7 @@ pub async fn subscribe(run: &Run<'_>) -> Result<(), ApplyError> {
     }
     for s in have
         .iter()
-        .filter(|s| s.protocol == EMAIL && s.confirmed() && !want.iter().any(|e| *e == s.endpoint))
+        .filter(|s| s.protocol == EMAIL && s.confirmed() && !want.contains(&s.endpoint))
     {
         sns::unsubscribe(client, &s.arn)
             .await
