@@ -368,7 +368,11 @@ fn a_stream_pipeline_gets_its_iterator_age_alarm_on_a_topic_of_its_own() {
             &given,
         );
         assert_eq!(aws.alarm_names().unwrap(), [format!("{name}-iterator-age")]);
-        assert_eq!(aws.topic_arns().unwrap(), vec![given.clone()], "no topic made");
+        assert_eq!(
+            aws.topic_arns().unwrap(),
+            vec![given.clone()],
+            "no topic made"
+        );
         let state = state_attrs(&ws, name);
         assert_eq!(state["alarm_topic_arn"], given.as_str());
         assert_eq!(
@@ -728,4 +732,38 @@ fn an_alarm_or_topic_left_by_this_pipeline_is_adopted_and_another_s_refused() {
     )
     .unwrap();
     assert_emulator_empty(&moto);
+}
+
+/// As SNS keeps them, email subscriptions stay pending until confirmed
+/// (the proxy's `sns_pending_emails`; moto confirms at once): a pending
+/// address counts as subscribed (no second Subscribe, an empty plan), one
+/// removed from the list cannot be unsubscribed (SNS lets it lapse), and
+/// destroy warns of no confirmed subscription.
+#[test]
+fn pending_email_subscriptions_count_as_subscribed_and_are_not_warned_of() {
+    let rig = Rig::new(&newest_cli(), None);
+    rig.proxy.sns_pending_emails(true);
+    let two = "\"a@example.com\", \"b@example.com\"";
+    rig.configure(&faulted("pend", 5, two, "{ team = \"x\" }"));
+    rig.apply();
+    rig.assert_plan_empty();
+    let count = |op: &str| rig.proxy.calls().iter().filter(|c| c.op == op).count();
+    assert_eq!(count("sns:Subscribe"), 2);
+    rig.apply();
+    assert_eq!(
+        count("sns:Subscribe"),
+        2,
+        "a pending address is not subscribed again"
+    );
+    rig.configure(&faulted("pend", 5, "\"a@example.com\"", "{ team = \"x\" }"));
+    rig.apply();
+    assert_eq!(
+        count("sns:Unsubscribe"),
+        0,
+        "a pending subscription cannot be removed"
+    );
+    rig.assert_plan_empty();
+    let out = rig.ws.destroy_auto().expect("destroy");
+    assert!(!out.contains("confirmed subscription"), "{out}");
+    common::assert_emulator_empty(&rig.moto);
 }
