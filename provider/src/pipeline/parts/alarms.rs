@@ -264,6 +264,26 @@ mod tests {
     }
 
     #[test]
+    fn a_new_name_puts_the_alarms_and_topic_anew_and_deletes_the_old_ones_after() {
+        let prior = alarmed("orders");
+        let mut want = alarmed("billing");
+        want.function_name = prior.function_name.clone();
+        want.role_name = prior.role_name.clone();
+        want.log_group_name = prior.log_group_name.clone();
+        let s = steps::converge(&want, Some(&prior), Facts::of(&prior));
+        for (new, old) in [
+            (Op::Recreate(Part::Alarms), Op::DeleteOld(Part::Alarms)),
+            (Op::Recreate(Part::AlarmTopic), Op::DeleteOld(Part::AlarmTopic)),
+        ] {
+            assert!(s.waits_for(old, new), "{old} after {new}: {:?}", s.ops());
+        }
+        assert!(s.waits_for(
+            Op::DeleteOld(Part::AlarmTopic),
+            Op::DeleteOld(Part::Alarms)
+        ));
+    }
+
+    #[test]
     fn an_alarm_deleted_or_edited_outside_terraform_leaves_alarm_arns() {
         let state = alarmed("orders");
         let tags = desired::part_tags(&state);
