@@ -273,14 +273,14 @@ mod tests {
         let s = steps::converge(&want, Some(&prior), Facts::of(&prior));
         for (new, old) in [
             (Op::Recreate(Part::Alarms), Op::DeleteOld(Part::Alarms)),
-            (Op::Recreate(Part::AlarmTopic), Op::DeleteOld(Part::AlarmTopic)),
+            (
+                Op::Recreate(Part::AlarmTopic),
+                Op::DeleteOld(Part::AlarmTopic),
+            ),
         ] {
             assert!(s.waits_for(old, new), "{old} after {new}: {:?}", s.ops());
         }
-        assert!(s.waits_for(
-            Op::DeleteOld(Part::AlarmTopic),
-            Op::DeleteOld(Part::Alarms)
-        ));
+        assert!(s.waits_for(Op::DeleteOld(Part::AlarmTopic), Op::DeleteOld(Part::Alarms)));
     }
 
     #[test]
