@@ -105,6 +105,16 @@ resource "eventpipe_event_pipeline" "this" {
     }
   }
 
+  # Alarms, when there is somewhere to send them.
+  dynamic "alarms" {
+    for_each = var.alarm_topic_arn != null || length(var.alarm_emails) > 0 ? [1] : []
+    content {
+      topic_arn          = var.alarm_topic_arn
+      emails             = length(var.alarm_emails) > 0 ? var.alarm_emails : null
+      error_rate_percent = 5
+    }
+  }
+
   dynamic "trigger" {
     for_each = var.extra_triggers
     content {

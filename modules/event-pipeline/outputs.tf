@@ -92,3 +92,13 @@ output "image_repository_url" {
   description = "With package_type = \"image\": the URL of the ECR repository the image is pushed to; null for a zip."
   value       = eventpipe_event_pipeline.this.image_repository_url
 }
+
+output "alarm_arns" {
+  description = "The ARN of each CloudWatch alarm, by kind (`failed-events`, `error-rate`, `throttles`, `queue-age`, `iterator-age`); null without alarms."
+  value       = eventpipe_event_pipeline.this.alarm_arns
+}
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify: `alarm_topic_arn`, or the topic `<name>-alarms` made for `alarm_emails`; null without alarms."
+  value       = eventpipe_event_pipeline.this.alarm_topic_arn
+}

@@ -405,3 +405,25 @@ variable "queue" {
     error_message = "The queue must be null or an object whose keys are settings of the resource's queue block: visibility_timeout, max_receive_count, batch_size, maximum_batching_window, maximum_concurrency, report_batch_item_failures."
   }
 }
+
+variable "alarm_topic_arn" {
+  description = "An SNS topic of yours, in the provider's region, for the pipeline's CloudWatch alarms (the resource's `alarms.topic_arn`). Setting it or `alarm_emails` turns the alarms on with these defaults: failed events waiting (with the failure queue), an error rate over 5% in 5 minutes, throttles, the event queue's oldest message over 300 s (with `delivery = \"queue\"`) and the stream's iterator age over 300 s (with `stream`). Null (the default) and no `alarm_emails`: no alarms."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}$", var.alarm_topic_arn))
+    error_message = "The alarm_topic_arn must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:oncall."
+  }
+}
+
+variable "alarm_emails" {
+  description = "Email addresses for the pipeline's alarms: the pipeline makes the SNS topic `<name>-alarms` with one email subscription each (each address confirms by the link SNS mails it; the resource's `alarms.emails`). Not with `alarm_topic_arn`. Empty (the default) and no `alarm_topic_arn`: no alarms."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", e))])
+    error_message = "Each of alarm_emails must be an email address such as oncall@example.com."
+  }
+}

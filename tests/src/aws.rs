@@ -663,7 +663,100 @@ impl Aws {
             queues: self.queue_names()?,
             sources: self.sources()?,
             repositories: self.repository_names()?,
+            alarms: self.alarm_names()?,
+            topics: self.topic_arns()?,
         })
+    }
+}
+
+/// CloudWatch alarms and SNS topics, read back.
+impl Aws {
+    /// The names of every metric alarm, sorted.
+    pub fn alarm_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .metric_alarms()?
+            .iter()
+            .filter_map(|a| a.alarm_name().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Every metric alarm, as CloudWatch describes it.
+    pub fn metric_alarms(&self) -> Result<Vec<aws_sdk_cloudwatch::types::MetricAlarm>> {
+        let call = self.cloudwatch.describe_alarms().max_records(100).send();
+        Ok(sdk("DescribeAlarms", self.block_on(call))?
+            .metric_alarms()
+            .to_vec())
+    }
+
+    /// The metric alarm `name`, or `None`.
+    pub fn metric_alarm(
+        &self,
+        name: &str,
+    ) -> Result<Option<aws_sdk_cloudwatch::types::MetricAlarm>> {
+        let call = self.cloudwatch.describe_alarms().alarm_names(name).send();
+        Ok(sdk("DescribeAlarms", self.block_on(call))?
+            .metric_alarms()
+            .first()
+            .cloned())
+    }
+
+    /// The tags of a CloudWatch resource.
+    pub fn alarm_tags(&self, arn: &str) -> Result<BTreeMap<String, String>> {
+        let call = self
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send();
+        Ok(sdk("ListTagsForResource", self.block_on(call))?
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// The ARNs of every SNS topic, sorted.
+    pub fn topic_arns(&self) -> Result<Vec<String>> {
+        let call = self.sns.list_topics().send();
+        let mut arns: Vec<String> = sdk("ListTopics", self.block_on(call))?
+            .topics()
+            .iter()
+            .filter_map(|t| t.topic_arn().map(str::to_owned))
+            .collect();
+        arns.sort();
+        Ok(arns)
+    }
+
+    /// The tags of an SNS topic.
+    pub fn topic_tags(&self, arn: &str) -> Result<BTreeMap<String, String>> {
+        let call = self.sns.list_tags_for_resource().resource_arn(arn).send();
+        Ok(sdk("ListTagsForResource", self.block_on(call))?
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect())
+    }
+
+    /// A topic's subscriptions as (protocol, endpoint, subscription ARN).
+    pub fn topic_subscriptions(&self, arn: &str) -> Result<Vec<(String, String, String)>> {
+        let call = self.sns.list_subscriptions_by_topic().topic_arn(arn).send();
+        Ok(sdk("ListSubscriptionsByTopic", self.block_on(call))?
+            .subscriptions()
+            .iter()
+            .map(|s| {
+                (
+                    s.protocol().unwrap_or_default().to_owned(),
+                    s.endpoint().unwrap_or_default().to_owned(),
+                    s.subscription_arn().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect())
     }
 }
 
@@ -911,6 +1004,10 @@ pub struct Inventory {
     pub sources: Sources,
     /// ECR repository names.
     pub repositories: Vec<String>,
+    /// CloudWatch metric alarm names.
+    pub alarms: Vec<String>,
+    /// SNS topic ARNs.
+    pub topics: Vec<String>,
 }
 
 impl Inventory {
@@ -922,6 +1019,8 @@ impl Inventory {
             && self.queues.is_empty()
             && self.sources.is_empty()
             && self.repositories.is_empty()
+            && self.alarms.is_empty()
+            && self.topics.is_empty()
     }
 
     /// Drops the `/aws/lambda/<function>` log groups that moto itself creates
@@ -951,6 +1050,12 @@ impl fmt::Display for Inventory {
         write!(f, "queues: {:?}", self.queues)?;
         if !self.repositories.is_empty() {
             write!(f, "\nrepositories: {:?}", self.repositories)?;
+        }
+        if !self.alarms.is_empty() {
+            write!(f, "\nalarms: {:?}", self.alarms)?;
+        }
+        if !self.topics.is_empty() {
+            write!(f, "\ntopics: {:?}", self.topics)?;
         }
         if !self.sources.is_empty() {
             write!(f, "\n{}", self.sources)?;

@@ -118,3 +118,56 @@ run "failure_queue_can_be_turned_off" {
     error_message = "failure_queue_enabled = false leaves out the on_failure block."
   }
 }
+
+run "no_alarms_without_a_topic_or_emails" {
+  command = plan
+
+  assert {
+    condition     = eventpipe_event_pipeline.this.alarms == null
+    error_message = "No alarms without alarm_topic_arn or alarm_emails."
+  }
+}
+
+run "alarm_emails_turn_the_alarms_on_with_the_defaults" {
+  command = plan
+
+  variables {
+    alarm_emails = ["oncall@example.com"]
+  }
+
+  assert {
+    condition = (
+      eventpipe_event_pipeline.this.alarms.emails == tolist(["oncall@example.com"]) &&
+      eventpipe_event_pipeline.this.alarms.topic_arn == null &&
+      eventpipe_event_pipeline.this.alarms.error_rate_percent == 5 &&
+      eventpipe_event_pipeline.this.alarms.failed_events &&
+      eventpipe_event_pipeline.this.alarms.throttles &&
+      eventpipe_event_pipeline.this.alarms.queue_age_seconds == 300 &&
+      eventpipe_event_pipeline.this.alarms.iterator_age_seconds == 300
+    )
+    error_message = "alarm_emails turns on the alarms with the defaults (error rate 5%)."
+  }
+
+  assert {
+    condition     = keys(eventpipe_event_pipeline.this.alarm_arns) == tolist(["error-rate", "failed-events", "throttles"])
+    error_message = "The failure queue's, the error rate's and the throttles' alarms fit the default pipeline."
+  }
+}
+
+run "alarm_topic_arn_turns_the_alarms_on" {
+  command = plan
+
+  variables {
+    alarm_topic_arn = "arn:aws:sns:us-east-1:123456789012:oncall"
+  }
+
+  assert {
+    condition     = eventpipe_event_pipeline.this.alarms.topic_arn == "arn:aws:sns:us-east-1:123456789012:oncall" && eventpipe_event_pipeline.this.alarms.emails == null
+    error_message = "alarm_topic_arn is the alarms' topic."
+  }
+
+  assert {
+    condition     = eventpipe_event_pipeline.this.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:oncall"
+    error_message = "The output alarm_topic_arn is the given topic."
+  }
+}

@@ -184,3 +184,23 @@ run "image_with_a_key_the_block_does_not_have" {
   }
   expect_failures = [var.image]
 }
+
+run "alarm_email_not_an_address" {
+  command = plan
+
+  variables {
+    alarm_emails = ["oncall"]
+  }
+
+  expect_failures = [var.alarm_emails]
+}
+
+run "alarm_topic_arn_not_sns" {
+  command = plan
+
+  variables {
+    alarm_topic_arn = "arn:aws:sqs:us-east-1:123456789012:q"
+  }
+
+  expect_failures = [var.alarm_topic_arn]
+}

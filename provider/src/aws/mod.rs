@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub use config::{AwsClients, AwsSettings, ServiceEndpoints};
 pub use error::AwsError;
 
+pub mod cloudwatch;
 pub mod ecr;
 pub mod iam;
 pub mod kinesis;
@@ -17,6 +18,7 @@ pub mod mappings;
 pub mod metrics;
 pub mod retry;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
 mod tags;
 

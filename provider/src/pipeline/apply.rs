@@ -45,7 +45,20 @@ pub(super) fn apply_time_state(
             *f = Field::Known(String::new());
         }
     }
-    Ok(s.known()?)
+    // The alarms' topic and ARNs, when what names them was unknown at
+    // plan (a topic made in the same apply): known now.
+    let arns_unknown = s.alarm_arns.is_unknown();
+    if arns_unknown {
+        s.alarm_arns = Field::Known(Default::default());
+    }
+    if s.alarm_topic_arn.is_unknown() {
+        s.alarm_topic_arn = Field::Known(String::new());
+    }
+    let mut known = s.known()?;
+    if arns_unknown || known.alarm_topic_arn.as_deref() == Some("") {
+        desired::fill_alarm_arns(&mut known);
+    }
+    Ok(known)
 }
 
 /// What an apply records: `state` with what the run learnt (the backfill
@@ -57,6 +70,7 @@ fn recorded(
     mut diags: Diagnostics,
 ) -> Recorded {
     let record = run.record();
+    diags.extend(warnings(&record));
     let mut private = private.clone();
     if let Some(pkg) = &record.package {
         private.code_sha256 = Some(pkg.code_sha256.clone());
@@ -112,6 +126,15 @@ fn recorded(
         private: private.to_bytes(),
         diags,
     }
+}
+
+/// The warnings the run's steps left.
+fn warnings(record: &super::run::Record) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for (summary, detail) in &record.warnings {
+        diags.push(Diagnostic::warning(summary.clone(), detail.clone()));
+    }
+    diags
 }
 
 /// A create: converge from nothing; on a failure, roll back what this
@@ -220,7 +243,10 @@ pub(super) async fn destroy(
         .instrument(span)
         .await
     {
-        Ok(()) => Recorded::gone(),
+        Ok(()) => Recorded {
+            diags: warnings(&run.record()),
+            ..Recorded::gone()
+        },
         Err(errors) => {
             // Terraform shows no resource address with destroy errors, so
             // say which pipeline they are about.

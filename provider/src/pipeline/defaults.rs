@@ -13,3 +13,7 @@ pub const DEFAULT_RETENTION_DAYS: i64 = 30;
 pub const DEFAULT_KEEP_IMAGES: i64 = 10;
 /// Whether that repository scans each pushed image (`image.scan_on_push`).
 pub const DEFAULT_SCAN_ON_PUSH: bool = true;
+
+/// The age, in seconds, past which the `queue-age` and `iterator-age`
+/// alarms go off (`alarms.queue_age_seconds`, `alarms.iterator_age_seconds`).
+pub const DEFAULT_ALARM_AGE_S: i64 = 300;

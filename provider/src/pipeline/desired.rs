@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::cloudwatch::{AlarmMetric, AlarmSettings, GREATER_THAN, MetricQuery};
 use crate::aws::{lambda, mappings, s3, sqs};
 
 use super::ownership::{
@@ -366,6 +367,171 @@ pub fn event_queue(s: &State<Known>) -> Option<sqs::QueueSettings> {
             ))
         }),
     })
+}
+
+/// The period every alarm looks at, in seconds.
+pub const ALARM_PERIOD_S: i32 = 300;
+
+/// How the alarms count a period without data: as OK (an idle pipeline
+/// is a healthy one).
+pub const TREAT_MISSING_DATA: &str = "notBreaching";
+
+/// The last part of an ARN (a queue's name).
+fn name_in_arn(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or_default()
+}
+
+/// `statistic` of `metric` in `namespace`, for one dimension.
+fn query(namespace: &str, metric: &str, statistic: &str, dim: (&str, &str)) -> MetricQuery {
+    MetricQuery {
+        namespace: namespace.to_owned(),
+        metric_name: metric.to_owned(),
+        statistic: statistic.to_owned(),
+        dimensions: BTreeMap::from([(dim.0.to_owned(), dim.1.to_owned())]),
+        period: ALARM_PERIOD_S,
+    }
+}
+
+/// What the alarm of `kind` watches and its threshold, for a state whose
+/// `alarms` block asks for it.
+fn alarm_metric(s: &State<Known>, kind: &str) -> Option<(AlarmMetric, f64, String)> {
+    let a = s.alarms.as_ref()?;
+    let function = ("FunctionName", s.function_name.as_str());
+    let [failed, errors, throttles, queue_age, iterator_age] = naming::ALARM_KINDS;
+    let lambda = "AWS/Lambda";
+    Some(if kind == failed {
+        let queue = name_in_arn(s.failure_queue_arn.as_deref()?);
+        (
+            AlarmMetric::Single(query(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                ("QueueName", queue),
+            )),
+            0.0,
+            format!("failed events are waiting in the failure queue {queue}"),
+        )
+    } else if kind == errors {
+        let pct = a.error_rate_percent?;
+        (
+            AlarmMetric::Math {
+                id: "rate".into(),
+                expression: "100 * errors / invocations".into(),
+                inputs: vec![
+                    ("errors".into(), query(lambda, "Errors", "Sum", function)),
+                    (
+                        "invocations".into(),
+                        query(lambda, "Invocations", "Sum", function),
+                    ),
+                ],
+            },
+            pct,
+            format!("more than {pct}% of the invocations failed over 5 minutes"),
+        )
+    } else if kind == throttles {
+        (
+            AlarmMetric::Single(query(lambda, "Throttles", "Sum", function)),
+            0.0,
+            "Lambda throttled the function".to_owned(),
+        )
+    } else if kind == queue_age {
+        let queue = naming::event_queue_name(&s.name);
+        let age = a.queue_age_seconds;
+        (
+            AlarmMetric::Single(query(
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                "Maximum",
+                ("QueueName", &queue),
+            )),
+            age as f64,
+            format!("the oldest event in {queue} waited more than {age} s"),
+        )
+    } else if kind == iterator_age {
+        let age = a.iterator_age_seconds;
+        (
+            AlarmMetric::Single(query(lambda, "IteratorAge", "Maximum", function)),
+            (age * 1000) as f64,
+            format!("the function reads stream records more than {age} s old"),
+        )
+    } else {
+        return None;
+    })
+}
+
+/// The alarms the pipeline should have, by kind: those of
+/// [`State::alarm_kinds`], each notifying `alarm_topic_arn` when it goes
+/// into ALARM and when it is OK again.
+pub fn alarms(s: &State<Known>) -> Vec<(&'static str, AlarmSettings)> {
+    let topic = s.alarm_topic_arn.clone().unwrap_or_default();
+    s.alarm_kinds()
+        .into_iter()
+        .filter_map(|kind| {
+            let (metric, threshold, what) = alarm_metric(s, kind)?;
+            Some((
+                kind,
+                AlarmSettings {
+                    name: naming::alarm_name(&s.name, kind),
+                    description: format!("eventpipe pipeline {}: {what}", s.name),
+                    metric,
+                    threshold,
+                    comparison: GREATER_THAN.to_owned(),
+                    evaluation_periods: 1,
+                    alarm_actions: vec![topic.clone()],
+                    ok_actions: vec![topic.clone()],
+                    treat_missing_data: TREAT_MISSING_DATA.to_owned(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Whether an alarm CloudWatch holds is the one the plan wants (its
+/// threshold compared as CloudWatch stores a double).
+pub fn same_alarm(have: &AlarmSettings, want: &AlarmSettings) -> bool {
+    let mut h = have.clone();
+    if (h.threshold - want.threshold).abs() < 1e-9 {
+        h.threshold = want.threshold;
+    }
+    h == *want
+}
+
+/// The names of every alarm a pipeline of `name` may have, of every kind:
+/// what a destroy and a switch that drops kinds look for.
+pub fn every_alarm_name(name: &str) -> Vec<String> {
+    naming::ALARM_KINDS
+        .iter()
+        .map(|k| naming::alarm_name(name, k))
+        .collect()
+}
+
+/// Fills in `alarm_topic_arn` and `alarm_arns` from the configuration and
+/// the function's ARN (its partition, region and account), for a plan that
+/// could not know them.
+pub fn fill_alarm_arns(s: &mut State<Known>) {
+    let Some(a) = &s.alarms else {
+        (s.alarm_arns, s.alarm_topic_arn) = (None, None);
+        return;
+    };
+    let Some(loc) = policy::location_of_arn(&s.function_arn) else {
+        return;
+    };
+    let topic = match &a.topic_arn {
+        Some(t) => t.clone(),
+        None => policy::topic_arn(&loc, &naming::alarm_topic_name(&s.name)),
+    };
+    s.alarm_topic_arn = Some(topic);
+    s.alarm_arns = Some(
+        s.alarm_kinds()
+            .into_iter()
+            .map(|k| {
+                (
+                    k.to_owned(),
+                    policy::alarm_arn(&loc, &naming::alarm_name(&s.name, k)),
+                )
+            })
+            .collect(),
+    );
 }
 
 #[cfg(test)]

@@ -20,6 +20,11 @@ use super::steps::{Change, Op, Steps};
 async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
     use Part::*;
     match op {
+        Op::Create(Alarms | AlarmTopic)
+        | Op::Recreate(Alarms | AlarmTopic)
+        | Op::Adopt(Alarms | AlarmTopic)
+        | Op::Update(Alarms | AlarmTopic, _)
+        | Op::Delete(Alarms | AlarmTopic) => alarm_op(run, op).await,
         Op::Create(Bucket) | Op::Recreate(Bucket) => ops::bucket::make(run).await,
         Op::Adopt(Bucket) => ops::bucket::adopt(run).await,
         Op::Release(Bucket) => ops::bucket::release(run).await,
@@ -66,14 +71,12 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         Op::Update(Repository, _) => ops::repository::update(run).await,
         Op::Delete(Repository) => ops::repository::delete(run).await,
         Op::CheckRepository => ops::repository::check_given(run).await,
-
         Op::Create(LogGroup) | Op::Recreate(LogGroup) | Op::Adopt(LogGroup) => {
             ops::log_group::make(run).await
         }
         Op::Update(LogGroup, Change::Tags) => ops::log_group::update_tags(run).await,
         Op::Update(LogGroup, _) => ops::log_group::update_retention(run).await,
         Op::Delete(LogGroup) => ops::log_group::delete(run).await,
-
         Op::Create(FailureQueue) | Op::Recreate(FailureQueue) | Op::Adopt(FailureQueue) => {
             queue::FAILURE.make(run, &desired::FAILURE_QUEUE).await
         }
@@ -135,6 +138,25 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
     }
 }
 
+/// One step of the alarms or their topic.
+async fn alarm_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
+    use Part::{AlarmTopic, Alarms};
+    match op {
+        Op::Update(Alarms, Change::Tags) => ops::alarms::update_tags(run).await,
+        Op::Delete(Alarms) => ops::alarms::delete(run).await,
+        Op::Create(Alarms) | Op::Recreate(Alarms) | Op::Adopt(Alarms) | Op::Update(Alarms, _) => {
+            ops::alarms::put(run).await
+        }
+        Op::Update(AlarmTopic, Change::Tags) => ops::alarm_topic::update_tags(run).await,
+        Op::Update(AlarmTopic, _) => ops::alarm_topic::subscribe(run).await,
+        Op::Delete(AlarmTopic) => ops::alarm_topic::delete(run).await,
+        Op::Create(AlarmTopic) | Op::Recreate(AlarmTopic) | Op::Adopt(AlarmTopic) => {
+            ops::alarm_topic::make(run).await
+        }
+        _ => Err(ApplyError::Internal(format!("no alarm step to {op}"))),
+    }
+}
+
 /// Deletes `part` under the name the prior state records (a rename made
 /// its successor): the function with its staged packages.
 async fn delete_old(run: &Run<'_>, part: Part) -> Result<(), ApplyError> {
@@ -152,6 +174,8 @@ async fn delete_old(run: &Run<'_>, part: Part) -> Result<(), ApplyError> {
         Part::EventQueue => queue::EVENTS.delete(&old).await,
         Part::Stream => ops::stream::delete(&old).await,
         Part::Repository => ops::repository::delete(&old).await,
+        Part::Alarms => ops::alarms::delete(&old).await,
+        Part::AlarmTopic => ops::alarm_topic::delete(&old).await,
         _ => Err(ApplyError::Internal(format!(
             "no step to delete {part} under its old name"
         ))),

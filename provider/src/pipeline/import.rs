@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use tfsdk::diag::{Diagnostic, Diagnostics};
 
-use crate::aws::{AwsClients, ecr, iam, kinesis, lambda, logs, mappings, s3, sqs};
+use crate::aws::{AwsClients, cloudwatch, ecr, iam, kinesis, lambda, logs, mappings, s3, sns, sqs};
 
 use super::desired;
 use super::errors::ImportError;
@@ -29,8 +29,9 @@ use super::private::{Adopted, Private};
 use super::refresh::{self, Names};
 use super::source::{Kind, Source};
 use super::state::{
-    DELIVERY_DIRECT, DELIVERY_QUEUE, Function, ImageBlock, Known, Logs, OnFailure, PACKAGE_IMAGE,
-    PACKAGE_ZIP, Planning, QueueBlock, SourceFiles, State, StreamBlock, Trigger, listed_files,
+    AlarmsBlock, DELIVERY_DIRECT, DELIVERY_QUEUE, Function, ImageBlock, Known, Logs, OnFailure,
+    PACKAGE_IMAGE, PACKAGE_ZIP, Planning, QueueBlock, SourceFiles, State, StreamBlock, Trigger,
+    listed_files,
 };
 use super::{defaults, naming, policy};
 
@@ -319,6 +320,9 @@ async fn import_own(
         event_queue_arn: None,
         event_queue_url: None,
         queue_mapping_id: None,
+        alarm_arns: None,
+        alarm_topic_arn: None,
+        alarms: None,
         on_failure: None,
         logs: None,
         stream: None,
@@ -328,6 +332,7 @@ async fn import_own(
     };
     Box::pin(read_sources(aws, &loc, &mut skeleton)).await?;
     read_failure_handling(aws, &loc, name, &f, &mut skeleton).await?;
+    Box::pin(read_alarms(aws, &loc, name, &mut skeleton)).await?;
     if f.settings.image {
         Box::pin(image_parts(aws, &loc, name, &f, &mut skeleton)).await?;
     }
@@ -351,6 +356,62 @@ async fn import_own(
         },
         diags: Diagnostics::new(),
     })
+}
+
+/// The pipeline's alarms, found by their names and tags, and the topic
+/// they notify: the pipeline's own `<name>-alarms` (its email
+/// subscriptions are `emails`) or another (`topic_arn`). A kind with no
+/// alarm that would fit reads as off; a kind that would not fit keeps the
+/// default.
+async fn read_alarms(
+    aws: &AwsClients,
+    loc: &policy::Location,
+    name: &str,
+    s: &mut State<Known>,
+) -> Result<(), ImportError> {
+    let mut ours = Vec::new();
+    for a in cloudwatch::alarms(&aws.cloudwatch, &desired::every_alarm_name(name)).await? {
+        let tags = cloudwatch::tags(&aws.cloudwatch, &a.arn).await?;
+        if tags.is_some_and(|t| t.get(OWNER_TAG).map(String::as_str) == Some(name)) {
+            ours.push(a.settings);
+        }
+    }
+    let Some(topic) = ours.first().and_then(|a| a.alarm_actions.first()).cloned() else {
+        return Ok(());
+    };
+    let emails = if topic == policy::topic_arn(loc, &naming::alarm_topic_name(name)) {
+        let subs = sns::subscriptions(&aws.sns, &topic).await?;
+        Some(
+            subs.unwrap_or_default()
+                .into_iter()
+                .filter(|s| s.protocol == "email")
+                .map(|s| s.endpoint)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let kind = |k: &str| {
+        let alarm = naming::alarm_name(name, k);
+        ours.iter().find(|a| a.name == alarm)
+    };
+    let [failed, errors, throttles, queue_age, iterator_age] = naming::ALARM_KINDS;
+    let seconds = |t: f64| t.round() as i64;
+    s.alarms = Some(AlarmsBlock {
+        topic_arn: emails.is_none().then(|| topic.clone()),
+        emails,
+        failed_events: kind(failed).is_some() || s.on_failure.is_none(),
+        error_rate_percent: kind(errors).map(|a| a.threshold),
+        throttles: kind(throttles).is_some(),
+        queue_age_seconds: kind(queue_age)
+            .map_or(defaults::DEFAULT_ALARM_AGE_S, |a| seconds(a.threshold)),
+        iterator_age_seconds: kind(iterator_age).map_or(defaults::DEFAULT_ALARM_AGE_S, |a| {
+            seconds(a.threshold / 1000.0)
+        }),
+    });
+    s.alarm_topic_arn = Some(topic);
+    desired::fill_alarm_arns(s);
+    Ok(())
 }
 
 /// The function's event source mappings say whether the pipeline reads a
@@ -676,6 +737,9 @@ fn adopted_state(
         event_queue_arn: None,
         event_queue_url: None,
         queue_mapping_id: None,
+        alarm_arns: None,
+        alarm_topic_arn: None,
+        alarms: None,
         on_failure: None,
         logs: None,
         stream: None,

@@ -11,6 +11,9 @@ use super::part::{Part, PartSet};
 /// What a notification on the bucket is, and where it points.
 pub use crate::aws::s3::{Destination, Trigger};
 
+/// A CloudWatch alarm as CloudWatch describes it.
+pub use crate::aws::cloudwatch::Alarm;
+
 /// An ECR repository as ECR describes it.
 pub use crate::aws::ecr::Repository;
 
@@ -33,6 +36,25 @@ pub struct Observed {
     pub event_queue: Option<sqs::Queue>,
     pub queue_mapping: Option<mappings::Mapping>,
     pub repository: Option<RepositoryFound>,
+    /// The pipeline's alarms that exist, of every kind.
+    pub alarms: Vec<AlarmFound>,
+    /// The alarms' topic the pipeline makes, when it exists.
+    pub alarm_topic: Option<TopicFound>,
+}
+
+/// One of the pipeline's alarms, as CloudWatch has it.
+#[derive(Debug)]
+pub struct AlarmFound {
+    pub alarm: Alarm,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The alarms' topic the pipeline makes, as SNS has it.
+#[derive(Debug)]
+pub struct TopicFound {
+    pub tags: BTreeMap<String, String>,
+    /// The addresses of its email subscriptions, confirmed or not.
+    pub emails: Vec<String>,
 }
 
 /// The image repository the pipeline makes, as ECR has it.
@@ -49,10 +71,17 @@ pub struct RepositoryFound {
 impl Observed {
     /// Nothing the pipeline made is left: it was deleted outside Terraform.
     /// (A bucket it does not manage is not the pipeline's to miss.) An image
-    /// repository left over (a destroy that failed to delete it) keeps the
-    /// pipeline in the state, so the next destroy deletes it.
+    /// repository, alarms or an alarm topic left over (a destroy that
+    /// failed to delete them) keep the pipeline in the state, so the next
+    /// destroy deletes them.
     pub fn nothing_left(&self, owns_bucket: bool) -> bool {
-        let mut parts = vec![Part::Role, Part::Function, Part::Repository];
+        let mut parts = vec![
+            Part::Role,
+            Part::Function,
+            Part::Repository,
+            Part::Alarms,
+            Part::AlarmTopic,
+        ];
         if owns_bucket {
             parts.push(Part::Bucket);
         }

@@ -40,11 +40,17 @@ pub enum Part {
     /// (`package_type = "image"` without `image.repository_name`), made
     /// before the function.
     Repository,
+    /// The CloudWatch alarms of the `alarms` block (those that fit the
+    /// pipeline's parts), as one part: put and deleted together.
+    Alarms,
+    /// The SNS topic the pipeline makes for `alarms.emails`, with its
+    /// email subscriptions.
+    AlarmTopic,
 }
 
 impl Part {
     /// Every part, in creation order.
-    pub const ALL: [Part; 14] = [
+    pub const ALL: [Part; 16] = [
         Part::Bucket,
         Part::Role,
         Part::Policy,
@@ -59,6 +65,8 @@ impl Part {
         Part::EventQueue,
         Part::EventQueueMapping,
         Part::Repository,
+        Part::Alarms,
+        Part::AlarmTopic,
     ];
 
     fn bit(self) -> u16 {
@@ -82,6 +90,8 @@ impl Part {
             Part::EventQueue => "the event queue",
             Part::EventQueueMapping => "the event queue's event source mapping",
             Part::Repository => "the image repository",
+            Part::Alarms => "the alarms",
+            Part::AlarmTopic => "the alarm topic",
         }
     }
 }

@@ -137,6 +137,7 @@ const PLAN: &[fn(&mut Plan)] = &[
     parts::event_queue_mapping::plan,
     parts::permission::plan,
     parts::policy::plan,
+    parts::alarms::plan,
 ];
 
 /// What a change of `name` does to each part. A part keeps its own name

@@ -57,6 +57,40 @@ pub fn queue_arn(loc: &Location, queue_name: &str) -> String {
     )
 }
 
+/// The SNS topic `name`.
+pub fn topic_arn(loc: &Location, name: &str) -> String {
+    format!(
+        "arn:{}:sns:{}:{}:{name}",
+        loc.partition, loc.region, loc.account_id
+    )
+}
+
+/// The CloudWatch alarm `name`.
+pub fn alarm_arn(loc: &Location, name: &str) -> String {
+    format!(
+        "arn:{}:cloudwatch:{}:{}:alarm:{name}",
+        loc.partition, loc.region, loc.account_id
+    )
+}
+
+/// Partition, region and account of an ARN
+/// (`arn:<partition>:<service>:<region>:<account>:…`).
+pub fn location_of_arn(arn: &str) -> Option<Location> {
+    let mut parts = arn.split(':');
+    let (_, partition, _, region, account) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (!region.is_empty() && !account.is_empty()).then(|| Location {
+        partition: partition.to_owned(),
+        region: region.to_owned(),
+        account_id: account.to_owned(),
+    })
+}
+
 /// The URI ECR gives the repository `name`:
 /// `<account>.dkr.ecr.<region>.<domain>/<name>`, the domain being the
 /// partition's (`amazonaws.com`, `amazonaws.com.cn` in China).

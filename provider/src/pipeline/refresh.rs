@@ -3,10 +3,12 @@
 //! state, marked missing ([`State::mark_missing`]), so the next apply
 //! re-creates just that part.
 
-use crate::aws::{AwsClients, AwsError, ecr, iam, kinesis, lambda, logs, mappings, s3, sqs};
+use crate::aws::{
+    AwsClients, AwsError, cloudwatch, ecr, iam, kinesis, lambda, logs, mappings, s3, sns, sqs,
+};
 
 use super::desired;
-use super::observed::RepositoryFound;
+use super::observed::{AlarmFound, RepositoryFound, TopicFound};
 
 use super::naming::{self, POLICY_NAME};
 use super::part::{Part, PartSet};
@@ -43,6 +45,10 @@ pub struct Names<'a> {
     pub event_queue: Option<(String, Option<&'a str>, &'a str)>,
     /// The image repository the pipeline makes (its name).
     pub repository: Option<String>,
+    /// The alarms the pipeline may have, of every kind (with `alarms`).
+    pub alarms: Vec<String>,
+    /// The alarms' topic the pipeline makes (its ARN).
+    pub alarm_topic: Option<&'a str>,
 }
 
 impl<'a> Names<'a> {
@@ -78,6 +84,15 @@ impl<'a> Names<'a> {
                 )
             }),
             repository: desired::repository(s).map(|r| r.name),
+            alarms: if s.alarms.is_some() {
+                desired::every_alarm_name(&s.name)
+            } else {
+                Vec::new()
+            },
+            alarm_topic: s
+                .alarm_topic_arn
+                .as_deref()
+                .filter(|a| s.makes_alarm_topic() && !a.is_empty()),
         }
     }
 }
@@ -103,8 +118,15 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
             event_queue_mapping(aws, n),
         )
     });
-    let (srcs, extra, (bucket_found, triggers, role, policy, function, permission, bucket_policy)) = tokio::join!(
+    let watch = Box::pin(async { tokio::join!(alarms(aws, n), alarm_topic(aws, n)) });
+    let (
+        srcs,
+        watched,
+        extra,
+        (bucket_found, triggers, role, policy, function, permission, bucket_policy),
+    ) = tokio::join!(
         sources,
+        watch,
         Box::pin(async {
             tokio::join!(
                 logs::log_group(&aws.logs, &n.log_group),
@@ -125,6 +147,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
             )
         })
     );
+    let (alarms, alarm_topic) = (watched.0?, watched.1?);
     let (stream, stream_mapping, event_queue, queue_mapping) = srcs;
     let (stream, stream_mapping, event_queue, queue_mapping) =
         (stream?, stream_mapping?, event_queue?, queue_mapping?);
@@ -149,6 +172,8 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         (Part::EventQueue, event_queue.is_some()),
         (Part::EventQueueMapping, queue_mapping.is_some()),
         (Part::Repository, repository.is_some()),
+        (Part::Alarms, !alarms.is_empty()),
+        (Part::AlarmTopic, alarm_topic.is_some()),
     ] {
         if exists {
             found.insert(part);
@@ -168,7 +193,51 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         event_queue,
         queue_mapping,
         repository,
+        alarms,
+        alarm_topic,
     })
+}
+
+/// The pipeline's alarms that exist, with their tags.
+async fn alarms(aws: &AwsClients, n: &Names<'_>) -> Result<Vec<AlarmFound>, AwsError> {
+    let found = cloudwatch::alarms(&aws.cloudwatch, &n.alarms).await?;
+    let tags = futures::future::join_all(
+        found
+            .iter()
+            .map(|a| cloudwatch::tags(&aws.cloudwatch, &a.arn)),
+    )
+    .await;
+    found
+        .into_iter()
+        .zip(tags)
+        .map(|(alarm, tags)| {
+            Ok(AlarmFound {
+                alarm,
+                tags: tags?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The alarms' topic the pipeline makes, with its tags and the addresses
+/// subscribed to it.
+async fn alarm_topic(aws: &AwsClients, n: &Names<'_>) -> Result<Option<TopicFound>, AwsError> {
+    let Some(arn) = n.alarm_topic else {
+        return Ok(None);
+    };
+    let (tags, subscriptions) =
+        tokio::join!(sns::tags(&aws.sns, arn), sns::subscriptions(&aws.sns, arn));
+    let (Some(tags), Some(subscriptions)) = (tags?, subscriptions?) else {
+        return Ok(None);
+    };
+    Ok(Some(TopicFound {
+        tags,
+        emails: subscriptions
+            .into_iter()
+            .filter(|s| s.protocol == "email")
+            .map(|s| s.endpoint)
+            .collect(),
+    }))
 }
 
 /// Whether the bucket exists: by its tags when the pipeline manages it,
@@ -333,6 +402,8 @@ const MERGE: &[fn(&mut Merge)] = &[
     parts::event_queue::merge,
     parts::event_queue_mapping::merge,
     parts::notification::merge,
+    parts::alarms::merge,
+    parts::alarm_topic::merge,
 ];
 
 #[cfg(test)]
@@ -357,6 +428,8 @@ mod tests {
             event_queue: None,
             queue_mapping: None,
             repository: None,
+            alarms: Vec::new(),
+            alarm_topic: None,
             bucket_policy: None,
             policy: Some(s.policy_json.clone()),
             function: Some(lambda::Function {

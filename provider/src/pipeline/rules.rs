@@ -141,6 +141,101 @@ pub fn stream_arn_problem(arn: &str) -> Result<(), String> {
     }
 }
 
+/// `arn:<partition>:sns:<region>:<account>:<topic>`.
+pub fn topic_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && (1..=256).contains(&parts[5].len())
+        && parts[5]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not an SNS topic ARN such as \
+             arn:aws:sns:us-east-1:123456789012:oncall"
+        ))
+    }
+}
+
+pub fn topic_arn_validator() -> Validator {
+    Validator::Custom {
+        doc: "An SNS topic ARN, `arn:aws:sns:<region>:<account>:<name>`, in the provider's region.",
+        check: |v| topic_arn_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// An email address as SNS takes one: `local@domain.tld`, no spaces.
+pub fn email_problem(email: &str) -> Result<(), String> {
+    let ok = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+    }) && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.len() <= 254;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{email:?} is not an email address such as oncall@example.com"
+        ))
+    }
+}
+
+pub fn emails_validator() -> Validator {
+    Validator::Custom {
+        doc: "At least one email address (`oncall@example.com`), each once.",
+        check: |v| {
+            let Some(list) = v.as_elements() else {
+                return Err("expected a list of email addresses".into());
+            };
+            if list.is_empty() {
+                return Err("lists no email address: give at least one, or set topic_arn".into());
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            // An address still unknown is checked once it is known.
+            for e in list.iter().filter_map(tfsdk::value::Value::as_str) {
+                email_problem(e)?;
+                if !seen.insert(e.to_ascii_lowercase()) {
+                    return Err(format!("lists {e:?} twice"));
+                }
+            }
+            Ok(())
+        },
+    }
+}
+
+/// A percentage in (0, 100].
+pub fn percent_validator() -> Validator {
+    Validator::Custom {
+        doc: "A percentage greater than 0 and at most 100.",
+        check: |v| {
+            let n = v
+                .as_number()
+                .and_then(|n| n.as_f64())
+                .ok_or("expected a number")?;
+            if n > 0.0 && n <= 100.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{n} is not a percentage of errors an alarm can watch: use more than 0 and at \
+                     most 100"
+                ))
+            }
+        },
+    }
+}
+
 pub fn stream_arn_validator() -> Validator {
     Validator::Custom {
         doc: "A Kinesis stream ARN, `arn:aws:kinesis:<region>:<account>:stream/<name>`.",

@@ -75,6 +75,10 @@ pub struct Record {
     pub queue_mapping_id: Option<String>,
     /// The URI of the image repository this run made or found.
     pub repository_url: Option<String>,
+    /// Warnings for the user (summary, detail): what a step did that
+    /// someone should know of (an alarm topic deleted with confirmed
+    /// subscriptions).
+    pub warnings: Vec<(String, String)>,
 }
 
 /// Everything a step's AWS operation needs.

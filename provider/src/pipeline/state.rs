@@ -22,17 +22,18 @@ use tfsdk::value::{Number, Value};
 
 use super::declare::declare_block;
 use super::defaults::{
-    DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_KEEP_IMAGES, DEFAULT_MEMORY_MB,
-    DEFAULT_SCAN_ON_PUSH, DEFAULT_TIMEOUT_S,
+    DEFAULT_ALARM_AGE_S, DEFAULT_ARCHITECTURE, DEFAULT_EVENT, DEFAULT_HANDLER, DEFAULT_KEEP_IMAGES,
+    DEFAULT_MEMORY_MB, DEFAULT_SCAN_ON_PUSH, DEFAULT_TIMEOUT_S,
 };
 use super::part::{Part, PartSet};
-use super::{rules, runtimes};
+use super::{naming, rules, runtimes};
 
 /// Attribute and block names, as users write them: the constants each
 /// block's declaration makes, in one namespace. A name two blocks share
 /// (`batch_size` of `stream` and `queue`, …) is the same string in both.
 #[allow(unused_imports)] // Every name, whether used outside tests yet or not.
 pub mod attr {
+    pub use super::alarms_attr::*;
     pub use super::function_attr::*;
     pub use super::image_attr::*;
     pub use super::logs_attr::*;
@@ -71,6 +72,11 @@ pub mod path {
     /// An attribute of the `logs` block.
     pub fn logs(name: &str) -> AttrPath {
         AttrPath::attrs([attr::LOGS, name])
+    }
+
+    /// An attribute of the `alarms` block.
+    pub fn alarms(name: &str) -> AttrPath {
+        AttrPath::attrs([attr::ALARMS, name])
     }
 
     /// An attribute of the `queue` block.
@@ -472,14 +478,94 @@ declare_block! {
             .computed().describe(
                 "UUID of the event source mapping from that queue to the function.",
             );
+        /// Kind → ARN of each alarm the pipeline has; a kind whose alarm
+        /// went missing or was edited is left out (null without `alarms`).
+        ALARM_ARNS alarm_arns: Opt(Tags)
+            .computed().describe(
+                "With an `alarms` block: the ARN of each CloudWatch alarm the pipeline makes, by \
+                kind (`failed-events`, `error-rate`, `throttles`, `queue-age`, `iterator-age`). \
+                Only the kinds that fit the pipeline are there. An alarm deleted or edited \
+                outside Terraform shows here as a change in the next plan.",
+            );
+        /// The topic the alarms notify.
+        ALARM_TOPIC_ARN alarm_topic_arn: Opt(String)
+            .computed().describe(
+                "With an `alarms` block: the SNS topic the alarms notify, `alarms.topic_arn` or \
+                the topic `<name>-alarms` the pipeline makes for `alarms.emails`.",
+            );
     }
     blocks {
+        ALARMS alarms: SingleOptional(AlarmsBlock);
         STREAM stream: SingleOptional(StreamBlock);
         QUEUE queue: SingleOptional(QueueBlock);
         ON_FAILURE on_failure: SingleOptional(OnFailure);
         LOGS logs: SingleOptional(Logs);
         FUNCTION function: SingleRequired(Function);
         TRIGGER trigger: List(Trigger, 1, 0);
+    }
+}
+
+declare_block! {
+    /// The `alarms` block.
+    pub struct AlarmsBlock, constants alarms_attr,
+    "CloudWatch alarms on the pipeline, each a metric alarm `<name>-<kind>`, tagged, that \
+    notifies an SNS topic when it goes into ALARM and when it is OK again (missing data counts \
+    as OK). Only the alarms that fit the pipeline's parts are made: `failed-events` with \
+    `on_failure`, `queue-age` with `delivery = \"queue\"`, `iterator-age` with a `stream`. \
+    Set exactly one of `topic_arn` and `emails`.";
+    attributes {
+        /// A topic of the user's; the pipeline never makes or deletes it.
+        TOPIC_ARN topic_arn: Opt(String)
+            .optional()
+            .describe(
+                "An existing SNS topic the alarms notify, in the provider's region (CloudWatch \
+                alarm actions must be). The pipeline never changes or deletes it.",
+            )
+            .validate(rules::topic_arn_validator());
+        /// The pipeline makes `<name>-alarms` with these subscriptions.
+        EMAILS emails: Opt(Vec<String>)
+            .optional()
+            .describe(
+                "Email addresses to notify: the pipeline makes the topic `<name>-alarms`, \
+                tagged, with one email subscription each (SNS mails each address a link to \
+                confirm it). An address removed from the list is unsubscribed. Destroy \
+                deletes the topic, with a warning naming the confirmed subscriptions it \
+                takes with it.",
+            )
+            .validate(rules::emails_validator());
+        FAILED_EVENTS failed_events: Set(bool)
+            .default(Value::Bool(true))
+            .describe(
+                "With `on_failure`: alarm `failed-events` when the failure queue the pipeline \
+                makes holds messages (SQS `ApproximateNumberOfMessagesVisible` > 0).",
+            );
+        ERROR_RATE_PERCENT error_rate_percent: Opt(f64)
+            .optional()
+            .describe(
+                "Alarm `error-rate` when the function's errors are more than this percentage \
+                of its invocations over 5 minutes (metric math, `100 * Errors / \
+                Invocations`). Not set: no such alarm (the module sets 5).",
+            )
+            .validate(rules::percent_validator());
+        THROTTLES throttles: Set(bool)
+            .default(Value::Bool(true))
+            .describe("Alarm `throttles` when Lambda throttles the function (`Throttles` > 0 over 5 minutes).");
+        QUEUE_AGE_SECONDS queue_age_seconds: Set(i64)
+            .default(int(DEFAULT_ALARM_AGE_S))
+            .describe(
+                "With `delivery = \"queue\"`: alarm `queue-age` when the oldest message of the \
+                event queue is older than this many seconds (`ApproximateAgeOfOldestMessage`).",
+            )
+            .validate(Validator::IntBetween(1, 1_209_600));
+        ITERATOR_AGE_SECONDS iterator_age_seconds: Set(i64)
+            .default(int(DEFAULT_ALARM_AGE_S))
+            .describe(
+                "With a `stream`: alarm `iterator-age` when the function reads records older \
+                than this many seconds (Lambda's `IteratorAge`, maximum over 5 minutes).",
+            )
+            .validate(Validator::IntBetween(1, 31_536_000));
+    }
+    blocks {
     }
 }
 
@@ -905,6 +991,29 @@ impl Attr for i64 {
     }
 }
 
+impl Attr for f64 {
+    fn attribute(name: &'static str) -> Attribute {
+        Attribute::number(name)
+    }
+    fn read(o: &Obj<'_>, name: &str) -> Result<Field<Self>, AccessError> {
+        match o.raw(name) {
+            Value::Null => Ok(Field::Null),
+            Value::Unknown => Ok(Field::Unknown),
+            v => v
+                .as_number()
+                .and_then(Number::as_f64)
+                .map(Field::Known)
+                .ok_or(AccessError {
+                    path: o.path().attr(name),
+                    expected: "a number",
+                }),
+        }
+    }
+    fn write(&self) -> Value {
+        Number::from_f64(*self).map_or(Value::Null, Value::Number)
+    }
+}
+
 impl Attr for Tags {
     fn attribute(name: &'static str) -> Attribute {
         Attribute::string_map(name)
@@ -1068,6 +1177,8 @@ impl State<Known> {
             Part::EventQueue => self.event_queue_url = Some(String::new()),
             Part::EventQueueMapping => self.queue_mapping_id = Some(String::new()),
             Part::Repository => self.image_repository_url = Some(String::new()),
+            Part::Alarms => self.alarm_arns = Some(Tags::new()),
+            Part::AlarmTopic => self.alarm_topic_arn = Some(String::new()),
         }
     }
 
@@ -1096,6 +1207,12 @@ impl State<Known> {
                 Part::EventQueue => filled(&self.event_queue_url),
                 Part::EventQueueMapping => filled(&self.queue_mapping_id),
                 Part::Repository => filled(&self.image_repository_url),
+                Part::Alarms => self.alarm_arns.as_ref().is_some_and(|arns| {
+                    self.alarm_kinds()
+                        .iter()
+                        .all(|k| arns.get(*k).is_some_and(|a| !a.is_empty()))
+                }),
+                Part::AlarmTopic => self.makes_alarm_topic() && filled(&self.alarm_topic_arn),
             })
             .collect()
     }
@@ -1109,6 +1226,30 @@ impl State<Known> {
                 .image
                 .as_ref()
                 .is_none_or(|i| i.repository_name.is_none())
+    }
+
+    /// `alarms.emails`: the pipeline makes the alarms' topic.
+    pub fn makes_alarm_topic(&self) -> bool {
+        self.alarms.as_ref().is_some_and(|a| a.emails.is_some())
+    }
+
+    /// The kinds of alarm (of [`naming::ALARM_KINDS`]) the `alarms` block
+    /// asks for that fit the pipeline's parts, in that order.
+    pub fn alarm_kinds(&self) -> Vec<&'static str> {
+        let Some(a) = &self.alarms else {
+            return Vec::new();
+        };
+        let [failed, errors, throttles, queue_age, iterator_age] = naming::ALARM_KINDS;
+        [
+            (failed, a.failed_events && self.on_failure.is_some()),
+            (errors, a.error_rate_percent.is_some()),
+            (throttles, a.throttles),
+            (queue_age, self.queued()),
+            (iterator_age, self.stream.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(kind, fits)| fits.then_some(kind))
+        .collect()
     }
 
     /// `delivery = "queue"`: S3 notifies the event queue.
@@ -1145,6 +1286,8 @@ impl State<Known> {
                 Part::Stream => self.stream.as_ref().is_some_and(|s| s.arn.is_none()),
                 Part::StreamMapping => self.stream.is_some(),
                 Part::Repository => self.makes_repository(),
+                Part::Alarms => !self.alarm_kinds().is_empty(),
+                Part::AlarmTopic => self.makes_alarm_topic(),
                 _ => true,
             })
             .collect()
@@ -1273,6 +1416,9 @@ pub(crate) mod tests {
             event_queue_arn: None,
             event_queue_url: None,
             queue_mapping_id: None,
+            alarm_arns: None,
+            alarm_topic_arn: None,
+            alarms: None,
             on_failure: None,
             logs: None,
             stream: None,

@@ -49,6 +49,9 @@ pub fn renamed(want: &State<Known>, prior: Option<&State<Known>>) -> PartSet {
     differs(Part::Repository, &|s| {
         desired::repository(s).map(|r| r.name).unwrap_or_default()
     });
+    // The alarms and their topic are named after `name`.
+    differs(Part::Alarms, &|s| s.name.clone());
+    differs(Part::AlarmTopic, &|s| s.name.clone());
     let follows = |p: Part, of: &[Part]| {
         (both.contains(p) && had.contains(p) && of.iter().any(|o| parts.contains(*o))).then_some(p)
     };
@@ -120,6 +123,10 @@ const CONVERGE: &[fn(&mut Converge)] = &[
     parts::event_queue_mapping::converge,
     parts::failure_queue::drop,
     parts::notification::converge,
+    parts::alarm_topic::converge,
+    parts::alarms::converge,
+    parts::alarms::drop,
+    parts::alarm_topic::drop,
     parts::event_queue_mapping::delete_old,
     parts::event_queue::delete_old,
     parts::function::delete_old,
@@ -197,6 +204,13 @@ pub fn teardown(parts: PartSet, empty_bucket: bool, after: Option<StepId>, s: &m
     // With its images, once the function no longer pulls from it.
     if parts.contains(Part::Repository) {
         s.add(Op::Delete(Part::Repository), [after, function]);
+    }
+    // The alarms, then the topic they notify.
+    let alarms = parts
+        .contains(Part::Alarms)
+        .then(|| s.add(Op::Delete(Part::Alarms), [after]));
+    if parts.contains(Part::AlarmTopic) {
+        s.add(Op::Delete(Part::AlarmTopic), [after, alarms]);
     }
 }
 

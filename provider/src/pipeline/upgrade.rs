@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (5, v5_to_v6),
     (6, v6_to_v7),
     (7, v7_to_v8),
+    (8, v8_to_v9),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -208,6 +209,14 @@ fn v7_to_v8(state: &mut Map<String, Json>) {
     }
 }
 
+/// Alarms (`alarms`, `alarm_arns`, `alarm_topic_arn`): no pipeline had
+/// any, so such a state plans no change.
+fn v8_to_v9(state: &mut Map<String, Json>) {
+    for key in [attr::ALARMS, attr::ALARM_ARNS, attr::ALARM_TOPIC_ARN] {
+        state.insert(key.into(), Json::Null);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +268,22 @@ mod tests {
         assert!(s.source_files.is_empty() && s.source_file_count == 0);
         assert!(s.function.requirements_file.is_none() && s.function.package_bucket.is_none());
         assert!(!s.function.slim, "packaged as installed, as before");
+    }
+
+    #[test]
+    fn a_v8_state_has_no_alarms() {
+        let mut full = state_0_1_0();
+        for (from, migrate) in MIGRATIONS {
+            if *from < 8 {
+                migrate(&mut full);
+            }
+        }
+        assert!(full.get(attr::ALARMS).is_none());
+        let v = upgrade(8, Json::Object(full).to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        assert!(s.alarms.is_none() && s.alarm_arns.is_none() && s.alarm_topic_arn.is_none());
+        assert!(s.alarm_kinds().is_empty());
     }
 
     #[test]

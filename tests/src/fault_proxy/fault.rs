@@ -86,7 +86,9 @@ impl Fault {
                 "ServiceUnavailable",
                 "The service is unavailable. Please try again later.".into(),
             ),
-            (Fault::Throttling, "iam" | "sts") => (400, "Throttling", "Rate exceeded".into()),
+            (Fault::Throttling, "iam" | "sts" | "monitoring" | "sns") => {
+                (400, "Throttling", "Rate exceeded".into())
+            }
             (Fault::Throttling, "lambda") => {
                 (429, "TooManyRequestsException", "Rate exceeded".into())
             }
@@ -230,6 +232,18 @@ mod tests {
         assert!(iam.starts_with("HTTP/1.1 400 "), "{iam}");
         assert!(iam.contains("<Code>Throttling</Code>"), "{iam}");
         assert!(iam.contains("<Type>Sender</Type>"), "{iam}");
+        for (service, op) in [
+            ("monitoring", "monitoring:PutMetricAlarm"),
+            ("sns", "sns:Subscribe"),
+        ] {
+            let q = String::from_utf8(Fault::AccessDenied.response(service, op)).unwrap();
+            assert!(q.starts_with("HTTP/1.1 403 "), "{q}");
+            assert!(q.contains("<Code>AccessDenied</Code>"), "{q}");
+            assert!(
+                q.contains(&format!("not authorized to perform: {op}")),
+                "{q}"
+            );
+        }
         let lambda =
             String::from_utf8(Fault::RoleNotAssumable.response("lambda", "lambda:CreateFunction"))
                 .unwrap();

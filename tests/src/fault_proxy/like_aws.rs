@@ -15,6 +15,8 @@
 //!   cannot find in the registry (`image_code`);
 //! - [`super::FaultProxy::ecr_scan_default`]: ECR's reading of an absent
 //!   `scanOnPush` as `false` (`ecr_defaults`);
+//! - [`super::FaultProxy::sns_pending_emails`]: SNS's email subscriptions
+//!   pending until confirmed (`sns_pending`);
 //! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
 //!   (`ecr_pages`);
 //! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
@@ -42,6 +44,7 @@ use super::http1::{Request, forwarded_request, header};
 use super::image_code;
 use super::lingering::{self, Linger, Lingering};
 use super::logging_config;
+use super::sns_pending;
 
 /// Something the fidelity layer answered in place of the emulator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +89,7 @@ struct Inner {
     image_code: bool,
     check_images: bool,
     ecr_scan_default: bool,
+    sns_pending_emails: bool,
     /// The largest `ListImages` page handed out.
     ecr_page: Option<usize>,
     /// The registry whose images `BatchDeleteImage` deletes too.
@@ -154,6 +158,10 @@ impl LikeAws {
         self.lock().ecr_scan_default = on;
     }
 
+    pub(super) fn sns_pending_emails(&self, on: bool) {
+        self.lock().sns_pending_emails = on;
+    }
+
     pub(super) fn page_ecr_lists(&self, size: Option<usize>) {
         self.lock().ecr_page = size;
     }
@@ -199,6 +207,7 @@ impl LikeAws {
             || (st.image_code && IMAGE_OPS.contains(&op))
             || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
+            || (st.sns_pending_emails && op == "sns:ListSubscriptionsByTopic")
             || (st.ecr_page.is_some() && op == "ecr:ListImages")
             || (st.ecr_registry.is_some()
                 && matches!(op, "ecr:BatchDeleteImage" | "ecr:DeleteRepository"))
@@ -229,6 +238,15 @@ impl LikeAws {
         }
         if op == "ecr:ListImages" {
             return Ok(self.image_pages(req, upstream).await?.to_bytes());
+        }
+        if op == "sns:ListSubscriptionsByTopic" {
+            let mut answer = forward(req, upstream).await?;
+            if answer.is_success()
+                && let Some(body) = sns_pending::pending_emails(&answer.body)
+            {
+                answer.body = body;
+            }
+            return Ok(answer.to_bytes());
         }
         if op == "ecr:PutImageScanningConfiguration" {
             let answer = match ecr_defaults::with_scan_default(&req.body) {

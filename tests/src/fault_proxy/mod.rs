@@ -27,7 +27,9 @@
 //! as ECR does; [`FaultProxy::page_ecr_lists`] hands `ListImages` out in
 //! pages, as ECR does; [`FaultProxy::ecr_images_in`] lets `BatchDeleteImage`
 //! delete images pushed to the tests' registry, as ECR deletes pushed ones,
-//! and a forced `DeleteRepository` take that repository's images along.
+//! and a forced `DeleteRepository` take that repository's images along;
+//! [`FaultProxy::sns_pending_emails`] lists email subscriptions as pending
+//! confirmation, as SNS does until their owners confirm them.
 //!
 //! It also stands in front of an OCI registry (`tests::registry`): calls
 //! under `/v2/` are named `registry:HeadManifest`, `registry:GetBlob`,
@@ -78,6 +80,7 @@ mod operation;
 mod registry;
 mod rule;
 mod server;
+mod sns_pending;
 
 pub use call::{Call, Outcome};
 pub use fault::Fault;

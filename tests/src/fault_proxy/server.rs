@@ -303,6 +303,14 @@ impl FaultProxy {
         self.shared.like_aws.ecr_scan_default(on);
     }
 
+    /// Emulator fidelity: with `on`, `ListSubscriptionsByTopic` lists every
+    /// email subscription as `PendingConfirmation`, as SNS does until the
+    /// address's owner confirms it. moto confirms email subscriptions at
+    /// once.
+    pub fn sns_pending_emails(&self, on: bool) {
+        self.shared.like_aws.sns_pending_emails(on);
+    }
+
     /// With `on`, registry calls need a bearer token, which the proxy's own
     /// `/token` hands out anonymously (`registry:GetToken`): a call without
     /// it is answered 401 with a `WWW-Authenticate: Bearer` challenge, as

@@ -314,13 +314,14 @@ pub async fn await_active(run: &Run<'_>) -> Result<(), ApplyError> {
         .map_err(ApplyError::aws("waiting for the function to become active"))
 }
 
-/// Deletes the function, and with it its invoke permission.
+/// Deletes the function, and with it its invoke permission and its
+/// invoke configuration.
 pub async fn delete(run: &Run<'_>) -> Result<(), ApplyError> {
     lambda::delete_function(&run.aws.lambda, &run.want.function_name)
         .await
         .map_err(ApplyError::aws(
             run.step("deleting the function", "rolling back the function"),
         ))?;
-    run.removed([Part::Function, Part::Permission]);
+    run.removed([Part::Function, Part::Permission, Part::InvokeConfig]);
     Ok(())
 }

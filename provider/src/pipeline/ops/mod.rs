@@ -3,6 +3,8 @@
 //! adopted or removed as soon as that is true, so a failure at any call
 //! leaves an exact account of what exists.
 
+pub mod alarm_topic;
+pub mod alarms;
 pub mod backfill;
 pub mod bucket;
 pub mod check;

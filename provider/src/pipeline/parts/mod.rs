@@ -8,6 +8,8 @@
 //! Each decision reads and writes one of three contexts: [`Converge`],
 //! [`Merge`] and [`Plan`]. All of them are pure: nothing asynchronous, no AWS call.
 
+pub mod alarm_topic;
+pub mod alarms;
 pub mod bucket;
 pub mod event_queue;
 pub mod event_queue_mapping;
@@ -98,6 +100,10 @@ pub struct At {
     pub build: Option<StepId>,
     /// The deletion of the function under its old name.
     pub old_function: Option<StepId>,
+    /// The alarms' topic the pipeline makes.
+    pub alarm_topic: Option<StepId>,
+    /// The alarms put (or deleted).
+    pub alarms: Option<StepId>,
 }
 
 impl<'a> Converge<'a> {
