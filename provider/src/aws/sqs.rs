@@ -421,6 +421,8 @@ pub async fn queue_url_of_arn(sqs: &Client, arn: &str) -> Result<Option<String>,
         .await
         .map_err(err("sqs:GetQueueUrl"));
     Ok(found(r)?.and_then(|o| o.queue_url))
+}
+
 /// How many messages a queue holds, as `GetQueueAttributes` counts them
 /// (approximately), and where its redrive sends messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
