@@ -23,19 +23,14 @@ pub mod mermaid;
 #[cfg(test)]
 mod tests;
 
-/// The `alarms` block (issue 26) and its computed attributes, named as the
-/// resource's schema declares them.
+/// The `alarms` block and its computed attributes, as the resource's schema
+/// declares them.
 pub mod alarm_attr {
-    pub const ALARMS: &str = "alarms";
-    pub const TOPIC_ARN: &str = "topic_arn";
-    pub const EMAILS: &str = "emails";
-    pub const FAILED_EVENTS: &str = "failed_events";
-    pub const ERROR_RATE_PERCENT: &str = "error_rate_percent";
-    pub const THROTTLES: &str = "throttles";
-    pub const QUEUE_AGE_SECONDS: &str = "queue_age_seconds";
-    pub const ITERATOR_AGE_SECONDS: &str = "iterator_age_seconds";
-    pub const ALARM_ARNS: &str = "alarm_arns";
-    pub const ALARM_TOPIC_ARN: &str = "alarm_topic_arn";
+    pub use crate::pipeline::state::alarms_attr::{
+        EMAILS, ERROR_RATE_PERCENT, FAILED_EVENTS, ITERATOR_AGE_SECONDS, QUEUE_AGE_SECONDS,
+        THROTTLES, TOPIC_ARN,
+    };
+    pub use crate::pipeline::state::state_attr::{ALARM_ARNS, ALARM_TOPIC_ARN, ALARMS};
 }
 
 /// What the plan does to a part or a connection.
