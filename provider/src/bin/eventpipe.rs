@@ -1,5 +1,6 @@
 //! `eventpipe`: the command line for people. `package` builds the zip a
-//! pipeline deploys; `plan-summary` turns a plan into a review.
+//! pipeline deploys; `plan-summary` turns a plan into a review; `status`,
+//! `logs`, `replay`, `event` and `invoke` are for running pipelines.
 
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use eventpipe::cli;
 #[command(
     name = "eventpipe",
     version,
-    about = "Tools for eventpipe pipelines: build their packages, review their plans"
+    about = "Tools for eventpipe pipelines: build their packages, review their plans, watch, replay and run them"
 )]
 struct Cli {
     #[command(subcommand)]
