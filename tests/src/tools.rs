@@ -48,6 +48,21 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// The `eventpipe` command line built beside the provider (or
+/// `EVENTPIPE_CLI_BIN`); fails the test with how to build it when missing.
+pub fn eventpipe_cli() -> PathBuf {
+    let path = match std::env::var_os("EVENTPIPE_CLI_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => target_dir().join("debug").join("eventpipe"),
+    };
+    assert!(
+        path.is_file(),
+        "{} not found: run `cargo build -p terraform-provider-eventpipe` first",
+        path.display()
+    );
+    path
+}
+
 /// `.tools/` (or `EVENTPIPE_TOOLS_DIR`), without installing anything.
 pub fn tools_dir() -> PathBuf {
     match std::env::var_os("EVENTPIPE_TOOLS_DIR") {

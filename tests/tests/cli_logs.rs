@@ -11,7 +11,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,19 +23,6 @@ use tests::fault_proxy::{Fault, Rule};
 
 const NAME: &str = "logp";
 const GROUP: &str = "/aws/lambda/logp";
-
-fn eventpipe_bin() -> PathBuf {
-    let path = match std::env::var_os("EVENTPIPE_CLI_BIN") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => tests::tools::target_dir().join("debug").join("eventpipe"),
-    };
-    assert!(
-        path.is_file(),
-        "{} not found: run `cargo build -p terraform-provider-eventpipe` first",
-        path.display()
-    );
-    path
-}
 
 struct Run {
     code: Option<i32>,
@@ -68,7 +54,7 @@ impl Run {
 }
 
 fn command(endpoint: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(eventpipe_bin());
+    let mut cmd = Command::new(tests::tools::eventpipe_cli());
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env(

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -20,20 +19,6 @@ use tests::{Aws, Moto};
 
 const ACCOUNT: &str = "123456789012";
 
-/// The `eventpipe` binary built beside the provider.
-fn eventpipe_bin() -> PathBuf {
-    let path = match std::env::var_os("EVENTPIPE_CLI_BIN") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => tests::tools::target_dir().join("debug").join("eventpipe"),
-    };
-    assert!(
-        path.is_file(),
-        "{} not found: run `cargo build -p terraform-provider-eventpipe` first",
-        path.display()
-    );
-    path
-}
-
 /// What one run of the command showed.
 #[derive(Debug)]
 struct Run {
@@ -45,7 +30,7 @@ struct Run {
 /// `eventpipe replay <args>` against `endpoint` with static test
 /// credentials and nothing from this machine's AWS configuration.
 fn replay_at(endpoint: &str, args: &[&str], credentials: bool) -> Run {
-    let mut cmd = Command::new(eventpipe_bin());
+    let mut cmd = Command::new(tests::tools::eventpipe_cli());
     cmd.arg("replay")
         .args(args)
         .args(["--endpoint-url", endpoint, "--region", "us-east-1"]);
@@ -694,7 +679,7 @@ fn bad_input_gets_one_line_and_an_exit_status() {
     let usage = replay_at(&endpoint, &["x", "--max", "0"], true);
     assert_eq!(usage.code, Some(2), "{usage:?}");
     // The help documents every exit status.
-    let help = Command::new(eventpipe_bin())
+    let help = Command::new(tests::tools::eventpipe_cli())
         .args(["replay", "--help"])
         .output()
         .unwrap();

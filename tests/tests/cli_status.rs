@@ -26,20 +26,6 @@ const NAME: &str = "stat";
 const EDITED_APP_PY: &str = "import json\n\n\ndef handler(event, context):\n    \
 return {\"v\": 2}\n";
 
-/// The `eventpipe` binary built beside the provider.
-fn eventpipe_bin() -> PathBuf {
-    let path = match std::env::var_os("EVENTPIPE_CLI_BIN") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => tests::tools::target_dir().join("debug").join("eventpipe"),
-    };
-    assert!(
-        path.is_file(),
-        "{} not found: run `cargo build -p terraform-provider-eventpipe` first",
-        path.display()
-    );
-    path
-}
-
 /// What a run of the binary gave.
 struct Run {
     code: Option<i32>,
@@ -77,7 +63,7 @@ impl Run {
 /// A command with an environment that has only the test credentials (or
 /// none, with `credentials = false`): no shared files, no instance metadata.
 fn command(credentials: bool) -> Command {
-    let mut cmd = Command::new(eventpipe_bin());
+    let mut cmd = Command::new(tests::tools::eventpipe_cli());
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env(

@@ -25,20 +25,6 @@ const EDITED_APP_PY: &str = "import json\n\n\ndef handler(event, context):\n    
 records = event.get(\"Records\", [])\n    return {\"processed\": len(records), \"v\": 2}\n";
 const HELPERS_PY: &str = "def double(x):\n    return 2 * x\n";
 
-/// The `eventpipe` binary built beside the provider.
-fn eventpipe_bin() -> PathBuf {
-    let path = match std::env::var_os("EVENTPIPE_CLI_BIN") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => tests::tools::target_dir().join("debug").join("eventpipe"),
-    };
-    assert!(
-        path.is_file(),
-        "{} not found: run `cargo build -p terraform-provider-eventpipe` first",
-        path.display()
-    );
-    path
-}
-
 fn script() -> PathBuf {
     repo_path("examples/ci/plan-review.sh")
 }
@@ -125,7 +111,7 @@ fn review(ws: &Workspace) -> Review {
 fn summary(ws: &Workspace, args: &[&str]) -> tests::Output {
     let mut all = vec!["plan-summary"];
     all.extend_from_slice(args);
-    ws.run_program(&eventpipe_bin(), &all, None)
+    ws.run_program(&tests::tools::eventpipe_cli(), &all, None)
         .expect("eventpipe runs")
 }
 
@@ -221,7 +207,7 @@ fn pipeline_state(ws: &Workspace) -> Json {
 fn one_cli(tf: &TerraformCli, moto: &Moto) {
     let label = &tf.label;
     let mut ws = Workspace::new(tf).expect("workspace");
-    ws.env("EVENTPIPE", eventpipe_bin());
+    ws.env("EVENTPIPE", tests::tools::eventpipe_cli());
     ws.write(&format!("{MODULE_DIR}/app/app.py"), APP_PY)
         .unwrap();
     ws.write(&format!("{MODULE_DIR}/app/helpers.py"), HELPERS_PY)
@@ -313,7 +299,7 @@ fn one_cli(tf: &TerraformCli, moto: &Moto) {
     assert_eq!(plain.stdout.trim_end(), md[..picture].trim_end(), "{label}");
     let text = ws
         .run_program(
-            &eventpipe_bin(),
+            &tests::tools::eventpipe_cli(),
             &["plan-summary", "--format", "text", "-"],
             Some(r.plan_json.as_bytes()),
         )
@@ -433,7 +419,7 @@ fn malformed_input_is_one_line_on_stderr_and_a_failure() {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         for from_stdin in [false, true] {
-            let mut cmd = Command::new(eventpipe_bin());
+            let mut cmd = Command::new(tests::tools::eventpipe_cli());
             cmd.arg("plan-summary");
             if from_stdin {
                 cmd.arg("-").stdin(std::fs::File::open(&path).unwrap());
@@ -451,14 +437,14 @@ fn malformed_input_is_one_line_on_stderr_and_a_failure() {
             );
         }
     }
-    let missing = Command::new(eventpipe_bin())
+    let missing = Command::new(tests::tools::eventpipe_cli())
         .args(["plan-summary", "/nonexistent/plan.json"])
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&missing.stderr).lines().count(), 1);
     // An unknown kind is a usage error, told by clap.
-    let usage = Command::new(eventpipe_bin())
+    let usage = Command::new(tests::tools::eventpipe_cli())
         .args(["plan-summary", "--fail-on", "everything", "x"])
         .output()
         .unwrap();
@@ -467,7 +453,7 @@ fn malformed_input_is_one_line_on_stderr_and_a_failure() {
 
 #[test]
 fn the_help_documents_every_exit_status() {
-    let out = Command::new(eventpipe_bin())
+    let out = Command::new(tests::tools::eventpipe_cli())
         .args(["plan-summary", "--help"])
         .output()
         .unwrap();
