@@ -90,7 +90,7 @@ pub fn exit(command: &str, e: &CliError) -> ExitCode {
     ExitCode::from(e.exit_code())
 }
 
-/// A current-thread runtime for one command's AWS calls.
+/// A two-worker runtime for one command's AWS calls (their calls run concurrently).
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
