@@ -12,6 +12,8 @@ TOOLS_DIR     ?= $(CURDIR)/.tools
 TOOLS_BIN     := $(TOOLS_DIR)/bin
 SETUP_TOOLS   := $(CURDIR)/scripts/setup-tools.sh
 SETUP_SYSTEM  := $(CURDIR)/scripts/setup-system-tools.sh
+# uv, Poetry, pnpm, Yarn 4, esbuild and TypeScript, pinned (the lock-file tests).
+SETUP_PACKAGE := $(CURDIR)/scripts/setup-package-tools.sh
 # The emulator: $(MOTO_SERVER) -H 127.0.0.1 -p PORT
 MOTO_SERVER   := $(TOOLS_BIN)/moto_server
 # The oldest Terraform we support, and the current one (the PATH terraform).
@@ -26,6 +28,7 @@ export EVENTPIPE_TOOLS_DIR := $(TOOLS_DIR)
 
 tools:
 	@"$(SETUP_TOOLS)"
+	@"$(SETUP_PACKAGE)"
 	@"$(SETUP_SYSTEM)"
 
 tools-clean:
