@@ -124,6 +124,8 @@ fn function_block(f: &lambda::Function, source_dir: String) -> Function<Known> {
         package_bucket: None,
         package_type: if st.image { PACKAGE_IMAGE } else { PACKAGE_ZIP }.into(),
         image: None,
+        exclude: None,
+        bundle: false,
     }
 }
 

@@ -875,6 +875,25 @@ declare_block! {
                 objects, the queues, the stream and the log group stay.",
             )
             .validate(Validator::OneOf(&[PACKAGE_ZIP, PACKAGE_IMAGE]));
+        EXCLUDE exclude: Opt(Vec<String>)
+            .optional()
+            .describe(
+                "Files of `source_dir` left out of the package, as gitignore-style patterns \
+                (`notebooks/`, `*.parquet`, `!keep.parquet`), applied before hashing and \
+                packaging: `source_files` lists only what is packaged. Always left out: \
+                `.git/`, `__pycache__/`, `.venv/`, and `node_modules/` when the provider \
+                installs the dependencies. A pattern that leaves out the handler's file is \
+                refused at plan.",
+            );
+        BUNDLE bundle: Set(bool)
+            .default(Value::Bool(false))
+            .describe(
+                "For a Node.js runtime: when `true`, the handler's file (`.ts`, `.mts` or \
+                `.js`, named by `handler`) is bundled with esbuild into one `.js` file and \
+                its source map, for the runtime's Node.js version and `architecture`, with \
+                the AWS SDK v3 (`@aws-sdk/*`, in the runtime) left external. esbuild does \
+                not type-check: run `tsc --noEmit` in your own tests.",
+            );
     }
     blocks {
         IMAGE image: SingleOptional(ImageBlock);
@@ -1440,6 +1459,8 @@ pub(crate) mod tests {
                 package_bucket: None,
                 package_type: PACKAGE_ZIP.into(),
                 image: None,
+                exclude: None,
+                bundle: false,
             },
             trigger: vec![Trigger {
                 events: vec!["s3:ObjectCreated:*".into()],

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (6, v6_to_v7),
     (7, v7_to_v8),
     (8, v8_to_v9),
+    (9, v9_to_v10),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -217,6 +218,16 @@ fn v8_to_v9(state: &mut Map<String, Json>) {
     }
 }
 
+/// What stays out of the package (`function.exclude`) and bundling
+/// (`function.bundle`): nothing was excluded beyond the fixed skips and
+/// nothing was bundled, so such a state plans no change.
+fn v9_to_v10(state: &mut Map<String, Json>) {
+    for f in function_blocks(state) {
+        f.insert(attr::EXCLUDE.into(), Json::Null);
+        f.insert(attr::BUNDLE.into(), Json::Bool(false));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +295,22 @@ mod tests {
             .expect("a known state of the current schema");
         assert!(s.alarms.is_none() && s.alarm_arns.is_none() && s.alarm_topic_arn.is_none());
         assert!(s.alarm_kinds().is_empty());
+    }
+
+    #[test]
+    fn a_v9_state_excludes_nothing_bundles_nothing_and_keeps_its_hash() {
+        let mut full = state_0_1_0();
+        for (from, migrate) in MIGRATIONS {
+            if *from < 9 {
+                migrate(&mut full);
+            }
+        }
+        let hash = full[attr::SOURCE_CODE_HASH].clone();
+        let v = upgrade(9, Json::Object(full).to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        assert!(s.function.exclude.is_none() && !s.function.bundle);
+        assert_eq!(Json::String(s.source_code_hash.clone()), hash);
     }
 
     #[test]
