@@ -292,3 +292,71 @@ mod tests {
         assert!(cli("1.4.0").at_least(1, 4));
     }
 }
+
+/// The package managers `scripts/setup-package-tools.sh` installs into
+/// `.tools/`: uv, Poetry (with its export plugin) and a current pip in
+/// `bin/`, build-backend wheels in `wheels/`, and pnpm, Yarn 4, esbuild and
+/// `tsc` in `node/node_modules/.bin/`.
+#[derive(Clone, Debug)]
+pub struct PackageTools {
+    /// `uv`, `poetry` and `pip-latest`.
+    pub bin: PathBuf,
+    /// hatchling, uv_build, setuptools and wheel (with their dependencies), as
+    /// wheels: a `src/` project's build backend, offline.
+    pub wheels: PathBuf,
+    /// `pnpm`, `yarn`, `esbuild` and `tsc`.
+    pub node_bin: PathBuf,
+}
+
+impl PackageTools {
+    /// `PATH` with the package managers first, for a Terraform (and so a
+    /// provider) or `eventpipe` process.
+    pub fn path(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.bin.clone(), self.node_bin.clone()];
+        if let Some(path) = std::env::var_os("PATH") {
+            dirs.extend(std::env::split_paths(&path));
+        }
+        std::env::join_paths(dirs).unwrap_or_default()
+    }
+
+    /// `PATH` with the package managers first but without `name`'s
+    /// directory: for "the tool is not installed" cases.
+    pub fn path_without(&self, name: &str) -> std::ffi::OsString {
+        let dirs: Vec<PathBuf> = std::env::split_paths(&self.path())
+            .filter(|d| !d.join(name).exists())
+            .collect();
+        std::env::join_paths(dirs).unwrap_or_default()
+    }
+}
+
+/// Runs `scripts/setup-package-tools.sh` once per process (it returns at once
+/// when the pinned tools are there) and says where they are.
+pub fn package_tools() -> Result<PackageTools> {
+    static READY: OnceLock<Result<PackageTools, String>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let dir = tools_dir();
+            let script = repo_root().join("scripts/setup-package-tools.sh");
+            let out = Command::new("bash")
+                .arg(&script)
+                .env("EVENTPIPE_TOOLS_DIR", &dir)
+                .output()
+                .map_err(|e| format!("running {}: {e}", script.display()))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{} failed ({}):\n{}{}",
+                    script.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            Ok(PackageTools {
+                bin: dir.join("bin"),
+                wheels: dir.join("wheels"),
+                node_bin: dir.join("node/node_modules/.bin"),
+            })
+        })
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
