@@ -75,6 +75,8 @@ pub fn measure(root: &Path, tree: &Path, base_layout: &Path, repeats: usize) -> 
         architecture: ARCH.into(),
         requirements_file: None,
         slim: false,
+        exclude: Vec::new(),
+        bundle: false,
     };
     let dir = tree.to_str().context("a UTF-8 path")?.to_owned();
 

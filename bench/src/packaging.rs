@@ -194,6 +194,8 @@ pub fn run(
         architecture: "x86_64".into(),
         requirements_file: None,
         slim: false,
+        exclude: Vec::new(),
+        bundle: false,
     };
     let (with_deps, without) = (settings(&app), settings(&plain_app));
     let deps = with_deps.deps()?.context("requirements.txt is found")?;

@@ -138,6 +138,8 @@ fn function(src: &Path, cache_dir: &Path, architecture: &str) {
         architecture: architecture.into(),
         requirements_file: None,
         slim: false,
+        exclude: Vec::new(),
+        bundle: false,
     };
     let key = settings.deps().unwrap().unwrap().key();
     Cache::at(cache_dir)

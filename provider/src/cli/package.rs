@@ -124,6 +124,8 @@ pub fn run(args: &Args) -> ExitCode {
         architecture: args.architecture.clone(),
         requirements_file: args.requirements_file.clone(),
         slim: args.slim,
+        exclude: Vec::new(),
+        bundle: false,
     };
     match (&args.oci_layout, &args.output) {
         (Some(layout), _) if args.image => run_image(args, &settings, layout),

@@ -28,6 +28,8 @@ pub fn build_function_image(src: &Path, base: &BaseImage, out: &Path) -> (Image,
         architecture: "x86_64".into(),
         requirements_file: None,
         slim: false,
+        exclude: Vec::new(),
+        bundle: false,
     };
     let staged = package::stage(&settings, None, limits::MAX_IMAGE_UNZIPPED_BYTES).expect("stage");
     let hash = staged.hash().expect("source_code_hash");

@@ -171,6 +171,8 @@ impl Local<'_> {
             architecture: self.pipeline.architecture.clone(),
             requirements_file: self.pipeline.requirements_file.clone(),
             slim: false,
+            exclude: Vec::new(),
+            bundle: false,
         };
         package::installed_tree(&settings, Cache::from_env().as_ref())
             .map_err(|e| CliError::Input(format!("the function's dependencies: {e}")))

@@ -74,6 +74,8 @@ pub fn package_settings(want: &State<Known>) -> package::Settings {
         architecture: want.function.architecture.clone(),
         requirements_file: want.function.requirements_file.clone(),
         slim: want.function.slim,
+        exclude: want.function.exclude.clone().unwrap_or_default(),
+        bundle: want.function.bundle,
     }
 }
 

@@ -95,6 +95,11 @@ pub struct Settings {
     /// `function.slim`: package the slim copy of the installed
     /// dependencies ([`slim`]).
     pub slim: bool,
+    /// `function.exclude`: gitignore-style patterns of files of
+    /// `source_dir` left out of the package (empty when not set).
+    pub exclude: Vec<String>,
+    /// `function.bundle`: bundle a Node.js handler with esbuild.
+    pub bundle: bool,
 }
 
 impl Settings {
@@ -160,19 +165,41 @@ impl Build {
             Field::Null => Some(false),
             Field::Unknown => None,
         };
+        let exclude = match &f.exclude {
+            Field::Known(patterns) => Some(patterns.clone()),
+            Field::Null => Some(Vec::new()),
+            Field::Unknown => None,
+        };
+        let bundle = match &f.bundle {
+            Field::Known(b) => Some(*b),
+            Field::Null => Some(false),
+            Field::Unknown => None,
+        };
         let settings = match (
             f.source_dir.as_known(),
             f.runtime.as_known(),
             f.architecture.as_known(),
             requirements,
             slim,
+            exclude,
+            bundle,
         ) {
-            (Some(dir), Some(rt), Some(arch), Some(req), Some(slim)) => Some(Settings {
+            (
+                Some(dir),
+                Some(rt),
+                Some(arch),
+                Some(req),
+                Some(slim),
+                Some(exclude),
+                Some(bundle),
+            ) => Some(Settings {
                 source_dir: dir.into(),
                 runtime: rt.clone(),
                 architecture: arch.clone(),
                 requirements_file: req,
                 slim,
+                exclude,
+                bundle,
             }),
             _ => None,
         };
@@ -557,6 +584,8 @@ mod tests {
             architecture: "x86_64".into(),
             requirements_file: None,
             slim: false,
+            exclude: Vec::new(),
+            bundle: false,
         }
     }
 

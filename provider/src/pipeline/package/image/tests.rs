@@ -29,6 +29,8 @@ fn function(src: &Path, cache_dir: &Path) -> (Settings, Cache) {
         architecture: "x86_64".into(),
         requirements_file: None,
         slim: false,
+        exclude: Vec::new(),
+        bundle: false,
     };
     let cache = Cache::at(cache_dir);
     let key = settings.deps().unwrap().unwrap().key();
@@ -317,6 +319,8 @@ fn without_dependencies_the_image_has_one_code_layer() {
         architecture: "x86_64".into(),
         requirements_file: None,
         slim: false,
+        exclude: Vec::new(),
+        bundle: false,
     };
     let cache_dir = tempfile::tempdir().unwrap();
     let b = build_in(
