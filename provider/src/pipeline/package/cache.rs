@@ -52,6 +52,11 @@ impl Cache {
         self.root.join("layouts")
     }
 
+    /// A package manager's own cache (pnpm's store), kept with ours.
+    pub fn tool_dir(&self, tool: &str) -> PathBuf {
+        self.root.join("tools").join(tool)
+    }
+
     /// Where the installed tree of `key` lives once it is complete.
     pub fn deps_dir(&self, key: &str) -> PathBuf {
         self.root.join("deps").join(key)

@@ -1,5 +1,6 @@
-//! A function's dependencies: which installer (pip for a `requirements.txt`,
-//! npm for a `package.json` with its lock file), what it is given, and the
+//! A function's dependencies: which installer (pip for a `requirements.txt`;
+//! npm, pnpm or Yarn for a `package.json` with its lock file), what it is
+//! given, and the
 //! key its installed tree is cached under.
 //!
 //! The key covers everything that decides what gets installed and that the
@@ -8,7 +9,9 @@
 //! configuration (indexes, mirrors) is honoured but not hashed.
 
 pub mod node;
+pub mod pnpm;
 pub mod python;
+pub mod yarn;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,9 +39,10 @@ pub enum DepsError {
     )]
     RequirementsNotPython { runtime: String },
     #[error(
-        "{dir} has a package.json that declares dependencies but no package-lock.json: the \
-         build would not be reproducible. Run `npm install --package-lock-only` there and \
-         commit package-lock.json"
+        "{dir} has a package.json that declares dependencies but no package-lock.json, \
+         pnpm-lock.yaml or yarn.lock: the build would not be reproducible. Lock them with \
+         your package manager (`npm install --package-lock-only`, `pnpm install \
+         --lockfile-only` or `yarn install --mode=update-lockfile`) and commit the lock file"
     )]
     NoLockFile { dir: PathBuf },
     #[error("{path} is not valid JSON: {why}")]
@@ -53,6 +57,22 @@ pub enum DepsError {
     Installer(String),
     #[error("installing the dependencies failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "{dir} has the lock files of more than one package manager ({}), so which one \
+         installs the dependencies is ambiguous. Keep the lock file of the manager you use \
+         and delete the others",
+        found.join(", ")
+    )]
+    SeveralLockFiles {
+        dir: PathBuf,
+        found: Vec<&'static str>,
+    },
+    #[error(
+        "{path} is a Yarn 1 (classic) lock file; the provider installs Yarn 2 and later \
+         (berry) locks. Move the project to Yarn 4 (`yarn set version stable && yarn \
+         install`) or to npm (`npm install --package-lock-only`, then delete yarn.lock)"
+    )]
+    YarnClassicLock { path: PathBuf },
 }
 
 impl DepsError {
@@ -80,7 +100,8 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, DepsError> {
 /// - Python runtimes: `requirements_file` (relative to `dir` or absolute),
 ///   else `dir/requirements.txt` when present.
 /// - Node.js runtimes: `dir/package.json` when it declares `dependencies`;
-///   a `package-lock.json` beside it is then required.
+///   then exactly one of `package-lock.json` (npm), `pnpm-lock.yaml` (pnpm)
+///   and `yarn.lock` (Yarn 2+) beside it ([`node::Lock::detect`]).
 pub fn detect(
     dir: &Path,
     runtime: &str,
@@ -130,7 +151,7 @@ impl Deps {
                     vec![r.content.as_slice()],
                 ),
                 Deps::Node(l) => (
-                    "npm",
+                    l.manager.name(),
                     &l.runtime,
                     &l.architecture,
                     l.options(),
@@ -191,7 +212,7 @@ impl Deps {
     pub fn installer_available(&self) -> Result<(), String> {
         match self {
             Deps::Python(_) => python::pip_available(),
-            Deps::Node(_) => node::npm_available(),
+            Deps::Node(l) => l.installer_available(),
         }
     }
 

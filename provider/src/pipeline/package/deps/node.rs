@@ -1,29 +1,69 @@
 //! Node.js dependencies: a `package.json` that declares `dependencies`,
-//! with its `package-lock.json`, installed with `npm ci --omit=dev` for
-//! Linux and the function's CPU. npm's own configuration (`.npmrc`,
-//! `npm_config_*`) is honoured.
+//! with the lock file of one package manager beside it, installed for
+//! Linux and the function's CPU with production dependencies only:
 //!
-//! npm runs in a temporary copy holding the two files (and links to the
-//! rest of the source directory, so `file:` dependencies resolve), and only
-//! the `node_modules` it makes is kept.
+//! - `package-lock.json`: `npm ci --omit=dev` (here);
+//! - `pnpm-lock.yaml`: `pnpm install --frozen-lockfile --prod` with the
+//!   hoisted linker ([`super::pnpm`]);
+//! - `yarn.lock` (Yarn 2 and later, "berry"): Yarn with the `node-modules`
+//!   linker ([`super::yarn`]).
+//!
+//! Each tool's own configuration is honoured (`.npmrc`, `npm_config_*`,
+//! `.yarnrc.yml`, `YARN_*`). The tool runs in a temporary copy holding
+//! package.json and the lock (and links to the rest of the source
+//! directory, so `file:` dependencies resolve), and only the
+//! `node_modules` it makes is kept.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{DepsError, read, run};
+use super::{DepsError, pnpm, read, run, yarn};
+
+/// The package manager a lock file belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Manager {
+    Npm,
+    Pnpm,
+    Yarn,
+}
+
+impl Manager {
+    pub const ALL: [Manager; 3] = [Manager::Npm, Manager::Pnpm, Manager::Yarn];
+
+    /// The lock file it writes.
+    pub fn lock_file(self) -> &'static str {
+        match self {
+            Manager::Npm => "package-lock.json",
+            Manager::Pnpm => "pnpm-lock.yaml",
+            Manager::Yarn => "yarn.lock",
+        }
+    }
+
+    /// Its name, and the installer's name in the cache key (npm's is the
+    /// one it always was).
+    pub fn name(self) -> &'static str {
+        match self {
+            Manager::Npm => "npm",
+            Manager::Pnpm => "pnpm",
+            Manager::Yarn => "yarn",
+        }
+    }
+}
 
 /// A package.json, its lock file, and the target they are installed for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lock {
     pub dir: PathBuf,
+    pub manager: Manager,
     pub package_json: Vec<u8>,
     pub lock: Vec<u8>,
     pub runtime: String,
     pub architecture: String,
 }
 
-fn cpu(architecture: &str) -> &'static str {
+/// Node's name of the function's CPU (`process.arch`).
+pub(super) fn cpu(architecture: &str) -> &'static str {
     if architecture == "arm64" {
         "arm64"
     } else {
@@ -33,7 +73,8 @@ fn cpu(architecture: &str) -> &'static str {
 
 impl Lock {
     /// The dependencies in `dir`: none without a package.json or when it
-    /// declares no `dependencies`; an error when it does without a lock.
+    /// declares no `dependencies`; an error when it does without a lock
+    /// file, or with the lock files of more than one package manager.
     pub fn detect(
         dir: &Path,
         runtime: &str,
@@ -56,73 +97,162 @@ impl Lock {
         if !declares {
             return Ok(None);
         }
-        let lock_path = dir.join("package-lock.json");
-        if !lock_path.is_file() {
-            return Err(DepsError::NoLockFile {
-                dir: dir.to_owned(),
-            });
+        let found: Vec<Manager> = Manager::ALL
+            .into_iter()
+            .filter(|m| dir.join(m.lock_file()).is_file())
+            .collect();
+        let manager = match found.as_slice() {
+            [] => {
+                return Err(DepsError::NoLockFile {
+                    dir: dir.to_owned(),
+                });
+            }
+            [one] => *one,
+            several => {
+                return Err(DepsError::SeveralLockFiles {
+                    dir: dir.to_owned(),
+                    found: several.iter().map(|m| m.lock_file()).collect(),
+                });
+            }
+        };
+        let lock_path = dir.join(manager.lock_file());
+        let lock = read(&lock_path)?;
+        if manager == Manager::Yarn && !yarn::is_berry_lock(&lock) {
+            return Err(DepsError::YarnClassicLock { path: lock_path });
         }
         Ok(Some(Lock {
             dir: dir.to_owned(),
+            manager,
             package_json,
-            lock: read(&lock_path)?,
+            lock,
             runtime: runtime.to_owned(),
             architecture: architecture.to_owned(),
         }))
     }
 
-    /// npm's options: what the cache key covers.
+    /// The installer's options: what the cache key covers (never a path of
+    /// this machine, so the hash is the same everywhere).
     pub fn options(&self) -> Vec<String> {
-        [
-            "ci",
-            "--omit=dev",
-            "--os=linux",
-            &format!("--cpu={}", cpu(&self.architecture)),
-            "--no-audit",
-            "--no-fund",
-            "--no-update-notifier",
-            "--loglevel=error",
-        ]
-        .map(str::to_owned)
-        .into()
+        match self.manager {
+            Manager::Npm => npm_options(&self.architecture),
+            Manager::Pnpm => pnpm::options(&self.architecture),
+            Manager::Yarn => yarn::options(&self.architecture),
+        }
     }
 
     pub fn install(&self, into: &Path) -> Result<(), DepsError> {
-        let into = &std::path::absolute(into)?;
+        match self.manager {
+            Manager::Npm => self.install_npm(into),
+            Manager::Pnpm => pnpm::install(self, into),
+            Manager::Yarn => yarn::install(self, into),
+        }
+    }
+
+    /// Whether the package manager runs; the message says what to install
+    /// when it does not.
+    pub fn installer_available(&self) -> Result<(), String> {
+        match self.manager {
+            Manager::Npm => npm_available(),
+            Manager::Pnpm => pnpm::available(),
+            Manager::Yarn => yarn::available(),
+        }
+    }
+
+    /// A temporary copy of the project in `into/<name>`: package.json and
+    /// the lock written, every other entry of the source directory linked,
+    /// except `node_modules`, the lock files and `skip`.
+    pub(super) fn work_copy(
+        &self,
+        into: &Path,
+        name: &str,
+        skip: &[&str],
+    ) -> Result<PathBuf, DepsError> {
         let source = std::path::absolute(&self.dir)?;
-        let work = into.join(".npm-work");
+        let work = into.join(name);
         fs::create_dir(&work)?;
         fs::write(work.join("package.json"), &self.package_json)?;
-        fs::write(work.join("package-lock.json"), &self.lock)?;
+        fs::write(work.join(self.manager.lock_file()), &self.lock)?;
+        let mut skipped = vec!["package.json", "node_modules"];
+        skipped.extend(Manager::ALL.map(Manager::lock_file));
+        skipped.extend_from_slice(skip);
         for entry in fs::read_dir(&source)? {
             let entry = entry?;
             let name = entry.file_name();
-            if ["package.json", "package-lock.json", "node_modules"]
-                .iter()
-                .any(|n| name == *n)
-            {
+            if skipped.iter().any(|n| name == *n) {
                 continue;
             }
             link(&entry.path(), &work.join(&name))?;
         }
+        Ok(work)
+    }
+
+    fn install_npm(&self, into: &Path) -> Result<(), DepsError> {
+        let into = &std::path::absolute(into)?;
+        let work = self.work_copy(into, ".npm-work", &[])?;
         let mut cmd = Command::new(npm());
         cmd.args(self.options()).current_dir(&work);
         let result = run(&mut cmd, "npm ci");
-        if result.is_ok() && work.join("node_modules").is_dir() {
-            fs::rename(work.join("node_modules"), into.join("node_modules"))?;
-        }
-        fs::remove_dir_all(&work)?;
-        result
+        keep_node_modules(result, &work, into, &[])
     }
 }
 
+/// npm's options (as they always were).
+fn npm_options(architecture: &str) -> Vec<String> {
+    [
+        "ci",
+        "--omit=dev",
+        "--os=linux",
+        &format!("--cpu={}", cpu(architecture)),
+        "--no-audit",
+        "--no-fund",
+        "--no-update-notifier",
+        "--loglevel=error",
+    ]
+    .map(str::to_owned)
+    .into()
+}
+
+/// After the install that gave `result` in `work`: moves its
+/// `node_modules` (without the installer's own bookkeeping `drop`, which
+/// holds times and this machine's paths) into `into`, and removes `work`.
+pub(super) fn keep_node_modules(
+    result: Result<(), DepsError>,
+    work: &Path,
+    into: &Path,
+    drop: &[&str],
+) -> Result<(), DepsError> {
+    let modules = work.join("node_modules");
+    if result.is_ok() && modules.is_dir() {
+        for name in drop {
+            let path = modules.join(name);
+            if path.is_dir() {
+                fs::remove_dir_all(&path)?;
+            } else if path.is_file() {
+                fs::remove_file(&path)?;
+            }
+        }
+        fs::rename(&modules, into.join("node_modules"))?;
+    }
+    fs::remove_dir_all(work)?;
+    result
+}
+
+/// Whether `program --version` runs (with `PATH` as the provider has it).
+pub(super) fn runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 #[cfg(unix)]
-fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(super) fn link(from: &Path, to: &Path) -> std::io::Result<()> {
     std::os::unix::fs::symlink(from, to)
 }
 
 #[cfg(not(unix))]
-fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(super) fn link(from: &Path, to: &Path) -> std::io::Result<()> {
     if from.is_dir() {
         Ok(())
     } else {
@@ -136,18 +266,14 @@ fn npm() -> &'static str {
 
 /// Whether npm runs; the message says what to install when it does not.
 pub fn npm_available() -> Result<(), String> {
-    match Command::new(npm())
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .output()
-    {
-        Ok(o) if o.status.success() => Ok(()),
-        _ => Err(
-            "`npm --version` does not run: installing a package.json's dependencies \
-                  needs Node.js with npm. Install Node.js (which brings npm)."
-                .into(),
-        ),
+    if runs(npm()) {
+        return Ok(());
     }
+    Err(
+        "`npm --version` does not run: installing a package.json's dependencies \
+         needs Node.js with npm. Install Node.js (which brings npm)."
+            .into(),
+    )
 }
 
 #[cfg(test)]
