@@ -308,7 +308,10 @@ fn assert_deployed(tf: &TerraformCli, ws: &Workspace, moto: &Moto, env: &Env, ve
     }
 }
 
-fn case(tf: &TerraformCli) {
+/// Apply, read back and plan the three kinds on `tf`; the bump is planned,
+/// and with `full` also applied and read back (the newest CLI does it all;
+/// the oldest what depends on the CLI, to keep the file's time down).
+fn case(tf: &TerraformCli, full: bool) {
     let moto = Moto::start().unwrap();
     let env = offline_env();
     let body: String = KINDS.iter().map(|(k, _)| pipeline(k)).collect();
@@ -327,10 +330,12 @@ fn case(tf: &TerraformCli) {
     assert_deployed(tf, &ws, &moto, &env, "1.0.0");
     assert_plan_empty(&ws, "a plan after applying npm, pnpm and Yarn functions");
 
-    // Cached trees: the plan needs neither pnpm nor Yarn.
-    ws.envs(env.with_path(env.tools.path_without("pnpm")));
-    assert_plan_empty(&ws, "a plan with the trees cached and no pnpm or yarn");
-    ws.envs(env.vars.clone());
+    if full {
+        // Cached trees: the plan needs neither pnpm nor Yarn.
+        ws.envs(env.with_path(env.tools.path_without("pnpm")));
+        assert_plan_empty(&ws, "a plan with the trees cached and no pnpm or yarn");
+        ws.envs(env.vars.clone());
+    }
 
     // One version bump in each lock is a code change of each function.
     for (kind, _) in KINDS {
@@ -346,6 +351,10 @@ fn case(tf: &TerraformCli) {
     let text = flat(&ws.plan(&[]).unwrap().ok().unwrap());
     assert!(text.contains("~ source_code_hash"), "{}: {text}", tf.label);
     assert!(text.contains("3 to change"), "{}: {text}", tf.label);
+    if !full {
+        destroy_and_assert_empty(&ws, &moto);
+        return;
+    }
     ws.apply_auto().unwrap();
     assert_deployed(tf, &ws, &moto, &env, "1.1.0");
     assert_plan_empty(&ws, "a plan after the bumped locks were applied");
@@ -354,14 +363,14 @@ fn case(tf: &TerraformCli) {
 
 #[test]
 fn npm_pnpm_and_yarn_locks_deploy_their_locked_versions() {
-    case(&newest_cli());
+    case(&newest_cli(), true);
 }
 
 #[test]
 fn npm_pnpm_and_yarn_locks_on_terraform_1_0() {
     let tf = clis().pop().expect("a CLI");
     assert!(tf.label.starts_with("1.0"), "the oldest CLI: {}", tf.label);
-    case(&tf);
+    case(&tf, false);
 }
 
 #[test]

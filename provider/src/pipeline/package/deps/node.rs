@@ -308,6 +308,99 @@ mod tests {
         assert!(l.options().contains(&"--omit=dev".to_owned()));
     }
 
+    const DEPS: &str = r#"{"dependencies":{"tinyjs":"file:vendor/tinyjs-1.0.0.tgz"}}"#;
+    const BERRY: &str = "__metadata:\n  version: 10\n  cacheKey: 10c0\n";
+
+    fn project(locks: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("package.json"), DEPS).unwrap();
+        for (name, body) in locks {
+            fs::write(d.path().join(name), body).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn the_lock_file_names_the_package_manager() {
+        for (file, body, manager) in [
+            ("package-lock.json", "{}", Manager::Npm),
+            ("pnpm-lock.yaml", "lockfileVersion: '9.0'\n", Manager::Pnpm),
+            ("yarn.lock", BERRY, Manager::Yarn),
+        ] {
+            let d = project(&[(file, body)]);
+            let l = Lock::detect(d.path(), "nodejs24.x", "x86_64")
+                .unwrap()
+                .unwrap();
+            assert_eq!(l.manager, manager, "{file}");
+            assert_eq!(l.lock, body.as_bytes(), "{file}");
+        }
+    }
+
+    #[test]
+    fn the_error_without_a_lock_names_all_three() {
+        let d = project(&[]);
+        let e = Lock::detect(d.path(), "nodejs24.x", "x86_64")
+            .unwrap_err()
+            .to_string();
+        for name in ["package-lock.json", "pnpm-lock.yaml", "yarn.lock"] {
+            assert!(e.contains(name), "{e}");
+        }
+    }
+
+    #[test]
+    fn several_locks_are_ambiguous_and_named() {
+        let d = project(&[("package-lock.json", "{}"), ("yarn.lock", BERRY)]);
+        let e = Lock::detect(d.path(), "nodejs24.x", "x86_64").unwrap_err();
+        assert!(matches!(e, DepsError::SeveralLockFiles { .. }), "{e}");
+        assert!(
+            e.to_string().contains("(package-lock.json, yarn.lock)"),
+            "{e}"
+        );
+        assert_eq!(e.attr(), crate::pipeline::state::attr::SOURCE_DIR);
+    }
+
+    #[test]
+    fn a_yarn_1_lock_is_refused_with_what_to_do() {
+        let d = project(&[("yarn.lock", "# yarn lockfile v1\n\ntinyjs@1.0.0:\n")]);
+        let e = Lock::detect(d.path(), "nodejs24.x", "x86_64").unwrap_err();
+        assert!(matches!(e, DepsError::YarnClassicLock { .. }), "{e}");
+        assert!(e.to_string().contains("Yarn 4"), "{e}");
+    }
+
+    #[test]
+    fn each_manager_keys_its_tree_apart_and_npm_keeps_its_key() {
+        use sha2::{Digest, Sha256};
+        let body = "{}";
+        let key = |file: &str| {
+            let d = project(&[(file, if file == "yarn.lock" { BERRY } else { body })]);
+            super::super::detect(d.path(), "nodejs24.x", "x86_64", None)
+                .unwrap()
+                .unwrap()
+                .key()
+        };
+        let npm = key("package-lock.json");
+        // The key npm's trees always had (a package's hash is unchanged).
+        let mut h = Sha256::new();
+        h.update(b"eventpipe-deps-v1\0npm\0nodejs24.x\0x86_64\0");
+        for o in npm_options("x86_64") {
+            h.update(o.as_bytes());
+            h.update([0]);
+        }
+        for f in [DEPS, body] {
+            h.update((f.len() as u64).to_le_bytes());
+            h.update(f.as_bytes());
+        }
+        assert_eq!(npm, hex::encode(h.finalize()));
+        assert_eq!(
+            npm_options("x86_64").join(" "),
+            "ci --omit=dev --os=linux --cpu=x64 --no-audit --no-fund \
+             --no-update-notifier --loglevel=error"
+        );
+        let pnpm = key("pnpm-lock.yaml");
+        assert_ne!(npm, pnpm);
+        assert_ne!(pnpm, key("yarn.lock"));
+    }
+
     #[test]
     fn a_broken_package_json_is_an_error() {
         let d = tempfile::tempdir().unwrap();
