@@ -44,7 +44,7 @@ pub struct Packaging {
 
 /// Writes `count` pure-Python wheels of `files` modules each into `dir`,
 /// and a requirements file pinning them.
-fn write_wheels(dir: &Path, count: usize, files: usize) -> Result<String> {
+pub(crate) fn write_wheels(dir: &Path, count: usize, files: usize) -> Result<String> {
     let mut reqs = String::new();
     for w in 0..count {
         let name = format!("benchlib{w}");
@@ -83,7 +83,7 @@ fn write_wheels(dir: &Path, count: usize, files: usize) -> Result<String> {
     Ok(reqs)
 }
 
-fn offline_pip_env(wheels: &Path) {
+pub(crate) fn offline_pip_env(wheels: &Path) {
     // The bench process is the provider here: pip inherits these.
     // SAFETY: set once on the main thread before any pip runs.
     unsafe {
@@ -110,7 +110,7 @@ fn plain_pip(requirements: &Path, target: &Path) -> Result<()> {
 
 /// The package work `PlanResourceChange` does for `settings`: scan, hash
 /// (source + dependency files), and the size check of a cached tree.
-fn plan_work(settings: &Settings, cache: &Cache) -> Result<String> {
+pub(crate) fn plan_work(settings: &Settings, cache: &Cache) -> Result<String> {
     let b = Build::new(Source::of(settings.source_dir.to_str()), Some(settings));
     let hash = b
         .hash()
