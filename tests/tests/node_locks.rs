@@ -77,18 +77,19 @@ impl Env {
         vars
     }
 
-    /// Packs `tinyjs` 1.0.0 and 1.1.0 (once), returning the directory.
+    /// Packs `tinyjs` 1.0.0 and 1.1.0, and `devjs` (a development
+    /// dependency), once, returning the directory.
     fn vendor(&self) -> PathBuf {
         let vendor = self.dirs.path().join("vendor");
         if vendor.is_dir() {
             return vendor;
         }
         std::fs::create_dir_all(&vendor).unwrap();
-        for version in ["1.0.0", "1.1.0"] {
+        for (name, version) in [("tinyjs", "1.0.0"), ("tinyjs", "1.1.0"), ("devjs", "1.0.0")] {
             let lib = tempfile::tempdir().unwrap();
             std::fs::write(
                 lib.path().join("package.json"),
-                format!(r#"{{"name":"tinyjs","version":"{version}","main":"index.js"}}"#),
+                format!(r#"{{"name":"{name}","version":"{version}","main":"index.js"}}"#),
             )
             .unwrap();
             std::fs::write(
@@ -124,13 +125,14 @@ fn tool(env: &Env, dir: &Path, program: &str, args: &[&str]) {
     );
 }
 
-/// Writes package.json depending on `tinyjs` `version` and locks it with
-/// `kind`'s package manager.
+/// Writes package.json depending on `tinyjs` `version` (and, for
+/// development only, on `devjs`) and locks it with `kind`'s package
+/// manager.
 fn lock(env: &Env, kind: &str, app: &Path, version: &str) {
     std::fs::write(
         app.join("package.json"),
         format!(
-            r#"{{"name":"fn-{kind}","version":"1.0.0","private":true,"dependencies":{{"tinyjs":"file:vendor/tinyjs-{version}.tgz"}}}}"#
+            r#"{{"name":"fn-{kind}","version":"1.0.0","private":true,"dependencies":{{"tinyjs":"file:vendor/tinyjs-{version}.tgz"}},"devDependencies":{{"devjs":"file:vendor/devjs-1.0.0.tgz"}}}}"#
         ),
     )
     .unwrap();
@@ -200,10 +202,9 @@ fn pipeline(kind: &str) -> String {
 
 /// `eventpipe package` of `dir`: the zip and the printed base64 SHA-256.
 fn cli_package(dir: &Path, env: &Env) -> (Vec<u8>, String) {
-    let bin = tests::provider_bin::provider_binary().expect("provider binary");
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("package.zip");
-    let run = Command::new(bin.with_file_name("eventpipe"))
+    let run = Command::new(eventpipe())
         .args(["package", "--source-dir"])
         .arg(dir)
         .args(["--runtime", "nodejs24.x", "--architecture", "x86_64", "-o"])
@@ -288,8 +289,10 @@ fn assert_deployed(tf: &TerraformCli, ws: &Workspace, moto: &Moto, env: &Env, ve
                 .contains(&format!("\"version\":\"{version}\"")),
             "{kind}: tinyjs {version} in {listed:?}"
         );
-        // Hoisted, real directories; none of the installers' own state.
+        // Production dependencies only; hoisted, real directories; none of
+        // the installers' own state.
         for absent in [
+            "node_modules/devjs/",
             "node_modules/.pnpm/",
             "node_modules/.modules.yaml",
             ".pnp.cjs",
@@ -422,6 +425,62 @@ fn missing_package_managers_and_ambiguous_locks_are_refused_at_plan() {
         "names the locks found: {both}"
     );
     assert!(both.contains("source_dir = "), "on source_dir: {both}");
+}
+
+#[test]
+fn a_lock_out_of_date_with_package_json_is_not_installed() {
+    // The lock is the single source of truth: package.json moved on
+    // without it, and each installer refuses rather than resolving again
+    // (an apply fails the same way; the source directory is left as it was).
+    let env = offline_env();
+    let ws = Workspace::new(&newest_cli()).unwrap();
+    for (kind, file) in &KINDS[1..] {
+        let app = write_app(&ws, &env, kind);
+        let manifest = std::fs::read_to_string(app.join("package.json")).unwrap();
+        std::fs::write(
+            app.join("package.json"),
+            manifest.replace("tinyjs-1.0.0.tgz", "tinyjs-1.1.0.tgz"),
+        )
+        .unwrap();
+        let listing = |dir: &Path| -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = listing(&app);
+        let lock_before = std::fs::read(app.join(file)).unwrap();
+        let out = Command::new(eventpipe())
+            .args(["package", "--source-dir"])
+            .arg(&app)
+            .args(["--runtime", "nodejs24.x", "-o"])
+            .arg(env.dirs.path().join(format!("{kind}.zip")))
+            .envs(env.vars.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        let text = process_text(&out);
+        assert!(!out.status.success(), "{kind}: {text}");
+        let why = if *kind == "pnpm" {
+            "ERR_PNPM_OUTDATED_LOCKFILE"
+        } else {
+            "The lockfile would have been modified"
+        };
+        assert!(text.contains(why), "{kind}: {text}");
+        assert_eq!(listing(&app), before, "{kind}: the source is untouched");
+        assert_eq!(
+            std::fs::read(app.join(file)).unwrap(),
+            lock_before,
+            "{kind}"
+        );
+    }
+}
+
+fn eventpipe() -> PathBuf {
+    tests::provider_bin::provider_binary()
+        .expect("provider binary")
+        .with_file_name("eventpipe")
 }
 
 /// The plan's error diagnostics, each from its `Error:` to the next.
