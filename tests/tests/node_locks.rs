@@ -129,10 +129,17 @@ fn tool(env: &Env, dir: &Path, program: &str, args: &[&str]) {
 /// development only, on `devjs`) and locks it with `kind`'s package
 /// manager.
 fn lock(env: &Env, kind: &str, app: &Path, version: &str) {
+    // pnpm's project pins another pnpm, as corepack users do: the pnpm on
+    // PATH installs it, downloading nothing.
+    let pin = if kind == "pnpm" {
+        r#""packageManager":"pnpm@9.15.0","#
+    } else {
+        ""
+    };
     std::fs::write(
         app.join("package.json"),
         format!(
-            r#"{{"name":"fn-{kind}","version":"1.0.0","private":true,"dependencies":{{"tinyjs":"file:vendor/tinyjs-{version}.tgz"}},"devDependencies":{{"devjs":"file:vendor/devjs-1.0.0.tgz"}}}}"#
+            r#"{{"name":"fn-{kind}","version":"1.0.0","private":true,{pin}"dependencies":{{"tinyjs":"file:vendor/tinyjs-{version}.tgz"}},"devDependencies":{{"devjs":"file:vendor/devjs-1.0.0.tgz"}}}}"#
         ),
     )
     .unwrap();
@@ -153,7 +160,12 @@ fn lock(env: &Env, kind: &str, app: &Path, version: &str) {
             env,
             app,
             "pnpm",
-            &["install", "--lockfile-only", "--offline"],
+            &[
+                "install",
+                "--lockfile-only",
+                "--offline",
+                "--config.manage-package-manager-versions=false",
+            ],
         ),
         "yarn" => tool(env, app, "yarn", &["install", "--mode=update-lockfile"]),
         other => panic!("no package manager {other}"),

@@ -9,7 +9,9 @@
 //! (linked into the copy), the user's `~/.npmrc`, `npm_config_*`, and
 //! `pnpm-workspace.yaml` settings. The options below override theirs. The
 //! store (pnpm's download cache) is `pnpm-store/` in the eventpipe cache,
-//! else a temporary directory.
+//! else a temporary directory. The pnpm on PATH runs: a `packageManager`
+//! pin in package.json never makes it download another pnpm (its version
+//! is not part of the hash, as no installer's is).
 
 use std::path::Path;
 use std::process::Command;
@@ -42,6 +44,7 @@ pub fn options(architecture: &str) -> Vec<String> {
         &format!("--cpu={}", cpu(architecture)),
         "--libc=glibc",
         "--config.confirm-modules-purge=false",
+        "--config.manage-package-manager-versions=false",
         "--reporter=append-only",
     ]
     .map(str::to_owned)
