@@ -18,7 +18,7 @@ module "summaries" {
 
   name          = var.name
   source_dir    = "${path.module}/app"
-  runtime       = "nodejs20.x"
+  runtime       = "nodejs24.x"
   handler       = "src/index.handler"
   bundle        = true
   filter_prefix = "data/"
