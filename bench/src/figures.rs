@@ -108,6 +108,9 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     if wanted(14) {
         crate::replay::figure_14(opts, &terraform, &moto, &mirror, src.path(), &mut rep)?;
     }
+    if wanted(15) {
+        crate::bundle::figure_15_bundle(sizes, &mut rep)?;
+    }
 
     rep.section(
         "Run",
