@@ -405,7 +405,7 @@ mod tests {
         );
         assert_eq!(err.attr(), attr::HANDLER);
         assert!(matches!(
-            entry("handler", &t),
+            entry("no_dot", &t),
             Err(BundleError::BadHandler { .. })
         ));
     }
