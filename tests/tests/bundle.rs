@@ -383,3 +383,54 @@ fn bad_bundle_input_is_refused_at_plan_on_its_attribute() {
         "a refused plan creates nothing"
     );
 }
+
+/// An `.mts` entry is an ES module: it is bundled as `<module>.mjs` (so the
+/// handler still resolves, and top-level `await` is kept), which Node
+/// imports; the same inputs from another directory and cache give the same
+/// bytes.
+#[test]
+fn an_mts_entry_is_bundled_as_an_es_module_with_the_same_bytes_anywhere() {
+    let env = test_env(tools_path());
+    let write = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(
+            dir.join("lib/greet.mts"),
+            "export const greet = (n: string): string => `hello ${n}`;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("app.mts"),
+            "import { greet } from \"./lib/greet.mjs\";\n\
+             const ready: string = await Promise.resolve(\"ready\");\n\
+             export const handler = async (event: { Records: unknown[] }) =>\n  \
+             `${greet(ready)}: ${event.Records.length}`;\n",
+        )
+        .unwrap();
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write(a.path());
+    write(&b.path().join("elsewhere"));
+    let (zip, sha) = cli_bundle(a.path(), "app.handler", &env);
+    assert_eq!(names(&zip), ["app.mjs", "app.mjs.map"]);
+    let other = test_env(tools_path());
+    let (_, again) = cli_bundle(&b.path().join("elsewhere"), "app.handler", &other);
+    assert_eq!(sha, again, "the same inputs give the same zip");
+
+    let unpacked = tempfile::tempdir().unwrap();
+    unzip(&zip, unpacked.path());
+    let module = unpacked.path().join("app.mjs");
+    let script = format!(
+        "const m = await import({:?}); console.log(await m.handler(JSON.parse(process.argv[1])));",
+        format!("file://{}", module.display())
+    );
+    let out = Command::new("node")
+        .args(["--input-type=module", "-e", &script])
+        .arg(s3_event("b", "data/x.json"))
+        .output()
+        .expect("node");
+    assert!(out.status.success(), "node: {}", process_text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "hello ready: 1"
+    );
+}
