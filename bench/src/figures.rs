@@ -110,6 +110,7 @@ pub fn run_all(opts: &Opts) -> Result<()> {
     }
     if wanted(15) {
         crate::lock_plan::figure_15_plan(sizes, &mut rep)?;
+        crate::bundle::figure_15_bundle(sizes, &mut rep)?;
     }
 
     rep.section(

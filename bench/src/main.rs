@@ -7,6 +7,7 @@
 //! the command). `--quick` uses small sizes and few repeats: the test suite
 //! runs it to prove the bench works, without looking at the numbers.
 
+mod bundle;
 mod critical_parts;
 mod direct;
 mod existing_bucket;

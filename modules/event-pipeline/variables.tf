@@ -326,6 +326,12 @@ variable "slim" {
   default     = false
 }
 
+variable "bundle" {
+  description = "Bundle a Node.js handler (`.ts`, `.mts` or `.js`, named by `handler`) with esbuild into one file and its source map; the package holds only those. The AWS SDK v3 stays external. esbuild (the project's node_modules/.bin/esbuild, else on PATH) does not type-check: run `tsc --noEmit` in your tests."
+  type        = bool
+  default     = false
+}
+
 variable "package_type" {
   description = "How the function is deployed: `zip` (at most 250 MB unzipped) or `image`, a container image of up to 10 GB built without Docker and pushed to ECR (for the data and ML stack). Changing it replaces the function alone; the bucket, its objects, the queues and the stream stay."
   type        = string

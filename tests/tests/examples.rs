@@ -804,3 +804,88 @@ mod inference {
         );
     }
 }
+
+mod typescript {
+    use super::*;
+
+    /// The handler's own test, as `pnpm test` runs it, with the pinned
+    /// tools: `tsc --noEmit` (esbuild does not type-check), the handler
+    /// bundled by esbuild, then `node --test` on the bundle.
+    #[test]
+    fn the_handlers_own_unit_tests_pass() {
+        let bin = tools::package_tools().unwrap().node_bin;
+        let app = repo_path("examples/typescript/app");
+        let out_dir = tempfile::tempdir().unwrap();
+        let tsc = std::process::Command::new(bin.join("tsc"))
+            .arg("--noEmit")
+            .current_dir(&app)
+            .output()
+            .unwrap();
+        assert!(tsc.status.success(), "tsc: {}", process_text(&tsc));
+        let bundle = out_dir.path().join("index.js");
+        let esbuild = std::process::Command::new(bin.join("esbuild"))
+            .args([
+                "src/index.ts",
+                "--bundle",
+                "--platform=node",
+                "--target=node24",
+                "--log-level=warning",
+            ])
+            .arg(format!("--outfile={}", bundle.display()))
+            .current_dir(&app)
+            .output()
+            .unwrap();
+        assert!(
+            esbuild.status.success(),
+            "esbuild: {}",
+            process_text(&esbuild)
+        );
+        let test = std::process::Command::new("node")
+            .args(["--test", "test/"])
+            .env("BUNDLE", &bundle)
+            .current_dir(&app)
+            .output()
+            .unwrap();
+        let text = process_text(&test);
+        assert!(test.status.success(), "{text}");
+        assert!(
+            text.contains("# pass 2") && text.contains("# fail 0"),
+            "{text}"
+        );
+    }
+
+    /// Applied with the module's `bundle = true` and the pinned esbuild on
+    /// the provider's PATH: the function runs one bundled file; the next
+    /// plan is empty.
+    #[test]
+    fn the_typescript_example_bundles_applies_and_replans_empty() {
+        let tools = tools::package_tools().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let tf = newest_cli();
+        let moto = Moto::start().unwrap();
+        let mut ws = Workspace::new(&tf).unwrap();
+        ws.envs(moto.env_vars());
+        ws.env("PATH", tools.path())
+            .env("EVENTPIPE_CACHE_DIR", cache.path())
+            .env("TF_VAR_require_tls", "false");
+        copy_example(&ws, "typescript");
+        ws.init().unwrap();
+        ws.validate().unwrap();
+        let out = ws.apply_auto().unwrap();
+        assert!(out.contains("Resources: 1 added"), "{out}");
+        let aws = moto.aws().unwrap();
+        let function = ws.output_json().unwrap()["function_name"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let code = aws
+            .block_on(aws.lambda().get_function().function_name(&function).send())
+            .unwrap();
+        let config = code.configuration().unwrap();
+        assert_eq!(config.handler(), Some("src/index.handler"));
+        // The bundle and its map: a few kilobytes, no sources, no node_modules.
+        assert!(config.code_size() < 10_000, "{}", config.code_size());
+        assert_plan_empty(&ws, "typescript: the second plan must be empty");
+        destroy_and_assert_empty(&ws, &moto);
+    }
+}

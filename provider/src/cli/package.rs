@@ -31,8 +31,9 @@ pub const EXIT_UNREACHABLE: u8 = 3;
     after_help = "Dependencies are installed as apply installs them: a Python \
     runtime's requirements.txt (or --requirements-file) with pip for Lambda's platform, a \
     Node.js runtime's package.json and package-lock.json with `npm ci --omit=dev`. Installed \
-    trees and zips are cached in $EVENTPIPE_CACHE_DIR (default ~/.cache/eventpipe).\n\nWith \
-    --image, the image is the base image for --architecture plus two layers under its \
+    trees and zips are cached in $EVENTPIPE_CACHE_DIR (default ~/.cache/eventpipe). With \
+    --bundle, the zip holds only esbuild's bundle of the --handler's entry and its source \
+    map.\n\nWith --image, the image is the base image for --architecture plus two layers under its \
     LAMBDA_TASK_ROOT (/var/task): the installed dependencies, then the source; its command is \
     the handler. The same inputs give the same manifest digest on every machine. The base is \
     an image in a registry (REGISTRY/REPOSITORY:TAG or @sha256:DIGEST; default: AWS's base \
@@ -66,6 +67,12 @@ pub struct Args {
     /// stripped of debug symbols. For the zip and for --image.
     #[arg(long)]
     pub slim: bool,
+    /// Bundle the handler's entry (`.ts`, `.mts` or `.js`, named by --handler) with
+    /// esbuild into one file and its source map (the pipeline's `function.bundle`; a
+    /// Node.js runtime). esbuild is the source directory's node_modules/.bin/esbuild,
+    /// else the one on PATH.
+    #[arg(long, conflicts_with = "image")]
+    pub bundle: bool,
     /// Where to write the zip.
     #[arg(
         short = 'o',
@@ -87,8 +94,8 @@ pub struct Args {
     /// Default: AWS's base image of the runtime (public.ecr.aws/lambda/...).
     #[arg(long, value_name = "REF", requires = "image")]
     pub base_image: Option<String>,
-    /// With --image: the image's command, the function's handler (the pipeline's
-    /// `function.handler`).
+    /// The function's handler (the pipeline's `function.handler`): with --image the
+    /// image's command, with --bundle the entry to bundle.
     #[arg(long, value_name = "H", default_value = DEFAULT_HANDLER)]
     pub handler: String,
 }
@@ -125,11 +132,11 @@ pub fn run(args: &Args) -> ExitCode {
         requirements_file: args.requirements_file.clone(),
         slim: args.slim,
         exclude: Vec::new(),
-        bundle: false,
+        bundle: args.bundle,
     };
     match (&args.oci_layout, &args.output) {
         (Some(layout), _) if args.image => run_image(args, &settings, layout),
-        (_, Some(output)) => run_zip(&settings, output),
+        (_, Some(output)) => run_zip(&settings, &args.handler, output),
         // clap requires one or the other.
         _ => {
             eprintln!("eventpipe package: give -o FILE, or --image with --oci-layout DIR");
@@ -138,8 +145,9 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-fn run_zip(settings: &Settings, output: &Path) -> ExitCode {
-    let pkg = match package::assemble(settings, None, Cache::from_env().as_ref()) {
+fn run_zip(settings: &Settings, handler: &str, output: &Path) -> ExitCode {
+    let cache = Cache::from_env();
+    let pkg = match package::assemble_function(settings, handler, None, cache.as_ref()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("eventpipe package: {e}");

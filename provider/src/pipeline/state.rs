@@ -888,11 +888,23 @@ declare_block! {
         BUNDLE bundle: Set(bool)
             .default(Value::Bool(false))
             .describe(
-                "For a Node.js runtime: when `true`, the handler's file (`.ts`, `.mts` or \
-                `.js`, named by `handler`) is bundled with esbuild into one `.js` file and \
-                its source map, for the runtime's Node.js version and `architecture`, with \
-                the AWS SDK v3 (`@aws-sdk/*`, in the runtime) left external. esbuild does \
-                not type-check: run `tsc --noEmit` in your own tests.",
+                "For a Node.js runtime and a zip package: when `true`, the handler's file \
+                (`handler = \"src/index.handler\"`: the first of `src/index.ts`, \
+                `src/index.mts`, `src/index.js`) is bundled with esbuild (`--bundle \
+                --platform=node --target=node<runtime's major> --sourcemap`, not minified) \
+                into one file and its source map, and the package holds only those two: \
+                `src/index.js` (CommonJS), or `src/index.mjs` (ES module) for an `.mts` \
+                entry, so the handler still resolves. The AWS SDK v3 (`@aws-sdk/*`, in the \
+                runtime) is left external. Dependencies the `package.json` declares are \
+                installed from its lock (as without `bundle`) and bundled from that tree; \
+                native addons (`.node` files) cannot be bundled. esbuild is \
+                `<source_dir>/node_modules/.bin/esbuild`, else the one on `PATH` (a plan \
+                error says how to install it when the bundle is not cached). \
+                `source_code_hash` covers the source files (`tsconfig.json` among them; not \
+                `node_modules/`), the lock, the runtime, the architecture and esbuild's \
+                options, not esbuild's version; `source_files` lists the source files. \
+                esbuild does not type-check, so a type error does not block a bundle: run \
+                `tsc --noEmit` in your own tests.",
             );
     }
     blocks {

@@ -86,9 +86,10 @@ pub fn package_settings(want: &State<Known>) -> package::Settings {
 pub async fn build_package(run: &Run<'_>) -> Result<(), ApplyError> {
     let settings = package_settings(run.want);
     let planned = run.want.source_code_hash.clone();
+    let handler = run.want.function.handler.clone();
     let joined = tokio::task::spawn_blocking(move || -> Result<Package, ApplyError> {
         let cache = Cache::from_env();
-        match package::assemble(&settings, Some(&planned), cache.as_ref()) {
+        match package::assemble_function(&settings, &handler, Some(&planned), cache.as_ref()) {
             Ok(p) => Ok(p),
             Err(PackageError::Changed { planned, now }) => Err(ApplyError::SourceChanged {
                 dir: settings.source_dir.display().to_string(),

@@ -11,6 +11,7 @@
 //!
 //! Without dependencies the hash is the source tree's, as before 0.4.
 
+pub mod bundle;
 pub mod cache;
 pub mod deps;
 pub mod image;
@@ -26,6 +27,7 @@ use sha2::{Digest, Sha256};
 use tfsdk::access::Field;
 use thiserror::Error;
 
+use bundle::{Bundle, BundleError};
 use cache::Cache;
 use deps::{Deps, DepsError};
 
@@ -56,6 +58,8 @@ pub enum PackageError {
     Source(#[from] SourceError),
     #[error("function dependencies: {0}")]
     Deps(#[from] DepsError),
+    #[error("function.bundle: {0}")]
+    Bundle(#[from] BundleError),
     #[error(
         "the package changed since the plan (planned source_code_hash {planned}, now {now}); \
          run the plan again"
@@ -126,6 +130,20 @@ pub struct Build {
     /// An image's base, resolved at plan: its platform manifest's digest
     /// (`None` while not known).
     base_digest: Option<String>,
+    /// `function.bundle` and what it bundles.
+    bundle: Bundling,
+}
+
+/// Whether a plan's package is a bundle ([`bundle`]).
+#[derive(Clone, Debug)]
+pub enum Bundling {
+    /// `bundle = false`: the source as it is.
+    Off,
+    /// `bundle` or a setting the bundle depends on is unknown.
+    Unknown,
+    /// `bundle = true`: the bundle of the handler's entry, or why it
+    /// cannot be made.
+    On(Result<Bundle, Arc<BundleError>>),
 }
 
 /// An image's `source_code_hash`: the package's (source and dependency
@@ -205,7 +223,41 @@ impl Build {
         };
         let mut build = Build::new(source, settings.as_ref());
         build.kind = kind;
+        build.bundle = match (&f.bundle, &settings) {
+            (Field::Known(false) | Field::Null, _) => Bundling::Off,
+            (Field::Known(true), Some(s)) => build.plan_bundle(s, f.handler.as_known(), kind),
+            _ => Bundling::Unknown,
+        };
         build
+    }
+
+    /// The bundle of `handler`'s entry with `settings`, for a package of
+    /// `kind`.
+    fn plan_bundle(
+        &self,
+        settings: &Settings,
+        handler: Option<&String>,
+        kind: Option<Kind>,
+    ) -> Bundling {
+        let (Some(handler), Some(kind), Some(tree)) = (handler, kind, self.source.tree()) else {
+            return Bundling::Unknown;
+        };
+        // An unreadable source is reported as such, not as a bundle error.
+        let Ok(tree) = tree else {
+            return Bundling::Unknown;
+        };
+        if kind == Kind::Image {
+            return Bundling::On(Err(Arc::new(BundleError::Image)));
+        }
+        Bundling::On(
+            Bundle::plan(handler, tree, &settings.runtime, &settings.architecture)
+                .map_err(Arc::new),
+        )
+    }
+
+    /// `function.bundle` and what it bundles.
+    pub fn bundling(&self) -> &Bundling {
+        &self.bundle
     }
 
     /// The package as an image on the base whose platform manifest is
@@ -239,6 +291,7 @@ impl Build {
             slim,
             kind: Some(Kind::Zip),
             base_digest: None,
+            bundle: Bundling::Off,
         }
     }
 
@@ -253,6 +306,11 @@ impl Build {
     /// with the attribute (of `function`) to blame; `None` while unknown
     /// (for an image, also while its base digest is).
     pub fn hash(&self) -> Option<Result<String, (&'static str, String)>> {
+        match &self.bundle {
+            Bundling::Off => {}
+            Bundling::Unknown => return None,
+            Bundling::On(b) => return self.bundle_hash(b.as_ref().map_err(Arc::as_ref)),
+        }
         let tree = match self.source.hash()? {
             Ok(h) => h,
             Err(e) => return Some(Err((attr::SOURCE_DIR, e.to_string()))),
@@ -265,6 +323,29 @@ impl Build {
         match self.kind? {
             Kind::Zip => Some(Ok(package)),
             Kind::Image => Some(Ok(image_hash(&package, self.base_digest.as_deref()?))),
+        }
+    }
+
+    /// The `source_code_hash` of a bundle (see [`Bundle::package_hash`]).
+    fn bundle_hash(
+        &self,
+        bundle: Result<&Bundle, &BundleError>,
+    ) -> Option<Result<String, (&'static str, String)>> {
+        let b = match bundle {
+            Ok(b) => b,
+            Err(e) => return Some(Err((e.attr(), e.to_string()))),
+        };
+        let tree = match self.source.tree()? {
+            Ok(t) => bundle::inputs(t),
+            Err(e) => return Some(Err((attr::SOURCE_DIR, e.to_string()))),
+        };
+        let tree_hash = match source::tree_hash(&tree) {
+            Ok(h) => h,
+            Err(e) => return Some(Err((attr::SOURCE_DIR, e.to_string()))),
+        };
+        match self.deps()? {
+            Ok(d) => Some(Ok(b.package_hash(&tree_hash, d))),
+            Err(e) => Some(Err((e.attr(), e.to_string()))),
         }
     }
 
@@ -292,6 +373,10 @@ impl Build {
     /// when the cache has them (their recorded size; the tree is walked
     /// only to name the largest entries of a refused package).
     pub fn too_large(&self, cache: Option<&Cache>) -> Option<String> {
+        // A bundle holds neither the source nor the installed tree as they are.
+        if !matches!(self.bundle, Bundling::Off) {
+            return None;
+        }
         let Some(Ok(tree)) = self.source.tree() else {
             return None;
         };
@@ -357,6 +442,13 @@ pub fn assemble(
     planned: Option<&str>,
     cache: Option<&Cache>,
 ) -> Result<Package, PackageError> {
+    // A bundle needs the handler: [`assemble_function`].
+    if settings.bundle {
+        return Err(BundleError::BadHandler {
+            handler: String::new(),
+        }
+        .into());
+    }
     let tree = source::scan(&settings.source_dir)?;
     let deps = settings.deps()?;
     // Only packages with dependencies are cached: a plain source zips in
@@ -408,6 +500,75 @@ pub fn assemble(
         && let Err(e) = c.put_zip(&now, &bytes)
     {
         tracing::warn!(error = %e, "cannot keep the zip in the cache");
+    }
+    Ok(Package::new(bytes, now))
+}
+
+/// The package apply deploys for a function whose handler is `handler`:
+/// with `settings.bundle` the esbuild bundle ([`assemble_bundle`]), else
+/// [`assemble`].
+pub fn assemble_function(
+    settings: &Settings,
+    handler: &str,
+    planned: Option<&str>,
+    cache: Option<&Cache>,
+) -> Result<Package, PackageError> {
+    if settings.bundle {
+        assemble_bundle(settings, handler, planned, cache)
+    } else {
+        assemble(settings, planned, cache)
+    }
+}
+
+/// Builds the bundle of `handler`'s entry ([`bundle`]): the dependencies
+/// installed (or taken from `cache`) for esbuild to read, esbuild run
+/// once, the bundle and its map zipped. With `planned`, fails with
+/// [`PackageError::Changed`] unless the inputs are still the planned ones;
+/// the zip is kept in `cache` by its hash and reused.
+pub fn assemble_bundle(
+    settings: &Settings,
+    handler: &str,
+    planned: Option<&str>,
+    cache: Option<&Cache>,
+) -> Result<Package, PackageError> {
+    let tree = source::scan(&settings.source_dir)?;
+    let b = Bundle::plan(handler, &tree, &settings.runtime, &settings.architecture)?;
+    let deps = settings.deps()?;
+    let now = b.package_hash(&source::tree_hash(&bundle::inputs(&tree))?, deps.as_ref());
+    if let Some(planned) = planned
+        && now != planned
+    {
+        return Err(PackageError::Changed {
+            planned: planned.to_owned(),
+            now,
+        });
+    }
+    if let Some(bytes) = cache.and_then(|c| c.zip(&now)) {
+        tracing::debug!(hash = now, "reusing the bundle built before");
+        return Ok(Package::new(bytes, now));
+    }
+    let installed = match &deps {
+        Some(d) => Some(install(d, cache)?.join("node_modules")),
+        None => None,
+    };
+    let esbuild = bundle::find_esbuild(&settings.source_dir)?;
+    let work = bundle::work_dir();
+    let built = b
+        .build(&esbuild, &settings.source_dir, installed.as_deref(), &work)
+        .map_err(PackageError::from)
+        .and_then(|files| {
+            let refs: Vec<&SourceFile> = files.iter().collect();
+            if let Some(msg) = limits::check_unzipped(&refs) {
+                return Err(PackageError::TooLargeUnzipped(msg));
+            }
+            Ok(zip::build_parallel(&files)?.0)
+        });
+    let _ = std::fs::remove_dir_all(&work);
+    let bytes = built?;
+    if let Some(c) = cache
+        && let Err(e) = c.put_zip(&now, &bytes)
+    {
+        tracing::warn!(error = %e, "cannot keep the bundle in the cache");
     }
     Ok(Package::new(bytes, now))
 }

@@ -48,7 +48,11 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
         }
         None => None,
     };
-    if let Field::Known(handler) = &f.handler {
+    // A bundle's entry (`.ts`, `.mts` or `.js`) is checked with the bundle.
+    let bundled = f.bundle == Field::Known(true);
+    if let Field::Known(handler) = &f.handler
+        && !bundled
+    {
         let runtime = f
             .runtime
             .as_known()

@@ -106,7 +106,7 @@ fn module_file<'t>(
 }
 
 /// What the module defines, or why that cannot be read.
-fn read_module(lang: Language, file: &SourceFile) -> handler_check::Scan {
+pub(super) fn read_module(lang: Language, file: &SourceFile) -> handler_check::Scan {
     match std::fs::read(&file.path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => handler_check::scan(lang, &text),
@@ -146,7 +146,7 @@ fn names_the_file(
 
 /// The error for a module without the function, the warning for one that
 /// cannot be checked; nothing when the function is there.
-fn verdict_diagnostic(
+pub(super) fn verdict_diagnostic(
     handler: &str,
     lang: Language,
     func: &str,

@@ -14,12 +14,14 @@ use super::source::SourceTree;
 use super::state::{Function, PACKAGE_IMAGE, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
 
+mod bundle;
 mod function;
 mod handler;
 mod package;
 mod triggers;
 
 pub use super::rules::*;
+use bundle::*;
 pub use function::*;
 use handler::*;
 use package::*;
@@ -130,7 +132,9 @@ pub fn check(cfg: &State<Planning>, build: &Build) -> Diagnostics {
     }
     check_function(&cfg.function, build, &mut diags);
     check_package_type(&cfg.function, cfg.name.as_ref(), &mut diags);
-    check_package(cfg, build, Cache::from_env().as_ref(), &mut diags);
+    let cache = Cache::from_env();
+    check_package(cfg, build, cache.as_ref(), &mut diags);
+    check_bundle(&cfg.function, build, cache.as_ref(), &mut diags);
     if let Field::Known(triggers) = &cfg.trigger {
         check_triggers(triggers, &cfg.output_prefix, &mut diags);
     }

@@ -1,0 +1,472 @@
+//! `function.bundle`: a Node.js handler (`.ts`, `.mts` or `.js`) bundled
+//! with esbuild into one file plus its source map, which is all the
+//! package holds.
+//!
+//! - The entry is the handler's module: `src/index.handler` is the first of
+//!   `src/index.ts`, `src/index.mts`, `src/index.js` in the source.
+//! - The output keeps the module's path so Lambda's handler string still
+//!   resolves: `src/index.js` (CommonJS: Lambda loads a `.js` as CommonJS
+//!   when no `package.json` says otherwise, and the package holds none), or
+//!   for an `.mts` entry `src/index.mjs` (ES module: an `.mts` file is an ES
+//!   module, which may use top-level `await`, which CommonJS cannot hold).
+//! - esbuild runs in a temporary directory that links the source's
+//!   top-level entries and, when the `package.json` declares dependencies,
+//!   `node_modules` of the installed tree (the same installation and cache
+//!   as an unbundled package), with `--preserve-symlinks`: every path
+//!   esbuild writes (comments, the map's `sources`) is relative to that
+//!   directory, so the same inputs give the same bytes on every machine.
+//!   The source's own `node_modules` (the developer's tools) is never read.
+//! - esbuild is the project's own (`<source_dir>/node_modules/.bin/esbuild`,
+//!   the version its lock pins), else the first on `PATH`. Its version is
+//!   not hashed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+use super::deps::Deps;
+use crate::pipeline::source::{self, SourceFile, SourceTree};
+use crate::pipeline::state::attr;
+
+/// The entry file extensions, in the order they are looked for.
+pub const ENTRY_EXTENSIONS: &[&str] = &["ts", "mts", "js"];
+
+/// The directory, inside the working directory, esbuild writes to.
+const OUT_DIR: &str = ".eventpipe-bundle";
+
+/// Why a bundle cannot be planned or built; each names what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(
+        "function.bundle = true bundles a Node.js handler with esbuild, but the runtime is \
+         {runtime}; set bundle = false, or use a nodejs runtime"
+    )]
+    NotNode { runtime: String },
+    #[error(
+        "function.bundle = true is for a zip package; a container image (package_type = \
+         \"image\") is not bundled: set bundle = false"
+    )]
+    Image,
+    #[error("handler {handler:?} must be `<module>.<function>`, e.g. `index.handler`")]
+    BadHandler { handler: String },
+    #[error(
+        "handler {handler:?} names the entry file {}, but none of them is in {dir}",
+        tried.join(", ")
+    )]
+    NoEntry {
+        handler: String,
+        tried: Vec<String>,
+        dir: PathBuf,
+    },
+    #[error("{0}")]
+    NoEsbuild(String),
+    #[error("esbuild failed ({status}):\n{output}{hint}")]
+    Failed {
+        status: String,
+        output: String,
+        hint: &'static str,
+    },
+    #[error("bundling: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl BundleError {
+    /// The attribute of the `function` block a diagnostic points at.
+    pub fn attr(&self) -> &'static str {
+        match self {
+            BundleError::BadHandler { .. } | BundleError::NoEntry { .. } => attr::HANDLER,
+            BundleError::Io(_) => attr::SOURCE_DIR,
+            _ => attr::BUNDLE,
+        }
+    }
+}
+
+/// The module format esbuild writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    CommonJs,
+    Esm,
+}
+
+/// The entry file and the file the bundle is written to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The entry in the source, e.g. `src/index.ts`.
+    pub source: String,
+    /// The bundle in the package, e.g. `src/index.js`; its map is beside
+    /// it with `.map` appended.
+    pub output: String,
+    pub format: Format,
+}
+
+/// The entry `handler` names in `tree`.
+pub fn entry(handler: &str, tree: &SourceTree) -> Result<Entry, BundleError> {
+    let module = match handler.rsplit_once('.') {
+        Some((m, f)) if !m.is_empty() && !f.is_empty() => m,
+        _ => {
+            return Err(BundleError::BadHandler {
+                handler: handler.to_owned(),
+            });
+        }
+    };
+    let tried: Vec<String> = ENTRY_EXTENSIONS
+        .iter()
+        .map(|ext| format!("{module}.{ext}"))
+        .collect();
+    let found = tried
+        .iter()
+        .find(|name| tree.files.iter().any(|f| &f.name == *name));
+    let Some(source) = found else {
+        return Err(BundleError::NoEntry {
+            handler: handler.to_owned(),
+            tried,
+            dir: tree.root.clone(),
+        });
+    };
+    let (output, format) = if source.ends_with(".mts") {
+        (format!("{module}.mjs"), Format::Esm)
+    } else {
+        (format!("{module}.js"), Format::CommonJs)
+    };
+    Ok(Entry {
+        source: source.clone(),
+        output,
+        format,
+    })
+}
+
+/// A planned bundle: its entry, and the target it is built for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    pub entry: Entry,
+    pub runtime: String,
+    pub architecture: String,
+}
+
+/// esbuild's `--target` for a Lambda Node.js runtime: `nodejs22.x` →
+/// `node22`.
+pub fn node_target(runtime: &str) -> Option<String> {
+    let major: String = runtime
+        .strip_prefix("nodejs")?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!major.is_empty()).then(|| format!("node{major}"))
+}
+
+impl Bundle {
+    /// The bundle of `handler`'s entry in `tree` for `runtime`.
+    pub fn plan(
+        handler: &str,
+        tree: &SourceTree,
+        runtime: &str,
+        architecture: &str,
+    ) -> Result<Bundle, BundleError> {
+        if node_target(runtime).is_none() {
+            return Err(BundleError::NotNode {
+                runtime: runtime.to_owned(),
+            });
+        }
+        Ok(Bundle {
+            entry: entry(handler, tree)?,
+            runtime: runtime.to_owned(),
+            architecture: architecture.to_owned(),
+        })
+    }
+
+    /// esbuild's options besides the paths: what the hash covers.
+    pub fn options(&self) -> Vec<String> {
+        let target = node_target(&self.runtime).unwrap_or_else(|| "node20".into());
+        let format = match self.entry.format {
+            Format::CommonJs => "cjs",
+            Format::Esm => "esm",
+        };
+        [
+            "--bundle".to_owned(),
+            "--platform=node".to_owned(),
+            format!("--target={target}"),
+            format!("--format={format}"),
+            "--sourcemap".to_owned(),
+            "--external:@aws-sdk/*".to_owned(),
+            "--preserve-symlinks".to_owned(),
+            "--charset=utf8".to_owned(),
+            "--log-level=warning".to_owned(),
+        ]
+        .into()
+    }
+
+    /// The package's `source_code_hash`: the inputs esbuild reads (the
+    /// source files, `tsconfig.json` among them, as `tree_hash`; the
+    /// dependencies' lock through their key), the entry, the runtime, the
+    /// architecture and esbuild's options. Not esbuild's version.
+    pub fn package_hash(&self, tree_hash: &str, deps: Option<&Deps>) -> String {
+        let mut h = Sha256::new();
+        h.update(b"eventpipe-bundle-v1\0");
+        let key = deps.map(Deps::key).unwrap_or_default();
+        let parts = [
+            tree_hash,
+            &key,
+            &self.runtime,
+            &self.architecture,
+            &self.entry.source,
+            &self.entry.output,
+        ];
+        for part in parts.into_iter().map(str::to_owned).chain(self.options()) {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Runs `esbuild` on the source in `source_dir`, resolving packages
+    /// from `node_modules` (the installed tree's, when there is one), and
+    /// returns the bundle and its map, kept in `work` (a new directory the
+    /// caller removes).
+    pub fn build(
+        &self,
+        esbuild: &Path,
+        source_dir: &Path,
+        node_modules: Option<&Path>,
+        work: &Path,
+    ) -> Result<Vec<SourceFile>, BundleError> {
+        let source_dir = std::path::absolute(source_dir)?;
+        fs::create_dir_all(work)?;
+        for e in fs::read_dir(&source_dir)? {
+            let name = e?.file_name();
+            if name == "node_modules" || name == OUT_DIR {
+                continue;
+            }
+            link(&source_dir.join(&name), &work.join(&name))?;
+        }
+        if let Some(nm) = node_modules {
+            link(&std::path::absolute(nm)?, &work.join("node_modules"))?;
+        }
+        let out = format!("{OUT_DIR}/{}", self.entry.output);
+        let mut cmd = Command::new(esbuild);
+        cmd.arg(&self.entry.source)
+            .args(self.options())
+            .arg(format!("--outfile={out}"))
+            .current_dir(work)
+            .env_remove("NODE_PATH")
+            .stdin(Stdio::null());
+        let ran = cmd.output().map_err(|e| {
+            BundleError::NoEsbuild(format!("cannot run {}: {e}", esbuild.display()))
+        })?;
+        if !ran.status.success() {
+            let mut output = String::from_utf8_lossy(&ran.stderr).into_owned();
+            output.push_str(&String::from_utf8_lossy(&ran.stdout));
+            let tail: Vec<&str> = output.lines().rev().take(30).collect();
+            let output = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+            let hint = if output.contains(".node") {
+                "\na native addon (a `.node` file) cannot be bundled: set bundle = false to \
+                 package node_modules as it is installed"
+            } else {
+                ""
+            };
+            return Err(BundleError::Failed {
+                status: ran.status.to_string(),
+                output,
+                hint,
+            });
+        }
+        let map = work
+            .join(OUT_DIR)
+            .join(format!("{}.map", self.entry.output));
+        rebase_map(&map)?;
+        let tree = source::scan_limited(&work.join(OUT_DIR), u64::MAX).map_err(|e| {
+            BundleError::Io(std::io::Error::other(format!(
+                "reading the bundle esbuild wrote: {e}"
+            )))
+        })?;
+        Ok(tree.files)
+    }
+}
+
+/// Rewrites the `sources` of the map esbuild wrote in the output
+/// directory as the package has it: esbuild wrote them relative to
+/// `OUT_DIR/<dir of the bundle>`, one level below the package's root, so
+/// each loses one leading `../` (`../../src/index.ts` beside
+/// `src/index.js` becomes `../src/index.ts`, the source's own path).
+fn rebase_map(map: &Path) -> Result<(), BundleError> {
+    let bytes = fs::read(map)?;
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| std::io::Error::other(format!("esbuild's source map: {e}")))?;
+    if let Some(sources) = doc.get_mut("sources").and_then(|s| s.as_array_mut()) {
+        for s in sources {
+            if let Some(rest) = s.as_str().and_then(|t| t.strip_prefix("../")) {
+                *s = serde_json::Value::String(rest.to_owned());
+            }
+        }
+    }
+    let text = serde_json::to_vec(&doc)
+        .map_err(|e| std::io::Error::other(format!("esbuild's source map: {e}")))?;
+    fs::write(map, text)?;
+    Ok(())
+}
+
+/// The source files a bundle's hash covers: the scanned source without
+/// its top-level `node_modules` (the developer's own install, never read
+/// by the bundle).
+pub fn inputs(tree: &SourceTree) -> SourceTree {
+    SourceTree {
+        root: tree.root.clone(),
+        files: tree
+            .files
+            .iter()
+            .filter(|f| !f.name.starts_with("node_modules/"))
+            .cloned()
+            .collect(),
+    }
+}
+
+#[cfg(unix)]
+fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(from, to)
+}
+
+#[cfg(not(unix))]
+fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        std::os::windows::fs::symlink_dir(from, to)
+    } else {
+        fs::copy(from, to).map(|_| ())
+    }
+}
+
+fn exe(name: &str) -> String {
+    if cfg!(windows) {
+        format!("{name}.cmd")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The esbuild to run: the project's own
+/// (`<source_dir>/node_modules/.bin/esbuild`), else the first on `PATH`;
+/// the message says how to install it when there is none.
+pub fn find_esbuild(source_dir: &Path) -> Result<PathBuf, BundleError> {
+    let name = exe("esbuild");
+    let local = source_dir.join("node_modules").join(".bin").join(&name);
+    if local.is_file() {
+        return Ok(local);
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(&name))
+        .find(|p| p.is_file());
+    on_path.ok_or_else(|| {
+        BundleError::NoEsbuild(format!(
+            "function.bundle = true needs esbuild, which is neither in {} nor on PATH. \
+             Install it in the project (`npm install --save-dev esbuild`, or `pnpm add -D \
+             esbuild`, then install) or on PATH (`npm install -g esbuild`)",
+            local.display()
+        ))
+    })
+}
+
+/// A unique working directory for one esbuild run.
+pub fn work_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("eventpipe-bundle-{}", crate::temp_name::unique()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::source::scan;
+
+    fn tree(files: &[&str]) -> (tempfile::TempDir, SourceTree) {
+        let d = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = d.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "export const handler = async () => 1;\n").unwrap();
+        }
+        let t = scan(d.path()).unwrap();
+        (d, t)
+    }
+
+    #[test]
+    fn the_entry_is_the_first_of_ts_mts_js_and_keeps_its_path() {
+        let (_d, t) = tree(&["src/index.ts", "src/index.js", "other.mts"]);
+        let e = entry("src/index.handler", &t).unwrap();
+        assert_eq!(e.source, "src/index.ts");
+        assert_eq!(e.output, "src/index.js");
+        assert_eq!(e.format, Format::CommonJs);
+        let e = entry("other.run", &t).unwrap();
+        assert_eq!((e.output.as_str(), e.format), ("other.mjs", Format::Esm));
+        let err = entry("index.handler", &t).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("index.ts, index.mts, index.js"),
+            "names the tried paths: {msg}"
+        );
+        assert_eq!(err.attr(), attr::HANDLER);
+        assert!(matches!(
+            entry("no_dot", &t),
+            Err(BundleError::BadHandler { .. })
+        ));
+    }
+
+    #[test]
+    fn only_node_runtimes_bundle_and_the_target_is_their_major() {
+        let (_d, t) = tree(&["index.ts"]);
+        assert_eq!(node_target("nodejs22.x").as_deref(), Some("node22"));
+        let e = Bundle::plan("index.handler", &t, "python3.12", "x86_64").unwrap_err();
+        assert_eq!(e.attr(), attr::BUNDLE);
+        let b = Bundle::plan("index.handler", &t, "nodejs20.x", "arm64").unwrap();
+        assert!(b.options().contains(&"--target=node20".to_owned()));
+        assert!(b.options().contains(&"--external:@aws-sdk/*".to_owned()));
+        assert!(!b.options().iter().any(|o| o.contains("minify")));
+    }
+
+    #[test]
+    fn the_hash_covers_the_tree_the_target_and_the_entry() {
+        let (_d, t) = tree(&["index.ts", "src/index.ts"]);
+        let b = Bundle::plan("index.handler", &t, "nodejs20.x", "x86_64").unwrap();
+        let base = b.package_hash("aa", None);
+        assert_eq!(base, b.package_hash("aa", None));
+        assert_ne!(base, b.package_hash("ab", None));
+        let on = |rt: &str, arch: &str, h: &str| {
+            Bundle::plan(h, &t, rt, arch)
+                .unwrap()
+                .package_hash("aa", None)
+        };
+        assert_ne!(base, on("nodejs22.x", "x86_64", "index.handler"));
+        assert_ne!(base, on("nodejs20.x", "arm64", "index.handler"));
+        assert_ne!(base, on("nodejs20.x", "x86_64", "src/index.handler"));
+        // The exported function is not an input of the bundle.
+        assert_eq!(base, on("nodejs20.x", "x86_64", "index.other"));
+    }
+
+    #[test]
+    fn the_developers_node_modules_is_not_an_input() {
+        let (_d, t) = tree(&["index.ts", "node_modules/esbuild/x.js"]);
+        let names: Vec<String> = inputs(&t).files.into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["index.ts"]);
+    }
+
+    #[test]
+    fn a_missing_esbuild_says_how_to_install_it() {
+        let d = tempfile::tempdir().unwrap();
+        // SAFETY-free: only read here; PATH is read, not changed.
+        if which_on_path("esbuild") {
+            return;
+        }
+        let e = find_esbuild(d.path()).unwrap_err();
+        assert!(e.to_string().contains("npm install"), "{e}");
+        let bin = d.path().join("node_modules/.bin");
+        fs::create_dir_all(&bin).unwrap();
+        fs::write(bin.join(exe("esbuild")), "").unwrap();
+        assert_eq!(find_esbuild(d.path()).unwrap(), bin.join(exe("esbuild")));
+    }
+
+    fn which_on_path(name: &str) -> bool {
+        std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .any(|d| d.join(name).is_file())
+    }
+}
