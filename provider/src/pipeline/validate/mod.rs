@@ -14,12 +14,14 @@ use super::source::SourceTree;
 use super::state::{Function, PACKAGE_IMAGE, Planning, State, Trigger, attr, path};
 use super::{defaults, runtimes};
 
+mod exclude;
 mod function;
 mod handler;
 mod package;
 mod triggers;
 
 pub use super::rules::*;
+use exclude::*;
 pub use function::*;
 use handler::*;
 use package::*;
