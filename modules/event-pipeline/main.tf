@@ -36,6 +36,7 @@ resource "eventpipe_event_pipeline" "this" {
     layers               = length(var.layers) > 0 ? var.layers : null
     requirements_file    = var.requirements_file
     slim                 = var.slim
+    exclude              = var.exclude
     package_bucket       = var.package_bucket
     package_type         = var.package_type
 

@@ -756,12 +756,12 @@ mod tests {
         // Declared with a lock: npm installs node_modules, the source's stays out.
         fs::write(
             d.path().join("package.json"),
-            r#"{"name":"f","version":"1.0.0","dependencies":{"left-pad":"1.3.0"}}"#,
+            r#"{"dependencies":{"left-pad":"1.3.0"}}"#,
         )
         .unwrap();
         fs::write(
             d.path().join("package-lock.json"),
-            r#"{"name":"f","lockfileVersion":3,"packages":{}}"#,
+            r#"{"lockfileVersion":3,"packages":{}}"#,
         )
         .unwrap();
         let installed = Build::of_settings(&s, Kind::Zip);

@@ -197,7 +197,7 @@ mod tests {
                 "index.mts"
             ]
         );
-        assert!(handler_files("handler", "python3.12").is_empty());
+        assert!(handler_files("main", "python3.12").is_empty());
         assert!(handler_files("app.handler", "java21").is_empty());
     }
 }
