@@ -16,7 +16,11 @@ use std::process::Command;
 use common::*;
 use tests::{Moto, TerraformCli, Workspace};
 
-const PY_APP: &str = "def handler(event, context):\n    return 'ok'\n";
+/// Returns what the function's directory holds, as Lambda would show it.
+const PY_APP: &str = "import os\n\n\ndef handler(event, context):\n    \
+root = os.environ['LAMBDA_TASK_ROOT']\n    \
+return sorted(os.path.relpath(os.path.join(d, f), root) \
+for d, _, fs in os.walk(root) for f in fs)\n";
 
 const NODE_APP: &str =
     "const tiny = require(\"tinyjs\");\n\nexports.handler = async () => tiny.greet();\n";
@@ -290,6 +294,22 @@ fn exclude_case(tf: &TerraformCli) {
     );
     assert_plan_empty(&ws, "a plan after applying with exclude");
 
+    // `eventpipe invoke --local` runs the handlers on the packaged files.
+    let show = ws.show_json().expect("show -json");
+    ws.write("state.json", show.to_string()).unwrap();
+    assert_eq!(
+        invoke_local(ws.dir(), "ex", &env),
+        serde_json::json!(["app.py", "lib/util.py"]),
+        "{}",
+        tf.label
+    );
+    assert_eq!(
+        invoke_local(ws.dir(), "js", &env),
+        serde_json::json!("hello from tinyjs"),
+        "{}: npm's install, not the source's stale node_modules",
+        tf.label
+    );
+
     // What stays out can change without a code change.
     ws.write("app/notebooks/new.ipynb", "{}\n").unwrap();
     ws.write("app/more.parquet", "PAR1").unwrap();
@@ -431,4 +451,25 @@ fn planned_source_files(text: &str) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// `eventpipe invoke NAME --local --state state.json` in `dir`: the
+/// handler's result.
+fn invoke_local(dir: &Path, name: &str, env: &[(String, String)]) -> serde_json::Value {
+    let run = Command::new(eventpipe_cli())
+        .args(["invoke", name, "--key", "data/a.json", "--local"])
+        .args(["--state", "state.json", "--json"])
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", tests::aws::REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run eventpipe invoke");
+    let text = process_text(&run);
+    assert!(run.status.success(), "eventpipe invoke --local: {text}");
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|e| panic!("one JSON document ({e}): {text}"));
+    doc["result"].clone()
 }
