@@ -343,12 +343,25 @@ fn exclude_on_terraform_1_0() {
     exclude_case(&tf);
 }
 
-/// One plan, two refusals: `hit` leaves out its handler's file, `bad` has
-/// a pattern that does not parse. Nothing is created.
+/// One plan, three refusals: `hit` leaves out its handler's file, `bad` has
+/// a pattern that does not parse, and so has `late`, whose patterns come
+/// from a variable (unknown when Terraform validates the configuration, so
+/// refused by the plan itself). Nothing is created.
 #[test]
 fn a_bad_exclude_is_refused_at_plan_on_its_attribute_path() {
     let tf = newest_cli();
     let moto = Moto::start().unwrap();
+    let late = format!(
+        "{}\n{}",
+        "variable \"late\" {\n  default = [\"*.csv\", \"{a,b\"]\n}\n",
+        pipeline_in(
+            Pipeline::named("late")
+                .default_sizes()
+                .no_filter_suffix()
+                .function_lines("    exclude     = var.late\n"),
+            "bad"
+        )
+    );
     let body = format!(
         "{}\n{}",
         Pipeline::named("hit")
@@ -393,19 +406,47 @@ fn a_bad_exclude_is_refused_at_plan_on_its_attribute_path() {
     // the bad pattern, the whole list for the handler's.
     let json = ws.run(&["plan", "-json"]).unwrap();
     let highlighted = highlights(&json.stdout);
+    let at = |address: &str, summary: &str, text: &str| {
+        (address.to_owned(), summary.to_owned(), text.to_owned())
+    };
     assert!(
-        highlighted.contains(&(
-            "Exclude pattern leaves out the handler".to_owned(),
-            "[\"notebooks/\", \"*.py\", \"!test_*.py\"]".to_owned()
+        highlighted.contains(&at(
+            "eventpipe_event_pipeline.hit",
+            "Exclude pattern leaves out the handler",
+            "[\"notebooks/\", \"*.py\", \"!test_*.py\"]"
         )),
         "{highlighted:?}"
     );
     assert!(
-        highlighted.contains(&(
-            "Invalid exclude pattern".to_owned(),
-            "\"data[0-9\"".to_owned()
+        highlighted.contains(&at(
+            "eventpipe_event_pipeline.bad",
+            "Invalid exclude pattern",
+            "\"data[0-9\""
         )),
         "{highlighted:?}"
+    );
+    assert_eq!(highlighted.len(), 2, "{highlighted:?}");
+
+    // Patterns unknown while Terraform validates: the plan refuses them.
+    rewrite_main(&ws, &moto, &late);
+    let json = ws.run(&["plan", "-json"]).unwrap();
+    assert!(!json.success(), "{}", json.combined());
+    let highlighted = highlights(&json.stdout);
+    assert_eq!(
+        highlighted,
+        [at(
+            "eventpipe_event_pipeline.late",
+            "Invalid exclude pattern",
+            "var.late"
+        )],
+        "{}",
+        json.combined()
+    );
+    assert!(
+        json.stdout
+            .contains("\\\"{a,b\\\" is not a gitignore-style pattern"),
+        "{}",
+        json.stdout
     );
     assert!(
         moto.aws().unwrap().list_everything().unwrap().is_empty(),
@@ -413,10 +454,10 @@ fn a_bad_exclude_is_refused_at_plan_on_its_attribute_path() {
     );
 }
 
-/// Each error diagnostic of `terraform plan -json`'s output: its summary
-/// and the text Terraform highlights in its snippet (the configuration of
+/// Each error diagnostic of `terraform plan -json`'s output: the resource
+/// it is on, its summary and the text Terraform highlights in its snippet (the configuration of
 /// the attribute path it is on).
-fn highlights(json_lines: &str) -> Vec<(String, String)> {
+fn highlights(json_lines: &str) -> Vec<(String, String, String)> {
     json_lines
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -430,6 +471,7 @@ fn highlights(json_lines: &str) -> Vec<(String, String)> {
                 .get(at("highlight_start_offset")..at("highlight_end_offset"))
                 .unwrap_or_default();
             (
+                d["address"].as_str().unwrap_or_default().to_owned(),
                 d["summary"].as_str().unwrap_or_default().to_owned(),
                 text.to_owned(),
             )
