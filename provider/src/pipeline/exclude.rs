@@ -68,6 +68,11 @@ impl Exclude {
         })
     }
 
+    /// Whether `function.exclude` has patterns.
+    pub fn has_patterns(&self) -> bool {
+        self.patterns.is_some()
+    }
+
     /// Whether the directory `rel` (relative to the root, not empty) is
     /// left out with all it holds.
     pub fn skips_dir(&self, rel: &Path) -> bool {

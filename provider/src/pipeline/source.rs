@@ -101,8 +101,15 @@ pub enum SourceError {
     Missing { path: PathBuf },
     #[error("{path} is not a directory")]
     NotADirectory { path: PathBuf },
-    #[error("source directory {path} holds no files to package")]
-    Empty { path: PathBuf },
+    #[error(
+        "source directory {path} holds no files to package{}",
+        if *.excluding { " once function.exclude and the default skips leave theirs out" } else { "" }
+    )]
+    Empty {
+        path: PathBuf,
+        /// Whether `function.exclude` patterns were applied.
+        excluding: bool,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -382,6 +389,7 @@ fn walk(root: &Path, limit: u64, exclude: Option<&Exclude>) -> Result<SourceTree
     if files.is_empty() {
         return Err(SourceError::Empty {
             path: root.to_owned(),
+            excluding: exclude.is_some_and(Exclude::has_patterns),
         });
     }
     // Sort by the package path (walkdir sorts per directory by OS name).

@@ -736,6 +736,13 @@ mod tests {
         // The CLI's and the image's path read the same tree.
         let staged = stage(&s, None, u64::MAX).unwrap();
         assert_eq!(staged.hash().unwrap(), planned);
+        // Patterns that leave nothing say so.
+        let nothing = Settings {
+            exclude: vec!["*".into()],
+            ..plain.clone()
+        };
+        let e = assemble(&nothing, None, None).unwrap_err().to_string();
+        assert!(e.ends_with("holds no files to package once function.exclude and the default skips leave theirs out"), "{e}");
     }
 
     #[test]
