@@ -3,12 +3,13 @@
 
 use super::*;
 
-/// The files Lambda may load the handler's module from, as package paths:
-/// for Python `a.b.handler` → `a/b.py` or the package `a/b/__init__.py`;
-/// for Node.js `index.handler` → `index.js`, `.mjs`, `.cjs`, or (bundled)
-/// `.ts`, `.mts`. Empty for a handler that is not `<module>.<function>` or
-/// another runtime.
-pub(super) fn handler_files(handler: &str, runtime: &str) -> Vec<String> {
+/// The files the handler's module may be loaded (or, with `bundle`,
+/// bundled) from, as package paths: for Python `a.b.handler` → `a/b.py` or
+/// the package `a/b/__init__.py`; for Node.js `index.handler` →
+/// `index.js`, `.mjs`, `.cjs`, and with `bundle` also `.ts` and `.mts`.
+/// Empty for a handler that is not `<module>.<function>` or another
+/// runtime.
+pub(super) fn handler_files(handler: &str, runtime: &str, bundle: bool) -> Vec<String> {
     let Some((module, func)) = handler.rsplit_once('.') else {
         return Vec::new();
     };
@@ -20,10 +21,14 @@ pub(super) fn handler_files(handler: &str, runtime: &str) -> Vec<String> {
             let base = module.replace('.', "/");
             vec![format!("{base}.py"), format!("{base}/__init__.py")]
         }
-        Some(Language::Node) => ["js", "mjs", "cjs", "ts", "mts"]
-            .iter()
-            .map(|ext| format!("{module}.{ext}"))
-            .collect(),
+        Some(Language::Node) => {
+            let typescript: &[&str] = if bundle { &["ts", "mts"] } else { &[] };
+            ["js", "mjs", "cjs"]
+                .iter()
+                .chain(typescript)
+                .map(|ext| format!("{module}.{ext}"))
+                .collect()
+        }
         None => Vec::new(),
     }
 }
@@ -65,11 +70,19 @@ pub(super) fn check_exclude(
         .as_known()
         .map_or(runtimes::DEFAULT, String::as_str);
     let exclude = build.source.exclude();
-    for file in handler_files(handler, runtime) {
-        if !root.join(&file).is_file() {
-            continue;
-        }
-        if let Some(pattern) = exclude.pattern_excluding(&file) {
+    let bundle = f.bundle == Field::Known(true);
+    let on_disk: Vec<String> = handler_files(handler, runtime, bundle)
+        .into_iter()
+        .filter(|file| root.join(file).is_file())
+        .collect();
+    // Left out when every file it may come from is; a handler with no file
+    // at all is the handler check's to report.
+    let excluded: Vec<(String, String)> = on_disk
+        .iter()
+        .filter_map(|file| Some((file.clone(), exclude.pattern_excluding(file)?)))
+        .collect();
+    if !on_disk.is_empty() && excluded.len() == on_disk.len() {
+        if let Some((file, pattern)) = excluded.into_iter().next() {
             diags.push(error(
                 path::function(attr::EXCLUDE),
                 "Exclude pattern leaves out the handler",
@@ -162,6 +175,18 @@ mod tests {
         write(d.path(), "index.mjs");
         let e = errors(d.path(), "nodejs20.x", "index.handler", &["/index.*"]);
         assert!(e[0].contains("leaves out index.mjs"), "{e:?}");
+        // The TypeScript source left out beside its compiled module: fine.
+        write(d.path(), "index.ts");
+        assert!(errors(d.path(), "nodejs20.x", "index.handler", &["*.ts"]).is_empty());
+        // A module and the package of the same name, both left out.
+        write(d.path(), "pkg/mod.py");
+        let e = errors(
+            d.path(),
+            "python3.12",
+            "pkg.mod.handler",
+            &["mod.py", "__init__.py"],
+        );
+        assert!(e[0].contains("\"mod.py\" leaves out pkg/mod.py"), "{e:?}");
     }
 
     #[test]
@@ -184,11 +209,15 @@ mod tests {
     #[test]
     fn the_handlers_files_are_the_ones_lambda_may_load() {
         assert_eq!(
-            handler_files("a.b.handler", "python3.12"),
+            handler_files("a.b.handler", "python3.12", false),
             ["a/b.py", "a/b/__init__.py"]
         );
         assert_eq!(
-            handler_files("index.handler", "nodejs20.x"),
+            handler_files("index.handler", "nodejs20.x", false),
+            ["index.js", "index.mjs", "index.cjs"]
+        );
+        assert_eq!(
+            handler_files("index.handler", "nodejs20.x", true),
             [
                 "index.js",
                 "index.mjs",
@@ -197,7 +226,7 @@ mod tests {
                 "index.mts"
             ]
         );
-        assert!(handler_files("main", "python3.12").is_empty());
-        assert!(handler_files("app.handler", "java21").is_empty());
+        assert!(handler_files("main", "python3.12", false).is_empty());
+        assert!(handler_files("app.handler", "java21", false).is_empty());
     }
 }
