@@ -81,20 +81,21 @@ pub(super) fn check_exclude(
         .iter()
         .filter_map(|file| Some((file.clone(), exclude.pattern_excluding(file)?)))
         .collect();
-    if !on_disk.is_empty() && excluded.len() == on_disk.len() {
-        if let Some((file, pattern)) = excluded.into_iter().next() {
-            diags.push(error(
-                path::function(attr::EXCLUDE),
-                "Exclude pattern leaves out the handler",
-                format!(
-                    "The pattern {pattern:?} leaves out {file}, the file of handler \
-                     {handler:?}, so Lambda could not load it. Narrow the pattern, or add \
-                     \"!{file}\" after it (a file under a left-out directory cannot be brought \
-                     back: leave out the directory's other contents instead)."
-                ),
-            ));
-            return true;
-        }
+    if !on_disk.is_empty()
+        && excluded.len() == on_disk.len()
+        && let Some((file, pattern)) = excluded.into_iter().next()
+    {
+        diags.push(error(
+            path::function(attr::EXCLUDE),
+            "Exclude pattern leaves out the handler",
+            format!(
+                "The pattern {pattern:?} leaves out {file}, the file of handler {handler:?}, \
+                 so Lambda could not load it. Narrow the pattern, or add \"!{file}\" after it \
+                 (a file under a left-out directory cannot be brought back: leave out the \
+                 directory's other contents instead)."
+            ),
+        ));
+        return true;
     }
     false
 }
