@@ -37,6 +37,7 @@ resource "eventpipe_event_pipeline" "this" {
     requirements_file    = var.requirements_file
     slim                 = var.slim
     bundle               = var.bundle
+    exclude              = var.exclude
     package_bucket       = var.package_bucket
     package_type         = var.package_type
 

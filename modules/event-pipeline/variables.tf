@@ -332,6 +332,12 @@ variable "bundle" {
   default     = false
 }
 
+variable "exclude" {
+  description = "Files of source_dir left out of the package, as gitignore-style patterns relative to it (`notebooks/`, `*.parquet`, `!keep.parquet`, `/top-only`, `**/fixtures/`), applied before hashing and packaging. Every `.venv/`, and the source's `node_modules/` when the provider installs the dependencies, are always left out. A pattern that leaves out the handler's file is refused at plan. Null leaves out nothing more."
+  type        = list(string)
+  default     = null
+}
+
 variable "package_type" {
   description = "How the function is deployed: `zip` (at most 250 MB unzipped) or `image`, a container image of up to 10 GB built without Docker and pushed to ECR (for the data and ML stack). Changing it replaces the function alone; the bucket, its objects, the queues and the stream stay."
   type        = string

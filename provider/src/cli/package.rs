@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::pipeline::defaults::DEFAULT_HANDLER;
+use crate::pipeline::exclude::Exclude;
 use crate::pipeline::package::image::base::{BaseImage, BaseRef};
 use crate::pipeline::package::image::layout::LayoutWriter;
 use crate::pipeline::package::image::{self, ImageError};
@@ -73,6 +74,12 @@ pub struct Args {
     /// else the one on PATH.
     #[arg(long, conflicts_with = "image")]
     pub bundle: bool,
+    /// Leave files of the source directory out of the package: a gitignore-style pattern
+    /// relative to it (the pipeline's `function.exclude`), e.g. `notebooks/`, `*.parquet`,
+    /// `!keep.parquet`. Repeat it for several, in order. Every `.venv/`, and the source's
+    /// `node_modules/` when npm installs the dependencies, are always left out, as at apply.
+    #[arg(long = "exclude", value_name = "PATTERN")]
+    pub exclude: Vec<String>,
     /// Where to write the zip.
     #[arg(
         short = 'o',
@@ -125,13 +132,17 @@ pub fn run(args: &Args) -> ExitCode {
         eprintln!("eventpipe package: {why}");
         return ExitCode::from(EXIT_USAGE);
     }
+    if let Err(e) = Exclude::new(&args.source_dir, &args.exclude, false) {
+        eprintln!("eventpipe package: --exclude {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let settings = Settings {
         source_dir: args.source_dir.clone(),
         runtime: args.runtime.clone(),
         architecture: args.architecture.clone(),
         requirements_file: args.requirements_file.clone(),
         slim: args.slim,
-        exclude: Vec::new(),
+        exclude: args.exclude.clone(),
         bundle: args.bundle,
     };
     match (&args.oci_layout, &args.output) {

@@ -18,6 +18,7 @@ mod desired;
 /// public until the repository part uses them).
 pub mod ecr_policy;
 pub(crate) mod errors;
+pub mod exclude;
 mod execute;
 mod handler_check;
 mod image_plan;

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use super::exclude::Exclude;
+
 /// Lambda's limit for the unzipped code.
 pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
 
@@ -99,8 +101,15 @@ pub enum SourceError {
     Missing { path: PathBuf },
     #[error("{path} is not a directory")]
     NotADirectory { path: PathBuf },
-    #[error("source directory {path} holds no files to package")]
-    Empty { path: PathBuf },
+    #[error(
+        "source directory {path} holds no files to package{}",
+        if *.excluding { " once function.exclude and the default skips leave theirs out" } else { "" }
+    )]
+    Empty {
+        path: PathBuf,
+        /// Whether `function.exclude` patterns were applied.
+        excluding: bool,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -130,10 +139,13 @@ pub struct SourceFile {
 }
 
 /// A configuration's source directory, scanned once for everything a plan
-/// or a validation checks (handler file, size) and for the hash.
+/// or a validation checks (handler file, size) and for the hash, without
+/// what [`Exclude`] leaves out.
 #[derive(Debug)]
 pub struct Source {
     scanned: Option<Result<SourceTree, Arc<SourceError>>>,
+    /// What the scan left out.
+    exclude: Exclude,
     /// The files read and hashed once, on first ask.
     digest: std::sync::OnceLock<Result<SourceDigest, Arc<SourceError>>>,
 }
@@ -144,12 +156,26 @@ impl Source {
         Source::of_kind(dir, Kind::Zip)
     }
 
-    /// Scans `dir` up to the unzipped limit of `kind`.
+    /// Scans `dir` up to the unzipped limit of `kind`, without what the
+    /// default skips leave out.
     pub fn of_kind(dir: Option<&str>, kind: Kind) -> Source {
+        Source::excluding(dir, kind, Exclude::defaults())
+    }
+
+    /// Scans `dir` up to the unzipped limit of `kind`, without what
+    /// `exclude` leaves out.
+    pub fn excluding(dir: Option<&str>, kind: Kind, exclude: Exclude) -> Source {
         Source {
-            scanned: dir.map(|d| scan_limited(Path::new(d), kind.limit()).map_err(Arc::new)),
+            scanned: dir
+                .map(|d| scan_excluding(Path::new(d), kind.limit(), &exclude).map_err(Arc::new)),
+            exclude,
             digest: std::sync::OnceLock::new(),
         }
+    }
+
+    /// What the scan left out.
+    pub fn exclude(&self) -> &Exclude {
+        &self.exclude
     }
 
     /// The files, or why they cannot be read; `None` when the directory is
@@ -250,6 +276,22 @@ pub fn scan(root: &Path) -> Result<SourceTree, SourceError> {
 /// [`scan`] up to `limit` bytes; beyond a zip's limit a refusal gives an
 /// image's advice.
 pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> {
+    walk(root, limit, None)
+}
+
+/// [`scan_limited`] without what `exclude` leaves out: how a function's
+/// source directory is listed, for the hash and for the package alike.
+pub fn scan_excluding(
+    root: &Path,
+    limit: u64,
+    exclude: &Exclude,
+) -> Result<SourceTree, SourceError> {
+    walk(root, limit, Some(exclude))
+}
+
+/// Whether `root` is a directory that can be scanned; the error says why
+/// not.
+pub fn check_dir(root: &Path) -> Result<(), SourceError> {
     if root.as_os_str().is_empty() {
         return Err(SourceError::NotSet);
     }
@@ -267,13 +309,38 @@ pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> 
             path: root.to_owned(),
         });
     }
+    Ok(())
+}
+
+/// Whether the walk keeps `entry`: not a fixed skip, not left out by
+/// `exclude`.
+fn kept(root: &Path, entry: &walkdir::DirEntry, exclude: Option<&Exclude>) -> bool {
+    if entry.depth() == 0 {
+        return true;
+    }
+    if entry.file_name().to_str().is_some_and(skipped) {
+        return false;
+    }
+    let Some(exclude) = exclude else {
+        return true;
+    };
+    let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+    if entry.file_type().is_dir() {
+        !exclude.skips_dir(rel)
+    } else {
+        !exclude.skips_file(rel)
+    }
+}
+
+fn walk(root: &Path, limit: u64, exclude: Option<&Exclude>) -> Result<SourceTree, SourceError> {
+    check_dir(root)?;
     let mut files = Vec::new();
     let mut total = 0u64;
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(skipped));
+        .filter_entry(|e| kept(root, e, exclude));
     for entry in walker {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(root).to_owned();
@@ -322,6 +389,7 @@ pub fn scan_limited(root: &Path, limit: u64) -> Result<SourceTree, SourceError> 
     if files.is_empty() {
         return Err(SourceError::Empty {
             path: root.to_owned(),
+            excluding: exclude.is_some_and(Exclude::has_patterns),
         });
     }
     // Sort by the package path (walkdir sorts per directory by OS name).
@@ -486,6 +554,45 @@ mod tests {
         let p = dir.join(rel);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, body).unwrap();
+    }
+
+    /// A tree with what the hash covers: nested names, an executable
+    /// file, an empty file and a vendored `node_modules/`.
+    fn fixed_tree(dir: &Path) {
+        write(
+            dir,
+            "app.py",
+            "def handler(event, context):\n    return 1\n",
+        );
+        write(dir, "requirements.txt", "six==1.16.0\n");
+        write(dir, "lib/util.py", "X = 1\n");
+        write(dir, "lib/empty.txt", "");
+        write(
+            dir,
+            "node_modules/left-pad/index.js",
+            "module.exports = 1;\n",
+        );
+        write(dir, "bin/run.sh", "#!/bin/sh\necho hi\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir.join("bin/run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    /// The hash of a tree without `function.exclude`, `.venv/` or a
+    /// provider-installed `node_modules/` is the one every version before
+    /// `exclude` computed (pinned), so no existing pipeline plans a change.
+    #[test]
+    #[cfg(unix)]
+    fn the_hash_of_a_tree_without_exclusions_is_unchanged() {
+        let d = tempfile::tempdir().unwrap();
+        fixed_tree(d.path());
+        let hash = tree_hash(&scan(d.path()).unwrap()).unwrap();
+        assert_eq!(
+            hash,
+            "95ea8ed9b96aa548c2e0136431ae42ddb2a431aaef2010a2e0c227fb625751ec"
+        );
     }
 
     #[test]

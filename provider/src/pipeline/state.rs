@@ -879,11 +879,13 @@ declare_block! {
             .optional()
             .describe(
                 "Files of `source_dir` left out of the package, as gitignore-style patterns \
-                (`notebooks/`, `*.parquet`, `!keep.parquet`), applied before hashing and \
-                packaging: `source_files` lists only what is packaged. Always left out: \
-                `.git/`, `__pycache__/`, `.venv/`, and `node_modules/` when the provider \
-                installs the dependencies. A pattern that leaves out the handler's file is \
-                refused at plan.",
+                relative to it (`notebooks/`, `*.parquet`, `!keep.parquet`, `/top-only`, \
+                `**/fixtures/`), applied before hashing and packaging, at plan and apply \
+                alike: `source_files` lists only what is packaged, and a file added where \
+                they leave out plans no change. Always left out: `.git/`, `__pycache__/`, \
+                every `.venv/`, and the root's `node_modules/` when the provider installs \
+                the dependencies. A pattern that does not parse, or that leaves out the \
+                handler's file, is refused at plan.",
             );
         BUNDLE bundle: Set(bool)
             .default(Value::Bool(false))

@@ -162,25 +162,29 @@ impl Local<'_> {
         }
     }
 
-    /// The installed dependencies, from the package cache (installed into
-    /// it first when they are not there).
-    fn dependencies(&self, source_dir: &Path) -> Result<Option<PathBuf>, CliError> {
-        let settings = Settings {
+    /// What decides the package, as the pipeline has it.
+    fn settings(&self, source_dir: &Path) -> Settings {
+        Settings {
             source_dir: source_dir.to_path_buf(),
             runtime: self.pipeline.runtime.clone(),
             architecture: self.pipeline.architecture.clone(),
             requirements_file: self.pipeline.requirements_file.clone(),
             slim: false,
-            exclude: Vec::new(),
+            exclude: self.pipeline.exclude.clone(),
             bundle: false,
-        };
-        package::installed_tree(&settings, Cache::from_env().as_ref())
+        }
+    }
+
+    /// The installed dependencies, from the package cache (installed into
+    /// it first when they are not there).
+    fn dependencies(&self, settings: &Settings) -> Result<Option<PathBuf>, CliError> {
+        package::installed_tree(settings, Cache::from_env().as_ref())
             .map_err(|e| CliError::Input(format!("the function's dependencies: {e}")))
     }
 
     /// The environment the handler sees, over this process's own: the
     /// function's, then `--var-file`'s, then Lambda's reserved variables.
-    fn environment(&self, request_id: &str) -> BTreeMap<String, String> {
+    fn environment(&self, request_id: &str, task_root: &Path) -> BTreeMap<String, String> {
         let p = self.pipeline;
         let mut env = p.environment.clone();
         env.extend(self.extra_env.clone());
@@ -197,7 +201,7 @@ impl Local<'_> {
             ),
             ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", p.runtime)),
             ("_HANDLER", p.handler.clone()),
-            ("LAMBDA_TASK_ROOT", p.source_dir.clone()),
+            ("LAMBDA_TASK_ROOT", task_root.display().to_string()),
             ("TZ", ":UTC".to_owned()),
             ("EVENTPIPE_FUNCTION_ARN", p.function_arn.clone()),
         ];
@@ -216,8 +220,12 @@ impl Local<'_> {
         let p = self.pipeline;
         let language = Language::of_runtime(&p.runtime)?;
         let program = interpreter(language, &p.runtime)?;
-        let dir = self.source_dir()?;
-        let deps = self.dependencies(&dir)?;
+        let settings = self.settings(&self.source_dir()?);
+        let deps = self.dependencies(&settings)?;
+        // The files the package has: what `exclude` and the default skips
+        // leave out is not there for the handler either.
+        let staged = packaged_source(&settings)?;
+        let dir = staged.dir().to_path_buf();
         let request_id = request_id();
         let mut cmd = Command::new(&program);
         match language {
@@ -247,7 +255,7 @@ impl Local<'_> {
             &request_id,
             MARKER,
         ])
-        .envs(self.environment(&request_id))
+        .envs(self.environment(&request_id, &dir))
         .current_dir(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -255,6 +263,57 @@ impl Local<'_> {
         let timeout = Duration::from_secs(u64::try_from(p.timeout_s.max(1)).unwrap_or(3));
         run_child(cmd, &program, event, timeout)
     }
+}
+
+/// The source the handler runs from: `source_dir` itself when the package
+/// has every file of it, else a copy of the packaged files (hard links
+/// where the file system allows), removed when dropped.
+enum SourceRoot {
+    AsIs(PathBuf),
+    Copy(PathBuf),
+}
+
+impl SourceRoot {
+    fn dir(&self) -> &Path {
+        match self {
+            SourceRoot::AsIs(d) | SourceRoot::Copy(d) => d,
+        }
+    }
+}
+
+impl Drop for SourceRoot {
+    fn drop(&mut self) {
+        if let SourceRoot::Copy(d) = self {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+fn packaged_source(settings: &Settings) -> Result<SourceRoot, CliError> {
+    let failed = |e: &dyn std::fmt::Display| CliError::Input(format!("the function's source: {e}"));
+    let limit = crate::pipeline::source::MAX_UNZIPPED_BYTES;
+    let (packaged, _) = settings.source(limit).map_err(|e| failed(&e))?;
+    let all = crate::pipeline::source::scan_limited(&settings.source_dir, limit)
+        .map_err(|e| failed(&e))?;
+    if packaged.files.len() == all.files.len() {
+        return Ok(SourceRoot::AsIs(settings.source_dir.clone()));
+    }
+    let root = std::env::temp_dir().join(format!(
+        "eventpipe-invoke-{}-{}",
+        std::process::id(),
+        request_id()
+    ));
+    let copy = SourceRoot::Copy(root.clone());
+    for f in &packaged.files {
+        let to = root.join(&f.name);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| failed(&e))?;
+        }
+        if std::fs::hard_link(&f.path, &to).is_err() {
+            std::fs::copy(&f.path, &to).map_err(|e| failed(&e))?;
+        }
+    }
+    Ok(copy)
 }
 
 /// Runs the runner, feeding it `event`, and reads its answer.

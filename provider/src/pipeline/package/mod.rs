@@ -31,6 +31,7 @@ use bundle::{Bundle, BundleError};
 use cache::Cache;
 use deps::{Deps, DepsError};
 
+use super::exclude::{Exclude, PatternError};
 use super::source::{self, Kind, Source, SourceError, SourceFile, SourceTree};
 use super::state::{Function, PACKAGE_IMAGE, Planning, attr};
 
@@ -65,6 +66,8 @@ pub enum PackageError {
          run the plan again"
     )]
     Changed { planned: String, now: String },
+    #[error("function.exclude[{}]: {}", .0.index, .0)]
+    Exclude(#[from] PatternError),
 }
 
 /// A built package.
@@ -115,6 +118,32 @@ impl Settings {
             self.requirements_file.as_deref(),
         )
     }
+
+    /// What stays out of the package's source: `exclude`, and the default
+    /// skips, with the root's `node_modules/` when the provider installs
+    /// `deps` there (a Node.js runtime with declared dependencies).
+    pub fn exclusions(&self, deps: Option<&Deps>) -> Result<Exclude, PatternError> {
+        let installs_node_modules = deps.is_some() && self.runtime.starts_with("nodejs");
+        Exclude::new(&self.source_dir, &self.exclude, installs_node_modules)
+    }
+
+    /// The source as the package has it (scanned up to `limit` bytes,
+    /// without what [`Self::exclusions`] leaves out) and the declared
+    /// dependencies: what apply, `eventpipe package` and an image build
+    /// read, as a plan's [`Build::of`] does.
+    pub fn source(&self, limit: u64) -> Result<(SourceTree, Option<Deps>), PackageError> {
+        let deps = match self.deps() {
+            Ok(d) => d,
+            // A source directory that is not there says so first.
+            Err(e) => {
+                source::check_dir(&self.source_dir)?;
+                return Err(e.into());
+            }
+        };
+        let exclude = self.exclusions(deps.as_ref())?;
+        let tree = source::scan_excluding(&self.source_dir, limit, &exclude)?;
+        Ok((tree, deps))
+    }
 }
 
 /// What a plan knows of the package: the source scanned once, and the
@@ -132,6 +161,9 @@ pub struct Build {
     base_digest: Option<String>,
     /// `function.bundle` and what it bundles.
     bundle: Bundling,
+    /// A pattern of `function.exclude` that does not parse (the source is
+    /// then not scanned: the hash is unknown and validation says why).
+    exclude_error: Option<PatternError>,
 }
 
 /// Whether a plan's package is a bundle ([`bundle`]).
@@ -168,9 +200,7 @@ impl Build {
             Field::Null => Some(Kind::Zip),
             Field::Unknown => None,
         };
-        // While the type is unknown, the larger limit: no refusal it may not earn.
         let dir = f.source_dir.as_known().map(String::as_str);
-        let source = Source::of_kind(dir, kind.unwrap_or(Kind::Image));
         let requirements = match &f.requirements_file {
             Field::Known(r) => Some(Some(r.clone())),
             Field::Null => Some(None),
@@ -221,7 +251,13 @@ impl Build {
             }),
             _ => None,
         };
-        let mut build = Build::new(source, settings.as_ref());
+        let mut build = match &settings {
+            // While the type is unknown, the larger limit: no refusal it may not earn.
+            Some(s) => Build::of_settings(s, kind.unwrap_or(Kind::Image)),
+            // The default skips alone while a setting is unknown: what the
+            // checks of the handler and the size may see.
+            None => Build::new(Source::of_kind(dir, kind.unwrap_or(Kind::Image)), None),
+        };
         build.kind = kind;
         build.bundle = match (&f.bundle, &settings) {
             (Field::Known(false) | Field::Null, _) => Bundling::Off,
@@ -260,6 +296,41 @@ impl Build {
         &self.bundle
     }
 
+    /// The package of `settings`, its source scanned up to the limit of
+    /// `kind` without what `function.exclude` and the default skips leave
+    /// out, as [`Settings::source`] scans it at apply.
+    pub fn of_settings(settings: &Settings, kind: Kind) -> Build {
+        let dir = settings.source_dir.to_str();
+        // Dependencies are only looked for in a source directory that is one.
+        let deps = settings
+            .source_dir
+            .is_dir()
+            .then(|| settings.deps().map_err(Arc::new));
+        let declared = deps.as_ref().and_then(|d| d.as_ref().ok()?.as_ref());
+        let (source, exclude_error) = match settings.exclusions(declared) {
+            Ok(exclude) => (Source::excluding(dir, kind, exclude), None),
+            Err(e) => (Source::of_kind(None, kind), Some(e)),
+        };
+        let deps = match source.tree() {
+            Some(Ok(_)) => deps,
+            _ => None,
+        };
+        Build {
+            source,
+            deps,
+            slim: settings.slim,
+            kind: Some(kind),
+            base_digest: None,
+            bundle: Bundling::Off,
+            exclude_error,
+        }
+    }
+
+    /// The first pattern of `function.exclude` that does not parse.
+    pub fn exclude_error(&self) -> Option<&PatternError> {
+        self.exclude_error.as_ref()
+    }
+
     /// The package as an image on the base whose platform manifest is
     /// `base_digest` (`None`: not known at plan).
     pub fn with_base(mut self, base_digest: Option<String>) -> Build {
@@ -277,7 +348,9 @@ impl Build {
         self.base_digest.as_deref()
     }
 
-    /// The package of `source` built with `settings` (`None`: not known).
+    /// The package of `source` (scanned by the caller, as
+    /// [`Build::of_settings`] would) built with `settings` (`None`: not
+    /// known).
     pub fn new(source: Source, settings: Option<&Settings>) -> Build {
         // Dependencies are only looked for in a source directory that scans.
         let deps = match (source.tree(), settings) {
@@ -292,6 +365,7 @@ impl Build {
             kind: Some(Kind::Zip),
             base_digest: None,
             bundle: Bundling::Off,
+            exclude_error: None,
         }
     }
 
@@ -399,10 +473,11 @@ impl Build {
 /// once zipped (see [`limits::may_need_staging`]); apply decides its steps
 /// with it. Unreadable sources say no: building them fails anyway.
 pub fn may_need_staging(settings: &Settings) -> bool {
-    let has_deps = matches!(settings.deps(), Ok(Some(_)));
-    has_deps
-        || source::scan(&settings.source_dir)
-            .is_ok_and(|t| limits::may_need_staging(t.total_size(), false))
+    match settings.source(source::MAX_UNZIPPED_BYTES) {
+        Ok((_, Some(_))) => true,
+        Ok((tree, None)) => limits::may_need_staging(tree.total_size(), false),
+        Err(_) => false,
+    }
 }
 
 /// Zips a tree without dependencies (the files as they are).
@@ -449,8 +524,7 @@ pub fn assemble(
         }
         .into());
     }
-    let tree = source::scan(&settings.source_dir)?;
-    let deps = settings.deps()?;
+    let (tree, deps) = settings.source(source::MAX_UNZIPPED_BYTES)?;
     // Only packages with dependencies are cached: a plain source zips in
     // about the time it takes to check the hash, and the cache would grow
     // with every edit of every pipeline.
@@ -531,9 +605,9 @@ pub fn assemble_bundle(
     planned: Option<&str>,
     cache: Option<&Cache>,
 ) -> Result<Package, PackageError> {
-    let tree = source::scan(&settings.source_dir)?;
+    // The tree the plan hashed: without what `exclude` leaves out.
+    let (tree, deps) = settings.source(source::MAX_UNZIPPED_BYTES)?;
     let b = Bundle::plan(handler, &tree, &settings.runtime, &settings.architecture)?;
-    let deps = settings.deps()?;
     let now = b.package_hash(&source::tree_hash(&bundle::inputs(&tree))?, deps.as_ref());
     if let Some(planned) = planned
         && now != planned
@@ -614,8 +688,7 @@ pub fn stage(
     cache: Option<&Cache>,
     limit: u64,
 ) -> Result<Staged, PackageError> {
-    let source = source::scan_limited(&settings.source_dir, limit)?;
-    let deps = settings.deps()?;
+    let (source, deps) = settings.source(limit)?;
     let cache = cache.filter(|_| deps.is_some());
     let installed = installed_files(deps.as_ref(), settings.slim, cache)?;
     Ok(Staged {
@@ -748,6 +821,145 @@ mod tests {
             exclude: Vec::new(),
             bundle: false,
         }
+    }
+
+    /// A requirements.txt project's `source_code_hash`, pinned to what the
+    /// versions before `function.exclude` computed: no spurious diff.
+    #[test]
+    fn a_requirements_projects_hash_is_unchanged_by_exclude() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(
+            d.path().join("app.py"),
+            "def handler(e, c):\n    return 1\n",
+        )
+        .unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        fs::create_dir(d.path().join("lib")).unwrap();
+        fs::write(d.path().join("lib/util.py"), "X = 1\n").unwrap();
+        let s = settings(d.path(), "python3.12");
+        let pinned = "1d61e4cae7e622319c2c1aee73a27e3d012f37c114ffba034a77d5a0d2a54b98";
+        let b = Build::new(Source::of(d.path().to_str()), Some(&s));
+        assert_eq!(b.hash().unwrap().unwrap(), pinned);
+        // The plan's path with `exclude` unset, and apply's.
+        let b = Build::of_settings(&s, Kind::Zip);
+        assert_eq!(b.hash().unwrap().unwrap(), pinned);
+        let (tree, deps) = s.source(u64::MAX).unwrap();
+        let tree_hash = source::tree_hash(&tree).unwrap();
+        assert_eq!(deps.unwrap().package_hash(&tree_hash, false), pinned);
+    }
+
+    fn tree_names(b: &Build) -> Vec<String> {
+        let d = b.source.digest().unwrap().unwrap();
+        d.files.into_iter().map(|(n, _)| n).collect()
+    }
+
+    #[test]
+    fn excluded_files_are_neither_hashed_listed_nor_packaged() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        fs::create_dir_all(d.path().join("notebooks/deep")).unwrap();
+        fs::write(d.path().join("notebooks/deep/a.ipynb"), "{}").unwrap();
+        fs::write(d.path().join("data.parquet"), "PAR1").unwrap();
+        fs::write(d.path().join("keep.parquet"), "PAR1").unwrap();
+        fs::create_dir_all(d.path().join(".venv/lib")).unwrap();
+        fs::write(d.path().join(".venv/lib/site.py"), "x").unwrap();
+        let plain = settings(d.path(), "python3.12");
+        let s = Settings {
+            exclude: vec![
+                "notebooks/".into(),
+                "*.parquet".into(),
+                "!keep.parquet".into(),
+            ],
+            ..plain.clone()
+        };
+        let b = Build::of_settings(&s, Kind::Zip);
+        assert_eq!(tree_names(&b), ["app.py", "keep.parquet"]);
+        let planned = b.hash().unwrap().unwrap();
+        let p = assemble(&s, Some(&planned), None).unwrap();
+        assert_eq!(zip_names(&p.zip), ["app.py", "keep.parquet"]);
+        // `.venv/` is never packaged; the rest is without `exclude`.
+        let all = Build::of_settings(&plain, Kind::Zip);
+        assert_eq!(
+            tree_names(&all),
+            [
+                "app.py",
+                "data.parquet",
+                "keep.parquet",
+                "notebooks/deep/a.ipynb"
+            ]
+        );
+        assert_ne!(all.hash().unwrap().unwrap(), planned);
+        // Adding a file under an excluded directory changes nothing.
+        fs::write(d.path().join("notebooks/b.ipynb"), "{}").unwrap();
+        assert_eq!(
+            Build::of_settings(&s, Kind::Zip).hash().unwrap().unwrap(),
+            planned
+        );
+        // The CLI's and the image's path read the same tree.
+        let staged = stage(&s, None, u64::MAX).unwrap();
+        assert_eq!(staged.hash().unwrap(), planned);
+        // Patterns that leave nothing say so.
+        let nothing = Settings {
+            exclude: vec!["*".into()],
+            ..plain.clone()
+        };
+        let e = assemble(&nothing, None, None).unwrap_err().to_string();
+        assert!(e.ends_with("holds no files to package once function.exclude and the default skips leave theirs out"), "{e}");
+    }
+
+    #[test]
+    fn node_modules_stays_out_only_when_the_provider_installs_the_dependencies() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("index.js"), "exports.handler = 1;").unwrap();
+        fs::create_dir_all(d.path().join("node_modules/left-pad")).unwrap();
+        fs::write(d.path().join("node_modules/left-pad/index.js"), "1").unwrap();
+        let s = settings(d.path(), "nodejs20.x");
+        // No declared dependencies: a vendored tree, packaged as it is.
+        let vendored = Build::of_settings(&s, Kind::Zip);
+        assert_eq!(
+            tree_names(&vendored),
+            ["index.js", "node_modules/left-pad/index.js"]
+        );
+        let tree_hash = source::tree_hash(&scan(d.path()).unwrap()).unwrap();
+        assert_eq!(vendored.hash().unwrap().unwrap(), tree_hash);
+        // Declared with a lock: npm installs node_modules, the source's stays out.
+        fs::write(
+            d.path().join("package.json"),
+            r#"{"dependencies":{"left-pad":"1.3.0"}}"#,
+        )
+        .unwrap();
+        fs::write(
+            d.path().join("package-lock.json"),
+            r#"{"lockfileVersion":3,"packages":{}}"#,
+        )
+        .unwrap();
+        let installed = Build::of_settings(&s, Kind::Zip);
+        assert!(matches!(installed.deps(), Some(Ok(Some(_)))));
+        assert_eq!(
+            tree_names(&installed),
+            ["index.js", "package-lock.json", "package.json"]
+        );
+        let (tree, _) = s.source(u64::MAX).unwrap();
+        let names: Vec<&str> = tree.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["index.js", "package-lock.json", "package.json"]);
+    }
+
+    #[test]
+    fn a_bad_pattern_leaves_the_hash_unknown_and_fails_a_build() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("app.py"), "x").unwrap();
+        let s = Settings {
+            exclude: vec!["ok/".into(), "[oops".into()],
+            ..settings(d.path(), "python3.12")
+        };
+        let b = Build::of_settings(&s, Kind::Zip);
+        assert_eq!(b.exclude_error().map(|e| e.index), Some(1));
+        assert!(b.hash().is_none());
+        let e = assemble(&s, None, None).unwrap_err();
+        assert!(
+            e.to_string().starts_with("function.exclude[1]: \"[oops\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The function block: environment, reserved names, sizes and timeouts.
 
 use super::*;
+use crate::pipeline::source::SourceError;
 
 /// Environment variables Lambda sets itself and refuses in configuration.
 pub const RESERVED_ENV: &[&str] = &[
@@ -36,8 +37,12 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
     let fp = path::function;
     // The runtime's own validator reports bad names; check the handler only
     // for runtimes whose file layout we know.
+    // A handler left out by `exclude` is that pattern's error alone.
+    let handler_excluded = check_exclude(f, build, diags);
     let tree = match build.source.tree() {
         Some(Ok(t)) => Some(t),
+        // Nothing left but what `exclude` left out, the handler among it.
+        Some(Err(SourceError::Empty { .. })) if handler_excluded => None,
         Some(Err(e)) => {
             diags.push(error(
                 fp(attr::SOURCE_DIR),
@@ -52,6 +57,7 @@ pub(super) fn check_function(f: &Function<Planning>, build: &Build, diags: &mut 
     let bundled = f.bundle == Field::Known(true);
     if let Field::Known(handler) = &f.handler
         && !bundled
+        && !handler_excluded
     {
         let runtime = f
             .runtime

@@ -15,6 +15,7 @@ use super::state::{Function, PACKAGE_IMAGE, Planning, State, Trigger, attr, path
 use super::{defaults, runtimes};
 
 mod bundle;
+mod exclude;
 mod function;
 mod handler;
 mod package;
@@ -22,6 +23,7 @@ mod triggers;
 
 pub use super::rules::*;
 use bundle::*;
+use exclude::*;
 pub use function::*;
 use handler::*;
 use package::*;
