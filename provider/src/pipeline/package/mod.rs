@@ -510,6 +510,39 @@ fn installed_files(
             tracing::warn!(error = %e, "cannot record the installed tree's size");
         }
     }
+    own_package_files(d, files)
+}
+
+/// `files` (the installed dependencies) with the project's own package
+/// added when it has one ([`Deps::install_own`]): built from the source
+/// into a directory of this process's (never cached: the source decides
+/// it, and the package hash covers the source), sorted by name.
+fn own_package_files(
+    deps: &Deps,
+    mut files: Vec<SourceFile>,
+) -> Result<Vec<SourceFile>, PackageError> {
+    if !deps.has_own() {
+        return Ok(files);
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "eventpipe-own-package-{}-{n}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    deps.install_own(&dir)?;
+    let own = match source::scan_limited(&dir, u64::MAX) {
+        Ok(t) => t.files,
+        Err(SourceError::Empty { .. }) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    // The project's files shadow an installed file of the same name.
+    let names: std::collections::HashSet<String> = own.iter().map(|f| f.name.clone()).collect();
+    files.retain(|f| !names.contains(&f.name));
+    files.extend(own);
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
 
