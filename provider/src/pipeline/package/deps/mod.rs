@@ -349,8 +349,14 @@ mod tests {
         let deps = detect(d.path(), "python3.12", "x86_64", None)
             .unwrap()
             .unwrap();
-        assert_eq!(deps.key(), "5ee299ae8d5c39c0ef725c7b4654e828c2077bba9d7872e3092fdcbf61aabe5f");
-        assert_eq!(deps.package_hash("aa", false), "608440578162588b7259ee5627fba11e6921951add6732251d1019f1a4cf098e");
+        assert_eq!(
+            deps.key(),
+            "5ee299ae8d5c39c0ef725c7b4654e828c2077bba9d7872e3092fdcbf61aabe5f"
+        );
+        assert_eq!(
+            deps.package_hash("aa", false),
+            "608440578162588b7259ee5627fba11e6921951add6732251d1019f1a4cf098e"
+        );
     }
 
     #[test]

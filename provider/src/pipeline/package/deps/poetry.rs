@@ -50,7 +50,10 @@ pub fn available() -> bool {
 /// `poetry export` of the project in `dir` into `out`.
 pub fn export(dir: &Path, out: &Path) -> Result<(), DepsError> {
     let mut cmd = poetry();
-    cmd.args(EXPORT_ARGS).arg("--output").arg(out).current_dir(dir);
+    cmd.args(EXPORT_ARGS)
+        .arg("--output")
+        .arg(out)
+        .current_dir(dir);
     run(&mut cmd, "poetry export")
 }
 
@@ -98,7 +101,9 @@ pub fn requirements(text: &str, dir: &Path) -> Result<String, String> {
             }
             (Some("url"), Some(url)) => format!("{name} @ {url}"),
             (Some("git"), Some(url)) => {
-                let rev = src("resolved_reference").or(src("reference")).unwrap_or("HEAD");
+                let rev = src("resolved_reference")
+                    .or(src("reference"))
+                    .unwrap_or("HEAD");
                 format!("{name} @ git+{url}@{rev}")
             }
             (Some("legacy"), Some(url)) => {

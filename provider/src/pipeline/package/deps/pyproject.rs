@@ -30,8 +30,8 @@ pub fn builds_own_package(text: &str) -> Result<bool, String> {
         }
         item.as_bool()
     };
-    let off = tool(&["uv", "package"]) == Some(false)
-        || tool(&["poetry", "package-mode"]) == Some(false);
+    let off =
+        tool(&["uv", "package"]) == Some(false) || tool(&["poetry", "package-mode"]) == Some(false);
     Ok(!off)
 }
 

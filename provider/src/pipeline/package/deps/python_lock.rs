@@ -80,7 +80,11 @@ pub fn is_pylock_name(name: &str) -> bool {
 /// The lock of the Python project in `dir`, found in the documented order:
 /// `uv.lock` + `pyproject.toml`, `poetry.lock` + `pyproject.toml`,
 /// `pylock.toml`. Both a uv and a Poetry lock is ambiguous.
-pub fn find(dir: &Path, runtime: &str, architecture: &str) -> Result<Option<PythonLock>, DepsError> {
+pub fn find(
+    dir: &Path,
+    runtime: &str,
+    architecture: &str,
+) -> Result<Option<PythonLock>, DepsError> {
     let has_pyproject = dir.join(PYPROJECT).is_file();
     let uv = has_pyproject && dir.join(uv::LOCK).is_file();
     let poetry = has_pyproject && dir.join(poetry::LOCK).is_file();
@@ -107,8 +111,15 @@ pub fn find(dir: &Path, runtime: &str, architecture: &str) -> Result<Option<Pyth
 /// `poetry.lock` (with the `pyproject.toml` beside it), a
 /// `pylock[.<name>].toml`, or a `pyproject.toml` (the lock beside it);
 /// `None` for any other file, which is a pip requirements file.
-pub fn named(path: &Path, runtime: &str, architecture: &str) -> Result<Option<PythonLock>, DepsError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+pub fn named(
+    path: &Path,
+    runtime: &str,
+    architecture: &str,
+) -> Result<Option<PythonLock>, DepsError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let dir = path.parent().unwrap_or(Path::new("."));
     let kind = match name {
         uv::LOCK => LockKind::Uv,
@@ -192,6 +203,11 @@ impl PythonLock {
     /// Installs the locked dependencies (not the project's own package)
     /// into the empty directory `into`.
     pub fn install(&self, into: &Path) -> Result<(), DepsError> {
+        self.install_locked(into)?;
+        drop_install_records(into)
+    }
+
+    fn install_locked(&self, into: &Path) -> Result<(), DepsError> {
         let into = std::path::absolute(into)?;
         let dir = std::path::absolute(self.dir())?;
         let work = WorkDir::new()?;
@@ -239,17 +255,59 @@ impl PythonLock {
         let into = std::path::absolute(into)?;
         let dir = std::path::absolute(self.dir())?;
         if uv::available() {
-            return uv::install_project(&self.runtime, &self.architecture, &dir, &into);
+            uv::install_project(&self.runtime, &self.architecture, &dir, &into)?;
+        } else {
+            pip_install_project(&dir, &into)?;
         }
-        let mut cmd = Command::new(python::python());
-        cmd.args(["-m", "pip", "install", "--no-deps", "--no-compile", "--quiet"])
-            .args(["--disable-pip-version-check", "--target"])
-            .arg(&into)
-            .arg(&dir)
-            .current_dir(&dir);
-        run(&mut cmd, "pip install (the project's own package)")
+        drop_install_records(&into)
     }
+}
 
+/// The files an installer writes that say where, when and from which path
+/// it installed (uv's target `.lock`, `uv_cache.json` with timestamps,
+/// `direct_url.json` with the project's absolute path, and the `RECORD`
+/// that hashes them): left out, so the package is the same bytes on every
+/// machine and every apply. Lambda reads none of them.
+fn drop_install_records(into: &Path) -> Result<(), DepsError> {
+    let _ = std::fs::remove_file(into.join(".lock"));
+    for entry in std::fs::read_dir(into)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if !name.to_string_lossy().ends_with(".dist-info") {
+            continue;
+        }
+        for f in [
+            "uv_cache.json",
+            "direct_url.json",
+            "uv_build.json",
+            "RECORD",
+        ] {
+            let _ = std::fs::remove_file(entry.path().join(f));
+        }
+    }
+    Ok(())
+}
+
+/// The project in `dir` installed by pip (no uv here), without its
+/// dependencies.
+fn pip_install_project(dir: &Path, into: &Path) -> Result<(), DepsError> {
+    let mut cmd = Command::new(python::python());
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-compile",
+        "--quiet",
+    ])
+    .args(["--disable-pip-version-check", "--target"])
+    .arg(into)
+    .arg(dir)
+    .current_dir(dir);
+    run(&mut cmd, "pip install (the project's own package)")
+}
+
+impl PythonLock {
     /// Whether the tools this lock needs run here; the message names what
     /// to install when not.
     pub fn installer_available(&self) -> Result<(), String> {
@@ -258,7 +316,9 @@ impl PythonLock {
                 .then_some(())
                 .ok_or_else(|| uv::missing("Installing from uv.lock")),
             LockKind::Poetry => {
-                if uv::available() || (poetry::export_available() && python::pip_available().is_ok()) {
+                if uv::available()
+                    || (poetry::export_available() && python::pip_available().is_ok())
+                {
                     Ok(())
                 } else {
                     Err(
@@ -309,10 +369,7 @@ impl WorkDir {
     fn new() -> std::io::Result<WorkDir> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "eventpipe-lock-{}-{n}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("eventpipe-lock-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         Ok(WorkDir(dir))
@@ -377,7 +434,9 @@ mod tests {
             (uv::LOCK, LockKind::Uv),
             (PYLOCK, LockKind::Pylock),
         ] {
-            let l = named(&dir.join(file), "python3.12", "x86_64").unwrap().unwrap();
+            let l = named(&dir.join(file), "python3.12", "x86_64")
+                .unwrap()
+                .unwrap();
             assert_eq!(l.kind, kind, "{file}");
         }
         assert!(matches!(

@@ -175,7 +175,10 @@ mod tests {
             "x86_64-manylinux_2_17"
         );
         let o = install_options("python3.12", "arm64").join(" ");
-        assert!(o.contains("--python-platform aarch64-manylinux_2_34"), "{o}");
+        assert!(
+            o.contains("--python-platform aarch64-manylinux_2_34"),
+            "{o}"
+        );
         assert!(o.contains("--python-version 3.12"), "{o}");
         assert!(o.contains("--no-deps"), "{o}");
     }
