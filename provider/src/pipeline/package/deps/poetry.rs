@@ -78,7 +78,8 @@ pub fn requirements(text: &str, dir: &Path) -> Result<String, String> {
     let mut lines = Vec::new();
     for p in packages {
         let s = |k: &str| p.get(k).and_then(Item::as_str);
-        let (Some(name), Some(version)) = (s("name"), s("version")) else {
+        let name = s("name"); // the lock's key
+        let (Some(name), Some(version)) = (name, s("version")) else {
             return Err("poetry.lock has a package without a name or version".into());
         };
         if p.get("optional").and_then(Item::as_bool) == Some(true) {
