@@ -16,6 +16,7 @@ mod hashing;
 mod image_build;
 mod image_push;
 mod image_rebuild;
+mod lock_install;
 mod machine;
 mod packaging;
 mod replay;

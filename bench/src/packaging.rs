@@ -44,7 +44,7 @@ pub struct Packaging {
 
 /// Writes `count` pure-Python wheels of `files` modules each into `dir`,
 /// and a requirements file pinning them.
-fn write_wheels(dir: &Path, count: usize, files: usize) -> Result<String> {
+pub(crate) fn write_wheels(dir: &Path, count: usize, files: usize) -> Result<String> {
     let mut reqs = String::new();
     for w in 0..count {
         let name = format!("benchlib{w}");
