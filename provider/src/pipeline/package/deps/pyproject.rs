@@ -4,8 +4,6 @@
 //! `tool.poetry.package-mode = false`), and where its modules live (`src/`
 //! layout or flat), which the plan's handler check reads.
 
-use std::path::Path;
-
 use toml_edit::{Document, Item};
 
 /// The project file's name.
@@ -33,12 +31,6 @@ pub fn builds_own_package(text: &str) -> Result<bool, String> {
     let off =
         tool(&["uv", "package"]) == Some(false) || tool(&["poetry", "package-mode"]) == Some(false);
     Ok(!off)
-}
-
-/// Whether the source directory `dir` is a project whose handler may live
-/// under `src/`: it has a `pyproject.toml` beside a `src/` folder.
-pub fn has_src_layout(dir: &Path) -> bool {
-    dir.join(PYPROJECT).is_file() && dir.join("src").is_dir()
 }
 
 #[cfg(test)]
