@@ -13,8 +13,11 @@
 //! - `poetry.lock`: `poetry export` when Poetry with its export plugin is
 //!   installed, else the lock read here ([`poetry::requirements`]); then
 //!   uv as above, or the pip path when only Poetry is installed.
-//! - `pylock.toml` (and a named `pylock.<name>.toml`): `uv pip install -r`
-//!   when uv is installed, else pip when it reads `pylock.toml` (26.x).
+//! - `pylock.toml` (and a named `pylock.<name>.toml`): `uv pip install -r`.
+//!   pip 26.3 reads a `pylock.toml` too, but refuses `--platform` and
+//!   `--python-version` with one ("Platform and interpreter constraints …
+//!   are not supported when selecting requirements from pylock.toml"), so
+//!   it can only install for the build machine, not for Lambda: uv it is.
 //!
 //! A project with a build backend (`[build-system]`) also gets its own
 //! package installed, built from the source at apply
@@ -236,12 +239,7 @@ impl PythonLock {
             }
             LockKind::Pylock => {
                 let lock = std::path::absolute(&self.lock_path)?;
-                if uv::available() {
-                    uv::install(&options, &lock, &into, &dir)
-                } else {
-                    python::Requirements::read(&lock, &self.runtime, &self.architecture)?
-                        .install(&into)
-                }
+                uv::install(&options, &lock, &into, &dir)
             }
         }
     }
@@ -331,20 +329,13 @@ impl PythonLock {
                     )
                 }
             }
-            LockKind::Pylock => {
-                if uv::available() || pip_reads_pylock() {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "Installing from {} needs uv, or a pip that reads pylock.toml (pip 26 \
-                         or later), and neither is here. Install uv \
-                         (https://docs.astral.sh/uv/getting-started/installation/), or upgrade \
-                         the pip of {} (`{0} -m pip install -U pip`).",
-                        self.lock_path.display(),
-                        python::python(),
-                    ))
-                }
-            }
+            LockKind::Pylock => uv::available().then_some(()).ok_or_else(|| {
+                uv::missing(&format!(
+                    "Installing from {} (for Lambda's platform; pip 26 reads pylock.toml but \
+                     cannot install one for another platform)",
+                    self.lock_path.display()
+                ))
+            }),
         }
     }
 
@@ -384,16 +375,6 @@ impl Drop for WorkDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Whether the pip `deps::python` runs reads `pylock.toml` (its `install
-/// --help` says so; pip 26 does, experimentally).
-fn pip_reads_pylock() -> bool {
-    Command::new(python::python())
-        .args(["-m", "pip", "install", "--help"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("pylock"))
 }
 
 #[cfg(test)]
