@@ -376,6 +376,34 @@ fn uv_poetry_pylock_and_requirements_deploy_the_locked_versions() {
     let uv_zip = assert_deployed(&ws, &moto, &env, "1.0.0", &tf.label);
     assert_plan_empty(&ws, "the plan after applying the four locks");
 
+    // Without Poetry, the provider reads poetry.lock itself (uv installs
+    // it): the same package as through `poetry export`.
+    let uv_only = tempfile::tempdir().unwrap();
+    let tools = tests::tools::package_tools().unwrap();
+    std::os::unix::fs::symlink(tools.bin.join("uv"), uv_only.path().join("uv")).unwrap();
+    let mut path = std::ffi::OsString::from(uv_only.path());
+    path.push(":");
+    path.push(tools.path_without("poetry"));
+    let no_poetry = Env {
+        _dirs: tempfile::tempdir().unwrap(),
+        wheels: env.wheels.clone(),
+        vars: env
+            .vars
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "PATH" => (k.clone(), path.to_string_lossy().into_owned()),
+                "EVENTPIPE_CACHE_DIR" => (k.clone(), format!("{v}-no-poetry")),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect(),
+    };
+    let (_, sha) = cli_package(&ws.dir().join("poe"), &no_poetry);
+    let poe = state_attrs(&ws, "poe")["function_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(moto.aws().unwrap().code_sha256(&poe).unwrap(), sha);
+
     // The project's own package (from src/) imports and runs.
     let result = run_src_layout_handler(&uv_zip, &env);
     assert_eq!(result["tinylib"], "1.0.0", "{result}");
