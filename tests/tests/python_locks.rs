@@ -409,6 +409,31 @@ fn uv_poetry_pylock_and_requirements_deploy_the_locked_versions() {
     assert_eq!(result["tinylib"], "1.0.0", "{result}");
     assert_eq!(result["key"], "data/in.json", "{result}");
 
+    // `eventpipe invoke --local` runs it too: the source, the cached tree
+    // and the project's own package on the path.
+    let ran = Command::new(tests::tools::eventpipe_cli())
+        .args([
+            "invoke",
+            "uvp",
+            "--key",
+            "data/in.json",
+            "--local",
+            "--json",
+        ])
+        .args(["--endpoint-url", &moto.endpoint()])
+        .current_dir(ws.dir())
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .envs(moto.env_vars())
+        .output()
+        .expect("eventpipe invoke --local");
+    assert!(ran.status.success(), "{}", process_text(&ran));
+    let doc: serde_json::Value = serde_json::from_slice(&ran.stdout).expect("JSON");
+    assert_eq!(
+        doc["result"],
+        serde_json::json!({"tinylib": "1.0.0", "key": "data/in.json"}),
+        "{doc}"
+    );
+
     // One version bump in each lock is a code change of each function.
     write_projects(&env, &ws, "1.1.0");
     let text = flat(&ws.plan(&[]).unwrap().ok().unwrap());

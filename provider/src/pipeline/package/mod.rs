@@ -474,9 +474,33 @@ pub fn installed_tree(
     cache: Option<&Cache>,
 ) -> Result<Option<PathBuf>, PackageError> {
     match settings.deps()? {
+        Some(d) if d.has_own() => Ok(Some(with_own_package(&d, &install(&d, cache)?)?)),
         Some(d) => Ok(Some(install(&d, cache)?)),
         None => Ok(None),
     }
+}
+
+/// A directory of this process's holding links to each top-level entry of
+/// the installed tree `installed` and the project's own package built now
+/// beside them: the tree a handler in a `src/` layout runs with.
+fn with_own_package(deps: &Deps, installed: &Path) -> Result<PathBuf, PackageError> {
+    let dir = std::env::temp_dir().join(format!("eventpipe-local-tree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    deps.install_own(&dir)?;
+    for entry in std::fs::read_dir(installed)? {
+        let entry = entry?;
+        let to = dir.join(entry.file_name());
+        if to.exists() {
+            continue;
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(entry.path(), to)?;
+        // No links without privileges elsewhere: the installed tree alone.
+        #[cfg(not(unix))]
+        return Ok(installed.to_owned());
+    }
+    Ok(dir)
 }
 
 /// The files of the installed tree of `deps` (installed now or taken from
