@@ -405,10 +405,11 @@ mod tests {
         assert_eq!(l.kind, LockKind::Uv);
         assert!(!l.own_package);
         fs::write(dir.join(poetry::LOCK), "[metadata]\n").unwrap();
-        assert!(matches!(
-            find(dir, "python3.12", "x86_64"),
-            Err(DepsError::AmbiguousLocks { .. })
-        ));
+        let e = find(dir, "python3.12", "x86_64").unwrap_err();
+        assert!(matches!(e, DepsError::AmbiguousLocks { .. }), "{e}");
+        // On the attribute that settles it, saying so.
+        assert_eq!(e.attr(), crate::pipeline::state::attr::REQUIREMENTS_FILE);
+        assert!(e.to_string().contains("requirements_file"), "{e}");
         // Naming one settles it.
         for (file, kind) in [
             (poetry::LOCK, LockKind::Poetry),
