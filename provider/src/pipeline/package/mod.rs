@@ -480,11 +480,34 @@ pub fn installed_tree(
     }
 }
 
+/// The name the project's own package is built under in the temporary
+/// directory (with the process id and a counter): the files are zipped
+/// from there, so it outlives the call that built it.
+const OWN_PACKAGE_DIR: &str = "eventpipe-own-package";
+
+/// Removes the own-package directories earlier processes left behind a
+/// day or more ago (this process's are younger).
+fn sweep_own_package_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
+        if old && e.file_name().to_string_lossy().starts_with(OWN_PACKAGE_DIR) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// A directory of this process's holding links to each top-level entry of
 /// the installed tree `installed` and the project's own package built now
 /// beside them: the tree a handler in a `src/` layout runs with.
 fn with_own_package(deps: &Deps, installed: &Path) -> Result<PathBuf, PackageError> {
-    let dir = std::env::temp_dir().join(format!("eventpipe-local-tree-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("{OWN_PACKAGE_DIR}-local-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     deps.install_own(&dir)?;
@@ -550,8 +573,10 @@ fn own_package_files(
     }
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("eventpipe-own-package-{}-{n}", std::process::id()));
+    if n == 0 {
+        sweep_own_package_dirs();
+    }
+    let dir = std::env::temp_dir().join(format!("{OWN_PACKAGE_DIR}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     deps.install_own(&dir)?;

@@ -409,7 +409,10 @@ mod tests {
         assert!(matches!(e, DepsError::AmbiguousLocks { .. }), "{e}");
         // On the attribute that settles it, saying so.
         assert_eq!(e.attr(), crate::pipeline::state::attr::REQUIREMENTS_FILE);
-        assert!(e.to_string().contains("function.requirements_file ("), "{e}");
+        assert!(
+            e.to_string().contains("function.requirements_file ("),
+            "{e}"
+        );
         // Naming one settles it.
         for (file, kind) in [
             (poetry::LOCK, LockKind::Poetry),
