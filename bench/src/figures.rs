@@ -109,6 +109,7 @@ pub fn run_all(opts: &Opts) -> Result<()> {
         crate::replay::figure_14(opts, &terraform, &moto, &mirror, src.path(), &mut rep)?;
     }
     if wanted(15) {
+        crate::lock_install::figure_15_install(sizes, &mut rep)?;
         crate::lock_plan::figure_15_plan(sizes, &mut rep)?;
         crate::bundle::figure_15_bundle(sizes, &mut rep)?;
     }

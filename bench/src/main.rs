@@ -17,6 +17,7 @@ mod hashing;
 mod image_build;
 mod image_push;
 mod image_rebuild;
+mod lock_install;
 mod lock_plan;
 mod machine;
 mod packaging;

@@ -315,7 +315,7 @@ variable "layers" {
 }
 
 variable "requirements_file" {
-  description = "Python requirements installed into the package, relative to source_dir or absolute (null: source_dir/requirements.txt when present). Installed with pip for Lambda's platform; pip's own configuration is honoured."
+  description = "Python dependencies installed into the package, relative to source_dir or absolute: a requirements file (pip), or a lock: uv.lock, poetry.lock, pylock.toml (uv), or pyproject.toml (the lock beside it). null: the first of uv.lock + pyproject.toml, poetry.lock + pyproject.toml, pylock.toml, requirements.txt in source_dir. Installed for Lambda's platform; each installer's own configuration is honoured."
   type        = string
   default     = null
 }

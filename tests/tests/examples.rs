@@ -889,3 +889,76 @@ mod typescript {
         destroy_and_assert_empty(&ws, &moto);
     }
 }
+
+mod uv_project {
+    use super::*;
+
+    /// uv, offline: the example's only dependency (pluggy 1.7.0, locked
+    /// from PyPI with its hash) and the build backend (hatchling) are
+    /// wheels `make tools` keeps in `.tools/wheels`.
+    fn uv_env(ws: &mut Workspace, scratch: &Path) {
+        let tools = tools::package_tools().unwrap();
+        let home = std::env::var("HOME").unwrap_or_default();
+        let real = Path::new(&home).join(".pyenv/versions/3.13.0/bin/python3");
+        if real.is_file() {
+            ws.env("UV_PYTHON", real);
+        }
+        ws.env("PATH", tools.path())
+            .env("UV_OFFLINE", "1")
+            .env("UV_FIND_LINKS", &tools.wheels)
+            .env("UV_CACHE_DIR", scratch.join("uv"))
+            .env("XDG_CONFIG_HOME", scratch.join("config"))
+            .env("EVENTPIPE_CACHE_DIR", scratch.join("eventpipe"));
+    }
+
+    #[test]
+    fn the_uv_project_example_applies_with_its_own_package_and_plans_empty() {
+        let tf = newest_cli();
+        let moto = Moto::start().unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::new(&tf).unwrap();
+        ws.envs(moto.env_vars());
+        uv_env(&mut ws, scratch.path());
+        copy_example(&ws, "uv-project");
+        ws.init().unwrap();
+        ws.validate().unwrap();
+        let out = ws.apply_auto().unwrap();
+        assert!(out.contains("Resources: 1 added"), "{out}");
+        let function = ws.output_json().unwrap()["function_name"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let aws = moto.aws().unwrap();
+        let size = aws
+            .block_on(aws.lambda().get_function().function_name(&function).send())
+            .unwrap()
+            .configuration()
+            .map_or(0, |c| c.code_size());
+        assert!(size > 10_000, "pluggy is in the package ({size} bytes)");
+        assert_plan_empty(&ws, "uv-project: the second plan must be empty");
+        destroy_and_assert_empty(&ws, &moto);
+    }
+
+    /// The handler's own test, with pluggy imported from its wheel.
+    #[test]
+    fn the_handlers_own_unit_tests_pass() {
+        let tools = tools::package_tools().unwrap();
+        let dir = repo_path("examples/uv-project/tests");
+        let out = std::process::Command::new("python3")
+            .args(["-m", "unittest", "discover", "-s"])
+            .arg(&dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env(
+                "PYTHONPATH",
+                tools.wheels.join("pluggy-1.7.0-py3-none-any.whl"),
+            )
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(
+            text.contains("Ran 2 tests") && text.contains("OK"),
+            "{text}"
+        );
+    }
+}

@@ -817,8 +817,19 @@ declare_block! {
             .optional()
             .describe(
                 "Python requirements installed into the package, for a Python runtime: a \
-                path relative to `source_dir`, or absolute. Not set: `requirements.txt` in \
-                `source_dir` when there is one. Apply runs the machine's `python3 -m pip \
+                path relative to `source_dir`, or absolute. It may also name a lock: \
+                `uv.lock` or `poetry.lock` (with the `pyproject.toml` beside it), \
+                `pylock.toml` or `pylock.<name>.toml`, or `pyproject.toml` (the uv or Poetry \
+                lock beside it); naming one settles a `source_dir` holding both `uv.lock` \
+                and `poetry.lock`, which is otherwise refused at plan. Not set: the first \
+                of `uv.lock` + `pyproject.toml`, `poetry.lock` + `pyproject.toml`, \
+                `pylock.toml`, `requirements.txt` in `source_dir`. A lock is installed as \
+                locked, never re-resolved, with uv (`uv export --frozen --no-dev`, then \
+                `uv pip install --target --python-platform <arch>-manylinux_2_34 \
+                --python-version` of `runtime`; Poetry exports with `poetry export` when \
+                installed); a `pyproject.toml` with a `[build-system]` also installs the \
+                project's own package (a `src/` layout works); see \
+                \"Dependencies: which file is used\". For a requirements file, apply runs the machine's `python3 -m pip \
                 install` (or `$EVENTPIPE_PYTHON`'s) for Lambda's platform \
                 (a `--platform` for each manylinux tag the runtime's OS loads, newest \
                 first: `manylinux_2_34` down to `manylinux_2_17` and `manylinux2014` for \
@@ -829,8 +840,9 @@ declare_block! {
                 `PIP_FIND_LINKS`, `PIP_NO_INDEX`, pip.conf). A Node.js runtime installs a \
                 `package.json` that declares `dependencies` with `npm ci --omit=dev`, and \
                 needs its `package-lock.json`. `source_code_hash` then also covers the \
-                requirements (or lock) file's content, the runtime, the architecture and \
-                the installer's options; installed trees and built zips are cached by hash \
+                requirements (or lock) file's content (with `pyproject.toml` for a uv or \
+                Poetry lock), the runtime, the architecture and the installer's options, \
+                not the installer's version; installed trees and built zips are cached by hash \
                 in `$EVENTPIPE_CACHE_DIR` (default `~/.cache/eventpipe`). A requirement \
                 without `==` or `--hash` gets a warning: builds may then differ between \
                 machines.",

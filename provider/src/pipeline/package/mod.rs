@@ -708,9 +708,56 @@ pub fn installed_tree(
     cache: Option<&Cache>,
 ) -> Result<Option<PathBuf>, PackageError> {
     match settings.deps()? {
+        Some(d) if d.has_own() => Ok(Some(with_own_package(&d, &install(&d, cache)?)?)),
         Some(d) => Ok(Some(install(&d, cache)?)),
         None => Ok(None),
     }
+}
+
+/// The name the project's own package is built under in the temporary
+/// directory (with the process id and a counter): the files are zipped
+/// from there, so it outlives the call that built it.
+const OWN_PACKAGE_DIR: &str = "eventpipe-own-package";
+
+/// Removes the own-package directories earlier processes left behind a
+/// day or more ago (this process's are younger).
+fn sweep_own_package_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
+        if old && e.file_name().to_string_lossy().starts_with(OWN_PACKAGE_DIR) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// A directory of this process's holding links to each top-level entry of
+/// the installed tree `installed` and the project's own package built now
+/// beside them: the tree a handler in a `src/` layout runs with.
+fn with_own_package(deps: &Deps, installed: &Path) -> Result<PathBuf, PackageError> {
+    let dir = std::env::temp_dir().join(format!("{OWN_PACKAGE_DIR}-local-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    deps.install_own(&dir)?;
+    for entry in std::fs::read_dir(installed)? {
+        let entry = entry?;
+        let to = dir.join(entry.file_name());
+        if to.exists() {
+            continue;
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(entry.path(), to)?;
+        // No links without privileges elsewhere: the installed tree alone.
+        #[cfg(not(unix))]
+        return Ok(installed.to_owned());
+    }
+    Ok(dir)
 }
 
 /// The files of the installed tree of `deps` (installed now or taken from
@@ -744,6 +791,39 @@ fn installed_files(
             tracing::warn!(error = %e, "cannot record the installed tree's size");
         }
     }
+    own_package_files(d, files)
+}
+
+/// `files` (the installed dependencies) with the project's own package
+/// added when it has one ([`Deps::install_own`]): built from the source
+/// into a directory of this process's (never cached: the source decides
+/// it, and the package hash covers the source), sorted by name.
+fn own_package_files(
+    deps: &Deps,
+    mut files: Vec<SourceFile>,
+) -> Result<Vec<SourceFile>, PackageError> {
+    if !deps.has_own() {
+        return Ok(files);
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if n == 0 {
+        sweep_own_package_dirs();
+    }
+    let dir = std::env::temp_dir().join(format!("{OWN_PACKAGE_DIR}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    deps.install_own(&dir)?;
+    let own = match source::scan_limited(&dir, u64::MAX) {
+        Ok(t) => t.files,
+        Err(SourceError::Empty { .. }) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    // The project's files shadow an installed file of the same name.
+    let names: std::collections::HashSet<String> = own.iter().map(|f| f.name.clone()).collect();
+    files.retain(|f| !names.contains(&f.name));
+    files.extend(own);
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
 

@@ -2,6 +2,7 @@
 //! the function (read through `handler_check`).
 
 use super::*;
+use crate::pipeline::package::deps::pyproject::{PACKAGE_DIRS, PYPROJECT};
 use crate::pipeline::source::SourceFile;
 
 /// The largest handler module the plan reads to see what it defines.
@@ -87,9 +88,17 @@ fn module_file<'t>(
         Language::Python => module.replace('.', "/"),
         Language::Node => module.to_owned(),
     };
-    let file = extensions.iter().find_map(|ext| {
-        let name = format!("{base}.{ext}");
-        tree.files.iter().find(|f| f.name == name)
+    // A Python project's own package may live under `src/` (installed
+    // into the package's root at apply).
+    let dirs: &[&str] = match lang {
+        Language::Python if has_pyproject(tree) => &PACKAGE_DIRS,
+        _ => &[""],
+    };
+    let file = dirs.iter().find_map(|dir| {
+        extensions.iter().find_map(|ext| {
+            let name = format!("{dir}{base}.{ext}");
+            tree.files.iter().find(|f| f.name == name)
+        })
     });
     if file.is_none() {
         diags.push(error(
@@ -103,6 +112,11 @@ fn module_file<'t>(
         ));
     }
     file
+}
+
+/// Whether the source is a Python project (a `pyproject.toml` at its root).
+fn has_pyproject(tree: &SourceTree) -> bool {
+    tree.files.iter().any(|f| f.name == PYPROJECT)
 }
 
 /// What the module defines, or why that cannot be read.

@@ -302,6 +302,30 @@ mod tests {
     }
 
     #[test]
+    fn a_python_project_handler_may_live_in_its_src_package() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("src/mypkg")).unwrap();
+        std::fs::write(p.join("src/mypkg/__init__.py"), "").unwrap();
+        std::fs::write(p.join("src/mypkg/app.py"), "def handler(e, c):\n    pass\n").unwrap();
+        let run = |h: &str| {
+            let tree = source::scan(p).unwrap();
+            let mut d = Diagnostics::new();
+            check_handler(h, "python3.13", Some(&tree), &mut d);
+            d
+        };
+        // Without pyproject.toml, src/ is an ordinary folder.
+        assert!(run("mypkg.app.handler").has_errors());
+        assert!(run("src.mypkg.app.handler").is_empty());
+        std::fs::write(p.join("pyproject.toml"), "[project]\nname = \"mypkg\"\n").unwrap();
+        assert!(run("mypkg.app.handler").is_empty());
+        // The module is read: a missing function is still an error.
+        let d = run("mypkg.app.process");
+        assert!(d.has_errors(), "{d:?}");
+        assert!(run("mypkg.other.handler").has_errors());
+    }
+
+    #[test]
     fn the_image_block_needs_package_type_image_and_an_image_takes_no_layers() {
         let image = || {
             Value::object([

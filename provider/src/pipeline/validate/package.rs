@@ -48,11 +48,23 @@ pub(super) fn check_package(
                 }
             }
             None => {
+                // The tools run only when the installed tree is not
+                // cached: a cached plan starts no process.
                 if let Err(why) = d.installer_available() {
                     diags.push(error(
                         deps_at.clone(),
                         "Cannot install the dependencies",
                         why,
+                    ));
+                } else if let Err(why) = d.lock_current() {
+                    diags.push(error(
+                        deps_at.clone(),
+                        "Lock file out of date",
+                        format!(
+                            "The lock does not match pyproject.toml, by the tool's own check; \
+                             lock the project again (`uv lock` or `poetry lock`) and commit \
+                             the lock.\n{why}"
+                        ),
                     ));
                 }
             }

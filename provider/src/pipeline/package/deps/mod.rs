@@ -1,6 +1,6 @@
-//! A function's dependencies: which installer (pip for a `requirements.txt`;
-//! npm, pnpm or Yarn for a `package.json` with its lock file), what it is
-//! given, and the
+//! A function's dependencies: which installer (pip for a `requirements.txt`,
+//! uv or Poetry for a Python project's lock ([`python_lock`]); npm, pnpm or
+//! Yarn for a `package.json` with its lock file), what it is given, and the
 //! key its installed tree is cached under.
 //!
 //! The key covers everything that decides what gets installed and that the
@@ -10,7 +10,11 @@
 
 pub mod node;
 pub mod pnpm;
+pub mod poetry;
+pub mod pyproject;
 pub mod python;
+pub mod python_lock;
+pub mod uv;
 pub mod yarn;
 
 use std::fs;
@@ -25,6 +29,8 @@ use crate::pipeline::state::attr;
 pub enum Deps {
     Python(python::Requirements),
     Node(node::Lock),
+    /// A Python project's lock: `uv.lock`, `poetry.lock` or `pylock.toml`.
+    PythonLock(python_lock::PythonLock),
 }
 
 /// Why the dependencies cannot be read or installed; each names what to
@@ -73,15 +79,36 @@ pub enum DepsError {
          install`) or to npm (`npm install --package-lock-only`, then delete yarn.lock)"
     )]
     YarnClassicLock { path: PathBuf },
+    #[error(
+        "{dir} has both uv.lock and poetry.lock (each beside pyproject.toml), so which one \
+         installs the dependencies is ambiguous: name the one to use in \
+         function.requirements_file (requirements_file = \"uv.lock\" or \"poetry.lock\"), or \
+         delete the other"
+    )]
+    AmbiguousLocks { dir: PathBuf },
+    #[error(
+        "{lock} is named as the requirements file, but there is no pyproject.toml beside it: \
+         a uv or Poetry lock is installed with its project"
+    )]
+    NoPyproject { lock: PathBuf },
+    #[error(
+        "{path} is named as the requirements file, but there is no uv.lock or poetry.lock \
+         beside it: lock the project (`uv lock` or `poetry lock`) and commit the lock"
+    )]
+    NoLockBeside { path: PathBuf },
+    #[error("{path} is not valid TOML: {why}")]
+    BadPyproject { path: PathBuf, why: String },
 }
 
 impl DepsError {
     /// The attribute of the `function` block a diagnostic points at.
     pub fn attr(&self) -> &'static str {
         match self {
-            DepsError::NoRequirementsFile { .. } | DepsError::RequirementsNotPython { .. } => {
-                attr::REQUIREMENTS_FILE
-            }
+            DepsError::NoRequirementsFile { .. }
+            | DepsError::RequirementsNotPython { .. }
+            | DepsError::AmbiguousLocks { .. }
+            | DepsError::NoPyproject { .. }
+            | DepsError::NoLockBeside { .. } => attr::REQUIREMENTS_FILE,
             _ => attr::SOURCE_DIR,
         }
     }
@@ -97,8 +124,13 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, DepsError> {
 /// The dependencies of a function with source `dir`, `runtime` and
 /// `requirements_file` (as configured), or `None` when it has none.
 ///
-/// - Python runtimes: `requirements_file` (relative to `dir` or absolute),
-///   else `dir/requirements.txt` when present.
+/// - Python runtimes: `requirements_file` (relative to `dir` or absolute;
+///   a `uv.lock`, `poetry.lock`, `pylock[.<name>].toml` or `pyproject.toml`
+///   is that project's lock, any other file pip requirements), else, in
+///   this order, `uv.lock` + `pyproject.toml`, `poetry.lock` +
+///   `pyproject.toml`, `pylock.toml`, `requirements.txt`
+///   ([`python_lock::find`]; a uv and a Poetry lock together are
+///   ambiguous).
 /// - Node.js runtimes: `dir/package.json` when it declares `dependencies`;
 ///   then exactly one of `package-lock.json` (npm), `pnpm-lock.yaml` (pnpm)
 ///   and `yarn.lock` (Yarn 2+) beside it ([`node::Lock::detect`]).
@@ -119,10 +151,16 @@ pub fn detect(
         if !path.is_file() {
             return Err(DepsError::NoRequirementsFile { path });
         }
+        if let Some(lock) = python_lock::named(&path, runtime, architecture)? {
+            return Ok(Some(Deps::PythonLock(lock)));
+        }
         return python::Requirements::read(&path, runtime, architecture)
             .map(|r| Some(Deps::Python(r)));
     }
     if python {
+        if let Some(lock) = python_lock::find(dir, runtime, architecture)? {
+            return Ok(Some(Deps::PythonLock(lock)));
+        }
         let path = dir.join("requirements.txt");
         if path.is_file() {
             return python::Requirements::read(&path, runtime, architecture)
@@ -156,6 +194,13 @@ impl Deps {
                     &l.architecture,
                     l.options(),
                     vec![l.package_json.as_slice(), l.lock.as_slice()],
+                ),
+                Deps::PythonLock(l) => (
+                    l.kind.name(),
+                    &l.runtime,
+                    &l.architecture,
+                    l.options(),
+                    l.files(),
                 ),
             };
         for part in [kind, runtime.as_str(), arch.as_str()] {
@@ -204,6 +249,31 @@ impl Deps {
         match self {
             Deps::Python(r) => r.install(into),
             Deps::Node(l) => l.install(into),
+            Deps::PythonLock(l) => l.install(into),
+        }
+    }
+
+    /// Installs what is built from the source itself into the empty
+    /// directory `into` (a Python project's own package); not cached, as
+    /// it follows the source, which the package hash covers.
+    pub fn install_own(&self, into: &Path) -> Result<(), DepsError> {
+        match self {
+            Deps::PythonLock(l) => l.install_project(into),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether there is anything for [`Self::install_own`] to install.
+    pub fn has_own(&self) -> bool {
+        matches!(self, Deps::PythonLock(l) if l.own_package)
+    }
+
+    /// Whether the lock is current with its project, by the tool's own
+    /// check (run at plan only when the installed tree is not cached).
+    pub fn lock_current(&self) -> Result<(), String> {
+        match self {
+            Deps::PythonLock(l) => l.lock_current(),
+            _ => Ok(()),
         }
     }
 
@@ -213,6 +283,7 @@ impl Deps {
         match self {
             Deps::Python(_) => python::pip_available(),
             Deps::Node(l) => l.installer_available(),
+            Deps::PythonLock(l) => l.installer_available(),
         }
     }
 
@@ -220,7 +291,7 @@ impl Deps {
     pub fn warnings(&self) -> Vec<String> {
         match self {
             Deps::Python(r) => r.unpinned_warning().into_iter().collect(),
-            Deps::Node(_) => Vec::new(),
+            Deps::Node(_) | Deps::PythonLock(_) => Vec::new(),
         }
     }
 }
@@ -287,6 +358,25 @@ mod tests {
         assert_ne!(base, key("python3.12", "arm64"));
         fs::write(d.path().join("requirements.txt"), "six==1.17.0\n").unwrap();
         assert_ne!(base, key("python3.12", "x86_64"));
+    }
+
+    /// A `requirements.txt` project's key and hash are the ones computed
+    /// before Python locks were supported: upgrading shows no diff.
+    #[test]
+    fn a_requirements_txt_key_and_hash_are_unchanged_by_python_locks() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
+        let deps = detect(d.path(), "python3.12", "x86_64", None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            deps.key(),
+            "5ee299ae8d5c39c0ef725c7b4654e828c2077bba9d7872e3092fdcbf61aabe5f"
+        );
+        assert_eq!(
+            deps.package_hash("aa", false),
+            "608440578162588b7259ee5627fba11e6921951add6732251d1019f1a4cf098e"
+        );
     }
 
     #[test]
