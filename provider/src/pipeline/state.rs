@@ -838,8 +838,10 @@ declare_block! {
                 `architecture`; `--implementation cp`, `--python-version` of `runtime`, \
                 `--only-binary=:all:`), honouring pip's own configuration (`PIP_INDEX_URL`, \
                 `PIP_FIND_LINKS`, `PIP_NO_INDEX`, pip.conf). A Node.js runtime installs a \
-                `package.json` that declares `dependencies` with `npm ci --omit=dev`, and \
-                needs its `package-lock.json`. `source_code_hash` then also covers the \
+                `package.json` that declares `dependencies` from its one lock file: `npm ci \
+                --omit=dev` for `package-lock.json`, `pnpm install --frozen-lockfile --prod` \
+                (hoisted) for `pnpm-lock.yaml`, Yarn 4 (`workspaces focus --production`, the \
+                `node-modules` linker) for `yarn.lock`. `source_code_hash` then also covers the \
                 requirements (or lock) file's content (with `pyproject.toml` for a uv or \
                 Poetry lock), the runtime, the architecture and the installer's options, \
                 not the installer's version; installed trees and built zips are cached by hash \
