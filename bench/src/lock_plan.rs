@@ -43,14 +43,87 @@ pub struct LockKind {
     pub write: fn(app: &Path, vendor: &Vendor) -> Result<()>,
 }
 
-/// Every lock kind of the figure. (The Python project locks, uv, Poetry
-/// and pylock, join as rows of their own.)
+/// Every lock kind of the figure.
 pub const KINDS: &[LockKind] = &[
     LockKind {
         name: "requirements.txt (pip)",
         runtime: "python3.12",
         dep_files: &["requirements.txt"],
         write: |app, v| Ok(fs::write(app.join("requirements.txt"), &v.requirements)?),
+    },
+    LockKind {
+        name: "uv.lock (uv)",
+        runtime: "python3.12",
+        dep_files: &["pyproject.toml", "uv.lock"],
+        write: |app, v| {
+            let deps = quoted(v.requirements.lines());
+            fs::write(
+                app.join("pyproject.toml"),
+                format!(
+                    "{}dependencies = [{deps}]\n\n[tool.uv]\npackage = false\n",
+                    PROJECT
+                ),
+            )?;
+            tool(app, "uv", &["lock", "--quiet"])
+        },
+    },
+    LockKind {
+        name: "poetry.lock (Poetry)",
+        runtime: "python3.12",
+        dep_files: &["pyproject.toml", "poetry.lock"],
+        write: |app, v| {
+            // Each wheel by its file URL: Poetry has no find-links.
+            let mut wheels: Vec<String> = fs::read_dir(&v.wheels)?
+                .filter_map(|e| Some(e.ok()?.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+                .map(|p| {
+                    let name = p.file_name().unwrap_or_default().to_string_lossy();
+                    let dist = name.split('-').next().unwrap_or_default().replace('_', "-");
+                    format!("{dist} @ file://{}", p.display())
+                })
+                .collect();
+            wheels.sort();
+            let deps = quoted(wheels.iter().map(String::as_str));
+            fs::write(
+                app.join("pyproject.toml"),
+                format!(
+                    "{}dependencies = [{deps}]\n\n[tool.poetry]\npackage-mode = false\n",
+                    PROJECT
+                ),
+            )?;
+            tool(app, "poetry", &["lock", "--no-interaction", "--no-ansi"])
+        },
+    },
+    LockKind {
+        name: "pylock.toml (uv)",
+        runtime: "python3.12",
+        dep_files: &["pylock.toml"],
+        write: |app, v| {
+            // Exported by uv from a scratch project; only the pylock.toml stays.
+            let scratch = tempfile::tempdir()?;
+            let deps = quoted(v.requirements.lines());
+            fs::write(
+                scratch.path().join("pyproject.toml"),
+                format!("{}dependencies = [{deps}]\n", PROJECT),
+            )?;
+            tool(scratch.path(), "uv", &["lock", "--quiet"])?;
+            tool(
+                scratch.path(),
+                "uv",
+                &[
+                    "export",
+                    "--frozen",
+                    "--format",
+                    "pylock.toml",
+                    "--no-emit-project",
+                    "--quiet",
+                    "-o",
+                    "pylock.toml",
+                ],
+            )?;
+            fs::copy(scratch.path().join("pylock.toml"), app.join("pylock.toml"))?;
+            Ok(())
+        },
     },
     LockKind {
         name: "package-lock.json (npm)",
@@ -88,6 +161,19 @@ pub const KINDS: &[LockKind] = &[
         },
     },
 ];
+
+/// The head of the Python projects' `pyproject.toml`.
+const PROJECT: &str =
+    "[project]\nname = \"bench-fn\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\n";
+
+/// `"a", "b"`: TOML strings of `items`.
+fn quoted<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("\"{}\"", l.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// package.json depending on every tarball, copied into `app/vendor`.
 fn node_project(app: &Path, v: &Vendor) -> Result<()> {
@@ -175,6 +261,18 @@ fn write_handler(app: &Path, runtime: &str) -> Result<()> {
 /// The bench process is the provider: the package managers it runs
 /// inherit this environment (the pinned tools first on PATH; every cache
 /// under `root`; no network).
+/// A Python that runs for uv to lock with: newer pyenv versions are shims
+/// that fail outside their version on these machines.
+fn real_python() -> String {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let real = Path::new(&home).join(".pyenv/versions/3.13.0/bin/python3");
+    if real.is_file() {
+        real.display().to_string()
+    } else {
+        "python3".to_owned()
+    }
+}
+
 fn offline_env(root: &Path, vendor: &Vendor) -> Result<()> {
     let tools = tests::tools::package_tools()?;
     offline_pip_env(&vendor.wheels);
@@ -190,6 +288,11 @@ fn offline_env(root: &Path, vendor: &Vendor) -> Result<()> {
         ("UV_FIND_LINKS", vendor.wheels.clone().into()),
         ("UV_OFFLINE", "1".into()),
         ("UV_CACHE_DIR", root.join("uv").into()),
+        ("UV_PYTHON", real_python().into()),
+        ("POETRY_CACHE_DIR", root.join("poetry-cache").into()),
+        ("POETRY_CONFIG_DIR", root.join("poetry-config").into()),
+        ("POETRY_DATA_DIR", root.join("poetry-data").into()),
+        ("POETRY_VIRTUALENVS_CREATE", "false".into()),
     ];
     for (k, v) in vars {
         // SAFETY: set on the main thread before any installer runs.
