@@ -1,7 +1,8 @@
 //! `eventpipe status NAME`: is the pipeline working? Its function's state,
 //! its code against the state's, its triggers as S3 has them, its queues'
 //! depth and age, its stream's iterator age, its backfill and its alarms,
-//! read in at most two round trips of concurrent calls (`gather`), then
+//! read in one round trip of concurrent calls when the account is known up
+//! front (two otherwise: `gather`), then
 //! judged and printed (`report`). `--state` reads Terraform's state
 //! (`state_file`).
 
@@ -81,7 +82,16 @@ async fn report_with(
     name: &str,
     recorded: Option<&state_file::Recorded>,
 ) -> Result<Report, CliError> {
-    let facts = gather::gather(aws, name).await?;
+    // What names the pipeline's parts before the first answer: the state's
+    // bucket and account, else the account the credentials name.
+    let mut known = gather::Known {
+        account: recorded.and_then(|r| r.account.clone()),
+        bucket: recorded.and_then(|r| r.bucket.clone()),
+    };
+    if known.account.is_none() {
+        known.account = aws.known_account_id().await;
+    }
+    let facts = gather::gather(aws, name, &known).await?;
     Ok(report::build(&facts, recorded))
 }
 
