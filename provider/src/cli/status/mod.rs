@@ -34,7 +34,11 @@ pub use report::Report;
     CodeSha256, reserved concurrency), the bucket's notifications, the failure and event \
     queues (ApproximateNumberOfMessages; ApproximateAgeOfOldestMessage from CloudWatch \
     GetMetricData), the stream's IteratorAge, and the alarms <name>-<kind>. A metric \
-    CloudWatch has no datapoint of in the last 15 minutes shows as unknown. Without \
+    CloudWatch has no datapoint of in the last 15 minutes shows as unknown. All of it \
+    is asked in one round when the account is known before the first answer (the \
+    credentials name it: AWS_ACCOUNT_ID, a profile's aws_account_id, SSO, an assumed role; \
+    or --state); otherwise the bucket's notifications wait for the function and each \
+    queue's counts for its URL. Without \
     --state the triggers are checked against the pipeline's own numbering \
     (eventpipe-<name>-<i>); with it, against the state's triggers, and the code and \
     backfilled_objects are read from it: with `terraform show -json` the source hash the \
