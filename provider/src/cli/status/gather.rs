@@ -183,22 +183,26 @@ async fn probe(aws: &AwsClients, account: Option<&str>, name: &str) -> Result<Pr
     })
 }
 
+/// A bucket's notifications as read (`None`: no such bucket).
+type Notifications = Result<Option<Vec<s3::Notification>>, AwsError>;
+
+/// The function, its status, the bucket its tag names and that bucket's
+/// notifications.
+type FunctionAndBucket = (
+    lambda::Function,
+    lambda::FunctionStatus,
+    String,
+    Option<Vec<s3::Notification>>,
+);
+
 /// The function, and then at once the notifications of the bucket its
 /// tag names, unless that is the bucket already asked about (`guessed`).
 async fn function_and_bucket(
     aws: &AwsClients,
     name: &str,
     function: Result<Option<(lambda::Function, lambda::FunctionStatus)>, AwsError>,
-    guessed: Option<(&str, Result<Option<Vec<s3::Notification>>, AwsError>)>,
-) -> Result<
-    (
-        lambda::Function,
-        lambda::FunctionStatus,
-        String,
-        Option<Vec<s3::Notification>>,
-    ),
-    CliError,
-> {
+    guessed: Option<(&str, Notifications)>,
+) -> Result<FunctionAndBucket, CliError> {
     let function_name = naming::function_name(name);
     let (function, status) = function?.ok_or_else(|| CliError::NoPipeline {
         name: function_name.clone(),
