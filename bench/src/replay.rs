@@ -2,7 +2,7 @@
 //! with every AWS call delayed by 50 ms in the fault proxy, bounded
 //! concurrency (the default, 16 in flight) against one at a time (the same
 //! code with `--concurrency 1`), records/s, and the command's peak RSS
-//! (`ru_maxrss` of the child from `wait4`).
+//! (the command's own `ru_maxrss`, from GNU time).
 //!
 //! The pipeline (`on_failure {}`) is made by Terraform on the emulator; the
 //! records, Lambda's on-failure records of S3 events in AWS's shape, are put
@@ -124,10 +124,26 @@ fn fill(aws: &tests::Aws, url: &str, n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Runs `eventpipe replay` through `endpoint`, waiting for it with `wait4`.
+/// GNU time, which starts the command from its own small process and
+/// writes the command's `ru_maxrss`. Started straight from this process,
+/// the command's `ru_maxrss` would be at least this process's RSS: Linux
+/// keeps the high-water RSS of the image an exec replaces (here a copy of
+/// this process) in the new image's `ru_maxrss`.
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// Runs `eventpipe replay` through `endpoint` under [`GNU_TIME`].
 fn replay(eventpipe: &Path, endpoint: &str, concurrency: u16) -> Result<Measured> {
+    if !Path::new(GNU_TIME).is_file() {
+        bail!("figure 14 needs GNU time at {GNU_TIME} (Debian package `time`) for the peak RSS");
+    }
+    let rss_file = tempfile::NamedTempFile::new().context("a file for the peak RSS")?;
     let start = Instant::now();
-    let child = Command::new(eventpipe)
+    let status = Command::new(GNU_TIME)
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(rss_file.path())
+        .arg(eventpipe)
         .args([
             "replay",
             NAME,
@@ -144,24 +160,21 @@ fn replay(eventpipe: &Path, endpoint: &str, concurrency: u16) -> Result<Measured
         .env_remove("AWS_ENDPOINT_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", eventpipe.display()))?;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; both pointers are valid for the call.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        .status()
+        .with_context(|| format!("starting {} under {GNU_TIME}", eventpipe.display()))?;
     let seconds = start.elapsed().as_secs_f64();
-    if waited != pid {
-        bail!("wait4: {}", std::io::Error::last_os_error());
+    if !status.success() {
+        bail!("figure 14: eventpipe replay exited with {status}");
     }
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        bail!("figure 14: eventpipe replay exited with status {status}");
-    }
+    let text = std::fs::read_to_string(rss_file.path()).context("reading the peak RSS")?;
+    let kb: f64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .with_context(|| format!("{GNU_TIME} wrote no peak RSS: {text:?}"))?;
     Ok(Measured {
         seconds,
-        rss: usage.ru_maxrss as f64 * 1024.0,
+        rss: kb * 1024.0,
     })
 }
 
@@ -300,8 +313,10 @@ pub fn figure_14(
              ReceiveMessage ten at a time, an asynchronous Invoke per record, DeleteMessageBatch \
              per ten. Ours: {} in flight (the default); baseline: the same binary with \
              `--concurrency 1`, alternating, {} runs each. After each run the queue is empty and \
-             the proxy saw exactly {records} Invoke calls. Peak RSS is `ru_maxrss` of the \
-             command from `wait4`, over every run. The emulator's SQS (moto 5.2.5) checks each \
+             the proxy saw exactly {records} Invoke calls. Peak RSS is the command's own \
+             `ru_maxrss`, written by GNU time, over every run (read with `wait4` straight from \
+             the bench, it would include the bench's own RSS: Linux keeps the high-water RSS \
+             of the image an exec replaces). The emulator's SQS (moto 5.2.5) checks each \
              message it hands out against the queue's retention by computing every attribute \
              of the queue, three counts over all its messages among them: a ReceiveMessage of \
              ten from a queue of 1000 costs it ~0.6 s of its single interpreter, and its \
