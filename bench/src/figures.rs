@@ -106,7 +106,7 @@ pub fn run_all(opts: &Opts) -> Result<()> {
         crate::image_build::figure_13(sizes, &opts.provider, &mut rep)?;
     }
     if wanted(14) {
-        crate::replay::figure_14(opts, &terraform, &moto, &mirror, src.path(), &mut rep)?;
+        crate::replay::figure_14(opts, &terraform, &mirror, src.path(), &mut rep)?;
     }
     if wanted(15) {
         crate::lock_install::figure_15_install(sizes, &mut rep)?;

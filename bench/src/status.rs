@@ -1,8 +1,12 @@
 //! Figure 14 (`status` part): `eventpipe status` against a pipeline with a
 //! failure queue, every call +50 ms, against the slowest single call it
 //! makes. The command's own code (`cli::status::report`) runs in this
-//! process; each of its calls is then made alone, one after another,
-//! through the same wrappers, and timed.
+//! process, twice over: with credentials that name their account (as
+//! `AWS_ACCOUNT_ID`, a profile's `aws_account_id`, SSO or an assumed role
+//! do), where every call is made in one round, and with bare static keys,
+//! where the bucket and the queues' counts wait for a first answer. Each
+//! of its calls is then made alone, one after another, through the same
+//! wrappers, and timed.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -22,6 +26,8 @@ use crate::stats::{Samples, Unit, ratio};
 
 const LATENCY: Duration = Duration::from_millis(50);
 const NAME: &str = "status14";
+/// The emulator's account.
+const ACCOUNT: &str = "123456789012";
 
 async fn timed<T, E: std::fmt::Display>(
     op: &'static str,
@@ -85,15 +91,25 @@ async fn single_calls(aws: &AwsClients, into: &mut BTreeMap<&'static str, Sample
     )
     .await?;
     timed("sqs:GetQueueAttributes", sqs::depth(&aws.sqs, &url), into).await?;
-    let query = MetricQuery {
+    let age = |queue: &str| MetricQuery {
         namespace: "AWS/SQS".into(),
         metric: "ApproximateAgeOfOldestMessage".into(),
-        dimensions: vec![("QueueName".into(), failed.clone())],
+        dimensions: vec![("QueueName".into(), queue.to_owned())],
         stat: "Maximum".into(),
     };
+    let queries = [
+        age(&failed),
+        age(&events),
+        MetricQuery {
+            namespace: "AWS/Lambda".into(),
+            metric: "IteratorAge".into(),
+            dimensions: vec![("FunctionName".into(), NAME.to_owned())],
+            stat: "Maximum".into(),
+        },
+    ];
     timed(
         "monitoring:GetMetricData",
-        metrics::latest(&aws.cloudwatch, &[query], Duration::from_secs(900)),
+        metrics::latest(&aws.cloudwatch, &queries, Duration::from_secs(900)),
         into,
     )
     .await?;
@@ -124,24 +140,40 @@ pub fn figure_14(
         endpoint_url: Some(endpoint.clone()),
         ..AwsSettings::default()
     };
-    let aws = rt.block_on(AwsClients::connect(&settings))?;
+    // Bare static keys: status does not know the account before its
+    // first answers.
+    let bare = rt.block_on(AwsClients::connect(&settings))?;
+    // The same keys, with the account they belong to (what AWS_ACCOUNT_ID
+    // adds to keys from the environment).
+    let aws = rt.block_on(AwsClients::connect(&AwsSettings {
+        account_id: Some(ACCOUNT.to_owned()),
+        ..settings.clone()
+    }))?;
     // Warm-up: connections, and the emulator's first use of each service.
     let warm = rt
         .block_on(eventpipe::cli::status::report(&aws, NAME))
+        .map_err(|e| anyhow!("status: {e}"))?;
+    let warm_bare = rt
+        .block_on(eventpipe::cli::status::report(&bare, NAME))
         .map_err(|e| anyhow!("status: {e}"))?;
     let mut singles = BTreeMap::new();
     rt.block_on(single_calls(&aws, &mut BTreeMap::new()))?;
 
     let repeats = sizes.critical_repeats.max(3);
-    let mut status = Samples::default();
-    let mut calls = 0;
+    let (mut status, mut status_bare) = (Samples::default(), Samples::default());
+    let (mut calls, mut calls_bare) = (0, 0);
     for _ in 0..repeats {
-        proxy.clear_calls();
-        let start = Instant::now();
-        rt.block_on(eventpipe::cli::status::report(&aws, NAME))
-            .map_err(|e| anyhow!("status: {e}"))?;
-        status.push_duration(start.elapsed());
-        calls = proxy.calls().len();
+        for (clients, samples, count) in [
+            (&aws, &mut status, &mut calls),
+            (&bare, &mut status_bare, &mut calls_bare),
+        ] {
+            proxy.clear_calls();
+            let start = Instant::now();
+            rt.block_on(eventpipe::cli::status::report(clients, NAME))
+                .map_err(|e| anyhow!("status: {e}"))?;
+            samples.push_duration(start.elapsed());
+            *count = proxy.calls().len();
+        }
         rt.block_on(single_calls(&aws, &mut singles))?;
     }
     drop(proxy);
@@ -156,7 +188,7 @@ pub fn figure_14(
     rep.row(Row {
         figure: "14",
         what: format!(
-            "`eventpipe status` ({calls} calls), every call +{} ms",
+            "`eventpipe status` ({calls} calls), every call +{} ms, the account known up front",
             LATENCY.as_millis()
         ),
         result: status.show(Unit::Ms),
@@ -168,42 +200,33 @@ pub fn figure_14(
         target: "≤ 1.3×".into(),
         met: Some(status.median() / slowest <= 1.3),
     });
-    // The floor with these APIs: the bucket is known only from the
-    // function's tags, and a queue's counts only by the URL GetQueueUrl
-    // gives, so two calls follow one another.
-    let chain = |first: &[&str], second: &[&str]| -> f64 {
-        let worst = |ops: &[&str]| {
-            ops.iter()
-                .filter_map(|op| singles.get(op).map(Samples::median))
-                .fold(0.0, f64::max)
-        };
-        worst(first) + worst(second)
+    // Without the account (bare static keys) the bucket is known only
+    // from the function's tags, and a queue's counts only by the URL
+    // GetQueueUrl gives, so two calls follow one another.
+    let worst = |ops: &[&str]| {
+        ops.iter()
+            .filter_map(|op| singles.get(op).map(Samples::median))
+            .fold(0.0, f64::max)
     };
-    let depth = chain(
-        &[
-            "lambda:GetFunction",
-            "lambda:GetFunctionEventInvokeConfig",
-            "lambda:ListEventSourceMappings",
-            "sqs:GetQueueUrl",
-            "monitoring:DescribeAlarms",
-        ],
-        &[
+    let depth = worst(&["lambda:GetFunction", "sqs:GetQueueUrl"])
+        + worst(&[
             "s3:GetBucketNotificationConfiguration",
             "sqs:GetQueueAttributes",
-            "monitoring:GetMetricData",
-        ],
-    );
+        ]);
     rep.row(Row {
         figure: "14",
-        what: "`eventpipe status` against its two dependent rounds".into(),
-        result: status.show(Unit::Ms),
+        what: format!(
+            "`eventpipe status` ({calls_bare} calls) with bare static keys (no account up front)"
+        ),
+        result: status_bare.show(Unit::Ms),
         baseline: format!(
-            "the slowest call of each round, one after the other: {}",
+            "two dependent calls, GetFunction or GetQueueUrl then the bucket's notifications or \
+             the queue's counts, the slowest of each alone, one after the other: {}",
             Unit::Ms.fmt(depth)
         ),
-        ratio: ratio(status.median(), depth),
-        target: "≤ 1.3×".into(),
-        met: Some(status.median() / depth <= 1.3),
+        ratio: ratio(status_bare.median(), depth),
+        target: "≤ 1.3× (of its two rounds)".into(),
+        met: Some(status_bare.median() / depth <= 1.3),
     });
     let mut table = String::from("| call, made alone | every call +50 ms |\n|---|---|\n");
     for (op, s) in &singles {
@@ -214,13 +237,23 @@ pub fn figure_14(
          proxy then adds {} ms to every call. `eventpipe status`'s own code \
          (`cli::status::report`) runs {repeats} times after one warm-up (healthy: {}); after \
          each run every call it makes is made again alone, one after another, through the same \
-         wrappers. status makes {calls} calls in two rounds of concurrent calls: the function \
-         (with the ownership check), its invoke configuration and mappings, the queues' URLs \
-         and the alarms at once; then the bucket's notifications (the bucket is named by the \
-         function's tags), the queue's counts (by the URL the first round found) and the \
-         metrics.\n\n{table}",
+         wrappers. With the account known up front (the credentials name it, as \
+         `AWS_ACCOUNT_ID`, a profile's `aws_account_id`, SSO or an assumed role do; or \
+         `--state`) status makes its {calls} calls in one round, all at once: the function \
+         (with the ownership check), its invoke configuration and mappings, the alarms, the \
+         metrics (queue ages by the queues' names, the iterator age by the function's), the \
+         queues' URLs and, beside them, their counts at the URLs SQS forms from the account, \
+         kept when the answer's queue ARN is the queue's, and the notifications of the bucket \
+         the pipeline derives from its name and the account (with `--state`, the state's \
+         bucket), kept when the function's tag names that bucket. A guess that does not hold \
+         is asked again by the name found, in a second round, so it costs time, never a wrong \
+         report. With bare static keys (healthy: {}) the account is not known before an \
+         answer: the bucket's notifications follow GetFunction and each queue's counts follow \
+         its GetQueueUrl ({calls_bare} calls, two rounds deep); that is the second row, \
+         measured against its own two-call floor.\n\n{table}",
         LATENCY.as_millis(),
         warm.healthy,
+        warm_bare.healthy,
     );
     rep.section("14. `eventpipe status`", body);
     Ok(())

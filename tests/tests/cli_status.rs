@@ -602,3 +602,107 @@ fn queue_delivery_and_stream_pipelines_show_their_queue_and_iterator_age() {
         changed.stdout
     );
 }
+
+/// `eventpipe status` with the account given the standard way
+/// (`AWS_ACCOUNT_ID`, which the SDK adds to keys from the environment).
+fn status_in_account(endpoint: &str, account: &str, args: &[&str]) -> Run {
+    let mut cmd = command(true);
+    cmd.env("AWS_ACCOUNT_ID", account);
+    let mut all = vec![
+        "status",
+        "--region",
+        tests::aws::REGION,
+        "--endpoint-url",
+        endpoint,
+    ];
+    all.extend_from_slice(args);
+    run_with(cmd, &all)
+}
+
+#[test]
+fn with_the_account_known_every_call_is_made_at_once_and_a_wrong_guess_reports_the_same() {
+    let rig = applied_rig();
+    let endpoint = rig.proxy.endpoint();
+    let state = show_json(&rig, "show.json");
+    let state = state.to_str().expect("a UTF-8 path");
+    let account = "123456789012";
+
+    let bare = status(&endpoint, &[NAME, "--state", state]);
+    assert_eq!(bare.code, Some(0), "{}\n{}", bare.stdout, bare.stderr);
+
+    // The account and the state's bucket name everything up front: the
+    // failure queue's counts are asked at the URL SQS forms (and kept, as
+    // the answer is that queue's), the event queue's too (it has none),
+    // and the state's bucket once: nothing is asked twice.
+    rig.proxy.clear_calls();
+    let known = status_in_account(&endpoint, account, &[NAME, "--state", state]);
+    assert_eq!(known.code, Some(0), "{}\n{}", known.stdout, known.stderr);
+    assert_eq!(known.stdout, bare.stdout);
+    assert_eq!(rig.proxy.count("sqs:GetQueueAttributes"), 2);
+    assert_eq!(rig.proxy.count("s3:GetBucketNotificationConfiguration"), 1);
+    assert_eq!(rig.proxy.count("monitoring:GetMetricData"), 1);
+    assert_eq!(rig.proxy.count("lambda:GetFunction"), 1);
+
+    // Without the state the bucket guessed is the one the pipeline would
+    // derive, but this pipeline names its own: the guess is dropped and
+    // the bucket its function's tag names is read. A wrong account's URLs
+    // answer for no queue of this pipeline: they are asked again by the
+    // URLs found. Same report either way.
+    let plain = status(&endpoint, &[NAME]);
+    assert_eq!(plain.code, Some(0), "{}\n{}", plain.stdout, plain.stderr);
+    for acct in [account, "999999999999"] {
+        rig.proxy.clear_calls();
+        let run = status_in_account(&endpoint, acct, &[NAME]);
+        assert_eq!(run.code, Some(0), "{acct}: {}\n{}", run.stdout, run.stderr);
+        assert_eq!(run.stdout, plain.stdout, "{acct}");
+        assert_eq!(
+            rig.proxy.count("s3:GetBucketNotificationConfiguration"),
+            2,
+            "{acct}: the derived bucket, then the function's"
+        );
+    }
+
+    // Degraded: the same problems, whatever was guessed.
+    rig.aws
+        .put_notifications(
+            &format!("{NAME}-bucket"),
+            NotificationConfiguration::builder().build(),
+        )
+        .expect("remove the trigger");
+    let url = failure_queue_url(&rig);
+    for i in 0..2 {
+        rig.aws
+            .send_message(&url, &format!("{{\"failed\": {i}}}"))
+            .expect("send");
+    }
+    let expected = status(&endpoint, &[NAME]);
+    assert_eq!(expected.code, Some(3), "{}", expected.stdout);
+    assert!(
+        expected
+            .stdout
+            .contains("2 failed event(s) wait in failure queue stat-failed"),
+        "{}",
+        expected.stdout
+    );
+    for (acct, args) in [
+        (account, vec![NAME, "--state", state]),
+        (account, vec![NAME]),
+        ("999999999999", vec![NAME]),
+        ("999999999999", vec![NAME, "--state", state]),
+    ] {
+        let run = status_in_account(&endpoint, acct, &args);
+        assert_eq!(run.code, Some(3), "{acct} {args:?}: {}", run.stdout);
+        for part in [
+            "eventpipe-stat-0: MISSING",
+            "stat-failed: 2 message(s)",
+            "trigger eventpipe-stat-0 is missing",
+            "2 failed event(s) wait in failure queue stat-failed",
+        ] {
+            assert!(
+                run.stdout.contains(part),
+                "{acct} {args:?}: {part:?}:\n{}",
+                run.stdout
+            );
+        }
+    }
+}

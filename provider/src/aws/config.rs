@@ -42,6 +42,9 @@ pub struct AwsSettings {
     pub endpoints: ServiceEndpoints,
     pub s3_use_path_style: Option<bool>,
     pub max_retries: Option<u32>,
+    /// The account the static `access_key` belongs to, when the caller
+    /// knows it (as `AWS_ACCOUNT_ID` says it for keys from the environment).
+    pub account_id: Option<String>,
 }
 
 // Hand-written so the secret never reaches a log line.
@@ -59,6 +62,7 @@ impl std::fmt::Debug for AwsSettings {
             .field("endpoints", &self.endpoints)
             .field("s3_use_path_style", &self.s3_use_path_style)
             .field("max_retries", &self.max_retries)
+            .field("account_id", &self.account_id)
             .finish()
     }
 }
@@ -91,6 +95,10 @@ pub struct AwsClients {
     /// How many times a failed call is tried again (the provider's
     /// `max_retries`); calls retried by our own code count against it too.
     pub max_retries: u32,
+    /// The endpoint SQS is reached through when it is not AWS's own (an
+    /// emulator or a proxy): queue URLs are formed on it.
+    pub sqs_endpoint: Option<String>,
+    credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
     account_id: OnceCell<String>,
 }
 
@@ -109,13 +117,14 @@ impl AwsClients {
             loader = loader.profile_name(profile);
         }
         if let (Some(id), Some(secret)) = (&settings.access_key, &settings.secret_key) {
-            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-                id.clone(),
-                secret.clone(),
-                None,
-                None,
-                "eventpipe-provider-config",
-            ));
+            let mut credentials = aws_sdk_s3::config::Credentials::builder()
+                .access_key_id(id.clone())
+                .secret_access_key(secret.clone())
+                .provider_name("eventpipe-provider-config");
+            if let Some(account) = &settings.account_id {
+                credentials = credentials.account_id(account.as_str());
+            }
+            loader = loader.credentials_provider(credentials.build());
         }
         if let Some(url) = &settings.endpoint_url {
             loader = loader.endpoint_url(url);
@@ -162,6 +171,12 @@ impl AwsClients {
         if let Some(url) = &ep.kinesis {
             kinesis = kinesis.endpoint_url(url);
         }
+        let sqs_endpoint = ep
+            .sqs
+            .clone()
+            .or_else(|| settings.endpoint_url.clone())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_SQS").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
         if let Some(url) = &ep.sqs {
             sqs = sqs.endpoint_url(url);
@@ -197,8 +212,30 @@ impl AwsClients {
                     .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
             }),
             max_retries: attempts - 1,
+            sqs_endpoint,
+            credentials: shared.credentials_provider(),
             account_id: OnceCell::new(),
         })
+    }
+
+    /// The account, when it is known without asking AWS: looked up already,
+    /// or named by the credentials themselves (`AWS_ACCOUNT_ID` with keys
+    /// from the environment, a profile's `aws_account_id`, SSO, an assumed
+    /// role). `None` for bare static keys, or credentials that cannot be
+    /// had: the first call reports that.
+    pub async fn known_account_id(&self) -> Option<String> {
+        if let Some(a) = self.account_id.get() {
+            return Some(a.clone());
+        }
+        use aws_sdk_s3::config::ProvideCredentials as _;
+        let credentials = self
+            .credentials
+            .as_ref()?
+            .provide_credentials()
+            .await
+            .ok()?;
+        let account = credentials.account_id()?.as_str().to_owned();
+        (!account.is_empty()).then_some(account)
     }
 
     /// The account the credentials belong to (one STS call per process).

@@ -7,6 +7,7 @@
 //! re-delivery was accepted ([`run`]); anything else stays on the queue.
 
 pub mod deliver;
+pub mod find;
 pub mod record;
 pub mod run;
 pub mod stream;
@@ -18,11 +19,8 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::aws::{AwsClients, mappings, sqs};
-
 use super::aws_args::{AwsArgs, OutputArgs};
 use super::error::{self, CliError, EXIT_DEGRADED, EXIT_ERROR, EXIT_OK};
-use super::target::{self, Target};
 use deliver::{Outcome, Pipeline};
 use run::{Line, Report, Settings};
 
@@ -86,19 +84,18 @@ pub fn run(args: &Args) -> ExitCode {
 
 async fn replay(args: &Args) -> Result<u8, CliError> {
     let aws = Arc::new(args.aws.connect().await?);
-    let target = target::find(&aws, &args.name).await?;
-    let (queue_url, queue_name) = failure_queue(&aws, &target).await?;
-    let state = &target.state;
+    let found = find::find(&aws, &args.name).await?;
+    let (queue_url, queue_name) = found.failure_queue.clone();
     let pipeline = Arc::new(Pipeline {
-        function: state.function_name.clone(),
+        function: found.function.clone(),
         region: aws.region.clone(),
-        role_arn: state.role_arn.clone(),
-        stream_arn: state.stream_arn.clone().filter(|a| !a.is_empty()),
-        event_queue_url: state.event_queue_url.clone().filter(|u| !u.is_empty()),
+        role_arn: found.role_arn.clone(),
+        stream_arn: found.stream_arn.clone(),
+        event_queue_url: found.event_queue_url.clone(),
         sync: args.sync,
     });
     // Long enough for a synchronous run of the function, twice over.
-    let timeout = i32::try_from(state.function.timeout).unwrap_or(900);
+    let timeout = found.timeout_s;
     let settings = Settings {
         queue_url,
         dry_run: args.dry_run,
@@ -131,45 +128,6 @@ async fn replay(args: &Args) -> Result<u8, CliError> {
     } else {
         EXIT_DEGRADED
     })
-}
-
-/// The failure queue's URL and name: the one the function's invoke
-/// configuration names, else the event queue's dead-letter queue, else the
-/// stream mapping's on-failure destination.
-async fn failure_queue(aws: &AwsClients, t: &Target) -> Result<(String, String), CliError> {
-    let s = &t.state;
-    let mut arn = s.failure_queue_arn.clone().filter(|a| !a.is_empty());
-    if arn.is_none()
-        && let Some(url) = s.event_queue_url.as_deref().filter(|u| !u.is_empty())
-    {
-        arn = sqs::queue(&aws.sqs, url)
-            .await?
-            .and_then(|q| q.settings.redrive.map(|(dlq, _)| dlq));
-    }
-    if arn.is_none() && s.stream_arn.is_some() {
-        arn = mappings::mappings(&aws.lambda, &s.function_name)
-            .await?
-            .into_iter()
-            .find(|m| m.source_arn.contains(":kinesis:"))
-            .and_then(|m| m.settings.on_failure);
-    }
-    let Some(arn) = arn else {
-        return Err(CliError::Pipeline {
-            name: t.name.clone(),
-            message: "it has no failure queue (no on_failure block): nothing to replay".into(),
-        });
-    };
-    let name = arn.rsplit(':').next().unwrap_or_default().to_owned();
-    match sqs::queue_url_of_arn(&aws.sqs, &arn).await? {
-        Some(url) => Ok((url, name)),
-        None => Err(CliError::Pipeline {
-            name: t.name.clone(),
-            message: format!(
-                "its failure queue {name} does not exist (deleted outside Terraform?); \
-                 `terraform apply` makes it again"
-            ),
-        }),
-    }
 }
 
 /// A spinner on stderr, only for a person at a terminal.

@@ -41,6 +41,8 @@ pub struct Canned {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// How long the proxy waits before it answers (see [`Rule::after`]).
+    pub delay: Duration,
 }
 
 /// Which of the matching calls a rule acts on, counting from 1 the calls
@@ -139,7 +141,17 @@ impl Rule {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             body: body.to_vec(),
+            delay: Duration::ZERO,
         });
+        self
+    }
+
+    /// With [`Rule::answer`]: wait `d` before answering, as a call to a
+    /// distant service would (the emulator does no work for the call).
+    pub fn after(mut self, d: Duration) -> Rule {
+        if let Action::Answer(c) = &mut self.action {
+            c.delay = d;
+        }
         self
     }
 

@@ -466,6 +466,9 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
         }
         Action::Drop => {}
         Action::Answer(c) => {
+            if !c.delay.is_zero() {
+                tokio::time::sleep(c.delay).await;
+            }
             let headers: Vec<(&str, &str)> = c
                 .headers
                 .iter()
@@ -700,6 +703,22 @@ mod tests {
                 Outcome::Delayed(Duration::from_millis(300)),
             ]
         );
+    }
+
+    #[test]
+    fn an_answer_after_a_delay_waits_and_never_reaches_the_upstream() {
+        let (upstream, seen) = recording_upstream();
+        let proxy = FaultProxy::start(&upstream).unwrap();
+        proxy.add_rule(
+            Rule::on("s3:GetBucketPolicy")
+                .answer(204, &[], b"")
+                .after(Duration::from_millis(300)),
+        );
+        let started = Instant::now();
+        assert_eq!(get(&proxy, "/bucket?policy").unwrap().status, 204);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(seen.lock().unwrap().is_empty(), "answered by the proxy");
+        assert_eq!(proxy.count("s3:GetBucketPolicy"), 1);
     }
 
     #[test]

@@ -57,8 +57,14 @@ type Running = JoinHandle<Vec<(Task, Outcome)>>;
 type Receiving = JoinHandle<(i32, Result<Vec<Received>, crate::aws::AwsError>)>;
 
 /// ReceiveMessage calls in flight at once, at most: with AWS's latency one
-/// receive of ten at a time would hold back sixteen re-deliveries.
-const RECEIVERS: usize = 3;
+/// receive of ten at a time would hold back sixteen re-deliveries, and a
+/// receive slower than a re-delivery (a long queue, a busy endpoint) would
+/// hold them back with three.
+const RECEIVERS: usize = 6;
+
+/// Messages received ahead, at most, per re-delivery in flight: enough to
+/// keep them all busy while the next receives are on their way.
+const AHEAD: usize = 4;
 
 struct Loop<'a> {
     aws: Arc<AwsClients>,
@@ -131,7 +137,7 @@ pub async fn run(
 
 impl Loop<'_> {
     /// Starts re-deliveries up to the concurrency, in the order received,
-    /// and receives ahead while fewer than twice that many wait.
+    /// and receives ahead while fewer than [`AHEAD`] times that many wait.
     fn start_more(&mut self) {
         while !self.stop && self.running.len() < self.s.concurrency {
             let Some(group) = self.waiting.pop_front() else {
@@ -143,7 +149,7 @@ impl Loop<'_> {
         while !self.stop
             && !self.exhausted
             && self.receiving.len() < RECEIVERS
-            && waiting + 10 * self.receiving.len() < 2 * self.s.concurrency
+            && waiting + 10 * self.receiving.len() < AHEAD * self.s.concurrency
         {
             let left = self.s.max.map_or(10, |m| m.saturating_sub(self.asked));
             if left == 0 {

@@ -1,19 +1,27 @@
-//! What `eventpipe status` reads from AWS, in as few round trips as the
-//! answers allow. The first round asks everything the pipeline's name
-//! alone determines, at once: the function (with the ownership check
-//! `terraform import NAME` makes, [`import::check_owner`]), its invoke
-//! configuration and event source mappings, the queues named after the
-//! pipeline and its alarms. The second asks, at once, what the first
-//! named: the bucket's notifications, the queues' message counts and the
-//! metrics. Only a failure queue found nowhere but in the event queue's
-//! redrive policy costs a third.
+//! What `eventpipe status` reads from AWS, in one round trip of
+//! concurrent calls whenever the names of the pipeline's parts are known
+//! before the first answer. The pipeline's name alone names the function
+//! (asked with the ownership check `terraform import NAME` makes,
+//! [`import::check_owner`]), its invoke configuration, event source
+//! mappings and alarms, and the metrics (queue ages by the queues' names,
+//! iterator age by the function's). The queues' counts are asked at the
+//! URLs SQS gives `<name>-failed` and `<name>-events` when the account is
+//! known up front ([`Known`]), and the bucket's notifications under the
+//! bucket the state names or, without a state, the name the pipeline
+//! derives when it names none. Each of these guesses is checked against
+//! what the first answers say (the queue ARN GetQueueAttributes returns,
+//! the function's bucket tag); a guess that does not hold is asked again
+//! the way it always was, in a second round: GetQueueUrl then the counts,
+//! the bucket the function's tag names, another queue's age. So a wrong
+//! guess costs time, never a wrong report. Only a failure queue found
+//! nowhere but in the event queue's redrive policy costs a third.
 
 use crate::aws::metrics::{self, AlarmState, MetricQuery};
 use crate::aws::sqs::QueueDepth;
 use crate::aws::{AwsClients, AwsError, lambda, mappings, s3, sqs};
-use crate::pipeline::import;
 use crate::pipeline::naming::{self, ALARM_KINDS};
 use crate::pipeline::ownership::BUCKET_TAG;
+use crate::pipeline::{import, s3_event};
 
 use super::super::error::CliError;
 
@@ -58,15 +66,39 @@ pub struct Facts {
     pub alarms: Vec<AlarmState>,
 }
 
+/// What is known before the first call, to ask everything at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Known {
+    /// The account the pipeline lives in (from the credentials, or the
+    /// function's ARN in the state).
+    pub account: Option<String>,
+    /// The pipeline's bucket (from the state).
+    pub bucket: Option<String>,
+}
+
+/// One of the pipeline's own queues (`<name>-failed`, `<name>-events`)
+/// as the first round found it: its URL (from GetQueueUrl: `None` when
+/// there is no such queue) and its counts.
+struct Probe {
+    url: Option<String>,
+    depth: Option<QueueDepth>,
+}
+
 /// What the first round found.
 struct First {
     function: lambda::Function,
     status: lambda::FunctionStatus,
     invoke_config: Option<lambda::InvokeConfig>,
     mappings: Vec<mappings::Mapping>,
-    managed_failure_url: Option<String>,
-    event_queue_url: Option<String>,
     alarms: Vec<AlarmState>,
+    /// The ages of `<name>-failed` and `<name>-events` and the function's
+    /// iterator age, as asked up front.
+    values: Vec<Option<f64>>,
+    failure: Probe,
+    events: Probe,
+    /// The bucket the function's tag names, and its notifications.
+    bucket: String,
+    notifications: Option<Vec<s3::Notification>>,
 }
 
 /// The last part of an ARN (a queue's name), or of a stream ARN's path.
@@ -74,7 +106,128 @@ fn name_of(arn: &str) -> &str {
     arn.rsplit([':', '/']).next().unwrap_or(arn)
 }
 
-async fn first_round(aws: &AwsClients, name: &str) -> Result<First, CliError> {
+/// The AWS partition of `region` (as in a bucket's ARN there).
+fn partition_of(region: &str) -> String {
+    s3_event::bucket_arn(region, "b")
+        .split(':')
+        .nth(1)
+        .unwrap_or("aws")
+        .to_owned()
+}
+
+/// The URL SQS gives queue `name` of `account`: on the endpoint SQS is
+/// reached through when that is not AWS's own, else AWS's.
+fn queue_url_in(aws: &AwsClients, account: &str, name: &str) -> String {
+    match &aws.sqs_endpoint {
+        Some(e) => format!("{}/{account}/{name}", e.trim_end_matches('/')),
+        None => {
+            let domain = if aws.region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://sqs.{}.{domain}/{account}/{name}", aws.region)
+        }
+    }
+}
+
+fn queue_arn_in(aws: &AwsClients, account: &str, name: &str) -> String {
+    let partition = partition_of(&aws.region);
+    format!("arn:{partition}:sqs:{}:{account}:{name}", aws.region)
+}
+
+/// The bucket to ask about before the function's tags are read: the
+/// state's, else the name the pipeline derives when it names none.
+fn bucket_guess(aws: &AwsClients, name: &str, known: &Known) -> Option<String> {
+    known.bucket.clone().or_else(|| {
+        let account = known.account.as_deref()?;
+        let partition = partition_of(&aws.region);
+        Some(naming::derived_bucket_name(
+            name,
+            &partition,
+            account,
+            &aws.region,
+        ))
+    })
+}
+
+/// Queue `name`'s URL and counts. With the account known, the counts are
+/// asked at the URL SQS forms for it at the same time as the URL is
+/// looked up, and kept when the answer is that queue's (its ARN); else, or
+/// when that answer is not, they are asked at the URL looked up.
+async fn probe(aws: &AwsClients, account: Option<&str>, name: &str) -> Result<Probe, AwsError> {
+    let Some(account) = account else {
+        let url = sqs::queue_url(&aws.sqs, name).await?;
+        let depth = depth_at(aws, url.clone()).await?;
+        return Ok(Probe { url, depth });
+    };
+    let formed = queue_url_in(aws, account, name);
+    let arn = queue_arn_in(aws, account, name);
+    let (url, guessed) = tokio::join!(
+        Box::pin(sqs::queue_url(&aws.sqs, name)),
+        Box::pin(sqs::depth(&aws.sqs, &formed)),
+    );
+    let Some(url) = url? else {
+        return Ok(Probe {
+            url: None,
+            depth: None,
+        });
+    };
+    let depth = match guessed {
+        Ok(Some(d)) if d.arn == arn => Some(d),
+        _ => sqs::depth(&aws.sqs, &url).await?,
+    };
+    Ok(Probe {
+        url: Some(url),
+        depth,
+    })
+}
+
+/// A bucket's notifications as read (`None`: no such bucket).
+type Notifications = Result<Option<Vec<s3::Notification>>, AwsError>;
+
+/// The function, its status, the bucket its tag names and that bucket's
+/// notifications.
+type FunctionAndBucket = (
+    lambda::Function,
+    lambda::FunctionStatus,
+    String,
+    Option<Vec<s3::Notification>>,
+);
+
+/// The function, and then at once the notifications of the bucket its
+/// tag names, unless that is the bucket already asked about (`guessed`).
+async fn function_and_bucket(
+    aws: &AwsClients,
+    name: &str,
+    function: Result<Option<(lambda::Function, lambda::FunctionStatus)>, AwsError>,
+    guessed: Option<(&str, Notifications)>,
+) -> Result<FunctionAndBucket, CliError> {
+    let function_name = naming::function_name(name);
+    let (function, status) = function?.ok_or_else(|| CliError::NoPipeline {
+        name: function_name.clone(),
+        region: aws.region.clone(),
+    })?;
+    // No such pipeline, or not ours, is the answer whatever the other
+    // calls said; and no bucket of a function not ours is read.
+    import::check_owner(name, &function_name, &function)
+        .map_err(|e| CliError::from_import(name, e))?;
+    let bucket = function
+        .tags
+        .get(BUCKET_TAG)
+        .cloned()
+        .ok_or_else(|| CliError::Pipeline {
+            name: name.to_owned(),
+            message: format!("its function has no {BUCKET_TAG} tag naming its bucket"),
+        })?;
+    let notifications = match guessed {
+        Some((b, n)) if b == bucket => n?,
+        _ => s3::notifications(&aws.s3, &bucket).await?,
+    };
+    Ok((function, status, bucket, notifications))
+}
+
+async fn first_round(aws: &AwsClients, name: &str, known: &Known) -> Result<First, CliError> {
     let function_name = naming::function_name(name);
     let alarm_names: Vec<String> = ALARM_KINDS
         .iter()
@@ -82,32 +235,48 @@ async fn first_round(aws: &AwsClients, name: &str) -> Result<First, CliError> {
         .collect();
     let failure_name = naming::failure_queue_name(name);
     let event_name = naming::event_queue_name(name);
+    let queries = [
+        age_query(&failure_name),
+        age_query(&event_name),
+        iterator_age_query(&function_name),
+    ];
+    let account = known.account.as_deref();
+    let bucket = bucket_guess(aws, name, known);
     // Boxed: the SDK's futures are large, and joined unboxed they can
     // overflow a worker thread's stack in a debug build.
-    let (function, invoke_config, mappings, failure_url, event_url, alarms) = tokio::join!(
-        Box::pin(lambda::get_function_and_status(&aws.lambda, &function_name)),
+    let (function, invoke_config, mappings, alarms, values, failure, events) = tokio::join!(
+        Box::pin(async {
+            // The bucket guessed is asked at once, beside the function.
+            let (function, guessed) = tokio::join!(
+                Box::pin(lambda::get_function_and_status(&aws.lambda, &function_name)),
+                Box::pin(async {
+                    match &bucket {
+                        Some(b) => Some((b.as_str(), s3::notifications(&aws.s3, b).await)),
+                        None => None,
+                    }
+                }),
+            );
+            function_and_bucket(aws, name, function, guessed).await
+        }),
         Box::pin(lambda::invoke_config(&aws.lambda, &function_name)),
         Box::pin(mappings::mappings(&aws.lambda, &function_name)),
-        Box::pin(sqs::queue_url(&aws.sqs, &failure_name)),
-        Box::pin(sqs::queue_url(&aws.sqs, &event_name)),
         Box::pin(metrics::alarm_states(&aws.cloudwatch, &alarm_names)),
+        Box::pin(metrics::latest(&aws.cloudwatch, &queries, METRIC_WINDOW)),
+        Box::pin(probe(aws, account, &failure_name)),
+        Box::pin(probe(aws, account, &event_name)),
     );
-    // The function decides first: no such pipeline, or not ours, is the
-    // answer whatever the other calls said.
-    let (function, status) = function?.ok_or_else(|| CliError::NoPipeline {
-        name: function_name.clone(),
-        region: aws.region.clone(),
-    })?;
-    import::check_owner(name, &function_name, &function)
-        .map_err(|e| CliError::from_import(name, e))?;
+    let (function, status, bucket, notifications) = function?;
     Ok(First {
         function,
         status,
         invoke_config: invoke_config?,
         mappings: mappings?,
-        managed_failure_url: failure_url?,
-        event_queue_url: event_url?,
         alarms: alarms?,
+        values: values?,
+        failure: failure?,
+        events: events?,
+        bucket,
+        notifications,
     })
 }
 
@@ -124,19 +293,6 @@ fn failure_queue_arn(first: &First) -> Option<String> {
                 .iter()
                 .find_map(|m| m.settings.on_failure.clone())
         })
-}
-
-/// The queue's URL: the one found by name in the first round when it is
-/// that queue, else looked up now.
-async fn url_of(
-    aws: &AwsClients,
-    queue_name: &str,
-    known: Option<(&str, &Option<String>)>,
-) -> Result<Option<String>, AwsError> {
-    match known {
-        Some((n, url)) if n == queue_name => Ok(url.clone()),
-        _ => sqs::queue_url(&aws.sqs, queue_name).await,
-    }
 }
 
 async fn depth_at(aws: &AwsClients, url: Option<String>) -> Result<Option<QueueDepth>, AwsError> {
@@ -164,31 +320,55 @@ fn iterator_age_query(function: &str) -> MetricQuery {
     }
 }
 
-/// The pipeline `name` as AWS has it now.
-pub async fn gather(aws: &AwsClients, name: &str) -> Result<Facts, CliError> {
-    let first = first_round(aws, name).await?;
-    let function_name = naming::function_name(name);
-    let bucket = first
-        .function
-        .tags
-        .get(BUCKET_TAG)
-        .cloned()
-        .ok_or_else(|| CliError::Pipeline {
-            name: name.to_owned(),
-            message: format!("its function has no {BUCKET_TAG} tag naming its bucket"),
-        })?;
+/// A queue's counts and age: from the first round when it asked about
+/// that queue (`probe`, `age`), else asked now, by its name.
+async fn settle(
+    aws: &AwsClients,
+    queue: &str,
+    arn: Option<&str>,
+    probe: Option<&Probe>,
+    age: Option<Option<f64>>,
+) -> Result<(Option<QueueDepth>, Option<f64>), AwsError> {
+    // The first round's counts hold when they are of the queue the
+    // function's settings name (by ARN, when they name one).
+    let counts = probe.filter(|p| match (&p.depth, arn) {
+        (Some(d), Some(a)) => d.arn == a,
+        _ => true,
+    });
+    let queries = [age_query(queue)];
+    let (depth, values) = tokio::join!(
+        Box::pin(async {
+            match counts {
+                Some(p) => Ok(p.depth.clone()),
+                None => depth_at(aws, sqs::queue_url(&aws.sqs, queue).await?).await,
+            }
+        }),
+        Box::pin(async {
+            match age {
+                Some(v) => Ok(v),
+                None => metrics::latest(&aws.cloudwatch, &queries, METRIC_WINDOW)
+                    .await
+                    .map(|v| v.into_iter().next().flatten()),
+            }
+        }),
+    );
+    Ok((depth?, values?))
+}
+
+/// The pipeline `name` as AWS has it now, asking at once what `known`
+/// names up front.
+pub async fn gather(aws: &AwsClients, name: &str, known: &Known) -> Result<Facts, CliError> {
+    let first = first_round(aws, name, known).await?;
     let managed_failure = naming::failure_queue_name(name);
+    let managed_events = naming::event_queue_name(name);
     let failure_arn = failure_queue_arn(&first);
+    // Without a failure destination in the function's settings, the
+    // pipeline's own failure queue still counts when it exists.
     let failure_name = failure_arn
         .as_deref()
         .map(name_of)
         .map(str::to_owned)
-        .or_else(|| {
-            first
-                .managed_failure_url
-                .as_ref()
-                .map(|_| managed_failure.clone())
-        });
+        .or_else(|| first.failure.url.as_ref().map(|_| managed_failure.clone()));
     let event_arn = first
         .mappings
         .iter()
@@ -201,59 +381,54 @@ pub async fn gather(aws: &AwsClients, name: &str) -> Result<Facts, CliError> {
         .map(|m| m.source_arn.clone());
     let event_name = event_arn.as_deref().map(|a| name_of(a).to_owned());
 
-    let mut queries = Vec::new();
-    if let Some(n) = &failure_name {
-        queries.push(age_query(n));
-    }
-    if let Some(n) = &event_name {
-        queries.push(age_query(n));
-    }
-    if stream_arn.is_some() {
-        queries.push(iterator_age_query(&function_name));
-    }
-    let managed = (managed_failure.as_str(), &first.managed_failure_url);
-    let own_events = (naming::event_queue_name(name), &first.event_queue_url);
-    let (notifications, failure_depth, event_depth, values) = tokio::join!(
-        Box::pin(s3::notifications(&aws.s3, &bucket)),
+    // What the first round could not answer (a queue not named after the
+    // pipeline): at once, in a second.
+    let (failure, events) = tokio::join!(
         Box::pin(async {
-            match &failure_name {
-                Some(n) => depth_at(aws, url_of(aws, n, Some(managed)).await?).await,
-                None => Ok(None),
-            }
+            let Some(n) = &failure_name else {
+                return Ok(None);
+            };
+            let own = *n == managed_failure;
+            let probe = own.then_some(&first.failure);
+            let age = own.then(|| first.values.first().copied().flatten());
+            settle(aws, n, failure_arn.as_deref(), probe, age)
+                .await
+                .map(Some)
         }),
         Box::pin(async {
-            match &event_name {
-                Some(n) => {
-                    let known = Some((own_events.0.as_str(), own_events.1));
-                    depth_at(aws, url_of(aws, n, known).await?).await
-                }
-                None => Ok(None),
-            }
+            let Some(n) = &event_name else {
+                return Ok(None);
+            };
+            let own = *n == managed_events;
+            let probe = own.then_some(&first.events);
+            let age = own.then(|| first.values.get(1).copied().flatten());
+            settle(aws, n, event_arn.as_deref(), probe, age)
+                .await
+                .map(Some)
         }),
-        Box::pin(metrics::latest(&aws.cloudwatch, &queries, METRIC_WINDOW)),
     );
-    let (notifications, failure_depth, event_depth, values) =
-        (notifications?, failure_depth?, event_depth?, values?);
-    let mut values = values.into_iter();
-    let mut failure_queue = failure_name.map(|n| QueueFacts {
-        arn: failure_arn
-            .clone()
-            .or_else(|| failure_depth.as_ref().map(|d| d.arn.clone()))
-            .unwrap_or_default(),
-        name: n,
-        depth: failure_depth,
-        oldest_age_s: values.next().flatten(),
-    });
-    let event_queue = event_name.map(|n| QueueFacts {
+    let (failure, events) = (failure?, events?);
+    let mut failure_queue = failure_name
+        .zip(failure)
+        .map(|(n, (depth, age))| QueueFacts {
+            arn: failure_arn
+                .clone()
+                .or_else(|| depth.as_ref().map(|d| d.arn.clone()))
+                .unwrap_or_default(),
+            name: n,
+            depth,
+            oldest_age_s: age,
+        });
+    let event_queue = event_name.zip(events).map(|(n, (depth, age))| QueueFacts {
         name: n,
         arn: event_arn.clone().unwrap_or_default(),
-        depth: event_depth,
-        oldest_age_s: values.next().flatten(),
+        depth,
+        oldest_age_s: age,
     });
     let stream = stream_arn.map(|arn| StreamFacts {
         name: name_of(&arn).to_owned(),
         arn,
-        iterator_age_ms: values.next().flatten(),
+        iterator_age_ms: first.values.get(2).copied().flatten(),
     });
     // A failure queue named only by the event queue's redrive policy.
     if failure_queue.is_none()
@@ -269,8 +444,8 @@ pub async fn gather(aws: &AwsClients, name: &str) -> Result<Facts, CliError> {
         region: aws.region.clone(),
         function: first.function,
         status: first.status,
-        bucket,
-        notifications,
+        bucket: first.bucket,
+        notifications: first.notifications,
         failure_queue,
         event_queue,
         stream,

@@ -1,7 +1,8 @@
 //! `eventpipe status NAME`: is the pipeline working? Its function's state,
 //! its code against the state's, its triggers as S3 has them, its queues'
 //! depth and age, its stream's iterator age, its backfill and its alarms,
-//! read in at most two round trips of concurrent calls (`gather`), then
+//! read in one round trip of concurrent calls when the account is known up
+//! front (two otherwise: `gather`), then
 //! judged and printed (`report`). `--state` reads Terraform's state
 //! (`state_file`).
 
@@ -33,7 +34,11 @@ pub use report::Report;
     CodeSha256, reserved concurrency), the bucket's notifications, the failure and event \
     queues (ApproximateNumberOfMessages; ApproximateAgeOfOldestMessage from CloudWatch \
     GetMetricData), the stream's IteratorAge, and the alarms <name>-<kind>. A metric \
-    CloudWatch has no datapoint of in the last 15 minutes shows as unknown. Without \
+    CloudWatch has no datapoint of in the last 15 minutes shows as unknown. All of it \
+    is asked in one round when the account is known before the first answer (the \
+    credentials name it: AWS_ACCOUNT_ID, a profile's aws_account_id, SSO, an assumed role; \
+    or --state); otherwise the bucket's notifications wait for the function and each \
+    queue's counts for its URL. Without \
     --state the triggers are checked against the pipeline's own numbering \
     (eventpipe-<name>-<i>); with it, against the state's triggers, and the code and \
     backfilled_objects are read from it: with `terraform show -json` the source hash the \
@@ -81,7 +86,16 @@ async fn report_with(
     name: &str,
     recorded: Option<&state_file::Recorded>,
 ) -> Result<Report, CliError> {
-    let facts = gather::gather(aws, name).await?;
+    // What names the pipeline's parts before the first answer: the state's
+    // bucket and account, else the account the credentials name.
+    let mut known = gather::Known {
+        account: recorded.and_then(|r| r.account.clone()),
+        bucket: recorded.and_then(|r| r.bucket.clone()),
+    };
+    if known.account.is_none() {
+        known.account = aws.known_account_id().await;
+    }
+    let facts = gather::gather(aws, name, &known).await?;
     Ok(report::build(&facts, recorded))
 }
 

@@ -641,6 +641,8 @@ mod tests {
                 .collect(),
             backfilled_objects: 3,
             code_sha256: None,
+            bucket: None,
+            account: None,
         }
     }
 

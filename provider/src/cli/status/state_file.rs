@@ -37,6 +37,10 @@ pub struct Recorded {
     /// The CodeSha256 of the zip the provider uploaded last: only a state
     /// file has it (`terraform show -json` leaves private data out).
     pub code_sha256: Option<String>,
+    /// The bucket the state names (`bucket_name`).
+    pub bucket: Option<String>,
+    /// The account of the function's ARN (`function_arn`).
+    pub account: Option<String>,
 }
 
 /// The pipeline `name` in the state JSON at `path`.
@@ -137,6 +141,12 @@ fn recorded(address: String, v: &Json, code_sha256: Option<String>) -> Recorded 
         notification_ids: strings(&v[attr::NOTIFICATION_IDS]),
         backfilled_objects: v[attr::BACKFILLED_OBJECTS].as_i64().unwrap_or(0),
         code_sha256,
+        bucket: text(&v[attr::BUCKET_NAME]),
+        account: v[attr::FUNCTION_ARN]
+            .as_str()
+            .and_then(|a| a.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned),
     }
 }
 
@@ -170,7 +180,8 @@ mod tests {
       "child_modules":[{"address":"module.m","resources":[{
         "address":"module.m.eventpipe_event_pipeline.this","mode":"managed",
         "type":"eventpipe_event_pipeline","name":"this","values":{"name":"orders",
-        "source_code_hash":"ab12","backfilled_objects":7,
+        "source_code_hash":"ab12","backfilled_objects":7,"bucket_name":"orders-in",
+        "function_arn":"arn:aws:lambda:us-east-1:123456789012:function:orders",
         "notification_ids":["eventpipe-orders-0","eventpipe-orders-1"],
         "trigger":[{"events":["s3:ObjectCreated:*"],"filter_prefix":"in/","filter_suffix":""},
                    {"events":["s3:ObjectRemoved:*"],"filter_prefix":null,"filter_suffix":".csv"}]}}]}]}}}"#;
@@ -191,6 +202,8 @@ mod tests {
             }
         );
         assert_eq!(r.triggers[1].suffix.as_deref(), Some(".csv"));
+        assert_eq!(r.bucket.as_deref(), Some("orders-in"));
+        assert_eq!(r.account.as_deref(), Some("123456789012"));
     }
 
     #[test]
