@@ -5,6 +5,7 @@
 #                     started per test on 127.0.0.1 by tests/src/registry.rs
 #   skopeo            the independent registry client the tests push and inspect with
 #   pigz              parallel gzip, the baseline of the image layer build (figure 13 of the bench)
+#   time              GNU time: the bench reads a command's own peak RSS with it (figure 14)
 #   gcc               the C compiler (`cc`) the function.slim tests build an unstripped
 #                     shared object with
 # Idempotent: when every command is on PATH it only prints their versions.
@@ -12,9 +13,9 @@
 # Tested with Debian 12's docker-registry 2.8.2+ds1-1 and skopeo 1.9.3+ds1-1+b10.
 set -euo pipefail
 
-PACKAGES=(docker-registry skopeo pigz gcc)
+PACKAGES=(docker-registry skopeo pigz gcc time)
 # The command each package provides, in the same order.
-COMMANDS=(docker-registry skopeo pigz cc)
+COMMANDS=(docker-registry skopeo pigz cc /usr/bin/time)
 
 log() { printf 'setup-system-tools: %s\n' "$*"; }
 die() { printf 'setup-system-tools: error: %s\n' "$*" >&2; exit 1; }
