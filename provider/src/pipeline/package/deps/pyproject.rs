@@ -16,6 +16,11 @@ pub const PACKAGE_DIRS: [&str; 2] = ["src/", ""];
 /// Whether `text` (a `pyproject.toml`) declares a package of the project's
 /// own that is built and installed with its dependencies.
 pub fn builds_own_package(text: &str) -> Result<bool, String> {
+    // No `build-system` anywhere, no table of that name: a plan then
+    // parses nothing (the installer reads and checks the file itself).
+    if !text.contains("build-system") {
+        return Ok(false);
+    }
     let doc = Document::parse(text).map_err(|e| e.to_string())?;
     let table = doc.as_table();
     if !table.contains_key("build-system") {
@@ -51,6 +56,6 @@ mod tests {
             builds_own_package(&format!("{with}[tool.poetry]\npackage-mode = false\n")),
             Ok(false)
         );
-        assert!(builds_own_package("[project\n").is_err());
+        assert!(builds_own_package("[project\n[build-system]\n").is_err());
     }
 }
