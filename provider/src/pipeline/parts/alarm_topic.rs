@@ -52,9 +52,12 @@ pub fn merge(m: &mut Merge) {
     let Some(topic) = &m.seen.alarm_topic else {
         return;
     };
-    // Tags changed outside Terraform: shown as missing, so the apply puts
-    // them back (the topic found is ours by the state).
-    if topic.tags != desired::part_tags(m.state) {
+    // Tags changed outside Terraform, or left behind by an apply that
+    // failed after retagging the function: compared with the tags this
+    // refresh records (the function's), and shown as missing when they
+    // differ, so the apply puts them back (the topic found is ours by the
+    // state).
+    if topic.tags != desired::part_tags(&m.s) {
         m.s.mark_missing(Part::AlarmTopic);
     }
     if let Some(a) = &mut m.s.alarms

@@ -54,7 +54,9 @@ pub fn merge(m: &mut Merge) {
     if m.state.alarms.is_none() {
         return;
     }
-    let tags = desired::part_tags(m.state);
+    // The tags this refresh records (the function's): an apply that failed
+    // after retagging the function leaves the alarms to retag.
+    let tags = desired::part_tags(&m.s);
     let arns: Tags = desired::alarms(m.state)
         .into_iter()
         .filter_map(|(kind, want)| {

@@ -75,7 +75,8 @@ pub fn merge(m: &mut Merge) {
         return;
     };
     let same = seen.repository.scan_on_push == want.scan_on_push
-        && seen.tags == desired::part_tags(m.state)
+        // The tags this refresh records (the function's), as for the alarms.
+        && seen.tags == desired::part_tags(&m.s)
         && seen
             .lifecycle_policy
             .as_deref()
