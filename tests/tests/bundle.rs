@@ -75,29 +75,6 @@ fn tools_path() -> std::ffi::OsString {
     tools::package_tools().expect("package tools").path()
 }
 
-/// A tarball of the `tinyjs` package made with `npm pack`, into `vendor`.
-fn pack_tinyjs(vendor: &Path) {
-    let lib = tempfile::tempdir().unwrap();
-    std::fs::write(
-        lib.path().join("package.json"),
-        r#"{"name":"tinyjs","version":"1.0.0","main":"index.js"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        lib.path().join("index.js"),
-        "exports.greet = () => \"hello from tinyjs\";\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(vendor).unwrap();
-    let out = Command::new("npm")
-        .args(["pack", "--offline", "--silent", "--pack-destination"])
-        .arg(vendor)
-        .current_dir(lib.path())
-        .output()
-        .expect("npm pack");
-    assert!(out.status.success(), "npm pack: {}", process_text(&out));
-}
-
 /// The TypeScript project in `ws`'s `app/`, its dependency locked by npm.
 fn write_project(ws: &Workspace, env: &Env) {
     ws.remove("app/app.py").unwrap();

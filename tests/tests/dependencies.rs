@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::io::{Cursor, Read, Write as _};
+use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,18 +55,6 @@ const PY_APP: &str =
 const NODE_APP: &str =
     "const tiny = require(\"tinyjs\");\n\nexports.handler = async () => tiny.greet();\n";
 
-/// The `eventpipe` command line built beside the provider.
-fn eventpipe_cli() -> PathBuf {
-    let bin = tests::provider_bin::provider_binary().expect("provider binary");
-    let cli = bin.with_file_name("eventpipe");
-    assert!(
-        cli.is_file(),
-        "{} not built: cargo build -p terraform-provider-eventpipe",
-        cli.display()
-    );
-    cli
-}
-
 /// `eventpipe package` of `dir` with the test's environment: the zip's
 /// entries and the printed base64 SHA-256.
 fn cli_package(
@@ -76,7 +64,7 @@ fn cli_package(
 ) -> (Vec<String>, Vec<u8>, String) {
     let out_dir = tempfile::tempdir().expect("tempdir");
     let out = out_dir.path().join("package.zip");
-    let run = Command::new(eventpipe_cli())
+    let run = Command::new(tests::tools::eventpipe_cli())
         .args(["package", "--source-dir"])
         .arg(dir)
         .args(["--runtime", runtime, "--architecture", "x86_64", "-o"])
@@ -105,16 +93,6 @@ fn cli_package(
         })
         .collect();
     (names, bytes, sha)
-}
-
-fn entry(zip_bytes: &[u8], name: &str) -> String {
-    let mut z = zip::ZipArchive::new(Cursor::new(zip_bytes.to_vec())).expect("a zip");
-    let mut s = String::new();
-    z.by_name(name)
-        .unwrap_or_else(|e| panic!("{name} in the package: {e}"))
-        .read_to_string(&mut s)
-        .expect("utf-8 entry");
-    s
 }
 
 /// The environment of a test: an offline pip that finds the test's wheels,
@@ -203,7 +181,7 @@ fn python_case(tf: &TerraformCli) {
             .any(|n| n.starts_with("tinylib-1.0.0.dist-info/")),
         "{names:?}"
     );
-    assert!(entry(&bytes, "tinylib/__init__.py").contains("VERSION = \"1.0.0\""));
+    assert!(zip_entry(&bytes, "tinylib/__init__.py").contains("VERSION = \"1.0.0\""));
     let aws = moto.aws().unwrap();
     let function = function_name(&ws, "py");
     assert_eq!(
@@ -223,7 +201,7 @@ fn python_case(tf: &TerraformCli) {
     assert!(text.contains("1 to change"), "{}: {text}", tf.label);
     ws.apply_auto().unwrap();
     let (_, bytes, sha) = cli_package(&app, "python3.12", &env.vars);
-    assert!(entry(&bytes, "tinylib/__init__.py").contains("VERSION = \"1.1.0\""));
+    assert!(zip_entry(&bytes, "tinylib/__init__.py").contains("VERSION = \"1.1.0\""));
     assert_eq!(aws.code_sha256(&function).unwrap(), sha, "{}", tf.label);
     assert_plan_empty(&ws, "a plan after the new pin was applied");
     destroy_and_assert_empty(&ws, &moto);
@@ -243,29 +221,6 @@ fn python_requirements_on_terraform_1_0() {
         tf.label
     );
     python_case(&tf);
-}
-
-/// A tarball of the `tinyjs` package made with `npm pack`, into `vendor`.
-fn pack_tinyjs(vendor: &Path) {
-    let lib = tempfile::tempdir().unwrap();
-    std::fs::write(
-        lib.path().join("package.json"),
-        r#"{"name":"tinyjs","version":"1.0.0","main":"index.js"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        lib.path().join("index.js"),
-        "exports.greet = () => \"hello from tinyjs\";\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(vendor).unwrap();
-    let out = Command::new("npm")
-        .args(["pack", "--offline", "--silent", "--pack-destination"])
-        .arg(vendor)
-        .current_dir(lib.path())
-        .output()
-        .expect("npm pack");
-    assert!(out.status.success(), "npm pack: {}", process_text(&out));
 }
 
 fn npm_lock(dir: &Path, env: &Env) {
@@ -318,7 +273,7 @@ fn node_dependencies_are_installed_from_the_lock_file() {
         names.contains(&"node_modules/tinyjs/index.js".to_owned()),
         "{names:?}"
     );
-    assert!(entry(&bytes, "node_modules/tinyjs/index.js").contains("hello from tinyjs"));
+    assert!(zip_entry(&bytes, "node_modules/tinyjs/index.js").contains("hello from tinyjs"));
     let aws = moto.aws().unwrap();
     assert_eq!(aws.code_sha256(&function_name(&ws, "js")).unwrap(), sha);
     assert_plan_empty(
@@ -765,7 +720,7 @@ print(json.dumps({"names": z.namelist(), "so_size": os.path.getsize(so), "sum": 
 fn cli_package_with(dir: &Path, extra: &[&str], env: &[(String, String)]) -> (Vec<u8>, String) {
     let out_dir = tempfile::tempdir().expect("tempdir");
     let out = out_dir.path().join("package.zip");
-    let run = Command::new(eventpipe_cli())
+    let run = Command::new(tests::tools::eventpipe_cli())
         .args(["package", "--source-dir"])
         .arg(dir)
         .args(["--runtime", "python3.12", "-o"])
@@ -1004,7 +959,7 @@ fn a_manylinux_2_28_wheel_installs_on_amazon_linux_2023_runtimes_and_is_refused_
         names.contains(&"fatlib/__init__.py".to_owned()),
         "{names:?}"
     );
-    assert!(entry(&bytes, "fatlib/__init__.py").contains("manylinux_2_28_x86_64"));
+    assert!(zip_entry(&bytes, "fatlib/__init__.py").contains("manylinux_2_28_x86_64"));
     let aws = moto.aws().unwrap();
     assert_eq!(aws.code_sha256(&function_name(&ws, "glibc")).unwrap(), sha);
     assert_plan_empty(&ws, "a plan after installing a manylinux_2_28 wheel");

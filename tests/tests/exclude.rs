@@ -9,8 +9,8 @@
 
 mod common;
 
-use std::io::{Cursor, Read};
-use std::path::{Path, PathBuf};
+use std::io::Cursor;
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -25,18 +25,6 @@ for d, _, fs in os.walk(root) for f in fs)\n";
 const NODE_APP: &str =
     "const tiny = require(\"tinyjs\");\n\nexports.handler = async () => tiny.greet();\n";
 
-/// The `eventpipe` command line built beside the provider.
-fn eventpipe_cli() -> PathBuf {
-    let bin = tests::provider_bin::provider_binary().expect("provider binary");
-    let cli = bin.with_file_name("eventpipe");
-    assert!(
-        cli.is_file(),
-        "{} not built: cargo build -p terraform-provider-eventpipe",
-        cli.display()
-    );
-    cli
-}
-
 /// `eventpipe package` of `dir` with `extra` arguments: the zip's entries,
 /// its bytes and the printed base64 SHA-256.
 fn cli_package(
@@ -47,7 +35,7 @@ fn cli_package(
 ) -> (Vec<String>, Vec<u8>, String) {
     let out_dir = tempfile::tempdir().expect("tempdir");
     let out = out_dir.path().join("package.zip");
-    let run = Command::new(eventpipe_cli())
+    let run = Command::new(tests::tools::eventpipe_cli())
         .args(["package", "--source-dir"])
         .arg(dir)
         .args(["--runtime", runtime, "--architecture", "x86_64", "-o"])
@@ -74,16 +62,6 @@ fn cli_package(
     (names, bytes, sha)
 }
 
-fn entry(zip_bytes: &[u8], name: &str) -> String {
-    let mut z = zip::ZipArchive::new(Cursor::new(zip_bytes.to_vec())).expect("a zip");
-    let mut s = String::new();
-    z.by_name(name)
-        .unwrap_or_else(|e| panic!("{name} in the package: {e}"))
-        .read_to_string(&mut s)
-        .expect("utf-8 entry");
-    s
-}
-
 /// An offline npm with a cache of its own, and a package cache of the
 /// test's own.
 fn offline_env(dir: &Path) -> Vec<(String, String)> {
@@ -98,29 +76,6 @@ fn offline_env(dir: &Path) -> Vec<(String, String)> {
             dir.join("npm").display().to_string(),
         ),
     ]
-}
-
-/// A tarball of the `tinyjs` package made with `npm pack`, into `vendor`.
-fn pack_tinyjs(vendor: &Path) {
-    let lib = tempfile::tempdir().unwrap();
-    std::fs::write(
-        lib.path().join("package.json"),
-        r#"{"name":"tinyjs","version":"1.0.0","main":"index.js"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        lib.path().join("index.js"),
-        "exports.greet = () => \"hello from tinyjs\";\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(vendor).unwrap();
-    let out = Command::new("npm")
-        .args(["pack", "--offline", "--silent", "--pack-destination"])
-        .arg(vendor)
-        .current_dir(lib.path())
-        .output()
-        .expect("npm pack");
-    assert!(out.status.success(), "npm pack: {}", process_text(&out));
 }
 
 fn npm_lock(dir: &Path, env: &[(String, String)]) {
@@ -282,7 +237,7 @@ fn exclude_case(tf: &TerraformCli) {
         "the source's node_modules stays out: {names:?}"
     );
     assert_eq!(
-        entry(&bytes, "node_modules/tinyjs/index.js"),
+        zip_entry(&bytes, "node_modules/tinyjs/index.js"),
         "exports.greet = () => \"hello from tinyjs\";\n",
         "npm's install, not the source's stale copy"
     );
@@ -498,7 +453,7 @@ fn planned_source_files(text: &str) -> Vec<Vec<String>> {
 /// `eventpipe invoke NAME --local --state state.json` in `dir`: the
 /// handler's result.
 fn invoke_local(dir: &Path, name: &str, env: &[(String, String)]) -> serde_json::Value {
-    let run = Command::new(eventpipe_cli())
+    let run = Command::new(tests::tools::eventpipe_cli())
         .args(["invoke", name, "--key", "data/a.json", "--local"])
         .args(["--state", "state.json", "--json"])
         .current_dir(dir)

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -263,16 +263,6 @@ fn names(zip: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn entry(zip: &[u8], name: &str) -> String {
-    let mut z = zip::ZipArchive::new(Cursor::new(zip.to_vec())).expect("a zip");
-    let mut s = String::new();
-    z.by_name(name)
-        .unwrap_or_else(|e| panic!("{name} in the package: {e}"))
-        .read_to_string(&mut s)
-        .unwrap();
-    s
-}
-
 /// The deployed code of each kind is the zip `eventpipe package` builds,
 /// holding tinyjs `version`, which the handler loads.
 fn assert_deployed(tf: &TerraformCli, ws: &Workspace, moto: &Moto, env: &Env, version: &str) {
@@ -297,7 +287,7 @@ fn assert_deployed(tf: &TerraformCli, ws: &Workspace, moto: &Moto, env: &Env, ve
             "{kind}: {listed:?}"
         );
         assert!(
-            entry(&zip, "node_modules/tinyjs/package.json")
+            zip_entry(&zip, "node_modules/tinyjs/package.json")
                 .contains(&format!("\"version\":\"{version}\"")),
             "{kind}: tinyjs {version} in {listed:?}"
         );

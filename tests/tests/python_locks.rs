@@ -16,7 +16,7 @@
 
 mod common;
 
-use std::io::{Cursor, Read, Write as _};
+use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -276,16 +276,6 @@ fn cli_package(dir: &Path, env: &Env) -> (Vec<u8>, String) {
     (std::fs::read(&out).unwrap(), sha)
 }
 
-fn entry(zip_bytes: &[u8], name: &str) -> String {
-    let mut z = zip::ZipArchive::new(Cursor::new(zip_bytes.to_vec())).expect("a zip");
-    let mut s = String::new();
-    z.by_name(name)
-        .unwrap_or_else(|e| panic!("{name} in the package: {e}"))
-        .read_to_string(&mut s)
-        .expect("utf-8 entry");
-    s
-}
-
 /// Every case is deployed with tinylib `version`, as `eventpipe package`
 /// builds it; returns the uv project's package.
 fn assert_deployed(ws: &Workspace, moto: &Moto, env: &Env, version: &str, label: &str) -> Vec<u8> {
@@ -302,9 +292,9 @@ fn assert_deployed(ws: &Workspace, moto: &Moto, env: &Env, version: &str, label:
             sha,
             "{label} {name}: the deployed CodeSha256 is eventpipe package's"
         );
-        assert!(entry(&bytes, module).contains("def handler"), "{name}");
+        assert!(zip_entry(&bytes, module).contains("def handler"), "{name}");
         assert_eq!(
-            entry(&bytes, "tinylib/__init__.py"),
+            zip_entry(&bytes, "tinylib/__init__.py"),
             format!("VERSION = {version:?}\n"),
             "{label} {name}: the locked version is deployed"
         );

@@ -17,6 +17,7 @@ pub mod fault_table;
 pub mod hcl;
 pub mod image;
 pub mod output;
+pub mod package;
 pub mod rig;
 pub mod state;
 pub mod wheels;
@@ -34,6 +35,8 @@ pub use existing::*;
 pub use hcl::*;
 #[allow(unused_imports)]
 pub use output::*;
+#[allow(unused_imports)]
+pub use package::{pack_tinyjs, zip_entry};
 #[allow(unused_imports)]
 pub use state::*;
 
