@@ -190,8 +190,10 @@ pub fn figure_8(
          `create_bucket = false` adds {:+.0} calls to the plan of {n} pipelines against {} \
          ({:+.2} per pipeline: the look at each bucket, `s3:HeadBucket` for its region and \
          `s3:GetBucketNotificationConfiguration` for the configurations a trigger must not \
-         overlap, concurrent within a pipeline, besides `lambda:GetFunction`, which every \
-         create's plan makes, see below), and {} per pipeline.{}",
+         overlap, and `s3:GetBucketEncryption` for the key its objects are encrypted with \
+         (`kms:DescribeKey` follows only for a bucket under a KMS key it names; these buckets \
+         are SSE-S3), all concurrent within a pipeline, besides `lambda:GetFunction`, which \
+         every create's plan makes, see below), and {} per pipeline.{}",
         match baseline {
             Some((_, version)) => {
                 format!(" and by {version} (built from its commit, `--baseline-provider`)")

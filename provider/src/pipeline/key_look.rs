@@ -41,15 +41,6 @@ impl Holder {
         }
     }
 
-    /// The service that uses the key on the role's behalf.
-    fn service(self) -> &'static str {
-        match self {
-            Holder::Bucket => "s3",
-            Holder::FailureQueue => "sqs",
-            Holder::Stream => "kinesis",
-        }
-    }
-
     /// What the role does with the key.
     fn actions(self) -> &'static str {
         match self {
@@ -106,6 +97,17 @@ async fn bucket_key(
         .at(at_block)),
         (_, Some(Field::Known(arn))) => {
             let at = path::bucket_encryption(attr::KMS_KEY_ARN);
+            if let Some(other) = policy::location_of_arn(&arn).filter(|l| l.region != aws.region) {
+                return Err(Diagnostic::error(
+                    "KMS key in another region",
+                    format!(
+                        "The key {arn:?} is in {}, and the bucket in {}: S3 encrypts a \
+                         bucket's objects only with a key of the bucket's region.",
+                        other.region, aws.region
+                    ),
+                )
+                .at(at));
+            }
             // A key ARN is the key's own name; an alias ARN is resolved.
             if arn.contains(":key/") {
                 return Ok(Some(BucketKey {
@@ -159,15 +161,14 @@ async fn existing_bucket_key(
     else {
         return Ok(None);
     };
-    Ok(
-        match describe(aws, looks, &key, Holder::Bucket, at).await? {
-            Described::Key(k) if k.customer_managed => Some(BucketKey {
-                arn: k.arn,
-                bucket_key,
-            }),
-            _ => None,
-        },
-    )
+    match describe(aws, looks, &key, Holder::Bucket, at.clone()).await? {
+        Described::Key(k) if k.customer_managed => Ok(Some(BucketKey {
+            arn: k.arn,
+            bucket_key,
+        })),
+        Described::Key(_) => Ok(None),
+        Described::Missing => Err(missing(&key, Holder::Bucket, at)),
+    }
 }
 
 /// The customer-managed key of an existing failure queue.
@@ -226,10 +227,11 @@ async fn customer_key(
     let Some(key) = key else {
         return Ok(None);
     };
-    Ok(match describe(aws, looks, &key, holder, at).await? {
-        Described::Key(k) if k.customer_managed => Some(k.arn),
-        _ => None,
-    })
+    match describe(aws, looks, &key, holder, at.clone()).await? {
+        Described::Key(k) if k.customer_managed => Ok(Some(k.arn)),
+        Described::Key(_) => Ok(None),
+        Described::Missing => Err(missing(&key, holder, at)),
+    }
 }
 
 /// What `kms:DescribeKey` said of a key.
@@ -280,6 +282,28 @@ fn denied(e: &AwsError, holder: Holder, at: AttrPath) -> Diagnostic {
     .at(at)
 }
 
+/// The warning for a key the part names that KMS does not know.
+fn missing(key: &str, holder: Holder, at: AttrPath) -> Diagnostic {
+    Diagnostic::warning(
+        "Encryption key not found",
+        format!(
+            "{} are encrypted with the KMS key {key:?}, which kms:DescribeKey does not find: \
+             it was deleted, or it is in another account that does not let this identity \
+             describe it. policy_json grants nothing on it, so the function will fail with \
+             AccessDenied on that data until the key can be described.",
+            capitalized(holder.what()),
+        ),
+    )
+    .at(at)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// The error for a look that failed otherwise.
 fn failed(e: &AwsError, holder: Holder, at: AttrPath) -> Diagnostic {
     Diagnostic::error(
@@ -292,52 +316,67 @@ fn failed(e: &AwsError, holder: Holder, at: AttrPath) -> Diagnostic {
     .at(at)
 }
 
-/// Warnings for granted keys in another account than the role's: their
-/// key policies must allow the role too, and say with which statement.
+/// Warnings for keys of another account than the role's that
+/// `policy_json` grants: their key policies must allow the role too. Each
+/// says which statement to ask for: the actions the role is granted on the
+/// key, through the same service.
 pub fn cross_account(
-    grants: &KeyGrants,
+    policy_json: Option<&str>,
     loc: &policy::Location,
     role_arn: Option<&str>,
 ) -> Diagnostics {
-    let keys = [
-        (
-            grants.bucket.as_ref().map(|k| k.arn.as_str()),
-            Holder::Bucket,
-        ),
-        (grants.failure_queue.as_deref(), Holder::FailureQueue),
-        (grants.stream.as_deref(), Holder::Stream),
-    ];
     let mut diags = Diagnostics::new();
-    for (key, holder) in keys {
-        let Some(key) = key else { continue };
-        let Some(owner) = policy::location_of_arn(key) else {
+    let Some(doc) = policy_json.and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+    else {
+        return diags;
+    };
+    // Each foreign key and the service it is used through, with every
+    // action granted on it that way (the bucket's key has two statements).
+    let mut foreign: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for st in doc["Statement"].as_array().into_iter().flatten() {
+        let (Some(key), Some(via)) = (
+            st["Resource"].as_str(),
+            st["Condition"]["StringEquals"]["kms:ViaService"].as_str(),
+        ) else {
             continue;
         };
-        if owner.account_id == loc.account_id {
+        if policy::location_of_arn(key).is_none_or(|o| o.account_id == loc.account_id) {
             continue;
         }
-        let role = role_arn.unwrap_or("<the pipeline's role ARN>");
-        let actions = match holder {
-            Holder::Bucket => "\"kms:Decrypt\"".to_owned(),
-            _ => "[\"kms:Decrypt\", \"kms:GenerateDataKey\"]".to_owned(),
+        let actions: Vec<&str> = match &st["Action"] {
+            serde_json::Value::String(a) => vec![a.as_str()],
+            serde_json::Value::Array(l) => l.iter().filter_map(|a| a.as_str()).collect(),
+            _ => Vec::new(),
         };
-        let statement = format!(
-            "{{\"Sid\": \"AllowEventpipeRole\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \
-             \"{role}\"}}, \"Action\": {actions}, \"Resource\": \"*\", \"Condition\": \
-             {{\"StringEquals\": {{\"kms:ViaService\": \"{}.{}.amazonaws.com\"}}}}}}",
-            holder.service(),
-            loc.region,
-        );
+        match foreign.iter_mut().find(|(k, v, _)| *k == key && *v == via) {
+            Some((_, _, all)) => all.extend(actions),
+            None => foreign.push((key, via, actions)),
+        }
+    }
+    for (key, via, mut actions) in foreign {
+        let owner = policy::location_of_arn(key)
+            .map(|o| o.account_id)
+            .unwrap_or_default();
+        actions.sort_unstable();
+        actions.dedup();
+        let role = role_arn.unwrap_or("<the pipeline's role ARN>");
+        let ask = serde_json::json!({
+            "Sid": "AllowEventpipeRole",
+            "Effect": "Allow",
+            "Principal": { "AWS": role },
+            "Action": actions,
+            "Resource": "*",
+            "Condition": { "StringEquals": { "kms:ViaService": via } },
+        });
         diags.push(Diagnostic::warning(
             "KMS key in another account",
             format!(
-                "The key that encrypts {} ({key}) belongs to account {}, not {}. policy_json \
-                 grants the role {} on it, and that is not enough across accounts: the key's \
-                 own policy must allow the role as well. Ask the key's owner to add: {statement}",
-                holder.what(),
-                owner.account_id,
+                "The key {key} belongs to account {}, not {}. policy_json grants the role {} \
+                 on it through {via}, and that is not enough across accounts: the key's own \
+                 policy must allow the role as well. Ask the key's owner to add: {ask}",
+                owner,
                 loc.account_id,
-                holder.actions(),
+                actions.join(" and "),
             ),
         ));
     }
@@ -347,6 +386,7 @@ pub fn cross_account(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::policy::{BucketKey, Extras, inline_policy};
 
     fn loc() -> policy::Location {
         policy::Location {
@@ -366,12 +406,29 @@ mod tests {
             failure_queue: Some("arn:aws:kms:eu-west-1:111111111111:key/q".into()),
             stream: None,
         };
+        let doc = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[Some("a/".into())],
+            Extras {
+                output_prefix: Some("out/"),
+                failure_queue: Some("arn:aws:sqs:eu-west-1:111111111111:q"),
+                keys: &grants,
+                ..Extras::default()
+            },
+        );
         let role = "arn:aws:iam::111111111111:role/p-role";
-        let d = cross_account(&grants, &loc(), Some(role));
-        assert_eq!(d.0.len(), 1, "only the bucket's key is foreign: {d:?}");
-        let text = format!("{:?}", d.0[0]);
+        let d = cross_account(Some(&doc), &loc(), Some(role));
+        assert_eq!(d.0.len(), 1, "one warning, for the bucket's key: {d:?}");
         assert!(!d.has_errors());
+        let text = format!("{:?}", d.0[0]);
         assert!(text.contains("222222222222") && text.contains(role));
         assert!(text.contains("s3.eu-west-1.amazonaws.com"));
+        // The statement asks for what the role is granted: reading the
+        // triggers' objects and writing results.
+        assert!(text.contains("kms:Decrypt") && text.contains("kms:GenerateDataKey"));
+        let own = inline_policy(&loc(), "b", "f", &[None], Extras::default());
+        assert!(cross_account(Some(&own), &loc(), Some(role)).0.is_empty());
     }
 }

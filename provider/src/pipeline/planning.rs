@@ -43,7 +43,7 @@ pub(super) async fn plan(
     let mut diags = base.diags;
     diags.extend(keys.diags);
     diags.extend(key_look::cross_account(
-        &env.keys,
+        planned.state.policy_json.as_known().map(String::as_str),
         &env.location,
         planned.state.role_arn.as_known().map(String::as_str),
     ));
