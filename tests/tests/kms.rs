@@ -92,6 +92,8 @@ fn contexts(bucket: &str, prefixes: &[&str], bucket_key: bool) -> Vec<String> {
     if bucket_key {
         out.push(format!("arn:aws:s3:::{bucket}"));
     }
+    // Sorted, as every list in policy_json (the bucket's ARN first).
+    out.sort();
     out
 }
 
