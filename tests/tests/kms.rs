@@ -730,3 +730,70 @@ fn through_the_proxy_kms_reports_aws_managed_keys_as_kms_does() {
     );
     assert_eq!(proxy.count("kms:DescribeKey"), 11);
 }
+
+/// A bucket encrypted with another account's key: the grant is in the
+/// policy, and the plan warns that the key's own policy must allow the role
+/// too, with the statement to ask for. (moto has no other accounts: the
+/// proxy answers `DescribeKey` of that key as KMS would when the key policy
+/// lets this account describe it.)
+#[test]
+fn a_key_of_another_account_is_granted_with_a_warning_and_the_statement_to_ask_for() {
+    let tf = newest_cli();
+    let rig = Rig::new(&tf, None);
+    let theirs = "arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let described = json!({"KeyMetadata": {
+        "AWSAccountId": "999999999999",
+        "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "Arn": theirs,
+        "Enabled": true,
+        "KeyState": "Enabled",
+        "KeyManager": "CUSTOMER",
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "Origin": "AWS_KMS"
+    }})
+    .to_string();
+    rig.proxy.add_rule(
+        Rule::on("kms:DescribeKey")
+            .containing("999999999999")
+            .answer(
+                200,
+                &[("Content-Type", "application/x-amz-json-1.1")],
+                described.as_bytes(),
+            ),
+    );
+    rig.aws.create_bucket("shared-lake").expect("bucket");
+    rig.aws
+        .put_bucket_kms_encryption("shared-lake", theirs, false)
+        .expect("encryption");
+    rig.configure(&on_bucket("px", "shared-lake", "a/", ""));
+    let out = rig
+        .ws
+        .plan(&["-json", "-out", "foreign.tfplan"])
+        .expect("plan");
+    let warnings = json_diagnostics(&out, "warning");
+    let mine = warnings.get("px").cloned().unwrap_or_default().join("\n");
+    let role = "arn:aws:iam::123456789012:role/px-role".to_owned();
+    for needle in [
+        "999999999999",
+        theirs,
+        role.as_str(),
+        "kms:Decrypt",
+        S3_VIA,
+        "key's own policy",
+    ] {
+        assert!(
+            mine.contains(needle),
+            "the warning names {needle}: {warnings:#?}"
+        );
+    }
+    let planned = planned_policy(&rig.ws, "foreign.tfplan", "px");
+    assert_eq!(
+        kms_statements(&planned),
+        [decrypt_objects(
+            theirs,
+            &contexts("shared-lake", &["a/"], false)
+        )],
+        "{planned:#}"
+    );
+}
