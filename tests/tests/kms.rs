@@ -203,8 +203,9 @@ struct Estate {
 }
 
 /// The buckets of [`estate`]: name, then how it is encrypted.
-const BUCKETS: [&str; 5] = [
+const BUCKETS: [&str; 6] = [
     "lake-kms",
+    "lake-dsse",
     "lake-alias",
     "lake-switch",
     "lake-s3key",
@@ -225,6 +226,13 @@ fn estate(aws: &Aws) -> Estate {
     // AWS-managed key's ARN; SSE-KMS with no key (the aws/s3 key).
     aws.put_bucket_kms_encryption("lake-kms", &lake.1, true)
         .expect("lake-kms");
+    aws.put_bucket_default_encryption(
+        "lake-dsse",
+        aws_sdk_s3::types::ServerSideEncryption::AwsKmsDsse,
+        Some(&lake.1),
+        false,
+    )
+    .expect("lake-dsse");
     aws.put_bucket_kms_encryption("lake-alias", "alias/lake", false)
         .expect("lake-alias");
     aws.put_bucket_kms_encryption("lake-switch", &lake.0, false)
@@ -277,6 +285,7 @@ fn estate_pipelines(e: &Estate) -> String {
         on_bucket("pa", "lake-kms", "a/", ""),
         on_bucket("pb", "lake-kms", "b/", "  output_prefix = \"results/\"\n"),
         on_bucket("pc", "lake-alias", "a/", ""),
+        on_bucket("pg", "lake-dsse", "a/", ""),
         on_bucket("pd", "lake-switch", "a/", ""),
         on_bucket("pe", "lake-s3key", "a/", ""),
         on_bucket("pf", "lake-default", "a/", ""),
@@ -364,6 +373,16 @@ fn customer_keys_of_existing_buckets_queues_and_streams_are_granted_exactly_and_
             &contexts("lake-switch", &["a/"], false)
         )],
         "{pd:#}"
+    );
+    // DSSE-KMS (two layers, the same key) needs the same grant.
+    let pg = policy(&rig.ws, aws, "pg");
+    assert_eq!(
+        kms_statements(&pg),
+        [decrypt_objects(
+            lake,
+            &contexts("lake-dsse", &["a/"], false)
+        )],
+        "{pg:#}"
     );
     // The AWS-managed aws/s3 key (by its ARN, or SSE-KMS with no key): no
     // grant, the policy as on an SSE-S3 bucket.
@@ -536,9 +555,10 @@ fn customer_keys_of_existing_buckets_queues_and_streams_are_granted_exactly_and_
     assert_eq!(after, was, "the buckets' encryption is theirs");
 }
 
-const BUCKETS_SORTED: [&str; 5] = [
+const BUCKETS_SORTED: [&str; 6] = [
     "lake-alias",
     "lake-default",
+    "lake-dsse",
     "lake-kms",
     "lake-s3key",
     "lake-switch",
