@@ -2,7 +2,9 @@
 # platform team made it (see README.md) and keeps managing it. Each pipeline
 # adds only its own notification configurations, under its own prefix, and
 # removes them on destroy; the bucket, its settings, its objects and every
-# other notification on it stay as they are.
+# other notification on it stay as they are. The bucket is encrypted with the
+# organisation's KMS key (SSE-KMS): each plan finds the key on the bucket and
+# grants each function that key, for its own prefixes only.
 
 provider "eventpipe" {
   region = var.region

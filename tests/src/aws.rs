@@ -20,15 +20,17 @@ use aws_sdk_s3::types::{
 };
 use tokio::runtime::Runtime;
 
+mod keys;
 mod sources;
 
+pub use keys::{BucketEncryption, KeyFacts};
 pub use sources::Sources;
 
 /// The one region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// S3, Lambda, IAM, CloudWatch Logs, Kinesis, SQS, ECR, CloudWatch and SNS
-/// clients for one endpoint.
+/// S3, Lambda, IAM, CloudWatch Logs, Kinesis, SQS, ECR, CloudWatch, SNS and
+/// KMS clients for one endpoint.
 pub struct Aws {
     endpoint: String,
     runtime: Runtime,
@@ -41,6 +43,7 @@ pub struct Aws {
     ecr: aws_sdk_ecr::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     sns: aws_sdk_sns::Client,
+    kms: aws_sdk_kms::Client,
 }
 
 impl Aws {
@@ -67,6 +70,7 @@ impl Aws {
             ecr: aws_sdk_ecr::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
         })
     }
 
@@ -191,7 +195,8 @@ impl Aws {
     }
 
     /// The bucket's default encryption algorithms (none when it has no
-    /// encryption configuration).
+    /// encryption configuration); [`Aws::bucket_default_encryption`] tells
+    /// the key and Bucket Keys too.
     pub fn bucket_encryption(&self, bucket: &str) -> Result<Vec<String>> {
         let call = self.s3.get_bucket_encryption().bucket(bucket).send();
         match self.block_on(call) {

@@ -139,15 +139,23 @@ mod existing_bucket {
     use super::*;
 
     pub const BUCKET: &str = "acme-landing-zone-123456789012";
+    /// The organisation's key, by the alias the bucket names it with.
+    pub const KEY_ALIAS: &str = "alias/data-platform";
     pub const WAITING_ORDER: &str = "orders/incoming/order-0001.json";
     const AUDIT: &str = "platform-audit";
 
     /// The bucket as the platform team made it (README.md, step 1): public
-    /// access blocked, tagged, an order already waiting. Their own
+    /// access blocked, tagged, SSE-KMS with the organisation's key (by
+    /// alias, Bucket Keys on), an order already waiting. Their own
     /// notification to an audit queue stands for whatever else the bucket
     /// already notifies (moto does not check that the queue exists).
-    pub fn platform_team_bucket(aws: &Aws) {
+    /// Returns the key's ARN.
+    pub fn platform_team_bucket(aws: &Aws) -> String {
         aws.create_bucket(BUCKET).unwrap();
+        let (key_id, key_arn) = aws.create_kms_key().unwrap();
+        aws.create_kms_alias(KEY_ALIAS, &key_id).unwrap();
+        aws.put_bucket_kms_encryption(BUCKET, KEY_ALIAS, true)
+            .unwrap();
         let block_all = PublicAccessBlockConfiguration::builder()
             .block_public_acls(true)
             .ignore_public_acls(true)
@@ -197,6 +205,7 @@ mod existing_bucket {
             r#"{"order_id": "0001", "items": [{"quantity": 2, "price": 9.5}]}"#,
         )
         .unwrap();
+        key_arn
     }
 
     /// What the platform team left must be there as they left it.
@@ -211,6 +220,15 @@ mod existing_bucket {
             [AUDIT],
             "{what}: the platform team's notification"
         );
+        assert_eq!(
+            aws.bucket_default_encryption(BUCKET).unwrap(),
+            Some(tests::aws::BucketEncryption {
+                algorithm: "aws:kms".into(),
+                kms_key: Some(KEY_ALIAS.into()),
+                bucket_key_enabled: true,
+            }),
+            "{what}: the bucket's encryption"
+        );
     }
 }
 
@@ -219,7 +237,7 @@ fn two_teams_pipelines_share_a_bucket_they_do_not_own_and_leave_it_as_it_was() {
     use existing_bucket::*;
     let moto = Moto::start().unwrap();
     let aws = moto.aws().unwrap();
-    platform_team_bucket(&aws);
+    let key_arn = platform_team_bucket(&aws);
     let ws = example_workspace(&moto, "existing-bucket", &[("bucket_name", BUCKET)]);
     ws.init().unwrap();
     ws.validate().unwrap();
@@ -230,6 +248,16 @@ fn two_teams_pipelines_share_a_bucket_they_do_not_own_and_leave_it_as_it_was() {
     assert_eq!(
         outputs["backfilled_objects"]["value"], 1,
         "the order that was waiting is backfilled: {outputs}"
+    );
+    // The plan found the bucket's key (by its alias) and granted it by ARN:
+    // decrypt to both, encrypt to orders, which writes results.
+    assert_eq!(
+        outputs["key_grants"]["value"],
+        serde_json::json!({
+            "orders": {"DecryptTriggeringObjects": key_arn, "EncryptResults": key_arn},
+            "clicks": {"DecryptTriggeringObjects": key_arn},
+        }),
+        "{outputs}"
     );
     assert_eq!(
         lambda_notification_ids(&aws, BUCKET),

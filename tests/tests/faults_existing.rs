@@ -25,6 +25,9 @@ use common::{Foreign, Pipeline, foreign, newest_cli, ours, pre_existing_bucket, 
 use tests::Output;
 use tests::fault_proxy::{Fault, Outcome, Rule};
 
+/// The plan's look at an existing bucket's default encryption (issue 28).
+const ENCRYPTION_LOOK: &str = "s3:GetBucketEncryption";
+
 /// How a pipeline on its own pre-existing bucket (`<name>-bkt`) is
 /// configured: `EA` is created, `EB` changes its trigger, `EC` takes the
 /// bucket over, and `EB` again lets it go.
@@ -193,7 +196,7 @@ fn existing_calibration() -> &'static ExistingCalibration {
             rig.ws.destroy_auto().expect("destroy");
         });
         rig.assert_only_buckets_left(&before, false);
-        let cal = ExistingCalibration {
+        let mut cal = ExistingCalibration {
             create_plan,
             create,
             update_plan,
@@ -205,6 +208,23 @@ fn existing_calibration() -> &'static ExistingCalibration {
             delete_plan,
             delete,
         };
+        // The look at the bucket's encryption (and at a managed bucket's,
+        // in a refresh) has its own table in faults_kms.rs: a denied look
+        // is a warning, checked in kms.rs.
+        for phase in [
+            &mut cal.create_plan,
+            &mut cal.create,
+            &mut cal.update_plan,
+            &mut cal.update,
+            &mut cal.adopt_plan,
+            &mut cal.adopt,
+            &mut cal.release_plan,
+            &mut cal.release,
+            &mut cal.delete_plan,
+            &mut cal.delete,
+        ] {
+            phase.retain(|s| s.op != ENCRYPTION_LOOK);
+        }
         eprintln!("calibration on an existing bucket: {cal:#?}");
         cal
     })

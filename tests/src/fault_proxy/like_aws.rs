@@ -21,7 +21,10 @@
 //!   (`ecr_pages`);
 //! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
 //!   images pushed to the registry, and its `DeleteRepository` with
-//!   `force`, which deletes them too (`ecr_registry`).
+//!   `force`, which deletes them too (`ecr_registry`);
+//! - [`super::FaultProxy::kms_managed_keys_like_aws`]: KMS's AWS-managed
+//!   keys, reported as `KeyManager = AWS` and made on first use by
+//!   `DescribeKey` of their predefined alias (`kms_keys`).
 //!
 //! The proxy's own calls to the emulator (reading a stream before it goes,
 //! a function's policy, a queue's) are not recorded among the calls and no
@@ -42,6 +45,7 @@ use super::ecr_pages;
 use super::ecr_registry;
 use super::http1::{Request, forwarded_request, header};
 use super::image_code;
+use super::kms_keys;
 use super::lingering::{self, Linger, Lingering};
 use super::logging_config;
 use super::sns_pending;
@@ -79,6 +83,12 @@ pub enum Departure {
     /// the repository of that name deleted with it (the repository, the
     /// digests).
     RegistryRepositoryEmptied(String, Vec<String>),
+    /// A `DescribeKey` of a key a predefined alias (`alias/aws/...`) names,
+    /// reported `KeyManager = AWS` (the key's ARN).
+    KmsKeyAwsManaged(String),
+    /// A `DescribeKey` of a predefined alias moto has no key for: the key
+    /// and alias made in the emulator first, as KMS makes them (the alias).
+    KmsManagedKeyMade(String),
 }
 
 #[derive(Debug, Default)]
@@ -90,6 +100,7 @@ struct Inner {
     check_images: bool,
     ecr_scan_default: bool,
     sns_pending_emails: bool,
+    kms_managed_keys: bool,
     /// The largest `ListImages` page handed out.
     ecr_page: Option<usize>,
     /// The registry whose images `BatchDeleteImage` deletes too.
@@ -162,6 +173,10 @@ impl LikeAws {
         self.lock().sns_pending_emails = on;
     }
 
+    pub(super) fn kms_managed_keys_like_aws(&self, on: bool) {
+        self.lock().kms_managed_keys = on;
+    }
+
     pub(super) fn page_ecr_lists(&self, size: Option<usize>) {
         self.lock().ecr_page = size;
     }
@@ -208,6 +223,7 @@ impl LikeAws {
             || (st.check_images && IMAGE_WRITES.contains(&op))
             || (st.ecr_scan_default && op == "ecr:PutImageScanningConfiguration")
             || (st.sns_pending_emails && op == "sns:ListSubscriptionsByTopic")
+            || (st.kms_managed_keys && op == "kms:DescribeKey")
             || (st.ecr_page.is_some() && op == "ecr:ListImages")
             || (st.ecr_registry.is_some()
                 && matches!(op, "ecr:BatchDeleteImage" | "ecr:DeleteRepository"))
@@ -238,6 +254,9 @@ impl LikeAws {
         }
         if op == "ecr:ListImages" {
             return Ok(self.image_pages(req, upstream).await?.to_bytes());
+        }
+        if op == "kms:DescribeKey" {
+            return Ok(self.describe_key(req, upstream).await?.to_bytes());
         }
         if op == "sns:ListSubscriptionsByTopic" {
             let mut answer = forward(req, upstream).await?;
@@ -332,6 +351,62 @@ impl LikeAws {
             self.depart(Departure::RegistryRepositoryEmptied(repository, deleted));
         }
         Ok(answer)
+    }
+
+    /// `DescribeKey` as KMS answers it for AWS-managed keys (see
+    /// `kms_keys`): a predefined alias without a key gets one first, and a
+    /// key a predefined alias names is reported `KeyManager = AWS`.
+    async fn describe_key(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let sent: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let asked = sent["KeyId"].as_str().unwrap_or_default().to_owned();
+        let mut answer = forward(req, upstream).await?;
+        if let Some(alias) = kms_keys::managed_alias(&asked)
+            && kms_keys::is_not_found(answer.status, &answer.body)
+        {
+            let made = own_kms(
+                req,
+                "CreateKey",
+                &json!({"Description": kms_keys::description(&alias)}),
+                upstream,
+            )
+            .await?;
+            let key_id = made
+                .json()
+                .filter(|_| made.is_success())
+                .and_then(|b| b["KeyMetadata"]["KeyId"].as_str().map(str::to_owned));
+            let Some(key_id) = key_id else {
+                return Ok(answer);
+            };
+            let named = own_kms(
+                req,
+                "CreateAlias",
+                &json!({"AliasName": alias, "TargetKeyId": key_id}),
+                upstream,
+            )
+            .await?;
+            if !named.is_success() {
+                return Ok(answer);
+            }
+            self.depart(Departure::KmsManagedKeyMade(alias));
+            answer = forward(req, upstream).await?;
+        }
+        let Some(mut body) = answer.json().filter(|_| answer.is_success()) else {
+            return Ok(answer);
+        };
+        if body["KeyMetadata"]["KeyManager"] == "AWS" {
+            return Ok(answer);
+        }
+        let aliases = own_kms(req, "ListAliases", &json!({}), upstream).await?;
+        let Some(aliases) = aliases.json().filter(|_| aliases.is_success()) else {
+            return Ok(answer);
+        };
+        match kms_keys::mark_managed(&mut body, &kms_keys::managed_targets(&aliases)) {
+            Some(arn) => {
+                self.depart(Departure::KmsKeyAwsManaged(arn));
+                Ok(answer.with_json(&body))
+            }
+            None => Ok(answer),
+        }
     }
 
     /// `ListImages` in pages (see `ecr_pages`).
@@ -864,6 +939,30 @@ async fn own_get_function(req: &Request, function: &str, upstream: SocketAddr) -
         percent_encoding::utf8_percent_encode(function, percent_encoding::NON_ALPHANUMERIC)
     );
     answer::exchange(upstream, &answer::request("GET", &target, &headers, b"")).await
+}
+
+/// A KMS call of the proxy's own (`action` with JSON `body`), with the
+/// caller's host and credentials.
+async fn own_kms(
+    req: &Request,
+    action: &str,
+    body: &Value,
+    upstream: SocketAddr,
+) -> Result<Answer> {
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    for h in ["host", "authorization", "x-amz-date"] {
+        if let Some(v) = header(&req.headers, h) {
+            headers.push((h, v.to_owned()));
+        }
+    }
+    headers.push(("content-type", "application/x-amz-json-1.1".into()));
+    headers.push(("x-amz-target", format!("TrentService.{action}")));
+    let body = body.to_string();
+    answer::exchange(
+        upstream,
+        &answer::request("POST", "/", &headers, body.as_bytes()),
+    )
+    .await
 }
 
 /// A Kinesis call of the proxy's own about stream `name`, with the

@@ -29,7 +29,10 @@
 //! delete images pushed to the tests' registry, as ECR deletes pushed ones,
 //! and a forced `DeleteRepository` take that repository's images along;
 //! [`FaultProxy::sns_pending_emails`] lists email subscriptions as pending
-//! confirmation, as SNS does until their owners confirm them.
+//! confirmation, as SNS does until their owners confirm them;
+//! [`FaultProxy::kms_managed_keys_like_aws`] reports the keys behind KMS's
+//! predefined aliases (`alias/aws/s3`, ...) as AWS-managed, and makes the
+//! one a predefined alias lacks when it is first described, as KMS does.
 //!
 //! It also stands in front of an OCI registry (`tests::registry`): calls
 //! under `/v2/` are named `registry:HeadManifest`, `registry:GetBlob`,
@@ -49,7 +52,7 @@
 //! `rule` decides what to do with it, `fault` writes the error answer,
 //! `call` records what happened, and `fidelity` and `like_aws` (with
 //! `logging_config`, `lingering`, `destinations`, `image_code`,
-//! `ecr_defaults`, `ecr_pages`, `ecr_registry`, and `answer` for whole answers) close the
+//! `ecr_defaults`, `ecr_pages`, `ecr_registry`, `kms_keys`, and `answer` for whole answers) close the
 //! gaps between the emulator and AWS.
 //!
 //! ```no_run
@@ -73,6 +76,7 @@ mod fault;
 mod fidelity;
 mod http1;
 mod image_code;
+mod kms_keys;
 mod like_aws;
 mod lingering;
 mod logging_config;

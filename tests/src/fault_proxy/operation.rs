@@ -404,6 +404,25 @@ mod tests {
             assert_eq!(service, "ecr");
             assert_eq!(name, format!("ecr:{action}"));
         }
+        // KMS is a JSON-protocol service signed as `kms` (`TrentService.*`),
+        // so a rule can target `kms:DescribeKey`; its faults are JSON too.
+        for action in ["DescribeKey", "CreateKey", "CreateAlias", "ListAliases"] {
+            let headers = [
+                auth("kms"),
+                ("X-Amz-Target".to_owned(), format!("TrentService.{action}")),
+            ];
+            let (service, name) = identify("POST", "/", &headers, b"{\"KeyId\":\"alias/x\"}");
+            assert_eq!(service, "kms");
+            assert_eq!(name, format!("kms:{action}"));
+        }
+        let denied = super::super::Fault::AccessDenied.response("kms", "kms:DescribeKey");
+        let denied = String::from_utf8(denied).unwrap();
+        assert!(denied.starts_with("HTTP/1.1 403 "), "{denied}");
+        assert!(
+            denied.contains("\"__type\":\"AccessDeniedException\""),
+            "{denied}"
+        );
+        assert!(denied.contains("perform: kms:DescribeKey"), "{denied}");
         // Without a signature the service is guessed from the request's shape.
         assert_eq!(
             identify("POST", "/2015-03-31/functions", &[], b"{}").1,

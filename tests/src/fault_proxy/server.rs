@@ -311,6 +311,18 @@ impl FaultProxy {
         self.shared.like_aws.sns_pending_emails(on);
     }
 
+    /// Emulator fidelity: with `on`, KMS's `DescribeKey` reports the key a
+    /// predefined alias (`alias/aws/s3`, `alias/aws/sqs`,
+    /// `alias/aws/kinesis`, ...) names as `KeyManager = AWS`, however it is
+    /// asked (alias, alias ARN, key id, key ARN), and a predefined alias
+    /// with no key yet gets one in the emulator when it is first
+    /// described, as in KMS. moto 5.2.5 reports its predefined keys as
+    /// `CUSTOMER` and has none for `alias/aws/sqs` or `alias/aws/kinesis`
+    /// (`NotFoundException`).
+    pub fn kms_managed_keys_like_aws(&self, on: bool) {
+        self.shared.like_aws.kms_managed_keys_like_aws(on);
+    }
+
     /// With `on`, registry calls need a bearer token, which the proxy's own
     /// `/token` hands out anonymously (`registry:GetToken`): a call without
     /// it is answered 401 with a `WWW-Authenticate: Bearer` challenge, as
