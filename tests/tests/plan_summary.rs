@@ -460,6 +460,7 @@ fn the_help_documents_every_exit_status() {
     let help = String::from_utf8_lossy(&out.stdout);
     for want in [
         "--no-diagram",
+        "--expect-kms-key",
         "iam-change",
         "iam-widening",
         "replace",

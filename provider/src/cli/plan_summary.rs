@@ -60,7 +60,8 @@ pub const EXIT_BAD_INPUT: u8 = 1;
 /// encrypted with the expected key exits 14 without `--fail-on risk`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit status:\n  0   summary written, no --fail-on kind found\n  1   the input \
+    after_help = "Exit status:\n  0   summary written, no --fail-on kind found (nor, with \
+                        --expect-kms-key, a bucket not under the expected key)\n  1   the input \
                         cannot be read or is not a Terraform plan\n  2   usage error\n  10  \
                         --fail-on iam-change: a pipeline's IAM policy changes\n  11  --fail-on \
                         iam-widening: a pipeline may do more than before\n  12  --fail-on replace: \
