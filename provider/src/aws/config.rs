@@ -23,6 +23,8 @@ pub struct ServiceEndpoints {
     /// CloudWatch metrics and alarms (not CloudWatch Logs: that is `logs`).
     pub cloudwatch: Option<String>,
     pub sns: Option<String>,
+    /// KMS (the plan's look at the keys buckets, queues and streams use).
+    pub kms: Option<String>,
     /// The registry host images are pushed to and pulled from, in place of
     /// a repository's own `<account>.dkr.ecr.<region>.amazonaws.com`, as a
     /// URL (`https://host[:port]`, or `http://` for a loopback registry). Not
@@ -82,6 +84,7 @@ pub struct AwsClients {
     pub ecr: aws_sdk_ecr::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    pub kms: aws_sdk_kms::Client,
     /// The provider's `endpoints.ecr_registry`, for the registry client.
     pub ecr_registry: Option<String>,
     pub region: String,
@@ -193,6 +196,10 @@ impl AwsClients {
         if let Some(url) = &ep.sns {
             sns = sns.endpoint_url(url);
         }
+        let mut kms = aws_sdk_kms::config::Builder::from(&shared);
+        if let Some(url) = &ep.kms {
+            kms = kms.endpoint_url(url);
+        }
         Ok(AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
@@ -204,6 +211,7 @@ impl AwsClients {
             ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
             sns: aws_sdk_sns::Client::from_conf(sns.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
             ecr_registry: ep.ecr_registry.clone(),
             region,
             s3_custom_endpoint: s3_endpoint.is_some(),

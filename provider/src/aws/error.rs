@@ -179,6 +179,20 @@ impl AwsError {
         }
     }
 
+    /// The caller may not make the call (HTTP 403, or an access-denied
+    /// code).
+    pub fn is_denied(&self) -> bool {
+        match self {
+            AwsError::Service { code, status, .. } => {
+                *status == Some(403)
+                    || code.starts_with("AccessDenied")
+                    || code == "AuthorizationError"
+                    || code == "UnauthorizedOperation"
+            }
+            _ => false,
+        }
+    }
+
     /// The answer came from the service (as opposed to no answer at all).
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -348,3 +348,20 @@ pub async fn records(
         millis_behind_latest: out.millis_behind_latest,
     })
 }
+
+/// The KMS key the stream at `arn` encrypts with (`KeyId`: an id, ARN or
+/// alias), `None` when it is not encrypted.
+pub async fn stream_kms_key(kinesis: &Client, arn: &str) -> Result<Option<String>, AwsError> {
+    let out = kinesis
+        .describe_stream_summary()
+        .stream_arn(arn)
+        .send()
+        .await
+        .map_err(err("kinesis:DescribeStreamSummary"))?;
+    Ok(out.stream_description_summary().and_then(|d| {
+        (d.encryption_type() == Some(&EncryptionType::Kms))
+            .then(|| d.key_id().map(str::to_owned))
+            .flatten()
+            .filter(|k| !k.is_empty())
+    }))
+}

@@ -12,6 +12,7 @@ pub mod cloudwatch;
 pub mod ecr;
 pub mod iam;
 pub mod kinesis;
+pub mod kms;
 pub mod lambda;
 pub mod logs;
 pub mod mappings;
@@ -44,6 +45,7 @@ pub const LOG_TARGETS: &[&str] = &[
     "aws_sdk_cloudwatchlogs",
     "aws_sdk_cloudwatch",
     "aws_sdk_sns",
+    "aws_sdk_kms",
     "aws_sdk_sso",
     "aws_sdk_ssooidc",
 ];

@@ -87,8 +87,13 @@ pub async fn create_bucket(
     }
 }
 
-/// Blocks all public access and turns on default encryption (SSE-S3).
-pub async fn secure_bucket(s3: &Client, bucket: &str) -> Result<(), AwsError> {
+/// Blocks all public access and turns on default encryption: SSE-KMS with
+/// `kms_key` and S3 Bucket Keys, or SSE-S3 without a key.
+pub async fn secure_bucket(
+    s3: &Client,
+    bucket: &str,
+    kms_key: Option<&str>,
+) -> Result<(), AwsError> {
     s3.put_public_access_block()
         .bucket(bucket)
         .public_access_block_configuration(
@@ -102,12 +107,27 @@ pub async fn secure_bucket(s3: &Client, bucket: &str) -> Result<(), AwsError> {
         .send()
         .await
         .map_err(err("s3:PutPublicAccessBlock"))?;
+    put_default_encryption(s3, bucket, kms_key).await
+}
+
+/// Sets the bucket's default encryption: SSE-KMS with `kms_key` and S3
+/// Bucket Keys on, or SSE-S3 (`AES256`) without a key.
+pub async fn put_default_encryption(
+    s3: &Client,
+    bucket: &str,
+    kms_key: Option<&str>,
+) -> Result<(), AwsError> {
+    let default = match kms_key {
+        Some(key) => ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::AwsKms)
+            .kms_master_key_id(key),
+        None => {
+            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256)
+        }
+    };
     let rule = ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(
-            ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::Aes256)
-                .build()?,
-        )
+        .apply_server_side_encryption_by_default(default.build()?)
+        .set_bucket_key_enabled(kms_key.map(|_| true))
         .build();
     s3.put_bucket_encryption()
         .bucket(bucket)
@@ -120,6 +140,57 @@ pub async fn secure_bucket(s3: &Client, bucket: &str) -> Result<(), AwsError> {
         .await
         .map_err(err("s3:PutBucketEncryption"))?;
     Ok(())
+}
+
+/// A bucket's default encryption, as `GetBucketEncryption` has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultEncryption {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub algorithm: String,
+    /// The key as the bucket names it (id, ARN or alias); `None` with
+    /// SSE-KMS means the AWS-managed `aws/s3` key.
+    pub kms_key: Option<String>,
+    /// S3 Bucket Keys: objects' data keys come from a bucket-level key,
+    /// and KMS sees the bucket's ARN as the encryption context.
+    pub bucket_key: bool,
+}
+
+impl DefaultEncryption {
+    /// Encrypted under a KMS key (SSE-KMS or DSSE-KMS).
+    pub fn uses_kms(&self) -> bool {
+        self.algorithm.starts_with("aws:kms")
+    }
+}
+
+/// The bucket's default encryption; `None` when it has no configuration
+/// (or there is no such bucket).
+pub async fn default_encryption(
+    s3: &Client,
+    bucket: &str,
+) -> Result<Option<DefaultEncryption>, AwsError> {
+    let r = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(err("s3:GetBucketEncryption"));
+    let Some(out) = found(r)? else {
+        return Ok(None);
+    };
+    let rule = out
+        .server_side_encryption_configuration()
+        .and_then(|c| c.rules().first());
+    Ok(rule.and_then(|r| {
+        let d = r.apply_server_side_encryption_by_default()?;
+        Some(DefaultEncryption {
+            algorithm: d.sse_algorithm().as_str().to_owned(),
+            kms_key: d
+                .kms_master_key_id()
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned),
+            bucket_key: r.bucket_key_enabled() == Some(true),
+        })
+    }))
 }
 
 pub async fn put_bucket_policy(s3: &Client, bucket: &str, policy: &str) -> Result<(), AwsError> {

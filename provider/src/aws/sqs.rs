@@ -470,3 +470,28 @@ pub async fn depth(sqs: &Client, url: &str) -> Result<Option<QueueDepth>, AwsErr
             .and_then(|p| p["deadLetterTargetArn"].as_str().map(str::to_owned)),
     }))
 }
+
+/// The KMS key the queue with ARN `arn` encrypts with (`KmsMasterKeyId`:
+/// an id, ARN or alias): `Ok(None)` for SSE-SQS or no encryption, and
+/// `Err` with a not-found error when there is no such queue.
+pub async fn queue_kms_key(sqs: &Client, arn: &str) -> Result<Option<String>, AwsError> {
+    let Some(url) = queue_url_of_arn(sqs, arn).await? else {
+        return Err(AwsError::Service {
+            operation: "sqs:GetQueueUrl",
+            code: "AWS.SimpleQueueService.NonExistentQueue".into(),
+            message: format!("there is no queue {arn}"),
+            status: Some(400),
+        });
+    };
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::KmsMasterKeyId)
+        .send()
+        .await
+        .map_err(err("sqs:GetQueueAttributes"))?;
+    Ok(out
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::KmsMasterKeyId))
+        .filter(|k| !k.is_empty()))
+}

@@ -24,6 +24,8 @@ pub struct Context {
     pub(super) buckets: shared::BucketLocks,
     /// What plans learnt of existing buckets.
     pub(super) views: shared::BucketViews,
+    /// What plans learnt of buckets' encryption and KMS keys.
+    pub(super) keys: shared::KeyLooks,
 }
 
 impl Context {
@@ -38,6 +40,7 @@ impl Context {
             stop,
             buckets: shared::BucketLocks::default(),
             views: shared::BucketViews::default(),
+            keys: shared::KeyLooks::default(),
         }
     }
 }

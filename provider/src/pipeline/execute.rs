@@ -16,6 +16,20 @@ use super::part::Part;
 use super::run::Run;
 use super::steps::{Change, Op, Steps};
 
+/// A step on the bucket.
+async fn bucket_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
+    match op {
+        Op::Create(_) | Op::Recreate(_) => ops::bucket::make(run).await,
+        Op::Adopt(_) => ops::bucket::adopt(run).await,
+        Op::Release(_) => ops::bucket::release(run).await,
+        Op::Update(_, Change::TlsPolicy) => ops::bucket::update_tls_policy(run).await,
+        Op::Update(_, Change::Encryption) => ops::bucket::update_encryption(run).await,
+        Op::Update(_, _) => ops::bucket::update_tags(run).await,
+        Op::EmptyBucket => ops::bucket::empty(run).await,
+        _ => ops::bucket::delete(run).await,
+    }
+}
+
 /// One step: the AWS operation for `op`.
 async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
     use Part::*;
@@ -25,15 +39,15 @@ async fn run_op(run: &Run<'_>, op: Op) -> Result<(), ApplyError> {
         | Op::Adopt(Alarms | AlarmTopic)
         | Op::Update(Alarms | AlarmTopic, _)
         | Op::Delete(Alarms | AlarmTopic) => alarm_op(run, op).await,
-        Op::Create(Bucket) | Op::Recreate(Bucket) => ops::bucket::make(run).await,
-        Op::Adopt(Bucket) => ops::bucket::adopt(run).await,
-        Op::Release(Bucket) => ops::bucket::release(run).await,
-        Op::Update(Bucket, Change::TlsPolicy) => ops::bucket::update_tls_policy(run).await,
-        Op::Update(Bucket, _) => ops::bucket::update_tags(run).await,
+        Op::Create(Bucket)
+        | Op::Recreate(Bucket)
+        | Op::Adopt(Bucket)
+        | Op::Release(Bucket)
+        | Op::Update(Bucket, _)
+        | Op::EmptyBucket
+        | Op::Delete(Bucket) => bucket_op(run, op).await,
         Op::CheckDeletable => ops::check::deletable(run).await,
         Op::CheckQueueEmpty => ops::check::queue_empty(run).await,
-        Op::EmptyBucket => ops::bucket::empty(run).await,
-        Op::Delete(Bucket) => ops::bucket::delete(run).await,
 
         Op::Create(Role) | Op::Recreate(Role) => ops::role::make(run).await,
         Op::Adopt(Role) => ops::role::adopt(run).await,

@@ -286,6 +286,8 @@ async fn import_own(
         create_bucket,
         force_destroy: f.tags.get(FORCE_DESTROY_TAG).is_some_and(|v| v == "true"),
         output_prefix: None,
+        // The refresh that follows reads the owned bucket's key.
+        bucket_encryption: None,
         require_tls: true,
         tags: own_tags(&user_tags, default_tags),
         tags_all: user_tags,
@@ -700,6 +702,8 @@ fn adopted_state(
         create_bucket: false,
         force_destroy: false,
         output_prefix: None,
+        // The refresh that follows reads the owned bucket's key.
+        bucket_encryption: None,
         require_tls: true,
         tags: own_tags(&user_tags, default_tags),
         tags_all: user_tags,

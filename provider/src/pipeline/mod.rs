@@ -23,6 +23,7 @@ mod execute;
 mod handler_check;
 mod image_plan;
 pub(crate) mod import;
+mod key_look;
 pub(crate) mod naming;
 mod observed;
 mod ops;

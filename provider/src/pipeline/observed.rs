@@ -24,6 +24,9 @@ pub struct Observed {
     pub found: PartSet,
     /// The bucket policy, when asked for: `Some(None)` when it has none.
     pub bucket_policy: Option<Option<String>>,
+    /// The bucket's default encryption, when the pipeline manages the
+    /// bucket: `Some(None)` when it has no configuration.
+    pub bucket_encryption: Option<Option<s3::DefaultEncryption>>,
     pub policy: Option<String>,
     pub function: Option<lambda::Function>,
     /// The pipeline's own notification configurations on the bucket.

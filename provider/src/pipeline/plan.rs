@@ -22,6 +22,8 @@ use super::{naming, policy};
 pub struct PlanEnv {
     pub location: policy::Location,
     pub default_tags: BTreeMap<String, String>,
+    /// The customer-managed keys the plan's looks found.
+    pub keys: policy::KeyGrants,
 }
 
 /// A planned state and the attributes whose change forces a replacement.
@@ -76,6 +78,7 @@ pub fn plan(
 
     let mut p = Plan {
         loc: &env.location,
+        keys: &env.keys,
         config,
         same_identity,
         // A part named after a changed `name` takes the new one.
@@ -518,6 +521,7 @@ mod tests {
                 account_id: "123456789012".into(),
             },
             default_tags: BTreeMap::from([("team".to_owned(), "data".to_owned())]),
+            keys: policy::KeyGrants::default(),
         }
     }
 

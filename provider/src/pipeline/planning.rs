@@ -12,7 +12,9 @@ use super::part::Part;
 use super::plan::{self, PlannedState};
 use super::private::Private;
 use super::state::{self, Known, Planning, State};
-use super::{bucket_check, create_check, desired, image_plan, import, policy, runtimes, validate};
+use super::{
+    bucket_check, create_check, desired, image_plan, import, key_look, policy, runtimes, validate,
+};
 
 /// Plans a create, update or replace of `cfg` (with the schema's defaults)
 /// over `prior`. The errors are the plan's diagnostics when it fails.
@@ -22,17 +24,29 @@ pub(super) async fn plan(
     cfg: &State<Planning>,
     private: &Private,
 ) -> Result<PlannedState, Diagnostics> {
-    // The account and an image's base, at the same time.
-    let (location, base) = tokio::join!(location(ctx, prior), image_plan::resolve(&cfg.function));
+    // The account, an image's base and the keys that encrypt the
+    // pipeline's data, at the same time.
+    let (location, base, keys) = tokio::join!(
+        location(ctx, prior),
+        image_plan::resolve(&cfg.function),
+        key_look::look(&ctx.aws, &ctx.keys, cfg)
+    );
     let location = location.map_err(|e| -> Diagnostics { Diagnostic::from(&e).into() })?;
     let env = plan::PlanEnv {
         location,
         default_tags: ctx.default_tags.clone(),
+        keys: keys.grants,
     };
     // One scan of the source serves the checks and the hash.
     let build = Build::of(&cfg.function).with_base(base.digest);
     let mut planned = plan::plan(&env, prior, cfg, &build, private.backfill.is_some());
     let mut diags = base.diags;
+    diags.extend(keys.diags);
+    diags.extend(key_look::cross_account(
+        &env.keys,
+        &env.location,
+        planned.state.role_arn.as_known().map(String::as_str),
+    ));
     diags.extend(std::mem::take(&mut planned.diags));
     if !diags.has_errors() {
         let errors = validate::check(cfg, &build)

@@ -207,7 +207,7 @@ pub fn without_tls_statement(existing: &str) -> Option<String> {
 /// non-empty one, reads are narrowed to those prefixes.
 /// What the function's role may do, beside reading its objects and writing
 /// its logs.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Extras<'a> {
     /// Write results under this prefix.
     pub output_prefix: Option<&'a str>,
@@ -217,6 +217,86 @@ pub struct Extras<'a> {
     pub stream: Option<(&'a str, bool)>,
     /// Drain this queue (`delivery = "queue"`).
     pub event_queue: Option<&'a str>,
+    /// The customer-managed keys the bucket, the failure queue and the
+    /// stream encrypt with.
+    pub keys: &'a KeyGrants,
+}
+
+impl Default for Extras<'_> {
+    fn default() -> Self {
+        static NO_KEYS: KeyGrants = KeyGrants {
+            bucket: None,
+            failure_queue: None,
+            stream: None,
+        };
+        Extras {
+            output_prefix: None,
+            failure_queue: None,
+            stream: None,
+            event_queue: None,
+            keys: &NO_KEYS,
+        }
+    }
+}
+
+/// The customer-managed KMS keys the role needs, as the plan found them.
+/// AWS-managed keys (`aws/s3`, `aws/sqs`, `aws/kinesis`) are never here:
+/// their own key policies let the services use them for the account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyGrants {
+    /// The bucket's default encryption key.
+    pub bucket: Option<BucketKey>,
+    /// The key of an existing failure queue (`on_failure.queue_arn`).
+    pub failure_queue: Option<String>,
+    /// The key of an existing stream (`stream.arn`).
+    pub stream: Option<String>,
+}
+
+/// The key a bucket's objects are encrypted with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketKey {
+    /// The key's ARN.
+    pub arn: String,
+    /// S3 Bucket Keys are on: KMS sees the bucket's ARN as the encryption
+    /// context instead of the object's.
+    pub bucket_key: bool,
+}
+
+/// The host a service calls KMS from, for `kms:ViaService`.
+fn via(service: &str, loc: &Location) -> String {
+    let domain = if loc.partition == "aws-cn" {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("{service}.{}.{domain}", loc.region)
+}
+
+/// A grant on the bucket's key for `actions` on `objects`, through S3 only
+/// and for those objects only (their ARNs are the encryption context S3
+/// gives KMS; with Bucket Keys the context is the bucket's ARN).
+fn bucket_key_statement(
+    sid: &str,
+    action: &str,
+    key: &BucketKey,
+    loc: &Location,
+    bucket_arn: &str,
+    objects: &[String],
+) -> serde_json::Value {
+    let mut context: Vec<String> = objects.to_vec();
+    if key.bucket_key {
+        context.insert(0, bucket_arn.to_owned());
+    }
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": action,
+        "Resource": key.arn,
+        "Condition": {
+            "StringEquals": { "kms:ViaService": via("s3", loc) },
+            "StringLike": { "kms:EncryptionContext:aws:s3:arn": context },
+        },
+    })
 }
 
 pub fn inline_policy(
@@ -226,9 +306,36 @@ pub fn inline_policy(
     prefixes: &[Option<String>],
     extras: Extras<'_>,
 ) -> String {
-    let output_prefix = extras.output_prefix;
-    let failure_queue = extras.failure_queue;
     let bucket = bucket_arn(&loc.partition, bucket);
+    let mut statements = object_statements(loc, &bucket, prefixes, &extras);
+    let log_group = format!(
+        "arn:{}:logs:{}:{}:log-group:{}",
+        loc.partition,
+        loc.region,
+        loc.account_id,
+        super::naming::log_group_name(function_name)
+    );
+    // The pipeline makes the group before the function, so the function
+    // never needs to create it.
+    statements.push(json!({
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [log_group.clone(), format!("{log_group}:*")],
+    }));
+    statements.extend(source_statements(loc, &extras));
+    json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
+}
+
+/// Reading the triggering objects (under the triggers' prefixes, when each
+/// has one), writing results under `output_prefix`, and the bucket's
+/// customer-managed key for each.
+fn object_statements(
+    loc: &Location,
+    bucket: &str,
+    prefixes: &[Option<String>],
+    extras: &Extras<'_>,
+) -> Vec<serde_json::Value> {
     let narrowed: Option<Vec<&str>> = prefixes
         .iter()
         .map(|p| p.as_deref().filter(|p| !p.is_empty()))
@@ -242,43 +349,69 @@ pub fn inline_policy(
     };
     objects.sort();
     objects.dedup();
-
-    let log_group = format!(
-        "arn:{}:logs:{}:{}:log-group:{}",
-        loc.partition,
-        loc.region,
-        loc.account_id,
-        super::naming::log_group_name(function_name)
-    );
+    let key = extras.keys.bucket.as_ref();
     let mut statements = vec![json!({
         "Sid": "ReadTriggeringObjects",
         "Effect": "Allow",
         "Action": "s3:GetObject",
         "Resource": objects,
     })];
-    if let Some(out) = output_prefix {
+    if let Some(key) = key {
+        statements.push(bucket_key_statement(
+            "DecryptTriggeringObjects",
+            "kms:Decrypt",
+            key,
+            loc,
+            bucket,
+            &objects,
+        ));
+    }
+    if let Some(out) = extras.output_prefix {
+        let results = format!("{bucket}/{}*", escape_iam_wildcards(out));
         statements.push(json!({
             "Sid": "WriteResults",
             "Effect": "Allow",
             "Action": "s3:PutObject",
-            "Resource": format!("{bucket}/{}*", escape_iam_wildcards(out)),
+            "Resource": results,
         }));
+        if let Some(key) = key {
+            statements.push(bucket_key_statement(
+                "EncryptResults",
+                "kms:GenerateDataKey",
+                key,
+                loc,
+                bucket,
+                &[results],
+            ));
+        }
     }
-    // The pipeline makes the group before the function, so the function
-    // never needs to create it.
-    statements.push(json!({
-        "Sid": "WriteOwnLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": [log_group.clone(), format!("{log_group}:*")],
-    }));
-    if let Some(queue) = failure_queue {
+    statements
+}
+
+/// Sending failed events, draining the event queue, reading (and writing)
+/// the stream, and the customer-managed keys of an existing failure queue
+/// and stream.
+fn source_statements(loc: &Location, extras: &Extras<'_>) -> Vec<serde_json::Value> {
+    let keys = extras.keys;
+    let mut statements = Vec::new();
+    if let Some(queue) = extras.failure_queue {
         statements.push(json!({
             "Sid": "SendFailedEvents",
             "Effect": "Allow",
             "Action": "sqs:SendMessage",
             "Resource": queue,
         }));
+        // Lambda sends the failed events as the role: SQS then asks KMS
+        // for a data key on the role's behalf.
+        if let Some(key) = &keys.failure_queue {
+            statements.push(json!({
+                "Sid": "EncryptFailedEvents",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key,
+                "Condition": { "StringEquals": { "kms:ViaService": via("sqs", loc) } },
+            }));
+        }
     }
     if let Some(queue) = extras.event_queue {
         statements.push(json!({
@@ -302,6 +435,22 @@ pub fn inline_policy(
             ],
             "Resource": stream,
         }));
+        // The event source mapping reads the records as the role.
+        // Writing to it (`allow_put_records`) needs a data key as well.
+        if let Some(key) = &keys.stream {
+            let actions = if put {
+                json!(["kms:Decrypt", "kms:GenerateDataKey"])
+            } else {
+                json!("kms:Decrypt")
+            };
+            statements.push(json!({
+                "Sid": "DecryptStream",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": key,
+                "Condition": { "StringEquals": { "kms:ViaService": via("kinesis", loc) } },
+            }));
+        }
         if put {
             statements.push(json!({
                 "Sid": "WriteStream",
@@ -311,7 +460,7 @@ pub fn inline_policy(
             }));
         }
     }
-    json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
+    statements
 }
 
 /// The output prefix an inline policy written by [`inline_policy`] grants
@@ -495,6 +644,144 @@ mod tests {
         );
     }
 
+    fn statement(policy: &str, sid: &str) -> Option<Json> {
+        let doc: Json = serde_json::from_str(policy).unwrap();
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+    }
+
+    const KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-0000-4000-8000-000000000001";
+
+    #[test]
+    fn a_bucket_key_is_granted_through_s3_for_the_triggers_objects_only() {
+        let keys = KeyGrants {
+            bucket: Some(BucketKey {
+                arn: KEY.into(),
+                bucket_key: false,
+            }),
+            ..KeyGrants::default()
+        };
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[Some("a/".into())],
+            Extras {
+                keys: &keys,
+                ..Extras::default()
+            },
+        );
+        let d = statement(&p, "DecryptTriggeringObjects").expect("a grant on the key");
+        assert_eq!(d["Action"], "kms:Decrypt");
+        assert_eq!(d["Resource"], KEY);
+        assert_eq!(
+            d["Condition"]["StringEquals"]["kms:ViaService"],
+            "s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            d["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"],
+            serde_json::json!(["arn:aws:s3:::b/a/*"])
+        );
+        assert!(statement(&p, "EncryptResults").is_none());
+
+        // Results under output_prefix get data keys, for those objects;
+        // with Bucket Keys the context is the bucket's ARN as well.
+        let keys = KeyGrants {
+            bucket: Some(BucketKey {
+                arn: KEY.into(),
+                bucket_key: true,
+            }),
+            ..KeyGrants::default()
+        };
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[Some("a/".into())],
+            Extras {
+                output_prefix: Some("out/"),
+                keys: &keys,
+                ..Extras::default()
+            },
+        );
+        let e = statement(&p, "EncryptResults").expect("data keys for results");
+        assert_eq!(e["Action"], "kms:GenerateDataKey");
+        assert_eq!(
+            e["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"],
+            serde_json::json!(["arn:aws:s3:::b", "arn:aws:s3:::b/out/*"])
+        );
+        let d = statement(&p, "DecryptTriggeringObjects").unwrap();
+        assert_eq!(
+            d["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"],
+            serde_json::json!(["arn:aws:s3:::b", "arn:aws:s3:::b/a/*"])
+        );
+    }
+
+    #[test]
+    fn queue_and_stream_keys_are_granted_through_their_services() {
+        let keys = KeyGrants {
+            failure_queue: Some(KEY.into()),
+            stream: Some(KEY.into()),
+            ..KeyGrants::default()
+        };
+        let with = |put: bool| {
+            inline_policy(
+                &loc(),
+                "b",
+                "f",
+                &[None],
+                Extras {
+                    failure_queue: Some("arn:aws:sqs:eu-west-1:123456789012:q"),
+                    stream: Some(("arn:aws:kinesis:eu-west-1:123456789012:stream/s", put)),
+                    keys: &keys,
+                    ..Extras::default()
+                },
+            )
+        };
+        let p = with(false);
+        let q = statement(&p, "EncryptFailedEvents").unwrap();
+        assert_eq!(
+            q["Action"],
+            serde_json::json!(["kms:Decrypt", "kms:GenerateDataKey"])
+        );
+        assert_eq!(
+            q["Condition"]["StringEquals"]["kms:ViaService"],
+            "sqs.eu-west-1.amazonaws.com"
+        );
+        let s = statement(&p, "DecryptStream").unwrap();
+        assert_eq!(s["Action"], "kms:Decrypt");
+        assert_eq!(
+            s["Condition"]["StringEquals"]["kms:ViaService"],
+            "kinesis.eu-west-1.amazonaws.com"
+        );
+        assert!(statement(&p, "DecryptTriggeringObjects").is_none());
+        let writes = statement(&with(true), "DecryptStream").unwrap();
+        assert_eq!(
+            writes["Action"],
+            serde_json::json!(["kms:Decrypt", "kms:GenerateDataKey"])
+        );
+    }
+
+    #[test]
+    fn no_customer_key_no_kms_statement() {
+        let p = inline_policy(
+            &loc(),
+            "b",
+            "f",
+            &[Some("x/".into())],
+            Extras {
+                output_prefix: Some("o/"),
+                failure_queue: Some("arn:aws:sqs:eu-west-1:123456789012:q"),
+                ..Extras::default()
+            },
+        );
+        assert!(!p.contains("kms:"));
+    }
+
     #[test]
     fn policy_text_is_stable() {
         let a = inline_policy(&loc(), "b", "f", &[Some("x/".into())], Extras::default());
@@ -528,6 +815,7 @@ mod tests {
                     failure_queue: Some(&failure),
                     stream: Some((&stream, true)),
                     event_queue: Some(&events),
+                    keys: &KeyGrants::default(),
                 },
             );
             let texts = [

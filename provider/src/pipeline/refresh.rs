@@ -123,7 +123,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
         srcs,
         watched,
         extra,
-        (bucket_found, triggers, role, policy, function, permission, bucket_policy),
+        (bucket_found, triggers, role, policy, function, permission, bucket_policy, encryption),
     ) = tokio::join!(
         sources,
         watch,
@@ -144,6 +144,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
                 lambda::get_function(&aws.lambda, n.function),
                 lambda::has_permission(&aws.lambda, n.function, sid),
                 bucket_policy(aws, n),
+                bucket_encryption(aws, n),
             )
         })
     );
@@ -182,6 +183,7 @@ pub async fn observe(aws: &AwsClients, n: &Names<'_>) -> Result<Observed, AwsErr
     Ok(Observed {
         found,
         bucket_policy: bucket_policy?,
+        bucket_encryption: encryption?,
         policy,
         function,
         triggers,
@@ -261,6 +263,18 @@ async fn bucket_policy(
 ) -> Result<Option<Option<String>>, AwsError> {
     if n.owns_bucket {
         s3::bucket_policy(&aws.s3, n.bucket).await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The bucket's default encryption, when the pipeline manages the bucket.
+async fn bucket_encryption(
+    aws: &AwsClients,
+    n: &Names<'_>,
+) -> Result<Option<Option<s3::DefaultEncryption>>, AwsError> {
+    if n.owns_bucket {
+        s3::default_encryption(&aws.s3, n.bucket).await.map(Some)
     } else {
         Ok(None)
     }
@@ -431,6 +445,7 @@ mod tests {
             alarms: Vec::new(),
             alarm_topic: None,
             bucket_policy: None,
+            bucket_encryption: None,
             policy: Some(s.policy_json.clone()),
             function: Some(lambda::Function {
                 arn: s.function_arn.clone(),

@@ -84,6 +84,41 @@ pub fn queue_arn_problem(arn: &str) -> Result<(), String> {
     }
 }
 
+pub fn kms_key_arn_validator() -> Validator {
+    Validator::Custom {
+        doc: "A KMS key ARN, `arn:aws:kms:<region>:<account>:key/<id>`, or an alias ARN, \
+              `arn:aws:kms:<region>:<account>:alias/<name>`.",
+        check: |v| kms_key_arn_problem(v.as_str().unwrap_or_default()),
+    }
+}
+
+/// `arn:<partition>:kms:<region>:<account>:key/<id>` or `…:alias/<name>`.
+pub fn kms_key_arn_problem(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let resource_ok = parts.get(5).is_some_and(|r| {
+        r.strip_prefix("key/")
+            .or_else(|| r.strip_prefix("alias/"))
+            .is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+    });
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "kms"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && resource_ok;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`) or alias \
+             ARN (`arn:aws:kms:<region>:<account>:alias/<name>`); a key id or alias name alone \
+             is not enough, because the bucket's grant needs the key's ARN"
+        ))
+    }
+}
+
 pub fn queue_arn_validator() -> Validator {
     Validator::Custom {
         doc: "An SQS queue ARN, `arn:aws:sqs:<region>:<account>:<name>`.",

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Mutex as AsyncMutex, OnceCell, OwnedMutexGuard};
 
-use crate::aws::s3;
+use crate::aws::{kms, s3};
 
 /// One async lock per bucket name.
 #[derive(Debug, Default)]
@@ -87,4 +87,42 @@ impl BucketViews {
             .flat_map(|(p, list)| list.iter().map(move |n| (p.clone(), n.clone())))
             .collect()
     }
+}
+
+/// Answers looked up once per process, by what they are about; a failed
+/// look is not kept, so the next plan asks again.
+#[derive(Debug)]
+pub struct Memo<T>(Mutex<HashMap<String, Arc<OnceCell<T>>>>);
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo(Mutex::default())
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// The answer about `about`, looked up at the first ask.
+    pub async fn get<F, Fut, E>(&self, about: &str, look: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let cell = {
+            let mut map = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(map.entry(about.to_owned()).or_default())
+        };
+        cell.get_or_try_init(look).await.cloned()
+    }
+}
+
+/// What plans learnt of encryption: each bucket's default encryption and
+/// each key named, looked up once per process however many pipelines
+/// share them.
+#[derive(Debug, Default)]
+pub struct KeyLooks {
+    pub encryption: Memo<Option<s3::DefaultEncryption>>,
+    pub keys: Memo<Option<kms::Key>>,
 }

@@ -34,6 +34,7 @@ use super::{naming, rules, runtimes};
 #[allow(unused_imports)] // Every name, whether used outside tests yet or not.
 pub mod attr {
     pub use super::alarms_attr::*;
+    pub use super::bucket_encryption_attr::*;
     pub use super::function_attr::*;
     pub use super::image_attr::*;
     pub use super::logs_attr::*;
@@ -82,6 +83,16 @@ pub mod path {
     /// An attribute of the `queue` block.
     pub fn queue(name: &str) -> AttrPath {
         AttrPath::attrs([attr::QUEUE, name])
+    }
+
+    /// An attribute of the `stream` block.
+    pub fn stream(name: &str) -> AttrPath {
+        AttrPath::attrs([attr::STREAM, name])
+    }
+
+    /// An attribute of the `bucket_encryption` block.
+    pub fn bucket_encryption(name: &str) -> AttrPath {
+        AttrPath::attrs([attr::BUCKET_ENCRYPTION, name])
     }
 
     /// The `trigger` block at `index`.
@@ -500,6 +511,7 @@ declare_block! {
         QUEUE queue: SingleOptional(QueueBlock);
         ON_FAILURE on_failure: SingleOptional(OnFailure);
         LOGS logs: SingleOptional(Logs);
+        BUCKET_ENCRYPTION bucket_encryption: SingleOptional(BucketEncryption);
         FUNCTION function: SingleRequired(Function);
         TRIGGER trigger: List(Trigger, 1, 0);
     }
@@ -748,6 +760,28 @@ declare_block! {
         KEEP_ON_DESTROY keep_on_destroy: Set(bool)
             .default(Value::Bool(false))
             .describe("When `true`, destroying the pipeline leaves the log group and its logs.");
+    }
+    blocks {
+    }
+}
+
+declare_block! {
+    /// The `bucket_encryption` block: the owned bucket's SSE-KMS key.
+    pub struct BucketEncryption, constants bucket_encryption_attr,
+    "With `create_bucket = true`: encrypt the bucket's new objects with a customer-managed KMS \
+    key (SSE-KMS, with S3 Bucket Keys on) instead of SSE-S3. The role gets `kms:Decrypt` on the \
+    key for the objects its triggers read (and `kms:GenerateDataKey` for `output_prefix`), \
+    shown in `policy_json`. Adding, changing or removing the block is done in place; without \
+    it the bucket is SSE-S3.";
+    attributes {
+        KMS_KEY_ARN kms_key_arn: Set(String)
+            .required()
+            .describe(
+                "The key: its ARN, `arn:aws:kms:<region>:<account>:key/<id>`, or an alias ARN \
+                `arn:aws:kms:<region>:<account>:alias/<name>`, which the plan resolves to the \
+                key's ARN with `kms:DescribeKey`.",
+            )
+            .validate(rules::kms_key_arn_validator());
     }
     blocks {
     }
@@ -1468,6 +1502,7 @@ pub(crate) mod tests {
             alarms: None,
             on_failure: None,
             logs: None,
+            bucket_encryption: None,
             stream: None,
             queue: None,
             function: Function {

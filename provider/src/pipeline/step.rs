@@ -17,6 +17,8 @@ pub enum Change {
     Tags,
     /// The bucket's TLS-only policy, on or off.
     TlsPolicy,
+    /// The bucket's default encryption (`bucket_encryption`).
+    Encryption,
     /// The function's configuration (memory, timeout, handler, …).
     Settings,
     /// The function's code.

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, Migration)] = &[
     (7, v7_to_v8),
     (8, v8_to_v9),
     (9, v9_to_v10),
+    (10, v10_to_v11),
 ];
 
 /// 0.1.0 → 0.2.0: existing buckets, notification ids and backfill. A 0.1.0
@@ -228,6 +229,11 @@ fn v9_to_v10(state: &mut Map<String, Json>) {
     }
 }
 
+/// 0.2.x, schema 11: the `bucket_encryption` block (none: SSE-S3, as before).
+fn v10_to_v11(state: &mut Map<String, Json>) {
+    state.insert(attr::BUCKET_ENCRYPTION.into(), Json::Null);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +317,23 @@ mod tests {
             .expect("a known state of the current schema");
         assert!(s.function.exclude.is_none() && !s.function.bundle);
         assert_eq!(Json::String(s.source_code_hash.clone()), hash);
+    }
+
+    #[test]
+    fn a_v10_state_has_no_bucket_encryption_and_keeps_its_policy() {
+        let mut full = state_0_1_0();
+        for (from, migrate) in MIGRATIONS {
+            if *from < 10 {
+                migrate(&mut full);
+            }
+        }
+        assert!(full.get(attr::BUCKET_ENCRYPTION).is_none());
+        let policy = full[attr::POLICY_JSON].clone();
+        let v = upgrade(10, Json::Object(full).to_string().as_bytes()).expect("upgrades");
+        let s = super::super::state::State::<super::super::state::Known>::from_value(&v)
+            .expect("a known state of the current schema");
+        assert!(s.bucket_encryption.is_none());
+        assert_eq!(Json::String(s.policy_json.clone()), policy);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub fn schema() -> Schema {
     }
 }
 
-const SERVICES: [&str; 10] = [
+const SERVICES: [&str; 11] = [
     "s3",
     "lambda",
     "iam",
@@ -80,6 +80,7 @@ const SERVICES: [&str; 10] = [
     "ecr",
     "cloudwatch",
     "sns",
+    "kms",
 ];
 
 /// The registry host setting in `endpoints` (not an AWS API endpoint).
@@ -104,6 +105,7 @@ fn endpoints_block() -> Block {
                     }
                     "cloudwatch" => "Endpoint for CloudWatch metrics and alarms.",
                     "sns" => "Endpoint for SNS (the alarms' topic).",
+                    "kms" => "Endpoint for KMS (the plan's look at encryption keys).",
                     _ => "Endpoint for CloudWatch Logs.",
                 })
                 .validate(url_validator()),
@@ -265,6 +267,7 @@ fn read(config: &Value, diags: &mut Diagnostics) -> Result<ProviderSettings, Acc
                 "ecr" => e.ecr = url,
                 "cloudwatch" => e.cloudwatch = url,
                 "sns" => e.sns = url,
+                "kms" => e.kms = url,
                 _ => e.logs = url,
             }
         }

@@ -68,7 +68,7 @@ pub async fn make(run: &Run<'_>) -> Result<(), ApplyError> {
 /// TLS-only statement (added to a policy the bucket has).
 async fn secure(run: &Run<'_>, is_new: bool) -> Result<(), ApplyError> {
     let (s3c, bucket) = (&run.aws.s3, &run.want.bucket_name);
-    s3::secure_bucket(s3c, bucket)
+    s3::secure_bucket(s3c, bucket, kms_key(run))
         .await
         .map_err(ApplyError::aws(
             "securing the bucket (public access block, encryption)",
@@ -77,6 +77,21 @@ async fn secure(run: &Run<'_>, is_new: bool) -> Result<(), ApplyError> {
         put_tls_statement(run, is_new).await?;
     }
     Ok(())
+}
+
+/// The key `bucket_encryption` gives the bucket; none for SSE-S3.
+fn kms_key<'r>(run: &'r Run<'_>) -> Option<&'r str> {
+    run.want
+        .bucket_encryption
+        .as_ref()
+        .map(|e| e.kms_key_arn.as_str())
+}
+
+/// Sets the bucket's default encryption to what `bucket_encryption` says.
+pub async fn update_encryption(run: &Run<'_>) -> Result<(), ApplyError> {
+    s3::put_default_encryption(&run.aws.s3, &run.want.bucket_name, kms_key(run))
+        .await
+        .map_err(ApplyError::aws("setting the bucket's default encryption"))
 }
 
 async fn put_tls_statement(run: &Run<'_>, is_new: bool) -> Result<(), ApplyError> {

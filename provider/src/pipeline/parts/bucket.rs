@@ -3,6 +3,7 @@
 use tfsdk::access::Field;
 
 use super::super::part::Part;
+use super::super::state::BucketEncryption;
 use super::super::step::{Change, Op};
 use super::super::{naming, policy};
 use super::{Converge, Merge, Plan};
@@ -26,6 +27,9 @@ pub fn converge(c: &mut Converge) {
         if c.changed(|p| p.require_tls != want.require_tls) {
             ops.push(Op::Update(Part::Bucket, Change::TlsPolicy));
         }
+        if c.changed(|p| p.bucket_encryption != want.bucket_encryption) {
+            ops.push(Op::Update(Part::Bucket, Change::Encryption));
+        }
         if c.retag() {
             ops.push(Op::Update(Part::Bucket, Change::Tags));
         }
@@ -33,12 +37,23 @@ pub fn converge(c: &mut Converge) {
     };
 }
 
-/// The TLS-only policy, as the bucket policy has it (when it was read).
+/// The TLS-only policy, as the bucket policy has it, and the key of its
+/// default encryption (when they were read: an owned bucket).
 pub fn merge(m: &mut Merge) {
     match &m.seen.bucket_policy {
         Some(Some(doc)) => m.s.require_tls = doc.contains("aws:SecureTransport"),
         Some(None) => m.s.require_tls = false,
         None => {}
+    }
+    if let Some(found) = &m.seen.bucket_encryption {
+        let key = found
+            .as_ref()
+            .filter(|e| e.uses_kms())
+            .and_then(|e| e.kms_key.clone());
+        let recorded = m.state.bucket_encryption.as_ref().map(|e| &e.kms_key_arn);
+        if recorded != key.as_ref() {
+            m.s.bucket_encryption = key.map(|kms_key_arn| BucketEncryption { kms_key_arn });
+        }
     }
 }
 

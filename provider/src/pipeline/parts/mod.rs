@@ -195,6 +195,8 @@ pub fn keep_or<T: Default + PartialEq>(prior: &Option<T>, actual: T) -> Option<T
 /// planned state being written.
 pub struct Plan<'a> {
     pub loc: &'a Location,
+    /// The customer-managed keys the role needs, as the plan's looks found.
+    pub keys: &'a super::policy::KeyGrants,
     /// The configuration, with the schema's defaults filled in.
     pub config: &'a State<Planning>,
     /// The prior state, when no identity attribute changes.

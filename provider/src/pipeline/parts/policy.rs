@@ -110,6 +110,7 @@ pub fn plan(p: &mut Plan) {
                     failure_queue: queue.as_known().map(String::as_str),
                     stream: stream.as_known().map(|a| (a.as_str(), *put)),
                     event_queue: events.as_known().map(String::as_str),
+                    keys: p.keys,
                 },
             ))
         }
