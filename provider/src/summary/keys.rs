@@ -24,7 +24,8 @@ pub const DECRYPT_TRIGGERING_OBJECTS: &str = "DecryptTriggeringObjects";
 pub const ENCRYPT_RESULTS: &str = "EncryptResults";
 /// The failure queue's key, for the failed events Lambda sends to it.
 pub const ENCRYPT_FAILED_EVENTS: &str = "EncryptFailedEvents";
-/// The stream's key, for the records the event source mapping reads.
+/// The stream's key, for the records the event source mapping reads (and,
+/// with `allow_put_records`, those the function writes).
 pub const DECRYPT_STREAM: &str = "DecryptStream";
 
 /// What a key grant of the provider's is for, by its statement id.
@@ -33,7 +34,7 @@ pub fn purpose(sid: &str) -> Option<&'static str> {
         DECRYPT_TRIGGERING_OBJECTS => "the bucket's key: objects the triggers read, via S3",
         ENCRYPT_RESULTS => "the bucket's key: results written under output_prefix, via S3",
         ENCRYPT_FAILED_EVENTS => "the failure queue's key: failed events sent to it, via SQS",
-        DECRYPT_STREAM => "the stream's key: records the function reads, via Kinesis",
+        DECRYPT_STREAM => "the stream's key: records the function reads (or writes), via Kinesis",
         _ => return None,
     })
 }

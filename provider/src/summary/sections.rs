@@ -759,6 +759,7 @@ fn setting_roots() -> Vec<Vec<Step>> {
         t(attr::OUTPUT_PREFIX),
         t(attr::REQUIRE_TLS),
         t(attr::CREATE_BUCKET),
+        t(attr::BUCKET_ENCRYPTION),
         t(attr::FORCE_DESTROY),
         t(attr::BACKFILL),
         t(attr::TAGS),

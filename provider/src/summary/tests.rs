@@ -890,8 +890,8 @@ fn queue_and_stream_key_grants_say_whose_key_they_are() {
              failed events sent to it, via SQS)"
         ),
         format!(
-            "`kms:Decrypt` on key `{KEY_2}` (the stream's key: records the function reads, via \
-             Kinesis)"
+            "`kms:Decrypt` on key `{KEY_2}` (the stream's key: records the function reads (or \
+             writes), via Kinesis)"
         ),
     ] {
         assert!(md.contains(&want), "{want:?} not in\n{md}");
@@ -1060,4 +1060,33 @@ fn expect_kms_key_checks_owned_new_and_unchanged_pipelines_but_not_deleted_ones(
             found: keys::BucketKey::Unknown,
         }]
     );
+}
+
+/// `bucket_encryption` added to an owned bucket: the key grants are
+/// widenings naming the key, and the block is a setting.
+#[test]
+fn bucket_encryption_on_an_owned_bucket_is_a_setting_and_its_grants_widenings() {
+    let mut before = pipeline("p", 512, &["data/"], json!({}), "h");
+    before["policy_json"] = json!(kms_policy(&["data/"], None, true));
+    before["output_prefix"] = json!("out/");
+    before["bucket_encryption"] = Json::Null;
+    let mut after = before.clone();
+    after["policy_json"] = json!(kms_policy(&["data/"], Some(KEY_1), true));
+    after["bucket_encryption"] = json!({"kms_key_arn": KEY_1});
+    let s = summary_of(json!([update(before, after)]), &expect(&[KEY_2]));
+    let md = render(&s, Format::Markdown);
+    for want in [
+        format!(
+            "**widening**: `kms:Decrypt` on key `{KEY_1}` (the bucket's key: objects the \
+             triggers read, via S3)"
+        ),
+        format!(
+            "**widening**: `kms:GenerateDataKey` on key `{KEY_1}` (the bucket's key: results \
+             written under output_prefix, via S3)"
+        ),
+        format!("| `bucket_encryption.kms_key_arn` | (not set) | `\"{KEY_1}\"` |"),
+        format!("bucket bkt is not encrypted with the expected key {KEY_2} (found: {KEY_1})"),
+    ] {
+        assert!(md.contains(&want), "{want:?} not in\n{md}");
+    }
 }
