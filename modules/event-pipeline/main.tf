@@ -52,6 +52,13 @@ resource "eventpipe_event_pipeline" "this" {
     }
   }
 
+  dynamic "bucket_encryption" {
+    for_each = var.bucket_kms_key_arn == null ? [] : [var.bucket_kms_key_arn]
+    content {
+      kms_key_arn = bucket_encryption.value
+    }
+  }
+
   # Nothing lost by default: failed events go to a queue, logs are kept.
   dynamic "on_failure" {
     for_each = var.failure_queue_enabled ? [1] : []

@@ -35,6 +35,12 @@ variable "create_bucket" {
   default     = true
 }
 
+variable "bucket_kms_key_arn" {
+  description = "With `create_bucket = true`: a customer-managed KMS key (its ARN, or an alias ARN) for the bucket's default encryption, SSE-KMS with S3 Bucket Keys; the role gets `kms:Decrypt` on it for the objects it reads (and `kms:GenerateDataKey` for `output_prefix`). Null keeps SSE-S3. An existing bucket's key (`create_bucket = false`) is read by the plan and granted without this. Changing it updates in place."
+  type        = string
+  default     = null
+}
+
 variable "function_name" {
   description = "Name of the Lambda function. Null uses `name`. Set it to keep the name of a function taken over with `terraform import ... adopt:<function-name>`. Changing it replaces the pipeline."
   type        = string
