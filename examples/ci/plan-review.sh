@@ -18,13 +18,16 @@
 # project's tests, against the emulator.
 #
 # TERRAFORM and EVENTPIPE name the binaries (default: from PATH);
-# FAIL_ON overrides the kinds gated on (space-separated).
+# FAIL_ON overrides the kinds gated on (space-separated); EXPECT_KMS_KEY
+# (space-separated key ARNs) flags a bucket not encrypted with one of them
+# and then exits 14 (--expect-kms-key).
 set -eu
 
 dir="${1:-.}"
 terraform="${TERRAFORM:-terraform}"
 eventpipe="${EVENTPIPE:-eventpipe}"
 fail_on="${FAIL_ON:-iam-widening}"
+expect_kms_key="${EXPECT_KMS_KEY:-}"
 
 cd "$dir"
 summary="${SUMMARY_FILE:-$PWD/plan-summary.md}"
@@ -42,6 +45,9 @@ summary="${SUMMARY_FILE:-$PWD/plan-summary.md}"
 set --
 for kind in $fail_on; do
     set -- "$@" --fail-on "$kind"
+done
+for key in $expect_kms_key; do
+    set -- "$@" --expect-kms-key "$key"
 done
 status=0
 "$eventpipe" plan-summary "$@" plan.json >"$summary" || status=$?

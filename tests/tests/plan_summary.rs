@@ -15,7 +15,7 @@ use std::process::Command;
 
 use common::*;
 use serde_json::Value as Json;
-use tests::{Moto, TerraformCli, Workspace};
+use tests::{Aws, Moto, TerraformCli, Workspace};
 
 /// The function's environment value, which no summary may show.
 const SECRET: &str = "s3cr3t-plan-review-7f3c9a";
@@ -115,9 +115,41 @@ fn summary(ws: &Workspace, args: &[&str]) -> tests::Output {
         .expect("eventpipe runs")
 }
 
-/// Replaces what differs between runs with placeholders: 64-hex hashes and
-/// 12-digit account ids.
+/// Replaces what differs between runs with placeholders: 64-hex hashes,
+/// 12-digit account ids and KMS key ids (UUIDs).
 fn normalise(text: &str) -> String {
+    normalise_hashes(&normalise_key_ids(text))
+}
+
+/// `8-4-4-4-12` hex digits, as KMS names its keys, become `<KEY-ID>`.
+fn normalise_key_ids(text: &str) -> String {
+    let is_uuid = |s: &[u8]| {
+        s.len() == 36
+            && s.iter().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => *b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let end = i + 36;
+        let ends = end == bytes.len() || (end < bytes.len() && !bytes[end].is_ascii_alphanumeric());
+        if boundary && end <= bytes.len() && ends && is_uuid(&bytes[i..end]) {
+            out.push_str("<KEY-ID>");
+            i = end;
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn normalise_hashes(text: &str) -> String {
     let mut out = String::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -395,6 +427,173 @@ fn a_reviewer_sees_iam_code_trigger_and_setting_changes_replacements_and_deletes
     }
 }
 
+const LAKE: &str = "review-lake";
+
+/// A pipeline on the existing bucket [`LAKE`], in the module.
+fn lake_module_hcl() -> String {
+    format!(
+        r#"{providers}
+resource "eventpipe_event_pipeline" "this" {{
+  name          = "lake"
+  bucket_name   = "{LAKE}"
+  create_bucket = false
+  require_tls   = false
+
+  function {{
+    source_dir = "${{path.module}}/app"
+    handler    = "app.handler"
+    runtime    = "python3.12"
+  }}
+
+{trigger}}}
+"#,
+        providers = tests::mirror::required_providers_hcl(),
+        trigger = trigger_hcl(&["s3:ObjectCreated:*"], Some("raw/"), None),
+    )
+}
+
+/// A customer-managed KMS key made in the emulator with an independent
+/// client; its ARN.
+fn create_kms_key(aws: &Aws, moto: &Moto) -> String {
+    use aws_config::{BehaviorVersion, Region};
+    let credentials =
+        aws_sdk_kms::config::Credentials::new("test", "test", None, None, "eventpipe-tests");
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(tests::aws::REGION))
+        .credentials_provider(credentials)
+        .endpoint_url(moto.endpoint())
+        .build();
+    let kms = aws_sdk_kms::Client::from_conf(config);
+    let out = aws
+        .block_on(kms.create_key().description("plan-summary test").send())
+        .expect("CreateKey");
+    out.key_metadata()
+        .and_then(|m| m.arn())
+        .expect("CreateKey returns the key's ARN")
+        .to_owned()
+}
+
+/// The bucket's default encryption: SSE-KMS with `key`, Bucket Keys on.
+fn encrypt_bucket_with(aws: &Aws, bucket: &str, key: &str) {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::AwsKms)
+        .kms_master_key_id(key)
+        .build()
+        .unwrap();
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(default)
+        .bucket_key_enabled(true)
+        .build();
+    let config = ServerSideEncryptionConfiguration::builder()
+        .rules(rule)
+        .build()
+        .unwrap();
+    aws.block_on(
+        aws.s3()
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(config)
+            .send(),
+    )
+    .expect("PutBucketEncryption");
+}
+
+fn kms_case(tf: &TerraformCli, moto: &Moto) {
+    let label = &tf.label;
+    let aws = moto.aws().expect("aws");
+    aws.create_bucket(LAKE).expect("the data lake bucket");
+    let mut ws = Workspace::new(tf).expect("workspace");
+    ws.env("EVENTPIPE", tests::tools::eventpipe_cli());
+    ws.write(&format!("{MODULE_DIR}/app/app.py"), APP_PY)
+        .unwrap();
+    ws.write(&format!("{MODULE_DIR}/main.tf"), lake_module_hcl())
+        .unwrap();
+    ws.write("main.tf", root_hcl(moto, true)).unwrap();
+    ws.init().expect("init");
+    ws.apply_auto().expect("apply on the SSE-S3 bucket");
+
+    // The data team switches the bucket to SSE-KMS under its own key.
+    let key = create_kms_key(&aws, moto);
+    let other = create_kms_key(&aws, moto);
+    encrypt_bucket_with(&aws, LAKE, &key);
+    let r = review(&ws);
+    assert_eq!(
+        r.status,
+        Some(11),
+        "{label}: the new key grant widens IAM (--fail-on iam-widening)\n{}",
+        r.output
+    );
+    let md = &r.markdown;
+    for want in [
+        format!("### `{ADDRESS}` (`lake`): update in place"),
+        format!(
+            "- **widening**: `kms:Decrypt` on key `{key}` (the bucket's key: objects the \
+             triggers read, via S3)"
+        ),
+        format!("- statement `DecryptTriggeringObjects` added: Allow `kms:Decrypt` on `{key}` if"),
+        "`kms:ViaService` = `s3.us-east-1.amazonaws.com`".to_owned(),
+        format!(
+            "`kms:EncryptionContext:aws:s3:arn` like `arn:aws:s3:::{LAKE}` or `arn:aws:s3:::{LAKE}/raw/*`"
+        ),
+    ] {
+        assert!(md.contains(&want), "{label}: {want:?} not in\n{md}");
+    }
+    assert!(!md.contains(&other), "{label}: {md}");
+    golden(tf, "kms-key", md);
+
+    // --expect-kms-key: another key is the risk status, without --fail-on;
+    // the bucket's own key passes.
+    let gate = summary(&ws, &["--expect-kms-key", &other, "plan.json"]);
+    assert_eq!(gate.code, Some(14), "{label}: {gate}");
+    assert!(
+        gate.stdout.contains(&format!(
+            "**risk:** bucket {LAKE} is not encrypted with the expected key {other} (found: \
+             {key})"
+        )),
+        "{label}: {gate}"
+    );
+    let pass = summary(&ws, &["--expect-kms-key", &key, "plan.json"]);
+    assert_eq!(pass.code, Some(0), "{label}: {pass}");
+    assert!(!pass.stdout.contains("not encrypted"), "{label}: {pass}");
+
+    // Applied, the plan is empty; the gate still holds for the unchanged
+    // pipeline, through the CI script as a workflow would set it.
+    ws.apply_auto().expect("apply the grant");
+    assert_plan_empty(&ws, &format!("{label}: after the grant"));
+    ws.env("EXPECT_KMS_KEY", &other);
+    let r = review(&ws);
+    assert_eq!(r.status, Some(14), "{label}: {}", r.output);
+    assert!(
+        r.markdown.contains(&format!(
+            "**Unchanged pipelines with risk flags**\n- `{ADDRESS}` (`lake`): **risk:** bucket \
+             {LAKE} is not encrypted with the expected key {other} (found: {key})"
+        )),
+        "{label}: {}",
+        r.markdown
+    );
+    ws.env("EXPECT_KMS_KEY", &key);
+    assert_eq!(review(&ws).status, Some(0), "{label}");
+
+    ws.destroy_auto().expect("destroy");
+    aws.block_on(aws.s3().delete_bucket().bucket(LAKE).send())
+        .expect("delete the data lake bucket");
+    assert_emulator_empty(moto);
+}
+
+#[test]
+fn a_bucket_switched_to_a_customer_key_shows_the_key_grant_and_fails_another_expected_key() {
+    let moto = Moto::start().expect("moto");
+    for tf in clis() {
+        moto.reset().expect("reset");
+        kms_case(&tf, &moto);
+    }
+}
+
 #[test]
 fn malformed_input_is_one_line_on_stderr_and_a_failure() {
     let dir = tempfile::tempdir().unwrap();
@@ -460,6 +659,7 @@ fn the_help_documents_every_exit_status() {
     let help = String::from_utf8_lossy(&out.stdout);
     for want in [
         "--no-diagram",
+        "--expect-kms-key",
         "iam-change",
         "iam-widening",
         "replace",

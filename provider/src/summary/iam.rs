@@ -7,8 +7,15 @@
 //! `*`), or a resource not granted before (a moved prefix). A removed `Deny`
 //! statement is a widening too. IAM's `*` and `?` wildcards are honoured, so
 //! `s3:*` covers `s3:GetObject` and `bucket/*` covers `bucket/data/*`.
+//!
+//! Conditions count: an old grant covers a new one only when it had no
+//! condition or the same ones, so a dropped or changed condition is a
+//! widening (whether the new conditions are narrower is not worked out).
+//! A KMS action is one widening per key, with the key's ARN
+//! ([`Widening::Key`]): a reviewer reads which key the function may now
+//! use, not only that it may call `kms:Decrypt`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
@@ -20,7 +27,13 @@ pub struct Statement {
     pub allow: bool,
     pub actions: BTreeSet<String>,
     pub resources: BTreeSet<String>,
+    /// The `Condition` block; empty when there is none.
+    pub conditions: Conditions,
 }
+
+/// A statement's `Condition`, canonical: operator (`StringEquals`) → key
+/// (`kms:ViaService`) → values, sorted.
+pub type Conditions = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 /// A policy document that could be read.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -51,6 +64,39 @@ fn strings(v: Option<&Json>) -> Result<BTreeSet<String>, PolicyError> {
     }
 }
 
+fn conditions(v: Option<&Json>) -> Result<Conditions, PolicyError> {
+    let ops = match v {
+        None | Some(Json::Null) => return Ok(Conditions::new()),
+        Some(Json::Object(ops)) => ops,
+        Some(_) => return Err(PolicyError("a `Condition` that is not an object".into())),
+    };
+    let mut out = Conditions::new();
+    for (op, keys) in ops {
+        let Json::Object(keys) = keys else {
+            return Err(PolicyError(format!(
+                "a `Condition` operator {op} that is not an object"
+            )));
+        };
+        let mut by_key = BTreeMap::new();
+        for (key, values) in keys {
+            let one = |v: &Json| match v {
+                Json::String(s) => Ok(s.clone()),
+                Json::Bool(_) | Json::Number(_) => Ok(v.to_string()),
+                _ => Err(PolicyError(format!(
+                    "a `Condition` value of {key} that is not a string"
+                ))),
+            };
+            let set = match values {
+                Json::Array(l) => l.iter().map(one).collect::<Result<_, _>>()?,
+                v => BTreeSet::from([one(v)?]),
+            };
+            by_key.insert(key.clone(), set);
+        }
+        out.insert(op.clone(), by_key);
+    }
+    Ok(out)
+}
+
 /// Reads a policy document (the JSON text of `policy_json`).
 pub fn parse(text: &str) -> Result<Policy, PolicyError> {
     let doc: Json = serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))?;
@@ -72,6 +118,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
                 allow: s.get("Effect").and_then(Json::as_str) != Some("Deny"),
                 actions: strings(s.get("Action"))?,
                 resources: strings(s.get("Resource"))?,
+                conditions: conditions(s.get("Condition"))?,
             })
         })
         .collect::<Result<_, PolicyError>>()?;
@@ -89,6 +136,49 @@ pub enum Widening {
     NewResource(String),
     /// A `Deny` statement went away.
     DenyRemoved(String),
+    /// A grant of `action` on `resource` that was there, but under other
+    /// conditions or fewer of them (statement `sid`).
+    ConditionChanged {
+        sid: String,
+        action: String,
+        resource: String,
+    },
+    /// KMS actions on a key that no old statement allowed them on, or only
+    /// under other conditions.
+    Key(KeyGrant),
+}
+
+/// KMS actions the function may now take with one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyGrant {
+    /// The statement that grants them (the contract's Sids say what for).
+    pub sid: String,
+    pub actions: Vec<String>,
+    /// The key's ARN (the statement's `Resource`).
+    pub key: String,
+    pub before: KeyBefore,
+}
+
+/// What the old policy granted in the key grant's place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyBefore {
+    /// No grant of these actions on any key by this statement.
+    Nothing,
+    /// The same statement named other keys: the key changed.
+    OtherKey(Vec<String>),
+    /// The same key, under other conditions.
+    OtherConditions,
+}
+
+impl std::fmt::Display for KeyGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} on key {}", self.actions.join(", "), self.key)?;
+        match &self.before {
+            KeyBefore::Nothing => Ok(()),
+            KeyBefore::OtherKey(was) => write!(f, " (was key {})", was.join(", ")),
+            KeyBefore::OtherConditions => write!(f, " (its conditions changed)"),
+        }
+    }
 }
 
 impl std::fmt::Display for Widening {
@@ -100,6 +190,15 @@ impl std::fmt::Display for Widening {
             }
             Widening::NewResource(r) => write!(f, "new resource {r}"),
             Widening::DenyRemoved(s) => write!(f, "Deny statement {s} removed"),
+            Widening::ConditionChanged {
+                sid,
+                action,
+                resource,
+            } => write!(
+                f,
+                "conditions of {action} on {resource} changed (statement {sid})"
+            ),
+            Widening::Key(k) => write!(f, "{k}"),
         }
     }
 }
@@ -113,6 +212,8 @@ pub struct StatementChange {
     pub resources_added: Vec<String>,
     pub resources_removed: Vec<String>,
     pub effect_changed: Option<(bool, bool)>,
+    /// The conditions before and after, when they differ.
+    pub conditions_changed: Option<(Conditions, Conditions)>,
 }
 
 /// The difference between two policies.
@@ -164,12 +265,22 @@ fn action_covers(pattern: &str, action: &str) -> bool {
     covers(&pattern.to_ascii_lowercase(), &action.to_ascii_lowercase())
 }
 
-fn allowed(old: &Policy, action: &str, resource: &str) -> bool {
+/// Whether an old `Allow` grants `action` on `resource`; with `under`,
+/// only a statement with no conditions or exactly these counts.
+fn allowed(old: &Policy, action: &str, resource: &str, under: Option<&Conditions>) -> bool {
     old.statements.iter().any(|s| {
         s.allow
             && s.actions.iter().any(|a| action_covers(a, action))
             && s.resources.iter().any(|r| covers(r, resource))
+            && under.is_none_or(|c| s.conditions.is_empty() || s.conditions == *c)
     })
+}
+
+/// A KMS action: its resource is a key, named in the widening.
+fn is_kms(action: &str) -> bool {
+    action
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("kms:"))
 }
 
 fn widenings(old: &Policy, new: &Policy) -> Vec<Widening> {
@@ -181,7 +292,18 @@ fn widenings(old: &Policy, new: &Policy) -> Vec<Widening> {
         }
     };
     for s in new.statements.iter().filter(|s| s.allow) {
+        let under = Some(&s.conditions);
+        // Per key, the KMS actions it newly allows.
+        let mut keys: BTreeMap<&String, Vec<String>> = BTreeMap::new();
         for action in &s.actions {
+            if is_kms(action) {
+                for key in &s.resources {
+                    if !allowed(old, action, key, under) {
+                        keys.entry(key).or_default().push(action.clone());
+                    }
+                }
+                continue;
+            }
             let known = old
                 .statements
                 .iter()
@@ -191,7 +313,16 @@ fn widenings(old: &Policy, new: &Policy) -> Vec<Widening> {
                 continue;
             }
             for resource in &s.resources {
-                if allowed(old, action, resource) {
+                if allowed(old, action, resource, under) {
+                    continue;
+                }
+                if allowed(old, action, resource, None) {
+                    let w = Widening::ConditionChanged {
+                        sid: s.sid.clone(),
+                        action: action.clone(),
+                        resource: resource.clone(),
+                    };
+                    push(w, &mut out);
                     continue;
                 }
                 let narrower = old
@@ -209,6 +340,30 @@ fn widenings(old: &Policy, new: &Policy) -> Vec<Widening> {
                 };
                 push(w, &mut out);
             }
+        }
+        for (key, actions) in keys {
+            let same_key = actions.iter().all(|a| allowed(old, a, key, None));
+            let was: Vec<String> = old
+                .statements
+                .iter()
+                .filter(|o| o.allow && o.sid == s.sid)
+                .flat_map(|o| o.resources.iter().cloned())
+                .filter(|r| r != key)
+                .collect();
+            let before = if same_key {
+                KeyBefore::OtherConditions
+            } else if was.is_empty() {
+                KeyBefore::Nothing
+            } else {
+                KeyBefore::OtherKey(was)
+            };
+            let w = Widening::Key(KeyGrant {
+                sid: s.sid.clone(),
+                actions,
+                key: key.clone(),
+                before,
+            });
+            push(w, &mut out);
         }
     }
     for s in old.statements.iter().filter(|s| !s.allow) {
@@ -241,6 +396,8 @@ pub fn diff(old: &Policy, new: &Policy) -> Diff {
                 resources_added: minus(&n.resources, &o.resources),
                 resources_removed: minus(&o.resources, &n.resources),
                 effect_changed: (o.allow != n.allow).then_some((o.allow, n.allow)),
+                conditions_changed: (o.conditions != n.conditions)
+                    .then(|| (o.conditions.clone(), n.conditions.clone())),
             }),
         }
     }
@@ -363,5 +520,106 @@ mod tests {
         assert!(parse("nope").is_err());
         assert!(parse("{}").is_err());
         assert!(parse(r#"{"Statement":[{"Action":5}]}"#).is_err());
+        assert!(parse(r#"{"Statement":[{"Condition":"x"}]}"#).is_err());
+        assert!(parse(r#"{"Statement":[{"Condition":{"StringEquals":{"k":{}}}}]}"#).is_err());
+    }
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k1";
+
+    fn decrypt(key: &str, objects: &[&str]) -> Json {
+        json!({"Sid": "DecryptTriggeringObjects", "Effect": "Allow", "Action": "kms:Decrypt",
+            "Resource": key, "Condition": {
+                "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": objects}}})
+    }
+
+    #[test]
+    fn conditions_are_read_in_a_canonical_order_and_compared() {
+        let a = policy(json!([decrypt(
+            KEY,
+            &["arn:aws:s3:::b/x/*", "arn:aws:s3:::b"]
+        )]));
+        let b = policy(json!([decrypt(
+            KEY,
+            &["arn:aws:s3:::b", "arn:aws:s3:::b/x/*"]
+        )]));
+        assert_eq!(a, b, "the order of values does not matter");
+        let c = &a.statements[0].conditions;
+        assert_eq!(
+            c["StringLike"]["kms:EncryptionContext:aws:s3:arn"],
+            BTreeSet::from(["arn:aws:s3:::b".to_owned(), "arn:aws:s3:::b/x/*".to_owned()])
+        );
+        let d = diff(&a, &policy(json!([decrypt(KEY, &["arn:aws:s3:::b/y/*"])])));
+        let (was, now) = d.changed[0].conditions_changed.clone().unwrap();
+        assert_ne!(was, now);
+        assert!(d.changed[0].resources_added.is_empty());
+    }
+
+    #[test]
+    fn a_kms_grant_is_a_widening_per_key_with_what_it_replaced() {
+        let none = policy(json!([read(&["arn:aws:s3:::b/*"])]));
+        let k1 = policy(json!([
+            read(&["arn:aws:s3:::b/*"]),
+            decrypt(KEY, &["arn:aws:s3:::b/*"])
+        ]));
+        let grant = |key: &str, before: KeyBefore| {
+            Widening::Key(KeyGrant {
+                sid: "DecryptTriggeringObjects".into(),
+                actions: vec!["kms:Decrypt".into()],
+                key: key.into(),
+                before,
+            })
+        };
+        assert_eq!(
+            diff(&none, &k1).widenings,
+            vec![grant(KEY, KeyBefore::Nothing)]
+        );
+        let k2_arn = "arn:aws:kms:us-east-1:123456789012:key/k2";
+        let k2 = policy(json!([
+            read(&["arn:aws:s3:::b/*"]),
+            decrypt(k2_arn, &["arn:aws:s3:::b/*"])
+        ]));
+        assert_eq!(
+            diff(&k1, &k2).widenings,
+            vec![grant(k2_arn, KeyBefore::OtherKey(vec![KEY.into()]))]
+        );
+        assert_eq!(
+            grant(k2_arn, KeyBefore::OtherKey(vec![KEY.into()])).to_string(),
+            format!("kms:Decrypt on key {k2_arn} (was key {KEY})")
+        );
+        // A wider encryption context on the same key.
+        let wider = policy(json!([
+            read(&["arn:aws:s3:::b/*"]),
+            decrypt(KEY, &["arn:aws:s3:::*"])
+        ]));
+        assert_eq!(
+            diff(&k1, &wider).widenings,
+            vec![grant(KEY, KeyBefore::OtherConditions)]
+        );
+        // Going away, or the same grant: no widening.
+        assert!(diff(&k1, &none).widenings.is_empty());
+        assert!(diff(&k1, &k1).is_empty());
+    }
+
+    #[test]
+    fn a_dropped_condition_widens_an_otherwise_equal_grant() {
+        let with = policy(
+            json!([{"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage",
+            "Resource": "arn:aws:sqs:us-east-1:1:q",
+            "Condition": {"Bool": {"aws:SecureTransport": true}}}]),
+        );
+        let without = policy(json!([{"Sid": "Send", "Effect": "Allow",
+            "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:1:q"}]));
+        assert_eq!(
+            diff(&with, &without).widenings,
+            vec![Widening::ConditionChanged {
+                sid: "Send".into(),
+                action: "sqs:SendMessage".into(),
+                resource: "arn:aws:sqs:us-east-1:1:q".into(),
+            }]
+        );
+        // Adding one narrows.
+        assert!(diff(&without, &with).widenings.is_empty());
+        assert!(!diff(&without, &with).is_empty());
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! - [`plan_json`] reads `terraform show -json PLANFILE` (1.0 to 1.11);
 //! - [`iam`] compares two `policy_json` documents and finds widenings;
+//! - [`keys`] says what each KMS key grant is for and which key a
+//!   pipeline's bucket is encrypted with (`--expect-kms-key`);
 //! - [`sections`] turns each pipeline change into what a reviewer reads;
 //! - [`diagram`] draws each pipeline's parts and what the plan does to
 //!   them, written as a Mermaid flowchart by [`diagram::mermaid`];
@@ -11,6 +13,7 @@
 
 pub mod diagram;
 pub mod iam;
+pub mod keys;
 pub mod plan_json;
 pub mod render;
 pub mod sections;

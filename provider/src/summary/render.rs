@@ -7,7 +7,8 @@
 //! but for the alarms.
 
 use super::diagram::mermaid;
-use super::iam::{Statement, Widening};
+use super::iam::{Conditions, KeyBefore, Statement, Widening};
+use super::keys;
 use super::plan_json::Action;
 use super::sections::{
     Code, FileChangeKind, Iam, Pipeline, PipelineAction, Shown, Summary, Trigger, TriggerChange,
@@ -170,13 +171,34 @@ fn list(o: &Out, items: &[String]) -> String {
         .join(", ")
 }
 
+/// Conditions, briefly: `key` = `value`, `key` like `a` or `b`.
+fn conditions(o: &Out, c: &Conditions) -> String {
+    let mut parts = Vec::new();
+    for (op, keys) in c {
+        let word = match op.as_str() {
+            "StringEquals" | "ArnEquals" | "Bool" | "NumericEquals" => "=",
+            "StringLike" | "ArnLike" => "like",
+            other => other,
+        };
+        for (key, values) in keys {
+            let values: Vec<String> = values.iter().map(|v| o.code(v)).collect();
+            parts.push(format!("{} {word} {}", o.code(key), values.join(" or ")));
+        }
+    }
+    parts.join(" and ")
+}
+
 fn statement(o: &Out, s: &Statement) -> String {
-    format!(
+    let mut t = format!(
         "{} {} on {}",
         if s.allow { "Allow" } else { "Deny" },
         list(o, &s.actions.iter().cloned().collect::<Vec<_>>()),
         list(o, &s.resources.iter().cloned().collect::<Vec<_>>())
-    )
+    );
+    if !s.conditions.is_empty() {
+        t.push_str(&format!(" if {}", conditions(o, &s.conditions)));
+    }
+    t
 }
 
 fn widening(o: &Out, w: &Widening) -> String {
@@ -191,6 +213,33 @@ fn widening(o: &Out, w: &Widening) -> String {
         }
         Widening::NewResource(r) => format!("new resource {}", o.code(r)),
         Widening::DenyRemoved(s) => format!("Deny statement {} removed", o.code(s)),
+        Widening::ConditionChanged {
+            sid,
+            action,
+            resource,
+        } => format!(
+            "conditions of {} on {} changed (statement {})",
+            o.code(action),
+            o.code(resource),
+            o.code(sid)
+        ),
+        Widening::Key(k) => {
+            let mut why = vec![
+                keys::purpose(&k.sid)
+                    .map_or_else(|| format!("statement {}", o.code(&k.sid)), str::to_owned),
+            ];
+            match &k.before {
+                KeyBefore::Nothing => {}
+                KeyBefore::OtherKey(was) => why.push(format!("was key {}", list(o, was))),
+                KeyBefore::OtherConditions => why.push("its conditions changed".into()),
+            }
+            format!(
+                "{} on key {} ({})",
+                list(o, &k.actions),
+                o.code(&k.key),
+                why.join("; ")
+            )
+        }
     }
 }
 
@@ -219,6 +268,17 @@ fn iam(o: &mut Out, i: &Iam) {
                 if let Some((was, now)) = c.effect_changed {
                     let e = |b: bool| if b { "Allow" } else { "Deny" };
                     o.item(1, &format!("effect {} → {}", e(was), e(now)));
+                }
+                if let Some((was, now)) = &c.conditions_changed {
+                    let side = |x: &Conditions| {
+                        if x.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            conditions(o, x)
+                        }
+                    };
+                    let t = format!("conditions {} → {}", side(was), side(now));
+                    o.item(1, &t);
                 }
                 for (what, items) in [
                     ("action added", &c.actions_added),
@@ -497,6 +557,17 @@ pub fn render_with(s: &Summary, fmt: Format, diagram: bool) -> String {
     }
     let other = others(&o, s);
     o.line(&other);
+    if !s.unchanged_risks.is_empty() {
+        o.label("Unchanged pipelines with risk flags", "");
+        for u in &s.unchanged_risks {
+            let mut t = o.code(&u.address);
+            if let Some(n) = &u.name {
+                t.push_str(&format!(" ({})", o.code(n)));
+            }
+            let t = format!("{t}: {} {}", o.strong("risk:"), clean(&u.risk.to_string()));
+            o.item(0, &t);
+        }
+    }
     for p in &s.pipelines {
         pipeline(&mut o, p);
     }

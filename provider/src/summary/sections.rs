@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 use super::diagram;
 use super::iam;
+use super::keys::{self, BucketKey};
 use super::plan_json::{Action, Plan, ResourceChange, Step, marked};
 use crate::pipeline::runtimes::{self, Day, Use, Verdict};
 use crate::pipeline::schema;
@@ -19,16 +20,20 @@ use crate::pipeline::state::{PACKAGE_ZIP, attr};
 
 /// What summarizing depends on beside the plan.
 #[derive(Clone, Copy, Debug)]
-pub struct Options {
+pub struct Options<'a> {
     /// The day runtime deprecations are judged on.
     pub today: Day,
+    /// `--expect-kms-key`: the KMS key ARNs a pipeline's bucket may be
+    /// encrypted with. Empty: no expectation.
+    pub expect_kms_keys: &'a [String],
 }
 
-impl Options {
-    /// Judged on today's date, from the system clock.
-    pub fn today() -> Options {
+impl Options<'static> {
+    /// Judged on today's date, from the system clock; no key expected.
+    pub fn today() -> Options<'static> {
         Options {
             today: Day::today(),
+            expect_kms_keys: &[],
         }
     }
 }
@@ -174,6 +179,12 @@ pub enum Risk {
         from: String,
         to: String,
     },
+    /// `--expect-kms-key`: the bucket is not encrypted with an expected key.
+    UnexpectedKmsKey {
+        bucket: String,
+        expected: Vec<String>,
+        found: BucketKey,
+    },
 }
 
 impl std::fmt::Display for Risk {
@@ -219,6 +230,20 @@ impl std::fmt::Display for Risk {
                 "function replaced (package_type {from} → {to}); data kept: the bucket and its \
                  objects, the queues, the stream and the log group stay"
             ),
+            Risk::UnexpectedKmsKey {
+                bucket,
+                expected,
+                found,
+            } => {
+                let which = match expected.as_slice() {
+                    [one] => format!("the expected key {one}"),
+                    many => format!("an expected key ({})", many.join(" or ")),
+                };
+                write!(
+                    f,
+                    "bucket {bucket} is not encrypted with {which} (found: {found})"
+                )
+            }
         }
     }
 }
@@ -246,11 +271,22 @@ pub struct Others {
     pub types: BTreeSet<String>,
 }
 
+/// A risk flag of a pipeline the plan leaves unchanged (only
+/// `--expect-kms-key` flags one: the expectation holds for every pipeline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnchangedRisk {
+    pub address: String,
+    pub name: Option<String>,
+    pub risk: Risk,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
     pub terraform_version: String,
     pub pipelines: Vec<Pipeline>,
     pub unchanged_pipelines: usize,
+    /// Risk flags of unchanged pipelines.
+    pub unchanged_risks: Vec<UnchangedRisk>,
     pub others: Others,
 }
 
@@ -290,7 +326,17 @@ impl Summary {
     }
 
     pub fn risk(&self) -> bool {
-        self.pipelines.iter().any(|p| !p.risks.is_empty())
+        !self.unchanged_risks.is_empty() || self.pipelines.iter().any(|p| !p.risks.is_empty())
+    }
+
+    /// Whether a pipeline's bucket is not encrypted with the key
+    /// `--expect-kms-key` expects.
+    pub fn unexpected_kms_key(&self) -> bool {
+        self.pipelines
+            .iter()
+            .flat_map(|p| &p.risks)
+            .chain(self.unchanged_risks.iter().map(|u| &u.risk))
+            .any(|r| matches!(r, Risk::UnexpectedKmsKey { .. }))
     }
 }
 
@@ -298,6 +344,7 @@ impl Summary {
 pub fn summarize(plan: &Plan, opts: Options) -> Summary {
     let mut pipelines = Vec::new();
     let mut unchanged = 0;
+    let mut unchanged_risks = Vec::new();
     let mut others = Others {
         by_action: BTreeMap::new(),
         types: BTreeSet::new(),
@@ -308,6 +355,13 @@ pub fn summarize(plan: &Plan, opts: Options) -> Summary {
             others.types.insert(c.type_name.clone());
         } else if c.action == Action::NoOp && c.importing.is_none() {
             unchanged += 1;
+            if let Some(risk) = unexpected_kms_key(c, opts) {
+                unchanged_risks.push(UnchangedRisk {
+                    address: c.address.clone(),
+                    name: get_str(c.after.as_ref(), &[a(attr::NAME)]),
+                    risk,
+                });
+            }
         } else {
             pipelines.push(pipeline(c, opts));
         }
@@ -316,6 +370,7 @@ pub fn summarize(plan: &Plan, opts: Options) -> Summary {
         terraform_version: plan.terraform_version.clone(),
         pipelines,
         unchanged_pipelines: unchanged,
+        unchanged_risks,
         others,
     }
 }
@@ -704,6 +759,7 @@ fn setting_roots() -> Vec<Vec<Step>> {
         t(attr::OUTPUT_PREFIX),
         t(attr::REQUIRE_TLS),
         t(attr::CREATE_BUCKET),
+        t(attr::BUCKET_ENCRYPTION),
         t(attr::FORCE_DESTROY),
         t(attr::BACKFILL),
         t(attr::TAGS),
@@ -857,6 +913,22 @@ fn package_type_switch(before: Option<&Json>, after: Option<&Json>) -> Option<Ri
     (from != to).then_some(Risk::PackageTypeChanged { from, to })
 }
 
+/// `--expect-kms-key`: the flag of a pipeline that stays (not deleted or
+/// forgotten) whose bucket is not encrypted with an expected key.
+fn unexpected_kms_key(c: &ResourceChange, opts: Options) -> Option<Risk> {
+    let stays = !matches!(c.action, Action::Delete | Action::Forget) && c.after.is_some();
+    if opts.expect_kms_keys.is_empty() || !stays {
+        return None;
+    }
+    let found = keys::bucket_key(c);
+    (!found.is_one_of(opts.expect_kms_keys)).then(|| Risk::UnexpectedKmsKey {
+        bucket: get_str(c.after.as_ref(), &[a(attr::BUCKET_NAME)])
+            .unwrap_or_else(|| "(known after apply)".into()),
+        expected: opts.expect_kms_keys.to_vec(),
+        found,
+    })
+}
+
 fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Vec<Risk> {
     let before = c.before.as_ref();
     let after = c.after.as_ref();
@@ -933,5 +1005,6 @@ fn risks_of(c: &ResourceChange, triggers: &[TriggerChange], opts: Options) -> Ve
             }
         }
     }
+    out.extend(unexpected_kms_key(c, opts));
     out
 }

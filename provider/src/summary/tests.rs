@@ -11,9 +11,10 @@ use crate::pipeline::runtimes::Day;
 
 const SECRET: &str = "hunter2-very-secret";
 
-fn opts() -> Options {
+fn opts() -> Options<'static> {
     Options {
         today: Day::new(2026, 12, 1),
+        expect_kms_keys: &[],
     }
 }
 
@@ -646,4 +647,446 @@ fn a_base_image_that_moved_is_named_in_the_code_section() {
     let s = summarize(&plan("1.11.4", json!([c])), opts()).unwrap();
     assert_eq!(s.pipelines[0].code.clone().unwrap().base, None);
     assert!(!render(&s, Format::Text).contains("base image"));
+}
+
+// Customer-managed KMS keys: the grants `policy_json` holds for them (the
+// contract's statements), and `--expect-kms-key`.
+
+const KEY_1: &str = "arn:aws:kms:us-east-1:123456789012:key/1111aaaa-0000-4000-8000-000000000001";
+const KEY_2: &str = "arn:aws:kms:us-east-1:123456789012:key/2222bbbb-0000-4000-8000-000000000002";
+
+/// The policy of a pipeline on bucket `bkt` reading `prefixes`, with the
+/// grants on the bucket's `key` (Bucket Keys on) and, with `output`, the
+/// write grant under `out/`.
+fn kms_policy(prefixes: &[&str], key: Option<&str>, output: bool) -> String {
+    let objects: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("arn:aws:s3:::bkt/{p}*"))
+        .collect();
+    let context = |arns: Vec<String>| {
+        let mut arns = arns;
+        arns.push("arn:aws:s3:::bkt".into());
+        json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+               "StringLike": {"kms:EncryptionContext:aws:s3:arn": arns}})
+    };
+    let mut st = vec![json!({"Sid": "ReadTriggeringObjects", "Effect": "Allow",
+        "Action": "s3:GetObject", "Resource": objects})];
+    if let Some(k) = key {
+        st.push(json!({"Sid": "DecryptTriggeringObjects", "Effect": "Allow",
+            "Action": "kms:Decrypt", "Resource": k, "Condition": context(objects.clone())}));
+    }
+    if output {
+        st.push(
+            json!({"Sid": "WriteResults", "Effect": "Allow", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::bkt/out/*"}),
+        );
+        if let Some(k) = key {
+            st.push(json!({"Sid": "EncryptResults", "Effect": "Allow",
+                "Action": "kms:GenerateDataKey", "Resource": k,
+                "Condition": context(vec!["arn:aws:s3:::bkt/out/*".into()])}));
+        }
+    }
+    st.push(json!({"Sid": "WriteOwnLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/p"]}));
+    json!({"Version": "2012-10-17", "Statement": st}).to_string()
+}
+
+/// A pipeline on the existing bucket `bkt` with that policy.
+fn on_existing_bucket(prefixes: &[&str], key: Option<&str>, output: bool) -> Json {
+    let mut p = pipeline("p", 512, prefixes, json!({}), "h");
+    p["create_bucket"] = json!(false);
+    p["policy_json"] = json!(kms_policy(prefixes, key, output));
+    if output {
+        p["output_prefix"] = json!("out/");
+    }
+    p
+}
+
+fn summary_of(changes: Json, expect: &[String]) -> Summary {
+    let o = Options {
+        expect_kms_keys: expect,
+        ..opts()
+    };
+    summarize(&plan("1.11.4", changes), o).unwrap()
+}
+
+fn update(before: Json, after: Json) -> Json {
+    change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({}),
+    )
+}
+
+fn widenings(s: &Summary) -> Vec<iam::Widening> {
+    match &s.pipelines[0].iam {
+        sections::Iam::Changed(d) => d.widenings.clone(),
+        other => panic!("no IAM change: {other:?}"),
+    }
+}
+
+#[test]
+fn a_new_key_grant_is_a_widening_that_names_the_key_and_what_it_is_for() {
+    // The bucket was switched to SSE-KMS under KEY_1 outside Terraform.
+    let before = on_existing_bucket(&["data/"], None, false);
+    let after = on_existing_bucket(&["data/"], Some(KEY_1), false);
+    let s = summary_of(json!([update(before, after)]), &[]);
+    assert!(s.iam_change() && s.iam_widening());
+    assert_eq!(
+        widenings(&s),
+        vec![iam::Widening::Key(iam::KeyGrant {
+            sid: "DecryptTriggeringObjects".into(),
+            actions: vec!["kms:Decrypt".into()],
+            key: KEY_1.into(),
+            before: iam::KeyBefore::Nothing,
+        })]
+    );
+    let md = render(&s, Format::Markdown);
+    for want in [
+        "IAM**: changed, **widens what the function may do**".to_owned(),
+        format!(
+            "- **widening**: `kms:Decrypt` on key `{KEY_1}` (the bucket's key: objects the \
+             triggers read, via S3)"
+        ),
+        format!(
+            "- statement `DecryptTriggeringObjects` added: Allow `kms:Decrypt` on `{KEY_1}` if \
+             `kms:ViaService` = `s3.us-east-1.amazonaws.com` and \
+             `kms:EncryptionContext:aws:s3:arn` like `arn:aws:s3:::bkt` or \
+             `arn:aws:s3:::bkt/data/*`"
+        ),
+    ] {
+        assert!(md.contains(&want), "{want:?} not in\n{md}");
+    }
+    let text = render(&s, Format::Text);
+    assert!(
+        text.contains(&format!(
+            "- widening: kms:Decrypt on key {KEY_1} (the bucket's key: objects the triggers \
+             read, via S3)"
+        )),
+        "{text}"
+    );
+    // A new pipeline on the encrypted bucket: the same line.
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["create"],
+        Json::Null,
+        on_existing_bucket(&["data/"], Some(KEY_1), true),
+        json!({}),
+    );
+    let md = render(&summary_of(json!([c]), &[]), Format::Markdown);
+    for want in [
+        format!("`kms:Decrypt` on key `{KEY_1}` (the bucket's key: objects the triggers read"),
+        format!(
+            "`kms:GenerateDataKey` on key `{KEY_1}` (the bucket's key: results written under \
+             output_prefix, via S3)"
+        ),
+    ] {
+        assert!(md.contains(&want), "{want:?} not in\n{md}");
+    }
+}
+
+#[test]
+fn a_changed_key_is_a_widening_to_the_new_key() {
+    let before = on_existing_bucket(&["data/"], Some(KEY_1), true);
+    let after = on_existing_bucket(&["data/"], Some(KEY_2), true);
+    let s = summary_of(json!([update(before, after)]), &[]);
+    let key = |sid: &str, action: &str| {
+        iam::Widening::Key(iam::KeyGrant {
+            sid: sid.into(),
+            actions: vec![action.into()],
+            key: KEY_2.into(),
+            before: iam::KeyBefore::OtherKey(vec![KEY_1.into()]),
+        })
+    };
+    assert_eq!(
+        widenings(&s),
+        vec![
+            key("DecryptTriggeringObjects", "kms:Decrypt"),
+            key("EncryptResults", "kms:GenerateDataKey"),
+        ]
+    );
+    let md = render(&s, Format::Markdown);
+    if std::env::var_os("SHOW").is_some() {
+        println!("{md}\n-----\n{}", render(&s, Format::Text));
+    }
+    for want in [
+        format!(
+            "**widening**: `kms:Decrypt` on key `{KEY_2}` (the bucket's key: objects the \
+             triggers read, via S3; was key `{KEY_1}`)"
+        ),
+        format!("  - resource added `{KEY_2}`"),
+        format!("  - resource removed `{KEY_1}`"),
+    ] {
+        assert!(md.contains(&want), "{want:?} not in\n{md}");
+    }
+    // Back to SSE-S3: the grants go, which widens nothing.
+    let s = summary_of(
+        json!([update(
+            on_existing_bucket(&["data/"], Some(KEY_2), true),
+            on_existing_bucket(&["data/"], None, true)
+        )]),
+        &[],
+    );
+    assert!(s.iam_change() && !s.iam_widening());
+    let md = render(&s, Format::Markdown);
+    assert!(
+        md.contains("statement `DecryptTriggeringObjects` removed"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_moved_prefix_changes_the_key_grants_conditions_and_says_so() {
+    let before = on_existing_bucket(&["data/"], Some(KEY_1), false);
+    let after = on_existing_bucket(&["incoming/"], Some(KEY_1), false);
+    let s = summary_of(json!([update(before, after)]), &[]);
+    let w = widenings(&s);
+    assert!(
+        w.contains(&iam::Widening::Key(iam::KeyGrant {
+            sid: "DecryptTriggeringObjects".into(),
+            actions: vec!["kms:Decrypt".into()],
+            key: KEY_1.into(),
+            before: iam::KeyBefore::OtherConditions,
+        })),
+        "{w:?}"
+    );
+    let text = render(&s, Format::Text);
+    for want in [
+        "(the bucket's key: objects the triggers read, via S3; its conditions changed)",
+        "  - conditions kms:ViaService = s3.us-east-1.amazonaws.com and \
+         kms:EncryptionContext:aws:s3:arn like arn:aws:s3:::bkt or arn:aws:s3:::bkt/data/* → \
+         kms:ViaService = s3.us-east-1.amazonaws.com and kms:EncryptionContext:aws:s3:arn like \
+         arn:aws:s3:::bkt or arn:aws:s3:::bkt/incoming/*",
+    ] {
+        assert!(text.contains(want), "{want:?} not in\n{text}");
+    }
+}
+
+#[test]
+fn queue_and_stream_key_grants_say_whose_key_they_are() {
+    let before = pipeline("p", 512, &["data/"], json!({}), "h");
+    let mut after = before.clone();
+    let mut doc: Json = serde_json::from_str(&policy(&["data/"])).unwrap();
+    let list = doc["Statement"].as_array_mut().unwrap();
+    list.push(json!({"Sid": "EncryptFailedEvents", "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": KEY_1,
+        "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}}));
+    list.push(
+        json!({"Sid": "DecryptStream", "Effect": "Allow", "Action": "kms:Decrypt",
+        "Resource": KEY_2,
+        "Condition": {"StringEquals": {"kms:ViaService": "kinesis.us-east-1.amazonaws.com"}}}),
+    );
+    after["policy_json"] = json!(doc.to_string());
+    let md = render(
+        &summary_of(json!([update(before, after)]), &[]),
+        Format::Markdown,
+    );
+    for want in [
+        format!(
+            "`kms:Decrypt`, `kms:GenerateDataKey` on key `{KEY_1}` (the failure queue's key: \
+             failed events sent to it, via SQS)"
+        ),
+        format!(
+            "`kms:Decrypt` on key `{KEY_2}` (the stream's key: records the function reads (or \
+             writes), via Kinesis)"
+        ),
+    ] {
+        assert!(md.contains(&want), "{want:?} not in\n{md}");
+    }
+}
+
+fn expect(keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| (*k).to_owned()).collect()
+}
+
+fn key_risks(s: &Summary) -> Vec<Risk> {
+    s.pipelines
+        .iter()
+        .flat_map(|p| p.risks.clone())
+        .chain(s.unchanged_risks.iter().map(|u| u.risk.clone()))
+        .filter(|r| matches!(r, Risk::UnexpectedKmsKey { .. }))
+        .collect()
+}
+
+#[test]
+fn expect_kms_key_flags_a_bucket_under_another_key_or_none_and_passes_the_expected_one() {
+    let grow = |key: Option<&str>| {
+        let before = on_existing_bucket(&["data/"], key, false);
+        let mut after = before.clone();
+        after["function"]["memory_size"] = json!(1024);
+        update(before, after)
+    };
+    // The expected key: no flag.
+    let s = summary_of(json!([grow(Some(KEY_1))]), &expect(&[KEY_1]));
+    assert!(key_risks(&s).is_empty() && !s.unexpected_kms_key() && !s.risk());
+    // Another key: flagged with the key found.
+    let s = summary_of(json!([grow(Some(KEY_2))]), &expect(&[KEY_1]));
+    assert_eq!(
+        key_risks(&s),
+        vec![Risk::UnexpectedKmsKey {
+            bucket: "bkt".into(),
+            expected: expect(&[KEY_1]),
+            found: keys::BucketKey::Keys(expect(&[KEY_2])),
+        }]
+    );
+    assert!(s.unexpected_kms_key() && s.risk());
+    let want =
+        format!("bucket bkt is not encrypted with the expected key {KEY_1} (found: {KEY_2})");
+    for f in [Format::Markdown, Format::Text] {
+        let out = render(&s, f);
+        assert!(out.contains(&want), "{want:?} not in\n{out}");
+        assert!(out.contains("this plan has risk flags"), "{out}");
+    }
+    // No key grant (SSE-S3, aws/s3, or a denied look): flagged, found none.
+    let s = summary_of(json!([grow(None)]), &expect(&[KEY_1]));
+    let md = render(&s, Format::Markdown);
+    assert!(
+        md.contains(&format!(
+            "**risk:** bucket bkt is not encrypted with the expected key {KEY_1} (found: none: \
+             no customer-managed key is granted, so the bucket is SSE-S3 or under the \
+             AWS-managed aws/s3 key, or the plan could not read its encryption)"
+        )),
+        "{md}"
+    );
+    // Either of two expected keys will do.
+    let s = summary_of(json!([grow(Some(KEY_2))]), &expect(&[KEY_1, KEY_2]));
+    assert!(key_risks(&s).is_empty());
+    let s = summary_of(json!([grow(None)]), &expect(&[KEY_1, KEY_2]));
+    assert!(render(&s, Format::Text).contains(&format!(
+        "is not encrypted with an expected key ({KEY_1} or {KEY_2}) (found: none"
+    )));
+    // Without the flag, nothing is expected.
+    assert!(key_risks(&summary_of(json!([grow(None)]), &[])).is_empty());
+}
+
+#[test]
+fn expect_kms_key_checks_owned_new_and_unchanged_pipelines_but_not_deleted_ones() {
+    let keyed = on_existing_bucket(&["data/"], Some(KEY_1), false);
+    // An owned bucket with `bucket_encryption`: the same statement.
+    let mut owned = keyed.clone();
+    owned["create_bucket"] = json!(true);
+    owned["bucket_encryption"] = json!([{"kms_key_arn": KEY_1}]);
+    let created = change(
+        "eventpipe_event_pipeline.owned",
+        &["create"],
+        Json::Null,
+        owned,
+        json!({}),
+    );
+    // Unchanged: no section, but flagged on its own line.
+    let plain = on_existing_bucket(&["data/"], None, false);
+    let unchanged = change(
+        "eventpipe_event_pipeline.same",
+        &["no-op"],
+        plain.clone(),
+        plain.clone(),
+        json!({}),
+    );
+    // Deleted: not flagged, whatever its key.
+    let deleted = change(
+        "eventpipe_event_pipeline.gone",
+        &["delete"],
+        plain,
+        Json::Null,
+        json!({"after_sensitive": false}),
+    );
+    let s = summary_of(json!([created, unchanged, deleted]), &expect(&[KEY_1]));
+    assert_eq!(key_risks(&s).len(), 1);
+    assert!(
+        s.pipelines[0]
+            .risks
+            .iter()
+            .all(|r| !matches!(r, Risk::UnexpectedKmsKey { .. }))
+    );
+    assert!(
+        s.pipelines[1]
+            .risks
+            .iter()
+            .all(|r| !matches!(r, Risk::UnexpectedKmsKey { .. }))
+    );
+    assert_eq!(s.unchanged_pipelines, 1);
+    assert_eq!(s.unchanged_risks.len(), 1);
+    assert_eq!(
+        s.unchanged_risks[0].address,
+        "eventpipe_event_pipeline.same"
+    );
+    assert!(s.unexpected_kms_key());
+    let md = render(&s, Format::Markdown);
+    assert!(
+        md.contains(&format!(
+            "**Unchanged pipelines with risk flags**\n- `eventpipe_event_pipeline.same` (`p`): \
+             **risk:** bucket bkt is not encrypted with the expected key {KEY_1} (found: none"
+        )),
+        "{md}"
+    );
+    let text = render(&s, Format::Text);
+    assert!(
+        text.contains(&format!(
+            "Unchanged pipelines with risk flags\n- eventpipe_event_pipeline.same (p): risk: \
+             bucket bkt is not encrypted with the expected key {KEY_1}"
+        )),
+        "{text}"
+    );
+    // The deleted pipeline alone: nothing to expect.
+    let deleted = change(
+        "eventpipe_event_pipeline.gone",
+        &["delete"],
+        on_existing_bucket(&["data/"], None, false),
+        Json::Null,
+        json!({"after_sensitive": false}),
+    );
+    let s = summary_of(json!([deleted]), &expect(&[KEY_1]));
+    assert!(key_risks(&s).is_empty() && !s.unexpected_kms_key());
+    // A policy known only after apply cannot show the key: flagged.
+    let before = on_existing_bucket(&["data/"], Some(KEY_1), false);
+    let mut after = before.clone();
+    after["policy_json"] = Json::Null;
+    let c = change(
+        "eventpipe_event_pipeline.p",
+        &["update"],
+        before,
+        after,
+        json!({"after_unknown": {"policy_json": true}}),
+    );
+    let s = summary_of(json!([c]), &expect(&[KEY_1]));
+    assert_eq!(
+        key_risks(&s),
+        vec![Risk::UnexpectedKmsKey {
+            bucket: "bkt".into(),
+            expected: expect(&[KEY_1]),
+            found: keys::BucketKey::Unknown,
+        }]
+    );
+}
+
+/// `bucket_encryption` added to an owned bucket: the key grants are
+/// widenings naming the key, and the block is a setting.
+#[test]
+fn bucket_encryption_on_an_owned_bucket_is_a_setting_and_its_grants_widenings() {
+    let mut before = pipeline("p", 512, &["data/"], json!({}), "h");
+    before["policy_json"] = json!(kms_policy(&["data/"], None, true));
+    before["output_prefix"] = json!("out/");
+    before["bucket_encryption"] = Json::Null;
+    let mut after = before.clone();
+    after["policy_json"] = json!(kms_policy(&["data/"], Some(KEY_1), true));
+    after["bucket_encryption"] = json!({"kms_key_arn": KEY_1});
+    let s = summary_of(json!([update(before, after)]), &expect(&[KEY_2]));
+    let md = render(&s, Format::Markdown);
+    for want in [
+        format!(
+            "**widening**: `kms:Decrypt` on key `{KEY_1}` (the bucket's key: objects the \
+             triggers read, via S3)"
+        ),
+        format!(
+            "**widening**: `kms:GenerateDataKey` on key `{KEY_1}` (the bucket's key: results \
+             written under output_prefix, via S3)"
+        ),
+        format!("| `bucket_encryption.kms_key_arn` | (not set) | `\"{KEY_1}\"` |"),
+        format!("bucket bkt is not encrypted with the expected key {KEY_2} (found: {KEY_1})"),
+    ] {
+        assert!(md.contains(&want), "{want:?} not in\n{md}");
+    }
 }
