@@ -8,8 +8,10 @@
 //! of its calls is then made alone, one after another, through the same
 //! wrappers, and timed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
@@ -28,6 +30,186 @@ const LATENCY: Duration = Duration::from_millis(50);
 const NAME: &str = "status14";
 /// The emulator's account.
 const ACCOUNT: &str = "123456789012";
+/// Runs of status, and of its calls alone, through the timing relay.
+const TRACE_RUNS: usize = 5;
+
+/// One call as the emulator served it: when its request reached the
+/// emulator and when the emulator's answer ended.
+#[derive(Clone, Debug)]
+struct Served {
+    op: String,
+    start: Instant,
+    end: Instant,
+}
+
+impl Served {
+    fn took(&self) -> f64 {
+        self.end.duration_since(self.start).as_secs_f64()
+    }
+}
+
+/// A byte relay in front of the emulator, on a thread of its own, that
+/// notes when each call reaches the emulator and when its answer ends:
+/// where the time of status's round goes. The fault proxy sends one call
+/// per connection (`Connection: close`), so a connection is a call.
+struct Relay {
+    addr: SocketAddr,
+    served: Arc<Mutex<Vec<Served>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start(upstream: &str) -> Result<Relay> {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .with_context(|| format!("the emulator's address {upstream:?}"))?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let log = served.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let accept = async {
+                    loop {
+                        if let Ok((client, _)) = listener.accept().await {
+                            tokio::spawn(relay_one(client, upstream, log.clone()));
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = stopped => {}
+                    () = accept => {}
+                }
+            });
+        });
+        Ok(Relay {
+            addr,
+            served,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The calls served since the last take, in the order they arrived.
+    /// A call is noted when its connection closes, which can come just
+    /// after its caller has the answer: the relay is given a moment first.
+    async fn take(&self) -> Vec<Served> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut v = std::mem::take(&mut *self.served.lock().unwrap_or_else(|p| p.into_inner()));
+        v.sort_by_key(|s| s.start);
+        v
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn relay_one(
+    client: tokio::net::TcpStream,
+    upstream: SocketAddr,
+    log: Arc<Mutex<Vec<Served>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut cr, mut cw) = client.into_split();
+    let mut first = vec![0u8; 64 * 1024];
+    let n = match cr.read(&mut first).await {
+        Ok(n) if n > 0 => n,
+        _ => return,
+    };
+    let start = Instant::now();
+    let op = operation_of(&first[..n]);
+    let Ok(up) = tokio::net::TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (mut ur, mut uw) = up.into_split();
+    if uw.write_all(&first[..n]).await.is_err() {
+        return;
+    }
+    let forward = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut cr, &mut uw).await;
+    });
+    // The answer ends with its last byte (the emulator may close the
+    // connection a little later).
+    let mut end = Instant::now();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match ur.read(&mut chunk).await {
+            Ok(n) if n > 0 => {
+                end = Instant::now();
+                if cw.write_all(&chunk[..n]).await.is_err() {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    let _ = cw.shutdown().await;
+    forward.abort();
+    log.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Served { op, start, end });
+}
+
+/// The AWS operation a request carries, named as the bench names it,
+/// from the first bytes of the request.
+fn operation_of(request: &[u8]) -> String {
+    let text = String::from_utf8_lossy(request);
+    let line = text.lines().next().unwrap_or_default();
+    let path = line.split(' ').nth(1).unwrap_or_default();
+    let header = |name: &str| {
+        text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    if let Some(target) = header("x-amz-target") {
+        let op = target.rsplit('.').next().unwrap_or(&target);
+        return format!("sqs:{op}");
+    }
+    // CloudWatch (the Query protocol): the action is in the form body.
+    if let Some((_, rest)) = text.split_once("Action=") {
+        let op = rest.split(['&', '\r', '\n']).next().unwrap_or_default();
+        return format!("monitoring:{op}");
+    }
+    if path.contains("?notification") {
+        return "s3:GetBucketNotificationConfiguration".into();
+    }
+    if path.contains("event-invoke-config") {
+        return "lambda:GetFunctionEventInvokeConfig".into();
+    }
+    if path.contains("event-source-mappings") {
+        return "lambda:ListEventSourceMappings".into();
+    }
+    if path.contains("/functions/") {
+        return "lambda:GetFunction".into();
+    }
+    line.to_owned()
+}
 
 async fn timed<T, E: std::fmt::Display>(
     op: &'static str,
@@ -116,6 +298,105 @@ async fn single_calls(aws: &AwsClients, into: &mut BTreeMap<&'static str, Sample
     Ok(())
 }
 
+/// Where status's time goes: status, then each of its calls alone, run
+/// `TRACE_RUNS` times through a second fault proxy (the same +50 ms)
+/// whose upstream is a [`Relay`] in front of the emulator. The timed runs
+/// above do not pass through the relay. Returns the figure's text on it.
+async fn trace(moto: &Moto, settings: &AwsSettings) -> Result<String> {
+    let relay = Relay::start(&moto.endpoint())?;
+    let proxy = FaultProxy::start(&relay.endpoint())?;
+    proxy.add_rule(Rule::any().delay(LATENCY));
+    let aws = AwsClients::connect(&AwsSettings {
+        account_id: Some(ACCOUNT.to_owned()),
+        endpoint_url: Some(proxy.endpoint()),
+        ..settings.clone()
+    })
+    .await?;
+    eventpipe::cli::status::report(&aws, NAME)
+        .await
+        .map_err(|e| anyhow!("status: {e}"))?;
+    single_calls(&aws, &mut BTreeMap::new()).await?;
+    relay.take().await;
+    // Per operation: the emulator's time for it alone.
+    let mut alone: BTreeMap<String, Samples> = BTreeMap::new();
+    let (mut reach, mut busy, mut total) =
+        (Samples::default(), Samples::default(), Samples::default());
+    let mut rounds = Vec::new();
+    for _ in 0..TRACE_RUNS {
+        let started = Instant::now();
+        eventpipe::cli::status::report(&aws, NAME)
+            .await
+            .map_err(|e| anyhow!("status: {e}"))?;
+        let took = started.elapsed();
+        let round = relay.take().await;
+        single_calls(&aws, &mut BTreeMap::new()).await?;
+        for s in relay.take().await {
+            alone.entry(s.op.clone()).or_default().push(s.took());
+        }
+        let (Some(first), Some(last)) = (
+            round.iter().map(|s| s.start).min(),
+            round.iter().map(|s| s.end).max(),
+        ) else {
+            return Err(anyhow!("status made no call through the relay"));
+        };
+        reach.push_duration(first.duration_since(started));
+        busy.push_duration(last.duration_since(first));
+        total.push_duration(took);
+        rounds.push((started, round));
+    }
+    drop(proxy);
+    // The emulator's times for the round's calls made alone, added up:
+    // their medians, and their quickest (the emulator's own work with the
+    // least noise from the rest of the machine).
+    let (_, any_round) = rounds.first().context("no traced run")?;
+    let add_up = |f: fn(&Samples) -> f64| -> f64 {
+        any_round
+            .iter()
+            .map(|s| alone.get(&s.op).map_or(0.0, f))
+            .sum()
+    };
+    let (summed, quickest) = (add_up(Samples::median), add_up(Samples::min));
+    // The run whose time is the median's, call by call.
+    let mut order: Vec<usize> = (0..rounds.len()).collect();
+    order.sort_by(|a, b| total.0[*a].total_cmp(&total.0[*b]));
+    let (started, round) = &rounds[order[order.len() / 2]];
+    let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
+    let mut table = String::from(
+        "| call (status's median run) | reaches the emulator | answered | \
+         the emulator's time for it alone |\n|---|---|---|---|\n",
+    );
+    for s in round {
+        table.push_str(&format!(
+            "| `{}` | {} ms | {} ms | {} |\n",
+            s.op,
+            ms(s.start.duration_since(*started)),
+            ms(s.end.duration_since(*started)),
+            alone
+                .get(&s.op)
+                .map_or_else(|| "–".to_owned(), |a| a.show(Unit::Ms)),
+        ));
+    }
+    Ok(format!(
+        "Where the time goes: {TRACE_RUNS} more runs of status with the account known, each \
+         followed by its calls alone, through a second fault proxy (the same +{} ms, added \
+         before a call is forwarded) whose upstream is a byte relay in front of the emulator \
+         that notes when each call reaches the emulator and when its answer ends (the timed \
+         runs above do not pass through it). Status's first call reaches the emulator {} \
+         after status starts ({} ms of it the proxy's delay); from then until its last answer \
+         the emulator is busy {} for status's {} calls, while the emulator's times for the same \
+         calls made alone add up to {} (their medians; their quickest: {}); status takes {} in \
+         these runs.\n\n{table}",
+        LATENCY.as_millis(),
+        reach.show(Unit::Ms),
+        LATENCY.as_millis(),
+        busy.show(Unit::Ms),
+        round.len(),
+        Unit::Ms.fmt(summed),
+        Unit::Ms.fmt(quickest),
+        total.show(Unit::Ms),
+    ))
+}
+
 pub fn figure_14(
     sizes: &Sizes,
     moto: &Moto,
@@ -162,25 +443,35 @@ pub fn figure_14(
     let repeats = sizes.critical_repeats.max(3);
     let (mut status, mut status_bare) = (Samples::default(), Samples::default());
     let (mut calls, mut calls_bare) = (0, 0);
+    // The operations status makes with the account known: its baseline is
+    // the slowest of these alone.
+    let mut ops = BTreeSet::new();
     for _ in 0..repeats {
-        for (clients, samples, count) in [
-            (&aws, &mut status, &mut calls),
-            (&bare, &mut status_bare, &mut calls_bare),
+        for (clients, samples, count, known) in [
+            (&aws, &mut status, &mut calls, true),
+            (&bare, &mut status_bare, &mut calls_bare, false),
         ] {
             proxy.clear_calls();
             let start = Instant::now();
             rt.block_on(eventpipe::cli::status::report(clients, NAME))
                 .map_err(|e| anyhow!("status: {e}"))?;
             samples.push_duration(start.elapsed());
-            *count = proxy.calls().len();
+            let made = proxy.calls();
+            *count = made.len();
+            if known {
+                ops.extend(made.into_iter().map(|c| c.op));
+            }
         }
         rt.block_on(single_calls(&aws, &mut singles))?;
     }
     drop(proxy);
+    let trace = rt.block_on(trace(moto, &settings))?;
+    eprintln!("[bench] figure 14: {trace}");
     moto.reset()?;
 
     let (slowest_op, slowest) = singles
         .iter()
+        .filter(|(op, _)| ops.contains(**op))
         .map(|(op, s)| (*op, s.median()))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .context("no single call timed")?;
@@ -230,7 +521,12 @@ pub fn figure_14(
     });
     let mut table = String::from("| call, made alone | every call +50 ms |\n|---|---|\n");
     for (op, s) in &singles {
-        table.push_str(&format!("| `{op}` | {} |\n", s.show(Unit::Ms)));
+        let mark = if ops.contains(*op) {
+            ""
+        } else {
+            " (bare static keys only)"
+        };
+        table.push_str(&format!("| `{op}`{mark} | {} |\n", s.show(Unit::Ms)));
     }
     let body = format!(
         "A pipeline with `on_failure {{}}` made by the provider in this process; the fault \
@@ -242,15 +538,17 @@ pub fn figure_14(
          `--state`) status makes its {calls} calls in one round, all at once: the function \
          (with the ownership check), its invoke configuration and mappings, the alarms, the \
          metrics (queue ages by the queues' names, the iterator age by the function's), the \
-         queues' URLs and, beside them, their counts at the URLs SQS forms from the account, \
-         kept when the answer's queue ARN is the queue's, and the notifications of the bucket \
-         the pipeline derives from its name and the account (with `--state`, the state's \
-         bucket), kept when the function's tag names that bucket. A guess that does not hold \
-         is asked again by the name found, in a second round, so it costs time, never a wrong \
-         report. With bare static keys (healthy: {}) the account is not known before an \
+         queues' counts at the URLs SQS forms from the account (no GetQueueUrl), kept when the \
+         answer's queue ARN is the queue's, and the notifications of the bucket the pipeline \
+         derives from its name and the account (with `--state`, the state's bucket), kept \
+         when the function's tag names that bucket. A guess that does not hold (another \
+         queue's ARN, a refusal, no such queue where the function's settings name one) is \
+         asked again by name, GetQueueUrl then the counts, in a second round, so it costs \
+         time, never a wrong report. The baseline is the slowest, made alone, of the calls \
+         status makes in its one round. With bare static keys (healthy: {}) the account is not known before an \
          answer: the bucket's notifications follow GetFunction and each queue's counts follow \
          its GetQueueUrl ({calls_bare} calls, two rounds deep); that is the second row, \
-         measured against its own two-call floor.\n\n{table}",
+         measured against its own two-call floor.\n\n{table}\n{trace}",
         LATENCY.as_millis(),
         warm.healthy,
         warm_bare.healthy,

@@ -633,12 +633,14 @@ fn with_the_account_known_every_call_is_made_at_once_and_a_wrong_guess_reports_t
     // The account and the state's bucket name everything up front: the
     // failure queue's counts are asked at the URL SQS forms (and kept, as
     // the answer is that queue's), the event queue's too (it has none),
-    // and the state's bucket once: nothing is asked twice.
+    // no queue URL is looked up, and the state's bucket is read once:
+    // nothing is asked twice.
     rig.proxy.clear_calls();
     let known = status_in_account(&endpoint, account, &[NAME, "--state", state]);
     assert_eq!(known.code, Some(0), "{}\n{}", known.stdout, known.stderr);
     assert_eq!(known.stdout, bare.stdout);
     assert_eq!(rig.proxy.count("sqs:GetQueueAttributes"), 2);
+    assert_eq!(rig.proxy.count("sqs:GetQueueUrl"), 0);
     assert_eq!(rig.proxy.count("s3:GetBucketNotificationConfiguration"), 1);
     assert_eq!(rig.proxy.count("monitoring:GetMetricData"), 1);
     assert_eq!(rig.proxy.count("lambda:GetFunction"), 1);
@@ -660,6 +662,13 @@ fn with_the_account_known_every_call_is_made_at_once_and_a_wrong_guess_reports_t
             2,
             "{acct}: the derived bucket, then the function's"
         );
+        // No queue URL is looked up: the emulator answers a formed URL by
+        // the queue's name whatever its account, and the answer's ARN is
+        // the one the function's on-failure destination names, so it holds
+        // (an answer of another queue, or a refusal, as AWS gives for a
+        // wrong account, is asked again by name: the unit tests of
+        // `gather` and the fault table below).
+        assert_eq!(rig.proxy.count("sqs:GetQueueUrl"), 0, "{acct}");
     }
 
     // Degraded: the same problems, whatever was guessed.
@@ -704,5 +713,83 @@ fn with_the_account_known_every_call_is_made_at_once_and_a_wrong_guess_reports_t
                 run.stdout
             );
         }
+    }
+}
+
+/// The fault table with the account known up front, where the queues'
+/// counts are asked at the URLs SQS forms and a queue's URL is looked up
+/// only when such an answer does not hold. Each call of the one round,
+/// failed once, fails the command with one line naming it; the formed
+/// URLs' counts, failed, are a guess that did not hold: the failure queue
+/// is looked up by name in a second round and the report is the same. The
+/// second round's calls, failed, fail the command, named.
+#[test]
+fn with_the_account_known_each_call_failed_once_fails_the_command_or_is_asked_again() {
+    let rig = applied_rig();
+    let endpoint = rig.proxy.endpoint();
+    let account = "123456789012";
+    // With the state, its bucket is the one read in the one round (without
+    // it, this pipeline's bucket is not the derived one, which is then a
+    // guess that does not hold: `with_the_account_known_every_call...`).
+    let state = show_json(&rig, "show.json");
+    let state = state.to_str().expect("a UTF-8 path");
+    let args = [NAME, "--state", state];
+    let healthy = status_in_account(&endpoint, account, &args);
+    assert_eq!(healthy.code, Some(0), "{}", healthy.stderr);
+    rig.proxy.clear_calls();
+    let calibration = status_in_account(&endpoint, account, &args);
+    assert_eq!(calibration.stdout, healthy.stdout);
+    let ops: BTreeSet<String> = rig.proxy.calls().iter().map(|c| c.op.clone()).collect();
+    assert!(!ops.contains("sqs:GetQueueUrl"), "{ops:?}");
+    assert!(ops.contains("sqs:GetQueueAttributes"), "{ops:?}");
+    for op in ops.iter().filter(|o| *o != "sqs:GetQueueAttributes") {
+        rig.proxy
+            .add_rule(Rule::on(op).first(1).fail(Fault::AccessDenied));
+        let failed = status_in_account(&endpoint, account, &args);
+        failed.assert_one_line_error(1, op.split(':').nth(1).unwrap_or(op));
+        assert!(failed.stderr.contains("AccessDenied"), "{}", failed.stderr);
+        rig.proxy.clear_rules();
+    }
+
+    // Both formed URLs refused: the failure queue is looked up by name and
+    // counted there; the event queue is no part of this pipeline.
+    rig.proxy.clear_calls();
+    rig.proxy.add_rule(
+        Rule::on("sqs:GetQueueAttributes")
+            .first(2)
+            .fail(Fault::AccessDenied),
+    );
+    let again = status_in_account(&endpoint, account, &args);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert_eq!(again.stdout, healthy.stdout);
+    assert_eq!(rig.proxy.count("sqs:GetQueueUrl"), 1);
+    assert_eq!(rig.proxy.count("sqs:GetQueueAttributes"), 3);
+    rig.proxy.clear_rules();
+
+    // The second round's GetQueueUrl failed, then its counts (the third
+    // GetQueueAttributes: the first two are the formed URLs').
+    let second_round = [
+        (
+            "GetQueueUrl",
+            vec![
+                Rule::on("sqs:GetQueueAttributes").first(2),
+                Rule::on("sqs:GetQueueUrl").first(1),
+            ],
+        ),
+        (
+            "GetQueueAttributes",
+            vec![Rule::on("sqs:GetQueueAttributes").first(3)],
+        ),
+    ];
+    for (op, rules) in second_round {
+        for rule in rules {
+            rig.proxy.add_rule(rule.fail(Fault::AccessDenied));
+        }
+        let failed = status_in_account(&endpoint, account, &args);
+        failed.assert_one_line_error(1, op);
+        assert!(failed.stderr.contains("AccessDenied"), "{}", failed.stderr);
+        rig.proxy.clear_rules();
+        let next = status_in_account(&endpoint, account, &args);
+        assert_eq!(next.code, Some(0), "after {op}: {}", next.stderr);
     }
 }

@@ -6,15 +6,17 @@
 //! mappings and alarms, and the metrics (queue ages by the queues' names,
 //! iterator age by the function's). The queues' counts are asked at the
 //! URLs SQS gives `<name>-failed` and `<name>-events` when the account is
-//! known up front ([`Known`]), and the bucket's notifications under the
-//! bucket the state names or, without a state, the name the pipeline
-//! derives when it names none. Each of these guesses is checked against
-//! what the first answers say (the queue ARN GetQueueAttributes returns,
-//! the function's bucket tag); a guess that does not hold is asked again
-//! the way it always was, in a second round: GetQueueUrl then the counts,
-//! the bucket the function's tag names, another queue's age. So a wrong
-//! guess costs time, never a wrong report. Only a failure queue found
-//! nowhere but in the event queue's redrive policy costs a third.
+//! known up front ([`Known`]), with no GetQueueUrl beside them, and the
+//! bucket's notifications under the bucket the state names or, without a
+//! state, the name the pipeline derives when it names none. Each of these
+//! guesses is checked against what the first answers say (the queue ARN
+//! GetQueueAttributes returns, the function's account and bucket tag); a
+//! guess that does not hold (another queue's ARN, a refused call, no such
+//! queue where a setting names one) is asked again the way it always was,
+//! in a second round: GetQueueUrl then the counts, the bucket the
+//! function's tag names, another queue's age. So a wrong guess costs time,
+//! never a wrong report. Only a failure queue found nowhere but in the
+//! event queue's redrive policy costs a third.
 
 use crate::aws::metrics::{self, AlarmState, MetricQuery};
 use crate::aws::sqs::QueueDepth;
@@ -76,12 +78,47 @@ pub struct Known {
     pub bucket: Option<String>,
 }
 
-/// One of the pipeline's own queues (`<name>-failed`, `<name>-events`)
-/// as the first round found it: its URL (from GetQueueUrl: `None` when
-/// there is no such queue) and its counts.
-struct Probe {
-    url: Option<String>,
-    depth: Option<QueueDepth>,
+/// What the first round asked about one of the pipeline's own queues
+/// (`<name>-failed`, `<name>-events`).
+enum Probe {
+    /// Looked up by name (GetQueueUrl, then the counts at the URL it
+    /// gave): `None` when there is no such queue.
+    ByName(Option<QueueDepth>),
+    /// Asked only at the URL SQS forms for the queue in `account`: the
+    /// answer holds when it is that queue's (its ARN), or, for a "no such
+    /// queue", when the account is the function's own.
+    Formed {
+        account: String,
+        arn: String,
+        answer: Result<Option<QueueDepth>, AwsError>,
+    },
+}
+
+impl Probe {
+    /// The queue's counts as the first round found them (`Some(None)`: no
+    /// such queue), or `None` when its answer does not hold and the queue
+    /// must be looked up by name. `named`: the ARN the function's settings
+    /// give the queue (its on-failure destination, its event source), which
+    /// the counts must be of; a queue named so that the formed URL says
+    /// does not exist is looked up by name, in case the URL was formed
+    /// wrong. `function_account`: the account of the function's ARN.
+    fn counts(&self, named: Option<&str>, function_account: &str) -> Option<Option<QueueDepth>> {
+        match self {
+            Probe::ByName(depth) => match (depth, named) {
+                (Some(d), Some(a)) if d.arn != a => None,
+                _ => Some(depth.clone()),
+            },
+            Probe::Formed {
+                account,
+                arn,
+                answer,
+            } => match answer {
+                Ok(Some(d)) if d.arn == named.unwrap_or(arn) => Some(Some(d.clone())),
+                Ok(None) if named.is_none() && account == function_account => Some(None),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// What the first round found.
@@ -151,36 +188,30 @@ fn bucket_guess(aws: &AwsClients, name: &str, known: &Known) -> Option<String> {
     })
 }
 
-/// Queue `name`'s URL and counts. With the account known, the counts are
-/// asked at the URL SQS forms for it at the same time as the URL is
-/// looked up, and kept when the answer is that queue's (its ARN); else, or
-/// when that answer is not, they are asked at the URL looked up.
+/// Queue `name`'s counts as the first round asks them. With the account
+/// known, only at the URL SQS forms for it (no GetQueueUrl beside it: the
+/// answer is checked after the round, [`Probe::counts`], and the queue
+/// looked up by name only when it does not hold); else by name, the
+/// counts at the URL GetQueueUrl gives.
 async fn probe(aws: &AwsClients, account: Option<&str>, name: &str) -> Result<Probe, AwsError> {
     let Some(account) = account else {
-        let url = sqs::queue_url(&aws.sqs, name).await?;
-        let depth = depth_at(aws, url.clone()).await?;
-        return Ok(Probe { url, depth });
+        return Ok(Probe::ByName(by_name(aws, name).await?));
     };
     let formed = queue_url_in(aws, account, name);
-    let arn = queue_arn_in(aws, account, name);
-    let (url, guessed) = tokio::join!(
-        Box::pin(sqs::queue_url(&aws.sqs, name)),
-        Box::pin(sqs::depth(&aws.sqs, &formed)),
-    );
-    let Some(url) = url? else {
-        return Ok(Probe {
-            url: None,
-            depth: None,
-        });
-    };
-    let depth = match guessed {
-        Ok(Some(d)) if d.arn == arn => Some(d),
-        _ => sqs::depth(&aws.sqs, &url).await?,
-    };
-    Ok(Probe {
-        url: Some(url),
-        depth,
+    Ok(Probe::Formed {
+        account: account.to_owned(),
+        arn: queue_arn_in(aws, account, name),
+        answer: sqs::depth(&aws.sqs, &formed).await,
     })
+}
+
+/// Queue `name`'s counts at the URL GetQueueUrl gives (`None`: no such
+/// queue).
+async fn by_name(aws: &AwsClients, name: &str) -> Result<Option<QueueDepth>, AwsError> {
+    match sqs::queue_url(&aws.sqs, name).await? {
+        Some(u) => sqs::depth(&aws.sqs, &u).await,
+        None => Ok(None),
+    }
 }
 
 /// A bucket's notifications as read (`None`: no such bucket).
@@ -295,13 +326,6 @@ fn failure_queue_arn(first: &First) -> Option<String> {
         })
 }
 
-async fn depth_at(aws: &AwsClients, url: Option<String>) -> Result<Option<QueueDepth>, AwsError> {
-    match url {
-        Some(u) => sqs::depth(&aws.sqs, &u).await,
-        None => Ok(None),
-    }
-}
-
 fn age_query(queue: &str) -> MetricQuery {
     MetricQuery {
         namespace: "AWS/SQS".into(),
@@ -321,26 +345,20 @@ fn iterator_age_query(function: &str) -> MetricQuery {
 }
 
 /// A queue's counts and age: from the first round when it asked about
-/// that queue (`probe`, `age`), else asked now, by its name.
+/// that queue and its answer holds (`counts`, `age`), else asked now, by
+/// its name.
 async fn settle(
     aws: &AwsClients,
     queue: &str,
-    arn: Option<&str>,
-    probe: Option<&Probe>,
+    counts: Option<Option<QueueDepth>>,
     age: Option<Option<f64>>,
 ) -> Result<(Option<QueueDepth>, Option<f64>), AwsError> {
-    // The first round's counts hold when they are of the queue the
-    // function's settings name (by ARN, when they name one).
-    let counts = probe.filter(|p| match (&p.depth, arn) {
-        (Some(d), Some(a)) => d.arn == a,
-        _ => true,
-    });
     let queries = [age_query(queue)];
     let (depth, values) = tokio::join!(
         Box::pin(async {
             match counts {
-                Some(p) => Ok(p.depth.clone()),
-                None => depth_at(aws, sqs::queue_url(&aws.sqs, queue).await?).await,
+                Some(c) => Ok(c),
+                None => by_name(aws, queue).await,
             }
         }),
         Box::pin(async {
@@ -362,13 +380,9 @@ pub async fn gather(aws: &AwsClients, name: &str, known: &Known) -> Result<Facts
     let managed_failure = naming::failure_queue_name(name);
     let managed_events = naming::event_queue_name(name);
     let failure_arn = failure_queue_arn(&first);
-    // Without a failure destination in the function's settings, the
-    // pipeline's own failure queue still counts when it exists.
-    let failure_name = failure_arn
-        .as_deref()
-        .map(name_of)
-        .map(str::to_owned)
-        .or_else(|| first.failure.url.as_ref().map(|_| managed_failure.clone()));
+    // The account the function is in: a "no such queue" at a URL formed
+    // from it is the answer GetQueueUrl would give.
+    let function_account = first.function.arn.split(':').nth(4).unwrap_or_default();
     let event_arn = first
         .mappings
         .iter()
@@ -379,48 +393,65 @@ pub async fn gather(aws: &AwsClients, name: &str, known: &Known) -> Result<Facts
         .iter()
         .find(|m| m.source_arn.contains(":kinesis:"))
         .map(|m| m.source_arn.clone());
-    let event_name = event_arn.as_deref().map(|a| name_of(a).to_owned());
 
     // What the first round could not answer (a queue not named after the
-    // pipeline): at once, in a second.
+    // pipeline, a guess that did not hold): at once, in a second.
     let (failure, events) = tokio::join!(
         Box::pin(async {
-            let Some(n) = &failure_name else {
-                return Ok(None);
+            let (queue, counts) = match failure_arn.as_deref() {
+                Some(a) => {
+                    let n = name_of(a);
+                    let own = n == managed_failure;
+                    let counts = own.then(|| first.failure.counts(Some(a), function_account));
+                    (n.to_owned(), counts.flatten())
+                }
+                // Without a failure destination in the function's
+                // settings, the pipeline's own failure queue still counts
+                // when it exists.
+                None => {
+                    let counts = match first.failure.counts(None, function_account) {
+                        Some(c) => c,
+                        None => by_name(aws, &managed_failure).await?,
+                    };
+                    if counts.is_none() {
+                        return Ok(None);
+                    }
+                    (managed_failure.clone(), Some(counts))
+                }
             };
-            let own = *n == managed_failure;
-            let probe = own.then_some(&first.failure);
+            let own = queue == managed_failure;
             let age = own.then(|| first.values.first().copied().flatten());
-            settle(aws, n, failure_arn.as_deref(), probe, age)
+            settle(aws, &queue, counts, age)
                 .await
-                .map(Some)
+                .map(|(depth, age)| Some((queue, depth, age)))
         }),
         Box::pin(async {
-            let Some(n) = &event_name else {
+            let Some(a) = event_arn.as_deref() else {
                 return Ok(None);
             };
-            let own = *n == managed_events;
-            let probe = own.then_some(&first.events);
+            let queue = name_of(a).to_owned();
+            let own = queue == managed_events;
+            let counts = own
+                .then(|| first.events.counts(Some(a), function_account))
+                .flatten();
             let age = own.then(|| first.values.get(1).copied().flatten());
-            settle(aws, n, event_arn.as_deref(), probe, age)
+            settle(aws, &queue, counts, age)
                 .await
-                .map(Some)
+                .map(|(depth, age)| Some((queue, depth, age)))
         }),
     );
     let (failure, events) = (failure?, events?);
-    let mut failure_queue = failure_name
-        .zip(failure)
-        .map(|(n, (depth, age))| QueueFacts {
-            arn: failure_arn
-                .clone()
-                .or_else(|| depth.as_ref().map(|d| d.arn.clone()))
-                .unwrap_or_default(),
-            name: n,
-            depth,
-            oldest_age_s: age,
-        });
-    let event_queue = event_name.zip(events).map(|(n, (depth, age))| QueueFacts {
-        name: n,
+    let mut failure_queue = failure.map(|(name, depth, age)| QueueFacts {
+        arn: failure_arn
+            .clone()
+            .or_else(|| depth.as_ref().map(|d| d.arn.clone()))
+            .unwrap_or_default(),
+        name,
+        depth,
+        oldest_age_s: age,
+    });
+    let event_queue = events.map(|(name, depth, age)| QueueFacts {
+        name,
         arn: event_arn.clone().unwrap_or_default(),
         depth,
         oldest_age_s: age,
@@ -458,7 +489,7 @@ async fn redrive_target(aws: &AwsClients, arn: &str) -> Result<QueueFacts, CliEr
     let queue = name_of(arn).to_owned();
     let queries = [age_query(&queue)];
     let (depth, age) = tokio::join!(
-        Box::pin(async { depth_at(aws, sqs::queue_url(&aws.sqs, &queue).await?).await }),
+        Box::pin(by_name(aws, &queue)),
         Box::pin(metrics::latest(&aws.cloudwatch, &queries, METRIC_WINDOW)),
     );
     Ok(QueueFacts {
@@ -472,6 +503,72 @@ async fn redrive_target(aws: &AwsClients, arn: &str) -> Result<QueueFacts, CliEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ARN: &str = "arn:aws:sqs:us-east-1:123456789012:orders-failed";
+
+    fn counts_of(arn: &str) -> QueueDepth {
+        QueueDepth {
+            arn: arn.to_owned(),
+            visible: 2,
+            ..QueueDepth::default()
+        }
+    }
+
+    fn formed(answer: Result<Option<QueueDepth>, AwsError>) -> Probe {
+        Probe::Formed {
+            account: "123456789012".into(),
+            arn: ARN.into(),
+            answer,
+        }
+    }
+
+    #[test]
+    fn a_formed_urls_counts_hold_only_when_they_are_the_queues() {
+        let own = counts_of(ARN);
+        let p = formed(Ok(Some(own.clone())));
+        assert_eq!(p.counts(None, "123456789012"), Some(Some(own.clone())));
+        assert_eq!(p.counts(Some(ARN), "123456789012"), Some(Some(own)));
+        // Another account's queue of that name (a wrong account), or a
+        // destination that names another queue: looked up by name.
+        let other = "arn:aws:sqs:us-east-1:999999999999:orders-failed";
+        assert_eq!(
+            formed(Ok(Some(counts_of(other)))).counts(None, "123456789012"),
+            None
+        );
+        assert_eq!(p.counts(Some(other), "123456789012"), None);
+        // A refused call is a guess that did not hold, not the answer.
+        let refused = AwsError::Service {
+            operation: "sqs:GetQueueAttributes",
+            code: "AccessDenied".into(),
+            message: "denied".into(),
+            status: Some(403),
+        };
+        assert_eq!(formed(Err(refused)).counts(None, "123456789012"), None);
+    }
+
+    #[test]
+    fn no_queue_at_a_formed_url_holds_only_for_the_functions_account_and_an_unnamed_queue() {
+        let p = formed(Ok(None));
+        // The function is in the account the URL was formed from, and no
+        // setting names the queue: there is none (GetQueueUrl would say so).
+        assert_eq!(p.counts(None, "123456789012"), Some(None));
+        // The function is in another account: the URL may be wrong.
+        assert_eq!(p.counts(None, "999999999999"), None);
+        // A queue the function's settings name is looked up by name.
+        assert_eq!(p.counts(Some(ARN), "123456789012"), None);
+    }
+
+    #[test]
+    fn counts_looked_up_by_name_hold_unless_another_queue_is_named() {
+        let own = counts_of(ARN);
+        let p = Probe::ByName(Some(own.clone()));
+        assert_eq!(p.counts(Some(ARN), ""), Some(Some(own)));
+        assert_eq!(
+            p.counts(Some("arn:aws:sqs:us-east-1:123456789012:x"), ""),
+            None
+        );
+        assert_eq!(Probe::ByName(None).counts(Some(ARN), ""), Some(None));
+    }
 
     #[test]
     fn names_come_from_queue_and_stream_arns() {
