@@ -20,7 +20,7 @@ pub mod slim;
 pub mod zip;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -164,6 +164,19 @@ pub struct Build {
     /// A pattern of `function.exclude` that does not parse (the source is
     /// then not scanned: the hash is unknown and validation says why).
     exclude_error: Option<PatternError>,
+    /// The declared dependencies' cache keys, computed once for the hash
+    /// and the size check ([`Build::keys`]).
+    keys: OnceLock<Option<DepsKeys>>,
+}
+
+/// The cache keys of a plan's dependencies.
+#[derive(Debug)]
+struct DepsKeys {
+    /// The installed tree's ([`Deps::key`]).
+    installed: String,
+    /// The packaged tree's ([`Deps::tree_key`]): the installed tree's, or
+    /// with `slim` its slim copy's.
+    packaged: String,
 }
 
 /// Whether a plan's package is a bundle ([`bundle`]).
@@ -323,6 +336,7 @@ impl Build {
             base_digest: None,
             bundle: Bundling::Off,
             exclude_error,
+            keys: OnceLock::new(),
         }
     }
 
@@ -366,7 +380,24 @@ impl Build {
             base_digest: None,
             bundle: Bundling::Off,
             exclude_error: None,
+            keys: OnceLock::new(),
         }
+    }
+
+    /// The declared dependencies' cache keys; `None` while unknown or
+    /// when there are none.
+    fn keys(&self) -> Option<&DepsKeys> {
+        self.keys
+            .get_or_init(|| {
+                let d = self.deps()?.ok()??;
+                let installed = d.key();
+                let packaged = deps::tree_key_of(installed.clone(), self.slim);
+                Some(DepsKeys {
+                    installed,
+                    packaged,
+                })
+            })
+            .as_ref()
     }
 
     /// The declared dependencies; `None` while unknown.
@@ -391,7 +422,10 @@ impl Build {
         };
         let package = match self.deps()? {
             Ok(None) => tree,
-            Ok(Some(d)) => d.package_hash(&tree, self.slim),
+            Ok(Some(d)) => match self.keys() {
+                Some(k) => deps::package_hash_of(&tree, &k.packaged),
+                None => d.package_hash(&tree, self.slim),
+            },
             Err(e) => return Some(Err((e.attr(), e.to_string()))),
         };
         match self.kind? {
@@ -429,7 +463,7 @@ impl Build {
     pub fn cached_deps(&self, cache: Option<&Cache>) -> Option<PathBuf> {
         let d = self.deps()?.ok()??;
         let cache = cache?;
-        let installed = cache.installed(&d.key())?;
+        let installed = cache.installed(&self.keys()?.installed)?;
         if !self.slim {
             return Some(installed);
         }
@@ -454,13 +488,18 @@ impl Build {
         let Some(Ok(tree)) = self.source.tree() else {
             return None;
         };
-        let installed = self.cached_deps(cache)?;
-        let d = self.deps()?.ok()??;
+        let c = cache?;
+        let key = &self.keys()?.packaged;
         let kind = self.kind.unwrap_or(Kind::Image);
-        let recorded = cache.and_then(|c| c.installed_size(&d.tree_key(self.slim)));
-        if let Some(size) = recorded
-            && tree.total_size().saturating_add(size) <= kind.limit()
-        {
+        let fits = |size: u64| tree.total_size().saturating_add(size) <= kind.limit();
+        // A recorded size is written beside a complete tree: when it
+        // fits, the tree need not be looked at.
+        if c.installed_size(key).is_some_and(fits) {
+            return None;
+        }
+        // The slim copy is made (and its size recorded) the first time.
+        let installed = self.cached_deps(cache)?;
+        if c.installed_size(key).is_some_and(fits) {
             return None;
         }
         let t = source::scan_limited(&installed, u64::MAX).ok()?;
