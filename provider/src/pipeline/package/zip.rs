@@ -31,7 +31,8 @@ fn options(file: &SourceFile) -> SimpleFileOptions {
 pub enum Level {
     /// deflate's default (6), as every file read from disk.
     Default,
-    /// deflate's fastest (1): a few percent larger, several times faster.
+    /// deflate's fastest (1): several times faster; on a source map about
+    /// 40 % larger.
     Fast,
 }
 
