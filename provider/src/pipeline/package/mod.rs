@@ -20,7 +20,7 @@ pub mod slim;
 pub mod zip;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -164,6 +164,19 @@ pub struct Build {
     /// A pattern of `function.exclude` that does not parse (the source is
     /// then not scanned: the hash is unknown and validation says why).
     exclude_error: Option<PatternError>,
+    /// The declared dependencies' cache keys, computed once for the hash
+    /// and the size check ([`Build::keys`]).
+    keys: OnceLock<Option<DepsKeys>>,
+}
+
+/// The cache keys of a plan's dependencies.
+#[derive(Debug)]
+struct DepsKeys {
+    /// The installed tree's ([`Deps::key`]).
+    installed: String,
+    /// The packaged tree's ([`Deps::tree_key`]): the installed tree's, or
+    /// with `slim` its slim copy's.
+    packaged: String,
 }
 
 /// Whether a plan's package is a bundle ([`bundle`]).
@@ -323,6 +336,7 @@ impl Build {
             base_digest: None,
             bundle: Bundling::Off,
             exclude_error,
+            keys: OnceLock::new(),
         }
     }
 
@@ -366,7 +380,24 @@ impl Build {
             base_digest: None,
             bundle: Bundling::Off,
             exclude_error: None,
+            keys: OnceLock::new(),
         }
+    }
+
+    /// The declared dependencies' cache keys; `None` while unknown or
+    /// when there are none.
+    fn keys(&self) -> Option<&DepsKeys> {
+        self.keys
+            .get_or_init(|| {
+                let d = self.deps()?.ok()??;
+                let installed = d.key();
+                let packaged = deps::tree_key_of(installed.clone(), self.slim);
+                Some(DepsKeys {
+                    installed,
+                    packaged,
+                })
+            })
+            .as_ref()
     }
 
     /// The declared dependencies; `None` while unknown.
@@ -391,7 +422,10 @@ impl Build {
         };
         let package = match self.deps()? {
             Ok(None) => tree,
-            Ok(Some(d)) => d.package_hash(&tree, self.slim),
+            Ok(Some(d)) => match self.keys() {
+                Some(k) => deps::package_hash_of(&tree, &k.packaged),
+                None => d.package_hash(&tree, self.slim),
+            },
             Err(e) => return Some(Err((e.attr(), e.to_string()))),
         };
         match self.kind? {
@@ -429,7 +463,7 @@ impl Build {
     pub fn cached_deps(&self, cache: Option<&Cache>) -> Option<PathBuf> {
         let d = self.deps()?.ok()??;
         let cache = cache?;
-        let installed = cache.installed(&d.key())?;
+        let installed = cache.installed(&self.keys()?.installed)?;
         if !self.slim {
             return Some(installed);
         }
@@ -454,13 +488,18 @@ impl Build {
         let Some(Ok(tree)) = self.source.tree() else {
             return None;
         };
-        let installed = self.cached_deps(cache)?;
-        let d = self.deps()?.ok()??;
+        let c = cache?;
+        let key = &self.keys()?.packaged;
         let kind = self.kind.unwrap_or(Kind::Image);
-        let recorded = cache.and_then(|c| c.installed_size(&d.tree_key(self.slim)));
-        if let Some(size) = recorded
-            && tree.total_size().saturating_add(size) <= kind.limit()
-        {
+        let fits = |size: u64| tree.total_size().saturating_add(size) <= kind.limit();
+        // A recorded size is written beside a complete tree: when it
+        // fits, the tree need not be looked at.
+        if c.installed_size(key).is_some_and(fits) {
+            return None;
+        }
+        // The slim copy is made (and its size recorded) the first time.
+        let installed = self.cached_deps(cache)?;
+        if c.installed_size(key).is_some_and(fits) {
             return None;
         }
         let t = source::scan_limited(&installed, u64::MAX).ok()?;
@@ -599,6 +638,12 @@ pub fn assemble_function(
 /// once, the bundle and its map zipped. With `planned`, fails with
 /// [`PackageError::Changed`] unless the inputs are still the planned ones;
 /// the zip is kept in `cache` by its hash and reused.
+///
+/// With `planned`, the source is hashed on a thread of its own while the
+/// bundle is built (the hash is needed only to check the plan, and esbuild
+/// reads the same files), and a changed source fails the build after
+/// esbuild, its output dropped; without, the hash comes first, as the key
+/// of a bundle built before.
 pub fn assemble_bundle(
     settings: &Settings,
     handler: &str,
@@ -608,43 +653,77 @@ pub fn assemble_bundle(
     // The tree the plan hashed: without what `exclude` leaves out.
     let (tree, deps) = settings.source(source::MAX_UNZIPPED_BYTES)?;
     let b = Bundle::plan(handler, &tree, &settings.runtime, &settings.architecture)?;
-    let now = b.package_hash(&source::tree_hash(&bundle::inputs(&tree))?, deps.as_ref());
-    if let Some(planned) = planned
-        && now != planned
-    {
-        return Err(PackageError::Changed {
-            planned: planned.to_owned(),
+    let inputs = bundle::inputs(&tree);
+    let hash = || -> Result<String, PackageError> {
+        Ok(b.package_hash(&source::tree_hash(&inputs)?, deps.as_ref()))
+    };
+    let changed = |now: String| match planned {
+        Some(p) if now != p => Err(PackageError::Changed {
+            planned: p.to_owned(),
             now,
-        });
-    }
-    if let Some(bytes) = cache.and_then(|c| c.zip(&now)) {
+        }),
+        _ => Ok(now),
+    };
+    let Some(planned) = planned else {
+        let now = hash()?;
+        if let Some(bytes) = cache.and_then(|c| c.zip(&now)) {
+            tracing::debug!(hash = now, "reusing the bundle built before");
+            return Ok(Package::new(bytes, now));
+        }
+        let bytes = build_bundle(settings, &b, deps.as_ref(), cache)?;
+        keep_bundle(cache, &now, &bytes);
+        return Ok(Package::new(bytes, now));
+    };
+    if let Some(bytes) = cache.and_then(|c| c.zip(planned)) {
+        let now = changed(hash()?)?;
         tracing::debug!(hash = now, "reusing the bundle built before");
         return Ok(Package::new(bytes, now));
     }
-    let installed = match &deps {
+    let (now, built) = std::thread::scope(|s| {
+        let hashing = s.spawn(hash);
+        let built = build_bundle(settings, &b, deps.as_ref(), cache);
+        let now = hashing
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("hashing the source panicked").into()));
+        (now, built)
+    });
+    // A changed source is the reason to give, even when esbuild failed on it.
+    let now = changed(now?)?;
+    let bytes = built?;
+    keep_bundle(cache, &now, &bytes);
+    Ok(Package::new(bytes, now))
+}
+
+/// The zip of `b`: the dependencies installed (or taken from `cache`),
+/// esbuild run in a working directory removed after, its output zipped.
+fn build_bundle(
+    settings: &Settings,
+    b: &Bundle,
+    deps: Option<&Deps>,
+    cache: Option<&Cache>,
+) -> Result<Vec<u8>, PackageError> {
+    let installed = match deps {
         Some(d) => Some(install(d, cache)?.join("node_modules")),
         None => None,
     };
     let esbuild = bundle::find_esbuild(&settings.source_dir)?;
     let work = bundle::work_dir();
-    let built = b
-        .build(&esbuild, &settings.source_dir, installed.as_deref(), &work)
-        .map_err(PackageError::from)
-        .and_then(|files| {
-            let refs: Vec<&SourceFile> = files.iter().collect();
-            if let Some(msg) = limits::check_unzipped(&refs) {
-                return Err(PackageError::TooLargeUnzipped(msg));
-            }
-            Ok(zip::build_parallel(&files)?.0)
-        });
+    let built = b.build(&esbuild, &settings.source_dir, installed.as_deref(), &work);
     let _ = std::fs::remove_dir_all(&work);
-    let bytes = built?;
+    let files = built?;
+    let refs: Vec<&SourceFile> = files.iter().map(|f| &f.file).collect();
+    if let Some(msg) = limits::check_unzipped(&refs) {
+        return Err(PackageError::TooLargeUnzipped(msg));
+    }
+    zip::build_in_memory(&files)
+}
+
+fn keep_bundle(cache: Option<&Cache>, hash: &str, bytes: &[u8]) {
     if let Some(c) = cache
-        && let Err(e) = c.put_zip(&now, &bytes)
+        && let Err(e) = c.put_zip(hash, bytes)
     {
         tracing::warn!(error = %e, "cannot keep the bundle in the cache");
     }
-    Ok(Package::new(bytes, now))
 }
 
 /// The two trees a package is made of, as apply stages them: the source,
@@ -1351,5 +1430,96 @@ mod tests {
             assemble(&s, Some(&planned), Some(&c)),
             Err(PackageError::Changed { .. })
         ));
+    }
+
+    /// A stand-in for esbuild in `dir/node_modules/.bin` (where the
+    /// bundler looks first): it writes the bundle and a map shaped as
+    /// esbuild writes them, or fails when the source has a file `fail`.
+    #[cfg(unix)]
+    fn fake_esbuild(dir: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.join("node_modules/.bin");
+        fs::create_dir_all(&bin).unwrap();
+        let script = r#"#!/bin/sh
+for a in "$@"; do case "$a" in --outfile=*) out="${a#--outfile=}";; esac; done
+[ -n "$out" ] || exit 0
+if [ -e fail ]; then echo "✘ [ERROR] Could not resolve \"./gone\"" >&2; exit 1; fi
+mkdir -p "$(dirname "$out")"
+printf 'exports.handler = 1;\n//# sourceMappingURL=index.js.map\n' > "$out"
+printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\"../../x\\"]"],\n  "sources": ["../../src/index.ts", "../../src/a b.ts", "abs"],\n  "mappings": "AAAA;AACA",\n  "names": []\n}\n' > "$out.map"
+"#;
+        let path = bin.join("esbuild");
+        fs::write(&path, script).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        // A fork of another test's thread may hold the file open for
+        // writing a moment (ETXTBSY): wait until it runs.
+        for _ in 0..100 {
+            match std::process::Command::new(&path).arg("--version").output() {
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                _ => break,
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_bundle_checks_the_planned_hash_while_esbuild_runs() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("src")).unwrap();
+        fs::write(d.path().join("src/index.ts"), "export const handler = 1;\n").unwrap();
+        fake_esbuild(d.path());
+        let s = Settings {
+            bundle: true,
+            ..settings(d.path(), "nodejs22.x")
+        };
+        let handler = "src/index.handler";
+        let plan = Build::of_settings(&s, Kind::Zip);
+        let b = Bundle::plan(
+            handler,
+            plan.source.tree().unwrap().unwrap(),
+            "nodejs22.x",
+            "x86_64",
+        )
+        .unwrap();
+        let planned = b.package_hash(
+            &source::tree_hash(&bundle::inputs(plan.source.tree().unwrap().unwrap())).unwrap(),
+            None,
+        );
+        // The planned hash, checked beside esbuild: the bundle and its map,
+        // the map's sources rebased and the rest of it as esbuild wrote it.
+        let pkg = assemble_function(&s, handler, Some(&planned), None).unwrap();
+        assert_eq!(pkg.hash, planned);
+        let mut z = ::zip::ZipArchive::new(Cursor::new(&pkg.zip)).unwrap();
+        let names: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
+        assert_eq!(names, ["src/index.js", "src/index.js.map"]);
+        let mut map = String::new();
+        z.by_name("src/index.js.map")
+            .unwrap()
+            .read_to_string(&mut map)
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&map).unwrap();
+        assert_eq!(
+            doc["sources"],
+            serde_json::json!(["../src/index.ts", "../src/a b.ts", "abs"])
+        );
+        assert_eq!(
+            doc["sourcesContent"][0],
+            "const s = \"sources\": [\"../../x\"]"
+        );
+        assert!(map.contains("\"mappings\": \"AAAA;AACA\""), "{map}");
+        // Without a plan (`eventpipe package`): the same zip and hash.
+        let cli = assemble_function(&s, handler, None, None).unwrap();
+        assert_eq!((cli.zip, cli.hash), (pkg.zip, pkg.hash));
+
+        // The source changed since the plan, and esbuild fails on it: the
+        // change is what is reported.
+        fs::write(d.path().join("fail"), "").unwrap();
+        let e = assemble_function(&s, handler, Some(&planned), None).unwrap_err();
+        assert!(matches!(e, PackageError::Changed { .. }), "{e}");
+        // esbuild's own failure, when the plan is current, says what it said.
+        let now = assemble_function(&s, handler, None, None).unwrap_err();
+        assert!(now.to_string().contains("Could not resolve"), "{now}");
     }
 }

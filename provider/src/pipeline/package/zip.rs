@@ -26,6 +26,25 @@ fn options(file: &SourceFile) -> SimpleFileOptions {
         .unix_permissions(mode)
 }
 
+/// How hard a file held in memory is deflated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// deflate's default (6), as every file read from disk.
+    Default,
+    /// deflate's fastest (1): several times faster; on a source map about
+    /// 40 % larger.
+    Fast,
+}
+
+/// A file to zip whose bytes are already in memory (the bundler's
+/// output): its entry (`name`, `executable`), its bytes and its level.
+#[derive(Clone, Debug)]
+pub struct InMemory {
+    pub file: SourceFile,
+    pub body: Vec<u8>,
+    pub level: Level,
+}
+
 fn read(file: &SourceFile) -> Result<Vec<u8>, PackageError> {
     fs::read(&file.path).map_err(|source| PackageError::Read {
         path: file.path.display().to_string(),
@@ -60,6 +79,44 @@ fn compress_one(file: &SourceFile) -> Result<(Vec<u8>, [u8; 32]), PackageError> 
     one.start_file(file.name.as_str(), options(file))?;
     one.write_all(&body)?;
     Ok((one.finish()?.into_inner(), digest))
+}
+
+/// A zip of `files` (sorted by name), each deflated at its level on a
+/// thread of its own: a bundle's few files are large, so one thread each
+/// is the whole of the parallelism there is.
+pub fn build_in_memory(files: &[InMemory]) -> Result<Vec<u8>, PackageError> {
+    let one = |f: &InMemory| -> Result<Vec<u8>, PackageError> {
+        let mut opts = options(&f.file);
+        if f.level == Level::Fast {
+            opts = opts.compression_level(Some(1));
+        }
+        let mut one = ZipWriter::new(Cursor::new(Vec::with_capacity(f.body.len() / 2 + 256)));
+        one.start_file(f.file.name.as_str(), opts)?;
+        one.write_all(&f.body)?;
+        Ok(one.finish()?.into_inner())
+    };
+    let parts: Vec<Vec<u8>> = std::thread::scope(|s| {
+        let rest: Vec<_> = files
+            .iter()
+            .skip(1)
+            .map(|f| s.spawn(move || one(f)))
+            .collect();
+        let first = files.first().map(one);
+        first
+            .into_iter()
+            .chain(rest.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("a zip thread panicked").into()))
+            }))
+            .collect::<Result<_, _>>()
+    })?;
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(total + 1024)));
+    for bytes in parts {
+        let mut one = ZipArchive::new(Cursor::new(bytes))?;
+        zip.raw_copy_file(one.by_index_raw(0)?)?;
+    }
+    Ok(zip.finish()?.into_inner())
 }
 
 /// The same bytes as [`build_sequential`], deflated on every core. Also
@@ -122,6 +179,46 @@ mod tests {
             crate::pipeline::source::hash_of_digests(&t.files, &digests),
             crate::pipeline::source::tree_hash(&t).unwrap()
         );
+    }
+
+    #[test]
+    fn files_in_memory_are_zipped_in_order_at_their_level() {
+        let d = tree();
+        let t = scan(d.path()).unwrap();
+        let files: Vec<InMemory> = t
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| InMemory {
+                file: f.clone(),
+                body: fs::read(&f.path).unwrap(),
+                level: if i % 2 == 0 {
+                    Level::Fast
+                } else {
+                    Level::Default
+                },
+            })
+            .collect();
+        let bytes = build_in_memory(&files).unwrap();
+        let mut z = ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let names: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
+        let want: Vec<&str> = t.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, want);
+        for f in &files {
+            let mut entry = z.by_name(&f.file.name).unwrap();
+            let mut body = Vec::new();
+            entry.read_to_end(&mut body).unwrap();
+            assert_eq!(body, f.body, "{}", f.file.name);
+            let mode = if f.file.executable {
+                0o100755
+            } else {
+                0o100644
+            };
+            assert_eq!(entry.unix_mode(), Some(mode));
+        }
+        // Both levels are deflate: x.py's 30 KB of one line shrink either way.
+        assert!(z.by_name("lib/x.py").unwrap().compressed_size() < 1000);
+        assert!(build_in_memory(&[]).is_ok());
     }
 
     #[test]

@@ -114,6 +114,27 @@ impl DepsError {
     }
 }
 
+/// [`Deps::tree_key`] from the installed tree's `key` ([`Deps::key`]),
+/// for a caller that keeps the key.
+pub fn tree_key_of(key: String, slim: bool) -> String {
+    if slim {
+        format!("{key}-{}", super::slim::RULES)
+    } else {
+        key
+    }
+}
+
+/// [`Deps::package_hash`] from the packaged tree's key
+/// ([`Deps::tree_key`]), for a caller that keeps the key.
+pub fn package_hash_of(tree_hash: &str, tree_key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"eventpipe-package-v2\0");
+    h.update(tree_hash.as_bytes());
+    h.update([0]);
+    h.update(tree_key.as_bytes());
+    hex::encode(h.finalize())
+}
+
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, DepsError> {
     fs::read(path).map_err(|source| DepsError::Read {
         path: path.to_owned(),
@@ -222,12 +243,7 @@ impl Deps {
     /// ([`Self::key`]), or with `slim` its slim copy's, which also names
     /// the slimming rules.
     pub fn tree_key(&self, slim: bool) -> String {
-        let key = self.key();
-        if slim {
-            format!("{key}-{}", super::slim::RULES)
-        } else {
-            key
-        }
+        tree_key_of(self.key(), slim)
     }
 
     /// The package's hash: the source tree's hash bound to the key of the
@@ -235,12 +251,7 @@ impl Deps {
     /// dependencies the tree's hash is the package's, as it always was;
     /// without `slim` the hash is the one 0.4 computed.)
     pub fn package_hash(&self, tree_hash: &str, slim: bool) -> String {
-        let mut h = Sha256::new();
-        h.update(b"eventpipe-package-v2\0");
-        h.update(tree_hash.as_bytes());
-        h.update([0]);
-        h.update(self.tree_key(slim).as_bytes());
-        hex::encode(h.finalize())
+        package_hash_of(tree_hash, &self.tree_key(slim))
     }
 
     /// Installs into the empty directory `into`, whose files then go into

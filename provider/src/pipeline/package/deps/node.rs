@@ -81,10 +81,18 @@ impl Lock {
         architecture: &str,
     ) -> Result<Option<Lock>, DepsError> {
         let manifest = dir.join("package.json");
-        if !manifest.is_file() {
-            return Ok(None);
-        }
-        let package_json = read(&manifest)?;
+        // Read first, asked what it is only when it does not read: one
+        // call for the common case of a file that is there.
+        let package_json = match fs::read(&manifest) {
+            Ok(bytes) => bytes,
+            Err(_) if !manifest.is_file() => return Ok(None),
+            Err(source) => {
+                return Err(DepsError::Read {
+                    path: manifest,
+                    source,
+                });
+            }
+        };
         let doc: serde_json::Value =
             serde_json::from_slice(&package_json).map_err(|e| DepsError::BadPackageJson {
                 path: manifest.clone(),
