@@ -283,18 +283,14 @@ impl Bundle {
             .into_iter()
             .map(|mut file| {
                 let mut body = fs::read(&file.path)?;
-                let level = if file.name == map {
+                if file.name == map {
                     body = rebase_map(&body)?;
                     file.size = body.len() as u64;
-                    // Read only by tools, never at a cold start: deflated
-                    // at the fastest level, on a thread of its own beside
-                    // the bundle's. It is most of the zip, which grows by
-                    // about 40 % (46 KB to 67 KB for the 200-module bench
-                    // handler) for a shorter build.
-                    Level::Fast
-                } else {
-                    Level::Default
-                };
+                }
+                // Both at the default level: the fastest level made the map
+                // 40 % larger (46 KB to 67 KB for the bench's handler) with
+                // no build time measured saved.
+                let level = Level::Default;
                 Ok(InMemory { file, body, level })
             })
             .collect()
