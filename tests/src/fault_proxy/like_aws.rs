@@ -928,12 +928,7 @@ async fn delete_manifest(addr: SocketAddr, repository: &str, digest: &str) -> Re
 /// The proxy's own `GetFunction` of `function`, with the caller's host and
 /// credentials.
 async fn own_get_function(req: &Request, function: &str, upstream: SocketAddr) -> Result<Answer> {
-    let mut headers: Vec<(&str, String)> = Vec::new();
-    for h in ["host", "authorization", "x-amz-date"] {
-        if let Some(v) = header(&req.headers, h) {
-            headers.push((h, v.to_owned()));
-        }
-    }
+    let headers = caller_headers(req);
     let target = format!(
         "/2015-03-31/functions/{}",
         percent_encoding::utf8_percent_encode(function, percent_encoding::NON_ALPHANUMERIC)
@@ -941,22 +936,25 @@ async fn own_get_function(req: &Request, function: &str, upstream: SocketAddr) -
     answer::exchange(upstream, &answer::request("GET", &target, &headers, b"")).await
 }
 
-/// A KMS call of the proxy's own (`action` with JSON `body`), with the
-/// caller's host and credentials.
-async fn own_kms(
+/// The caller's host and credentials, for a call of the proxy's own.
+fn caller_headers(req: &Request) -> Vec<(&'static str, String)> {
+    ["host", "authorization", "x-amz-date"]
+        .into_iter()
+        .filter_map(|h| header(&req.headers, h).map(|v| (h, v.to_owned())))
+        .collect()
+}
+
+/// A call of the proxy's own to a JSON-protocol service (`X-Amz-Target`
+/// `target`, JSON `body`), with the caller's host and credentials.
+async fn own_json(
     req: &Request,
-    action: &str,
+    target: &str,
     body: &Value,
     upstream: SocketAddr,
 ) -> Result<Answer> {
-    let mut headers: Vec<(&str, String)> = Vec::new();
-    for h in ["host", "authorization", "x-amz-date"] {
-        if let Some(v) = header(&req.headers, h) {
-            headers.push((h, v.to_owned()));
-        }
-    }
+    let mut headers = caller_headers(req);
     headers.push(("content-type", "application/x-amz-json-1.1".into()));
-    headers.push(("x-amz-target", format!("TrentService.{action}")));
+    headers.push(("x-amz-target", target.to_owned()));
     let body = body.to_string();
     answer::exchange(
         upstream,
@@ -965,28 +963,25 @@ async fn own_kms(
     .await
 }
 
-/// A Kinesis call of the proxy's own about stream `name`, with the
-/// caller's host and credentials.
+/// A KMS call of the proxy's own (`action` with JSON `body`).
+async fn own_kms(
+    req: &Request,
+    action: &str,
+    body: &Value,
+    upstream: SocketAddr,
+) -> Result<Answer> {
+    own_json(req, &format!("TrentService.{action}"), body, upstream).await
+}
+
+/// A Kinesis call of the proxy's own about stream `name`.
 async fn own_kinesis(
     req: &Request,
     action: &str,
     name: &str,
     upstream: SocketAddr,
 ) -> Result<Answer> {
-    let mut headers: Vec<(&str, String)> = Vec::new();
-    for h in ["host", "authorization", "x-amz-date"] {
-        if let Some(v) = header(&req.headers, h) {
-            headers.push((h, v.to_owned()));
-        }
-    }
-    headers.push(("content-type", "application/x-amz-json-1.1".into()));
-    headers.push(("x-amz-target", format!("Kinesis_20131202.{action}")));
-    let body = json!({"StreamName": name}).to_string();
-    answer::exchange(
-        upstream,
-        &answer::request("POST", "/", &headers, body.as_bytes()),
-    )
-    .await
+    let body = json!({ "StreamName": name });
+    own_json(req, &format!("Kinesis_20131202.{action}"), &body, upstream).await
 }
 
 /// Whether S3 would accept `d` as a destination of `bucket`: the function
