@@ -147,13 +147,8 @@ async fn existing_bucket_key(
         .encryption
         .get(bucket, || s3::default_encryption(&aws.s3, bucket))
         .await;
-    let encryption = match read {
-        Ok(e) => e,
-        Err(e) if e.is_denied() => return Err(denied(&e, Holder::Bucket, at)),
-        // No bucket: the bucket check says so.
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(failed(&e, Holder::Bucket, at)),
-    };
+    // No bucket: the bucket check says so.
+    let encryption = settle(read, Holder::Bucket, &at)?.flatten();
     // SSE-S3, or SSE-KMS with the AWS-managed `aws/s3` key (no key named).
     let Some((key, bucket_key)) = encryption
         .filter(s3::DefaultEncryption::uses_kms)
@@ -161,13 +156,23 @@ async fn existing_bucket_key(
     else {
         return Ok(None);
     };
-    match describe(aws, looks, &key, Holder::Bucket, at.clone()).await? {
-        Described::Key(k) if k.customer_managed => Ok(Some(BucketKey {
-            arn: k.arn,
-            bucket_key,
-        })),
-        Described::Key(_) => Ok(None),
-        Described::Missing => Err(missing(&key, Holder::Bucket, at)),
+    let arn = customer_key(aws, looks, Some(key), Holder::Bucket, at).await?;
+    Ok(arn.map(|arn| BucketKey { arn, bucket_key }))
+}
+
+/// A part's key as its service answered: `Ok(None)` when the part is not
+/// there (another check, or the apply, reports that), a warning when the
+/// look was denied, an error when it failed otherwise.
+fn settle<T>(
+    read: Result<T, AwsError>,
+    holder: Holder,
+    at: &AttrPath,
+) -> Result<Option<T>, Diagnostic> {
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_denied() => Err(denied(&e, holder, at.clone())),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(failed(&e, holder, at.clone())),
     }
 }
 
@@ -184,13 +189,9 @@ async fn queue_key(
         return Ok(None);
     };
     let at = path::on_failure(attr::QUEUE_ARN);
-    let key = match sqs::queue_kms_key(&aws.sqs, arn).await {
-        Ok(k) => k,
-        Err(e) if e.is_denied() => return Err(denied(&e, Holder::FailureQueue, at)),
-        // A queue that is not there is the apply's error to report, as before.
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(failed(&e, Holder::FailureQueue, at)),
-    };
+    // A queue that is not there is the apply's error to report, as before.
+    let read = sqs::queue_kms_key(&aws.sqs, arn).await;
+    let key = settle(read, Holder::FailureQueue, &at)?.flatten();
     customer_key(aws, looks, key, Holder::FailureQueue, at).await
 }
 
@@ -207,12 +208,8 @@ async fn stream_key(
         return Ok(None);
     };
     let at = path::stream(attr::ARN);
-    let key = match kinesis::stream_kms_key(&aws.kinesis, arn).await {
-        Ok(k) => k,
-        Err(e) if e.is_denied() => return Err(denied(&e, Holder::Stream, at)),
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(failed(&e, Holder::Stream, at)),
-    };
+    let read = kinesis::stream_kms_key(&aws.kinesis, arn).await;
+    let key = settle(read, Holder::Stream, &at)?.flatten();
     customer_key(aws, looks, key, Holder::Stream, at).await
 }
 
@@ -253,12 +250,10 @@ async fn describe(
         .keys
         .get(key, || kms::describe_key(&aws.kms, key))
         .await;
-    match read {
-        Ok(Some(k)) => Ok(Described::Key(k)),
-        Ok(None) => Ok(Described::Missing),
-        Err(e) if e.is_denied() => Err(denied(&e, holder, at)),
-        Err(e) => Err(failed(&e, holder, at)),
-    }
+    Ok(match settle(read, holder, &at)?.flatten() {
+        Some(k) => Described::Key(k),
+        None => Described::Missing,
+    })
 }
 
 /// The warning for a look that was denied: the grant is left out.

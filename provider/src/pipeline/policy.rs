@@ -513,14 +513,7 @@ mod tests {
     }
 
     fn resources(policy: &str, sid: &str) -> Vec<String> {
-        let doc: Json = serde_json::from_str(policy).unwrap();
-        let stmt = doc["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Sid"] == sid)
-            .unwrap()
-            .clone();
+        let stmt = statement(policy, sid).unwrap();
         serde_json::from_value(stmt["Resource"].clone()).unwrap()
     }
 
@@ -570,14 +563,7 @@ mod tests {
                 ..Extras::default()
             },
         );
-        let doc: Json = serde_json::from_str(&p).unwrap();
-        let send = doc["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Sid"] == "SendFailedEvents")
-            .unwrap()
-            .clone();
+        let send = statement(&p, "SendFailedEvents").unwrap();
         assert_eq!(send["Resource"], q);
         assert_eq!(send["Action"], "sqs:SendMessage");
         let p = inline_policy(&loc(), "b", "f", &[None], Extras::default());
@@ -609,13 +595,7 @@ mod tests {
                 ..Extras::default()
             },
         );
-        let doc: Json = serde_json::from_str(&p).unwrap();
-        let put = doc["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["Sid"] == "WriteResults")
-            .unwrap();
+        let put = statement(&p, "WriteResults").unwrap();
         assert_eq!(put["Action"], "s3:PutObject");
         assert_eq!(put["Resource"], "arn:aws:s3:::b/out/*");
         let none = inline_policy(&loc(), "b", "f", &[Some("in/".into())], Extras::default());
