@@ -26,6 +26,7 @@ pub fn schemas() -> &'static Schemas {
     SCHEMAS.get_or_init(|| Schemas {
         provider: config::schema(),
         resources: vec![(pipeline::schema::TYPE_NAME, pipeline::schema::schema())],
+        ..Schemas::default()
     })
 }
 

@@ -46,3 +46,16 @@ pub(super) fn raw_state(raw: Option<&pb::RawState>) -> Result<Option<&[u8]>, Dia
     }
     Ok(None)
 }
+
+/// Identity data Terraform sent (protocol 6.9), decoded with the type's
+/// identity schema; null when there is none.
+pub(super) fn identity(
+    data: Option<&pb::ResourceIdentityData>,
+    ty: &Type,
+) -> Result<Value, Diagnostic> {
+    decode(
+        data.and_then(|d| d.identity_data.as_ref()),
+        ty,
+        "resource identity",
+    )
+}

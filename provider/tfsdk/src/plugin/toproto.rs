@@ -7,7 +7,7 @@ use tfplugin_proto::tfplugin6 as pb;
 
 use crate::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
 use crate::provider::Schemas;
-use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::schema::{Attribute, Block, ForImport, IdentitySchema, NestedBlock, Nesting, Schema};
 use crate::value::{self, Type, Value};
 
 /// Problems Terraform would refuse a schema for at load time (Terraform
@@ -166,15 +166,55 @@ pub(super) fn null_value() -> pb::DynamicValue {
     }
 }
 
-/// The provider's schema and each resource type's, as
-/// `GetProviderSchema` answers them.
-pub(super) fn schemas(s: &Schemas) -> (pb::Schema, std::collections::HashMap<String, pb::Schema>) {
-    let resources = s
-        .resources
+/// A table of schemas by type name, as `GetProviderSchema` answers it.
+pub(super) fn schema_table(
+    table: &[(&'static str, Schema)],
+) -> std::collections::HashMap<String, pb::Schema> {
+    table
         .iter()
         .map(|(n, sc)| ((*n).to_owned(), schema_to_proto(sc)))
-        .collect();
-    (schema_to_proto(&s.provider), resources)
+        .collect()
+}
+
+/// Each resource type's identity schema, as `GetResourceIdentitySchemas`
+/// answers them.
+pub(super) fn identity_schemas(
+    s: &Schemas,
+) -> std::collections::HashMap<String, pb::ResourceIdentitySchema> {
+    s.identities
+        .iter()
+        .map(|(n, id)| ((*n).to_owned(), identity_schema_to_proto(id)))
+        .collect()
+}
+
+fn identity_schema_to_proto(id: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: id.version,
+        identity_attributes: id
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_owned(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.for_import == ForImport::Required,
+                optional_for_import: a.for_import == ForImport::Optional,
+                description: a.description.to_owned(),
+            })
+            .collect(),
+    }
+}
+
+/// Identity data for a response; `None` for a null identity.
+pub(super) fn identity_data(
+    v: &Value,
+    id: &IdentitySchema,
+) -> Result<Option<pb::ResourceIdentityData>, Diagnostic> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(pb::ResourceIdentityData {
+        identity_data: Some(encode(v, &id.value_type())?),
+    }))
 }
 
 #[cfg(test)]

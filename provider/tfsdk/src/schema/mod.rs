@@ -6,8 +6,11 @@
 //! (`GetProviderSchema`), for config validation, for plan-time defaults and
 //! for the generated documentation.
 
+mod identity;
 mod validate;
 mod walk;
+
+pub use identity::{ForImport, IdentityAttribute, IdentitySchema};
 
 pub use validate::Validator;
 pub use walk::{apply_defaults, validate_config};
@@ -239,7 +242,7 @@ impl Block {
 }
 
 /// A versioned top-level schema of a provider or a resource type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Schema {
     pub version: i64,
     pub block: Block,
