@@ -246,6 +246,11 @@ impl AwsClients {
         (!account.is_empty()).then_some(account)
     }
 
+    /// The account, when this process has looked it up already.
+    pub fn looked_up_account_id(&self) -> Option<&str> {
+        self.account_id.get().map(String::as_str)
+    }
+
     /// The account the credentials belong to (one STS call per process).
     pub async fn account_id(&self) -> Result<String, AwsError> {
         self.account_id

@@ -263,6 +263,8 @@ pub enum ImportError {
     NoBucket(String),
     #[error("the function lacks the {0} tag that eventpipe sets; it cannot be imported")]
     MissingTag(&'static str),
+    #[error("{0}")]
+    Identity(#[from] super::identity::IdentityError),
 }
 
 /// Why planning could not start.
@@ -597,6 +599,12 @@ impl From<&ImportError> for Diagnostic {
             _ => "Cannot import the pipeline",
         };
         Diagnostic::error(summary, e.to_string())
+    }
+}
+
+impl From<&super::identity::IdentityError> for Diagnostic {
+    fn from(e: &super::identity::IdentityError) -> Self {
+        Diagnostic::error("Invalid resource identity", e.to_string())
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod errors;
 pub mod exclude;
 mod execute;
 mod handler_check;
+pub mod identity;
 mod image_plan;
 pub(crate) mod import;
 mod key_look;
@@ -199,6 +200,32 @@ pub async fn read(ctx: &Context, current: &Value, private: &[u8]) -> Recorded {
             kept(d.into())
         }
     }
+}
+
+/// The identity of the pipeline `state` (or a planned state) describes.
+pub fn identity(ctx: Option<&Context>, state: &Value) -> Value {
+    let region = ctx.map(|c| c.aws.region.as_str()).unwrap_or_default();
+    let account = ctx.and_then(|c| c.aws.looked_up_account_id());
+    identity::Identity::of_state(state, region, account).to_value()
+}
+
+/// `import { identity = { name = …, adopt = … } }`: the same import as the
+/// ID `NAME` (or `adopt:NAME`) the identity stands for.
+pub async fn import_by_identity(ctx: &Context, wanted: &Value) -> Recorded {
+    let id = async {
+        let wanted = identity::Identity::from_import(wanted)?;
+        let account = ctx.aws.account_id().await?;
+        Ok::<_, errors::ImportError>(wanted.import_id(&ctx.aws.region, &account)?)
+    };
+    match id.await {
+        Ok(id) => import(ctx, &id).await,
+        Err(e) => Recorded::unchanged(&Value::Null, &[], Diagnostic::from(&e)),
+    }
+}
+
+/// Identity data stored at an earlier identity version.
+pub fn upgrade_identity(version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
+    identity::upgrade(version, json).map_err(|e| Diagnostic::from(&e).into())
 }
 
 /// ImportResourceState: `terraform import eventpipe_event_pipeline.x NAME`.

@@ -26,6 +26,7 @@ pub fn schemas() -> &'static Schemas {
     SCHEMAS.get_or_init(|| Schemas {
         provider: config::schema(),
         resources: vec![(pipeline::schema::TYPE_NAME, pipeline::schema::schema())],
+        identities: vec![(pipeline::schema::TYPE_NAME, pipeline::identity::schema())],
         ..Schemas::default()
     })
 }
@@ -221,6 +222,41 @@ impl tfsdk::Provider for EventpipeProvider {
         }
         match self.context() {
             Ok(ctx) => Imported(pipeline::import(&ctx, id).await),
+            Err(d) => Imported(Recorded::unchanged(&Value::Null, &[], d)),
+        }
+    }
+
+    fn identity(&self, type_name: &str, state: &Value) -> Value {
+        match type_name {
+            pipeline::schema::TYPE_NAME => {
+                pipeline::identity(self.context().ok().as_deref(), state)
+            }
+            _ => Value::Null,
+        }
+    }
+
+    fn upgrade_identity(
+        &self,
+        type_name: &str,
+        version: i64,
+        json: &[u8],
+    ) -> Result<Value, Diagnostics> {
+        match type_name {
+            pipeline::schema::TYPE_NAME => pipeline::upgrade_identity(version, json),
+            other => Err(unknown_type(other).into()),
+        }
+    }
+
+    async fn import_by_identity(&self, type_name: &str, identity: &Value) -> Imported {
+        if type_name != pipeline::schema::TYPE_NAME {
+            return Imported(Recorded::unchanged(
+                &Value::Null,
+                &[],
+                unknown_type(type_name),
+            ));
+        }
+        match self.context() {
+            Ok(ctx) => Imported(pipeline::import_by_identity(&ctx, identity).await),
             Err(d) => Imported(Recorded::unchanged(&Value::Null, &[], d)),
         }
     }

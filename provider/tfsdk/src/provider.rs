@@ -248,7 +248,13 @@ pub trait Provider: Send + Sync + 'static {
         _type_name: &str,
         _identity: &Value,
     ) -> impl Future<Output = Imported> + Send {
-        async { Imported(Recorded::unchanged(&Value::Null, &[], unsupported("Import by identity"))) }
+        async {
+            Imported(Recorded::unchanged(
+                &Value::Null,
+                &[],
+                unsupported("Import by identity"),
+            ))
+        }
     }
 
     /// Checks a `list` block's `config` (values may be unknown).

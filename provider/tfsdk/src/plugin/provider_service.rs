@@ -58,18 +58,15 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn identity_schema(&self, type_name: &str) -> Result<&IdentitySchema, Diagnostic> {
-        self.provider
-            .schemas()
-            .identity(type_name)
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "No resource identity",
-                    format!(
-                        "The {} provider's resource type {type_name:?} has no identity.",
-                        self.name
-                    ),
-                )
-            })
+        self.provider.schemas().identity(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "No resource identity",
+                format!(
+                    "The {} provider's resource type {type_name:?} has no identity.",
+                    self.name
+                ),
+            )
+        })
     }
 
     /// The identity of the object `state` describes, for a response: `None`
@@ -167,7 +164,10 @@ fn list_events(
             }
             let event = list_event(&listed, &resource_ty, &identity_ty);
             *results += i64::from(event.identity.is_some());
-            *done = event.diagnostic.iter().any(|d| d.severity == pb::diagnostic::Severity::Error as i32);
+            *done = event
+                .diagnostic
+                .iter()
+                .any(|d| d.severity == pb::diagnostic::Severity::Error as i32);
             futures::future::ready(Some(Ok(event)))
         })
         .boxed()
@@ -394,7 +394,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     (None, None)
                 } else if planned.state.is_null() {
                     // A destroy keeps the identity it had.
-                    (Some(encode(&planned.state, &ty)?), req.prior_identity.clone())
+                    (
+                        Some(encode(&planned.state, &ty)?),
+                        req.prior_identity.clone(),
+                    )
                 } else {
                     (
                         Some(encode(&planned.state, &ty)?),
@@ -570,7 +573,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 let ty = self.resource_type(&req.type_name)?;
                 let state = decode(req.state.as_ref(), &ty, "state")?;
                 Ok::<_, Diagnostic>(
-                    match self.provider.generate_resource_config(&req.type_name, &state) {
+                    match self
+                        .provider
+                        .generate_resource_config(&req.type_name, &state)
+                    {
                         Ok(config) => (Some(encode(&config, &ty)?), Diagnostics::new()),
                         Err(d) => (None, d),
                     },
