@@ -122,6 +122,7 @@ pub fn call_all<P: Provider>(
                 config: dv(a.clone()),
                 planned_private: c.clone(),
                 provider_meta: None,
+                planned_identity: identity(b.clone()),
             }))
             .await
             .is_ok()
@@ -135,9 +136,91 @@ pub fn call_all<P: Provider>(
                 type_name: type_name.into(),
                 id,
                 client_capabilities: None,
+                identity: None,
             }))
             .await
             .is_ok()
         }),
     );
+    run(
+        "ImportResourceState (identity)",
+        Box::pin(async {
+            svc.import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: type_name.into(),
+                identity: identity(a.clone()),
+                ..Default::default()
+            }))
+            .await
+            .is_ok()
+        }),
+    );
+    run(
+        "UpgradeResourceIdentity",
+        Box::pin(async {
+            svc.upgrade_resource_identity(Request::new(pb::upgrade_resource_identity::Request {
+                type_name: type_name.into(),
+                version: 0,
+                raw_identity: Some(pb::RawState {
+                    json: b.clone(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .is_ok()
+        }),
+    );
+    run(
+        "GenerateResourceConfig",
+        Box::pin(async {
+            svc.generate_resource_config(Request::new(pb::generate_resource_config::Request {
+                type_name: type_name.into(),
+                state: dv(a.clone()),
+            }))
+            .await
+            .is_ok()
+        }),
+    );
+    run(
+        "ValidateListResourceConfig",
+        Box::pin(async {
+            svc.validate_list_resource_config(Request::new(
+                pb::validate_list_resource_config::Request {
+                    type_name: type_name.into(),
+                    config: dv(b.clone()),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .is_ok()
+        }),
+    );
+    run(
+        "ListResource",
+        Box::pin(async {
+            use futures::StreamExt as _;
+            match svc
+                .list_resource(Request::new(pb::list_resource::Request {
+                    type_name: type_name.into(),
+                    config: dv(b.clone()),
+                    include_resource_object: false,
+                    limit: 1,
+                }))
+                .await
+            {
+                // Only the first event: a valid config may start a real
+                // listing, which the harness has no account for.
+                Ok(stream) => {
+                    let _ = stream.into_inner().next().await;
+                    true
+                }
+                Err(_) => false,
+            }
+        }),
+    );
+}
+
+fn identity(bytes: Vec<u8>) -> Option<pb::ResourceIdentityData> {
+    Some(pb::ResourceIdentityData {
+        identity_data: dv(bytes),
+    })
 }
