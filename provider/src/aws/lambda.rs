@@ -513,24 +513,39 @@ pub async fn permission_statements(
     lambda: &Client,
     name: &str,
 ) -> Result<Option<Vec<Statement>>, AwsError> {
+    match policy_statements(lambda, name).await? {
+        Some(statements) => Ok(Some(statements)),
+        // No policy at all answers 404 too; tell the two apart.
+        None => Ok(get_function(lambda, name).await?.map(|_| Vec::new())),
+    }
+}
+
+/// The statements of the function's resource policy; `None` when Lambda
+/// has none to give: the function has no policy, or is gone (one answer,
+/// told apart by [`permission_statements`] alone).
+pub async fn policy_statements(
+    lambda: &Client,
+    name: &str,
+) -> Result<Option<Vec<Statement>>, AwsError> {
     let r = lambda
         .get_policy()
         .function_name(name)
         .send()
         .await
         .map_err(err("lambda:GetPolicy"));
-    let doc: serde_json::Value = match r {
-        Ok(out) => out
-            .policy()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default(),
-        Err(e) if e.is_not_found() => {
-            return Ok(get_function(lambda, name).await?.map(|_| Vec::new()));
-        }
-        Err(e) => return Err(e),
+    let Some(out) = found(r)? else {
+        return Ok(None);
     };
+    let doc: serde_json::Value = out
+        .policy()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    Ok(Some(statements_of(&doc)))
+}
+
+fn statements_of(doc: &serde_json::Value) -> Vec<Statement> {
     let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-    let statements = doc["Statement"]
+    doc["Statement"]
         .as_array()
         .map(|list| {
             list.iter()
@@ -546,8 +561,64 @@ pub async fn permission_statements(
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    Ok(Some(statements))
+        .unwrap_or_default()
+}
+
+/// A function as `ListFunctions` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSummary {
+    pub name: String,
+    pub arn: String,
+}
+
+/// One page of the region's functions, and the marker of the next page
+/// (`None` after the last). At most `max_items` functions (Lambda's
+/// limit is 50).
+pub async fn functions_page(
+    lambda: &Client,
+    marker: Option<String>,
+    max_items: i32,
+) -> Result<(Vec<FunctionSummary>, Option<String>), AwsError> {
+    let out = lambda
+        .list_functions()
+        .set_marker(marker)
+        .max_items(max_items)
+        .send()
+        .await
+        .map_err(err("lambda:ListFunctions"))?;
+    let functions = out
+        .functions()
+        .iter()
+        .filter_map(|f| {
+            Some(FunctionSummary {
+                name: f.function_name()?.to_owned(),
+                arn: f.function_arn()?.to_owned(),
+            })
+        })
+        .collect();
+    let next = out
+        .next_marker()
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+    Ok((functions, next))
+}
+
+/// The function's tags (`ListTags`), or `None` when it is gone.
+pub async fn tags(
+    lambda: &Client,
+    arn: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let r = lambda
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await
+        .map_err(err("lambda:ListTags"));
+    Ok(found(r)?.map(|out| {
+        out.tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }))
 }
 
 /// Invokes the function asynchronously (`InvocationType = Event`): Lambda

@@ -37,6 +37,8 @@ pub struct MappingSettings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mapping {
     pub uuid: String,
+    /// The function it invokes (its ARN).
+    pub function_arn: String,
     pub source_arn: String,
     pub settings: MappingSettings,
     /// `Creating`, `Enabled`, `Disabled`, `Updating`, `Deleting`, ….
@@ -224,33 +226,62 @@ async fn list(
     let Some(out) = found(r)? else {
         return Ok(Vec::new());
     };
-    Ok(out
-        .event_source_mappings()
-        .iter()
-        .map(|m| Mapping {
-            uuid: m.uuid().unwrap_or_default().to_owned(),
-            state: m.state().unwrap_or_default().to_owned(),
-            source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
-            settings: MappingSettings {
-                batch_size: m.batch_size().unwrap_or_default(),
-                maximum_batching_window_s: m.maximum_batching_window_in_seconds().unwrap_or(0),
-                starting_position: m.starting_position().map(|p| p.as_str().to_owned()),
-                parallelization_factor: m.parallelization_factor(),
-                bisect_batch_on_function_error: m.bisect_batch_on_function_error(),
-                maximum_retry_attempts: m.maximum_retry_attempts(),
-                maximum_record_age_s: m.maximum_record_age_in_seconds(),
-                maximum_concurrency: m.scaling_config().and_then(|c| c.maximum_concurrency()),
-                report_batch_item_failures: m
-                    .function_response_types()
-                    .contains(&FunctionResponseType::ReportBatchItemFailures),
-                on_failure: m
-                    .destination_config()
-                    .and_then(|d| d.on_failure())
-                    .and_then(|f| f.destination())
-                    .map(str::to_owned),
-            },
-        })
-        .collect())
+    Ok(out.event_source_mappings().iter().map(mapping_of).collect())
+}
+
+/// Every mapping of the region whose source is an SQS queue, whatever its
+/// function, over every page.
+pub async fn queue_mappings(lambda: &Client) -> Result<Vec<Mapping>, AwsError> {
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = lambda
+            .list_event_source_mappings()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(err("lambda:ListEventSourceMappings"))?;
+        all.extend(
+            out.event_source_mappings()
+                .iter()
+                .map(mapping_of)
+                .filter(|m| m.source_arn.starts_with("arn:") && m.source_arn.contains(":sqs:")),
+        );
+        marker = out
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+fn mapping_of(m: &aws_sdk_lambda::types::EventSourceMappingConfiguration) -> Mapping {
+    Mapping {
+        uuid: m.uuid().unwrap_or_default().to_owned(),
+        state: m.state().unwrap_or_default().to_owned(),
+        function_arn: m.function_arn().unwrap_or_default().to_owned(),
+        source_arn: m.event_source_arn().unwrap_or_default().to_owned(),
+        settings: MappingSettings {
+            batch_size: m.batch_size().unwrap_or_default(),
+            maximum_batching_window_s: m.maximum_batching_window_in_seconds().unwrap_or(0),
+            starting_position: m.starting_position().map(|p| p.as_str().to_owned()),
+            parallelization_factor: m.parallelization_factor(),
+            bisect_batch_on_function_error: m.bisect_batch_on_function_error(),
+            maximum_retry_attempts: m.maximum_retry_attempts(),
+            maximum_record_age_s: m.maximum_record_age_in_seconds(),
+            maximum_concurrency: m.scaling_config().and_then(|c| c.maximum_concurrency()),
+            report_batch_item_failures: m
+                .function_response_types()
+                .contains(&FunctionResponseType::ReportBatchItemFailures),
+            on_failure: m
+                .destination_config()
+                .and_then(|d| d.on_failure())
+                .and_then(|f| f.destination())
+                .map(str::to_owned),
+        },
+    }
 }
 
 /// Deletes the mapping; one already gone is fine.

@@ -423,6 +423,25 @@ pub async fn queue_url_of_arn(sqs: &Client, arn: &str) -> Result<Option<String>,
     Ok(found(r)?.and_then(|o| o.queue_url))
 }
 
+/// The access policy of the queue with ARN `arn` (JSON), or `None` when
+/// the queue is gone or has no policy.
+pub async fn policy_of_arn(sqs: &Client, arn: &str) -> Result<Option<String>, AwsError> {
+    let Some(url) = queue_url_of_arn(sqs, arn).await? else {
+        return Ok(None);
+    };
+    let r = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::Policy)
+        .send()
+        .await
+        .map_err(err("sqs:GetQueueAttributes"));
+    Ok(found(r)?
+        .and_then(|o| o.attributes)
+        .and_then(|mut a| a.remove(&QueueAttributeName::Policy))
+        .filter(|p| !p.is_empty()))
+}
+
 /// How many messages a queue holds, as `GetQueueAttributes` counts them
 /// (approximately), and where its redrive sends messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -257,10 +257,13 @@ pub enum ImportError {
     )]
     NotOurs(String),
     #[error(
-        "Lambda function {0:?} has no permission for S3 to invoke it that names a bucket \
-         (SourceArn arn:aws:s3:::…), so there is no bucket to adopt with it"
+        "no bucket notifies Lambda function {0:?}, so there is nothing to adopt with it: \
+         adoption needs an S3 invoke permission naming a bucket (SourceArn \
+         arn:aws:s3:::…) whose notifications send to the function, or an SQS event source \
+         mapping of the function from a queue whose policy lets S3 send for a bucket whose \
+         notifications send to that queue"
     )]
-    NoBucket(String),
+    NotWired(String),
     #[error("the function lacks the {0} tag that eventpipe sets; it cannot be imported")]
     MissingTag(&'static str),
     #[error("{0}")]

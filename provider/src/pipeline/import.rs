@@ -3,11 +3,12 @@
 //!   from its function (whose tags record the bucket, the source directory
 //!   and the source hash);
 //! - `adopt:FUNCTION` takes over a pipeline wired by hand. Discovery starts
-//!   from the function: its role and the role's policies, its S3 invoke
-//!   permission and the bucket that permission names, and that bucket's
-//!   configurations that target the function (the triggers). The state
-//!   records what exists; the next plan shows, in place, every change the
-//!   first apply makes.
+//!   from the function: its role and the role's policies, and the bucket
+//!   that notifies it ([`super::wiring`]: directly, through its S3 invoke
+//!   permission, or through a queue one of its SQS mappings drains) with
+//!   that bucket's configurations that send to it (the triggers). The
+//!   state records what exists; the next plan shows, in place, every
+//!   change the first apply makes.
 
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ use super::ownership::{
 };
 use super::package::image_hash;
 use super::part::{Part, PartSet};
-use super::private::{Adopted, Private};
+use super::private::{Adopted, AdoptedQueue, Private};
 use super::refresh::{self, Names};
 use super::source::{Kind, Source};
 use super::state::{
@@ -33,6 +34,7 @@ use super::state::{
     PACKAGE_IMAGE, PACKAGE_ZIP, Planning, QueueBlock, SourceFiles, State, StreamBlock, Trigger,
     listed_files,
 };
+use super::wiring::{self, Route, Wiring};
 use super::{defaults, naming, policy};
 
 /// The parts an adoption makes the pipeline's (tags them) on its first
@@ -487,15 +489,7 @@ async fn read_sources(
                 maximum_concurrency: st.maximum_concurrency.map(i64::from),
                 report_batch_item_failures: st.report_batch_item_failures,
             };
-            let defaults = QueueBlock {
-                visibility_timeout: s.function.timeout * 6,
-                max_receive_count: 5,
-                batch_size: 10,
-                maximum_batching_window: 0,
-                maximum_concurrency: None,
-                report_batch_item_failures: false,
-            };
-            s.queue = (block != defaults).then_some(block);
+            s.queue = (block != default_queue_block(s.function.timeout)).then_some(block);
         }
     }
     Ok(())
@@ -525,32 +519,36 @@ fn logs_block(state: &State<Known>, f: &lambda::Function) -> Option<Logs<Known>>
     })
 }
 
-/// The bucket an S3 invoke permission names (`arn:aws:s3:::bucket`).
-fn bucket_of(source_arn: &str) -> Option<&str> {
-    source_arn
-        .split_once(":s3:::")
-        .map(|(_, b)| b)
-        .filter(|b| !b.is_empty() && !b.contains('/'))
-}
-
 /// What adoption finds of a pipeline wired by hand, starting from its
 /// function.
 struct HandWired {
     function: lambda::Function,
     role_name: String,
-    /// The S3 invoke permission that names the bucket.
-    sid: String,
-    /// Every S3 invoke permission's statement id.
-    permission_sids: Vec<String>,
-    bucket: String,
-    /// The bucket's configurations that target the function.
-    notification_ids: Vec<String>,
-    triggers: Vec<Trigger<Known>>,
+    /// The bucket that notifies the function, and how.
+    wiring: Wiring,
     /// The role's inline policy of the pipeline's name, when it has one.
     policy_json: String,
     log_group: Option<logs::LogGroup>,
     /// The role's other policies, described.
     foreign: Vec<String>,
+}
+
+impl HandWired {
+    fn triggers(&self) -> Vec<Trigger<Known>> {
+        self.wiring
+            .notifications
+            .iter()
+            .map(adopted_trigger)
+            .collect()
+    }
+
+    fn notification_ids(&self) -> Vec<String> {
+        self.wiring
+            .notifications
+            .iter()
+            .map(|n| n.id.clone())
+            .collect()
+    }
 }
 
 async fn adopt(
@@ -576,13 +574,26 @@ async fn adopt(
     if !found.foreign.is_empty() {
         diags.push(foreign_policies_warning(&found.role_name, &found.foreign));
     }
+    let (permission_sids, queue) = match &found.wiring.route {
+        Route::Direct {
+            permission_sids, ..
+        } => (permission_sids.clone(), None),
+        Route::Queue { queue_arn, mapping } => (
+            Vec::new(),
+            Some(AdoptedQueue {
+                arn: queue_arn.clone(),
+                mapping: mapping.uuid.clone(),
+            }),
+        ),
+    };
     Ok(Imported {
         state,
         private: Private {
             code_sha256: Some(found.function.code_sha256.clone()),
             adopted: Some(Adopted {
-                permission_sids: found.permission_sids,
+                permission_sids,
                 foreign_policies: found.foreign,
+                queue,
             }),
             backfill: None,
         },
@@ -590,9 +601,9 @@ async fn adopt(
     })
 }
 
-/// From the function: its S3 invoke permissions and the bucket they name,
-/// then at once the bucket's configurations, the role's policies, the
-/// pipeline's policy on it and the function's log group.
+/// From the function: the bucket that notifies it ([`wiring::find`]),
+/// then at once the role's policies, the pipeline's policy on it and the
+/// function's log group.
 async fn discover(
     aws: &AwsClients,
     f: lambda::Function,
@@ -608,40 +619,23 @@ async fn discover(
     let statements = lambda::permission_statements(&aws.lambda, function_name)
         .await?
         .unwrap_or_default();
-    let s3_statements: Vec<&lambda::Statement> = statements
-        .iter()
-        .filter(|s| s.service.as_deref() == Some("s3.amazonaws.com"))
-        .collect();
-    let (sid, bucket) = s3_statements
-        .iter()
-        .find_map(|s| {
-            let b = bucket_of(s.source_arn.as_deref()?)?;
-            Some((s.sid.clone(), b.to_owned()))
-        })
-        .ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
+    let wiring = wiring::find(aws, &wiring::Looks::default(), &f.arn, &statements, || {
+        mappings::mappings(&aws.lambda, function_name)
+    })
+    .await?
+    .ok_or_else(|| ImportError::NotWired(function_name.to_owned()))?;
     let group_name = naming::log_group_name(function_name);
-    let (notifications, role_policies, pipeline_policy, log_group) = tokio::join!(
-        s3::notifications(&aws.s3, &bucket),
+    let (role_policies, pipeline_policy, log_group) = tokio::join!(
         iam::role_policies(&aws.iam, &role_name),
         iam::inline_policy(&aws.iam, &role_name, POLICY_NAME),
         logs::log_group(&aws.logs, &group_name),
     );
     let log_group = log_group?;
-    let notifications =
-        notifications?.ok_or_else(|| ImportError::NoBucket(function_name.to_owned()))?;
     let (inline, attached) = role_policies?;
     let policy_json = pipeline_policy?.unwrap_or_default();
-    let mine: Vec<&s3::Notification> = notifications
-        .iter()
-        .filter(|n| n.destination == s3::Destination::Function(f.arn.clone()))
-        .collect();
     Ok(HandWired {
         role_name,
-        sid,
-        permission_sids: s3_statements.iter().map(|s| s.sid.clone()).collect(),
-        bucket,
-        notification_ids: mine.iter().map(|n| n.id.clone()).collect(),
-        triggers: mine.iter().map(|n| adopted_trigger(n)).collect(),
+        wiring,
         policy_json,
         log_group,
         foreign: foreign_policies(inline, attached),
@@ -694,10 +688,10 @@ fn adopted_state(
             scan_on_push: defaults::DEFAULT_SCAN_ON_PUSH,
         });
     }
-    State {
+    let mut state = State {
         id: function_name.to_owned(),
         name: function_name.to_owned(),
-        bucket_name: found.bucket.clone(),
+        bucket_name: found.wiring.bucket.clone(),
         // Not the pipeline's until the configuration says otherwise.
         create_bucket: false,
         force_destroy: false,
@@ -707,12 +701,15 @@ fn adopted_state(
         require_tls: true,
         tags: own_tags(&user_tags, default_tags),
         tags_all: user_tags,
-        bucket_arn: policy::bucket_arn(&loc.partition, &found.bucket),
+        bucket_arn: policy::bucket_arn(&loc.partition, &found.wiring.bucket),
         role_name: found.role_name.clone(),
         role_arn: f.settings.role_arn.clone(),
         function_name: function_name.to_owned(),
         function_arn: f.arn.clone(),
-        s3_permission_id: found.sid.clone(),
+        s3_permission_id: match &found.wiring.route {
+            Route::Direct { sid, .. } => sid.clone(),
+            Route::Queue { .. } => String::new(),
+        },
         // Unknown: the first plan compares the package with the deployed code.
         source_code_hash: String::new(),
         source_files: SourceFiles::new(),
@@ -721,7 +718,7 @@ fn adopted_state(
         image_base_digest: None,
         image_repository_url: repository.map(|r| policy::repository_url(&loc, r)),
         policy_json: found.policy_json.clone(),
-        notification_ids: found.notification_ids.clone(),
+        notification_ids: found.notification_ids(),
         backfill: false,
         backfilled_objects: 0,
         failure_queue_arn: None,
@@ -751,7 +748,45 @@ fn adopted_state(
         stream: None,
         queue: None,
         function,
-        trigger: found.triggers.clone(),
+        trigger: found.triggers(),
+    };
+    if let Route::Queue { mapping, .. } = &found.wiring.route {
+        through_own_queue(&mut state, &loc, mapping);
+    }
+    state
+}
+
+/// A pipeline a bucket reached through a queue of the user's: it keeps
+/// queue delivery, through a queue and mapping of its own that the first
+/// apply makes (`<name>-events`, recorded as missing), drained as the
+/// user's mapping drained theirs. The user's queue and mapping are left as
+/// they are.
+fn through_own_queue(s: &mut State<Known>, loc: &policy::Location, hand: &mappings::Mapping) {
+    s.delivery = DELIVERY_QUEUE.to_owned();
+    s.event_queue_arn = Some(policy::queue_arn(loc, &naming::event_queue_name(&s.name)));
+    s.mark_missing(Part::EventQueue);
+    s.mark_missing(Part::EventQueueMapping);
+    let st = &hand.settings;
+    let block = QueueBlock {
+        visibility_timeout: s.function.timeout * 6,
+        max_receive_count: 5,
+        batch_size: i64::from(st.batch_size),
+        maximum_batching_window: i64::from(st.maximum_batching_window_s),
+        maximum_concurrency: st.maximum_concurrency.map(i64::from),
+        report_batch_item_failures: st.report_batch_item_failures,
+    };
+    s.queue = (block != default_queue_block(s.function.timeout)).then_some(block);
+}
+
+/// The `queue` block's defaults for a function of `timeout` seconds.
+fn default_queue_block(timeout: i64) -> QueueBlock<Known> {
+    QueueBlock {
+        visibility_timeout: timeout * 6,
+        max_receive_count: 5,
+        batch_size: 10,
+        maximum_batching_window: 0,
+        maximum_concurrency: None,
+        report_batch_item_failures: false,
     }
 }
 
@@ -807,11 +842,28 @@ pub fn first_apply_warning(
             naming::PERMISSION_SID
         ));
     }
+    let to = match &adopted.queue {
+        Some(_) => {
+            lines.push(format!(
+                "makes the pipeline's event queue {:?} and its mapping to the function",
+                naming::event_queue_name(name)
+            ));
+            " sending to that queue"
+        }
+        None => "",
+    };
     lines.push(format!(
-        "replaces the notification configuration(s) {:?} with one per trigger, in one write, so \
-         the bucket is never without one",
+        "replaces the notification configuration(s) {:?} with one per trigger{to}, in one \
+         write, so the bucket is never without one",
         prior.notification_ids
     ));
+    if let Some(q) = &adopted.queue {
+        lines.push(format!(
+            "leaves the queue {} and its mapping {} as they are: the mapping drains what the \
+             queue still holds; delete both once it is empty",
+            q.arn, q.mapping
+        ));
+    }
     if !adopted.foreign_policies.is_empty() {
         lines.push(format!(
             "leaves the role's other policies in place: {}",

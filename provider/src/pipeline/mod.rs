@@ -50,6 +50,7 @@ mod step;
 mod steps;
 mod upgrade;
 mod validate;
+mod wiring;
 
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
 use tfsdk::provider::{Planned, Recorded};

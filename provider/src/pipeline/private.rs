@@ -29,6 +29,20 @@ pub struct Adopted {
     /// The role's policies that are not the pipeline's: left in place.
     #[serde(default)]
     pub foreign_policies: Vec<String>,
+    /// The user's queue S3 notified, when the bucket reached the function
+    /// through one: left in place, its notifications moved to the
+    /// pipeline's own queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<AdoptedQueue>,
+}
+
+/// The user's queue an adopted pipeline was wired through, and the
+/// mapping that drains it into the function.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptedQueue {
+    pub arn: String,
+    /// The mapping's UUID.
+    pub mapping: String,
 }
 
 /// The triggers whose existing objects are still to be sent.
