@@ -3,7 +3,10 @@
 //!
 //! - `templates/index.md.tmpl` → `docs/index.md`, from the provider schema;
 //! - `templates/resources/<short>.md.tmpl` → `docs/resources/<short>.md`
-//!   for every resource type `eventpipe_<short>`, from its schema.
+//!   for every resource type `eventpipe_<short>`, from its schema;
+//! - `templates/list-resources/<short>.md.tmpl` →
+//!   `docs/list-resources/<short>.md` for every list resource (Terraform
+//!   1.14's `list` blocks), from the schema of its `config` block.
 //!
 //! The templates (in this crate's folder) hold the hand-written prose; their
 //! placeholders (`{{description}}`, `{{schema}}`, `{{example "…"}}`, … see
@@ -73,22 +76,28 @@ pub enum DocsError {
     Template(#[from] TemplateError),
 }
 
-/// The registry layout: the provider page, then one page per resource type.
-pub fn layout(schemas: &Schemas) -> Vec<PageSource<'_>> {
+/// The registry layout: the provider page, then one page per resource type
+/// and one per list resource.
+pub fn layout<'a>(schemas: &'a Schemas) -> Vec<PageSource<'a>> {
     let provider = PageSource {
         template: PathBuf::from("index.md.tmpl"),
         page: PathBuf::from("index.md"),
         schema: &schemas.provider,
     };
-    let resources = schemas.resources.iter().map(|(type_name, schema)| {
-        let short = short_name(type_name);
-        PageSource {
-            template: Path::new("resources").join(format!("{short}.md.tmpl")),
-            page: Path::new("resources").join(format!("{short}.md")),
-            schema,
-        }
-    });
-    std::iter::once(provider).chain(resources).collect()
+    let pages_of = |folder: &'static str, table: &'a [(&'static str, Schema)]| {
+        table.iter().map(move |(type_name, schema)| {
+            let short = short_name(type_name);
+            PageSource {
+                template: Path::new(folder).join(format!("{short}.md.tmpl")),
+                page: Path::new(folder).join(format!("{short}.md")),
+                schema,
+            }
+        })
+    };
+    std::iter::once(provider)
+        .chain(pages_of("resources", &schemas.resources))
+        .chain(pages_of("list-resources", &schemas.lists))
+        .collect()
 }
 
 /// `eventpipe_event_pipeline` → `event_pipeline`, as the registry names

@@ -270,6 +270,21 @@ pub enum ImportError {
     Identity(#[from] super::identity::IdentityError),
 }
 
+/// Why a list stopped (`terraform query`): the one error event it ends
+/// with.
+#[derive(Debug, Error)]
+pub enum ListError {
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    /// The resource object of a result could not be built.
+    #[error("reading {function:?} as import does: {source}")]
+    Import {
+        function: String,
+        #[source]
+        source: ImportError,
+    },
+}
+
 /// Why planning could not start.
 #[derive(Debug, Error)]
 pub enum PlanError {
@@ -602,6 +617,17 @@ impl From<&ImportError> for Diagnostic {
             _ => "Cannot import the pipeline",
         };
         Diagnostic::error(summary, e.to_string())
+    }
+}
+
+impl From<&ListError> for Diagnostic {
+    fn from(e: &ListError) -> Self {
+        Diagnostic::error(
+            "Cannot list pipelines",
+            format!(
+                "{e}. The pipelines found before this were listed; list again to get them all."
+            ),
+        )
     }
 }
 

@@ -25,6 +25,7 @@ pub mod identity;
 mod image_plan;
 pub(crate) mod import;
 mod key_look;
+pub mod list;
 pub(crate) mod naming;
 mod observed;
 mod ops;

@@ -7,8 +7,11 @@ mod shown;
 
 use std::sync::{Arc, OnceLock, RwLock};
 
+use futures::stream::BoxStream;
 use tfsdk::diag::{AttrPath, Diagnostic, Diagnostics};
-use tfsdk::provider::{Applied, Imported, Planned, Recorded, Refreshed, Schemas};
+use tfsdk::provider::{
+    Applied, Imported, ListRequest, Listed, Planned, Recorded, Refreshed, Schemas,
+};
 use tfsdk::value::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +30,7 @@ pub fn schemas() -> &'static Schemas {
         provider: config::schema(),
         resources: vec![(pipeline::schema::TYPE_NAME, pipeline::schema::schema())],
         identities: vec![(pipeline::schema::TYPE_NAME, pipeline::identity::schema())],
-        ..Schemas::default()
+        lists: vec![(pipeline::schema::TYPE_NAME, pipeline::list::schema())],
     })
 }
 
@@ -258,6 +261,26 @@ impl tfsdk::Provider for EventpipeProvider {
         match self.context() {
             Ok(ctx) => Imported(pipeline::import_by_identity(&ctx, identity).await),
             Err(d) => Imported(Recorded::unchanged(&Value::Null, &[], d)),
+        }
+    }
+
+    fn validate_list_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        match type_name {
+            pipeline::schema::TYPE_NAME => pipeline::list::validate(config),
+            other => unknown_type(other).into(),
+        }
+    }
+
+    fn list_resource(&self, type_name: &str, request: ListRequest) -> BoxStream<'static, Listed> {
+        let refused = |d: Diagnostic| -> BoxStream<'static, Listed> {
+            Box::pin(futures::stream::once(async move { Listed::problem(d) }))
+        };
+        if type_name != pipeline::schema::TYPE_NAME {
+            return refused(unknown_type(type_name));
+        }
+        match self.context() {
+            Ok(ctx) => pipeline::list::list(ctx, request),
+            Err(d) => refused(d),
         }
     }
 

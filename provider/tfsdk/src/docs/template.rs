@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `{{description}}` | the description of the schema's top-level block |
 //! | `{{schema}}` | the `## Schema` section, see [`schema_markdown`] |
-//! | `{{example "path"}}` | the example file at `path`, fenced as `terraform` (`.tf`) or `shell` (`.sh`) |
+//! | `{{example "path"}}` | the example file at `path`, fenced as `terraform` (`.tf`, `.hcl`) or `shell` (`.sh`) |
 //! | `{{force_new_arguments}}` | the arguments whose change replaces the resource, as a list: `` `a`, `b` or `c` `` |
 //! | `{{change_table "noun"}}` | a table of every argument: "updates in place" or "**replaces** the noun", see [`change_table`] |
 //!
@@ -95,7 +95,7 @@ pub enum Problem {
     },
     #[error("cannot read the argument `{text}`: write one argument in double quotes")]
     Argument { text: String },
-    #[error("the example {path} has no code block language (known: `.tf`, `.sh`)")]
+    #[error("the example {path} has no code block language (known: `.tf`, `.hcl`, `.sh`)")]
     Language { path: String },
     #[error("cannot read the example {path}: {source}")]
     Example {
@@ -243,7 +243,8 @@ fn argument(text: &str) -> Result<Option<String>, Problem> {
 /// The code block language of an example, from its extension.
 fn language(path: &str) -> Result<&'static str, Problem> {
     match Path::new(path).extension().and_then(|e| e.to_str()) {
-        Some("tf") => Ok("terraform"),
+        // `.tfquery.hcl`: Terraform's query files (`list` blocks).
+        Some("tf" | "hcl") => Ok("terraform"),
         Some("sh") => Ok("shell"),
         _ => Err(Problem::Language {
             path: path.to_owned(),
