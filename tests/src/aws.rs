@@ -464,39 +464,85 @@ impl Aws {
         prefix: &str,
         suffix: &str,
     ) -> Result<()> {
-        use aws_sdk_s3::types::{
-            Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration,
-            NotificationConfiguration, NotificationConfigurationFilter, S3KeyFilter,
-        };
-        let rule = |name: FilterRuleName, value: &str| {
-            FilterRule::builder().name(name).value(value).build()
-        };
-        let filter = NotificationConfigurationFilter::builder()
-            .key(
-                S3KeyFilter::builder()
-                    .filter_rules(rule(FilterRuleName::Prefix, prefix))
-                    .filter_rules(rule(FilterRuleName::Suffix, suffix))
-                    .build(),
-            )
-            .build();
+        use aws_sdk_s3::types::{Event, LambdaFunctionConfiguration, NotificationConfiguration};
         let config = LambdaFunctionConfiguration::builder()
             .id(id)
             .lambda_function_arn(function_arn)
             .set_events(Some(events.iter().map(|e| Event::from(*e)).collect()))
-            .filter(filter)
+            .filter(key_filter(prefix, suffix))
             .build()
             .context("building the notification configuration")?;
+        self.put_notifications(
+            bucket,
+            NotificationConfiguration::builder()
+                .lambda_function_configurations(config)
+                .build(),
+        )
+    }
+
+    /// Sets the bucket's whole notification configuration to one queue
+    /// configuration `id` for `events` under `prefix` and `suffix`.
+    pub fn put_queue_notification(
+        &self,
+        bucket: &str,
+        id: &str,
+        queue_arn: &str,
+        events: &[&str],
+        prefix: &str,
+        suffix: &str,
+    ) -> Result<()> {
+        use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+        let config = QueueConfiguration::builder()
+            .id(id)
+            .queue_arn(queue_arn)
+            .set_events(Some(events.iter().map(|e| Event::from(*e)).collect()))
+            .filter(key_filter(prefix, suffix))
+            .build()
+            .context("building the notification configuration")?;
+        self.put_notifications(
+            bucket,
+            NotificationConfiguration::builder()
+                .queue_configurations(config)
+                .build(),
+        )
+    }
+
+    /// Sets the access policy of queue `name`.
+    pub fn set_queue_policy(&self, name: &str, policy: &str) -> Result<()> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let url = sdk(
+            "GetQueueUrl",
+            self.block_on(self.sqs.get_queue_url().queue_name(name).send()),
+        )?
+        .queue_url
+        .ok_or_else(|| anyhow!("GetQueueUrl({name}) gave no URL"))?;
         let call = self
-            .s3
-            .put_bucket_notification_configuration()
-            .bucket(bucket)
-            .notification_configuration(
-                NotificationConfiguration::builder()
-                    .lambda_function_configurations(config)
-                    .build(),
-            )
+            .sqs
+            .set_queue_attributes()
+            .queue_url(url)
+            .attributes(QueueAttributeName::Policy, policy)
             .send();
-        sdk("PutBucketNotificationConfiguration", self.block_on(call)).map(drop)
+        sdk("SetQueueAttributes", self.block_on(call)).map(drop)
+    }
+
+    /// Maps the queue `queue_arn` to `function` in batches of `batch`;
+    /// returns the mapping's UUID.
+    pub fn create_queue_mapping(
+        &self,
+        queue_arn: &str,
+        function: &str,
+        batch: i32,
+    ) -> Result<String> {
+        let call = self
+            .lambda
+            .create_event_source_mapping()
+            .event_source_arn(queue_arn)
+            .function_name(function)
+            .batch_size(batch)
+            .send();
+        let out = sdk("CreateEventSourceMapping", self.block_on(call))?;
+        out.uuid
+            .ok_or_else(|| anyhow!("CreateEventSourceMapping gave no UUID"))
     }
 
     pub fn function_names(&self) -> Result<Vec<String>> {
@@ -934,6 +980,23 @@ fn sdk_config(endpoint: &str) -> SdkConfig {
         .region(Region::new(REGION))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .endpoint_url(endpoint)
+        .build()
+}
+
+/// A notification's key filter on `prefix` and `suffix`.
+fn key_filter(prefix: &str, suffix: &str) -> aws_sdk_s3::types::NotificationConfigurationFilter {
+    use aws_sdk_s3::types::{
+        FilterRule, FilterRuleName, NotificationConfigurationFilter, S3KeyFilter,
+    };
+    let rule =
+        |name: FilterRuleName, value: &str| FilterRule::builder().name(name).value(value).build();
+    NotificationConfigurationFilter::builder()
+        .key(
+            S3KeyFilter::builder()
+                .filter_rules(rule(FilterRuleName::Prefix, prefix))
+                .filter_rules(rule(FilterRuleName::Suffix, suffix))
+                .build(),
+        )
         .build()
 }
 

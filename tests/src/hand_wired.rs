@@ -3,7 +3,10 @@
 //! role Lambda may assume with an inline `s3:GetObject` policy, a
 //! python3.12 function of 512 MB / 60 s, an S3 invoke permission naming
 //! the bucket (SourceArn only), and one notification on a prefix and a
-//! suffix with a hand-chosen id.
+//! suffix with a hand-chosen id. Or, [`HandWired::through_queue`], the
+//! bucket notifies a queue (whose policy lets S3 send for the bucket) that
+//! an event source mapping drains into the function, and the role may
+//! read the queue.
 
 use anyhow::{Context, Result};
 
@@ -27,6 +30,9 @@ pub struct HandWired {
     pub suffix: String,
     /// Keys put into the bucket before anything else.
     pub objects: Vec<String>,
+    /// The queue the bucket notifies instead of the function, when there
+    /// is one, and the batch size of the mapping that drains it.
+    pub queue: Option<(String, i32)>,
 }
 
 /// What wiring made that only AWS knows.
@@ -35,6 +41,8 @@ pub struct Wired {
     pub role_arn: String,
     pub function_arn: String,
     pub code_sha256: String,
+    /// The queue's ARN and the mapping's UUID, through a queue.
+    pub queue: Option<(String, String)>,
 }
 
 impl HandWired {
@@ -62,7 +70,16 @@ impl HandWired {
             ]
             .map(str::to_owned)
             .to_vec(),
+            queue: None,
         }
+    }
+
+    /// The same pipeline through a queue `<x>-uploads` drained in batches
+    /// of 5 (the bucket's notification sends there; no invoke permission).
+    pub fn through_queue(mut self) -> HandWired {
+        let x = self.function.trim_end_matches("-handler").to_owned();
+        self.queue = Some((format!("{x}-uploads"), 5));
+        self
     }
 
     /// The same pipeline with another role name.
@@ -89,14 +106,23 @@ impl HandWired {
         }
         let role_arn =
             aws.create_service_role(&self.role, &self.role_path, "lambda.amazonaws.com")?;
-        let read = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
+        let mut statements = vec![serde_json::json!({
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": format!("{}/*", self.bucket_arn())
+        })];
+        let queue_arn = self
+            .queue
+            .as_ref()
+            .map(|(name, _)| format!("arn:aws:sqs:{}:123456789012:{name}", crate::aws::REGION));
+        if let Some(arn) = &queue_arn {
+            statements.push(serde_json::json!({
                 "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": format!("{}/*", self.bucket_arn())
-            }]
-        });
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": arn
+            }));
+        }
+        let read = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
         aws.put_role_policy(&self.role, &self.policy, &read.to_string())?;
         let (function_arn, code_sha256) = aws.create_function(&NewFunction {
             name: &self.function,
@@ -107,20 +133,59 @@ impl HandWired {
             timeout_s: 60,
             zip,
         })?;
-        aws.add_s3_invoke_permission(&self.function, &self.sid, &self.bucket_arn())?;
-        aws.put_function_notification(
-            &self.bucket,
-            &self.notification_id,
-            &function_arn,
-            &["s3:ObjectCreated:*"],
-            &self.prefix,
-            &self.suffix,
-        )
-        .with_context(|| format!("wiring {} by hand", self.function))?;
+        let queue = match (&self.queue, queue_arn) {
+            (Some((name, batch)), Some(arn)) => {
+                let mapping = self.wire_queue(aws, name, &arn, *batch)?;
+                Some((arn, mapping))
+            }
+            _ => {
+                aws.add_s3_invoke_permission(&self.function, &self.sid, &self.bucket_arn())?;
+                aws.put_function_notification(
+                    &self.bucket,
+                    &self.notification_id,
+                    &function_arn,
+                    &["s3:ObjectCreated:*"],
+                    &self.prefix,
+                    &self.suffix,
+                )
+                .with_context(|| format!("wiring {} by hand", self.function))?;
+                None
+            }
+        };
         Ok(Wired {
             role_arn,
             function_arn,
             code_sha256,
+            queue,
         })
+    }
+
+    /// The queue S3 may send to for the bucket, its mapping to the function
+    /// (returns the mapping's UUID), and the bucket's notification to it.
+    fn wire_queue(&self, aws: &Aws, name: &str, arn: &str, batch: i32) -> Result<String> {
+        aws.create_queue(name)?;
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "s3-sends",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {"ArnLike": {"aws:SourceArn": self.bucket_arn()}}
+            }]
+        });
+        aws.set_queue_policy(name, &policy.to_string())?;
+        let mapping = aws.create_queue_mapping(arn, &self.function, batch)?;
+        aws.put_queue_notification(
+            &self.bucket,
+            &self.notification_id,
+            arn,
+            &["s3:ObjectCreated:*"],
+            &self.prefix,
+            &self.suffix,
+        )
+        .with_context(|| format!("wiring {} by hand through {name}", self.function))?;
+        Ok(mapping)
     }
 }

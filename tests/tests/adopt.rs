@@ -425,6 +425,139 @@ fn a_hand_wired_pipeline_is_adopted_in_place_and_keeps_its_names_data_and_polici
     }
 }
 
+/// The configuration of a pipeline matching `hw` wired through its queue:
+/// queue delivery, drained in batches of the hand-made mapping's size.
+fn queued_resource(address: &str, hw: &HandWired) -> String {
+    let batch = hw.queue.as_ref().map_or(10, |(_, b)| *b);
+    adopted_resource(address, hw, false).replace(
+        "  function {",
+        &format!(
+            "  delivery = \"queue\"\n\n  queue {{\n    batch_size = {batch}\n  }}\n\n  function {{"
+        ),
+    )
+}
+
+/// A bucket that reaches a function through a queue and an SQS mapping
+/// made by hand is adopted as `adopt:` adopts a direct wiring: the import
+/// changes nothing, the plan is in place, and the first apply makes the
+/// pipeline's own queue and mapping (drained as the hand-made one was),
+/// moves the bucket's configuration to it in one write, and leaves the
+/// hand-made queue and mapping; the plan after it is empty.
+#[test]
+fn a_bucket_that_reaches_the_function_through_a_queue_is_adopted_with_a_queue_of_its_own() {
+    let tf = newest_cli();
+    let rig = Rig::new(&tf, None);
+    let hw = HandWired::named("intake").through_queue();
+    let (zip, _) = eventpipe_package(&rig.app_dir());
+    let wired = hw.wire(&rig.aws, &zip).expect("wire by hand");
+    let (hand_queue, hand_mapping) = wired.queue.clone().expect("wired through a queue");
+    let before = rig.aws.list_everything().expect("inventory");
+    rig.configure(&queued_resource("intake", &hw));
+    let address = "eventpipe_event_pipeline.intake";
+    rig.ws
+        .run_ok(&["import", address, &format!("adopt:{}", hw.function)])
+        .expect("adopt import");
+    assert_eq!(rig.aws.list_everything().expect("inventory"), before);
+
+    let (plan, actions) = saved_plan(&rig.ws, "adopt.tfplan");
+    assert_only_in_place(&actions, &plan);
+    let own_queue = format!("{}-events", hw.function);
+    let text = flat(&plan);
+    for needle in [
+        ADOPTION_WARNING,
+        &format!("\"{own_queue}\" and its mapping"),
+        &format!("leaves the queue {hand_queue} and its mapping {hand_mapping}"),
+        &format!("\"{}\"", hw.notification_id),
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from\n{plan}");
+    }
+    rig.ws.run_ok(&["apply", "adopt.tfplan"]).expect("apply");
+    assert_plan_empty(&rig.ws, "the plan after adopting through a queue");
+
+    // The bucket now notifies the pipeline's queue, with the same filter.
+    let own_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{own_queue}");
+    let configs = queue_notifications(&rig.aws, &hw.bucket);
+    assert_eq!(configs.len(), 1, "{configs:?}");
+    assert_eq!(configs[0].queue_arn(), own_arn);
+    assert_eq!(
+        configs[0].id(),
+        Some(format!("eventpipe-{}-0", hw.function).as_str())
+    );
+    let rules: Vec<(String, String)> = configs[0]
+        .filter()
+        .and_then(|f| f.key())
+        .map(|k| {
+            k.filter_rules()
+                .iter()
+                .map(|r| {
+                    let name = r.name().map(|n| n.as_str().to_ascii_lowercase());
+                    (
+                        name.unwrap_or_default(),
+                        r.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        rules.contains(&("prefix".into(), hw.prefix.clone())),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("suffix".into(), hw.suffix.clone())),
+        "{rules:?}"
+    );
+    assert!(lambda_notifications(&rig.aws, &hw.bucket).is_empty());
+    // Both queues and both mappings: the pipeline's drains in batches of 5.
+    let queues = rig.aws.queue_names().expect("queues");
+    assert!(
+        queues.contains(&own_queue) && queues.iter().any(|q| hand_queue.ends_with(q.as_str())),
+        "{queues:?}"
+    );
+    let mappings = rig
+        .aws
+        .event_source_mappings(Some(&hw.function))
+        .expect("mappings");
+    let by_source: BTreeMap<&str, (&str, i32)> = mappings
+        .iter()
+        .map(|m| {
+            (
+                m.event_source_arn().unwrap_or_default(),
+                (
+                    m.uuid().unwrap_or_default(),
+                    m.batch_size().unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(by_source.len(), 2, "{mappings:?}");
+    assert_eq!(
+        by_source[hand_queue.as_str()].0,
+        hand_mapping,
+        "left as it is"
+    );
+    assert_eq!(by_source[own_arn.as_str()].1, 5, "{mappings:?}");
+    // No invoke permission: S3 sends to a queue (the function has no
+    // resource policy at all).
+    let policy = rig.aws.block_on(
+        rig.aws
+            .lambda()
+            .get_policy()
+            .function_name(&hw.function)
+            .send(),
+    );
+    assert!(
+        policy.as_ref().is_err_and(|e| e
+            .as_service_error()
+            .is_some_and(|s| s.is_resource_not_found_exception())),
+        "{policy:?}"
+    );
+    assert_eq!(
+        function_tags(&rig.aws, &hw.function).get("eventpipe:pipeline"),
+        Some(&hw.function)
+    );
+}
+
 /// Replaces the line that sets `source_dir` in generated HCL.
 fn fill_source_dir(generated: &str) -> String {
     generated

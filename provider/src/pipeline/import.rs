@@ -879,6 +879,78 @@ pub fn first_apply_warning(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::state::tests::known_state;
+
+    fn hand_mapping(batch_size: i32) -> mappings::Mapping {
+        mappings::Mapping {
+            uuid: "hand-uuid".into(),
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:intake".into(),
+            source_arn: "arn:aws:sqs:us-east-1:123456789012:intake-uploads".into(),
+            settings: mappings::MappingSettings {
+                batch_size,
+                ..mappings::MappingSettings::default()
+            },
+            state: "Enabled".into(),
+        }
+    }
+
+    fn loc() -> policy::Location {
+        policy::Location {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+        }
+    }
+
+    #[test]
+    fn a_queue_route_is_adopted_with_a_queue_and_mapping_of_its_own_to_make() {
+        let mut s = known_state("intake");
+        s.delivery = DELIVERY_DIRECT.into();
+        s.s3_permission_id = String::new();
+        through_own_queue(&mut s, &loc(), &hand_mapping(5));
+        assert_eq!(s.delivery, DELIVERY_QUEUE);
+        assert_eq!(
+            s.event_queue_arn.as_deref(),
+            Some("arn:aws:sqs:us-east-1:123456789012:intake-events")
+        );
+        let present = s.present();
+        assert!(!present.contains(Part::EventQueue) && !present.contains(Part::EventQueueMapping));
+        assert!(!present.contains(Part::Permission));
+        // Drained as the user's mapping drained theirs.
+        assert_eq!(s.queue.as_ref().map(|q| q.batch_size), Some(5));
+        // A mapping with the defaults needs no queue block.
+        through_own_queue(&mut s, &loc(), &hand_mapping(10));
+        assert_eq!(s.queue, None);
+    }
+
+    #[test]
+    fn the_first_apply_warning_of_a_queue_route_names_both_queues() {
+        let mut prior = known_state("intake");
+        prior.notification_ids = vec!["intake-json-uploads".into()];
+        let adopted = Adopted {
+            permission_sids: Vec::new(),
+            foreign_policies: Vec::new(),
+            queue: Some(AdoptedQueue {
+                arn: "arn:aws:sqs:us-east-1:123456789012:intake-uploads".into(),
+                mapping: "hand-uuid".into(),
+            }),
+        };
+        let planned = State::<Planning>::from_value(&prior.to_value()).expect("planning");
+        let d = first_apply_warning(&prior, &adopted, &planned);
+        for needle in [
+            "\"intake-events\" and its mapping",
+            "sending to that queue",
+            "leaves the queue arn:aws:sqs:us-east-1:123456789012:intake-uploads and its mapping \
+             hand-uuid",
+        ] {
+            assert!(d.detail.contains(needle), "{needle:?} in {}", d.detail);
+        }
+        assert!(
+            !d.detail.contains("adds the invoke permission"),
+            "{}",
+            d.detail
+        );
+    }
 
     #[test]
     fn the_repository_of_an_image_uri_is_its_path_without_digest_or_tag() {
