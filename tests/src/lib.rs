@@ -31,6 +31,7 @@ pub mod http;
 pub mod https;
 pub mod mirror;
 pub mod moto;
+pub mod plugin_client;
 pub mod process;
 pub mod provider_bin;
 pub mod registry;

@@ -20,6 +20,7 @@ pub mod ecr_policy;
 pub(crate) mod errors;
 pub mod exclude;
 mod execute;
+mod generate;
 mod handler_check;
 pub mod identity;
 mod image_plan;
@@ -223,6 +224,12 @@ pub async fn import_by_identity(ctx: &Context, wanted: &Value) -> Recorded {
         Ok(id) => import(ctx, &id).await,
         Err(e) => Recorded::unchanged(&Value::Null, &[], Diagnostic::from(&e)),
     }
+}
+
+/// GenerateResourceConfig: the configuration a user would write for a
+/// pipeline's state.
+pub fn generate_config(state: &Value) -> Value {
+    generate::config_of(state)
 }
 
 /// Identity data stored at an earlier identity version.

@@ -284,6 +284,21 @@ impl tfsdk::Provider for EventpipeProvider {
         }
     }
 
+    fn generates_config(&self) -> bool {
+        true
+    }
+
+    fn generate_resource_config(
+        &self,
+        type_name: &str,
+        state: &Value,
+    ) -> Result<Value, Diagnostics> {
+        match type_name {
+            pipeline::schema::TYPE_NAME => Ok(pipeline::generate_config(state)),
+            other => Err(unknown_type(other).into()),
+        }
+    }
+
     /// Terraform asks in-flight work to stop (Ctrl-C).
     fn stop(&self) {
         tracing::warn!("stop requested; in-flight operations will end at the next safe point");

@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
@@ -31,6 +32,21 @@ pub struct ProviderService<P> {
     provider: Arc<P>,
     /// The name used in messages, e.g. "the eventpipe provider".
     name: &'static str,
+    /// Whether the CLI that configured this process reads identity data
+    /// (protocol 6.9, Terraform 1.12): an older CLI is never sent it.
+    identity_aware: AtomicBool,
+}
+
+/// Whether Terraform `version` (as ConfigureProvider gives it) speaks
+/// protocol 6.9 or later. An unreadable version is taken as new: fields a
+/// CLI does not know are skipped by protobuf anyway.
+pub(super) fn reads_identity(version: &str) -> bool {
+    let mut parts = version.trim_start_matches('v').split(['.', '-']);
+    let number = |p: Option<&str>| p.and_then(|p| p.parse::<u64>().ok());
+    match (number(parts.next()), number(parts.next())) {
+        (Some(major), Some(minor)) => (major, minor) >= (1, 12),
+        _ => true,
+    }
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -38,6 +54,7 @@ impl<P: Provider> ProviderService<P> {
         ProviderService {
             provider,
             name: opts.display_name,
+            identity_aware: AtomicBool::new(true),
         }
     }
 
@@ -76,6 +93,9 @@ impl<P: Provider> ProviderService<P> {
         type_name: &str,
         state: &Value,
     ) -> Result<Option<pb::ResourceIdentityData>, Diagnostic> {
+        if !self.identity_aware.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         match self.provider.schemas().identity(type_name) {
             Some(schema) if !state.is_null() => {
                 identity_data(&self.provider.identity(type_name, state), schema)
@@ -255,6 +275,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
+        self.identity_aware
+            .store(reads_identity(&req.terraform_version), Ordering::Relaxed);
         let diags = self
             .guarded(async {
                 match decode(
@@ -648,5 +670,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_identity;
+
+    #[test]
+    fn identity_goes_to_terraform_1_12_and_later_only() {
+        for old in ["1.0.3", "1.11.4", "0.15.5", "1.11.0-rc1"] {
+            assert!(!reads_identity(old), "{old}");
+        }
+        for new in ["1.12.0", "1.14.0", "1.16.0-rc2", "2.0.0", "", "dev"] {
+            assert!(reads_identity(new), "{new:?}");
+        }
     }
 }

@@ -13,7 +13,7 @@ mod walk;
 pub use identity::{ForImport, IdentityAttribute, IdentitySchema};
 
 pub use validate::Validator;
-pub use walk::{apply_defaults, validate_config};
+pub use walk::{apply_defaults, config_of_state, validate_config};
 
 use crate::value::{Type, Value};
 

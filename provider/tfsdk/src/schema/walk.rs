@@ -108,3 +108,38 @@ pub fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
         }
     }
 }
+
+/// The configuration a user would write for `state`: computed-only
+/// attributes and values equal to their default are left out (null), so
+/// generated configuration (`-generate-config-out`) says only what differs.
+/// Nested blocks keep their presence and are walked the same way.
+pub fn config_of_state(block: &Block, state: &Value) -> Value {
+    let Value::Object(st) = state else {
+        return Value::Null;
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for attr in &block.attributes {
+        let value = st.get(attr.name).cloned().unwrap_or(Value::Null);
+        let written = match attr.presence {
+            crate::schema::Presence::Computed => Value::Null,
+            _ if attr.default.as_ref() == Some(&value) => Value::Null,
+            _ => value,
+        };
+        out.insert(attr.name.to_owned(), written);
+    }
+    for nested in &block.blocks {
+        let value = match (nested.nesting, st.get(nested.name)) {
+            (Nesting::Single, Some(v @ Value::Object(_))) => config_of_state(&nested.block, v),
+            (Nesting::List, Some(Value::List(items))) => Value::List(
+                items
+                    .iter()
+                    .map(|i| config_of_state(&nested.block, i))
+                    .collect(),
+            ),
+            (Nesting::List, _) => Value::List(Vec::new()),
+            (Nesting::Single, _) => Value::Null,
+        };
+        out.insert(nested.name.to_owned(), value);
+    }
+    Value::Object(out)
+}
