@@ -19,6 +19,8 @@
 //!   pending until confirmed (`sns_pending`);
 //! - [`super::FaultProxy::page_ecr_lists`]: ECR's `ListImages` in pages
 //!   (`ecr_pages`);
+//! - [`super::FaultProxy::page_lambda_functions`]: Lambda's `ListFunctions`
+//!   in pages (`lambda_pages`);
 //! - [`super::FaultProxy::ecr_images_in`]: ECR's `BatchDeleteImage` of
 //!   images pushed to the registry, and its `DeleteRepository` with
 //!   `force`, which deletes them too (`ecr_registry`);
@@ -46,6 +48,7 @@ use super::ecr_registry;
 use super::http1::{Request, forwarded_request, header};
 use super::image_code;
 use super::kms_keys;
+use super::lambda_pages;
 use super::lingering::{self, Linger, Lingering};
 use super::logging_config;
 use super::sns_pending;
@@ -103,6 +106,8 @@ struct Inner {
     kms_managed_keys: bool,
     /// The largest `ListImages` page handed out.
     ecr_page: Option<usize>,
+    /// `ListFunctions` in pages.
+    lambda_pages: bool,
     /// The registry whose images `BatchDeleteImage` deletes too.
     ecr_registry: Option<SocketAddr>,
     /// The image URI deployed, by function name (image functions).
@@ -181,6 +186,10 @@ impl LikeAws {
         self.lock().ecr_page = size;
     }
 
+    pub(super) fn page_lambda_functions(&self, on: bool) {
+        self.lock().lambda_pages = on;
+    }
+
     pub(super) fn ecr_images_in(&self, registry: Option<SocketAddr>) {
         self.lock().ecr_registry = registry;
     }
@@ -225,6 +234,7 @@ impl LikeAws {
             || (st.sns_pending_emails && op == "sns:ListSubscriptionsByTopic")
             || (st.kms_managed_keys && op == "kms:DescribeKey")
             || (st.ecr_page.is_some() && op == "ecr:ListImages")
+            || (st.lambda_pages && op == "lambda:ListFunctions")
             || (st.ecr_registry.is_some()
                 && matches!(op, "ecr:BatchDeleteImage" | "ecr:DeleteRepository"))
     }
@@ -254,6 +264,9 @@ impl LikeAws {
         }
         if op == "ecr:ListImages" {
             return Ok(self.image_pages(req, upstream).await?.to_bytes());
+        }
+        if op == "lambda:ListFunctions" {
+            return Ok(self.function_pages(req, upstream).await?.to_bytes());
         }
         if op == "kms:DescribeKey" {
             return Ok(self.describe_key(req, upstream).await?.to_bytes());
@@ -423,6 +436,20 @@ impl LikeAws {
         match answer.json() {
             Some(body) if answer.is_success() => {
                 Ok(answer.with_json(&ecr_pages::page(body, offset, max.min(size))))
+            }
+            _ => Ok(answer),
+        }
+    }
+
+    /// `ListFunctions` in pages (see `lambda_pages`).
+    async fn function_pages(&self, req: &Request, upstream: SocketAddr) -> Result<Answer> {
+        let Some((offset, size)) = lambda_pages::request(&req.target) else {
+            return forward(req, upstream).await;
+        };
+        let answer = forward(req, upstream).await?;
+        match answer.json() {
+            Some(all) if answer.is_success() => {
+                Ok(answer.with_json(&lambda_pages::page(all, offset, size)))
             }
             _ => Ok(answer),
         }

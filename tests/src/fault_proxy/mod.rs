@@ -25,7 +25,8 @@
 //! as Lambda does;
 //! [`FaultProxy::ecr_scan_default`] reads an absent `scanOnPush` as `false`,
 //! as ECR does; [`FaultProxy::page_ecr_lists`] hands `ListImages` out in
-//! pages, as ECR does; [`FaultProxy::ecr_images_in`] lets `BatchDeleteImage`
+//! pages, as ECR does; [`FaultProxy::page_lambda_functions`] hands
+//! `ListFunctions` out in pages, as Lambda does; [`FaultProxy::ecr_images_in`] lets `BatchDeleteImage`
 //! delete images pushed to the tests' registry, as ECR deletes pushed ones,
 //! and a forced `DeleteRepository` take that repository's images along;
 //! [`FaultProxy::sns_pending_emails`] lists email subscriptions as pending
@@ -52,7 +53,7 @@
 //! `rule` decides what to do with it, `fault` writes the error answer,
 //! `call` records what happened, and `fidelity` and `like_aws` (with
 //! `logging_config`, `lingering`, `destinations`, `image_code`,
-//! `ecr_defaults`, `ecr_pages`, `ecr_registry`, `kms_keys`, and `answer` for whole answers) close the
+//! `ecr_defaults`, `ecr_pages`, `lambda_pages`, `ecr_registry`, `kms_keys`, and `answer` for whole answers) close the
 //! gaps between the emulator and AWS.
 //!
 //! ```no_run
@@ -77,6 +78,7 @@ mod fidelity;
 mod http1;
 mod image_code;
 mod kms_keys;
+mod lambda_pages;
 mod like_aws;
 mod lingering;
 mod logging_config;

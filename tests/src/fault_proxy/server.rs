@@ -282,6 +282,14 @@ impl FaultProxy {
         self.shared.like_aws.page_ecr_lists(size);
     }
 
+    /// Emulator fidelity: with `on`, Lambda's `ListFunctions` answers in
+    /// pages of at most `MaxItems` functions (50, Lambda's most) with a
+    /// `NextMarker` for the rest, as Lambda pages them. moto ignores
+    /// `MaxItems` and `Marker` and answers with every function at once.
+    pub fn page_lambda_functions(&self, on: bool) {
+        self.shared.like_aws.page_lambda_functions(on);
+    }
+
     /// Emulator fidelity: with `Some(addr)`, ECR's `BatchDeleteImage` also
     /// deletes the images pushed to the registry at `addr` (the tests'
     /// registry, `endpoints.ecr_registry`), in the repository of the same
