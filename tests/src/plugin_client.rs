@@ -85,11 +85,17 @@ pub struct ListEvent {
 }
 
 impl PluginClient {
-    /// Starts `binary` with `env` (e.g. AWS credentials) and loads its
-    /// schemas as Terraform 1.12+ does.
-    pub async fn start(binary: &Path, env: &[(String, String)]) -> Result<PluginClient> {
+    /// Starts `binary` in `dir` (Terraform starts providers in the working
+    /// directory, which relative paths in configuration are relative to)
+    /// with `env` added, and loads its schemas as Terraform 1.12+ does.
+    pub async fn start(
+        binary: &Path,
+        dir: &Path,
+        env: &[(String, String)],
+    ) -> Result<PluginClient> {
         let identity = client_identity()?;
         let mut cmd = Command::new(binary);
+        cmd.current_dir(dir);
         for key in [
             "TF_LOG",
             "TF_LOG_PROVIDER",
@@ -161,8 +167,13 @@ impl PluginClient {
     }
 
     /// ValidateProviderConfig then ConfigureProvider with `config` (the
-    /// provider block's attributes that are set).
+    /// provider block's attributes that are set), as Terraform 1.14.0.
     pub async fn configure(&mut self, config: Json) -> Result<()> {
+        self.configure_as("1.14.0", config).await
+    }
+
+    /// [`Self::configure`] as Terraform `version`.
+    pub async fn configure_as(&mut self, version: &str, config: Json) -> Result<()> {
         let value = dv(&object_for(&self.provider_block, &config));
         let v = self
             .client
@@ -175,7 +186,7 @@ impl PluginClient {
         let c = self
             .client
             .configure_provider(pb::configure_provider::Request {
-                terraform_version: "1.14.0".into(),
+                terraform_version: version.into(),
                 config: Some(value),
                 client_capabilities: None,
             })
@@ -363,6 +374,20 @@ impl PluginClient {
         decode(resp.config.as_ref().context("no config")?)
     }
 
+    /// The HCL Terraform's `-generate-config-out` writes for `config` (a
+    /// value GenerateResourceConfig answered): the resource block with its
+    /// set attributes, then its blocks, in schema order.
+    pub fn resource_hcl(&self, type_name: &str, name: &str, config: &Json) -> Result<String> {
+        let block = self
+            .resources
+            .get(type_name)
+            .context("no such resource type")?;
+        let mut out = format!("resource \"{type_name}\" \"{name}\" {{\n");
+        block_hcl(block, config, 1, &mut out);
+        out.push_str("}\n");
+        Ok(out)
+    }
+
     /// Any RPC the helpers above do not cover.
     pub fn raw(&mut self) -> &mut ProviderClient<Channel> {
         &mut self.client
@@ -409,6 +434,52 @@ pub fn object_for(block: &pb::schema::Block, given: &Json) -> Json {
         out.insert(b.type_name.clone(), value);
     }
     Json::Object(out)
+}
+
+fn block_hcl(block: &pb::schema::Block, value: &Json, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    let mut attributes: Vec<&pb::schema::Attribute> = block.attributes.iter().collect();
+    attributes.sort_by(|a, b| a.name.cmp(&b.name));
+    for a in attributes {
+        match value.get(&a.name) {
+            None | Some(Json::Null) => {}
+            Some(v) => out.push_str(&format!("{pad}{} = {}\n", a.name, hcl_value(v))),
+        }
+    }
+    for b in &block.block_types {
+        let inner = b.block.clone().unwrap_or_default();
+        let items = match value.get(&b.type_name) {
+            Some(Json::Array(items)) => items.clone(),
+            Some(v) if !v.is_null() => vec![v.clone()],
+            _ => Vec::new(),
+        };
+        for item in items {
+            out.push_str(&format!("\n{pad}{} {{\n", b.type_name));
+            block_hcl(&inner, &item, depth + 1, out);
+            out.push_str(&format!("{pad}}}\n"));
+        }
+    }
+}
+
+fn hcl_value(v: &Json) -> String {
+    match v {
+        Json::String(s) => {
+            let quoted = Json::String(s.clone()).to_string();
+            quoted.replace("${", "$${").replace("%{", "%%{")
+        }
+        Json::Array(items) => format!(
+            "[{}]",
+            items.iter().map(hcl_value).collect::<Vec<_>>().join(", ")
+        ),
+        Json::Object(m) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, v)| format!("{} = {}", Json::String(k.clone()), hcl_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn identity_object(schema: &pb::ResourceIdentitySchema) -> Vec<String> {
