@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use tfsdk::docs::{Context, Template, TemplateError};
 use tfsdk::provider::Schemas;
-use tfsdk::schema::Schema;
+use tfsdk::schema::{IdentitySchema, Schema};
 
 /// Where the templates and the registry examples are.
 #[derive(Clone, Debug)]
@@ -46,6 +46,8 @@ pub struct PageSource<'a> {
     /// Relative to the docs directory.
     pub page: PathBuf,
     pub schema: &'a Schema,
+    /// The resource type's identity schema, for `{{identity}}`.
+    pub identity: Option<&'a IdentitySchema>,
 }
 
 /// One generated page: its path under the docs directory and its text.
@@ -79,6 +81,7 @@ pub fn layout(schemas: &Schemas) -> Vec<PageSource<'_>> {
         template: PathBuf::from("index.md.tmpl"),
         page: PathBuf::from("index.md"),
         schema: &schemas.provider,
+        identity: None,
     };
     let resources = schemas.resources.iter().map(|(type_name, schema)| {
         let short = short_name(type_name);
@@ -86,6 +89,7 @@ pub fn layout(schemas: &Schemas) -> Vec<PageSource<'_>> {
             template: Path::new("resources").join(format!("{short}.md.tmpl")),
             page: Path::new("resources").join(format!("{short}.md")),
             schema,
+            identity: schemas.identity(type_name),
         }
     });
     std::iter::once(provider).chain(resources).collect()
@@ -108,7 +112,13 @@ pub fn pages(schemas: &Schemas, sources: &Sources) -> Result<Vec<Page>, DocsErro
                 source: e,
             })?;
             Ok(Page {
-                markdown: render(&path, &text, source.schema, &sources.examples)?,
+                markdown: render(
+                    &path,
+                    &text,
+                    source.schema,
+                    source.identity,
+                    &sources.examples,
+                )?,
                 path: source.page,
             })
         })
@@ -120,11 +130,13 @@ pub fn render(
     name: &Path,
     text: &str,
     schema: &Schema,
+    identity: Option<&IdentitySchema>,
     examples: &Path,
 ) -> Result<String, TemplateError> {
     let example = |path: &str| std::fs::read_to_string(examples.join(path));
     let cx = Context {
         schema,
+        identity,
         example: &example,
     };
     Template::parse(name.display().to_string(), text)?.render(&cx)
@@ -225,8 +237,15 @@ mod tests {
         let edited = text.replace("a handful of AWS resources", "a few AWS resources");
         assert_ne!(edited, text, "the sentence this test edits has moved");
         let schema = crate::pipeline::schema::schema();
-        let markdown = render(&path, &edited, &schema, &Sources::checkout().examples)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let identity = crate::pipeline::identity::schema();
+        let markdown = render(
+            &path,
+            &edited,
+            &schema,
+            Some(&identity),
+            &Sources::checkout().examples,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let diff = first_difference(
             &checked_in(Path::new("resources/event_pipeline.md")),
             &markdown,
@@ -245,7 +264,7 @@ mod tests {
             .expect("region");
         region.description = "Somewhere else.";
         let (path, text) = template("index.md.tmpl");
-        let markdown = render(&path, &text, &schema, &Sources::checkout().examples)
+        let markdown = render(&path, &text, &schema, None, &Sources::checkout().examples)
             .unwrap_or_else(|e| panic!("{e}"));
         let diff = first_difference(&checked_in(Path::new("index.md")), &markdown);
         assert!(diff.is_some_and(|d| d.contains("- `region` (String) Somewhere else.")));
