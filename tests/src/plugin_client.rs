@@ -93,7 +93,7 @@ impl PluginClient {
         dir: &Path,
         env: &[(String, String)],
     ) -> Result<PluginClient> {
-        let identity = client_identity()?;
+        let identity = terraform_client_identity()?;
         let mut cmd = Command::new(binary);
         cmd.current_dir(dir);
         for key in [
@@ -124,7 +124,7 @@ impl PluginClient {
         );
         let addr: SocketAddr = fields[3].parse()?;
         let server_cert = CertificateDer::from(STANDARD_NO_PAD.decode(fields[5])?);
-        let channel = tls_channel(addr, server_cert, &identity).await?;
+        let channel = tls_channel(addr, &server_cert, Some(&identity)).await?;
         let mut client = ProviderClient::new(channel).max_decoding_message_size(256 << 20);
         let schema = client
             .get_provider_schema(pb::get_provider_schema::Request {})
@@ -569,15 +569,20 @@ fn from_msgpack(v: &rmpv::Value) -> Json {
 
 // ---- transport --------------------------------------------------------------
 
-struct ClientIdentity {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-    pem: String,
+/// A client certificate and its key, as Terraform presents them.
+pub struct ClientIdentity {
+    pub cert: CertificateDer<'static>,
+    /// PKCS#8 DER.
+    pub key: Vec<u8>,
+    /// What Terraform puts in `PLUGIN_CLIENT_CERT`.
+    pub pem: String,
 }
 
 /// A client certificate as go-plugin makes Terraform's: ECDSA P-521 with
-/// SHA-512, self-signed, CA, SAN localhost.
-fn client_identity() -> Result<ClientIdentity> {
+/// SHA-512, self-signed, CA:TRUE, KU digitalSignature|keyEncipherment|
+/// keyAgreement|certSign, EKU clientAuth+serverAuth, O=HashiCorp,
+/// CN=localhost, SAN localhost.
+pub fn terraform_client_identity() -> Result<ClientIdentity> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
     let mut name = rcgen::DistinguishedName::new();
@@ -617,32 +622,44 @@ fn first_line(child: &mut Child) -> Result<String> {
         .context("no handshake line within 30 s")
 }
 
-async fn tls_channel(
+/// A gRPC channel over TLS to `addr`, as go-plugin's client makes it: the
+/// server is verified as `localhost` against `server_cert` (the handshake
+/// line's) alone, `identity` is presented when given, and the server must
+/// select ALPN `h2`.
+pub async fn tls_channel(
     addr: SocketAddr,
-    server_cert: CertificateDer<'static>,
-    identity: &ClientIdentity,
+    server_cert: &CertificateDer<'static>,
+    identity: Option<&ClientIdentity>,
 ) -> Result<Channel> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(server_cert)?;
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    roots.add(server_cert.clone())?;
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        vec![identity.cert.clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.clone())),
-    )?;
+    .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(id) => builder.with_client_auth_cert(
+            vec![id.cert.clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key.clone())),
+        )?,
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let channel = Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let connector = connector.clone();
             async move {
                 let tcp = TcpStream::connect(addr).await?;
+                // As Go's net package (and so Terraform) does by default.
+                tcp.set_nodelay(true)?;
                 let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
                 let tls = connector.connect(name, tcp).await?;
+                if tls.get_ref().1.alpn_protocol() != Some(&b"h2"[..]) {
+                    return Err(std::io::Error::other("the server did not select ALPN h2"));
+                }
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         }))
