@@ -5,18 +5,15 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::CertificateDer;
+use tests::plugin_client::{ClientIdentity, terraform_client_identity, tls_channel};
 use tfplugin_proto::tfplugin6::get_provider_schema;
 use tfplugin_proto::tfplugin6::provider_client::ProviderClient;
-use tokio::net::TcpStream;
-use tonic::transport::{Channel, Endpoint, Uri};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -37,29 +34,6 @@ pub struct Startup {
     pub health: Samples,
     /// Resident memory right after the handshake.
     pub idle_rss: Samples,
-}
-
-/// A client identity like Terraform's: ECDSA P-521, self-signed, CA:TRUE.
-struct Identity {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-    pem: String,
-}
-
-fn identity() -> Result<Identity> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key)?;
-    Ok(Identity {
-        cert: cert.der().clone(),
-        key: key.serialize_der(),
-        pem: cert.pem(),
-    })
 }
 
 /// Spawns `cmd` with stdout piped; returns the child, its first line and
@@ -114,7 +88,7 @@ pub fn rss_bytes(pid: u32) -> Option<f64> {
 }
 
 pub fn run(binary: &Path, runs: usize) -> Result<Startup> {
-    let id = identity()?;
+    let id = terraform_client_identity()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -149,7 +123,7 @@ pub fn run(binary: &Path, runs: usize) -> Result<Startup> {
     Ok(out)
 }
 
-async fn rpcs(line: &str, id: &Identity, out: &mut Startup) -> Result<()> {
+async fn rpcs(line: &str, id: &ClientIdentity, out: &mut Startup) -> Result<()> {
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     if fields.len() != 6 || fields[1] != "6" {
         bail!("unexpected handshake line {line:?}");
@@ -157,7 +131,7 @@ async fn rpcs(line: &str, id: &Identity, out: &mut Startup) -> Result<()> {
     let addr: SocketAddr = fields[3].parse()?;
     let server_cert = CertificateDer::from(STANDARD_NO_PAD.decode(fields[5])?);
     let start = Instant::now();
-    let channel = tls_channel(addr, &server_cert, id).await?;
+    let channel = tls_channel(addr, &server_cert, Some(id)).await?;
     let mut provider = ProviderClient::new(channel.clone());
     provider
         .get_provider_schema(get_provider_schema::Request {})
@@ -179,39 +153,4 @@ async fn rpcs(line: &str, id: &Identity, out: &mut Startup) -> Result<()> {
         out.health.push_duration(start.elapsed());
     }
     Ok(())
-}
-
-async fn tls_channel(
-    addr: SocketAddr,
-    server_cert: &CertificateDer<'static>,
-    id: &Identity,
-) -> Result<Channel> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(server_cert.clone())?;
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        vec![id.cert.clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key.clone())),
-    )?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(5))
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let connector = connector.clone();
-            async move {
-                let tcp = TcpStream::connect(addr).await?;
-                // As Go's net package (and so Terraform) does by default.
-                tcp.set_nodelay(true)?;
-                let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-                let tls = connector.connect(name, tcp).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
-            }
-        }))
-        .await
-        .map_err(|e| anyhow!("connecting to the provider: {e}"))
 }

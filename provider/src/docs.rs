@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use tfsdk::docs::{Context, Template, TemplateError};
 use tfsdk::provider::Schemas;
-use tfsdk::schema::Schema;
+use tfsdk::schema::{IdentitySchema, Schema};
 
 /// Where the templates and the registry examples are.
 #[derive(Clone, Debug)]
@@ -49,6 +49,8 @@ pub struct PageSource<'a> {
     /// Relative to the docs directory.
     pub page: PathBuf,
     pub schema: &'a Schema,
+    /// The resource type's identity schema, for `{{identity}}`.
+    pub identity: Option<&'a IdentitySchema>,
 }
 
 /// One generated page: its path under the docs directory and its text.
@@ -83,6 +85,7 @@ pub fn layout<'a>(schemas: &'a Schemas) -> Vec<PageSource<'a>> {
         template: PathBuf::from("index.md.tmpl"),
         page: PathBuf::from("index.md"),
         schema: &schemas.provider,
+        identity: None,
     };
     let pages_of = |folder: &'static str, table: &'a [(&'static str, Schema)]| {
         table.iter().map(move |(type_name, schema)| {
@@ -91,6 +94,7 @@ pub fn layout<'a>(schemas: &'a Schemas) -> Vec<PageSource<'a>> {
                 template: Path::new(folder).join(format!("{short}.md.tmpl")),
                 page: Path::new(folder).join(format!("{short}.md")),
                 schema,
+                identity: schemas.identity(type_name),
             }
         })
     };
@@ -117,7 +121,13 @@ pub fn pages(schemas: &Schemas, sources: &Sources) -> Result<Vec<Page>, DocsErro
                 source: e,
             })?;
             Ok(Page {
-                markdown: render(&path, &text, source.schema, &sources.examples)?,
+                markdown: render(
+                    &path,
+                    &text,
+                    source.schema,
+                    source.identity,
+                    &sources.examples,
+                )?,
                 path: source.page,
             })
         })
@@ -129,11 +139,13 @@ pub fn render(
     name: &Path,
     text: &str,
     schema: &Schema,
+    identity: Option<&IdentitySchema>,
     examples: &Path,
 ) -> Result<String, TemplateError> {
     let example = |path: &str| std::fs::read_to_string(examples.join(path));
     let cx = Context {
         schema,
+        identity,
         example: &example,
     };
     Template::parse(name.display().to_string(), text)?.render(&cx)
@@ -234,8 +246,15 @@ mod tests {
         let edited = text.replace("a handful of AWS resources", "a few AWS resources");
         assert_ne!(edited, text, "the sentence this test edits has moved");
         let schema = crate::pipeline::schema::schema();
-        let markdown = render(&path, &edited, &schema, &Sources::checkout().examples)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let identity = crate::pipeline::identity::schema();
+        let markdown = render(
+            &path,
+            &edited,
+            &schema,
+            Some(&identity),
+            &Sources::checkout().examples,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let diff = first_difference(
             &checked_in(Path::new("resources/event_pipeline.md")),
             &markdown,
@@ -254,7 +273,7 @@ mod tests {
             .expect("region");
         region.description = "Somewhere else.";
         let (path, text) = template("index.md.tmpl");
-        let markdown = render(&path, &text, &schema, &Sources::checkout().examples)
+        let markdown = render(&path, &text, &schema, None, &Sources::checkout().examples)
             .unwrap_or_else(|e| panic!("{e}"));
         let diff = first_difference(&checked_in(Path::new("index.md")), &markdown);
         assert!(diff.is_some_and(|d| d.contains("- `region` (String) Somewhere else.")));

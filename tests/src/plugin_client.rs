@@ -85,11 +85,17 @@ pub struct ListEvent {
 }
 
 impl PluginClient {
-    /// Starts `binary` with `env` (e.g. AWS credentials) and loads its
-    /// schemas as Terraform 1.12+ does.
-    pub async fn start(binary: &Path, env: &[(String, String)]) -> Result<PluginClient> {
-        let identity = client_identity()?;
+    /// Starts `binary` in `dir` (Terraform starts providers in the working
+    /// directory, which relative paths in configuration are relative to)
+    /// with `env` added, and loads its schemas as Terraform 1.12+ does.
+    pub async fn start(
+        binary: &Path,
+        dir: &Path,
+        env: &[(String, String)],
+    ) -> Result<PluginClient> {
+        let identity = terraform_client_identity()?;
         let mut cmd = Command::new(binary);
+        cmd.current_dir(dir);
         for key in [
             "TF_LOG",
             "TF_LOG_PROVIDER",
@@ -118,7 +124,7 @@ impl PluginClient {
         );
         let addr: SocketAddr = fields[3].parse()?;
         let server_cert = CertificateDer::from(STANDARD_NO_PAD.decode(fields[5])?);
-        let channel = tls_channel(addr, server_cert, &identity).await?;
+        let channel = tls_channel(addr, &server_cert, Some(&identity)).await?;
         let mut client = ProviderClient::new(channel).max_decoding_message_size(256 << 20);
         let schema = client
             .get_provider_schema(pb::get_provider_schema::Request {})
@@ -161,8 +167,13 @@ impl PluginClient {
     }
 
     /// ValidateProviderConfig then ConfigureProvider with `config` (the
-    /// provider block's attributes that are set).
+    /// provider block's attributes that are set), as Terraform 1.14.0.
     pub async fn configure(&mut self, config: Json) -> Result<()> {
+        self.configure_as("1.14.0", config).await
+    }
+
+    /// [`Self::configure`] as Terraform `version`.
+    pub async fn configure_as(&mut self, version: &str, config: Json) -> Result<()> {
         let value = dv(&object_for(&self.provider_block, &config));
         let v = self
             .client
@@ -175,7 +186,7 @@ impl PluginClient {
         let c = self
             .client
             .configure_provider(pb::configure_provider::Request {
-                terraform_version: "1.14.0".into(),
+                terraform_version: version.into(),
                 config: Some(value),
                 client_capabilities: None,
             })
@@ -363,6 +374,20 @@ impl PluginClient {
         decode(resp.config.as_ref().context("no config")?)
     }
 
+    /// The HCL Terraform's `-generate-config-out` writes for `config` (a
+    /// value GenerateResourceConfig answered): the resource block with its
+    /// set attributes, then its blocks, in schema order.
+    pub fn resource_hcl(&self, type_name: &str, name: &str, config: &Json) -> Result<String> {
+        let block = self
+            .resources
+            .get(type_name)
+            .context("no such resource type")?;
+        let mut out = format!("resource \"{type_name}\" \"{name}\" {{\n");
+        block_hcl(block, config, 1, &mut out);
+        out.push_str("}\n");
+        Ok(out)
+    }
+
     /// Any RPC the helpers above do not cover.
     pub fn raw(&mut self) -> &mut ProviderClient<Channel> {
         &mut self.client
@@ -409,6 +434,52 @@ pub fn object_for(block: &pb::schema::Block, given: &Json) -> Json {
         out.insert(b.type_name.clone(), value);
     }
     Json::Object(out)
+}
+
+fn block_hcl(block: &pb::schema::Block, value: &Json, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    let mut attributes: Vec<&pb::schema::Attribute> = block.attributes.iter().collect();
+    attributes.sort_by(|a, b| a.name.cmp(&b.name));
+    for a in attributes {
+        match value.get(&a.name) {
+            None | Some(Json::Null) => {}
+            Some(v) => out.push_str(&format!("{pad}{} = {}\n", a.name, hcl_value(v))),
+        }
+    }
+    for b in &block.block_types {
+        let inner = b.block.clone().unwrap_or_default();
+        let items = match value.get(&b.type_name) {
+            Some(Json::Array(items)) => items.clone(),
+            Some(v) if !v.is_null() => vec![v.clone()],
+            _ => Vec::new(),
+        };
+        for item in items {
+            out.push_str(&format!("\n{pad}{} {{\n", b.type_name));
+            block_hcl(&inner, &item, depth + 1, out);
+            out.push_str(&format!("{pad}}}\n"));
+        }
+    }
+}
+
+fn hcl_value(v: &Json) -> String {
+    match v {
+        Json::String(s) => {
+            let quoted = Json::String(s.clone()).to_string();
+            quoted.replace("${", "$${").replace("%{", "%%{")
+        }
+        Json::Array(items) => format!(
+            "[{}]",
+            items.iter().map(hcl_value).collect::<Vec<_>>().join(", ")
+        ),
+        Json::Object(m) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, v)| format!("{} = {}", Json::String(k.clone()), hcl_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn identity_object(schema: &pb::ResourceIdentitySchema) -> Vec<String> {
@@ -498,15 +569,20 @@ fn from_msgpack(v: &rmpv::Value) -> Json {
 
 // ---- transport --------------------------------------------------------------
 
-struct ClientIdentity {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-    pem: String,
+/// A client certificate and its key, as Terraform presents them.
+pub struct ClientIdentity {
+    pub cert: CertificateDer<'static>,
+    /// PKCS#8 DER.
+    pub key: Vec<u8>,
+    /// What Terraform puts in `PLUGIN_CLIENT_CERT`.
+    pub pem: String,
 }
 
 /// A client certificate as go-plugin makes Terraform's: ECDSA P-521 with
-/// SHA-512, self-signed, CA, SAN localhost.
-fn client_identity() -> Result<ClientIdentity> {
+/// SHA-512, self-signed, CA:TRUE, KU digitalSignature|keyEncipherment|
+/// keyAgreement|certSign, EKU clientAuth+serverAuth, O=HashiCorp,
+/// CN=localhost, SAN localhost.
+pub fn terraform_client_identity() -> Result<ClientIdentity> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
     let mut name = rcgen::DistinguishedName::new();
@@ -546,32 +622,44 @@ fn first_line(child: &mut Child) -> Result<String> {
         .context("no handshake line within 30 s")
 }
 
-async fn tls_channel(
+/// A gRPC channel over TLS to `addr`, as go-plugin's client makes it: the
+/// server is verified as `localhost` against `server_cert` (the handshake
+/// line's) alone, `identity` is presented when given, and the server must
+/// select ALPN `h2`.
+pub async fn tls_channel(
     addr: SocketAddr,
-    server_cert: CertificateDer<'static>,
-    identity: &ClientIdentity,
+    server_cert: &CertificateDer<'static>,
+    identity: Option<&ClientIdentity>,
 ) -> Result<Channel> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(server_cert)?;
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    roots.add(server_cert.clone())?;
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        vec![identity.cert.clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.clone())),
-    )?;
+    .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(id) => builder.with_client_auth_cert(
+            vec![id.cert.clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key.clone())),
+        )?,
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let channel = Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let connector = connector.clone();
             async move {
                 let tcp = TcpStream::connect(addr).await?;
+                // As Go's net package (and so Terraform) does by default.
+                tcp.set_nodelay(true)?;
                 let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
                 let tls = connector.connect(name, tcp).await?;
+                if tls.get_ref().1.alpn_protocol() != Some(&b"h2"[..]) {
+                    return Err(std::io::Error::other("the server did not select ALPN h2"));
+                }
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         }))

@@ -19,7 +19,7 @@ use common::*;
 use serde_json::Value as Json;
 use tests::fault_proxy::Call;
 use tests::hand_wired::HandWired;
-use tests::{Aws, Output, TerraformCli, Workspace};
+use tests::{Aws, TerraformCli};
 
 const ACCOUNT: &str = "123456789012";
 const ADOPTION_WARNING: &str = "Adopting a pipeline wired by hand";
@@ -87,48 +87,6 @@ impl Rig {
     fn app_dir(&self) -> std::path::PathBuf {
         self.ws.dir().join("app")
     }
-}
-
-/// `terraform plan -out`, and what `show -json` says the plan does:
-/// actions by address (and whether each is an import).
-fn saved_plan(ws: &Workspace, file: &str) -> (Output, BTreeMap<String, Vec<String>>) {
-    let out = ws.plan(&["-out", file]).expect("plan -out");
-    let plan = ws
-        .run_ok(&["show", "-json", file])
-        .and_then(|o| o.json())
-        .expect("show -json of the plan");
-    let actions = plan["resource_changes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| {
-            let address = c["address"].as_str()?.to_owned();
-            let actions = c["change"]["actions"]
-                .as_array()?
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_owned))
-                .collect();
-            Some((address, actions))
-        })
-        .collect();
-    (out, actions)
-}
-
-fn assert_only_in_place(actions: &BTreeMap<String, Vec<String>>, plan: &Output) {
-    assert!(!actions.is_empty(), "the plan changes nothing\n{plan}");
-    for (address, a) in actions {
-        assert_eq!(
-            a,
-            &["update"],
-            "{address}: the plan must change in place only\n{plan}"
-        );
-    }
-    let text = flat(plan);
-    assert!(
-        text.contains("0 to add, 1 to change, 0 to destroy"),
-        "{plan}"
-    );
 }
 
 /// The statements of the function's resource policy.

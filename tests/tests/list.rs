@@ -36,12 +36,13 @@ use tokio::runtime::Runtime;
 const TYPE: &str = "eventpipe_event_pipeline";
 const ACCOUNT: &str = "123456789012";
 
-/// The provider, started and configured as Terraform does, talking to
-/// `endpoint`.
-fn client(rt: &Runtime, endpoint: &str) -> PluginClient {
+/// The provider, started in the rig's workspace and configured as
+/// Terraform does, talking to AWS through the rig's proxy.
+fn client(rt: &Runtime, rig: &Rig) -> PluginClient {
     let binary = provider_binary().expect("provider binary");
+    let endpoint = rig.proxy.endpoint();
     let mut c = rt
-        .block_on(PluginClient::start(&binary, &[]))
+        .block_on(PluginClient::start(&binary, rig.ws.dir(), &[]))
         .expect("start the provider");
     rt.block_on(c.configure(json!({
         "region": tests::aws::REGION,
@@ -160,7 +161,7 @@ fn pipelines_owned_and_wired_by_hand_are_listed_filtered_and_imported_as_import_
     let before = rig.aws.list_everything().expect("inventory");
 
     let rt = Runtime::new().expect("runtime");
-    let mut c = client(&rt, &rig.proxy.endpoint());
+    let mut c = client(&rt, &rig);
     let all = list(&rt, &mut c, json!({}));
     let want_owned = vec![
         owned("lst-billing", "lst-billing-in"),
@@ -366,7 +367,7 @@ fn a_thousand_functions_stream_in_pages_within_the_limit_and_32_mb() {
         made.elapsed().as_secs_f64()
     );
     let rt = Runtime::new().expect("runtime");
-    let mut c = client(&rt, &rig.proxy.endpoint());
+    let mut c = client(&rt, &rig);
     let configured = peak_rss_kb(c.pid());
 
     // Everything: the first result before the last page is asked for.

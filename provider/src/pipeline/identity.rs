@@ -20,7 +20,8 @@ pub const VERSION: i64 = 0;
 
 const ACCOUNT_ID: &str = "account_id";
 const REGION: &str = "region";
-const NAME: &str = "name";
+/// The pipeline's name, under the attribute name users write for it.
+const NAME: &str = attr::NAME;
 const ADOPT: &str = "adopt";
 
 pub fn schema() -> IdentitySchema {
@@ -272,8 +273,10 @@ mod tests {
 
     #[test]
     fn version_0_upgrades_as_is_and_later_versions_are_refused() {
-        let json =
-            br#"{"account_id":"123456789012","region":"eu-west-1","name":"a","adopt":false}"#;
+        let stored = format!(
+            r#"{{"{ACCOUNT_ID}":"123456789012","{REGION}":"eu-west-1","{NAME}":"a","{ADOPT}":false}}"#
+        );
+        let json = stored.as_bytes();
         let v = upgrade(0, json).unwrap();
         assert_eq!(v.get_attr(NAME).and_then(Value::as_str), Some("a"));
         assert_eq!(

@@ -66,6 +66,15 @@ impl EventpipeProvider {
         }
     }
 
+    /// The context for an operation on `type_name`, which must be the
+    /// pipeline's.
+    fn pipeline_context(&self, type_name: &str) -> Result<Arc<pipeline::Context>, Diagnostic> {
+        if type_name != pipeline::schema::TYPE_NAME {
+            return Err(unknown_type(type_name));
+        }
+        self.context()
+    }
+
     fn context(&self) -> Result<Arc<pipeline::Context>, Diagnostic> {
         self.context
             .read()
@@ -216,14 +225,7 @@ impl tfsdk::Provider for EventpipeProvider {
     }
 
     async fn import_resource_state(&self, type_name: &str, id: &str) -> Imported {
-        if type_name != pipeline::schema::TYPE_NAME {
-            return Imported(Recorded::unchanged(
-                &Value::Null,
-                &[],
-                unknown_type(type_name),
-            ));
-        }
-        match self.context() {
+        match self.pipeline_context(type_name) {
             Ok(ctx) => Imported(pipeline::import(&ctx, id).await),
             Err(d) => Imported(Recorded::unchanged(&Value::Null, &[], d)),
         }
@@ -251,14 +253,7 @@ impl tfsdk::Provider for EventpipeProvider {
     }
 
     async fn import_by_identity(&self, type_name: &str, identity: &Value) -> Imported {
-        if type_name != pipeline::schema::TYPE_NAME {
-            return Imported(Recorded::unchanged(
-                &Value::Null,
-                &[],
-                unknown_type(type_name),
-            ));
-        }
-        match self.context() {
+        match self.pipeline_context(type_name) {
             Ok(ctx) => Imported(pipeline::import_by_identity(&ctx, identity).await),
             Err(d) => Imported(Recorded::unchanged(&Value::Null, &[], d)),
         }

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
-use tests::Workspace;
+use tests::{Output, Workspace};
+
+use super::output::flat;
 
 /// The root module's resources in `terraform show -json` output.
 pub fn resources(show: &Json) -> Vec<Json> {
@@ -76,4 +78,46 @@ pub fn planned_actions(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
             Some((address, actions))
         })
         .collect()
+}
+
+/// `terraform plan -out`, and what `show -json` says the plan does:
+/// actions by address (and whether each is an import).
+pub fn saved_plan(ws: &Workspace, file: &str) -> (Output, BTreeMap<String, Vec<String>>) {
+    let out = ws.plan(&["-out", file]).expect("plan -out");
+    let plan = ws
+        .run_ok(&["show", "-json", file])
+        .and_then(|o| o.json())
+        .expect("show -json of the plan");
+    let actions = plan["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| {
+            let address = c["address"].as_str()?.to_owned();
+            let actions = c["change"]["actions"]
+                .as_array()?
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect();
+            Some((address, actions))
+        })
+        .collect();
+    (out, actions)
+}
+
+pub fn assert_only_in_place(actions: &BTreeMap<String, Vec<String>>, plan: &Output) {
+    assert!(!actions.is_empty(), "the plan changes nothing\n{plan}");
+    for (address, a) in actions {
+        assert_eq!(
+            a,
+            &["update"],
+            "{address}: the plan must change in place only\n{plan}"
+        );
+    }
+    let text = flat(plan);
+    assert!(
+        text.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
 }

@@ -25,17 +25,19 @@ use std::io;
 use std::path::Path;
 
 use super::changes::{change_table, force_new_arguments};
-use super::schema::schema_markdown;
-use crate::schema::Schema;
+use super::schema::{schema_markdown, type_name};
+use crate::schema::{ForImport, IdentitySchema, Schema};
 
 /// The placeholders, as the error for an unknown one lists them.
-const KNOWN: &str =
-    "`description`, `schema`, `example \"path\"`, `force_new_arguments`, `change_table \"noun\"`";
+const KNOWN: &str = "`description`, `schema`, `identity`, `example \"path\"`, \
+                     `force_new_arguments`, `change_table \"noun\"`";
 
 /// What a template's placeholders are filled from.
 pub struct Context<'a> {
     /// The schema of the provider or resource the page documents.
     pub schema: &'a Schema,
+    /// The resource type's identity schema, if it has one.
+    pub identity: Option<&'a IdentitySchema>,
     /// Reads an example file by the path written in `{{example "path"}}`.
     pub example: &'a dyn Fn(&str) -> io::Result<String>,
 }
@@ -64,6 +66,7 @@ enum Piece {
 pub enum Placeholder {
     Description,
     Schema,
+    Identity,
     Example(String),
     ForceNewArguments,
     ChangeTable(String),
@@ -108,6 +111,8 @@ pub enum Problem {
          the text around it would not be true"
     )]
     NoForceNew,
+    #[error("`{{{{identity}}}}`: this resource type has no identity schema")]
+    NoIdentity,
 }
 
 impl Template {
@@ -182,6 +187,26 @@ impl Template {
     }
 }
 
+/// The identity attributes as a list: name, type, whether an `import`
+/// block must give it, and the description.
+fn identity_markdown(identity: &IdentitySchema) -> String {
+    let mut lines = vec![format!("### Identity (version {})", identity.version)];
+    lines.push(String::new());
+    for a in &identity.attributes {
+        let need = match a.for_import {
+            ForImport::Required => "required for import",
+            ForImport::Optional => "optional for import",
+        };
+        lines.push(format!(
+            "- `{}` ({}, {need}) {}",
+            a.name,
+            type_name(&a.ty),
+            a.description
+        ));
+    }
+    lines.join("\n")
+}
+
 impl Placeholder {
     /// Reads what is between `{{` and `}}`.
     fn parse(inner: &str) -> Result<Placeholder, Problem> {
@@ -192,6 +217,8 @@ impl Placeholder {
         match (name, argument) {
             ("description", None) => Ok(Placeholder::Description),
             ("schema", None) => Ok(Placeholder::Schema),
+            ("identity", None) => Ok(Placeholder::Identity),
+            ("identity", Some(_)) => arity("identity", "no argument"),
             ("force_new_arguments", None) => Ok(Placeholder::ForceNewArguments),
             ("example", Some(path)) => Ok(Placeholder::Example(path)),
             ("change_table", Some(noun)) => Ok(Placeholder::ChangeTable(noun)),
@@ -213,6 +240,10 @@ impl Placeholder {
         match self {
             Placeholder::Description => Ok(block.description.trim().to_owned()),
             Placeholder::Schema => Ok(schema_markdown(block)),
+            Placeholder::Identity => cx
+                .identity
+                .map(identity_markdown)
+                .ok_or(Problem::NoIdentity),
             Placeholder::ForceNewArguments => force_new_arguments(block).ok_or(Problem::NoForceNew),
             Placeholder::ChangeTable(noun) => Ok(change_table(block, noun)),
             Placeholder::Example(path) => {
@@ -307,6 +338,7 @@ mod tests {
     fn render_with(text: &str, schema: &Schema) -> Result<String, TemplateError> {
         let cx = Context {
             schema,
+            identity: None,
             example: &examples,
         };
         Template::parse("widget.md.tmpl", text)?.render(&cx)

@@ -1,64 +1,30 @@
 //! Runs the plugin binary the way Terraform does (cookie, protocol list,
 //! port range, AutoMTLS client certificate) and talks to it with an
-//! independent tonic + rustls client.
+//! independent tonic + rustls client (`tests::plugin_client`'s certificate
+//! and TLS channel).
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::CertificateDer;
+use tests::plugin_client::{terraform_client_identity, tls_channel};
 use tfplugin_proto::plugin::Empty;
 use tfplugin_proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tfplugin_proto::tfplugin6::get_provider_schema;
 use tfplugin_proto::tfplugin6::provider_client::ProviderClient;
-use tokio::net::TcpStream;
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-eventpipe");
+fn bin() -> std::path::PathBuf {
+    tests::provider_binary().expect("the provider binary")
+}
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
-
-/// A client identity as Terraform makes it: ECDSA P-521/SHA-512,
-/// self-signed, CA:TRUE, KU digitalSignature|keyEncipherment|keyAgreement|
-/// certSign, EKU clientAuth+serverAuth, SAN localhost.
-struct Identity {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-    pem: String,
-}
-
-fn terraform_like_identity() -> Identity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let mut name = rcgen::DistinguishedName::new();
-    name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-    name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name = name;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::DigitalSignature,
-        rcgen::KeyUsagePurpose::KeyEncipherment,
-        rcgen::KeyUsagePurpose::KeyAgreement,
-        rcgen::KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).unwrap();
-    Identity {
-        cert: cert.der().clone(),
-        key: key.serialize_der(),
-        pem: cert.pem(),
-    }
-}
 
 struct Plugin {
     child: Child,
@@ -74,7 +40,7 @@ impl Drop for Plugin {
 }
 
 fn base_command() -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     for key in [
         "TF_PLUGIN_MAGIC_COOKIE",
         "PLUGIN_PROTOCOL_VERSIONS",
@@ -154,54 +120,6 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitSta
     None
 }
 
-fn client_tls(
-    server_cert: &CertificateDer<'static>,
-    identity: Option<&Identity>,
-) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(server_cert.clone()).unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    let mut config = match identity {
-        Some(id) => builder
-            .with_client_auth_cert(
-                vec![id.cert.clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key.clone())),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    config
-}
-
-/// A channel over TLS to `addr`, verifying the server as `localhost`
-/// against `server_cert` only, presenting `identity` if given.
-async fn tls_channel(
-    addr: SocketAddr,
-    server_cert: &CertificateDer<'static>,
-    identity: Option<&Identity>,
-) -> Result<Channel, tonic::transport::Error> {
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_tls(server_cert, identity)));
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(5))
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let connector = connector.clone();
-            async move {
-                let tcp = TcpStream::connect(addr).await?;
-                let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-                let tls = connector.connect(name, tcp).await?;
-                assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
-            }
-        }))
-        .await
-}
-
 async fn plain_channel(addr: SocketAddr) -> Result<Channel, tonic::transport::Error> {
     Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
@@ -227,7 +145,7 @@ async fn timeout<T>(f: impl Future<Output = T>) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terraform_like_client_talks_to_the_provider_and_shutdown_exits_cleanly() {
-    let id = terraform_like_identity();
+    let id = terraform_client_identity().unwrap();
     let mut plugin = start_plugin(Some(&id.pem));
     let server_cert = plugin.server_cert.clone().expect("TLS cert in handshake");
 
@@ -273,8 +191,8 @@ async fn terraform_like_client_talks_to_the_provider_and_shutdown_exits_cleanly(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_without_terraforms_certificate_are_refused_and_the_server_keeps_serving() {
-    let id = terraform_like_identity();
-    let stranger = terraform_like_identity();
+    let id = terraform_client_identity().unwrap();
+    let stranger = terraform_client_identity().unwrap();
     let plugin = start_plugin(Some(&id.pem));
     let server_cert = plugin.server_cert.clone().unwrap();
 
@@ -370,7 +288,10 @@ fn version_and_help_work_without_terraform() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         stdout.trim(),
-        format!("terraform-provider-eventpipe {}", env!("CARGO_PKG_VERSION"))
+        format!(
+            "terraform-provider-eventpipe {}",
+            tests::mirror::PROVIDER_VERSION
+        )
     );
     let out = base_command().arg("--help").output().unwrap();
     assert!(out.status.success());
