@@ -13,7 +13,9 @@
 //!   `ImportResourceState` gives for the ID the identity stands for; a bad
 //!   `include` is refused; each AWS call site of a list failed once ends
 //!   the list with one error naming it, and the list after it converges,
-//!   having made nothing.
+//!   having made nothing. The configuration GenerateResourceConfig gives
+//!   for the two adoptable results plans in place on 1.11.4 with
+//!   `import { id = "adopt:…" }` blocks, and is empty after the apply.
 //! - 1,000 functions made by the test: the first result arrives before the
 //!   last `ListFunctions` page is asked for, a limit stops the pages and
 //!   the looks, and the provider's peak RSS stays under 32 MB.
@@ -274,6 +276,7 @@ fn pipelines_owned_and_wired_by_hand_are_listed_filtered_and_imported_as_import_
         before,
         "0 orphans"
     );
+    generated_config_adopts_in_place(&rt, &mut c, &rig);
     eprintln!(
         "list scene done in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -347,6 +350,55 @@ fn fault_rows(rt: &Runtime, c: &mut PluginClient, rig: &Rig, want: &[(String, bo
         ));
     }
     fault_table::print_table("list: each call failed once", &rows);
+}
+
+/// What `terraform query -generate-config-out` writes for the two
+/// adoptable results (their objects, through GenerateResourceConfig), with
+/// `import { id = "adopt:…" }` blocks and `source_dir` filled in, planned
+/// by Terraform 1.11.4 in a workspace of its own: in place only, and empty
+/// after the apply.
+fn generated_config_adopts_in_place(rt: &Runtime, c: &mut PluginClient, rig: &Rig) {
+    let hand = rt
+        .block_on(c.list(TYPE, json!({"include": "adoptable"}), true, 10, |_| {}))
+        .expect("adoptable, with objects");
+    assert_eq!(hand.len(), 2);
+    let mut main = String::new();
+    for e in &hand {
+        let function = e.identity["name"].as_str().expect("name");
+        let object = e.resource.as_ref().expect("object");
+        let config = rt
+            .block_on(c.generate_config(TYPE, object))
+            .expect("generate config");
+        if function == "intake-handler" {
+            assert_eq!(config["delivery"], "queue", "{config}");
+            assert_eq!(config["queue"]["batch_size"], 5, "{config}");
+        }
+        let address = function.replace('-', "_");
+        let hcl = c.resource_hcl(TYPE, &address, &config).expect("HCL");
+        let filled: Vec<String> = hcl
+            .lines()
+            .map(|l| match l.trim_start().starts_with("source_dir") {
+                true => "    source_dir = \"${path.module}/app\"".to_owned(),
+                false => l.to_owned(),
+            })
+            .collect();
+        main.push_str(&format!(
+            "\nimport {{\n  to = {TYPE}.{address}\n  id = \"adopt:{function}\"\n}}\n\n{}\n",
+            filled.join("\n")
+        ));
+    }
+    let ws = workspace_through(rig.ws.terraform(), &rig.proxy, &main);
+    let (plan, actions) = saved_plan(&ws, "adopt.tfplan");
+    assert_eq!(actions.len(), 2, "{plan}");
+    for (address, a) in &actions {
+        assert_eq!(a, &["update"], "{address}: in place only\n{plan}");
+    }
+    assert!(
+        flat(&plan).contains("2 to import, 0 to add, 2 to change, 0 to destroy"),
+        "{plan}"
+    );
+    ws.run_ok(&["apply", "adopt.tfplan"]).expect("apply");
+    assert_plan_empty(&ws, "the plan after adopting from generated config");
 }
 
 /// The names of `n` functions the scale test makes.
