@@ -1,12 +1,13 @@
 //! The resource identity of a pipeline (protocol 6.9): the account, the
-//! region and the pipeline's name. For an adopted pipeline the name is the
-//! function's, which is the pipeline's name too.
+//! region and the name of the pipeline's function, which is the pipeline's
+//! name unless an adopted pipeline was given another.
 //!
-//! `adopt` is an instruction for `import { identity = { … } }`, not a part
-//! of what the pipeline is: `adopt = true` imports as `adopt:NAME` does.
-//! The provider reports it as `false` for every pipeline in state; a list
-//! result for a wiring made by hand carries `true`, so the `import` block
-//! Terraform generates from it adopts.
+//! `adopt` says how `import { identity = { … } }` finds the pipeline:
+//! `adopt = true` imports as `adopt:NAME` does, `false` as `NAME` does. An
+//! identity is one that imports the pipeline it names, so `adopt` is `true`
+//! for a wiring made by hand (a list result) and for a pipeline whose name is
+//! not its function's (an adopted one renamed: import by name looks for the
+//! function named after the pipeline), and `false` otherwise.
 
 use tfsdk::schema::{ForImport, IdentityAttribute, IdentitySchema};
 use tfsdk::value::{Type, Value};
@@ -36,8 +37,8 @@ pub fn schema() -> IdentitySchema {
                 "The pipeline's name; for a pipeline wired by hand, its function's name.",
             ),
             IdentityAttribute::new(ADOPT, Type::Bool, ForImport::Optional).describe(
-                "`true` imports a pipeline wired by hand, as the `adopt:` import ID does. \
-                 Always `false` for a pipeline in state.",
+                "`true` imports as the `adopt:` import ID does: a pipeline wired by hand, \
+                 or an adopted pipeline whose name is not its function's.",
             ),
         ],
     }
@@ -67,13 +68,14 @@ impl Identity {
             Some((account, region)) => (Some(account.to_owned()), region.to_owned()),
             None => (account.map(str::to_owned), region.to_owned()),
         };
+        let pipeline = text(attr::NAME);
+        let function = text(attr::FUNCTION_NAME).or(pipeline);
         Identity {
             account_id,
             region,
-            name: text(attr::FUNCTION_NAME)
-                .or_else(|| text(attr::NAME))
-                .map(str::to_owned),
-            adopt: false,
+            name: function.map(str::to_owned),
+            // Import by name finds the function named after the pipeline.
+            adopt: matches!((pipeline, function), (Some(p), Some(f)) if p != f),
         }
     }
 
