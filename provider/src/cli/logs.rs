@@ -240,14 +240,20 @@ async fn logs(args: &Args, start_ms: i64) -> Result<(), CliError> {
     let mut newest = events.last().map_or(start_ms, |e| e.timestamp);
     seen.fresh(events);
     let late = i64::try_from(LATE.as_millis()).unwrap_or(i64::MAX);
+    // One listener for the whole loop: a Ctrl-C that arrives while the
+    // loop prints (awaiting neither select) is kept for the next select. A
+    // new `ctrl_c()` in each select would start listening after it, and the
+    // signal, no longer fatal once caught, would be lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut ctrl_c => return Ok(()),
             () = tokio::time::sleep(POLL) => {}
         }
         let from = newest.saturating_sub(late).max(start_ms);
         let polled = tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut ctrl_c => return Ok(()),
             r = fetch(&aws, &group, from, filter) => r?,
         };
         let new = seen.fresh(polled);
