@@ -116,7 +116,7 @@ impl PluginClient {
         let mut child = cmd
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
-        let line = first_line(&mut child)?;
+        let line = first_line(&mut child, Duration::from_secs(30))?;
         let fields: Vec<&str> = line.trim_end().split('|').collect();
         ensure!(
             fields.len() == 6 && fields[..3] == ["1", "6", "tcp"] && fields[4] == "grpc",
@@ -608,7 +608,10 @@ pub fn terraform_client_identity() -> Result<ClientIdentity> {
     })
 }
 
-fn first_line(child: &mut Child) -> Result<String> {
+/// The child's first stdout line (go-plugin's handshake line), within
+/// `limit`; the rest of its stdout is drained so it never blocks on a full
+/// pipe.
+pub fn first_line(child: &mut Child, limit: Duration) -> Result<String> {
     let stdout = child.stdout.take().context("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -618,8 +621,8 @@ fn first_line(child: &mut Child) -> Result<String> {
         let _ = tx.send(line);
         let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
-    rx.recv_timeout(Duration::from_secs(30))
-        .context("no handshake line within 30 s")
+    rx.recv_timeout(limit)
+        .with_context(|| format!("no handshake line within {limit:?}"))
 }
 
 /// A gRPC channel over TLS to `addr`, as go-plugin's client makes it: the

@@ -3,7 +3,7 @@
 //! independent tonic + rustls client (`tests::plugin_client`'s certificate
 //! and TLS channel).
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::Read as _;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use rustls::pki_types::CertificateDer;
-use tests::plugin_client::{terraform_client_identity, tls_channel};
+use tests::plugin_client::{first_line, terraform_client_identity, tls_channel};
 use tfplugin_proto::plugin::Empty;
 use tfplugin_proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tfplugin_proto::tfplugin6::get_provider_schema;
@@ -71,7 +71,7 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
         cmd.env("PLUGIN_CLIENT_CERT", pem);
     }
     let mut child = cmd.spawn().unwrap();
-    let line = read_first_line(&mut child);
+    let line = first_line(&mut child, Duration::from_secs(10)).unwrap();
     let fields: Vec<&str> = line.trim_end_matches('\n').split('|').collect();
     assert_eq!(fields.len(), 6, "handshake line {line:?}");
     assert_eq!(&fields[..3], ["1", "6", "tcp"]);
@@ -91,22 +91,6 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
         addr,
         server_cert,
     }
-}
-
-/// The first stdout line, within 10 s.
-fn read_first_line(child: &mut Child) -> String {
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        // Keep draining so the plugin never blocks on a full pipe.
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("no handshake line within 10 s")
 }
 
 fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
