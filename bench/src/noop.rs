@@ -52,7 +52,7 @@ pub fn things_hcl(prefix: &str, count: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod things {
     use super::*;
 
     #[test]

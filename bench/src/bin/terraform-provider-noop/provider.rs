@@ -157,7 +157,11 @@ impl tfsdk::Provider for NoopProvider {
         _private: &[u8],
     ) -> Applied {
         if type_name != TYPE_NAME {
-            return Applied(Recorded::unchanged(&Value::Null, &[], unknown_type(type_name)));
+            return Applied(Recorded::unchanged(
+                &Value::Null,
+                &[],
+                unknown_type(type_name),
+            ));
         }
         if planned.is_null() {
             return Applied(Recorded::gone());
@@ -176,7 +180,11 @@ impl tfsdk::Provider for NoopProvider {
 
     async fn import_resource_state(&self, type_name: &str, id: &str) -> Imported {
         if type_name != TYPE_NAME {
-            return Imported(Recorded::unchanged(&Value::Null, &[], unknown_type(type_name)));
+            return Imported(Recorded::unchanged(
+                &Value::Null,
+                &[],
+                unknown_type(type_name),
+            ));
         }
         Imported(Recorded {
             state: thing(Value::string(id), Value::string(id)),
@@ -231,7 +239,8 @@ mod tests {
     fn a_new_name_replaces_the_thing_and_the_same_name_keeps_its_id() {
         let p = NoopProvider;
         let prior = thing(Value::string("a"), Value::string("a"));
-        let same = block_on(p.plan_resource_change(TYPE_NAME, &prior, &config("a"), &config("a"), &[]));
+        let same =
+            block_on(p.plan_resource_change(TYPE_NAME, &prior, &config("a"), &config("a"), &[]));
         assert_eq!(same.state, prior);
         assert!(same.requires_replace.is_empty());
         let renamed =
@@ -246,7 +255,11 @@ mod tests {
         let d = diags.iter().next().expect("a diagnostic");
         assert!(d.is_error());
         assert_eq!(d.path, Some(AttrPath::attrs([NAME])));
-        assert!(NoopProvider.validate_resource_config(TYPE_NAME, &config("x")).is_empty());
+        assert!(
+            NoopProvider
+                .validate_resource_config(TYPE_NAME, &config("x"))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -258,6 +271,9 @@ mod tests {
         assert_eq!(state, thing(Value::string("a"), Value::string("a")));
         assert!(p.upgrade_resource_state(TYPE_NAME, 1, b"{}").is_err());
         assert!(p.upgrade_resource_state("noop_other", 0, b"{}").is_err());
-        assert!(p.validate_resource_config("noop_other", &config("a")).has_errors());
+        assert!(
+            p.validate_resource_config("noop_other", &config("a"))
+                .has_errors()
+        );
     }
 }
