@@ -1,10 +1,12 @@
-//! Figure 12: the fixed cost of every plan. Where the time of a small
-//! `terraform plan` goes that its `terraform_data` baseline does not pay:
-//! how many times Terraform starts the provider in one plan, what each
-//! process is asked (read from Terraform's own trace log), and how long
-//! each request takes inside the provider (the provider's `request handled`
-//! debug lines with their `elapsed_us`, plus its lines for building the
-//! SDK clients and for the account lookup).
+//! Figure 12: the fixed cost of every plan. A small create plan against the
+//! do-nothing provider's (the floor any plugin pays: lock-file check of its
+//! package, AutoMTLS, start, handshake, stop) and beside `terraform_data`
+//! (which pays none of it), the provider binary's size, and where the time
+//! goes: how many times Terraform starts the provider in one plan, what
+//! each process is asked (read from Terraform's own trace log), and how
+//! long each request takes inside the provider (the provider's `request
+//! handled` debug lines with their `elapsed_us`, plus its lines for
+//! building the SDK clients and for the account lookup).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,7 +17,7 @@ use tests::{Moto, ProviderMirror, TerraformCli};
 
 use crate::report::{Report, Row};
 use crate::stats::{Samples, Unit, ratio};
-use crate::{Sizes, tf};
+use crate::{Sizes, noop, tf};
 
 /// One provider process of a traced plan, as Terraform's log shows it.
 #[derive(Debug, Default, Clone)]
@@ -159,111 +161,25 @@ pub fn parse(log: &str) -> Result<Trace> {
     Ok(trace)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn figure_12(
-    sizes: &Sizes,
-    terraform: &TerraformCli,
-    moto: &Moto,
-    mirror: &ProviderMirror,
-    src: &Path,
-    rep: &mut Report,
-) -> Result<()> {
-    eprintln!("[bench] figure 12: the fixed cost of a plan");
-    moto.reset()?;
-    let repeats = if sizes.quick { 2 } else { 9 };
-    let mut timed = Vec::new();
-    for n in [1, sizes.pipelines] {
-        let ws = tf::workspace(terraform, Some(mirror), moto)?;
-        ws.write("main.tf", tf::pipelines_hcl("fixed", n, src))?;
-        ws.init()?;
-        let data = tf::workspace(terraform, None, moto)?;
-        data.write("main.tf", tf::terraform_data_hcl("fixed", n, src))?;
-        data.init()?;
-        // One unmeasured plan of each (page cache, moto's first STS call).
-        tf::run_timed(&ws, &["plan"])?;
-        tf::run_timed(&data, &["plan"])?;
-        let (mut ours, mut base) = (Samples::default(), Samples::default());
-        for _ in 0..repeats {
-            ours.push_duration(tf::run_timed(&ws, &["plan"])?);
-            base.push_duration(tf::run_timed(&data, &["plan"])?);
-        }
-        timed.push((n, ours, base));
-    }
-
-    // Traced plans of one pipeline: Terraform's log and the provider's.
-    let mut traced = tf::workspace(terraform, Some(mirror), moto)?;
-    traced.write("main.tf", tf::pipelines_hcl("fixed", 1, src))?;
-    traced.init()?;
-    let log = traced.dir().join("trace.log");
-    traced.env("TF_LOG", "trace");
-    traced.env("TF_LOG_PATH", log.as_os_str());
-    let mut traces = Vec::new();
-    for _ in 0..repeats.min(5) {
+/// Runs `terraform plan` `repeats` times in `ws` with `TF_LOG=trace` and
+/// reads each log.
+fn traced_plans(ws: &mut tf::Ws, repeats: usize) -> Result<Vec<String>> {
+    let log = ws.dir().join("trace.log");
+    ws.env("TF_LOG", "trace");
+    ws.env("TF_LOG_PATH", log.as_os_str());
+    let mut logs = Vec::new();
+    for _ in 0..repeats {
         let _ = std::fs::remove_file(&log);
-        tf::run_timed(&traced, &["plan"])?;
-        let text = std::fs::read_to_string(&log)?;
-        if let Some(keep) = std::env::var_os("EVENTPIPE_BENCH_KEEP_TRACE") {
-            std::fs::write(keep, &text)?;
-        }
-        traces.push(parse(&text)?);
+        tf::run_timed(ws, &["plan"])?;
+        logs.push(std::fs::read_to_string(&log)?);
     }
-    let mut base_traced = tf::workspace(terraform, None, moto)?;
-    base_traced.write("main.tf", tf::terraform_data_hcl("fixed", 1, src))?;
-    base_traced.init()?;
-    let base_log = base_traced.dir().join("trace.log");
-    base_traced.env("TF_LOG", "trace");
-    base_traced.env("TF_LOG_PATH", base_log.as_os_str());
-    let mut base_totals = Samples::default();
-    for _ in 0..repeats.min(5) {
-        let _ = std::fs::remove_file(&base_log);
-        tf::run_timed(&base_traced, &["plan"])?;
-        let text = std::fs::read_to_string(&base_log)?;
-        let stamps: Vec<f64> = text.lines().filter_map(stamp).collect();
-        if let (Some(a), Some(b)) = (stamps.first(), stamps.last()) {
-            base_totals.push(b - a);
-        }
-    }
+    Ok(logs)
+}
 
-    for (n, ours, base) in &timed {
-        let limit = if *n == 1 { 1.5 } else { 1.0 };
-        rep.row(Row {
-            figure: "12",
-            what: format!("`terraform plan`, create of {n} pipeline{}", plural(*n)),
-            result: ours.show(Unit::Ms),
-            baseline: format!("{n} `terraform_data`, same shape: {}", base.show(Unit::Ms)),
-            ratio: ratio(ours.median(), base.median()),
-            target: format!("≤ {limit}×"),
-            met: Some(ours.median() / base.median() <= limit),
-        });
-    }
-
+/// The processes of `traces` as table rows: one per process index, medians
+/// over the runs, `label` before the process number.
+fn process_rows(label: &str, traces: &[Trace], body: &mut String) {
     let starts = traces.first().map_or(0, |t| t.processes.len());
-    let same_shape = traces.iter().all(|t| t.processes.len() == starts);
-    let mut body = format!(
-        "Commands: `terraform plan` from an empty state (a create plan) of 1 and of {} \
-         pipelines, against the same number of `terraform_data` resources of the same \
-         shape (figure 3's baseline), alternating, {repeats} runs each after one unmeasured \
-         run of each.\n\n\
-         Breakdown: {} more plans of one pipeline with `TF_LOG=trace` (Terraform's log with \
-         the provider's lines in it, millisecond timestamps). Terraform started the provider \
-         {starts} times in each plan{}. Per process, Terraform's making of its client \
-         certificate (`configuring client automatic mTLS` to `starting plugin`), the time \
-         from `starting plugin` to `using plugin` (spawn, handshake, Terraform's gRPC client), from there to \
-         `Close` (the requests and Terraform's work between them), and from `Close` to \
-         `plugin exited` (Shutdown, exit, reaping); then each request the provider handled, \
-         with the provider's own time for it (its `request handled` line, `elapsed_us`). \
-         Medians over the traced runs; tracing itself slows Terraform down, so the traced \
-         total is longer than the timed one.\n\n\
-         | Process | mTLS certificate | Start | Serving | Stop | Lifetime | Requests (the provider's own time) |\n\
-         |---|---|---|---|---|---|---|\n",
-        sizes.pipelines,
-        traces.len(),
-        if same_shape {
-            ""
-        } else {
-            " (not the same count in every run)"
-        },
-    );
     for i in 0..starts {
         let of = |f: &dyn Fn(&Process) -> f64| {
             Samples(
@@ -279,7 +195,7 @@ pub fn figure_12(
         };
         // The provider's time per request name, median over the runs.
         let mut per_rpc: BTreeMap<String, (usize, Samples)> = BTreeMap::new();
-        for t in &traces {
+        for t in traces {
             if let Some(q) = t.processes.get(i) {
                 let mut seen: BTreeMap<&str, f64> = BTreeMap::new();
                 for (name, s) in &q.rpcs {
@@ -317,7 +233,7 @@ pub fn figure_12(
             .join(", ");
         let _ = writeln!(
             body,
-            "| {} ({}) | {} | {} | {} | {} | {} | {rpcs} |",
+            "| {label} {} ({}) | {} | {} | {} | {} | {} | {rpcs} |",
             i + 1,
             p.purpose(),
             Unit::Ms.fmt(of(&|p| p.mtls).median()),
@@ -327,12 +243,217 @@ pub fn figure_12(
             Unit::Ms.fmt(of(&|p| p.lifetime()).median()),
         );
     }
-    let lifetimes = Samples(
-        traces
-            .iter()
-            .map(|t| t.processes.iter().map(Process::lifetime).sum())
-            .collect(),
+}
+
+/// Medians of one provider's traced plans.
+struct TraceSummary {
+    total: Samples,
+    before_first_start: Samples,
+    package_check: Samples,
+    lifetimes: Samples,
+}
+
+impl TraceSummary {
+    fn of(traces: &[Trace]) -> Self {
+        let over = |f: &dyn Fn(&Trace) -> f64| Samples(traces.iter().map(f).collect());
+        TraceSummary {
+            total: over(&|t| t.total),
+            before_first_start: over(&|t| t.before_first_start),
+            package_check: over(&|t| t.package_check),
+            lifetimes: over(&|t| t.processes.iter().map(Process::lifetime).sum()),
+        }
+    }
+}
+
+/// The issue's target for the stripped provider binary (issue 29).
+pub const BINARY_TARGET_MB: f64 = 20.0;
+/// A 1-pipeline create plan against the do-nothing provider's (issue 29).
+const ONE_PIPELINE_TARGET: f64 = 1.3;
+/// The n-pipeline create plan against n `terraform_data`.
+const MANY_PIPELINES_TARGET: f64 = 1.0;
+
+#[allow(clippy::too_many_arguments)]
+pub fn figure_12(
+    sizes: &Sizes,
+    terraform: &TerraformCli,
+    moto: &Moto,
+    mirror: &ProviderMirror,
+    noop_mirror: &ProviderMirror,
+    src: &Path,
+    rep: &mut Report,
+) -> Result<()> {
+    eprintln!("[bench] figure 12: the fixed cost of a plan");
+    moto.reset()?;
+    let repeats = if sizes.quick { 2 } else { 9 };
+    let many = sizes.pipelines;
+
+    // One pipeline, one `noop_thing` and one `terraform_data`, in turn;
+    // then `many` pipelines and `many` `terraform_data`.
+    let ours_1 = tf::workspace(terraform, Some(mirror), moto)?;
+    ours_1.write("main.tf", tf::pipelines_hcl("fixed", 1, src))?;
+    let noop_1 = tf::workspace(terraform, Some(noop_mirror), moto)?;
+    noop_1.write("main.tf", noop::things_hcl("fixed", 1))?;
+    let data_1 = tf::workspace(terraform, None, moto)?;
+    data_1.write("main.tf", tf::terraform_data_hcl("fixed", 1, src))?;
+    let ours_n = tf::workspace(terraform, Some(mirror), moto)?;
+    ours_n.write("main.tf", tf::pipelines_hcl("fixed", many, src))?;
+    let data_n = tf::workspace(terraform, None, moto)?;
+    data_n.write("main.tf", tf::terraform_data_hcl("fixed", many, src))?;
+    let one = [&ours_1, &noop_1, &data_1];
+    let all = [&ours_1, &noop_1, &data_1, &ours_n, &data_n];
+    for ws in all {
+        ws.init()?;
+        // One unmeasured plan of each (page cache, moto's first STS call).
+        tf::run_timed(ws, &["plan"])?;
+    }
+    let mut one_timed = [Samples::default(), Samples::default(), Samples::default()];
+    for _ in 0..repeats {
+        for (ws, samples) in one.iter().zip(one_timed.iter_mut()) {
+            samples.push_duration(tf::run_timed(ws, &["plan"])?);
+        }
+    }
+    let [ours, noop_plan, data] = one_timed;
+    let (mut ours_many, mut data_many) = (Samples::default(), Samples::default());
+    for _ in 0..repeats {
+        ours_many.push_duration(tf::run_timed(&ours_n, &["plan"])?);
+        data_many.push_duration(tf::run_timed(&data_n, &["plan"])?);
+    }
+
+    // Traced plans of one pipeline and of one `noop_thing`: Terraform's log
+    // with the providers' lines in it.
+    let traced_runs = repeats.min(5);
+    let mut traced = tf::workspace(terraform, Some(mirror), moto)?;
+    traced.write("main.tf", tf::pipelines_hcl("fixed", 1, src))?;
+    traced.init()?;
+    let logs = traced_plans(&mut traced, traced_runs)?;
+    if let (Some(keep), Some(last)) = (std::env::var_os("EVENTPIPE_BENCH_KEEP_TRACE"), logs.last())
+    {
+        std::fs::write(keep, last)?;
+    }
+    let traces = logs.iter().map(|l| parse(l)).collect::<Result<Vec<_>>>()?;
+    let mut noop_traced = tf::workspace(terraform, Some(noop_mirror), moto)?;
+    noop_traced.write("main.tf", noop::things_hcl("fixed", 1))?;
+    noop_traced.init()?;
+    let noop_traces = traced_plans(&mut noop_traced, traced_runs)?
+        .iter()
+        .map(|l| parse(l))
+        .collect::<Result<Vec<_>>>()?;
+    let mut base_traced = tf::workspace(terraform, None, moto)?;
+    base_traced.write("main.tf", tf::terraform_data_hcl("fixed", 1, src))?;
+    base_traced.init()?;
+    let mut base_totals = Samples::default();
+    for text in traced_plans(&mut base_traced, traced_runs)? {
+        let stamps: Vec<f64> = text.lines().filter_map(stamp).collect();
+        if let (Some(a), Some(b)) = (stamps.first(), stamps.last()) {
+            base_totals.push(b - a);
+        }
+    }
+
+    rep.row(Row {
+        figure: "12",
+        what: "`terraform plan`, create of 1 pipeline".into(),
+        result: ours.show(Unit::Ms),
+        baseline: format!(
+            "the do-nothing provider (tfsdk, one resource, no I/O), create of 1 `noop_thing`: {}",
+            noop_plan.show(Unit::Ms)
+        ),
+        ratio: ratio(ours.median(), noop_plan.median()),
+        target: format!("≤ {ONE_PIPELINE_TARGET}×"),
+        met: Some(ours.median() / noop_plan.median() <= ONE_PIPELINE_TARGET),
+    });
+    rep.row(Row {
+        figure: "12",
+        what: "the same plans beside Terraform's built-in `terraform_data`".into(),
+        result: format!(
+            "1 pipeline {}; 1 `noop_thing` {}",
+            Unit::Ms.fmt(ours.median()),
+            Unit::Ms.fmt(noop_plan.median())
+        ),
+        baseline: format!("1 `terraform_data`, same shape: {}", data.show(Unit::Ms)),
+        ratio: format!(
+            "{}; {}",
+            ratio(ours.median(), data.median()),
+            ratio(noop_plan.median(), data.median())
+        ),
+        target: "report".into(),
+        met: None,
+    });
+    rep.row(Row {
+        figure: "12",
+        what: format!("`terraform plan`, create of {many} pipelines"),
+        result: ours_many.show(Unit::Ms),
+        baseline: format!(
+            "{many} `terraform_data`, same shape: {}",
+            data_many.show(Unit::Ms)
+        ),
+        ratio: ratio(ours_many.median(), data_many.median()),
+        target: format!("≤ {MANY_PIPELINES_TARGET}×"),
+        met: Some(ours_many.median() / data_many.median() <= MANY_PIPELINES_TARGET),
+    });
+    let (size, stripped) = crate::figures::stripped_size(mirror.package())?;
+    let (noop_size, _) = crate::figures::stripped_size(noop_mirror.package())?;
+    rep.row(Row {
+        figure: "12",
+        what: "Provider binary (stripped), which Terraform hashes against the lock file on \
+               every command"
+            .into(),
+        result: Unit::Mb.fmt(size),
+        baseline: format!(
+            "the do-nothing provider, same profile, transport and crypto: {}",
+            Unit::Mb.fmt(noop_size)
+        ),
+        ratio: ratio(size, noop_size),
+        target: format!("≤ {BINARY_TARGET_MB} MB"),
+        met: Some(size.is_finite() && size <= BINARY_TARGET_MB * 1e6),
+    });
+
+    let starts = traces.first().map_or(0, |t| t.processes.len());
+    let same_shape = traces.iter().all(|t| t.processes.len() == starts);
+    let mut body = format!(
+        "Commands: `terraform plan` from an empty state (a create plan) of 1 pipeline, of 1 \
+         `noop_thing` of the do-nothing provider and of 1 `terraform_data` of the pipeline's \
+         shape (figure 3's baseline), in turn, {repeats} runs each; then of {many} pipelines \
+         and {many} `terraform_data`, in turn, {repeats} runs each; every workspace planned \
+         once, unmeasured, first.\n\n\
+         The do-nothing provider (`bench/src/bin/terraform-provider-noop/`, built with the \
+         bench in the same profile) is the floor any plugin pays: it is served by the same \
+         `tfsdk` transport with the same AutoMTLS cryptography (`eventpipe::crypto`), \
+         installed from a filesystem mirror as ours is, so `terraform init` writes its hashes \
+         to the lock file and every command checks its package against them, and Terraform \
+         starts, handshakes with and stops it as often; its one resource, `noop_thing` \
+         (`name` required, `id` computed), makes no call and touches no file. \
+         `terraform_data` is built into Terraform and pays none of that.\n\n\
+         Binary sizes: `{}`, {}; the do-nothing provider, {} ({}).\n\n\
+         Breakdown: {} more plans of one pipeline and of one `noop_thing` with \
+         `TF_LOG=trace` (Terraform's log with the provider's lines in it, millisecond \
+         timestamps). Terraform started the provider {starts} times in each plan{}. Per \
+         process, Terraform's making of its client certificate (`configuring client automatic \
+         mTLS` to `starting plugin`), the time from `starting plugin` to `using plugin` \
+         (spawn, handshake, Terraform's gRPC client), from there to `Close` (the requests and \
+         Terraform's work between them), and from `Close` to `plugin exited` (Shutdown, \
+         exit, reaping); then each request the provider handled, with the provider's own \
+         time for it (its `request handled` line, `elapsed_us`). Medians over the traced \
+         runs; tracing itself slows Terraform down, so the traced total is longer than the \
+         timed one.\n\n\
+         | Process | mTLS certificate | Start | Serving | Stop | Lifetime | Requests (the provider's own time) |\n\
+         |---|---|---|---|---|---|---|\n",
+        mirror.package().display(),
+        Unit::Mb.fmt(size),
+        Unit::Mb.fmt(noop_size),
+        if stripped {
+            "both measured on copies passed through `strip`"
+        } else {
+            "both as built; `strip` was not available"
+        },
+        traces.len(),
+        if same_shape {
+            ""
+        } else {
+            " (not the same count in every run)"
+        },
     );
+    process_rows("eventpipe", &traces, &mut body);
+    process_rows("do-nothing", &noop_traces, &mut body);
     let sdk = Samples(
         traces
             .iter()
@@ -345,10 +466,12 @@ pub fn figure_12(
             .flat_map(|t| t.processes.iter().filter_map(|p| p.account))
             .collect(),
     );
-    let totals = Samples(traces.iter().map(|t| t.total).collect());
-    let before = Samples(traces.iter().map(|t| t.before_first_start).collect());
-    let check = Samples(traces.iter().map(|t| t.package_check).collect());
-    let binary = std::fs::metadata(mirror_binary(mirror))
+    let ours_t = TraceSummary::of(&traces);
+    let noop_t = TraceSummary::of(&noop_traces);
+    let binary = std::fs::metadata(mirror.package())
+        .map(|m| m.len() as f64)
+        .unwrap_or(f64::NAN);
+    let noop_binary = std::fs::metadata(noop_mirror.package())
         .map(|m| m.len() as f64)
         .unwrap_or(f64::NAN);
     let _ = write!(
@@ -356,10 +479,12 @@ pub fn figure_12(
         "\nInside ConfigureProvider, building the SDK configuration (credential and region \
          chains) and the service clients: {}. Inside the first PlanResourceChange of a \
          process, the account lookup (`sts:GetCallerIdentity`, once per process): {}.\n\n\
-         Traced plan, first to last log line: {} (baseline, 1 `terraform_data`: {}); \
-         Terraform's work before it starts the provider the first time: {}, of which {} \
-         hashing the installed provider package ({}) to check it against the lock file, on \
-         every command; the provider processes' lifetimes together: {}.",
+         | Traced plan | eventpipe, 1 pipeline | do-nothing, 1 `noop_thing` | `terraform_data`, 1 |\n\
+         |---|---|---|---|\n\
+         | first to last log line | {} | {} | {} |\n\
+         | Terraform's work before it starts the provider the first time | {} | {} | — |\n\
+         | of which hashing the installed package to check it against the lock file, on every command | {} ({}) | {} ({}) | — |\n\
+         | the provider processes' lifetimes together | {} | {} | — |",
         if sdk.len() > 0 {
             sdk.show(Unit::Ms)
         } else {
@@ -370,24 +495,20 @@ pub fn figure_12(
         } else {
             "no lookup".to_owned()
         },
-        totals.show(Unit::Ms),
+        ours_t.total.show(Unit::Ms),
+        noop_t.total.show(Unit::Ms),
         base_totals.show(Unit::Ms),
-        before.show(Unit::Ms),
-        check.show(Unit::Ms),
+        ours_t.before_first_start.show(Unit::Ms),
+        noop_t.before_first_start.show(Unit::Ms),
+        ours_t.package_check.show(Unit::Ms),
         Unit::Mb.fmt(binary),
-        lifetimes.show(Unit::Ms),
+        noop_t.package_check.show(Unit::Ms),
+        Unit::Mb.fmt(noop_binary),
+        ours_t.lifetimes.show(Unit::Ms),
+        noop_t.lifetimes.show(Unit::Ms),
     );
     rep.section("12. The fixed cost of a plan", body);
     Ok(())
-}
-
-/// The provider binary inside a mirror.
-fn mirror_binary(mirror: &ProviderMirror) -> std::path::PathBuf {
-    mirror.root().join(tests::mirror::package_path())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod image_rebuild;
 mod lock_install;
 mod lock_plan;
 mod machine;
+mod noop;
 mod packaging;
 mod replay;
 mod report;

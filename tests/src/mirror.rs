@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result, anyhow};
 
 use crate::cli_config;
-use crate::provider_bin::{self, BINARY_NAME};
+use crate::provider_bin;
 use crate::tools;
 
 pub const PROVIDER_HOST: &str = "registry.terraform.io";
@@ -27,6 +27,8 @@ pub const PROVIDER_NAMESPACE_PATTERN: &str = "registry.terraform.io/eventpipe/*"
 pub struct ProviderMirror {
     root: PathBuf,
     cli_config: PathBuf,
+    /// The provider binary inside the mirror.
+    package: PathBuf,
 }
 
 impl ProviderMirror {
@@ -41,16 +43,33 @@ impl ProviderMirror {
 
     /// Builds a mirror of `binary` inside `dir` (which must exist).
     pub fn create(dir: &Path, binary: &Path) -> Result<ProviderMirror> {
+        Self::create_provider(dir, binary, PROVIDER_TYPE, PROVIDER_VERSION)
+    }
+
+    /// Builds a mirror of `binary` as another provider of our namespace,
+    /// `eventpipe/<provider_type>` at `version` (the bench's do-nothing
+    /// provider), inside `dir` (which must exist). The CLI configuration is
+    /// the same as [`Self::create`]'s.
+    pub fn create_provider(
+        dir: &Path,
+        binary: &Path,
+        provider_type: &str,
+        version: &str,
+    ) -> Result<ProviderMirror> {
         let root = dir.join("plugins");
-        let target = root.join(package_path());
-        let target_dir = target.parent().unwrap_or(&root);
-        fs::create_dir_all(target_dir)
-            .with_context(|| format!("creating {}", target_dir.display()))?;
-        link_or_copy(binary, &target)?;
+        let package = root.join(package_path_of(provider_type, version));
+        let package_dir = package.parent().unwrap_or(&root);
+        fs::create_dir_all(package_dir)
+            .with_context(|| format!("creating {}", package_dir.display()))?;
+        link_or_copy(binary, &package)?;
         let cli_config = dir.join("terraform.tfrc");
         fs::write(&cli_config, cli_config::render_with_mirror(&root))
             .with_context(|| format!("writing {}", cli_config.display()))?;
-        Ok(ProviderMirror { root, cli_config })
+        Ok(ProviderMirror {
+            root,
+            cli_config,
+            package,
+        })
     }
 
     /// The directory given to `filesystem_mirror { path = ... }`.
@@ -62,17 +81,28 @@ impl ProviderMirror {
     pub fn cli_config(&self) -> &Path {
         &self.cli_config
     }
+
+    /// The provider binary in the mirror, the file Terraform hashes against
+    /// the lock file on every command.
+    pub fn package(&self) -> &Path {
+        &self.package
+    }
 }
 
 /// `registry.terraform.io/eventpipe/eventpipe/0.2.0/linux_amd64/terraform-provider-eventpipe_v0.2.0`
 pub fn package_path() -> PathBuf {
+    package_path_of(PROVIDER_TYPE, PROVIDER_VERSION)
+}
+
+/// [`package_path`] of `eventpipe/<provider_type>` at `version`.
+pub fn package_path_of(provider_type: &str, version: &str) -> PathBuf {
     [
         PROVIDER_HOST,
         PROVIDER_NAMESPACE,
-        PROVIDER_TYPE,
-        PROVIDER_VERSION,
+        provider_type,
+        version,
         &os_arch(),
-        &format!("{BINARY_NAME}_v{PROVIDER_VERSION}"),
+        &format!("terraform-provider-{provider_type}_v{version}"),
     ]
     .iter()
     .collect()
@@ -223,7 +253,22 @@ mod tests {
             fs::read(mirror.root().join(package_path())).unwrap(),
             b"#!/bin/sh\n"
         );
+        assert_eq!(mirror.package(), mirror.root().join(package_path()));
         let config = fs::read_to_string(mirror.cli_config()).unwrap();
         assert!(config.contains(mirror.root().to_str().unwrap()), "{config}");
+    }
+
+    #[test]
+    fn another_provider_of_the_namespace_gets_its_own_package_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("fake-provider");
+        fs::write(&binary, b"#!/bin/sh\n").unwrap();
+        let mirror = ProviderMirror::create_provider(dir.path(), &binary, "noop", "1.0.0").unwrap();
+        let expected = mirror.root().join(format!(
+            "registry.terraform.io/eventpipe/noop/1.0.0/{}/terraform-provider-noop_v1.0.0",
+            os_arch()
+        ));
+        assert_eq!(mirror.package(), expected);
+        assert_eq!(fs::read(&expected).unwrap(), b"#!/bin/sh\n");
     }
 }
