@@ -477,8 +477,9 @@ pub fn figure_12(
     let _ = write!(
         body,
         "\nInside ConfigureProvider, building the SDK configuration (credential and region \
-         chains) and the service clients: {}. Inside the first PlanResourceChange of a \
-         process, the account lookup (`sts:GetCallerIdentity`, once per process): {}.\n\n\
+         chains; the service clients are built when first used): {}. The account lookup \
+         (`sts:GetCallerIdentity`, once per process, started in the background by \
+         ConfigureProvider; the create plan waits for what is left of it): {}.\n\n\
          | Traced plan | eventpipe, 1 pipeline | do-nothing, 1 `noop_thing` | `terraform_data`, 1 |\n\
          |---|---|---|---|\n\
          | first to last log line | {} | {} | {} |\n\
