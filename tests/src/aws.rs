@@ -453,58 +453,44 @@ impl Aws {
         sdk("AddPermission", self.block_on(call)).map(drop)
     }
 
-    /// Sets the bucket's whole notification configuration to one function
-    /// configuration `id` for `events` under `prefix` and `suffix`.
-    pub fn put_function_notification(
+    /// Sets the bucket's whole notification configuration to one
+    /// configuration `id`, to `target`, for `events` under `prefix` and
+    /// `suffix`.
+    pub fn put_notification(
         &self,
         bucket: &str,
         id: &str,
-        function_arn: &str,
+        target: Notify<'_>,
         events: &[&str],
         prefix: &str,
         suffix: &str,
     ) -> Result<()> {
-        use aws_sdk_s3::types::{Event, LambdaFunctionConfiguration, NotificationConfiguration};
-        let config = LambdaFunctionConfiguration::builder()
-            .id(id)
-            .lambda_function_arn(function_arn)
-            .set_events(Some(events.iter().map(|e| Event::from(*e)).collect()))
-            .filter(key_filter(prefix, suffix))
-            .build()
-            .context("building the notification configuration")?;
-        self.put_notifications(
-            bucket,
-            NotificationConfiguration::builder()
-                .lambda_function_configurations(config)
-                .build(),
-        )
-    }
-
-    /// Sets the bucket's whole notification configuration to one queue
-    /// configuration `id` for `events` under `prefix` and `suffix`.
-    pub fn put_queue_notification(
-        &self,
-        bucket: &str,
-        id: &str,
-        queue_arn: &str,
-        events: &[&str],
-        prefix: &str,
-        suffix: &str,
-    ) -> Result<()> {
-        use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-        let config = QueueConfiguration::builder()
-            .id(id)
-            .queue_arn(queue_arn)
-            .set_events(Some(events.iter().map(|e| Event::from(*e)).collect()))
-            .filter(key_filter(prefix, suffix))
-            .build()
-            .context("building the notification configuration")?;
-        self.put_notifications(
-            bucket,
-            NotificationConfiguration::builder()
-                .queue_configurations(config)
-                .build(),
-        )
+        use aws_sdk_s3::types::{
+            Event, LambdaFunctionConfiguration, NotificationConfiguration, QueueConfiguration,
+        };
+        let events: Vec<Event> = events.iter().map(|e| Event::from(*e)).collect();
+        let config = NotificationConfiguration::builder();
+        let config = match target {
+            Notify::Function(arn) => config.lambda_function_configurations(
+                LambdaFunctionConfiguration::builder()
+                    .id(id)
+                    .lambda_function_arn(arn)
+                    .set_events(Some(events))
+                    .filter(key_filter(prefix, suffix))
+                    .build()
+                    .context("building the notification configuration")?,
+            ),
+            Notify::Queue(arn) => config.queue_configurations(
+                QueueConfiguration::builder()
+                    .id(id)
+                    .queue_arn(arn)
+                    .set_events(Some(events))
+                    .filter(key_filter(prefix, suffix))
+                    .build()
+                    .context("building the notification configuration")?,
+            ),
+        };
+        self.put_notifications(bucket, config.build())
     }
 
     /// Sets the access policy of queue `name`.
@@ -981,6 +967,15 @@ fn sdk_config(endpoint: &str) -> SdkConfig {
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .endpoint_url(endpoint)
         .build()
+}
+
+/// Where a bucket notification sends its events.
+#[derive(Clone, Copy, Debug)]
+pub enum Notify<'a> {
+    /// A Lambda function, by ARN.
+    Function(&'a str),
+    /// An SQS queue, by ARN.
+    Queue(&'a str),
 }
 
 /// A notification's key filter on `prefix` and `suffix`.

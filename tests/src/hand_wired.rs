@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::aws::{Aws, NewFunction};
+use crate::aws::{Aws, NewFunction, Notify};
 
 /// The names and data of one hand-wired pipeline.
 #[derive(Clone, Debug)]
@@ -140,10 +140,10 @@ impl HandWired {
             }
             _ => {
                 aws.add_s3_invoke_permission(&self.function, &self.sid, &self.bucket_arn())?;
-                aws.put_function_notification(
+                aws.put_notification(
                     &self.bucket,
                     &self.notification_id,
-                    &function_arn,
+                    Notify::Function(&function_arn),
                     &["s3:ObjectCreated:*"],
                     &self.prefix,
                     &self.suffix,
@@ -177,10 +177,10 @@ impl HandWired {
         });
         aws.set_queue_policy(name, &policy.to_string())?;
         let mapping = aws.create_queue_mapping(arn, &self.function, batch)?;
-        aws.put_queue_notification(
+        aws.put_notification(
             &self.bucket,
             &self.notification_id,
-            arn,
+            Notify::Queue(arn),
             &["s3:ObjectCreated:*"],
             &self.prefix,
             &self.suffix,

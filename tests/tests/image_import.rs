@@ -362,10 +362,10 @@ fn a_hand_made_image_function_is_adopted_with_its_repository_as_given() {
         .expect("arn");
     aws.add_s3_invoke_permission(function, "s3-invoke", &format!("arn:aws:s3:::{bucket}"))
         .expect("permission");
-    aws.put_function_notification(
+    aws.put_notification(
         bucket,
         "uploads",
-        &arn,
+        tests::aws::Notify::Function(&arn),
         &["s3:ObjectCreated:*"],
         "in/",
         ".json",
