@@ -48,12 +48,18 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// The `eventpipe` command line built beside the provider (or
-/// `EVENTPIPE_CLI_BIN`); fails the test with how to build it when missing.
+/// The `eventpipe` command line: `EVENTPIPE_CLI_BIN`, else the one beside
+/// `EVENTPIPE_PROVIDER_BIN` (a release build tests both), else the debug
+/// build; fails the test with how to build it when missing.
 pub fn eventpipe_cli() -> PathBuf {
-    let path = match std::env::var_os("EVENTPIPE_CLI_BIN") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => target_dir().join("debug").join("eventpipe"),
+    let given = |key: &str| std::env::var_os(key).filter(|p| !p.is_empty());
+    let path = match (
+        given("EVENTPIPE_CLI_BIN"),
+        given(crate::provider_bin::PROVIDER_BIN_ENV),
+    ) {
+        (Some(cli), _) => PathBuf::from(cli),
+        (None, Some(provider)) => PathBuf::from(provider).with_file_name("eventpipe"),
+        (None, None) => target_dir().join("debug").join("eventpipe"),
     };
     assert!(
         path.is_file(),

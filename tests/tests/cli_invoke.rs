@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use base64::Engine;
@@ -18,20 +18,10 @@ use common::rig::Rig;
 use common::*;
 use serde_json::Value as Json;
 use tests::fault_proxy::{Call, Fault, Outcome, Rule};
+use tests::tools::eventpipe_cli;
 use tests::{Aws, tools};
 
 /// The `eventpipe` command line built beside the provider.
-fn eventpipe_cli() -> PathBuf {
-    let bin = tests::provider_bin::provider_binary().expect("provider binary");
-    let cli = bin.with_file_name("eventpipe");
-    assert!(
-        cli.is_file(),
-        "{} not built: cargo build -p terraform-provider-eventpipe",
-        cli.display()
-    );
-    cli
-}
-
 /// What one run of the command line did.
 struct Ran {
     code: i32,

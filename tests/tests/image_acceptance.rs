@@ -57,7 +57,7 @@
 //! - `slim = true` drops tests, headers and debug symbols, keeps the `.so`
 //!   loadable and changes the hash → dependencies.rs (the slim tests).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -69,6 +69,7 @@ use common::{Pipeline, clis, newest_cli, state_attrs};
 use serde_json::{Value as Json, json};
 use tests::base_image;
 use tests::registry::MANIFEST_ACCEPT;
+use tests::tools::eventpipe_cli;
 use tests::{Skopeo, TerraformCli};
 
 /// The requirement's data: about 300 MB, more than a zip may hold.
@@ -303,10 +304,6 @@ fn offline_env(cache: &Path, wheels: &Path) -> Vec<(String, String)> {
             cache.display().to_string(),
         ),
     ]
-}
-
-fn eventpipe_cli() -> PathBuf {
-    tests::tools::target_dir().join("debug").join("eventpipe")
 }
 
 fn digest_of(uri: &str) -> &str {

@@ -24,6 +24,7 @@ use eventpipe::pipeline::package::image::base::BaseImage as Base;
 use eventpipe::registry::{self, BlobStore, Registry as Client, RegistryError};
 use tests::base_image::{self, BaseImage};
 use tests::registry::RequestLog;
+use tests::tools::eventpipe_cli;
 use tests::{Registry, Skopeo};
 
 const REPOSITORY: &str = "lambda/python";
@@ -473,10 +474,6 @@ fn a_push_uploads_only_missing_blobs_and_a_code_edit_only_its_layer_and_config()
     assert_eq!(pushed["config"]["digest"], manifest["config"]["digest"]);
 }
 
-fn eventpipe_cli() -> PathBuf {
-    tests::tools::target_dir().join("debug").join("eventpipe")
-}
-
 fn package_image(src: &Path, cache: &Path, out: &Path, base: &str) -> String {
     package_image_with_stderr(src, cache, out, base).0
 }
@@ -506,10 +503,6 @@ fn package_image_with_stderr(src: &Path, cache: &Path, out: &Path, base: &str) -
 
 #[test]
 fn package_image_on_a_registry_base_gives_the_digest_of_the_same_base_as_a_layout() {
-    assert!(
-        eventpipe_cli().is_file(),
-        "build it first: cargo build -p terraform-provider-eventpipe"
-    );
     let (registry, layout, _image) = registry_with_base(false);
     let work = tempfile::tempdir().unwrap();
     let src = work.path().join("app");
@@ -781,10 +774,6 @@ fn a_registry_that_wants_a_token_is_read_with_its_anonymous_bearer_token() {
 
 #[test]
 fn a_private_registry_is_read_with_the_login_of_a_docker_credential_helper() {
-    assert!(
-        eventpipe_cli().is_file(),
-        "build it first: cargo build -p terraform-provider-eventpipe"
-    );
     let layout = tempfile::tempdir().unwrap();
     let image = base_image::build(layout.path(), TAG).unwrap();
     // user:pass, as HTTP basic authentication sends it.

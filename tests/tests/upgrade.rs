@@ -25,6 +25,7 @@ use aws_sdk_s3::types::{
 };
 use common::*;
 use serde_json::{Value as Json, json};
+use tests::tools::eventpipe_cli;
 use tests::{Aws, Moto, TerraformCli, Workspace};
 
 const FIXTURE: &str = "tests/fixtures/state-0.1.0";
@@ -693,16 +694,6 @@ fn plan_review(ws: &Workspace) -> (Option<i32>, String, String) {
 }
 
 /// The `eventpipe` command line built beside the provider.
-fn eventpipe_cli() -> std::path::PathBuf {
-    let path = tests::tools::target_dir().join("debug/eventpipe");
-    assert!(
-        path.is_file(),
-        "{} not found: cargo build -p terraform-provider-eventpipe",
-        path.display()
-    );
-    path
-}
-
 /// CHANGELOG's workaround for Terraform 1.0.x, run as written there:
 /// the pipeline's `sensitive_attributes` emptied with `state pull`/`push`.
 fn clear_sensitive_marks(ws: &Workspace) {
