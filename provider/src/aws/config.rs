@@ -1,10 +1,10 @@
 //! Building one SDK configuration and the service clients from the provider
 //! block, falling back to the SDK's standard environment and profile chain.
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
 use std::sync::{Arc, LazyLock};
 
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use aws_types::region::Region;
 use tokio::sync::OnceCell;
 
@@ -81,17 +81,22 @@ type Build<C> = Box<dyn FnOnce() -> C + Send>;
 /// It dereferences to the client, so `&aws.s3` is a `&aws_sdk_s3::Client`.
 pub type Lazy<C> = LazyLock<C, Build<C>>;
 
-/// A [`Lazy`] client of SDK crate `$sdk` from the shared configuration and
-/// an optional endpoint override.
+/// A [`Lazy`] client of SDK crate `$sdk` from the shared configuration, an
+/// optional endpoint override and, optionally, one more step on the
+/// service's config builder (S3's path style).
 macro_rules! lazy_client {
-    ($sdk:ident, $shared:expr, $url:expr) => {{
+    ($sdk:ident, $shared:expr, $url:expr) => {
+        lazy_client!($sdk, $shared, $url, |b| b)
+    };
+    ($sdk:ident, $shared:expr, $url:expr, $configure:expr) => {{
         let (shared, url) = ($shared.clone(), $url.clone());
         Lazy::new(Box::new(move || {
             let mut b = $sdk::config::Builder::from(&shared);
             if let Some(url) = url {
                 b = b.endpoint_url(url);
             }
-            $sdk::Client::from_conf(b.build())
+            let configure = $configure;
+            $sdk::Client::from_conf(configure(b).build())
         }) as Build<$sdk::Client>)
     }};
 }
@@ -184,18 +189,13 @@ impl AwsClients {
             .or_else(|| settings.endpoint_url.clone())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_SQS").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
-        let s3 = {
-            let (shared, url) = (shared.clone(), ep.s3.clone());
-            Lazy::new(Box::new(move || {
-                let mut b = aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style);
-                if let Some(url) = url {
-                    b = b.endpoint_url(url);
-                }
-                aws_sdk_s3::Client::from_conf(b.build())
-            }) as Build<aws_sdk_s3::Client>)
-        };
         Ok(AwsClients {
-            s3,
+            s3: lazy_client!(
+                aws_sdk_s3,
+                shared,
+                ep.s3,
+                |b: aws_sdk_s3::config::Builder| b.force_path_style(path_style)
+            ),
             lambda: lazy_client!(aws_sdk_lambda, shared, ep.lambda),
             iam: lazy_client!(aws_sdk_iam, shared, ep.iam),
             sts: lazy_client!(aws_sdk_sts, shared, ep.sts),
@@ -251,8 +251,7 @@ impl AwsClients {
     /// Starts the account lookup in the background, so that it runs while
     /// Terraform works between ConfigureProvider and the first request that
     /// needs the account (a create plan's). Its outcome, error or not, is
-    /// what [`AwsClients::account_id`] answers; the call also opens the
-    /// pooled connection and the TLS set-up the plan's looks then reuse.
+    /// what [`AwsClients::account_id`] answers.
     pub fn start_account_lookup(self: &Arc<Self>) {
         let aws = Arc::clone(self);
         tokio::spawn(async move {
