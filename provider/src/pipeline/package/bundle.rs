@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 use super::deps::Deps;
-use super::zip::{InMemory, Level};
+use super::zip::InMemory;
 use crate::pipeline::source::{self, SourceTree};
 use crate::pipeline::state::attr;
 
@@ -287,11 +287,7 @@ impl Bundle {
                     body = rebase_map(&body)?;
                     file.size = body.len() as u64;
                 }
-                // Both at the default level: the fastest level made the map
-                // 40 % larger (46 KB to 67 KB for the bench's handler) with
-                // no build time measured saved.
-                let level = Level::Default;
-                Ok(InMemory { file, body, level })
+                Ok(InMemory { file, body })
             })
             .collect()
     }

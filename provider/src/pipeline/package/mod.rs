@@ -709,13 +709,19 @@ fn build_bundle(
     let esbuild = bundle::find_esbuild(&settings.source_dir)?;
     let work = bundle::work_dir();
     let built = b.build(&esbuild, &settings.source_dir, installed.as_deref(), &work);
-    let _ = std::fs::remove_dir_all(&work);
-    let files = built?;
-    let refs: Vec<&SourceFile> = files.iter().map(|f| &f.file).collect();
-    if let Some(msg) = limits::check_unzipped(&refs) {
-        return Err(PackageError::TooLargeUnzipped(msg));
-    }
-    zip::build_in_memory(&files)
+    // esbuild's output is in memory: its working directory is removed
+    // while the bundle is zipped.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let _ = std::fs::remove_dir_all(&work);
+        });
+        let files = built?;
+        let refs: Vec<&SourceFile> = files.iter().map(|f| &f.file).collect();
+        if let Some(msg) = limits::check_unzipped(&refs) {
+            return Err(PackageError::TooLargeUnzipped(msg));
+        }
+        zip::build_in_memory(&files)
+    })
 }
 
 fn keep_bundle(cache: Option<&Cache>, hash: &str, bytes: &[u8]) {
