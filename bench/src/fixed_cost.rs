@@ -478,8 +478,8 @@ pub fn figure_12(
         body,
         "\nInside ConfigureProvider, building the SDK configuration (credential and region \
          chains; the service clients are built when first used): {}. The account lookup \
-         (`sts:GetCallerIdentity`, once per process, started in the background by \
-         ConfigureProvider; the create plan waits for what is left of it): {}.\n\n\
+         (`sts:GetCallerIdentity`, once per process, made by the create plan that first \
+         needs the account): {}.\n\n\
          | Traced plan | eventpipe, 1 pipeline | do-nothing, 1 `noop_thing` | `terraform_data`, 1 |\n\
          |---|---|---|---|\n\
          | first to last log line | {} | {} | {} |\n\

@@ -1,7 +1,7 @@
 //! Building one SDK configuration and the service clients from the provider
 //! block, falling back to the SDK's standard environment and profile chain.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -133,11 +133,9 @@ pub struct AwsClients {
     /// emulator or a proxy): queue URLs are formed on it.
     pub sqs_endpoint: Option<String>,
     credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
-    /// The account lookup's outcome, once per process. A lookup that failed
-    /// after the SDK's own retries fails the same way for every caller, so
-    /// a lookup started ahead of need ([`AwsClients::start_account_lookup`])
-    /// reports its error where the account is needed.
-    account_id: OnceCell<Result<String, AwsError>>,
+    /// The account, looked up once per process by the first caller that
+    /// needs it; a failed lookup is tried again by the next.
+    account_id: OnceCell<String>,
 }
 
 impl AwsClients {
@@ -226,7 +224,7 @@ impl AwsClients {
     /// role). `None` for bare static keys, or credentials that cannot be
     /// had: the first call reports that.
     pub async fn known_account_id(&self) -> Option<String> {
-        if let Some(Ok(a)) = self.account_id.get() {
+        if let Some(a) = self.account_id.get() {
             return Some(a.clone());
         }
         use aws_sdk_s3::config::ProvideCredentials as _;
@@ -242,27 +240,13 @@ impl AwsClients {
 
     /// The account, when this process has looked it up already.
     pub fn looked_up_account_id(&self) -> Option<&str> {
-        match self.account_id.get() {
-            Some(Ok(a)) => Some(a.as_str()),
-            _ => None,
-        }
-    }
-
-    /// Starts the account lookup in the background, so that it runs while
-    /// Terraform works between ConfigureProvider and the first request that
-    /// needs the account (a create plan's). Its outcome, error or not, is
-    /// what [`AwsClients::account_id`] answers.
-    pub fn start_account_lookup(self: &Arc<Self>) {
-        let aws = Arc::clone(self);
-        tokio::spawn(async move {
-            let _ = aws.account_id().await;
-        });
+        self.account_id.get().map(String::as_str)
     }
 
     /// The account the credentials belong to (one STS call per process).
     pub async fn account_id(&self) -> Result<String, AwsError> {
         self.account_id
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let started = std::time::Instant::now();
                 let out = self
                     .sts
@@ -279,7 +263,7 @@ impl AwsClients {
                 })
             })
             .await
-            .clone()
+            .cloned()
     }
 }
 

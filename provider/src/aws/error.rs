@@ -3,7 +3,7 @@
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use thiserror::Error;
 
-#[derive(Debug, Clone, Error)]
+#[derive(Debug, Error)]
 pub enum AwsError {
     #[error(
         "no AWS region is configured: set `region` in the provider block or the AWS_REGION \

@@ -62,9 +62,8 @@ pub fn schema() -> Schema {
              pipeline's own `tags` win on conflicts.",
         ))
         .attr(Attribute::bool("validate_credentials").optional().describe(
-            "When `true`, configuring the provider waits for STS `GetCallerIdentity` and \
-             fails there if the credentials are refused. By default that lookup runs in the \
-             background and a refusal is reported by the first plan that needs the account.",
+            "When `true`, the provider checks its credentials with STS `GetCallerIdentity` \
+             when it is configured. By default no AWS call is made at configure time.",
         ))
         .block(NestedBlock::single_optional("endpoints", endpoints_block())),
     }

@@ -100,8 +100,8 @@ impl tfsdk::Provider for EventpipeProvider {
         diags
     }
 
-    /// Builds the AWS clients once and starts the account lookup in the
-    /// background; only `validate_credentials` waits for it (and fails here).
+    /// Builds the AWS clients once (each SDK client on first use); no AWS
+    /// call unless `validate_credentials`.
     async fn configure(&self, terraform_version: &str, config: &Value) -> Diagnostics {
         tracing::info!(terraform_version, "configuring provider");
         let mut diags = self.validate_provider_config(config);
@@ -132,21 +132,16 @@ impl tfsdk::Provider for EventpipeProvider {
                 return diags;
             }
         };
-        let aws = Arc::new(aws);
-        if settings.validate_credentials {
-            if let Err(e) = aws.account_id().await {
-                diags.push(
-                    Diagnostic::error("AWS credentials check failed", e.to_string())
-                        .at(AttrPath::attrs(["validate_credentials"])),
-                );
-                return diags;
-            }
-        } else {
-            // Nothing waits for it here: a create plan needs the account,
-            // and Terraform has its own work to do before it asks.
-            aws.start_account_lookup();
+        if settings.validate_credentials
+            && let Err(e) = aws.account_id().await
+        {
+            diags.push(
+                Diagnostic::error("AWS credentials check failed", e.to_string())
+                    .at(AttrPath::attrs(["validate_credentials"])),
+            );
+            return diags;
         }
-        let ctx = pipeline::Context::new(aws, settings.default_tags, self.stop.clone());
+        let ctx = pipeline::Context::new(Arc::new(aws), settings.default_tags, self.stop.clone());
         if let Ok(mut slot) = self.context.write() {
             *slot = Some(Arc::new(ctx));
         }
