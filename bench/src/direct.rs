@@ -71,14 +71,19 @@ impl CallTimes {
 }
 
 /// What a refresh minimally needs to see of one pipeline, read one call
-/// after another: bucket tags, bucket policy, notifications, role, the
-/// role's inline policy, the function (configuration and tags in one
-/// call) and its resource policy. Missing parts (e.g. no bucket policy)
-/// are answers, not failures.
+/// after another: one call for each part or setting the pipeline manages
+/// and can drift: bucket tags, bucket policy, bucket encryption,
+/// notifications, role, the role's inline policy, the function
+/// (configuration and tags in one call), its resource policy, and its log
+/// group (retention) with the group's tags, which `DescribeLogGroups` does
+/// not return. Missing parts (e.g. no bucket policy) are answers, not
+/// failures.
 pub async fn read_pipeline(c: &Clients, name: &str, bucket: &str) -> Result<usize> {
     let role = format!("{name}-role");
+    let group = format!("/aws/lambda/{name}");
     let _ = c.s3.get_bucket_tagging().bucket(bucket).send().await;
     let _ = c.s3.get_bucket_policy().bucket(bucket).send().await;
+    let _ = c.s3.get_bucket_encryption().bucket(bucket).send().await;
     c.s3.get_bucket_notification_configuration()
         .bucket(bucket)
         .send()
@@ -109,7 +114,28 @@ pub async fn read_pipeline(c: &Clients, name: &str, bucket: &str) -> Result<usiz
         .send()
         .await
         .context("GetPolicy")?;
-    Ok(7)
+    let groups = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .context("DescribeLogGroups")?;
+    let arn = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group.as_str()))
+        .and_then(|g| g.arn())
+        .with_context(|| format!("no log group {group}"))?
+        .trim_end_matches(":*")
+        .to_owned();
+    c.logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .context("ListTagsForResource")?;
+    Ok(10)
 }
 
 /// One call (or the packaging) of a create.

@@ -437,9 +437,11 @@ fn figures_2_3_4(
         format!(
             "Command: `terraform plan` (refresh on) of {n} applied pipelines, {} times. \
              Baseline: a Rust program using the same AWS SDK that reads the same {n} \
-             pipelines one after another with the minimal calls ({} per pipeline: bucket \
-             tagging, bucket policy, bucket notifications, role, the role's inline policy, \
-             the function with its tags, the function's resource policy). The provider's \
+             pipelines one after another with the minimal calls ({} per pipeline, one per \
+             setting the pipeline manages: bucket tagging, bucket policy, bucket encryption, \
+             bucket notifications, role, the role's inline policy, the function with its \
+             tags, the function's resource policy, the log group and the log group's tags). \
+             The provider's \
              calls were counted in a separate, untimed plan through a recording proxy \
              (`tests::fault_proxy`):\n\n\
              | Operation | Calls | Per pipeline |\n|---|---|---|\n{count_lines}\
