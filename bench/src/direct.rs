@@ -114,27 +114,12 @@ pub async fn read_pipeline(c: &Clients, name: &str, bucket: &str) -> Result<usiz
         .send()
         .await
         .context("GetPolicy")?;
-    let groups = c
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
+    // DescribeLogGroups, then ListTagsForResource on the group it found:
+    // the provider's own wrapper makes exactly those two calls.
+    eventpipe::aws::logs::log_group(&c.logs, &group)
         .await
-        .context("DescribeLogGroups")?;
-    let arn = groups
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(group.as_str()))
-        .and_then(|g| g.arn())
-        .with_context(|| format!("no log group {group}"))?
-        .trim_end_matches(":*")
-        .to_owned();
-    c.logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .context("ListTagsForResource")?;
+        .context("the log group")?
+        .with_context(|| format!("no log group {group}"))?;
     Ok(10)
 }
 

@@ -20,8 +20,7 @@
 //! Environment: `EVENTPIPE_TF_VERSIONS` (which CLIs), `EVENTPIPE_PROVIDER_BIN`
 //! (which provider binary; the `eventpipe` beside it is the command line the
 //! tests run, unless `EVENTPIPE_CLI_BIN` names one), `EVENTPIPE_TOOLS_DIR`
-//! (where `.tools` is),
-//! `EVENTPIPE_KEEP_WORKSPACE` (keep temp dirs for debugging),
+//! (where `.tools` is), `EVENTPIPE_KEEP_WORKSPACE` (keep temp dirs for debugging),
 //! `EVENTPIPE_PROVIDER_BIN_0_1_0` (a 0.1.0 binary for the upgrade test that runs it).
 
 pub mod aws;

@@ -21,7 +21,6 @@ use tests::fault_proxy::{Call, Fault, Outcome, Rule};
 use tests::tools::eventpipe_cli;
 use tests::{Aws, tools};
 
-/// The `eventpipe` command line built beside the provider.
 /// What one run of the command line did.
 struct Ran {
     code: i32,

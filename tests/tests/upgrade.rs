@@ -693,7 +693,6 @@ fn plan_review(ws: &Workspace) -> (Option<i32>, String, String) {
     )
 }
 
-/// The `eventpipe` command line built beside the provider.
 /// CHANGELOG's workaround for Terraform 1.0.x, run as written there:
 /// the pipeline's `sensitive_attributes` emptied with `state pull`/`push`.
 fn clear_sensitive_marks(ws: &Workspace) {
