@@ -882,9 +882,9 @@ mod typescript {
         );
     }
 
-    /// Applied with the module's `bundle = true` and the pinned esbuild on
-    /// the provider's PATH: the function runs one bundled file; the next
-    /// plan is empty.
+    /// Applied with the module's `bundle = true` and the pinned esbuild in
+    /// `app/node_modules/.bin`, where the project's install puts it: the
+    /// function runs one bundled file; the next plan is empty.
     #[test]
     fn the_typescript_example_bundles_applies_and_replans_empty() {
         let tools = tools::package_tools().unwrap();
@@ -897,6 +897,12 @@ mod typescript {
             .env("EVENTPIPE_CACHE_DIR", cache.path())
             .env("TF_VAR_require_tls", "false");
         copy_example(&ws, "typescript");
+        // The project's own esbuild, as `pnpm install` in `app/` leaves it;
+        // the bundler runs it first, found through the root module's
+        // relative `source_dir` ("./app").
+        let bin = ws.dir().join("app/node_modules/.bin");
+        fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(tools.node_bin.join("esbuild"), bin.join("esbuild")).unwrap();
         ws.init().unwrap();
         ws.validate().unwrap();
         let out = ws.apply_auto().unwrap();

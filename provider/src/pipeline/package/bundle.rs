@@ -425,13 +425,15 @@ pub fn find_esbuild(source_dir: &Path) -> Result<PathBuf, BundleError> {
     let name = exe("esbuild");
     let local = source_dir.join("node_modules").join(".bin").join(&name);
     if local.is_file() {
-        return Ok(local);
+        // esbuild runs in its working directory, not in `source_dir`.
+        return Ok(std::path::absolute(&local)?);
     }
     let on_path = std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .map(|d| d.join(&name))
-        .find(|p| p.is_file());
+        .find(|p| p.is_file())
+        .map(|p| std::path::absolute(&p).unwrap_or(p));
     on_path.ok_or_else(|| {
         BundleError::NoEsbuild(format!(
             "function.bundle = true needs esbuild, which is neither in {} nor on PATH. \
@@ -564,15 +566,30 @@ mod tests {
     fn a_missing_esbuild_says_how_to_install_it() {
         let d = tempfile::tempdir().unwrap();
         // SAFETY-free: only read here; PATH is read, not changed.
-        if which_on_path("esbuild") {
-            return;
+        if !which_on_path("esbuild") {
+            let e = find_esbuild(d.path()).unwrap_err();
+            assert!(e.to_string().contains("npm install"), "{e}");
         }
-        let e = find_esbuild(d.path()).unwrap_err();
-        assert!(e.to_string().contains("npm install"), "{e}");
         let bin = d.path().join("node_modules/.bin");
         fs::create_dir_all(&bin).unwrap();
         fs::write(bin.join(exe("esbuild")), "").unwrap();
         assert_eq!(find_esbuild(d.path()).unwrap(), bin.join(exe("esbuild")));
+    }
+
+    #[test]
+    fn the_projects_esbuild_found_from_a_relative_source_dir_is_absolute() {
+        // esbuild runs in its working directory, not in the source's.
+        let d = tempfile::tempdir().unwrap();
+        let bin = d.path().join("node_modules/.bin");
+        fs::create_dir_all(&bin).unwrap();
+        fs::write(bin.join(exe("esbuild")), "").unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let mut relative: PathBuf =
+            std::iter::repeat_n("..", cwd.components().count() - 1).collect();
+        relative.push(d.path().strip_prefix("/").unwrap());
+        let found = find_esbuild(&relative).unwrap();
+        assert!(found.is_absolute(), "{}", found.display());
+        assert!(found.is_file(), "{}", found.display());
     }
 
     fn which_on_path(name: &str) -> bool {
