@@ -16,6 +16,9 @@
 //!   esbuild writes (comments, the map's `sources`) is relative to that
 //!   directory, so the same inputs give the same bytes on every machine.
 //!   The source's own `node_modules` (the developer's tools) is never read.
+//!   esbuild writes the bundle and its map into one directory there,
+//!   whatever the entry's depth; the map's `sources` are then rebased to
+//!   the bundle's place in the package.
 //! - esbuild is the project's own (`<source_dir>/node_modules/.bin/esbuild`,
 //!   the version its lock pins), else the first on `PATH`. Its version is
 //!   not hashed.
@@ -28,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::deps::Deps;
 use super::zip::InMemory;
-use crate::pipeline::source::{self, SourceTree};
+use crate::pipeline::source::{SourceFile, SourceTree};
 use crate::pipeline::state::attr;
 
 /// The entry file extensions, in the order they are looked for.
@@ -221,35 +224,20 @@ impl Bundle {
         hex::encode(h.finalize())
     }
 
-    /// Runs `esbuild` on the source in `source_dir`, resolving packages
-    /// from `node_modules` (the installed tree's, when there is one), and
-    /// returns the bundle and its map (its `sources` rebased), read into
-    /// memory and ready to zip; esbuild writes them in `work` (a new
-    /// directory the caller removes).
-    pub fn build(
-        &self,
-        esbuild: &Path,
-        source_dir: &Path,
-        node_modules: Option<&Path>,
-        work: &Path,
-    ) -> Result<Vec<InMemory>, BundleError> {
-        let source_dir = std::path::absolute(source_dir)?;
-        fs::create_dir_all(work)?;
-        for e in fs::read_dir(&source_dir)? {
-            let name = e?.file_name();
-            if name == "node_modules" || name == OUT_DIR {
-                continue;
-            }
-            link(&source_dir.join(&name), &work.join(&name))?;
-        }
-        if let Some(nm) = node_modules {
-            link(&std::path::absolute(nm)?, &work.join("node_modules"))?;
-        }
-        let out = format!("{OUT_DIR}/{}", self.entry.output);
+    /// Runs `esbuild` in `work` (its links to the source and to the
+    /// installed `node_modules`, when there is one), and returns the
+    /// bundle and its map (its `sources` rebased), read into memory and
+    /// ready to zip. esbuild writes them into one directory of `work`,
+    /// whatever the entry's depth: every directory made costs time on some
+    /// file systems.
+    pub fn build(&self, esbuild: &Path, work: &WorkDir) -> Result<Vec<InMemory>, BundleError> {
+        let work = work.path();
+        // The bundle's own name: the map's comment names the map by it.
+        let name = self.entry.output.rsplit('/').next().unwrap_or_default();
         let mut cmd = Command::new(esbuild);
         cmd.arg(&self.entry.source)
             .args(self.options())
-            .arg(format!("--outfile={out}"))
+            .arg(format!("--outfile={OUT_DIR}/{name}"))
             .current_dir(work)
             .env_remove("NODE_PATH")
             .stdin(Stdio::null());
@@ -273,34 +261,41 @@ impl Bundle {
                 hint,
             });
         }
-        let tree = source::scan_limited(&work.join(OUT_DIR), u64::MAX).map_err(|e| {
-            BundleError::Io(std::io::Error::other(format!(
-                "reading the bundle esbuild wrote: {e}"
-            )))
-        })?;
-        let map = format!("{}.map", self.entry.output);
-        tree.files
-            .into_iter()
-            .map(|mut file| {
-                let mut body = fs::read(&file.path)?;
-                if file.name == map {
-                    body = rebase_map(&body)?;
-                    file.size = body.len() as u64;
-                }
-                Ok(InMemory { file, body })
-            })
-            .collect()
+        let depth = self.entry.output.matches('/').count();
+        let read = |package_name: String, written: String| {
+            let path = work.join(OUT_DIR).join(written);
+            let body = fs::read(&path).map_err(|e| {
+                BundleError::Io(std::io::Error::other(format!(
+                    "reading {} that esbuild wrote: {e}",
+                    path.display()
+                )))
+            })?;
+            let file = SourceFile {
+                name: package_name,
+                path,
+                executable: false,
+                size: body.len() as u64,
+            };
+            Ok::<_, BundleError>(InMemory { file, body })
+        };
+        let bundle = read(self.entry.output.clone(), name.to_owned())?;
+        let mut map = read(format!("{}.map", self.entry.output), format!("{name}.map"))?;
+        map.body = rebase_map(&map.body, depth)?;
+        map.file.size = map.body.len() as u64;
+        Ok(vec![bundle, map])
     }
 }
 
-/// The `sources` of the map esbuild wrote, as the package has them:
-/// esbuild wrote them relative to `OUT_DIR/<dir of the bundle>`, one level
-/// below the package's root, so each loses one leading `../`
-/// (`../../src/index.ts` beside `src/index.js` becomes `../src/index.ts`,
-/// the source's own path). Only that array is rewritten: the rest of the
-/// map (the sources' contents, the mappings: nearly all of its bytes) is
-/// kept as esbuild wrote it, scanned but not copied into values.
-fn rebase_map(map: &[u8]) -> Result<Vec<u8>, BundleError> {
+/// The `sources` of the map esbuild wrote, as the package has them with
+/// the bundle `depth` directories below its root: esbuild wrote them
+/// relative to `OUT_DIR`, one level below the working directory, so each
+/// loses one leading `../` and gains one per level of the bundle's
+/// directory (`../src/index.ts` for a bundle in `src/` stays
+/// `../src/index.ts`; for a bundle at the root it becomes `index.ts`).
+/// Only that array is rewritten: the rest of the map (the sources'
+/// contents, the mappings: nearly all of its bytes) is kept as esbuild
+/// wrote it, scanned but not copied into values.
+fn rebase_map(map: &[u8], depth: usize) -> Result<Vec<u8>, BundleError> {
     let bad = |why: String| {
         BundleError::Io(std::io::Error::other(format!(
             "esbuild's source map: {why}"
@@ -314,10 +309,11 @@ fn rebase_map(map: &[u8]) -> Result<Vec<u8>, BundleError> {
     let serde_json::Value::Array(sources) = sources else {
         return Ok(map.to_vec());
     };
+    let up = "../".repeat(depth);
     let sources: Vec<serde_json::Value> = sources
         .into_iter()
         .map(|s| match s.as_str().and_then(|t| t.strip_prefix("../")) {
-            Some(rest) => serde_json::Value::String(rest.to_owned()),
+            Some(rest) => serde_json::Value::String(format!("{up}{rest}")),
             None => s,
         })
         .collect();
@@ -444,9 +440,53 @@ pub fn find_esbuild(source_dir: &Path) -> Result<PathBuf, BundleError> {
     })
 }
 
-/// A unique working directory for one esbuild run.
-pub fn work_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("eventpipe-bundle-{}", crate::temp_name::unique()))
+/// esbuild's working directory for one run: a new directory that links
+/// the source's top-level entries (not its `node_modules`, nor a
+/// directory named as `OUT_DIR`), removed when dropped.
+#[derive(Debug)]
+pub struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    /// A new working directory for the source in `source_dir`. It does
+    /// not depend on the scan of the source, so it is made while the
+    /// source is scanned.
+    pub fn link_source(source_dir: &Path) -> Result<WorkDir, BundleError> {
+        let source_dir = std::path::absolute(source_dir)?;
+        let work = WorkDir {
+            path: std::env::temp_dir()
+                .join(format!("eventpipe-bundle-{}", crate::temp_name::unique())),
+        };
+        fs::create_dir_all(&work.path)?;
+        for e in fs::read_dir(&source_dir)? {
+            let name = e?.file_name();
+            if name == "node_modules" || name == OUT_DIR {
+                continue;
+            }
+            link(&source_dir.join(&name), &work.path.join(&name))?;
+        }
+        Ok(work)
+    }
+
+    /// Links the installed dependencies' `node_modules`.
+    pub fn link_node_modules(&self, node_modules: &Path) -> Result<(), BundleError> {
+        link(
+            &std::path::absolute(node_modules)?,
+            &self.path.join("node_modules"),
+        )?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
 }
 
 #[cfg(test)]
@@ -530,19 +570,20 @@ mod tests {
         let map = br#"{
   "version": 3,
   "sourcesContent": ["x = \"sources\": [\"../a\"]", "\\\"sources\""],
-  "sources": ["../../src/index.ts", "../../../up.ts", "node_modules/x/i.js"],
+  "sources": ["../src/index.ts", "../../up.ts", "node_modules/x/i.js"],
   "mappings": ";AAAA,SAAS",
   "names": ["a"]
 }
 "#;
-        let out = rebase_map(map).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         let before: serde_json::Value = serde_json::from_slice(map).unwrap();
-        assert_eq!(
-            doc["sources"],
-            serde_json::json!(["../src/index.ts", "../../up.ts", "node_modules/x/i.js"])
-        );
+        let rebased = |depth| {
+            let text = String::from_utf8(rebase_map(map, depth).unwrap()).unwrap();
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            (text, doc)
+        };
+        // A bundle in `src/` (one level down, as `OUT_DIR` is).
+        let (text, doc) = rebased(1);
+        assert_eq!(doc["sources"], before["sources"]);
         for key in ["version", "sourcesContent", "mappings", "names"] {
             assert_eq!(doc[key], before[key], "{key}");
         }
@@ -550,14 +591,27 @@ mod tests {
         let plain = String::from_utf8_lossy(map);
         assert!(text.starts_with(&plain[..plain.find("\"sources\":").unwrap()]));
         assert!(text.ends_with(&plain[plain.find(",\n  \"mappings\"").unwrap()..]));
+        // At the package's root, and two levels down.
+        assert_eq!(
+            rebased(0).1["sources"],
+            serde_json::json!(["src/index.ts", "../up.ts", "node_modules/x/i.js"])
+        );
+        assert_eq!(
+            rebased(2).1["sources"],
+            serde_json::json!([
+                "../../src/index.ts",
+                "../../../up.ts",
+                "node_modules/x/i.js"
+            ])
+        );
     }
 
     #[test]
     fn a_map_without_sources_is_kept_and_a_broken_one_refused() {
         let map = br#"{"version": 3, "mappings": "", "x": {"sources": ["../a"]}}"#;
-        assert_eq!(rebase_map(map).unwrap(), map.to_vec());
+        assert_eq!(rebase_map(map, 2).unwrap(), map.to_vec());
         for bad in [&b"[1]"[..], b"{\"sources\" [1]}", b"{\"sources\": [1", b""] {
-            let e = rebase_map(bad).unwrap_err();
+            let e = rebase_map(bad, 1).unwrap_err();
             assert!(e.to_string().contains("esbuild's source map"), "{e}");
         }
     }

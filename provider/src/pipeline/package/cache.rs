@@ -136,14 +136,60 @@ impl Cache {
 
     /// Keeps `bytes` as the zip of `hash` (atomically).
     pub fn put_zip(&self, hash: &str, bytes: &[u8]) -> io::Result<()> {
+        self.zip_slot(hash)?.keep(bytes)
+    }
+
+    /// The place of the zip of `hash`, made before its bytes exist: its
+    /// directory and a temporary file beside it. Keeping the zip later is
+    /// then one write and one rename, so a caller that knows the hash
+    /// early makes the rest while it builds the zip.
+    pub fn zip_slot(&self, hash: &str) -> io::Result<ZipSlot> {
         let path = self.zip_path(hash);
         let parent = self.root.join("zips");
         fs::create_dir_all(&parent)?;
         let tmp = parent.join(format!(".tmp-{hash}-{}", crate::temp_name::unique()));
-        fs::write(&tmp, bytes)?;
-        fs::rename(&tmp, &path).inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
+        let file = fs::File::create(&tmp)?;
+        Ok(ZipSlot {
+            file: Some(file),
+            tmp,
+            path,
         })
+    }
+}
+
+/// A zip's place in the cache ([`Cache::zip_slot`]); its temporary file
+/// is removed unless the zip is kept.
+#[derive(Debug)]
+pub struct ZipSlot {
+    file: Option<fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl ZipSlot {
+    /// Writes `bytes` and renames them into place.
+    pub fn keep(mut self, bytes: &[u8]) -> io::Result<()> {
+        use std::io::Write as _;
+        let Some(mut file) = self.file.take() else {
+            return Ok(());
+        };
+        let kept = file.write_all(bytes).and_then(|()| {
+            drop(file);
+            fs::rename(&self.tmp, &self.path)
+        });
+        if kept.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        kept
+    }
+}
+
+impl Drop for ZipSlot {
+    /// A slot never kept leaves nothing behind.
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 
@@ -216,5 +262,21 @@ mod tests {
         c.put_zip("h", b"PK").unwrap();
         c.put_zip("h", b"PK").unwrap();
         assert_eq!(c.zip("h").unwrap(), b"PK");
+    }
+
+    #[test]
+    fn a_slot_made_early_keeps_the_zip_or_leaves_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Cache::at(d.path());
+        let slot = c.zip_slot("h").unwrap();
+        assert!(c.zip("h").is_none(), "nothing is visible before it is kept");
+        slot.keep(b"PK early").unwrap();
+        assert_eq!(c.zip("h").unwrap(), b"PK early");
+        drop(c.zip_slot("other").unwrap());
+        let left: Vec<_> = fs::read_dir(d.path().join("zips"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["h.zip"]);
     }
 }

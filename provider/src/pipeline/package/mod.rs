@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use tfsdk::access::Field;
 use thiserror::Error;
 
-use bundle::{Bundle, BundleError};
+use bundle::{Bundle, BundleError, WorkDir};
 use cache::Cache;
 use deps::{Deps, DepsError};
 
@@ -641,7 +641,8 @@ pub fn assemble_function(
 ///
 /// With `planned`, the source is hashed on a thread of its own while the
 /// bundle is built (the hash is needed only to check the plan, and esbuild
-/// reads the same files), and a changed source fails the build after
+/// reads the same files), which also makes the zip's place in the cache
+/// under the planned hash; a changed source fails the build after
 /// esbuild, its output dropped; without, the hash comes first, as the key
 /// of a bundle built before.
 pub fn assemble_bundle(
@@ -650,71 +651,97 @@ pub fn assemble_bundle(
     planned: Option<&str>,
     cache: Option<&Cache>,
 ) -> Result<Package, PackageError> {
-    // The tree the plan hashed: without what `exclude` leaves out.
-    let (tree, deps) = settings.source(source::MAX_UNZIPPED_BYTES)?;
-    let b = Bundle::plan(handler, &tree, &settings.runtime, &settings.architecture)?;
-    let inputs = bundle::inputs(&tree);
-    let hash = || -> Result<String, PackageError> {
-        Ok(b.package_hash(&source::tree_hash(&inputs)?, deps.as_ref()))
+    // The tree the plan hashed (without what `exclude` leaves out), and the
+    // bundle it plans.
+    let scan = || -> Result<_, PackageError> {
+        let (tree, deps) = settings.source(source::MAX_UNZIPPED_BYTES)?;
+        let b = Bundle::plan(handler, &tree, &settings.runtime, &settings.architecture)?;
+        Ok((bundle::inputs(&tree), deps, b))
     };
-    let changed = |now: String| match planned {
-        Some(p) if now != p => Err(PackageError::Changed {
-            planned: p.to_owned(),
-            now,
-        }),
-        _ => Ok(now),
+    let hash = |(inputs, deps, b): &(SourceTree, Option<Deps>, Bundle)| {
+        Ok::<_, PackageError>(b.package_hash(&source::tree_hash(inputs)?, deps.as_ref()))
     };
     let Some(planned) = planned else {
-        let now = hash()?;
+        let scanned = scan()?;
+        let now = hash(&scanned)?;
         if let Some(bytes) = cache.and_then(|c| c.zip(&now)) {
             tracing::debug!(hash = now, "reusing the bundle built before");
             return Ok(Package::new(bytes, now));
         }
-        let bytes = build_bundle(settings, &b, deps.as_ref(), cache)?;
+        let work = WorkDir::link_source(&settings.source_dir)?;
+        let (_, deps, b) = &scanned;
+        let bytes = build_bundle(settings, b, deps.as_ref(), cache, work)?;
         keep_bundle(cache, &now, &bytes);
         return Ok(Package::new(bytes, now));
     };
+    let changed = |now: String| {
+        if now == planned {
+            return Ok(now);
+        }
+        Err(PackageError::Changed {
+            planned: planned.to_owned(),
+            now,
+        })
+    };
     if let Some(bytes) = cache.and_then(|c| c.zip(planned)) {
-        let now = changed(hash()?)?;
+        let now = changed(hash(&scan()?)?)?;
         tracing::debug!(hash = now, "reusing the bundle built before");
         return Ok(Package::new(bytes, now));
     }
-    let (now, built) = std::thread::scope(|s| {
-        let hashing = s.spawn(hash);
-        let built = build_bundle(settings, &b, deps.as_ref(), cache);
-        let now = hashing
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("hashing the source panicked").into()));
-        (now, built)
+    // esbuild's working directory is linked while the source is scanned.
+    let (scanned, work) = std::thread::scope(|s| {
+        let linking = s.spawn(|| WorkDir::link_source(&settings.source_dir));
+        let scanned = scan();
+        let work = linking.join().unwrap_or_else(|_| {
+            Err(std::io::Error::other("linking esbuild's working directory panicked").into())
+        });
+        (scanned, work)
+    });
+    // A source that cannot be scanned or planned is the reason to give.
+    let scanned = scanned?;
+    let work = work?;
+    let (_, deps, b) = &scanned;
+    // The source is hashed beside esbuild, and the zip's place in the cache
+    // made on the same thread: keeping the zip after esbuild is then one
+    // write and one rename.
+    let beside = || (hash(&scanned), cache.map(|c| c.zip_slot(planned)));
+    let ((now, slot), built) = std::thread::scope(|s| {
+        let hashing = s.spawn(beside);
+        let built = build_bundle(settings, b, deps.as_ref(), cache, work);
+        let beside = hashing.join().unwrap_or_else(|_| {
+            let e = std::io::Error::other("hashing the source panicked");
+            (Err(e.into()), None)
+        });
+        (beside, built)
     });
     // A changed source is the reason to give, even when esbuild failed on it.
     let now = changed(now?)?;
     let bytes = built?;
-    keep_bundle(cache, &now, &bytes);
+    if let Some(Err(e)) = slot.map(|slot| slot.and_then(|slot| slot.keep(&bytes))) {
+        tracing::warn!(error = %e, "cannot keep the bundle in the cache");
+    }
     Ok(Package::new(bytes, now))
 }
 
-/// The zip of `b`: the dependencies installed (or taken from `cache`),
-/// esbuild run in a working directory removed after, its output zipped.
+/// The zip of `b`: the dependencies installed (or taken from `cache`) and
+/// linked into `work`, esbuild run there, its output zipped while `work`
+/// is removed.
 fn build_bundle(
     settings: &Settings,
     b: &Bundle,
     deps: Option<&Deps>,
     cache: Option<&Cache>,
+    work: WorkDir,
 ) -> Result<Vec<u8>, PackageError> {
-    let installed = match deps {
-        Some(d) => Some(install(d, cache)?.join("node_modules")),
-        None => None,
-    };
+    if let Some(d) = deps {
+        work.link_node_modules(&install(d, cache)?.join("node_modules"))?;
+    }
     let esbuild = bundle::find_esbuild(&settings.source_dir)?;
-    let work = bundle::work_dir();
-    let built = b.build(&esbuild, &settings.source_dir, installed.as_deref(), &work);
+    let built = b.build(&esbuild, &work);
     // esbuild's output is in memory: its working directory is removed
     // while the bundle is zipped.
     std::thread::scope(|s| {
-        s.spawn(|| {
-            let _ = std::fs::remove_dir_all(&work);
-        });
+        s.spawn(move || drop(work));
         let files = built?;
         let refs: Vec<&SourceFile> = files.iter().map(|f| &f.file).collect();
         if let Some(msg) = limits::check_unzipped(&refs) {
@@ -1452,7 +1479,7 @@ for a in "$@"; do case "$a" in --outfile=*) out="${a#--outfile=}";; esac; done
 if [ -e fail ]; then echo "✘ [ERROR] Could not resolve \"./gone\"" >&2; exit 1; fi
 mkdir -p "$(dirname "$out")"
 printf 'exports.handler = 1;\n//# sourceMappingURL=index.js.map\n' > "$out"
-printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\"../../x\\"]"],\n  "sources": ["../../src/index.ts", "../../src/a b.ts", "abs"],\n  "mappings": "AAAA;AACA",\n  "names": []\n}\n' > "$out.map"
+printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\"../../x\\"]"],\n  "sources": ["../src/index.ts", "../src/a b.ts", "abs"],\n  "mappings": "AAAA;AACA",\n  "names": []\n}\n' > "$out.map"
 "#;
         let path = bin.join("esbuild");
         fs::write(&path, script).unwrap();
@@ -1500,6 +1527,15 @@ printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\".
         let mut z = ::zip::ZipArchive::new(Cursor::new(&pkg.zip)).unwrap();
         let names: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
         assert_eq!(names, ["src/index.js", "src/index.js.map"]);
+        let mut js = String::new();
+        z.by_name("src/index.js")
+            .unwrap()
+            .read_to_string(&mut js)
+            .unwrap();
+        assert_eq!(
+            js,
+            "exports.handler = 1;\n//# sourceMappingURL=index.js.map\n"
+        );
         let mut map = String::new();
         z.by_name("src/index.js.map")
             .unwrap()
