@@ -3,8 +3,8 @@
 //! with `bundle`, what apply runs, into a cold cache each time) against
 //! `esbuild` run by hand with the same flags on the same files. The
 //! difference is the provider's own work: scanning and hashing the source,
-//! linking it into esbuild's working directory, rewriting the map's paths
-//! and zipping the two files.
+//! linking it into esbuild's working directory, reading esbuild's two files
+//! and rewriting the map's paths, zipping them and keeping the zip.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -147,11 +147,13 @@ pub fn figure_15_bundle(sizes: &Sizes, rep: &mut Report) -> Result<()> {
         "15. Bundling",
         format!(
             "`package::assemble_function` with `bundle = true` and the planned hash (what apply \
-             runs: scan the source, link it into esbuild's working directory, run esbuild while \
-             the source is hashed on another thread to check the plan, rewrite the source map's \
-             `sources`, zip the bundle and its map ({} bytes), keep the zip in a new, empty \
-             cache each time) against `esbuild` run by hand in the source directory with \
-             the same entry and flags (`{}`), for `{HANDLER}` importing {modules} modules of \
+             runs: scan the source while esbuild's working directory is linked on another \
+             thread, run esbuild there while the source is hashed to check the plan and the \
+             zip's place in the cache is made, read its two files and rebase the source map's \
+             `sources`, zip the bundle and its map ({} bytes) while the working directory is \
+             removed, keep the zip in a new, empty cache each time) against `esbuild` run by \
+             hand in the source directory with the same entry and flags (`{}`) into a \
+             directory made before it starts, for `{HANDLER}` importing {modules} modules of \
              30 lines; {} alternating runs each after one warm-up.",
             zipped,
             plan.options().join(" "),
