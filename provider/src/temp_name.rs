@@ -1,7 +1,9 @@
 //! Names for files written beside their final place and renamed into it, so
 //! a reader never sees half a file: unique among the threads of this
-//! process and, through the time, among processes that reuse its id.
+//! process and, through the time, among processes that reuse its id. And
+//! [`TempDir`], a working directory of this process's under such a name.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `<pid>-<counter>-<nanoseconds>`: a suffix no other writer in the same
@@ -18,8 +20,42 @@ pub fn unique() -> String {
     )
 }
 
+/// A new directory `<prefix>-<unique>` in the system's temporary
+/// directory, removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> std::io::Result<TempDir> {
+        let dir = TempDir(std::env::temp_dir().join(format!("{prefix}-{}", unique())));
+        std::fs::create_dir_all(&dir.0)?;
+        Ok(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_temporary_directory_goes_with_what_it_holds() {
+        let dir = super::TempDir::new("eventpipe-test").unwrap();
+        let path = dir.path().to_owned();
+        assert!(path.starts_with(std::env::temp_dir()));
+        std::fs::create_dir_all(path.join("a/b")).unwrap();
+        std::fs::write(path.join("a/b/c"), "x").unwrap();
+        drop(dir);
+        assert!(!path.exists(), "{}", path.display());
+    }
+
     #[test]
     fn each_call_gives_another_name() {
         let names: std::collections::BTreeSet<String> =

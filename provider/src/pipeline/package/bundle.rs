@@ -33,6 +33,7 @@ use super::deps::Deps;
 use super::zip::InMemory;
 use crate::pipeline::source::{SourceFile, SourceTree};
 use crate::pipeline::state::attr;
+use crate::temp_name::TempDir;
 
 /// The entry file extensions, in the order they are looked for.
 pub const ENTRY_EXTENSIONS: &[&str] = &["ts", "mts", "js"];
@@ -440,13 +441,11 @@ pub fn find_esbuild(source_dir: &Path) -> Result<PathBuf, BundleError> {
     })
 }
 
-/// esbuild's working directory for one run: a new directory that links
-/// the source's top-level entries (not its `node_modules`, nor a
-/// directory named as `OUT_DIR`), removed when dropped.
+/// esbuild's working directory for one run: a new temporary directory
+/// that links the source's top-level entries (not its `node_modules`, nor
+/// a directory named as `OUT_DIR`), removed when dropped.
 #[derive(Debug)]
-pub struct WorkDir {
-    path: PathBuf,
-}
+pub struct WorkDir(TempDir);
 
 impl WorkDir {
     /// A new working directory for the source in `source_dir`. It does
@@ -454,17 +453,13 @@ impl WorkDir {
     /// source is scanned.
     pub fn link_source(source_dir: &Path) -> Result<WorkDir, BundleError> {
         let source_dir = std::path::absolute(source_dir)?;
-        let work = WorkDir {
-            path: std::env::temp_dir()
-                .join(format!("eventpipe-bundle-{}", crate::temp_name::unique())),
-        };
-        fs::create_dir_all(&work.path)?;
+        let work = WorkDir(TempDir::new("eventpipe-bundle")?);
         for e in fs::read_dir(&source_dir)? {
             let name = e?.file_name();
             if name == "node_modules" || name == OUT_DIR {
                 continue;
             }
-            link(&source_dir.join(&name), &work.path.join(&name))?;
+            link(&source_dir.join(&name), &work.path().join(&name))?;
         }
         Ok(work)
     }
@@ -473,19 +468,13 @@ impl WorkDir {
     pub fn link_node_modules(&self, node_modules: &Path) -> Result<(), BundleError> {
         link(
             &std::path::absolute(node_modules)?,
-            &self.path.join("node_modules"),
+            &self.path().join("node_modules"),
         )?;
         Ok(())
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
+        self.0.path()
     }
 }
 

@@ -33,6 +33,7 @@ use std::process::Command;
 
 use super::pyproject::{self, PYPROJECT};
 use super::{DepsError, poetry, python, read, run, uv};
+use crate::temp_name::TempDir;
 
 /// The PEP 751 lock file's name.
 pub const PYLOCK: &str = "pylock.toml";
@@ -213,7 +214,8 @@ impl PythonLock {
     fn install_locked(&self, into: &Path) -> Result<(), DepsError> {
         let into = std::path::absolute(into)?;
         let dir = std::path::absolute(self.dir())?;
-        let work = WorkDir::new()?;
+        // Where the lock's requirements are exported to.
+        let work = TempDir::new("eventpipe-lock")?;
         let options = uv::install_options(&self.runtime, &self.architecture);
         match self.kind {
             LockKind::Uv => {
@@ -349,31 +351,6 @@ impl PythonLock {
             LockKind::Poetry if poetry::available() => poetry::check_lock(dir),
             _ => Ok(()),
         }
-    }
-}
-
-/// A directory of this process's for the requirements a lock is exported
-/// to, removed when dropped.
-struct WorkDir(PathBuf);
-
-impl WorkDir {
-    fn new() -> std::io::Result<WorkDir> {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("eventpipe-lock-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        Ok(WorkDir(dir))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
