@@ -104,12 +104,14 @@ pub fn run_all(opts: &Opts) -> Result<()> {
             .prefix("eventpipe-bench-noop-")
             .tempdir()?;
         let noop_mirror = crate::noop::mirror(dir.path())?;
+        let ours_size = std::fs::metadata(mirror.package())?.len();
+        let padded_mirror = crate::noop::padded_mirror(dir.path(), ours_size)?;
         crate::fixed_cost::figure_12(
             sizes,
             &terraform,
             &moto,
             &mirror,
-            &noop_mirror,
+            [&noop_mirror, &padded_mirror],
             src.path(),
             &mut rep,
         )?;

@@ -1,7 +1,10 @@
 //! Figure 12: the fixed cost of every plan. A small create plan against the
 //! do-nothing provider's (the floor any plugin pays: lock-file check of its
-//! package, AutoMTLS, start, handshake, stop) and beside `terraform_data`
-//! (which pays none of it), the provider binary's size, and where the time
+//! package, AutoMTLS, start, handshake, stop), against the same provider
+//! padded to our binary's size, and beside `terraform_data` (which pays none
+//! of it); the plan of many pipelines beside the floors under it (many
+//! `noop_thing`, many `noop_pipeline` with our schema, and ours with the
+//! plan's looks answered by a proxy); the provider binary's size, and where the time
 //! goes: how many times Terraform starts the provider in one plan, what
 //! each process is asked (read from Terraform's own trace log), and how
 //! long each request takes inside the provider (the provider's `request
@@ -13,11 +16,77 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use tests::fault_proxy::{FaultProxy, Rule};
 use tests::{Moto, ProviderMirror, TerraformCli};
 
 use crate::report::{Report, Row};
 use crate::stats::{Samples, Unit, ratio};
 use crate::{Sizes, noop, tf};
+
+/// The create plan of `many` pipelines through a proxy that answers the
+/// plan's looks itself: a bucket name and a function name that are free, as
+/// AWS answers them, with no work by the emulator, whose one interpreter
+/// serves the calls one at a time. Everything else (the account lookup) is
+/// forwarded. Returns the timed plans and what the proxy saw in the last.
+fn looks_answered(
+    terraform: &TerraformCli,
+    moto: &Moto,
+    mirror: &ProviderMirror,
+    src: &Path,
+    many: usize,
+    repeats: usize,
+) -> Result<(Samples, String)> {
+    let proxy = FaultProxy::start(&moto.endpoint())?;
+    proxy.add_rule(Rule::on("s3:HeadBucket").answer(404, &[], b""));
+    proxy.add_rule(Rule::on("lambda:GetFunction").answer(
+        404,
+        &[
+            ("x-amzn-ErrorType", "ResourceNotFoundException"),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"Type":"User","Message":"Function not found"}"#,
+    ));
+    let mut ws = tf::workspace(terraform, Some(mirror), moto)?;
+    ws.env("AWS_ENDPOINT_URL", proxy.endpoint());
+    ws.write("main.tf", tf::pipelines_hcl("fixed", many, src))?;
+    ws.init()?;
+    tf::run_timed(&ws, &["plan"])?;
+    let [timed] = timed_in_turn(&[&ws], repeats)?;
+    proxy.clear_calls();
+    tf::run_timed(&ws, &["plan"])?;
+    let (heads, gets) = (
+        proxy.count("s3:HeadBucket"),
+        proxy.count("lambda:GetFunction"),
+    );
+    if heads != many || gets != many {
+        bail!(
+            "figure 12: a plan of {many} pipelines made {heads} HeadBucket and {gets} \
+             GetFunction calls through the proxy, not one of each per pipeline"
+        );
+    }
+    let seen = proxy
+        .counts()
+        .into_iter()
+        .map(|(op, n)| format!("{n} `{op}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((timed, format!("the proxy saw {seen} in one plan")))
+}
+
+/// `repeats` timed plans of each workspace, one of each in turn, so that the
+/// machine's drift is shared by all of them.
+fn timed_in_turn<const N: usize>(
+    workspaces: &[&tf::Ws; N],
+    repeats: usize,
+) -> Result<[Samples; N]> {
+    let mut timed = std::array::from_fn(|_| Samples::default());
+    for _ in 0..repeats {
+        for (ws, samples) in workspaces.iter().zip(timed.iter_mut()) {
+            samples.push_duration(tf::run_timed(ws, &["plan"])?);
+        }
+    }
+    Ok(timed)
+}
 
 /// One provider process of a traced plan, as Terraform's log shows it.
 #[derive(Debug, Default, Clone)]
@@ -278,7 +347,7 @@ pub fn figure_12(
     terraform: &TerraformCli,
     moto: &Moto,
     mirror: &ProviderMirror,
-    noop_mirror: &ProviderMirror,
+    [noop_mirror, padded_mirror]: [&ProviderMirror; 2],
     src: &Path,
     rep: &mut Report,
 ) -> Result<()> {
@@ -293,31 +362,29 @@ pub fn figure_12(
     ours_1.write("main.tf", tf::pipelines_hcl("fixed", 1, src))?;
     let noop_1 = tf::workspace(terraform, Some(noop_mirror), moto)?;
     noop_1.write("main.tf", noop::things_hcl("fixed", 1))?;
+    let padded_1 = tf::workspace(terraform, Some(padded_mirror), moto)?;
+    padded_1.write("main.tf", noop::things_hcl("fixed", 1))?;
     let data_1 = tf::workspace(terraform, None, moto)?;
     data_1.write("main.tf", tf::terraform_data_hcl("fixed", 1, src))?;
     let ours_n = tf::workspace(terraform, Some(mirror), moto)?;
     ours_n.write("main.tf", tf::pipelines_hcl("fixed", many, src))?;
+    let noop_n = tf::workspace(terraform, Some(noop_mirror), moto)?;
+    noop_n.write("main.tf", noop::things_hcl("fixed", many))?;
+    let twin_n = tf::workspace(terraform, Some(noop_mirror), moto)?;
+    twin_n.write("main.tf", noop::pipelines_hcl("fixed", many, src))?;
     let data_n = tf::workspace(terraform, None, moto)?;
     data_n.write("main.tf", tf::terraform_data_hcl("fixed", many, src))?;
-    let one = [&ours_1, &noop_1, &data_1];
-    let all = [&ours_1, &noop_1, &data_1, &ours_n, &data_n];
-    for ws in all {
+    let one = [&ours_1, &noop_1, &padded_1, &data_1];
+    let n = [&ours_n, &noop_n, &twin_n, &data_n];
+    for ws in one.iter().chain(n.iter()) {
         ws.init()?;
         // One unmeasured plan of each (page cache, moto's first STS call).
         tf::run_timed(ws, &["plan"])?;
     }
-    let mut one_timed = [Samples::default(), Samples::default(), Samples::default()];
-    for _ in 0..repeats {
-        for (ws, samples) in one.iter().zip(one_timed.iter_mut()) {
-            samples.push_duration(tf::run_timed(ws, &["plan"])?);
-        }
-    }
-    let [ours, noop_plan, data] = one_timed;
-    let (mut ours_many, mut data_many) = (Samples::default(), Samples::default());
-    for _ in 0..repeats {
-        ours_many.push_duration(tf::run_timed(&ours_n, &["plan"])?);
-        data_many.push_duration(tf::run_timed(&data_n, &["plan"])?);
-    }
+    let [ours, noop_plan, padded_plan, data] = timed_in_turn(&one, repeats)?;
+    let [ours_many, noop_many, twin_many, data_many] = timed_in_turn(&n, repeats)?;
+    let (answered_many, answered_calls) =
+        looks_answered(terraform, moto, mirror, src, many, repeats)?;
 
     // Traced plans of one pipeline and of one `noop_thing`: Terraform's log
     // with the providers' lines in it.
@@ -380,6 +447,22 @@ pub fn figure_12(
     });
     rep.row(Row {
         figure: "12",
+        what: format!(
+            "the same plan of 1 pipeline against the do-nothing provider padded to the same \
+             file size ({}), which Terraform reads as long to check it against the lock file",
+            Unit::Mb.fmt(std::fs::metadata(padded_mirror.package())?.len() as f64)
+        ),
+        result: ours.show(Unit::Ms),
+        baseline: format!(
+            "1 `noop_thing`, padded provider: {}",
+            padded_plan.show(Unit::Ms)
+        ),
+        ratio: ratio(ours.median(), padded_plan.median()),
+        target: "report: the binary's size alone, within its 20 MB target".into(),
+        met: None,
+    });
+    rep.row(Row {
+        figure: "12",
         what: format!("`terraform plan`, create of {many} pipelines"),
         result: ours_many.show(Unit::Ms),
         baseline: format!(
@@ -389,6 +472,62 @@ pub fn figure_12(
         ratio: ratio(ours_many.median(), data_many.median()),
         target: format!("≤ {MANY_PIPELINES_TARGET}×"),
         met: Some(ours_many.median() / data_many.median() <= MANY_PIPELINES_TARGET),
+    });
+    rep.row(Row {
+        figure: "12",
+        what: format!(
+            "the floor under that target: create of {many} `noop_thing` (the do-nothing \
+             provider), and our {many} pipelines against it"
+        ),
+        result: format!(
+            "{many} `noop_thing` {}; {many} pipelines {}",
+            noop_many.show(Unit::Ms),
+            ratio(ours_many.median(), noop_many.median())
+        ),
+        baseline: format!(
+            "{many} `terraform_data`: {}",
+            Unit::Ms.fmt(data_many.median())
+        ),
+        ratio: ratio(noop_many.median(), data_many.median()),
+        target: "report: what any plugin pays".into(),
+        met: None,
+    });
+    rep.row(Row {
+        figure: "12",
+        what: format!(
+            "Terraform's own work on {many} resources of the pipeline's schema: create of \
+             {many} `noop_pipeline` (the do-nothing provider with \
+             `eventpipe_event_pipeline`'s schema, whose plan is Terraform's proposed state), \
+             and our {many} pipelines against it"
+        ),
+        result: format!(
+            "{many} `noop_pipeline` {}; {many} pipelines {}",
+            twin_many.show(Unit::Ms),
+            ratio(ours_many.median(), twin_many.median())
+        ),
+        baseline: format!(
+            "{many} `terraform_data`: {}",
+            Unit::Ms.fmt(data_many.median())
+        ),
+        ratio: ratio(twin_many.median(), data_many.median()),
+        target: "report: what a resource of this schema costs Terraform".into(),
+        met: None,
+    });
+    rep.row(Row {
+        figure: "12",
+        what: format!(
+            "the same plan of {many} pipelines with the plan's looks (`s3:HeadBucket`, \
+             `lambda:GetFunction`) answered \"not found\" by a proxy at once, so the \
+             emulator, which serves one call at a time, does no work for them"
+        ),
+        result: format!("{}; {}", answered_many.show(Unit::Ms), answered_calls),
+        baseline: format!(
+            "{many} `terraform_data`: {}",
+            Unit::Ms.fmt(data_many.median())
+        ),
+        ratio: ratio(answered_many.median(), data_many.median()),
+        target: "report: what the emulator's looks add".into(),
+        met: None,
     });
     let (size, stripped) = crate::figures::stripped_size(mirror.package())?;
     let (noop_size, _) = crate::figures::stripped_size(noop_mirror.package())?;
@@ -411,18 +550,27 @@ pub fn figure_12(
     let same_shape = traces.iter().all(|t| t.processes.len() == starts);
     let mut body = format!(
         "Commands: `terraform plan` from an empty state (a create plan) of 1 pipeline, of 1 \
-         `noop_thing` of the do-nothing provider and of 1 `terraform_data` of the pipeline's \
-         shape (figure 3's baseline), in turn, {repeats} runs each; then of {many} pipelines \
-         and {many} `terraform_data`, in turn, {repeats} runs each; every workspace planned \
-         once, unmeasured, first.\n\n\
+         `noop_thing` of the do-nothing provider, of 1 `noop_thing` of the do-nothing \
+         provider padded to our binary's size and of 1 `terraform_data` of the pipeline's \
+         shape (figure 3's baseline), in turn, {repeats} runs each; then of {many} pipelines, \
+         {many} `noop_thing`, {many} `noop_pipeline` (the same blocks as the pipelines) and \
+         {many} `terraform_data`, in turn, {repeats} runs each; then {repeats} more of the \
+         {many} pipelines through a proxy that answers the plan's looks itself; every \
+         workspace planned once, unmeasured, first.\n\n\
          The do-nothing provider (`bench/src/bin/terraform-provider-noop/`, built with the \
          bench in the same profile) is the floor any plugin pays: it is served by the same \
          `tfsdk` transport with the same AutoMTLS cryptography (`eventpipe::crypto`), \
          installed from a filesystem mirror as ours is, so `terraform init` writes its hashes \
          to the lock file and every command checks its package against them, and Terraform \
          starts, handshakes with and stops it as often; its one resource, `noop_thing` \
-         (`name` required, `id` computed), makes no call and touches no file. \
-         `terraform_data` is built into Terraform and pays none of that.\n\n\
+         (`name` required, `id` computed), makes no call and touches no file; its second, \
+         `noop_pipeline`, has our resource's schema and plans what Terraform proposes, so \
+         it measures Terraform's own work on a resource of that size with none of ours. \
+         `terraform_data` is built into Terraform and pays none of that. The padded copy is \
+         the same binary with bytes appended up to our provider's file size: the loader maps \
+         only its segments, so it differs from the do-nothing provider only in what \
+         Terraform reads to check the package against the lock file, and shows what a \
+         binary of our size costs a plan by its size alone.\n\n\
          Binary sizes: `{}`, {}; the do-nothing provider, {} ({}).\n\n\
          Breakdown: {} more plans of one pipeline and of one `noop_thing` with \
          `TF_LOG=trace` (Terraform's log with the provider's lines in it, millisecond \

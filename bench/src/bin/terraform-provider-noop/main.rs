@@ -3,7 +3,9 @@
 //! the same AutoMTLS cryptography as `terraform-provider-eventpipe`, so
 //! Terraform pays for it what it pays for any plugin (checking the package
 //! against the lock file, the client certificate, start, handshake, stop),
-//! and nothing else: its one resource, `noop_thing`, does no I/O.
+//! and nothing else: its resources, `noop_thing` and `noop_pipeline` (the
+//! pipeline's schema, to measure Terraform's own work on a resource of that
+//! size), do no I/O.
 //!
 //! Built with the bench, never shipped: `make release` packs only the
 //! eventpipe binaries.

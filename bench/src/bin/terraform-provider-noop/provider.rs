@@ -1,6 +1,10 @@
-//! The do-nothing provider: an empty provider block and one resource type,
-//! `noop_thing` (`name` required, `id` computed), whose state is its
-//! configuration. No operation makes a call or touches a file.
+//! The do-nothing provider: an empty provider block and two resource types
+//! whose state is their configuration. `noop_thing` (`name` required, `id`
+//! computed) is the smallest resource; `noop_pipeline` has the schema of
+//! `eventpipe_event_pipeline`, so that Terraform's own work on a resource of
+//! that size (decoding, validating and planning its configuration, drawing
+//! its plan) is measured without any of ours: its plan is Terraform's
+//! proposed state as it is. No operation makes a call or touches a file.
 
 use std::sync::OnceLock;
 
@@ -14,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 /// the harness's CLI configuration already routes to a mirror).
 pub const SOURCE_ADDRESS: &str = "registry.terraform.io/eventpipe/noop";
 pub const TYPE_NAME: &str = "noop_thing";
+/// The resource with the pipeline's schema and none of its work.
+pub const PIPELINE_TYPE: &str = "noop_pipeline";
 const NAME: &str = "name";
 const ID: &str = "id";
 
@@ -24,24 +30,33 @@ fn schemas() -> &'static Schemas {
             version: 0,
             block: Block::new("The do-nothing provider takes no settings."),
         },
-        resources: vec![(
-            TYPE_NAME,
-            Schema {
-                version: 0,
-                block: Block::new("A thing that exists only in Terraform's state.")
-                    .attr(
-                        Attribute::string(NAME)
-                            .required()
-                            .force_new()
-                            .describe("The thing's name; changing it replaces the thing."),
-                    )
-                    .attr(
-                        Attribute::string(ID)
-                            .computed()
-                            .describe("The name, once the thing is created."),
-                    ),
-            },
-        )],
+        resources: vec![
+            (
+                TYPE_NAME,
+                Schema {
+                    version: 0,
+                    block: Block::new("A thing that exists only in Terraform's state.")
+                        .attr(
+                            Attribute::string(NAME)
+                                .required()
+                                .force_new()
+                                .describe("The thing's name; changing it replaces the thing."),
+                        )
+                        .attr(
+                            Attribute::string(ID)
+                                .computed()
+                                .describe("The name, once the thing is created."),
+                        ),
+                },
+            ),
+            (
+                PIPELINE_TYPE,
+                Schema {
+                    version: 0,
+                    block: eventpipe::pipeline::schema::schema().block,
+                },
+            ),
+        ],
         ..Schemas::default()
     })
 }
@@ -83,6 +98,9 @@ impl tfsdk::Provider for NoopProvider {
     }
 
     fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        if type_name == PIPELINE_TYPE {
+            return Diagnostics::new();
+        }
         if type_name != TYPE_NAME {
             return unknown_type(type_name).into();
         }
@@ -106,7 +124,7 @@ impl tfsdk::Provider for NoopProvider {
         if version != schema.version {
             return Err(Diagnostic::error(
                 "Unknown state version",
-                format!("noop_thing has only schema version 0, not {version}."),
+                format!("{type_name} has only schema version 0, not {version}."),
             )
             .into());
         }
@@ -123,6 +141,17 @@ impl tfsdk::Provider for NoopProvider {
         _config: &Value,
         _prior_private: &[u8],
     ) -> Planned {
+        if proposed.is_null() && type_name == PIPELINE_TYPE {
+            return Planned::destroy();
+        }
+        if type_name == PIPELINE_TYPE {
+            return Planned {
+                state: proposed.clone(),
+                requires_replace: Vec::new(),
+                private: None,
+                diags: Diagnostics::new(),
+            };
+        }
         if type_name != TYPE_NAME {
             return Planned::failed(unknown_type(type_name));
         }
@@ -156,6 +185,13 @@ impl tfsdk::Provider for NoopProvider {
         _config: &Value,
         _private: &[u8],
     ) -> Applied {
+        if type_name == PIPELINE_TYPE {
+            return Applied(if planned.is_null() {
+                Recorded::gone()
+            } else {
+                Recorded::unchanged(planned, &[], Diagnostics::new())
+            });
+        }
         if type_name != TYPE_NAME {
             return Applied(Recorded::unchanged(
                 &Value::Null,
@@ -260,6 +296,36 @@ mod tests {
                 .validate_resource_config(TYPE_NAME, &config("x"))
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_pipeline_twin_has_the_pipelines_schema_and_plans_what_terraform_proposes() {
+        let p = NoopProvider;
+        let ours = eventpipe::pipeline::schema::schema().block;
+        let twin = &p.schemas().resource(PIPELINE_TYPE).expect("the twin").block;
+        assert_eq!(format!("{twin:?}"), format!("{ours:?}"));
+        let proposed = Value::object([("name", Value::string("p"))]);
+        let planned = block_on(p.plan_resource_change(
+            PIPELINE_TYPE,
+            &Value::Null,
+            &proposed,
+            &proposed,
+            &[],
+        ));
+        assert_eq!(planned.state, proposed);
+        assert!(!planned.diags.has_errors());
+        assert!(
+            p.validate_resource_config(PIPELINE_TYPE, &proposed)
+                .is_empty()
+        );
+        let gone = block_on(p.plan_resource_change(
+            PIPELINE_TYPE,
+            &proposed,
+            &Value::Null,
+            &Value::Null,
+            &[],
+        ));
+        assert!(gone.state.is_null());
     }
 
     #[test]
