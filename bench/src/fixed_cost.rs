@@ -473,62 +473,56 @@ pub fn figure_12(
         target: format!("≤ {MANY_PIPELINES_TARGET}×"),
         met: Some(ours_many.median() / data_many.median() <= MANY_PIPELINES_TARGET),
     });
-    rep.row(Row {
+    // The floors under that target, each beside the same `terraform_data` plans.
+    let beside_data = |what: String, result: String, floor: &Samples, target: &str| Row {
         figure: "12",
-        what: format!(
-            "the floor under that target: create of {many} `noop_thing` (the do-nothing \
-             provider), and our {many} pipelines against it"
-        ),
-        result: format!(
-            "{many} `noop_thing` {}; {many} pipelines {}",
-            noop_many.show(Unit::Ms),
-            ratio(ours_many.median(), noop_many.median())
-        ),
+        what,
+        result,
         baseline: format!(
             "{many} `terraform_data`: {}",
             Unit::Ms.fmt(data_many.median())
         ),
-        ratio: ratio(noop_many.median(), data_many.median()),
-        target: "report: what any plugin pays".into(),
+        ratio: ratio(floor.median(), data_many.median()),
+        target: format!("report: {target}"),
         met: None,
-    });
-    rep.row(Row {
-        figure: "12",
-        what: format!(
+    };
+    let ours_against = |resource: &str, floor: &Samples| {
+        format!(
+            "{many} `{resource}` {}; {many} pipelines {}",
+            floor.show(Unit::Ms),
+            ratio(ours_many.median(), floor.median())
+        )
+    };
+    rep.row(beside_data(
+        format!(
+            "the floor under that target: create of {many} `noop_thing` (the do-nothing \
+             provider), and our {many} pipelines against it"
+        ),
+        ours_against("noop_thing", &noop_many),
+        &noop_many,
+        "what any plugin pays",
+    ));
+    rep.row(beside_data(
+        format!(
             "Terraform's own work on {many} resources of the pipeline's schema: create of \
              {many} `noop_pipeline` (the do-nothing provider with \
              `eventpipe_event_pipeline`'s schema, whose plan is Terraform's proposed state), \
              and our {many} pipelines against it"
         ),
-        result: format!(
-            "{many} `noop_pipeline` {}; {many} pipelines {}",
-            twin_many.show(Unit::Ms),
-            ratio(ours_many.median(), twin_many.median())
-        ),
-        baseline: format!(
-            "{many} `terraform_data`: {}",
-            Unit::Ms.fmt(data_many.median())
-        ),
-        ratio: ratio(twin_many.median(), data_many.median()),
-        target: "report: what a resource of this schema costs Terraform".into(),
-        met: None,
-    });
-    rep.row(Row {
-        figure: "12",
-        what: format!(
+        ours_against("noop_pipeline", &twin_many),
+        &twin_many,
+        "what a resource of this schema costs Terraform",
+    ));
+    rep.row(beside_data(
+        format!(
             "the same plan of {many} pipelines with the plan's looks (`s3:HeadBucket`, \
              `lambda:GetFunction`) answered \"not found\" by a proxy at once, so the \
              emulator, which serves one call at a time, does no work for them"
         ),
-        result: format!("{}; {}", answered_many.show(Unit::Ms), answered_calls),
-        baseline: format!(
-            "{many} `terraform_data`: {}",
-            Unit::Ms.fmt(data_many.median())
-        ),
-        ratio: ratio(answered_many.median(), data_many.median()),
-        target: "report: what the emulator's looks add".into(),
-        met: None,
-    });
+        format!("{}; {}", answered_many.show(Unit::Ms), answered_calls),
+        &answered_many,
+        "what the emulator's looks add",
+    ));
     let (size, stripped) = crate::figures::stripped_size(mirror.package())?;
     let (noop_size, _) = crate::figures::stripped_size(noop_mirror.package())?;
     rep.row(Row {
