@@ -14,6 +14,8 @@ pub const MAX_KEPT_BODY: usize = 64 * 1024;
 pub enum Outcome {
     Forwarded,
     Delayed(Duration),
+    /// Forwarded at once, answered no sooner than this after it arrived.
+    TookAtLeast(Duration),
     /// Answered with this status and AWS error code.
     Failed(u16, String),
     Dropped,
@@ -95,6 +97,7 @@ impl Outcome {
             }
             Action::Delay(d) if d.is_zero() => Outcome::Forwarded,
             Action::Delay(d) => Outcome::Delayed(*d),
+            Action::AtLeast(d) => Outcome::TookAtLeast(*d),
             Action::Drop => Outcome::Dropped,
             Action::Hold => Outcome::Held,
             Action::HoldAfterForward => Outcome::HeldAfterForward,

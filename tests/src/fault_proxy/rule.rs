@@ -15,6 +15,12 @@ pub enum Action {
     Fail(Fault),
     /// Wait, then forward.
     Delay(Duration),
+    /// Forward at once, and answer no sooner than this long after the call
+    /// arrived: a service that takes this long for a call however many
+    /// arrive together, as AWS serves them side by side. The emulator's own
+    /// time for the call, and its queue (it serves one call at a time), are
+    /// hidden under it when they are shorter, and show when longer.
+    AtLeast(Duration),
     /// Close the connection without answering.
     Drop,
     /// Do not forward; wait until [`FaultProxy::release`], then drop.
@@ -118,6 +124,13 @@ impl Rule {
 
     pub fn delay(mut self, d: Duration) -> Rule {
         self.action = Action::Delay(d);
+        self
+    }
+
+    /// Forward at once; answer no sooner than `d` after the call arrived
+    /// (see [`Action::AtLeast`]).
+    pub fn taking_at_least(mut self, d: Duration) -> Rule {
+        self.action = Action::AtLeast(d);
         self
     }
 

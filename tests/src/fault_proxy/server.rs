@@ -476,6 +476,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
     let Some(req) = read_request(&mut client, &mut buf).await? else {
         return Ok(());
     };
+    let arrived = tokio::time::Instant::now();
     let (service, op) = operation::identify(&req.method, &req.target, &req.headers, &req.body);
     let haystack = rule::haystack(&req.target, &req.headers, &req.body);
     match shared.decide(&service, &op, &req.target, &haystack, &req.body) {
@@ -519,6 +520,22 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             let cut = body_start + (answer.len() - body_start) / 2;
             client.write_all(&answer[..cut]).await?;
             client.shutdown().await?;
+        }
+        Action::AtLeast(d) => {
+            // The whole answer is read before it is held back.
+            if let Some(answer) = shared.own_answer(&op, &req) {
+                tokio::time::sleep_until(arrived + d).await;
+                client.write_all(&answer).await?;
+                client.shutdown().await?;
+                return Ok(());
+            }
+            let answer = if shared.like_aws.handles(&op, &req.target) {
+                shared.like_aws.answer(&op, &req, upstream).await?
+            } else {
+                forward_buffered(&req, &op, upstream, &shared).await?
+            };
+            tokio::time::sleep_until(arrived + d).await;
+            relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
         }
         Action::Delay(d) => {
             if !d.is_zero() {
@@ -739,6 +756,45 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert!(seen.lock().unwrap().is_empty(), "answered by the proxy");
         assert_eq!(proxy.count("s3:GetBucketPolicy"), 1);
+    }
+
+    #[test]
+    fn a_call_taking_at_least_is_forwarded_at_once_and_answered_no_sooner() {
+        let (upstream, seen) = recording_upstream();
+        let proxy = FaultProxy::start(&upstream).unwrap();
+        let least = Duration::from_millis(300);
+        proxy.add_rule(Rule::any().taking_at_least(least));
+        let addr = proxy.addr();
+        let started = Instant::now();
+        // Three at once: each is answered about `least` after it was sent,
+        // not one after another.
+        let callers: Vec<_> = (0..3)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let path = format!("/bucket{i}?policy");
+                    let got =
+                        crate::http::request(addr, "GET", &path, None, Duration::from_secs(5));
+                    (got, Instant::now())
+                })
+            })
+            .collect();
+        // The upstream has them before the time is up.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while seen.lock().unwrap().len() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(started.elapsed() < least, "forwarded at once");
+        for caller in callers {
+            let (got, at) = caller.join().unwrap();
+            let got = got.unwrap();
+            assert_eq!(got.status, 200);
+            assert!(got.body.starts_with("saw GET /bucket"), "{}", got.body);
+            let took = at.duration_since(started);
+            assert!(took >= least, "answered after {took:?}");
+            assert!(took < least * 2, "side by side, not in turn: {took:?}");
+        }
+        let outcomes: Vec<Outcome> = proxy.calls().into_iter().map(|c| c.outcome).collect();
+        assert_eq!(outcomes, vec![Outcome::TookAtLeast(least); 3]);
     }
 
     #[test]
