@@ -529,11 +529,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
                 client.shutdown().await?;
                 return Ok(());
             }
-            let answer = if shared.like_aws.handles(&op, &req.target) {
-                shared.like_aws.answer(&op, &req, upstream).await?
-            } else {
-                forward_buffered(&req, &op, upstream, &shared).await?
-            };
+            let answer = whole_answer(&req, &op, upstream, &shared).await?;
             tokio::time::sleep_until(arrived + d).await;
             relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
         }
@@ -544,11 +540,9 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
             if let Some(answer) = shared.own_answer(&op, &req) {
                 client.write_all(&answer).await?;
                 client.shutdown().await?;
-            } else if shared.like_aws.handles(&op, &req.target) {
-                let answer = shared.like_aws.answer(&op, &req, upstream).await?;
-                relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
-            } else if shared.applies_creation_tags(&op) {
-                let answer = forward_buffered(&req, &op, upstream, &shared).await?;
+            } else if shared.like_aws.handles(&op, &req.target) || shared.applies_creation_tags(&op)
+            {
+                let answer = whole_answer(&req, &op, upstream, &shared).await?;
                 relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
             } else {
                 let mut up = TcpStream::connect(upstream).await?;
@@ -558,6 +552,21 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
         }
     }
     Ok(())
+}
+
+/// The whole answer to a forwarded call: as AWS gives it where the
+/// fidelity layer imitates AWS, else the upstream's (see [`forward_buffered`]).
+async fn whole_answer(
+    req: &Request,
+    op: &str,
+    upstream: SocketAddr,
+    shared: &Shared,
+) -> Result<Vec<u8>> {
+    if shared.like_aws.handles(op, &req.target) {
+        shared.like_aws.answer(op, req, upstream).await
+    } else {
+        forward_buffered(req, op, upstream, shared).await
+    }
 }
 
 /// Forwards the request and reads the whole answer, then, with creation
