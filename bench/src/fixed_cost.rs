@@ -27,7 +27,7 @@ use crate::{Sizes, noop, tf};
 /// plan's looks itself: a bucket name and a function name that are free, as
 /// AWS answers them, with no work by the emulator, whose one interpreter
 /// serves the calls one at a time. Everything else (the account lookup) is
-/// forwarded. Returns the timed plans and what the proxy saw in the last.
+/// forwarded. Returns the timed plans and what the proxy saw in them.
 fn looks_answered(
     terraform: &TerraformCli,
     moto: &Moto,
@@ -51,17 +51,16 @@ fn looks_answered(
     ws.write("main.tf", tf::pipelines_hcl("fixed", many, src))?;
     ws.init()?;
     tf::run_timed(&ws, &["plan"])?;
-    let [timed] = timed_in_turn(&[&ws], repeats)?;
     proxy.clear_calls();
-    tf::run_timed(&ws, &["plan"])?;
+    let [timed] = timed_in_turn(&[&ws], repeats)?;
     let (heads, gets) = (
         proxy.count("s3:HeadBucket"),
         proxy.count("lambda:GetFunction"),
     );
-    if heads != many || gets != many {
+    if heads != many * repeats || gets != many * repeats {
         bail!(
-            "figure 12: a plan of {many} pipelines made {heads} HeadBucket and {gets} \
-             GetFunction calls through the proxy, not one of each per pipeline"
+            "figure 12: {repeats} plans of {many} pipelines made {heads} HeadBucket and \
+             {gets} GetFunction calls through the proxy, not one of each per pipeline"
         );
     }
     let seen = proxy
@@ -70,7 +69,7 @@ fn looks_answered(
         .map(|(op, n)| format!("{n} `{op}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok((timed, format!("the proxy saw {seen} in one plan")))
+    Ok((timed, format!("the proxy saw {seen} in {repeats} plans")))
 }
 
 /// `repeats` timed plans of each workspace, one of each in turn, so that the
@@ -356,8 +355,9 @@ pub fn figure_12(
     let repeats = if sizes.quick { 2 } else { 9 };
     let many = sizes.pipelines;
 
-    // One pipeline, one `noop_thing` and one `terraform_data`, in turn;
-    // then `many` pipelines and `many` `terraform_data`.
+    // One pipeline, one `noop_thing`, one of the padded do-nothing provider
+    // and one `terraform_data`, in turn; then `many` pipelines, `many`
+    // `noop_thing`, `many` `noop_pipeline` and `many` `terraform_data`.
     let ours_1 = tf::workspace(terraform, Some(mirror), moto)?;
     ours_1.write("main.tf", tf::pipelines_hcl("fixed", 1, src))?;
     let noop_1 = tf::workspace(terraform, Some(noop_mirror), moto)?;

@@ -141,7 +141,10 @@ impl tfsdk::Provider for NoopProvider {
         _config: &Value,
         _prior_private: &[u8],
     ) -> Planned {
-        if proposed.is_null() && type_name == PIPELINE_TYPE {
+        if type_name != TYPE_NAME && type_name != PIPELINE_TYPE {
+            return Planned::failed(unknown_type(type_name));
+        }
+        if proposed.is_null() {
             return Planned::destroy();
         }
         if type_name == PIPELINE_TYPE {
@@ -151,12 +154,6 @@ impl tfsdk::Provider for NoopProvider {
                 private: None,
                 diags: Diagnostics::new(),
             };
-        }
-        if type_name != TYPE_NAME {
-            return Planned::failed(unknown_type(type_name));
-        }
-        if proposed.is_null() {
-            return Planned::destroy();
         }
         let name = name_of(proposed);
         let replaced = prior.is_null() || name_of(prior) != name;
