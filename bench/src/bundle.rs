@@ -2,9 +2,10 @@
 //! modules through the provider's bundler (`package::assemble_function`
 //! with `bundle`, what apply runs, into a cold cache each time) against
 //! `esbuild` run by hand with the same flags on the same files. The
-//! difference is the provider's own work: scanning and hashing the source,
-//! linking it into esbuild's working directory, reading esbuild's two files
-//! and rewriting the map's paths, zipping them and keeping the zip.
+//! difference is the provider's own work: linking the source into
+//! esbuild's working directory, scanning and hashing the source beside
+//! esbuild, reading esbuild's two files and rewriting the map's comment and
+//! paths, zipping them and keeping the zip.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -147,9 +148,10 @@ pub fn figure_15_bundle(sizes: &Sizes, rep: &mut Report) -> Result<()> {
         "15. Bundling",
         format!(
             "`package::assemble_function` with `bundle = true` and the planned hash (what apply \
-             runs: scan the source while esbuild's working directory is linked on another \
-             thread, run esbuild there while the source is hashed to check the plan and the \
-             zip's place in the cache is made, read its two files and rebase the source map's \
+             runs: link esbuild's working directory and run esbuild there on the entry found \
+             on disk, while another thread scans the source, plans the bundle from the scan, \
+             hashes the source to check the plan and makes the zip's place in the cache; read \
+             its two files, name the map in the bundle's last comment and rebase the map's \
              `sources`, zip the bundle and its map ({} bytes) while the working directory is \
              removed, keep the zip in a new, empty cache each time) against `esbuild` run by \
              hand in the source directory with the same entry and flags (`{}`) into a \

@@ -16,9 +16,11 @@
 //!   esbuild writes (comments, the map's `sources`) is relative to that
 //!   directory, so the same inputs give the same bytes on every machine.
 //!   The source's own `node_modules` (the developer's tools) is never read.
-//!   esbuild writes the bundle and its map into one directory there,
-//!   whatever the entry's depth; the map's `sources` are then rebased to
-//!   the bundle's place in the package.
+//!   esbuild writes the bundle and its map at the top of that directory,
+//!   whatever the entry's depth, under a name the source's entries do not
+//!   take; the bundle's last comment is then made to name its map by the
+//!   bundle's own name, and the map's `sources` are rebased to the
+//!   bundle's place in the package.
 //! - esbuild is the project's own (`<source_dir>/node_modules/.bin/esbuild`,
 //!   the version its lock pins), else the first on `PATH`. Its version is
 //!   not hashed.
@@ -38,8 +40,14 @@ use crate::temp_name::TempDir;
 /// The entry file extensions, in the order they are looked for.
 pub const ENTRY_EXTENSIONS: &[&str] = &["ts", "mts", "js"];
 
-/// The directory, inside the working directory, esbuild writes to.
-const OUT_DIR: &str = ".eventpipe-bundle";
+/// The file esbuild writes the bundle to, at the top of its working
+/// directory (a directory made there would cost time on some file systems);
+/// its map is beside it with `.map` appended. Neither is linked from the
+/// source.
+const OUT_FILE: &str = ".eventpipe-bundle.js";
+
+/// The comment esbuild ends the bundle with, naming its map.
+const MAP_COMMENT: &[u8] = b"//# sourceMappingURL=";
 
 /// Why a bundle cannot be planned or built; each names what to change.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +116,17 @@ pub struct Entry {
 
 /// The entry `handler` names in `tree`.
 pub fn entry(handler: &str, tree: &SourceTree) -> Result<Entry, BundleError> {
+    let has = |name: &str| tree.files.iter().any(|f| f.name == name);
+    entry_where(handler, has, &tree.root)
+}
+
+/// The entry `handler` names among the files for which `has` holds, in
+/// the source directory `dir`.
+fn entry_where(
+    handler: &str,
+    has: impl Fn(&str) -> bool,
+    dir: &Path,
+) -> Result<Entry, BundleError> {
     let module = match handler.rsplit_once('.') {
         Some((m, f)) if !m.is_empty() && !f.is_empty() => m,
         _ => {
@@ -120,14 +139,11 @@ pub fn entry(handler: &str, tree: &SourceTree) -> Result<Entry, BundleError> {
         .iter()
         .map(|ext| format!("{module}.{ext}"))
         .collect();
-    let found = tried
-        .iter()
-        .find(|name| tree.files.iter().any(|f| &f.name == *name));
-    let Some(source) = found else {
+    let Some(source) = tried.iter().find(|name| has(name)) else {
         return Err(BundleError::NoEntry {
             handler: handler.to_owned(),
             tried,
-            dir: tree.root.clone(),
+            dir: dir.to_owned(),
         });
     };
     let (output, format) = if source.ends_with(".mts") {
@@ -169,13 +185,34 @@ impl Bundle {
         runtime: &str,
         architecture: &str,
     ) -> Result<Bundle, BundleError> {
+        Bundle::of(entry(handler, tree), runtime, architecture)
+    }
+
+    /// The bundle of `handler`'s entry as it is on disk in `source_dir`,
+    /// found without a scan: [`Bundle::plan`]'s unless the scan leaves the
+    /// entry out (`exclude`, or a directory the scan skips).
+    pub fn on_disk(
+        handler: &str,
+        source_dir: &Path,
+        runtime: &str,
+        architecture: &str,
+    ) -> Result<Bundle, BundleError> {
+        let has = |name: &str| source_dir.join(name).is_file();
+        Bundle::of(entry_where(handler, has, source_dir), runtime, architecture)
+    }
+
+    fn of(
+        entry: Result<Entry, BundleError>,
+        runtime: &str,
+        architecture: &str,
+    ) -> Result<Bundle, BundleError> {
         if node_target(runtime).is_none() {
             return Err(BundleError::NotNode {
                 runtime: runtime.to_owned(),
             });
         }
         Ok(Bundle {
-            entry: entry(handler, tree)?,
+            entry: entry?,
             runtime: runtime.to_owned(),
             architecture: architecture.to_owned(),
         })
@@ -227,18 +264,17 @@ impl Bundle {
 
     /// Runs `esbuild` in `work` (its links to the source and to the
     /// installed `node_modules`, when there is one), and returns the
-    /// bundle and its map (its `sources` rebased), read into memory and
-    /// ready to zip. esbuild writes them into one directory of `work`,
-    /// whatever the entry's depth: every directory made costs time on some
-    /// file systems.
+    /// bundle and its map, read into memory and ready to zip. esbuild
+    /// writes them as [`OUT_FILE`] at the top of `work`, whatever the
+    /// entry's depth; the bundle's last comment is then made to name its
+    /// map by the bundle's own name, and the map's `sources` are rebased
+    /// to the bundle's place in the package.
     pub fn build(&self, esbuild: &Path, work: &WorkDir) -> Result<Vec<InMemory>, BundleError> {
         let work = work.path();
-        // The bundle's own name: the map's comment names the map by it.
-        let name = self.entry.output.rsplit('/').next().unwrap_or_default();
         let mut cmd = Command::new(esbuild);
         cmd.arg(&self.entry.source)
             .args(self.options())
-            .arg(format!("--outfile={OUT_DIR}/{name}"))
+            .arg(format!("--outfile={OUT_FILE}"))
             .current_dir(work)
             .env_remove("NODE_PATH")
             .stdin(Stdio::null());
@@ -264,7 +300,7 @@ impl Bundle {
         }
         let depth = self.entry.output.matches('/').count();
         let read = |package_name: String, written: String| {
-            let path = work.join(OUT_DIR).join(written);
+            let path = work.join(written);
             let body = fs::read(&path).map_err(|e| {
                 BundleError::Io(std::io::Error::other(format!(
                     "reading {} that esbuild wrote: {e}",
@@ -279,20 +315,44 @@ impl Bundle {
             };
             Ok::<_, BundleError>(InMemory { file, body })
         };
-        let bundle = read(self.entry.output.clone(), name.to_owned())?;
-        let mut map = read(format!("{}.map", self.entry.output), format!("{name}.map"))?;
+        let mut bundle = read(self.entry.output.clone(), OUT_FILE.to_owned())?;
+        let mut map = read(
+            format!("{}.map", self.entry.output),
+            format!("{OUT_FILE}.map"),
+        )?;
+        // The map is named by the bundle's own name, beside it.
+        let name = self.entry.output.rsplit('/').next().unwrap_or_default();
+        bundle.body = rename_map(bundle.body, &format!("{name}.map"))?;
+        bundle.file.size = bundle.body.len() as u64;
         map.body = rebase_map(&map.body, depth)?;
         map.file.size = map.body.len() as u64;
         Ok(vec![bundle, map])
     }
 }
 
+/// `bundle` as esbuild wrote it, its last line (the comment naming its
+/// map, [`OUT_FILE`]`.map`) naming `map` instead.
+fn rename_map(mut bundle: Vec<u8>, map: &str) -> Result<Vec<u8>, BundleError> {
+    let written = [MAP_COMMENT, OUT_FILE.as_bytes(), b".map\n"].concat();
+    if !bundle.ends_with(&written) {
+        return Err(BundleError::Io(std::io::Error::other(format!(
+            "esbuild's bundle does not end with the comment naming its map ({})",
+            String::from_utf8_lossy(&written).trim_end()
+        ))));
+    }
+    bundle.truncate(bundle.len() - written.len());
+    bundle.extend_from_slice(MAP_COMMENT);
+    bundle.extend_from_slice(map.as_bytes());
+    bundle.push(b'\n');
+    Ok(bundle)
+}
+
 /// The `sources` of the map esbuild wrote, as the package has them with
 /// the bundle `depth` directories below its root: esbuild wrote them
-/// relative to `OUT_DIR`, one level below the working directory, so each
-/// loses one leading `../` and gains one per level of the bundle's
-/// directory (`../src/index.ts` for a bundle in `src/` stays
-/// `../src/index.ts`; for a bundle at the root it becomes `index.ts`).
+/// relative to the top of its working directory, where it wrote the
+/// bundle, so each relative path gains one `../` per level of the
+/// bundle's directory (`src/index.ts` for a bundle in `src/` becomes
+/// `../src/index.ts`; for a bundle at the root it stays `src/index.ts`).
 /// Only that array is rewritten: the rest of the map (the sources'
 /// contents, the mappings: nearly all of its bytes) is kept as esbuild
 /// wrote it, scanned but not copied into values.
@@ -313,9 +373,11 @@ fn rebase_map(map: &[u8], depth: usize) -> Result<Vec<u8>, BundleError> {
     let up = "../".repeat(depth);
     let sources: Vec<serde_json::Value> = sources
         .into_iter()
-        .map(|s| match s.as_str().and_then(|t| t.strip_prefix("../")) {
-            Some(rest) => serde_json::Value::String(format!("{up}{rest}")),
-            None => s,
+        .map(|s| match s.as_str() {
+            Some(path) if !path.starts_with('/') => {
+                serde_json::Value::String(format!("{up}{path}"))
+            }
+            _ => s,
         })
         .collect();
     let array = serde_json::to_vec(&sources).map_err(|e| bad(e.to_string()))?;
@@ -443,7 +505,8 @@ pub fn find_esbuild(source_dir: &Path) -> Result<PathBuf, BundleError> {
 
 /// esbuild's working directory for one run: a new temporary directory
 /// that links the source's top-level entries (not its `node_modules`, nor
-/// a directory named as `OUT_DIR`), removed when dropped.
+/// entries named as esbuild's output, [`OUT_FILE`] and its map), removed
+/// when dropped.
 #[derive(Debug)]
 pub struct WorkDir(TempDir);
 
@@ -456,7 +519,12 @@ impl WorkDir {
         let work = WorkDir(TempDir::new("eventpipe-bundle")?);
         for e in fs::read_dir(&source_dir)? {
             let name = e?.file_name();
-            if name == "node_modules" || name == OUT_DIR {
+            if name == "node_modules"
+                || name
+                    .to_str()
+                    .and_then(|n| n.strip_prefix(OUT_FILE))
+                    .is_some_and(|rest| rest.is_empty() || rest == ".map")
+            {
                 continue;
             }
             link(&source_dir.join(&name), &work.path().join(&name))?;
@@ -558,8 +626,8 @@ mod tests {
     fn only_the_maps_sources_are_rewritten() {
         let map = br#"{
   "version": 3,
-  "sourcesContent": ["x = \"sources\": [\"../a\"]", "\\\"sources\""],
-  "sources": ["../src/index.ts", "../../up.ts", "node_modules/x/i.js"],
+  "sourcesContent": ["x = \"sources\": [\"a\"]", "\\\"sources\""],
+  "sources": ["src/index.ts", "../up.ts", "node_modules/x/i.js", "/abs.ts"],
   "mappings": ";AAAA,SAAS",
   "names": ["a"]
 }
@@ -570,9 +638,17 @@ mod tests {
             let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
             (text, doc)
         };
-        // A bundle in `src/` (one level down, as `OUT_DIR` is).
+        // A bundle in `src/`: one level down from where esbuild wrote it.
         let (text, doc) = rebased(1);
-        assert_eq!(doc["sources"], before["sources"]);
+        assert_eq!(
+            doc["sources"],
+            serde_json::json!([
+                "../src/index.ts",
+                "../../up.ts",
+                "../node_modules/x/i.js",
+                "/abs.ts"
+            ])
+        );
         for key in ["version", "sourcesContent", "mappings", "names"] {
             assert_eq!(doc[key], before[key], "{key}");
         }
@@ -580,19 +656,50 @@ mod tests {
         let plain = String::from_utf8_lossy(map);
         assert!(text.starts_with(&plain[..plain.find("\"sources\":").unwrap()]));
         assert!(text.ends_with(&plain[plain.find(",\n  \"mappings\"").unwrap()..]));
-        // At the package's root, and two levels down.
+        // At the package's root (the array written as before, when
+        // esbuild wrote the map one level down), and two levels down.
         assert_eq!(
             rebased(0).1["sources"],
-            serde_json::json!(["src/index.ts", "../up.ts", "node_modules/x/i.js"])
+            serde_json::json!(["src/index.ts", "../up.ts", "node_modules/x/i.js", "/abs.ts"])
         );
         assert_eq!(
             rebased(2).1["sources"],
             serde_json::json!([
                 "../../src/index.ts",
                 "../../../up.ts",
-                "node_modules/x/i.js"
+                "../../node_modules/x/i.js",
+                "/abs.ts"
             ])
         );
+    }
+
+    #[test]
+    fn the_bundles_last_comment_names_its_map_by_the_bundles_name() {
+        let written = format!("var a = 1;\n//# sourceMappingURL={OUT_FILE}.map\n");
+        let renamed = rename_map(written.into_bytes(), "index.mjs.map").unwrap();
+        assert_eq!(renamed, b"var a = 1;\n//# sourceMappingURL=index.mjs.map\n");
+        for other in ["var a = 1;\n", "//# sourceMappingURL=other.js.map\n"] {
+            let e = rename_map(other.as_bytes().to_vec(), "index.js.map").unwrap_err();
+            assert!(e.to_string().contains("the comment naming its map"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_outputs_names_are_not_linked_from_the_source() {
+        let (d, _) = tree(&[
+            "index.ts",
+            ".eventpipe-bundle.js",
+            ".eventpipe-bundle.js.map",
+            ".eventpipe-bundle.json",
+        ]);
+        fs::create_dir_all(d.path().join("node_modules/x")).unwrap();
+        let work = WorkDir::link_source(d.path()).unwrap();
+        let mut linked: Vec<String> = fs::read_dir(work.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        linked.sort();
+        assert_eq!(linked, [".eventpipe-bundle.json", "index.ts"]);
     }
 
     #[test]
