@@ -132,17 +132,25 @@ impl Settings {
     /// dependencies: what apply, `eventpipe package` and an image build
     /// read, as a plan's [`Build::of`] does.
     pub fn source(&self, limit: u64) -> Result<(SourceTree, Option<Deps>), PackageError> {
-        let deps = match self.deps() {
-            Ok(d) => d,
-            // A source directory that is not there says so first.
-            Err(e) => {
-                source::check_dir(&self.source_dir)?;
-                return Err(e.into());
-            }
-        };
-        let exclude = self.exclusions(deps.as_ref())?;
-        let tree = source::scan_excluding(&self.source_dir, limit, &exclude)?;
+        let deps = self.declared()?;
+        let tree = self.tree(deps.as_ref(), limit)?;
         Ok((tree, deps))
+    }
+
+    /// The declared dependencies ([`Self::deps`]), where a source
+    /// directory that is not there says so first.
+    fn declared(&self) -> Result<Option<Deps>, PackageError> {
+        self.deps().or_else(|e| {
+            source::check_dir(&self.source_dir)?;
+            Err(e.into())
+        })
+    }
+
+    /// The source as the package has it when `deps` are declared:
+    /// [`Self::source`]'s tree.
+    fn tree(&self, deps: Option<&Deps>, limit: u64) -> Result<SourceTree, PackageError> {
+        let exclude = self.exclusions(deps)?;
+        Ok(source::scan_excluding(&self.source_dir, limit, &exclude)?)
     }
 }
 
@@ -639,38 +647,42 @@ pub fn assemble_function(
 /// [`PackageError::Changed`] unless the inputs are still the planned ones;
 /// the zip is kept in `cache` by its hash and reused.
 ///
-/// With `planned`, the source is hashed on a thread of its own while the
-/// bundle is built (the hash is needed only to check the plan, and esbuild
-/// reads the same files), which also makes the zip's place in the cache
-/// under the planned hash; a changed source fails the build after
-/// esbuild, its output dropped; without, the hash comes first, as the key
-/// of a bundle built before.
+/// With `planned`, esbuild starts as soon as its working directory is
+/// linked, on the entry found on disk ([`Bundle::on_disk`]). The source is
+/// scanned, the bundle planned from the scan and the source hashed on a
+/// thread of their own meanwhile (the hash is needed only to check the
+/// plan, and esbuild reads the same files), which also makes the zip's
+/// place in the cache under the planned hash. A changed source fails the
+/// build after esbuild, its output dropped; an entry on disk that is not
+/// the scan's (`exclude` leaves it out) is bundled again from the scan's.
+/// Without `planned`, the hash comes first, as the key of a bundle built
+/// before.
 pub fn assemble_bundle(
     settings: &Settings,
     handler: &str,
     planned: Option<&str>,
     cache: Option<&Cache>,
 ) -> Result<Package, PackageError> {
-    // The tree the plan hashed (without what `exclude` leaves out), and the
-    // bundle it plans.
-    let scan = || -> Result<_, PackageError> {
-        let (tree, deps) = settings.source(source::MAX_UNZIPPED_BYTES)?;
-        let b = Bundle::plan(handler, &tree, &settings.runtime, &settings.architecture)?;
-        Ok((bundle::inputs(&tree), deps, b))
+    let limit = source::MAX_UNZIPPED_BYTES;
+    let (rt, arch) = (settings.runtime.as_str(), settings.architecture.as_str());
+    // The bundle the scan plans, and its hash: the inputs (without what
+    // `exclude` leaves out), the dependencies' key and esbuild's options.
+    let planned_from = |deps: Option<&Deps>| -> Result<(Bundle, String), PackageError> {
+        let tree = settings.tree(deps, limit)?;
+        let b = Bundle::plan(handler, &tree, rt, arch)?;
+        let now = b.package_hash(&source::tree_hash(&bundle::inputs(&tree))?, deps);
+        Ok((b, now))
     };
-    let hash = |(inputs, deps, b): &(SourceTree, Option<Deps>, Bundle)| {
-        Ok::<_, PackageError>(b.package_hash(&source::tree_hash(inputs)?, deps.as_ref()))
-    };
+    let deps = settings.declared()?;
+    let deps = deps.as_ref();
     let Some(planned) = planned else {
-        let scanned = scan()?;
-        let now = hash(&scanned)?;
+        let (b, now) = planned_from(deps)?;
         if let Some(bytes) = cache.and_then(|c| c.zip(&now)) {
             tracing::debug!(hash = now, "reusing the bundle built before");
             return Ok(Package::new(bytes, now));
         }
         let work = WorkDir::link_source(&settings.source_dir)?;
-        let (_, deps, b) = &scanned;
-        let bytes = build_bundle(settings, b, deps.as_ref(), cache, work)?;
+        let bytes = build_bundle(settings, &b, deps, cache, work)?;
         keep_bundle(cache, &now, &bytes);
         return Ok(Package::new(bytes, now));
     };
@@ -684,39 +696,46 @@ pub fn assemble_bundle(
         })
     };
     if let Some(bytes) = cache.and_then(|c| c.zip(planned)) {
-        let now = changed(hash(&scan()?)?)?;
+        let (_, now) = planned_from(deps)?;
+        let now = changed(now)?;
         tracing::debug!(hash = now, "reusing the bundle built before");
         return Ok(Package::new(bytes, now));
     }
-    // esbuild's working directory is linked while the source is scanned.
-    let (scanned, work) = std::thread::scope(|s| {
-        let linking = s.spawn(|| WorkDir::link_source(&settings.source_dir));
-        let scanned = scan();
-        let work = linking.join().unwrap_or_else(|_| {
-            Err(std::io::Error::other("linking esbuild's working directory panicked").into())
-        });
-        (scanned, work)
-    });
-    // A source that cannot be scanned or planned is the reason to give.
-    let scanned = scanned?;
-    let work = work?;
-    let (_, deps, b) = &scanned;
-    // The source is hashed beside esbuild, and the zip's place in the cache
-    // made on the same thread: keeping the zip after esbuild is then one
-    // write and one rename.
-    let beside = || (hash(&scanned), cache.map(|c| c.zip_slot(planned)));
-    let ((now, slot), built) = std::thread::scope(|s| {
-        let hashing = s.spawn(beside);
-        let built = build_bundle(settings, b, deps.as_ref(), cache, work);
-        let beside = hashing.join().unwrap_or_else(|_| {
-            let e = std::io::Error::other("hashing the source panicked");
+    let beside = || {
+        let scanned = planned_from(deps);
+        let slot = cache.map(|c| c.zip_slot(planned));
+        (scanned, slot)
+    };
+    // The entry on disk, bundled as soon as esbuild's working directory is
+    // linked; `None` when there is none (the scan's plan then says why).
+    let early = || {
+        let b = Bundle::on_disk(handler, &settings.source_dir, rt, arch).ok()?;
+        let built = WorkDir::link_source(&settings.source_dir)
+            .map_err(PackageError::from)
+            .and_then(|work| build_bundle(settings, &b, deps, cache, work));
+        Some((b, built))
+    };
+    let ((scanned, slot), early) = std::thread::scope(|s| {
+        let scanning = s.spawn(beside);
+        let built = early();
+        let beside = scanning.join().unwrap_or_else(|_| {
+            let e = std::io::Error::other("scanning the source panicked");
             (Err(e.into()), None)
         });
         (beside, built)
     });
-    // A changed source is the reason to give, even when esbuild failed on it.
-    let now = changed(now?)?;
-    let bytes = built?;
+    // A source that cannot be scanned or planned, or that changed since
+    // the plan, is the reason to give, even when esbuild failed on it.
+    let (b, now) = scanned?;
+    let now = changed(now)?;
+    let bytes = match early {
+        Some((early, built)) if early == b => built?,
+        // The scan leaves the entry on disk out: the scan's is bundled.
+        _ => {
+            let work = WorkDir::link_source(&settings.source_dir)?;
+            build_bundle(settings, &b, deps, cache, work)?
+        }
+    };
     if let Some(Err(e)) = slot.map(|slot| slot.and_then(|slot| slot.keep(&bytes))) {
         tracing::warn!(error = %e, "cannot keep the bundle in the cache");
     }
@@ -1478,8 +1497,8 @@ for a in "$@"; do case "$a" in --outfile=*) out="${a#--outfile=}";; esac; done
 [ -n "$out" ] || exit 0
 if [ -e fail ]; then echo "✘ [ERROR] Could not resolve \"./gone\"" >&2; exit 1; fi
 mkdir -p "$(dirname "$out")"
-printf 'exports.handler = 1;\n//# sourceMappingURL=index.js.map\n' > "$out"
-printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\"../../x\\"]"],\n  "sources": ["../src/index.ts", "../src/a b.ts", "abs"],\n  "mappings": "AAAA;AACA",\n  "names": []\n}\n' > "$out.map"
+printf 'exports.handler = "%s";\n//# sourceMappingURL=%s.map\n' "$1" "$(basename "$out")" > "$out"
+printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\"../../x\\"]"],\n  "sources": ["src/index.ts", "src/a b.ts", "/abs"],\n  "mappings": "AAAA;AACA",\n  "names": []\n}\n' > "$out.map"
 "#;
         let path = bin.join("esbuild");
         fs::write(&path, script).unwrap();
@@ -1534,7 +1553,7 @@ printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\".
             .unwrap();
         assert_eq!(
             js,
-            "exports.handler = 1;\n//# sourceMappingURL=index.js.map\n"
+            "exports.handler = \"src/index.ts\";\n//# sourceMappingURL=index.js.map\n"
         );
         let mut map = String::new();
         z.by_name("src/index.js.map")
@@ -1544,7 +1563,7 @@ printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\".
         let doc: serde_json::Value = serde_json::from_str(&map).unwrap();
         assert_eq!(
             doc["sources"],
-            serde_json::json!(["../src/index.ts", "../src/a b.ts", "abs"])
+            serde_json::json!(["../src/index.ts", "../src/a b.ts", "/abs"])
         );
         assert_eq!(
             doc["sourcesContent"][0],
@@ -1563,5 +1582,43 @@ printf '{\n  "version": 3,\n  "sourcesContent": ["const s = \\"sources\\": [\\".
         // esbuild's own failure, when the plan is current, says what it said.
         let now = assemble_function(&s, handler, None, None).unwrap_err();
         assert!(now.to_string().contains("Could not resolve"), "{now}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_entry_on_disk_the_scan_leaves_out_is_not_the_one_bundled() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("src")).unwrap();
+        for entry in ["src/index.ts", "src/index.js"] {
+            fs::write(d.path().join(entry), "export const handler = 1;\n").unwrap();
+        }
+        fake_esbuild(d.path());
+        let s = Settings {
+            bundle: true,
+            exclude: vec!["src/index.ts".into()],
+            ..settings(d.path(), "nodejs22.x")
+        };
+        let handler = "src/index.handler";
+        // esbuild starts on the first entry on disk, `src/index.ts`; the
+        // scan, without it, plans `src/index.js`.
+        let on_disk = Bundle::on_disk(handler, d.path(), "nodejs22.x", "x86_64").unwrap();
+        assert_eq!(on_disk.entry.source, "src/index.ts");
+        let plan = Build::of_settings(&s, Kind::Zip);
+        let tree = plan.source.tree().unwrap().unwrap();
+        let b = Bundle::plan(handler, tree, "nodejs22.x", "x86_64").unwrap();
+        assert_eq!(b.entry.source, "src/index.js");
+        let planned = b.package_hash(&source::tree_hash(&bundle::inputs(tree)).unwrap(), None);
+        let pkg = assemble_function(&s, handler, Some(&planned), None).unwrap();
+        assert_eq!(pkg.hash, planned);
+        let mut z = ::zip::ZipArchive::new(Cursor::new(&pkg.zip)).unwrap();
+        let mut js = String::new();
+        z.by_name("src/index.js")
+            .unwrap()
+            .read_to_string(&mut js)
+            .unwrap();
+        assert!(
+            js.starts_with("exports.handler = \"src/index.js\";"),
+            "{js}"
+        );
     }
 }
