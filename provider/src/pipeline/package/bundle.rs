@@ -46,6 +46,9 @@ pub const ENTRY_EXTENSIONS: &[&str] = &["ts", "mts", "js"];
 /// source.
 const OUT_FILE: &str = ".eventpipe-bundle.js";
 
+/// The map esbuild writes beside [`OUT_FILE`]: its name with `.map`.
+const OUT_MAP: &str = ".eventpipe-bundle.js.map";
+
 /// The comment esbuild ends the bundle with, naming its map.
 const MAP_COMMENT: &[u8] = b"//# sourceMappingURL=";
 
@@ -316,10 +319,7 @@ impl Bundle {
             Ok::<_, BundleError>(InMemory { file, body })
         };
         let mut bundle = read(self.entry.output.clone(), OUT_FILE.to_owned())?;
-        let mut map = read(
-            format!("{}.map", self.entry.output),
-            format!("{OUT_FILE}.map"),
-        )?;
+        let mut map = read(format!("{}.map", self.entry.output), OUT_MAP.to_owned())?;
         // The map is named by the bundle's own name, beside it.
         let name = self.entry.output.rsplit('/').next().unwrap_or_default();
         bundle.body = rename_map(bundle.body, &format!("{name}.map"))?;
@@ -331,9 +331,9 @@ impl Bundle {
 }
 
 /// `bundle` as esbuild wrote it, its last line (the comment naming its
-/// map, [`OUT_FILE`]`.map`) naming `map` instead.
+/// map, [`OUT_MAP`]) naming `map` instead.
 fn rename_map(mut bundle: Vec<u8>, map: &str) -> Result<Vec<u8>, BundleError> {
-    let written = [MAP_COMMENT, OUT_FILE.as_bytes(), b".map\n"].concat();
+    let written = [MAP_COMMENT, OUT_MAP.as_bytes(), b"\n"].concat();
     if !bundle.ends_with(&written) {
         return Err(BundleError::Io(std::io::Error::other(format!(
             "esbuild's bundle does not end with the comment naming its map ({})",
@@ -505,7 +505,7 @@ pub fn find_esbuild(source_dir: &Path) -> Result<PathBuf, BundleError> {
 
 /// esbuild's working directory for one run: a new temporary directory
 /// that links the source's top-level entries (not its `node_modules`, nor
-/// entries named as esbuild's output, [`OUT_FILE`] and its map), removed
+/// entries named as esbuild's output, [`OUT_FILE`] and [`OUT_MAP`]), removed
 /// when dropped.
 #[derive(Debug)]
 pub struct WorkDir(TempDir);
@@ -519,12 +519,7 @@ impl WorkDir {
         let work = WorkDir(TempDir::new("eventpipe-bundle")?);
         for e in fs::read_dir(&source_dir)? {
             let name = e?.file_name();
-            if name == "node_modules"
-                || name
-                    .to_str()
-                    .and_then(|n| n.strip_prefix(OUT_FILE))
-                    .is_some_and(|rest| rest.is_empty() || rest == ".map")
-            {
+            if name == "node_modules" || name == OUT_FILE || name == OUT_MAP {
                 continue;
             }
             link(&source_dir.join(&name), &work.path().join(&name))?;

@@ -681,8 +681,7 @@ pub fn assemble_bundle(
             tracing::debug!(hash = now, "reusing the bundle built before");
             return Ok(Package::new(bytes, now));
         }
-        let work = WorkDir::link_source(&settings.source_dir)?;
-        let bytes = build_bundle(settings, &b, deps, cache, work)?;
+        let bytes = build_bundle(settings, &b, deps, cache)?;
         keep_bundle(cache, &now, &bytes);
         return Ok(Package::new(bytes, now));
     };
@@ -710,9 +709,7 @@ pub fn assemble_bundle(
     // linked; `None` when there is none (the scan's plan then says why).
     let early = || {
         let b = Bundle::on_disk(handler, &settings.source_dir, rt, arch).ok()?;
-        let built = WorkDir::link_source(&settings.source_dir)
-            .map_err(PackageError::from)
-            .and_then(|work| build_bundle(settings, &b, deps, cache, work));
+        let built = build_bundle(settings, &b, deps, cache);
         Some((b, built))
     };
     let ((scanned, slot), early) = std::thread::scope(|s| {
@@ -731,10 +728,7 @@ pub fn assemble_bundle(
     let bytes = match early {
         Some((early, built)) if early == b => built?,
         // The scan leaves the entry on disk out: the scan's is bundled.
-        _ => {
-            let work = WorkDir::link_source(&settings.source_dir)?;
-            build_bundle(settings, &b, deps, cache, work)?
-        }
+        _ => build_bundle(settings, &b, deps, cache)?,
     };
     if let Some(Err(e)) = slot.map(|slot| slot.and_then(|slot| slot.keep(&bytes))) {
         tracing::warn!(error = %e, "cannot keep the bundle in the cache");
@@ -742,16 +736,16 @@ pub fn assemble_bundle(
     Ok(Package::new(bytes, now))
 }
 
-/// The zip of `b`: the dependencies installed (or taken from `cache`) and
-/// linked into `work`, esbuild run there, its output zipped while `work`
-/// is removed.
+/// The zip of `b`: esbuild's working directory linked to the source, the
+/// dependencies installed (or taken from `cache`) and linked into it,
+/// esbuild run there, its output zipped while the directory is removed.
 fn build_bundle(
     settings: &Settings,
     b: &Bundle,
     deps: Option<&Deps>,
     cache: Option<&Cache>,
-    work: WorkDir,
 ) -> Result<Vec<u8>, PackageError> {
+    let work = WorkDir::link_source(&settings.source_dir)?;
     if let Some(d) = deps {
         work.link_node_modules(&install(d, cache)?.join("node_modules"))?;
     }
