@@ -302,6 +302,13 @@ async fn single_calls(aws: &AwsClients, into: &mut BTreeMap<&'static str, Sample
 /// `TRACE_RUNS` times through a second fault proxy (the same +50 ms)
 /// whose upstream is a [`Relay`] in front of the emulator. The timed runs
 /// above do not pass through the relay. Returns the figure's text on it.
+/// `eventpipe status` of the bench's pipeline, as the command runs it.
+async fn status_of(aws: &AwsClients) -> Result<eventpipe::cli::status::Report> {
+    eventpipe::cli::status::report(aws, NAME)
+        .await
+        .map_err(|e| anyhow!("status: {e}"))
+}
+
 async fn trace(moto: &Moto, settings: &AwsSettings) -> Result<String> {
     let relay = Relay::start(&moto.endpoint())?;
     let proxy = FaultProxy::start(&relay.endpoint())?;
@@ -312,9 +319,7 @@ async fn trace(moto: &Moto, settings: &AwsSettings) -> Result<String> {
         ..settings.clone()
     })
     .await?;
-    eventpipe::cli::status::report(&aws, NAME)
-        .await
-        .map_err(|e| anyhow!("status: {e}"))?;
+    status_of(&aws).await?;
     single_calls(&aws, &mut BTreeMap::new()).await?;
     relay.take().await;
     // Per operation: the emulator's time for it alone.
@@ -324,9 +329,7 @@ async fn trace(moto: &Moto, settings: &AwsSettings) -> Result<String> {
     let mut rounds = Vec::new();
     for _ in 0..TRACE_RUNS {
         let started = Instant::now();
-        eventpipe::cli::status::report(&aws, NAME)
-            .await
-            .map_err(|e| anyhow!("status: {e}"))?;
+        status_of(&aws).await?;
         let took = started.elapsed();
         let round = relay.take().await;
         single_calls(&aws, &mut BTreeMap::new()).await?;
@@ -445,12 +448,8 @@ pub fn figure_14(
         ..settings.clone()
     }))?;
     // Warm-up: connections, and the emulator's first use of each service.
-    let warm = rt
-        .block_on(eventpipe::cli::status::report(&aws, NAME))
-        .map_err(|e| anyhow!("status: {e}"))?;
-    let warm_bare = rt
-        .block_on(eventpipe::cli::status::report(&bare, NAME))
-        .map_err(|e| anyhow!("status: {e}"))?;
+    let warm = rt.block_on(status_of(&aws))?;
+    let warm_bare = rt.block_on(status_of(&bare))?;
     let mut singles = BTreeMap::new();
     rt.block_on(single_calls(&aws, &mut BTreeMap::new()))?;
 
@@ -467,8 +466,7 @@ pub fn figure_14(
         ] {
             proxy.clear_calls();
             let start = Instant::now();
-            rt.block_on(eventpipe::cli::status::report(clients, NAME))
-                .map_err(|e| anyhow!("status: {e}"))?;
+            rt.block_on(status_of(clients))?;
             samples.push_duration(start.elapsed());
             let made = proxy.calls();
             *count = made.len();
@@ -484,13 +482,11 @@ pub fn figure_14(
     // emulator needs longer for them.
     proxy.clear_rules();
     proxy.add_rule(Rule::any().taking_at_least(LATENCY));
-    rt.block_on(eventpipe::cli::status::report(&aws, NAME))
-        .map_err(|e| anyhow!("status: {e}"))?;
+    rt.block_on(status_of(&aws))?;
     let (mut side, mut side_singles) = (Samples::default(), BTreeMap::new());
     for _ in 0..repeats {
         let start = Instant::now();
-        rt.block_on(eventpipe::cli::status::report(&aws, NAME))
-            .map_err(|e| anyhow!("status: {e}"))?;
+        rt.block_on(status_of(&aws))?;
         side.push_duration(start.elapsed());
         rt.block_on(single_calls(&aws, &mut side_singles))?;
     }
