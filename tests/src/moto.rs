@@ -20,6 +20,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_millis(500);
 const PORT_ATTEMPTS: usize = 5;
+/// How much of its log a server shows when a test fails.
+const LAST_LINES: usize = 40;
 
 /// A running moto server with Lambda switched to run without docker.
 pub struct Moto {
@@ -163,6 +165,19 @@ impl Moto {
             .unwrap_or_else(|e| format!("(cannot read moto log: {e})"))
     }
 
+    /// Whether the server is still running, and the last lines it printed.
+    fn last_words(&mut self) -> String {
+        let state = match self.child.try_wait() {
+            Ok(None) => "still running".to_owned(),
+            Ok(Some(status)) => format!("exited ({status})"),
+            Err(e) => format!("in an unknown state ({e})"),
+        };
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(LAST_LINES)..].join("\n");
+        format!("moto_server on {} is {state}; its last lines:\n{tail}", self.addr)
+    }
+
     fn control(&self, method: &str, path: &str, body: &str) -> Result<()> {
         let answer = http::request(self.addr, method, path, Some(body), REQUEST_TIMEOUT)?;
         if !(200..300).contains(&answer.status) {
@@ -179,6 +194,11 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        // A failing test shows whether the server was still up, and the
+        // end of its log, with its own output.
+        if thread::panicking() {
+            eprintln!("{}", self.last_words());
+        }
         // Nothing useful to do with an error while dropping.
         let _ = process::terminate_group(&mut self.child, STOP_GRACE);
     }

@@ -454,8 +454,11 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Sh
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            // A failed connection only concerns its own caller.
-            let _ = serve(stream, upstream, shared).await;
+            // A failed connection only concerns its own caller, which sees
+            // it closed; the reason is printed with the test's output.
+            if let Err(e) = serve(stream, upstream, shared).await {
+                eprintln!("fault proxy: a call got no answer: {e:#}");
+            }
         });
     }
 }
@@ -479,79 +482,85 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
     let arrived = tokio::time::Instant::now();
     let (service, op) = operation::identify(&req.method, &req.target, &req.headers, &req.body);
     let haystack = rule::haystack(&req.target, &req.headers, &req.body);
-    match shared.decide(&service, &op, &req.target, &haystack, &req.body) {
-        Action::Fail(fault) => {
-            let answer = fault.response(&service, &op);
-            client.write_all(&answer).await?;
-            client.shutdown().await?;
-        }
-        Action::Drop => {}
-        Action::Answer(c) => {
-            if !c.delay.is_zero() {
-                tokio::time::sleep(c.delay).await;
-            }
-            let headers: Vec<(&str, &str)> = c
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let answer = super::answer::Answer::new(c.status, &headers, c.body.clone());
-            client.write_all(&answer.to_bytes()).await?;
-            client.shutdown().await?;
-        }
-        Action::Hold => {
-            drop(hold(&shared).await);
-        }
-        Action::HoldAfterForward => {
-            // Let AWS finish the work; the answer is thrown away.
-            let _answer = forward_buffered(&req, &op, upstream, &shared).await?;
-            drop(hold(&shared).await);
-        }
-        Action::HoldThenForward => {
-            // Counted as held until AWS has done the work, so a test can
-            // wait for it; the caller is usually gone by then.
-            let _still = hold(&shared).await;
-            let answer = forward_buffered(&req, &op, upstream, &shared).await?;
-            relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
-        }
-        Action::CutAnswer => {
-            let answer = forward_buffered(&req, &op, upstream, &shared).await?;
-            let body_start = super::http1::find(&answer, b"\r\n\r\n").map_or(0, |i| i + 4);
-            let cut = body_start + (answer.len() - body_start) / 2;
-            client.write_all(&answer[..cut]).await?;
-            client.shutdown().await?;
-        }
-        Action::AtLeast(d) => {
-            // The whole answer is read before it is held back.
-            if let Some(answer) = shared.own_answer(&op, &req) {
-                tokio::time::sleep_until(arrived + d).await;
+    let acted = async {
+        match shared.decide(&service, &op, &req.target, &haystack, &req.body) {
+            Action::Fail(fault) => {
+                let answer = fault.response(&service, &op);
                 client.write_all(&answer).await?;
                 client.shutdown().await?;
-                return Ok(());
             }
-            let answer = whole_answer(&req, &op, upstream, &shared).await?;
-            tokio::time::sleep_until(arrived + d).await;
-            relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
-        }
-        Action::Delay(d) => {
-            if !d.is_zero() {
-                tokio::time::sleep(d).await;
-            }
-            if let Some(answer) = shared.own_answer(&op, &req) {
-                client.write_all(&answer).await?;
+            Action::Drop => {}
+            Action::Answer(c) => {
+                if !c.delay.is_zero() {
+                    tokio::time::sleep(c.delay).await;
+                }
+                let headers: Vec<(&str, &str)> = c
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let answer = super::answer::Answer::new(c.status, &headers, c.body.clone());
+                client.write_all(&answer.to_bytes()).await?;
                 client.shutdown().await?;
-            } else if shared.like_aws.handles(&op, &req.target) || shared.applies_creation_tags(&op)
-            {
-                let answer = whole_answer(&req, &op, upstream, &shared).await?;
+            }
+            Action::Hold => {
+                drop(hold(&shared).await);
+            }
+            Action::HoldAfterForward => {
+                // Let AWS finish the work; the answer is thrown away.
+                let _answer = forward_buffered(&req, &op, upstream, &shared).await?;
+                drop(hold(&shared).await);
+            }
+            Action::HoldThenForward => {
+                // Counted as held until AWS has done the work, so a test can
+                // wait for it; the caller is usually gone by then.
+                let _still = hold(&shared).await;
+                let answer = forward_buffered(&req, &op, upstream, &shared).await?;
                 relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
-            } else {
-                let mut up = TcpStream::connect(upstream).await?;
-                up.write_all(&forwarded_request(&req)).await?;
-                relay_response(&mut up, &mut client, &req.method).await?;
+            }
+            Action::CutAnswer => {
+                let answer = forward_buffered(&req, &op, upstream, &shared).await?;
+                let body_start = super::http1::find(&answer, b"\r\n\r\n").map_or(0, |i| i + 4);
+                let cut = body_start + (answer.len() - body_start) / 2;
+                client.write_all(&answer[..cut]).await?;
+                client.shutdown().await?;
+            }
+            Action::AtLeast(d) => {
+                // The whole answer is read before it is held back.
+                if let Some(answer) = shared.own_answer(&op, &req) {
+                    tokio::time::sleep_until(arrived + d).await;
+                    client.write_all(&answer).await?;
+                    client.shutdown().await?;
+                    return Ok(());
+                }
+                let answer = whole_answer(&req, &op, upstream, &shared).await?;
+                tokio::time::sleep_until(arrived + d).await;
+                relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
+            }
+            Action::Delay(d) => {
+                if !d.is_zero() {
+                    tokio::time::sleep(d).await;
+                }
+                if let Some(answer) = shared.own_answer(&op, &req) {
+                    client.write_all(&answer).await?;
+                    client.shutdown().await?;
+                } else if shared.like_aws.handles(&op, &req.target)
+                    || shared.applies_creation_tags(&op)
+                {
+                    let answer = whole_answer(&req, &op, upstream, &shared).await?;
+                    relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
+                } else {
+                    let mut up = TcpStream::connect(upstream).await?;
+                    up.write_all(&forwarded_request(&req)).await?;
+                    relay_response(&mut up, &mut client, &req.method).await?;
+                }
             }
         }
-    }
-    Ok(())
+        anyhow::Ok(())
+    };
+    acted
+        .await
+        .with_context(|| format!("{op} ({} {})", req.method, req.target))
 }
 
 /// The whole answer to a forwarded call: as AWS gives it where the
