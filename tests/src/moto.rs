@@ -175,7 +175,10 @@ impl Moto {
         let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         let tail = lines[lines.len().saturating_sub(LAST_LINES)..].join("\n");
-        format!("moto_server on {} is {state}; its last lines:\n{tail}", self.addr)
+        format!(
+            "moto_server on {} is {state}; its last lines:\n{tail}",
+            self.addr
+        )
     }
 
     fn control(&self, method: &str, path: &str, body: &str) -> Result<()> {
