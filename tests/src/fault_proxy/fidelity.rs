@@ -12,6 +12,11 @@
 //! is the proxy's own: it is not recorded among the calls and no rule
 //! sees it.
 //!
+//! moto's IAM finds a role by iterating its roles, and answers HTTP 500
+//! when another request's `CreateRole` or `DeleteRole` changes them
+//! meanwhile; AWS serves concurrent IAM calls. The proxy always forwards
+//! IAM calls one at a time (`Shared::upstream_turn` in `server.rs`).
+//!
 //! Lambda's `GetAccountSettings` tells the account's concurrency; moto
 //! answers it with 404. With [`super::FaultProxy::answer_account_settings`]
 //! the proxy answers it itself, with the limits a test chooses, as Lambda

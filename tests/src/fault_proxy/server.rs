@@ -47,6 +47,8 @@ struct Shared {
     like_aws: LikeAws,
     changed: Condvar,
     release: watch::Sender<u64>,
+    /// IAM calls reach the emulator one at a time (see [`Shared::upstream_turn`]).
+    iam_turn: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -66,6 +68,20 @@ impl Shared {
             changed: Condvar::new(),
             release,
             like_aws: LikeAws::default(),
+            iam_turn: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Emulator fidelity: moto's IAM looks a role up by iterating its
+    /// roles while another request's `CreateRole` or `DeleteRole` may
+    /// change them, and answers HTTP 500 when that happens; AWS serves
+    /// concurrent IAM calls. A forwarded IAM call waits for the previous
+    /// one to be answered; the guard is held until this one is.
+    async fn upstream_turn(&self, op: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if op.starts_with("iam:") {
+            Some(self.iam_turn.lock().await)
+        } else {
+            None
         }
     }
 
@@ -550,6 +566,7 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>)
                     let answer = whole_answer(&req, &op, upstream, &shared).await?;
                     relay_response(&mut answer.as_slice(), &mut client, &req.method).await?;
                 } else {
+                    let _turn = shared.upstream_turn(&op).await;
                     let mut up = TcpStream::connect(upstream).await?;
                     up.write_all(&forwarded_request(&req)).await?;
                     relay_response(&mut up, &mut client, &req.method).await?;
@@ -586,6 +603,7 @@ async fn forward_buffered(
     upstream: SocketAddr,
     shared: &Shared,
 ) -> Result<Vec<u8>> {
+    let _turn = shared.upstream_turn(op).await;
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(&forwarded_request(req)).await?;
     let mut answer = Vec::new();
@@ -707,6 +725,72 @@ mod tests {
             }
         });
         (format!("http://{addr}"), seen)
+    }
+
+    /// An upstream that answers each request 200 ms after it arrives, and
+    /// the most requests it had in hand at once.
+    fn slow_upstream() -> (String, Arc<Mutex<(usize, usize)>>) {
+        let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = l.local_addr().unwrap();
+        let in_hand = Arc::new(Mutex::new((0usize, 0usize)));
+        let count = in_hand.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while crate::fault_proxy::http1::find(&buf, b"\r\n\r\n").is_none() {
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    {
+                        let mut c = count.lock().unwrap();
+                        c.0 += 1;
+                        c.1 = c.1.max(c.0);
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                    count.lock().unwrap().0 -= 1;
+                    let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                });
+            }
+        });
+        (format!("http://{addr}"), in_hand)
+    }
+
+    #[test]
+    fn iam_calls_reach_the_upstream_one_at_a_time_and_others_together() {
+        let (upstream, in_hand) = slow_upstream();
+        let proxy = FaultProxy::start(&upstream).unwrap();
+        let addr = proxy.addr();
+        let at_once = |path: &'static str, auth: &'static str| {
+            let callers: Vec<_> = (0..3)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        crate::http::request_with(
+                            addr,
+                            "GET",
+                            path,
+                            &[("Authorization", auth)],
+                            None,
+                            Duration::from_secs(5),
+                        )
+                    })
+                })
+                .collect();
+            for c in callers {
+                assert_eq!(c.join().unwrap().unwrap().status, 200);
+            }
+            std::mem::take(&mut in_hand.lock().unwrap().1)
+        };
+        let iam = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request";
+        assert_eq!(at_once("/?Action=GetRole&RoleName=r", iam), 1);
+        assert_eq!(proxy.count("iam:GetRole"), 3);
+        let s3 = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request";
+        assert!(at_once("/bucket?policy", s3) > 1, "other services together");
     }
 
     fn get(proxy: &FaultProxy, path: &str) -> Result<crate::http::Response> {
