@@ -298,10 +298,6 @@ async fn single_calls(aws: &AwsClients, into: &mut BTreeMap<&'static str, Sample
     Ok(())
 }
 
-/// Where status's time goes: status, then each of its calls alone, run
-/// `TRACE_RUNS` times through a second fault proxy (the same +50 ms)
-/// whose upstream is a [`Relay`] in front of the emulator. The timed runs
-/// above do not pass through the relay. Returns the figure's text on it.
 /// `eventpipe status` of the bench's pipeline, as the command runs it.
 async fn status_of(aws: &AwsClients) -> Result<eventpipe::cli::status::Report> {
     eventpipe::cli::status::report(aws, NAME)
@@ -309,6 +305,10 @@ async fn status_of(aws: &AwsClients) -> Result<eventpipe::cli::status::Report> {
         .map_err(|e| anyhow!("status: {e}"))
 }
 
+/// Where status's time goes: status, then each of its calls alone, run
+/// `TRACE_RUNS` times through a second fault proxy (the same +50 ms)
+/// whose upstream is a [`Relay`] in front of the emulator. The timed runs
+/// above do not pass through the relay. Returns the figure's text on it.
 async fn trace(moto: &Moto, settings: &AwsSettings) -> Result<String> {
     let relay = Relay::start(&moto.endpoint())?;
     let proxy = FaultProxy::start(&relay.endpoint())?;
