@@ -693,16 +693,16 @@ mod tests {
         recording_upstream().0
     }
 
-    /// [`echo_upstream`], and the request lines it saw.
-    fn recording_upstream() -> (String, Arc<Mutex<Vec<String>>>) {
+    /// An upstream on a free loopback port that reads each request's head
+    /// on a thread of its own and answers what `answer` makes of its
+    /// request line.
+    fn upstream(answer: impl Fn(&str) -> String + Clone + Send + 'static) -> String {
         let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let addr = l.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let record = seen.clone();
         std::thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(mut s) = s else { continue };
-                let record = record.clone();
+                let answer = answer.clone();
                 std::thread::spawn(move || {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -713,52 +713,45 @@ mod tests {
                         }
                     }
                     let text = String::from_utf8_lossy(&buf).into_owned();
-                    let line = text.lines().next().unwrap_or_default().to_owned();
-                    record.lock().unwrap().push(line.clone());
-                    let body = format!("saw {line}");
-                    let _ = write!(
-                        s,
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
+                    let line = text.lines().next().unwrap_or_default();
+                    let _ = s.write_all(answer(line).as_bytes());
                 });
             }
         });
-        (format!("http://{addr}"), seen)
+        format!("http://{addr}")
+    }
+
+    /// [`echo_upstream`], and the request lines it saw.
+    fn recording_upstream() -> (String, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let addr = upstream(move |line| {
+            record.lock().unwrap().push(line.to_owned());
+            let body = format!("saw {line}");
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        });
+        (addr, seen)
     }
 
     /// An upstream that answers each request 200 ms after it arrives, and
     /// the most requests it had in hand at once.
     fn slow_upstream() -> (String, Arc<Mutex<(usize, usize)>>) {
-        let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let addr = l.local_addr().unwrap();
         let in_hand = Arc::new(Mutex::new((0usize, 0usize)));
         let count = in_hand.clone();
-        std::thread::spawn(move || {
-            for s in l.incoming() {
-                let Ok(mut s) = s else { continue };
-                let count = count.clone();
-                std::thread::spawn(move || {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    while crate::fault_proxy::http1::find(&buf, b"\r\n\r\n").is_none() {
-                        match s.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    {
-                        let mut c = count.lock().unwrap();
-                        c.0 += 1;
-                        c.1 = c.1.max(c.0);
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                    count.lock().unwrap().0 -= 1;
-                    let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-                });
+        let addr = upstream(move |_| {
+            {
+                let mut c = count.lock().unwrap();
+                c.0 += 1;
+                c.1 = c.1.max(c.0);
             }
+            std::thread::sleep(Duration::from_millis(200));
+            count.lock().unwrap().0 -= 1;
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_owned()
         });
-        (format!("http://{addr}"), in_hand)
+        (addr, in_hand)
     }
 
     #[test]
